@@ -1,0 +1,5 @@
+from clinic.core.exceptions import DomainError
+
+
+class UnknownRole(DomainError):
+    code = "unknown_role"

@@ -1,0 +1,21 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from clinic.accounts.models import User
+from clinic.accounts.services import api_token_create
+from clinic.core.request_context import RequestContext, set_request_context
+
+
+class Command(BaseCommand):
+    help = "Create a personal API token for a staff user and print it (it is shown only once)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("username")
+        parser.add_argument("--name", default="", help="What the token is for.")
+
+    def handle(self, *args, **options):
+        set_request_context(RequestContext(channel="command"))
+        user = User.objects.filter(username=options["username"]).first()
+        if user is None or not user.is_clinic_staff:
+            raise CommandError(f"No active staff user named {options['username']!r}.")
+        _, plain = api_token_create(actor=None, user=user, name=options["name"])
+        self.stdout.write(plain)

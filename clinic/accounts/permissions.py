@@ -1,0 +1,46 @@
+"""The permission matrix: which role may do what. docs/permissions.md is its written form
+(a test keeps the two in step).
+
+Capabilities say what a role may do at all. Which patients an actor reaches is a second,
+separate check: clinical roles reach only the patients whose care team they are on
+(`Patient.objects.visible_to`); roles with `patient.directory` reach every patient's
+demographics but no clinical data.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from clinic.accounts.choices import Role
+
+
+class Capability(StrEnum):
+    PATIENT_DIRECTORY = "patient.directory"
+    PATIENT_CREATE = "patient.create"
+    PATIENT_EDIT_DEMOGRAPHICS = "patient.edit_demographics"
+    PATIENT_EDIT_CARE_TEAM = "patient.edit_care_team"
+    PATIENT_VIEW_CLINICAL = "patient.view_clinical"
+    PATIENT_RECORD_MEASUREMENTS = "patient.record_measurements"
+    AUDIT_VIEW = "audit.view"
+    AUDIT_EXPORT = "audit.export"
+
+
+_ADMIN = Role.CLINIC_ADMIN
+MATRIX: dict[Capability, frozenset[Role]] = {
+    Capability.PATIENT_DIRECTORY: frozenset({_ADMIN, Role.FRONT_DESK, Role.BILLING}),
+    Capability.PATIENT_CREATE: frozenset({_ADMIN, Role.FRONT_DESK}),
+    Capability.PATIENT_EDIT_DEMOGRAPHICS: frozenset(
+        {_ADMIN, Role.FRONT_DESK, Role.PRESCRIBER, Role.NURSE}
+    ),
+    Capability.PATIENT_EDIT_CARE_TEAM: frozenset({_ADMIN, Role.FRONT_DESK}),
+    Capability.PATIENT_VIEW_CLINICAL: frozenset(
+        {_ADMIN, Role.PRESCRIBER, Role.NURSE, Role.THERAPIST}
+    ),
+    Capability.PATIENT_RECORD_MEASUREMENTS: frozenset({_ADMIN, Role.PRESCRIBER, Role.NURSE}),
+    Capability.AUDIT_VIEW: frozenset({_ADMIN}),
+    Capability.AUDIT_EXPORT: frozenset({_ADMIN}),
+}
+
+
+def role_can(role: str, capability: Capability | str) -> bool:
+    return role in MATRIX.get(Capability(capability), frozenset())

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from base64 import b32encode
+
+import segno
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from clinic.accounts.forms import LoginForm, SecondFactorForm
+from clinic.core.audit import audit_record
+from clinic.core.choices import AuditAction
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    pass
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = "/"
+
+
+def _next_url(request) -> str:
+    candidate = request.POST.get("next") or request.GET.get("next") or "/"
+    if url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()}):
+        return candidate
+    return "/"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def second_factor_setup(request):
+    """Enrol an authenticator app: show the secret as a QR code, confirm with a first code."""
+    if TOTPDevice.objects.filter(user=request.user, confirmed=True).exists():
+        return redirect("accounts:second_factor_verify")
+    device, _ = TOTPDevice.objects.get_or_create(
+        user=request.user, confirmed=False, defaults={"name": "Authenticator app"}
+    )
+    form = SecondFactorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if device.verify_token(form.cleaned_data["otp_token"]):
+            with transaction.atomic():
+                device.confirmed = True
+                device.save(update_fields=["confirmed"])
+                otp_login(request, device)
+                audit_record(
+                    actor=request.user,
+                    action=AuditAction.SECOND_FACTOR,
+                    object_type="user",
+                    object_id=request.user.uuid,
+                    summary="Authenticator app enrolled",
+                )
+            return redirect(_next_url(request))
+        form.add_error("otp_token", "That code did not match. Check your phone's clock and retry.")
+    qr_svg = segno.make(device.config_url, error="m").svg_inline(scale=4, dark="#0b2545")
+    secret = b32encode(device.bin_key).decode()
+    return render(
+        request,
+        "accounts/second_factor_setup.html",
+        {"form": form, "qr_svg": qr_svg, "secret": secret},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def second_factor_verify(request):
+    device = TOTPDevice.objects.filter(user=request.user, confirmed=True).first()
+    if device is None:
+        return redirect("accounts:second_factor_setup")
+    form = SecondFactorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        verified, _ = device.verify_is_allowed()
+        if verified and device.verify_token(form.cleaned_data["otp_token"]):
+            otp_login(request, device)
+            audit_record(
+                actor=request.user,
+                action=AuditAction.SECOND_FACTOR,
+                object_type="user",
+                object_id=request.user.uuid,
+                summary="Second factor verified",
+            )
+            return redirect(_next_url(request))
+        form.add_error("otp_token", "That code did not match. Wait for a new code and retry.")
+    return render(request, "accounts/second_factor_verify.html", {"form": form})

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from django.conf import settings
+
+from clinic.core.request_context import (
+    RequestContext,
+    reset_request_context,
+    set_request_context,
+)
+
+
+def client_ip(request) -> str | None:
+    """The client address, trusting X-Forwarded-For only as far as configured proxies go."""
+    proxies = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    if proxies:
+        forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        forwarded = [p for p in forwarded if p]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR") or None
+
+
+class RequestContextMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        context = RequestContext(
+            ip_address=client_ip(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
+            channel="api" if request.path.startswith("/api/") else "web",
+        )
+        request.request_id = context.request_id
+        token = set_request_context(context)
+        try:
+            return self.get_response(request)
+        finally:
+            reset_request_context(token)
+
+
+class NoStoreMiddleware:
+    """Pages for signed-in staff may hold patient information: browsers must not cache them."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and "Cache-Control" not in response:
+            response["Cache-Control"] = "no-store, private"
+        return response

@@ -1,0 +1,32 @@
+"""Where a request came from, kept for the audit trail without passing it everywhere."""
+
+from __future__ import annotations
+
+import contextvars
+import uuid
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    ip_address: str | None = None
+    user_agent: str = ""
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    channel: str = "system"  # web, api, command, system
+
+
+_current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar(
+    "ketacare_request_context", default=None
+)
+
+
+def current_request_context() -> RequestContext:
+    return _current.get() or RequestContext()
+
+
+def set_request_context(context: RequestContext) -> contextvars.Token:
+    return _current.set(context)
+
+
+def reset_request_context(token: contextvars.Token) -> None:
+    _current.reset(token)

@@ -1,0 +1,168 @@
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from clinic.core.models import ClinicModel
+from clinic.patients.choices import CareTeamRole, Sex
+from clinic.patients.measurements import age_years, bmi_kg_m2
+
+
+class PatientQuerySet(models.QuerySet):
+    def visible_to(self, actor):
+        """The patients an actor may open: everyone for directory roles, the care team's own
+        patients for clinical roles, nobody otherwise."""
+        if actor is None or not actor.is_authenticated or not actor.is_clinic_staff:
+            return self.none()
+        if actor.can("patient.directory"):
+            return self
+        if actor.is_clinical:
+            return self.filter(care_team_members__staff=actor)
+        return self.none()
+
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class Patient(ClinicModel):
+    mrn = models.CharField("MRN", max_length=12, unique=True, null=True, editable=False)
+    legal_given_name = models.CharField("legal first name", max_length=100)
+    legal_middle_name = models.CharField("legal middle name", max_length=100, blank=True)
+    legal_family_name = models.CharField("legal last name", max_length=100)
+    preferred_name = models.CharField(max_length=100, blank=True)
+    pronouns = models.CharField(max_length=40, blank=True)
+    date_of_birth = models.DateField()
+    sex = models.CharField(max_length=16, choices=Sex.choices)
+
+    email = models.EmailField(blank=True)
+    phone_mobile = models.CharField("mobile phone", max_length=32, blank=True)
+    phone_home = models.CharField("home phone", max_length=32, blank=True)
+    address_line1 = models.CharField("address", max_length=200, blank=True)
+    address_line2 = models.CharField("address line 2", max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    region = models.CharField("state", max_length=100, blank=True)
+    postal_code = models.CharField("ZIP / postal code", max_length=20, blank=True)
+    country = models.CharField(max_length=2, default="US")
+
+    emergency_contact_name = models.CharField(max_length=200, blank=True)
+    emergency_contact_relationship = models.CharField(max_length=60, blank=True)
+    emergency_contact_phone = models.CharField(max_length=32, blank=True)
+
+    is_active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The patient's own sign-in for the portal; staff never sign in through this link.
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="patient_record",
+    )
+
+    objects = PatientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["legal_family_name", "legal_given_name", "id"]
+        indexes = [
+            models.Index(fields=["legal_family_name", "legal_given_name"]),
+            models.Index(fields=["date_of_birth"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} (MRN {self.mrn})"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.legal_given_name} {self.legal_family_name}"
+
+    @property
+    def display_name(self) -> str:
+        """Family name first, with the preferred name in quotes when it differs."""
+        preferred = self.preferred_name.strip()
+        if preferred and preferred != self.legal_given_name:
+            return f"{self.legal_family_name}, {self.legal_given_name} “{preferred}”"
+        return f"{self.legal_family_name}, {self.legal_given_name}"
+
+    def age_years(self, on: datetime.date | None = None) -> int:
+        return age_years(self.date_of_birth, on or timezone.localdate())
+
+
+class CareTeamMember(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="care_team_members")
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="care_team_memberships"
+    )
+    team_role = models.CharField(max_length=32, choices=CareTeamRole.choices)
+    added_at = models.DateTimeField(default=timezone.now)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["team_role", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "staff"], name="care_team_member_once"),
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=Q(team_role=CareTeamRole.PRIMARY_PRESCRIBER),
+                name="care_team_one_primary_prescriber",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_team_role_display()}: {self.staff}"
+
+
+class BodyMeasurementQuerySet(models.QuerySet):
+    def valid(self):
+        return self.filter(entered_in_error_at__isnull=True)
+
+
+class BodyMeasurement(ClinicModel):
+    """Weight and height as measured on a date. Corrections mark a row entered-in-error."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="measurements")
+    measured_on = models.DateField()
+    weight_kg = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    height_cm = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    entered_in_error_at = models.DateTimeField(null=True, blank=True)
+    entered_in_error_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    entered_in_error_reason = models.CharField(max_length=300, blank=True)
+
+    objects = BodyMeasurementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-measured_on", "-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(weight_kg__isnull=False) | Q(height_cm__isnull=False),
+                name="measurement_has_a_value",
+            ),
+            models.CheckConstraint(
+                condition=Q(weight_kg__isnull=True) | Q(weight_kg__gt=0),
+                name="measurement_weight_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(height_cm__isnull=True) | Q(height_cm__gt=0),
+                name="measurement_height_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(entered_in_error_at__isnull=True) | ~Q(entered_in_error_reason=""),
+                name="measurement_error_needs_reason",
+            ),
+        ]
+
+    @property
+    def bmi_kg_m2(self):
+        return bmi_kg_m2(self.weight_kg, self.height_cm)

@@ -1,0 +1,184 @@
+"""Reads of patient records. Each takes the actor, checks access and writes the audit trail."""
+
+from __future__ import annotations
+
+import datetime
+import re
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.paginator import Page, Paginator
+from django.db.models import Prefetch, Q, QuerySet
+
+from clinic.accounts.models import User
+from clinic.core.audit import audit_record
+from clinic.core.choices import AuditAction
+from clinic.core.exceptions import NotFound
+from clinic.patients.choices import CARE_TEAM_STAFF_ROLE, CareTeamRole
+from clinic.patients.measurements import bmi_kg_m2
+from clinic.patients.models import BodyMeasurement, CareTeamMember, Patient
+
+_DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y")
+
+
+def _as_date(token: str) -> datetime.date | None:
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.datetime.strptime(token, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _search_filter(text: str) -> Q:
+    """Every word must match: a name part, a date of birth, or the start of an MRN."""
+    condition = Q()
+    for token in re.split(r"[\s,]+", text.strip()):
+        if not token:
+            continue
+        date = _as_date(token)
+        if date is not None:
+            condition &= Q(date_of_birth=date)
+        elif token.isdigit():
+            condition &= Q(mrn__startswith=token)
+        else:
+            condition &= (
+                Q(legal_family_name__icontains=token)
+                | Q(legal_given_name__icontains=token)
+                | Q(preferred_name__icontains=token)
+                | Q(legal_middle_name__icontains=token)
+            )
+    return condition
+
+
+def _with_care_team(queryset: QuerySet) -> QuerySet:
+    return queryset.prefetch_related(
+        Prefetch(
+            "care_team_members",
+            queryset=CareTeamMember.objects.select_related("staff"),
+        )
+    )
+
+
+def patient_page(
+    *, actor, search: str = "", page_number: int | str = 1, page_size: int | None = None
+) -> Page:
+    """One page of the patients the actor may see, optionally narrowed by a search."""
+    queryset = Patient.objects.visible_to(actor)
+    if search.strip():
+        queryset = queryset.filter(_search_filter(search))
+    paginator = Paginator(_with_care_team(queryset), page_size or settings.PAGE_SIZE)
+    page = paginator.get_page(page_number)
+    audit_record(
+        actor=actor,
+        action=AuditAction.SEARCH if search.strip() else AuditAction.LIST,
+        object_type="patient",
+        summary=f"Patient list page {page.number}: {len(page.object_list)} of {paginator.count}",
+    )
+    return page
+
+
+def my_patients(*, actor, limit: int = 50) -> list[Patient]:
+    """The patients whose care team the actor is on (a clinician's own list)."""
+    patients = list(
+        _with_care_team(Patient.objects.active().filter(care_team_members__staff=actor))[:limit]
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.LIST,
+        object_type="patient",
+        summary=f"My patients: {len(patients)}",
+    )
+    return patients
+
+
+def patient_get(*, actor, patient_uuid: uuid.UUID | str, purpose: str = "chart") -> Patient:
+    """A patient the actor may see. Absent and not-allowed look the same: NotFound."""
+    try:
+        key = uuid.UUID(str(patient_uuid))
+    except ValueError as error:
+        raise NotFound() from error
+    patient = _with_care_team(Patient.objects.visible_to(actor)).filter(uuid=key).first()
+    if patient is None:
+        if actor is not None and actor.is_authenticated:
+            audit_record(
+                actor=actor,
+                action=AuditAction.DENIED,
+                object_type="patient",
+                object_id=key,
+                summary=f"Patient not found or not visible ({purpose})",
+            )
+        raise NotFound("No such patient, or the patient is not on your care team.")
+    audit_record(
+        actor=actor,
+        action=AuditAction.VIEW,
+        object_type="patient",
+        object_id=patient.uuid,
+        patient=patient,
+        summary=purpose,
+    )
+    return patient
+
+
+def actor_on_care_team(*, actor, patient: Patient) -> bool:
+    return any(member.staff_id == actor.pk for member in patient.care_team_members.all())
+
+
+def can_view_clinical(*, actor, patient: Patient) -> bool:
+    """Clinical data: clinic admins, and clinicians on this patient's care team."""
+    if not actor.can("patient.view_clinical"):
+        return False
+    return actor.role == "clinic_admin" or actor_on_care_team(actor=actor, patient=patient)
+
+
+def can_act_clinically(*, actor, patient: Patient, capability: str) -> bool:
+    return actor.can(capability) and can_view_clinical(actor=actor, patient=patient)
+
+
+@dataclass(frozen=True)
+class CurrentBody:
+    weight_kg: Decimal | None
+    weight_measured_on: datetime.date | None
+    height_cm: Decimal | None
+    height_measured_on: datetime.date | None
+
+    @property
+    def bmi_kg_m2(self) -> Decimal | None:
+        return bmi_kg_m2(self.weight_kg, self.height_cm)
+
+
+def current_body(*, measurements: list[BodyMeasurement]) -> CurrentBody:
+    """The latest valid weight and the latest valid height, each with its date."""
+    valid = [m for m in measurements if m.entered_in_error_at is None]
+    weight = next((m for m in valid if m.weight_kg is not None), None)
+    height = next((m for m in valid if m.height_cm is not None), None)
+    return CurrentBody(
+        weight_kg=weight.weight_kg if weight else None,
+        weight_measured_on=weight.measured_on if weight else None,
+        height_cm=height.height_cm if height else None,
+        height_measured_on=height.measured_on if height else None,
+    )
+
+
+def body_measurement_list(*, actor, patient: Patient) -> list[BodyMeasurement]:
+    if not can_view_clinical(actor=actor, patient=patient):
+        return []
+    return list(
+        BodyMeasurement.objects.filter(patient=patient).select_related(
+            "recorded_by", "entered_in_error_by"
+        )
+    )
+
+
+def care_team_candidates() -> dict[str, list[User]]:
+    """Active staff who can fill each care-team role, for the care-team form."""
+    staff = list(
+        User.objects.filter(is_active=True, role__in=set(CARE_TEAM_STAFF_ROLE.values())).order_by(
+            "last_name", "first_name", "username"
+        )
+    )
+    return {
+        role: [u for u in staff if u.role == CARE_TEAM_STAFF_ROLE[role]] for role in CareTeamRole
+    }

@@ -1,0 +1,302 @@
+"""Writes to patient records: each checks the role and care team, runs in one transaction
+and leaves an audit event with before and after values."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from clinic.accounts.models import User
+from clinic.accounts.permissions import Capability
+from clinic.core.access import require
+from clinic.core.audit import audit_record, diff, snapshot
+from clinic.core.choices import AuditAction
+from clinic.core.exceptions import InvalidInput, NotFound, PermissionDenied
+from clinic.core.policy import plausible_range
+from clinic.patients.choices import CARE_TEAM_STAFF_ROLE, CareTeamRole, Sex
+from clinic.patients.measurements import mrn_for
+from clinic.patients.models import BodyMeasurement, CareTeamMember, Patient
+from clinic.patients.selectors import can_act_clinically
+
+DEMOGRAPHIC_FIELDS = [
+    "legal_given_name",
+    "legal_middle_name",
+    "legal_family_name",
+    "preferred_name",
+    "pronouns",
+    "date_of_birth",
+    "sex",
+    "email",
+    "phone_mobile",
+    "phone_home",
+    "address_line1",
+    "address_line2",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "emergency_contact_name",
+    "emergency_contact_relationship",
+    "emergency_contact_phone",
+]
+REQUIRED_FIELDS = {"legal_given_name", "legal_family_name", "date_of_birth", "sex"}
+PHONE_FIELDS = {"phone_mobile", "phone_home", "emergency_contact_phone"}
+_PHONE_CHARACTERS = re.compile(r"^[0-9+()\-.\s]*(?:\s*(?:x|ext\.?)\s*\d+)?$", re.IGNORECASE)
+# A date of birth further back than this is a typing error, not a patient.
+OLDEST_PLAUSIBLE_AGE_YEARS = 125
+
+
+def _clean_demographics(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
+    errors: dict[str, list[str]] = {}
+    unknown = set(data) - set(DEMOGRAPHIC_FIELDS)
+    for name in sorted(unknown):
+        errors[name] = ["This field is not part of a patient's demographics."]
+    cleaned: dict[str, Any] = {}
+    for name in DEMOGRAPHIC_FIELDS:
+        if name not in data:
+            if not partial and name in REQUIRED_FIELDS:
+                errors[name] = ["This field is required."]
+            continue
+        value = data[name]
+        if isinstance(value, str):
+            value = value.strip()
+        if name in REQUIRED_FIELDS and value in (None, ""):
+            errors[name] = ["This field is required."]
+            continue
+        cleaned[name] = "" if value is None else value
+
+    dob = cleaned.get("date_of_birth")
+    if isinstance(dob, str) and dob:
+        try:
+            dob = datetime.date.fromisoformat(dob)
+            cleaned["date_of_birth"] = dob
+        except ValueError:
+            errors["date_of_birth"] = ["Enter the date as YYYY-MM-DD."]
+            dob = None
+    if isinstance(dob, datetime.date):
+        today = timezone.localdate()
+        if dob > today:
+            errors["date_of_birth"] = ["The date of birth cannot be in the future."]
+        elif today.year - dob.year > OLDEST_PLAUSIBLE_AGE_YEARS:
+            errors["date_of_birth"] = ["Check the year: that would make the patient over 125."]
+
+    if "sex" in cleaned and cleaned["sex"] not in Sex.values:
+        errors["sex"] = [f"Choose one of: {', '.join(Sex.values)}."]
+    for name in PHONE_FIELDS & set(cleaned):
+        phone = cleaned[name]
+        digits = re.sub(r"\D", "", phone.split("x")[0])
+        if phone and (not _PHONE_CHARACTERS.match(phone) or not 7 <= len(digits) <= 15):
+            errors[name] = ["Enter a phone number of 7 to 15 digits, e.g. (555) 010-4477."]
+    if cleaned.get("country") and not re.fullmatch(r"[A-Z]{2}", cleaned["country"]):
+        errors["country"] = ["Use the two-letter country code, e.g. US."]
+    if errors:
+        raise InvalidInput(errors)
+    return cleaned
+
+
+@transaction.atomic
+def patient_create(*, actor, data: dict[str, Any]) -> Patient:
+    require(actor, Capability.PATIENT_CREATE)
+    cleaned = _clean_demographics(data, partial=False)
+    patient = Patient.objects.create(created_by=actor, **cleaned)
+    # The MRN derives from the row id, so two desks registering at once never collide.
+    patient.mrn = mrn_for(patient.pk)
+    Patient.objects.filter(pk=patient.pk).update(mrn=patient.mrn)
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type="patient",
+        object_id=patient.uuid,
+        patient=patient,
+        summary=f"Registered patient MRN {patient.mrn}",
+        changes=diff({}, snapshot(patient, ["mrn", *DEMOGRAPHIC_FIELDS])),
+    )
+    return patient
+
+
+def _lock_visible(actor, patient: Patient) -> Patient:
+    locked = Patient.objects.visible_to(actor).select_for_update().filter(pk=patient.pk).first()
+    if locked is None:
+        raise NotFound("No such patient, or the patient is not on your care team.")
+    return locked
+
+
+@transaction.atomic
+def patient_update(*, actor, patient: Patient, data: dict[str, Any]) -> Patient:
+    require(actor, Capability.PATIENT_EDIT_DEMOGRAPHICS)
+    locked = _lock_visible(actor, patient)
+    cleaned = _clean_demographics(data, partial=True)
+    before = snapshot(locked, DEMOGRAPHIC_FIELDS)
+    for name, value in cleaned.items():
+        setattr(locked, name, value)
+    changes = diff(before, snapshot(locked, DEMOGRAPHIC_FIELDS))
+    if changes:
+        locked.save()
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            object_type="patient",
+            object_id=locked.uuid,
+            patient=locked,
+            summary="Demographics changed: " + ", ".join(changes),
+            changes=changes,
+        )
+    return locked
+
+
+@transaction.atomic
+def care_team_set(
+    *,
+    actor,
+    patient: Patient,
+    primary_prescriber: User | None,
+    prescribers: list[User] = (),
+    nurses: list[User] = (),
+    therapists: list[User] = (),
+) -> list[CareTeamMember]:
+    """Replace the care team. Each member must be active staff of the matching role."""
+    require(actor, Capability.PATIENT_EDIT_CARE_TEAM)
+    locked = _lock_visible(actor, patient)
+    wanted: dict[int, tuple[User, CareTeamRole]] = {}
+    errors: dict[str, list[str]] = {}
+    slots = [
+        ("primary_prescriber", CareTeamRole.PRIMARY_PRESCRIBER, [primary_prescriber]),
+        ("prescribers", CareTeamRole.PRESCRIBER, list(prescribers)),
+        ("nurses", CareTeamRole.NURSE, list(nurses)),
+        ("therapists", CareTeamRole.THERAPIST, list(therapists)),
+    ]
+    for field, team_role, members in slots:
+        for member in members:
+            if member is None:
+                continue
+            if not member.is_clinic_staff or member.role != CARE_TEAM_STAFF_ROLE[team_role]:
+                errors.setdefault(field, []).append(
+                    f"{member} is not an active {CARE_TEAM_STAFF_ROLE[team_role]}."
+                )
+            elif member.pk in wanted:
+                # The primary prescriber listed again as a prescriber is the same person.
+                continue
+            else:
+                wanted[member.pk] = (member, team_role)
+    if errors:
+        raise InvalidInput(errors)
+
+    current = list(CareTeamMember.objects.filter(patient=locked).select_related("staff"))
+    before = sorted(f"{m.team_role}:{m.staff.username}" for m in current)
+    CareTeamMember.objects.filter(patient=locked).delete()
+    added_at = timezone.now()
+    members = CareTeamMember.objects.bulk_create(
+        [
+            CareTeamMember(
+                patient=locked, staff=user, team_role=role, added_at=added_at, added_by=actor
+            )
+            for user, role in wanted.values()
+        ]
+    )
+    after = sorted(f"{role}:{user.username}" for user, role in wanted.values())
+    if before != after:
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            object_type="care_team",
+            object_id=locked.uuid,
+            patient=locked,
+            summary="Care team changed",
+            changes={"care_team": {"before": before, "after": after}},
+        )
+    return members
+
+
+def _decimal_in_range(errors, name: str, raw) -> Decimal | None:
+    if raw in (None, ""):
+        return None
+    try:
+        value = Decimal(str(raw)).quantize(Decimal("0.1"))
+    except (InvalidOperation, ValueError):
+        errors[name] = ["Enter a number."]
+        return None
+    allowed = plausible_range(name)
+    if not allowed.contains(value):
+        errors[name] = [allowed.message()]
+        return None
+    return value
+
+
+@transaction.atomic
+def body_measurement_record(
+    *,
+    actor,
+    patient: Patient,
+    measured_on: datetime.date,
+    weight_kg=None,
+    height_cm=None,
+) -> BodyMeasurement:
+    if not can_act_clinically(
+        actor=actor, patient=patient, capability=Capability.PATIENT_RECORD_MEASUREMENTS
+    ):
+        raise PermissionDenied("Only the care team's prescribers and nurses record measurements.")
+    errors: dict[str, list[str]] = {}
+    weight = _decimal_in_range(errors, "weight_kg", weight_kg)
+    height = _decimal_in_range(errors, "height_cm", height_cm)
+    if measured_on is None:
+        errors["measured_on"] = ["This field is required."]
+    elif measured_on > timezone.localdate():
+        errors["measured_on"] = ["A measurement cannot be dated in the future."]
+    if not errors and weight is None and height is None:
+        errors["weight_kg"] = ["Enter a weight, a height, or both."]
+    if errors:
+        raise InvalidInput(errors)
+    measurement = BodyMeasurement.objects.create(
+        patient=patient,
+        measured_on=measured_on,
+        weight_kg=weight,
+        height_cm=height,
+        recorded_by=actor,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type="body_measurement",
+        object_id=measurement.uuid,
+        patient=patient,
+        summary="Weight/height recorded",
+        changes=diff({}, snapshot(measurement, ["measured_on", "weight_kg", "height_cm"])),
+    )
+    return measurement
+
+
+@transaction.atomic
+def body_measurement_mark_entered_in_error(
+    *, actor, measurement: BodyMeasurement, reason: str
+) -> BodyMeasurement:
+    if not can_act_clinically(
+        actor=actor,
+        patient=measurement.patient,
+        capability=Capability.PATIENT_RECORD_MEASUREMENTS,
+    ):
+        raise PermissionDenied("Only the care team's prescribers and nurses correct measurements.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput({"reason": ["Say why this entry is wrong."]})
+    locked = BodyMeasurement.objects.select_for_update().get(pk=measurement.pk)
+    if locked.entered_in_error_at is not None:
+        return locked
+    locked.entered_in_error_at = timezone.now()
+    locked.entered_in_error_by = actor
+    locked.entered_in_error_reason = reason[:300]
+    locked.save(update_fields=["entered_in_error_at", "entered_in_error_by", "entered_in_error_reason", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type="body_measurement",
+        object_id=locked.uuid,
+        patient=locked.patient,
+        summary="Measurement marked entered in error",
+        changes={"entered_in_error_reason": {"before": "", "after": locked.entered_in_error_reason}},
+    )
+    return locked
