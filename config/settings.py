@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "clinic.core",
     "clinic.accounts",
     "clinic.patients",
+    "clinic.dashboard",
     "clinic.api",
 ]
 
@@ -104,6 +105,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "clinic.core.middleware.NoStoreMiddleware",
+    "clinic.core.middleware.DomainErrorPageMiddleware",
     # Last, as django-axes asks, so it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]
@@ -166,7 +168,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "core:home"
+LOGIN_REDIRECT_URL = "dashboard:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 # Sessions end after a period of inactivity (sliding) and when the browser closes.

@@ -4,7 +4,8 @@ from django.urls import include, path
 from clinic.api.api import api
 
 urlpatterns = [
-    path("", include("clinic.core.urls")),
+    path("", include("clinic.dashboard.urls")),
+    path("audit/", include("clinic.core.urls")),
     path("accounts/", include("clinic.accounts.urls")),
     path("patients/", include("clinic.patients.urls")),
     path("api/v1/", api.urls),

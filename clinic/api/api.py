@@ -1,3 +1,19 @@
 from ninja import NinjaAPI
 
-api = NinjaAPI(title="KetaCare API", version="1")
+from clinic.api.auth import StaffBearerAuth, StaffSessionAuth
+from clinic.api.errors import install_error_handlers
+from clinic.patients.api import router as patients_router
+
+api = NinjaAPI(
+    title="KetaCare API",
+    version="1",
+    description=(
+        "Clinic staff API. Authenticate with the signed-in session (send the CSRF token) "
+        "or `Authorization: Bearer <token>` from `manage.py createapitoken`. "
+        'Errors share one envelope: `{"detail": ..., "code": ...}`.'
+    ),
+    auth=[StaffBearerAuth(), StaffSessionAuth()],
+    urls_namespace="api-1",
+)
+install_error_handlers(api)
+api.add_router("/patients", patients_router)

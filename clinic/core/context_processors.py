@@ -2,4 +2,9 @@ from django.conf import settings
 
 
 def clinic(request):
-    return {"clinic_name": settings.CLINIC_NAME}
+    user = getattr(request, "user", None)
+    can = getattr(user, "can", None)
+    return {
+        "clinic_name": settings.CLINIC_NAME,
+        "perms_audit_view": bool(can and can("audit.view")),
+    }

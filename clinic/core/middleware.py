@@ -50,3 +50,25 @@ class NoStoreMiddleware:
         if user is not None and user.is_authenticated and "Cache-Control" not in response:
             response["Cache-Control"] = "no-store, private"
         return response
+
+
+class DomainErrorPageMiddleware:
+    """On pages, a NotFound or PermissionDenied from a selector or service becomes the
+    404 or 403 page; the API has its own handlers."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.shortcuts import render
+
+        from clinic.core.exceptions import NotFound, PermissionDenied
+
+        if isinstance(exception, NotFound):
+            return render(request, "404.html", {"message": exception.message}, status=404)
+        if isinstance(exception, PermissionDenied):
+            return render(request, "403.html", {"message": exception.message}, status=403)
+        return None

@@ -16,7 +16,6 @@ from clinic.accounts.models import User
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import NotFound
-from clinic.patients.choices import CARE_TEAM_STAFF_ROLE, CareTeamRole
 from clinic.patients.measurements import bmi_kg_m2
 from clinic.patients.models import BodyMeasurement, CareTeamMember, Patient
 
@@ -172,13 +171,30 @@ def body_measurement_list(*, actor, patient: Patient) -> list[BodyMeasurement]:
     )
 
 
-def care_team_candidates() -> dict[str, list[User]]:
-    """Active staff who can fill each care-team role, for the care-team form."""
-    staff = list(
-        User.objects.filter(is_active=True, role__in=set(CARE_TEAM_STAFF_ROLE.values())).order_by(
-            "last_name", "first_name", "username"
-        )
+def care_team_candidates(staff_role: str) -> QuerySet:
+    """Active staff of one role, for choosing a care team."""
+    return User.objects.filter(is_active=True, role=staff_role).order_by(
+        "last_name", "first_name", "username"
     )
-    return {
-        role: [u for u in staff if u.role == CARE_TEAM_STAFF_ROLE[role]] for role in CareTeamRole
-    }
+
+
+@dataclass(frozen=True)
+class ChartAlert:
+    level: str  # danger, warning, info
+    text: str
+
+
+def chart_alerts(*, patient: Patient, body: CurrentBody | None) -> list[ChartAlert]:
+    """Alerts for the chart header. `body` is None when the actor may not see clinical data.
+    Later capabilities (suicidality, screening) add their alerts here."""
+    alerts: list[ChartAlert] = []
+    if not patient.is_active:
+        alerts.append(ChartAlert("warning", "Inactive patient"))
+    members = list(patient.care_team_members.all())
+    if not any(m.team_role == "primary_prescriber" for m in members):
+        alerts.append(ChartAlert("warning", "No primary prescriber on the care team"))
+    if not patient.emergency_contact_name or not patient.emergency_contact_phone:
+        alerts.append(ChartAlert("info", "No emergency contact on file"))
+    if body is not None and body.weight_kg is None:
+        alerts.append(ChartAlert("info", "No weight recorded (needed for weight-based dosing)"))
+    return alerts

@@ -8,6 +8,8 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
@@ -92,6 +94,11 @@ def _clean_demographics(data: dict[str, Any], *, partial: bool) -> dict[str, Any
         digits = re.sub(r"\D", "", phone.split("x")[0])
         if phone and (not _PHONE_CHARACTERS.match(phone) or not 7 <= len(digits) <= 15):
             errors[name] = ["Enter a phone number of 7 to 15 digits, e.g. (555) 010-4477."]
+    if cleaned.get("email"):
+        try:
+            validate_email(cleaned["email"])
+        except ValidationError:
+            errors["email"] = ["Enter a valid email address, e.g. name@example.org."]
     if cleaned.get("country") and not re.fullmatch(r"[A-Z]{2}", cleaned["country"]):
         errors["country"] = ["Use the two-letter country code, e.g. US."]
     if errors:

@@ -1,2 +1,23 @@
+from django.urls import path
+
+from clinic.patients import views
+
 app_name = "patients"
-urlpatterns: list = []
+
+urlpatterns = [
+    path("", views.patient_list, name="patient_list"),
+    path("new/", views.patient_create, name="patient_create"),
+    path("<uuid:patient_uuid>/", views.patient_chart, name="patient_chart"),
+    path("<uuid:patient_uuid>/edit/", views.patient_edit, name="patient_edit"),
+    path("<uuid:patient_uuid>/care-team/", views.care_team_edit, name="care_team_edit"),
+    path(
+        "<uuid:patient_uuid>/measurements/new/",
+        views.measurement_create,
+        name="measurement_create",
+    ),
+    path(
+        "<uuid:patient_uuid>/measurements/<uuid:measurement_uuid>/entered-in-error/",
+        views.measurement_entered_in_error,
+        name="measurement_entered_in_error",
+    ),
+]

@@ -1,0 +1,75 @@
+"""One error envelope for the whole API: {"detail": ..., "code": ...}.
+
+`detail` is a message, or for invalid input a list of {"loc", "msg", "type"} items naming
+each offending field, as Ninja reports schema errors.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import Http404
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+
+from clinic.core.exceptions import DomainError, InvalidInput
+
+logger = logging.getLogger("clinic.api")
+
+
+def install_error_handlers(api) -> None:
+    @api.exception_handler(InvalidInput)
+    def invalid_input(request, error: InvalidInput):
+        detail = [
+            {"loc": ["body", field], "msg": message, "type": "invalid_input"}
+            for field, messages in error.errors.items()
+            for message in messages
+        ]
+        return api.create_response(request, {"detail": detail, "code": error.code}, status=422)
+
+    @api.exception_handler(DomainError)
+    def domain_error(request, error: DomainError):
+        body = {"detail": error.message, "code": error.code}
+        if error.field:
+            body["field"] = error.field
+        return api.create_response(request, body, status=error.status)
+
+    @api.exception_handler(ValidationError)
+    def validation_error(request, error: ValidationError):
+        return api.create_response(
+            request, {"detail": error.errors, "code": "invalid_input"}, status=422
+        )
+
+    @api.exception_handler(AuthenticationError)
+    def unauthenticated(request, error):
+        return api.create_response(
+            request,
+            {"detail": "Sign in, or send a valid Bearer token.", "code": "unauthenticated"},
+            status=401,
+        )
+
+    @api.exception_handler(AuthorizationError)
+    def unauthorized(request, error):
+        return api.create_response(
+            request, {"detail": "Your role does not allow this.", "code": "permission_denied"},
+            status=403,
+        )
+
+    @api.exception_handler(Http404)
+    def not_found(request, error):
+        return api.create_response(request, {"detail": "Not found.", "code": "not_found"}, status=404)
+
+    @api.exception_handler(HttpError)
+    def http_error(request, error: HttpError):
+        return api.create_response(
+            request, {"detail": str(error), "code": "http_error"}, status=error.status_code
+        )
+
+    @api.exception_handler(Exception)
+    def unexpected(request, error: Exception):
+        # The traceback goes to the server log; the request body (which may hold PHI) does not.
+        logger.exception("Unhandled API error on %s %s", request.method, request.resolver_match.route if request.resolver_match else "?")
+        return api.create_response(
+            request,
+            {"detail": "Something went wrong on our side; nothing was saved.", "code": "internal_error"},
+            status=500,
+        )

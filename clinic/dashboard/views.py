@@ -1,0 +1,36 @@
+"""Each role's home page: the work that role starts its day with."""
+
+from __future__ import annotations
+
+from django.shortcuts import redirect, render
+
+from clinic.accounts.choices import Role
+from clinic.accounts.permissions import Capability
+from clinic.core.access import staff_required
+from clinic.dashboard import selectors
+from clinic.patients.forms import PatientSearchForm
+from clinic.patients.selectors import my_patients
+
+
+def home(request):
+    if not request.user.is_authenticated:
+        return redirect("accounts:login")
+    return _staff_home(request)
+
+
+@staff_required
+def _staff_home(request):
+    user = request.user
+    context = {"search_form": PatientSearchForm(), "role": user.role}
+    if user.role == Role.CLINIC_ADMIN:
+        context.update(selectors.admin_overview(actor=user))
+        template = "dashboard/home_admin.html"
+    elif user.is_clinical:
+        context["patients"] = my_patients(actor=user)
+        template = "dashboard/home_clinician.html"
+    else:
+        context["can_create"] = user.can(Capability.PATIENT_CREATE)
+        if user.role == Role.FRONT_DESK:
+            context["recent"] = selectors.recently_registered(actor=user)
+        template = "dashboard/home_desk.html"
+    return render(request, template, context)

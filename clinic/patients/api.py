@@ -1,0 +1,207 @@
+"""Patient endpoints: the same selectors and services, so the same checks and audit, as the pages."""
+
+from __future__ import annotations
+
+import uuid
+
+from ninja import Query, Router, Schema
+
+from clinic.accounts.models import User
+from clinic.core.exceptions import InvalidInput, NotFound, PermissionDenied
+from clinic.patients import selectors, services
+from clinic.patients.models import BodyMeasurement, Patient
+from clinic.patients.schemas import (
+    CareTeamMemberRead,
+    CareTeamWrite,
+    EnteredInError,
+    MeasurementCreate,
+    MeasurementRead,
+    MeasurementsRead,
+    PatientCreate,
+    PatientPage,
+    PatientRead,
+    PatientSearch,
+    PatientUpdate,
+)
+
+router = Router(tags=["patients"])
+
+
+def _care_team(patient: Patient) -> list[dict]:
+    return [
+        {
+            "team_role": member.team_role,
+            "staff": {
+                "uuid": member.staff.uuid,
+                "name": member.staff.display_name,
+                "role": member.staff.role,
+            },
+        }
+        for member in patient.care_team_members.all()
+    ]
+
+
+def _summary(patient: Patient) -> dict:
+    return {
+        "uuid": patient.uuid,
+        "mrn": patient.mrn,
+        "legal_given_name": patient.legal_given_name,
+        "legal_family_name": patient.legal_family_name,
+        "preferred_name": patient.preferred_name,
+        "date_of_birth": patient.date_of_birth,
+        "age_years": patient.age_years(),
+        "sex": patient.sex,
+        "is_active": patient.is_active,
+    }
+
+
+def _read(patient: Patient) -> dict:
+    data = _summary(patient)
+    data.update({name: getattr(patient, name) for name in services.DEMOGRAPHIC_FIELDS})
+    data.update(
+        care_team=_care_team(patient),
+        created_at=patient.created_at,
+        updated_at=patient.updated_at,
+    )
+    return data
+
+
+def _page(page) -> dict:
+    return {
+        "items": [_summary(p) for p in page.object_list],
+        "count": page.paginator.count,
+        "page": page.number,
+        "pages": page.paginator.num_pages,
+        "page_size": page.paginator.per_page,
+    }
+
+
+class PageQuery(Schema):
+    page: int = 1
+
+
+@router.get("", response=PatientPage, summary="List patients you may see")
+def patient_list(request, params: Query[PageQuery]):
+    return _page(selectors.patient_page(actor=request.auth, page_number=params.page))
+
+
+@router.post("/search", response=PatientPage, summary="Search by name, MRN or date of birth")
+def patient_search(request, payload: PatientSearch):
+    # A POST body, so search terms (names, dates of birth) never appear in a URL or access log.
+    return _page(
+        selectors.patient_page(actor=request.auth, search=payload.query, page_number=payload.page)
+    )
+
+
+@router.post("", response={201: PatientRead}, summary="Register a patient")
+def patient_create(request, payload: PatientCreate):
+    patient = services.patient_create(actor=request.auth, data=payload.model_dump())
+    patient = selectors.patient_get(actor=request.auth, patient_uuid=patient.uuid, purpose="api")
+    return 201, _read(patient)
+
+
+@router.get("/{patient_uuid}", response=PatientRead, summary="A patient's demographics and care team")
+def patient_detail(request, patient_uuid: uuid.UUID):
+    return _read(selectors.patient_get(actor=request.auth, patient_uuid=patient_uuid, purpose="api"))
+
+
+@router.patch("/{patient_uuid}", response=PatientRead, summary="Change demographics")
+def patient_update(request, patient_uuid: uuid.UUID, payload: PatientUpdate):
+    patient = selectors.patient_get(
+        actor=request.auth, patient_uuid=patient_uuid, purpose="api update"
+    )
+    changed = services.patient_update(
+        actor=request.auth, patient=patient, data=payload.model_dump(exclude_unset=True)
+    )
+    return _read(selectors.patient_get(actor=request.auth, patient_uuid=changed.uuid, purpose="api"))
+
+
+@router.get("/{patient_uuid}/care-team", response=list[CareTeamMemberRead])
+def care_team_detail(request, patient_uuid: uuid.UUID):
+    return _care_team(
+        selectors.patient_get(actor=request.auth, patient_uuid=patient_uuid, purpose="api care team")
+    )
+
+
+def _staff_by_uuid(field: str, keys: list[uuid.UUID]) -> list[User]:
+    found = {u.uuid: u for u in User.objects.filter(uuid__in=keys)}
+    missing = [str(k) for k in keys if k not in found]
+    if missing:
+        raise InvalidInput({field: [f"No staff member with id {k}." for k in missing]})
+    return [found[k] for k in keys]
+
+
+@router.put("/{patient_uuid}/care-team", response=list[CareTeamMemberRead])
+def care_team_replace(request, patient_uuid: uuid.UUID, payload: CareTeamWrite):
+    patient = selectors.patient_get(
+        actor=request.auth, patient_uuid=patient_uuid, purpose="api care team"
+    )
+    primary = payload.primary_prescriber
+    services.care_team_set(
+        actor=request.auth,
+        patient=patient,
+        primary_prescriber=_staff_by_uuid("primary_prescriber", [primary])[0] if primary else None,
+        prescribers=_staff_by_uuid("prescribers", payload.prescribers),
+        nurses=_staff_by_uuid("nurses", payload.nurses),
+        therapists=_staff_by_uuid("therapists", payload.therapists),
+    )
+    return _care_team(selectors.patient_get(actor=request.auth, patient_uuid=patient_uuid, purpose="api care team"))
+
+
+def _measurements(actor, patient: Patient) -> dict:
+    if not selectors.can_view_clinical(actor=actor, patient=patient):
+        raise PermissionDenied("Weight and height are clinical data for the care team.")
+    measurements = selectors.body_measurement_list(actor=actor, patient=patient)
+    body = selectors.current_body(measurements=measurements)
+    return {
+        "current_weight_kg": body.weight_kg,
+        "current_height_cm": body.height_cm,
+        "bmi_kg_m2": body.bmi_kg_m2,
+        "measurements": [
+            {
+                "uuid": m.uuid,
+                "measured_on": m.measured_on,
+                "weight_kg": m.weight_kg,
+                "height_cm": m.height_cm,
+                "recorded_by": m.recorded_by.display_name,
+                "entered_in_error": m.entered_in_error_at is not None,
+                "entered_in_error_reason": m.entered_in_error_reason,
+            }
+            for m in measurements
+        ],
+    }
+
+
+@router.get("/{patient_uuid}/measurements", response=MeasurementsRead)
+def measurement_list(request, patient_uuid: uuid.UUID):
+    patient = selectors.patient_get(actor=request.auth, patient_uuid=patient_uuid, purpose="api measurements")
+    return _measurements(request.auth, patient)
+
+
+@router.post("/{patient_uuid}/measurements", response={201: MeasurementRead})
+def measurement_create(request, patient_uuid: uuid.UUID, payload: MeasurementCreate):
+    patient = selectors.patient_get(actor=request.auth, patient_uuid=patient_uuid, purpose="api measurements")
+    m = services.body_measurement_record(actor=request.auth, patient=patient, **payload.model_dump())
+    return 201, {
+        "uuid": m.uuid,
+        "measured_on": m.measured_on,
+        "weight_kg": m.weight_kg,
+        "height_cm": m.height_cm,
+        "recorded_by": m.recorded_by.display_name,
+        "entered_in_error": False,
+        "entered_in_error_reason": "",
+    }
+
+
+@router.post("/{patient_uuid}/measurements/{measurement_uuid}/entered-in-error", response=MeasurementsRead)
+def measurement_entered_in_error(
+    request, patient_uuid: uuid.UUID, measurement_uuid: uuid.UUID, payload: EnteredInError
+):
+    patient = selectors.patient_get(actor=request.auth, patient_uuid=patient_uuid, purpose="api measurements")
+    measurement = BodyMeasurement.objects.filter(patient=patient, uuid=measurement_uuid).first()
+    if measurement is None:
+        raise NotFound()
+    services.body_measurement_mark_entered_in_error(
+        actor=request.auth, measurement=measurement, reason=payload.reason
+    )
+    return _measurements(request.auth, patient)

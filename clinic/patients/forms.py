@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+
+from clinic.core.forms import DateInput
+from clinic.core.policy import plausible_range
+from clinic.patients.models import Patient
+from clinic.patients.selectors import care_team_candidates
+from clinic.patients.services import DEMOGRAPHIC_FIELDS
+
+
+class PatientForm(forms.ModelForm):
+    class Meta:
+        model = Patient
+        fields = DEMOGRAPHIC_FIELDS
+        widgets = {
+            "date_of_birth": DateInput(),
+            "email": forms.EmailInput(attrs={"autocomplete": "off"}),
+            "phone_mobile": forms.TextInput(attrs={"inputmode": "tel"}),
+            "phone_home": forms.TextInput(attrs={"inputmode": "tel"}),
+            "emergency_contact_phone": forms.TextInput(attrs={"inputmode": "tel"}),
+        }
+        labels = {"region": "State", "country": "Country (2 letters)"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sex"].choices = [("", "Choose…"), *self.fields["sex"].choices[1:]]
+        for name, field in self.fields.items():
+            field.widget.attrs.setdefault("autocomplete", "off")
+            if name.startswith("legal_") or name == "preferred_name":
+                field.widget.attrs["autocapitalize"] = "words"
+
+    # Field groups for the template, in the order a registration form is filled in.
+    groups = [
+        ("Name", ["legal_given_name", "legal_middle_name", "legal_family_name", "preferred_name", "pronouns"]),
+        ("Birth and sex", ["date_of_birth", "sex"]),
+        ("Contact", ["phone_mobile", "phone_home", "email", "address_line1", "address_line2", "city", "region", "postal_code", "country"]),
+        ("Emergency contact", ["emergency_contact_name", "emergency_contact_relationship", "emergency_contact_phone"]),
+    ]
+
+    def grouped(self):
+        return [(title, [self[name] for name in names]) for title, names in self.groups]
+
+
+class PatientSearchForm(forms.Form):
+    q = forms.CharField(
+        label="Find a patient",
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "placeholder": "Name, MRN or date of birth (YYYY-MM-DD or MM/DD/YYYY)",
+                "autocomplete": "off",
+            }
+        ),
+    )
+    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+
+CARE_TEAM_FORM_ROLES = {
+    "primary_prescriber": "prescriber",
+    "prescribers": "prescriber",
+    "nurses": "nurse",
+    "therapists": "therapist",
+}
+
+
+class _StaffChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.display_name
+
+
+class _StaffMultipleChoice(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return obj.display_name
+
+
+class CareTeamForm(forms.Form):
+    primary_prescriber = _StaffChoice(queryset=None, required=False, empty_label="— none —")
+    prescribers = _StaffMultipleChoice(
+        queryset=None, required=False, label="Other prescribers",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    nurses = _StaffMultipleChoice(queryset=None, required=False, widget=forms.CheckboxSelectMultiple)
+    therapists = _StaffMultipleChoice(
+        queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, role in CARE_TEAM_FORM_ROLES.items():
+            self.fields[name].queryset = care_team_candidates(role)
+
+
+class MeasurementForm(forms.Form):
+    measured_on = forms.DateField(widget=DateInput(), initial=timezone.localdate)
+    weight_kg = forms.DecimalField(
+        label="Weight (kg)", required=False, max_digits=5, decimal_places=1,
+        widget=forms.NumberInput(attrs={"step": "0.1", "inputmode": "decimal"}),
+    )
+    height_cm = forms.DecimalField(
+        label="Height (cm)", required=False, max_digits=5, decimal_places=1,
+        widget=forms.NumberInput(attrs={"step": "0.1", "inputmode": "decimal"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("weight_kg", "height_cm"):
+            allowed = plausible_range(name)
+            self.fields[name].help_text = f"{allowed.low}–{allowed.high} {allowed.unit}"
+
+
+class EnteredInErrorForm(forms.Form):
+    reason = forms.CharField(max_length=300, label="Why is this entry wrong?")

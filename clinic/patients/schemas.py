@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+import datetime
+import uuid
+from decimal import Decimal
+from typing import Literal
+
+from ninja import Field, Schema
+
+SexCode = Literal["female", "male", "other", "unknown"]
+
+
+class _Demographics(Schema):
+    legal_middle_name: str = Field("", max_length=100)
+    preferred_name: str = Field("", max_length=100)
+    pronouns: str = Field("", max_length=40)
+    email: str = Field("", max_length=254)
+    phone_mobile: str = Field("", max_length=32)
+    phone_home: str = Field("", max_length=32)
+    address_line1: str = Field("", max_length=200)
+    address_line2: str = Field("", max_length=200)
+    city: str = Field("", max_length=100)
+    region: str = Field("", max_length=100)
+    postal_code: str = Field("", max_length=20)
+    country: str = Field("US", max_length=2)
+    emergency_contact_name: str = Field("", max_length=200)
+    emergency_contact_relationship: str = Field("", max_length=60)
+    emergency_contact_phone: str = Field("", max_length=32)
+
+
+class PatientCreate(_Demographics):
+    legal_given_name: str = Field(..., min_length=1, max_length=100)
+    legal_family_name: str = Field(..., min_length=1, max_length=100)
+    date_of_birth: datetime.date
+    sex: SexCode
+
+
+class PatientUpdate(Schema):
+    """Send only the fields that change."""
+
+    legal_given_name: str | None = Field(None, min_length=1, max_length=100)
+    legal_middle_name: str | None = Field(None, max_length=100)
+    legal_family_name: str | None = Field(None, min_length=1, max_length=100)
+    preferred_name: str | None = Field(None, max_length=100)
+    pronouns: str | None = Field(None, max_length=40)
+    date_of_birth: datetime.date | None = None
+    sex: SexCode | None = None
+    email: str | None = Field(None, max_length=254)
+    phone_mobile: str | None = Field(None, max_length=32)
+    phone_home: str | None = Field(None, max_length=32)
+    address_line1: str | None = Field(None, max_length=200)
+    address_line2: str | None = Field(None, max_length=200)
+    city: str | None = Field(None, max_length=100)
+    region: str | None = Field(None, max_length=100)
+    postal_code: str | None = Field(None, max_length=20)
+    country: str | None = Field(None, max_length=2)
+    emergency_contact_name: str | None = Field(None, max_length=200)
+    emergency_contact_relationship: str | None = Field(None, max_length=60)
+    emergency_contact_phone: str | None = Field(None, max_length=32)
+
+
+class StaffRef(Schema):
+    uuid: uuid.UUID
+    name: str
+    role: str
+
+
+class CareTeamMemberRead(Schema):
+    team_role: str
+    staff: StaffRef
+
+
+class PatientSummary(Schema):
+    uuid: uuid.UUID
+    mrn: str
+    legal_given_name: str
+    legal_family_name: str
+    preferred_name: str
+    date_of_birth: datetime.date
+    age_years: int
+    sex: str
+    is_active: bool
+
+
+class PatientRead(_Demographics, PatientSummary):
+    care_team: list[CareTeamMemberRead]
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+
+
+class PatientPage(Schema):
+    items: list[PatientSummary]
+    count: int
+    page: int
+    pages: int
+    page_size: int
+
+
+class PatientSearch(Schema):
+    query: str = Field(..., min_length=1, max_length=200, description="Name, MRN or date of birth")
+    page: int = Field(1, ge=1)
+
+
+class CareTeamWrite(Schema):
+    primary_prescriber: uuid.UUID | None = None
+    prescribers: list[uuid.UUID] = []
+    nurses: list[uuid.UUID] = []
+    therapists: list[uuid.UUID] = []
+
+
+class MeasurementCreate(Schema):
+    measured_on: datetime.date
+    weight_kg: Decimal | None = Field(None, description="Kilograms, one decimal")
+    height_cm: Decimal | None = Field(None, description="Centimetres, one decimal")
+
+
+class MeasurementRead(Schema):
+    uuid: uuid.UUID
+    measured_on: datetime.date
+    weight_kg: Decimal | None
+    height_cm: Decimal | None
+    recorded_by: str
+    entered_in_error: bool
+    entered_in_error_reason: str
+
+
+class MeasurementsRead(Schema):
+    current_weight_kg: Decimal | None
+    current_height_cm: Decimal | None
+    bmi_kg_m2: Decimal | None
+    measurements: list[MeasurementRead]
+
+
+class EnteredInError(Schema):
+    reason: str = Field(..., min_length=1, max_length=300)
