@@ -23,9 +23,7 @@ def _logged_out(sender, request, user, **kwargs):
 def _login_failed(sender, credentials, request=None, **kwargs):
     # The attempted username is kept (it identifies the account under attack); never the password.
     username = str(credentials.get("username", ""))[:150]
-    audit_record(
-        actor=None, action=AuditAction.LOGIN_FAILED, object_type="user", summary=username
-    )
+    audit_record(actor=None, action=AuditAction.LOGIN_FAILED, object_type="user", summary=username)
 
 
 @receiver(user_locked_out)

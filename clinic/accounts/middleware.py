@@ -29,6 +29,8 @@ class StaffSecondFactorMiddleware:
             from django_otp.plugins.otp_totp.models import TOTPDevice
 
             has_device = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
-            target = "accounts:second_factor_verify" if has_device else "accounts:second_factor_setup"
+            target = (
+                "accounts:second_factor_verify" if has_device else "accounts:second_factor_setup"
+            )
             return redirect(f"{reverse(target)}")
         return self.get_response(request)

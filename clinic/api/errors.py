@@ -50,13 +50,16 @@ def install_error_handlers(api) -> None:
     @api.exception_handler(AuthorizationError)
     def unauthorized(request, error):
         return api.create_response(
-            request, {"detail": "Your role does not allow this.", "code": "permission_denied"},
+            request,
+            {"detail": "Your role does not allow this.", "code": "permission_denied"},
             status=403,
         )
 
     @api.exception_handler(Http404)
     def not_found(request, error):
-        return api.create_response(request, {"detail": "Not found.", "code": "not_found"}, status=404)
+        return api.create_response(
+            request, {"detail": "Not found.", "code": "not_found"}, status=404
+        )
 
     @api.exception_handler(HttpError)
     def http_error(request, error: HttpError):
@@ -67,9 +70,16 @@ def install_error_handlers(api) -> None:
     @api.exception_handler(Exception)
     def unexpected(request, error: Exception):
         # The traceback goes to the server log; the request body (which may hold PHI) does not.
-        logger.exception("Unhandled API error on %s %s", request.method, request.resolver_match.route if request.resolver_match else "?")
+        logger.exception(
+            "Unhandled API error on %s %s",
+            request.method,
+            request.resolver_match.route if request.resolver_match else "?",
+        )
         return api.create_response(
             request,
-            {"detail": "Something went wrong on our side; nothing was saved.", "code": "internal_error"},
+            {
+                "detail": "Something went wrong on our side; nothing was saved.",
+                "code": "internal_error",
+            },
             status=500,
         )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 
@@ -30,3 +32,13 @@ def set_request_context(context: RequestContext) -> contextvars.Token:
 
 def reset_request_context(token: contextvars.Token) -> None:
     _current.reset(token)
+
+
+@contextlib.contextmanager
+def request_context(context: RequestContext) -> Iterator[RequestContext]:
+    """Run a block (a management command, a background job) under a given context."""
+    token = set_request_context(context)
+    try:
+        yield context
+    finally:
+        reset_request_context(token)

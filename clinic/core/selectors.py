@@ -51,7 +51,9 @@ def audit_event_queryset(*, actor, filters: AuditFilter) -> QuerySet:
     if filters.date_from:
         events = events.filter(occurred_at__gte=_day_start(filters.date_from))
     if filters.date_to:
-        events = events.filter(occurred_at__lt=_day_start(filters.date_to + datetime.timedelta(days=1)))
+        events = events.filter(
+            occurred_at__lt=_day_start(filters.date_to + datetime.timedelta(days=1))
+        )
     return events
 
 

@@ -18,17 +18,26 @@ from clinic.core.forms import DateInput
 from clinic.core.selectors import AuditFilter, audit_event_page, audit_event_queryset
 
 EXPORT_COLUMNS = [
-    "occurred_at_utc", "username", "role", "action", "object_type", "object_id",
-    "patient_mrn", "summary", "changes", "ip_address", "user_agent", "channel", "request_id",
+    "occurred_at_utc",
+    "username",
+    "role",
+    "action",
+    "object_type",
+    "object_id",
+    "patient_mrn",
+    "summary",
+    "changes",
+    "ip_address",
+    "user_agent",
+    "channel",
+    "request_id",
 ]
 
 
 class AuditFilterForm(forms.Form):
     mrn = forms.CharField(label="Patient MRN", required=False, max_length=12)
     username = forms.CharField(label="Staff username", required=False, max_length=150)
-    action = forms.ChoiceField(
-        required=False, choices=[("", "Any action"), *AuditAction.choices]
-    )
+    action = forms.ChoiceField(required=False, choices=[("", "Any action"), *AuditAction.choices])
     date_from = forms.DateField(label="From", required=False, widget=DateInput())
     date_to = forms.DateField(label="To", required=False, widget=DateInput())
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
@@ -63,7 +72,12 @@ def audit_list(request):
     return render(
         request,
         "core/audit_list.html",
-        {"form": form, "page": page, "filtered": filters != AuditFilter(), "filter_fields": filters.as_form_data().items()},
+        {
+            "form": form,
+            "page": page,
+            "filtered": filters != AuditFilter(),
+            "filter_fields": filters.as_form_data().items(),
+        },
     )
 
 

@@ -23,7 +23,9 @@ def admin_overview(*, actor) -> dict:
         .annotate(n=Count("id"))
         .values_list("role", "n")
     )
-    has_primary = CareTeamMember.objects.filter(patient=OuterRef("pk"), team_role="primary_prescriber")
+    has_primary = CareTeamMember.objects.filter(
+        patient=OuterRef("pk"), team_role="primary_prescriber"
+    )
     without_prescriber = list(
         Patient.objects.active().filter(~Exists(has_primary)).order_by("-created_at")[:10]
     )

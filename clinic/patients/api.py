@@ -1,10 +1,10 @@
-"""Patient endpoints: the same selectors and services, so the same checks and audit, as the pages."""
+"""Patient endpoints: the pages' selectors and services, so the same checks and audit."""
 
 from __future__ import annotations
 
 import uuid
 
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from clinic.accounts.models import User
 from clinic.core.exceptions import InvalidInput, NotFound, PermissionDenied
@@ -97,12 +97,16 @@ def patient_search(request, payload: PatientSearch):
 def patient_create(request, payload: PatientCreate):
     patient = services.patient_create(actor=request.auth, data=payload.model_dump())
     patient = selectors.patient_get(actor=request.auth, patient_uuid=patient.uuid, purpose="api")
-    return 201, _read(patient)
+    return Status(201, _read(patient))
 
 
-@router.get("/{patient_uuid}", response=PatientRead, summary="A patient's demographics and care team")
+@router.get(
+    "/{patient_uuid}", response=PatientRead, summary="A patient's demographics and care team"
+)
 def patient_detail(request, patient_uuid: uuid.UUID):
-    return _read(selectors.patient_get(actor=request.auth, patient_uuid=patient_uuid, purpose="api"))
+    return _read(
+        selectors.patient_get(actor=request.auth, patient_uuid=patient_uuid, purpose="api")
+    )
 
 
 @router.patch("/{patient_uuid}", response=PatientRead, summary="Change demographics")
@@ -113,13 +117,17 @@ def patient_update(request, patient_uuid: uuid.UUID, payload: PatientUpdate):
     changed = services.patient_update(
         actor=request.auth, patient=patient, data=payload.model_dump(exclude_unset=True)
     )
-    return _read(selectors.patient_get(actor=request.auth, patient_uuid=changed.uuid, purpose="api"))
+    return _read(
+        selectors.patient_get(actor=request.auth, patient_uuid=changed.uuid, purpose="api")
+    )
 
 
 @router.get("/{patient_uuid}/care-team", response=list[CareTeamMemberRead])
 def care_team_detail(request, patient_uuid: uuid.UUID):
     return _care_team(
-        selectors.patient_get(actor=request.auth, patient_uuid=patient_uuid, purpose="api care team")
+        selectors.patient_get(
+            actor=request.auth, patient_uuid=patient_uuid, purpose="api care team"
+        )
     )
 
 
@@ -145,7 +153,11 @@ def care_team_replace(request, patient_uuid: uuid.UUID, payload: CareTeamWrite):
         nurses=_staff_by_uuid("nurses", payload.nurses),
         therapists=_staff_by_uuid("therapists", payload.therapists),
     )
-    return _care_team(selectors.patient_get(actor=request.auth, patient_uuid=patient_uuid, purpose="api care team"))
+    return _care_team(
+        selectors.patient_get(
+            actor=request.auth, patient_uuid=patient_uuid, purpose="api care team"
+        )
+    )
 
 
 def _measurements(actor, patient: Patient) -> dict:
@@ -174,30 +186,43 @@ def _measurements(actor, patient: Patient) -> dict:
 
 @router.get("/{patient_uuid}/measurements", response=MeasurementsRead)
 def measurement_list(request, patient_uuid: uuid.UUID):
-    patient = selectors.patient_get(actor=request.auth, patient_uuid=patient_uuid, purpose="api measurements")
+    patient = selectors.patient_get(
+        actor=request.auth, patient_uuid=patient_uuid, purpose="api measurements"
+    )
     return _measurements(request.auth, patient)
 
 
 @router.post("/{patient_uuid}/measurements", response={201: MeasurementRead})
 def measurement_create(request, patient_uuid: uuid.UUID, payload: MeasurementCreate):
-    patient = selectors.patient_get(actor=request.auth, patient_uuid=patient_uuid, purpose="api measurements")
-    m = services.body_measurement_record(actor=request.auth, patient=patient, **payload.model_dump())
-    return 201, {
-        "uuid": m.uuid,
-        "measured_on": m.measured_on,
-        "weight_kg": m.weight_kg,
-        "height_cm": m.height_cm,
-        "recorded_by": m.recorded_by.display_name,
-        "entered_in_error": False,
-        "entered_in_error_reason": "",
-    }
+    patient = selectors.patient_get(
+        actor=request.auth, patient_uuid=patient_uuid, purpose="api measurements"
+    )
+    m = services.body_measurement_record(
+        actor=request.auth, patient=patient, **payload.model_dump()
+    )
+    return Status(
+        201,
+        {
+            "uuid": m.uuid,
+            "measured_on": m.measured_on,
+            "weight_kg": m.weight_kg,
+            "height_cm": m.height_cm,
+            "recorded_by": m.recorded_by.display_name,
+            "entered_in_error": False,
+            "entered_in_error_reason": "",
+        },
+    )
 
 
-@router.post("/{patient_uuid}/measurements/{measurement_uuid}/entered-in-error", response=MeasurementsRead)
+@router.post(
+    "/{patient_uuid}/measurements/{measurement_uuid}/entered-in-error", response=MeasurementsRead
+)
 def measurement_entered_in_error(
     request, patient_uuid: uuid.UUID, measurement_uuid: uuid.UUID, payload: EnteredInError
 ):
-    patient = selectors.patient_get(actor=request.auth, patient_uuid=patient_uuid, purpose="api measurements")
+    patient = selectors.patient_get(
+        actor=request.auth, patient_uuid=patient_uuid, purpose="api measurements"
+    )
     measurement = BodyMeasurement.objects.filter(patient=patient, uuid=measurement_uuid).first()
     if measurement is None:
         raise NotFound()

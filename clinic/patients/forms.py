@@ -3,11 +3,12 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
+from clinic.core.exceptions import InvalidInput
 from clinic.core.forms import DateInput
 from clinic.core.policy import plausible_range
 from clinic.patients.models import Patient
 from clinic.patients.selectors import care_team_candidates
-from clinic.patients.services import DEMOGRAPHIC_FIELDS
+from clinic.patients.services import DEMOGRAPHIC_FIELDS, clean_demographics
 
 
 class PatientForm(forms.ModelForm):
@@ -31,12 +32,51 @@ class PatientForm(forms.ModelForm):
             if name.startswith("legal_") or name == "preferred_name":
                 field.widget.attrs["autocapitalize"] = "words"
 
+    def clean(self):
+        # The service's rules (dates, phones, email) run here too, so every problem shows
+        # at once rather than one round at a time; the service checks again on save.
+        cleaned = super().clean()
+        try:
+            clean_demographics(
+                {k: v for k, v in cleaned.items() if k in DEMOGRAPHIC_FIELDS}, partial=True
+            )
+        except InvalidInput as error:
+            for field, messages in error.errors.items():
+                if field not in self.errors:
+                    self.add_error(field, messages)
+        return cleaned
+
     # Field groups for the template, in the order a registration form is filled in.
     groups = [
-        ("Name", ["legal_given_name", "legal_middle_name", "legal_family_name", "preferred_name", "pronouns"]),
+        (
+            "Name",
+            [
+                "legal_given_name",
+                "legal_middle_name",
+                "legal_family_name",
+                "preferred_name",
+                "pronouns",
+            ],
+        ),
         ("Birth and sex", ["date_of_birth", "sex"]),
-        ("Contact", ["phone_mobile", "phone_home", "email", "address_line1", "address_line2", "city", "region", "postal_code", "country"]),
-        ("Emergency contact", ["emergency_contact_name", "emergency_contact_relationship", "emergency_contact_phone"]),
+        (
+            "Contact",
+            [
+                "phone_mobile",
+                "phone_home",
+                "email",
+                "address_line1",
+                "address_line2",
+                "city",
+                "region",
+                "postal_code",
+                "country",
+            ],
+        ),
+        (
+            "Emergency contact",
+            ["emergency_contact_name", "emergency_contact_relationship", "emergency_contact_phone"],
+        ),
     ]
 
     def grouped(self):
@@ -80,10 +120,14 @@ class _StaffMultipleChoice(forms.ModelMultipleChoiceField):
 class CareTeamForm(forms.Form):
     primary_prescriber = _StaffChoice(queryset=None, required=False, empty_label="— none —")
     prescribers = _StaffMultipleChoice(
-        queryset=None, required=False, label="Other prescribers",
+        queryset=None,
+        required=False,
+        label="Other prescribers",
         widget=forms.CheckboxSelectMultiple,
     )
-    nurses = _StaffMultipleChoice(queryset=None, required=False, widget=forms.CheckboxSelectMultiple)
+    nurses = _StaffMultipleChoice(
+        queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
     therapists = _StaffMultipleChoice(
         queryset=None, required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -97,11 +141,17 @@ class CareTeamForm(forms.Form):
 class MeasurementForm(forms.Form):
     measured_on = forms.DateField(widget=DateInput(), initial=timezone.localdate)
     weight_kg = forms.DecimalField(
-        label="Weight (kg)", required=False, max_digits=5, decimal_places=1,
+        label="Weight (kg)",
+        required=False,
+        max_digits=5,
+        decimal_places=1,
         widget=forms.NumberInput(attrs={"step": "0.1", "inputmode": "decimal"}),
     )
     height_cm = forms.DecimalField(
-        label="Height (cm)", required=False, max_digits=5, decimal_places=1,
+        label="Height (cm)",
+        required=False,
+        max_digits=5,
+        decimal_places=1,
         widget=forms.NumberInput(attrs={"step": "0.1", "inputmode": "decimal"}),
     )
 

@@ -29,7 +29,8 @@ class PatientQuerySet(models.QuerySet):
 
 
 class Patient(ClinicModel):
-    mrn = models.CharField("MRN", max_length=12, unique=True, null=True, editable=False)
+    # Null only inside the registering transaction: the MRN derives from the new row's id.
+    mrn = models.CharField("MRN", max_length=12, unique=True, null=True, editable=False)  # noqa: DJ001
     legal_given_name = models.CharField("legal first name", max_length=100)
     legal_middle_name = models.CharField("legal middle name", max_length=100, blank=True)
     legal_family_name = models.CharField("legal last name", max_length=100)

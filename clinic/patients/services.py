@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -53,7 +54,7 @@ _PHONE_CHARACTERS = re.compile(r"^[0-9+()\-.\s]*(?:\s*(?:x|ext\.?)\s*\d+)?$", re
 OLDEST_PLAUSIBLE_AGE_YEARS = 125
 
 
-def _clean_demographics(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
+def clean_demographics(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     unknown = set(data) - set(DEMOGRAPHIC_FIELDS)
     for name in sorted(unknown):
@@ -109,7 +110,7 @@ def _clean_demographics(data: dict[str, Any], *, partial: bool) -> dict[str, Any
 @transaction.atomic
 def patient_create(*, actor, data: dict[str, Any]) -> Patient:
     require(actor, Capability.PATIENT_CREATE)
-    cleaned = _clean_demographics(data, partial=False)
+    cleaned = clean_demographics(data, partial=False)
     patient = Patient.objects.create(created_by=actor, **cleaned)
     # The MRN derives from the row id, so two desks registering at once never collide.
     patient.mrn = mrn_for(patient.pk)
@@ -137,7 +138,7 @@ def _lock_visible(actor, patient: Patient) -> Patient:
 def patient_update(*, actor, patient: Patient, data: dict[str, Any]) -> Patient:
     require(actor, Capability.PATIENT_EDIT_DEMOGRAPHICS)
     locked = _lock_visible(actor, patient)
-    cleaned = _clean_demographics(data, partial=True)
+    cleaned = clean_demographics(data, partial=True)
     before = snapshot(locked, DEMOGRAPHIC_FIELDS)
     for name, value in cleaned.items():
         setattr(locked, name, value)
@@ -162,9 +163,9 @@ def care_team_set(
     actor,
     patient: Patient,
     primary_prescriber: User | None,
-    prescribers: list[User] = (),
-    nurses: list[User] = (),
-    therapists: list[User] = (),
+    prescribers: Sequence[User] = (),
+    nurses: Sequence[User] = (),
+    therapists: Sequence[User] = (),
 ) -> list[CareTeamMember]:
     """Replace the care team. Each member must be active staff of the matching role."""
     require(actor, Capability.PATIENT_EDIT_CARE_TEAM)
@@ -296,7 +297,14 @@ def body_measurement_mark_entered_in_error(
     locked.entered_in_error_at = timezone.now()
     locked.entered_in_error_by = actor
     locked.entered_in_error_reason = reason[:300]
-    locked.save(update_fields=["entered_in_error_at", "entered_in_error_by", "entered_in_error_reason", "updated_at"])
+    locked.save(
+        update_fields=[
+            "entered_in_error_at",
+            "entered_in_error_by",
+            "entered_in_error_reason",
+            "updated_at",
+        ]
+    )
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
@@ -304,6 +312,8 @@ def body_measurement_mark_entered_in_error(
         object_id=locked.uuid,
         patient=locked.patient,
         summary="Measurement marked entered in error",
-        changes={"entered_in_error_reason": {"before": "", "after": locked.entered_in_error_reason}},
+        changes={
+            "entered_in_error_reason": {"before": "", "after": locked.entered_in_error_reason}
+        },
     )
     return locked

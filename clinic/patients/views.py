@@ -75,8 +75,7 @@ def patient_chart(request, patient_uuid):
         "alerts": selectors.chart_alerts(patient=patient, body=body if clinical else None),
         "can_edit": actor.can(Capability.PATIENT_EDIT_DEMOGRAPHICS),
         "can_edit_care_team": actor.can(Capability.PATIENT_EDIT_CARE_TEAM),
-        "can_record_measurements": clinical
-        and actor.can(Capability.PATIENT_RECORD_MEASUREMENTS),
+        "can_record_measurements": clinical and actor.can(Capability.PATIENT_RECORD_MEASUREMENTS),
         "measurement_form": MeasurementForm(),
     }
     return render(request, "patients/patient_chart.html", context)
@@ -106,7 +105,9 @@ def patient_edit(request, patient_uuid):
 @require_http_methods(["GET", "POST"])
 def care_team_edit(request, patient_uuid):
     require(request.user, Capability.PATIENT_EDIT_CARE_TEAM)
-    patient = selectors.patient_get(actor=request.user, patient_uuid=patient_uuid, purpose="care team")
+    patient = selectors.patient_get(
+        actor=request.user, patient_uuid=patient_uuid, purpose="care team"
+    )
     members = list(patient.care_team_members.all())
 
     def by_role(role):
@@ -140,7 +141,9 @@ def care_team_edit(request, patient_uuid):
 @staff_required
 @require_http_methods(["GET", "POST"])
 def measurement_create(request, patient_uuid):
-    patient = selectors.patient_get(actor=request.user, patient_uuid=patient_uuid, purpose="measurements")
+    patient = selectors.patient_get(
+        actor=request.user, patient_uuid=patient_uuid, purpose="measurements"
+    )
     if not selectors.can_act_clinically(
         actor=request.user, patient=patient, capability=Capability.PATIENT_RECORD_MEASUREMENTS
     ):
@@ -148,7 +151,9 @@ def measurement_create(request, patient_uuid):
     form = MeasurementForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.body_measurement_record(actor=request.user, patient=patient, **form.cleaned_data)
+            services.body_measurement_record(
+                actor=request.user, patient=patient, **form.cleaned_data
+            )
         except DomainError as error:
             apply_domain_error(form, error)
         else:
@@ -160,7 +165,9 @@ def measurement_create(request, patient_uuid):
 @staff_required
 @require_POST
 def measurement_entered_in_error(request, patient_uuid, measurement_uuid):
-    patient = selectors.patient_get(actor=request.user, patient_uuid=patient_uuid, purpose="measurements")
+    patient = selectors.patient_get(
+        actor=request.user, patient_uuid=patient_uuid, purpose="measurements"
+    )
     measurement = BodyMeasurement.objects.filter(patient=patient, uuid=measurement_uuid).first()
     if measurement is None:
         raise NotFound()

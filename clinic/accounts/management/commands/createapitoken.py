@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from clinic.accounts.models import User
 from clinic.accounts.services import api_token_create
-from clinic.core.request_context import RequestContext, set_request_context
+from clinic.core.request_context import RequestContext, request_context
 
 
 class Command(BaseCommand):
@@ -13,7 +13,10 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="", help="What the token is for.")
 
     def handle(self, *args, **options):
-        set_request_context(RequestContext(channel="command"))
+        with request_context(RequestContext(channel="command")):
+            self._handle(options)
+
+    def _handle(self, options):
         user = User.objects.filter(username=options["username"]).first()
         if user is None or not user.is_clinic_staff:
             raise CommandError(f"No active staff user named {options['username']!r}.")

@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from clinic.accounts.choices import STAFF_ROLES
 from clinic.accounts.services import staff_create
 from clinic.core.exceptions import DomainError
-from clinic.core.request_context import RequestContext, set_request_context
+from clinic.core.request_context import RequestContext, request_context
 
 
 class Command(BaseCommand):
@@ -19,7 +19,10 @@ class Command(BaseCommand):
         parser.add_argument("--credentials", default="", help="e.g. MD, NP, RN")
 
     def handle(self, *args, **options):
-        set_request_context(RequestContext(channel="command"))
+        with request_context(RequestContext(channel="command")):
+            self._handle(options)
+
+    def _handle(self, options):
         try:
             user = staff_create(
                 actor=None,

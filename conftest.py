@@ -1,0 +1,151 @@
+"""Fixtures for every test: staff users by role, and the PostgreSQL-only skip.
+
+`make_staff(role, username=None, **kw)` creates a staff user through the real service
+(`clinic.accounts.services.staff_create`), so the audit trail is written as in production.
+Every user it makes has the password `TEST_PASSWORD`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+
+import pytest
+
+TEST_PASSWORD = "ketacare-demo-password-1"
+
+
+@pytest.fixture
+def make_staff(db):
+    from clinic.accounts.services import staff_create
+
+    counter = itertools.count(1)
+
+    def make(role, username=None, **kwargs):
+        role = getattr(role, "value", role)
+        kwargs.setdefault("password", TEST_PASSWORD)
+        kwargs.setdefault("check_password_strength", False)
+        return staff_create(
+            actor=None,
+            username=username or f"{role.replace('_', '')}{next(counter)}",
+            role=role,
+            **kwargs,
+        )
+
+    return make
+
+
+@pytest.fixture
+def clinic_admin(make_staff):
+    return make_staff("clinic_admin", username="clinic_admin")
+
+
+@pytest.fixture
+def prescriber(make_staff):
+    return make_staff("prescriber", username="prescriber", credentials="MD")
+
+
+@pytest.fixture
+def nurse(make_staff):
+    return make_staff("nurse", username="nurse", credentials="RN")
+
+
+@pytest.fixture
+def therapist(make_staff):
+    return make_staff("therapist", username="therapist", credentials="LCSW")
+
+
+@pytest.fixture
+def front_desk(make_staff):
+    return make_staff("front_desk", username="front_desk")
+
+
+@pytest.fixture
+def billing(make_staff):
+    return make_staff("billing", username="billing")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """SQLite: let the flush that ends a transactional test empty append-only tables.
+
+    Append-only tables (the audit trail, ledgers) refuse DELETE with database triggers. After a
+    transactional test (`transactional_db`, `live_server`, every browser test) pytest-django
+    empties the database with `flush`, which on SQLite is a DELETE per table, so the triggers
+    would stop it. They are lifted for the teardown and put back, exactly as they were, right
+    after it. (PostgreSQL flushes with TRUNCATE, which row triggers do not see.)
+    """
+    lifted = _lift_sqlite_triggers() if _is_transactional(item) else []
+    try:
+        return (yield)
+    finally:
+        if lifted:
+            _restore_sqlite_triggers(item.config, lifted)
+
+
+def _is_transactional(item) -> bool:
+    if {"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())):
+        return True
+    marker = item.get_closest_marker("django_db")
+    if marker is None:
+        return False
+    return bool(marker.kwargs.get("transaction", marker.args[0] if marker.args else False))
+
+
+def _lift_sqlite_triggers() -> list[tuple[str, str]]:
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
+        triggers = cursor.fetchall()
+        for name, _sql in triggers:
+            cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
+    return triggers
+
+
+def _restore_sqlite_triggers(config, triggers: list[tuple[str, str]]) -> None:
+    from django.db import connection
+    from pytest_django.plugin import blocking_manager_key
+
+    with config.stash[blocking_manager_key].unblock(), connection.cursor() as cursor:
+        for name, sql in triggers:
+            cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
+            cursor.execute(sql)
+
+
+def _database_vendor() -> str:
+    try:
+        from django.db import connection
+
+        return connection.vendor
+    except Exception:  # settings not configured (pytest run outside the project)
+        return "unknown"
+
+
+def pytest_collection_modifyitems(config, items):
+    """`postgres_only` tests are skipped, with the reason, unless the database is PostgreSQL."""
+    postgres_only = [item for item in items if item.get_closest_marker("postgres_only")]
+    if not postgres_only:
+        return
+    vendor = _database_vendor()
+    if vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(
+        reason=f"needs PostgreSQL (this run uses {vendor}); set DATABASE_URL, or run `make test`"
+    )
+    for item in postgres_only:
+        item.add_marker(skip)
+
+
+def pytest_report_header(config):
+    return f"database: {_database_vendor()}"
+
+
+def pytest_terminal_summary(terminalreporter):
+    # A note from scripts/test (e.g. "PostgreSQL run SKIPPED: ..."), shown just above
+    # pytest's closing summary line so that it cannot be missed.
+    note = os.environ.get("KETACARE_TEST_NOTE")
+    if note:
+        terminalreporter.write_sep("!", note, yellow=True, bold=True)
