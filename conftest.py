@@ -75,7 +75,7 @@ def pytest_runtest_teardown(item, nextitem):
     would stop it. They are lifted for the teardown and put back, exactly as they were, right
     after it. (PostgreSQL flushes with TRUNCATE, which row triggers do not see.)
     """
-    lifted = _lift_sqlite_triggers() if _is_transactional(item) else []
+    lifted = _lift_sqlite_triggers(item.config) if _is_transactional(item) else []
     try:
         return (yield)
     finally:
@@ -92,12 +92,14 @@ def _is_transactional(item) -> bool:
     return bool(marker.kwargs.get("transaction", marker.args[0] if marker.args else False))
 
 
-def _lift_sqlite_triggers() -> list[tuple[str, str]]:
+def _lift_sqlite_triggers(config) -> list[tuple[str, str]]:
     from django.db import connection
+    from pytest_django.plugin import blocking_manager_key
 
     if connection.vendor != "sqlite":
         return []
-    with connection.cursor() as cursor:
+    # A skipped test never unblocked the database; the hook must work either way.
+    with config.stash[blocking_manager_key].unblock(), connection.cursor() as cursor:
         cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
         triggers = cursor.fetchall()
         for name, _sql in triggers:

@@ -39,6 +39,21 @@ def _next_url(request) -> str:
     return "/"
 
 
+def _check_code(device: TOTPDevice, form: SecondFactorForm) -> bool:
+    """Verify a code, honouring django-otp's back-off after wrong codes; errors go on the form."""
+    allowed, _ = device.verify_is_allowed()
+    if not allowed:
+        form.add_error(
+            "otp_token",
+            "Too many wrong codes in a row. Wait a few seconds for a fresh code, then retry.",
+        )
+        return False
+    if device.verify_token(form.cleaned_data["otp_token"]):
+        return True
+    form.add_error("otp_token", "That code did not match. Check your phone's clock and retry.")
+    return False
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def second_factor_setup(request):
@@ -49,21 +64,19 @@ def second_factor_setup(request):
         user=request.user, confirmed=False, defaults={"name": "Authenticator app"}
     )
     form = SecondFactorForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        if device.verify_token(form.cleaned_data["otp_token"]):
-            with transaction.atomic():
-                device.confirmed = True
-                device.save(update_fields=["confirmed"])
-                otp_login(request, device)
-                audit_record(
-                    actor=request.user,
-                    action=AuditAction.SECOND_FACTOR,
-                    object_type="user",
-                    object_id=request.user.uuid,
-                    summary="Authenticator app enrolled",
-                )
-            return redirect(_next_url(request))
-        form.add_error("otp_token", "That code did not match. Check your phone's clock and retry.")
+    if request.method == "POST" and form.is_valid() and _check_code(device, form):
+        with transaction.atomic():
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            otp_login(request, device)
+            audit_record(
+                actor=request.user,
+                action=AuditAction.SECOND_FACTOR,
+                object_type="user",
+                object_id=request.user.uuid,
+                summary="Authenticator app enrolled",
+            )
+        return redirect(_next_url(request))
     qr_svg = segno.make(device.config_url, error="m").svg_inline(scale=4, dark="#0b2545")
     secret = b32encode(device.bin_key).decode()
     return render(
@@ -80,17 +93,14 @@ def second_factor_verify(request):
     if device is None:
         return redirect("accounts:second_factor_setup")
     form = SecondFactorForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        verified, _ = device.verify_is_allowed()
-        if verified and device.verify_token(form.cleaned_data["otp_token"]):
-            otp_login(request, device)
-            audit_record(
-                actor=request.user,
-                action=AuditAction.SECOND_FACTOR,
-                object_type="user",
-                object_id=request.user.uuid,
-                summary="Second factor verified",
-            )
-            return redirect(_next_url(request))
-        form.add_error("otp_token", "That code did not match. Wait for a new code and retry.")
+    if request.method == "POST" and form.is_valid() and _check_code(device, form):
+        otp_login(request, device)
+        audit_record(
+            actor=request.user,
+            action=AuditAction.SECOND_FACTOR,
+            object_type="user",
+            object_id=request.user.uuid,
+            summary="Second factor verified",
+        )
+        return redirect(_next_url(request))
     return render(request, "accounts/second_factor_verify.html", {"form": form})

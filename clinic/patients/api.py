@@ -7,7 +7,7 @@ import uuid
 from ninja import Query, Router, Schema, Status
 
 from clinic.accounts.models import User
-from clinic.core.exceptions import InvalidInput, NotFound, PermissionDenied
+from clinic.core.exceptions import InvalidInput, NotFound
 from clinic.patients import selectors, services
 from clinic.patients.models import BodyMeasurement, Patient
 from clinic.patients.schemas import (
@@ -161,8 +161,7 @@ def care_team_replace(request, patient_uuid: uuid.UUID, payload: CareTeamWrite):
 
 
 def _measurements(actor, patient: Patient) -> dict:
-    if not selectors.can_view_clinical(actor=actor, patient=patient):
-        raise PermissionDenied("Weight and height are clinical data for the care team.")
+    selectors.require_clinical_view(actor=actor, patient=patient, purpose="api measurements")
     measurements = selectors.body_measurement_list(actor=actor, patient=patient)
     body = selectors.current_body(measurements=measurements)
     return {

@@ -15,7 +15,8 @@ from django.db.models import Prefetch, Q, QuerySet
 from clinic.accounts.models import User
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
-from clinic.core.exceptions import NotFound
+from clinic.core.exceptions import InvalidInput, NotFound, PermissionDenied
+from clinic.core.text import CONTROL_CHARACTER_MESSAGE, has_control_characters
 from clinic.patients.measurements import bmi_kg_m2
 from clinic.patients.models import BodyMeasurement, CareTeamMember, Patient
 
@@ -65,6 +66,8 @@ def patient_page(
     *, actor, search: str = "", page_number: int | str = 1, page_size: int | None = None
 ) -> Page:
     """One page of the patients the actor may see, optionally narrowed by a search."""
+    if has_control_characters(search):
+        raise InvalidInput({"query": [CONTROL_CHARACTER_MESSAGE]})
     queryset = Patient.objects.visible_to(actor)
     if search.strip():
         queryset = queryset.filter(_search_filter(search))
@@ -130,6 +133,21 @@ def can_view_clinical(*, actor, patient: Patient) -> bool:
     if not actor.can("patient.view_clinical"):
         return False
     return actor.role == "clinic_admin" or actor_on_care_team(actor=actor, patient=patient)
+
+
+def require_clinical_view(*, actor, patient: Patient, purpose: str) -> None:
+    """Refuse (and audit the refusal of) clinical data to those outside the care team."""
+    if can_view_clinical(actor=actor, patient=patient):
+        return
+    audit_record(
+        actor=actor,
+        action=AuditAction.DENIED,
+        object_type="patient",
+        object_id=patient.uuid,
+        patient=patient,
+        summary=f"Clinical data refused ({purpose})",
+    )
+    raise PermissionDenied("Clinical data is for the patient's care team.")
 
 
 def can_act_clinically(*, actor, patient: Patient, capability: str) -> bool:

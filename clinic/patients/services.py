@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -21,6 +21,7 @@ from clinic.core.audit import audit_record, diff, snapshot
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import InvalidInput, NotFound, PermissionDenied
 from clinic.core.policy import plausible_range
+from clinic.core.text import CONTROL_CHARACTER_MESSAGE, has_control_characters
 from clinic.patients.choices import CARE_TEAM_STAFF_ROLE, CareTeamRole, Sex
 from clinic.patients.measurements import mrn_for
 from clinic.patients.models import BodyMeasurement, CareTeamMember, Patient
@@ -68,6 +69,9 @@ def clean_demographics(data: dict[str, Any], *, partial: bool) -> dict[str, Any]
         value = data[name]
         if isinstance(value, str):
             value = value.strip()
+            if has_control_characters(value):
+                errors[name] = [CONTROL_CHARACTER_MESSAGE]
+                continue
         if name in REQUIRED_FIELDS and value in (None, ""):
             errors[name] = ["This field is required."]
             continue
@@ -224,15 +228,19 @@ def _decimal_in_range(errors, name: str, raw) -> Decimal | None:
     if raw in (None, ""):
         return None
     try:
-        value = Decimal(str(raw)).quantize(Decimal("0.1"))
+        value = Decimal(str(raw))
     except (InvalidOperation, ValueError):
+        value = None
+    if value is None or not value.is_finite():
         errors[name] = ["Enter a number."]
         return None
+    # The range applies to the value as entered, before rounding to one decimal:
+    # 24.95 kg is below 25, not 25.0.
     allowed = plausible_range(name)
     if not allowed.contains(value):
         errors[name] = [allowed.message()]
         return None
-    return value
+    return value.quantize(Decimal("0.1"), ROUND_HALF_UP)
 
 
 @transaction.atomic
@@ -255,6 +263,8 @@ def body_measurement_record(
         errors["measured_on"] = ["This field is required."]
     elif measured_on > timezone.localdate():
         errors["measured_on"] = ["A measurement cannot be dated in the future."]
+    elif measured_on < patient.date_of_birth:
+        errors["measured_on"] = ["A measurement cannot be dated before the date of birth."]
     if not errors and weight is None and height is None:
         errors["weight_kg"] = ["Enter a weight, a height, or both."]
     if errors:
@@ -291,6 +301,8 @@ def body_measurement_mark_entered_in_error(
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput({"reason": ["Say why this entry is wrong."]})
+    if has_control_characters(reason):
+        raise InvalidInput({"reason": [CONTROL_CHARACTER_MESSAGE]})
     locked = BodyMeasurement.objects.select_for_update().get(pk=measurement.pk)
     if locked.entered_in_error_at is not None:
         return locked
