@@ -146,6 +146,10 @@ def team_patient(front_desk, prescriber, nurse, therapist):
         (None, "230", None),
         (None, "119.9", "height_cm"),
         (None, "230.1", "height_cm"),
+        # The range applies before rounding: 24.95 is below 25 even though it rounds to 25.0.
+        ("24.95", None, "weight_kg"),
+        ("350.04", None, "weight_kg"),
+        ("NaN", None, "weight_kg"),
         ("abc", None, "weight_kg"),
         (None, None, "weight_kg"),
     ],
@@ -179,6 +183,24 @@ def test_a_measurement_cannot_be_dated_in_the_future(team_patient, nurse):
             weight_kg="80",
         )
     assert "measured_on" in caught.value.errors
+
+
+def test_a_measurement_cannot_predate_the_patients_birth(team_patient, nurse):
+    with pytest.raises(InvalidInput) as caught:
+        services.body_measurement_record(
+            actor=nurse,
+            patient=team_patient,
+            measured_on=datetime.date(1985, 4, 11),
+            weight_kg="80",
+        )
+    assert "before the date of birth" in caught.value.errors["measured_on"][0]
+
+
+def test_control_characters_are_refused_naming_the_field(front_desk):
+    with pytest.raises(InvalidInput) as caught:
+        register(front_desk, city="Bos\x00ton")
+    assert list(caught.value.errors) == ["city"]
+    assert Patient.objects.count() == 0
 
 
 @pytest.mark.parametrize("who", ["therapist", "front_desk", "billing", "outsider"])
