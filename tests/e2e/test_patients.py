@@ -71,7 +71,12 @@ def test_nurse_on_the_care_team_sees_the_chart_and_records_a_weight(
     nurse = make_staff("nurse", username="teamnurse", first_name="Rosa", last_name="Diaz")
     patient = services.patient_create(
         actor=desk,
-        data={"legal_given_name": "Tomás", "legal_family_name": "Reyes", "date_of_birth": "1971-07-04", "sex": "male"},
+        data={
+            "legal_given_name": "Tomás",
+            "legal_family_name": "Reyes",
+            "date_of_birth": "1971-07-04",
+            "sex": "male",
+        },
     )
     services.care_team_set(actor=desk, patient=patient, primary_prescriber=None, nurses=[nurse])
 

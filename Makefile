@@ -1,0 +1,50 @@
+# KetaCare developer commands. The logic lives in scripts/ (bash).
+#   make run     set up, migrate, seed the demo and serve http://127.0.0.1:$(PORT)/
+#   make test    migrations check, lint, then the whole suite on SQLite and on PostgreSQL
+# Variables: PYTHON=/path/to/python3.12 (interpreter for .venv), PORT=8000,
+#            PYTEST_ARGS="-k smoke" (extra pytest arguments), DATABASE_URL (PostgreSQL run).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+PORT ?= 8000
+PYTEST_ARGS ?=
+export PYTHON PORT
+
+VENV_BIN := .venv/bin
+
+.PHONY: help run test sync lint format migrations-check chromium
+
+help:
+	@echo "make run               serve the demo at http://127.0.0.1:$(PORT)/ (PORT=..., PYTHON=...)"
+	@echo "make test              migrations check, lint, then all tests on SQLite and PostgreSQL"
+	@echo "make lint              ruff check + ruff format --check"
+	@echo "make format            ruff format + ruff check --fix"
+	@echo "make migrations-check  fail if a model change has no migration"
+
+run:
+	@bash scripts/run
+
+sync:
+	@bash scripts/sync
+
+lint: sync
+	@echo "==> ruff check"
+	@$(VENV_BIN)/ruff check .
+	@echo "==> ruff format --check"
+	@$(VENV_BIN)/ruff format --check .
+
+format: sync
+	@$(VENV_BIN)/ruff format .
+	@$(VENV_BIN)/ruff check --fix .
+
+migrations-check: sync
+	@echo "==> manage.py makemigrations --check --dry-run"
+	@env -u DATABASE_URL DEBUG=1 $(VENV_BIN)/python manage.py makemigrations --check --dry-run
+
+chromium:
+	@bash scripts/ensure-chromium
+
+test: sync migrations-check lint chromium
+	@bash scripts/test $(PYTEST_ARGS)
