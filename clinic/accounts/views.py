@@ -54,6 +54,18 @@ def _check_code(device: TOTPDevice, form: SecondFactorForm) -> bool:
     return False
 
 
+def _second_factor_passed(request, device: TOTPDevice, summary: str):
+    otp_login(request, device)
+    audit_record(
+        actor=request.user,
+        action=AuditAction.SECOND_FACTOR,
+        object_type="user",
+        object_id=request.user.uuid,
+        summary=summary,
+    )
+    return redirect(_next_url(request))
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def second_factor_setup(request):
@@ -68,15 +80,7 @@ def second_factor_setup(request):
         with transaction.atomic():
             device.confirmed = True
             device.save(update_fields=["confirmed"])
-            otp_login(request, device)
-            audit_record(
-                actor=request.user,
-                action=AuditAction.SECOND_FACTOR,
-                object_type="user",
-                object_id=request.user.uuid,
-                summary="Authenticator app enrolled",
-            )
-        return redirect(_next_url(request))
+            return _second_factor_passed(request, device, "Authenticator app enrolled")
     qr_svg = segno.make(device.config_url, error="m").svg_inline(scale=4, dark="#0b2545")
     secret = b32encode(device.bin_key).decode()
     return render(
@@ -94,13 +98,5 @@ def second_factor_verify(request):
         return redirect("accounts:second_factor_setup")
     form = SecondFactorForm(request.POST or None)
     if request.method == "POST" and form.is_valid() and _check_code(device, form):
-        otp_login(request, device)
-        audit_record(
-            actor=request.user,
-            action=AuditAction.SECOND_FACTOR,
-            object_type="user",
-            object_id=request.user.uuid,
-            summary="Second factor verified",
-        )
-        return redirect(_next_url(request))
+        return _second_factor_passed(request, device, "Second factor verified")
     return render(request, "accounts/second_factor_verify.html", {"form": form})

@@ -7,9 +7,9 @@ import uuid
 from ninja import Query, Router, Schema, Status
 
 from clinic.accounts.models import User
-from clinic.core.exceptions import InvalidInput, NotFound
+from clinic.core.exceptions import InvalidInput
 from clinic.patients import selectors, services
-from clinic.patients.models import BodyMeasurement, Patient
+from clinic.patients.models import Patient
 from clinic.patients.schemas import (
     CareTeamMemberRead,
     CareTeamWrite,
@@ -222,9 +222,7 @@ def measurement_entered_in_error(
     patient = selectors.patient_get(
         actor=request.auth, patient_uuid=patient_uuid, purpose="api measurements"
     )
-    measurement = BodyMeasurement.objects.filter(patient=patient, uuid=measurement_uuid).first()
-    if measurement is None:
-        raise NotFound()
+    measurement = selectors.body_measurement_get(patient=patient, measurement_uuid=measurement_uuid)
     services.body_measurement_mark_entered_in_error(
         actor=request.auth, measurement=measurement, reason=payload.reason
     )

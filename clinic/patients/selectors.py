@@ -189,6 +189,14 @@ def body_measurement_list(*, actor, patient: Patient) -> list[BodyMeasurement]:
     )
 
 
+def body_measurement_get(*, patient: Patient, measurement_uuid) -> BodyMeasurement:
+    """One of this (already access-checked) patient's measurements."""
+    measurement = BodyMeasurement.objects.filter(patient=patient, uuid=measurement_uuid).first()
+    if measurement is None:
+        raise NotFound()
+    return measurement
+
+
 def care_team_candidates(staff_role: str) -> QuerySet:
     """Active staff of one role, for choosing a care team."""
     return User.objects.filter(is_active=True, role=staff_role).order_by(

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic.accounts.permissions import Capability
 from clinic.core.access import require, staff_required
-from clinic.core.exceptions import DomainError, NotFound, PermissionDenied
+from clinic.core.exceptions import DomainError, PermissionDenied
 from clinic.core.forms import apply_domain_error
 from clinic.patients import selectors, services
 from clinic.patients.forms import (
@@ -18,7 +18,6 @@ from clinic.patients.forms import (
     PatientForm,
     PatientSearchForm,
 )
-from clinic.patients.models import BodyMeasurement
 
 
 @staff_required
@@ -168,9 +167,7 @@ def measurement_entered_in_error(request, patient_uuid, measurement_uuid):
     patient = selectors.patient_get(
         actor=request.user, patient_uuid=patient_uuid, purpose="measurements"
     )
-    measurement = BodyMeasurement.objects.filter(patient=patient, uuid=measurement_uuid).first()
-    if measurement is None:
-        raise NotFound()
+    measurement = selectors.body_measurement_get(patient=patient, measurement_uuid=measurement_uuid)
     form = EnteredInErrorForm(request.POST)
     if form.is_valid():
         try:
