@@ -93,6 +93,9 @@ INSTALLED_APPS = [
     "clinic.accounts",
     "clinic.patients",
     "clinic.dashboard",
+    "clinic.assessments",
+    "clinic.outcomes",
+    "django_tasks_db",
     "clinic.api",
 ]
 
@@ -196,6 +199,8 @@ AXES_VERBOSE = False
 # A time-based one-time password is required of staff unless switched off (demo only).
 REQUIRE_STAFF_2FA = env_bool("REQUIRE_STAFF_2FA", True)
 CLINIC_NAME = os.environ.get("CLINIC_NAME", "KetaCare Clinic")
+# The address staff use to reach KetaCare; links in e-mail start with it.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 OTP_TOTP_ISSUER = CLINIC_NAME
 
 
@@ -221,6 +226,23 @@ STORAGES = {
 }
 
 PAGE_SIZE = env_int("PAGE_SIZE", 25)
+
+# Background work (reminders, alert e-mail) runs in `manage.py db_worker`, queued in the database.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Patient questionnaire links: how long a sent link stays valid, and a kiosk hand-over.
+QUESTIONNAIRE_LINK_VALID_HOURS = env_int("QUESTIONNAIRE_LINK_VALID_HOURS", 72)
+KIOSK_LINK_VALID_HOURS = env_int("KIOSK_LINK_VALID_HOURS", 1)
+
+# Clinic-policy overrides (see clinic/core/policy.py, clinic/assessments/policy.py and
+# clinic/outcomes/policy.py); defaults come from ../shared/domain/policy-defaults.md.
+CLINIC_POLICY: dict = {}
+
+# Shown to a patient whose answers raise a suicidality alert (policy-defaults.md, [G5]).
+CRISIS_RESOURCES = [
+    ("988 Suicide & Crisis Lifeline", "Call or text 988 (US), any time, day or night."),
+    ("Emergency", "If you are in immediate danger, call 911 or go to the nearest emergency room."),
+]
 
 # Security headers. HTTPS settings follow DEBUG so that `check --deploy` is clean in production.
 SECURE_CONTENT_TYPE_NOSNIFF = True

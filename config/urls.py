@@ -8,6 +8,7 @@ urlpatterns = [
     path("audit/", include("clinic.core.urls")),
     path("accounts/", include("clinic.accounts.urls")),
     path("patients/", include("clinic.patients.urls")),
+    path("", include("clinic.assessments.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -23,6 +23,11 @@ class Capability(StrEnum):
     PATIENT_RECORD_MEASUREMENTS = "patient.record_measurements"
     AUDIT_VIEW = "audit.view"
     AUDIT_EXPORT = "audit.export"
+    ASSESSMENT_RECORD = "assessment.record"
+    ASSESSMENT_SEND_LINK = "assessment.send_link"
+    ALERT_ACKNOWLEDGE = "alert.acknowledge"
+    ALERT_RESOLVE = "alert.resolve"
+    NOTIFICATION_VIEW = "notification.view"
 
 
 _ADMIN = Role.CLINIC_ADMIN
@@ -39,6 +44,15 @@ MATRIX: dict[Capability, frozenset[Role]] = {
     Capability.PATIENT_RECORD_MEASUREMENTS: frozenset({_ADMIN, Role.PRESCRIBER, Role.NURSE}),
     Capability.AUDIT_VIEW: frozenset({_ADMIN}),
     Capability.AUDIT_EXPORT: frozenset({_ADMIN}),
+    # Clinicians on the care team enter questionnaires and clinician ratings.
+    Capability.ASSESSMENT_RECORD: frozenset({Role.PRESCRIBER, Role.NURSE, Role.THERAPIST}),
+    # Sending a questionnaire link reveals no results, so the front desk may send one too.
+    Capability.ASSESSMENT_SEND_LINK: frozenset(
+        {_ADMIN, Role.FRONT_DESK, Role.PRESCRIBER, Role.NURSE, Role.THERAPIST}
+    ),
+    Capability.ALERT_ACKNOWLEDGE: frozenset({Role.PRESCRIBER, Role.NURSE, Role.THERAPIST}),
+    Capability.ALERT_RESOLVE: frozenset({Role.PRESCRIBER}),
+    Capability.NOTIFICATION_VIEW: frozenset({_ADMIN}),
 }
 
 

@@ -2,6 +2,9 @@ from ninja import NinjaAPI
 
 from clinic.api.auth import StaffBearerAuth, StaffSessionAuth
 from clinic.api.errors import install_error_handlers
+from clinic.assessments.api import router as assessments_router
+from clinic.assessments.calculators import router as calculators_router
+from clinic.outcomes.api import router as outcomes_router
 from clinic.patients.api import router as patients_router
 
 api = NinjaAPI(
@@ -17,3 +20,6 @@ api = NinjaAPI(
 )
 install_error_handlers(api)
 api.add_router("/patients", patients_router)
+api.add_router("/patients", assessments_router)
+api.add_router("", calculators_router)
+api.add_router("", outcomes_router)

@@ -7,6 +7,8 @@ from django.utils import timezone
 
 from clinic.accounts.choices import STAFF_ROLES
 from clinic.accounts.models import User
+from clinic.assessments.choices import NotificationStatus
+from clinic.assessments.models import Notification
 from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
@@ -47,6 +49,9 @@ def admin_overview(*, actor) -> dict:
             action__in=["login_failed", "locked_out"], occurred_at__gte=since
         ).count(),
         "events_24h": AuditEvent.objects.filter(occurred_at__gte=since).count(),
+        "notifications_failing": Notification.objects.filter(
+            status__in=[NotificationStatus.FAILED, NotificationStatus.GAVE_UP]
+        ).count(),
     }
 
 

@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 
 from clinic.accounts.choices import Role
 from clinic.accounts.permissions import Capability
+from clinic.assessments.selectors import alert_inbox
 from clinic.core.access import staff_required
 from clinic.dashboard import selectors
 from clinic.patients.forms import PatientSearchForm
@@ -24,9 +25,11 @@ def _staff_home(request):
     context = {"search_form": PatientSearchForm(), "role": user.role}
     if user.role == Role.CLINIC_ADMIN:
         context.update(selectors.admin_overview(actor=user))
+        context["alerts"] = alert_inbox(actor=user)
         template = "dashboard/home_admin.html"
     elif user.is_clinical:
         context["patients"] = my_patients(actor=user)
+        context["alerts"] = alert_inbox(actor=user)
         template = "dashboard/home_clinician.html"
     else:
         context["can_create"] = user.can(Capability.PATIENT_CREATE)

@@ -17,6 +17,7 @@ from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import InvalidInput, NotFound, PermissionDenied
 from clinic.core.text import CONTROL_CHARACTER_MESSAGE, has_control_characters
+from clinic.patients.chart import ChartAlert
 from clinic.patients.measurements import bmi_kg_m2
 from clinic.patients.models import BodyMeasurement, CareTeamMember, Patient
 
@@ -202,12 +203,6 @@ def care_team_candidates(staff_role: str) -> QuerySet:
     return User.objects.filter(is_active=True, role=staff_role).order_by(
         "last_name", "first_name", "username"
     )
-
-
-@dataclass(frozen=True)
-class ChartAlert:
-    level: str  # danger, warning, info
-    text: str
 
 
 def chart_alerts(*, patient: Patient, body: CurrentBody | None) -> list[ChartAlert]:

@@ -10,7 +10,7 @@ from clinic.accounts.permissions import Capability
 from clinic.core.access import require, staff_required
 from clinic.core.exceptions import DomainError, PermissionDenied
 from clinic.core.forms import apply_domain_error
-from clinic.patients import selectors, services
+from clinic.patients import chart, selectors, services
 from clinic.patients.forms import (
     CareTeamForm,
     EnteredInErrorForm,
@@ -71,7 +71,10 @@ def patient_chart(request, patient_uuid):
         "clinical": clinical,
         "body": body,
         "measurements": measurements,
-        "alerts": selectors.chart_alerts(patient=patient, body=body if clinical else None),
+        # Alerts from later stages of care (e.g. suicidality) come first: they matter most.
+        "alerts": chart.extra_alerts(actor=actor, patient=patient, clinical=clinical)
+        + selectors.chart_alerts(patient=patient, body=body if clinical else None),
+        "sections": chart.extra_sections(actor=actor, patient=patient, clinical=clinical),
         "can_edit": actor.can(Capability.PATIENT_EDIT_DEMOGRAPHICS),
         "can_edit_care_team": actor.can(Capability.PATIENT_EDIT_CARE_TEAM),
         "can_record_measurements": clinical and actor.can(Capability.PATIENT_RECORD_MEASUREMENTS),

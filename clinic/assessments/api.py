@@ -1,0 +1,68 @@
+"""Assessment responses per patient: the same selectors and services as the pages."""
+
+from __future__ import annotations
+
+import uuid
+
+from ninja import Router, Status
+
+from clinic.assessments import selectors, services
+from clinic.assessments.models import AssessmentResponse
+from clinic.assessments.schemas import ResponseCreate, ResponseRead
+from clinic.patients.selectors import patient_get
+
+router = Router(tags=["assessments"])
+
+
+def _read(response: AssessmentResponse) -> dict:
+    return {
+        "uuid": response.uuid,
+        "instrument": response.instrument_code,
+        "instrument_version": response.instrument_version,
+        "answers": response.answers,
+        "complete": response.complete,
+        "total": response.total,
+        "severity": response.severity or None,
+        "flags": response.flags,
+        "subscales": response.subscales,
+        "taken_at": response.taken_at,
+        "timepoint": response.timepoint,
+        "source": response.source,
+        "entered_in_error": response.entered_in_error_at is not None,
+        "alerts": [
+            {"uuid": a.uuid, "kind": a.kind, "trigger": a.trigger, "status": a.status}
+            for a in response.alerts.all()
+        ],
+    }
+
+
+@router.get(
+    "/{patient_uuid}/assessments",
+    response=list[ResponseRead],
+    summary="A patient's assessments, newest first",
+)
+def response_list(request, patient_uuid: uuid.UUID):
+    patient = patient_get(actor=request.auth, patient_uuid=patient_uuid, purpose="api assessments")
+    responses = selectors.response_list(actor=request.auth, patient=patient, purpose="api")
+    alerts = selectors.alerts_by_response(responses=responses)
+    for response in responses:
+        response._prefetched_objects_cache = {"alerts": alerts.get(response.pk, [])}
+    return [_read(r) for r in responses]
+
+
+@router.post(
+    "/{patient_uuid}/assessments",
+    response={201: ResponseRead},
+    summary="Record an assessment; the server scores it",
+)
+def response_create(request, patient_uuid: uuid.UUID, payload: ResponseCreate):
+    patient = patient_get(actor=request.auth, patient_uuid=patient_uuid, purpose="api assessments")
+    response = services.response_record(
+        actor=request.auth,
+        patient=patient,
+        instrument_code=payload.instrument,
+        answers=payload.answers,
+        timepoint=payload.timepoint,
+        taken_at=payload.taken_at,
+    )
+    return Status(201, _read(response))

@@ -1,0 +1,54 @@
+"""What measurement-based care adds to the patient chart: header alerts and a course section."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from clinic.accounts.permissions import Capability
+from clinic.assessments import selectors
+from clinic.assessments.choices import AlertKind
+from clinic.assessments.course import course_for
+from clinic.assessments.instruments import ALL_CODES, get_instrument
+from clinic.patients.chart import ChartAlert, ChartSection
+from clinic.patients.selectors import can_act_clinically
+
+
+def header_alerts(*, actor, patient, clinical: bool) -> list[ChartAlert]:
+    if not clinical:
+        return []
+    alerts = []
+    for alert in selectors.unresolved_alerts_for_patient(patient=patient):
+        url = reverse("assessments:alert_detail", args=[alert.uuid])
+        if alert.kind == AlertKind.HIGH_SUICIDE_RISK:
+            text = f"HIGH SUICIDE RISK (C-SSRS {alert.created_at:%m/%d/%Y}) — until resolved"
+        else:
+            text = f"Suicidality alert, {alert.get_status_display().lower()}: {alert.trigger}"
+        alerts.append(ChartAlert("danger", text, url))
+    return alerts
+
+
+def section_context(*, actor, patient, clinical: bool):
+    can_send = actor.can(Capability.ASSESSMENT_SEND_LINK)
+    if not clinical and not can_send:
+        return None
+    context = {
+        "patient": patient,
+        "clinical": clinical,
+        "can_send": can_send,
+        "can_record": clinical
+        and can_act_clinically(
+            actor=actor, patient=patient, capability=Capability.ASSESSMENT_RECORD
+        ),
+        "instruments": [get_instrument(code) for code in ALL_CODES],
+    }
+    if clinical:
+        responses = selectors.response_list(actor=actor, patient=patient, purpose="chart")
+        context["responses"] = responses[:20]
+        context["response_count"] = len(responses)
+        context["courses"] = course_for(patient=patient, responses=responses)
+    return context
+
+
+SECTION = ChartSection(
+    order=10, template="assessments/_chart_section.html", context=section_context
+)

@@ -1,0 +1,37 @@
+from django.db import models
+
+
+class ResponseSource(models.TextChoices):
+    STAFF = "staff", "Entered by staff"
+    PATIENT_LINK = "patient_link", "Patient, by secure link"
+    KIOSK = "kiosk", "Patient, on the clinic tablet"
+    PORTAL = "portal", "Patient, in the portal"
+
+
+class Timepoint(models.TextChoices):
+    """When in the course an assessment was taken (policy-defaults.md, assessment schedule)."""
+
+    BASELINE = "baseline", "Baseline (screening)"
+    PRE_SESSION = "pre_session", "Before a session"
+    AFTER_FIRST_SESSION = "after_first_session", "About 24 h after the first session"
+    END_OF_INDUCTION = "end_of_induction", "End of induction"
+    MAINTENANCE = "maintenance", "Maintenance check"
+    UNSCHEDULED = "unscheduled", "Unscheduled"
+
+
+class AlertKind(models.TextChoices):
+    SUICIDAL_IDEATION = "suicidal_ideation", "Suicidal ideation reported"
+    HIGH_SUICIDE_RISK = "high_suicide_risk", "High suicide risk (C-SSRS)"
+
+
+class AlertStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    RESOLVED = "resolved", "Resolved"
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to send"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed; will retry"
+    GAVE_UP = "gave_up", "Failed; needs attention"

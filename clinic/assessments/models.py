@@ -1,0 +1,180 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from clinic.assessments.choices import (
+    AlertKind,
+    AlertStatus,
+    NotificationStatus,
+    ResponseSource,
+    Timepoint,
+)
+from clinic.core.models import ClinicModel
+
+
+class AssessmentResponseQuerySet(models.QuerySet):
+    def valid(self):
+        return self.filter(entered_in_error_at__isnull=True)
+
+
+class AssessmentResponse(ClinicModel):
+    """One completed questionnaire or rating: every item answer, and the score the server
+    computed from them with the instrument's code and version at the time."""
+
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="assessment_responses"
+    )
+    instrument_code = models.CharField(max_length=32)
+    instrument_version = models.CharField(max_length=64)
+    answers = models.JSONField(help_text="One value per item in item order; null if unanswered.")
+    complete = models.BooleanField()
+    total = models.IntegerField(null=True, blank=True)
+    severity = models.CharField(max_length=32, blank=True)
+    flags = models.JSONField(default=list, blank=True)
+    subscales = models.JSONField(default=dict, blank=True)
+    taken_at = models.DateTimeField(default=timezone.now)
+    timepoint = models.CharField(
+        max_length=32, choices=Timepoint.choices, default=Timepoint.UNSCHEDULED
+    )
+    source = models.CharField(max_length=16, choices=ResponseSource.choices)
+    link = models.ForeignKey(
+        "QuestionnaireLink",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="responses",
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    entered_in_error_at = models.DateTimeField(null=True, blank=True)
+    entered_in_error_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    entered_in_error_reason = models.CharField(max_length=300, blank=True)
+
+    objects = AssessmentResponseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-taken_at", "-id"]
+        indexes = [models.Index(fields=["patient", "instrument_code", "taken_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(entered_in_error_at__isnull=True) | ~Q(entered_in_error_reason=""),
+                name="response_error_needs_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument_code} {self.total} on {self.taken_at:%Y-%m-%d}"
+
+
+class SuicidalityAlertQuerySet(models.QuerySet):
+    def unresolved(self):
+        return self.exclude(status=AlertStatus.RESOLVED)
+
+    def open(self):
+        return self.filter(status=AlertStatus.OPEN)
+
+
+class SuicidalityAlert(ClinicModel):
+    """Raised by a positive suicidality answer. Stays open until a clinician acknowledges it
+    with a note; a high C-SSRS risk stays on the chart header until it is resolved."""
+
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="suicidality_alerts"
+    )
+    response = models.ForeignKey(
+        AssessmentResponse, on_delete=models.PROTECT, related_name="alerts"
+    )
+    kind = models.CharField(max_length=32, choices=AlertKind.choices)
+    trigger = models.CharField(max_length=200, help_text="What answer raised it, in words.")
+    status = models.CharField(max_length=16, choices=AlertStatus.choices, default=AlertStatus.OPEN)
+    # The primary prescriber when the alert was raised; None when the care team had none,
+    # in which case every prescriber on the team and the clinic admins see it.
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    acknowledgement_note = models.TextField(blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolution_note = models.TextField(blank=True)
+
+    objects = SuicidalityAlertQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="open")
+                | (Q(acknowledged_at__isnull=False) & ~Q(acknowledgement_note="")),
+                name="alert_acknowledged_with_note",
+            ),
+            models.UniqueConstraint(fields=["response", "kind"], name="alert_once_per_response"),
+        ]
+
+
+class Notification(ClinicModel):
+    """An outbox row per message: written in the same transaction as the event, delivered by
+    the background worker, retried on failure, and visible to admins until sent."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notifications"
+    )
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    alert = models.ForeignKey(
+        SuicidalityAlert,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="notifications",
+    )
+    status = models.CharField(
+        max_length=16, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+
+class QuestionnaireLink(ClinicModel):
+    """A secure, expiring, single-use link through which a patient completes questionnaires.
+    Only a digest of the token is stored; the token itself goes to the patient once."""
+
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="questionnaire_links"
+    )
+    instrument_codes = models.JSONField()
+    timepoint = models.CharField(
+        max_length=32, choices=Timepoint.choices, default=Timepoint.UNSCHEDULED
+    )
+    token_digest = models.CharField(max_length=64, unique=True)
+    kiosk = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    @property
+    def usable(self) -> bool:
+        return self.used_at is None and self.revoked_at is None and self.expires_at > timezone.now()

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import datetime
+import uuid
+
+from ninja import Field, Schema
+
+
+class ResponseCreate(Schema):
+    instrument: str = Field(..., description="Instrument code, e.g. phq9, gad7, cssrs-screen")
+    answers: list[int | None] = Field(..., description="One value per item, in item order")
+    timepoint: str = "unscheduled"
+    taken_at: datetime.datetime | None = None
+
+
+class AlertRead(Schema):
+    uuid: uuid.UUID
+    kind: str
+    trigger: str
+    status: str
+
+
+class ResponseRead(Schema):
+    uuid: uuid.UUID
+    instrument: str
+    instrument_version: str
+    answers: list[int | None]
+    complete: bool
+    total: int | None
+    severity: str | None
+    flags: list[str]
+    subscales: dict[str, int]
+    taken_at: datetime.datetime
+    timepoint: str
+    source: str
+    entered_in_error: bool
+    alerts: list[AlertRead]

@@ -1,0 +1,144 @@
+"""Reads for measurement-based care: actor-checked and audited like every patient read."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import Q
+
+from clinic.assessments.choices import AlertStatus
+from clinic.assessments.models import AssessmentResponse, Notification, SuicidalityAlert
+from clinic.core.access import require
+from clinic.core.audit import audit_record
+from clinic.core.choices import AuditAction
+from clinic.core.exceptions import NotFound
+from clinic.patients.models import Patient
+from clinic.patients.selectors import can_view_clinical, require_clinical_view
+
+
+def response_list(
+    *, actor, patient: Patient, purpose: str = "assessments"
+) -> list[AssessmentResponse]:
+    require_clinical_view(actor=actor, patient=patient, purpose=purpose)
+    responses = list(
+        AssessmentResponse.objects.filter(patient=patient).select_related(
+            "recorded_by", "entered_in_error_by"
+        )
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.LIST,
+        object_type="assessment_response",
+        patient=patient,
+        summary=f"{len(responses)} assessment responses ({purpose})",
+    )
+    return responses
+
+
+def response_get(*, actor, patient: Patient, response_uuid) -> AssessmentResponse:
+    require_clinical_view(actor=actor, patient=patient, purpose="assessment")
+    response = (
+        AssessmentResponse.objects.filter(patient=patient, uuid=response_uuid)
+        .select_related("recorded_by", "entered_in_error_by")
+        .first()
+    )
+    if response is None:
+        raise NotFound()
+    audit_record(
+        actor=actor,
+        action=AuditAction.VIEW,
+        object_type="assessment_response",
+        object_id=response.uuid,
+        patient=patient,
+    )
+    return response
+
+
+def alerts_by_response(*, responses: list[AssessmentResponse]) -> dict[int, list[SuicidalityAlert]]:
+    """The alerts of many responses in one query."""
+    grouped: dict[int, list[SuicidalityAlert]] = {}
+    for alert in SuicidalityAlert.objects.filter(response__in=[r.pk for r in responses]):
+        grouped.setdefault(alert.response_id, []).append(alert)
+    return grouped
+
+
+def unresolved_alerts_for_patient(*, patient: Patient) -> list[SuicidalityAlert]:
+    return list(
+        SuicidalityAlert.objects.filter(patient=patient).unresolved().select_related("response")
+    )
+
+
+def alert_inbox(*, actor) -> list[SuicidalityAlert]:
+    """Alerts waiting for this clinician: assigned to them, or (with no primary prescriber)
+    for the prescribers on the care team. Clinic admins see every unresolved alert."""
+    alerts = SuicidalityAlert.objects.unresolved().select_related(
+        "patient", "response", "assigned_to"
+    )
+    if actor.role == "clinic_admin":
+        mine = alerts
+    elif actor.is_clinical:
+        mine = alerts.filter(
+            Q(assigned_to=actor)
+            | Q(
+                assigned_to__isnull=True,
+                patient__care_team_members__staff=actor,
+                patient__care_team_members__team_role__in=["primary_prescriber", "prescriber"],
+            )
+        ).distinct()
+    else:
+        return []
+    result = list(mine.order_by("created_at"))
+    audit_record(
+        actor=actor,
+        action=AuditAction.LIST,
+        object_type="suicidality_alert",
+        summary=f"Alert inbox: {len(result)} unresolved",
+    )
+    return result
+
+
+def alert_get(*, actor, alert_uuid) -> SuicidalityAlert:
+    try:
+        key = uuid.UUID(str(alert_uuid))
+    except ValueError as error:
+        raise NotFound() from error
+    alert = (
+        SuicidalityAlert.objects.filter(uuid=key)
+        .select_related("patient", "response", "assigned_to", "acknowledged_by", "resolved_by")
+        .first()
+    )
+    if alert is None:
+        raise NotFound()
+    patient = (
+        Patient.objects.visible_to(actor)
+        .prefetch_related("care_team_members")
+        .filter(pk=alert.patient_id)
+        .first()
+    )
+    if patient is None or not can_view_clinical(actor=actor, patient=patient):
+        audit_record(
+            actor=actor,
+            action=AuditAction.DENIED,
+            object_type="suicidality_alert",
+            object_id=key,
+            summary="Alert not found or not visible",
+        )
+        raise NotFound("No such alert, or the patient is not on your care team.")
+    audit_record(
+        actor=actor,
+        action=AuditAction.VIEW,
+        object_type="suicidality_alert",
+        object_id=alert.uuid,
+        patient=alert.patient,
+    )
+    alert.patient = patient
+    return alert
+
+
+def notification_outbox(*, actor, limit: int = 200) -> list[Notification]:
+    require(actor, "notification.view")
+    return list(Notification.objects.select_related("recipient", "alert")[:limit])
+
+
+def open_alert_count() -> int:
+    return SuicidalityAlert.objects.filter(status=AlertStatus.OPEN).count()

@@ -1,0 +1,442 @@
+"""Writes for measurement-based care. Scores are always computed here, on the server, from the
+item answers; a positive suicidality answer raises an alert in the same transaction, so an
+alert can never be lost between saving the answers and telling the clinician."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import secrets
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from clinic.accounts.permissions import Capability
+from clinic.assessments.choices import (
+    AlertKind,
+    AlertStatus,
+    NotificationStatus,
+    ResponseSource,
+    Timepoint,
+)
+from clinic.assessments.instruments import get_instrument
+from clinic.assessments.instruments.base import AnswerError, Instrument
+from clinic.assessments.models import (
+    AssessmentResponse,
+    Notification,
+    QuestionnaireLink,
+    SuicidalityAlert,
+)
+from clinic.assessments.policy import scoring_policy
+from clinic.assessments.suicidality import CSSRS_CODE, suicidality_triggers
+from clinic.assessments.tasks import enqueue_delivery
+from clinic.core.audit import audit_record
+from clinic.core.choices import AuditAction
+from clinic.core.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
+from clinic.core.text import CONTROL_CHARACTER_MESSAGE, has_control_characters
+from clinic.patients.models import Patient
+from clinic.patients.selectors import can_act_clinically
+
+LINK_TOKEN_BYTES = 32
+
+
+def instrument_or_error(code: str) -> Instrument:
+    try:
+        return get_instrument(code)
+    except KeyError as error:
+        raise InvalidInput({"instrument": [f"Unknown instrument {code!r}."]}) from error
+
+
+def _note(field: str, text: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput({field: ["Write a short note: what you did or decided."]})
+    if has_control_characters(text):
+        raise InvalidInput({field: [CONTROL_CHARACTER_MESSAGE]})
+    return text
+
+
+@transaction.atomic
+def response_record(
+    *,
+    actor,
+    patient: Patient,
+    instrument_code: str,
+    answers: Sequence[int | None],
+    timepoint: str = Timepoint.UNSCHEDULED,
+    taken_at: datetime.datetime | None = None,
+    source: str = ResponseSource.STAFF,
+    link: QuestionnaireLink | None = None,
+) -> AssessmentResponse:
+    """Store a response with its server-computed score, and raise any suicidality alert.
+
+    Staff enter responses for patients on their care team (`actor` set, `link` None). A patient
+    completing a questionnaire through a link or the kiosk has no staff actor: the usable,
+    locked `link` is the authority, and only patient-facing instruments on it are accepted.
+    """
+    instrument = instrument_or_error(instrument_code)
+    if link is None:
+        if not can_act_clinically(
+            actor=actor, patient=patient, capability=Capability.ASSESSMENT_RECORD
+        ):
+            raise PermissionDenied("Only clinicians on the care team enter assessments.")
+    else:
+        if link.patient_id != patient.pk or instrument.code not in link.instrument_codes:
+            raise PermissionDenied("This link is not for that questionnaire.")
+        if not instrument.patient_facing:
+            raise PermissionDenied("Clinician-rated scales are entered by staff.")
+    if timepoint not in Timepoint.values:
+        raise InvalidInput({"timepoint": [f"Choose one of: {', '.join(Timepoint.values)}."]})
+    taken_at = taken_at or timezone.now()
+    if taken_at > timezone.now() + datetime.timedelta(minutes=5):
+        raise InvalidInput({"taken_at": ["An assessment cannot be dated in the future."]})
+    try:
+        result = instrument.score(list(answers), scoring_policy())
+    except AnswerError as error:
+        raise InvalidInput({"answers": [error.message]}) from error
+
+    response = AssessmentResponse.objects.create(
+        patient=patient,
+        instrument_code=instrument.code,
+        instrument_version=instrument.version,
+        answers=list(answers),
+        complete=result.complete,
+        total=result.total,
+        severity=result.severity or "",
+        flags=list(result.flags),
+        subscales=dict(result.subscales),
+        taken_at=taken_at,
+        timepoint=timepoint,
+        source=source,
+        recorded_by=actor if link is None else None,
+        link=link,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type="assessment_response",
+        object_id=response.uuid,
+        patient=patient,
+        summary=f"{instrument.name} recorded ({ResponseSource(source).label})",
+        changes={
+            "total": {"before": None, "after": result.total},
+            "flags": {"before": None, "after": list(result.flags)},
+        },
+    )
+    for trigger in suicidality_triggers(instrument, list(answers), result):
+        _alert_raise(patient=patient, response=response, kind=trigger.kind, text=trigger.text)
+    return response
+
+
+def _alert_raise(*, patient: Patient, response: AssessmentResponse, kind: str, text: str) -> None:
+    members = list(patient.care_team_members.select_related("staff"))
+    primary = next((m.staff for m in members if m.team_role == "primary_prescriber"), None)
+    alert = SuicidalityAlert.objects.create(
+        patient=patient, response=response, kind=kind, trigger=text[:200], assigned_to=primary
+    )
+    audit_record(
+        actor=None,
+        action=AuditAction.CREATE,
+        object_type="suicidality_alert",
+        object_id=alert.uuid,
+        patient=patient,
+        summary=f"{AlertKind(kind).label}: {text}"[:300],
+    )
+    # The primary clinician is told; with no primary prescriber, every prescriber on the team.
+    recipients = (
+        [primary] if primary else [m.staff for m in members if m.staff.role == "prescriber"]
+    )
+    for recipient in recipients:
+        notification_queue(
+            recipient=recipient,
+            alert=alert,
+            subject=f"{settings.CLINIC_NAME}: a patient's answers need your attention",
+            # No PHI in e-mail: the message says where to look, the chart says who.
+            body=(
+                "A patient on your care team gave an answer that raised a suicidality "
+                f"alert ({AlertKind(kind).label.lower()}).\n\n"
+                "Open KetaCare to review and acknowledge it: "
+                f"{settings.SITE_URL}{reverse('assessments:alert_detail', args=[alert.uuid])}\n"
+            ),
+        )
+
+
+def notification_queue(*, recipient, subject: str, body: str, alert=None) -> Notification:
+    notification = Notification.objects.create(
+        recipient=recipient, subject=subject, body=body, alert=alert
+    )
+    transaction.on_commit(lambda: enqueue_delivery(notification.pk))
+    return notification
+
+
+# Delivery back-off: attempt n waits RETRY_DELAYS_S[n-1] before the next; after the last, the
+# notification is marked "needs attention" on the admin's outbox page (never dropped).
+RETRY_DELAYS_S = (60, 300, 900, 3600, 6 * 3600)
+
+
+def notifications_due() -> list[int]:
+    """Rows whose delivery is due: the sweep (`deliver_due_notifications`) re-queues them, so a
+    lost queue entry or a worker restart delays a message but never drops it."""
+    return list(
+        Notification.objects.filter(
+            status__in=[NotificationStatus.PENDING, NotificationStatus.FAILED],
+            next_attempt_at__lte=timezone.now(),
+        ).values_list("pk", flat=True)
+    )
+
+
+def notification_deliver(notification_id: int) -> str:
+    """Send one notification if it is due. Returns its status. Safe to run twice at once."""
+    from django.core.mail import send_mail
+
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update(skip_locked=True)
+            .select_related("recipient")
+            .filter(pk=notification_id)
+            .first()
+        )
+        if notification is None:
+            return "locked"
+        if notification.status in (NotificationStatus.SENT, NotificationStatus.GAVE_UP):
+            return notification.status
+        if not notification.recipient.email:
+            error = "The recipient has no e-mail address on file."
+        else:
+            try:
+                send_mail(
+                    notification.subject,
+                    notification.body,
+                    None,
+                    [notification.recipient.email],
+                )
+            except Exception as caught:  # any transport failure is retried, not raised
+                error = f"{type(caught).__name__}: {caught}"[:300]
+            else:
+                notification.status = NotificationStatus.SENT
+                notification.sent_at = timezone.now()
+                notification.attempts += 1
+                notification.last_error = ""
+                notification.save(
+                    update_fields=["status", "sent_at", "attempts", "last_error", "updated_at"]
+                )
+                return notification.status
+        notification.attempts += 1
+        notification.last_error = error
+        if notification.attempts > len(RETRY_DELAYS_S):
+            notification.status = NotificationStatus.GAVE_UP
+        else:
+            notification.status = NotificationStatus.FAILED
+            delay = RETRY_DELAYS_S[notification.attempts - 1]
+            notification.next_attempt_at = timezone.now() + datetime.timedelta(seconds=delay)
+        notification.save(
+            update_fields=["attempts", "last_error", "status", "next_attempt_at", "updated_at"]
+        )
+        if notification.status == NotificationStatus.FAILED:
+            run_after = notification.next_attempt_at
+            transaction.on_commit(lambda: enqueue_delivery(notification.pk, run_after=run_after))
+        return notification.status
+
+
+def _alert_for_update(actor, alert: SuicidalityAlert, capability: str) -> SuicidalityAlert:
+    locked = SuicidalityAlert.objects.select_for_update().select_related("patient").get(pk=alert.pk)
+    patient = Patient.objects.prefetch_related("care_team_members").get(pk=locked.patient_id)
+    if not can_act_clinically(actor=actor, patient=patient, capability=capability):
+        raise PermissionDenied("Only clinicians on the patient's care team handle this alert.")
+    return locked
+
+
+@transaction.atomic
+def alert_acknowledge(*, actor, alert: SuicidalityAlert, note: str) -> SuicidalityAlert:
+    note = _note("note", note)
+    locked = _alert_for_update(actor, alert, Capability.ALERT_ACKNOWLEDGE)
+    if locked.status != AlertStatus.OPEN:
+        raise Conflict("This alert was already acknowledged.", code="alert_not_open")
+    locked.status = AlertStatus.ACKNOWLEDGED
+    locked.acknowledged_at = timezone.now()
+    locked.acknowledged_by = actor
+    locked.acknowledgement_note = note
+    # An ideation alert is done once acknowledged; a high risk stays until it is resolved.
+    if locked.kind == AlertKind.SUICIDAL_IDEATION:
+        locked.status = AlertStatus.RESOLVED
+        locked.resolved_at = locked.acknowledged_at
+        locked.resolved_by = actor
+        locked.resolution_note = note
+    locked.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type="suicidality_alert",
+        object_id=locked.uuid,
+        patient=locked.patient,
+        summary="Suicidality alert acknowledged",
+        changes={
+            "status": {"before": "open", "after": locked.status},
+            "note": {"before": "", "after": note},
+        },
+    )
+    return locked
+
+
+@transaction.atomic
+def alert_resolve(*, actor, alert: SuicidalityAlert, note: str) -> SuicidalityAlert:
+    note = _note("note", note)
+    locked = _alert_for_update(actor, alert, Capability.ALERT_RESOLVE)
+    if locked.status == AlertStatus.RESOLVED:
+        raise Conflict("This alert is already resolved.", code="alert_resolved")
+    before = locked.status
+    now = timezone.now()
+    if locked.status == AlertStatus.OPEN:
+        locked.acknowledged_at, locked.acknowledged_by = now, actor
+        locked.acknowledgement_note = note
+    locked.status = AlertStatus.RESOLVED
+    locked.resolved_at, locked.resolved_by, locked.resolution_note = now, actor, note
+    locked.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type="suicidality_alert",
+        object_id=locked.uuid,
+        patient=locked.patient,
+        summary="High suicide risk resolved",
+        changes={
+            "status": {"before": before, "after": "resolved"},
+            "note": {"before": "", "after": note},
+        },
+    )
+    return locked
+
+
+@transaction.atomic
+def response_mark_entered_in_error(
+    *, actor, response: AssessmentResponse, reason: str
+) -> AssessmentResponse:
+    """The response stays in the record, struck through; alerts it raised stay too."""
+    reason = _note("reason", reason)
+    locked = AssessmentResponse.objects.select_for_update().get(pk=response.pk)
+    patient = Patient.objects.prefetch_related("care_team_members").get(pk=locked.patient_id)
+    if not can_act_clinically(
+        actor=actor, patient=patient, capability=Capability.ASSESSMENT_RECORD
+    ):
+        raise PermissionDenied("Only clinicians on the care team correct assessments.")
+    if locked.entered_in_error_at is not None:
+        return locked
+    locked.entered_in_error_at = timezone.now()
+    locked.entered_in_error_by = actor
+    locked.entered_in_error_reason = reason[:300]
+    locked.save(
+        update_fields=[
+            "entered_in_error_at",
+            "entered_in_error_by",
+            "entered_in_error_reason",
+            "updated_at",
+        ]
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type="assessment_response",
+        object_id=locked.uuid,
+        patient=patient,
+        summary="Assessment marked entered in error",
+        changes={
+            "entered_in_error_reason": {"before": "", "after": locked.entered_in_error_reason}
+        },
+    )
+    return locked
+
+
+def link_token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def questionnaire_link_create(
+    *,
+    actor,
+    patient: Patient,
+    instrument_codes: Sequence[str],
+    timepoint: str = Timepoint.UNSCHEDULED,
+    valid_hours: int | None = None,
+    kiosk: bool = False,
+) -> tuple[QuestionnaireLink, str]:
+    """A single-use link for the patient's self-report questionnaires. Returns the plain token,
+    which is shown (or sent) once and never stored."""
+    if not actor.can(Capability.ASSESSMENT_SEND_LINK):
+        raise PermissionDenied()
+    if not Patient.objects.visible_to(actor).filter(pk=patient.pk).exists():
+        raise NotFound("No such patient, or the patient is not on your care team.")
+    codes = list(dict.fromkeys(instrument_codes))
+    if not codes:
+        raise InvalidInput({"instrument_codes": ["Choose at least one questionnaire."]})
+    for code in codes:
+        if not instrument_or_error(code).patient_facing:
+            raise InvalidInput(
+                {"instrument_codes": [f"{code} is rated by a clinician, not the patient."]}
+            )
+    hours = valid_hours or (
+        settings.KIOSK_LINK_VALID_HOURS if kiosk else settings.QUESTIONNAIRE_LINK_VALID_HOURS
+    )
+    token = secrets.token_urlsafe(LINK_TOKEN_BYTES)
+    link = QuestionnaireLink.objects.create(
+        patient=patient,
+        instrument_codes=codes,
+        timepoint=timepoint,
+        token_digest=link_token_digest(token),
+        kiosk=kiosk,
+        created_by=actor,
+        expires_at=timezone.now() + datetime.timedelta(hours=hours),
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type="questionnaire_link",
+        object_id=link.uuid,
+        patient=patient,
+        summary=f"{'Kiosk hand-over' if kiosk else 'Questionnaire link'}: {', '.join(codes)}",
+    )
+    return link, token
+
+
+def link_remaining_codes(link: QuestionnaireLink) -> list[str]:
+    done = set(link.responses.values_list("instrument_code", flat=True))
+    return [code for code in link.instrument_codes if code not in done]
+
+
+@transaction.atomic
+def link_response_record(
+    *, token_digest: str, instrument_code: str, answers: Sequence[int | None]
+) -> tuple[AssessmentResponse, list[str]]:
+    """A patient submits one questionnaire through a link. Returns the response and the codes
+    still to do. A positive suicidality answer adds the C-SSRS screen to the link (the prompt)."""
+    link = (
+        QuestionnaireLink.objects.select_for_update()
+        .select_related("patient")
+        .filter(token_digest=token_digest)
+        .first()
+    )
+    if link is None or not link.usable:
+        raise NotFound("This link has expired or was already used. Ask the clinic for a new one.")
+    if instrument_code not in link_remaining_codes(link):
+        raise Conflict("That questionnaire is already done on this link.", code="already_done")
+    source = ResponseSource.KIOSK if link.kiosk else ResponseSource.PATIENT_LINK
+    response = response_record(
+        actor=None,
+        patient=link.patient,
+        instrument_code=instrument_code,
+        answers=answers,
+        timepoint=link.timepoint,
+        source=source,
+        link=link,
+    )
+    if response.alerts.exists() and CSSRS_CODE not in link.instrument_codes:
+        link.instrument_codes = [*link.instrument_codes, CSSRS_CODE]
+        link.save(update_fields=["instrument_codes", "updated_at"])
+    remaining = link_remaining_codes(link)
+    if not remaining:
+        link.used_at = timezone.now()
+        link.save(update_fields=["used_at", "updated_at"])
+    return response, remaining
