@@ -29,6 +29,7 @@ from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import DomainError
 from clinic.core.request_context import RequestContext, request_context
+from clinic.demo.assessments import seed_patient_assessments
 from clinic.patients.choices import CareTeamRole, Sex
 from clinic.patients.measurements import mrn_for
 from clinic.patients.models import BodyMeasurement, CareTeamMember, Patient
@@ -330,12 +331,12 @@ class Command(BaseCommand):
         if len(specs) > BULK_THRESHOLD:
             self._patients_in_bulk(staff, specs, today)
         else:
-            for spec in specs:
-                self._patient_through_services(staff, spec, today)
+            for index, spec in enumerate(specs, start=have):
+                self._patient_through_services(staff, spec, today, index)
         self.stdout.write(f"Added {len(specs)} patients; the clinic now has {wanted}.")
 
     def _patient_through_services(
-        self, staff: dict[str, User], spec: DemoPatient, today: datetime.date
+        self, staff: dict[str, User], spec: DemoPatient, today: datetime.date, index: int
     ) -> None:
         desk = staff["frontdesk"]
         patient = patient_create(actor=desk, data=spec.data)
@@ -355,6 +356,13 @@ class Command(BaseCommand):
                 measured_on=today - datetime.timedelta(days=measurement.days_ago),
                 weight_kg=measurement.weight_kg,
                 height_cm=measurement.height_cm,
+            )
+        if spec.nurse and spec.primary_prescriber:
+            seed_patient_assessments(
+                index=index,
+                patient=patient,
+                clinician=staff["nurse"],
+                rng=random.Random(SEED + index),
             )
 
     def _patients_in_bulk(

@@ -14,7 +14,7 @@ from clinic.accounts.models import User
 from clinic.core.models import AuditEvent
 from clinic.core.policy import plausible_range
 from clinic.core.request_context import current_request_context
-from clinic.patients.management.commands.seed_demo import demo_patient
+from clinic.demo.management.commands.seed_demo import demo_patient
 from clinic.patients.measurements import mrn_is_valid
 from clinic.patients.models import BodyMeasurement, CareTeamMember, Patient
 
@@ -205,3 +205,16 @@ def test_leaves_no_request_context_behind():
     seed()
 
     assert current_request_context().channel == "system"
+
+
+def test_the_demo_clinic_shows_measurement_based_care():
+    from clinic.assessments.models import AssessmentResponse, SuicidalityAlert
+
+    seed()
+    # Every patient with a nurse and a primary prescriber has a PHQ-9 course of six scores.
+    phq9 = AssessmentResponse.objects.filter(instrument_code="phq9")
+    assert phq9.count() % 6 == 0 and phq9.count() >= 6 * 10
+    assert phq9.filter(timepoint="baseline").count() == phq9.count() // 6
+    # Exactly one open suicidality alert, for the primary prescriber to see.
+    alert = SuicidalityAlert.objects.get()
+    assert alert.status == "open" and alert.assigned_to.username == "prescriber"
