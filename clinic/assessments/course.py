@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils import timezone
+
 from clinic.assessments.instruments import get_instrument
 from clinic.assessments.models import AssessmentResponse
 from clinic.outcomes.charts import course_chart_svg
@@ -19,24 +21,32 @@ class Course:
     svg: str
 
 
-def course_for(*, patient, responses: list[AssessmentResponse], session_dates=()) -> list[Course]:
+def course_for(
+    *, patient, responses: list[AssessmentResponse], session_dates=(), first_session_at=None
+) -> list[Course]:
     """Courses of the outcome instruments (PHQ-9, GAD-7, QIDS-SR16, MADRS, PCL-5) from the
     patient's valid, complete responses; entered-in-error and incomplete ones are left out."""
     policy = outcome_policy()
     courses = []
     for code in INSTRUMENT_MAX_TOTAL:
+        # Local clinic time, so the chart's dates are the clinic's dates; sorted by time only.
         points = sorted(
-            (r.taken_at, r.total)
-            for r in responses
-            if r.instrument_code == code
-            and r.entered_in_error_at is None
-            and r.complete
-            and r.total is not None
+            (
+                (timezone.localtime(r.taken_at), r.total)
+                for r in responses
+                if r.instrument_code == code
+                and r.entered_in_error_at is None
+                and r.complete
+                and r.total is not None
+            ),
+            key=lambda point: point[0],
         )
         if not points:
             continue
         instrument = get_instrument(code)
-        status = course_status(code, points, policy=policy)
+        # Without treatment sessions recorded yet (a later stage), the baseline is the first
+        # score and rapid response cannot be judged; `first_session_at` comes with sessions.
+        status = course_status(code, points, first_session_at=first_session_at, policy=policy)
         threshold = policy.remission_threshold(code)
         courses.append(
             Course(

@@ -127,8 +127,17 @@ class Notification(ClinicModel):
     """An outbox row per message: written in the same transaction as the event, delivered by
     the background worker, retried on failure, and visible to admins until sent."""
 
+    # Staff are reached through their account; a patient (no account yet) by address.
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="notifications",
+    )
+    to_email = models.EmailField(blank=True)
+    patient = models.ForeignKey(
+        "patients.Patient", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     subject = models.CharField(max_length=200)
     body = models.TextField()
@@ -150,6 +159,20 @@ class Notification(ClinicModel):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(recipient__isnull=False) | ~Q(to_email=""),
+                name="notification_has_an_addressee",
+            )
+        ]
+
+    @property
+    def address(self) -> str:
+        return self.recipient.email if self.recipient_id else self.to_email
+
+    @property
+    def addressee(self) -> str:
+        return self.recipient.display_name if self.recipient_id else "Patient (by e-mail)"
 
 
 class QuestionnaireLink(ClinicModel):
@@ -165,8 +188,9 @@ class QuestionnaireLink(ClinicModel):
     )
     token_digest = models.CharField(max_length=64, unique=True)
     kiosk = models.BooleanField(default=False)
+    # None when the reminder job created the link.
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)

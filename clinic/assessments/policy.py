@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from clinic.assessments.instruments.base import ScoringPolicy
+from clinic.assessments.schedule import SchedulePolicy
 
 _KEYS = frozenset(f.name for f in fields(ScoringPolicy))
 
@@ -28,3 +29,16 @@ def scoring_policy() -> ScoringPolicy:
                 f"CLINIC_POLICY['scoring'][{key!r}] must be a whole number; got {value!r}."
             )
     return ScoringPolicy(**chosen)
+
+
+def schedule_policy() -> SchedulePolicy:
+    """The assessment schedule: `settings.CLINIC_POLICY["schedule"]` over the defaults
+    (instrument lists as lists of codes, numbers as whole numbers)."""
+    clinic_policy = getattr(settings, "CLINIC_POLICY", None) or {}
+    chosen = dict(clinic_policy.get("schedule") or {})
+    unknown = set(chosen) - {f.name for f in fields(SchedulePolicy)}
+    if unknown:
+        raise ImproperlyConfigured(
+            f"CLINIC_POLICY['schedule'] has unknown keys: {sorted(unknown)}."
+        )
+    return SchedulePolicy(**{k: tuple(v) if isinstance(v, list) else v for k, v in chosen.items()})

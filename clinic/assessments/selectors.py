@@ -6,8 +6,10 @@ import uuid
 
 from django.db.models import Q
 
-from clinic.assessments.choices import AlertStatus
+from clinic.assessments.choices import AlertStatus, Timepoint
 from clinic.assessments.models import AssessmentResponse, Notification, SuicidalityAlert
+from clinic.assessments.policy import schedule_policy
+from clinic.assessments.schedule import CourseFacts, DueAssessment, Taken, due_assessments
 from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
@@ -60,6 +62,38 @@ def alerts_by_response(*, responses: list[AssessmentResponse]) -> dict[int, list
     for alert in SuicidalityAlert.objects.filter(response__in=[r.pk for r in responses]):
         grouped.setdefault(alert.response_id, []).append(alert)
     return grouped
+
+
+def due_for_patients(*, patients: list[Patient], now) -> dict[Patient, list[DueAssessment]]:
+    """What each patient owes now, from the clinic's schedule, in two queries. Treatment
+    sessions are not recorded yet (a later stage), so only the baseline can fall due until
+    they are; the schedule itself already handles sessions."""
+    taken: dict[int, list[Taken]] = {}
+    for patient_id, code, taken_at in (
+        AssessmentResponse.objects.valid()
+        .filter(patient__in=patients)
+        .values_list("patient_id", "instrument_code", "taken_at")
+    ):
+        taken.setdefault(patient_id, []).append(Taken(code, taken_at))
+    policy = schedule_policy()
+    result = {}
+    for patient in patients:
+        items = due_assessments(CourseFacts(taken=taken.get(patient.pk, [])), now, policy)
+        if items:
+            result[patient] = items
+    return result
+
+
+def due_list(*, actor, now) -> list[tuple[Patient, DueAssessment, str]]:
+    """Assessments due or overdue for the patients on this clinician's care team."""
+    patients = list(Patient.objects.active().filter(care_team_members__staff=actor))
+    rows = [
+        (patient, item, Timepoint(item.timepoint).label)
+        for patient, items in due_for_patients(patients=patients, now=now).items()
+        for item in items
+    ]
+    rows.sort(key=lambda row: (not row[1].overdue, row[0].legal_family_name))
+    return rows
 
 
 def unresolved_alerts_for_patient(*, patient: Patient) -> list[SuicidalityAlert]:

@@ -203,7 +203,7 @@ def notification_deliver(notification_id: int) -> str:
             return "locked"
         if notification.status in (NotificationStatus.SENT, NotificationStatus.GAVE_UP):
             return notification.status
-        if not notification.recipient.email:
+        if not notification.address:
             error = "The recipient has no e-mail address on file."
         else:
             try:
@@ -211,7 +211,7 @@ def notification_deliver(notification_id: int) -> str:
                     notification.subject,
                     notification.body,
                     None,
-                    [notification.recipient.email],
+                    [notification.address],
                 )
             except Exception as caught:  # any transport failure is retried, not raised
                 error = f"{type(caught).__name__}: {caught}"[:300]
@@ -380,15 +380,13 @@ def questionnaire_link_create(
     hours = valid_hours or (
         settings.KIOSK_LINK_VALID_HOURS if kiosk else settings.QUESTIONNAIRE_LINK_VALID_HOURS
     )
-    token = secrets.token_urlsafe(LINK_TOKEN_BYTES)
-    link = QuestionnaireLink.objects.create(
+    link, token = _link_new(
         patient=patient,
-        instrument_codes=codes,
+        codes=codes,
         timepoint=timepoint,
-        token_digest=link_token_digest(token),
         kiosk=kiosk,
         created_by=actor,
-        expires_at=timezone.now() + datetime.timedelta(hours=hours),
+        hours=hours,
     )
     audit_record(
         actor=actor,
@@ -399,6 +397,83 @@ def questionnaire_link_create(
         summary=f"{'Kiosk hand-over' if kiosk else 'Questionnaire link'}: {', '.join(codes)}",
     )
     return link, token
+
+
+def _link_new(
+    *, patient, codes, timepoint, kiosk, created_by, hours
+) -> tuple[QuestionnaireLink, str]:
+    token = secrets.token_urlsafe(LINK_TOKEN_BYTES)
+    link = QuestionnaireLink.objects.create(
+        patient=patient,
+        instrument_codes=list(codes),
+        timepoint=timepoint,
+        token_digest=link_token_digest(token),
+        kiosk=kiosk,
+        created_by=created_by,
+        expires_at=timezone.now() + datetime.timedelta(hours=hours),
+    )
+    return link, token
+
+
+def assessment_reminders_send(*, now: datetime.datetime | None = None) -> int:
+    """E-mail each patient a questionnaire link for what is due (from the clinic's schedule),
+    unless a usable link for that timepoint is already out. Returns how many were queued.
+    Run daily (`manage.py send_assessment_reminders`); the worker delivers the e-mail."""
+    from clinic.assessments.selectors import due_for_patients
+
+    now = now or timezone.now()
+    patients = list(
+        Patient.objects.active()
+        .exclude(email="")
+        .filter(care_team_members__isnull=False)
+        .distinct()
+    )
+    queued = 0
+    for patient, items in due_for_patients(patients=patients, now=now).items():
+        for item in items:
+            codes = [c for c in item.missing if get_instrument(c).patient_facing]
+            if (
+                not codes
+                or QuestionnaireLink.objects.filter(
+                    patient=patient,
+                    timepoint=item.timepoint,
+                    used_at__isnull=True,
+                    revoked_at__isnull=True,
+                    expires_at__gt=now,
+                ).exists()
+            ):
+                continue
+            with transaction.atomic():
+                link, token = _link_new(
+                    patient=patient,
+                    codes=codes,
+                    timepoint=item.timepoint,
+                    kiosk=False,
+                    created_by=None,
+                    hours=settings.QUESTIONNAIRE_LINK_VALID_HOURS,
+                )
+                url = settings.SITE_URL + reverse("assessments:questionnaire_start", args=[token])
+                notification = Notification.objects.create(
+                    to_email=patient.email,
+                    patient=patient,
+                    subject=f"{settings.CLINIC_NAME}: a short questionnaire from your care team",
+                    body=(
+                        "Your care team asks you to answer a short questionnaire. It takes a few "
+                        f"minutes:\n\n{url}\n\nThe link works once and expires on "
+                        f"{timezone.localtime(link.expires_at):%m/%d/%Y at %H:%M}.\n"
+                    ),
+                )
+                audit_record(
+                    actor=None,
+                    action=AuditAction.CREATE,
+                    object_type="questionnaire_link",
+                    object_id=link.uuid,
+                    patient=patient,
+                    summary=f"Reminder link ({item.timepoint}): {', '.join(codes)}",
+                )
+                transaction.on_commit(lambda pk=notification.pk: enqueue_delivery(pk))
+            queued += 1
+    return queued
 
 
 def link_remaining_codes(link: QuestionnaireLink) -> list[str]:

@@ -22,3 +22,10 @@ def enqueue_delivery(notification_id: int, *, run_after=None) -> None:
         deliver_notification.using(run_after=run_after).enqueue(notification_id)
     else:
         deliver_notification.enqueue(notification_id)
+
+
+@task
+def send_assessment_reminders() -> int:
+    from clinic.assessments.services import assessment_reminders_send
+
+    return assessment_reminders_send()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from clinic.accounts.choices import Role
 from clinic.accounts.permissions import Capability
-from clinic.assessments.selectors import alert_inbox
+from clinic.assessments.selectors import alert_inbox, due_list
 from clinic.core.access import staff_required
 from clinic.dashboard import selectors
 from clinic.patients.forms import PatientSearchForm
@@ -30,6 +31,7 @@ def _staff_home(request):
     elif user.is_clinical:
         context["patients"] = my_patients(actor=user)
         context["alerts"] = alert_inbox(actor=user)
+        context["due"] = due_list(actor=user, now=timezone.now())
         template = "dashboard/home_clinician.html"
     else:
         context["can_create"] = user.can(Capability.PATIENT_CREATE)
