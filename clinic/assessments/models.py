@@ -28,7 +28,7 @@ class AssessmentResponse(ClinicModel):
         "patients.Patient", on_delete=models.PROTECT, related_name="assessment_responses"
     )
     instrument_code = models.CharField(max_length=32)
-    instrument_version = models.CharField(max_length=64)
+    instrument_version = models.CharField(max_length=200)
     answers = models.JSONField(help_text="One value per item in item order; null if unanswered.")
     complete = models.BooleanField()
     total = models.IntegerField(null=True, blank=True)

@@ -4,11 +4,13 @@ import datetime
 import uuid
 
 from ninja import Field, Schema
+from pydantic import StrictInt
 
 
 class ResponseCreate(Schema):
     instrument: str = Field(..., description="Instrument code, e.g. phq9, gad7, cssrs-screen")
-    answers: list[int | None] = Field(..., description="One value per item, in item order")
+    # Strict: "2", 2.0 and true are refused, as the score calculator refuses them.
+    answers: list[StrictInt | None] = Field(..., description="One value per item, in item order")
     timepoint: str = "unscheduled"
     taken_at: datetime.datetime | None = None
 

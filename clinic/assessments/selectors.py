@@ -131,18 +131,22 @@ def alert_inbox(*, actor) -> list[SuicidalityAlert]:
     return result
 
 
+# One message for "no such alert" and "not yours to see": the two must look the same.
+ALERT_NOT_FOUND = "No such alert, or the patient is not on your care team."
+
+
 def alert_get(*, actor, alert_uuid) -> SuicidalityAlert:
     try:
         key = uuid.UUID(str(alert_uuid))
     except ValueError as error:
-        raise NotFound() from error
+        raise NotFound(ALERT_NOT_FOUND) from error
     alert = (
         SuicidalityAlert.objects.filter(uuid=key)
         .select_related("patient", "response", "assigned_to", "acknowledged_by", "resolved_by")
         .first()
     )
     if alert is None:
-        raise NotFound()
+        raise NotFound(ALERT_NOT_FOUND)
     patient = (
         Patient.objects.visible_to(actor)
         .prefetch_related("care_team_members")
@@ -157,7 +161,7 @@ def alert_get(*, actor, alert_uuid) -> SuicidalityAlert:
             object_id=key,
             summary="Alert not found or not visible",
         )
-        raise NotFound("No such alert, or the patient is not on your care team.")
+        raise NotFound(ALERT_NOT_FOUND)
     audit_record(
         actor=actor,
         action=AuditAction.VIEW,

@@ -194,7 +194,9 @@ def notification_deliver(notification_id: int) -> str:
 
     with transaction.atomic():
         notification = (
-            Notification.objects.select_for_update(skip_locked=True)
+            # Lock only the notification row: PostgreSQL cannot lock the nullable side of the
+            # outer join to the (optional) recipient.
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("recipient")
             .filter(pk=notification_id)
             .first()
@@ -285,6 +287,10 @@ def alert_acknowledge(*, actor, alert: SuicidalityAlert, note: str) -> Suicidali
 def alert_resolve(*, actor, alert: SuicidalityAlert, note: str) -> SuicidalityAlert:
     note = _note("note", note)
     locked = _alert_for_update(actor, alert, Capability.ALERT_RESOLVE)
+    if locked.kind != AlertKind.HIGH_SUICIDE_RISK:
+        raise Conflict(
+            "Only a high-risk alert is resolved; acknowledge this one.", code="not_high_risk"
+        )
     if locked.status == AlertStatus.RESOLVED:
         raise Conflict("This alert is already resolved.", code="alert_resolved")
     before = locked.status

@@ -16,11 +16,13 @@ from clinic.assessments.forms import InstrumentForm, LinkForm, NoteForm, ReasonF
 from clinic.assessments.instruments import get_instrument
 from clinic.assessments.models import QuestionnaireLink
 from clinic.core.access import require, staff_required
-from clinic.core.exceptions import DomainError, InvalidInput, NotFound, PermissionDenied
+from clinic.core.exceptions import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from clinic.core.forms import apply_domain_error
 from clinic.patients.selectors import can_act_clinically, patient_get
 
 SESSION_LINK_KEY = "questionnaire_link_digest"
+# The link whose answers raised a suicidality alert: crisis resources belong to that link only.
+SESSION_CRISIS_KEY = "questionnaire_crisis_link"
 
 
 def _instrument(code: str):
@@ -174,6 +176,7 @@ def questionnaire_start(request, token):
     if link is None or not link.usable:
         return render(request, "assessments/questionnaire_closed.html", status=404)
     request.session[SESSION_LINK_KEY] = link.token_digest
+    request.session.pop(SESSION_CRISIS_KEY, None)
     return redirect("assessments:questionnaire_fill")
 
 
@@ -190,7 +193,7 @@ def questionnaire_fill(request):
             else "assessments/questionnaire_closed.html",
             {
                 "link": link,
-                "crisis": request.session.get("crisis_shown"),
+                "crisis": request.session.get(SESSION_CRISIS_KEY) == digest,
                 "resources": settings.CRISIS_RESOURCES,
             },
             status=200 if done else 404,
@@ -211,7 +214,7 @@ def questionnaire_fill(request):
             _apply_answers_error(form, error)
         else:
             if response.alerts.exists():
-                request.session["crisis_shown"] = True
+                request.session[SESSION_CRISIS_KEY] = digest
             return redirect("assessments:questionnaire_fill")
     return render(
         request,
@@ -221,7 +224,7 @@ def questionnaire_fill(request):
             "form": form,
             "step": len(link.instrument_codes) - len(remaining) + 1,
             "steps": len(link.instrument_codes),
-            "crisis": request.session.get("crisis_shown"),
+            "crisis": request.session.get(SESSION_CRISIS_KEY) == digest,
             "resources": settings.CRISIS_RESOURCES,
         },
     )
@@ -237,7 +240,8 @@ def alert_detail(request, alert_uuid):
         service = services.alert_resolve if action == "resolve" else services.alert_acknowledge
         try:
             service(actor=request.user, alert=alert, note=form.cleaned_data["note"])
-        except DomainError as error:
+        except (InvalidInput, Conflict) as error:
+            # A refusal for the role (PermissionDenied) is not a form error: it is a 403.
             apply_domain_error(form, error)
         else:
             messages.success(request, "Resolved." if action == "resolve" else "Acknowledged.")
