@@ -82,7 +82,8 @@ def test_nurse_on_the_care_team_sees_the_chart_and_records_a_weight(
 
     login_as("teamnurse")
     expect(page.get_by_role("heading", name="My patients")).to_be_visible()
-    page.get_by_role("link", name="Reyes, Tomás").click()
+    # The patient appears twice on the home page: under "Assessments due" and "My patients".
+    page.get_by_role("link", name="Reyes, Tomás").last.click()
     expect(page.get_by_role("list", name="Alerts")).to_contain_text("No weight recorded")
     page.get_by_role("link", name="Record weight / height").click()
     page.fill("#id_weight_kg", "400")
