@@ -330,3 +330,27 @@ def test_a_link_cannot_answer_a_questionnaire_it_does_not_carry(team, front_desk
             instrument_code="phq9",
             answers=PHQ9_MODERATE,
         )
+
+
+def test_the_chart_query_count_stays_flat_as_assessments_accumulate(client, team, nurse):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    patient, _ = team
+    url = reverse("patients:patient_chart", args=[patient.uuid])
+    client.force_login(nurse)
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    record(nurse, patient, PHQ9_MODERATE)
+    record(nurse, patient, PHQ9_ITEM9_POSITIVE)
+    few = queries()
+    for _ in range(10):
+        record(nurse, patient, PHQ9_MODERATE)
+        record(nurse, patient, [1] * 7, code="gad7")
+        record(nurse, patient, PHQ9_ITEM9_POSITIVE)
+    assert queries() == few
