@@ -36,7 +36,7 @@ from clinic.assessments.tasks import enqueue_delivery
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
-from clinic.core.text import CONTROL_CHARACTER_MESSAGE, has_control_characters
+from clinic.core.records import mark_entered_in_error, required_text
 from clinic.patients.models import Patient
 from clinic.patients.selectors import can_act_clinically
 
@@ -51,12 +51,7 @@ def instrument_or_error(code: str) -> Instrument:
 
 
 def _note(field: str, text: str) -> str:
-    text = (text or "").strip()
-    if not text:
-        raise InvalidInput({field: ["Write a short note: what you did or decided."]})
-    if has_control_characters(text):
-        raise InvalidInput({field: [CONTROL_CHARACTER_MESSAGE]})
-    return text
+    return required_text(field, text, "Write a short note: what you did or decided.")
 
 
 @transaction.atomic
@@ -328,19 +323,8 @@ def response_mark_entered_in_error(
         actor=actor, patient=patient, capability=Capability.ASSESSMENT_RECORD
     ):
         raise PermissionDenied("Only clinicians on the care team correct assessments.")
-    if locked.entered_in_error_at is not None:
+    if not mark_entered_in_error(locked, actor=actor, reason=reason):
         return locked
-    locked.entered_in_error_at = timezone.now()
-    locked.entered_in_error_by = actor
-    locked.entered_in_error_reason = reason[:300]
-    locked.save(
-        update_fields=[
-            "entered_in_error_at",
-            "entered_in_error_by",
-            "entered_in_error_reason",
-            "updated_at",
-        ]
-    )
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,

@@ -21,6 +21,7 @@ from clinic.core.audit import audit_record, diff, snapshot
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import InvalidInput, NotFound, PermissionDenied
 from clinic.core.policy import plausible_range
+from clinic.core.records import mark_entered_in_error, required_text
 from clinic.core.text import CONTROL_CHARACTER_MESSAGE, has_control_characters
 from clinic.patients.choices import CARE_TEAM_STAFF_ROLE, CareTeamRole, Sex
 from clinic.patients.measurements import mrn_for
@@ -298,25 +299,10 @@ def body_measurement_mark_entered_in_error(
         capability=Capability.PATIENT_RECORD_MEASUREMENTS,
     ):
         raise PermissionDenied("Only the care team's prescribers and nurses correct measurements.")
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput({"reason": ["Say why this entry is wrong."]})
-    if has_control_characters(reason):
-        raise InvalidInput({"reason": [CONTROL_CHARACTER_MESSAGE]})
+    reason = required_text("reason", reason, "Say why this entry is wrong.")
     locked = BodyMeasurement.objects.select_for_update().get(pk=measurement.pk)
-    if locked.entered_in_error_at is not None:
+    if not mark_entered_in_error(locked, actor=actor, reason=reason):
         return locked
-    locked.entered_in_error_at = timezone.now()
-    locked.entered_in_error_by = actor
-    locked.entered_in_error_reason = reason[:300]
-    locked.save(
-        update_fields=[
-            "entered_in_error_at",
-            "entered_in_error_by",
-            "entered_in_error_reason",
-            "updated_at",
-        ]
-    )
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,

@@ -14,34 +14,16 @@ from clinic.assessments.instruments.base import (
     Answer,
     Instrument,
     Item,
-    Option,
     ScoreResult,
     ScoringPolicy,
     SeverityBand,
 )
+from clinic.assessments.instruments.phq9 import DIFFICULTY, DIFFICULTY_QUESTION, FREQUENCY
 
 STEM = "Over the last two weeks, how often have you been bothered by the following problems?"
 
-# Same options and LOINC answer codes as PHQ-9 (answer list LL358-3) [G3].
-FREQUENCY = (
-    Option(0, "Not at all"),
-    Option(1, "Several days"),
-    Option(2, "More than half the days"),
-    Option(3, "Nearly every day"),
-)
-
-DIFFICULTY = (
-    Option(0, "Not difficult at all"),
-    Option(1, "Somewhat difficult"),
-    Option(2, "Very difficult"),
-    Option(3, "Extremely difficult"),
-)
-
-DIFFICULTY_QUESTION = (
-    "If you checked off any problems, how difficult have these problems made it for you to do "
-    "your work, take care of things at home, or get along with other people?"
-)
-
+# Same options and LOINC answer codes as PHQ-9 (answer list LL358-3), and the same optional
+# difficulty question [G3]: one definition serves both instruments.
 LOINC = {
     "panel": "69737-5",
     "total": "70274-6",
