@@ -7,7 +7,20 @@ from clinic.assessments.calculators import router as calculators_router
 from clinic.outcomes.api import router as outcomes_router
 from clinic.patients.api import router as patients_router
 
-api = NinjaAPI(
+class KetaCareAPI(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        schema = super().get_openapi_schema(*args, **kwargs)
+        # Python 3.13 renamed 422's reason phrase (RFC 9110); the published document must not
+        # depend on the interpreter that serves it.
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                for code, response in operation.get("responses", {}).items():
+                    if str(code) == "422":
+                        response["description"] = "Unprocessable Content"
+        return schema
+
+
+api = KetaCareAPI(
     title="KetaCare API",
     version="1",
     description=(
