@@ -7,6 +7,7 @@ from clinic.assessments.calculators import router as calculators_router
 from clinic.outcomes.api import router as outcomes_router
 from clinic.patients.api import router as patients_router
 
+
 class KetaCareAPI(NinjaAPI):
     def get_openapi_schema(self, *args, **kwargs):
         schema = super().get_openapi_schema(*args, **kwargs)
