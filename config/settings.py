@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "clinic.dashboard",
     "clinic.assessments",
     "clinic.outcomes",
+    "clinic.screening",
     "clinic.demo",
     "django_tasks_db",
     "clinic.api",

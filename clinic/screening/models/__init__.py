@@ -1,0 +1,13 @@
+from clinic.screening.models.consultation import ConsultationRequest
+from clinic.screening.models.eligibility import EligibilityDecision, RemsEnrollment, RuleSetVersion
+from clinic.screening.models.intake import AntidepressantTrial, Intake, IntakeMedication
+
+__all__ = [
+    "AntidepressantTrial",
+    "ConsultationRequest",
+    "EligibilityDecision",
+    "Intake",
+    "IntakeMedication",
+    "RemsEnrollment",
+    "RuleSetVersion",
+]
