@@ -8,7 +8,10 @@ urlpatterns = [
     path("audit/", include("clinic.core.urls")),
     path("accounts/", include("clinic.accounts.urls")),
     path("patients/", include("clinic.patients.urls")),
+    path("screening/", include("clinic.screening.urls")),
+    path("consultation/", include("clinic.public_site.urls")),
     path("", include("clinic.assessments.urls")),
+    path("", include("clinic.screening.urls_intake")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

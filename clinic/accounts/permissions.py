@@ -28,6 +28,10 @@ class Capability(StrEnum):
     ALERT_ACKNOWLEDGE = "alert.acknowledge"
     ALERT_RESOLVE = "alert.resolve"
     NOTIFICATION_VIEW = "notification.view"
+    CONSULTATION_MANAGE = "consultation.manage"
+    INTAKE_EDIT = "intake.edit"
+    ELIGIBILITY_SIGN = "eligibility.sign"
+    SCREENING_EDIT_RULES = "screening.edit_rules"
 
 
 _ADMIN = Role.CLINIC_ADMIN
@@ -53,6 +57,12 @@ MATRIX: dict[Capability, frozenset[Role]] = {
     Capability.ALERT_ACKNOWLEDGE: frozenset({Role.PRESCRIBER, Role.NURSE, Role.THERAPIST}),
     Capability.ALERT_RESOLVE: frozenset({Role.PRESCRIBER}),
     Capability.NOTIFICATION_VIEW: frozenset({_ADMIN}),
+    # Consultation requests from the public site are leads for the front desk to work.
+    Capability.CONSULTATION_MANAGE: frozenset({_ADMIN, Role.FRONT_DESK}),
+    # Intake is clinical history: the care team's prescribers and nurses enter and correct it.
+    Capability.INTAKE_EDIT: frozenset({Role.PRESCRIBER, Role.NURSE}),
+    Capability.ELIGIBILITY_SIGN: frozenset({Role.PRESCRIBER}),
+    Capability.SCREENING_EDIT_RULES: frozenset({_ADMIN}),
 }
 
 

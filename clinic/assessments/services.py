@@ -405,6 +405,31 @@ def _link_new(
     return link, token
 
 
+def questionnaire_link_issue(
+    *, patient: Patient, instrument_codes, timepoint: str
+) -> tuple[QuestionnaireLink, str]:
+    """A link the system issues on the patient's own path (after the intake), with no staff
+    actor: the caller has already established that this patient is filling in their forms."""
+    codes = [c for c in dict.fromkeys(instrument_codes) if instrument_or_error(c).patient_facing]
+    link, token = _link_new(
+        patient=patient,
+        codes=codes,
+        timepoint=timepoint,
+        kiosk=False,
+        created_by=None,
+        hours=settings.QUESTIONNAIRE_LINK_VALID_HOURS,
+    )
+    audit_record(
+        actor=None,
+        action=AuditAction.CREATE,
+        object_type="questionnaire_link",
+        object_id=link.uuid,
+        patient=patient,
+        summary=f"Questionnaire link after intake: {', '.join(codes)}",
+    )
+    return link, token
+
+
 def assessment_reminders_send(*, now: datetime.datetime | None = None) -> int:
     """E-mail each patient a questionnaire link for what is due (from the clinic's schedule),
     unless a usable link for that timepoint is already out. Returns how many were queued.

@@ -83,3 +83,20 @@ class AntidepressantTrial(models.Model):
 
     def __str__(self) -> str:
         return f"{self.drug}: {self.outcome}"
+
+
+class IntakeLink(ClinicModel):
+    """A secure, expiring, single-use link through which the patient fills in the intake.
+    Only a digest of the token is stored; the token goes to the patient once."""
+
+    intake = models.ForeignKey(Intake, on_delete=models.PROTECT, related_name="links")
+    token_digest = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Intake link for intake {self.intake_id}"

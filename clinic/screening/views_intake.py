@@ -1,0 +1,337 @@
+"""Intake (staff and patient link), the prescriber's eligibility review and sign-off, REMS,
+and the rule set."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from clinic.accounts.permissions import Capability
+from clinic.assessments.models import AssessmentResponse
+from clinic.assessments.services import questionnaire_link_issue
+from clinic.core.access import staff_required
+from clinic.core.exceptions import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
+from clinic.core.forms import apply_domain_error
+from clinic.patients.selectors import can_act_clinically, patient_get, require_clinical_view
+from clinic.screening import eligibility
+from clinic.screening import intake as intake_services
+from clinic.screening.choices import Route
+from clinic.screening.forms import (
+    IntakePatientForm,
+    IntakeStaffForm,
+    MedicationFormSet,
+    RemsForm,
+    TrialFormSet,
+)
+from clinic.screening.models import EligibilityDecision, Intake, RemsEnrollment
+from clinic.screening.rules import describe_rules
+from clinic.screening.ruleset import current_rule_set, current_rule_set_version
+
+SESSION_INTAKE_KEY = "intake_link_digest"
+BASELINE_INSTRUMENTS = ("phq9", "gad7", "cssrs-screen")
+
+
+def _initial(intake: Intake, fields) -> dict:
+    return {name: getattr(intake, name) for name in fields if hasattr(intake, name)}
+
+
+def _rows(formset) -> list[dict]:
+    return [form.cleaned_data for form in formset.forms if form.cleaned_data]
+
+
+def _forms(request, intake: Intake, form_class):
+    data = request.POST if request.method == "POST" else None
+    form = form_class(data, initial=_initial(intake, form_class.base_fields))
+    meds = MedicationFormSet(
+        data,
+        prefix="med",
+        initial=[
+            {"name": m.name, "medication_class": m.medication_class, "dose": m.dose}
+            for m in intake.medications.all()
+        ],
+    )
+    trials = TrialFormSet(
+        data,
+        prefix="trial",
+        initial=[
+            {
+                "drug": t.drug,
+                "dose": t.dose,
+                "duration_weeks": t.duration_weeks,
+                "adequate": t.adequate,
+                "outcome": t.outcome,
+                "current_episode": t.current_episode,
+            }
+            for t in intake.trials.all()
+        ],
+    )
+    return form, meds, trials
+
+
+def _show_list_errors(form, error: InvalidInput) -> None:
+    for key in ("medications", "trials"):
+        for message in error.errors.pop(key, []):
+            form.add_error(None, message)
+    if error.errors:
+        apply_domain_error(form, error)
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def intake_edit(request, patient_uuid):
+    patient = patient_get(actor=request.user, patient_uuid=patient_uuid, purpose="intake")
+    intake = intake_services.intake_start(actor=request.user, patient=patient)
+    form, meds, trials = _forms(request, intake, IntakeStaffForm)
+    if request.method == "POST" and form.is_valid() and meds.is_valid() and trials.is_valid():
+        try:
+            intake_services.intake_save(
+                actor=request.user,
+                intake=intake,
+                data=form.cleaned_data,
+                medications=_rows(meds),
+                trials=_rows(trials),
+                submit=request.POST.get("action") == "submit",
+            )
+        except InvalidInput as error:
+            _show_list_errors(form, error)
+        else:
+            messages.success(request, "Intake saved.")
+            return redirect("intake:eligibility_review", patient_uuid=patient.uuid)
+    return render(
+        request,
+        "screening/intake_form.html",
+        {
+            "patient": patient,
+            "intake": intake,
+            "form": form,
+            "meds": meds,
+            "trials": trials,
+            "staff": True,
+        },
+    )
+
+
+@staff_required
+@require_POST
+def intake_link_create(request, patient_uuid):
+    patient = patient_get(actor=request.user, patient_uuid=patient_uuid, purpose="intake link")
+    intake = intake_services.intake_start(actor=request.user, patient=patient)
+    link, token = intake_services.intake_link_create(actor=request.user, intake=intake)
+    url = request.build_absolute_uri(reverse("intake:public_start", args=[token]))
+    return render(
+        request,
+        "screening/intake_link_created.html",
+        {"patient": patient, "link": link, "url": url},
+    )
+
+
+def intake_public_start(request, token):
+    """The patient's link: swap the token for the session so it leaves the address bar."""
+    try:
+        link = intake_services.intake_link_by_digest(intake_services._digest(token))
+    except NotFound:
+        return render(request, "assessments/questionnaire_closed.html", status=404)
+    request.session[SESSION_INTAKE_KEY] = link.token_digest
+    return redirect("intake:public_fill")
+
+
+@require_http_methods(["GET", "POST"])
+def intake_public_fill(request):
+    try:
+        link = intake_services.intake_link_by_digest(request.session.get(SESSION_INTAKE_KEY))
+    except NotFound:
+        return render(request, "assessments/questionnaire_closed.html", status=404)
+    intake = link.intake
+    form, meds, trials = _forms(request, intake, IntakePatientForm)
+    if request.method == "POST" and form.is_valid() and meds.is_valid() and trials.is_valid():
+        try:
+            intake_services.intake_save(
+                actor=None,
+                intake=intake,
+                data=form.cleaned_data,
+                medications=_rows(meds),
+                trials=_rows(trials),
+                submit=True,
+                link=link,
+            )
+        except InvalidInput as error:
+            _show_list_errors(form, error)
+        else:
+            intake_services.intake_link_used(link)
+            request.session.pop(SESSION_INTAKE_KEY, None)
+            # Straight on to the baseline questionnaires, through a fresh one-time link.
+            _, token = questionnaire_link_issue(
+                patient=intake.patient, instrument_codes=BASELINE_INSTRUMENTS, timepoint="baseline"
+            )
+            return redirect("assessments:questionnaire_start", token=token)
+    return render(
+        request,
+        "screening/intake_form.html",
+        {"intake": intake, "form": form, "meds": meds, "trials": trials, "staff": False},
+    )
+
+
+def _baseline_scores(patient) -> list[AssessmentResponse]:
+    latest: dict[str, AssessmentResponse] = {}
+    for response in (
+        AssessmentResponse.objects.valid()
+        .filter(
+            patient=patient,
+            instrument_code__in=["phq9", "gad7", "pcl5", "qids-sr16", "cssrs-screen"],
+        )
+        .order_by("taken_at", "id")
+    ):
+        latest.setdefault(response.instrument_code, response)  # the first (baseline) of each
+    return list(latest.values())
+
+
+def _grouped(evaluation) -> list[dict]:
+    """Findings per route, most serious first, with the route's verdict."""
+    order = {"absolute": 0, "relative": 1, "caution": 2}
+    return [
+        {
+            "route": route,
+            "label": Route(route).label,
+            "verdict": evaluation.routes[route],
+            "findings": sorted(
+                (f for f in evaluation.findings if route in f.routes), key=lambda f: order[f.level]
+            ),
+        }
+        for route in Route.values
+    ]
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def eligibility_review(request, patient_uuid):
+    actor = request.user
+    patient = patient_get(actor=actor, patient_uuid=patient_uuid, purpose="eligibility review")
+    require_clinical_view(actor=actor, patient=patient, purpose="eligibility review")
+    intake = (
+        Intake.objects.filter(patient=patient)
+        .prefetch_related("medications", "trials")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    can_sign = can_act_clinically(
+        actor=actor, patient=patient, capability=Capability.ELIGIBILITY_SIGN
+    )
+    errors: dict[str, list[str]] = {}
+    form_values = {}
+    if request.method == "POST":
+        if not can_sign:
+            raise PermissionDenied(
+                "Only a prescriber on the care team signs the eligibility decision."
+            )
+        if intake is None:
+            raise NotFound("There is no intake to decide on yet.")
+        form_values = {
+            "outcome": request.POST.get("outcome", ""),
+            "approved_routes": request.POST.getlist("approved_routes"),
+            "justifications": {
+                key.removeprefix("justification_"): value
+                for key, value in request.POST.items()
+                if key.startswith("justification_")
+            },
+            "awaiting": request.POST.get("awaiting", ""),
+        }
+        try:
+            eligibility.decision_sign(
+                actor=actor,
+                intake=intake,
+                expected_revision=int(request.POST.get("revision") or 0),
+                **form_values,
+            )
+        except (InvalidInput, Conflict) as error:
+            errors = (
+                dict(error.errors) if isinstance(error, InvalidInput) else {"": [error.message]}
+            )
+        else:
+            messages.success(request, "Eligibility decision signed.")
+            return redirect("intake:eligibility_review", patient_uuid=patient.uuid)
+    evaluation = version = None
+    if intake is not None:
+        evaluation, version = eligibility.intake_evaluate(intake)
+    decisions = list(
+        EligibilityDecision.objects.filter(patient=patient).select_related("signed_by", "rule_set")
+    )
+    latest = decisions[0] if decisions else None
+    return render(
+        request,
+        "screening/eligibility_review.html",
+        {
+            "patient": patient,
+            "intake": intake,
+            "evaluation": evaluation,
+            "groups": _grouped(evaluation) if evaluation else [],
+            "relative_findings": [f for f in evaluation.findings if f.level == "relative"]
+            if evaluation
+            else [],
+            "rule_set_version": version,
+            "decisions": decisions,
+            "latest": latest,
+            "latest_needs_review": latest is not None and eligibility.needs_review(latest),
+            "baseline": _baseline_scores(patient),
+            "rems": RemsEnrollment.objects.filter(patient=patient)
+            .select_related("signed_by_prescriber")
+            .first(),
+            "can_sign": can_sign,
+            "can_edit_intake": can_act_clinically(
+                actor=actor, patient=patient, capability=Capability.INTAKE_EDIT
+            ),
+            "errors": errors,
+            "general_errors": errors.get("", []),
+            "justification_errors": {
+                key.removeprefix("justification_"): messages_
+                for key, messages_ in errors.items()
+                if key.startswith("justification_")
+            },
+            "values": form_values,
+            "routes": Route.choices,
+        },
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def rems_create(request, patient_uuid):
+    patient = patient_get(actor=request.user, patient_uuid=patient_uuid, purpose="REMS")
+    if not can_act_clinically(
+        actor=request.user, patient=patient, capability=Capability.ELIGIBILITY_SIGN
+    ):
+        raise PermissionDenied("Only a prescriber on the care team records REMS enrolment.")
+    form = RemsForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            eligibility.rems_record(
+                actor=request.user,
+                patient=patient,
+                enrolled_on=form.cleaned_data["enrolled_on"],
+                signed_by_patient=form.cleaned_data["signed_by_patient"],
+                prescriber=request.user,
+            )
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            messages.success(request, "REMS enrolment recorded.")
+            return redirect("intake:eligibility_review", patient_uuid=patient.uuid)
+    return render(request, "screening/rems_form.html", {"patient": patient, "form": form})
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def rule_set(request):
+    user = request.user
+    if not (
+        user.can(Capability.SCREENING_EDIT_RULES) or user.can(Capability.PATIENT_VIEW_CLINICAL)
+    ):
+        raise PermissionDenied()
+    version = current_rule_set_version()
+    rules = describe_rules(current_rule_set())
+    return render(
+        request,
+        "screening/rule_set.html",
+        {"version": version, "rules": rules, "can_edit": user.can(Capability.SCREENING_EDIT_RULES)},
+    )
