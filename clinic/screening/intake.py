@@ -114,10 +114,13 @@ def clean_intake(
     systolic, diastolic = cleaned.get("systolic_mmhg"), cleaned.get("diastolic_mmhg")
     if systolic is not None and diastolic is not None and diastolic >= systolic:
         errors["diastolic_mmhg"] = ["The diastolic pressure must be below the systolic."]
-    if (systolic is None) != (diastolic is None) and "systolic_mmhg" in data:
-        errors["systolic_mmhg" if systolic is None else "diastolic_mmhg"] = [
-            "Enter both blood-pressure values, or neither."
-        ]
+    # Only one of the pair given (and not already refused for its range): ask for both.
+    given = {n: data.get(n) not in (None, "") for n in ("systolic_mmhg", "diastolic_mmhg")}
+    if given["systolic_mmhg"] != given["diastolic_mmhg"] and not (
+        {"systolic_mmhg", "diastolic_mmhg"} & set(errors)
+    ):
+        missing = "diastolic_mmhg" if given["systolic_mmhg"] else "systolic_mmhg"
+        errors[missing] = ["Enter both blood-pressure values, or neither."]
     if patient.sex == "male":
         for name in ("pregnant", "breastfeeding"):
             if cleaned.get(name) is True:
