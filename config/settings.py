@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "clinic.assessments",
     "clinic.outcomes",
     "clinic.screening",
+    "clinic.public_site",
     "clinic.demo",
     "django_tasks_db",
     "clinic.api",
@@ -235,6 +236,11 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Patient questionnaire links: how long a sent link stays valid, and a kiosk hand-over.
 QUESTIONNAIRE_LINK_VALID_HOURS = env_int("QUESTIONNAIRE_LINK_VALID_HOURS", 72)
 KIOSK_LINK_VALID_HOURS = env_int("KIOSK_LINK_VALID_HOURS", 1)
+
+# The public consultation form: at most this many requests per client address in each
+# window (a fixed window, counted in Django's cache); more are answered with HTTP 429.
+CONSULTATION_RATE_LIMIT_COUNT = env_int("CONSULTATION_RATE_LIMIT_COUNT", 5)
+CONSULTATION_RATE_LIMIT_WINDOW_MIN = env_int("CONSULTATION_RATE_LIMIT_WINDOW_MIN", 60)
 
 # Clinic-policy overrides (see clinic/core/policy.py, clinic/assessments/policy.py and
 # clinic/outcomes/policy.py); defaults come from ../shared/domain/policy-defaults.md.

@@ -1,0 +1,566 @@
+"""Consultation requests: the public site's write, and the front desk's reads and writes.
+
+A request is personal data before the person is a patient: every staff read is audited,
+every write is audited, and the public write records nothing personal in the audit trail.
+The public write never looks at patients, so its outcome cannot reveal who is one.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.paginator import Page, Paginator
+from django.core.validators import validate_email
+from django.db import models, transaction
+from django.db.models import Count, Q, Value
+from django.db.models.functions import Replace
+from django.utils import timezone
+
+from clinic.accounts.permissions import Capability
+from clinic.core.access import require
+from clinic.core.audit import audit_record
+from clinic.core.choices import AuditAction
+from clinic.core.exceptions import Conflict, InvalidInput, NotFound
+from clinic.core.text import CONTROL_CHARACTER_MESSAGE, has_control_characters
+from clinic.patients.models import Patient
+from clinic.patients.services import patient_create
+from clinic.screening.choices import ConsultationStatus, ContactMethod
+from clinic.screening.models import ConsultationRequest
+
+OBJECT_TYPE = "consultation_request"
+
+
+class SeekingHelp(models.TextChoices):
+    """What a person asks about: the conditions the clinic treats (seed facts), in plain
+    words. The values follow `Indication` where one exists, so intake can start from them."""
+
+    TREATMENT_RESISTANT_DEPRESSION = (
+        "treatment_resistant_depression",
+        "Depression that has not improved with treatment",
+    )
+    SUICIDAL_THOUGHTS = "depression_with_suicidal_ideation", "Depression with suicidal thoughts"
+    PTSD = "ptsd", "PTSD (post-traumatic stress)"
+    GENERALIZED_ANXIETY = "generalized_anxiety", "Generalized anxiety"
+    SOCIAL_ANXIETY = "social_anxiety", "Social anxiety"
+    CHRONIC_PAIN = "chronic_pain", "Chronic pain (CRPS, fibromyalgia, nerve pain)"
+    OCD = "ocd", "OCD (obsessive-compulsive disorder)"
+    BIPOLAR_DEPRESSION = "bipolar_depression", "Bipolar depression"
+    NOT_SURE = "not_sure", "Not sure yet"
+
+
+def seeking_help_label(value: str) -> str:
+    try:
+        return SeekingHelp(value).label
+    except ValueError:
+        return value
+
+
+# The queue's filters: the open requests (new and contacted) by default.
+OPEN_STATUSES = (ConsultationStatus.NEW, ConsultationStatus.CONTACTED)
+STATUS_FILTER_OPEN = "open"
+STATUS_FILTER_ALL = "all"
+STATUS_FILTERS = [
+    (STATUS_FILTER_OPEN, "Open (new and contacted)"),
+    *ConsultationStatus.choices,
+    (STATUS_FILTER_ALL, "All"),
+]
+
+REQUEST_FIELDS = [
+    "given_name",
+    "family_name",
+    "email",
+    "phone",
+    "preferred_contact",
+    "date_of_birth",
+    "seeking_help_with",
+    "message",
+    "heard_about",
+    "consent_to_contact",
+]
+TEXT_LIMITS = {
+    "given_name": 100,
+    "family_name": 100,
+    "email": 254,
+    "phone": 32,
+    "message": 4000,
+    "heard_about": 200,
+}
+REQUIRED_TEXT = {"given_name", "family_name"}
+NOTE_MAX_LENGTH = 2000
+OLDEST_PLAUSIBLE_AGE_YEARS = 125
+_PHONE_CHARACTERS = re.compile(r"^\+?[0-9()\-.\s]+$")
+CONTACT_NEEDED = "Give an e-mail address or a phone number, so that we can reach you."
+_METHOD_NEEDS = {
+    ContactMethod.PHONE: ("phone", "You chose a phone call: please give a phone number."),
+    ContactMethod.TEXT: ("phone", "You chose a text message: please give a mobile number."),
+    ContactMethod.EMAIL: ("email", "You chose e-mail: please give an e-mail address."),
+}
+
+
+def phone_digits(phone: str) -> str:
+    """The digits of a phone number, without a leading 1 (the North American country code)
+    and without an extension: '+1 (555) 010-4477 x12' → '5550104477'."""
+    number = re.split(r"(?:x|ext\.?)", phone, maxsplit=1, flags=re.IGNORECASE)[0]
+    digits = re.sub(r"\D", "", number)
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    return digits
+
+
+def clean_consultation_request(data: dict[str, Any]) -> dict[str, Any]:
+    """Check a request as the public form sends it; raise InvalidInput naming each field."""
+    errors: dict[str, list[str]] = {}
+
+    def fail(name: str, message: str) -> None:
+        errors.setdefault(name, []).append(message)
+
+    for name in sorted(set(data) - set(REQUEST_FIELDS)):
+        fail(name, "This field is not part of a consultation request.")
+    cleaned: dict[str, Any] = {}
+    for name, limit in TEXT_LIMITS.items():
+        value = data.get(name) or ""
+        if not isinstance(value, str):
+            fail(name, "Enter text.")
+            continue
+        value = value.strip()
+        if has_control_characters(value):
+            fail(name, CONTROL_CHARACTER_MESSAGE)
+        elif len(value) > limit:
+            fail(name, f"Keep this to {limit} characters or fewer.")
+        elif name in REQUIRED_TEXT and not value:
+            fail(name, "This field is required.")
+        cleaned[name] = value
+
+    if cleaned.get("email") and "email" not in errors:
+        try:
+            validate_email(cleaned["email"])
+        except ValidationError:
+            fail("email", "Enter a valid e-mail address, e.g. name@example.org.")
+    phone = cleaned.get("phone", "")
+    digit_count = len(re.sub(r"\D", "", phone))
+    if (
+        phone
+        and "phone" not in errors
+        and (not _PHONE_CHARACTERS.match(phone) or not 7 <= digit_count <= 15)
+    ):
+        fail("phone", "Enter a phone number of 7 to 15 digits, e.g. (555) 010-4477.")
+
+    method = data.get("preferred_contact") or ""
+    if method not in ContactMethod.values:
+        fail("preferred_contact", "Choose how you would like us to contact you.")
+    cleaned["preferred_contact"] = method
+    if not cleaned.get("email") and not phone:
+        if "email" not in errors:
+            fail("email", CONTACT_NEEDED)
+        if "phone" not in errors:
+            fail("phone", CONTACT_NEEDED)
+    elif method in _METHOD_NEEDS:
+        needed, message = _METHOD_NEEDS[ContactMethod(method)]
+        if not cleaned.get(needed) and needed not in errors:
+            fail("preferred_contact", message)
+
+    dob = data.get("date_of_birth")
+    if isinstance(dob, str):
+        dob = dob.strip() or None
+        if dob is not None:
+            try:
+                dob = datetime.date.fromisoformat(dob)
+            except ValueError:
+                fail("date_of_birth", "Enter the date as YYYY-MM-DD.")
+                dob = None
+    if dob is not None and not isinstance(dob, datetime.date):
+        fail("date_of_birth", "Enter the date as YYYY-MM-DD.")
+        dob = None
+    if isinstance(dob, datetime.date):
+        today = timezone.localdate()
+        if dob > today:
+            fail("date_of_birth", "The date of birth cannot be in the future.")
+        elif today.year - dob.year > OLDEST_PLAUSIBLE_AGE_YEARS:
+            fail("date_of_birth", "Check the year of birth.")
+    cleaned["date_of_birth"] = dob
+
+    seeking = data.get("seeking_help_with") or ""
+    if seeking not in SeekingHelp.values:
+        fail("seeking_help_with", "Choose what you would like help with (or “Not sure yet”).")
+    cleaned["seeking_help_with"] = seeking
+
+    if data.get("consent_to_contact") is not True:
+        fail("consent_to_contact", "Please agree to be contacted, so that we can reply to you.")
+    cleaned["consent_to_contact"] = True
+
+    if errors:
+        raise InvalidInput(errors)
+    return cleaned
+
+
+# ---------------------------------------------------------------------------------------
+# The public write
+
+
+@transaction.atomic
+def consultation_request_create(*, data: dict[str, Any]) -> ConsultationRequest:
+    """Store a request from the public site. There is no actor, and nothing about patients
+    is read: the same thing happens whether or not the person is already a patient."""
+    cleaned = clean_consultation_request(data)
+    consultation = ConsultationRequest.objects.create(**cleaned)
+    audit_record(
+        actor=None,
+        action=AuditAction.CREATE,
+        object_type=OBJECT_TYPE,
+        object_id=consultation.uuid,
+        # Nothing personal: no name, contact or reason for seeking help.
+        summary="Consultation request received through the public site",
+        changes={"status": {"before": None, "after": consultation.status}},
+    )
+    return consultation
+
+
+# ---------------------------------------------------------------------------------------
+# Front desk reads
+
+
+def _parse_uuid(value) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError as error:
+        raise NotFound() from error
+
+
+def consultation_request_page(
+    *,
+    actor,
+    status: str = STATUS_FILTER_OPEN,
+    page_number: int | str = 1,
+    page_size: int | None = None,
+) -> Page:
+    """One page of the queue, newest first. `status` is one of STATUS_FILTERS' values."""
+    require(actor, Capability.CONSULTATION_MANAGE)
+    queryset = ConsultationRequest.objects.select_related("patient")
+    if status == STATUS_FILTER_OPEN:
+        queryset = queryset.filter(status__in=OPEN_STATUSES)
+    elif status in ConsultationStatus.values:
+        queryset = queryset.filter(status=status)
+    elif status != STATUS_FILTER_ALL:
+        raise InvalidInput({"status": ["Choose one of the listed statuses."]})
+    paginator = Paginator(queryset, page_size or settings.PAGE_SIZE)
+    page = paginator.get_page(page_number)
+    page.object_list = list(page.object_list)
+    for consultation in page.object_list:
+        consultation.seeking_help_label = seeking_help_label(consultation.seeking_help_with)
+    audit_record(
+        actor=actor,
+        action=AuditAction.LIST,
+        object_type=OBJECT_TYPE,
+        summary=(
+            f"Consultation requests ({status}) page {page.number}: "
+            f"{len(page.object_list)} of {paginator.count}"
+        ),
+    )
+    return page
+
+
+def consultation_status_counts(*, actor) -> dict[str, int]:
+    """How many requests are in each status, and how many are open (one query)."""
+    require(actor, Capability.CONSULTATION_MANAGE)
+    counts = ConsultationRequest.objects.aggregate(
+        **{value: Count("pk", filter=Q(status=value)) for value in ConsultationStatus.values},
+        **{STATUS_FILTER_ALL: Count("pk")},
+    )
+    counts[STATUS_FILTER_OPEN] = sum(counts[value] for value in OPEN_STATUSES)
+    return counts
+
+
+def consultation_request_get(
+    *, actor, consultation_uuid: uuid.UUID | str, purpose: str = "detail"
+) -> ConsultationRequest:
+    """One request, for a reader with `consultation.manage`. Each read is audited."""
+    require(actor, Capability.CONSULTATION_MANAGE)
+    key = _parse_uuid(consultation_uuid)
+    consultation = (
+        ConsultationRequest.objects.select_related("patient", "status_changed_by")
+        .filter(uuid=key)
+        .first()
+    )
+    if consultation is None:
+        raise NotFound("No such consultation request.")
+    consultation.seeking_help_label = seeking_help_label(consultation.seeking_help_with)
+    audit_record(
+        actor=actor,
+        action=AuditAction.VIEW,
+        object_type=OBJECT_TYPE,
+        object_id=consultation.uuid,
+        patient=consultation.patient,
+        summary=f"Consultation request opened ({purpose})",
+    )
+    return consultation
+
+
+@dataclass(frozen=True)
+class DuplicateCandidate:
+    """An existing patient who may be the person asking, and why they matched."""
+
+    patient: Patient
+    reasons: tuple[str, ...]
+
+
+MATCH_NAME_AND_BIRTH = "same name and date of birth"
+MATCH_EMAIL = "same e-mail"
+MATCH_PHONE = "same phone number"
+
+
+def _digits_only(field: str):
+    """The field with the usual phone punctuation removed, in the database."""
+    expression = models.F(field)
+    for character in (" ", "(", ")", "-", ".", "+"):
+        expression = Replace(expression, Value(character), Value(""))
+    return expression
+
+
+def _duplicate_candidates(
+    *,
+    actor,
+    given_name: str,
+    family_name: str,
+    date_of_birth: datetime.date | None,
+    email: str,
+    phone: str,
+) -> list[DuplicateCandidate]:
+    given_name, family_name, email = given_name.strip(), family_name.strip(), email.strip()
+    conditions: list[Q] = []
+    if given_name and family_name and date_of_birth:
+        conditions.append(
+            Q(
+                Q(legal_given_name__iexact=given_name) | Q(preferred_name__iexact=given_name),
+                legal_family_name__iexact=family_name,
+                date_of_birth=date_of_birth,
+            )
+        )
+    if email:
+        conditions.append(Q(email__iexact=email))
+    digits = phone_digits(phone) if phone else ""
+    # Fewer than 7 digits is not a phone number that identifies anyone.
+    phone_keys = [digits, f"1{digits}"] if len(digits) >= 7 else []
+    if phone_keys:
+        conditions.append(Q(mobile_digits__in=phone_keys) | Q(home_digits__in=phone_keys))
+    if not conditions:
+        return []
+    condition = conditions[0]
+    for more in conditions[1:]:
+        condition |= more
+    patients = (
+        Patient.objects.visible_to(actor)
+        .annotate(
+            mobile_digits=_digits_only("phone_mobile"), home_digits=_digits_only("phone_home")
+        )
+        .filter(condition)
+        .order_by("legal_family_name", "legal_given_name", "id")
+    )
+    candidates = []
+    for patient in patients:
+        reasons = []
+        if (
+            date_of_birth
+            and patient.date_of_birth == date_of_birth
+            and patient.legal_family_name.casefold() == family_name.casefold()
+            and given_name.casefold()
+            in {patient.legal_given_name.casefold(), patient.preferred_name.casefold()}
+        ):
+            reasons.append(MATCH_NAME_AND_BIRTH)
+        if email and patient.email.casefold() == email.casefold():
+            reasons.append(MATCH_EMAIL)
+        if phone_keys and {patient.mobile_digits, patient.home_digits} & set(phone_keys):
+            reasons.append(MATCH_PHONE)
+        candidates.append(DuplicateCandidate(patient=patient, reasons=tuple(reasons)))
+    return candidates
+
+
+def consultation_duplicate_candidates(
+    *,
+    actor,
+    consultation: ConsultationRequest,
+    given_name: str | None = None,
+    family_name: str | None = None,
+    date_of_birth: datetime.date | None = None,
+    email: str | None = None,
+    phone: str | None = None,
+) -> list[DuplicateCandidate]:
+    """Patients who may already be this person: same name and date of birth, same e-mail,
+    or the same phone digits however they are written. Values given here (what the front
+    desk is about to register) take the place of the request's own."""
+    require(actor, Capability.CONSULTATION_MANAGE)
+    candidates = _duplicate_candidates(
+        actor=actor,
+        given_name=consultation.given_name if given_name is None else given_name,
+        family_name=consultation.family_name if family_name is None else family_name,
+        date_of_birth=date_of_birth or consultation.date_of_birth,
+        email=consultation.email if email is None else email,
+        phone=consultation.phone if phone is None else phone,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.SEARCH,
+        object_type="patient",
+        object_id=consultation.uuid,
+        summary=f"Duplicate check for a consultation request: {len(candidates)} possible",
+    )
+    return candidates
+
+
+# ---------------------------------------------------------------------------------------
+# Front desk writes
+
+
+def _lock(consultation: ConsultationRequest) -> ConsultationRequest:
+    locked = ConsultationRequest.objects.select_for_update().filter(pk=consultation.pk).first()
+    if locked is None:
+        raise NotFound("No such consultation request.")
+    return locked
+
+
+@transaction.atomic
+def consultation_request_set_status(
+    *, actor, consultation: ConsultationRequest, status: str, note: str = ""
+) -> ConsultationRequest:
+    """Move a request to another status, or add a note to it, or both. Notes are appended
+    with the time and the author, so what was written before stays."""
+    require(actor, Capability.CONSULTATION_MANAGE)
+    note = (note or "").strip()
+    errors: dict[str, list[str]] = {}
+    if status not in ConsultationStatus.values:
+        errors["status"] = ["Choose one of the listed statuses."]
+    if has_control_characters(note):
+        errors["note"] = [CONTROL_CHARACTER_MESSAGE]
+    elif len(note) > NOTE_MAX_LENGTH:
+        errors["note"] = [f"Keep the note to {NOTE_MAX_LENGTH} characters or fewer."]
+    if errors:
+        raise InvalidInput(errors)
+    locked = _lock(consultation)
+    if status == locked.status and not note:
+        raise InvalidInput({"status": ["Choose a different status, or add a note."]})
+    changes: dict[str, dict[str, Any]] = {}
+    now = timezone.now()
+    if status != locked.status:
+        changes["status"] = {"before": locked.status, "after": status}
+        locked.status = status
+        locked.status_changed_at = now
+        locked.status_changed_by = actor
+    if note:
+        stamp = timezone.localtime(now).strftime("%Y-%m-%d %H:%M")
+        entry = f"{stamp} {actor.get_username()}: {note}"
+        before = locked.front_desk_note
+        locked.front_desk_note = f"{before}\n{entry}" if before else entry
+        changes["front_desk_note"] = {"before": before, "after": locked.front_desk_note}
+    locked.save()
+    if "status" in changes:
+        summary = (
+            "Consultation request status: "
+            f"{ConsultationStatus(changes['status']['before']).label} → "
+            f"{ConsultationStatus(status).label}"
+        )
+        if note:
+            summary += ", with a note"
+    else:
+        summary = "Consultation request: note added"
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=OBJECT_TYPE,
+        object_id=locked.uuid,
+        patient=locked.patient,
+        summary=summary,
+        changes=changes,
+    )
+    return locked
+
+
+def _already_linked() -> Conflict:
+    return Conflict(
+        "This request is already linked to a patient.", code="consultation_already_linked"
+    )
+
+
+@transaction.atomic
+def consultation_request_convert(
+    *,
+    actor,
+    consultation: ConsultationRequest,
+    data: dict[str, Any],
+    allow_possible_duplicate: bool = False,
+) -> Patient:
+    """Register the person as a new patient (through `patient_create`) and link the request
+    to them. Refused while a likely duplicate exists, unless the front desk has looked and
+    says it is a different person. The request's status stays as it was."""
+    require(actor, Capability.CONSULTATION_MANAGE)
+    require(actor, Capability.PATIENT_CREATE)
+    locked = _lock(consultation)
+    if locked.patient_id is not None:
+        raise _already_linked()
+    if not allow_possible_duplicate:
+        possible = _duplicate_candidates(
+            actor=actor,
+            given_name=str(data.get("legal_given_name") or ""),
+            family_name=str(data.get("legal_family_name") or ""),
+            date_of_birth=data.get("date_of_birth")
+            if isinstance(data.get("date_of_birth"), datetime.date)
+            else None,
+            email=str(data.get("email") or ""),
+            phone=str(data.get("phone_mobile") or ""),
+        )
+        if possible:
+            raise Conflict(
+                "A patient with matching details already exists. Open that patient, or confirm "
+                "that this is a different person.",
+                code="possible_duplicate_patient",
+                field="confirm_new_patient",
+            )
+    patient = patient_create(actor=actor, data=data)
+    locked.patient = patient
+    locked.save(update_fields=["patient", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=OBJECT_TYPE,
+        object_id=locked.uuid,
+        patient=patient,
+        summary=f"Consultation request converted: registered patient MRN {patient.mrn}",
+        changes={
+            "patient": {"before": None, "after": str(patient.uuid)},
+            "possible_duplicate_overridden": allow_possible_duplicate,
+        },
+    )
+    return patient
+
+
+@transaction.atomic
+def consultation_request_link_patient(
+    *, actor, consultation: ConsultationRequest, patient_uuid: uuid.UUID | str
+) -> Patient:
+    """Link the request to a patient who is already registered (no new patient)."""
+    require(actor, Capability.CONSULTATION_MANAGE)
+    key = _parse_uuid(patient_uuid)
+    patient = Patient.objects.visible_to(actor).filter(uuid=key).first()
+    if patient is None:
+        raise NotFound("No such patient.")
+    locked = _lock(consultation)
+    if locked.patient_id == patient.pk:
+        return patient
+    if locked.patient_id is not None:
+        raise _already_linked()
+    locked.patient = patient
+    locked.save(update_fields=["patient", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=OBJECT_TYPE,
+        object_id=locked.uuid,
+        patient=patient,
+        summary=f"Consultation request linked to existing patient MRN {patient.mrn}",
+        changes={"patient": {"before": None, "after": str(patient.uuid)}},
+    )
+    return patient
