@@ -230,6 +230,17 @@ STORAGES = {
 
 PAGE_SIZE = env_int("PAGE_SIZE", 25)
 
+# A cache shared by every worker process (Redis) is needed for rate limits in production;
+# without REDIS_URL each process keeps its own in-memory cache (fine for the demo).
+REDIS_URL = os.environ.get("REDIS_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 # Background work (reminders, alert e-mail) runs in `manage.py db_worker`, queued in the database.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 

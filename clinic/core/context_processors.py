@@ -7,4 +7,5 @@ def clinic(request):
     return {
         "clinic_name": settings.CLINIC_NAME,
         "perms_audit_view": bool(can and can("audit.view")),
+        "perms_consultations": bool(can and can("consultation.manage")),
     }

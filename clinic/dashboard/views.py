@@ -8,6 +8,7 @@ from django.utils import timezone
 from clinic.accounts.choices import Role
 from clinic.accounts.permissions import Capability
 from clinic.assessments.selectors import alert_inbox, due_list
+from clinic.screening.consultations import consultation_status_counts
 from clinic.core.access import staff_required
 from clinic.dashboard import selectors
 from clinic.patients.forms import PatientSearchForm
@@ -37,5 +38,6 @@ def _staff_home(request):
         context["can_create"] = user.can(Capability.PATIENT_CREATE)
         if user.role == Role.FRONT_DESK:
             context["recent"] = selectors.recently_registered(actor=user)
+            context["consultations"] = consultation_status_counts(actor=user)
         template = "dashboard/home_desk.html"
     return render(request, template, context)
