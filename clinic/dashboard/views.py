@@ -8,11 +8,11 @@ from django.utils import timezone
 from clinic.accounts.choices import Role
 from clinic.accounts.permissions import Capability
 from clinic.assessments.selectors import alert_inbox, due_list
-from clinic.screening.consultations import consultation_status_counts
 from clinic.core.access import staff_required
 from clinic.dashboard import selectors
 from clinic.patients.forms import PatientSearchForm
 from clinic.patients.selectors import my_patients
+from clinic.screening.consultations import consultation_status_counts
 
 
 def home(request):

@@ -91,7 +91,9 @@ class IntakeLink(ClinicModel):
 
     intake = models.ForeignKey(Intake, on_delete=models.PROTECT, related_name="links")
     token_digest = models.CharField(max_length=64, unique=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
 
