@@ -23,14 +23,23 @@ from clinic.patients.selectors import can_act_clinically
 from clinic.screening.choices import DecisionOutcome, IntakeStatus, Route
 from clinic.screening.intake import intake_facts, latest_cssrs_risk
 from clinic.screening.models import EligibilityDecision, Intake, RemsEnrollment, RuleSetVersion
-from clinic.screening.rules import Evaluation
+from clinic.screening.rules import Evaluation, IntakeError
 from clinic.screening.ruleset import current_rule_set_version, rule_set_for
 
 
 def intake_evaluate(intake: Intake) -> tuple[Evaluation, RuleSetVersion]:
+    """Raises Conflict when the intake and the record contradict each other (e.g. the
+    demographics changed to male after pregnancy was recorded): fix the record first."""
     version = current_rule_set_version()
     facts = intake_facts(intake, cssrs_risk=latest_cssrs_risk(intake.patient))
-    return rule_set_for(version).evaluate(facts), version
+    try:
+        return rule_set_for(version).evaluate(facts), version
+    except IntakeError as error:
+        raise Conflict(
+            f"The intake cannot be evaluated: {error.message} Correct the intake or the "
+            "demographics first.",
+            code="intake_contradiction",
+        ) from error
 
 
 def _content_hash(content: dict) -> str:

@@ -252,8 +252,12 @@ def eligibility_review(request, patient_uuid):
             messages.success(request, "Eligibility decision signed.")
             return redirect("intake:eligibility_review", patient_uuid=patient.uuid)
     evaluation = version = None
+    evaluation_error = ""
     if intake is not None:
-        evaluation, version = eligibility.intake_evaluate(intake)
+        try:
+            evaluation, version = eligibility.intake_evaluate(intake)
+        except Conflict as error:
+            evaluation_error = error.message
     decisions = list(
         EligibilityDecision.objects.filter(patient=patient).select_related("signed_by", "rule_set")
     )
@@ -281,6 +285,7 @@ def eligibility_review(request, patient_uuid):
             "can_edit_intake": can_act_clinically(
                 actor=actor, patient=patient, capability=Capability.INTAKE_EDIT
             ),
+            "evaluation_error": evaluation_error,
             "errors": errors,
             "general_errors": errors.get("", []),
             "justification_errors": {

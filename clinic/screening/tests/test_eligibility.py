@@ -304,3 +304,16 @@ def test_label_rules_cannot_be_changed(clinic_admin):
 def test_only_admins_change_the_rules(prescriber):
     with pytest.raises(PermissionDenied):
         rule_set_policy_update(actor=prescriber, policy={}, note="x")
+
+
+def test_a_record_that_contradicts_the_intake_is_explained_not_crashed(
+    client, submitted, prescriber, front_desk, patient, nurse
+):
+    intake_services.intake_save(actor=nurse, intake=submitted, data={"pregnant": True})
+    patient_services.patient_update(actor=front_desk, patient=patient, data={"sex": "male"})
+    client.force_login(prescriber)
+    response = client.get(f"/patients/{patient.uuid}/eligibility/")
+    assert response.status_code == 200
+    assert "cannot be evaluated" in response.content.decode()
+    with pytest.raises(Conflict):
+        sign(prescriber, submitted, outcome="ineligible")
