@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic.accounts.permissions import Capability
 from clinic.assessments.models import AssessmentResponse
+from clinic.assessments.policy import schedule_policy
 from clinic.assessments.services import questionnaire_link_issue
 from clinic.core.access import staff_required
 from clinic.core.exceptions import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
@@ -26,11 +27,14 @@ from clinic.screening.forms import (
     TrialFormSet,
 )
 from clinic.screening.models import EligibilityDecision, Intake, RemsEnrollment
-from clinic.screening.rules import describe_rules
-from clinic.screening.ruleset import current_rule_set, current_rule_set_version
+from clinic.screening.rules import DEFAULT_RULE_SET, THRESHOLDS, describe_rules
+from clinic.screening.ruleset import (
+    current_rule_set,
+    current_rule_set_version,
+    rule_set_policy_update,
+)
 
 SESSION_INTAKE_KEY = "intake_link_digest"
-BASELINE_INSTRUMENTS = ("phq9", "gad7", "cssrs-screen")
 
 
 def _initial(intake: Intake, fields) -> dict:
@@ -162,8 +166,11 @@ def intake_public_fill(request):
             intake_services.intake_link_used(link)
             request.session.pop(SESSION_INTAKE_KEY, None)
             # Straight on to the baseline questionnaires, through a fresh one-time link.
+            codes = list(schedule_policy().baseline_instruments)
+            if intake.indication == "ptsd":
+                codes.append("pcl5")  # PCL-5 at baseline for PTSD (issue 4; [G9])
             _, token = questionnaire_link_issue(
-                patient=intake.patient, instrument_codes=BASELINE_INSTRUMENTS, timepoint="baseline"
+                patient=intake.patient, instrument_codes=codes, timepoint="baseline"
             )
             return redirect("assessments:questionnaire_start", token=token)
     return render(
@@ -325,18 +332,64 @@ def rems_create(request, patient_uuid):
     return render(request, "screening/rems_form.html", {"patient": patient, "form": form})
 
 
+LEVELS = ("absolute", "relative", "caution")
+
+
 @staff_required
 @require_http_methods(["GET", "POST"])
 def rule_set(request):
+    """Everyone with clinical access reads the rules; a clinic admin changes the policy values
+    (thresholds and the levels of non-label rules), which makes a new version."""
     user = request.user
-    if not (
-        user.can(Capability.SCREENING_EDIT_RULES) or user.can(Capability.PATIENT_VIEW_CLINICAL)
-    ):
+    can_edit = user.can(Capability.SCREENING_EDIT_RULES)
+    if not (can_edit or user.can(Capability.PATIENT_VIEW_CLINICAL)):
         raise PermissionDenied()
+    errors: list[str] = []
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied()
+        current = current_rule_set()
+        thresholds, levels = {}, {}
+        for name in THRESHOLDS:
+            raw = request.POST.get(f"threshold_{name}", "").strip()
+            if not raw.isdigit():
+                errors.append(f"{THRESHOLDS[name].description}: enter a whole number.")
+            elif int(raw) != current.thresholds[name]:
+                thresholds[name] = int(raw)
+        for rule in describe_rules(current):
+            level = request.POST.get(f"level_{rule.code}", rule.level)
+            if not rule.label and level != DEFAULT_RULE_SET.levels.get(rule.code):
+                levels[rule.code] = level
+        # The policy is stored whole (relative to the defaults), so each version stands alone.
+        policy = {
+            "thresholds": {
+                n: v
+                for n, v in {**current.thresholds, **thresholds}.items()
+                if v != DEFAULT_RULE_SET.thresholds[n]
+            },
+            "levels": levels,
+        }
+        if not errors:
+            try:
+                rule_set_policy_update(actor=user, policy=policy, note=request.POST.get("note", ""))
+            except InvalidInput as error:
+                errors = [m for messages_ in error.errors.values() for m in messages_]
+            else:
+                messages.success(request, "Saved as a new version of the rule set.")
+                return redirect("intake:rule_set")
     version = current_rule_set_version()
-    rules = describe_rules(current_rule_set())
+    rules_now = current_rule_set()
     return render(
         request,
         "screening/rule_set.html",
-        {"version": version, "rules": rules, "can_edit": user.can(Capability.SCREENING_EDIT_RULES)},
+        {
+            "version": version,
+            "rules": describe_rules(rules_now),
+            "thresholds": [
+                (name, spec, rules_now.thresholds[name]) for name, spec in THRESHOLDS.items()
+            ],
+            "levels": LEVELS,
+            "can_edit": can_edit,
+            "errors": errors,
+        },
     )

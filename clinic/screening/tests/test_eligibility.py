@@ -317,3 +317,27 @@ def test_a_record_that_contradicts_the_intake_is_explained_not_crashed(
     assert "cannot be evaluated" in response.content.decode()
     with pytest.raises(Conflict):
         sign(prescriber, submitted, outcome="ineligible")
+
+
+def test_the_admin_changes_a_policy_level_on_the_rules_page(client, clinic_admin, nurse):
+    client.force_login(clinic_admin)
+    page = client.get("/screening/rules/").content.decode()
+    assert 'name="level_psychosis_history"' in page
+    assert 'name="level_esketamine_off_label"' not in page  # a label rule: not editable
+    form = {
+        f"threshold_{name}": str(spec.default)
+        for name, spec in __import__(
+            "clinic.screening.rules", fromlist=["THRESHOLDS"]
+        ).THRESHOLDS.items()
+    }
+    form.update({"level_psychosis_history": "caution", "note": "Medical director, 2026-11"})
+    assert client.post("/screening/rules/", form).status_code == 302
+    version = current_rule_set_version()
+    assert version.version == 2 and version.policy["levels"] == {"psychosis_history": "caution"}
+    # Lowering a label minimum is refused and makes no version.
+    form["threshold_adult_age_years"] = "16"
+    response = client.post("/screening/rules/", form)
+    assert response.status_code == 200 and current_rule_set_version().version == 2
+    client.force_login(nurse)
+    assert client.get("/screening/rules/").status_code == 200
+    assert client.post("/screening/rules/", form).status_code == 403
