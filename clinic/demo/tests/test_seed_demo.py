@@ -218,3 +218,16 @@ def test_the_demo_clinic_shows_measurement_based_care():
     # Exactly one open suicidality alert, for the primary prescriber to see.
     alert = SuicidalityAlert.objects.get()
     assert alert.status == "open" and alert.assigned_to.username == "prescriber"
+
+
+def test_the_demo_clinic_shows_screening():
+    from clinic.screening.eligibility import latest_decision, needs_review
+    from clinic.screening.models import ConsultationRequest, EligibilityDecision
+
+    seed()
+    assert ConsultationRequest.objects.filter(status="new").count() == 3
+    decisions = EligibilityDecision.objects.all()
+    assert decisions.exists() and all(d.outcome == "eligible" for d in decisions)
+    assert any(d.justifications for d in decisions)  # a psychosis_history justification
+    stale = [d for d in decisions if needs_review(latest_decision(d.patient))]
+    assert len(stale) == 1

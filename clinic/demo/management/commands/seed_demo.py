@@ -30,6 +30,7 @@ from clinic.core.choices import AuditAction
 from clinic.core.exceptions import DomainError
 from clinic.core.request_context import RequestContext, request_context
 from clinic.demo.assessments import seed_patient_assessments
+from clinic.demo.screening import seed_consultation_requests, seed_patient_screening
 from clinic.patients.choices import CareTeamRole, Sex
 from clinic.patients.measurements import mrn_for
 from clinic.patients.models import BodyMeasurement, CareTeamMember, Patient
@@ -43,6 +44,8 @@ BATCH_SIZE = 500
 SEED = 7_041_2019
 # Patients at these positions are registered but have no care team yet.
 NO_CARE_TEAM = frozenset({7, 15})
+# The demo patient whose intake changes after the decision was signed (needs re-review).
+RE_REVIEW_INDEX = 2
 
 
 @dataclass(frozen=True)
@@ -286,6 +289,7 @@ class Command(BaseCommand):
             with request_context(RequestContext(channel="command")), transaction.atomic():
                 staff = self._staff()
                 self._patients(staff, wanted)
+                seed_consultation_requests()
         except DomainError as error:
             detail = getattr(error, "errors", None)
             raise CommandError(f"{error.message} {detail or ''}".strip()) from error
@@ -358,6 +362,14 @@ class Command(BaseCommand):
                 height_cm=measurement.height_cm,
             )
         if spec.nurse and spec.primary_prescriber:
+            seed_patient_screening(
+                index=index,
+                patient=patient,
+                nurse=staff["nurse"],
+                prescriber=staff["prescriber"],
+                rng=random.Random(SEED + index),
+                re_review=index == RE_REVIEW_INDEX,
+            )
             seed_patient_assessments(
                 index=index,
                 patient=patient,
