@@ -18,7 +18,7 @@ from clinic.core.forms import apply_domain_error
 from clinic.patients.selectors import can_act_clinically, patient_get, require_clinical_view
 from clinic.screening import eligibility
 from clinic.screening import intake as intake_services
-from clinic.screening.choices import Route
+from clinic.screening.choices import Indication, Route
 from clinic.screening.forms import (
     IntakePatientForm,
     IntakeStaffForm,
@@ -293,6 +293,9 @@ def eligibility_review(request, patient_uuid):
                 actor=actor, patient=patient, capability=Capability.INTAKE_EDIT
             ),
             "evaluation_error": evaluation_error,
+            "indication_label": Indication(intake.indication).label
+            if intake and intake.indication in Indication.values
+            else "",
             "errors": errors,
             "general_errors": errors.get("", []),
             "justification_errors": {
