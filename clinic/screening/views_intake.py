@@ -38,11 +38,37 @@ SESSION_INTAKE_KEY = "intake_link_digest"
 
 
 def _initial(intake: Intake, fields) -> dict:
-    return {name: getattr(intake, name) for name in fields if hasattr(intake, name)}
+    """The saved answers as the form shows them: yes/no answers as the choices' "true"/"false",
+    so re-saving an untouched form changes nothing."""
+    initial = {}
+    for name in fields:
+        if not hasattr(intake, name):
+            continue
+        value = getattr(intake, name)
+        initial[name] = (
+            {True: "true", False: "false"}.get(value, value) if isinstance(value, bool) else value
+        )
+    return initial
 
 
 def _rows(formset) -> list[dict]:
-    return [form.cleaned_data for form in formset.forms if form.cleaned_data]
+    # Every row, blank ones included, so a message's row number is the row the user sees.
+    return [form.cleaned_data or {} for form in formset.forms]
+
+
+def _valid(form, meds, trials) -> bool:
+    """All three forms valid; a refused table row is said above the form, with its row."""
+    ok = form.is_valid()
+    for label, formset in (("Medication", meds), ("Trial", trials)):
+        if not formset.is_valid():
+            ok = False
+            for number, errors in enumerate(formset.errors, start=1):
+                for field, messages_ in errors.items():
+                    for message in messages_:
+                        form.add_error(
+                            None, f"{label} {number}, {field.replace('_', ' ')}: {message}"
+                        )
+    return ok
 
 
 def _forms(request, intake: Intake, form_class):
@@ -88,7 +114,7 @@ def intake_edit(request, patient_uuid):
     patient = patient_get(actor=request.user, patient_uuid=patient_uuid, purpose="intake")
     intake = intake_services.intake_start(actor=request.user, patient=patient)
     form, meds, trials = _forms(request, intake, IntakeStaffForm)
-    if request.method == "POST" and form.is_valid() and meds.is_valid() and trials.is_valid():
+    if request.method == "POST" and _valid(form, meds, trials):
         try:
             intake_services.intake_save(
                 actor=request.user,
@@ -149,7 +175,7 @@ def intake_public_fill(request):
         return render(request, "assessments/questionnaire_closed.html", status=404)
     intake = link.intake
     form, meds, trials = _forms(request, intake, IntakePatientForm)
-    if request.method == "POST" and form.is_valid() and meds.is_valid() and trials.is_valid():
+    if request.method == "POST" and _valid(form, meds, trials):
         try:
             intake_services.intake_save(
                 actor=None,
@@ -178,6 +204,14 @@ def intake_public_fill(request):
         "screening/intake_form.html",
         {"intake": intake, "form": form, "meds": meds, "trials": trials, "staff": False},
     )
+
+
+def _revision(raw: str | None) -> int:
+    """The intake revision the form was rendered for; anything unreadable counts as stale."""
+    try:
+        return int(raw or "")
+    except ValueError:
+        return -1
 
 
 def _baseline_scores(patient) -> list[AssessmentResponse]:
@@ -248,7 +282,7 @@ def eligibility_review(request, patient_uuid):
             eligibility.decision_sign(
                 actor=actor,
                 intake=intake,
-                expected_revision=int(request.POST.get("revision") or 0),
+                expected_revision=_revision(request.POST.get("revision")),
                 **form_values,
             )
         except (InvalidInput, Conflict) as error:
