@@ -151,3 +151,42 @@ def pytest_terminal_summary(terminalreporter):
     note = os.environ.get("KETACARE_TEST_NOTE")
     if note:
         terminalreporter.write_sep("!", note, yellow=True, bold=True)
+
+
+@pytest.fixture
+def patient(front_desk, prescriber, nurse, therapist):
+    """A registered patient whose care team is `prescriber` (primary), `nurse`, `therapist`."""
+    from clinic.patients.services import care_team_set
+    from clinic.patients.tests.factories import register
+
+    patient = register(front_desk)
+    care_team_set(
+        actor=front_desk,
+        patient=patient,
+        primary_prescriber=prescriber,
+        nurses=[nurse],
+        therapists=[therapist],
+    )
+    return patient
+
+
+@pytest.fixture
+def actors(clinic_admin, prescriber, nurse, therapist, front_desk, billing, make_staff):
+    """Everyone a page's permission matrix must try, by name: anonymous, a patient principal,
+    each staff role, and each clinical role on and off `patient`'s care team."""
+    from clinic.accounts.models import User
+
+    portal = User.objects.create_user(username="portal", password="x" * 12, role="patient")
+    return {
+        "anonymous": None,
+        "patient_principal": portal,
+        "clinic_admin": clinic_admin,
+        "prescriber": prescriber,
+        "nurse": nurse,
+        "therapist": therapist,
+        "front_desk": front_desk,
+        "billing": billing,
+        "prescriber_off_team": make_staff("prescriber", username="prescriber2"),
+        "nurse_off_team": make_staff("nurse", username="nurse2"),
+        "therapist_off_team": make_staff("therapist", username="therapist2"),
+    }

@@ -41,37 +41,6 @@ PHQ9_ITEM9 = [2, 2, 2, 2, 1, 1, 2, 0, 1]  # total 13, moderate, item 9 positive
 # --------------------------------------------------------------------------- fixtures
 
 
-@pytest.fixture
-def patient(front_desk, prescriber, nurse, therapist):
-    patient = register(front_desk)
-    patient_services.care_team_set(
-        actor=front_desk,
-        patient=patient,
-        primary_prescriber=prescriber,
-        nurses=[nurse],
-        therapists=[therapist],
-    )
-    return patient
-
-
-@pytest.fixture
-def actors(clinic_admin, prescriber, nurse, therapist, front_desk, billing, make_staff):
-    portal = User.objects.create_user(username="portal", password="x" * 12, role="patient")
-    return {
-        "anonymous": None,
-        "patient_principal": portal,
-        "clinic_admin": clinic_admin,
-        "prescriber": prescriber,
-        "nurse": nurse,
-        "therapist": therapist,
-        "front_desk": front_desk,
-        "billing": billing,
-        "prescriber_off_team": make_staff("prescriber", username="prescriber2"),
-        "nurse_off_team": make_staff("nurse", username="nurse2"),
-        "therapist_off_team": make_staff("therapist", username="therapist2"),
-    }
-
-
 # --------------------------------------------------------------------------- helpers
 
 

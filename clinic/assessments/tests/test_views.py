@@ -19,7 +19,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from clinic.accounts.models import User
 from clinic.assessments import services
 from clinic.assessments.instruments import get_instrument
 from clinic.assessments.models import (
@@ -31,6 +30,9 @@ from clinic.assessments.models import (
 from clinic.core.models import AuditEvent
 from clinic.patients import services as patient_services
 from clinic.patients.tests.factories import register
+from tests.helpers import client_as as _client
+from tests.helpers import status_word as _status_word
+from tests.helpers import without_csrf as _without_csrf
 
 pytestmark = pytest.mark.django_db
 
@@ -42,37 +44,6 @@ CSSRS_HIGH = [1, 1, 0, 1, 0, 0, N]
 
 
 # --------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture
-def patient(front_desk, prescriber, nurse, therapist):
-    patient = register(front_desk)
-    patient_services.care_team_set(
-        actor=front_desk,
-        patient=patient,
-        primary_prescriber=prescriber,
-        nurses=[nurse],
-        therapists=[therapist],
-    )
-    return patient
-
-
-@pytest.fixture
-def actors(clinic_admin, prescriber, nurse, therapist, front_desk, billing, make_staff):
-    portal = User.objects.create_user(username="portal", password="x" * 12, role="patient")
-    return {
-        "anonymous": None,
-        "patient_principal": portal,
-        "clinic_admin": clinic_admin,
-        "prescriber": prescriber,
-        "nurse": nurse,
-        "therapist": therapist,
-        "front_desk": front_desk,
-        "billing": billing,
-        "prescriber_off_team": make_staff("prescriber", username="prescriber2"),
-        "nurse_off_team": make_staff("nurse", username="nurse2"),
-        "therapist_off_team": make_staff("therapist", username="therapist2"),
-    }
 
 
 @pytest.fixture
@@ -115,18 +86,6 @@ def high_risk_alert(patient, nurse, prescriber):
 # --------------------------------------------------------------------------- helpers
 
 
-def _client(client, actor):
-    if actor is not None:
-        client.force_login(actor)
-    return client
-
-
-def _status_word(response):
-    if response.status_code == 302 and "/accounts/login/" in response.headers["Location"]:
-        return "login"
-    return response.status_code
-
-
 def _taken_at(minutes_ago: int = 5) -> str:
     moment = timezone.localtime() - datetime.timedelta(minutes=minutes_ago)
     return moment.strftime("%Y-%m-%dT%H:%M")
@@ -161,12 +120,6 @@ def _chart(client, patient) -> str:
 
 def _path(url: str) -> str:
     return url.removeprefix("http://testserver")
-
-
-def _without_csrf(response) -> str:
-    """The page with its (per-request, masked) CSRF token blanked, for comparing two pages."""
-    html = re.sub(r'"X-CSRFToken": "[^"]*"', "", response.content.decode())
-    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", html)
 
 
 # --------------------------------------------------------------------------- permission matrix

@@ -9,56 +9,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic.accounts.models import User
 from clinic.core.models import AuditEvent
 from clinic.patients import services
 from clinic.patients.models import BodyMeasurement, CareTeamMember, Patient
 from clinic.patients.tests.factories import register
+from tests.helpers import client_as as _client
+from tests.helpers import status_word as _status_word
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def patient(front_desk, prescriber, nurse, therapist):
-    patient = register(front_desk)
-    services.care_team_set(
-        actor=front_desk,
-        patient=patient,
-        primary_prescriber=prescriber,
-        nurses=[nurse],
-        therapists=[therapist],
-    )
-    return patient
-
-
-@pytest.fixture
-def actors(clinic_admin, prescriber, nurse, therapist, front_desk, billing, make_staff):
-    portal = User.objects.create_user(username="portal", password="x" * 12, role="patient")
-    return {
-        "anonymous": None,
-        "patient_principal": portal,
-        "clinic_admin": clinic_admin,
-        "prescriber": prescriber,
-        "nurse": nurse,
-        "therapist": therapist,
-        "front_desk": front_desk,
-        "billing": billing,
-        "prescriber_off_team": make_staff("prescriber", username="prescriber2"),
-        "nurse_off_team": make_staff("nurse", username="nurse2"),
-        "therapist_off_team": make_staff("therapist", username="therapist2"),
-    }
-
-
-def _client(client, actor):
-    if actor is not None:
-        client.force_login(actor)
-    return client
-
-
-def _status_word(response):
-    if response.status_code == 302 and "/accounts/login/" in response.headers["Location"]:
-        return "login"
-    return response.status_code
 
 
 def _pages(patient):

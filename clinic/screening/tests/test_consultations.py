@@ -17,6 +17,8 @@ from clinic.patients.models import Patient
 from clinic.patients.tests.factories import register
 from clinic.screening import consultations
 from clinic.screening.models import ConsultationRequest
+from tests.helpers import client_as as _client
+from tests.helpers import status_word as _status_word
 
 pytestmark = pytest.mark.django_db
 
@@ -57,18 +59,6 @@ def actors(clinic_admin, prescriber, nurse, therapist, front_desk, billing):
         "front_desk": front_desk,
         "billing": billing,
     }
-
-
-def _client(client, actor):
-    if actor is not None:
-        client.force_login(actor)
-    return client
-
-
-def _status_word(response):
-    if response.status_code == 302 and "/accounts/login/" in response.headers["Location"]:
-        return "login"
-    return response.status_code
 
 
 def _pages(consultation):

@@ -25,7 +25,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic.accounts.models import User
 from clinic.assessments.models import QuestionnaireLink
 from clinic.core.models import AuditEvent
 from clinic.patients import services as patient_services
@@ -43,6 +42,9 @@ from clinic.screening.models import (
 )
 from clinic.screening.rules import THRESHOLDS
 from clinic.screening.tests.test_eligibility import TRD_HISTORY
+from tests.helpers import client_as as _client
+from tests.helpers import status_word as _status_word
+from tests.helpers import without_csrf as _without_csrf
 
 pytestmark = pytest.mark.django_db
 
@@ -71,43 +73,7 @@ def submitted(patient, nurse):
     return intake_services.intake_save(actor=nurse, intake=intake, submit=True, **TRD_HISTORY)
 
 
-@pytest.fixture
-def actors(clinic_admin, prescriber, nurse, therapist, front_desk, billing, make_staff):
-    portal = User.objects.create_user(username="portal", password="x" * 12, role="patient")
-    return {
-        "anonymous": None,
-        "patient_principal": portal,
-        "clinic_admin": clinic_admin,
-        "prescriber": prescriber,
-        "nurse": nurse,
-        "therapist": therapist,
-        "front_desk": front_desk,
-        "billing": billing,
-        "prescriber_off_team": make_staff("prescriber", username="prescriber2"),
-        "nurse_off_team": make_staff("nurse", username="nurse2"),
-        "therapist_off_team": make_staff("therapist", username="therapist2"),
-    }
-
-
 # --------------------------------------------------------------------------- helpers
-
-
-def _client(client, actor):
-    if actor is not None:
-        client.force_login(actor)
-    return client
-
-
-def _status_word(response):
-    if response.status_code == 302 and "/accounts/login/" in response.headers["Location"]:
-        return "login"
-    return response.status_code
-
-
-def _without_csrf(response) -> str:
-    """The page with its (per-request, masked) CSRF token blanked, for comparing two pages."""
-    html = re.sub(r'"X-CSRFToken": "[^"]*"', "", response.content.decode())
-    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", html)
 
 
 def _formset(prefix: str, rows: list[dict], initial: int = 0) -> dict[str, str]:
