@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "clinic.assessments",
     "clinic.outcomes",
     "clinic.screening",
+    "clinic.protocols",
     "clinic.public_site",
     "clinic.demo",
     "django_tasks_db",
