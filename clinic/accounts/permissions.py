@@ -32,6 +32,11 @@ class Capability(StrEnum):
     INTAKE_EDIT = "intake.edit"
     ELIGIBILITY_SIGN = "eligibility.sign"
     SCREENING_EDIT_RULES = "screening.edit_rules"
+    PLAN_PRESCRIBE = "plan.prescribe"
+    PROTOCOL_MANAGE_TEMPLATES = "protocol.manage_templates"
+    SCHEDULE_VIEW = "schedule.view"
+    SCHEDULE_BOOK = "schedule.book"
+    SCHEDULE_MANAGE_RESOURCES = "schedule.manage_resources"
 
 
 _ADMIN = Role.CLINIC_ADMIN
@@ -63,6 +68,15 @@ MATRIX: dict[Capability, frozenset[Role]] = {
     Capability.INTAKE_EDIT: frozenset({Role.PRESCRIBER, Role.NURSE}),
     Capability.ELIGIBILITY_SIGN: frozenset({Role.PRESCRIBER}),
     Capability.SCREENING_EDIT_RULES: frozenset({_ADMIN}),
+    Capability.PLAN_PRESCRIBE: frozenset({Role.PRESCRIBER}),
+    Capability.PROTOCOL_MANAGE_TEMPLATES: frozenset({_ADMIN}),
+    # The clinic's calendar. Clinicians see names only of their care team's patients; billing
+    # works from charges, not the calendar.
+    Capability.SCHEDULE_VIEW: frozenset(
+        {_ADMIN, Role.FRONT_DESK, Role.PRESCRIBER, Role.NURSE, Role.THERAPIST}
+    ),
+    Capability.SCHEDULE_BOOK: frozenset({_ADMIN, Role.FRONT_DESK}),
+    Capability.SCHEDULE_MANAGE_RESOURCES: frozenset({_ADMIN}),
 }
 
 

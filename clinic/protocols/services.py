@@ -1,0 +1,468 @@
+"""Treatment plans: a course for one patient on one route, made only through the eligibility
+gate, with every session's dose calculated from the latest weight and every change audited."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from clinic.accounts.permissions import Capability
+from clinic.core.access import require
+from clinic.core.audit import audit_record
+from clinic.core.choices import AuditAction
+from clinic.core.exceptions import Conflict, InvalidInput, PermissionDenied
+from clinic.core.records import required_text
+from clinic.patients.models import BodyMeasurement, Patient
+from clinic.patients.selectors import can_act_clinically, current_body
+from clinic.protocols.choices import Phase, PlanStatus
+from clinic.protocols.dosing import DosingError, esketamine_dose, im_dose, iv_dose
+from clinic.protocols.models import PlannedSession, ProtocolTemplate, TreatmentPlan
+from clinic.protocols.policy import dosing_policy
+from clinic.protocols.schedules import (
+    BUILT_IN,
+    ScheduledSession,
+    ScheduleError,
+    plan_schedule,
+    validate_definition,
+)
+from clinic.screening.eligibility import latest_decision, planning_clearance
+
+MAINTENANCE_CODE = "maintenance"
+
+
+def builtin_templates_ensure() -> None:
+    """The built-in protocols (label and trial schedules) as version 1 of their code."""
+    have = set(ProtocolTemplate.objects.filter(built_in=True).values_list("code", flat=True))
+    for code, definition in BUILT_IN.items():
+        if code not in have:
+            ProtocolTemplate.objects.get_or_create(
+                code=code,
+                version=1,
+                defaults={
+                    "name": definition.name or code,
+                    "route": definition.route or "",
+                    "definition": definition.as_dict(),
+                    "built_in": True,
+                },
+            )
+
+
+def _schedule_error(error: ScheduleError) -> InvalidInput:
+    return InvalidInput({error.field or "schedule": [str(error)]})
+
+
+@transaction.atomic
+def template_create(*, actor, code: str, name: str, definition: dict) -> ProtocolTemplate:
+    """A clinic template, or a new version of one: validated against the dosing policy."""
+    require(actor, Capability.PROTOCOL_MANAGE_TEMPLATES)
+    if code in BUILT_IN:
+        raise InvalidInput({"code": ["Built-in protocols cannot be redefined; choose a new code."]})
+    try:
+        parsed = validate_definition(definition, dosing_policy())
+    except ScheduleError as error:
+        raise _schedule_error(error) from error
+    if not parsed.route:
+        raise InvalidInput({"definition": ["A template names its route."]})
+    latest = (
+        ProtocolTemplate.objects.select_for_update().filter(code=code).aggregate(v=Max("version"))
+    )
+    template = ProtocolTemplate.objects.create(
+        code=code,
+        version=(latest["v"] or 0) + 1,
+        name=required_text("name", name, "Give the template a name."),
+        route=parsed.route,
+        definition=parsed.as_dict(),
+        created_by=actor,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type="protocol_template",
+        object_id=f"{code} v{template.version}",
+        summary=f"Protocol template {code} v{template.version} ({template.route})",
+    )
+    return template
+
+
+def _weights(patient: Patient):
+    measurements = list(BodyMeasurement.objects.filter(patient=patient))
+    return current_body(measurements=measurements)
+
+
+def session_dose(
+    *, route: str, session: ScheduledSession | None, patient: Patient, body, plan_values: dict
+) -> dict[str, Any]:
+    """The calculated dose of one session: mg/kg × the weight basis for IV/IM (from the latest
+    weight), a fixed mg dose for esketamine and sublingual."""
+    policy = dosing_policy()
+    template_dose = session.dose if session is not None else None
+    try:
+        if route in ("iv", "im"):
+            if body.weight_kg is None:
+                raise InvalidInput(
+                    {"weight": ["Record the patient's weight first: IV and IM doses are per kg."]}
+                )
+            per_kg = plan_values.get("dose_mg_per_kg") or (
+                template_dose.dose_mg_per_kg if template_dose else None
+            )
+            common = dict(
+                weight_kg=body.weight_kg,
+                dose_mg_per_kg=per_kg,
+                weight_basis=plan_values.get("weight_basis"),
+                height_cm=body.height_cm,
+                sex=patient.sex if patient.sex in ("female", "male") else None,
+                policy=policy,
+            )
+            if route == "iv":
+                minutes = template_dose.infusion_minutes if template_dose else None
+                dose = iv_dose(infusion_minutes=minutes, **common)
+                return {
+                    "dose_mg": dose.dose_mg,
+                    "dose_mg_per_kg": dose.dose_mg_per_kg,
+                    "weight_used_kg": dose.weight_used_kg,
+                    "infusion_minutes": dose.infusion_minutes,
+                }
+            dose = im_dose(**common)
+            return {
+                "dose_mg": dose.dose_mg,
+                "dose_mg_per_kg": dose.dose_mg_per_kg,
+                "weight_used_kg": dose.weight_used_kg,
+                "infusion_minutes": None,
+            }
+        if route == "esketamine":
+            mg = plan_values.get("esketamine_dose_mg") or (
+                template_dose.dose_mg if template_dose else None
+            )
+            checked = esketamine_dose(int(mg) if mg is not None else mg, policy)
+            return {
+                "dose_mg": Decimal(checked.dose_mg),
+                "dose_mg_per_kg": None,
+                "weight_used_kg": None,
+                "infusion_minutes": None,
+            }
+        mg = plan_values.get("esketamine_dose_mg") or (
+            template_dose.dose_mg if template_dose else None
+        )
+        return {
+            "dose_mg": Decimal(str(mg)) if mg is not None else None,
+            "dose_mg_per_kg": None,
+            "weight_used_kg": None,
+            "infusion_minutes": None,
+        }
+    except DosingError as error:
+        raise InvalidInput({error.field or "dose": [str(error)]}) from error
+
+
+def plan_preview(
+    *,
+    patient: Patient,
+    template: ProtocolTemplate,
+    start_date: datetime.date,
+    options: dict[str, Any],
+    dose_mg_per_kg: Decimal | None = None,
+    weight_basis: str | None = None,
+    esketamine_dose_mg: int | None = None,
+):
+    """The schedule and each session's dose, without saving: what the prescriber signs."""
+    try:
+        definition = validate_definition(template.definition, dosing_policy())
+        schedule = plan_schedule(
+            definition, start_date, options, protocol=template.code, policy=dosing_policy()
+        )
+    except ScheduleError as error:
+        raise _schedule_error(error) from error
+    body = _weights(patient)
+    values = {
+        "dose_mg_per_kg": dose_mg_per_kg,
+        "weight_basis": weight_basis,
+        "esketamine_dose_mg": esketamine_dose_mg,
+    }
+    # The plan's own dose choice applies from session 2 for esketamine TRD (session 1 is the
+    # label's 56 mg start [C2]); for IV/IM it applies to every session.
+    rows = []
+    for session in schedule.sessions:
+        chosen = dict(values)
+        if template.route == "esketamine" and session.number == 1:
+            chosen["esketamine_dose_mg"] = None
+        rows.append(
+            (
+                session,
+                session_dose(
+                    route=template.route,
+                    session=session,
+                    patient=patient,
+                    body=body,
+                    plan_values=chosen,
+                ),
+            )
+        )
+    return schedule, rows, body
+
+
+@transaction.atomic
+def plan_create(
+    *,
+    actor,
+    patient: Patient,
+    template: ProtocolTemplate,
+    start_date: datetime.date,
+    options: dict[str, Any] | None = None,
+    dose_mg_per_kg: Decimal | None = None,
+    weight_basis: str | None = None,
+    esketamine_dose_mg: int | None = None,
+    notes: str = "",
+) -> TreatmentPlan:
+    locked = (
+        Patient.objects.select_for_update().prefetch_related("care_team_members").get(pk=patient.pk)
+    )
+    if not can_act_clinically(actor=actor, patient=locked, capability=Capability.PLAN_PRESCRIBE):
+        raise PermissionDenied("Only a prescriber on the care team makes a treatment plan.")
+    clearance = planning_clearance(patient=locked, route=template.route)
+    if not clearance.allowed:
+        raise Conflict(clearance.reason, code="not_cleared")
+    if not template.is_active:
+        raise InvalidInput({"template": ["That template is retired."]})
+    if start_date < timezone.localdate():
+        raise InvalidInput({"start_date": ["A plan cannot start in the past."]})
+    schedule, rows, _ = plan_preview(
+        patient=locked,
+        template=template,
+        start_date=start_date,
+        options=options or {},
+        dose_mg_per_kg=dose_mg_per_kg,
+        weight_basis=weight_basis,
+        esketamine_dose_mg=esketamine_dose_mg,
+    )
+    plan = TreatmentPlan.objects.create(
+        patient=locked,
+        template=template,
+        route=template.route,
+        eligibility_decision=latest_decision(locked),
+        start_date=start_date,
+        dose_mg_per_kg=dose_mg_per_kg,
+        weight_basis=weight_basis or dosing_policy().default_weight_basis,
+        esketamine_dose_mg=esketamine_dose_mg,
+        session_count=len(rows),
+        notes=(notes or "").strip(),
+        prescribed_by=actor,
+    )
+    PlannedSession.objects.bulk_create(
+        [
+            PlannedSession(
+                plan=plan,
+                number=session.number,
+                planned_date=session.date,
+                phase=session.phase,
+                **dose,
+            )
+            for session, dose in rows
+        ]
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type="treatment_plan",
+        object_id=plan.uuid,
+        patient=locked,
+        summary=(
+            f"Plan drafted: {template.name} v{template.version}, "
+            f"{len(rows)} sessions from {start_date}"
+        ),
+        changes={
+            "doses_mg": {"before": None, "after": [str(d["dose_mg"]) for _, d in rows]},
+            "warnings": {"before": None, "after": list(schedule.warnings)},
+        },
+    )
+    return plan
+
+
+def _lock_plan(actor, plan: TreatmentPlan) -> TreatmentPlan:
+    locked = TreatmentPlan.objects.select_for_update().select_related("template").get(pk=plan.pk)
+    patient = Patient.objects.prefetch_related("care_team_members").get(pk=locked.patient_id)
+    if not can_act_clinically(actor=actor, patient=patient, capability=Capability.PLAN_PRESCRIBE):
+        raise PermissionDenied("Only a prescriber on the care team changes a treatment plan.")
+    locked.patient = patient
+    return locked
+
+
+def _audit(actor, plan, summary, changes=None):
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type="treatment_plan",
+        object_id=plan.uuid,
+        patient=plan.patient,
+        summary=summary[:300],
+        changes=changes or {},
+    )
+
+
+@transaction.atomic
+def plan_activate(*, actor, plan: TreatmentPlan) -> TreatmentPlan:
+    locked = _lock_plan(actor, plan)
+    if locked.status != PlanStatus.DRAFT:
+        raise Conflict("Only a draft plan is activated.", code="plan_not_draft")
+    clearance = planning_clearance(patient=locked.patient, route=locked.route)
+    if not clearance.allowed:
+        raise Conflict(clearance.reason, code="not_cleared")
+    locked.status = PlanStatus.ACTIVE
+    locked.activated_at = timezone.now()
+    locked.save(update_fields=["status", "activated_at", "updated_at"])
+    _audit(
+        actor,
+        locked,
+        "Plan signed and activated",
+        {"status": {"before": "draft", "after": "active"}},
+    )
+    return locked
+
+
+@transaction.atomic
+def plan_titrate(
+    *,
+    actor,
+    plan: TreatmentPlan,
+    from_session: int,
+    reason: str,
+    dose_mg_per_kg: Decimal | None = None,
+    esketamine_dose_mg: int | None = None,
+) -> TreatmentPlan:
+    """A new dose for this and every later session (not cancelled ones), with a reason."""
+    locked = _lock_plan(actor, plan)
+    reason = required_text("reason", reason, "Say why the dose changes.")
+    if locked.status not in (PlanStatus.DRAFT, PlanStatus.ACTIVE):
+        raise Conflict("A finished plan cannot be titrated.", code="plan_finished")
+    sessions = list(
+        locked.sessions.select_for_update()
+        .filter(number__gte=from_session, cancelled=False)
+        .order_by("number")
+    )
+    if not sessions:
+        raise InvalidInput({"from_session": ["No planned session from that number on."]})
+    body = _weights(locked.patient)
+    values = {
+        "dose_mg_per_kg": dose_mg_per_kg,
+        "weight_basis": locked.weight_basis,
+        "esketamine_dose_mg": esketamine_dose_mg,
+    }
+    if locked.route in ("iv", "im") and dose_mg_per_kg is None:
+        raise InvalidInput({"dose_mg_per_kg": ["Enter the new dose in mg/kg."]})
+    if locked.route in ("esketamine", "sublingual") and esketamine_dose_mg is None:
+        raise InvalidInput({"esketamine_dose_mg": ["Enter the new dose in mg."]})
+    before = [str(s.dose_mg) for s in sessions]
+    for session in sessions:
+        dose = session_dose(
+            route=locked.route, session=None, patient=locked.patient, body=body, plan_values=values
+        )
+        for name, value in dose.items():
+            setattr(session, name, value)
+        session.dose_change_reason = reason[:300]
+    PlannedSession.objects.bulk_update(
+        sessions,
+        ["dose_mg", "dose_mg_per_kg", "weight_used_kg", "infusion_minutes", "dose_change_reason"],
+    )
+    _audit(
+        actor,
+        locked,
+        f"Dose titrated from session {from_session}: {reason}",
+        {"dose_mg": {"before": before, "after": [str(s.dose_mg) for s in sessions]}},
+    )
+    return locked
+
+
+@transaction.atomic
+def plan_set_maintenance(
+    *, actor, plan: TreatmentPlan, interval_weeks: int, count: int, start_date: datetime.date
+) -> TreatmentPlan:
+    """After induction: maintenance every 2–8 weeks (founding documents), appended to the plan."""
+    locked = _lock_plan(actor, plan)
+    if locked.status != PlanStatus.ACTIVE:
+        raise Conflict("Maintenance is set on an active plan.", code="plan_not_active")
+    last = locked.sessions.aggregate(number=Max("number"), date=Max("planned_date"))
+    if start_date <= (last["date"] or start_date - datetime.timedelta(days=1)):
+        raise InvalidInput({"start_date": ["Maintenance starts after the last planned session."]})
+    try:
+        schedule = plan_schedule(
+            BUILT_IN[MAINTENANCE_CODE],
+            start_date,
+            {"interval_weeks": interval_weeks, "count": count},
+            protocol=MAINTENANCE_CODE,
+            policy=dosing_policy(),
+        )
+    except ScheduleError as error:
+        raise _schedule_error(error) from error
+    body = _weights(locked.patient)
+    values = {
+        "dose_mg_per_kg": locked.dose_mg_per_kg,
+        "weight_basis": locked.weight_basis,
+        "esketamine_dose_mg": locked.esketamine_dose_mg,
+    }
+    latest_dose = locked.sessions.filter(cancelled=False).order_by("-number").first()
+    new = []
+    for offset, session in enumerate(schedule.sessions, start=1):
+        if locked.route in ("iv", "im"):
+            values["dose_mg_per_kg"] = (
+                latest_dose.dose_mg_per_kg if latest_dose else values["dose_mg_per_kg"]
+            )
+            dose = session_dose(
+                route=locked.route,
+                session=None,
+                patient=locked.patient,
+                body=body,
+                plan_values=values,
+            )
+        else:
+            dose = {
+                "dose_mg": latest_dose.dose_mg if latest_dose else None,
+                "dose_mg_per_kg": None,
+                "weight_used_kg": None,
+                "infusion_minutes": None,
+            }
+        new.append(
+            PlannedSession(
+                plan=locked,
+                number=(last["number"] or 0) + offset,
+                planned_date=session.date,
+                phase=Phase.MAINTENANCE,
+                **dose,
+            )
+        )
+    PlannedSession.objects.bulk_create(new)
+    locked.maintenance_interval_weeks = interval_weeks
+    locked.session_count = locked.sessions.count()
+    locked.save(update_fields=["maintenance_interval_weeks", "session_count", "updated_at"])
+    _audit(
+        actor,
+        locked,
+        f"Maintenance every {interval_weeks} weeks: {count} sessions from {start_date}",
+        {"maintenance_interval_weeks": {"before": None, "after": interval_weeks}},
+    )
+    return locked
+
+
+@transaction.atomic
+def plan_finish(
+    *, actor, plan: TreatmentPlan, discontinued: bool, reason: str = ""
+) -> TreatmentPlan:
+    locked = _lock_plan(actor, plan)
+    if locked.status in (PlanStatus.COMPLETED, PlanStatus.DISCONTINUED):
+        raise Conflict("This plan has already ended.", code="plan_ended")
+    if discontinued:
+        reason = required_text("reason", reason, "Say why the plan is discontinued.")
+    before = locked.status
+    locked.status = PlanStatus.DISCONTINUED if discontinued else PlanStatus.COMPLETED
+    locked.ended_at = timezone.now()
+    locked.end_reason = reason[:300]
+    locked.save(update_fields=["status", "ended_at", "end_reason", "updated_at"])
+    _audit(
+        actor,
+        locked,
+        f"Plan {locked.status}" + (f": {reason}" if reason else ""),
+        {"status": {"before": before, "after": locked.status}},
+    )
+    return locked
