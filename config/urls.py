@@ -9,9 +9,11 @@ urlpatterns = [
     path("accounts/", include("clinic.accounts.urls")),
     path("patients/", include("clinic.patients.urls")),
     path("screening/", include("clinic.screening.urls")),
+    path("schedule/", include("clinic.scheduling.urls")),
     path("consultation/", include("clinic.public_site.urls")),
     path("", include("clinic.assessments.urls")),
     path("", include("clinic.screening.urls_intake")),
+    path("", include("clinic.protocols.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

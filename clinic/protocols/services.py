@@ -310,6 +310,20 @@ def plan_activate(*, actor, plan: TreatmentPlan) -> TreatmentPlan:
     clearance = planning_clearance(patient=locked.patient, route=locked.route)
     if not clearance.allowed:
         raise Conflict(clearance.reason, code="not_cleared")
+    # Lock the patient: two activations at once must not both pass the one-active-plan check.
+    Patient.objects.select_for_update().filter(pk=locked.patient_id).first()
+    if (
+        TreatmentPlan.objects.filter(
+            patient_id=locked.patient_id, route=locked.route, status=PlanStatus.ACTIVE
+        )
+        .exclude(pk=locked.pk)
+        .exists()
+    ):
+        raise Conflict(
+            "The patient already has an active plan on this route: complete or discontinue "
+            "it first.",
+            code="plan_already_active",
+        )
     locked.status = PlanStatus.ACTIVE
     locked.activated_at = timezone.now()
     locked.save(update_fields=["status", "activated_at", "updated_at"])
