@@ -6,6 +6,7 @@ from clinic.assessments.api import router as assessments_router
 from clinic.assessments.calculators import router as calculators_router
 from clinic.outcomes.api import router as outcomes_router
 from clinic.patients.api import router as patients_router
+from clinic.protocols.calculators import router as protocol_calculators_router
 from clinic.screening.api import router as screening_router
 
 
@@ -38,4 +39,5 @@ api.add_router("/patients", patients_router)
 api.add_router("/patients", assessments_router)
 api.add_router("", calculators_router)
 api.add_router("", outcomes_router)
+api.add_router("", protocol_calculators_router)
 api.add_router("/screening", screening_router)
