@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "clinic.outcomes",
     "clinic.screening",
     "clinic.protocols",
+    "clinic.scheduling",
     "clinic.public_site",
     "clinic.demo",
     "django_tasks_db",

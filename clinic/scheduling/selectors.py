@@ -1,0 +1,366 @@
+"""Reads of the schedule. Each takes the actor, checks the capability and writes the audit
+trail. Calendar pages load a fixed number of queries, however many appointments they show.
+
+Clinicians (prescriber, nurse, therapist) see the whole calendar, but a patient's name only
+when they may open that patient (`Patient.objects.visible_to`); other appointments show as
+"Booked", and opening one is the same 404 as an appointment that does not exist.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+
+from clinic.accounts.choices import Role
+from clinic.accounts.models import User
+from clinic.accounts.permissions import Capability
+from clinic.core.access import require
+from clinic.core.audit import audit_record
+from clinic.core.choices import AuditAction
+from clinic.core.exceptions import NotFound
+from clinic.patients.models import Patient
+from clinic.protocols.models import TreatmentPlan
+from clinic.scheduling.choices import BOOKED_SESSION_STATUSES, AppointmentStatus
+from clinic.scheduling.models import (
+    Appointment,
+    CalendarFeed,
+    Chair,
+    OpeningHours,
+    Room,
+    StaffShift,
+)
+from clinic.scheduling.services import at, feed_token_digest, local
+
+VIEWS = ("day", "week")
+# How far back a clinician's calendar feed reaches (operational, not clinical); it shows
+# everything ahead.
+FEED_PAST_DAYS = 30
+
+
+def _key(value) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError as error:
+        raise NotFound() from error
+
+
+@dataclass(frozen=True)
+class CalendarEntry:
+    appointment: Appointment
+    visible: bool  # the actor may open the patient (and this appointment)
+
+    @property
+    def label(self) -> str:
+        return self.appointment.patient.display_name if self.visible else "Booked"
+
+
+@dataclass
+class CalendarDay:
+    date: datetime.date
+    hours: OpeningHours | None
+    entries: list[CalendarEntry] = field(default_factory=list)
+    shifts: list[StaffShift] = field(default_factory=list)
+
+    def entries_for(self, chair: Chair) -> list[CalendarEntry]:
+        return [e for e in self.entries if e.appointment.chair_id == chair.pk]
+
+
+@dataclass
+class Calendar:
+    anchor: datetime.date
+    view: str
+    days: list[CalendarDay]
+    rooms: list[Room]
+    nurses: list[User]
+    chairs: list[Chair]
+    room: Room | None
+    nurse: User | None
+
+    @property
+    def step(self) -> datetime.timedelta:
+        return datetime.timedelta(days=7 if self.view == "week" else 1)
+
+    @property
+    def previous(self) -> datetime.date:
+        return self.anchor - self.step
+
+    @property
+    def next(self) -> datetime.date:
+        return self.anchor + self.step
+
+    @property
+    def rows(self) -> list[tuple[Chair, list[CalendarEntry]]]:
+        """Day view: each chair (of the chosen room) with its appointments."""
+        day = self.days[0]
+        chairs = list(self.chairs)
+        # A chair taken out of service still shows the appointments it had.
+        for entry in day.entries:
+            if all(c.pk != entry.appointment.chair_id for c in chairs):
+                chairs.append(entry.appointment.chair)
+        return [(chair, day.entries_for(chair)) for chair in chairs]
+
+
+def _visible_patient_ids(actor, patient_ids: set[int]) -> set[int]:
+    if not patient_ids:
+        return set()
+    if actor.can(Capability.PATIENT_DIRECTORY):
+        return patient_ids
+    return set(
+        Patient.objects.visible_to(actor).filter(pk__in=patient_ids).values_list("pk", flat=True)
+    )
+
+
+def calendar_get(
+    *,
+    actor,
+    day: datetime.date,
+    view: str = "day",
+    room_uuid: str | uuid.UUID | None = None,
+    nurse_uuid: str | uuid.UUID | None = None,
+) -> Calendar:
+    """A day or a week (Monday to Sunday) of the clinic's appointments, optionally for one
+    room and/or one nurse. An unknown room or nurse is a NotFound."""
+    require(actor, Capability.SCHEDULE_VIEW)
+    view = view if view in VIEWS else "day"
+    first = day - datetime.timedelta(days=day.weekday()) if view == "week" else day
+    dates = [first + datetime.timedelta(days=i) for i in range(7 if view == "week" else 1)]
+    rooms = list(Room.objects.order_by("name", "id"))
+    nurses = list(
+        User.objects.filter(role=Role.NURSE, is_active=True).order_by(
+            "last_name", "first_name", "username"
+        )
+    )
+    room = nurse = None
+    if room_uuid:
+        key = _key(room_uuid)
+        room = next((r for r in rooms if r.uuid == key), None)
+        if room is None:
+            raise NotFound("No such room.")
+    if nurse_uuid:
+        key = _key(nurse_uuid)
+        nurse = next((n for n in nurses if n.uuid == key), None)
+        if nurse is None:
+            raise NotFound("No such nurse.")
+
+    chairs = Chair.objects.filter(active=True, room__active=True).select_related("room")
+    appointments = (
+        Appointment.objects.filter(
+            starts_at__gte=at(dates[0], datetime.time.min),
+            starts_at__lt=at(dates[-1] + datetime.timedelta(days=1), datetime.time.min),
+        )
+        .exclude(status=AppointmentStatus.CANCELLED)
+        .select_related("patient", "chair__room", "nurse")
+        .order_by("starts_at", "id")
+    )
+    shifts = StaffShift.objects.filter(date__gte=dates[0], date__lte=dates[-1]).select_related(
+        "staff"
+    )
+    if room is not None:
+        chairs = chairs.filter(room=room)
+        appointments = appointments.filter(chair__room=room)
+    if nurse is not None:
+        appointments = appointments.filter(nurse=nurse)
+        shifts = shifts.filter(staff=nurse)
+    else:
+        shifts = shifts.filter(staff__role=Role.NURSE)
+    appointments = list(appointments)
+    visible = _visible_patient_ids(actor, {a.patient_id for a in appointments})
+    hours = {h.weekday: h for h in OpeningHours.objects.all()}
+    days = {d: CalendarDay(date=d, hours=hours.get(d.weekday())) for d in dates}
+    for appointment in appointments:
+        entry = CalendarEntry(appointment, appointment.patient_id in visible)
+        days[local(appointment.starts_at).date()].entries.append(entry)
+    for shift in shifts.order_by("date", "start", "id"):
+        days[shift.date].shifts.append(shift)
+    audit_record(
+        actor=actor,
+        action=AuditAction.LIST,
+        object_type="appointment",
+        summary=(
+            f"Schedule {view} of {dates[0]:%Y-%m-%d}: {len(appointments)} appointment(s)"
+            + (f", room {room.name}" if room else "")
+            + (f", nurse {nurse.username}" if nurse else "")
+        ),
+    )
+    return Calendar(
+        anchor=day,
+        view=view,
+        days=list(days.values()),
+        rooms=rooms,
+        nurses=nurses,
+        chairs=list(chairs),
+        room=room,
+        nurse=nurse,
+    )
+
+
+def appointment_get(*, actor, appointment_uuid) -> Appointment:
+    """An appointment whose patient the actor may see; otherwise NotFound, like no such row."""
+    require(actor, Capability.SCHEDULE_VIEW)
+    key = _key(appointment_uuid)
+    appointment = (
+        Appointment.objects.select_related(
+            "patient",
+            "chair__room",
+            "nurse",
+            "planned_session__plan",
+            "created_by",
+            "status_changed_by",
+        )
+        .filter(uuid=key)
+        .first()
+    )
+    if (
+        appointment is None
+        or not Patient.objects.visible_to(actor).filter(pk=appointment.patient_id).exists()
+    ):
+        audit_record(
+            actor=actor,
+            action=AuditAction.DENIED,
+            object_type="appointment",
+            object_id=key,
+            summary="Appointment not found or patient not visible",
+        )
+        raise NotFound("No such appointment, or the patient is not on your care team.")
+    audit_record(
+        actor=actor,
+        action=AuditAction.VIEW,
+        object_type="appointment",
+        object_id=appointment.uuid,
+        patient=appointment.patient,
+        summary="Appointment",
+    )
+    return appointment
+
+
+def appointment_reminders(*, appointment: Appointment) -> list:
+    """The reminders of an (already access-checked) appointment, with their e-mail's status."""
+    return list(appointment.reminders.select_related("notification").order_by("-created_at"))
+
+
+def plan_get_for_booking(*, actor, plan_uuid) -> TreatmentPlan:
+    require(actor, Capability.SCHEDULE_BOOK)
+    key = _key(plan_uuid)
+    plan = TreatmentPlan.objects.select_related("patient").filter(uuid=key).first()
+    if plan is None or not Patient.objects.visible_to(actor).filter(pk=plan.patient_id).exists():
+        audit_record(
+            actor=actor,
+            action=AuditAction.DENIED,
+            object_type="treatment_plan",
+            object_id=key,
+            summary="Plan not found or patient not visible (booking)",
+        )
+        raise NotFound("No such treatment plan.")
+    audit_record(
+        actor=actor,
+        action=AuditAction.VIEW,
+        object_type="treatment_plan",
+        object_id=plan.uuid,
+        patient=plan.patient,
+        summary="Booking sessions",
+    )
+    return plan
+
+
+def plan_sessions(*, plan: TreatmentPlan) -> list[tuple]:
+    """Each planned session of an (already access-checked) plan with its live appointment
+    (booked, checked in or completed), or None."""
+    sessions = list(plan.sessions.order_by("number"))
+    booked = {
+        a.planned_session_id: a
+        for a in Appointment.objects.filter(
+            planned_session__plan=plan, status__in=BOOKED_SESSION_STATUSES
+        ).select_related("chair__room", "nurse")
+    }
+    return [(session, booked.get(session.pk)) for session in sessions]
+
+
+def booking_chairs():
+    return Chair.objects.filter(active=True, room__active=True).select_related("room")
+
+
+def booking_nurses():
+    return User.objects.filter(role=Role.NURSE, is_active=True).order_by(
+        "last_name", "first_name", "username"
+    )
+
+
+@dataclass
+class Resources:
+    rooms: list[Room]
+    chairs: list[Chair]
+    hours: dict[int, OpeningHours]
+    shifts: list[StaffShift]
+    start: datetime.date
+    end: datetime.date
+
+
+def resources_get(*, actor, start: datetime.date, days: int = 14) -> Resources:
+    require(actor, Capability.SCHEDULE_MANAGE_RESOURCES)
+    end = start + datetime.timedelta(days=days - 1)
+    return Resources(
+        rooms=list(Room.objects.order_by("name", "id")),
+        chairs=list(Chair.objects.select_related("room").order_by("room__name", "name", "id")),
+        hours={h.weekday: h for h in OpeningHours.objects.all()},
+        shifts=list(
+            StaffShift.objects.filter(date__gte=start, date__lte=end)
+            .select_related("staff")
+            .order_by("date", "start", "id")
+        ),
+        start=start,
+        end=end,
+    )
+
+
+def calendar_feed_live(*, user) -> CalendarFeed | None:
+    return CalendarFeed.objects.filter(user=user, revoked_at__isnull=True).first()
+
+
+def calendar_feed_list(*, actor) -> list[CalendarFeed]:
+    """Every live feed (clinic admins, to revoke one)."""
+    require(actor, Capability.SCHEDULE_MANAGE_RESOURCES)
+    return list(
+        CalendarFeed.objects.filter(revoked_at__isnull=True)
+        .select_related("user")
+        .order_by("user__username")
+    )
+
+
+def calendar_feed_by_token(token: str) -> CalendarFeed | None:
+    """The live feed a URL token opens, or None (unknown, revoked, or the owner left)."""
+    if not token or len(token) > 100:
+        return None
+    feed = (
+        CalendarFeed.objects.filter(digest_sha256=feed_token_digest(token), revoked_at__isnull=True)
+        .select_related("user")
+        .first()
+    )
+    if feed is None or not feed.user.is_clinic_staff:
+        return None
+    return feed
+
+
+def calendar_feed_events(*, feed: CalendarFeed):
+    """What a clinician's feed shows: the appointments they staff (never who the patient is)
+    and their shifts, from FEED_PAST_DAYS ago on."""
+    now = timezone.now()
+    appointments = list(
+        Appointment.objects.filter(
+            nurse=feed.user,
+            status__in=BOOKED_SESSION_STATUSES,
+            starts_at__gte=now - datetime.timedelta(days=FEED_PAST_DAYS),
+        )
+        .select_related("chair__room")
+        .order_by("starts_at", "id")
+    )
+    today = timezone.localdate()
+    shifts = list(
+        StaffShift.objects.filter(
+            staff=feed.user,
+            date__gte=today - datetime.timedelta(days=FEED_PAST_DAYS),
+        ).order_by("date", "start", "id")
+    )
+    return appointments, shifts

@@ -1,0 +1,479 @@
+"""Booking, the overlap rules, proposals and resources.
+
+Expected lengths come from policy-defaults.md ("Preparation and discharge") and
+clinical-reference.md: IV 40 min infusion [A1] + 30 min observation [E11] = 70 min; IM 60 min
+observation (clinic policy); esketamine 120 min observation [C9] + 5 min between devices
+[C2] (84 mg = 3 devices → 10 min). Preparation has no published number: 0 min by default.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from clinic.core.exceptions import Conflict, InvalidInput, PermissionDenied
+from clinic.core.models import AuditEvent
+from clinic.protocols.models import PlannedSession
+from clinic.scheduling import services
+from clinic.scheduling.models import Appointment, OpeningHours, StaffShift
+from clinic.scheduling.policy import SchedulingPolicy, scheduling_policy
+from clinic.scheduling.tests.conftest import (
+    MONDAY,
+    NEXT_MONDAY,
+    SATURDAY,
+    WEEKDAYS,
+    at,
+    make_plan,
+    shifts_for,
+)
+
+pytestmark = pytest.mark.django_db
+
+WEDNESDAY, FRIDAY = WEEKDAYS[2], WEEKDAYS[4]
+
+
+def book(actor, patient, chair, nurse, starts_at, route="iv", **kwargs):
+    return services.appointment_book(
+        actor=actor,
+        patient=patient,
+        chair=chair,
+        nurse=nurse,
+        starts_at=starts_at,
+        route=route,
+        **kwargs,
+    )
+
+
+def conflict(call) -> Conflict:
+    with pytest.raises(Conflict) as caught:
+        call()
+    return caught.value
+
+
+# --------------------------------------------------------------------------- lengths
+
+
+@pytest.mark.parametrize(
+    ("route", "kwargs", "minutes"),
+    [
+        ("iv", {}, 70),  # 40 min infusion + 30 min observation
+        ("iv", {"infusion_min": 60}, 90),  # the planned session's own infusion length wins
+        ("im", {}, 60),  # 60 min observation after the injection
+        ("esketamine", {"esketamine_dose_mg": 28}, 120),  # 1 device: no wait
+        ("esketamine", {"esketamine_dose_mg": 56}, 125),  # 2 devices: one 5-min wait
+        ("esketamine", {"esketamine_dose_mg": 84}, 130),  # 3 devices: two 5-min waits
+        ("esketamine", {}, 130),  # dose unknown: the largest label dose
+    ],
+)
+def test_appointment_length_is_preparation_dosing_and_observation(route, kwargs, minutes):
+    assert SchedulingPolicy().appointment_min(route, **kwargs) == minutes
+
+
+def test_preparation_is_the_clinics_own_setting(settings):
+    settings.CLINIC_POLICY = {"scheduling": {"preparation_min": {"iv": 20}}}
+    policy = scheduling_policy()
+    assert policy.appointment_min("iv") == 90
+    assert policy.appointment_min("im") == 60  # others keep the default 0
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        {"esketamine_observation_min": 90},  # below the label's 2 h [C9]
+        {"esketamine_device_spacing_min": 3},  # below the label's 5 min [C2]
+        {"fasting_liquids_min": {"esketamine": 15}},  # below 30 min [C3]
+        {"fasting_solids_min": {"iv": 120}},  # IV/IM solids: 4–8 h
+        {"preparation_min": {"oral": 5}},
+        {"observation_minutes": 10},
+        {"iv_observation_min": "30"},
+    ],
+)
+def test_bad_or_below_label_policy_values_stop_start_up(settings, override):
+    settings.CLINIC_POLICY = {"scheduling": override}
+    with pytest.raises(ImproperlyConfigured):
+        scheduling_policy()
+
+
+# --------------------------------------------------------------------------- booking
+
+
+def test_booking_holds_chair_nurse_and_patient_for_the_routes_length(
+    clinic, patient, front_desk, chair1, nurse
+):
+    appointment = book(front_desk, patient, chair1, nurse, at(MONDAY, 9))
+    assert appointment.ends_at == at(MONDAY, 10, 10)
+    assert appointment.status == "booked" and appointment.created_by == front_desk
+    event = AuditEvent.objects.get(object_type="appointment")
+    assert event.patient == patient and event.action == "create"
+    assert "2031-06-02 09:00 to 10:10" in event.summary
+
+
+def test_a_second_booking_of_the_chair_is_refused_with_its_times(
+    clinic, patient, other_patient, front_desk, chair1, nurse, nurse2
+):
+    book(front_desk, patient, chair1, nurse, at(MONDAY, 9))
+    error = conflict(lambda: book(front_desk, other_patient, chair1, nurse2, at(MONDAY, 9, 30)))
+    assert error.message == "That chair is already booked from 09:00 to 10:10."
+    assert error.code == "chair_booked" and error.field == "chair"
+    assert Appointment.objects.count() == 1
+
+
+def test_a_second_booking_of_the_nurse_is_refused(
+    clinic, patient, other_patient, front_desk, chair1, chair2, nurse
+):
+    book(front_desk, patient, chair1, nurse, at(MONDAY, 9))
+    error = conflict(
+        lambda: book(front_desk, other_patient, chair2, nurse, at(MONDAY, 10), "esketamine")
+    )
+    assert error.message == "That nurse is already booked from 09:00 to 10:10."
+    assert error.code == "nurse_booked"
+
+
+def test_a_patient_cannot_be_in_two_chairs_at_once_nor_twice_a_day(
+    clinic, patient, front_desk, chair1, chair2, nurse, nurse2
+):
+    book(front_desk, patient, chair1, nurse, at(MONDAY, 9))
+    error = conflict(lambda: book(front_desk, patient, chair2, nurse2, at(MONDAY, 9), "im"))
+    assert error.message == "The patient already has an appointment from 09:00 to 10:10."
+    assert error.code == "patient_booked"
+    error = conflict(lambda: book(front_desk, patient, chair2, nurse2, at(MONDAY, 14), "im"))
+    assert error.code == "patient_same_day"
+    assert "Monday 06/02/2031 (09:00 to 10:10): one session a day" in error.message
+
+
+def test_back_to_back_appointments_are_allowed(
+    clinic, patient, other_patient, front_desk, chair1, nurse
+):
+    first = book(front_desk, patient, chair1, nurse, at(MONDAY, 9))
+    second = book(front_desk, other_patient, chair1, nurse, first.ends_at)
+    assert second.starts_at == at(MONDAY, 10, 10)
+
+
+def test_a_cancelled_appointment_frees_its_slot(
+    clinic, patient, other_patient, front_desk, chair1, nurse
+):
+    first = book(front_desk, patient, chair1, nurse, at(MONDAY, 9))
+    with pytest.raises(InvalidInput):
+        services.appointment_cancel(actor=front_desk, appointment=first, reason="  ")
+    cancelled = services.appointment_cancel(
+        actor=front_desk, appointment=first, reason="Patient has a cold"
+    )
+    assert cancelled.status == "cancelled" and cancelled.cancelled_at is not None
+    assert cancelled.status_reason == "Patient has a cold"
+    assert book(front_desk, other_patient, chair1, nurse, at(MONDAY, 9)).status == "booked"
+    # A cancelled appointment cannot be cancelled or moved again.
+    assert (
+        conflict(
+            lambda: services.appointment_cancel(actor=front_desk, appointment=first, reason="again")
+        ).code
+        == "appointment_not_booked"
+    )
+
+
+def test_opening_hours_bound_every_booking(clinic, patient, front_desk, chair1, nurse):
+    error = conflict(lambda: book(front_desk, patient, chair1, nurse, at(MONDAY, 16, 30)))
+    assert error.message == (
+        "The clinic is open 08:00–17:00 on Mondays; this appointment would run 16:30 to 17:40."
+    )
+    error = conflict(lambda: book(front_desk, patient, chair1, nurse, at(SATURDAY, 9)))
+    assert error.message == "The clinic is closed on Saturdays."
+    assert book(front_desk, patient, chair1, nurse, at(MONDAY, 15, 50)).ends_at == at(MONDAY, 17)
+
+
+def test_without_opening_hours_nothing_is_booked(clinic_admin, patient, front_desk, chair1, nurse):
+    shifts_for(clinic_admin, nurse)
+    error = conflict(lambda: book(front_desk, patient, chair1, nurse, at(MONDAY, 9)))
+    assert error.code == "outside_opening_hours"
+    assert "no opening hours yet" in error.message
+
+
+def test_the_nurse_must_be_on_shift_for_the_whole_appointment(
+    clinic_admin, opening_hours, patient, front_desk, chair1, nurse
+):
+    services.staff_shift_add(
+        actor=clinic_admin,
+        staff=nurse,
+        date=MONDAY,
+        start=datetime.time(8),
+        end=datetime.time(10),
+    )
+    error = conflict(lambda: book(front_desk, patient, chair1, nurse, at(MONDAY, 9)))
+    assert error.code == "nurse_off_shift" and error.field == "nurse"
+    assert "is not on shift from 09:00 to 10:10 on Monday 06/02/2031" in error.message
+    assert book(front_desk, patient, chair1, nurse, at(MONDAY, 8, 50)).ends_at == at(MONDAY, 10)
+
+
+def test_the_chair_must_have_the_routes_equipment(clinic, patient, front_desk, chair2, nurse):
+    with pytest.raises(InvalidInput) as caught:
+        book(front_desk, patient, chair2, nurse, at(MONDAY, 9))
+    assert caught.value.errors == {
+        "chair": ["Chair 2 has no IV pump and cardiac monitor, which IV infusion needs."]
+    }
+    assert book(front_desk, patient, chair2, nurse, at(MONDAY, 9), "esketamine").ends_at == at(
+        MONDAY, 11, 10
+    )
+
+
+def test_only_the_front_desk_and_admins_book(clinic, patient, actors, chair1, nurse):
+    for who in ("prescriber", "nurse", "therapist", "billing"):
+        with pytest.raises(PermissionDenied):
+            book(actors[who], patient, chair1, nurse, at(MONDAY, 9))
+    assert not Appointment.objects.exists()
+    assert book(actors["clinic_admin"], patient, chair1, nurse, at(MONDAY, 9))
+
+
+def test_nurses_only_sit_with_patients_and_only_chair_routes_are_booked(
+    clinic, patient, front_desk, chair1, prescriber
+):
+    with pytest.raises(InvalidInput) as caught:
+        book(front_desk, patient, chair1, prescriber, at(MONDAY, 9))
+    assert "nurse" in caught.value.errors
+    with pytest.raises(InvalidInput) as caught:
+        book(front_desk, patient, chair1, clinic["nurse"], at(MONDAY, 9), "sublingual")
+    assert "route" in caught.value.errors
+
+
+def test_a_time_in_the_past_is_refused(clinic, patient, front_desk, chair1, nurse):
+    with pytest.raises(InvalidInput) as caught:
+        book(front_desk, patient, chair1, nurse, at(datetime.date(2020, 6, 1), 9))
+    assert caught.value.errors == {"time": ["That time has passed."]}
+
+
+def test_rescheduling_moves_the_appointment_and_keeps_the_rules(
+    clinic, patient, other_patient, front_desk, chair1, chair2, nurse, nurse2
+):
+    first = book(front_desk, patient, chair1, nurse, at(MONDAY, 9))
+    book(front_desk, other_patient, chair1, nurse2, at(MONDAY, 13))
+    # Overlapping its own old time is fine.
+    moved = services.appointment_reschedule(
+        actor=front_desk, appointment=first, starts_at=at(MONDAY, 9, 30), reason="Late bus"
+    )
+    assert (moved.starts_at, moved.ends_at) == (at(MONDAY, 9, 30), at(MONDAY, 10, 40))
+    error = conflict(
+        lambda: services.appointment_reschedule(
+            actor=front_desk, appointment=first, starts_at=at(MONDAY, 12, 30), reason="Later"
+        )
+    )
+    assert error.message == "That chair is already booked from 13:00 to 14:10."
+    event = AuditEvent.objects.filter(object_type="appointment", action="update").get()
+    assert event.changes["reason"] == "Late bus"
+    assert event.changes["starts_at"]["after"] == "2031-06-02T09:30:00-04:00"
+    with pytest.raises(InvalidInput):
+        services.appointment_reschedule(
+            actor=front_desk, appointment=first, starts_at=at(MONDAY, 11), reason=""
+        )
+
+
+def test_a_no_show_is_marked_only_after_the_start(clinic, patient, front_desk, chair1, nurse):
+    appointment = book(front_desk, patient, chair1, nurse, at(MONDAY, 9))
+    error = conflict(
+        lambda: services.appointment_mark_no_show(
+            actor=front_desk, appointment=appointment, reason="Did not come"
+        )
+    )
+    assert error.code == "not_started"
+    past = at(datetime.date(2025, 6, 2), 9)
+    Appointment.objects.filter(pk=appointment.pk).update(
+        starts_at=past, ends_at=past + datetime.timedelta(minutes=70)
+    )
+    marked = services.appointment_mark_no_show(
+        actor=front_desk, appointment=appointment, reason="Did not come; no answer by phone"
+    )
+    assert marked.status == "no_show" and marked.status_changed_by == front_desk
+    assert AuditEvent.objects.filter(summary__startswith="No-show: Did not come").exists()
+
+
+# --------------------------------------------------------------------------- planned sessions
+
+
+def test_a_planned_session_is_booked_once(
+    clinic, plan, patient, front_desk, chair1, chair2, nurse, nurse2
+):
+    session = plan.sessions.get(number=1)
+    appointment = book(front_desk, patient, chair1, nurse, at(MONDAY, 9), planned_session=session)
+    assert appointment.planned_session == session
+    error = conflict(
+        lambda: book(front_desk, patient, chair1, nurse2, at(WEDNESDAY, 9), planned_session=session)
+    )
+    assert error.code == "session_booked"
+    assert error.message == "Session 1 is already booked on Monday 06/02/2031 at 09:00."
+    # Once cancelled, the session can be booked again.
+    services.appointment_cancel(actor=front_desk, appointment=appointment, reason="Unwell")
+    assert book(front_desk, patient, chair1, nurse2, at(WEDNESDAY, 9), planned_session=session)
+
+
+def test_a_planned_session_must_be_the_patients_and_the_plans_route(
+    clinic, plan, patient, other_patient, front_desk, chair1, nurse
+):
+    session = plan.sessions.get(number=1)
+    with pytest.raises(InvalidInput) as caught:
+        book(front_desk, other_patient, chair1, nurse, at(MONDAY, 9), planned_session=session)
+    assert "session" in caught.value.errors
+    with pytest.raises(InvalidInput) as caught:
+        book(front_desk, patient, chair1, nurse, at(MONDAY, 9), "im", planned_session=session)
+    assert "route" in caught.value.errors
+
+
+def test_a_planned_sessions_infusion_length_sets_the_appointment(
+    clinic, plan, patient, front_desk, chair1, nurse
+):
+    session = plan.sessions.get(number=1)
+    PlannedSession.objects.filter(pk=session.pk).update(infusion_minutes=60)
+    session.refresh_from_db()
+    appointment = book(front_desk, patient, chair1, nurse, at(MONDAY, 9), planned_session=session)
+    assert appointment.ends_at == at(MONDAY, 10, 30)
+
+
+# --------------------------------------------------------------------------- proposals
+
+
+def test_proposals_take_the_earliest_free_slot_on_each_planned_date(
+    clinic, plan, front_desk, chair1, nurse
+):
+    proposals = services.appointment_propose(actor=front_desk, plan=plan)
+    assert [(p.session.number, p.starts_at, p.chair, p.nurse) for p in proposals] == [
+        (1, at(MONDAY, 8), chair1, nurse),  # the care team's nurse first
+        (2, at(WEDNESDAY, 8), chair1, nurse),
+        (3, at(FRIDAY, 8), chair1, nurse),
+    ]
+    assert all(p.ends_at - p.starts_at == datetime.timedelta(minutes=70) for p in proposals)
+    assert not Appointment.objects.exists()  # proposing writes nothing
+
+
+def test_proposals_need_a_chair_with_the_equipment(
+    clinic, plan, other_patient, front_desk, chair1, nurse2
+):
+    # Chair 1 (the only one with an IV pump) is taken 08:00–09:10; Chair 2 is free but cannot
+    # take an infusion, so the first slot is the next 15-minute step after 09:10.
+    book(front_desk, other_patient, chair1, nurse2, at(MONDAY, 8))
+    first = services.appointment_propose(actor=front_desk, plan=plan)[0]
+    assert (first.starts_at, first.chair) == (at(MONDAY, 9, 15), chair1)
+
+
+def test_proposals_follow_the_nurses_shifts(
+    clinic_admin, opening_hours, chair1, plan, front_desk, nurse
+):
+    shifts_for(clinic_admin, nurse, days=[MONDAY], start=datetime.time(12), end=datetime.time(16))
+    shifts_for(clinic_admin, nurse, days=[WEDNESDAY, FRIDAY])
+    proposals = services.appointment_propose(actor=front_desk, plan=plan)
+    assert [p.starts_at for p in proposals] == [
+        at(MONDAY, 12),
+        at(WEDNESDAY, 8),
+        at(FRIDAY, 8),
+    ]
+
+
+def test_a_closed_planned_date_moves_to_the_next_open_day_and_order_holds(
+    clinic_admin, clinic, patient, nurse, prescriber, front_desk
+):
+    shifts_for(clinic_admin, nurse, days=[NEXT_MONDAY, NEXT_MONDAY + datetime.timedelta(days=1)])
+    dates = [FRIDAY, SATURDAY, SATURDAY]
+    plan = make_plan(patient, nurse=nurse, prescriber=prescriber, dates=dates)
+    proposals = services.appointment_propose(actor=front_desk, plan=plan)
+    days = [p.starts_at.date() for p in proposals]
+    assert days == [FRIDAY, NEXT_MONDAY, NEXT_MONDAY + datetime.timedelta(days=1)]
+    assert proposals[1].note == "Planned for Saturday 06/07/2031; moved to the next free day."
+    assert proposals[0].note == ""
+
+
+def test_proposals_never_put_two_sessions_on_one_day(
+    clinic, plan, patient, front_desk, chair2, nurse2
+):
+    # The patient already has an esketamine appointment that Monday (outside the plan).
+    book(front_desk, patient, chair2, nurse2, at(MONDAY, 14), "esketamine")
+    proposals = services.appointment_propose(actor=front_desk, plan=plan)
+    assert [p.starts_at.date() for p in proposals] == [WEEKDAYS[1], WEDNESDAY, FRIDAY]
+
+
+def test_booked_sessions_are_not_proposed_again(clinic, plan, patient, front_desk, chair1, nurse):
+    session = plan.sessions.get(number=2)
+    book(front_desk, patient, chair1, nurse, at(WEDNESDAY, 14), planned_session=session)
+    proposals = services.appointment_propose(actor=front_desk, plan=plan)
+    assert [p.session.number for p in proposals] == [1, 3]
+
+
+def test_without_a_nurse_on_shift_there_is_no_proposal(
+    clinic_admin, opening_hours, chair1, plan, front_desk
+):
+    proposals = services.appointment_propose(actor=front_desk, plan=plan)
+    assert [p.found for p in proposals] == [False, False, False]
+    assert "No free chair with a nurse on shift within 14 days" in proposals[0].note
+
+
+def test_only_an_active_plans_sessions_are_proposed(clinic, patient, nurse, prescriber, front_desk):
+    draft = make_plan(patient, nurse=nurse, prescriber=prescriber, status="draft")
+    assert (
+        conflict(lambda: services.appointment_propose(actor=front_desk, plan=draft)).code
+        == "plan_not_active"
+    )
+
+
+def test_proposing_needs_the_booking_capability(clinic, plan, nurse):
+    with pytest.raises(PermissionDenied):
+        services.appointment_propose(actor=nurse, plan=plan)
+
+
+# --------------------------------------------------------------------------- resources
+
+
+def test_opening_hours_are_set_per_weekday(clinic_admin, opening_hours):
+    services.opening_hours_set(
+        actor=clinic_admin, hours={0: (datetime.time(7, 30), datetime.time(18)), 4: None}
+    )
+    hours = {h.weekday: (h.opens, h.closes) for h in OpeningHours.objects.all()}
+    assert hours[0] == (datetime.time(7, 30), datetime.time(18))
+    assert 4 not in hours and hours[1] == (datetime.time(8), datetime.time(17))
+    with pytest.raises(InvalidInput) as caught:
+        services.opening_hours_set(
+            actor=clinic_admin, hours={2: (datetime.time(17), datetime.time(8))}
+        )
+    assert caught.value.errors == {"weekday_2": ["The clinic must close after it opens."]}
+
+
+def test_only_clinic_admins_manage_resources(front_desk, room):
+    with pytest.raises(PermissionDenied):
+        services.room_create(actor=front_desk, name="Room B")
+    with pytest.raises(PermissionDenied):
+        services.opening_hours_set(actor=front_desk, hours={0: None})
+
+
+def test_a_shift_cannot_overlap_another_or_be_removed_while_booked(
+    clinic, clinic_admin, patient, front_desk, chair1, nurse
+):
+    error = conflict(
+        lambda: services.staff_shift_add(
+            actor=clinic_admin,
+            staff=nurse,
+            date=MONDAY,
+            start=datetime.time(16),
+            end=datetime.time(19),
+        )
+    )
+    assert error.code == "shift_overlap"
+    book(front_desk, patient, chair1, nurse, at(MONDAY, 9))
+    monday = StaffShift.objects.get(staff=nurse, date=MONDAY)
+    error = conflict(lambda: services.staff_shift_remove(actor=clinic_admin, shift=monday))
+    assert error.code == "resource_in_use"
+    services.staff_shift_remove(
+        actor=clinic_admin, shift=StaffShift.objects.get(staff=nurse, date=WEDNESDAY)
+    )
+    assert StaffShift.objects.filter(staff=nurse).count() == 4
+
+
+def test_a_chair_with_upcoming_appointments_stays_in_service(
+    clinic, clinic_admin, patient, front_desk, chair1, chair2, nurse
+):
+    book(front_desk, patient, chair1, nurse, at(MONDAY, 9))
+    error = conflict(lambda: services.chair_update(actor=clinic_admin, chair=chair1, active=False))
+    assert error.code == "resource_in_use" and "1 upcoming appointment" in error.message
+    assert services.chair_update(actor=clinic_admin, chair=chair2, active=False).active is False
+    with pytest.raises(InvalidInput):
+        book(front_desk, patient, chair2, nurse, at(WEDNESDAY, 9), "esketamine")
+
+
+def test_chair_equipment_comes_from_the_vocabulary(clinic_admin, room):
+    with pytest.raises(InvalidInput) as caught:
+        services.chair_create(actor=clinic_admin, room=room, name="Chair 9", capabilities=["ecg"])
+    assert caught.value.errors == {"capabilities": ["Unknown equipment: ecg."]}
