@@ -8,4 +8,5 @@ def clinic(request):
         "clinic_name": settings.CLINIC_NAME,
         "perms_audit_view": bool(can and can("audit.view")),
         "perms_consultations": bool(can and can("consultation.manage")),
+        "perms_schedule": bool(can and can("schedule.view")),
     }
