@@ -231,3 +231,17 @@ def test_the_demo_clinic_shows_screening():
     assert any(d.justifications for d in decisions)  # a psychosis_history justification
     stale = [d for d in decisions if needs_review(latest_decision(d.patient))]
     assert len(stale) == 1
+
+
+def test_the_demo_clinic_has_a_booked_iv_course():
+    from clinic.protocols.models import TreatmentPlan
+    from clinic.scheduling.models import Appointment, Chair
+
+    seed()
+    assert Chair.objects.count() == 4
+    plan = TreatmentPlan.objects.get(status="active")
+    booked = Appointment.objects.filter(planned_session__plan=plan, status="booked")
+    assert booked.count() == plan.sessions.count() == 6
+    assert len({a.starts_at.date() for a in booked}) == 6
+    seed()  # idempotent
+    assert TreatmentPlan.objects.count() == 1 and Chair.objects.count() == 4

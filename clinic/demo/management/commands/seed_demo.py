@@ -30,6 +30,7 @@ from clinic.core.choices import AuditAction
 from clinic.core.exceptions import DomainError
 from clinic.core.request_context import RequestContext, request_context
 from clinic.demo.assessments import seed_patient_assessments
+from clinic.demo.scheduling import seed_active_plan, seed_clinic_resources
 from clinic.demo.screening import seed_consultation_requests, seed_patient_screening
 from clinic.patients.choices import CareTeamRole, Sex
 from clinic.patients.measurements import mrn_for
@@ -290,6 +291,14 @@ class Command(BaseCommand):
                 staff = self._staff()
                 self._patients(staff, wanted)
                 seed_consultation_requests()
+                seed_clinic_resources(
+                    admin=staff["admin"], nurses=[staff["nurse"], staff["nurse2"]]
+                )
+                seed_active_plan(
+                    prescriber=staff["prescriber"],
+                    front_desk=staff["frontdesk"],
+                    patients=list(Patient.objects.order_by("pk")[:wanted]),
+                )
         except DomainError as error:
             detail = getattr(error, "errors", None)
             raise CommandError(f"{error.message} {detail or ''}".strip()) from error
