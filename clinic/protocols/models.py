@@ -6,6 +6,9 @@ from django.db.models import Q
 
 from clinic.core.models import ClinicModel
 from clinic.protocols.choices import Phase, PlanStatus, WeightBasis
+from clinic.screening.choices import Route
+
+ROUTE_LABELS = Route.choices
 
 
 class ProtocolTemplate(models.Model):
@@ -64,6 +67,10 @@ class TreatmentPlan(ClinicModel):
     activated_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.CharField(max_length=300, blank=True)
+
+    @property
+    def route_label(self) -> str:
+        return dict(ROUTE_LABELS).get(self.route, self.route)
 
     class Meta:
         ordering = ["-start_date", "-id"]
