@@ -7,10 +7,12 @@ them into versioned, admin-editable records.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 
 @dataclass(frozen=True)
@@ -49,3 +51,27 @@ def plausible_range(name: str) -> PlausibleRange:
         low, high = override
         return PlausibleRange(Decimal(str(low)), Decimal(str(high)), default.unit, default.label)
     return default
+
+
+def policy_with_overrides(section: str, default, convert=None):
+    """`default` (a frozen policy dataclass) with the clinic's `CLINIC_POLICY[section]` applied.
+
+    `convert(name, value)` turns a settings value into the field's type. An unknown key or a bad
+    value is a configuration error naming it, never silently replaced by the default."""
+    overrides = (getattr(settings, "CLINIC_POLICY", None) or {}).get(section) or {}
+    if not overrides:
+        return default
+    if not isinstance(overrides, dict):
+        raise ImproperlyConfigured(f"CLINIC_POLICY[{section!r}] must be a dict of setting: value.")
+    known = {field.name for field in dataclasses.fields(default)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ImproperlyConfigured(
+            f"CLINIC_POLICY[{section!r}] has unknown settings: {', '.join(unknown)}. "
+            f"Known: {', '.join(sorted(known))}."
+        )
+    values = {name: convert(name, value) if convert else value for name, value in overrides.items()}
+    try:
+        return dataclasses.replace(default, **values)
+    except (TypeError, ValueError) as error:
+        raise ImproperlyConfigured(f"CLINIC_POLICY[{section!r}] is not valid: {error}") from error

@@ -12,33 +12,17 @@ feature with ImproperlyConfigured rather than silently falling back to a default
 
 from __future__ import annotations
 
-import dataclasses
 from decimal import Decimal, InvalidOperation
 
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from clinic.core.policy import policy_with_overrides
 from clinic.outcomes.metrics import DEFAULT_POLICY, OutcomePolicy, RemissionThreshold
-
-_FIELDS = {f.name for f in dataclasses.fields(OutcomePolicy)}
 
 
 def outcome_policy() -> OutcomePolicy:
     """The policy in force: defaults from policy-defaults.md, with the clinic's overrides."""
-    overrides = getattr(settings, "CLINIC_POLICY", {}).get("outcomes", {})
-    if not overrides:
-        return DEFAULT_POLICY
-    unknown = sorted(set(overrides) - _FIELDS)
-    if unknown:
-        raise ImproperlyConfigured(
-            f"CLINIC_POLICY['outcomes'] has unknown settings: {', '.join(unknown)}. "
-            f"Known: {', '.join(sorted(_FIELDS))}."
-        )
-    values = {name: _convert(name, value) for name, value in overrides.items()}
-    try:
-        return dataclasses.replace(DEFAULT_POLICY, **values)
-    except (TypeError, ValueError) as error:
-        raise ImproperlyConfigured(f"CLINIC_POLICY['outcomes'] is not valid: {error}") from error
+    return policy_with_overrides("outcomes", DEFAULT_POLICY, _convert)
 
 
 def _convert(name: str, value):

@@ -15,36 +15,18 @@ replaced by a default.
 
 from __future__ import annotations
 
-import dataclasses
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from clinic.core.policy import policy_with_overrides
 from clinic.protocols.dosing import DEFAULT_POLICY, DosingPolicy
-
-_FIELDS = {f.name: f for f in dataclasses.fields(DosingPolicy)}
 
 
 def dosing_policy() -> DosingPolicy:
     """The policy in force: defaults from policy-defaults.md, with the clinic's overrides."""
-    overrides = (getattr(settings, "CLINIC_POLICY", None) or {}).get("dosing") or {}
-    if not overrides:
-        return DEFAULT_POLICY
-    if not isinstance(overrides, dict):
-        raise ImproperlyConfigured("CLINIC_POLICY['dosing'] must be a dict of setting: value.")
-    unknown = sorted(set(overrides) - set(_FIELDS))
-    if unknown:
-        raise ImproperlyConfigured(
-            f"CLINIC_POLICY['dosing'] has unknown settings: {', '.join(unknown)}. "
-            f"Known: {', '.join(sorted(_FIELDS))}."
-        )
-    values = {name: _convert(name, value) for name, value in overrides.items()}
-    try:
-        return dataclasses.replace(DEFAULT_POLICY, **values)
-    except (TypeError, ValueError) as error:
-        raise ImproperlyConfigured(f"CLINIC_POLICY['dosing'] is not valid: {error}") from error
+    return policy_with_overrides("dosing", DEFAULT_POLICY, _convert)
 
 
 def _convert(name: str, value: Any) -> Any:
