@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "clinic.screening",
     "clinic.protocols",
     "clinic.scheduling",
+    "clinic.controlled_substances",
     "clinic.public_site",
     "clinic.demo",
     "django_tasks_db",

@@ -10,6 +10,7 @@ urlpatterns = [
     path("patients/", include("clinic.patients.urls")),
     path("screening/", include("clinic.screening.urls")),
     path("schedule/", include("clinic.scheduling.urls")),
+    path("controlled-substances/", include("clinic.controlled_substances.urls")),
     path("consultation/", include("clinic.public_site.urls")),
     path("", include("clinic.assessments.urls")),
     path("", include("clinic.screening.urls_intake")),

@@ -37,6 +37,13 @@ class Capability(StrEnum):
     SCHEDULE_VIEW = "schedule.view"
     SCHEDULE_BOOK = "schedule.book"
     SCHEDULE_MANAGE_RESOURCES = "schedule.manage_resources"
+    LEDGER_VIEW = "ledger.view"
+    LEDGER_RECORD = "ledger.record"
+    LEDGER_RECEIVE = "ledger.receive"
+    LEDGER_COUNT = "ledger.count"
+    LEDGER_RECONCILE = "ledger.reconcile"
+    LEDGER_REPORT_LOSS = "ledger.report_loss"
+    LEDGER_EXPORT = "ledger.export"
 
 
 _ADMIN = Role.CLINIC_ADMIN
@@ -77,6 +84,17 @@ MATRIX: dict[Capability, frozenset[Role]] = {
     ),
     Capability.SCHEDULE_BOOK: frozenset({_ADMIN, Role.FRONT_DESK}),
     Capability.SCHEDULE_MANAGE_RESOURCES: frozenset({_ADMIN}),
+    # Controlled substances (ADR 0007). The registrant's acts (stock in and out, resolving
+    # discrepancies, theft or loss, the inspector's exports) are the clinic administrator's and
+    # the prescribers'; administering and wasting (and witnessing a waste) are the licensed
+    # clinicians'; anyone who handles stock counts it.
+    Capability.LEDGER_VIEW: frozenset({_ADMIN, Role.PRESCRIBER, Role.NURSE}),
+    Capability.LEDGER_RECORD: frozenset({Role.PRESCRIBER, Role.NURSE}),
+    Capability.LEDGER_RECEIVE: frozenset({_ADMIN, Role.PRESCRIBER}),
+    Capability.LEDGER_COUNT: frozenset({_ADMIN, Role.PRESCRIBER, Role.NURSE}),
+    Capability.LEDGER_RECONCILE: frozenset({_ADMIN, Role.PRESCRIBER}),
+    Capability.LEDGER_REPORT_LOSS: frozenset({_ADMIN, Role.PRESCRIBER}),
+    Capability.LEDGER_EXPORT: frozenset({_ADMIN, Role.PRESCRIBER}),
 }
 
 

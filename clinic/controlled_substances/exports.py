@@ -1,0 +1,330 @@
+"""Exports for an inspector: the receipts, the administration log and the inventories, as CSV
+(UTF-8) or PDF (fpdf2, generated on the server, nothing fetched).
+
+Records must be readily retrievable for at least two years [J4]: every export takes any date
+range, and nothing in the ledger is ever pruned (ADR 0007). Patients appear by MRN only, never
+by name; staff by name and credentials (the person administering [J6]).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.utils import timezone
+from fpdf import FPDF
+
+from clinic.controlled_substances import selectors
+from clinic.controlled_substances.choices import EntryKind
+from clinic.controlled_substances.policy import controlled_substance_policy
+from clinic.controlled_substances.selectors import Period
+from clinic.core.audit import audit_record
+from clinic.core.choices import AuditAction
+
+FORMATS = ("csv", "pdf")
+
+
+@dataclass(frozen=True)
+class Report:
+    key: str
+    title: str
+    columns: list[tuple[str, float]]  # heading, relative width in the PDF
+    rows: list[list[str]]
+
+    @property
+    def headings(self) -> list[str]:
+        return [heading for heading, _width in self.columns]
+
+
+def _when(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def _mg(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:f}"
+
+
+def _person(user) -> str:
+    return user.display_name if user is not None else ""
+
+
+def _refers_to(entry):
+    """A reversal names the entry it reverses; a residual waste, its administration."""
+    if entry.reverses_id:
+        return entry.reverses.uuid
+    if entry.administration_id:
+        return entry.administration.uuid
+    return None
+
+
+def _short(uuid_value) -> str:
+    return str(uuid_value)[:8] if uuid_value else ""
+
+
+# --------------------------------------------------------------------------- the three reports
+
+
+def receipts_report(*, actor, period: Period) -> Report:
+    """21 CFR 1304.22(c) receipt records [J5], [J6]."""
+    rows = [
+        [
+            _when(r.received_at),
+            r.product.name,
+            r.product.get_schedule_display(),
+            r.product.form_description,
+            r.product.ndc,
+            r.lot.lot_number,
+            f"{r.lot.expiry:%Y-%m-%d}",
+            str(r.container_count),
+            _mg(r.content_mg_per_container),
+            _mg(r.total_mg),
+            r.supplier_name,
+            r.supplier_address,
+            r.supplier_dea_number,
+            r.invoice_number,
+            _person(r.received_by),
+            _person(r.witness),
+        ]
+        for r in selectors.receipts_for_export(actor=actor, period=period)
+    ]
+    columns = [
+        ("Received", 1.3),
+        ("Product", 1.6),
+        ("Schedule", 0.9),
+        ("Form and units", 1.8),
+        ("NDC", 1.0),
+        ("Lot", 0.9),
+        ("Expiry", 0.9),
+        ("Containers", 0.8),
+        ("mg each", 0.8),
+        ("Total mg", 0.8),
+        ("Supplier", 1.3),
+        ("Supplier address", 1.8),
+        ("Supplier DEA no.", 1.0),
+        ("Invoice", 0.9),
+        ("Received by", 1.2),
+        ("Witness", 1.2),
+    ]
+    return Report("receipts", "Receipts of controlled substances", columns, rows)
+
+
+def administration_report(*, actor, period: Period) -> Report:
+    """Each administration and waste (and any reversal of one), with the patient's MRN."""
+    rows = []
+    for entry in selectors.administration_log_for_export(actor=actor, period=period):
+        kind = entry.get_kind_display()
+        if entry.kind == EntryKind.REVERSAL:
+            kind = f"Reversal of {entry.reverses.get_kind_display().lower()}"
+        elif entry.kind == EntryKind.WASTE:
+            kind = "Waste (residual)" if entry.administration_id else "Waste (container)"
+        rows.append(
+            [
+                _when(entry.occurred_at),
+                kind,
+                entry.patient.mrn if entry.patient else "",
+                entry.container.product.name,
+                entry.container.label,
+                entry.container.lot.lot_number,
+                _mg(entry.drawn_mg),
+                _mg(entry.given_mg),
+                _mg(entry.wasted_mg),
+                _mg(entry.quantity_mg),
+                _mg(entry.balance_after_mg),
+                _person(entry.actor),
+                _person(entry.witness),
+                entry.session_ref,
+                entry.reason,
+                _short(entry.uuid),
+                _short(_refers_to(entry)),
+            ]
+        )
+    columns = [
+        ("Date and time", 1.3),
+        ("Entry", 1.3),
+        ("Patient MRN", 1.0),
+        ("Product", 1.5),
+        ("Container", 1.0),
+        ("Lot", 0.9),
+        ("Drawn mg", 0.7),
+        ("Given mg", 0.7),
+        ("Wasted mg", 0.7),
+        ("Change mg", 0.7),
+        ("Balance mg", 0.7),
+        ("By", 1.3),
+        ("Witness", 1.3),
+        ("Session", 0.9),
+        ("Reason", 2.0),
+        ("Entry id", 0.8),
+        ("Refers to", 0.8),
+    ]
+    return Report("administrations", "Administration and waste log", columns, rows)
+
+
+def inventory_report(*, actor, period: Period) -> Report:
+    """Counts and inventories [J7], line by line; an inventory with no stock records zero."""
+    rows = []
+    for count in selectors.counts_for_export(actor=actor, period=period):
+        head = [
+            _when(count.counted_at),
+            count.get_kind_display(),
+            count.get_taken_at_display() if count.taken_at else "",
+            _person(count.counted_by),
+            _person(count.witness),
+        ]
+        lines = list(count.lines.all())
+        if not lines:
+            rows.append([*head, "", "No stock on hand (zero)", "", "0", "0", "0", ""])
+            continue
+        for line in lines:
+            discrepancy = getattr(line, "discrepancy", None)
+            note = ""
+            if discrepancy is not None:
+                note = discrepancy.get_status_display()
+                if discrepancy.resolution_reason:
+                    note += f": {discrepancy.resolution_reason}"
+            rows.append(
+                [
+                    *head,
+                    line.container.product.name,
+                    line.container.label,
+                    line.container.lot.lot_number,
+                    _mg(line.expected_mg),
+                    _mg(line.counted_mg),
+                    _mg(line.difference_mg),
+                    note,
+                ]
+            )
+    columns = [
+        ("Counted", 1.3),
+        ("Kind", 1.3),
+        ("Opening/close", 1.1),
+        ("Counted by", 1.4),
+        ("Witness", 1.4),
+        ("Product", 1.6),
+        ("Container", 1.2),
+        ("Lot", 1.0),
+        ("Book mg", 0.8),
+        ("Counted mg", 0.8),
+        ("Difference mg", 0.9),
+        ("Discrepancy", 2.2),
+    ]
+    return Report("inventories", "Counts and inventories", columns, rows)
+
+
+REPORTS: dict[str, Callable[..., Report]] = {
+    "receipts": receipts_report,
+    "administrations": administration_report,
+    "inventories": inventory_report,
+}
+
+
+# --------------------------------------------------------------------------- formats
+
+
+def as_csv(report: Report) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(report.headings)
+    writer.writerows(report.rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+_ASCII_FOR = {"–": "-", "—": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "…": "...", "≤": "<="}
+
+
+def pdf_text(text: str) -> str:
+    """Text the PDF's built-in font can show (Latin-1): accents dropped where needed, anything
+    else as '?'. The CSV keeps every character."""
+    out = []
+    for character in str(text):
+        character = _ASCII_FOR.get(character, character)
+        try:
+            character.encode("latin-1")
+        except UnicodeEncodeError:
+            stripped = "".join(
+                c for c in unicodedata.normalize("NFKD", character) if not unicodedata.combining(c)
+            )
+            try:
+                stripped.encode("latin-1")
+                character = stripped
+            except UnicodeEncodeError:
+                character = "?"
+        out.append(character)
+    return "".join(out)
+
+
+class _Document(FPDF):
+    def footer(self):
+        self.set_y(-10)
+        self.set_font("Helvetica", size=7)
+        self.cell(0, 5, f"Page {self.page_no()} of {{nb}}", align="C")
+
+
+def as_pdf(report: Report, *, header_lines: list[str]) -> bytes:
+    pdf = _Document(orientation="L", unit="mm", format="letter")
+    pdf.set_title(pdf_text(report.title))
+    pdf.set_creator("KetaCare")
+    pdf.set_auto_page_break(True, margin=14)
+    pdf.set_margins(8, 8, 8)
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 12)
+    pdf.cell(0, 7, pdf_text(report.title), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", size=8)
+    for line in header_lines:
+        pdf.cell(0, 4.5, pdf_text(line), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    pdf.set_font("Helvetica", size=6)
+    widths = tuple(width for _heading, width in report.columns)
+    with pdf.table(col_widths=widths, line_height=3, padding=0.8, text_align="LEFT") as table:
+        heading = table.row()
+        for text in report.headings:
+            heading.cell(pdf_text(text))
+        for values in report.rows:
+            row = table.row()
+            for value in values:
+                row.cell(pdf_text(value))
+    if not report.rows:
+        pdf.ln(2)
+        pdf.set_font("Helvetica", "I", 8)
+        pdf.cell(0, 5, "No records in this period.", new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    filename: str
+    content_type: str
+    content: bytes
+
+
+def export_build(*, actor, report_key: str, fmt: str, period: Period) -> ExportFile:
+    """One report in one format, audited as an export. The selectors check `ledger.export`."""
+    report = REPORTS[report_key](actor=actor, period=period)
+    now = timezone.localtime()
+    policy = controlled_substance_policy()
+    header_lines = [
+        f"{settings.CLINIC_NAME} - registrant DEA number: "
+        + (policy.registrant_dea_number or "not set (CLINIC_POLICY)"),
+        f"Period: {period.describe()}. Times in {settings.TIME_ZONE}.",
+        f"Generated {now:%Y-%m-%d %H:%M} by {actor.display_name}. Rows: {len(report.rows)}.",
+        "Patients are identified by MRN. Schedule III (ketamine, esketamine).",
+    ]
+    if fmt == "pdf":
+        content = as_pdf(report, header_lines=header_lines)
+        content_type = "application/pdf"
+    else:
+        content = as_csv(report)
+        content_type = "text/csv; charset=utf-8"
+    audit_record(
+        actor=actor,
+        action=AuditAction.EXPORT,
+        object_type=f"cs_{report.key}",
+        summary=f"{report.title} exported as {fmt.upper()} ({period.describe()})",
+        changes={"rows": len(report.rows)},
+    )
+    return ExportFile(f"{report.key}-{now:%Y%m%d-%H%M}.{fmt}", content_type, content)

@@ -1,0 +1,273 @@
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django import forms
+from django.contrib.auth import authenticate
+from django.utils import timezone
+
+from clinic.controlled_substances import selectors
+from clinic.controlled_substances.choices import (
+    BusinessTime,
+    CountKind,
+    EntryKind,
+    LossKind,
+    ProductKind,
+)
+from clinic.controlled_substances.models import Product
+from clinic.core.forms import DateInput
+
+MG_FIELD = {"max_digits": 10, "decimal_places": 3, "min_value": Decimal("0.001")}
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%H:%M")
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, user):
+        return f"{user.display_name} ({user.get_role_display()})"
+
+
+def _moment(day: datetime.date | None, clock: datetime.time | None):
+    """An aware moment in the clinic's time zone from a date and a time; None (now) if blank."""
+    if day is None:
+        return None
+    return timezone.make_aware(datetime.datetime.combine(day, clock or datetime.time(0)))
+
+
+class WitnessMixin:
+    """A witness chosen from active licensed staff other than the actor, who confirms with
+    their own password (checked through the sign-in backends, so lockouts apply)."""
+
+    witness_required = False
+
+    def _witness_fields(self, *, actor, request):
+        self.request = request
+        self.fields["witness"] = PersonChoiceField(
+            queryset=selectors.witness_candidates(actor=actor),
+            to_field_name="uuid",
+            required=self.witness_required,
+            empty_label="Choose the witness…",
+        )
+        self.fields["witness_password"] = forms.CharField(
+            label="Witness's password",
+            required=False,
+            strip=False,
+            widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+            help_text="The witness types their own password to confirm.",
+        )
+
+    def _check_witness(self, data):
+        witness = data.get("witness")
+        if witness is None:
+            return
+        password = data.get("witness_password") or ""
+        if not password:
+            self.add_error("witness_password", "The witness must confirm with their password.")
+            return
+        confirmed = authenticate(self.request, username=witness.username, password=password)
+        if confirmed is None or confirmed.pk != witness.pk:
+            self.add_error("witness_password", "The witness's password is not right.")
+
+
+class ProductForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    kind = forms.ChoiceField(choices=ProductKind.choices)
+    strength_mg_per_ml = forms.DecimalField(
+        label="Strength (mg/mL)", required=False, help_text="Vials: from the label.", **MG_FIELD
+    )
+    volume_ml = forms.DecimalField(
+        label="Volume (mL)", required=False, help_text="Vials: from the label.", **MG_FIELD
+    )
+    mg_per_device = forms.DecimalField(
+        label="Esketamine per device (mg)",
+        required=False,
+        help_text="Devices: from the label (28 mg per device for Spravato [C1], [C2]).",
+        **MG_FIELD,
+    )
+    ndc = forms.CharField(label="NDC", max_length=20, required=False)
+
+
+class ReceiptForm(WitnessMixin, forms.Form):
+    product = forms.ModelChoiceField(
+        queryset=Product.objects.filter(active=True), to_field_name="uuid"
+    )
+    lot_number = forms.CharField(max_length=40)
+    expiry = forms.DateField(widget=DateInput())
+    containers = forms.IntegerField(
+        label="Containers received (vials or devices)", min_value=1, max_value=999
+    )
+    supplier = forms.CharField(label="Supplier's name", max_length=200)
+    supplier_address = forms.CharField(label="Supplier's address", max_length=300)
+    supplier_dea_number = forms.CharField(label="Supplier's DEA number", max_length=20)
+    invoice = forms.CharField(label="Invoice or packing-slip number", max_length=60)
+    received_on = forms.DateField(
+        label="Date received", widget=DateInput(), help_text="The actual date of receipt."
+    )
+    received_time = forms.TimeField(label="Time received", required=False, widget=TimeInput())
+
+    def __init__(self, *args, actor, request, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._witness_fields(actor=actor, request=request)
+        self.fields["witness"].help_text = "Optional: a second person who checked the delivery."
+
+    def clean(self):
+        data = super().clean()
+        self._check_witness(data)
+        return data
+
+    @property
+    def received_at(self):
+        return _moment(self.cleaned_data.get("received_on"), self.cleaned_data.get("received_time"))
+
+
+class AdministrationForm(forms.Form):
+    patient_mrn = forms.CharField(label="Patient MRN", max_length=12)
+    drawn_mg = forms.DecimalField(label="Drawn (mg)", **MG_FIELD)
+    given_mg = forms.DecimalField(label="Given (mg)", **MG_FIELD)
+    session_ref = forms.CharField(label="Session reference", max_length=64, required=False)
+
+
+class WasteForm(WitnessMixin, forms.Form):
+    witness_required = True
+    administration = forms.ChoiceField(
+        label="Waste of",
+        required=False,
+        help_text="The residual of a draw (no change to the container), or straight from it.",
+    )
+    quantity_mg = forms.DecimalField(label="Wasted (mg)", **MG_FIELD)
+    reason = forms.CharField(max_length=300)
+
+    def __init__(self, *args, actor, request, awaiting=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["administration"].choices = [("", "From the container itself")] + [
+            (
+                str(row.entry.uuid),
+                f"Residual of the {timezone.localtime(row.entry.occurred_at):%m/%d %H:%M} draw "
+                f"({row.residual_outstanding_mg:f} mg left to waste)",
+            )
+            for row in awaiting
+        ]
+        self._witness_fields(actor=actor, request=request)
+
+    def clean(self):
+        data = super().clean()
+        self._check_witness(data)
+        return data
+
+
+class ReturnForm(forms.Form):
+    recipient = forms.CharField(
+        label="Returned to (supplier or reverse distributor)", max_length=200
+    )
+    recipient_dea_number = forms.CharField(label="Their DEA number", max_length=20)
+    reason = forms.CharField(max_length=300)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=300)
+
+
+class CountForm(WitnessMixin, forms.Form):
+    kind = forms.ChoiceField(choices=CountKind.choices, initial=CountKind.DAILY)
+    taken_at = forms.ChoiceField(
+        label="Taken at",
+        choices=[("", "—"), *BusinessTime.choices],
+        required=False,
+        help_text="Initial and biennial inventories: the opening or the close of business [J7].",
+    )
+    note = forms.CharField(max_length=300, required=False)
+
+    def __init__(self, *args, actor, request, containers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.containers = containers
+        for container in containers:
+            self.fields[self.field_name(container)] = forms.DecimalField(
+                label=f"{container.label} ({container.lot.product.name}, lot "
+                f"{container.lot.lot_number})",
+                max_digits=10,
+                decimal_places=3,
+                min_value=Decimal(0),
+                help_text="mg left; an open container may be estimated [J7].",
+            )
+        self._witness_fields(actor=actor, request=request)
+        self.fields["witness"].help_text = "Optional: a second licensed person who counted too."
+        # Counted blind: the book balance is not shown until the count is recorded.
+        self.order_fields(
+            ["kind", "taken_at", *(self.field_name(c) for c in containers), "note", "witness"]
+        )
+
+    @staticmethod
+    def field_name(container) -> str:
+        return f"container_{container.uuid}"
+
+    def counted_fields(self):
+        return [self[self.field_name(c)] for c in self.containers]
+
+    def lines(self) -> dict:
+        return {c: self.cleaned_data[self.field_name(c)] for c in self.containers}
+
+    def clean(self):
+        data = super().clean()
+        self._check_witness(data)
+        return data
+
+
+class ResolveForm(forms.Form):
+    reason = forms.CharField(max_length=300)
+    adjust_balance = forms.BooleanField(
+        label="Bring the book balance to the count (adjustment entry)", required=False
+    )
+
+
+class LossReportForm(forms.Form):
+    kind = forms.ChoiceField(choices=LossKind.choices)
+    discovered_on = forms.DateField(label="Date discovered", widget=DateInput())
+    discovered_time = forms.TimeField(label="Time discovered", widget=TimeInput())
+    description = forms.CharField(max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))
+    product = forms.ModelChoiceField(
+        queryset=Product.objects.all(), to_field_name="uuid", required=False
+    )
+    quantity_mg = forms.DecimalField(label="Quantity (mg)", required=False, **MG_FIELD)
+
+    @property
+    def discovered_at(self):
+        return _moment(self.cleaned_data["discovered_on"], self.cleaned_data["discovered_time"])
+
+
+class DoneForm(forms.Form):
+    """When the DEA was notified, or Form 106 filed; blank is now."""
+
+    done_on = forms.DateField(label="Date", required=False, widget=DateInput())
+    done_time = forms.TimeField(label="Time", required=False, widget=TimeInput())
+    reference = forms.CharField(label="Form 106 reference", max_length=60, required=False)
+
+    @property
+    def done_at(self):
+        return _moment(self.cleaned_data.get("done_on"), self.cleaned_data.get("done_time"))
+
+
+class LedgerFilterForm(forms.Form):
+    date_from = forms.DateField(label="From", required=False, widget=DateInput())
+    date_to = forms.DateField(label="To", required=False, widget=DateInput())
+    product = forms.ModelChoiceField(
+        queryset=Product.objects.all(), to_field_name="uuid", required=False
+    )
+    kind = forms.ChoiceField(choices=[("", "Any entry"), *EntryKind.choices], required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            self.add_error("date_to", "The end date is before the start date.")
+        return data
+
+    def period(self) -> selectors.Period:
+        if not self.is_valid():
+            return selectors.Period()
+        data = self.cleaned_data
+        return selectors.Period(data.get("date_from"), data.get("date_to"), data.get("product"))

@@ -1,0 +1,513 @@
+"""Reads of the controlled-substance records. Each takes the actor, checks the capability and
+writes one audit event per page (not per row). Pages load a fixed number of queries however
+long the ledger grows. Administrations show the patient's MRN, never a name.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.utils import timezone
+
+from clinic.accounts.models import User
+from clinic.accounts.permissions import Capability
+from clinic.controlled_substances.choices import (
+    INVENTORY_KINDS,
+    ON_HAND_STATUSES,
+    CountKind,
+    DeadlineState,
+    DiscrepancyStatus,
+    EntryKind,
+)
+from clinic.controlled_substances.models import (
+    Container,
+    Discrepancy,
+    InventoryCount,
+    InventoryCountLine,
+    LedgerEntry,
+    LossReport,
+    Product,
+    Receipt,
+)
+from clinic.controlled_substances.policy import (
+    ControlledSubstancePolicy,
+    controlled_substance_policy,
+)
+from clinic.core.access import require
+from clinic.core.audit import audit_record
+from clinic.core.choices import AuditAction
+from clinic.core.exceptions import NotFound
+
+LEDGER_PAGE_SIZE = 50
+RECENT_COUNTS = 20
+
+
+def _key(value) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError as error:
+        raise NotFound() from error
+
+
+def day_start(day: datetime.date) -> datetime.datetime:
+    """The first moment of a calendar day in the clinic's time zone."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def _entries(queryset: QuerySet) -> QuerySet:
+    return queryset.select_related(
+        "container__lot__product", "actor", "witness", "patient", "reverses", "administration"
+    )
+
+
+# --------------------------------------------------------------------------- filters
+
+
+@dataclass(frozen=True)
+class Period:
+    """Calendar days in the clinic's time zone (either end open) and optionally one product."""
+
+    date_from: datetime.date | None = None
+    date_to: datetime.date | None = None
+    product: Product | None = None
+
+    def apply(self, queryset: QuerySet, moment: str, product_path: str) -> QuerySet:
+        if self.date_from:
+            queryset = queryset.filter(**{f"{moment}__gte": day_start(self.date_from)})
+        if self.date_to:
+            end = day_start(self.date_to + datetime.timedelta(days=1))
+            queryset = queryset.filter(**{f"{moment}__lt": end})
+        if self.product is not None:
+            queryset = queryset.filter(**{product_path: self.product})
+        return queryset
+
+    def describe(self) -> str:
+        parts = []
+        if self.date_from:
+            parts.append(f"from {self.date_from:%m/%d/%Y}")
+        if self.date_to:
+            parts.append(f"to {self.date_to:%m/%d/%Y}")
+        if self.product is not None:
+            parts.append(self.product.name)
+        return ", ".join(parts) or "all dates, all products"
+
+
+def products_for_choice() -> QuerySet:
+    return Product.objects.order_by("name", "id")
+
+
+# --------------------------------------------------------------------------- inventory
+
+
+@dataclass
+class ProductStock:
+    product: Product
+    containers: list[Container]
+
+    @property
+    def on_hand(self) -> list[Container]:
+        return [c for c in self.containers if c.status in ON_HAND_STATUSES]
+
+    @property
+    def on_hand_mg(self) -> Decimal:
+        return sum((c.balance_mg for c in self.on_hand), Decimal(0))
+
+
+@dataclass
+class Inventory:
+    stock: list[ProductStock]
+    open_discrepancies: int
+    last_daily_count: InventoryCount | None
+    last_inventory: InventoryCount | None
+    next_inventory_due_on: datetime.date | None
+    policy: ControlledSubstancePolicy
+    today: datetime.date
+    overdue_loss_reports: int
+
+    @property
+    def daily_count_done_today(self) -> bool:
+        last = self.last_daily_count
+        return last is not None and timezone.localdate(last.counted_at) == self.today
+
+    @property
+    def inventory_overdue(self) -> bool:
+        return self.next_inventory_due_on is not None and self.today > self.next_inventory_due_on
+
+
+def _last_inventory() -> InventoryCount | None:
+    return (
+        InventoryCount.objects.filter(kind__in=INVENTORY_KINDS)
+        .order_by("-counted_at", "-id")
+        .first()
+    )
+
+
+def inventory_get(*, actor, include_finished: bool = False) -> Inventory:
+    """Products with their containers (on hand, or all with `include_finished`) and the state
+    of counts, inventories and theft or loss reports."""
+    require(actor, Capability.LEDGER_VIEW)
+    policy = controlled_substance_policy()
+    today = timezone.localdate()
+    containers = Container.objects.select_related("lot__product").order_by(
+        "lot__expiry", "label", "id"
+    )
+    if not include_finished:
+        containers = containers.filter(status__in=ON_HAND_STATUSES)
+    by_product: dict[int, list[Container]] = defaultdict(list)
+    for container in containers:
+        by_product[container.lot.product_id].append(container)
+    stock = [ProductStock(p, by_product.get(p.pk, [])) for p in Product.objects.order_by("name")]
+    last_inventory = _last_inventory()
+    inventory = Inventory(
+        stock=stock,
+        open_discrepancies=Discrepancy.objects.filter(status=DiscrepancyStatus.OPEN).count(),
+        last_daily_count=InventoryCount.objects.filter(kind=CountKind.DAILY)
+        .order_by("-counted_at", "-id")
+        .first(),
+        last_inventory=last_inventory,
+        next_inventory_due_on=(
+            policy.next_inventory_due_on(timezone.localdate(last_inventory.counted_at))
+            if last_inventory
+            else None
+        ),
+        policy=policy,
+        today=today,
+        overdue_loss_reports=sum(
+            1 for row in _loss_rows(LossReport.objects.all(), today) if row.overdue
+        ),
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.VIEW,
+        object_type="cs_inventory",
+        summary="Controlled-substance inventory",
+    )
+    return inventory
+
+
+def on_hand_containers() -> list[Container]:
+    return list(
+        Container.objects.filter(status__in=ON_HAND_STATUSES)
+        .select_related("lot__product")
+        .order_by("lot__product__name", "lot__expiry", "label", "id")
+    )
+
+
+def witness_candidates(*, actor) -> QuerySet:
+    """Active licensed staff (clinic policy) other than the actor."""
+    policy = controlled_substance_policy()
+    return (
+        User.objects.filter(is_active=True, role__in=policy.witness_roles)
+        .exclude(pk=getattr(actor, "pk", None))
+        .order_by("last_name", "first_name", "username")
+    )
+
+
+# --------------------------------------------------------------------------- ledger
+
+
+@dataclass
+class EntryRow:
+    entry: LedgerEntry
+    reversed: bool
+    residual_outstanding_mg: Decimal | None = None
+
+    @property
+    def awaiting_waste(self) -> bool:
+        return bool(self.residual_outstanding_mg) and not self.reversed
+
+
+def _rows(entries: list[LedgerEntry]) -> list[EntryRow]:
+    """Each entry with whether it was reversed and, for administrations, the residual still
+    awaiting waste: two queries, however many entries."""
+    ids = [e.pk for e in entries]
+    reversed_ids = set(
+        LedgerEntry.objects.filter(reverses_id__in=ids).values_list("reverses_id", flat=True)
+    )
+    admin_ids = [e.pk for e in entries if e.kind == EntryKind.ADMINISTRATION]
+    wasted: dict[int, Decimal] = {}
+    if admin_ids:
+        wasted = dict(
+            LedgerEntry.objects.filter(administration_id__in=admin_ids, reversed_by__isnull=True)
+            .values("administration_id")
+            .annotate(total=Sum("wasted_mg"))
+            .values_list("administration_id", "total")
+        )
+    rows = []
+    for entry in entries:
+        outstanding = None
+        if entry.kind == EntryKind.ADMINISTRATION:
+            outstanding = entry.drawn_mg - entry.given_mg - wasted.get(entry.pk, Decimal(0))
+        rows.append(EntryRow(entry, entry.pk in reversed_ids, outstanding))
+    return rows
+
+
+@dataclass
+class ContainerLedger:
+    container: Container
+    rows: list[EntryRow]
+
+    @property
+    def awaiting_waste(self) -> list[EntryRow]:
+        return [row for row in self.rows if row.awaiting_waste]
+
+
+def container_get(*, actor, container_uuid) -> Container:
+    require(actor, Capability.LEDGER_VIEW)
+    container = (
+        Container.objects.select_related("lot__product", "receipt")
+        .filter(uuid=_key(container_uuid))
+        .first()
+    )
+    if container is None:
+        raise NotFound("No such container.")
+    return container
+
+
+def awaiting_waste(*, actor, container: Container) -> list[EntryRow]:
+    """The container's administrations with a residual not yet wasted (for the waste form)."""
+    require(actor, Capability.LEDGER_VIEW)
+    entries = list(
+        _entries(
+            container.entries.filter(kind=EntryKind.ADMINISTRATION, reversed_by__isnull=True)
+        ).order_by("id")
+    )
+    return [row for row in _rows(entries) if row.awaiting_waste]
+
+
+def container_ledger(*, actor, container: Container) -> ContainerLedger:
+    require(actor, Capability.LEDGER_VIEW)
+    entries = list(_entries(container.entries.all()).order_by("id"))
+    audit_record(
+        actor=actor,
+        action=AuditAction.VIEW,
+        object_type="cs_container",
+        object_id=container.uuid,
+        summary=f"Ledger of {container.label}",
+    )
+    return ContainerLedger(container, _rows(entries))
+
+
+def entry_get(*, actor, entry_uuid) -> LedgerEntry:
+    require(actor, Capability.LEDGER_VIEW)
+    entry = _entries(LedgerEntry.objects.filter(uuid=_key(entry_uuid))).first()
+    if entry is None:
+        raise NotFound("No such ledger entry.")
+    return entry
+
+
+@dataclass
+class LedgerPage:
+    page: Page
+    rows: list[EntryRow] = field(default_factory=list)
+
+
+def ledger_page(
+    *, actor, period: Period, kind: str = "", page_number=1, page_size: int = LEDGER_PAGE_SIZE
+) -> LedgerPage:
+    """The clinic-wide ledger, newest first, by date and product (and kind)."""
+    require(actor, Capability.LEDGER_VIEW)
+    entries = period.apply(
+        LedgerEntry.objects.all(), "occurred_at", "container__lot__product"
+    ).order_by("-occurred_at", "-id")
+    if kind in EntryKind.values:
+        entries = entries.filter(kind=kind)
+    page = Paginator(_entries(entries), page_size).get_page(page_number)
+    audit_record(
+        actor=actor,
+        action=AuditAction.VIEW,
+        object_type="cs_ledger",
+        summary=f"Controlled-substance ledger page {page.number} ({period.describe()})",
+    )
+    return LedgerPage(page, _rows(list(page.object_list)))
+
+
+# --------------------------------------------------------------------------- counts
+
+
+@dataclass
+class CountOverview:
+    counts: list[InventoryCount]
+    open_discrepancies: list[Discrepancy]
+    containers: list[Container]
+    initial_taken: bool
+    next_inventory_due_on: datetime.date | None
+    today: datetime.date
+
+
+def _discrepancies(queryset: QuerySet) -> QuerySet:
+    return queryset.select_related(
+        "line__container__lot__product", "line__count", "resolved_by", "adjustment"
+    )
+
+
+def count_overview(*, actor) -> CountOverview:
+    require(actor, Capability.LEDGER_VIEW)
+    policy = controlled_substance_policy()
+    last_inventory = _last_inventory()
+    overview = CountOverview(
+        counts=list(
+            InventoryCount.objects.select_related("counted_by", "witness").order_by(
+                "-counted_at", "-id"
+            )[:RECENT_COUNTS]
+        ),
+        open_discrepancies=list(
+            _discrepancies(Discrepancy.objects.filter(status=DiscrepancyStatus.OPEN)).order_by(
+                "created_at", "id"
+            )
+        ),
+        containers=on_hand_containers(),
+        initial_taken=InventoryCount.objects.filter(kind=CountKind.INITIAL).exists(),
+        next_inventory_due_on=(
+            policy.next_inventory_due_on(timezone.localdate(last_inventory.counted_at))
+            if last_inventory
+            else None
+        ),
+        today=timezone.localdate(),
+    )
+    audit_record(
+        actor=actor, action=AuditAction.VIEW, object_type="cs_count", summary="Counts overview"
+    )
+    return overview
+
+
+def count_get(*, actor, count_uuid) -> tuple[InventoryCount, list[InventoryCountLine]]:
+    require(actor, Capability.LEDGER_VIEW)
+    count = (
+        InventoryCount.objects.select_related("counted_by", "witness")
+        .filter(uuid=_key(count_uuid))
+        .first()
+    )
+    if count is None:
+        raise NotFound("No such count.")
+    lines = list(
+        count.lines.select_related(
+            "container__lot__product",
+            "discrepancy__resolved_by",
+            "discrepancy__adjustment",
+        ).order_by("container__lot__product__name", "container__label", "id")
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.VIEW,
+        object_type="cs_count",
+        object_id=count.uuid,
+        summary=f"{count.get_kind_display()} of {count.counted_at:%Y-%m-%d}",
+    )
+    return count, lines
+
+
+def discrepancy_get(*, actor, discrepancy_uuid) -> Discrepancy:
+    require(actor, Capability.LEDGER_VIEW)
+    discrepancy = _discrepancies(Discrepancy.objects.filter(uuid=_key(discrepancy_uuid))).first()
+    if discrepancy is None:
+        raise NotFound("No such discrepancy.")
+    return discrepancy
+
+
+# --------------------------------------------------------------------------- theft and loss
+
+
+def deadline_state(
+    due_on: datetime.date, done_at: datetime.datetime | None, today: datetime.date
+) -> DeadlineState:
+    if done_at is not None:
+        on_time = timezone.localdate(done_at) <= due_on
+        return DeadlineState.DONE if on_time else DeadlineState.DONE_LATE
+    return DeadlineState.OVERDUE if today > due_on else DeadlineState.DUE
+
+
+@dataclass(frozen=True)
+class LossReportRow:
+    report: LossReport
+    notice: DeadlineState
+    form106: DeadlineState
+
+    @property
+    def overdue(self) -> bool:
+        return DeadlineState.OVERDUE in (self.notice, self.form106)
+
+
+def _loss_rows(queryset: QuerySet, today: datetime.date) -> list[LossReportRow]:
+    return [
+        LossReportRow(
+            report,
+            deadline_state(report.dea_notice_due_on, report.dea_notified_at, today),
+            deadline_state(report.form106_due_on, report.form106_submitted_at, today),
+        )
+        for report in queryset
+    ]
+
+
+def loss_report_list(*, actor) -> list[LossReportRow]:
+    require(actor, Capability.LEDGER_VIEW)
+    reports = LossReport.objects.select_related(
+        "product", "reported_by", "dea_notified_by", "form106_submitted_by"
+    ).order_by("-discovered_at", "-id")
+    rows = _loss_rows(reports, timezone.localdate())
+    audit_record(
+        actor=actor,
+        action=AuditAction.VIEW,
+        object_type="cs_loss_report",
+        summary=f"Theft and loss reports: {len(rows)}",
+    )
+    return rows
+
+
+def loss_report_get(*, actor, report_uuid) -> LossReport:
+    require(actor, Capability.LEDGER_VIEW)
+    report = LossReport.objects.filter(uuid=_key(report_uuid)).first()
+    if report is None:
+        raise NotFound("No such report.")
+    return report
+
+
+# --------------------------------------------------------------------------- exports
+
+
+def receipts_for_export(*, actor, period: Period) -> QuerySet:
+    require(actor, Capability.LEDGER_EXPORT)
+    return (
+        period.apply(Receipt.objects.all(), "received_at", "product")
+        .select_related("product", "lot", "received_by", "witness")
+        .order_by("received_at", "id")
+    )
+
+
+ADMINISTRATION_LOG_KINDS = (EntryKind.ADMINISTRATION, EntryKind.WASTE)
+
+
+def administration_log_for_export(*, actor, period: Period) -> QuerySet:
+    """Administrations and wastes, and the reversals of either, in date order."""
+    require(actor, Capability.LEDGER_EXPORT)
+    entries = LedgerEntry.objects.filter(
+        Q(kind__in=ADMINISTRATION_LOG_KINDS)
+        | Q(kind=EntryKind.REVERSAL, reverses__kind__in=ADMINISTRATION_LOG_KINDS)
+    )
+    return _entries(period.apply(entries, "occurred_at", "container__lot__product")).order_by(
+        "occurred_at", "id"
+    )
+
+
+def counts_for_export(*, actor, period: Period) -> QuerySet:
+    """Counts and inventories with their lines; one with no lines recorded zero stock."""
+    require(actor, Capability.LEDGER_EXPORT)
+    lines = InventoryCountLine.objects.select_related(
+        "container__lot__product", "discrepancy__resolved_by"
+    ).order_by("container__lot__product__name", "container__label", "id")
+    counts = InventoryCount.objects.all()
+    if period.product is not None:
+        lines = lines.filter(container__lot__product=period.product)
+    return (
+        Period(period.date_from, period.date_to)
+        .apply(counts, "counted_at", "")
+        .select_related("counted_by", "witness")
+        .prefetch_related(Prefetch("lines", queryset=lines))
+        .order_by("counted_at", "id")
+    )

@@ -1,0 +1,235 @@
+"""Exports for an inspector: the right rows in CSV and PDF, patients by MRN and never by name,
+periods and products filtered, each export audited and refused to roles without ledger.export."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import re
+import zlib
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from clinic.controlled_substances import exports, services
+from clinic.controlled_substances.selectors import Period
+from clinic.controlled_substances.tests.conftest import receive
+from clinic.core.exceptions import PermissionDenied
+from clinic.core.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def log(nurse, prescriber, patient, vials):
+    """On the first vial: 40 mg drawn, 35 given, the 5 mg residual wasted; 10 mg drawn and
+    given, then reversed; 2 mg wasted from the vial. Then the initial inventory of both vials,
+    the first counted 1 mg short."""
+    vial = vials[0]
+    given = services.administration_record(
+        actor=nurse, container=vial, patient=patient, drawn_mg="40", given_mg="35"
+    )
+    services.waste_record(
+        actor=nurse,
+        container=vial,
+        quantity_mg="5",
+        witness=prescriber,
+        reason="Residual in the syringe",
+        administration=given,
+    )
+    wrong = services.administration_record(
+        actor=nurse, container=vial, patient=patient, drawn_mg="10", given_mg="10"
+    )
+    services.entry_reverse(actor=nurse, entry=wrong, reason="Recorded twice")
+    services.waste_record(
+        actor=nurse, container=vial, quantity_mg="2", witness=prescriber, reason="Spilled"
+    )
+    services.count_record(
+        actor=prescriber,
+        kind="initial",
+        taken_at="close",
+        lines={vials[0]: "57", vials[1]: "100"},
+        witness=nurse,
+    )
+    return {"given": given, "wrong": wrong}
+
+
+def _csv(report) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(exports.as_csv(report).decode("utf-8"))))
+
+
+def _pdf_text(content: bytes) -> str:
+    """The text drawn in a PDF from fpdf2: its content streams, inflated."""
+    assert content.startswith(b"%PDF-")
+    texts = []
+    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", content, re.DOTALL):
+        try:
+            texts.append(zlib.decompress(stream).decode("latin-1"))
+        except zlib.error:
+            texts.append(stream.decode("latin-1"))
+    return "\n".join(texts).replace("\\(", "(").replace("\\)", ")")
+
+
+def test_the_administration_log_lists_each_dose_and_waste_by_mrn(prescriber, patient, log):
+    rows = _csv(exports.administration_report(actor=prescriber, period=Period()))
+
+    assert rows[0] == [
+        "Date and time",
+        "Entry",
+        "Patient MRN",
+        "Product",
+        "Container",
+        "Lot",
+        "Drawn mg",
+        "Given mg",
+        "Wasted mg",
+        "Change mg",
+        "Balance mg",
+        "By",
+        "Witness",
+        "Session",
+        "Reason",
+        "Entry id",
+        "Refers to",
+    ]
+    body = [row[1:13] for row in rows[1:]]
+    product = "Ketamine HCl 10 mg/mL, 10 mL vial"
+    assert body == [
+        ["Administration", patient.mrn, product, "L100-001", "L100", "40.000", "35.000", "",
+         "-40.000", "60.000", "nurse, RN", ""],
+        ["Waste (residual)", patient.mrn, product, "L100-001", "L100", "", "", "5.000",
+         "0.000", "60.000", "nurse, RN", "prescriber, MD"],
+        ["Administration", patient.mrn, product, "L100-001", "L100", "10.000", "10.000", "",
+         "-10.000", "50.000", "nurse, RN", ""],
+        ["Reversal of administration", patient.mrn, product, "L100-001", "L100", "", "", "",
+         "10.000", "60.000", "nurse, RN", ""],
+        ["Waste (container)", "", product, "L100-001", "L100", "", "", "2.000",
+         "-2.000", "58.000", "nurse, RN", "prescriber, MD"],
+    ]  # fmt: skip
+    assert rows[2][16] == str(log["given"].uuid)[:8]  # the residual names its draw
+    assert rows[4][16] == str(log["wrong"].uuid)[:8]  # the reversal names what it reverses
+
+
+def test_no_export_names_a_patient(client, prescriber, patient, log):
+    client.force_login(prescriber)
+    for report in exports.REPORTS:
+        for fmt in exports.FORMATS:
+            response = client.get(reverse("controlled_substances:export", args=[report, fmt]))
+            assert response.status_code == 200
+            text = _pdf_text(response.content) if fmt == "pdf" else response.content.decode("utf-8")
+            for private in (
+                patient.legal_given_name,
+                patient.legal_family_name,
+                patient.phone_mobile,
+                patient.emergency_contact_name,
+            ):
+                assert private not in text, (report, fmt, private)
+            if report == "administrations":
+                assert patient.mrn in text
+
+
+def test_the_receipts_export_keeps_the_receipt_record(prescriber, nurse, vial_product):
+    receive(prescriber, vial_product, containers=2, witness=nurse)
+    rows = _csv(exports.receipts_report(actor=prescriber, period=Period()))
+
+    assert rows[1][1:] == [
+        "Ketamine HCl 10 mg/mL, 10 mL vial",
+        "Schedule III",
+        "vial, 10 mg/mL × 10 mL",
+        "00000-0000-00",
+        "L100",
+        "2099-12-31",
+        "2",
+        "100.000",
+        "200.000",
+        "Acme Pharma Distribution",
+        "1 Warehouse Way, Newark, NJ",
+        "RA1234567",
+        "INV-001",
+        "prescriber, MD",
+        "nurse, RN",
+    ]
+    assert len(rows) == 2
+
+
+def test_the_inventories_export_has_each_line_and_its_discrepancy(prescriber, log):
+    rows = _csv(exports.inventory_report(actor=prescriber, period=Period()))
+
+    assert [row[1:] for row in rows[1:]] == [
+        ["Initial inventory", "Close of business", "prescriber, MD", "nurse, RN",
+         "Ketamine HCl 10 mg/mL, 10 mL vial", "L100-001", "L100", "58.000", "57.000",
+         "-1.000", "Open"],
+        ["Initial inventory", "Close of business", "prescriber, MD", "nurse, RN",
+         "Ketamine HCl 10 mg/mL, 10 mL vial", "L100-002", "L100", "100.000", "100.000",
+         "0.000", ""],
+    ]  # fmt: skip
+
+
+def test_an_inventory_of_no_stock_exports_as_zero(prescriber):
+    services.count_record(actor=prescriber, kind="initial", taken_at="opening", lines={})
+    rows = _csv(exports.inventory_report(actor=prescriber, period=Period()))
+    assert rows[1][1:] == [
+        "Initial inventory",
+        "Opening of business",
+        "prescriber, MD",
+        "",
+        "",
+        "No stock on hand (zero)",
+        "",
+        "0",
+        "0",
+        "0",
+        "",
+    ]
+
+
+def test_exports_follow_the_period_and_product(prescriber, log, device_product):
+    receive(prescriber, device_product, lot_number="ESK1", containers=1)
+    today = timezone.localdate()
+    tomorrow = today + datetime.timedelta(days=1)
+
+    later = Period(date_from=tomorrow)
+    assert _csv(exports.administration_report(actor=prescriber, period=later))[1:] == []
+    assert _csv(exports.receipts_report(actor=prescriber, period=later))[1:] == []
+    assert _csv(exports.inventory_report(actor=prescriber, period=later))[1:] == []
+
+    devices = Period(date_from=today, date_to=today, product=device_product)
+    (receipt,) = _csv(exports.receipts_report(actor=prescriber, period=devices))[1:]
+    assert receipt[1] == "Spravato 28 mg device"
+    assert _csv(exports.administration_report(actor=prescriber, period=devices))[1:] == []
+
+
+def test_an_export_is_audited_and_the_pdf_shows_the_rows(client, prescriber, patient, log):
+    client.force_login(prescriber)
+    response = client.get(
+        reverse("controlled_substances:export", args=["administrations", "pdf"]),
+        {"date_from": timezone.localdate().isoformat()},
+    )
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"].startswith('attachment; filename="administrations-')
+    text = _pdf_text(response.content)
+    assert "Administration and waste log" in text
+    assert "(Waste (residual)) Tj" in text
+    assert "(Reversal of) Tj" in text and "(administration) Tj" in text  # wrapped in its cell
+    assert f"({patient.mrn}) Tj" in text
+    event = AuditEvent.objects.filter(action="export").get()
+    assert event.actor == prescriber and event.object_type == "cs_administrations"
+    assert event.changes == {"rows": 5}
+
+
+def test_an_unknown_report_or_format_is_not_found(client, prescriber):
+    client.force_login(prescriber)
+    for report, fmt in (("patients", "csv"), ("receipts", "xlsx")):
+        url = reverse("controlled_substances:export", args=[report, fmt])
+        assert client.get(url).status_code == 404
+
+
+def test_nurses_do_not_export(nurse, log):
+    with pytest.raises(PermissionDenied):
+        exports.export_build(actor=nurse, report_key="receipts", fmt="csv", period=Period())
+
+
+def test_pdf_text_keeps_latin_1_and_simplifies_the_rest():
+    assert exports.pdf_text("Zoë – Šimon “ok” 字") == 'Zoë - Simon "ok" ?'
