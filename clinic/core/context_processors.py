@@ -9,4 +9,5 @@ def clinic(request):
         "perms_audit_view": bool(can and can("audit.view")),
         "perms_consultations": bool(can and can("consultation.manage")),
         "perms_schedule": bool(can and can("schedule.view")),
+        "perms_ledger": bool(can and can("ledger.view")),
     }
