@@ -23,3 +23,34 @@ def without_csrf(response) -> str:
     """The page with its (per-request, masked) CSRF token blanked, for comparing two pages."""
     html = re.sub(r'"X-CSRFToken": "[^"]*"', "", response.content.decode())
     return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", html)
+
+
+# Everyone a page's permission matrix tries, in the order of the root conftest's `actors`
+# fixture; expected-status tables list one status per actor in this order.
+ACTOR_ORDER = [
+    "anonymous",
+    "patient_principal",
+    "clinic_admin",
+    "prescriber",
+    "nurse",
+    "therapist",
+    "front_desk",
+    "billing",
+    "prescriber_off_team",
+    "nurse_off_team",
+    "therapist_off_team",
+]
+
+
+def chart_html(client, patient) -> str:
+    """The patient's chart page as the signed-in client sees it (must load)."""
+    from django.urls import reverse
+
+    response = client.get(reverse("patients:patient_chart", args=[patient.uuid]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def path_of(url: str) -> str:
+    """A URL the test client built, without its test-server origin."""
+    return url.removeprefix("http://testserver")

@@ -29,6 +29,7 @@ from clinic.assessments.models import (
 from clinic.core.models import AuditEvent
 from clinic.patients import services as patient_services
 from clinic.patients.tests.factories import register
+from tests.helpers import ACTOR_ORDER
 
 pytestmark = pytest.mark.django_db
 
@@ -93,19 +94,6 @@ EXPECTED = {
     "post": [401, 401, 403, 201, 201, 201, 403, 403, 404, 404, 404],
 }
 # fmt: on
-ACTOR_ORDER = [
-    "anonymous",
-    "patient_principal",
-    "clinic_admin",
-    "prescriber",
-    "nurse",
-    "therapist",
-    "front_desk",
-    "billing",
-    "prescriber_off_team",
-    "nurse_off_team",
-    "therapist_off_team",
-]
 MATRIX_CASES = [
     pytest.param(method, who, status, id=f"{method}-{who}-{status}")
     for method, row in EXPECTED.items()

@@ -30,7 +30,10 @@ from clinic.assessments.models import (
 from clinic.core.models import AuditEvent
 from clinic.patients import services as patient_services
 from clinic.patients.tests.factories import register
+from tests.helpers import ACTOR_ORDER
+from tests.helpers import chart_html as _chart
 from tests.helpers import client_as as _client
+from tests.helpers import path_of as _path
 from tests.helpers import status_word as _status_word
 from tests.helpers import without_csrf as _without_csrf
 
@@ -112,31 +115,8 @@ def _state():
     }
 
 
-def _chart(client, patient) -> str:
-    response = client.get(reverse("patients:patient_chart", args=[patient.uuid]))
-    assert response.status_code == 200
-    return response.content.decode()
-
-
-def _path(url: str) -> str:
-    return url.removeprefix("http://testserver")
-
-
 # --------------------------------------------------------------------------- permission matrix
 
-ACTOR_ORDER = [
-    "anonymous",
-    "patient_principal",
-    "clinic_admin",
-    "prescriber",
-    "nurse",
-    "therapist",
-    "front_desk",
-    "billing",
-    "prescriber_off_team",
-    "nurse_off_team",
-    "therapist_off_team",
-]
 
 # Expected status per page, in ACTOR_ORDER; from docs/permissions.md and the views' checks:
 # assessment.record (care-team clinicians) to enter, clinical view (admin + care team) to read,

@@ -36,24 +36,12 @@ from clinic.controlled_substances.models import (
 from clinic.controlled_substances.tests.conftest import receive
 from clinic.core.models import AuditEvent
 from conftest import TEST_PASSWORD
+from tests.helpers import ACTOR_ORDER
 from tests.helpers import client_as as _client
 from tests.helpers import status_word as _status_word
 
 pytestmark = pytest.mark.django_db
 
-ACTOR_ORDER = [
-    "anonymous",
-    "patient_principal",
-    "clinic_admin",
-    "prescriber",
-    "nurse",
-    "therapist",
-    "front_desk",
-    "billing",
-    "prescriber_off_team",
-    "nurse_off_team",
-    "therapist_off_team",
-]
 VIEW = ["login", 403, 200, 200, 200, 403, 403, 403, 200, 200, 403]
 REGISTRANT_GET = ["login", 403, 200, 200, 403, 403, 403, 403, 200, 403, 403]
 REGISTRANT_POST = ["login", 403, 302, 302, 403, 403, 403, 403, 302, 403, 403]

@@ -30,24 +30,12 @@ from clinic.scheduling.models import (
     StaffShift,
 )
 from clinic.scheduling.tests.conftest import MONDAY, WEEKDAYS, at
+from tests.helpers import ACTOR_ORDER
 from tests.helpers import client_as as _client
 from tests.helpers import status_word as _status_word
 
 pytestmark = pytest.mark.django_db
 
-ACTOR_ORDER = [
-    "anonymous",
-    "patient_principal",
-    "clinic_admin",
-    "prescriber",
-    "nurse",
-    "therapist",
-    "front_desk",
-    "billing",
-    "prescriber_off_team",
-    "nurse_off_team",
-    "therapist_off_team",
-]
 
 # fmt: off
 PAGE_MATRIX = {

@@ -42,7 +42,10 @@ from clinic.screening.models import (
 )
 from clinic.screening.rules import THRESHOLDS
 from clinic.screening.tests.test_eligibility import TRD_HISTORY
+from tests.helpers import ACTOR_ORDER
+from tests.helpers import chart_html as _chart
 from tests.helpers import client_as as _client
+from tests.helpers import path_of as _path
 from tests.helpers import status_word as _status_word
 from tests.helpers import without_csrf as _without_csrf
 
@@ -275,31 +278,8 @@ def _review(client, patient):
     return client.get(reverse("intake:eligibility_review", args=[patient.uuid]))
 
 
-def _chart(client, patient) -> str:
-    response = client.get(reverse("patients:patient_chart", args=[patient.uuid]))
-    assert response.status_code == 200
-    return response.content.decode()
-
-
-def _path(url: str) -> str:
-    return url.removeprefix("http://testserver")
-
-
 # --------------------------------------------------------------------------- permission matrix
 
-ACTOR_ORDER = [
-    "anonymous",
-    "patient_principal",
-    "clinic_admin",
-    "prescriber",
-    "nurse",
-    "therapist",
-    "front_desk",
-    "billing",
-    "prescriber_off_team",
-    "nurse_off_team",
-    "therapist_off_team",
-]
 
 # Expected status per page, in ACTOR_ORDER. Staff pages send the anonymous to sign in and refuse
 # portal principals. Off the care team a patient page is a 404, like a uuid that does not
