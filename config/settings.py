@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "clinic.protocols",
     "clinic.scheduling",
     "clinic.controlled_substances",
+    "clinic.treatment_sessions",
     "clinic.public_site",
     "clinic.demo",
     "django_tasks_db",
@@ -207,6 +208,9 @@ REQUIRE_STAFF_2FA = env_bool("REQUIRE_STAFF_2FA", True)
 CLINIC_NAME = os.environ.get("CLINIC_NAME", "KetaCare Clinic")
 # The address staff use to reach KetaCare; links in e-mail start with it.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# The clinic's Spravato REMS healthcare-setting ID, printed on each patient monitoring form.
+SPRAVATO_REMS_SETTING_ID = os.environ.get("SPRAVATO_REMS_SETTING_ID", "")
 OTP_TOTP_ISSUER = CLINIC_NAME
 
 

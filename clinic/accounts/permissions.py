@@ -44,6 +44,12 @@ class Capability(StrEnum):
     LEDGER_RECONCILE = "ledger.reconcile"
     LEDGER_REPORT_LOSS = "ledger.report_loss"
     LEDGER_EXPORT = "ledger.export"
+    SESSION_RUN = "session.run"
+    SESSION_OVERRIDE = "session.override"
+    SESSION_SIGN = "session.sign"
+    SESSION_INTEGRATION_NOTE = "session.integration_note"
+    SESSION_BOARD = "session.board"
+    SESSION_REMS = "session.rems"
 
 
 _ADMIN = Role.CLINIC_ADMIN
@@ -95,6 +101,16 @@ MATRIX: dict[Capability, frozenset[Role]] = {
     Capability.LEDGER_RECONCILE: frozenset({_ADMIN, Role.PRESCRIBER}),
     Capability.LEDGER_REPORT_LOSS: frozenset({_ADMIN, Role.PRESCRIBER}),
     Capability.LEDGER_EXPORT: frozenset({_ADMIN, Role.PRESCRIBER}),
+    # The chair side. Nurses and prescribers on the care team run a session (check-in to
+    # discharge, doses through the ledger); only a prescriber overrides a rule (pre-checks, a
+    # high pre-dose BP, discharge criteria) or signs the record. Therapists write the
+    # integration note. Everyone who runs the floor sees the chair board and the REMS forms due.
+    Capability.SESSION_RUN: frozenset({Role.PRESCRIBER, Role.NURSE}),
+    Capability.SESSION_OVERRIDE: frozenset({Role.PRESCRIBER}),
+    Capability.SESSION_SIGN: frozenset({Role.PRESCRIBER}),
+    Capability.SESSION_INTEGRATION_NOTE: frozenset({Role.PRESCRIBER, Role.THERAPIST}),
+    Capability.SESSION_BOARD: frozenset({_ADMIN, Role.PRESCRIBER, Role.NURSE}),
+    Capability.SESSION_REMS: frozenset({_ADMIN, Role.PRESCRIBER, Role.NURSE}),
 }
 
 
