@@ -110,7 +110,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "clinic.core.middleware.RequestContextMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "clinic.core.middleware.IdleSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -190,6 +190,8 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 SESSION_IDLE_TIMEOUT_MIN = env_int("SESSION_IDLE_TIMEOUT_MIN", 30)
 SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT_MIN * 60
 SESSION_SAVE_EVERY_REQUEST = True
+# Flash messages live in the server-side session, not in a cookie the browser can read.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -11,6 +11,7 @@ urlpatterns = [
     path("screening/", include("clinic.screening.urls")),
     path("schedule/", include("clinic.scheduling.urls")),
     path("controlled-substances/", include("clinic.controlled_substances.urls")),
+    path("sessions/", include("clinic.treatment_sessions.urls")),
     path("consultation/", include("clinic.public_site.urls")),
     path("", include("clinic.assessments.urls")),
     path("", include("clinic.screening.urls_intake")),

@@ -10,4 +10,5 @@ def clinic(request):
         "perms_consultations": bool(can and can("consultation.manage")),
         "perms_schedule": bool(can and can("schedule.view")),
         "perms_ledger": bool(can and can("ledger.view")),
+        "perms_session_board": bool(can and can("session.board")),
     }

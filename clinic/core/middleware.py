@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.sessions.middleware import SessionMiddleware
 
 from clinic.core.request_context import (
     RequestContext,
@@ -72,3 +73,24 @@ class DomainErrorPageMiddleware:
         if isinstance(exception, PermissionDenied):
             return render(request, "403.html", {"message": exception.message}, status=403)
         return None
+
+
+# A page that refreshes itself (the chair board, a session's live bar) sends this header.
+BACKGROUND_REFRESH_HEADER = "X-Background-Refresh"
+
+
+class IdleSessionMiddleware(SessionMiddleware):
+    """Django's session middleware, except that a background refresh is not activity: it does
+    not push back the idle sign-out (SESSION_IDLE_TIMEOUT_MIN), so a screen left open does not
+    keep its user signed in for ever. Anything the request changed in the session is saved."""
+
+    def process_response(self, request, response):
+        session = getattr(request, "session", None)
+        if (
+            request.headers.get(BACKGROUND_REFRESH_HEADER)
+            and session is not None
+            and not session.modified
+            and not session.is_empty()
+        ):
+            return response
+        return super().process_response(request, response)

@@ -51,7 +51,12 @@ def session_policy() -> SessionPolicy:
         if isinstance(getattr(DEFAULT_POLICY, field)[0], int):
             low, high = int(low), int(high)
         ranges[field] = (low, high)
-    return dataclasses.replace(policy, **ranges)
+    try:
+        return dataclasses.replace(policy, **ranges)
+    except ValueError as error:
+        raise ImproperlyConfigured(
+            f"CLINIC_POLICY['plausible_ranges'] is not valid: {error}"
+        ) from error
 
 
 def policy_as_json(policy: SessionPolicy) -> dict[str, Any]:

@@ -13,10 +13,11 @@ import datetime
 import hashlib
 import json
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from clinic.accounts.permissions import Capability
@@ -341,12 +342,21 @@ def precheck_record(
     if errors:
         raise InvalidInput(errors)
     if "weight_today_kg" in data and data["weight_today_kg"] not in (None, ""):
-        measurement = body_measurement_record(
-            actor=actor,
-            patient=locked.patient,
-            measured_on=timezone.localdate(now),
-            weight_kg=data["weight_today_kg"],
-        )
+        try:
+            measurement = body_measurement_record(
+                actor=actor,
+                patient=locked.patient,
+                measured_on=timezone.localdate(now),
+                weight_kg=data["weight_today_kg"],
+            )
+        except InvalidInput as error:
+            # The chart names it weight_kg; here it is today's weight.
+            raise InvalidInput(
+                {
+                    ("weight_today_kg" if field == "weight_kg" else field): messages
+                    for field, messages in error.errors.items()
+                }
+            ) from error
         values["weight_today_kg"] = measurement.weight_kg
     for field, value in values.items():
         setattr(locked, field, value)
@@ -562,11 +572,27 @@ def precheck_status(session: TreatmentSession, now=None) -> PreCheckStatus:
         dose_problem = " ".join(m for messages in error.errors.values() for m in messages)
     return PreCheckStatus(
         items=tuple(items),
-        overridden=any(o.kind == OverrideKind.PRE_CHECKS for o in overrides),
+        overridden=_overridden(items, overrides),
         bp_confirmed=bp_confirmed,
         dose=dose,
         dose_problem=dose_problem,
     )
+
+
+def _overridden(items: list[CheckItem], overrides: list[SessionOverride]) -> bool:
+    """A prescriber's pre-check override covers the problems it was given for: every unmet
+    item now must have been unmet, with the same findings, when an override was made. A problem
+    found after the override (a new high pre-dose BP, a new alert) needs a decision of its own."""
+    pre_checks = [o for o in overrides if o.kind == OverrideKind.PRE_CHECKS]
+    if not pre_checks:
+        return False
+    covered = {
+        (str(entry.get("key")), tuple(entry.get("messages") or ()))
+        for override in pre_checks
+        for entry in override.unmet
+        if isinstance(entry, dict)
+    }
+    return all((item.key, tuple(item.messages)) in covered for item in items if not item.ok)
 
 
 def _unmet_codes(override: SessionOverride) -> set[str]:
@@ -577,11 +603,17 @@ def _questionnaire_item(session: TreatmentSession, now) -> CheckItem:
     status = session.questionnaires
     if status == QuestionnaireStatus.DONE:
         today = timezone.localdate(now)
-        done = AssessmentResponse.objects.filter(
-            patient=session.patient,
-            entered_in_error_at__isnull=True,
-            taken_at__date=today,
-        ).exists()
+        # The session's own clinician-rated scores (MOAA/S, CADSS, Aldrete) are not
+        # "today's questionnaires".
+        done = (
+            AssessmentResponse.objects.filter(
+                patient=session.patient,
+                entered_in_error_at__isnull=True,
+                taken_at__date=today,
+            )
+            .exclude(instrument_code__in=SessionScoreKind.values)
+            .exists()
+        )
         if not done:
             return CheckItem(
                 "questionnaires",
@@ -697,9 +729,9 @@ def _container(container: Container, *, route: str) -> Container:
         else ProductKind.RACEMIC_KETAMINE_VIAL
     )
     if found.lot.product.kind != wanted:
-        raise InvalidInput(
-            {"container": [f"This session needs a {ProductKind(wanted).label.lower()}."]}
-        )
+        what = ProductKind(wanted).label.lower()
+        article = "an" if what[0] in "aeiou" else "a"
+        raise InvalidInput({"container": [f"This session needs {article} {what}."]})
     return found
 
 
@@ -780,8 +812,21 @@ def infusion_start(
         raise InvalidInput(
             {"drawn_mg": [f"Today's dose is {_mg(dose['dose_mg'])}: draw at least that."]}
         )
-    if drawn > container.balance_mg:
-        raise InvalidInput({"drawn_mg": [f"{container.label} holds {_mg(container.balance_mg)}."]})
+    # The ledger entry of an infusion is written when it stops: what other infusions in
+    # progress drew from this vial is not on its balance yet, but is not in it either.
+    container = (
+        Container.objects.select_for_update(of=("self",))
+        .select_related("lot__product")
+        .get(pk=container.pk)
+    )
+    pending = TreatmentSession.objects.filter(
+        infusion_container=container, phase=SessionPhase.DOSING
+    ).exclude(pk=locked.pk).aggregate(total=Sum("infusion_drawn_mg"))["total"] or Decimal(0)
+    if drawn > container.balance_mg - pending:
+        held = f"{container.label} holds {_mg(container.balance_mg)}"
+        if pending:
+            held += f", {_mg(pending)} of it drawn for another infusion in progress"
+        raise InvalidInput({"drawn_mg": [f"{held}."]})
     if container.lot.expiry < timezone.localdate(now):
         raise InvalidInput({"container": [f"Lot {container.lot.lot_number} has expired."]})
     rate = _rate(rate_ml_per_h)
@@ -1134,13 +1179,13 @@ def vitals_record(
     if all(v is None for v in cleaned.values()):
         raise InvalidInput({"systolic_mmhg": ["Enter at least one vital sign."]})
     policy = policy_of(locked)
-    try:
-        reading = rules.VitalsReading(
-            taken_at=taken_at,
-            **{k: (Decimal(str(v)) if v is not None else None) for k, v in cleaned.items()},
-        )
-    except Exception as error:  # noqa: BLE001
-        raise InvalidInput({"systolic_mmhg": ["Enter numbers."]}) from error
+    numbers: dict[str, Decimal | None] = {}
+    for field, value in cleaned.items():
+        try:
+            numbers[field] = None if value is None else Decimal(str(value).strip())
+        except (InvalidOperation, ValueError):
+            raise InvalidInput({field: ["Enter a number."]}) from None
+    reading = rules.VitalsReading(taken_at=taken_at, **numbers)
     problems = rules.check_vitals_plausible(reading, policy)
     if problems:
         errors: dict[str, list[str]] = {}
@@ -1457,6 +1502,7 @@ def session_discharge(
             reason=override_reason,
             unmet=[{"key": f.code, "messages": [f.message]} for f in result.blocking_reasons],
         )
+    before = locked.phase
     locked.phase = SessionPhase.DISCHARGED
     locked.discharged_at = now
     locked.discharged_by = actor
@@ -1468,7 +1514,7 @@ def session_discharge(
         actor,
         locked,
         "Discharged" + (f" by override: {override_reason}" if not result.allowed else ""),
-        {"phase": {"before": session.phase, "after": SessionPhase.DISCHARGED}},
+        {"phase": {"before": before, "after": SessionPhase.DISCHARGED}},
     )
     _set_appointment_status(actor, locked, AppointmentStatus.COMPLETED)
     return locked
@@ -1476,7 +1522,8 @@ def session_discharge(
 
 @transaction.atomic
 def session_stop(*, actor, session: TreatmentSession, reason: str, now=None) -> TreatmentSession:
-    """End the session early (before or after dosing), with the reason."""
+    """End the session early, with the reason. Once a dose was given only a prescriber may
+    (the discharge criteria are not checked)."""
     now = _now(now)
     locked = _locked(
         actor,
@@ -1489,6 +1536,10 @@ def session_stop(*, actor, session: TreatmentSession, reason: str, now=None) -> 
         raise Conflict(
             "Stop the infusion first, with the mg the patient received.", code="infusion_running"
         )
+    if locked.dose_started_at is not None:
+        # After a dose, ending the session skips the discharge criteria (observation, Aldrete,
+        # escort): a prescriber's decision, as a discharge override is.
+        require(actor, Capability.SESSION_OVERRIDE)
     before = locked.phase
     locked.phase = SessionPhase.STOPPED
     locked.stopped_at = now
@@ -1801,7 +1852,8 @@ def rems_form_save(*, actor, session: TreatmentSession, values: dict[str, Any]) 
                 errors[key] = ["Choose from the form's list."]
             cleaned[key] = items
         elif key in _REMS_BOOLEANS:
-            if value not in (True, False, None):
+            # `1 in (True, False)` is true in Python: check the type, not equality.
+            if value is not None and not isinstance(value, bool):
                 errors[key] = ["Answer yes or no."]
             cleaned[key] = value
         elif key == "total_monitoring_minutes":
@@ -1814,6 +1866,9 @@ def rems_form_save(*, actor, session: TreatmentSession, values: dict[str, Any]) 
         elif key == "serious_adverse_events":
             if isinstance(value, str):
                 value = [line.strip() for line in value.splitlines() if line.strip()]
+            if value is not None and not isinstance(value, list | tuple):
+                errors[key] = ["List the serious adverse events, one a line."]
+                continue
             cleaned[key] = [_text(key, str(v), max_length=300) for v in (value or [])]
         else:
             text = _text(key, "" if value is None else str(value), max_length=200)

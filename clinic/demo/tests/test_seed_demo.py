@@ -239,9 +239,91 @@ def test_the_demo_clinic_has_a_booked_iv_course():
 
     seed()
     assert Chair.objects.count() == 4
-    plan = TreatmentPlan.objects.get(status="active")
+    # The course starting on the next clinic day (today's demo sessions have plans of their own).
+    plan = TreatmentPlan.objects.get(status="active", start_date__gt=timezone.localdate())
     booked = Appointment.objects.filter(planned_session__plan=plan, status="booked")
     assert booked.count() == plan.sessions.count() == 6
     assert len({a.starts_at.date() for a in booked}) == 6
+    plans = TreatmentPlan.objects.count()
     seed()  # idempotent
-    assert TreatmentPlan.objects.count() == 1 and Chair.objects.count() == 4
+    assert TreatmentPlan.objects.count() == plans and Chair.objects.count() == 4
+
+
+# --------------------------------------------------------------------------- the chair side
+
+
+def _todays_appointments():
+    from clinic.scheduling.models import Appointment
+    from clinic.scheduling.services import at
+
+    start = at(timezone.localdate(), datetime.time.min)
+    return Appointment.objects.filter(
+        starts_at__gte=start, starts_at__lt=start + datetime.timedelta(days=1)
+    ).order_by("starts_at", "id")
+
+
+def test_the_demo_clinic_has_stock_to_dose_from():
+    from clinic.controlled_substances.models import Container, LedgerEntry
+
+    seed()
+    vials = Container.objects.filter(lot__product__kind="racemic_ketamine_vial")
+    devices = Container.objects.filter(lot__product__kind="esketamine_device")
+    # 6 vials of 50 mg/mL × 10 mL = 500 mg, 12 devices of 28 mg (label [C1]).
+    assert sorted(v.balance_mg for v in vials) == [500] * 6
+    assert sorted(d.balance_mg for d in devices) == [28] * 12
+    assert LedgerEntry.objects.filter(kind="receipt").count() == 18
+    assert all(c.lot.expiry > timezone.localdate() for c in [*vials, *devices])
+
+
+def test_today_has_two_iv_and_one_esketamine_appointment_to_check_in():
+    from clinic.treatment_sessions.services import session_check_in
+
+    seed()
+    todays = list(_todays_appointments())
+    assert sorted(a.route for a in todays) == ["esketamine", "iv", "iv"]
+    nurse = User.objects.get(username="nurse")
+    for appointment in todays:
+        assert appointment.status == "booked"
+        assert timezone.localdate(appointment.starts_at) == timezone.localdate()
+        plan = appointment.planned_session.plan
+        assert plan.status == "active" and plan.route == appointment.route
+        team = set(appointment.patient.care_team_members.values_list("staff__username", flat=True))
+        assert {"nurse", "prescriber"} <= team
+    # Three different patients, no chair or nurse double-booked.
+    assert len({a.patient_id for a in todays}) == 3
+    for a in todays:
+        for b in todays:
+            if a.pk < b.pk and a.starts_at < b.ends_at and b.starts_at < a.ends_at:
+                assert a.chair_id != b.chair_id and a.nurse_id != b.nurse_id
+    esketamine = next(a for a in todays if a.route == "esketamine")
+    assert esketamine.patient.rems_enrollments.exists()
+    assert esketamine.chair.name == "Recliner A"
+    # The demo nurse checks each of them in.
+    for appointment in todays:
+        session = session_check_in(actor=nurse, appointment=appointment)
+        assert session.phase == "checked_in" and session.route == appointment.route
+
+
+def test_seeding_again_the_same_day_books_and_stocks_nothing_more():
+    from clinic.controlled_substances.models import Container, Product
+    from clinic.protocols.models import TreatmentPlan
+
+    seed()
+    before = (
+        list(_todays_appointments().values_list("pk", flat=True)),
+        Product.objects.count(),
+        Container.objects.count(),
+        TreatmentPlan.objects.count(),
+        AuditEvent.objects.count(),
+    )
+    output = seed()
+    after = (
+        list(_todays_appointments().values_list("pk", flat=True)),
+        Product.objects.count(),
+        Container.objects.count(),
+        TreatmentPlan.objects.count(),
+        AuditEvent.objects.count(),
+    )
+    assert after == before
+    assert len(after[0]) == 3 and after[1] == 2 and after[2] == 18
+    assert "Booked" not in output

@@ -109,3 +109,164 @@ def devices(prescriber, device_product, clock):  # noqa: F811
             "pk"
         )
     )
+
+
+# --------------------------------------------------------------------------- sessions in progress
+# Sessions driven through the services to a given point, for the service tests (added by the
+# service tests; the fixtures above keep their meaning). Every one returns a fresh row.
+#
+# Pre-checks that pass for the 09:00 appointments: last food at 03:00 (6 h before), last clear
+# liquid at 06:00 (3 h before), escort confirmed, pregnancy test negative (the patient is
+# female), no questionnaires due, the patient's intention, the setting; then a pre-dose reading
+# of 130/80 (not above 140/90).
+
+
+def passing_prechecks() -> dict:
+    return {
+        "last_food_at": at(MONDAY, 3),
+        "last_liquid_at": at(MONDAY, 6),
+        "escort_name": "Sam Rivera",
+        "escort_phone": "(555) 010-9988",
+        "escort_confirmed": True,
+        "pregnancy_test": "negative",
+        "questionnaires": "none_due",
+        "intention": "To feel lighter and kinder to myself",
+        "setting_eye_mask": True,
+        "setting_headphones_music": True,
+        "setting_music_choice": "Ambient playlist",
+        "setting_lighting": "dimmed",
+    }
+
+
+def pass_prechecks(actor, session, *, systolic=130, diastolic=80, **overrides):
+    from clinic.treatment_sessions import services
+
+    services.precheck_record(
+        actor=actor, session=session, data={**passing_prechecks(), **overrides}
+    )
+    services.vitals_record(
+        actor=actor,
+        session=session,
+        systolic_mmhg=systolic,
+        diastolic_mmhg=diastolic,
+        heart_rate_bpm=72,
+        spo2_percent=98,
+        respiratory_rate_per_min=14,
+    )
+    return fresh(session)
+
+
+def fresh(session):
+    from clinic.treatment_sessions.models import TreatmentSession
+
+    return TreatmentSession.objects.get(pk=session.pk)
+
+
+@pytest.fixture
+def im_appointment(weighed_patient, chair, nurse, prescriber, front_desk, clock):
+    """`patient`'s 09:00 IM appointment at 0.5 mg/kg: 0.5 × 80 kg = 40 mg."""
+    plan = make_plan(
+        weighed_patient,
+        nurse=nurse,
+        prescriber=prescriber,
+        route="im",
+        dose_mg_per_kg=Decimal("0.5"),
+        dates=[MONDAY],
+    )
+    return _appointment(weighed_patient, chair, nurse, front_desk, plan, route="im", minutes=90)
+
+
+@pytest.fixture
+def iv_checked_in(iv_appointment, nurse, clock):
+    """The IV appointment checked in by the nurse at 08:50."""
+    from clinic.treatment_sessions import services
+
+    clock.move_to(at(MONDAY, 8, 50))
+    return services.session_check_in(actor=nurse, appointment=iv_appointment)
+
+
+@pytest.fixture
+def iv_cleared(iv_checked_in, nurse):
+    """Pre-checks passed at 08:50, pre-dose BP 130/80."""
+    return pass_prechecks(nurse, iv_checked_in)
+
+
+@pytest.fixture
+def iv_running(iv_cleared, nurse, vials, clock):
+    """Infusion started at 09:00 from the first vial: 50 mg drawn for the 40 mg dose."""
+    from clinic.treatment_sessions import services
+
+    clock.move_to(at(MONDAY, 9))
+    services.infusion_start(
+        actor=nurse, session=iv_cleared, container=vials[0], drawn_mg="50", rate_ml_per_h="150"
+    )
+    return fresh(iv_cleared)
+
+
+@pytest.fixture
+def iv_stopped(iv_running, nurse, prescriber, clock):
+    """Infusion stopped at 09:40 with the 40 mg given; the 10 mg left wasted, witnessed by
+    the prescriber."""
+    from clinic.treatment_sessions import services
+
+    clock.move_to(at(MONDAY, 9, 40))
+    services.infusion_stop(actor=nurse, session=iv_running, given_mg="40", witness=prescriber)
+    return fresh(iv_running)
+
+
+@pytest.fixture
+def esketamine_checked_in(esketamine_appointment, nurse, clock):
+    from clinic.treatment_sessions import services
+
+    clock.move_to(at(MONDAY, 8, 50))
+    return services.session_check_in(actor=nurse, appointment=esketamine_appointment)
+
+
+@pytest.fixture
+def esketamine_cleared(esketamine_checked_in, nurse):
+    return pass_prechecks(nurse, esketamine_checked_in)
+
+
+@pytest.fixture
+def esketamine_dosed(esketamine_cleared, nurse, devices, clock):
+    """Device 1 at 09:00 and device 2 (the last of 56 mg) at 09:05."""
+    from clinic.treatment_sessions import services
+
+    clock.move_to(at(MONDAY, 9))
+    services.esketamine_device_record(actor=nurse, session=esketamine_cleared, container=devices[0])
+    clock.move_to(at(MONDAY, 9, 5))
+    services.esketamine_device_record(actor=nurse, session=esketamine_cleared, container=devices[1])
+    return fresh(esketamine_cleared)
+
+
+@pytest.fixture
+def second_iv_cleared(chair, nurse, prescriber, front_desk, clock):
+    """Another 80 kg patient (Casey Morgan, same care team) with a 10:30 IV appointment in the
+    same chair at 0.5 mg/kg → 40 mg, checked in and cleared at the clock's current time."""
+    from clinic.patients.services import care_team_set
+    from clinic.patients.tests.factories import register
+    from clinic.treatment_sessions import services
+
+    other = register(front_desk, legal_given_name="Casey", legal_family_name="Morgan")
+    care_team_set(actor=front_desk, patient=other, primary_prescriber=prescriber, nurses=[nurse])
+    body_measurement_record(actor=nurse, patient=other, measured_on=MONDAY, weight_kg="80")
+    plan = make_plan(
+        other,
+        nurse=nurse,
+        prescriber=prescriber,
+        route="iv",
+        dose_mg_per_kg=Decimal("0.5"),
+        dates=[MONDAY],
+    )
+    appointment = Appointment.objects.create(
+        patient=other,
+        chair=chair,
+        nurse=nurse,
+        starts_at=at(MONDAY, 10, 30),
+        ends_at=at(MONDAY, 11, 40),
+        route="iv",
+        planned_session=plan.sessions.get(),
+        created_by=front_desk,
+    )
+    session = services.session_check_in(actor=nurse, appointment=appointment)
+    return pass_prechecks(nurse, session)

@@ -32,6 +32,7 @@ from clinic.core.request_context import RequestContext, request_context
 from clinic.demo.assessments import seed_patient_assessments
 from clinic.demo.scheduling import seed_active_plan, seed_clinic_resources
 from clinic.demo.screening import seed_consultation_requests, seed_patient_screening
+from clinic.demo.sessions import seed_session_stock, seed_todays_appointments
 from clinic.patients.choices import CareTeamRole, Sex
 from clinic.patients.measurements import mrn_for
 from clinic.patients.models import BodyMeasurement, CareTeamMember, Patient
@@ -299,9 +300,24 @@ class Command(BaseCommand):
                     front_desk=staff["frontdesk"],
                     patients=list(Patient.objects.order_by("pk")[:wanted]),
                 )
+                seed_session_stock(prescriber=staff["prescriber"])
+                booked_today = seed_todays_appointments(
+                    prescriber=staff["prescriber"],
+                    nurses=[staff["nurse"], staff["nurse2"]],
+                    front_desk=staff["frontdesk"],
+                    patients=list(
+                        Patient.objects.order_by("pk").prefetch_related("care_team_members")[
+                            :wanted
+                        ]
+                    ),
+                )
         except DomainError as error:
             detail = getattr(error, "errors", None)
             raise CommandError(f"{error.message} {detail or ''}".strip()) from error
+        if booked_today:
+            self.stdout.write(
+                f"Booked {booked_today} appointment(s) for today to check in at the chairs."
+            )
         self._print_logins()
 
     def _staff(self) -> dict[str, User]:

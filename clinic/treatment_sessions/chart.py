@@ -1,0 +1,30 @@
+"""What treatment sessions add to the patient chart: the patient's sessions, newest first, with
+their phase and whether the record is signed. Only for actors who may see clinical data."""
+
+from __future__ import annotations
+
+from clinic.patients.chart import ChartSection
+from clinic.treatment_sessions.models import TreatmentSession
+
+# The chart lists the latest sessions; a patient's full history is on their sessions' pages.
+CHART_SESSIONS = 20
+
+
+def section_context(*, actor, patient, clinical: bool):
+    if not clinical:
+        return None
+    sessions = list(
+        TreatmentSession.objects.filter(patient=patient)
+        .select_related("appointment__chair")
+        .order_by("-checked_in_at", "-id")[: CHART_SESSIONS + 1]
+    )
+    return {
+        "patient": patient,
+        "sessions": sessions[:CHART_SESSIONS],
+        "more": len(sessions) > CHART_SESSIONS,
+    }
+
+
+SECTION = ChartSection(
+    order=22, template="treatment_sessions/_chart_section.html", context=section_context
+)

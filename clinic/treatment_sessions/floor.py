@@ -1,0 +1,356 @@
+"""Reads of the clinic floor: today's check-in list and the live chair board.
+
+Each takes the actor, checks `session.board` and writes one LIST audit event. Both load a fixed
+number of queries however many chairs, appointments and sessions there are. Everyone who runs
+the floor sees every chair, but a patient's name only when they may open that patient
+(`Patient.objects.visible_to`); other patients show as "Booked" (day list) or "In use" (board),
+and opening one is the same 404 as a session that does not exist.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from dataclasses import dataclass
+
+from django.db.models import Count, Max, Q
+from django.utils import timezone
+
+from clinic.accounts.permissions import Capability
+from clinic.core.access import require
+from clinic.core.audit import audit_record
+from clinic.core.choices import AuditAction
+from clinic.core.exceptions import NotFound
+from clinic.patients.models import Patient
+from clinic.scheduling.choices import AppointmentStatus
+from clinic.scheduling.models import Appointment, Chair
+from clinic.scheduling.services import at
+from clinic.treatment_sessions import rules
+from clinic.treatment_sessions.choices import RULES_PHASE, SessionPhase
+from clinic.treatment_sessions.models import TreatmentSession
+from clinic.treatment_sessions.page import countdown_text, duration_text
+from clinic.treatment_sessions.services import policy_of
+
+# The appointments of the day list: everything that is or was on the floor today.
+DAY_STATUSES = (
+    AppointmentStatus.BOOKED,
+    AppointmentStatus.CHECKED_IN,
+    AppointmentStatus.COMPLETED,
+)
+
+
+def _key(value) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError as error:
+        raise NotFound() from error
+
+
+def _visible_patient_ids(actor, patient_ids: set[int]) -> set[int]:
+    if not patient_ids:
+        return set()
+    return set(
+        Patient.objects.visible_to(actor).filter(pk__in=patient_ids).values_list("pk", flat=True)
+    )
+
+
+def _day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+    start = at(day, datetime.time.min)
+    return start, at(day + datetime.timedelta(days=1), datetime.time.min)
+
+
+# --------------------------------------------------------------------------- the day list
+
+
+@dataclass(frozen=True)
+class DayRow:
+    appointment: Appointment
+    session: TreatmentSession | None
+    reachable: bool  # the actor may open the patient (and the session)
+    can_check_in: bool
+
+    @property
+    def label(self) -> str:
+        return self.appointment.patient.display_name if self.reachable else "Booked"
+
+
+@dataclass(frozen=True)
+class DayList:
+    day: datetime.date
+    rows: list[DayRow]
+
+
+def day_list(*, actor, now: datetime.datetime | None = None) -> DayList:
+    """Today's appointments (booked, checked in, completed) in the clinic's time zone, by
+    time, each with its session once checked in."""
+    require(actor, Capability.SESSION_BOARD)
+    now = now or timezone.now()
+    day = timezone.localdate(now)
+    start, end = _day_bounds(day)
+    appointments = list(
+        Appointment.objects.filter(starts_at__gte=start, starts_at__lt=end, status__in=DAY_STATUSES)
+        .select_related("patient", "chair__room", "nurse", "treatment_session")
+        .order_by("starts_at", "chair__name", "id")
+    )
+    visible = _visible_patient_ids(actor, {a.patient_id for a in appointments})
+    can_run = actor.can(Capability.SESSION_RUN)
+    rows = []
+    for appointment in appointments:
+        session = getattr(appointment, "treatment_session", None)
+        reachable = appointment.patient_id in visible
+        rows.append(
+            DayRow(
+                appointment=appointment,
+                session=session,
+                reachable=reachable,
+                can_check_in=(
+                    can_run
+                    and reachable
+                    and session is None
+                    and appointment.status == AppointmentStatus.BOOKED
+                ),
+            )
+        )
+    audit_record(
+        actor=actor,
+        action=AuditAction.LIST,
+        object_type="appointment",
+        summary=f"Session day list of {day:%Y-%m-%d}: {len(rows)} appointment(s)",
+    )
+    return DayList(day=day, rows=rows)
+
+
+def appointment_for_check_in(*, actor, appointment_uuid) -> Appointment:
+    """An appointment the actor may check in: a session runner on the patient's care team.
+    Otherwise NotFound (the service repeats every check under its locks)."""
+    require(actor, Capability.SESSION_RUN)
+    key = _key(appointment_uuid)
+    appointment = (
+        Appointment.objects.filter(uuid=key, patient__in=Patient.objects.visible_to(actor))
+        .select_related("patient")
+        .first()
+    )
+    if appointment is None:
+        raise NotFound("No such appointment, or the patient is not on your care team.")
+    return appointment
+
+
+# --------------------------------------------------------------------------- the chair board
+
+
+@dataclass(frozen=True)
+class BoardCard:
+    chair: Chair
+    session: TreatmentSession | None  # the open session in the chair
+    appointment: Appointment | None  # the session's appointment, or the next one booked today
+    reachable: bool
+    next_vitals_due: datetime.datetime | None
+    open_alerts: int
+    critical_alerts: int
+    now: datetime.datetime
+
+    @property
+    def label(self) -> str:
+        if self.session is not None:
+            return self.session.patient.display_name if self.reachable else "In use"
+        if self.appointment is not None:
+            return self.appointment.patient.display_name if self.reachable else "Booked"
+        return "Free"
+
+    @property
+    def route(self) -> str:
+        return self.appointment.get_route_display() if self.appointment is not None else ""
+
+    @property
+    def phase(self) -> str:
+        if self.session is not None:
+            return self.session.get_phase_display()
+        if self.appointment is not None:
+            return "Not checked in"
+        return "Free"
+
+    @property
+    def phase_key(self) -> str:
+        if self.session is not None:
+            return self.session.phase
+        return "booked" if self.appointment is not None else "free"
+
+    @property
+    def dose_started_at(self) -> datetime.datetime | None:
+        return self.session.dose_started_at if self.session is not None else None
+
+    @property
+    def vitals_due_now(self) -> bool:
+        return self.next_vitals_due is not None and self.next_vitals_due <= self.now
+
+    @property
+    def vitals_overdue(self) -> bool:
+        """A minute or more past due (the countdown then reads "overdue by n min")."""
+        return (
+            self.next_vitals_due is not None
+            and self.now - self.next_vitals_due >= datetime.timedelta(minutes=1)
+        )
+
+    @property
+    def elapsed_text(self) -> str:
+        """Time since the dose started, in the words of the live clock ("m min", "h:mm")."""
+        if self.dose_started_at is None:
+            return ""
+        return duration_text(self.now - self.dose_started_at)
+
+    @property
+    def countdown_text(self) -> str:
+        """Time to the next vitals, in the words of the live countdown ("m:ss", "due now",
+        "overdue by n min")."""
+        if self.next_vitals_due is None:
+            return ""
+        return countdown_text(self.next_vitals_due, self.now)
+
+    @property
+    def continuous_oximetry(self) -> bool:
+        """Esketamine between devices: no set is scheduled, pulse oximetry runs throughout."""
+        return (
+            self.session is not None
+            and self.session.route == "esketamine"
+            and self.session.phase == SessionPhase.DOSING
+        )
+
+
+@dataclass(frozen=True)
+class Board:
+    cards: list[BoardCard]
+    now: datetime.datetime
+
+    @property
+    def in_use(self) -> int:
+        return sum(1 for card in self.cards if card.session is not None)
+
+
+def _planned_end(session: TreatmentSession) -> datetime.datetime | None:
+    """Dosing complete: the recorded end, or while an IV infusion runs its planned end
+    (start + infusion minutes; `rules.next_vitals_due` schedules the "at end" reading by it)."""
+    if session.dose_completed_at is not None:
+        return session.dose_completed_at
+    if session.route == "iv" and session.dose_started_at and session.infusion_minutes:
+        return session.dose_started_at + datetime.timedelta(minutes=session.infusion_minutes)
+    return None
+
+
+def vitals_due(session: TreatmentSession, *, last_reading_at, now) -> datetime.datetime | None:
+    """When the session's next set of vital signs is due under the policy it runs under."""
+    try:
+        return rules.next_vitals_due(
+            session.route,
+            RULES_PHASE[SessionPhase(session.phase)],
+            session.dose_started_at,
+            _planned_end(session),
+            last_reading_at,
+            now,
+            policy_of(session),
+        )
+    except ValueError:
+        # A route without an in-clinic schedule, or a phase without its anchor time: no
+        # countdown rather than a broken board; the session page shows the details.
+        return None
+
+
+def board_get(*, actor, now: datetime.datetime | None = None) -> Board:
+    """Every chair in service (and any other chair holding an open session): the open session
+    in it, or else the next appointment booked in it today."""
+    require(actor, Capability.SESSION_BOARD)
+    now = now or timezone.now()
+    start, end = _day_bounds(timezone.localdate(now))
+    chairs = list(
+        Chair.objects.filter(active=True, room__active=True)
+        .select_related("room")
+        .order_by("room__name", "name", "id")
+    )
+    sessions = list(
+        TreatmentSession.objects.open()
+        .select_related("patient", "appointment__chair__room")
+        .annotate(
+            last_reading_at=Max(
+                "vitals__taken_at",
+                filter=Q(
+                    vitals__entered_in_error_at__isnull=True,
+                    vitals__systolic_mmhg__isnull=False,
+                ),
+            ),
+            open_alert_count=Count(
+                "alerts", filter=Q(alerts__acknowledged_at__isnull=True), distinct=True
+            ),
+            critical_alert_count=Count(
+                "alerts",
+                filter=Q(alerts__acknowledged_at__isnull=True, alerts__severity="critical"),
+                distinct=True,
+            ),
+        )
+        .order_by("checked_in_at", "id")
+    )
+    booked = list(
+        Appointment.objects.filter(
+            starts_at__gte=start,
+            starts_at__lt=end,
+            status=AppointmentStatus.BOOKED,
+            treatment_session__isnull=True,
+        )
+        .select_related("patient", "chair__room")
+        .order_by("starts_at", "id")
+    )
+    visible = _visible_patient_ids(
+        actor, {s.patient_id for s in sessions} | {a.patient_id for a in booked}
+    )
+    # A chair taken out of service still shows the session running in it.
+    for session in sessions:
+        if all(c.pk != session.appointment.chair_id for c in chairs):
+            chairs.append(session.appointment.chair)
+    by_chair: dict[int, list[TreatmentSession]] = {}
+    for session in sessions:
+        by_chair.setdefault(session.appointment.chair_id, []).append(session)
+    next_booked: dict[int, Appointment] = {}
+    for appointment in booked:
+        next_booked.setdefault(appointment.chair_id, appointment)
+    cards = []
+    for chair in chairs:
+        # One card per open session (a chair normally holds one; a session left open from an
+        # earlier patient must not hide the next), else the chair's next booking or "Free".
+        for session in by_chair.get(chair.pk, []):
+            cards.append(
+                BoardCard(
+                    chair=chair,
+                    session=session,
+                    appointment=session.appointment,
+                    reachable=session.patient_id in visible,
+                    next_vitals_due=vitals_due(
+                        session, last_reading_at=session.last_reading_at, now=now
+                    ),
+                    open_alerts=session.open_alert_count,
+                    critical_alerts=session.critical_alert_count,
+                    now=now,
+                )
+            )
+        if chair.pk in by_chair:
+            continue
+        appointment = next_booked.get(chair.pk)
+        cards.append(
+            BoardCard(
+                chair=chair,
+                session=None,
+                appointment=appointment,
+                reachable=appointment is not None and appointment.patient_id in visible,
+                next_vitals_due=None,
+                open_alerts=0,
+                critical_alerts=0,
+                now=now,
+            )
+        )
+    audit_record(
+        actor=actor,
+        action=AuditAction.LIST,
+        object_type="treatment_session",
+        summary=(
+            f"Chair board: {len(cards)} chair(s), {len(sessions)} open session(s), "
+            f"{len(booked)} booked today"
+        ),
+    )
+    return Board(cards=cards, now=now)

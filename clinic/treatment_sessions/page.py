@@ -1,0 +1,486 @@
+"""The session page's view-model: what the chair-side page shows about one session, computed
+from the session (loaded with `selectors.session_queryset()`), the rules and the services'
+read helpers. Nothing here writes.
+
+The query count does not grow with the flowsheet: vitals, alerts, scores, events and notes come
+from the selector's prefetches; the few other reads (pre-check status, sign blockers, stock to
+choose from, residuals) are a fixed number per page.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from clinic.accounts.permissions import Capability
+from clinic.assessments.selectors import unresolved_alerts_for_patient
+from clinic.controlled_substances.choices import ProductKind
+from clinic.controlled_substances.models import Container
+from clinic.controlled_substances.selectors import on_hand_containers
+from clinic.screening.choices import Route
+from clinic.treatment_sessions import rules, services
+from clinic.treatment_sessions.choices import (
+    RULES_PHASE,
+    AlertAction,
+    InfusionEventKind,
+    SessionPhase,
+    SessionScoreKind,
+)
+from clinic.treatment_sessions.models import (
+    DoseAdministration,
+    SessionAlert,
+    TreatmentSession,
+    VitalsEntry,
+)
+
+SCORE_HINTS = {
+    SessionScoreKind.MOAAS: "Sedation: during and after dosing.",
+    SessionScoreKind.CADSS: "Dissociation: after the infusion, or about 40 minutes after "
+    "esketamine.",
+    SessionScoreKind.MODIFIED_ALDRETE: "Discharge readiness: after dosing is complete.",
+}
+
+
+# --------------------------------------------------------------------------- small formatters
+
+
+def duration_text(delta: datetime.timedelta) -> str:
+    """ "m min" under an hour, "h:mm" from an hour (what clock.js shows for elapsed time)."""
+    minutes = max(int(delta.total_seconds() // 60), 0)
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60}:{minutes % 60:02d}"
+
+
+def countdown_text(target: datetime.datetime, now: datetime.datetime) -> str:
+    """ "m:ss" (or "h:mm:ss") to go, "due now" at the time, "overdue by n min" after it (the
+    same words clock.js writes)."""
+    seconds = int((target - now).total_seconds())
+    if seconds > 0:
+        hours, rest = divmod(seconds, 3600)
+        minutes, secs = divmod(rest, 60)
+        return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+    late = -seconds // 60
+    return "due now" if late < 1 else f"overdue by {late} min"
+
+
+def mg_text(value: Decimal | int | None) -> str:
+    if value is None:
+        return "—"
+    return f"{Decimal(value).normalize():f} mg"
+
+
+# --------------------------------------------------------------------------- parts of the page
+
+
+@dataclass(frozen=True)
+class Dose:
+    """Today's dose: calculated (before dosing) or as stored when dosing started."""
+
+    dose_mg: Decimal | None
+    mg_per_kg: Decimal | None = None
+    weight_used_kg: Decimal | None = None
+    weight_kg: Decimal | None = None
+    weight_measured_on: datetime.date | None = None
+    infusion_minutes: int | None = None
+    devices: int | None = None
+    problem: str = ""
+
+    @property
+    def text(self) -> str:
+        return mg_text(self.dose_mg)
+
+    @property
+    def devices_text(self) -> str:
+        if not self.devices:
+            return ""
+        each = mg_text(services.MG_PER_ESKETAMINE_DEVICE)
+        return f"{self.devices} device{'s' if self.devices != 1 else ''} of {each}"
+
+
+def iso(moment: datetime.datetime | None) -> str:
+    """An ISO-8601 instant to the second, for clock.js (data-countdown-to, data-elapsed-since)."""
+    return "" if moment is None else moment.replace(microsecond=0).isoformat()
+
+
+@dataclass(frozen=True)
+class Countdown:
+    at: datetime.datetime
+    text: str
+    passed: bool
+
+    @property
+    def iso(self) -> str:
+        return iso(self.at)
+
+
+@dataclass(frozen=True)
+class Devices:
+    needed: int | None
+    given: list[DoseAdministration]
+    next_number: int | None  # None when every device is given
+    next_allowed: Countdown | None  # None before the first device
+
+    @property
+    def waiting(self) -> bool:
+        return self.next_allowed is not None and not self.next_allowed.passed
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    kind: str
+    label: str
+    taken_at: datetime.datetime
+    total: int | None
+    complete: bool
+    recorded_by: Any
+
+
+@dataclass
+class SessionPage:
+    session: TreatmentSession
+    now: datetime.datetime
+    policy: rules.SessionPolicy
+    route_label: str
+    phase_label: str
+    can_run: bool
+    can_override: bool
+    can_sign: bool
+    can_integrate: bool
+    editable: bool  # open to SESSION_RUN writes: not signed
+    vitals: list[VitalsEntry]
+    alerts_open: list[SessionAlert]
+    alerts_closed: list[SessionAlert]
+    alert_vitals_ids: set[int]
+    dose: Dose
+    since_dose: str = ""
+    next_vitals: Countdown | None = None
+    precheck: services.PreCheckStatus | None = None
+    suicidality_flagged: bool = False
+    bp_needs_confirmation: bool = False
+    infusion_running: bool = False
+    infusion_paused: bool = False
+    infusion_planned_end: datetime.datetime | None = None
+    devices: Devices | None = None
+    residuals: list[tuple[DoseAdministration, Decimal]] = field(default_factory=list)
+    containers: list[Container] = field(default_factory=list)
+    discharge: rules.DischargeResult | None = None
+    observation_end: Countdown | None = None
+    aldrete: Any = None
+    scores: list[ScoreRow] = field(default_factory=list)
+    sign_blockers: list[str] = field(default_factory=list)
+    rems_missing: list[str] = field(default_factory=list)
+    default_instructions: str = ""
+
+    @property
+    def phase(self) -> str:
+        return self.session.phase
+
+    @property
+    def now_iso(self) -> str:
+        return iso(self.now)
+
+    @property
+    def dose_started_iso(self) -> str:
+        return iso(self.session.dose_started_at)
+
+    @property
+    def is_checked_in(self) -> bool:
+        return self.session.phase == SessionPhase.CHECKED_IN
+
+    @property
+    def is_open(self) -> bool:
+        return self.session.is_open
+
+    @property
+    def in_aftercare(self) -> bool:
+        return self.session.phase in (SessionPhase.MONITORING, SessionPhase.RECOVERY)
+
+    @property
+    def dosing_open(self) -> bool:
+        """The dosing forms apply: before dosing, or while devices/infusion are under way."""
+        return self.session.phase in (SessionPhase.CHECKED_IN, SessionPhase.DOSING)
+
+    @property
+    def run(self) -> bool:
+        """The actor may write to the session now (SESSION_RUN, not signed)."""
+        return self.can_run and self.editable
+
+    @property
+    def rems_complete(self) -> bool:
+        return not self.rems_missing
+
+    @property
+    def rems_missing_labels(self) -> list[str]:
+        labels = {f.key: f.label for f in rules.REMS_MONITORING_FIELDS}
+        return [labels[key] for key in self.rems_missing]
+
+    @property
+    def infusion_events(self):
+        return list(self.session.infusion_events.all())
+
+    @property
+    def administrations(self) -> list[DoseAdministration]:
+        return list(self.session.administrations.all())
+
+    @property
+    def side_effects(self):
+        return list(self.session.side_effects.all())
+
+    @property
+    def adverse_events(self):
+        return list(self.session.adverse_events.all())
+
+    @property
+    def overrides(self):
+        return list(self.session.overrides.all())
+
+    @property
+    def addenda(self):
+        return list(self.session.addenda.all())
+
+    @property
+    def integration_notes(self):
+        return list(self.session.integration_notes.all())
+
+
+# --------------------------------------------------------------------------- builders
+
+
+def _countdown(at: datetime.datetime | None, now: datetime.datetime) -> Countdown | None:
+    if at is None:
+        return None
+    return Countdown(at=at, text=countdown_text(at, now), passed=at <= now)
+
+
+def usable_containers(route: str, today: datetime.date) -> list[Container]:
+    """On-hand containers of the route's product (vials for IV/IM, devices for esketamine),
+    not expired and not empty, soonest expiry first."""
+    wanted = (
+        ProductKind.ESKETAMINE_DEVICE
+        if route == Route.ESKETAMINE
+        else ProductKind.RACEMIC_KETAMINE_VIAL
+    )
+    return [
+        c
+        for c in on_hand_containers()
+        if c.lot.product.kind == wanted and c.balance_mg > 0 and c.lot.expiry >= today
+    ]
+
+
+def container_label(container: Container) -> str:
+    return (
+        f"{container.label} · lot {container.lot.lot_number} · expires "
+        f"{container.lot.expiry:%m/%d/%Y} · {mg_text(container.balance_mg)} left"
+    )
+
+
+def _dose(session: TreatmentSession, precheck: services.PreCheckStatus | None) -> Dose:
+    if session.dose_planned_mg is not None:
+        return Dose(
+            dose_mg=session.dose_planned_mg,
+            mg_per_kg=session.dose_mg_per_kg,
+            weight_used_kg=session.dose_weight_used_kg,
+            infusion_minutes=session.infusion_minutes,
+            devices=services.devices_needed(session) if session.route == Route.ESKETAMINE else None,
+        )
+    if precheck is None:
+        return Dose(dose_mg=None)
+    if precheck.dose is None:
+        return Dose(dose_mg=None, problem=precheck.dose_problem)
+    dose = precheck.dose
+    return Dose(
+        dose_mg=dose["dose_mg"],
+        mg_per_kg=dose.get("dose_mg_per_kg"),
+        weight_used_kg=dose.get("weight_used_kg"),
+        weight_kg=dose.get("weight_kg"),
+        weight_measured_on=dose.get("weight_measured_on"),
+        infusion_minutes=dose.get("infusion_minutes"),
+        devices=dose.get("devices"),
+    )
+
+
+def _reading(entry: VitalsEntry) -> rules.VitalsReading:
+    return rules.VitalsReading(
+        taken_at=entry.taken_at,
+        systolic_mmhg=entry.systolic_mmhg,
+        diastolic_mmhg=entry.diastolic_mmhg,
+        heart_rate_bpm=entry.heart_rate_bpm,
+        spo2_percent=entry.spo2_percent,
+        respiratory_rate_per_min=entry.respiratory_rate_per_min,
+        temperature_c=entry.temperature_c,
+    )
+
+
+def _last_full_reading(vitals: list[VitalsEntry]) -> datetime.datetime | None:
+    """The last valid set with a blood pressure (pulse oximetry alone is not a reading)."""
+    times = [v.taken_at for v in vitals if v.is_valid and v.has_bp]
+    return max(times) if times else None
+
+
+def infusion_planned_end(
+    session: TreatmentSession, now: datetime.datetime
+) -> datetime.datetime | None:
+    """When a running IV infusion should end: its start + the infusion minutes, moved on by
+    the time it spent paused (a pause still going counts up to `now`)."""
+    if session.dose_started_at is None or not session.infusion_minutes:
+        return None
+    paused = datetime.timedelta(0)
+    paused_at = None
+    for event in session.infusion_events.all():
+        if event.kind == InfusionEventKind.PAUSE and paused_at is None:
+            paused_at = event.occurred_at
+        elif event.kind in (InfusionEventKind.RESUME, InfusionEventKind.STOP) and paused_at:
+            paused += event.occurred_at - paused_at
+            paused_at = None
+    if paused_at is not None:
+        paused += max(now - paused_at, datetime.timedelta(0))
+    return session.dose_started_at + datetime.timedelta(minutes=session.infusion_minutes) + paused
+
+
+def next_vitals_due(
+    session: TreatmentSession, policy: rules.SessionPolicy, now: datetime.datetime
+) -> datetime.datetime | None:
+    """rules.next_vitals_due for the session as it stands (an IV infusion under way counts
+    to its planned end)."""
+    completed = session.dose_completed_at
+    if (
+        session.route == Route.IV
+        and session.phase == SessionPhase.DOSING
+        and session.dose_started_at is not None
+        and session.infusion_minutes
+    ):
+        completed = infusion_planned_end(session, now)
+    try:
+        return rules.next_vitals_due(
+            session.route,
+            RULES_PHASE[SessionPhase(session.phase)],
+            session.dose_started_at,
+            completed,
+            _last_full_reading(list(session.vitals.all())),
+            now,
+            policy,
+        )
+    except ValueError:
+        return None
+
+
+def default_instructions(route: str) -> str:
+    """The post-session instructions prefilled on the discharge form, from the clinic's policy
+    (policy-defaults.md "Escort home": no driving until the next day [C3], [E11]; esketamine:
+    until the next day after a restful sleep [C3]) and the clinic's crisis resources."""
+    drive = "Do not drive or operate machinery until the next day"
+    if route == Route.ESKETAMINE:
+        drive += " after a restful sleep"
+    lines = [
+        "Go home with your escort: a responsible adult takes you home today.",
+        drive + ".",
+        "Call the clinic if anything about today's session worries you.",
+    ]
+    lines += [f"{name}: {text}" for name, text in getattr(settings, "CRISIS_RESOURCES", [])]
+    return "\n".join(lines)
+
+
+def session_page(session: TreatmentSession, *, actor, now: datetime.datetime | None = None):
+    """Everything the session page shows. `session` comes from `selectors.session_get`."""
+    now = now or timezone.now()
+    policy = services.policy_of(session)
+    phase = SessionPhase(session.phase)
+    vitals = list(session.vitals.all())
+    alerts = list(session.alerts.all())
+    by_id = {entry.pk: entry for entry in vitals}
+    for alert in alerts:
+        if alert.vitals_id in by_id:
+            alert.vitals = by_id[alert.vitals_id]  # the reading already read: no query per alert
+        alert.recommendation_label = (
+            AlertAction(alert.recommendation).label
+            if alert.recommendation in AlertAction.values
+            else ""
+        )
+    can_run = actor.can(Capability.SESSION_RUN)
+    page = SessionPage(
+        session=session,
+        now=now,
+        policy=policy,
+        route_label=Route(session.route).label if session.route in Route.values else session.route,
+        phase_label=phase.label,
+        can_run=can_run,
+        can_override=actor.can(Capability.SESSION_OVERRIDE),
+        can_sign=actor.can(Capability.SESSION_SIGN),
+        can_integrate=actor.can(Capability.SESSION_INTEGRATION_NOTE),
+        editable=not session.is_signed,
+        vitals=vitals,
+        alerts_open=[a for a in alerts if a.acknowledged_at is None],
+        alerts_closed=[a for a in alerts if a.acknowledged_at is not None],
+        alert_vitals_ids={a.vitals_id for a in alerts},
+        dose=Dose(dose_mg=None),
+    )
+    if session.dose_started_at is not None:
+        end = session.discharged_at or session.stopped_at or now
+        page.since_dose = duration_text(end - session.dose_started_at)
+    if session.is_open:
+        page.next_vitals = _countdown(next_vitals_due(session, policy, now), now)
+    if phase == SessionPhase.CHECKED_IN:
+        page.precheck = services.precheck_status(session, now)
+        page.suicidality_flagged = bool(unresolved_alerts_for_patient(patient=session.patient))
+        reading = services.pre_dose_vitals(session)
+        page.bp_needs_confirmation = (
+            reading is not None
+            and not page.precheck.bp_confirmed
+            and rules.pre_dose_check(_reading(reading), policy).needs_prescriber_confirmation
+        )
+    page.dose = _dose(session, page.precheck)
+
+    if session.route == Route.IV:
+        events = list(session.infusion_events.all())
+        page.infusion_running = services.infusion_running(session)
+        page.infusion_paused = bool(events) and events[-1].kind == InfusionEventKind.PAUSE
+        if session.dose_started_at is not None and session.infusion_minutes:
+            page.infusion_planned_end = infusion_planned_end(session, now)
+    if session.route == Route.ESKETAMINE:
+        given = [a for a in session.administrations.all() if a.device_number is not None]
+        needed = page.dose.devices
+        next_allowed = None
+        if given:
+            last = max(a.given_at for a in given)
+            next_allowed = _countdown(rules.esketamine_next_device_allowed_at(last, policy), now)
+        page.devices = Devices(
+            needed=needed,
+            given=given,
+            next_number=len(given) + 1 if needed is None or len(given) < needed else None,
+            next_allowed=next_allowed,
+        )
+    if page.can_run and page.editable and page.dosing_open and session.is_open:
+        page.containers = usable_containers(session.route, timezone.localdate(now))
+
+    page.residuals = services.residual_outstanding(session) if session.administrations.all() else []
+
+    if session.dose_completed_at is not None:
+        page.aldrete = services.latest_aldrete(session)
+        if session.is_open:
+            # Escort presence is answered on the discharge form itself.
+            page.discharge = services.discharge_status(session, escort_present=True, now=now)
+            page.observation_end = _countdown(page.discharge.observation_ends_at, now)
+        page.default_instructions = default_instructions(session.route)
+
+    page.scores = [
+        ScoreRow(
+            kind=score.kind,
+            label=score.get_kind_display(),
+            taken_at=score.response.taken_at,
+            total=score.response.total,
+            complete=score.response.complete,
+            recorded_by=score.response.recorded_by,
+        )
+        for score in session.scores.all()
+    ]
+    if not session.is_signed:
+        page.sign_blockers = services.sign_blockers(session)
+    if session.route == Route.ESKETAMINE:
+        page.rems_missing = rules.rems_form_missing(session.rems_form or {})
+    return page

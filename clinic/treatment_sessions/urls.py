@@ -1,0 +1,44 @@
+from django.urls import path
+
+from clinic.treatment_sessions import views, views_floor, views_rems
+
+app_name = "treatment_sessions"
+
+S = "<uuid:session_uuid>/"
+
+urlpatterns = [
+    # The floor: today's check-in list and the live chair board (views_floor).
+    path("", views_floor.day, name="day"),
+    path("board/", views_floor.board, name="board"),
+    path("check-in/<uuid:appointment_uuid>/", views_floor.check_in, name="check_in"),
+    # REMS monitoring forms (views_rems).
+    path("rems/", views_rems.rems_due, name="rems_due"),
+    path(S + "rems/", views_rems.rems_form, name="rems_form"),
+    path(S + "rems.pdf", views_rems.rems_pdf, name="rems_pdf"),
+    path(S + "rems/submitted/", views_rems.rems_submitted, name="rems_submitted"),
+    # One session at the chair (views).
+    path(S, views.detail, name="detail"),
+    path(S + "pre-checks/", views.precheck, name="precheck"),
+    path(S + "confirm-bp/", views.bp_confirm, name="bp_confirm"),
+    path(S + "override/", views.override, name="override"),
+    path(S + "vitals/", views.vitals, name="vitals"),
+    path(S + "vitals/<uuid:vitals_uuid>/error/", views.vitals_error, name="vitals_error"),
+    path(S + "alerts/<uuid:alert_uuid>/acknowledge/", views.alert_acknowledge, name="alert_ack"),
+    path(S + "infusion/", views.infusion, name="infusion"),
+    path(S + "injection/", views.im_injection, name="im_injection"),
+    path(S + "device/", views.device, name="device"),
+    path(S + "waste/<uuid:administration_uuid>/", views.waste, name="waste"),
+    path(S + "scores/", views.score, name="score"),
+    path(S + "side-effects/", views.side_effect, name="side_effect"),
+    path(S + "adverse-events/", views.adverse_event, name="adverse_event"),
+    path(
+        S + "records/<str:kind>/<uuid:record_uuid>/error/", views.record_error, name="record_error"
+    ),
+    path(S + "recovery/", views.recovery, name="recovery"),
+    path(S + "discharge/", views.discharge, name="discharge"),
+    path(S + "stop/", views.stop, name="stop"),
+    path(S + "note/", views.note, name="note"),
+    path(S + "sign/", views.sign, name="sign"),
+    path(S + "addenda/", views.addendum, name="addendum"),
+    path(S + "integration-notes/", views.integration_note, name="integration_note"),
+]

@@ -1,0 +1,233 @@
+"""Esketamine REMS monitoring forms: the list of forms due, one form (prefilled from the session
+record, saved through the service), the form as a PDF, and recording its submission."""
+
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from clinic.accounts.permissions import Capability
+from clinic.core.access import require, staff_required
+from clinic.core.exceptions import DomainError, InvalidInput, NotFound, PermissionDenied
+from clinic.core.forms import DateInput, apply_domain_error
+from clinic.treatment_sessions import rems, rules, services
+from clinic.treatment_sessions.selectors import session_get
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+NONE_OF_THESE = "none"
+CHOICE_FIELDS = {f.key: f.choices for f in rules.REMS_MONITORING_FIELDS}
+# Rendered as a fieldset with a legend (a group of radio buttons or checkboxes).
+GROUPED_FIELDS = ["concomitant_medications", *sorted(rems.BOOLEAN_FIELDS)]
+PREFILL_NOTE = "From the session record — check."
+
+
+class RemsMonitoringForm(forms.Form):
+    """Every field of rules.REMS_MONITORING_FIELDS, none required: the form may be saved in
+    parts; the record cannot be signed, nor the form marked submitted, until it is complete."""
+
+    def __init__(self, *args, prefilled: frozenset[str] = frozenset(), **kwargs):
+        super().__init__(*args, **kwargs)
+        for item in rules.REMS_MONITORING_FIELDS:
+            self.fields[item.key] = self._field(item)
+            if item.key in prefilled:
+                hint = self.fields[item.key].help_text
+                self.fields[item.key].help_text = f"{PREFILL_NOTE} {hint}".strip()
+
+    @staticmethod
+    def _field(item: rules.RemsField) -> forms.Field:
+        label = item.label
+        if item.key in rems.BOOLEAN_FIELDS:
+            return forms.ChoiceField(
+                label=label, choices=YES_NO, required=False, widget=forms.RadioSelect
+            )
+        if item.key == "concomitant_medications":
+            return forms.MultipleChoiceField(
+                label=label,
+                required=False,
+                choices=[(c, c) for c in item.choices] + [(NONE_OF_THESE, "None of these")],
+                widget=forms.CheckboxSelectMultiple,
+                help_text="Tick each that applies, or “None of these”.",
+            )
+        if item.key == "dose":
+            return forms.ChoiceField(
+                label=label,
+                required=False,
+                choices=[("", "—")] + [(c, c.capitalize()) for c in item.choices],
+            )
+        if item.key == "session_date":
+            return forms.DateField(label=label, required=False, widget=DateInput())
+        if item.key == "total_monitoring_minutes":
+            return forms.IntegerField(label=label, required=False, min_value=0, max_value=24 * 60)
+        if item.key == "serious_adverse_events":
+            return forms.CharField(
+                label=label,
+                required=False,
+                max_length=3000,
+                widget=forms.Textarea(attrs={"rows": 3}),
+                help_text="One per line. Write “None” if there were none.",
+            )
+        help_text = "For example 128/82." if item.key.startswith("bp_") else ""
+        return forms.CharField(label=label, required=False, max_length=200, help_text=help_text)
+
+    def clean_concomitant_medications(self):
+        chosen = self.cleaned_data.get("concomitant_medications") or []
+        if NONE_OF_THESE in chosen and len(chosen) > 1:
+            raise forms.ValidationError("“None of these” cannot go with a medication.")
+        return chosen
+
+    def values(self) -> dict:
+        """The answers for services.rems_form_save. A field left blank is not sent, so it stays
+        as saved before (and unanswered if it never was)."""
+        out: dict = {}
+        for key, value in self.cleaned_data.items():
+            if key in rems.BOOLEAN_FIELDS:
+                if value:
+                    out[key] = value == "yes"
+            elif key == "concomitant_medications":
+                if value:
+                    out[key] = [] if value == [NONE_OF_THESE] else list(value)
+            elif key == "serious_adverse_events":
+                lines = [line.strip() for line in (value or "").splitlines() if line.strip()]
+                if lines:
+                    out[key] = [] if [x.lower() for x in lines] == ["none"] else lines
+            elif isinstance(value, datetime.date):
+                out[key] = value.isoformat()
+            elif value not in (None, ""):
+                out[key] = value
+        return out
+
+
+def _as_initial(key: str, value):
+    """A stored answer as the form field's initial value."""
+    if key in rems.BOOLEAN_FIELDS:
+        return {True: "yes", False: "no"}.get(value, "")
+    if key == "concomitant_medications":
+        return list(value) if value else [NONE_OF_THESE]
+    if key == "serious_adverse_events":
+        return "\n".join(value) if value else "None"
+    return value
+
+
+def _initial(session) -> tuple[dict, frozenset[str]]:
+    """Saved answers first; blank fields prefilled from the session record (and marked)."""
+    saved = {k: v for k, v in (session.rems_form or {}).items() if v not in (None, "")}
+    prefill = services.rems_form_prefill(session)
+    initial = {k: _as_initial(k, v) for k, v in saved.items()}
+    prefilled = set()
+    for key, value in prefill.items():
+        if key not in saved:
+            initial[key] = _as_initial(key, value)
+            prefilled.add(key)
+    return initial, frozenset(prefilled)
+
+
+def _esketamine_session(actor, session_uuid, *, audit: bool = True):
+    session = session_get(actor=actor, session_uuid=session_uuid, audit=audit)
+    if session.route != "esketamine":
+        raise Http404("Only an esketamine session has a REMS monitoring form.")
+    return session
+
+
+@staff_required
+@require_GET
+def rems_due(request):
+    context = {"rows": rems.rems_due_list(actor=request.user)}
+    return render(request, "treatment_sessions/rems_due.html", context)
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def rems_form(request, session_uuid):
+    actor = request.user
+    require(actor, Capability.SESSION_RUN if request.method == "POST" else Capability.SESSION_REMS)
+    session = _esketamine_session(actor, session_uuid)
+    initial, prefilled = _initial(session)
+    if request.method == "POST":
+        form = RemsMonitoringForm(request.POST, initial=initial, prefilled=prefilled)
+        if form.is_valid():
+            try:
+                services.rems_form_save(actor=actor, session=session, values=form.values())
+            except (NotFound, PermissionDenied):
+                raise
+            except InvalidInput as error:
+                apply_domain_error(form, error)
+            except DomainError as error:
+                # A refusal of the whole form (the record is signed): say so above it.
+                messages.error(request, error.message)
+                return redirect("treatment_sessions:rems_form", session_uuid=session.uuid)
+            else:
+                missing = rules.rems_form_missing({**(session.rems_form or {}), **form.values()})
+                if missing:
+                    messages.success(
+                        request,
+                        f"Monitoring form saved; {len(missing)} field(s) still to answer.",
+                    )
+                else:
+                    messages.success(request, "Monitoring form saved and complete.")
+                return redirect("treatment_sessions:rems_form", session_uuid=session.uuid)
+    else:
+        form = RemsMonitoringForm(initial=initial, prefilled=prefilled)
+    saved = session.rems_form or {}
+    missing = rules.rems_form_missing(saved)
+    context = {
+        "session": session,
+        "patient": session.patient,
+        "form": form,
+        "grouped_fields": GROUPED_FIELDS,
+        "answers": [
+            (item.label, rems.answer_text(item.key, saved.get(item.key)))
+            for item in rules.REMS_MONITORING_FIELDS
+        ],
+        "missing": [rems.LABELS[k] for k in missing],
+        "session_date": rems.session_date(session),
+        "can_save": actor.can(Capability.SESSION_RUN) and not session.is_signed,
+        "can_submit": (
+            actor.can(Capability.SESSION_REMS)
+            and not missing
+            and session.dose_started_at is not None
+            and session.rems_submitted_at is None
+        ),
+    }
+    return render(request, "treatment_sessions/rems_form.html", context)
+
+
+@staff_required
+@require_GET
+def rems_pdf(request, session_uuid):
+    require(request.user, Capability.SESSION_REMS)
+    session = _esketamine_session(request.user, session_uuid, audit=False)
+    content = rems.rems_pdf_build(actor=request.user, session=session)
+    response = HttpResponse(content, content_type="application/pdf")
+    day = rems.session_date(session)
+    response["Content-Disposition"] = (
+        f'inline; filename="rems-monitoring-{session.patient.mrn}-{day:%Y%m%d}.pdf"'
+    )
+    return response
+
+
+@staff_required
+@require_POST
+def rems_submitted(request, session_uuid):
+    """Record that the completed form went to the REMS."""
+    actor = request.user
+    require(actor, Capability.SESSION_REMS)
+    session = session_get(actor=actor, session_uuid=session_uuid, audit=False)
+    try:
+        services.rems_form_mark_submitted(actor=actor, session=session)
+    except (NotFound, PermissionDenied):
+        raise
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            f"REMS monitoring form of {session.patient.display_name} recorded as submitted.",
+        )
+    if request.POST.get("next") == "form" and session.route == "esketamine":
+        return redirect("treatment_sessions:rems_form", session_uuid=session.uuid)
+    return redirect("treatment_sessions:rems_due")
