@@ -25,11 +25,9 @@ from clinic.patients.models import Patient
 from clinic.scheduling.choices import AppointmentStatus
 from clinic.scheduling.models import Appointment, Chair
 from clinic.scheduling.services import at
-from clinic.treatment_sessions import rules
-from clinic.treatment_sessions.choices import RULES_PHASE, SessionPhase
+from clinic.treatment_sessions.choices import SessionPhase
 from clinic.treatment_sessions.models import TreatmentSession
-from clinic.treatment_sessions.page import countdown_text, duration_text
-from clinic.treatment_sessions.services import policy_of
+from clinic.treatment_sessions.page import countdown_text, duration_text, vitals_due_at
 
 # The appointments of the day list: everything that is or was on the floor today.
 DAY_STATUSES = (
@@ -226,34 +224,6 @@ class Board:
         return sum(1 for card in self.cards if card.session is not None)
 
 
-def _planned_end(session: TreatmentSession) -> datetime.datetime | None:
-    """Dosing complete: the recorded end, or while an IV infusion runs its planned end
-    (start + infusion minutes; `rules.next_vitals_due` schedules the "at end" reading by it)."""
-    if session.dose_completed_at is not None:
-        return session.dose_completed_at
-    if session.route == "iv" and session.dose_started_at and session.infusion_minutes:
-        return session.dose_started_at + datetime.timedelta(minutes=session.infusion_minutes)
-    return None
-
-
-def vitals_due(session: TreatmentSession, *, last_reading_at, now) -> datetime.datetime | None:
-    """When the session's next set of vital signs is due under the policy it runs under."""
-    try:
-        return rules.next_vitals_due(
-            session.route,
-            RULES_PHASE[SessionPhase(session.phase)],
-            session.dose_started_at,
-            _planned_end(session),
-            last_reading_at,
-            now,
-            policy_of(session),
-        )
-    except ValueError:
-        # A route without an in-clinic schedule, or a phase without its anchor time: no
-        # countdown rather than a broken board; the session page shows the details.
-        return None
-
-
 def board_get(*, actor, now: datetime.datetime | None = None) -> Board:
     """Every chair in service (and any other chair holding an open session): the open session
     in it, or else the next appointment booked in it today."""
@@ -268,6 +238,7 @@ def board_get(*, actor, now: datetime.datetime | None = None) -> Board:
     sessions = list(
         TreatmentSession.objects.open()
         .select_related("patient", "appointment__chair__room")
+        .prefetch_related("infusion_events")
         .annotate(
             last_reading_at=Max(
                 "vitals__taken_at",
@@ -321,7 +292,7 @@ def board_get(*, actor, now: datetime.datetime | None = None) -> Board:
                     session=session,
                     appointment=session.appointment,
                     reachable=session.patient_id in visible,
-                    next_vitals_due=vitals_due(
+                    next_vitals_due=vitals_due_at(
                         session, last_reading_at=session.last_reading_at, now=now
                     ),
                     open_alerts=session.open_alert_count,

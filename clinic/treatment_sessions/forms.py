@@ -191,6 +191,10 @@ class InfusionPauseForm(forms.Form):
     reason = _text("Why paused", max_length=300)
 
 
+class DosingEndForm(forms.Form):
+    reason = _text("Why no more devices", max_length=300)
+
+
 class InfusionRateForm(forms.Form):
     rate_ml_per_h = forms.DecimalField(label="New rate (mL/h)", max_digits=6, decimal_places=1)
     reason = _text("Reason", max_length=300, required=False)

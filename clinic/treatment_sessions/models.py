@@ -122,6 +122,8 @@ class TreatmentSession(ClinicModel):
     infusion_rate_ml_per_h = models.DecimalField(
         max_digits=6, decimal_places=1, null=True, blank=True
     )
+    # Esketamine: fewer devices than planned were given (services.esketamine_dosing_end).
+    dosing_ended_early_reason = models.CharField(max_length=300, blank=True)
     recovery_started_at = models.DateTimeField(null=True, blank=True)
 
     # ---- end

@@ -343,11 +343,16 @@ def infusion_planned_end(
     return session.dose_started_at + datetime.timedelta(minutes=session.infusion_minutes) + paused
 
 
-def next_vitals_due(
-    session: TreatmentSession, policy: rules.SessionPolicy, now: datetime.datetime
+def vitals_due_at(
+    session: TreatmentSession,
+    *,
+    last_reading_at: datetime.datetime | None,
+    now: datetime.datetime,
+    policy: rules.SessionPolicy | None = None,
 ) -> datetime.datetime | None:
-    """rules.next_vitals_due for the session as it stands (an IV infusion under way counts
-    to its planned end)."""
+    """rules.next_vitals_due for the session as it stands, under the policy it runs under (an
+    IV infusion under way counts to its planned end, pauses included). None where no reading
+    is scheduled, or a phase lacks its anchor time (the page shows the details)."""
     completed = session.dose_completed_at
     if (
         session.route == Route.IV
@@ -362,12 +367,23 @@ def next_vitals_due(
             RULES_PHASE[SessionPhase(session.phase)],
             session.dose_started_at,
             completed,
-            _last_full_reading(list(session.vitals.all())),
+            last_reading_at,
             now,
-            policy,
+            policy or services.policy_of(session),
         )
     except ValueError:
         return None
+
+
+def next_vitals_due(
+    session: TreatmentSession, policy: rules.SessionPolicy, now: datetime.datetime
+) -> datetime.datetime | None:
+    return vitals_due_at(
+        session,
+        last_reading_at=_last_full_reading(list(session.vitals.all())),
+        now=now,
+        policy=policy,
+    )
 
 
 def default_instructions(route: str) -> str:

@@ -948,10 +948,11 @@ def infusion_stop(
     witness=None,
     waste_reason: str = "",
     now=None,
-) -> DoseAdministration:
+) -> DoseAdministration | None:
     """Stop the infusion: the ledger records the mg drawn and the mg given; the residual is
     wasted now (with a witness) or later from the session page. Stopping short of the planned
-    dose needs a reason."""
+    dose needs a reason; stopping with nothing given wastes the whole draw at once (witnessed)
+    and records no administration (None)."""
     now = _now(now)
     locked = _locked(actor, session, Capability.SESSION_RUN, phases=(SessionPhase.DOSING,))
     if locked.route != "iv":
@@ -969,17 +970,37 @@ def infusion_stop(
         raise InvalidInput(
             {"reason": [f"Less than the planned {_mg(locked.dose_planned_mg)}: say why."]}
         )
-    administration = _administer(
-        actor,
-        locked,
-        kind=AdministrationKind.IV_INFUSION,
-        container=locked.infusion_container,
-        drawn_mg=locked.infusion_drawn_mg,
-        given_mg=given,
-        given_at=now,
-        witness=witness,
-        waste_reason=waste_reason,
-    )
+    if given == 0:
+        # Nothing ran in: no administration to record. The whole bag is wasted from the vial
+        # at once, witnessed, so the ledger still accounts for the drawn mg.
+        if witness is None:
+            raise InvalidInput(
+                {"witness": ["Nothing was given: waste the whole draw now, with a witness."]}
+            )
+        waste_record(
+            actor=actor,
+            container=locked.infusion_container,
+            quantity_mg=locked.infusion_drawn_mg,
+            witness=witness,
+            reason=_text("waste_reason", waste_reason, max_length=300)
+            or "Infusion stopped before any was given",
+            patient=locked.patient,
+            session_ref=_session_ref(locked),
+            occurred_at=now,
+        )
+        administration = None
+    else:
+        administration = _administer(
+            actor,
+            locked,
+            kind=AdministrationKind.IV_INFUSION,
+            container=locked.infusion_container,
+            drawn_mg=locked.infusion_drawn_mg,
+            given_mg=given,
+            given_at=now,
+            witness=witness,
+            waste_reason=waste_reason,
+        )
     _infusion_event(actor, locked, InfusionEventKind.STOP, now, reason=reason)
     locked.dose_completed_at = now
     locked.phase = SessionPhase.MONITORING
@@ -1521,6 +1542,30 @@ def session_discharge(
 
 
 @transaction.atomic
+def esketamine_dosing_end(
+    *, actor, session: TreatmentSession, reason: str, now=None
+) -> TreatmentSession:
+    """Give no more devices (e.g. the patient cannot tolerate the next one): dosing is complete
+    at the last device given, and observation and discharge run from it as usual."""
+    locked = _locked(actor, session, Capability.SESSION_RUN, phases=(SessionPhase.DOSING,))
+    if locked.route != "esketamine":
+        raise Conflict("Only esketamine dosing is ended this way.", code="route")
+    reason = required_text("reason", reason, "Say why no more devices are given.")
+    last = locked.administrations.order_by("-given_at").first()
+    locked.dose_completed_at = last.given_at
+    locked.dosing_ended_early_reason = reason[:300]
+    locked.phase = SessionPhase.MONITORING
+    locked.save()
+    _audit(
+        actor,
+        locked,
+        f"Esketamine dosing ended after device {last.device_number}: {reason}",
+        {"phase": {"before": SessionPhase.DOSING, "after": SessionPhase.MONITORING}},
+    )
+    return locked
+
+
+@transaction.atomic
 def session_stop(*, actor, session: TreatmentSession, reason: str, now=None) -> TreatmentSession:
     """End the session early, with the reason. Once a dose was given only a prescriber may
     (the discharge criteria are not checked)."""
@@ -1592,6 +1637,7 @@ def session_content(session: TreatmentSession) -> dict[str, Any]:
         "infusion_minutes",
         "dose_started_at",
         "dose_completed_at",
+        "dosing_ended_early_reason",
         "recovery_started_at",
         "discharged_at",
         "escort_present_at_discharge",
@@ -1792,7 +1838,9 @@ def rems_form_prefill(session: TreatmentSession) -> dict[str, Any]:
     scores = list(session.scores.all())
     moaas = [s.response.total for s in scores if s.kind == SessionScoreKind.MOAAS]
     cadss = [s.response.total for s in scores if s.kind == SessionScoreKind.CADSS]
-    dose = session.dose_planned_mg
+    # The dose the patient received (devices given), which is the planned dose unless dosing
+    # ended early.
+    dose = sum((a.given_mg for a in administrations), Decimal(0)) or None
     values: dict[str, Any] = {
         "setting_id": rems_setting_id(),
         "session_date": timezone.localdate(session.checked_in_at).isoformat(),
@@ -1846,9 +1894,10 @@ def rems_form_save(*, actor, session: TreatmentSession, values: dict[str, Any]) 
             errors[key] = ["Not a field of the monitoring form."]
             continue
         if key == "concomitant_medications":
+            # None takes the answer back (unanswered); an empty list answers "none of these".
             allowed = _REMS_CHOICE[key]
-            items = list(value or [])
-            if any(item not in allowed for item in items):
+            items = None if value is None else list(value)
+            if items is not None and any(item not in allowed for item in items):
                 errors[key] = ["Choose from the form's list."]
             cleaned[key] = items
         elif key in _REMS_BOOLEANS:
@@ -1869,7 +1918,9 @@ def rems_form_save(*, actor, session: TreatmentSession, values: dict[str, Any]) 
             if value is not None and not isinstance(value, list | tuple):
                 errors[key] = ["List the serious adverse events, one a line."]
                 continue
-            cleaned[key] = [_text(key, str(v), max_length=300) for v in (value or [])]
+            cleaned[key] = (
+                None if value is None else [_text(key, str(v), max_length=300) for v in value]
+            )
         else:
             text = _text(key, "" if value is None else str(value), max_length=200)
             if _REMS_CHOICE.get(key) and text and text not in _REMS_CHOICE[key]:

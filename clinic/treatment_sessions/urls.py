@@ -27,6 +27,7 @@ urlpatterns = [
     path(S + "infusion/", views.infusion, name="infusion"),
     path(S + "injection/", views.im_injection, name="im_injection"),
     path(S + "device/", views.device, name="device"),
+    path(S + "device/end/", views.dosing_end, name="dosing_end"),
     path(S + "waste/<uuid:administration_uuid>/", views.waste, name="waste"),
     path(S + "scores/", views.score, name="score"),
     path(S + "side-effects/", views.side_effect, name="side_effect"),

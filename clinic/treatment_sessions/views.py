@@ -31,6 +31,7 @@ from clinic.treatment_sessions.forms import (
     AlertAcknowledgeForm,
     DeviceForm,
     DischargeForm,
+    DosingEndForm,
     EnteredInErrorForm,
     ImInjectionForm,
     InfusionPauseForm,
@@ -172,6 +173,10 @@ def _context(request, session, bound: dict | None = None) -> dict:
             context["device_form"] = form(
                 "device", lambda: DeviceForm(prefix="device", containers=page.containers)
             )
+            if session.phase == "dosing":
+                context["dosing_end_form"] = form(
+                    "dosing_end", lambda: DosingEndForm(prefix="dosing-end")
+                )
     if run:
         context["waste_rows"] = [
             (
@@ -487,6 +492,24 @@ def device(request, session_uuid):
             actor=request.user, session=session, container=data["container"]
         ),
         done=f"Device {number} recorded in the controlled-substance ledger.",
+        anchor="dosing",
+    )
+
+
+@staff_required
+@require_POST
+def dosing_end(request, session_uuid):
+    """Esketamine: no more devices today; observation runs from the last one given."""
+    session = _session(request, session_uuid, Capability.SESSION_RUN)
+    return _submit(
+        request,
+        session,
+        key="dosing_end",
+        form=DosingEndForm(request.POST, prefix="dosing-end"),
+        call=lambda data: services.esketamine_dosing_end(
+            actor=request.user, session=session, reason=data["reason"]
+        ),
+        done="Dosing ended: observation runs from the last device given.",
         anchor="dosing",
     )
 

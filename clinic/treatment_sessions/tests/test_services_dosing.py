@@ -494,3 +494,69 @@ def test_a_draw_for_an_infusion_in_progress_is_not_in_the_vial(
     # 100 − 50 − 50.
     assert _balance(vials[0]) == Decimal("0.000")
     assert LedgerEntry.objects.filter(kind="administration").count() == 2
+
+
+def test_an_infusion_stopped_before_any_ran_in_wastes_the_whole_draw(
+    iv_running, nurse, prescriber, vials, clock
+):
+    """0 mg given: no administration; the 50 mg drawn leave the vial as a witnessed waste."""
+    clock.move_to(at(MONDAY, 9, 1))
+    with pytest.raises(InvalidInput) as error:
+        services.infusion_stop(
+            actor=nurse, session=iv_running, given_mg="0", reason="Cannula failed"
+        )
+    assert "witness" in error.value.errors
+    assert _balance(vials[0]) == Decimal(100)
+
+    result = services.infusion_stop(
+        actor=nurse,
+        session=iv_running,
+        given_mg="0",
+        reason="Cannula failed",
+        witness=prescriber,
+    )
+
+    assert result is None
+    assert _balance(vials[0]) == Decimal(50)
+    waste = LedgerEntry.objects.get(kind="waste")
+    assert (waste.wasted_mg, waste.witness, waste.session_ref) == (
+        Decimal(50),
+        prescriber,
+        str(iv_running.uuid),
+    )
+    assert not DoseAdministration.objects.filter(session=iv_running).exists()
+    assert fresh(iv_running).phase == "monitoring"
+
+
+def test_esketamine_dosing_can_end_before_the_last_device(
+    esketamine_cleared, nurse, devices, clock
+):
+    """After device 1 (09:00) the patient cannot take device 2: dosing is complete at 09:00,
+    so observation ends 120 minutes later, at 11:00 [C9]; the form's dose is then 'other'."""
+    clock.move_to(at(MONDAY, 9))
+    services.esketamine_device_record(actor=nurse, session=esketamine_cleared, container=devices[0])
+    clock.move_to(at(MONDAY, 9, 3))
+
+    with pytest.raises(InvalidInput):
+        services.esketamine_dosing_end(actor=nurse, session=esketamine_cleared, reason="  ")
+    session = services.esketamine_dosing_end(
+        actor=nurse, session=esketamine_cleared, reason="Severe nausea after device 1"
+    )
+
+    assert session.phase == "monitoring"
+    assert session.dose_completed_at == at(MONDAY, 9)
+    assert session.dosing_ended_early_reason == "Severe nausea after device 1"
+    clock.move_to(at(MONDAY, 10, 59))
+    assert not services.discharge_status(fresh(session), escort_present=True).allowed
+    assert services.discharge_status(fresh(session), escort_present=True).observation_ends_at == at(
+        MONDAY, 11
+    )
+    assert services.rems_form_prefill(fresh(session))["dose"] == "other"
+    with pytest.raises(Conflict):
+        services.esketamine_device_record(actor=nurse, session=session, container=devices[1])
+
+
+def test_dosing_ends_early_only_while_devices_are_being_given(esketamine_cleared, nurse):
+    with pytest.raises(Conflict) as error:
+        services.esketamine_dosing_end(actor=nurse, session=esketamine_cleared, reason="No")
+    assert error.value.code == "wrong_phase"

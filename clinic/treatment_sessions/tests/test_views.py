@@ -35,7 +35,7 @@ from clinic.treatment_sessions.models import (
     TreatmentSession,
     VitalsEntry,
 )
-from clinic.treatment_sessions.tests.conftest import MONDAY, at
+from clinic.treatment_sessions.tests.conftest import MONDAY, at, fresh
 from conftest import TEST_PASSWORD
 from tests.helpers import ACTOR_ORDER
 from tests.helpers import client_as as _client
@@ -459,6 +459,33 @@ def test_the_second_esketamine_device_waits_five_minutes(
     assert 'data-countdown-to="2031-06-02T15:05:00+00:00"' in html  # 11:05 local
     assert 'data-countdown-to="2031-06-02T13:45:00+00:00"' in html  # 09:45 local
     assert reverse("treatment_sessions:rems_form", args=[esketamine_session.uuid]) in html
+
+
+def test_esketamine_dosing_ends_early_from_the_page(
+    client, nurse, prescriber, esketamine_session, devices, clock
+):
+    services.precheck_override(
+        actor=prescriber, session=esketamine_session, reason="Test: checks by phone"
+    )
+    client.force_login(nurse)
+    clock.move_to(at(MONDAY, 9, 0))
+    client.post(_url("device", esketamine_session), {"device-container": str(devices[0].uuid)})
+    html = client.get(_detail(esketamine_session)).content.decode()
+    assert "Give no more devices today" in html
+    clock.move_to(at(MONDAY, 9, 2))
+
+    blank = client.post(_url("dosing_end", esketamine_session), {"dosing-end-reason": ""})
+    assert blank.status_code == 200
+    assert fresh(esketamine_session).phase == "dosing"
+    done = client.post(
+        _url("dosing_end", esketamine_session), {"dosing-end-reason": "Dizzy after device 1"}
+    )
+
+    assert done.status_code == 302
+    session = fresh(esketamine_session)
+    assert (session.phase, session.dose_completed_at) == ("monitoring", at(MONDAY, 9, 0))
+    html = client.get(_detail(esketamine_session)).content.decode()
+    assert 'data-countdown-to="2031-06-02T15:00:00+00:00"' in html  # observation ends 11:00
 
 
 def test_an_im_injection_through_the_page_writes_the_ledger_with_the_site(
