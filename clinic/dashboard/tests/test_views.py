@@ -60,3 +60,14 @@ def test_admin_home_shows_the_clinic_at_a_glance(client, clinic, clinic_admin):
 @pytest.mark.parametrize("role", ["prescriber", "nurse", "therapist", "front_desk", "billing"])
 def test_only_admins_see_the_audit_log_link(client, make_staff, role):
     assert "Audit log" not in _home(client, make_staff(role))
+
+
+def test_nurses_and_prescribers_reach_the_chairs_from_home_therapists_do_not(
+    client, clinic, nurse, prescriber, therapist
+):
+    for user in (nurse, prescriber):
+        html = _home(client, user)
+        assert "At the chairs today" in html
+        assert reverse("treatment_sessions:board") in html
+        assert reverse("treatment_sessions:rems_due") in html
+    assert "At the chairs today" not in _home(client, therapist)
