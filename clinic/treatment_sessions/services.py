@@ -1253,23 +1253,27 @@ def vitals_record(
     return entry, alerts
 
 
+def _mark_in_error(actor, record, reason: str, *, object_type: str, what: str):
+    locked_session = _locked(actor, record.session, Capability.SESSION_RUN, phases=ALL_PHASES)
+    reason = required_text("reason", reason, f"Say why the {what} is wrong.")
+    row = type(record).objects.select_for_update().get(pk=record.pk)
+    if mark_entered_in_error(row, actor=actor, reason=reason):
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            object_type=object_type,
+            object_id=row.uuid,
+            patient=locked_session.patient,
+            summary=f"{what.capitalize()} marked entered in error: {reason}",
+        )
+    return row
+
+
 @transaction.atomic
 def vitals_mark_entered_in_error(*, actor, vitals: VitalsEntry, reason: str) -> VitalsEntry:
     """A wrong reading stays on the flowsheet, struck through. Its alerts stay until
     acknowledged (the acknowledgement can say the reading was wrong)."""
-    locked_session = _locked(actor, vitals.session, Capability.SESSION_RUN, phases=ALL_PHASES)
-    reason = required_text("reason", reason, "Say why the reading is wrong.")
-    entry = VitalsEntry.objects.select_for_update().get(pk=vitals.pk)
-    if mark_entered_in_error(entry, actor=actor, reason=reason):
-        audit_record(
-            actor=actor,
-            action=AuditAction.UPDATE,
-            object_type="session_vitals",
-            object_id=entry.uuid,
-            patient=locked_session.patient,
-            summary=f"Vitals marked entered in error: {reason}",
-        )
-    return entry
+    return _mark_in_error(actor, vitals, reason, object_type="session_vitals", what="reading")
 
 
 @transaction.atomic
@@ -1418,19 +1422,13 @@ def session_record_mark_entered_in_error(*, actor, record, reason: str):
     """A side effect or adverse event entered by mistake (stays visible, struck through)."""
     if not isinstance(record, SideEffect | AdverseEvent):
         raise InvalidInput({"record": ["Only side effects and adverse events."]})
-    locked_session = _locked(actor, record.session, Capability.SESSION_RUN, phases=ALL_PHASES)
-    reason = required_text("reason", reason, "Say why the entry is wrong.")
-    row = type(record).objects.select_for_update().get(pk=record.pk)
-    if mark_entered_in_error(row, actor=actor, reason=reason):
-        audit_record(
-            actor=actor,
-            action=AuditAction.UPDATE,
-            object_type=f"session_{type(record).__name__.lower()}",
-            object_id=row.uuid,
-            patient=locked_session.patient,
-            summary=f"Marked entered in error: {reason}",
-        )
-    return row
+    return _mark_in_error(
+        actor,
+        record,
+        reason,
+        object_type=f"session_{type(record).__name__.lower()}",
+        what="entry",
+    )
 
 
 # --------------------------------------------------------------------------- recovery, discharge

@@ -328,40 +328,6 @@ def precheck(request, session_uuid):
     )
 
 
-@staff_required
-@require_POST
-def bp_confirm(request, session_uuid):
-    session = _session(request, session_uuid, Capability.SESSION_OVERRIDE)
-    return _submit(
-        request,
-        session,
-        key="bp",
-        form=ReasonForm(request.POST, prefix="bp"),
-        call=lambda data: services.pre_dose_bp_confirm(
-            actor=request.user, session=session, reason=data["reason"]
-        ),
-        done="Pre-dose blood pressure confirmed.",
-        anchor="pre-checks",
-    )
-
-
-@staff_required
-@require_POST
-def override(request, session_uuid):
-    session = _session(request, session_uuid, Capability.SESSION_OVERRIDE)
-    return _submit(
-        request,
-        session,
-        key="override",
-        form=ReasonForm(request.POST, prefix="override"),
-        call=lambda data: services.precheck_override(
-            actor=request.user, session=session, reason=data["reason"]
-        ),
-        done="Pre-checks overridden: dosing may start.",
-        anchor="pre-checks",
-    )
-
-
 # --------------------------------------------------------------------------- dosing
 
 
@@ -492,24 +458,6 @@ def device(request, session_uuid):
             actor=request.user, session=session, container=data["container"]
         ),
         done=f"Device {number} recorded in the controlled-substance ledger.",
-        anchor="dosing",
-    )
-
-
-@staff_required
-@require_POST
-def dosing_end(request, session_uuid):
-    """Esketamine: no more devices today; observation runs from the last one given."""
-    session = _session(request, session_uuid, Capability.SESSION_RUN)
-    return _submit(
-        request,
-        session,
-        key="dosing_end",
-        form=DosingEndForm(request.POST, prefix="dosing-end"),
-        call=lambda data: services.esketamine_dosing_end(
-            actor=request.user, session=session, reason=data["reason"]
-        ),
-        done="Dosing ended: observation runs from the last device given.",
         anchor="dosing",
     )
 
@@ -755,41 +703,7 @@ def discharge(request, session_uuid):
     )
 
 
-@staff_required
-@require_POST
-def stop(request, session_uuid):
-    session = _session(request, session_uuid, Capability.SESSION_RUN)
-    return _submit(
-        request,
-        session,
-        key="stop",
-        form=ReasonForm(request.POST, prefix="stop"),
-        call=lambda data: services.session_stop(
-            actor=request.user, session=session, reason=data["reason"]
-        ),
-        done="Session stopped.",
-        anchor="notes",
-    )
-
-
 # --------------------------------------------------------------------------- notes, signature
-
-
-@staff_required
-@require_POST
-def note(request, session_uuid):
-    session = _session(request, session_uuid, Capability.SESSION_RUN)
-    return _submit(
-        request,
-        session,
-        key="note",
-        form=NoteForm(request.POST, prefix="note"),
-        call=lambda data: services.nurse_note_save(
-            actor=request.user, session=session, text=data["text"]
-        ),
-        done="Session note saved.",
-        anchor="notes",
-    )
 
 
 @staff_required
@@ -805,35 +719,99 @@ def sign(request, session_uuid):
     return _back(session, "notes")
 
 
-@staff_required
-@require_POST
-def addendum(request, session_uuid):
-    session = _session(request, session_uuid, Capability.SESSION_RUN)
-    return _submit(
-        request,
-        session,
-        key="addendum",
-        form=AddendumForm(request.POST, prefix="addendum"),
-        call=lambda data: services.session_addendum_add(
-            actor=request.user, session=session, text=data["text"]
-        ),
-        done="Addendum added.",
-        anchor="notes",
-    )
+# --------------------------------------------------------------------------- one-field actions
 
 
-@staff_required
-@require_POST
-def integration_note(request, session_uuid):
-    session = _session(request, session_uuid, Capability.SESSION_INTEGRATION_NOTE)
-    return _submit(
-        request,
-        session,
-        key="integration",
-        form=IntegrationNoteForm(request.POST, prefix="integration"),
-        call=lambda data: services.integration_note_add(
-            actor=request.user, session=session, text=data["text"]
-        ),
-        done="Integration note added.",
-        anchor="integration",
-    )
+def _one_field_action(*, capability, key, prefix, form, service, argument, done, anchor):
+    """A POST whose form's one field is handed to a session service as `argument`."""
+
+    @staff_required
+    @require_POST
+    def view(request, session_uuid):
+        session = _session(request, session_uuid, capability)
+        return _submit(
+            request,
+            session,
+            key=key,
+            form=form(request.POST, prefix=prefix),
+            call=lambda data: service(
+                actor=request.user, session=session, **{argument: data[argument]}
+            ),
+            done=done,
+            anchor=anchor,
+        )
+
+    return view
+
+
+bp_confirm = _one_field_action(
+    capability=Capability.SESSION_OVERRIDE,
+    key="bp",
+    prefix="bp",
+    form=ReasonForm,
+    service=services.pre_dose_bp_confirm,
+    argument="reason",
+    done="Pre-dose blood pressure confirmed.",
+    anchor="pre-checks",
+)
+override = _one_field_action(
+    capability=Capability.SESSION_OVERRIDE,
+    key="override",
+    prefix="override",
+    form=ReasonForm,
+    service=services.precheck_override,
+    argument="reason",
+    done="Pre-checks overridden: dosing may start.",
+    anchor="pre-checks",
+)
+# Esketamine: no more devices today; observation runs from the last one given.
+dosing_end = _one_field_action(
+    capability=Capability.SESSION_RUN,
+    key="dosing_end",
+    prefix="dosing-end",
+    form=DosingEndForm,
+    service=services.esketamine_dosing_end,
+    argument="reason",
+    done="Dosing ended: observation runs from the last device given.",
+    anchor="dosing",
+)
+stop = _one_field_action(
+    capability=Capability.SESSION_RUN,
+    key="stop",
+    prefix="stop",
+    form=ReasonForm,
+    service=services.session_stop,
+    argument="reason",
+    done="Session stopped.",
+    anchor="notes",
+)
+note = _one_field_action(
+    capability=Capability.SESSION_RUN,
+    key="note",
+    prefix="note",
+    form=NoteForm,
+    service=services.nurse_note_save,
+    argument="text",
+    done="Session note saved.",
+    anchor="notes",
+)
+addendum = _one_field_action(
+    capability=Capability.SESSION_RUN,
+    key="addendum",
+    prefix="addendum",
+    form=AddendumForm,
+    service=services.session_addendum_add,
+    argument="text",
+    done="Addendum added.",
+    anchor="notes",
+)
+integration_note = _one_field_action(
+    capability=Capability.SESSION_INTEGRATION_NOTE,
+    key="integration",
+    prefix="integration",
+    form=IntegrationNoteForm,
+    service=services.integration_note_add,
+    argument="text",
+    done="Integration note added.",
+    anchor="integration",
+)
