@@ -9,8 +9,9 @@ same day adds nothing, and running it on a later day books that day.
 Plans, eligibility and REMS enrolment go through the services. Today's appointments are written
 directly (and audited as the front desk's bookings): the booking service rightly refuses a time
 that has passed, a closed day and a nurse off shift, and the demo must work whenever it is run
-(at 17:00, on a Saturday). Chair, nurse and patient overlaps are still avoided, as the database's
-exclusion constraints require on PostgreSQL.
+(at 17:00, on a Saturday). Chair and patient overlaps are still avoided, as the database's
+exclusion constraints require on PostgreSQL, and a nurse gets no more chairs at once than the
+clinic's limit (`nurse_max_concurrent_chairs`).
 
 The stock is demo data: a clinic enters its own products from their labels. The esketamine
 device is 28 mg (label [C1], [C2]); the racemic vial is a common presentation of ketamine
@@ -203,7 +204,11 @@ def _slot(*, route: str, length: datetime.timedelta, patient, nurses, today: dat
         if any(a.patient_id == patient.pk for a in clashes):
             continue
         for nurse in nurses:
-            if any(a.nurse_id == nurse.pk for a in clashes):
+            held = [(a.starts_at, a.ends_at) for a in clashes if a.nurse_id == nurse.pk]
+            if (
+                scheduling.peak_concurrency(held, start, end).count
+                >= policy.nurse_max_concurrent_chairs
+            ):
                 continue
             for chair in chairs:
                 if not any(a.chair_id == chair.pk for a in clashes):

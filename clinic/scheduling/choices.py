@@ -13,8 +13,9 @@ class AppointmentStatus(models.TextChoices):
     NO_SHOW = "no_show", "No-show"
 
 
-# An appointment in one of these statuses holds its chair, nurse and patient: the database's
-# exclusion constraints (PostgreSQL) and the booking service's overlap check cover only these.
+# An appointment in one of these statuses holds its chair, patient and one of its nurse's
+# concurrent places: the database's exclusion constraints (PostgreSQL) and the booking
+# service's checks cover only these.
 ACTIVE_STATUSES = (AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN)
 # A planned session counts as booked while one of its appointments is in these statuses.
 BOOKED_SESSION_STATUSES = (*ACTIVE_STATUSES, AppointmentStatus.COMPLETED)

@@ -1,8 +1,10 @@
 """Rooms, chairs, opening hours, staff shifts, appointments and their reminders.
 
-No double booking: on PostgreSQL three exclusion constraints (migration 0002) refuse two
-active appointments that overlap on one chair, one nurse or one patient; on every database
-the booking service locks the chair, nurse and patient rows and checks for overlaps first.
+No double booking: on PostgreSQL exclusion constraints (migration 0002) refuse two active
+appointments that overlap on one chair or one patient; on every database the booking service
+locks the chair, nurse and patient rows and checks first. A nurse may hold up to the clinic's
+`nurse_max_concurrent_chairs` overlapping appointments, counted under the nurse's row lock
+(migration 0003 dropped the nurse's constraint; ADR 0006).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ SchedulingPolicy); anything not set keeps the default below. Defaults and source
 §5.5; the source keys ([E11], [C9], ...) are those of clinical-reference.md. Label values
 (esketamine) cannot be set below the label.
 
-An appointment holds its chair and nurse for
+An appointment holds its chair, and one of the nurse's concurrent places, for
     preparation + administration + minimum observation
 where administration is the IV infusion (the planned session's infusion minutes, else
 `iv_infusion_min`), nothing for an IM injection, and the waits between esketamine devices.
@@ -84,6 +84,10 @@ class SchedulingPolicy:
             Route.ESKETAMINE.value: (ChairCapability.PULSE_OXIMETER.value,),
         }
     )
+    # How many patients (each in their own chair, on their own clock) one nurse may look after
+    # at any instant: 4, the clinic's own workflow ("a nurse runs up to four chairs at once",
+    # issue 6). Clinic policy, not a published standard.
+    nurse_max_concurrent_chairs: int = 4
     # Operational, not clinical: when reminders go out, the grid of proposed start times, how
     # far past a closed planned date a proposal may move, and what patients bring.
     reminder_hours_before: tuple[int, ...] = (48, 24)
@@ -181,6 +185,7 @@ def scheduling_policy() -> SchedulingPolicy:
         "nasal_medication_min_before",
         "slot_step_min",
         "proposal_search_days",
+        "nurse_max_concurrent_chairs",
     ):
         if key in chosen:
             _whole(key, chosen[key], low=1)

@@ -2,12 +2,17 @@
 their reminders. Each service checks the actor's capability, runs in one transaction and
 leaves an audit event.
 
-No double booking. `appointment_book` and `appointment_reschedule` lock, in this fixed
-order, the chair, the nurse (a User) and the patient rows (`select_for_update`, each by
-pk), then look for overlapping active appointments: two desks booking the same chair at the
-same moment queue on the chair's lock, and the second sees the first's appointment. Under
-that, on PostgreSQL, exclusion constraints refuse an overlapping row whatever wrote it; an
-IntegrityError from them becomes the same `Conflict` the check raises.
+No double booking of a chair or a patient; a nurse up to the clinic's limit. `appointment_book`
+and `appointment_reschedule` lock, in this fixed order, the chair, the nurse (a User) and the
+patient rows (`select_for_update`, each by pk), then look for overlapping active
+appointments: two desks booking the same chair at the same moment queue on the chair's lock,
+and the second sees the first's appointment. A chair and a patient are in one appointment at
+a time; a nurse runs several chairs at once, and is refused only when, at some instant of the
+new appointment, they would already hold `nurse_max_concurrent_chairs` (clinic policy)
+active appointments (`peak_concurrency`). The nurse's row lock is what makes that count safe
+against a concurrent booking. Under that, on PostgreSQL, exclusion constraints refuse a row
+overlapping another on its chair or its patient whatever wrote it; an IntegrityError from
+them becomes the same `Conflict` the check raises (ADR 0006).
 
 Opening hours start empty: the clinic must set them (`opening_hours_set`) before anything
 can be booked, e.g. from a shell or the demo seed:
@@ -357,7 +362,8 @@ def appointment_length_min(
 
 
 def _lock(actor, *, chair: Chair, nurse: User, patient: Patient):
-    """Lock the chair, the nurse and the patient, in that fixed order, each by pk."""
+    """Lock the chair, the nurse and the patient, in that fixed order, each by pk. The nurse's
+    lock is the only guard of their count of concurrent chairs (no database constraint)."""
     locked_chair = Chair.objects.select_for_update().filter(pk=chair.pk).first()
     locked_nurse = User.objects.select_for_update().filter(pk=nurse.pk).first()
     locked_patient = Patient.objects.visible_to(actor).select_for_update().filter(pk=patient.pk)
@@ -389,6 +395,44 @@ def _opening_problem(starts_at, ends_at) -> str | None:
             f"{span(starts_at, ends_at)}."
         )
     return None
+
+
+@dataclass(frozen=True)
+class Peak:
+    """The most appointments running at one instant, and the first instant there are that
+    many (None when there are none)."""
+
+    count: int
+    first_at: datetime.datetime | None
+
+
+def peak_concurrency(
+    intervals: Iterable[tuple[datetime.datetime, datetime.datetime]],
+    starts_at: datetime.datetime,
+    ends_at: datetime.datetime,
+) -> Peak:
+    """How many of `intervals` ([start, end) pairs) run at once at the busiest instant of
+    [starts_at, ends_at): a sweep over their start and end points, clipped to the window.
+    Half-open like the rest of the module: one ending at 10:00 and one starting at 10:00 never
+    run together."""
+    events: list[tuple[datetime.datetime, int]] = []
+    for start, end in intervals:
+        start, end = max(start, starts_at), min(end, ends_at)
+        if start < end:
+            events += [(start, 1), (end, -1)]
+    # At one instant the ends (-1) sort before the starts (+1).
+    events.sort()
+    running = best = 0
+    when = None
+    for moment, change in events:
+        running += change
+        if running > best:
+            best, when = running, moment
+    return Peak(best, when)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def _check_bookable(
@@ -430,22 +474,21 @@ def _check_bookable(
     if exclude is not None:
         others = others.exclude(pk=exclude.pk)
     overlapping = others.overlapping(starts_at, ends_at)
-    for key, queryset, message in (
-        ("chair", overlapping.filter(chair=chair), "That chair is already booked from {}."),
-        ("nurse", overlapping.filter(nurse=nurse), "That nurse is already booked from {}."),
-        (
-            "patient",
-            overlapping.filter(patient=patient),
-            "The patient already has an appointment from {}.",
-        ),
-    ):
-        clash = queryset.order_by("starts_at").first()
-        if clash is not None:
-            raise Conflict(
-                message.format(span(clash.starts_at, clash.ends_at)),
-                code=f"{key}_booked",
-                field=key if key != "patient" else "time",
-            )
+    _refuse_overlap("chair", overlapping.filter(chair=chair))
+    # The nurse's row is locked (`_lock`), so no other booking adds to this count meanwhile.
+    limit = policy.nurse_max_concurrent_chairs
+    peak = peak_concurrency(
+        overlapping.filter(nurse=nurse).values_list("starts_at", "ends_at"), starts_at, ends_at
+    )
+    if peak.count >= limit:
+        raise Conflict(
+            f"{nurse.display_name} already has {_plural(peak.count, 'patient')} at "
+            f"{local(peak.first_at):%H:%M}; the clinic's limit is "
+            f"{_plural(limit, 'chair')} at once.",
+            code="nurse_booked",
+            field="nurse",
+        )
+    _refuse_overlap("patient", overlapping.filter(patient=patient))
     day_start = at(start.date(), datetime.time.min)
     same_day = (
         others.filter(patient=patient)
@@ -462,14 +505,31 @@ def _check_bookable(
         )
 
 
-# The exclusion constraints of migration 0002 (PostgreSQL) and what their refusal means.
+_OVERLAP_MESSAGES = {
+    "chair": "That chair is already booked from {}.",
+    "patient": "The patient already has an appointment from {}.",
+}
+
+
+def _overlap_conflict(key: str, clash: Appointment) -> Conflict:
+    return Conflict(
+        _OVERLAP_MESSAGES[key].format(span(clash.starts_at, clash.ends_at)),
+        code=f"{key}_booked",
+        field=key if key != "patient" else "time",
+    )
+
+
+def _refuse_overlap(key: str, queryset) -> None:
+    clash = queryset.order_by("starts_at").first()
+    if clash is not None:
+        raise _overlap_conflict(key, clash)
+
+
+# The exclusion constraints of migration 0002 (PostgreSQL) that still stand and what their
+# refusal means. A nurse's overlaps are the locked count's alone (migration 0003, ADR 0006).
 _CONSTRAINT_FIELDS = {
-    "appointment_chair_no_overlap": ("chair", "That chair is already booked from {}."),
-    "appointment_nurse_no_overlap": ("nurse", "That nurse is already booked from {}."),
-    "appointment_patient_no_overlap": (
-        "patient",
-        "The patient already has an appointment from {}.",
-    ),
+    "appointment_chair_no_overlap": "chair",
+    "appointment_patient_no_overlap": "patient",
 }
 
 
@@ -491,7 +551,7 @@ def _conflict_from(error: IntegrityError, appointment: Appointment) -> Conflict:
         return Conflict("That session is already booked.", code="session_booked")
     if name not in _CONSTRAINT_FIELDS:
         raise error
-    key, message = _CONSTRAINT_FIELDS[name]
+    key = _CONSTRAINT_FIELDS[name]
     clash = (
         Appointment.objects.active()
         .overlapping(appointment.starts_at, appointment.ends_at)
@@ -500,14 +560,7 @@ def _conflict_from(error: IntegrityError, appointment: Appointment) -> Conflict:
         .order_by("starts_at")
         .first()
     )
-    when = (
-        span(clash.starts_at, clash.ends_at)
-        if clash
-        else span(appointment.starts_at, appointment.ends_at)
-    )
-    return Conflict(
-        message.format(when), code=f"{key}_booked", field=key if key != "patient" else "time"
-    )
+    return _overlap_conflict(key, clash or appointment)
 
 
 def _start(starts_at: datetime.datetime) -> datetime.datetime:
@@ -559,7 +612,8 @@ def appointment_book(
 ) -> Appointment:
     """Book a chair and a nurse for a patient from `starts_at`, for as long as the route's
     policy holds them (`appointment_length_min`). Refused with a Conflict naming the clash
-    when the chair, the nurse or the patient is already booked then."""
+    when the chair or the patient is already booked then, or when the nurse already has the
+    clinic's limit of patients at once (`nurse_max_concurrent_chairs`) at some instant of it."""
     require(actor, Capability.SCHEDULE_BOOK)
     if route not in IN_CLINIC_ROUTES:
         raise InvalidInput(
@@ -761,8 +815,9 @@ def _busy(intervals, starts_at, ends_at) -> bool:
 def appointment_propose(*, actor, plan: TreatmentPlan) -> list[Proposal]:
     """For each planned session of an active plan that is not booked yet (in session order):
     the earliest slot on its planned date, or the next open day, within opening hours, in a
-    chair with the equipment the route needs and with a nurse on shift, all free. Sessions
-    stay in order and never two on one day for the patient. Writes nothing."""
+    free chair with the equipment the route needs and with a nurse on shift who has fewer than
+    the clinic's limit of patients at once throughout (`peak_concurrency`, as when booking).
+    Sessions stay in order and never two on one day for the patient. Writes nothing."""
     require(actor, Capability.SCHEDULE_BOOK)
     plan = TreatmentPlan.objects.select_related("patient").filter(pk=plan.pk).first()
     if plan is None or not Patient.objects.visible_to(actor).filter(pk=plan.patient_id).exists():
@@ -853,6 +908,7 @@ def appointment_propose(*, actor, plan: TreatmentPlan) -> list[Proposal]:
                 shifts=shifts,
                 chair_busy=chair_busy,
                 nurse_busy=nurse_busy,
+                nurse_limit=policy.nurse_max_concurrent_chairs,
             )
             if found:
                 break
@@ -883,7 +939,18 @@ def appointment_propose(*, actor, plan: TreatmentPlan) -> list[Proposal]:
 
 
 def _first_slot(
-    *, day, hours, length, step, not_before, chairs, nurses, shifts, chair_busy, nurse_busy
+    *,
+    day,
+    hours,
+    length,
+    step,
+    not_before,
+    chairs,
+    nurses,
+    shifts,
+    chair_busy,
+    nurse_busy,
+    nurse_limit,
 ):
     start = at(day, hours.opens)
     closes = at(day, hours.closes)
@@ -899,7 +966,11 @@ def _first_slot(
                         at(day, s.start) <= start and end <= at(day, s.end)
                         for s in shifts.get((nurse.pk, day), ())
                     )
-                    if covered and not _busy(nurse_busy.get(nurse.pk, ()), start, end):
+                    if (
+                        covered
+                        and peak_concurrency(nurse_busy.get(nurse.pk, ()), start, end).count
+                        < nurse_limit
+                    ):
                         return start, chair, nurse
         start += step
     return None

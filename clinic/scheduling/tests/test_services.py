@@ -1,5 +1,9 @@
 """Booking, the overlap rules, proposals and resources.
 
+A nurse runs up to four chairs at once (the clinic's workflow, issue 6; clinic policy
+`nurse_max_concurrent_chairs`); a chair and a patient are in one appointment at a time.
+Intervals are half-open: [09:00, 10:00) and [10:00, 11:00) never run together.
+
 Expected lengths come from policy-defaults.md ("Preparation and discharge") and
 clinical-reference.md: IV 40 min infusion [A1] + 30 min observation [E11] = 70 min; IM 60 min
 observation (clinic policy); esketamine 120 min observation [C9] + 5 min between devices
@@ -15,6 +19,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from clinic.core.exceptions import Conflict, InvalidInput, PermissionDenied
 from clinic.core.models import AuditEvent
+from clinic.patients.tests.factories import register
 from clinic.protocols.models import PlannedSession
 from clinic.scheduling import services
 from clinic.scheduling.models import Appointment, OpeningHours, StaffShift
@@ -50,6 +55,23 @@ def conflict(call) -> Conflict:
     with pytest.raises(Conflict) as caught:
         call()
     return caught.value
+
+
+def limit_nurses_to(settings, chairs: int) -> None:
+    settings.CLINIC_POLICY = {"scheduling": {"nurse_max_concurrent_chairs": chairs}}
+
+
+def patients(front_desk, count: int) -> list:
+    """`count` more patients (one session a day each, so each overlapping booking needs its own)."""
+    return [register(front_desk, legal_given_name=f"Chairside{i}") for i in range(count)]
+
+
+def chairs(clinic_admin, room, count: int) -> list:
+    """`count` more chairs with no equipment (enough for IM, 60 minutes)."""
+    return [
+        services.chair_create(actor=clinic_admin, room=room, name=f"IM chair {i}")
+        for i in range(count)
+    ]
 
 
 # --------------------------------------------------------------------------- lengths
@@ -88,12 +110,62 @@ def test_preparation_is_the_clinics_own_setting(settings):
         {"preparation_min": {"oral": 5}},
         {"observation_minutes": 10},
         {"iv_observation_min": "30"},
+        {"nurse_max_concurrent_chairs": 0},  # a nurse runs at least one chair
+        {"nurse_max_concurrent_chairs": -1},
+        {"nurse_max_concurrent_chairs": 2.5},
+        {"nurse_max_concurrent_chairs": "4"},
+        {"nurse_max_concurrent_chairs": True},
     ],
 )
 def test_bad_or_below_label_policy_values_stop_start_up(settings, override):
     settings.CLINIC_POLICY = {"scheduling": override}
     with pytest.raises(ImproperlyConfigured):
         scheduling_policy()
+
+
+def test_a_nurse_runs_four_chairs_by_default_and_the_clinic_sets_its_own(settings):
+    assert scheduling_policy().nurse_max_concurrent_chairs == 4
+    limit_nurses_to(settings, 1)
+    assert scheduling_policy().nurse_max_concurrent_chairs == 1
+
+
+# --------------------------------------------------------------------------- peak concurrency
+
+
+def _t(hour: int, minute: int = 0) -> datetime.datetime:
+    return at(MONDAY, hour, minute)
+
+
+NINE_TO_ELEVEN = [(_t(9), _t(10)), (_t(10), _t(11)), (_t(9, 30), _t(10, 30))]
+
+
+@pytest.mark.parametrize(
+    ("intervals", "window", "count", "first"),
+    [
+        ([], (_t(9), _t(10)), 0, None),
+        # Three appointments overlap 09:00–11:00, but never more than two at one instant: the
+        # one ending at 10:00 has gone when the one starting at 10:00 comes.
+        (NINE_TO_ELEVEN, (_t(9), _t(11)), 2, _t(9, 30)),
+        (NINE_TO_ELEVEN, (_t(10), _t(10, 30)), 2, _t(10)),
+        (NINE_TO_ELEVEN, (_t(10, 30), _t(11)), 1, _t(10, 30)),
+        (NINE_TO_ELEVEN, (_t(8), _t(9)), 0, None),  # ends where the first starts
+        (NINE_TO_ELEVEN, (_t(11), _t(12)), 0, None),  # starts where the last ends
+        (NINE_TO_ELEVEN, (_t(9, 10), _t(9, 20)), 1, _t(9, 10)),  # clipped to the window
+        ([(_t(9), _t(10)), (_t(10), _t(11))], (_t(9), _t(11)), 1, _t(9)),  # back to back
+        ([(_t(9), _t(10))] * 3, (_t(9, 30), _t(9, 45)), 3, _t(9, 30)),
+        # Two at 09:10, one again at 09:30, two at 09:40 and three only from 09:50.
+        (
+            [(_t(9), _t(10)), (_t(9, 10), _t(9, 30)), (_t(9, 40), _t(10)), (_t(9, 50), _t(10))],
+            (_t(9), _t(10)),
+            3,
+            _t(9, 50),
+        ),
+    ],
+)
+def test_peak_concurrency_is_the_busiest_instant_of_half_open_intervals(
+    intervals, window, count, first
+):
+    assert services.peak_concurrency(intervals, *window) == services.Peak(count, first)
 
 
 # --------------------------------------------------------------------------- booking
@@ -120,15 +192,81 @@ def test_a_second_booking_of_the_chair_is_refused_with_its_times(
     assert Appointment.objects.count() == 1
 
 
-def test_a_second_booking_of_the_nurse_is_refused(
-    clinic, patient, other_patient, front_desk, chair1, chair2, nurse
+def test_a_second_booking_of_the_nurse_is_refused_when_the_clinic_allows_one_chair(
+    settings, clinic, patient, other_patient, front_desk, chair1, chair2, nurse
 ):
+    limit_nurses_to(settings, 1)
     book(front_desk, patient, chair1, nurse, at(MONDAY, 9))
     error = conflict(
         lambda: book(front_desk, other_patient, chair2, nurse, at(MONDAY, 10), "esketamine")
     )
-    assert error.message == "That nurse is already booked from 09:00 to 10:10."
-    assert error.code == "nurse_booked"
+    assert error.message == (
+        "nurse, RN already has 1 patient at 10:00; the clinic's limit is 1 chair at once."
+    )
+    assert error.code == "nurse_booked" and error.field == "nurse"
+    assert Appointment.objects.count() == 1
+    # Back to back is fine.
+    assert book(front_desk, other_patient, chair2, nurse, at(MONDAY, 10, 10), "esketamine")
+
+
+def test_a_nurse_runs_four_overlapping_chairs_and_the_fifth_is_refused(
+    clinic, clinic_admin, room, front_desk, nurse2
+):
+    # IM holds a chair 60 minutes: 09:00, 09:10, 09:20 and 09:30 all run from 09:30 to 10:00.
+    five = chairs(clinic_admin, room, 5)
+    people = patients(front_desk, 5)
+    for i in range(4):
+        book(front_desk, people[i], five[i], nurse2, at(MONDAY, 9, 10 * i), "im")
+    assert Appointment.objects.filter(nurse=nurse2).count() == 4
+    error = conflict(lambda: book(front_desk, people[4], five[4], nurse2, at(MONDAY, 9, 50), "im"))
+    assert error.message == (
+        "Bea Nolan already has 4 patients at 09:50; the clinic's limit is 4 chairs at once."
+    )
+    assert error.code == "nurse_booked" and error.field == "nurse"
+    assert Appointment.objects.count() == 4
+    # At 10:00 the 09:00 patient's chair is free again: three running, a fourth may start.
+    assert book(front_desk, people[4], five[4], nurse2, at(MONDAY, 10), "im").ends_at == at(
+        MONDAY, 11
+    )
+
+
+def test_the_limit_counts_the_busiest_instant_not_every_overlapping_appointment(
+    settings, clinic, clinic_admin, room, front_desk, nurse2
+):
+    # 09:00–10:00, 10:00–11:00 and 09:30–10:30: three overlap 09:30–10:30, but at most two run
+    # at any one instant (the first has ended when the second starts).
+    six = chairs(clinic_admin, room, 6)
+    people = patients(front_desk, 6)
+    for i, start in enumerate([at(MONDAY, 9), at(MONDAY, 10), at(MONDAY, 9, 30)]):
+        book(front_desk, people[i], six[i], nurse2, start, "im")
+
+    limit_nurses_to(settings, 2)
+    error = conflict(lambda: book(front_desk, people[3], six[3], nurse2, at(MONDAY, 10), "im"))
+    assert error.message == (
+        "Bea Nolan already has 2 patients at 10:00; the clinic's limit is 2 chairs at once."
+    )
+    error = conflict(lambda: book(front_desk, people[3], six[3], nurse2, at(MONDAY, 9, 45), "im"))
+    assert "already has 2 patients at 09:45" in error.message
+    # 10:30–11:30 meets only 10:00–11:00; 08:00–09:00 meets nothing.
+    assert book(front_desk, people[3], six[3], nurse2, at(MONDAY, 10, 30), "im")
+    assert book(front_desk, people[4], six[4], nurse2, at(MONDAY, 8), "im")
+
+    # With a limit of 3, 09:30–10:30 is allowed though it overlaps all three first bookings
+    # (a plain count of overlaps would refuse it): only two run beside it at any instant.
+    limit_nurses_to(settings, 3)
+    assert book(front_desk, people[5], six[5], nurse2, at(MONDAY, 9, 30), "im")
+    assert Appointment.objects.filter(nurse=nurse2).count() == 6
+
+
+def test_a_nurses_overlaps_never_allow_a_chair_or_a_patient_twice(
+    clinic, patient, other_patient, front_desk, chair1, chair2, nurse
+):
+    book(front_desk, patient, chair1, nurse, at(MONDAY, 9))
+    error = conflict(lambda: book(front_desk, other_patient, chair1, nurse, at(MONDAY, 9, 30)))
+    assert error.code == "chair_booked"
+    error = conflict(lambda: book(front_desk, patient, chair2, nurse, at(MONDAY, 9), "im"))
+    assert error.code == "patient_booked"
+    assert book(front_desk, other_patient, chair2, nurse, at(MONDAY, 9), "esketamine")
 
 
 def test_a_patient_cannot_be_in_two_chairs_at_once_nor_twice_a_day(
@@ -266,6 +404,41 @@ def test_rescheduling_moves_the_appointment_and_keeps_the_rules(
         )
 
 
+def test_rescheduling_respects_the_nurses_limit(
+    settings, clinic, patient, other_patient, front_desk, chair1, chair2, nurse, nurse2
+):
+    book(front_desk, patient, chair1, nurse, at(MONDAY, 9))  # 09:00–10:10
+    second = book(front_desk, other_patient, chair2, nurse2, at(MONDAY, 9), "esketamine")
+    # By default the nurse may take the second chair too.
+    moved = services.appointment_reschedule(
+        actor=front_desk, appointment=second, starts_at=at(MONDAY, 9), nurse=nurse, reason="Cover"
+    )
+    assert moved.nurse == nurse
+    limit_nurses_to(settings, 1)
+    error = conflict(
+        lambda: services.appointment_reschedule(
+            actor=front_desk, appointment=second, starts_at=at(MONDAY, 9, 30), reason="Later"
+        )
+    )
+    assert error.message == (
+        "nurse, RN already has 1 patient at 09:30; the clinic's limit is 1 chair at once."
+    )
+    assert error.code == "nurse_booked"
+    # Moving the appointment to the other nurse, or after the first one ends, is fine.
+    moved = services.appointment_reschedule(
+        actor=front_desk, appointment=second, starts_at=at(MONDAY, 9), nurse=nurse2, reason="Back"
+    )
+    assert moved.nurse == nurse2
+    moved = services.appointment_reschedule(
+        actor=front_desk,
+        appointment=second,
+        starts_at=at(MONDAY, 10, 10),
+        nurse=nurse,
+        reason="After the infusion",
+    )
+    assert (moved.nurse, moved.starts_at) == (nurse, at(MONDAY, 10, 10))
+
+
 def test_a_no_show_is_marked_only_after_the_start(clinic, patient, front_desk, chair1, nurse):
     appointment = book(front_desk, patient, chair1, nurse, at(MONDAY, 9))
     error = conflict(
@@ -350,6 +523,31 @@ def test_proposals_need_a_chair_with_the_equipment(
     book(front_desk, other_patient, chair1, nurse2, at(MONDAY, 8))
     first = services.appointment_propose(actor=front_desk, plan=plan)[0]
     assert (first.starts_at, first.chair) == (at(MONDAY, 9, 15), chair1)
+
+
+def test_proposals_give_a_nurse_more_chairs_up_to_the_limit(
+    settings, clinic, plan, other_patient, front_desk, chair1, chair2, nurse, nurse2
+):
+    # The care team's nurse already sits with an esketamine patient in Chair 2, 08:00–10:10.
+    book(front_desk, other_patient, chair2, nurse, at(MONDAY, 8), "esketamine")
+    first = services.appointment_propose(actor=front_desk, plan=plan)[0]
+    assert (first.starts_at, first.chair, first.nurse) == (at(MONDAY, 8), chair1, nurse)
+    # With one chair per nurse, the other nurse (on shift, free) is proposed instead.
+    limit_nurses_to(settings, 1)
+    first = services.appointment_propose(actor=front_desk, plan=plan)[0]
+    assert (first.starts_at, first.chair, first.nurse) == (at(MONDAY, 8), chair1, nurse2)
+
+
+def test_proposals_wait_for_a_nurse_at_the_limit(
+    settings, clinic_admin, opening_hours, chair1, chair2, plan, other_patient, front_desk, nurse
+):
+    # Only the care team's nurse is on shift on Monday, and she already has one patient until
+    # 10:10: with a limit of one chair the first proposal is the next 15-minute step after.
+    shifts_for(clinic_admin, nurse)
+    book(front_desk, other_patient, chair2, nurse, at(MONDAY, 8), "esketamine")
+    limit_nurses_to(settings, 1)
+    first = services.appointment_propose(actor=front_desk, plan=plan)[0]
+    assert (first.starts_at, first.chair, first.nurse) == (at(MONDAY, 10, 15), chair1, nurse)
 
 
 def test_proposals_follow_the_nurses_shifts(
