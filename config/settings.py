@@ -100,6 +100,9 @@ INSTALLED_APPS = [
     "clinic.scheduling",
     "clinic.controlled_substances",
     "clinic.treatment_sessions",
+    "clinic.journal",
+    "clinic.home_program",
+    "clinic.portal",
     "clinic.public_site",
     "clinic.demo",
     "django_tasks_db",
@@ -140,6 +143,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "clinic.core.context_processors.clinic",
+                "clinic.portal.context_processors.portal",
             ],
         },
     },
@@ -256,6 +260,13 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Patient questionnaire links: how long a sent link stays valid, and a kiosk hand-over.
 QUESTIONNAIRE_LINK_VALID_HOURS = env_int("QUESTIONNAIRE_LINK_VALID_HOURS", 72)
 KIOSK_LINK_VALID_HOURS = env_int("KIOSK_LINK_VALID_HOURS", 1)
+# Patient portal: how long an invitation's activation link stays valid (it works once), and
+# how many password-reset requests one e-mail address or client address may make per window.
+PORTAL_INVITATION_VALID_HOURS = env_int("PORTAL_INVITATION_VALID_HOURS", 72)
+PORTAL_PASSWORD_RESET_RATE_LIMIT_COUNT = env_int("PORTAL_PASSWORD_RESET_RATE_LIMIT_COUNT", 5)
+PORTAL_PASSWORD_RESET_RATE_LIMIT_WINDOW_MIN = env_int(
+    "PORTAL_PASSWORD_RESET_RATE_LIMIT_WINDOW_MIN", 60
+)
 
 # The public consultation form: at most this many requests per client address in each
 # window (a fixed window, counted in Django's cache); more are answered with HTTP 429.

@@ -50,6 +50,9 @@ class Capability(StrEnum):
     SESSION_INTEGRATION_NOTE = "session.integration_note"
     SESSION_BOARD = "session.board"
     SESSION_REMS = "session.rems"
+    PORTAL_INVITE = "portal.invite"
+    JOURNAL_VIEW_SHARED = "journal.view_shared"
+    HOME_PROGRAM_REVIEW = "home_program.review"
 
 
 _ADMIN = Role.CLINIC_ADMIN
@@ -111,6 +114,13 @@ MATRIX: dict[Capability, frozenset[Role]] = {
     Capability.SESSION_INTEGRATION_NOTE: frozenset({Role.PRESCRIBER, Role.THERAPIST}),
     Capability.SESSION_BOARD: frozenset({_ADMIN, Role.PRESCRIBER, Role.NURSE}),
     Capability.SESSION_REMS: frozenset({_ADMIN, Role.PRESCRIBER, Role.NURSE}),
+    # The patient portal. Inviting a patient (an expiring activation e-mail) is front-desk work
+    # that clinicians may do too; what a patient shares from their journal is for the
+    # therapists and prescribers of their care team; at-home session logs and their blood
+    # pressure alerts are reviewed by the care team's prescribers and nurses.
+    Capability.PORTAL_INVITE: frozenset({_ADMIN, Role.FRONT_DESK, Role.PRESCRIBER, Role.NURSE}),
+    Capability.JOURNAL_VIEW_SHARED: frozenset({Role.PRESCRIBER, Role.THERAPIST}),
+    Capability.HOME_PROGRAM_REVIEW: frozenset({Role.PRESCRIBER, Role.NURSE}),
 }
 
 

@@ -65,9 +65,16 @@ def alerts_by_response(*, responses: list[AssessmentResponse]) -> dict[int, list
 
 
 def due_for_patients(*, patients: list[Patient], now) -> dict[Patient, list[DueAssessment]]:
-    """What each patient owes now, from the clinic's schedule, in two queries. Treatment
-    sessions are not recorded yet (a later stage), so only the baseline can fall due until
-    they are; the schedule itself already handles sessions."""
+    """What each patient owes now, from the clinic's schedule and their in-clinic sessions
+    (booked, checked in or completed appointments), in three queries."""
+    from clinic.scheduling.choices import BOOKED_SESSION_STATUSES, IN_CLINIC_ROUTES
+    from clinic.scheduling.models import Appointment
+
+    sessions: dict[int, list] = {}
+    for patient_id, starts_at in Appointment.objects.filter(
+        patient__in=patients, status__in=BOOKED_SESSION_STATUSES, route__in=IN_CLINIC_ROUTES
+    ).values_list("patient_id", "starts_at"):
+        sessions.setdefault(patient_id, []).append(starts_at)
     taken: dict[int, list[Taken]] = {}
     for patient_id, code, taken_at in (
         AssessmentResponse.objects.valid()
@@ -78,7 +85,8 @@ def due_for_patients(*, patients: list[Patient], now) -> dict[Patient, list[DueA
     policy = schedule_policy()
     result = {}
     for patient in patients:
-        items = due_assessments(CourseFacts(taken=taken.get(patient.pk, [])), now, policy)
+        facts = CourseFacts(taken=taken.get(patient.pk, []), sessions=sessions.get(patient.pk, []))
+        items = due_assessments(facts, now, policy)
         if items:
             result[patient] = items
     return result

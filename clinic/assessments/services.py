@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import re
 import secrets
 from collections.abc import Sequence
 
@@ -167,6 +168,9 @@ def notification_queue(*, recipient, subject: str, body: str, alert=None) -> Not
     return notification
 
 
+SENT_LINK_PATTERN = re.compile(r"https?://\S+")
+SENT_LINK_REDACTED = "[link removed once sent]"
+
 # Delivery back-off: attempt n waits RETRY_DELAYS_S[n-1] before the next; after the last, the
 # notification is marked "needs attention" on the admin's outbox page (never dropped).
 RETRY_DELAYS_S = (60, 300, 900, 3600, 6 * 3600)
@@ -217,8 +221,18 @@ def notification_deliver(notification_id: int) -> str:
                 notification.sent_at = timezone.now()
                 notification.attempts += 1
                 notification.last_error = ""
+                # A sent e-mail's links (activation, questionnaire, reset) must not stay usable
+                # from the database or the outbox page: keep the words, drop the links.
+                notification.body = SENT_LINK_PATTERN.sub(SENT_LINK_REDACTED, notification.body)
                 notification.save(
-                    update_fields=["status", "sent_at", "attempts", "last_error", "updated_at"]
+                    update_fields=[
+                        "status",
+                        "sent_at",
+                        "attempts",
+                        "last_error",
+                        "body",
+                        "updated_at",
+                    ]
                 )
                 return notification.status
         notification.attempts += 1
@@ -530,3 +544,74 @@ def link_response_record(
         link.used_at = timezone.now()
         link.save(update_fields=["used_at", "updated_at"])
     return response, remaining
+
+
+@transaction.atomic
+def portal_response_record(
+    *,
+    patient_user,
+    patient: Patient,
+    instrument_code: str,
+    answers: Sequence[int | None],
+    timepoint: str = Timepoint.UNSCHEDULED,
+) -> AssessmentResponse:
+    """A patient answers a questionnaire in the portal, signed in as themselves.
+
+    The authority is the patient's own sign-in: `patient_user` must be the active patient
+    principal linked to this active patient record, and only patient-facing (self-report)
+    instruments are accepted. The score is computed here as for every response; the audit
+    event names the patient's user as the actor; a positive suicidality answer raises the
+    same alert, assigned and notified exactly as for a questionnaire link (`_alert_raise`).
+    """
+    if (
+        patient_user is None
+        or not getattr(patient_user, "is_authenticated", False)
+        or not patient_user.is_active
+        or not patient_user.is_patient_principal
+        or patient.user_id != patient_user.pk
+        or not patient.is_active
+    ):
+        raise PermissionDenied("Patients answer their own questionnaires only.")
+    instrument = instrument_or_error(instrument_code)
+    if not instrument.patient_facing:
+        raise PermissionDenied("Clinician-rated scales are entered by staff.")
+    if timepoint not in Timepoint.values:
+        raise InvalidInput({"timepoint": [f"Choose one of: {', '.join(Timepoint.values)}."]})
+    try:
+        result = instrument.score(list(answers), scoring_policy())
+    except AnswerError as error:
+        raise InvalidInput({"answers": [error.message]}) from error
+
+    response = AssessmentResponse.objects.create(
+        patient=patient,
+        instrument_code=instrument.code,
+        instrument_version=instrument.version,
+        answers=list(answers),
+        complete=result.complete,
+        total=result.total,
+        severity=result.severity or "",
+        flags=list(result.flags),
+        subscales=dict(result.subscales),
+        taken_at=timezone.now(),
+        timepoint=timepoint,
+        source=ResponseSource.PORTAL,
+        # As for links and the kiosk: `recorded_by` names staff; the audit event names the
+        # patient's own user.
+        recorded_by=None,
+        link=None,
+    )
+    audit_record(
+        actor=patient_user,
+        action=AuditAction.CREATE,
+        object_type="assessment_response",
+        object_id=response.uuid,
+        patient=patient,
+        summary=f"{instrument.name} recorded ({ResponseSource.PORTAL.label})",
+        changes={
+            "total": {"before": None, "after": result.total},
+            "flags": {"before": None, "after": list(result.flags)},
+        },
+    )
+    for trigger in suicidality_triggers(instrument, list(answers), result):
+        _alert_raise(patient=patient, response=response, kind=trigger.kind, text=trigger.text)
+    return response

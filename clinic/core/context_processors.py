@@ -6,6 +6,13 @@ def clinic(request):
     can = getattr(user, "can", None)
     return {
         "clinic_name": settings.CLINIC_NAME,
+        # Shared pages (errors, the second-factor check) keep a patient inside the portal's
+        # frame, with its crisis resources.
+        "base_template": (
+            "portal/base.html"
+            if getattr(user, "is_authenticated", False) and user.is_patient_principal
+            else "base.html"
+        ),
         "perms_audit_view": bool(can and can("audit.view")),
         "perms_consultations": bool(can and can("consultation.manage")),
         "perms_schedule": bool(can and can("schedule.view")),

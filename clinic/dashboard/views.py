@@ -10,14 +10,18 @@ from clinic.accounts.permissions import Capability
 from clinic.assessments.selectors import alert_inbox, due_list
 from clinic.core.access import staff_required
 from clinic.dashboard import selectors
+from clinic.home_program.selectors import home_bp_alert_open_list
 from clinic.patients.forms import PatientSearchForm
 from clinic.patients.selectors import my_patients
+from clinic.public_site.views import public_home
 from clinic.screening.consultations import consultation_status_counts
 
 
 def home(request):
     if not request.user.is_authenticated:
-        return redirect("accounts:login")
+        return public_home(request)
+    if request.user.is_patient_principal:
+        return redirect("portal:home")
     return _staff_home(request)
 
 
@@ -33,6 +37,9 @@ def _staff_home(request):
         context["patients"] = my_patients(actor=user)
         context["alerts"] = alert_inbox(actor=user)
         context["due"] = due_list(actor=user, now=timezone.now())
+        if user.can(Capability.HOME_PROGRAM_REVIEW):
+            context["home_bp_alerts"] = home_bp_alert_open_list(actor=user)
+            context["home_program_review"] = True
         template = "dashboard/home_clinician.html"
     else:
         context["can_create"] = user.can(Capability.PATIENT_CREATE)

@@ -167,3 +167,72 @@ class BodyMeasurement(ClinicModel):
     @property
     def bmi_kg_m2(self):
         return bmi_kg_m2(self.weight_kg, self.height_cm)
+
+
+class PortalInvitationQuerySet(models.QuerySet):
+    def usable(self, now: datetime.datetime | None = None):
+        """Invitations that can still activate an account: not used, not revoked, not expired."""
+        return self.filter(
+            used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now or timezone.now()
+        )
+
+
+class PortalInvitation(ClinicModel):
+    """An invitation to the patient portal: a single-use, expiring activation link e-mailed to
+    the patient. Only a SHA-256 digest of the token is stored; the token goes out once."""
+
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="portal_invitations"
+    )
+    # The address the link was sent to, as it was then.
+    email = models.EmailField()
+    token_digest = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    used_at = models.DateTimeField(null=True, blank=True)
+    # The account the invitation activated.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = PortalInvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(used_at__isnull=True) | Q(revoked_at__isnull=True),
+                name="portal_invitation_used_or_revoked_not_both",
+            ),
+            models.CheckConstraint(
+                condition=Q(used_at__isnull=True) | Q(user__isnull=False),
+                name="portal_invitation_used_names_the_account",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Portal invitation {self.uuid}"
+
+    def is_usable(self, now: datetime.datetime | None = None) -> bool:
+        return (
+            self.used_at is None
+            and self.revoked_at is None
+            and self.expires_at > (now or timezone.now())
+        )
+
+    @property
+    def state(self) -> str:
+        """used, revoked, expired or pending: for the chart section."""
+        if self.used_at is not None:
+            return "used"
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "pending"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clinic.patients import views
+from clinic.patients import views, views_portal
 
 app_name = "patients"
 
@@ -19,5 +19,24 @@ urlpatterns = [
         "<uuid:patient_uuid>/measurements/<uuid:measurement_uuid>/entered-in-error/",
         views.measurement_entered_in_error,
         name="measurement_entered_in_error",
+    ),
+]
+
+# The patient portal (views_portal): invite, revoke an invitation, send a password reset.
+urlpatterns += [
+    path(
+        "<uuid:patient_uuid>/portal/invite/",
+        views_portal.portal_invitation_create,
+        name="portal_invitation_create",
+    ),
+    path(
+        "<uuid:patient_uuid>/portal/invitations/<uuid:invitation_uuid>/revoke/",
+        views_portal.portal_invitation_revoke,
+        name="portal_invitation_revoke",
+    ),
+    path(
+        "<uuid:patient_uuid>/portal/password-reset/",
+        views_portal.portal_password_reset,
+        name="portal_password_reset",
     ),
 ]

@@ -22,6 +22,7 @@ from clinic.assessments.selectors import unresolved_alerts_for_patient
 from clinic.controlled_substances.choices import ProductKind
 from clinic.controlled_substances.models import Container
 from clinic.controlled_substances.selectors import on_hand_containers
+from clinic.journal.selectors import session_intention
 from clinic.screening.choices import Route
 from clinic.treatment_sessions import rules, services
 from clinic.treatment_sessions.choices import (
@@ -176,6 +177,8 @@ class SessionPage:
     sign_blockers: list[str] = field(default_factory=list)
     rems_missing: list[str] = field(default_factory=list)
     default_instructions: str = ""
+    # The intention the patient wrote in the portal for this appointment (clinic.journal).
+    portal_intention: Any = None
 
     @property
     def phase(self) -> str:
@@ -451,6 +454,7 @@ def session_page(session: TreatmentSession, *, actor, now: datetime.datetime | N
             and rules.pre_dose_check(_reading(reading), policy).needs_prescriber_confirmation
         )
     page.dose = _dose(session, page.precheck)
+    page.portal_intention = session_intention(actor=actor, appointment=session.appointment)
 
     if session.route == Route.IV:
         events = list(session.infusion_events.all())

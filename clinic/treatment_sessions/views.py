@@ -85,8 +85,12 @@ def _refused(form, error: DomainError) -> None:
     apply_domain_error(form, error)
 
 
-def _initial_precheck(session) -> dict:
-    return {name: getattr(session, name) for name in services.PRECHECK_FIELDS}
+def _initial_precheck(session, portal_intention=None) -> dict:
+    initial = {name: getattr(session, name) for name in services.PRECHECK_FIELDS}
+    if portal_intention is not None and not session.intention.strip():
+        # The patient's own words from the portal, until the session has its own.
+        initial["intention"] = portal_intention.text
+    return initial
 
 
 def _row_forms(items, bound, key, make, used: set):
@@ -122,7 +126,7 @@ def _context(request, session, bound: dict | None = None) -> dict:
             "precheck",
             lambda: PreCheckForm(
                 prefix="pre",
-                initial=_initial_precheck(session),
+                initial=_initial_precheck(session, page.portal_intention),
                 route=session.route,
                 flagged=page.suicidality_flagged,
                 male=patient.sex == "male",

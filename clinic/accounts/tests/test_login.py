@@ -56,7 +56,11 @@ def test_sign_out_is_a_post_and_is_audited(client, nurse):
     response = client.post(reverse("accounts:logout"))
     assert response.status_code == 302
     assert AuditEvent.objects.filter(action="logout", actor=nurse).exists()
-    assert client.get(reverse("dashboard:home")).status_code == 302
+    # Signed out, "/" is the public home page again, and staff pages ask to sign in.
+    home = client.get(reverse("dashboard:home"))
+    assert home.status_code == 200 and "Staff sign-in" in home.content.decode()
+    assert "My patients" not in home.content.decode()
+    assert client.get(reverse("patients:patient_list")).status_code == 302
 
 
 def test_weak_passwords_are_refused_by_the_validators(db):

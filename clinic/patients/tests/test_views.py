@@ -35,8 +35,9 @@ def _pages(patient):
 # Expected GET status per page and actor; from docs/permissions.md.
 MATRIX = {
     #                    chart edit care  meas list create audit home
-    "anonymous": ["login", "login", "login", "login", "login", "login", "login", "login"],
-    "patient_principal": [403, 403, 403, 403, 403, 403, 403, 403],
+    # "/" shows anonymous visitors the public home page and sends a patient to the portal.
+    "anonymous": ["login", "login", "login", "login", "login", "login", "login", 200],
+    "patient_principal": [403, 403, 403, 403, 403, 403, 403, 302],
     "clinic_admin": [200, 200, 200, 200, 200, 200, 200, 200],
     "prescriber": [200, 200, 403, 200, 200, 403, 403, 200],
     "nurse": [200, 200, 403, 200, 200, 403, 403, 200],
