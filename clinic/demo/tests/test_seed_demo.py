@@ -52,7 +52,7 @@ def counts() -> dict[str, int]:
 def test_creates_the_documented_accounts_one_per_staff_role():
     seed()
 
-    accounts = dict(User.objects.values_list("username", "role"))
+    accounts = dict(User.objects.exclude(role="patient").values_list("username", "role"))
     assert accounts == DEMO_ACCOUNTS
     assert set(accounts.values()) == {role.value for role in STAFF_ROLES}
     for user in User.objects.all():
@@ -67,7 +67,9 @@ def test_account_creation_is_audited_from_the_command_channel():
     seed()
 
     created = AuditEvent.objects.filter(action="create", object_type="user")
-    assert sorted(created.values_list("changes__username", flat=True)) == sorted(DEMO_ACCOUNTS)
+    assert sorted(created.values_list("changes__username", flat=True)) == sorted(
+        [*DEMO_ACCOUNTS, "patient"]
+    )
     assert set(created.values_list("channel", flat=True)) == {"command"}
 
 
@@ -329,3 +331,19 @@ def test_seeding_again_the_same_day_books_and_stocks_nothing_more():
     assert after == before
     assert len(after[0]) == 3 and after[1] == 2 and after[2] == 18
     assert "Booked" not in output
+
+
+def test_the_demo_has_a_patient_who_signs_in_to_the_portal(client):
+    from django.urls import reverse
+
+    seed()
+    seed()
+    user = User.objects.get(username="patient")
+    assert user.role == "patient"
+    patient = user.patient_record
+    assert patient.treatment_plans.filter(status="active", route="iv").exists()
+    assert user.check_password(DEMO_PASSWORD)
+    client.force_login(user)
+    home = client.get(reverse("portal:home"))
+    assert home.status_code == 200
+    assert "Your next appointment" in home.content.decode()

@@ -30,6 +30,7 @@ from clinic.core.choices import AuditAction
 from clinic.core.exceptions import DomainError
 from clinic.core.request_context import RequestContext, request_context
 from clinic.demo.assessments import seed_patient_assessments
+from clinic.demo.portal import DEMO_PATIENT_USERNAME, seed_portal_account
 from clinic.demo.scheduling import seed_active_plan, seed_clinic_resources
 from clinic.demo.screening import seed_consultation_requests, seed_patient_screening
 from clinic.demo.sessions import seed_session_stock, seed_todays_appointments
@@ -301,6 +302,7 @@ class Command(BaseCommand):
                     patients=list(Patient.objects.order_by("pk")[:wanted]),
                 )
                 seed_session_stock(prescriber=staff["prescriber"])
+                seed_portal_account(password=DEMO_PASSWORD)
                 booked_today = seed_todays_appointments(
                     prescriber=staff["prescriber"],
                     nurses=[staff["nurse"], staff["nurse2"]],
@@ -465,6 +467,7 @@ class Command(BaseCommand):
         )
 
     def _print_logins(self) -> None:
+        portal = Patient.objects.filter(user__username=DEMO_PATIENT_USERNAME).first()
         self.stdout.write("")
         self.stdout.write(f"Demo logins (every account's password is {DEMO_PASSWORD!r}):")
         rows = [("username", "role", "password", "name")]
@@ -479,6 +482,15 @@ class Command(BaseCommand):
             )
             for spec in DEMO_STAFF
         ]
+        if portal is not None:
+            rows.append(
+                (
+                    DEMO_PATIENT_USERNAME,
+                    "patient",
+                    DEMO_PASSWORD,
+                    f"{portal.legal_given_name} {portal.legal_family_name} (the patient portal)",
+                )
+            )
         widths = [max(len(row[column]) for row in rows) for column in range(3)]
         for row in rows:
             cells = [value.ljust(width) for value, width in zip(row, widths, strict=False)]
