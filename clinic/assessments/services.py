@@ -89,11 +89,37 @@ def response_record(
     taken_at = taken_at or timezone.now()
     if taken_at > timezone.now() + datetime.timedelta(minutes=5):
         raise InvalidInput({"taken_at": ["An assessment cannot be dated in the future."]})
+    return _response_store(
+        audit_actor=actor,
+        patient=patient,
+        instrument=instrument,
+        answers=answers,
+        timepoint=timepoint,
+        taken_at=taken_at,
+        source=source,
+        recorded_by=actor if link is None else None,
+        link=link,
+    )
+
+
+def _response_store(
+    *,
+    audit_actor,
+    patient: Patient,
+    instrument: Instrument,
+    answers: Sequence[int | None],
+    timepoint: str,
+    taken_at: datetime.datetime,
+    source: str,
+    recorded_by,
+    link: QuestionnaireLink | None,
+) -> AssessmentResponse:
+    """Score on the server, store the response, audit it and raise any suicidality alert: the
+    one path for staff entry, links, the kiosk and the portal."""
     try:
         result = instrument.score(list(answers), scoring_policy())
     except AnswerError as error:
         raise InvalidInput({"answers": [error.message]}) from error
-
     response = AssessmentResponse.objects.create(
         patient=patient,
         instrument_code=instrument.code,
@@ -107,11 +133,11 @@ def response_record(
         taken_at=taken_at,
         timepoint=timepoint,
         source=source,
-        recorded_by=actor if link is None else None,
+        recorded_by=recorded_by,
         link=link,
     )
     audit_record(
-        actor=actor,
+        actor=audit_actor,
         action=AuditAction.CREATE,
         object_type="assessment_response",
         object_id=response.uuid,
@@ -577,41 +603,16 @@ def portal_response_record(
         raise PermissionDenied("Clinician-rated scales are entered by staff.")
     if timepoint not in Timepoint.values:
         raise InvalidInput({"timepoint": [f"Choose one of: {', '.join(Timepoint.values)}."]})
-    try:
-        result = instrument.score(list(answers), scoring_policy())
-    except AnswerError as error:
-        raise InvalidInput({"answers": [error.message]}) from error
-
-    response = AssessmentResponse.objects.create(
+    # As for links and the kiosk: `recorded_by` names staff; the audit event names the
+    # patient's own user.
+    return _response_store(
+        audit_actor=patient_user,
         patient=patient,
-        instrument_code=instrument.code,
-        instrument_version=instrument.version,
-        answers=list(answers),
-        complete=result.complete,
-        total=result.total,
-        severity=result.severity or "",
-        flags=list(result.flags),
-        subscales=dict(result.subscales),
-        taken_at=timezone.now(),
+        instrument=instrument,
+        answers=answers,
         timepoint=timepoint,
+        taken_at=timezone.now(),
         source=ResponseSource.PORTAL,
-        # As for links and the kiosk: `recorded_by` names staff; the audit event names the
-        # patient's own user.
         recorded_by=None,
         link=None,
     )
-    audit_record(
-        actor=patient_user,
-        action=AuditAction.CREATE,
-        object_type="assessment_response",
-        object_id=response.uuid,
-        patient=patient,
-        summary=f"{instrument.name} recorded ({ResponseSource.PORTAL.label})",
-        changes={
-            "total": {"before": None, "after": result.total},
-            "flags": {"before": None, "after": list(result.flags)},
-        },
-    )
-    for trigger in suicidality_triggers(instrument, list(answers), result):
-        _alert_raise(patient=patient, response=response, kind=trigger.kind, text=trigger.text)
-    return response

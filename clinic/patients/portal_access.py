@@ -426,9 +426,7 @@ def password_reset_user(*, uidb64: str, token: str) -> User | None:
     return user
 
 
-@transaction.atomic
-def portal_password_reset_complete(*, user: User, password: str) -> User:
-    """Set the new password (which also ends the link: the token depends on the old hash)."""
+def _password_set(user: User, password: str, summary: str) -> User:
     if not user.is_patient_principal:
         raise PermissionDenied()
     _check_password(password, user)
@@ -440,29 +438,22 @@ def portal_password_reset_complete(*, user: User, password: str) -> User:
         object_type="user",
         object_id=user.uuid,
         patient=getattr(user, "patient_record", None),
-        summary="Portal password reset with an e-mailed link",
+        summary=summary,
     )
     return user
+
+
+@transaction.atomic
+def portal_password_reset_complete(*, user: User, password: str) -> User:
+    """Set the new password (which also ends the link: the token depends on the old hash)."""
+    return _password_set(user, password, "Portal password reset with an e-mailed link")
 
 
 @transaction.atomic
 def portal_password_change(*, user: User, password: str) -> User:
     """The patient changes their password on their account page (the old one already checked
     by the form). Other signed-in sessions of the account end: their hash no longer matches."""
-    if not user.is_patient_principal:
-        raise PermissionDenied()
-    _check_password(password, user)
-    user.set_password(password)
-    user.save(update_fields=["password"])
-    audit_record(
-        actor=user,
-        action=AuditAction.UPDATE,
-        object_type="user",
-        object_id=user.uuid,
-        patient=getattr(user, "patient_record", None),
-        summary="Portal password changed",
-    )
-    return user
+    return _password_set(user, password, "Portal password changed")
 
 
 # --- Second factor (optional for patients) -------------------------------------------------
