@@ -235,7 +235,7 @@ def _bp_alert_raise(*, actor, log: HomeSessionLog) -> HomeBpAlert:
 
 def _locked_log(actor, log: HomeSessionLog) -> HomeSessionLog:
     locked = (
-        HomeSessionLog.objects.select_for_update()
+        HomeSessionLog.objects.select_for_update(of=("self",))
         .select_related("patient", "plan", "planned_session")
         .get(pk=log.pk)
     )
