@@ -40,7 +40,8 @@ class RequestContextMiddleware:
 
 
 class NoStoreMiddleware:
-    """Pages for signed-in staff may hold patient information: browsers must not cache them."""
+    """Pages for signed-in users may hold patient information or their session cookie:
+    browsers and shared caches must not keep them."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -48,7 +49,9 @@ class NoStoreMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and "Cache-Control" not in response:
+        # Always, even where a view asked for public caching (the education pages): a signed-in
+        # response may carry the session cookie, which no shared cache may keep.
+        if user is not None and user.is_authenticated:
             response["Cache-Control"] = "no-store, private"
         return response
 

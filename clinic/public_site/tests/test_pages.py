@@ -237,6 +237,8 @@ def test_education_pages_are_the_same_for_everyone_and_may_be_cached(client, act
         signed_in = client_as(client, actors[who]).get(url)
         assert signed_in.status_code == 200, who
         assert signed_in.content == anonymous.content, who
+        # A signed-in response may carry the session cookie: no shared cache keeps it.
+        assert signed_in.headers["Cache-Control"] == "no-store, private", who
 
 
 @pytest.mark.parametrize("url", list(EDUCATION_PAGES))
