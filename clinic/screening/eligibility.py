@@ -18,6 +18,7 @@ from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import Conflict, InvalidInput, PermissionDenied
 from clinic.core.records import required_text
+from clinic.core.text import has_control_characters
 from clinic.patients.models import Patient
 from clinic.patients.selectors import can_act_clinically
 from clinic.screening.choices import DecisionOutcome, IntakeStatus, Route
@@ -215,7 +216,13 @@ def planning_clearance(*, patient: Patient, route: str) -> Clearance:
 
 @transaction.atomic
 def rems_record(
-    *, actor, patient: Patient, enrolled_on: datetime.date, signed_by_patient: bool, prescriber
+    *,
+    actor,
+    patient: Patient,
+    enrolled_on: datetime.date,
+    signed_by_patient: bool,
+    prescriber,
+    rems_patient_id: str = "",
 ) -> RemsEnrollment:
     patient = Patient.objects.prefetch_related("care_team_members").get(pk=patient.pk)
     if not can_act_clinically(actor=actor, patient=patient, capability=Capability.ELIGIBILITY_SIGN):
@@ -227,11 +234,15 @@ def rems_record(
         errors["enrolled_on"] = ["Enter the enrolment date (not in the future)."]
     if prescriber is None or prescriber.role != "prescriber":
         errors["prescriber"] = ["The enrolment is signed by a prescriber."]
+    rems_patient_id = (rems_patient_id or "").strip()
+    if len(rems_patient_id) > 40 or has_control_characters(rems_patient_id):
+        errors["rems_patient_id"] = ["Enter the ID as the REMS gave it (up to 40 characters)."]
     if errors:
         raise InvalidInput(errors)
     enrollment = RemsEnrollment.objects.create(
         patient=patient,
         enrolled_on=enrolled_on,
+        rems_patient_id=rems_patient_id,
         signed_by_patient=True,
         signed_by_prescriber=prescriber,
         recorded_by=actor,

@@ -102,6 +102,12 @@ TrialFormSet = forms.formset_factory(TrialForm, extra=3)
 
 class RemsForm(forms.Form):
     enrolled_on = forms.DateField(label="Enrolment date", widget=DateInput())
+    rems_patient_id = forms.CharField(
+        label="REMS patient ID",
+        max_length=40,
+        required=False,
+        help_text="As the REMS issued it; it goes on every patient monitoring form.",
+    )
     signed_by_patient = forms.BooleanField(
         label="The patient signed the Patient Enrollment Form", required=False
     )

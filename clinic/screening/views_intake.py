@@ -360,6 +360,7 @@ def rems_create(request, patient_uuid):
                 enrolled_on=form.cleaned_data["enrolled_on"],
                 signed_by_patient=form.cleaned_data["signed_by_patient"],
                 prescriber=request.user,
+                rems_patient_id=form.cleaned_data["rems_patient_id"],
             )
         except DomainError as error:
             apply_domain_error(form, error)

@@ -1839,7 +1839,9 @@ def rems_form_prefill(session: TreatmentSession) -> dict[str, Any]:
     # The dose the patient received (devices given), which is the planned dose unless dosing
     # ended early.
     dose = sum((a.given_mg for a in administrations), Decimal(0)) or None
+    enrollment = session.patient.rems_enrollments.exclude(rems_patient_id="").first()
     values: dict[str, Any] = {
+        "patient_id": enrollment.rems_patient_id if enrollment else None,
         "setting_id": rems_setting_id(),
         "session_date": timezone.localdate(session.checked_in_at).isoformat(),
         "dose": (

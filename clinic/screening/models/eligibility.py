@@ -69,6 +69,9 @@ class RemsEnrollment(ClinicModel):
         "patients.Patient", on_delete=models.PROTECT, related_name="rems_enrollments"
     )
     enrolled_on = models.DateField()
+    # The patient's ID in the Spravato REMS, once the REMS has issued it: printed on every
+    # patient monitoring form [C16]. Blank until the clinic has it.
+    rems_patient_id = models.CharField("REMS patient ID", max_length=40, blank=True)
     signed_by_patient = models.BooleanField()
     signed_by_prescriber = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

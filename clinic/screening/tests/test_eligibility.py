@@ -266,14 +266,25 @@ def test_esketamine_needs_rems_enrolment_before_planning(submitted, prescriber, 
             signed_by_patient=True,
             prescriber=prescriber,
         )
+    with pytest.raises(InvalidInput) as error:
+        eligibility.rems_record(
+            actor=prescriber,
+            patient=patient,
+            enrolled_on=timezone.localdate(),
+            signed_by_patient=True,
+            prescriber=prescriber,
+            rems_patient_id="X" * 41,
+        )
+    assert "rems_patient_id" in error.value.errors
     eligibility.rems_record(
         actor=prescriber,
         patient=patient,
         enrolled_on=timezone.localdate(),
         signed_by_patient=True,
         prescriber=prescriber,
+        rems_patient_id=" PT-0042 ",
     )
-    assert RemsEnrollment.objects.count() == 1
+    assert RemsEnrollment.objects.get().rems_patient_id == "PT-0042"
     assert eligibility.planning_clearance(patient=patient, route="esketamine").allowed
 
 

@@ -332,6 +332,21 @@ def test_the_rems_form_prefill_comes_from_the_session_record(esketamine_discharg
     }
 
 
+def test_the_rems_patient_id_comes_from_the_enrolment(esketamine_discharged, prescriber):
+    from clinic.screening.models import RemsEnrollment
+
+    assert "patient_id" not in services.rems_form_prefill(esketamine_discharged)
+    RemsEnrollment.objects.create(
+        patient=esketamine_discharged.patient,
+        enrolled_on=datetime.date(2031, 5, 1),
+        rems_patient_id="PT-0042",
+        signed_by_patient=True,
+        signed_by_prescriber=prescriber,
+        recorded_by=prescriber,
+    )
+    assert services.rems_form_prefill(fresh(esketamine_discharged))["patient_id"] == "PT-0042"
+
+
 def test_the_rems_form_refuses_unknown_fields_and_bad_answers(esketamine_dosed, nurse):
     with pytest.raises(InvalidInput) as error:
         services.rems_form_save(
