@@ -1840,6 +1840,24 @@ def rems_form_prefill(session: TreatmentSession) -> dict[str, Any]:
     # ended early.
     dose = sum((a.given_mg for a in administrations), Decimal(0)) or None
     enrollment = session.patient.rems_enrollments.exclude(rems_patient_id="").first()
+    intake = (
+        session.patient.intakes.filter(submitted_at__isnull=False)
+        .order_by("-submitted_at")
+        .prefetch_related("medications")
+        .first()
+    )
+    concomitant = (
+        sorted(
+            {
+                REMS_MEDICATION_CLASSES[m.medication_class]
+                for m in intake.medications.all()
+                if m.medication_class in REMS_MEDICATION_CLASSES
+            },
+            key=_REMS_CHOICE["concomitant_medications"].index,
+        )
+        if intake is not None
+        else None
+    )
     values: dict[str, Any] = {
         "patient_id": enrollment.rems_patient_id if enrollment else None,
         "setting_id": rems_setting_id(),
@@ -1847,6 +1865,8 @@ def rems_form_prefill(session: TreatmentSession) -> dict[str, Any]:
         "dose": (
             f"{int(dose)} mg" if dose in (Decimal(56), Decimal(84)) else ("other" if dose else None)
         ),
+        # From the latest submitted intake's medication list (the nurse checks it is current).
+        "concomitant_medications": concomitant,
         "lot_number": ", ".join(sorted({a.container.lot.lot_number for a in administrations}))
         or None,
         "bp_pre_dose": f"{pre[-1].bp_text} mmHg" if pre else None,
@@ -1871,6 +1891,14 @@ def rems_form_prefill(session: TreatmentSession) -> dict[str, Any]:
 
 
 _REMS_CHOICE = {f.key: f.choices for f in rules.REMS_MONITORING_FIELDS}
+# The intake's medication classes as the monitoring form names them (clinical-reference §3.6).
+REMS_MEDICATION_CLASSES = {
+    "benzodiazepine": "benzodiazepines",
+    "sedative_hypnotic": "non-benzodiazepine sedative-hypnotics",
+    "psychostimulant": "psychostimulants",
+    "maoi": "MAOIs",
+    "opioid": "opioids",
+}
 _REMS_BOOLEANS = {
     "vitals_acceptable_pre_dose",
     "vitals_acceptable_at_completion",

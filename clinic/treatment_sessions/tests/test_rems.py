@@ -183,13 +183,13 @@ def test_the_form_has_every_field_and_marks_the_prefilled_ones(client, nurse, do
     for item in REMS_MONITORING_FIELDS:
         assert escape(item.label) in html, item.key
     assert "UNCONFIRMED" in html
-    # Suggestions from the session record: the date, the 56 mg dose, the lot of the devices and
-    # no serious adverse event recorded.
+    # Suggestions from the record: the date, the 56 mg dose, the lot of the devices, no serious
+    # adverse event recorded, and the intake's concomitant medications (none of the form's).
     assert 'name="session_date" value="2031-06-02"' in html
     assert '<option value="56 mg" selected>' in html
     assert 'name="lot_number" value="ESK1"' in html
     assert 'id="id_serious_adverse_events">\nNone</textarea>' in html
-    assert html.count("From the session record — check.") == 4
+    assert html.count("From the session record — check.") == 5
     assert 'type="checkbox" name="concomitant_medications" value="opioids"' in html
     assert 'type="radio" name="sedation_occurred" value="yes"' in html
     assert 'type="number" name="total_monitoring_minutes"' in html

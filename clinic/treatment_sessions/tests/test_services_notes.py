@@ -319,6 +319,8 @@ def test_the_rems_form_prefill_comes_from_the_session_record(esketamine_discharg
         "setting_id": "HCS-0042",
         "session_date": "2031-06-02",
         "dose": "56 mg",
+        # The intake lists sertraline only ("other"): none of the form's classes.
+        "concomitant_medications": [],
         "lot_number": "ESK1",
         # Pre-dose 130/80 (pre-checks); the first BP at or after 09:45 (40 min after the last
         # device); the last BP at or after 11:05 (120 min after it).
@@ -345,6 +347,27 @@ def test_the_rems_patient_id_comes_from_the_enrolment(esketamine_discharged, pre
         recorded_by=prescriber,
     )
     assert services.rems_form_prefill(fresh(esketamine_discharged))["patient_id"] == "PT-0042"
+
+
+def test_the_form_names_the_intakes_sedatives_and_stimulants(esketamine_discharged, nurse):
+    """Classes of the latest submitted intake, as the form names them, in the form's order."""
+    from clinic.screening import intake as intake_services
+    from clinic.screening.tests.test_eligibility import TRD_HISTORY
+
+    history = {
+        **TRD_HISTORY,
+        "medications": [
+            {"name": "Methylphenidate", "medication_class": "psychostimulant", "dose": "10 mg"},
+            {"name": "Lorazepam", "medication_class": "benzodiazepine", "dose": "0.5 mg"},
+            {"name": "Sertraline", "medication_class": "other", "dose": "100 mg"},
+        ],
+    }
+    intake = intake_services.intake_start(actor=nurse, patient=esketamine_discharged.patient)
+    intake_services.intake_save(actor=nurse, intake=intake, submit=True, **history)
+
+    values = services.rems_form_prefill(fresh(esketamine_discharged))
+
+    assert values["concomitant_medications"] == ["benzodiazepines", "psychostimulants"]
 
 
 def test_the_rems_form_refuses_unknown_fields_and_bad_answers(esketamine_dosed, nurse):
