@@ -44,6 +44,7 @@ class Capability(StrEnum):
     LEDGER_RECONCILE = "ledger.reconcile"
     LEDGER_REPORT_LOSS = "ledger.report_loss"
     LEDGER_EXPORT = "ledger.export"
+    LEDGER_EXPORT_NAMED = "ledger.export_named"
     SESSION_RUN = "session.run"
     SESSION_OVERRIDE = "session.override"
     SESSION_SIGN = "session.sign"
@@ -104,6 +105,9 @@ MATRIX: dict[Capability, frozenset[Role]] = {
     Capability.LEDGER_RECONCILE: frozenset({_ADMIN, Role.PRESCRIBER}),
     Capability.LEDGER_REPORT_LOSS: frozenset({_ADMIN, Role.PRESCRIBER}),
     Capability.LEDGER_EXPORT: frozenset({_ADMIN, Role.PRESCRIBER}),
+    # The DEA's dispensing record names each patient and their address [J6]: that export reaches
+    # every patient's demographics, so it is the clinic administrator's (who has the directory).
+    Capability.LEDGER_EXPORT_NAMED: frozenset({_ADMIN}),
     # The chair side. Nurses and prescribers on the care team run a session (check-in to
     # discharge, doses through the ledger); only a prescriber overrides a rule (pre-checks, a
     # high pre-dose BP, discharge criteria) or signs the record. Therapists write the

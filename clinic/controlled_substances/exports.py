@@ -113,10 +113,27 @@ def receipts_report(*, actor, period: Period) -> Report:
     return Report("receipts", "Receipts of controlled substances", columns, rows)
 
 
-def administration_report(*, actor, period: Period) -> Report:
-    """Each administration and waste (and any reversal of one), with the patient's MRN."""
+def _address(patient) -> str:
+    parts = [
+        patient.address_line1,
+        patient.address_line2,
+        " ".join(p for p in (patient.city, patient.region, patient.postal_code) if p),
+        patient.country,
+    ]
+    return ", ".join(p for p in parts if p)
+
+
+def administration_report(*, actor, period: Period, named: bool = False) -> Report:
+    """Each administration and waste (and any reversal of one), with the patient's MRN; with
+    `named`, also the patient's name and address, as the DEA's dispensing record asks
+    (21 CFR 1304.22(c) [J6]) — the clinic administrator's export for an inspector."""
     rows = []
-    for entry in selectors.administration_log_for_export(actor=actor, period=period):
+    entries = (
+        selectors.administration_log_for_export_named(actor=actor, period=period)
+        if named
+        else selectors.administration_log_for_export(actor=actor, period=period)
+    )
+    for entry in entries:
         kind = entry.get_kind_display()
         if entry.kind == EntryKind.REVERSAL:
             kind = f"Reversal of {entry.reverses.get_kind_display().lower()}"
@@ -143,10 +160,17 @@ def administration_report(*, actor, period: Period) -> Report:
                 _short(_refers_to(entry)),
             ]
         )
+        if named:
+            patient = entry.patient
+            rows[-1][3:3] = [
+                patient.full_name if patient else "",
+                _address(patient) if patient else "",
+            ]
     columns = [
         ("Date and time", 1.3),
         ("Entry", 1.3),
         ("Patient MRN", 1.0),
+        *([("Patient name", 1.4), ("Patient address", 2.2)] if named else []),
         ("Product", 1.5),
         ("Container", 1.0),
         ("Lot", 0.9),
@@ -162,7 +186,18 @@ def administration_report(*, actor, period: Period) -> Report:
         ("Entry id", 0.8),
         ("Refers to", 0.8),
     ]
+    if named:
+        return Report(
+            "administrations-named",
+            "Administration and waste log, with patients' names and addresses",
+            columns,
+            rows,
+        )
     return Report("administrations", "Administration and waste log", columns, rows)
+
+
+def administration_report_named(*, actor, period: Period) -> Report:
+    return administration_report(actor=actor, period=period, named=True)
 
 
 def inventory_report(*, actor, period: Period) -> Report:
@@ -219,6 +254,7 @@ def inventory_report(*, actor, period: Period) -> Report:
 REPORTS: dict[str, Callable[..., Report]] = {
     "receipts": receipts_report,
     "administrations": administration_report,
+    "administrations-named": administration_report_named,
     "inventories": inventory_report,
 }
 
@@ -312,7 +348,12 @@ def export_build(*, actor, report_key: str, fmt: str, period: Period) -> ExportF
         + (policy.registrant_dea_number or "not set (CLINIC_POLICY)"),
         f"Period: {period.describe()}. Times in {settings.TIME_ZONE}.",
         f"Generated {now:%Y-%m-%d %H:%M} by {actor.display_name}. Rows: {len(report.rows)}.",
-        "Patients are identified by MRN. Schedule III (ketamine, esketamine).",
+        (
+            "Patients are identified by MRN, name and address."
+            if report_key == "administrations-named"
+            else "Patients are identified by MRN."
+        )
+        + " Schedule III (ketamine, esketamine).",
     ]
     if fmt == "pdf":
         content = as_pdf(report, header_lines=header_lines)

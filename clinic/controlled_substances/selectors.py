@@ -495,6 +495,12 @@ def administration_log_for_export(*, actor, period: Period) -> QuerySet:
     )
 
 
+def administration_log_for_export_named(*, actor, period: Period) -> QuerySet:
+    """The administration log with the patients' identities: the clinic administrator's."""
+    require(actor, Capability.LEDGER_EXPORT_NAMED)
+    return administration_log_for_export(actor=actor, period=period)
+
+
 def counts_for_export(*, actor, period: Period) -> QuerySet:
     """Counts and inventories with their lines; one with no lines recorded zero stock."""
     require(actor, Capability.LEDGER_EXPORT)

@@ -446,6 +446,7 @@ def export_list(request):
             ],
         )
         for key, title in EXPORT_TITLES
+        if key != "administrations-named" or request.user.can(Capability.LEDGER_EXPORT_NAMED)
     ]
     return _render(request, "controlled_substances/exports.html", {"form": form, "links": links})
 
@@ -453,6 +454,7 @@ def export_list(request):
 EXPORT_TITLES = [
     ("receipts", "Receipts"),
     ("administrations", "Administration and waste log (patients by MRN)"),
+    ("administrations-named", "Administration and waste log with names and addresses (DEA)"),
     ("inventories", "Counts and inventories"),
 ]
 

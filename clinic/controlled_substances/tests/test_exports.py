@@ -1,5 +1,6 @@
-"""Exports for an inspector: the right rows in CSV and PDF, patients by MRN and never by name,
-periods and products filtered, each export audited and refused to roles without ledger.export."""
+"""Exports for an inspector: the right rows in CSV and PDF, patients by MRN (by name and address
+only in the clinic administrator's DEA log), periods and products filtered, each export audited
+and refused to roles without ledger.export."""
 
 from __future__ import annotations
 
@@ -112,9 +113,11 @@ def test_the_administration_log_lists_each_dose_and_waste_by_mrn(prescriber, pat
     assert rows[4][16] == str(log["wrong"].uuid)[:8]  # the reversal names what it reverses
 
 
-def test_no_export_names_a_patient(client, prescriber, patient, log):
+def test_no_export_but_the_dea_log_names_a_patient(client, prescriber, patient, log):
     client.force_login(prescriber)
     for report in exports.REPORTS:
+        if report == "administrations-named":
+            continue
         for fmt in exports.FORMATS:
             response = client.get(reverse("controlled_substances:export", args=[report, fmt]))
             assert response.status_code == 200
@@ -224,6 +227,50 @@ def test_an_unknown_report_or_format_is_not_found(client, prescriber):
     for report, fmt in (("patients", "csv"), ("receipts", "xlsx")):
         url = reverse("controlled_substances:export", args=[report, fmt])
         assert client.get(url).status_code == 404
+
+
+def test_the_dea_log_names_each_patient_and_address_for_the_administrator_only(
+    client, clinic_admin, prescriber, front_desk, patient, log
+):
+    """21 CFR 1304.22(c) [J6]: patient name and address beside each administration."""
+    from clinic.patients.services import patient_update
+
+    patient_update(
+        actor=front_desk,
+        patient=patient,
+        data={
+            "address_line1": "12 Elm Street",
+            "city": "Albany",
+            "region": "NY",
+            "postal_code": "12207",
+        },
+    )
+    url = reverse("controlled_substances:export", args=["administrations-named", "csv"])
+    client.force_login(prescriber)
+    assert client.get(url).status_code == 403
+    assert (
+        "administrations-named"
+        not in client.get(reverse("controlled_substances:export_list")).content.decode()
+    )
+    client.force_login(clinic_admin)
+    assert (
+        "administrations-named"
+        in client.get(reverse("controlled_substances:export_list")).content.decode()
+    )
+    response = client.get(url)
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8"))))
+    assert rows[0][:5] == [
+        "Date and time",
+        "Entry",
+        "Patient MRN",
+        "Patient name",
+        "Patient address",
+    ]
+    given = next(row for row in rows[1:] if row[1] == "Administration")
+    assert given[2:5] == [patient.mrn, "Jordan Rivera", "12 Elm Street, Albany NY 12207, US"]
+    event = AuditEvent.objects.filter(action="export").latest("id")
+    assert event.object_type == "cs_administrations-named" and event.actor == clinic_admin
 
 
 def test_nurses_do_not_export(nurse, log):
