@@ -308,18 +308,6 @@ def _dose(session: TreatmentSession, precheck: services.PreCheckStatus | None) -
     )
 
 
-def _reading(entry: VitalsEntry) -> rules.VitalsReading:
-    return rules.VitalsReading(
-        taken_at=entry.taken_at,
-        systolic_mmhg=entry.systolic_mmhg,
-        diastolic_mmhg=entry.diastolic_mmhg,
-        heart_rate_bpm=entry.heart_rate_bpm,
-        spo2_percent=entry.spo2_percent,
-        respiratory_rate_per_min=entry.respiratory_rate_per_min,
-        temperature_c=entry.temperature_c,
-    )
-
-
 def _last_full_reading(vitals: list[VitalsEntry]) -> datetime.datetime | None:
     """The last valid set with a blood pressure (pulse oximetry alone is not a reading)."""
     times = [v.taken_at for v in vitals if v.is_valid and v.has_bp]
@@ -451,7 +439,9 @@ def session_page(session: TreatmentSession, *, actor, now: datetime.datetime | N
         page.bp_needs_confirmation = (
             reading is not None
             and not page.precheck.bp_confirmed
-            and rules.pre_dose_check(_reading(reading), policy).needs_prescriber_confirmation
+            and rules.pre_dose_check(
+                services.vitals_reading(reading), policy
+            ).needs_prescriber_confirmation
         )
     page.dose = _dose(session, page.precheck)
     page.portal_intention = session_intention(actor=actor, appointment=session.appointment)

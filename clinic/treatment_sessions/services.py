@@ -401,7 +401,8 @@ def _valid_vitals(session: TreatmentSession) -> list[VitalsEntry]:
     return [v for v in session.vitals.all() if v.entered_in_error_at is None]
 
 
-def _reading(entry: VitalsEntry) -> rules.VitalsReading:
+def vitals_reading(entry: VitalsEntry) -> rules.VitalsReading:
+    """A flowsheet row as the rules read it."""
     return rules.VitalsReading(
         taken_at=entry.taken_at,
         systolic_mmhg=entry.systolic_mmhg,
@@ -513,7 +514,7 @@ def precheck_status(session: TreatmentSession, now=None) -> PreCheckStatus:
             CheckItem("pre_dose_vitals", "Pre-dose vitals", False, ("Take a blood pressure.",))
         )
     else:
-        result = rules.pre_dose_check(_reading(reading), policy)
+        result = rules.pre_dose_check(vitals_reading(reading), policy)
         bp_confirmed = any(
             o.kind == OverrideKind.PRE_DOSE_BP and str(reading.uuid) in _unmet_codes(o)
             for o in overrides
@@ -656,7 +657,7 @@ def pre_dose_bp_confirm(*, actor, session: TreatmentSession, reason: str) -> Ses
     reading = pre_dose_vitals(locked)
     if reading is None:
         raise Conflict("Take a pre-dose blood pressure first.", code="no_pre_dose_bp")
-    result = rules.pre_dose_check(_reading(reading), policy_of(locked))
+    result = rules.pre_dose_check(vitals_reading(reading), policy_of(locked))
     if not result.needs_prescriber_confirmation:
         raise Conflict("This blood pressure needs no confirmation.", code="not_needed")
     override = SessionOverride.objects.create(
@@ -1217,7 +1218,7 @@ def vitals_record(
         value = cleaned[field]
         if value is not None and Decimal(str(value)) != Decimal(str(value)).to_integral_value():
             raise InvalidInput({field: ["Enter a whole number."]})
-    previous = [_reading(v) for v in _valid_vitals(locked) if v.taken_at < taken_at]
+    previous = [vitals_reading(v) for v in _valid_vitals(locked) if v.taken_at < taken_at]
     found = rules.vitals_alerts(reading, previous, policy)
     entry = VitalsEntry.objects.create(
         session=locked,
