@@ -14,7 +14,7 @@ export PYTHON PORT
 
 VENV_BIN := .venv/bin
 
-.PHONY: help run test sync lint format migrations-check chromium
+.PHONY: help run test sync lint format migrations-check chromium axe
 
 help:
 	@echo "make run               serve the demo at http://127.0.0.1:$(PORT)/ (PORT=..., PYTHON=...)"
@@ -46,5 +46,8 @@ migrations-check: sync
 chromium:
 	@bash scripts/ensure-chromium
 
-test: sync migrations-check lint chromium
+axe:
+	@bash scripts/ensure-axe
+
+test: sync migrations-check lint chromium axe
 	@bash scripts/test $(PYTEST_ARGS)

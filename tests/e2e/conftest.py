@@ -28,6 +28,12 @@ CHROMIUM_ARGS = [
 ]
 DEFAULT_TIMEOUT_MS = 10_000
 E2E_DIR = Path(__file__).resolve().parent
+# axe-core from the npm registry, pinned by tests/e2e/axe/package-lock.json and installed by
+# scripts/ensure-axe (part of `make test`); Playwright injects it into the page under test.
+AXE_JS = E2E_DIR / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+# The widths pages must fit without sideways scrolling: a phone, and a tablet at the chair.
+PHONE = {"width": 390, "height": 844}
+TABLET = {"width": 1024, "height": 768}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -123,3 +129,74 @@ def login_as(page, live_server):
         return page
 
     return login
+
+
+_AXE_RUN = """async () => {
+  const result = await axe.run(document, {resultTypes: ["violations"]});
+  return result.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ")),
+  }));
+}"""
+
+
+def assert_accessible(page) -> None:
+    """axe-core's rules (WCAG 2 A/AA and best practices) on the page as it is now: zero
+    violations. The message lists each rule broken and up to five elements breaking it."""
+    if not AXE_JS.is_file():
+        pytest.fail(
+            f"axe-core is not installed at {AXE_JS}: run `make test` (scripts/ensure-axe).",
+            pytrace=False,
+        )
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE_JS))
+    violations = page.evaluate(_AXE_RUN)
+    assert violations == [], f"axe-core found violations on {page.url}:\n" + "\n".join(
+        f"- {v['id']} ({v['impact']}): {v['help']} at {', '.join(v['nodes'])}" for v in violations
+    )
+
+
+_OVERFLOW = """(allowed) => {
+  const width = document.documentElement.clientWidth;
+  const classes = (e) => typeof e.className === "string" && e.className.trim()
+    ? "." + e.className.trim().split(/\\s+/).join(".") : "";
+  const describe = (e) => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + classes(e);
+  const inAllowed = (e) => allowed.some((selector) => e.closest(selector));
+  const sticking = [...document.querySelectorAll("body *")].filter((e) => {
+    if (inAllowed(e)) return false;
+    const box = e.getBoundingClientRect();
+    // Visually hidden helpers (1 px boxes, the skip link parked off to the left) are meant
+    // to be out of sight.
+    if (box.width <= 1 || box.height <= 1 || box.right <= 0) return false;
+    const style = getComputedStyle(e);
+    if (style.visibility === "hidden" || style.position === "fixed") return false;
+    return box.right > width + 1;
+  });
+  const scrollers = [...document.querySelectorAll("body *")].filter((e) => {
+    if (inAllowed(e)) return false;
+    const overflowX = getComputedStyle(e).overflowX;
+    return (overflowX === "auto" || overflowX === "scroll") && e.scrollWidth > e.clientWidth + 1;
+  });
+  return {
+    width, scrollWidth: document.documentElement.scrollWidth,
+    sticking: sticking.slice(0, 8).map(describe),
+    scrollers: scrollers.slice(0, 8).map(describe),
+  };
+}"""
+
+
+def assert_fits_width(page, *, may_scroll: tuple[str, ...] = ()) -> None:
+    """Nothing on the page needs sideways scrolling at the viewport's width: the document is
+    no wider than the viewport, no element sticks out of it, and no box scrolls sideways
+    (a table squeezed into a scrolling box hides its last columns just the same). `may_scroll`
+    names, by CSS selector, the boxes allowed to scroll (e.g. a long flowsheet), each a
+    deliberate choice in the test that passes it."""
+    found = page.evaluate(_OVERFLOW, list(may_scroll))
+    assert found["scrollWidth"] <= found["width"] and not found["sticking"], (
+        f"{page.url} is wider than {found['width']} px (document {found['scrollWidth']} px); "
+        f"sticking out: {', '.join(found['sticking']) or 'none found'}"
+    )
+    assert not found["scrollers"], (
+        f"{page.url}: boxes that scroll sideways at {found['width']} px: "
+        + ", ".join(found["scrollers"])
+    )
