@@ -392,6 +392,24 @@ ALERT_CODES: tuple[str, ...] = (
 )
 
 
+def bp_limit_text(
+    systolic: Number, diastolic: Number, systolic_limit: int, diastolic_limit: int
+) -> str:
+    """Which part of a blood pressure reached a limit, in words that are true of the reading:
+    "diastolic 120 mmHg is at or above 120 mmHg" for 190/120 against 200/120 (the systolic is
+    not), both parts named when both reached theirs."""
+    high_systolic = systolic >= systolic_limit
+    high_diastolic = diastolic >= diastolic_limit
+    if high_systolic and high_diastolic:
+        return (
+            f"systolic {systolic} and diastolic {diastolic} mmHg are at or above "
+            f"{systolic_limit} and {diastolic_limit} mmHg"
+        )
+    if high_systolic:
+        return f"systolic {systolic} mmHg is at or above {systolic_limit} mmHg"
+    return f"diastolic {diastolic} mmHg is at or above {diastolic_limit} mmHg"
+
+
 def _bp_at_alert(reading: VitalsReading, policy: SessionPolicy) -> bool:
     return reading.has_bp and (
         reading.systolic_mmhg >= policy.bp_alert_systolic_mmhg  # type: ignore[operator]
@@ -449,44 +467,49 @@ def vitals_alerts(
         start = _run_start(reading, previous, lambda r: r.has_bp, lambda r: _bp_at_alert(r, p))
         repeated = reading.taken_at - start >= _minutes(p.bp_repeat_minutes)
         action = p.bp_action_recommendation
+        systolic, diastolic = reading.systolic_mmhg, reading.diastolic_mmhg
         if very_high:
+            reached = bp_limit_text(
+                systolic, diastolic, p.bp_very_high_systolic_mmhg, p.bp_very_high_diastolic_mmhg
+            )
             alerts.append(
                 VitalsAlert(
                     "bp_very_high",
                     "critical",
-                    f"BP {reading.bp_text()} is at or above "
-                    f"{p.bp_very_high_systolic_mmhg}/{p.bp_very_high_diastolic_mmhg}: "
-                    f"{action} dosing and inform the prescriber (clinic policy).",
-                    action,
-                    "[E4]",
-                )
-            )
-        elif repeated:
-            alerts.append(
-                VitalsAlert(
-                    "bp_high_repeated",
-                    "critical",
-                    f"BP {reading.bp_text()} is at or above "
-                    f"{p.bp_alert_systolic_mmhg}/{p.bp_alert_diastolic_mmhg} on readings "
-                    f"{_duration_text(reading.taken_at - start)} apart: {action} dosing and "
-                    "inform the prescriber (clinic policy).",
+                    f"BP {reading.bp_text()}: {reached} (very high). {action.capitalize()} "
+                    "dosing and inform the prescriber (clinic policy).",
                     action,
                     "[E4]",
                 )
             )
         else:
-            alerts.append(
-                VitalsAlert(
-                    "bp_high",
-                    "alert",
-                    f"BP {reading.bp_text()} is at or above "
-                    f"{p.bp_alert_systolic_mmhg}/{p.bp_alert_diastolic_mmhg}: recheck in "
-                    f"{p.bp_repeat_minutes} min; if still at or above, {action} dosing "
-                    "(clinic policy).",
-                    "continue",
-                    "[E4]",
-                )
+            reached = bp_limit_text(
+                systolic, diastolic, p.bp_alert_systolic_mmhg, p.bp_alert_diastolic_mmhg
             )
+            if repeated:
+                alerts.append(
+                    VitalsAlert(
+                        "bp_high_repeated",
+                        "critical",
+                        f"BP {reading.bp_text()}: {reached} on readings "
+                        f"{_duration_text(reading.taken_at - start)} apart. "
+                        f"{action.capitalize()} dosing and inform the prescriber (clinic policy).",
+                        action,
+                        "[E4]",
+                    )
+                )
+            else:
+                alerts.append(
+                    VitalsAlert(
+                        "bp_high",
+                        "alert",
+                        f"BP {reading.bp_text()}: {reached}. Recheck in "
+                        f"{p.bp_repeat_minutes} min; if still at or above, {action} dosing "
+                        "(clinic policy).",
+                        "continue",
+                        "[E4]",
+                    )
+                )
 
     if _hr_above(reading, p):
         start = _run_start(

@@ -134,7 +134,7 @@ def test_a_nurse_runs_an_iv_session_from_check_in_to_discharge(
     flowsheet.get_by_label("Heart rate (/min)").fill("88")
     flowsheet.get_by_role("button", name="Record vitals").click()
     alerts = page.locator("#alerts")
-    expect(alerts).to_contain_text("BP 182/100 mmHg is at or above 180/110")
+    expect(alerts).to_contain_text("BP 182/100 mmHg: systolic 182 mmHg is at or above 180 mmHg")
     alerts.get_by_label("Action").select_option("continue")
     alerts.get_by_role("button", name="Acknowledge").click()
     expect(page.locator("#alerts")).to_have_count(0)

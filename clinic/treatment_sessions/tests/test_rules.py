@@ -350,14 +350,35 @@ def test_severity_recommendation_and_source_per_alert(code, severity, recommenda
 def test_messages_give_the_values_and_limits():
     (alert,) = vitals_alerts(bp(185, 100))
     assert alert.message == (
-        "BP 185/100 mmHg is at or above 180/110: recheck in 5 min; if still at or above, "
-        "pause dosing (clinic policy)."
+        "BP 185/100 mmHg: systolic 185 mmHg is at or above 180 mmHg. Recheck in 5 min; if "
+        "still at or above, pause dosing (clinic policy)."
     )
     (alert,) = vitals_alerts(bp(186, 100, 6), [bp(185, 100, 0)])
     assert alert.message == (
-        "BP 186/100 mmHg is at or above 180/110 on readings 6 min apart: pause dosing and "
-        "inform the prescriber (clinic policy)."
+        "BP 186/100 mmHg: systolic 186 mmHg is at or above 180 mmHg on readings 6 min apart. "
+        "Pause dosing and inform the prescriber (clinic policy)."
     )
+
+
+@pytest.mark.parametrize(
+    ("systolic", "diastolic", "words"),
+    [
+        # The example: 190/120 reaches the very-high limit by its diastolic only, so
+        # saying "190/120 is at or above 200/120" would be false for the systolic.
+        (190, 120, "diastolic 120 mmHg is at or above 120 mmHg (very high)"),
+        (205, 100, "systolic 205 mmHg is at or above 200 mmHg (very high)"),
+        (210, 125, "systolic 210 and diastolic 125 mmHg are at or above 200 and 120 mmHg"),
+    ],
+)
+def test_a_very_high_reading_names_the_part_that_reached_the_limit(systolic, diastolic, words):
+    (alert,) = vitals_alerts(bp(systolic, diastolic))
+    assert alert.code == "bp_very_high"
+    assert alert.message.startswith(f"BP {systolic}/{diastolic} mmHg: {words}")
+
+
+def test_a_high_diastolic_alone_is_named_as_the_diastolic():
+    (alert,) = vitals_alerts(bp(150, 112))
+    assert alert.message.startswith("BP 150/112 mmHg: diastolic 112 mmHg is at or above 110 mmHg")
 
 
 def test_a_clinic_may_recommend_stop():

@@ -290,7 +290,9 @@ def test_a_pause_acknowledgement_pauses_a_running_infusion(open_alert, nurse, iv
     assert not services.infusion_running(session)
     pause = InfusionEvent.objects.get(session=session, kind="pause")
     assert pause.occurred_at == at(MONDAY, 9, 11)
-    assert pause.reason.startswith("Alert: BP 205/100 mmHg is at or above 200/120")
+    assert pause.reason.startswith(
+        "Alert: BP 205/100 mmHg: systolic 205 mmHg is at or above 200 mmHg (very high)"
+    )
 
 
 def test_a_continue_acknowledgement_leaves_the_infusion_running(open_alert, nurse, iv_running):
