@@ -218,9 +218,19 @@ class _WasteWitnessForm(WitnessMixin, forms.Form):
 
 
 class InfusionStopForm(_WasteWitnessForm):
-    given_mg = forms.DecimalField(label="Given to the patient (mg)", **MG_FIELD)
+    given_mg = forms.DecimalField(
+        label="Given to the patient (mg)",
+        help_text="As the pump shows it.",
+        **MG_FIELD,
+    )
     reason = _text(
         "Reason", max_length=300, required=False, help_text="Needed if less than the dose."
+    )
+    given_above_expected_reason = _text(
+        "Why more than the pump could have run in",
+        max_length=300,
+        required=False,
+        help_text="Only when the mg given is above what the running time allows.",
     )
 
     def __init__(self, *args, actor, request, **kwargs):

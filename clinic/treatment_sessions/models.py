@@ -249,6 +249,10 @@ class DoseAdministration(ClinicModel):
     given_at = models.DateTimeField()
     im_site = models.CharField(max_length=32, choices=ImSite.choices, blank=True)
     device_number = models.PositiveSmallIntegerField(null=True, blank=True)
+    # IV: the most the pump could have delivered in its running time (rules.infusion_deliverable),
+    # and the nurse's reason when the mg recorded as given is above it.
+    expected_max_mg = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
+    given_above_expected_reason = models.CharField(max_length=300, blank=True)
     recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
 
     class Meta:

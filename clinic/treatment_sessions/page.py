@@ -167,6 +167,8 @@ class SessionPage:
     infusion_running: bool = False
     infusion_paused: bool = False
     infusion_planned_end: datetime.datetime | None = None
+    # What the pump could have run in by now (services.infusion_delivery), while it is dosing.
+    infusion_delivery: rules.InfusionDelivery | None = None
     devices: Devices | None = None
     residuals: list[tuple[DoseAdministration, Decimal]] = field(default_factory=list)
     containers: list[Container] = field(default_factory=list)
@@ -199,6 +201,11 @@ class SessionPage:
     @property
     def is_open(self) -> bool:
         return self.session.is_open
+
+    @property
+    def infusion_complete(self) -> bool:
+        """The infusion has run its planned minutes (pauses excluded)."""
+        return self.infusion_planned_end is not None and self.infusion_planned_end <= self.now
 
     @property
     def in_aftercare(self) -> bool:
@@ -452,6 +459,8 @@ def session_page(session: TreatmentSession, *, actor, now: datetime.datetime | N
         page.infusion_paused = bool(events) and events[-1].kind == InfusionEventKind.PAUSE
         if session.dose_started_at is not None and session.infusion_minutes:
             page.infusion_planned_end = infusion_planned_end(session, now)
+            if phase == SessionPhase.DOSING and session.dose_planned_mg:
+                page.infusion_delivery = services.infusion_delivery(session, now)
     if session.route == Route.ESKETAMINE:
         given = [a for a in session.administrations.all() if a.device_number is not None]
         needed = page.dose.devices

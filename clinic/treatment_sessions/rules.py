@@ -45,7 +45,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Literal
 
 from clinic.assessments.instruments.modified_aldrete import INSTRUMENT as MODIFIED_ALDRETE
@@ -851,6 +851,84 @@ def discharge_check(
         )
     return DischargeResult(
         allowed=not reasons, blocking_reasons=tuple(reasons), observation_ends_at=ends
+    )
+
+
+# --------------------------------------------------------------------------- IV: what could run in
+
+
+@dataclass(frozen=True)
+class InfusionEvent:
+    """A pump event as recorded: `kind` is start, pause, resume, rate or stop; `rate_ml_per_h`
+    is the pump's rate when the nurse entered it (start and rate changes), else None."""
+
+    kind: str
+    at: dt.datetime
+    rate_ml_per_h: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class InfusionDelivery:
+    running_minutes: int  # whole minutes the pump ran (pauses excluded), rounded up
+    max_mg: Decimal  # what the pump could have delivered in that time, one decimal, rounded up
+
+
+_TENTH = Decimal("0.1")
+
+
+def infusion_deliverable(
+    *,
+    planned_mg: Decimal,
+    planned_minutes: int,
+    events: Sequence[InfusionEvent],
+    until: dt.datetime,
+) -> InfusionDelivery:
+    """The most a pump could have delivered by `until`: the planned dose runs at planned mg ÷
+    planned minutes, for the minutes the pump actually ran (from start or resume to pause or
+    stop; pauses excluded). Where the nurse recorded pump rates in mL/h, a later rate scales the
+    planned mg per minute by new rate ÷ starting rate (the bag's concentration does not change);
+    without a starting rate a change cannot be scaled and the planned rate stands.
+
+    Running time is rounded up to the whole minute and the mg up to the tenth, so a stop
+    charted seconds after the pump's own is never questioned; nothing else is added."""
+    if planned_minutes <= 0 or planned_mg <= 0:
+        raise ValueError("An infusion has a planned dose and minutes above 0.")
+    until = _aware(until, "until")
+    mg_per_minute = Decimal(planned_mg) / Decimal(planned_minutes)
+    first_rate: Decimal | None = None
+    scale = Decimal(1)
+    running_since: dt.datetime | None = None
+    seconds = Decimal(0)
+    mg = Decimal(0)
+
+    def run_to(moment: dt.datetime) -> None:
+        nonlocal seconds, mg
+        if running_since is not None and moment > running_since:
+            span = Decimal((moment - running_since).total_seconds())
+            seconds += span
+            mg += span / 60 * mg_per_minute * scale
+
+    for event in sorted(events, key=lambda e: e.at):
+        at = min(_aware(event.at, "events"), until)
+        if event.kind in ("pause", "stop", "rate"):
+            run_to(at)
+            running_since = at if event.kind == "rate" and running_since is not None else None
+        if event.kind in ("start", "rate") and event.rate_ml_per_h:
+            if first_rate is None:
+                first_rate = Decimal(event.rate_ml_per_h)
+            else:
+                scale = Decimal(event.rate_ml_per_h) / first_rate
+        if event.kind in ("start", "resume"):
+            running_since = at
+        if event.kind == "stop":
+            break
+    run_to(until)
+    minutes = int((seconds / 60).to_integral_value(rounding=ROUND_CEILING))
+    # The mg for the rounded-up minutes, at the latest rate, rounded up to the tenth.
+    extra = (Decimal(minutes * 60) - seconds) / 60 * mg_per_minute * scale
+    return InfusionDelivery(
+        running_minutes=minutes,
+        max_mg=(mg + extra).quantize(_TENTH, rounding=ROUND_CEILING),
     )
 
 

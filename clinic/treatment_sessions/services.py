@@ -749,6 +749,8 @@ def _administer(
     device_number: int | None = None,
     witness=None,
     waste_reason: str = "",
+    expected_max_mg: Decimal | None = None,
+    given_above_expected_reason: str = "",
 ) -> DoseAdministration:
     entry = administration_record(
         actor=actor,
@@ -769,6 +771,8 @@ def _administer(
         given_at=given_at,
         im_site=im_site,
         device_number=device_number,
+        expected_max_mg=expected_max_mg,
+        given_above_expected_reason=given_above_expected_reason,
         recorded_by=actor,
     )
     residual = entry.drawn_mg - entry.given_mg
@@ -939,6 +943,22 @@ def infusion_rate_change(
     )
 
 
+def infusion_delivery(
+    session: TreatmentSession, until: datetime.datetime
+) -> rules.InfusionDelivery:
+    """What the pump could have delivered by `until` (rules.infusion_deliverable), from the
+    session's recorded pump events. Reads the prefetched events."""
+    return rules.infusion_deliverable(
+        planned_mg=session.dose_planned_mg,
+        planned_minutes=session.infusion_minutes,
+        events=[
+            rules.InfusionEvent(kind=e.kind, at=e.occurred_at, rate_ml_per_h=e.rate_ml_per_h)
+            for e in session.infusion_events.all()
+        ],
+        until=until,
+    )
+
+
 @transaction.atomic
 def infusion_stop(
     *,
@@ -946,6 +966,7 @@ def infusion_stop(
     session: TreatmentSession,
     given_mg,
     reason: str = "",
+    given_above_expected_reason: str = "",
     witness=None,
     waste_reason: str = "",
     now=None,
@@ -953,7 +974,8 @@ def infusion_stop(
     """Stop the infusion: the ledger records the mg drawn and the mg given; the residual is
     wasted now (with a witness) or later from the session page. Stopping short of the planned
     dose needs a reason; stopping with nothing given wastes the whole draw at once (witnessed)
-    and records no administration (None)."""
+    and records no administration (None). An amount above what the pump could have run in its
+    running time (pauses excluded) is an entry the nurse must correct, or explain."""
     now = _now(now)
     locked = _locked(actor, session, Capability.SESSION_RUN, phases=(SessionPhase.DOSING,))
     if locked.route != "iv":
@@ -962,11 +984,25 @@ def infusion_stop(
         given = Decimal(str(given_mg))
     except Exception as error:  # noqa: BLE001
         raise InvalidInput({"given_mg": ["Enter the mg the patient received."]}) from error
-    if given < 0 or given > locked.infusion_drawn_mg:
+    if not given.is_finite() or given < 0 or given > locked.infusion_drawn_mg:
         raise InvalidInput(
             {"given_mg": [f"Between 0 and the {_mg(locked.infusion_drawn_mg)} drawn."]}
         )
     reason = _text("reason", reason, max_length=300)
+    above_reason = _text("given_above_expected_reason", given_above_expected_reason, max_length=300)
+    delivery = infusion_delivery(locked, now)
+    if given > delivery.max_mg and not above_reason:
+        raise InvalidInput(
+            {
+                "given_mg": [
+                    f"The pump ran {delivery.running_minutes} min (pauses excluded): at the set "
+                    f"rate at most {_mg(delivery.max_mg)} could have run in. Record what the "
+                    "pump shows, or say below why more was given."
+                ]
+            }
+        )
+    if given <= delivery.max_mg:
+        above_reason = ""  # nothing to explain: keep the record free of a stray reason
     if given < locked.dose_planned_mg and not reason:
         raise InvalidInput(
             {"reason": [f"Less than the planned {_mg(locked.dose_planned_mg)}: say why."]}
@@ -1001,7 +1037,16 @@ def infusion_stop(
             given_at=now,
             witness=witness,
             waste_reason=waste_reason,
+            expected_max_mg=delivery.max_mg,
+            given_above_expected_reason=above_reason,
         )
+        if above_reason:
+            _audit(
+                actor,
+                locked,
+                f"Infusion: {_mg(given)} recorded as given, above the {_mg(delivery.max_mg)} the "
+                f"pump could have run in {delivery.running_minutes} min: {above_reason}",
+            )
     _infusion_event(actor, locked, InfusionEventKind.STOP, now, reason=reason)
     locked.dose_completed_at = now
     locked.phase = SessionPhase.MONITORING
@@ -1665,6 +1710,8 @@ def session_content(session: TreatmentSession) -> dict[str, Any]:
             "given_at": _iso(a.given_at),
             "im_site": a.im_site,
             "device_number": a.device_number,
+            "expected_max_mg": str(a.expected_max_mg) if a.expected_max_mg is not None else None,
+            "given_above_expected_reason": a.given_above_expected_reason,
             "by": a.recorded_by.username,
         }
         for a in session.administrations.select_related("container__lot", "recorded_by")

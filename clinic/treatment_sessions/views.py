@@ -145,7 +145,13 @@ def _context(request, session, bound: dict | None = None) -> dict:
                 ),
             )
         if session.route == "iv" and session.phase == SessionPhase.DOSING:
-            given = min(dose, session.infusion_drawn_mg) if dose is not None else None
+            # The planned dose is offered only once it can have run in; an infusion stopped
+            # early is charted from the pump, never from the plan.
+            given = (
+                min(dose, session.infusion_drawn_mg)
+                if dose is not None and page.infusion_complete
+                else None
+            )
             context["pause_form"] = form("pause", lambda: InfusionPauseForm(prefix="pause"))
             context["rate_form"] = form(
                 "rate",
@@ -412,6 +418,7 @@ def infusion(request, session_uuid):
                 session=session,
                 given_mg=data["given_mg"],
                 reason=data.get("reason") or "",
+                given_above_expected_reason=data.get("given_above_expected_reason") or "",
                 **_witness_kwargs(data),
             ),
             done="Infusion stopped and recorded in the controlled-substance ledger.",

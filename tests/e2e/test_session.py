@@ -26,7 +26,7 @@ from clinic.patients.services import body_measurement_record
 from clinic.scheduling import services as scheduling
 from clinic.scheduling.models import Appointment
 from clinic.scheduling.tests.conftest import make_plan
-from clinic.treatment_sessions.models import DoseAdministration, TreatmentSession
+from clinic.treatment_sessions.models import DoseAdministration, InfusionEvent, TreatmentSession
 
 TABLET = {"width": 820, "height": 1180}
 
@@ -140,7 +140,13 @@ def test_a_nurse_runs_an_iv_session_from_check_in_to_discharge(
     expect(page.locator("#alerts")).to_have_count(0)
     expect(page.locator("#session-live")).to_contain_text("Open alerts 0")
 
-    # The infusion ends: all 40 mg given; the ledger takes them off the vial.
+    # The infusion ends: all 40 mg given; the ledger takes them off the vial. The browser runs
+    # in real time, so the infusion's start is moved 41 minutes back: 40 mg could have run in.
+    session = TreatmentSession.objects.get(appointment__patient=patient)
+    started = timezone.now() - datetime.timedelta(minutes=41)
+    InfusionEvent.objects.filter(session=session, kind="start").update(occurred_at=started)
+    TreatmentSession.objects.filter(pk=session.pk).update(dose_started_at=started)
+    page.reload()
     dosing = page.locator("#dosing")
     dosing.get_by_label("Given to the patient (mg)").fill("40")
     dosing.get_by_role("button", name="Stop the infusion").click()

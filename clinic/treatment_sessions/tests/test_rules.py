@@ -905,3 +905,75 @@ def test_rules_import_no_django():
 def test_public_api_is_exported():
     for name in rules.__all__:
         assert hasattr(rules, name), name
+
+
+# --------------------------------------------------------------------------- IV: what could run in
+# The case: 0.5 mg/kg × 88.4 kg = 44.2 mg over 40 minutes is 1.105 mg a minute; stopped
+# after 2 minutes, 2.21 mg could have run in (2.3 mg rounded up to the tenth).
+
+
+def _pump(*events):
+    return [
+        rules.InfusionEvent(kind, START + dt.timedelta(minutes=m), rate) for kind, m, rate in events
+    ]
+
+
+@pytest.mark.parametrize(
+    ("planned_mg", "events", "until_min", "minutes", "max_mg"),
+    [
+        (Decimal("44.2"), [("start", 0, None)], 2, 2, Decimal("2.3")),
+        (Decimal("44.2"), [("start", 0, None)], 40, 40, Decimal("44.2")),
+        # 40 mg over 40 min (1 mg/min), paused 10–15, stopped at 45: 40 minutes ran.
+        (
+            Decimal("40"),
+            [("start", 0, None), ("pause", 10, None), ("resume", 15, None), ("stop", 45, None)],
+            50,
+            40,
+            Decimal("40.0"),
+        ),
+        # Still paused: the pause runs to `until`, nothing more runs in.
+        (Decimal("40"), [("start", 0, None), ("pause", 10, None)], 30, 10, Decimal("10.0")),
+        # Pump at 60 mL/h, then 120 mL/h from minute 10: twice the mg a minute from then on.
+        (
+            Decimal("40"),
+            [("start", 0, Decimal("60")), ("rate", 10, Decimal("120"))],
+            25,
+            25,
+            Decimal("40.0"),
+        ),
+        # A rate change without a starting rate cannot be scaled: the planned rate stands.
+        (
+            Decimal("40"),
+            [("start", 0, None), ("rate", 10, Decimal("120"))],
+            25,
+            25,
+            Decimal("25.0"),
+        ),
+    ],
+)
+def test_infusion_deliverable(planned_mg, events, until_min, minutes, max_mg):
+    found = rules.infusion_deliverable(
+        planned_mg=planned_mg,
+        planned_minutes=40,
+        events=_pump(*events),
+        until=START + dt.timedelta(minutes=until_min),
+    )
+    assert (found.running_minutes, found.max_mg) == (minutes, max_mg)
+
+
+def test_running_time_is_rounded_up_to_the_whole_minute():
+    # 20 min 30 s at 1 mg/min: 21 minutes may have run, so 21 mg.
+    found = rules.infusion_deliverable(
+        planned_mg=Decimal("40"),
+        planned_minutes=40,
+        events=_pump(("start", 0, None)),
+        until=START + dt.timedelta(minutes=20, seconds=30),
+    )
+    assert (found.running_minutes, found.max_mg) == (21, Decimal("21.0"))
+
+
+def test_an_infusion_needs_a_planned_dose_and_minutes():
+    with pytest.raises(ValueError):
+        rules.infusion_deliverable(
+            planned_mg=Decimal("40"), planned_minutes=0, events=(), until=START
+        )

@@ -15,6 +15,7 @@ import pytest
 
 from clinic.controlled_substances.models import Container, LedgerEntry, Lot
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
+from clinic.core.models import AuditEvent
 from clinic.treatment_sessions import services
 from clinic.treatment_sessions.models import DoseAdministration, InfusionEvent
 from clinic.treatment_sessions.tests.conftest import MONDAY, at, fresh, pass_prechecks
@@ -214,6 +215,78 @@ def test_stopping_short_of_the_dose_needs_a_reason(iv_running, nurse, clock):
     )
     stop = InfusionEvent.objects.get(session=iv_running, kind="stop")
     assert stop.reason == "Patient asked to stop"
+    assert DoseAdministration.objects.get(session=iv_running).given_mg == Decimal("30.000")
+
+
+def test_more_than_the_pump_could_have_run_in_is_refused(iv_running, nurse, patient, clock):
+    # The case: the 40 mg infusion (40 min, 1 mg/min) stopped after 2 minutes cannot
+    # have given the whole dose. Nothing is written until the nurse corrects or explains it.
+    clock.move_to(at(MONDAY, 9, 2))
+
+    with pytest.raises(InvalidInput) as error:
+        services.infusion_stop(actor=nurse, session=iv_running, given_mg="40")
+
+    assert error.value.errors == {
+        "given_mg": [
+            "The pump ran 2 min (pauses excluded): at the set rate at most 2 mg could have run "
+            "in. Record what the pump shows, or say below why more was given."
+        ]
+    }
+    assert fresh(iv_running).phase == "dosing"
+    assert not LedgerEntry.objects.filter(kind="administration").exists()
+
+    # Corrected to what the pump shows: short of the plan, so with the stop's reason.
+    services.infusion_stop(
+        actor=nurse, session=iv_running, given_mg="2", reason="Patient asked to stop"
+    )
+    administration = DoseAdministration.objects.get(session=iv_running)
+    assert (administration.given_mg, administration.expected_max_mg) == (
+        Decimal("2.000"),
+        Decimal("2.0"),
+    )
+    assert administration.given_above_expected_reason == ""
+
+
+def test_more_than_the_pump_could_have_run_in_may_stand_with_a_reason(
+    iv_running, nurse, patient, clock
+):
+    clock.move_to(at(MONDAY, 9, 30))  # 30 of the 40 minutes: 30 mg at most
+
+    services.infusion_stop(
+        actor=nurse,
+        session=iv_running,
+        given_mg="40",
+        given_above_expected_reason="Pump started before it was charted",
+    )
+
+    administration = DoseAdministration.objects.get(session=iv_running)
+    assert administration.given_mg == Decimal("40.000")
+    assert administration.expected_max_mg == Decimal("30.0")
+    assert administration.given_above_expected_reason == "Pump started before it was charted"
+    assert AuditEvent.objects.filter(
+        patient=patient,
+        summary="Infusion: 40 mg recorded as given, above the 30 mg the pump could have run in "
+        "30 min: Pump started before it was charted",
+    ).exists()
+    content = services.session_content(fresh(iv_running))
+    assert content["administrations"][0]["given_above_expected_reason"] == (
+        "Pump started before it was charted"
+    )
+
+
+def test_pauses_do_not_count_as_running_time(iv_running, nurse, clock):
+    # 09:00–09:10 running, paused to 09:20, running to 09:40: 30 minutes, so 30 mg at most.
+    clock.move_to(at(MONDAY, 9, 10))
+    services.infusion_pause(actor=nurse, session=iv_running, reason="Nausea")
+    clock.move_to(at(MONDAY, 9, 20))
+    services.infusion_resume(actor=nurse, session=iv_running)
+    clock.move_to(at(MONDAY, 9, 40))
+
+    with pytest.raises(InvalidInput) as error:
+        services.infusion_stop(actor=nurse, session=iv_running, given_mg="30.1", reason="Nausea")
+    assert "at most 30 mg" in error.value.errors["given_mg"][0]
+
+    services.infusion_stop(actor=nurse, session=iv_running, given_mg="30", reason="Nausea")
     assert DoseAdministration.objects.get(session=iv_running).given_mg == Decimal("30.000")
 
 

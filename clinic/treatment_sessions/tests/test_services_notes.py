@@ -549,8 +549,11 @@ def test_every_write_of_an_iv_session_is_audited_with_the_patient(
             outcome="resolved",
         )
     clock.move_to(at(MONDAY, 9, 40))
+    # The pump ran 09:00–09:10 only (paused since): 10 of the 40 minutes, so 10 mg at most.
     with _audited(patient):
-        administration = s.infusion_stop(actor=nurse, session=session, given_mg="40")
+        administration = s.infusion_stop(
+            actor=nurse, session=session, given_mg="10", reason="Stopped for nausea"
+        )
     with _audited(patient):
         s.residual_waste(
             actor=nurse, session=session, administration=administration, witness=prescriber

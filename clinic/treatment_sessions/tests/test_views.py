@@ -374,6 +374,36 @@ def test_an_iv_infusion_through_the_pages_writes_the_ledger(
     ]
 
 
+def test_an_early_stop_is_charted_from_the_pump_not_the_plan(
+    client, nurse, iv_session, vials, clock
+):
+    client.force_login(nurse)
+    _cleared(client, iv_session)
+    clock.move_to(at(MONDAY, 9, 0))
+    client.post(
+        _url("infusion", iv_session),
+        {"action": "start", "start-container": str(vials[0].uuid), "start-drawn_mg": "50"},
+    )
+    clock.move_to(at(MONDAY, 9, 2))
+    page = client.get(_detail(iv_session)).content.decode()
+    # 40 mg over 40 min is 1 mg a minute: 2 mg by 09:02. The given field is left for the pump.
+    assert "up to <strong>2 mg</strong> can have run in by 09:02" in page
+    assert 'name="iv-stop-given_mg"' in page
+    assert re.search(r'name="iv-stop-given_mg"[^>]*value=', page) is None
+
+    response = client.post(
+        _url("infusion", iv_session), {"action": "stop", "iv-stop-given_mg": "40"}
+    )
+    assert response.status_code == 200
+    assert "at most 2 mg could have run in" in response.content.decode()
+    assert not LedgerEntry.objects.filter(kind="administration").exists()
+
+    clock.move_to(at(MONDAY, 9, 40))
+    page = client.get(_detail(iv_session)).content.decode()
+    # At the planned end the planned dose is offered.
+    assert re.search(r'name="iv-stop-given_mg"[^>]*value="40(\.0)?"', page)
+
+
 def test_a_waste_witness_with_the_wrong_password_is_refused_and_nothing_is_written(
     client, nurse, prescriber, iv_session, vials, clock
 ):
