@@ -242,18 +242,22 @@ class ImInjectionForm(ContainerFormMixin, _WasteWitnessForm):
     drawn_mg = forms.DecimalField(label="Drawn (mg)", **MG_FIELD)
     given_mg = forms.DecimalField(label="Injected (mg)", **MG_FIELD)
     site = forms.ChoiceField(label="Injection site", choices=[("", "Choose…"), *ImSite.choices])
+    given_at = _time_field("Given at")
 
     def __init__(self, *args, containers, actor, request, **kwargs):
         super().__init__(*args, **kwargs)
         self._container_field(containers, "Vial")
         self._witness_now(actor=actor, request=request)
-        self.order_fields(["container", "drawn_mg", "given_mg", "site"])
+        self.order_fields(["container", "drawn_mg", "given_mg", "site", "given_at"])
 
 
 class DeviceForm(ContainerFormMixin, forms.Form):
+    given_at = _time_field("Given at")
+
     def __init__(self, *args, containers, **kwargs):
         super().__init__(*args, **kwargs)
         self._container_field(containers, "Device")
+        self.order_fields(["container", "given_at"])
 
 
 class WasteForm(WitnessMixin, forms.Form):

@@ -710,6 +710,16 @@ def _require_cleared(session: TreatmentSession, now) -> dict[str, Any]:
     return status.dose
 
 
+def _dose_time(field: str, value, session: TreatmentSession, now) -> datetime.datetime:
+    """When a dose was given, as the nurse charts it: now when blank; never in the future, and
+    never before the patient was checked in or before the pre-dose reading (a dose follows it)."""
+    floor = session.checked_in_at
+    reading = pre_dose_vitals(session)
+    if reading is not None and reading.taken_at > floor:
+        floor = reading.taken_at
+    return _moment(field, value, now, not_before=floor)
+
+
 def _store_dose(session: TreatmentSession, dose: dict[str, Any]) -> None:
     session.dose_planned_mg = dose["dose_mg"]
     session.dose_mg_per_kg = dose["dose_mg_per_kg"]
@@ -1065,13 +1075,16 @@ def im_injection_record(
     site: str,
     witness=None,
     waste_reason: str = "",
+    given_at=None,
     now=None,
 ) -> DoseAdministration:
+    """The IM injection, at `given_at` (charted later than it was given) or now."""
     now = _now(now)
     locked = _locked(actor, session, Capability.SESSION_RUN, phases=(SessionPhase.CHECKED_IN,))
     if locked.route != "im":
         raise Conflict("Only an IM session has an injection.", code="route")
     dose = _require_cleared(locked, now)
+    given_at = _dose_time("given_at", given_at, locked, now)
     site = _choice("site", site, ImSite)
     container = _container(container, route="im")
     try:
@@ -1095,13 +1108,13 @@ def im_injection_record(
         container=container,
         drawn_mg=drawn_mg,
         given_mg=given,
-        given_at=now,
+        given_at=given_at,
         im_site=site,
         witness=witness,
         waste_reason=waste_reason,
     )
-    locked.dose_started_at = now
-    locked.dose_completed_at = now
+    locked.dose_started_at = given_at
+    locked.dose_completed_at = given_at
     locked.phase = SessionPhase.MONITORING
     locked.save()
     _audit(actor, locked, f"IM injection {_mg(given)} ({ImSite(site).label})")
@@ -1115,10 +1128,11 @@ def devices_needed(session: TreatmentSession) -> int | None:
 
 @transaction.atomic
 def esketamine_device_record(
-    *, actor, session: TreatmentSession, container: Container, now=None
+    *, actor, session: TreatmentSession, container: Container, given_at=None, now=None
 ) -> DoseAdministration:
-    """One device, used whole. The next may not be given until 5 minutes after the last
-    (label [C2]); the last device of the dose completes dosing."""
+    """One device, used whole, at `given_at` (charted later than it was given) or now. The
+    next may not be given until 5 minutes after the last (label [C2]), judged on the times
+    given; the last device of the dose completes dosing."""
     now = _now(now)
     locked = _locked(
         actor,
@@ -1136,9 +1150,19 @@ def esketamine_device_record(
     needed = devices_needed(locked)
     if len(given) >= needed:
         raise Conflict(f"All {needed} devices are given.", code="dose_complete")
-    check = rules.esketamine_device_check([a.given_at for a in given], now, policy)
+    given_at = _dose_time("given_at", given_at, locked, now)
+    if given and given_at < given[-1].given_at:
+        raise InvalidInput(
+            {
+                "given_at": [
+                    f"Device {len(given)} was given at "
+                    f"{timezone.localtime(given[-1].given_at):%H:%M}: the next one comes after it."
+                ]
+            }
+        )
+    check = rules.esketamine_device_check([a.given_at for a in given], given_at, policy)
     if not check.allowed:
-        wait = check.next_allowed_at - now
+        wait = check.next_allowed_at - given_at
         seconds = int(wait.total_seconds())
         raise Conflict(
             f"Wait {seconds // 60} min {seconds % 60:02d} s more: devices are "
@@ -1153,15 +1177,15 @@ def esketamine_device_record(
         container=container,
         drawn_mg=container.balance_mg,
         given_mg=container.balance_mg,
-        given_at=now,
+        given_at=given_at,
         device_number=len(given) + 1,
     )
     before = locked.phase
     if locked.dose_started_at is None:
-        locked.dose_started_at = now
+        locked.dose_started_at = given_at
         locked.phase = SessionPhase.DOSING
     if len(given) + 1 == needed:
-        locked.dose_completed_at = now
+        locked.dose_completed_at = given_at
         locked.phase = SessionPhase.MONITORING
     locked.save()
     _audit(

@@ -448,6 +448,7 @@ def im_injection(request, session_uuid):
             drawn_mg=data["drawn_mg"],
             given_mg=data["given_mg"],
             site=data["site"],
+            given_at=today_at(data.get("given_at")),
             **_witness_kwargs(data),
         ),
         done="Injection recorded in the controlled-substance ledger.",
@@ -466,7 +467,10 @@ def device(request, session_uuid):
         key="device",
         form=DeviceForm(request.POST, prefix="device", containers=_containers(session)),
         call=lambda data: services.esketamine_device_record(
-            actor=request.user, session=session, container=data["container"]
+            actor=request.user,
+            session=session,
+            container=data["container"],
+            given_at=today_at(data.get("given_at")),
         ),
         done=f"Device {number} recorded in the controlled-substance ledger.",
         anchor="dosing",

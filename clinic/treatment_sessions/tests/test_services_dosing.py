@@ -633,3 +633,90 @@ def test_dosing_ends_early_only_while_devices_are_being_given(esketamine_cleared
     with pytest.raises(Conflict) as error:
         services.esketamine_dosing_end(actor=nurse, session=esketamine_cleared, reason="No")
     assert error.value.code == "wrong_phase"
+
+
+# --------------------------------------------------------------------------- when a dose was given
+# A dose may be charted a little after it was given: the time given is bounded by the pre-dose
+# reading (08:50 in these fixtures) and now, and the label's 5 minutes between esketamine devices
+# are judged on the times given.
+
+
+def test_an_im_injection_charted_later_keeps_the_time_it_was_given(im_cleared, nurse, vials, clock):
+    clock.move_to(at(MONDAY, 9, 10))
+
+    administration = services.im_injection_record(
+        actor=nurse,
+        session=im_cleared,
+        container=vials[0],
+        drawn_mg="40",
+        given_mg="40",
+        site="deltoid_left",
+        given_at=at(MONDAY, 9, 2),
+    )
+
+    session = fresh(im_cleared)
+    assert administration.given_at == at(MONDAY, 9, 2)
+    assert (session.dose_started_at, session.dose_completed_at) == (
+        at(MONDAY, 9, 2),
+        at(MONDAY, 9, 2),
+    )
+    assert administration.ledger_entry.occurred_at == at(MONDAY, 9, 2)
+
+
+@pytest.mark.parametrize(
+    ("given_at", "message"),
+    [
+        (at(MONDAY, 8, 45), "This time is before 08:50."),  # before the pre-dose reading
+        (at(MONDAY, 9, 30), "This time is in the future."),
+    ],
+)
+def test_an_im_injection_time_is_after_the_pre_dose_reading_and_not_ahead(
+    im_cleared, nurse, vials, clock, given_at, message
+):
+    clock.move_to(at(MONDAY, 9, 10))
+
+    with pytest.raises(InvalidInput) as error:
+        services.im_injection_record(
+            actor=nurse,
+            session=im_cleared,
+            container=vials[0],
+            drawn_mg="40",
+            given_mg="40",
+            site="deltoid_left",
+            given_at=given_at,
+        )
+
+    assert error.value.errors == {"given_at": [message]}
+    assert not DoseAdministration.objects.exists()
+    assert fresh(im_cleared).phase == "checked_in"
+
+
+def test_esketamine_devices_charted_later_are_spaced_on_the_times_given(
+    esketamine_cleared, nurse, devices, clock
+):
+    session = esketamine_cleared
+    clock.move_to(at(MONDAY, 9))
+    services.esketamine_device_record(actor=nurse, session=session, container=devices[0])
+    clock.move_to(at(MONDAY, 9, 8))
+
+    # Charted at 09:08 as given at 09:04: only 4 minutes after device 1.
+    with pytest.raises(Conflict) as error:
+        services.esketamine_device_record(
+            actor=nurse, session=session, container=devices[1], given_at=at(MONDAY, 9, 4)
+        )
+    assert error.value.message == "Wait 1 min 00 s more: devices are 5 minutes apart (label)."
+    # Before device 1 is not a time device 2 can have been given.
+    with pytest.raises(InvalidInput) as error:
+        services.esketamine_device_record(
+            actor=nurse, session=session, container=devices[1], given_at=at(MONDAY, 8, 55)
+        )
+    assert error.value.errors == {
+        "given_at": ["Device 1 was given at 09:00: the next one comes after it."]
+    }
+
+    second = services.esketamine_device_record(
+        actor=nurse, session=session, container=devices[1], given_at=at(MONDAY, 9, 6)
+    )
+
+    assert second.given_at == at(MONDAY, 9, 6)
+    assert fresh(session).dose_completed_at == at(MONDAY, 9, 6)  # observation runs from it
