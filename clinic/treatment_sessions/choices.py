@@ -123,3 +123,24 @@ class OverrideKind(models.TextChoices):
     PRE_CHECKS = "pre_checks", "Pre-checks overridden"
     PRE_DOSE_BP = "pre_dose_bp", "Pre-dose blood pressure confirmed"
     DISCHARGE = "discharge", "Discharge criteria overridden"
+
+
+class PrescriberRequestKind(models.TextChoices):
+    """What a nurse at the chair waits for a prescriber to decide."""
+
+    PRE_DOSE_BP = "pre_dose_bp", "Confirm the pre-dose blood pressure"
+    PRE_CHECKS = "pre_checks", "Override the pre-checks"
+    DISCHARGE = "discharge", "Decide on discharge: criteria not met"
+
+
+class PrescriberRequestStatus(models.TextChoices):
+    OPEN = "open", "Waiting for a prescriber"
+    ANSWERED = "answered", "Answered"
+    DECLINED = "declined", "Declined"
+    WITHDRAWN = "withdrawn", "No longer needed"
+
+
+# The two identifiers a nurse confirms with the patient at check-in (The Joint Commission,
+# National Patient Safety Goal NPSG.01.01.01: at least two patient identifiers when providing
+# treatments or procedures; the chair or room is never one).
+IDENTIFIERS_AT_CHECK_IN = ("full_name", "date_of_birth")

@@ -13,10 +13,13 @@ import datetime
 import uuid
 from dataclasses import dataclass
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Prefetch, Q
 from django.utils import timezone
 
+from clinic.accounts.choices import Role
+from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
+from clinic.assessments.models import SuicidalityAlert
 from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
@@ -25,8 +28,9 @@ from clinic.patients.models import Patient
 from clinic.scheduling.choices import AppointmentStatus
 from clinic.scheduling.models import Appointment, Chair
 from clinic.scheduling.services import at
+from clinic.screening.selectors import allergies_by_patient
 from clinic.treatment_sessions.choices import SessionPhase
-from clinic.treatment_sessions.models import TreatmentSession
+from clinic.treatment_sessions.models import PrescriberRequest, SessionAlert, TreatmentSession
 from clinic.treatment_sessions.page import countdown_text, duration_text, vitals_due_at
 
 # The appointments of the day list: everything that is or was on the floor today.
@@ -61,15 +65,32 @@ def _day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetim
 
 
 @dataclass(frozen=True)
+class Flag:
+    """Something about the patient a nurse should see before the chair: `level` is "danger",
+    "warning" or "info" (the badge's colour), `text` the words."""
+
+    level: str
+    text: str
+
+
+@dataclass(frozen=True)
 class DayRow:
     appointment: Appointment
     session: TreatmentSession | None
     reachable: bool  # the actor may open the patient (and the session)
     can_check_in: bool
+    flags: tuple[Flag, ...] = ()
 
     @property
     def label(self) -> str:
         return self.appointment.patient.display_name if self.reachable else "Booked"
+
+    @property
+    def nurse(self):
+        """The nurse running the chair: chosen at check-in, else the booked one."""
+        if self.session is not None and self.session.assigned_nurse_id:
+            return self.session.assigned_nurse
+        return self.appointment.nurse
 
 
 @dataclass(frozen=True)
@@ -87,10 +108,20 @@ def day_list(*, actor, now: datetime.datetime | None = None) -> DayList:
     start, end = _day_bounds(day)
     appointments = list(
         Appointment.objects.filter(starts_at__gte=start, starts_at__lt=end, status__in=DAY_STATUSES)
-        .select_related("patient", "chair__room", "nurse", "treatment_session")
+        .select_related(
+            "patient",
+            "chair__room",
+            "nurse",
+            "planned_session",
+            "treatment_session__assigned_nurse",
+        )
         .order_by("starts_at", "chair__name", "id")
     )
     visible = _visible_patient_ids(actor, {a.patient_id for a in appointments})
+    flags = _flags(
+        [a for a in appointments if a.patient_id in visible],
+        clinical=actor.can(Capability.PATIENT_VIEW_CLINICAL),
+    )
     can_run = actor.can(Capability.SESSION_RUN)
     rows = []
     for appointment in appointments:
@@ -107,6 +138,7 @@ def day_list(*, actor, now: datetime.datetime | None = None) -> DayList:
                     and session is None
                     and appointment.status == AppointmentStatus.BOOKED
                 ),
+                flags=flags.get(appointment.pk, ()) if reachable else (),
             )
         )
     audit_record(
@@ -116,6 +148,59 @@ def day_list(*, actor, now: datetime.datetime | None = None) -> DayList:
         summary=f"Session day list of {day:%Y-%m-%d}: {len(rows)} appointment(s)",
     )
     return DayList(day=day, rows=rows)
+
+
+def _flags(appointments: list[Appointment], *, clinical: bool) -> dict[int, tuple[Flag, ...]]:
+    """What a nurse should know before each reachable patient sits down, in a fixed number of
+    queries: a suicidality alert on the chart, allergies (or that none are recorded), a first
+    session, open vitals alerts and a decision waited on from a prescriber."""
+    if not appointments or not clinical:
+        return {}
+    patient_ids = {a.patient_id for a in appointments}
+    flagged = set(
+        SuicidalityAlert.objects.unresolved()
+        .filter(patient_id__in=patient_ids)
+        .values_list("patient_id", flat=True)
+    )
+    allergies = allergies_by_patient(patient_ids)
+    session_ids = [a.treatment_session.pk for a in appointments if _session_of(a) is not None]
+    open_alerts = dict(
+        SessionAlert.objects.unacknowledged()
+        .filter(session_id__in=session_ids)
+        .values_list("session_id")
+        .annotate(n=Count("id"))
+        .values_list("session_id", "n")
+    )
+    waiting = set(
+        PrescriberRequest.objects.waiting()
+        .filter(session_id__in=session_ids)
+        .values_list("session_id", flat=True)
+    )
+    found: dict[int, tuple[Flag, ...]] = {}
+    for appointment in appointments:
+        session = _session_of(appointment)
+        row: list[Flag] = []
+        if appointment.patient_id in flagged:
+            row.append(Flag("danger", "Suicidality alert"))
+        if session is not None and session.pk in waiting:
+            row.append(Flag("danger", "Awaiting prescriber"))
+        if session is not None and open_alerts.get(session.pk):
+            count = open_alerts[session.pk]
+            row.append(Flag("danger", f"{count} open vitals alert{'s' if count > 1 else ''}"))
+        text = allergies.get(appointment.patient_id)
+        row.append(
+            Flag("warning", f"Allergies: {text}")
+            if text
+            else Flag("info", "Allergies not recorded")
+        )
+        if appointment.planned_session is not None and appointment.planned_session.number == 1:
+            row.append(Flag("info", "First session of this plan"))
+        found[appointment.pk] = tuple(row)
+    return found
+
+
+def _session_of(appointment: Appointment) -> TreatmentSession | None:
+    return getattr(appointment, "treatment_session", None)
 
 
 def appointment_for_check_in(*, actor, appointment_uuid) -> Appointment:
@@ -133,6 +218,19 @@ def appointment_for_check_in(*, actor, appointment_uuid) -> Appointment:
     return appointment
 
 
+def nurses_for_the_chair(*, appointment: Appointment):
+    """The nurses who may run this patient's chair: active nurses on the care team."""
+    return (
+        User.objects.filter(
+            is_active=True,
+            role=Role.NURSE,
+            care_team_memberships__patient_id=appointment.patient_id,
+        )
+        .order_by("last_name", "first_name", "username")
+        .distinct()
+    )
+
+
 # --------------------------------------------------------------------------- the chair board
 
 
@@ -146,6 +244,15 @@ class BoardCard:
     open_alerts: int
     critical_alerts: int
     now: datetime.datetime
+    # Decisions the chair waits for (prescriber_requests): shown as "awaiting prescriber".
+    waiting: tuple[PrescriberRequest, ...] = ()
+
+    @property
+    def waiting_since_text(self) -> str:
+        """How long the oldest request has waited, in the live clock's words."""
+        if not self.waiting:
+            return ""
+        return duration_text(self.now - min(r.created_at for r in self.waiting))
 
     @property
     def label(self) -> str:
@@ -238,7 +345,14 @@ def board_get(*, actor, now: datetime.datetime | None = None) -> Board:
     sessions = list(
         TreatmentSession.objects.open()
         .select_related("patient", "appointment__chair__room")
-        .prefetch_related("infusion_events")
+        .prefetch_related(
+            "infusion_events",
+            Prefetch(
+                "prescriber_requests",
+                queryset=PrescriberRequest.objects.waiting(),
+                to_attr="waiting_requests",
+            ),
+        )
         .annotate(
             last_reading_at=Max(
                 "vitals__taken_at",
@@ -298,6 +412,7 @@ def board_get(*, actor, now: datetime.datetime | None = None) -> Board:
                     open_alerts=session.open_alert_count,
                     critical_alerts=session.critical_alert_count,
                     now=now,
+                    waiting=tuple(session.waiting_requests),
                 )
             )
         if chair.pk in by_chair:

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from clinic.assessments.instruments import cadss, moaas, modified_aldrete
 from clinic.controlled_substances.forms import WitnessMixin
+from clinic.core.forms import DateInput
 from clinic.treatment_sessions.choices import (
     AdverseEventOutcome,
     AlertAction,
@@ -59,6 +60,44 @@ def _text(label: str, *, max_length: int, required: bool = True, rows: int = 0, 
     return forms.CharField(
         label=label, max_length=max_length, required=required, widget=widget, **kwargs
     )
+
+
+class NurseChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, user):
+        return user.display_name
+
+
+class CheckInForm(forms.Form):
+    """Two identifiers, asked of the patient (never read to them), and the chair's nurse."""
+
+    full_name_confirmed = forms.BooleanField(required=False)
+    stated_date_of_birth = forms.DateField(
+        label="Date of birth, as the patient says it",
+        required=False,
+        widget=DateInput(attrs={"autocomplete": "off"}),
+    )
+    assigned_nurse = NurseChoiceField(
+        label="Nurse running the chair",
+        queryset=None,
+        required=False,
+        empty_label="Choose…",
+        to_field_name="uuid",
+    )
+
+    def __init__(self, *args, patient_name: str, nurses, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields[
+            "full_name_confirmed"
+        ].label = f"The patient said their full name, and it is {patient_name}"
+        self.fields["assigned_nurse"].queryset = nurses
+
+    def identity(self):
+        from clinic.treatment_sessions.services import IdentityCheck
+
+        return IdentityCheck(
+            full_name_confirmed=bool(self.cleaned_data.get("full_name_confirmed")),
+            stated_date_of_birth=self.cleaned_data.get("stated_date_of_birth"),
+        )
 
 
 class ContainerChoiceField(forms.ModelChoiceField):

@@ -22,6 +22,8 @@ from clinic.treatment_sessions.choices import (
     Lighting,
     OverrideKind,
     PregnancyTest,
+    PrescriberRequestKind,
+    PrescriberRequestStatus,
     QuestionnaireStatus,
     Seriousness,
     SessionPhase,
@@ -82,6 +84,13 @@ class TreatmentSession(ClinicModel):
     policy_values = models.JSONField()
     checked_in_at = models.DateTimeField()
     checked_in_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    # The identifiers the patient stated and the nurse matched to the record at check-in
+    # (choices.IDENTIFIERS_AT_CHECK_IN); empty for sessions checked in before this was asked.
+    identity_confirmed_with = models.JSONField(default=list, blank=True)
+    # The nurse who runs this chair today, chosen at check-in (the booking's nurse by default).
+    assigned_nurse = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     # ---- pre-checks
     last_food_at = models.DateTimeField(null=True, blank=True)
@@ -422,3 +431,65 @@ class IntegrationNote(ClinicModel):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+
+class PrescriberRequestQuerySet(models.QuerySet):
+    def waiting(self):
+        return self.filter(status=PrescriberRequestStatus.OPEN)
+
+
+class PrescriberRequest(ClinicModel):
+    """A decision the chair waits for: a high pre-dose BP to confirm (opened by the reading
+    itself), or pre-checks or discharge criteria a nurse asks a prescriber to override. It stays
+    open, in the prescribers' in-basket and on the chair board, until a prescriber answers or
+    declines it, or it is no longer needed; past the clinic's delay the care team's prescribers
+    are e-mailed (`email_queued_at`)."""
+
+    session = models.ForeignKey(
+        TreatmentSession, on_delete=models.PROTECT, related_name="prescriber_requests"
+    )
+    kind = models.CharField(max_length=16, choices=PrescriberRequestKind.choices)
+    status = models.CharField(
+        max_length=16,
+        choices=PrescriberRequestStatus.choices,
+        default=PrescriberRequestStatus.OPEN,
+    )
+    requested_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    note = models.CharField("the nurse's words", max_length=500, blank=True)
+    # What was unmet when it was asked, in words (shown to the prescriber).
+    about = models.JSONField(default=list, blank=True)
+    # Answered or declined by a prescriber, or withdrawn (by the nurse, or by the record itself
+    # when the need passed: closed_by is then None).
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    closing_note = models.CharField(max_length=500, blank=True)
+    override = models.ForeignKey(
+        SessionOverride, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    email_queued_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PrescriberRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "kind"],
+                condition=Q(status="open"),
+                name="prescriber_request_one_open_per_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="open") | Q(closed_at__isnull=False),
+                name="prescriber_request_closed_with_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="declined") | ~Q(closing_note=""),
+                name="prescriber_request_declined_with_note",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_status_display()})"

@@ -43,8 +43,9 @@ from clinic.protocols.dosing import DosingError, esketamine_dose, im_dose, iv_do
 from clinic.protocols.policy import dosing_policy
 from clinic.scheduling.choices import IN_CLINIC_ROUTES, AppointmentStatus
 from clinic.scheduling.models import Appointment
-from clinic.treatment_sessions import rules
+from clinic.treatment_sessions import prescriber_requests, rules
 from clinic.treatment_sessions.choices import (
+    IDENTIFIERS_AT_CHECK_IN,
     OPEN_PHASES,
     AdministrationKind,
     AdverseEventOutcome,
@@ -54,6 +55,8 @@ from clinic.treatment_sessions.choices import (
     Lighting,
     OverrideKind,
     PregnancyTest,
+    PrescriberRequestKind,
+    PrescriberRequestStatus,
     QuestionnaireStatus,
     Seriousness,
     SessionPhase,
@@ -209,11 +212,60 @@ def _set_appointment_status(actor, session: TreatmentSession, status: str) -> No
     )
 
 
+@dataclass(frozen=True)
+class IdentityCheck:
+    """What the patient said at check-in, for the service to match against the record: their
+    full name (the nurse confirms it matches) and their date of birth as they state it."""
+
+    full_name_confirmed: bool
+    stated_date_of_birth: datetime.date | None
+
+
+def _check_identity(patient: Patient, identity: IdentityCheck) -> None:
+    errors: dict[str, list[str]] = {}
+    if not identity.full_name_confirmed:
+        errors["full_name_confirmed"] = [
+            "Ask the patient to say their full name, and confirm it matches."
+        ]
+    if identity.stated_date_of_birth is None:
+        errors["stated_date_of_birth"] = ["Ask the patient for their date of birth."]
+    elif identity.stated_date_of_birth != patient.date_of_birth:
+        errors["stated_date_of_birth"] = [
+            "This is not the date of birth on record for this appointment's patient: check "
+            "you have the right person and the right appointment before going on."
+        ]
+    if errors:
+        raise InvalidInput(errors)
+
+
+def _nurse_for_the_chair(actor, appointment: Appointment, nurse) -> Any:
+    """The nurse who runs the chair today: the one chosen, else the booked nurse. A nurse on the
+    patient's care team (they must be able to open the session)."""
+    nurse = nurse if nurse is not None else appointment.nurse
+    if (
+        nurse is None
+        or not nurse.is_active
+        or nurse.role != "nurse"
+        or not _visible(nurse, appointment.patient_id)
+    ):
+        raise InvalidInput(
+            {"assigned_nurse": ["Choose a nurse on the patient's care team to run the chair."]}
+        )
+    return nurse
+
+
 @transaction.atomic
 def session_check_in(
-    *, actor, appointment: Appointment, now: datetime.datetime | None = None
+    *,
+    actor,
+    appointment: Appointment,
+    identity: IdentityCheck,
+    assigned_nurse=None,
+    now: datetime.datetime | None = None,
 ) -> TreatmentSession:
-    """Start the session of today's booked appointment; the appointment becomes checked in."""
+    """Start the session of today's booked appointment once the patient's two identifiers
+    match the record; the appointment becomes checked in. `assigned_nurse` runs the chair (the
+    booked nurse when not given)."""
     require(actor, Capability.SESSION_RUN)
     now = _now(now)
     locked = (
@@ -240,6 +292,8 @@ def session_check_in(
             "are checked in on the day.",
             code="not_today",
         )
+    _check_identity(locked.patient, identity)
+    nurse = _nurse_for_the_chair(actor, locked, assigned_nurse)
     session = TreatmentSession.objects.create(
         appointment=locked,
         patient=locked.patient,
@@ -248,8 +302,17 @@ def session_check_in(
         policy_values=policy_as_json(session_policy()),
         checked_in_at=now,
         checked_in_by=actor,
+        identity_confirmed_with=list(IDENTIFIERS_AT_CHECK_IN),
+        assigned_nurse=nurse,
     )
-    _audit(actor, session, "Checked in", {"phase": session.phase}, action=AuditAction.CREATE)
+    _audit(
+        actor,
+        session,
+        f"Checked in (identity confirmed by full name and date of birth; nurse "
+        f"{nurse.display_name})",
+        {"phase": session.phase},
+        action=AuditAction.CREATE,
+    )
     _set_appointment_status(actor, session, AppointmentStatus.CHECKED_IN)
     return session
 
@@ -420,6 +483,36 @@ def pre_dose_vitals(session: TreatmentSession) -> VitalsEntry | None:
         v for v in _valid_vitals(session) if v.phase == SessionPhase.CHECKED_IN and v.has_bp
     ]
     return readings[-1] if readings else None
+
+
+def bp_confirmation_reasons(session: TreatmentSession) -> list[str]:
+    """Why the latest pre-dose reading needs a prescriber's confirmation to dose, in words; empty
+    when it needs none or a prescriber confirmed it."""
+    reading = pre_dose_vitals(session)
+    if reading is None:
+        return []
+    result = rules.pre_dose_check(vitals_reading(reading), policy_of(session))
+    if not result.needs_prescriber_confirmation:
+        return []
+    if any(
+        o.kind == OverrideKind.PRE_DOSE_BP and str(reading.uuid) in _unmet_codes(o)
+        for o in session.overrides.all()
+    ):
+        return []
+    taken = timezone.localtime(reading.taken_at)
+    return [f"Pre-dose BP {reading.bp_text} mmHg at {taken:%H:%M}."] + [
+        f.message for f in result.reasons
+    ]
+
+
+_PRE_DOSE_KINDS = (PrescriberRequestKind.PRE_DOSE_BP, PrescriberRequestKind.PRE_CHECKS)
+
+
+def _requests_withdraw(session: TreatmentSession, kinds, note: str, now) -> None:
+    """Requests the record itself has made moot (dosing started, the session ended)."""
+    prescriber_requests.requests_close(
+        session=session, kinds=kinds, status=PrescriberRequestStatus.WITHDRAWN, note=note, now=now
+    )
 
 
 def dose_for_today(session: TreatmentSession) -> dict[str, Any]:
@@ -668,6 +761,15 @@ def pre_dose_bp_confirm(*, actor, session: TreatmentSession, reason: str) -> Ses
         unmet=[{"key": str(reading.uuid), "messages": [f.message for f in result.reasons]}],
     )
     _audit(actor, locked, f"Pre-dose BP {reading.bp_text} confirmed: {reason}")
+    prescriber_requests.requests_close(
+        session=locked,
+        kinds=[PrescriberRequestKind.PRE_DOSE_BP],
+        status=PrescriberRequestStatus.ANSWERED,
+        actor=actor,
+        note=reason,
+        override=override,
+        now=timezone.now(),
+    )
     return override
 
 
@@ -692,6 +794,16 @@ def precheck_override(
         actor,
         locked,
         f"Pre-checks overridden ({', '.join(i.label for i in status.unmet)}): {reason}",
+    )
+    # The override covers an unconfirmed pre-dose BP among the unmet checks as well.
+    prescriber_requests.requests_close(
+        session=locked,
+        kinds=_PRE_DOSE_KINDS,
+        status=PrescriberRequestStatus.ANSWERED,
+        actor=actor,
+        note=reason,
+        override=override,
+        now=_now(now),
     )
     return override
 
@@ -859,6 +971,7 @@ def infusion_start(
         rate_ml_per_h=rate,
         recorded_by=actor,
     )
+    _requests_withdraw(locked, _PRE_DOSE_KINDS, "Dosing started.", now)
     _audit(
         actor,
         locked,
@@ -1117,6 +1230,7 @@ def im_injection_record(
     locked.dose_completed_at = given_at
     locked.phase = SessionPhase.MONITORING
     locked.save()
+    _requests_withdraw(locked, _PRE_DOSE_KINDS, "Dosing started.", now)
     _audit(actor, locked, f"IM injection {_mg(given)} ({ImSite(site).label})")
     return administration
 
@@ -1184,6 +1298,7 @@ def esketamine_device_record(
     if locked.dose_started_at is None:
         locked.dose_started_at = given_at
         locked.phase = SessionPhase.DOSING
+        _requests_withdraw(locked, _PRE_DOSE_KINDS, "Dosing started.", now)
     if len(given) + 1 == needed:
         locked.dose_completed_at = given_at
         locked.phase = SessionPhase.MONITORING
@@ -1320,6 +1435,11 @@ def vitals_record(
         summary="Vitals recorded" + (f" with {len(alerts)} alert(s)" if alerts else ""),
         changes={k: v for k, v in cleaned.items() if v is not None},
     )
+    if locked.phase == SessionPhase.CHECKED_IN and entry.has_bp:
+        # A high pre-dose BP asks a prescriber at once: dosing waits for the confirmation.
+        prescriber_requests.bp_request_sync(
+            actor=actor, session=locked, reasons=bp_confirmation_reasons(locked), now=now
+        )
     return entry, alerts
 
 
@@ -1343,7 +1463,16 @@ def _mark_in_error(actor, record, reason: str, *, object_type: str, what: str):
 def vitals_mark_entered_in_error(*, actor, vitals: VitalsEntry, reason: str) -> VitalsEntry:
     """A wrong reading stays on the flowsheet, struck through. Its alerts stay until
     acknowledged (the acknowledgement can say the reading was wrong)."""
-    return _mark_in_error(actor, vitals, reason, object_type="session_vitals", what="reading")
+    row = _mark_in_error(actor, vitals, reason, object_type="session_vitals", what="reading")
+    session = TreatmentSession.objects.get(pk=row.session_id)
+    if session.phase == SessionPhase.CHECKED_IN:
+        prescriber_requests.bp_request_sync(
+            actor=actor,
+            session=session,
+            reasons=bp_confirmation_reasons(session),
+            now=timezone.now(),
+        )
+    return row
 
 
 @transaction.atomic
@@ -1548,6 +1677,21 @@ def discharge_status(
     )
 
 
+def discharge_override_covering(
+    session: TreatmentSession, result: rules.DischargeResult
+) -> SessionOverride | None:
+    """A prescriber's discharge override already given for this session that covers every
+    criterion unmet now (by code: the observation time running on is the same criterion; a
+    missing escort is not covered unless it was missing when the prescriber decided)."""
+    if result.allowed:
+        return None
+    unmet = {f.code for f in result.blocking_reasons}
+    for override in reversed(list(session.overrides.all())):
+        if override.kind == OverrideKind.DISCHARGE and unmet <= _unmet_codes(override):
+            return override
+    return None
+
+
 @transaction.atomic
 def session_discharge(
     *,
@@ -1577,20 +1721,36 @@ def session_discharge(
         )
     result = discharge_status(locked, escort_present=escort_present, now=now)
     override_reason = _text("override_reason", override_reason, max_length=500)
-    if not result.allowed:
+    override = None
+    granted = discharge_override_covering(locked, result)
+    if not result.allowed and granted is not None and not override_reason:
+        # A prescriber decided from their in-basket (discharge_override_grant): the nurse
+        # completes the discharge under that decision.
+        override_reason = granted.reason
+        override = granted
+    elif not result.allowed:
         if not override_reason:
             raise Conflict(
                 "Discharge is blocked: " + " ".join(f.message for f in result.blocking_reasons),
                 code="discharge_blocked",
             )
         require(actor, Capability.SESSION_OVERRIDE)
-        SessionOverride.objects.create(
+        override = SessionOverride.objects.create(
             session=locked,
             kind=OverrideKind.DISCHARGE,
             prescriber=actor,
             reason=override_reason,
             unmet=[{"key": f.code, "messages": [f.message]} for f in result.blocking_reasons],
         )
+    prescriber_requests.requests_close(
+        session=locked,
+        kinds=[PrescriberRequestKind.DISCHARGE],
+        status=PrescriberRequestStatus.ANSWERED if override else PrescriberRequestStatus.WITHDRAWN,
+        actor=actor if override else None,
+        note=override_reason if override else "Discharged: the criteria were met.",
+        override=override,
+        now=now,
+    )
     before = locked.phase
     locked.phase = SessionPhase.DISCHARGED
     locked.discharged_at = now
@@ -1661,6 +1821,7 @@ def session_stop(*, actor, session: TreatmentSession, reason: str, now=None) -> 
     if locked.route == "esketamine" and locked.dose_started_at and not locked.dose_completed_at:
         locked.dose_completed_at = locked.administrations.order_by("-given_at").first().given_at
     locked.save()
+    _requests_withdraw(locked, PrescriberRequestKind.values, "The session was stopped.", now)
     _audit(
         actor,
         locked,

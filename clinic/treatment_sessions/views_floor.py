@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from clinic.accounts.permissions import Capability
 from clinic.core.access import staff_required
-from clinic.core.exceptions import DomainError, NotFound, PermissionDenied
+from clinic.core.exceptions import DomainError, InvalidInput, NotFound, PermissionDenied
+from clinic.core.forms import apply_domain_error
 from clinic.treatment_sessions import floor, services
+from clinic.treatment_sessions.forms import CheckInForm
 
 # How often the board asks the server for fresh cards (operational, not clinical).
 BOARD_REFRESH_SECONDS = 15
@@ -45,18 +47,41 @@ def board(request):
 
 
 @staff_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def check_in(request, appointment_uuid):
-    """Start the session of today's booked appointment and open it."""
+    """Confirm the patient's two identifiers and the chair's nurse, then start the session."""
     appointment = floor.appointment_for_check_in(
         actor=request.user, appointment_uuid=appointment_uuid
     )
-    try:
-        session = services.session_check_in(actor=request.user, appointment=appointment)
-    except (NotFound, PermissionDenied):
-        raise
-    except DomainError as error:
-        messages.error(request, f"{appointment.patient.display_name}: {error.message}")
+    if request.method == "GET" and hasattr(appointment, "treatment_session"):
+        messages.info(request, f"{appointment.patient.display_name} is checked in already.")
         return redirect("treatment_sessions:day")
-    messages.success(request, f"{appointment.patient.display_name} checked in.")
-    return redirect("treatment_sessions:detail", session_uuid=session.uuid)
+    form = CheckInForm(
+        request.POST or None,
+        patient_name=appointment.patient.full_name,
+        nurses=floor.nurses_for_the_chair(appointment=appointment),
+        initial={"assigned_nurse": appointment.nurse.uuid if appointment.nurse else None},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            session = services.session_check_in(
+                actor=request.user,
+                appointment=appointment,
+                identity=form.identity(),
+                assigned_nurse=form.cleaned_data.get("assigned_nurse"),
+            )
+        except (NotFound, PermissionDenied):
+            raise
+        except InvalidInput as error:
+            apply_domain_error(form, error)
+        except DomainError as error:
+            messages.error(request, f"{appointment.patient.display_name}: {error.message}")
+            return redirect("treatment_sessions:day")
+        else:
+            messages.success(request, f"{appointment.patient.display_name} checked in.")
+            return redirect("treatment_sessions:detail", session_uuid=session.uuid)
+    return render(
+        request,
+        "treatment_sessions/check_in.html",
+        {"appointment": appointment, "form": form},
+    )

@@ -17,6 +17,7 @@ from clinic.core.request_context import current_request_context
 from clinic.demo.management.commands.seed_demo import demo_patient
 from clinic.patients.measurements import mrn_is_valid
 from clinic.patients.models import BodyMeasurement, CareTeamMember, Patient
+from clinic.treatment_sessions.tests.conftest import identity_of
 
 pytestmark = pytest.mark.django_db
 
@@ -304,7 +305,9 @@ def test_today_has_two_iv_and_one_esketamine_appointment_to_check_in():
     assert esketamine.chair.name == "Recliner A"
     # The demo nurse checks each of them in.
     for appointment in todays:
-        session = session_check_in(actor=nurse, appointment=appointment)
+        session = session_check_in(
+            actor=nurse, appointment=appointment, identity=identity_of(appointment)
+        )
         assert session.phase == "checked_in" and session.route == appointment.route
 
 

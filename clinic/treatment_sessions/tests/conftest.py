@@ -156,6 +156,15 @@ def pass_prechecks(actor, session, *, systolic=130, diastolic=80, **overrides):
     return fresh(session)
 
 
+def identity_of(appointment):
+    """The patient of `appointment` says their name and date of birth at check-in."""
+    from clinic.treatment_sessions.services import IdentityCheck
+
+    return IdentityCheck(
+        full_name_confirmed=True, stated_date_of_birth=appointment.patient.date_of_birth
+    )
+
+
 def fresh(session):
     from clinic.treatment_sessions.models import TreatmentSession
 
@@ -182,7 +191,9 @@ def iv_checked_in(iv_appointment, nurse, clock):
     from clinic.treatment_sessions import services
 
     clock.move_to(at(MONDAY, 8, 50))
-    return services.session_check_in(actor=nurse, appointment=iv_appointment)
+    return services.session_check_in(
+        actor=nurse, appointment=iv_appointment, identity=identity_of(iv_appointment)
+    )
 
 
 @pytest.fixture
@@ -219,7 +230,11 @@ def esketamine_checked_in(esketamine_appointment, nurse, clock):
     from clinic.treatment_sessions import services
 
     clock.move_to(at(MONDAY, 8, 50))
-    return services.session_check_in(actor=nurse, appointment=esketamine_appointment)
+    return services.session_check_in(
+        actor=nurse,
+        appointment=esketamine_appointment,
+        identity=identity_of(esketamine_appointment),
+    )
 
 
 @pytest.fixture
@@ -268,5 +283,7 @@ def second_iv_cleared(chair, nurse, prescriber, front_desk, clock):
         planned_session=plan.sessions.get(),
         created_by=front_desk,
     )
-    session = services.session_check_in(actor=nurse, appointment=appointment)
+    session = services.session_check_in(
+        actor=nurse, appointment=appointment, identity=identity_of(appointment)
+    )
     return pass_prechecks(nurse, session)

@@ -15,7 +15,7 @@ from clinic.core.exceptions import Conflict, InvalidInput
 from clinic.patients.services import care_team_set
 from clinic.treatment_sessions import services
 from clinic.treatment_sessions.models import DoseAdministration, TreatmentSession
-from clinic.treatment_sessions.tests.conftest import MONDAY, at, fresh
+from clinic.treatment_sessions.tests.conftest import MONDAY, at, fresh, identity_of
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
@@ -53,7 +53,9 @@ def test_two_nurses_checking_in_one_appointment_make_one_session(iv_appointment,
     clock.move_to(at(MONDAY, 8, 50))
 
     def work(i):
-        return services.session_check_in(actor=nurses[i], appointment=iv_appointment)
+        return services.session_check_in(
+            actor=nurses[i], appointment=iv_appointment, identity=identity_of(iv_appointment)
+        )
 
     results = _in_threads(2, work)
 

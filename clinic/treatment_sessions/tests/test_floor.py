@@ -25,7 +25,7 @@ from clinic.scheduling import services as scheduling
 from clinic.scheduling.models import Appointment
 from clinic.treatment_sessions import services
 from clinic.treatment_sessions.models import TreatmentSession
-from clinic.treatment_sessions.tests.conftest import MONDAY, at
+from clinic.treatment_sessions.tests.conftest import MONDAY, at, identity_of
 from tests.helpers import ACTOR_ORDER, chart_html, client_as, status_word
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +41,7 @@ PAGE_MATRIX = {
     "day_get":        ["login", 403,  200,  200,  200,  403, 403, 403, 200, 200, 403],
     "board_get":      ["login", 403,  200,  200,  200,  403, 403, 403, 200, 200, 403],
     "board_htmx":     [204,     403,  200,  200,  200,  403, 403, 403, 200, 200, 403],
+    "check_in_get":   ["login", 403,  403,  200,  200,  403, 403, 403, 404, 404, 403],
     "check_in_post":  ["login", 403,  403,  302,  302,  403, 403, 403, 404, 404, 403],
 }
 # fmt: on
@@ -53,7 +54,21 @@ def _request(client, page, appointment):
         return client.get(BOARD_URL)
     if page == "board_htmx":
         return client.get(BOARD_URL, headers=POLL)
-    return client.post(reverse("treatment_sessions:check_in", args=[appointment.uuid]))
+    url = reverse("treatment_sessions:check_in", args=[appointment.uuid])
+    if page == "check_in_get":
+        return client.get(url)
+    return client.post(url, identity_answers(appointment))
+
+
+def identity_answers(appointment, **changes):
+    """The check-in form as a nurse fills it: the patient's name confirmed, the date of birth
+    they say, the booked nurse to run the chair."""
+    return {
+        "full_name_confirmed": "on",
+        "stated_date_of_birth": appointment.patient.date_of_birth.isoformat(),
+        "assigned_nurse": str(appointment.nurse.uuid),
+        **changes,
+    }
 
 
 def _state():
@@ -105,7 +120,7 @@ def test_the_day_list_shows_todays_appointment_with_a_check_in_button(
 ):
     html = client_as(client, nurse).get(DAY_URL).content.decode()
     assert "Rivera, Jordan" in html
-    assert "09:00–10:10" in html  # the appointment's 70 minutes
+    assert "<strong>09:00</strong>–10:10" in html  # the appointment's 70 minutes
     assert "IV infusion" in html and "Chair 1" in html and "Booked" in html
     assert reverse("treatment_sessions:check_in", args=[iv_appointment.uuid]) in html
 
@@ -133,13 +148,19 @@ def test_the_day_list_leaves_out_other_days_and_cancelled_appointments(
 def test_checking_in_from_the_day_list_starts_the_session(client, nurse, iv_appointment, clock):
     clock.move_to(at(MONDAY, 8, 55))
     client_as(client, nurse)
-    response = client.post(reverse("treatment_sessions:check_in", args=[iv_appointment.uuid]))
+    url = reverse("treatment_sessions:check_in", args=[iv_appointment.uuid])
+    page = client.get(url).content.decode()
+    assert "The patient said their full name, and it is Jordan Rivera" in page
+    assert "Date of birth, as the patient says it" in page
+    response = client.post(url, identity_answers(iv_appointment))
 
     session = TreatmentSession.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse("treatment_sessions:detail", args=[session.uuid])
     assert session.appointment == iv_appointment and session.phase == "checked_in"
     assert session.checked_in_by == nurse and session.checked_in_at == at(MONDAY, 8, 55)
+    assert session.identity_confirmed_with == ["full_name", "date_of_birth"]
+    assert session.assigned_nurse == nurse
     iv_appointment.refresh_from_db()
     assert iv_appointment.status == "checked_in"
     html = client.get(DAY_URL).content.decode()
@@ -151,13 +172,73 @@ def test_checking_in_from_the_day_list_starts_the_session(client, nurse, iv_appo
 def test_a_refused_check_in_is_a_message_on_the_day_list(client, nurse, iv_appointment, clock):
     url = reverse("treatment_sessions:check_in", args=[iv_appointment.uuid])
     client_as(client, nurse)
-    client.post(url)
+    client.post(url, identity_answers(iv_appointment))
 
-    response = client.post(url, follow=True)
+    response = client.post(url, identity_answers(iv_appointment), follow=True)
 
     assert response.redirect_chain == [(DAY_URL, 302)]
     assert "This appointment is checked in already." in response.content.decode()
     assert TreatmentSession.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        (
+            {"full_name_confirmed": ""},
+            "full_name_confirmed",
+            "Ask the patient to say their full name, and confirm it matches.",
+        ),
+        (
+            {"stated_date_of_birth": ""},
+            "stated_date_of_birth",
+            "Ask the patient for their date of birth.",
+        ),
+        (
+            {"stated_date_of_birth": "1990-04-13"},
+            "stated_date_of_birth",
+            "This is not the date of birth on record for this appointment&#x27;s patient",
+        ),
+    ],
+)
+def test_check_in_needs_both_identifiers_to_match_the_record(
+    client, nurse, iv_appointment, clock, changes, field, message
+):
+    clock.move_to(at(MONDAY, 8, 55))
+    client_as(client, nurse)
+    url = reverse("treatment_sessions:check_in", args=[iv_appointment.uuid])
+
+    response = client.post(url, identity_answers(iv_appointment, **changes))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'id="id_{field}_error"' in html and message in html
+    assert not TreatmentSession.objects.exists()
+    iv_appointment.refresh_from_db()
+    assert iv_appointment.status == "booked"
+
+
+def test_the_chair_nurse_is_one_of_the_care_teams_nurses(
+    client, nurse, iv_appointment, make_staff, front_desk, prescriber, patient, clock
+):
+    clock.move_to(at(MONDAY, 8, 55))
+    second = make_staff("nurse", username="nurse_b", first_name="Ben", last_name="Okafor")
+    outsider = make_staff("nurse", username="nurse_c")
+    care_team_set(
+        actor=front_desk, patient=patient, primary_prescriber=prescriber, nurses=[nurse, second]
+    )
+    client_as(client, nurse)
+    url = reverse("treatment_sessions:check_in", args=[iv_appointment.uuid])
+    page = client.get(url).content.decode()
+    assert str(second.uuid) in page and str(outsider.uuid) not in page
+
+    refused = client.post(url, identity_answers(iv_appointment, assigned_nurse=str(outsider.uuid)))
+    assert refused.status_code == 200 and not TreatmentSession.objects.exists()
+
+    client.post(url, identity_answers(iv_appointment, assigned_nurse=str(second.uuid)))
+    session = TreatmentSession.objects.get()
+    assert session.assigned_nurse == second
+    assert "Okafor" in client.get(DAY_URL).content.decode()
 
 
 def test_an_unknown_appointment_is_not_found(client, nurse, iv_appointment):
@@ -174,7 +255,9 @@ def infusion_running(iv_appointment, nurse, prescriber, vials, clock):
     """The IV session under way: checked in at 08:55, pre-dose vitals, the 40 mg infusion
     started at 09:00, and a BP of 182/95 at 09:10 (an alert: ≥ 180 systolic, policy [E4])."""
     clock.move_to(at(MONDAY, 8, 55))
-    session = services.session_check_in(actor=nurse, appointment=iv_appointment)
+    session = services.session_check_in(
+        actor=nurse, appointment=iv_appointment, identity=identity_of(iv_appointment)
+    )
     services.precheck_record(
         actor=nurse,
         session=session,
@@ -328,7 +411,12 @@ def _another_session(n, *, chair, nurse, prescriber, front_desk, clinic_admin, m
         route="iv",
         created_by=front_desk,
     )
-    session = services.session_check_in(actor=nurse, appointment=appointment)
+    session = services.session_check_in(
+        actor=nurse,
+        appointment=appointment,
+        identity=identity_of(appointment),
+        assigned_nurse=nurse,  # the booked chair nurse is not on this patient's care team
+    )
     services.vitals_record(
         actor=nurse, session=session, systolic_mmhg=185, diastolic_mmhg=100, heart_rate_bpm=70
     )

@@ -24,7 +24,7 @@ from clinic.treatment_sessions.page import (
     usable_containers,
 )
 from clinic.treatment_sessions.selectors import session_queryset
-from clinic.treatment_sessions.tests.conftest import MONDAY, at
+from clinic.treatment_sessions.tests.conftest import MONDAY, at, identity_of
 
 MINUTE = datetime.timedelta(minutes=1)
 
@@ -60,7 +60,9 @@ def test_an_iv_infusion_has_vitals_every_10_minutes_and_at_its_planned_end(
     iv_appointment, nurse, prescriber, vials, clock
 ):
     clock.move_to(at(MONDAY, 8, 55))
-    session = services.session_check_in(actor=nurse, appointment=iv_appointment)
+    session = services.session_check_in(
+        actor=nurse, appointment=iv_appointment, identity=identity_of(iv_appointment)
+    )
     services.precheck_override(actor=prescriber, session=session, reason="Test set-up")
     clock.move_to(at(MONDAY, 9, 0))
     services.infusion_start(actor=nurse, session=session, container=vials[0], drawn_mg="40")
@@ -91,7 +93,9 @@ def test_a_pause_moves_the_planned_end_of_the_infusion(
     """40 minutes from 09:00 with a 5-minute pause (09:10–09:15) end at 09:45; a pause still
     going at 09:30 since 09:20 moves the end on by those 10 minutes too."""
     clock.move_to(at(MONDAY, 8, 55))
-    session = services.session_check_in(actor=nurse, appointment=iv_appointment)
+    session = services.session_check_in(
+        actor=nurse, appointment=iv_appointment, identity=identity_of(iv_appointment)
+    )
     services.precheck_override(actor=prescriber, session=session, reason="Test set-up")
     clock.move_to(at(MONDAY, 9, 0))
     services.infusion_start(actor=nurse, session=session, container=vials[0], drawn_mg="40")

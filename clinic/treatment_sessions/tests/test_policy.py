@@ -13,7 +13,7 @@ from clinic.core.exceptions import Conflict, InvalidInput
 from clinic.treatment_sessions import services
 from clinic.treatment_sessions.policy import policy_as_json, policy_from_json, session_policy
 from clinic.treatment_sessions.rules import DEFAULT_POLICY, SessionPolicy
-from clinic.treatment_sessions.tests.conftest import MONDAY, at, fresh, pass_prechecks
+from clinic.treatment_sessions.tests.conftest import MONDAY, at, fresh, identity_of, pass_prechecks
 
 
 def _sessions(settings, values):
@@ -160,7 +160,9 @@ def test_a_session_keeps_the_policy_it_was_checked_in_under(
 ):
     _sessions(settings, {"iv_observation_minutes": 45})
     clock.move_to(at(MONDAY, 8, 50))
-    session = services.session_check_in(actor=nurse, appointment=iv_appointment)
+    session = services.session_check_in(
+        actor=nurse, appointment=iv_appointment, identity=identity_of(iv_appointment)
+    )
     settings.CLINIC_POLICY = {}
     assert fresh(session).policy_values["iv_observation_minutes"] == 45
 
@@ -194,7 +196,9 @@ def test_a_session_keeps_the_plausible_ranges_it_was_checked_in_under(
     iv_appointment, nurse, clock, settings
 ):
     settings.CLINIC_POLICY = {"plausible_ranges": {"systolic_mmhg": [50, 250]}}
-    session = services.session_check_in(actor=nurse, appointment=iv_appointment)
+    session = services.session_check_in(
+        actor=nurse, appointment=iv_appointment, identity=identity_of(iv_appointment)
+    )
     settings.CLINIC_POLICY = {}
 
     with pytest.raises(InvalidInput) as error:

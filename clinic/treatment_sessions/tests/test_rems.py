@@ -21,7 +21,7 @@ from clinic.core.models import AuditEvent
 from clinic.treatment_sessions import services
 from clinic.treatment_sessions.models import TreatmentSession
 from clinic.treatment_sessions.rules import REMS_MONITORING_FIELDS
-from clinic.treatment_sessions.tests.conftest import MONDAY, at
+from clinic.treatment_sessions.tests.conftest import MONDAY, at, identity_of
 from tests.helpers import ACTOR_ORDER, client_as, status_word
 
 pytestmark = pytest.mark.django_db
@@ -66,7 +66,11 @@ def dosed(esketamine_appointment, nurse, prescriber, devices, clock):
     """The 56 mg esketamine session of Monday 2 June 2031: checked in at 08:55, pre-checks
     overridden by the prescriber, two 28 mg devices at 09:00 and 09:05 (5 minutes apart [C2])."""
     clock.move_to(at(MONDAY, 8, 55))
-    session = services.session_check_in(actor=nurse, appointment=esketamine_appointment)
+    session = services.session_check_in(
+        actor=nurse,
+        appointment=esketamine_appointment,
+        identity=identity_of(esketamine_appointment),
+    )
     services.precheck_override(actor=prescriber, session=session, reason="Demo of the form")
     clock.move_to(at(MONDAY, 9))
     services.esketamine_device_record(actor=nurse, session=session, container=devices[0])
@@ -167,7 +171,9 @@ def test_off_team_staff_see_the_mrn_and_no_links(client, actors, dosed):
 
 def test_an_undosed_or_iv_session_has_no_form_due(client, nurse, iv_appointment, clock):
     clock.move_to(at(MONDAY, 8, 55))
-    iv = services.session_check_in(actor=nurse, appointment=iv_appointment)
+    iv = services.session_check_in(
+        actor=nurse, appointment=iv_appointment, identity=identity_of(iv_appointment)
+    )
     client_as(client, nurse)
     assert "No monitoring forms outstanding." in client.get(DUE_URL).content.decode()
     assert client.get(_url("rems_form", iv)).status_code == 404

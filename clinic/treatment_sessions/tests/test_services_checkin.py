@@ -25,6 +25,7 @@ from clinic.treatment_sessions.tests.conftest import (
     MONDAY,
     at,
     fresh,
+    identity_of,
     pass_prechecks,
     passing_prechecks,
 )
@@ -55,7 +56,9 @@ def _bp(actor, session, systolic, diastolic):
 def test_a_nurse_checks_in_todays_booked_appointment(iv_appointment, nurse, patient, clock):
     clock.move_to(at(MONDAY, 8, 50))
 
-    session = services.session_check_in(actor=nurse, appointment=iv_appointment)
+    session = services.session_check_in(
+        actor=nurse, appointment=iv_appointment, identity=identity_of(iv_appointment)
+    )
 
     session = fresh(session)
     assert session.phase == "checked_in"
@@ -75,7 +78,9 @@ def test_a_nurse_checks_in_todays_booked_appointment(iv_appointment, nurse, pati
 
 
 def test_the_session_records_the_policy_it_runs_under(iv_appointment, nurse, clock):
-    session = services.session_check_in(actor=nurse, appointment=iv_appointment)
+    session = services.session_check_in(
+        actor=nurse, appointment=iv_appointment, identity=identity_of(iv_appointment)
+    )
 
     values = fresh(session).policy_values
     # policy-defaults.md: IV observation 30 min, esketamine 120 min after the dose, Aldrete ≥ 9,
@@ -92,14 +97,18 @@ def test_the_session_records_the_policy_it_runs_under(iv_appointment, nurse, clo
 
 
 def test_a_prescriber_on_the_care_team_may_check_in(iv_appointment, prescriber, clock):
-    session = services.session_check_in(actor=prescriber, appointment=iv_appointment)
+    session = services.session_check_in(
+        actor=prescriber, appointment=iv_appointment, identity=identity_of(iv_appointment)
+    )
 
     assert fresh(session).checked_in_by == prescriber
 
 
 def test_checking_in_twice_is_refused(iv_checked_in, iv_appointment, prescriber):
     with pytest.raises(Conflict) as error:
-        services.session_check_in(actor=prescriber, appointment=iv_appointment)
+        services.session_check_in(
+            actor=prescriber, appointment=iv_appointment, identity=identity_of(iv_appointment)
+        )
 
     assert error.value.code == "already_checked_in"
     assert TreatmentSession.objects.count() == 1
@@ -111,7 +120,9 @@ def test_an_appointment_of_another_day_cannot_be_checked_in(iv_appointment, nurs
     )
 
     with pytest.raises(Conflict) as error:
-        services.session_check_in(actor=nurse, appointment=iv_appointment)
+        services.session_check_in(
+            actor=nurse, appointment=iv_appointment, identity=identity_of(iv_appointment)
+        )
 
     assert error.value.code == "not_today"
     assert "06/03/2031" in error.value.message
@@ -122,7 +133,9 @@ def test_yesterdays_appointment_cannot_be_checked_in_today(iv_appointment, nurse
     clock.move_to(at(TUESDAY, 8, 50))
 
     with pytest.raises(Conflict) as error:
-        services.session_check_in(actor=nurse, appointment=iv_appointment)
+        services.session_check_in(
+            actor=nurse, appointment=iv_appointment, identity=identity_of(iv_appointment)
+        )
 
     assert error.value.code == "not_today"
 
@@ -132,7 +145,9 @@ def test_only_a_booked_appointment_is_checked_in(iv_appointment, nurse, status):
     Appointment.objects.filter(pk=iv_appointment.pk).update(status=status, status_reason="Test")
 
     with pytest.raises(Conflict) as error:
-        services.session_check_in(actor=nurse, appointment=iv_appointment)
+        services.session_check_in(
+            actor=nurse, appointment=iv_appointment, identity=identity_of(iv_appointment)
+        )
 
     assert error.value.code == "appointment_not_booked"
     assert not TreatmentSession.objects.exists()
@@ -145,7 +160,9 @@ def test_a_nurse_off_the_care_team_gets_not_found_and_writes_nothing(
     events = AuditEvent.objects.count()
 
     with pytest.raises(NotFound):
-        services.session_check_in(actor=stranger, appointment=iv_appointment)
+        services.session_check_in(
+            actor=stranger, appointment=iv_appointment, identity=identity_of(iv_appointment)
+        )
 
     assert not TreatmentSession.objects.exists()
     assert AuditEvent.objects.count() == events
@@ -160,7 +177,9 @@ def test_roles_without_session_run_are_refused_and_write_nothing(
     events = AuditEvent.objects.count()
 
     with pytest.raises(PermissionDenied):
-        services.session_check_in(actor=actor, appointment=iv_appointment)
+        services.session_check_in(
+            actor=actor, appointment=iv_appointment, identity=identity_of(iv_appointment)
+        )
 
     assert not TreatmentSession.objects.exists()
     assert AuditEvent.objects.count() == events
@@ -169,7 +188,9 @@ def test_roles_without_session_run_are_refused_and_write_nothing(
 
 def test_anonymous_is_refused(iv_appointment, clock):
     with pytest.raises(PermissionDenied):
-        services.session_check_in(actor=None, appointment=iv_appointment)
+        services.session_check_in(
+            actor=None, appointment=iv_appointment, identity=identity_of(iv_appointment)
+        )
 
     assert not TreatmentSession.objects.exists()
 

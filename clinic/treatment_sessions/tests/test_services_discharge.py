@@ -15,7 +15,7 @@ from clinic.core.models import AuditEvent
 from clinic.scheduling.models import Appointment
 from clinic.treatment_sessions import services
 from clinic.treatment_sessions.models import SessionOverride
-from clinic.treatment_sessions.tests.conftest import MONDAY, at, fresh
+from clinic.treatment_sessions.tests.conftest import MONDAY, at, fresh, identity_of
 
 pytestmark = pytest.mark.django_db
 
@@ -237,7 +237,10 @@ def test_im_observation_is_60_minutes_after_the_injection(im_appointment, nurse,
 
     clock.move_to(at(MONDAY, 8, 50))
     session = pass_prechecks(
-        nurse, services.session_check_in(actor=nurse, appointment=im_appointment)
+        nurse,
+        services.session_check_in(
+            actor=nurse, appointment=im_appointment, identity=identity_of(im_appointment)
+        ),
     )
     clock.move_to(at(MONDAY, 9))
     services.im_injection_record(

@@ -18,7 +18,7 @@ from clinic.core.exceptions import Conflict, InvalidInput, NotFound, PermissionD
 from clinic.core.models import AuditEvent
 from clinic.treatment_sessions import services
 from clinic.treatment_sessions.models import DoseAdministration, InfusionEvent
-from clinic.treatment_sessions.tests.conftest import MONDAY, at, fresh, pass_prechecks
+from clinic.treatment_sessions.tests.conftest import MONDAY, at, fresh, identity_of, pass_prechecks
 
 pytestmark = pytest.mark.django_db
 
@@ -351,7 +351,9 @@ def test_a_witness_at_the_stop_wastes_the_residual_at_once(iv_stopped, prescribe
 @pytest.fixture
 def im_cleared(im_appointment, nurse, clock):
     clock.move_to(at(MONDAY, 8, 50))
-    session = services.session_check_in(actor=nurse, appointment=im_appointment)
+    session = services.session_check_in(
+        actor=nurse, appointment=im_appointment, identity=identity_of(im_appointment)
+    )
     return pass_prechecks(nurse, session)
 
 

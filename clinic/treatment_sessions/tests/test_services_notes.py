@@ -15,7 +15,13 @@ from clinic.core.exceptions import Conflict, InvalidInput, NotFound, PermissionD
 from clinic.core.models import AuditEvent
 from clinic.treatment_sessions import services
 from clinic.treatment_sessions.models import IntegrationNote, SessionAddendum
-from clinic.treatment_sessions.tests.conftest import MONDAY, at, fresh, passing_prechecks
+from clinic.treatment_sessions.tests.conftest import (
+    MONDAY,
+    at,
+    fresh,
+    identity_of,
+    passing_prechecks,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -507,7 +513,9 @@ def test_every_write_of_an_iv_session_is_audited_with_the_patient(
     s = services
     clock.move_to(at(MONDAY, 8, 50))
     with _audited(patient):
-        session = s.session_check_in(actor=nurse, appointment=iv_appointment)
+        session = s.session_check_in(
+            actor=nurse, appointment=iv_appointment, identity=identity_of(iv_appointment)
+        )
     with _audited(patient):
         s.precheck_record(
             actor=nurse,

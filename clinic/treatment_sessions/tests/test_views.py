@@ -35,7 +35,7 @@ from clinic.treatment_sessions.models import (
     TreatmentSession,
     VitalsEntry,
 )
-from clinic.treatment_sessions.tests.conftest import MONDAY, at, fresh
+from clinic.treatment_sessions.tests.conftest import MONDAY, at, fresh, identity_of
 from conftest import TEST_PASSWORD
 from tests.helpers import ACTOR_ORDER
 from tests.helpers import client_as as _client
@@ -75,13 +75,19 @@ def _url(name, session, *args) -> str:
 @pytest.fixture
 def iv_session(iv_appointment, nurse, clock):
     clock.move_to(at(MONDAY, 8, 55))
-    return services.session_check_in(actor=nurse, appointment=iv_appointment)
+    return services.session_check_in(
+        actor=nurse, appointment=iv_appointment, identity=identity_of(iv_appointment)
+    )
 
 
 @pytest.fixture
 def esketamine_session(esketamine_appointment, nurse, clock):
     clock.move_to(at(MONDAY, 8, 55))
-    return services.session_check_in(actor=nurse, appointment=esketamine_appointment)
+    return services.session_check_in(
+        actor=nurse,
+        appointment=esketamine_appointment,
+        identity=identity_of(esketamine_appointment),
+    )
 
 
 PRECHECKS = {
@@ -522,7 +528,9 @@ def test_an_im_injection_through_the_page_writes_the_ledger_with_the_site(
     client, nurse, prescriber, im_appointment, vials, clock
 ):
     clock.move_to(at(MONDAY, 8, 55))
-    session = services.session_check_in(actor=nurse, appointment=im_appointment)
+    session = services.session_check_in(
+        actor=nurse, appointment=im_appointment, identity=identity_of(im_appointment)
+    )
     client.force_login(nurse)
     _cleared(client, session)
     clock.move_to(at(MONDAY, 9, 0))

@@ -1,0 +1,191 @@
+"""The conversation between the chair and the prescriber: a nurse asks, a prescriber answers
+or declines (with words the nurse reads at the chair), a nurse withdraws what is no longer
+needed. Answers that let the session go on are the existing decisions (`pre_dose_bp_confirm`,
+`precheck_override` in services.py, and `discharge_override_grant` here); each closes the
+request it answers. Records and reminders: prescriber_requests.py (ADR 0010)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from clinic.accounts.permissions import Capability
+from clinic.core.exceptions import Conflict, InvalidInput, NotFound
+from clinic.core.records import required_text
+from clinic.treatment_sessions import prescriber_requests, services
+from clinic.treatment_sessions.choices import (
+    OverrideKind,
+    PrescriberRequestKind,
+    PrescriberRequestStatus,
+    SessionPhase,
+)
+from clinic.treatment_sessions.models import PrescriberRequest, SessionOverride, TreatmentSession
+
+_PHASES = {
+    PrescriberRequestKind.PRE_DOSE_BP: (SessionPhase.CHECKED_IN,),
+    PrescriberRequestKind.PRE_CHECKS: (SessionPhase.CHECKED_IN,),
+    PrescriberRequestKind.DISCHARGE: (SessionPhase.MONITORING, SessionPhase.RECOVERY),
+}
+
+
+def request_need(session: TreatmentSession, kind: str, *, escort_present: bool, now) -> list[str]:
+    """What a prescriber would be deciding, in words; empty when nothing needs deciding."""
+    if kind == PrescriberRequestKind.PRE_DOSE_BP:
+        return services.bp_confirmation_reasons(session)
+    if kind == PrescriberRequestKind.PRE_CHECKS:
+        status = services.precheck_status(session, now)
+        if status.passed or status.overridden:
+            return []
+        return [f"{item.label}: {' '.join(item.messages)}".strip() for item in status.unmet]
+    result = services.discharge_status(session, escort_present=escort_present, now=now)
+    if result.allowed or services.discharge_override_covering(session, result):
+        return []
+    return [finding.message for finding in result.blocking_reasons]
+
+
+@transaction.atomic
+def prescriber_request_ask(
+    *,
+    actor,
+    session: TreatmentSession,
+    kind: str,
+    note: str = "",
+    escort_present: bool = True,
+    now=None,
+) -> PrescriberRequest:
+    """A nurse asks the care team's prescribers to decide. Refused when a request of the kind
+    is already waiting, or when there is nothing to decide."""
+    now = services._now(now)
+    if kind not in PrescriberRequestKind.values:
+        raise InvalidInput({"kind": ["Choose what the prescriber is asked to decide."]})
+    locked = services._locked(actor, session, Capability.SESSION_RUN, phases=_PHASES[kind])
+    note = services._text("note", note, max_length=500)
+    waiting = prescriber_requests.open_request(locked, kind)
+    if waiting is not None:
+        raise Conflict(
+            f"A prescriber was asked at {timezone.localtime(waiting.created_at):%H:%M}; the "
+            "request is still waiting.",
+            code="already_asked",
+        )
+    about = request_need(locked, kind, escort_present=escort_present, now=now)
+    if not about:
+        raise Conflict("There is nothing for a prescriber to decide now.", code="not_needed")
+    return prescriber_requests.request_open(
+        actor=actor, session=locked, kind=kind, about=about, note=note, now=now
+    )
+
+
+def _waiting(request: PrescriberRequest) -> PrescriberRequest:
+    locked = PrescriberRequest.objects.select_for_update().get(pk=request.pk)
+    if locked.status != PrescriberRequestStatus.OPEN:
+        raise Conflict(
+            f"This request is {locked.get_status_display().lower()} already.", code="not_waiting"
+        )
+    return locked
+
+
+@transaction.atomic
+def prescriber_request_decline(
+    *, actor, request: PrescriberRequest, note: str, now=None
+) -> PrescriberRequest:
+    """A prescriber says no, with what the nurse should do instead (shown at the chair)."""
+    now = services._now(now)
+    session = services._locked(
+        actor, request.session, Capability.SESSION_OVERRIDE, phases=services.ALL_PHASES
+    )
+    note = required_text("note", note, "Say what the nurse should do instead.")
+    locked = _waiting(request)
+    prescriber_requests.requests_close(
+        session=session,
+        kinds=[locked.kind],
+        status=PrescriberRequestStatus.DECLINED,
+        actor=actor,
+        note=note,
+        now=now,
+    )
+    locked.refresh_from_db()
+    return locked
+
+
+@transaction.atomic
+def prescriber_request_withdraw(
+    *, actor, request: PrescriberRequest, note: str = "", now=None
+) -> PrescriberRequest:
+    """The nurse no longer needs the decision (e.g. a recheck came back within the limit)."""
+    now = services._now(now)
+    session = services._locked(
+        actor, request.session, Capability.SESSION_RUN, phases=services.ALL_PHASES
+    )
+    note = services._text("note", note, max_length=500) or "Withdrawn by the nurse."
+    locked = _waiting(request)
+    prescriber_requests.requests_close(
+        session=session,
+        kinds=[locked.kind],
+        status=PrescriberRequestStatus.WITHDRAWN,
+        actor=actor,
+        note=note,
+        now=now,
+    )
+    locked.refresh_from_db()
+    return locked
+
+
+@transaction.atomic
+def discharge_override_grant(
+    *, actor, session: TreatmentSession, reason: str, now=None
+) -> SessionOverride:
+    """A prescriber lets the patient go although the discharge criteria are unmet (away from
+    the chair: the nurse then completes the discharge, with the escort and the instructions).
+    The override covers the criteria unmet now; a missing escort is for the nurse to resolve at
+    the discharge itself."""
+    now = services._now(now)
+    locked = services._locked(
+        actor,
+        session,
+        Capability.SESSION_OVERRIDE,
+        phases=(SessionPhase.MONITORING, SessionPhase.RECOVERY),
+    )
+    reason = required_text("reason", reason, "Say why the patient may go.")
+    result = services.discharge_status(locked, escort_present=True, now=now)
+    if result.allowed:
+        raise Conflict("The discharge criteria are met: nothing to override.", code="not_needed")
+    override = SessionOverride.objects.create(
+        session=locked,
+        kind=OverrideKind.DISCHARGE,
+        prescriber=actor,
+        reason=reason[:500],
+        unmet=[{"key": f.code, "messages": [f.message]} for f in result.blocking_reasons],
+    )
+    services._audit(
+        actor,
+        locked,
+        "Discharge criteria overridden ("
+        + ", ".join(f.code for f in result.blocking_reasons)
+        + f"): {reason}",
+    )
+    prescriber_requests.requests_close(
+        session=locked,
+        kinds=[PrescriberRequestKind.DISCHARGE],
+        status=PrescriberRequestStatus.ANSWERED,
+        actor=actor,
+        note=reason,
+        override=override,
+        now=now,
+    )
+    return override
+
+
+def request_for_actor(*, actor, request_uuid, capability: str) -> PrescriberRequest:
+    """A request on a session of a patient the actor reaches; otherwise NotFound."""
+    from clinic.core.access import require
+    from clinic.patients.models import Patient
+
+    require(actor, capability)
+    request = (
+        PrescriberRequest.objects.select_related("session__patient")
+        .filter(uuid=request_uuid, session__patient__in=Patient.objects.visible_to(actor))
+        .first()
+    )
+    if request is None:
+        raise NotFound("No such request, or the patient is not on your care team.")
+    return request
