@@ -14,7 +14,7 @@ from clinic.controlled_substances.models import Container, LedgerEntry
 from clinic.core.exceptions import Conflict, InvalidInput
 from clinic.patients.services import care_team_set
 from clinic.treatment_sessions import services
-from clinic.treatment_sessions.models import DoseAdministration, TreatmentSession
+from clinic.treatment_sessions.models import DoseAdministration, PrescriberRequest, TreatmentSession
 from clinic.treatment_sessions.tests.conftest import MONDAY, at, fresh, identity_of
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
@@ -147,3 +147,23 @@ def test_two_infusions_drawing_from_one_vial_at_once_take_only_what_is_there(
         "drawn_mg": ["L100-001 holds 100 mg, 60 mg of it drawn for another infusion in progress."]
     }
     assert TreatmentSession.objects.filter(phase="dosing").count() == 1
+
+
+def test_two_high_pre_dose_readings_at_once_ask_the_prescriber_once(iv_checked_in, nurses, clock):
+    clock.move_to(at(MONDAY, 8, 52))
+
+    def work(i):
+        return services.vitals_record(
+            actor=nurses[i],
+            session=iv_checked_in,
+            systolic_mmhg=190 + i,
+            diastolic_mmhg=120,
+            heart_rate_bpm=80,
+        )
+
+    results = _in_threads(2, work)
+
+    assert all(isinstance(r, tuple) for r in results), results
+    # The session's row lock queued the second reading behind the first, which had opened the
+    # request: the second found it waiting.
+    assert PrescriberRequest.objects.filter(session=iv_checked_in, status="open").count() == 1
