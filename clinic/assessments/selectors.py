@@ -110,9 +110,10 @@ def unresolved_alerts_for_patient(*, patient: Patient) -> list[SuicidalityAlert]
     )
 
 
-def alert_inbox(*, actor) -> list[SuicidalityAlert]:
+def alert_inbox(*, actor, audit: bool = True) -> list[SuicidalityAlert]:
     """Alerts waiting for this clinician: assigned to them, or (with no primary prescriber)
-    for the prescribers on the care team. Clinic admins see every unresolved alert."""
+    for the prescribers on the care team. Clinic admins see every unresolved alert. `audit` is
+    off only for the top bar's count, which shows no patient information."""
     alerts = SuicidalityAlert.objects.unresolved().select_related(
         "patient", "response", "assigned_to"
     )
@@ -130,12 +131,13 @@ def alert_inbox(*, actor) -> list[SuicidalityAlert]:
     else:
         return []
     result = list(mine.order_by("created_at"))
-    audit_record(
-        actor=actor,
-        action=AuditAction.LIST,
-        object_type="suicidality_alert",
-        summary=f"Alert inbox: {len(result)} unresolved",
-    )
+    if audit:
+        audit_record(
+            actor=actor,
+            action=AuditAction.LIST,
+            object_type="suicidality_alert",
+            summary=f"Alert inbox: {len(result)} unresolved",
+        )
     return result
 
 

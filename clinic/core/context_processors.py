@@ -18,4 +18,6 @@ def clinic(request):
         "perms_schedule": bool(can and can("schedule.view")),
         "perms_ledger": bool(can and can("ledger.view")),
         "perms_session_board": bool(can and can("session.board")),
+        # The in-basket (clinic/dashboard/inbasket.py) is for whoever reads clinical records.
+        "perms_inbasket": bool(can and can("patient.view_clinical")),
     }

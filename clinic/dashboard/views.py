@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_GET
 
 from clinic.accounts.choices import Role
 from clinic.accounts.permissions import Capability
-from clinic.assessments.selectors import alert_inbox, due_list
-from clinic.core.access import staff_required
+from clinic.assessments.selectors import due_list
+from clinic.core.access import require, staff_required
 from clinic.dashboard import selectors
-from clinic.home_program.selectors import home_bp_alert_open_list
+from clinic.dashboard.inbasket import inbasket_get, waiting_count
 from clinic.patients.forms import PatientSearchForm
 from clinic.patients.selectors import my_patients
 from clinic.public_site.views import public_home
@@ -31,15 +32,15 @@ def _staff_home(request):
     context = {"search_form": PatientSearchForm(), "role": user.role}
     if user.role == Role.CLINIC_ADMIN:
         context.update(selectors.admin_overview(actor=user))
-        context["alerts"] = alert_inbox(actor=user)
+        context["basket"] = inbasket_get(actor=user)
+        context["back"] = "home"
         template = "dashboard/home_admin.html"
     elif user.is_clinical:
         context["patients"] = my_patients(actor=user)
-        context["alerts"] = alert_inbox(actor=user)
+        context["basket"] = inbasket_get(actor=user)
+        context["back"] = "home"
         context["due"] = due_list(actor=user, now=timezone.now())
-        if user.can(Capability.HOME_PROGRAM_REVIEW):
-            context["home_bp_alerts"] = home_bp_alert_open_list(actor=user)
-            context["home_program_review"] = True
+        context["home_program_review"] = user.can(Capability.HOME_PROGRAM_REVIEW)
         template = "dashboard/home_clinician.html"
     else:
         context["can_create"] = user.can(Capability.PATIENT_CREATE)
@@ -48,3 +49,24 @@ def _staff_home(request):
             context["consultations"] = consultation_status_counts(actor=user)
         template = "dashboard/home_desk.html"
     return render(request, template, context)
+
+
+@staff_required
+@require_GET
+def inbasket(request):
+    """Everything waiting on the user; htmx polls the same URL and gets the list only."""
+    require(request.user, Capability.PATIENT_VIEW_CLINICAL)
+    context = {"basket": inbasket_get(actor=request.user), "back": "inbasket"}
+    template = "dashboard/inbasket.html"
+    if request.htmx:
+        template = "dashboard/_inbasket.html"
+    return render(request, template, context)
+
+
+@staff_required
+@require_GET
+def inbasket_count(request):
+    """The top bar's count of what waits on the user (numbers only: no patient information,
+    so no audit event). Polled by every page."""
+    count = waiting_count(actor=request.user)
+    return render(request, "dashboard/_inbasket_badge.html", {"waiting": count})

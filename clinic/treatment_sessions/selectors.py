@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
 
+from clinic.accounts.choices import Role
 from clinic.accounts.permissions import Capability
 from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import NotFound
-from clinic.patients.models import Patient
+from clinic.patients.models import CareTeamMember, Patient
+from clinic.treatment_sessions.choices import FINISHED_PHASES
 from clinic.treatment_sessions.models import (
     DoseAdministration,
+    PrescriberRequest,
+    SessionAlert,
     SessionScore,
     TreatmentSession,
 )
@@ -61,6 +65,10 @@ def session_queryset():
         "adverse_events__recorded_by",
         "addenda__author",
         "integration_notes__author",
+        Prefetch(
+            "prescriber_requests",
+            queryset=PrescriberRequest.objects.select_related("requested_by", "closed_by"),
+        ),
     )
 
 
@@ -92,3 +100,83 @@ def session_get(*, actor, session_uuid, audit: bool = True) -> TreatmentSession:
             summary="Treatment session",
         )
     return session
+
+
+# --------------------------------------------------------------------------- what waits on whom
+# The chair side's part of a clinician's in-basket (clinic/dashboard/inbasket.py). Each takes
+# the actor, reaches only the care team's patients, and writes one LIST audit event; `audit`
+# is off only for counts, which carry no patient information.
+
+
+def _reachable_sessions(actor):
+    return TreatmentSession.objects.filter(patient__in=Patient.objects.visible_to(actor))
+
+
+def prescriber_requests_waiting(*, actor, audit: bool = True) -> list[PrescriberRequest]:
+    """Open requests on sessions of the actor's patients, oldest first. A clinic administrator
+    sees those no prescriber can answer: the patient's care team has no active prescriber."""
+    require(actor, Capability.PATIENT_VIEW_CLINICAL)
+    requests = PrescriberRequest.objects.waiting().select_related(
+        "session__patient",
+        "session__appointment__chair__room",
+        "session__assigned_nurse",
+        "requested_by",
+    )
+    if actor.role == Role.CLINIC_ADMIN:
+        has_prescriber = CareTeamMember.objects.filter(
+            patient=OuterRef("session__patient"),
+            staff__role=Role.PRESCRIBER,
+            staff__is_active=True,
+        )
+        requests = requests.filter(~Exists(has_prescriber))
+    else:
+        requests = requests.filter(session__in=_reachable_sessions(actor))
+    found = list(requests.order_by("created_at", "id"))
+    if audit:
+        audit_record(
+            actor=actor,
+            action=AuditAction.LIST,
+            object_type="prescriber_request",
+            summary=f"In-basket: {len(found)} request(s) waiting for a prescriber",
+        )
+    return found
+
+
+def session_alerts_open(*, actor, audit: bool = True) -> list[SessionAlert]:
+    """Unacknowledged vitals alerts of the actor's patients' open sessions, critical first."""
+    require(actor, Capability.SESSION_RUN)
+    found = list(
+        SessionAlert.objects.unacknowledged()
+        .filter(session__in=_reachable_sessions(actor).open())
+        .select_related("session__patient", "session__appointment__chair__room", "vitals")
+        .order_by("created_at", "id")
+    )
+    found.sort(key=lambda alert: alert.severity != "critical")
+    if audit:
+        audit_record(
+            actor=actor,
+            action=AuditAction.LIST,
+            object_type="session_alert",
+            summary=f"In-basket: {len(found)} open chair-side alert(s)",
+        )
+    return found
+
+
+def sessions_awaiting_signature(*, actor, audit: bool = True) -> list[TreatmentSession]:
+    """Sessions of the actor's patients that have ended and wait for a prescriber's signature,
+    oldest first."""
+    require(actor, Capability.SESSION_SIGN)
+    found = list(
+        _reachable_sessions(actor)
+        .filter(phase__in=FINISHED_PHASES, signed_at__isnull=True)
+        .select_related("patient", "appointment__chair__room")
+        .order_by("checked_in_at", "id")
+    )
+    if audit:
+        audit_record(
+            actor=actor,
+            action=AuditAction.LIST,
+            object_type="treatment_session",
+            summary=f"In-basket: {len(found)} session(s) awaiting signature",
+        )
+    return found

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clinic.treatment_sessions import views, views_floor, views_rems
+from clinic.treatment_sessions import views, views_floor, views_rems, views_requests
 
 app_name = "treatment_sessions"
 
@@ -16,6 +16,13 @@ urlpatterns = [
     path(S + "rems/", views_rems.rems_form, name="rems_form"),
     path(S + "rems.pdf", views_rems.rems_pdf, name="rems_pdf"),
     path(S + "rems/submitted/", views_rems.rems_submitted, name="rems_submitted"),
+    # Asking a prescriber, and answering (views_requests).
+    path(S + "ask/", views_requests.ask, name="ask"),
+    path("requests/<uuid:request_uuid>/answer/", views_requests.answer, name="request_answer"),
+    path("requests/<uuid:request_uuid>/decline/", views_requests.decline, name="request_decline"),
+    path(
+        "requests/<uuid:request_uuid>/withdraw/", views_requests.withdraw, name="request_withdraw"
+    ),
     # One session at the chair (views).
     path(S, views.detail, name="detail"),
     path(S + "pre-checks/", views.precheck, name="precheck"),

@@ -1,0 +1,95 @@
+"""A clinician's in-basket: everything that waits on them, most urgent first, in one list that
+their home page keeps fresh (htmx) and the top bar counts on every page.
+
+What waits, by role (each part is the owning app's actor-checked, audited selector):
+- prescribers: decisions the chair waits for (a high pre-dose BP to confirm, pre-checks or
+  discharge to override), open chair-side vitals alerts, unacknowledged suicidality alerts,
+  open at-home BP alerts, and ended sessions to sign;
+- nurses: the same chair-side requests and alerts (to see what they wait for), suicidality
+  and at-home BP alerts of their patients;
+- clinic administrators: requests that no prescriber can answer (no prescriber on the care
+  team) and the suicidality alerts with nobody assigned.
+The count in the top bar (`waiting_count`) reads no patient information and writes no audit
+event; opening the list audits each part.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils import timezone
+
+from clinic.accounts.permissions import Capability
+from clinic.assessments.selectors import alert_inbox
+from clinic.home_program.selectors import home_bp_alert_open_list
+from clinic.treatment_sessions import selectors as chair
+from clinic.treatment_sessions.prescriber_requests import request_policy
+
+
+@dataclass
+class InBasket:
+    now: datetime.datetime
+    requests: list = field(default_factory=list)
+    chair_alerts: list = field(default_factory=list)
+    suicidality_alerts: list = field(default_factory=list)
+    home_bp_alerts: list = field(default_factory=list)
+    to_sign: list = field(default_factory=list)
+    can_answer: bool = False
+    email_after_min: int = 0
+
+    @property
+    def count(self) -> int:
+        return (
+            len(self.requests)
+            + len(self.chair_alerts)
+            + len(self.suicidality_alerts)
+            + len(self.home_bp_alerts)
+            + len(self.to_sign)
+        )
+
+    @property
+    def urgent_count(self) -> int:
+        """What someone is waiting on now: requests, chair alerts, suicidality alerts."""
+        return len(self.requests) + len(self.chair_alerts) + len(self.suicidality_alerts)
+
+    def waited(self, since: datetime.datetime) -> str:
+        minutes = max(int((self.now - since).total_seconds() // 60), 0)
+        return "just now" if minutes < 1 else f"{minutes} min"
+
+    def overdue(self, request: Any) -> bool:
+        return self.now - request.created_at >= datetime.timedelta(minutes=self.email_after_min)
+
+
+def inbasket_get(*, actor, now: datetime.datetime | None = None) -> InBasket:
+    """Everything waiting on `actor`, each part read (and audited) by its owner's selector."""
+    basket = InBasket(now=now or timezone.now(), email_after_min=request_policy().email_after_min)
+    if not actor.can(Capability.PATIENT_VIEW_CLINICAL):
+        return basket
+    basket.requests = chair.prescriber_requests_waiting(actor=actor)
+    basket.can_answer = actor.can(Capability.SESSION_OVERRIDE)
+    if actor.can(Capability.SESSION_RUN):
+        basket.chair_alerts = chair.session_alerts_open(actor=actor)
+    basket.suicidality_alerts = alert_inbox(actor=actor)
+    if actor.can(Capability.HOME_PROGRAM_REVIEW):
+        basket.home_bp_alerts = home_bp_alert_open_list(actor=actor)
+    if actor.can(Capability.SESSION_SIGN):
+        basket.to_sign = chair.sessions_awaiting_signature(actor=actor)
+    for item in [*basket.requests, *basket.chair_alerts]:
+        item.waited_text = basket.waited(item.created_at)
+    for request in basket.requests:
+        request.is_overdue = basket.overdue(request)
+    return basket
+
+
+def waiting_count(*, actor) -> int:
+    """How many urgent items wait on `actor` (requests, chair alerts, suicidality alerts): the
+    number in the top bar. Counts only, no patient information, no audit event."""
+    if not actor.can(Capability.PATIENT_VIEW_CLINICAL):
+        return 0
+    count = len(chair.prescriber_requests_waiting(actor=actor, audit=False))
+    if actor.can(Capability.SESSION_RUN):
+        count += len(chair.session_alerts_open(actor=actor, audit=False))
+    count += len(alert_inbox(actor=actor, audit=False))
+    return count
