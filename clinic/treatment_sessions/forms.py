@@ -159,7 +159,7 @@ class PreCheckForm(forms.Form):
         "Suicidality follow-up today", max_length=2000, required=False, rows=3
     )
     intention = _text(
-        "Intention, in the patient's own words", max_length=2000, required=False, rows=3
+        "Intention, in the patient's own words", max_length=2000, required=False, rows=2
     )
     setting_eye_mask = forms.BooleanField(label="Eye mask", required=False)
     setting_headphones_music = forms.BooleanField(label="Headphones and music", required=False)
@@ -444,7 +444,7 @@ class DischargeForm(forms.Form):
 
 
 class NoteForm(forms.Form):
-    text = _text("Session note", max_length=20000, rows=6)
+    text = _text("Session note", max_length=20000, rows=10)
 
 
 class AddendumForm(forms.Form):

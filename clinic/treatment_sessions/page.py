@@ -24,20 +24,25 @@ from clinic.controlled_substances.models import Container
 from clinic.controlled_substances.selectors import on_hand_containers
 from clinic.journal.selectors import session_intention
 from clinic.screening.choices import Route
-from clinic.treatment_sessions import rules, services
+from clinic.screening.selectors import allergies_by_patient
+from clinic.treatment_sessions import note_draft, rules, services
 from clinic.treatment_sessions.choices import (
     RULES_PHASE,
     AlertAction,
     InfusionEventKind,
+    PrescriberRequestKind,
+    PrescriberRequestStatus,
     SessionPhase,
     SessionScoreKind,
 )
 from clinic.treatment_sessions.models import (
     DoseAdministration,
+    PrescriberRequest,
     SessionAlert,
     TreatmentSession,
     VitalsEntry,
 )
+from clinic.treatment_sessions.prescriber_requests import request_policy
 
 SCORE_HINTS = {
     SessionScoreKind.MOAAS: "Sedation: during and after dosing.",
@@ -173,6 +178,9 @@ class SessionPage:
     residuals: list[tuple[DoseAdministration, Decimal]] = field(default_factory=list)
     containers: list[Container] = field(default_factory=list)
     discharge: rules.DischargeResult | None = None
+    # A prescriber's discharge override already given (from the in-basket) that covers what is
+    # unmet now: the nurse completes the discharge under it.
+    discharge_granted: Any = None
     observation_end: Countdown | None = None
     aldrete: Any = None
     scores: list[ScoreRow] = field(default_factory=list)
@@ -181,6 +189,19 @@ class SessionPage:
     default_instructions: str = ""
     # The intention the patient wrote in the portal for this appointment (clinic.journal).
     portal_intention: Any = None
+    # Identity at the chair: allergies as the latest intake records them ("" when none is
+    # recorded: unknown, shown as such), and the patient's age today.
+    allergies: str = ""
+    age_years: int | None = None
+    # Decisions asked of a prescriber (prescriber_requests): every one, oldest first; and the
+    # clinic's minutes before a waiting one is e-mailed.
+    requests: list[PrescriberRequest] = field(default_factory=list)
+    email_after_min: int = 0
+    # What the nurse may ask a prescriber now, by kind (none while one of the kind waits).
+    can_ask: tuple[str, ...] = ()
+    # Requests closed since `since` (the page's first render): answered or declined while the
+    # page was open; the live bar says so.
+    news: list[PrescriberRequest] = field(default_factory=list)
 
     @property
     def phase(self) -> str:
@@ -201,6 +222,25 @@ class SessionPage:
     @property
     def is_open(self) -> bool:
         return self.session.is_open
+
+    @property
+    def waiting(self) -> list[PrescriberRequest]:
+        return [r for r in self.requests if r.status == PrescriberRequestStatus.OPEN]
+
+    @property
+    def latest_declines(self) -> list[PrescriberRequest]:
+        """The last word on each kind when it was "no": a declined request with no newer one
+        of its kind (the nurse reads what to do instead)."""
+        latest: dict[str, PrescriberRequest] = {}
+        for request in self.requests:
+            latest[request.kind] = request
+        return [r for r in latest.values() if r.status == PrescriberRequestStatus.DECLINED]
+
+    @property
+    def waiting_since_text(self) -> str:
+        if not self.waiting:
+            return ""
+        return duration_text(self.now - min(r.created_at for r in self.waiting))
 
     @property
     def infusion_complete(self) -> bool:
@@ -400,8 +440,16 @@ def default_instructions(route: str) -> str:
     return "\n".join(lines)
 
 
-def session_page(session: TreatmentSession, *, actor, now: datetime.datetime | None = None):
-    """Everything the session page shows. `session` comes from `selectors.session_get`."""
+def session_page(
+    session: TreatmentSession,
+    *,
+    actor,
+    now: datetime.datetime | None = None,
+    since: datetime.datetime | None = None,
+):
+    """Everything the session page shows. `session` comes from `selectors.session_get`;
+    `since` is when the page was first shown (the live bar's refresh reports what a prescriber
+    decided after it)."""
     now = now or timezone.now()
     policy = services.policy_of(session)
     phase = SessionPhase(session.phase)
@@ -452,6 +500,17 @@ def session_page(session: TreatmentSession, *, actor, now: datetime.datetime | N
         )
     page.dose = _dose(session, page.precheck)
     page.portal_intention = session_intention(actor=actor, appointment=session.appointment)
+    page.allergies = allergies_by_patient([session.patient_id]).get(session.patient_id, "")
+    page.age_years = session.patient.age_years(timezone.localdate(now))
+    page.requests = list(session.prescriber_requests.all())
+    page.email_after_min = request_policy().email_after_min
+    if since is not None:
+        page.news = [
+            r
+            for r in page.requests
+            if r.status in (PrescriberRequestStatus.ANSWERED, PrescriberRequestStatus.DECLINED)
+            and r.closed_at > since
+        ]
 
     if session.route == Route.IV:
         events = list(session.infusion_events.all())
@@ -485,6 +544,7 @@ def session_page(session: TreatmentSession, *, actor, now: datetime.datetime | N
             # Escort presence is answered on the discharge form itself.
             page.discharge = services.discharge_status(session, escort_present=True, now=now)
             page.observation_end = _countdown(page.discharge.observation_ends_at, now)
+            page.discharge_granted = services.discharge_override_covering(session, page.discharge)
         page.default_instructions = default_instructions(session.route)
 
     page.scores = [
@@ -502,4 +562,152 @@ def session_page(session: TreatmentSession, *, actor, now: datetime.datetime | N
         page.sign_blockers = services.sign_blockers(session)
     if session.route == Route.ESKETAMINE:
         page.rems_missing = rules.rems_form_missing(session.rems_form or {})
+    page.can_ask = _askable(page)
     return page
+
+
+def _askable(page: SessionPage) -> tuple[str, ...]:
+    """What the nurse may ask a prescriber from the page now: something unmet that a
+    prescriber decides, with no request of that kind waiting."""
+    if not (page.run and page.session.is_open):
+        return ()
+    waiting = {r.kind for r in page.waiting}
+    kinds = []
+    if page.precheck is not None and not (page.precheck.passed or page.precheck.overridden):
+        kinds.append(PrescriberRequestKind.PRE_CHECKS)
+    if page.bp_needs_confirmation:
+        kinds.append(PrescriberRequestKind.PRE_DOSE_BP)
+    if page.discharge is not None and not page.discharge.allowed and not page.discharge_granted:
+        kinds.append(PrescriberRequestKind.DISCHARGE)
+    return tuple(kind for kind in kinds if kind not in waiting)
+
+
+# --------------------------------------------------------------------------- the note's draft
+
+
+def _local(moment: datetime.datetime) -> datetime.datetime:
+    return timezone.localtime(moment)
+
+
+def note_draft_of(session: TreatmentSession, page: SessionPage) -> str:
+    """The nurse's note drafted from the record (note_draft.py), for her to edit and save."""
+    dose_detail = ""
+    if page.dose.devices:
+        dose_detail = page.dose.devices_text
+    elif page.dose.mg_per_kg and page.dose.weight_used_kg:
+        dose_detail = f"{page.dose.mg_per_kg} mg/kg × {page.dose.weight_used_kg} kg"
+        if page.dose.infusion_minutes:
+            dose_detail += f", over {page.dose.infusion_minutes} min"
+    given = [
+        note_draft.Given(
+            at=_local(a.given_at),
+            what=(
+                f"device {a.device_number}"
+                if a.device_number
+                else a.get_kind_display()
+                + (f" ({a.get_im_site_display().lower()})" if a.im_site else "")
+            ),
+            given_mg=a.given_mg,
+            drawn_mg=a.drawn_mg,
+            container=f"{a.container.label}, lot {a.container.lot.lot_number}",
+            above_expected_reason=a.given_above_expected_reason,
+        )
+        for a in session.administrations.all()
+    ]
+    pump = [
+        note_draft.Event(
+            at=_local(e.occurred_at),
+            text=e.get_kind_display().lower()
+            + (f" at {e.rate_ml_per_h} mL/h" if e.rate_ml_per_h else "")
+            + (f" ({e.reason})" if e.reason else ""),
+        )
+        for e in session.infusion_events.all()
+    ]
+    readings = [
+        note_draft.Reading(
+            at=_local(v.taken_at),
+            systolic_mmhg=v.systolic_mmhg,
+            diastolic_mmhg=v.diastolic_mmhg,
+            heart_rate_bpm=v.heart_rate_bpm,
+            spo2_percent=v.spo2_percent,
+            respiratory_rate_per_min=v.respiratory_rate_per_min,
+            temperature_c=v.temperature_c,
+        )
+        for v in page.vitals
+        if v.is_valid
+    ]
+    alerts = [
+        note_draft.Event(
+            at=_local(a.created_at),
+            text=a.message
+            + (
+                f" Acknowledged {_local(a.acknowledged_at):%H:%M}: {a.get_action_display().lower()}"
+                + (f" ({a.action_note})" if a.action_note else "")
+                + "."
+                if a.acknowledged_at
+                else " Not yet acknowledged."
+            ),
+        )
+        for a in [*page.alerts_closed, *page.alerts_open]
+    ]
+    scores = [
+        note_draft.Event(
+            at=_local(row.taken_at),
+            text=f"{row.label} {row.total if row.complete else 'incomplete'}",
+        )
+        for row in page.scores
+    ]
+    side_effects = [
+        note_draft.Event(
+            at=_local(e.noticed_at),
+            text=f"{e.label.lower()} ({e.get_severity_display().lower()})"
+            + (f", {e.intervention}" if e.intervention else ""),
+        )
+        for e in page.side_effects
+        if e.is_valid
+    ]
+    adverse_events = [
+        note_draft.Event(
+            at=_local(e.onset_at),
+            text=f"{e.get_seriousness_display().lower()}: {e.description}"
+            + (f"; action: {e.action_taken}" if e.action_taken else "")
+            + f"; outcome: {e.get_outcome_display().lower()}",
+        )
+        for e in page.adverse_events
+        if e.is_valid
+    ]
+    decisions = [
+        note_draft.Event(
+            at=_local(o.created_at),
+            text=f"{o.get_kind_display().lower()} by {o.prescriber.display_name}: {o.reason}",
+        )
+        for o in page.overrides
+    ]
+    ending = ""
+    if session.discharged_at:
+        ending = (
+            f"Discharged {_local(session.discharged_at):%H:%M}"
+            + (" with the escort" if session.escort_present_at_discharge else "")
+            + ("; post-session instructions given." if session.instructions_given else ".")
+        )
+    elif session.stopped_at:
+        ending = f"Session stopped {_local(session.stopped_at):%H:%M}: {session.stop_reason}."
+    return note_draft.session_note_draft(
+        note_draft.DraftFacts(
+            route=page.route_label,
+            chair=session.appointment.chair.name,
+            checked_in_at=_local(session.checked_in_at),
+            identity_confirmed=bool(session.identity_confirmed_with),
+            dose_mg=page.dose.dose_mg,
+            dose_detail=dose_detail,
+            given=given,
+            pump=pump,
+            readings=readings,
+            alerts=alerts,
+            scores=scores,
+            side_effects=side_effects,
+            adverse_events=adverse_events,
+            decisions=decisions,
+            ending=ending,
+        )
+    )

@@ -308,8 +308,8 @@ def session_check_in(
     _audit(
         actor,
         session,
-        f"Checked in (identity confirmed by full name and date of birth; nurse "
-        f"{nurse.display_name})",
+        f"Checked in: identity confirmed by full name and date of birth; the chair's nurse is "
+        f"{nurse.display_name}",
         {"phase": session.phase},
         action=AuditAction.CREATE,
     )

@@ -8,6 +8,8 @@ service's refusal next to the field it names. Forms post with htmx when it is th
 
 from __future__ import annotations
 
+import datetime
+
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -51,6 +53,7 @@ from clinic.treatment_sessions.forms import (
 from clinic.treatment_sessions.page import (
     SCORE_HINTS,
     SessionPage,
+    note_draft_of,
     session_page,
     usable_containers,
 )
@@ -71,9 +74,14 @@ def _session(request, session_uuid, capability: str | None = None, *, audit: boo
     return selectors.session_get(actor=request.user, session_uuid=session_uuid, audit=audit)
 
 
-def _back(session, anchor: str = ""):
+def _back(session, anchor: str = "", *, request=None):
+    """Back to the page. Without JavaScript the browser lands on the form's section; with
+    htmx the page is swapped in place and the nurse stays where she was (session.js), so no
+    anchor: htmx would scroll to it."""
     url = reverse("treatment_sessions:detail", args=[session.uuid])
-    return redirect(f"{url}#{anchor}" if anchor else url)
+    if anchor and not (request is not None and request.htmx):
+        url = f"{url}#{anchor}"
+    return redirect(url)
 
 
 def _refused(form, error: DomainError) -> None:
@@ -262,7 +270,11 @@ def _context(request, session, bound: dict | None = None) -> dict:
         )
     if run:
         context["note_form"] = form(
-            "note", lambda: NoteForm(prefix="note", initial={"text": session.nurse_note})
+            "note",
+            lambda: NoteForm(
+                prefix="note",
+                initial={"text": session.nurse_note or note_draft_of(session, page)},
+            ),
         )
     if page.can_run and session.is_signed:
         context["addendum_form"] = form("addendum", lambda: AddendumForm(prefix="addendum"))
@@ -291,7 +303,7 @@ def _submit(request, session, *, key, form, call, done: str, anchor: str):
             _refused(form, error)
         else:
             messages.success(request, done)
-            return _back(session, anchor)
+            return _back(session, anchor, request=request)
     return _page(request, session, {key: form})
 
 
@@ -305,9 +317,19 @@ def detail(request, session_uuid):
     live = bool(request.htmx) and request.htmx.target == "session-live"
     session = selectors.session_get(actor=request.user, session_uuid=session_uuid, audit=not live)
     if live:
-        page = session_page(session, actor=request.user, now=timezone.now())
-        return render(request, f"{PAGE}#live", {"page": page, "session": session})
+        since = _since(request.GET.get("since"))
+        page = session_page(session, actor=request.user, now=timezone.now(), since=since)
+        return render(request, f"{PAGE}#live", {"page": page, "session": session, "since": since})
     return _page(request, session)
+
+
+def _since(raw: str | None):
+    """The page's first render, echoed back by the live bar's refresh; None if unreadable."""
+    try:
+        moment = datetime.datetime.fromisoformat(raw or "")
+    except ValueError:
+        return None
+    return moment if timezone.is_aware(moment) else None
 
 
 # --------------------------------------------------------------------------- pre-checks
@@ -391,7 +413,7 @@ def infusion(request, session_uuid):
             messages.error(request, error.message)
         else:
             messages.success(request, "Infusion resumed.")
-        return _back(session, "dosing")
+        return _back(session, "dosing", request=request)
     if action == "rate":
         return _submit(
             request,
@@ -425,7 +447,7 @@ def infusion(request, session_uuid):
             anchor="dosing",
         )
     messages.error(request, "Choose start, pause, resume, rate or stop.")
-    return _back(session, "dosing")
+    return _back(session, "dosing", request=request)
 
 
 @staff_required
@@ -534,9 +556,9 @@ def vitals(request, session_uuid):
                     f"Vitals recorded with {count} alert{'s' if count > 1 else ''}: "
                     "acknowledge with an action.",
                 )
-                return _back(session, "alerts")
+                return _back(session, "alerts", request=request)
             messages.success(request, "Vitals recorded.")
-            return _back(session, "flowsheet")
+            return _back(session, "flowsheet", request=request)
     return _page(request, session, {"vitals": form})
 
 
@@ -590,7 +612,7 @@ def score(request, session_uuid):
     kind = request.POST.get("kind", "")
     if kind not in SessionScoreKind.values:
         messages.error(request, "Choose MOAA/S, CADSS or modified Aldrete.")
-        return _back(session, "scores")
+        return _back(session, "scores", request=request)
     form = ScoreForm(request.POST, prefix=kind, kind=kind)
     return _submit(
         request,
@@ -688,7 +710,7 @@ def recovery(request, session_uuid):
         messages.error(request, error.message)
     else:
         messages.success(request, "Recovery started.")
-    return _back(session, "discharge")
+    return _back(session, "discharge", request=request)
 
 
 @staff_required
@@ -731,7 +753,7 @@ def sign(request, session_uuid):
         messages.error(request, error.message)
     else:
         messages.success(request, "Session record signed and locked.")
-    return _back(session, "notes")
+    return _back(session, "notes", request=request)
 
 
 # --------------------------------------------------------------------------- one-field actions

@@ -71,7 +71,13 @@ def test_a_nurse_checks_in_todays_booked_appointment(iv_appointment, nurse, pati
     assert appointment.status == "checked_in"
     assert appointment.status_changed_by == nurse
     events = AuditEvent.objects.filter(patient=patient, object_id=str(session.uuid))
-    assert [(e.action, e.summary) for e in events] == [("create", "Checked in")]
+    assert [(e.action, e.summary) for e in events] == [
+        (
+            "create",
+            "Checked in: identity confirmed by full name and date of birth; the chair's nurse "
+            "is nurse, RN",
+        )
+    ]
     assert AuditEvent.objects.filter(
         patient=patient, object_type="appointment", object_id=str(appointment.uuid)
     ).exists()
