@@ -60,10 +60,16 @@ def _local_input(moment: datetime.datetime) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
 
 
-def _check_in(page, live_server):
+def _check_in(page, live_server, patient):
+    """From today's list: ask the patient's name and date of birth, then check in."""
     page.goto(f"{live_server.url}/sessions/")
+    page.get_by_role("link", name=re.compile("Check in")).click()
+    page.get_by_label(re.compile("The patient said their full name")).check()
+    page.get_by_label("Date of birth, as the patient says it").fill(
+        patient.date_of_birth.isoformat()
+    )
     with page.expect_navigation():
-        page.get_by_role("button", name=re.compile("Check in")).click()
+        page.get_by_role("button", name="Check in").click()
     expect(page.get_by_role("heading", name="Pre-checks", exact=True)).to_be_visible()
 
 
@@ -93,7 +99,7 @@ def test_a_nurse_runs_an_iv_session_from_check_in_to_discharge(
 
     page = login_as("nurse")
     page.set_viewport_size(TABLET)
-    _check_in(page, live_server)
+    _check_in(page, live_server, patient)
 
     # Pre-checks: fasting since 5 h (food) and 3 h (clear liquids), escort, test, intention.
     now = timezone.now()
@@ -110,13 +116,13 @@ def test_a_nurse_runs_an_iv_session_from_check_in_to_discharge(
     expect(page.get_by_text("Pre-checks saved")).to_be_visible()
 
     # The pre-dose reading is the last check.
-    flowsheet = page.locator("#flowsheet")
-    flowsheet.get_by_label("Systolic (mmHg)").fill("128")
-    flowsheet.get_by_label("Diastolic (mmHg)").fill("82")
-    flowsheet.get_by_label("Heart rate (/min)").fill("72")
-    flowsheet.get_by_label("SpO2 (%)").fill("98")
-    flowsheet.get_by_role("button", name="Record vitals").click()
-    expect(flowsheet.get_by_role("cell", name="128/82")).to_be_visible()
+    vitals = page.locator("#vitals-entry")
+    vitals.get_by_label("Systolic (mmHg)").fill("128")
+    vitals.get_by_label("Diastolic (mmHg)").fill("82")
+    vitals.get_by_label("Heart rate (/min)").fill("72")
+    vitals.get_by_label("SpO2 (%)").fill("98")
+    vitals.get_by_role("button", name="Record vitals").click()
+    expect(page.locator("#flowsheet").get_by_role("cell", name="128/82")).to_be_visible()
 
     # Today's dose: 0.5 mg/kg × 80 kg = 40 mg over 40 minutes, drawn from the vial.
     expect(page.locator("#pre-checks").get_by_text("40 mg", exact=True)).to_be_visible()
@@ -128,13 +134,14 @@ def test_a_nurse_runs_an_iv_session_from_check_in_to_discharge(
     expect(page.locator("#session-live")).to_contain_text("Dosing")
 
     # 182/100 during the infusion: an alert (≥ 180/110 by either value) to acknowledge.
-    flowsheet = page.locator("#flowsheet")
-    flowsheet.get_by_label("Systolic (mmHg)").fill("182")
-    flowsheet.get_by_label("Diastolic (mmHg)").fill("100")
-    flowsheet.get_by_label("Heart rate (/min)").fill("88")
-    flowsheet.get_by_role("button", name="Record vitals").click()
+    vitals = page.locator("#vitals-entry")
+    vitals.get_by_label("Systolic (mmHg)").fill("182")
+    vitals.get_by_label("Diastolic (mmHg)").fill("100")
+    vitals.get_by_label("Heart rate (/min)").fill("88")
+    vitals.get_by_role("button", name="Record vitals").click()
     alerts = page.locator("#alerts")
     expect(alerts).to_contain_text("BP 182/100 mmHg: systolic 182 mmHg is at or above 180 mmHg")
+    alerts.locator("summary", has_text="Acknowledge").first.click()  # opens the form
     alerts.get_by_label("Action").select_option("continue")
     alerts.get_by_role("button", name="Acknowledge").click()
     expect(page.locator("#alerts")).to_have_count(0)
@@ -201,8 +208,8 @@ def test_esketamine_discharge_is_refused_at_90_minutes_and_allowed_at_120(
 
     page = login_as("prescriber")
     page.set_viewport_size(TABLET)
-    _check_in(page, live_server)
-    page.locator("#pre-checks").get_by_label("Reason").last.fill(
+    _check_in(page, live_server, patient)
+    page.locator("#prescriber").get_by_label("Reason").last.fill(
         "Pre-checks done on paper during a network outage"
     )
     page.get_by_role("button", name="Override and allow dosing").click()

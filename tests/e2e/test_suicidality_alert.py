@@ -56,9 +56,10 @@ def test_patient_link_with_item_9_alerts_the_primary_clinician(
     # The primary clinician signs in and finds the alert on the home page.
     page.context.clear_cookies()
     login_as("okafor")
-    inbox = page.get_by_role("region", name=re.compile("Suicidality alerts waiting for you"))
+    inbox = page.get_by_role("region", name=re.compile("Waiting for you"))
+    expect(inbox).to_contain_text("Suicidality alerts")
     expect(inbox).to_contain_text("Lindqvist, Sam")
-    inbox.get_by_role("link").first.click()
+    inbox.get_by_role("link", name=re.compile("Lindqvist")).first.click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Suicidal ideation reported")
     expect(page.locator("body")).to_contain_text("PHQ-9 item 9 answered 1")
 
