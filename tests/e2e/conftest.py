@@ -162,8 +162,16 @@ _OVERFLOW = """(allowed) => {
     ? "." + e.className.trim().split(/\\s+/).join(".") : "";
   const describe = (e) => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + classes(e);
   const inAllowed = (e) => allowed.some((selector) => e.closest(selector));
+  // Inside a box that clips or scrolls sideways, an element is that box's business: the box
+  // is reported below if it scrolls.
+  const clipped = (e) => {
+    for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+      if (getComputedStyle(a).overflowX !== "visible") return true;
+    }
+    return false;
+  };
   const sticking = [...document.querySelectorAll("body *")].filter((e) => {
-    if (inAllowed(e)) return false;
+    if (inAllowed(e) || clipped(e)) return false;
     const box = e.getBoundingClientRect();
     // Visually hidden helpers (1 px boxes, the skip link parked off to the left) are meant
     // to be out of sight.
