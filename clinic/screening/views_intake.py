@@ -159,11 +159,9 @@ def _with_a_new_row(request, prefix: str):
         total = int(data.get(key, "0"))
     except ValueError:
         total = 0
-    data[key] = str(min(total + 1, ROWS_MAX))
+    # Django's formset limits (max_num) still apply: the form refuses absurd row counts.
+    data[key] = str(total + 1)
     return data
-
-
-ROWS_MAX = 100  # far more rows than any history needs; the form refuses more
 
 
 def _quiet(*forms_):
