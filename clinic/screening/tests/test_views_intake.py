@@ -1568,3 +1568,33 @@ def test_an_older_eligible_decision_on_an_intake_with_gaps_is_flagged_not_change
     assert "had gaps: medical history (a yes or no for every condition)" in html  # history
     assert "<strong>Past psychosis</strong>: " + JUSTIFICATION.replace("'", "&#x27;") in html
     assert EligibilityDecision.objects.values().get() == stored  # not changed
+
+
+def test_the_plan_page_says_when_the_decision_rests_on_an_intake_with_gaps(
+    client, patient, submitted, prescriber
+):
+    """Existing decisions are not revoked (issue 11); where the plan is made, the prescriber is
+    told the intake behind an older decision had unanswered questions."""
+    from clinic.protocols import services as protocol_services
+
+    protocol_services.builtin_templates_ensure()
+    decision = eligibility.decision_sign(
+        actor=prescriber,
+        intake=submitted,
+        outcome="eligible",
+        approved_routes=["iv"],
+        justifications={"psychosis_history": JUSTIFICATION},
+    )
+    client.force_login(prescriber)
+    page = f"/patients/{patient.uuid}/plans/new/"
+    data = {"template": "iv-induction-2x-weekly", "action": "preview"}
+    assert "unanswered questions" not in client.post(page, data).content.decode()
+    evaluation = {k: v for k, v in decision.evaluation.items() if k != "missing"}
+    EligibilityDecision.objects.filter(pk=decision.pk).update(evaluation=evaluation)
+    Intake.objects.filter(pk=submitted.pk).update(condition_answers={"psychosis_history": True})
+    html = client.post(page, data).content.decode()
+    assert (
+        "The eligibility decision was signed on an intake with unanswered questions (medical "
+        "history (a yes or no for every condition)): complete the intake and have the decision "
+        "re-signed."
+    ) in html
