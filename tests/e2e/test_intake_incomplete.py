@@ -232,3 +232,28 @@ def test_registering_an_exact_duplicate_warns_first(make_staff, page, live_serve
     page.get_by_role("button", name="Register a new patient anyway").click()
     expect(page.locator(".messages")).to_contain_text("Registered Imani Schmidt")
     assert Patient.objects.count() == 2
+
+
+def test_the_patient_link_asks_the_same_explicit_questions(make_staff, page, live_server):
+    """The patient's own form: the same yes/no questions, none of the staff-only ones; it fits a
+    phone and passes axe-core. Sent as it is, the intake stays incomplete until staff add the
+    indication and the screening vitals."""
+    from clinic.screening import intake as intake_services
+
+    cache.clear()
+    patient = _team(make_staff)
+    nurse = patient.care_team_members.get(team_role="nurse").staff
+    intake = intake_services.intake_start(actor=nurse, patient=patient)
+    _, token = intake_services.intake_link_create(actor=nurse, intake=intake)
+    page.goto(f"{live_server.url}/intake/{token}/")
+    expect(page.get_by_role("heading", name="Your health history")).to_be_visible()
+    expect(page.locator("#id_indication")).to_have_count(0)
+    expect(page.locator("#id_systolic_mmhg")).to_have_count(0)
+    expect(page.get_by_role("group", name="Are you pregnant, or could you be?")).to_be_visible()
+    for _code, label in Condition.choices:
+        page.get_by_role("group", name=label, exact=True).get_by_label("No").check()
+    _check_layout(page)
+    page.get_by_role("button", name="Send my answers").click()
+    expect(page).to_have_url(re.compile(r"/q/$"))
+    intake.refresh_from_db()
+    assert intake.status == "submitted" and intake.conditions_known
