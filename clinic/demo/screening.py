@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 
 from clinic.screening import eligibility
+from clinic.screening.choices import Condition
 from clinic.screening.consultations import consultation_request_create
 from clinic.screening.intake import intake_save, intake_start
 from clinic.screening.models import ConsultationRequest
@@ -50,16 +51,31 @@ def seed_consultation_requests() -> None:
 def seed_patient_screening(
     *, index: int, patient, nurse, prescriber, rng: random.Random, re_review: bool = False
 ) -> None:
-    """`re_review`: change the intake after signing, so the decision needs re-review."""
+    """`re_review`: change the intake after signing, so the decision needs re-review.
+
+    Every question is answered (issue 11: an unanswered question is unknown), with the weight
+    and height from the chart's latest measurements. A patient never weighed has the weight
+    unanswered: the intake is incomplete, so the decision is deferred until the first visit."""
     intake = intake_start(actor=nurse, patient=patient)
     drugs = rng.sample(ANTIDEPRESSANTS, 3)
     conditions = ["psychosis_history"] if index % PSYCHOSIS_EVERY == 0 else []
+    valid = patient.measurements.filter(entered_in_error_at__isnull=True).order_by(
+        "-measured_on", "-id"
+    )
+    weight = valid.filter(weight_kg__isnull=False).values_list("weight_kg", flat=True).first()
+    height = valid.filter(height_cm__isnull=False).values_list("height_cm", flat=True).first()
     intake = intake_save(
         actor=nurse,
         intake=intake,
         data={
             "indication": "treatment_resistant_depression",
-            "conditions": conditions,
+            "condition_answers": {code: code in conditions for code in Condition.values},
+            "pregnant": None if patient.sex == "male" else False,
+            "breastfeeding": None if patient.sex == "male" else False,
+            "weight_kg": weight,
+            "height_cm": height,
+            "takes_medications": True,
+            "tried_antidepressants": True,
             "systolic_mmhg": rng.randint(108, 138),
             "diastolic_mmhg": rng.randint(66, 86),
             "heart_rate_bpm": rng.randint(58, 92),
@@ -84,12 +100,20 @@ def seed_patient_screening(
         if conditions
         else {}
     )
-    eligibility.decision_sign(
-        actor=prescriber,
-        intake=intake,
-        outcome="eligible",
-        approved_routes=["iv"],
-        justifications=justifications,
-    )
+    if weight is None:
+        eligibility.decision_sign(
+            actor=prescriber,
+            intake=intake,
+            outcome="deferred",
+            awaiting="Weight and height at the first visit",
+        )
+    else:
+        eligibility.decision_sign(
+            actor=prescriber,
+            intake=intake,
+            outcome="eligible",
+            approved_routes=["iv"],
+            justifications=justifications,
+        )
     if re_review:
         intake_save(actor=nurse, intake=intake, data={"allergies": "Latex (hives)"})

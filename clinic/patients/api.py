@@ -9,6 +9,7 @@ from ninja import Query, Router, Schema, Status
 from clinic.accounts.models import User
 from clinic.core.exceptions import InvalidInput
 from clinic.patients import selectors, services
+from clinic.patients.duplicates import PossibleDuplicatePatient
 from clinic.patients.models import Patient
 from clinic.patients.schemas import (
     CareTeamMemberRead,
@@ -18,6 +19,7 @@ from clinic.patients.schemas import (
     MeasurementRead,
     MeasurementsRead,
     PatientCreate,
+    PatientDuplicateConflict,
     PatientPage,
     PatientRead,
     PatientSearch,
@@ -93,9 +95,53 @@ def patient_search(request, payload: PatientSearch):
     )
 
 
-@router.post("", response={201: PatientRead}, summary="Register a patient")
+def _duplicate_conflict(error: PossibleDuplicatePatient) -> dict:
+    """The 409 body: each likely duplicate with why it matched, and who it is only where the
+    caller may open that patient."""
+    return {
+        "detail": error.message,
+        "code": error.code,
+        "field": error.field,
+        "candidates": [
+            {
+                "reasons": list(candidate.reasons),
+                "patient": {
+                    "uuid": candidate.patient.uuid,
+                    "mrn": candidate.patient.mrn,
+                    "legal_given_name": candidate.patient.legal_given_name,
+                    "legal_family_name": candidate.patient.legal_family_name,
+                    "date_of_birth": candidate.patient.date_of_birth,
+                    "is_active": candidate.patient.is_active,
+                }
+                if candidate.may_open
+                else None,
+            }
+            for candidate in error.candidates
+        ],
+    }
+
+
+@router.post(
+    "",
+    response={201: PatientRead, 409: PatientDuplicateConflict},
+    summary="Register a patient",
+    description=(
+        "Refused with 409 `possible_duplicate_patient` while a patient with the same name and "
+        "date of birth, the same e-mail or the same phone number is registered: the body lists "
+        "them (who they are only where you may open them). Open that patient instead, or send "
+        "the request again with `confirm_new_patient: true` once you have checked that this is "
+        "a different person."
+    ),
+)
 def patient_create(request, payload: PatientCreate):
-    patient = services.patient_create(actor=request.auth, data=payload.model_dump())
+    data = payload.model_dump()
+    confirm = data.pop("confirm_new_patient")
+    try:
+        patient = services.patient_register(
+            actor=request.auth, data=data, confirm_new_patient=confirm
+        )
+    except PossibleDuplicatePatient as error:
+        return Status(409, _duplicate_conflict(error))
     patient = selectors.patient_get(actor=request.auth, patient_uuid=patient.uuid, purpose="api")
     return Status(201, _read(patient))
 

@@ -83,6 +83,17 @@ class PatientForm(forms.ModelForm):
         return [(title, [self[name] for name in names]) for title, names in self.groups]
 
 
+class PatientRegisterForm(PatientForm):
+    """Registering: the demographics, and the confirmation asked only when the person may
+    already be registered (clinic/patients/duplicates.py)."""
+
+    confirm_new_patient = forms.BooleanField(
+        label="I have checked the patients listed above: this is a different person. Register "
+        "anyway.",
+        required=False,
+    )
+
+
 class PatientSearchForm(forms.Form):
     q = forms.CharField(
         label="Find a patient",

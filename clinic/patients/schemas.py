@@ -33,6 +33,36 @@ class PatientCreate(_Demographics):
     legal_family_name: str = Field(..., min_length=1, max_length=100)
     date_of_birth: datetime.date
     sex: SexCode
+    confirm_new_patient: bool = Field(
+        False,
+        description=(
+            "Set true only after checking the likely duplicates a 409 "
+            "`possible_duplicate_patient` listed: this is a different person, register anyway."
+        ),
+    )
+
+
+class DuplicatePatientRef(Schema):
+    uuid: uuid.UUID
+    mrn: str
+    legal_given_name: str
+    legal_family_name: str
+    date_of_birth: datetime.date
+    is_active: bool
+
+
+class DuplicateCandidateRead(Schema):
+    reasons: list[Literal["same name and date of birth", "same e-mail", "same phone number"]]
+    patient: DuplicatePatientRef | None = Field(
+        description="Who it is, when the caller may open that patient; null otherwise."
+    )
+
+
+class PatientDuplicateConflict(Schema):
+    detail: str
+    code: Literal["possible_duplicate_patient"]
+    field: Literal["confirm_new_patient"]
+    candidates: list[DuplicateCandidateRead]
 
 
 class PatientUpdate(Schema):

@@ -13,11 +13,14 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch, Q, QuerySet
 
 from clinic.accounts.models import User
+from clinic.accounts.permissions import Capability
+from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import InvalidInput, NotFound, PermissionDenied
 from clinic.core.text import CONTROL_CHARACTER_MESSAGE, has_control_characters
 from clinic.patients.chart import ChartAlert
+from clinic.patients.duplicates import DuplicateCandidate, find_duplicates
 from clinic.patients.measurements import bmi_kg_m2
 from clinic.patients.models import BodyMeasurement, CareTeamMember, Patient
 
@@ -123,6 +126,39 @@ def patient_get(*, actor, patient_uuid: uuid.UUID | str, purpose: str = "chart")
         summary=purpose,
     )
     return patient
+
+
+def patient_duplicate_candidates(
+    *,
+    actor,
+    given_name: str,
+    family_name: str,
+    date_of_birth: datetime.date | None,
+    email: str = "",
+    phones: tuple[str, ...] | list[str] = (),
+    purpose: str = "before registering a patient",
+    object_id: uuid.UUID | str = "",
+) -> list[DuplicateCandidate]:
+    """Likely duplicates of a person about to be registered (clinic/patients/duplicates.py),
+    for those who register patients. The check is audited; a candidate the actor may not open
+    is marked so, to be shown only by why it matched."""
+    require(actor, Capability.PATIENT_CREATE)
+    candidates = find_duplicates(
+        actor=actor,
+        given_name=given_name,
+        family_name=family_name,
+        date_of_birth=date_of_birth,
+        email=email,
+        phones=phones,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.SEARCH,
+        object_type="patient",
+        object_id=object_id,
+        summary=f"Duplicate check {purpose}: {len(candidates)} possible",
+    )
+    return candidates
 
 
 def actor_on_care_team(*, actor, patient: Patient) -> bool:

@@ -24,6 +24,7 @@ from clinic.core.policy import plausible_range
 from clinic.core.records import mark_entered_in_error, required_text
 from clinic.core.text import CONTROL_CHARACTER_MESSAGE, has_control_characters
 from clinic.patients.choices import CARE_TEAM_STAFF_ROLE, CareTeamRole, Sex
+from clinic.patients.duplicates import PossibleDuplicatePatient, find_duplicates
 from clinic.patients.measurements import mrn_for
 from clinic.patients.models import BodyMeasurement, CareTeamMember, Patient
 from clinic.patients.selectors import can_act_clinically
@@ -129,6 +130,49 @@ def patient_create(*, actor, data: dict[str, Any]) -> Patient:
         summary=f"Registered patient MRN {patient.mrn}",
         changes=diff({}, snapshot(patient, ["mrn", *DEMOGRAPHIC_FIELDS])),
     )
+    return patient
+
+
+@transaction.atomic
+def patient_register(*, actor, data: dict[str, Any], confirm_new_patient: bool = False) -> Patient:
+    """Register a patient through the front door (the page, the API, a consultation request):
+    refused with PossibleDuplicatePatient while a likely duplicate exists, unless the user has
+    looked and confirms a different person. The override is audited with who it overrode.
+    (`patient_create` is the registration itself, for callers that have no person at the
+    desk, such as the demo.)"""
+    require(actor, Capability.PATIENT_CREATE)
+    cleaned = clean_demographics(data, partial=False)
+    candidates = find_duplicates(
+        actor=actor,
+        given_name=cleaned.get("legal_given_name", ""),
+        family_name=cleaned.get("legal_family_name", ""),
+        date_of_birth=cleaned.get("date_of_birth"),
+        email=cleaned.get("email", ""),
+        phones=[cleaned.get("phone_mobile", ""), cleaned.get("phone_home", "")],
+    )
+    if candidates and not confirm_new_patient:
+        raise PossibleDuplicatePatient(candidates)
+    patient = patient_create(actor=actor, data=data)
+    if candidates:
+        audit_record(
+            actor=actor,
+            action=AuditAction.CREATE,
+            object_type="patient",
+            object_id=patient.uuid,
+            patient=patient,
+            summary=f"Registered MRN {patient.mrn} as a different person from "
+            f"{len(candidates)} likely duplicate{'' if len(candidates) == 1 else 's'}, "
+            "as confirmed by the registering user",
+            changes={
+                "possible_duplicates": {
+                    "before": None,
+                    "after": [
+                        {"patient": str(c.patient.uuid), "reasons": list(c.reasons)}
+                        for c in candidates
+                    ],
+                }
+            },
+        )
     return patient
 
 

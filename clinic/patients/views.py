@@ -11,13 +11,16 @@ from clinic.core.access import require, staff_required
 from clinic.core.exceptions import DomainError, PermissionDenied
 from clinic.core.forms import apply_domain_error
 from clinic.patients import chart, selectors, services
+from clinic.patients.duplicates import PossibleDuplicatePatient
 from clinic.patients.forms import (
     CareTeamForm,
     EnteredInErrorForm,
     MeasurementForm,
     PatientForm,
+    PatientRegisterForm,
     PatientSearchForm,
 )
+from clinic.patients.services import DEMOGRAPHIC_FIELDS
 
 
 @staff_required
@@ -46,16 +49,37 @@ def patient_list(request):
 @require_http_methods(["GET", "POST"])
 def patient_create(request):
     require(request.user, Capability.PATIENT_CREATE)
-    form = PatientForm(request.POST or None)
+    form = PatientRegisterForm(request.POST or None)
+    candidates = []
     if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in DEMOGRAPHIC_FIELDS}
         try:
-            patient = services.patient_create(actor=request.user, data=form.cleaned_data)
+            patient = services.patient_register(
+                actor=request.user,
+                data=data,
+                confirm_new_patient=form.cleaned_data["confirm_new_patient"],
+            )
+        except PossibleDuplicatePatient as error:
+            apply_domain_error(form, error)
+            # Shown through the audited selector: the page lists who may already be this person.
+            candidates = selectors.patient_duplicate_candidates(
+                actor=request.user,
+                given_name=data["legal_given_name"],
+                family_name=data["legal_family_name"],
+                date_of_birth=data["date_of_birth"],
+                email=data["email"],
+                phones=[data["phone_mobile"], data["phone_home"]],
+            )
         except DomainError as error:
             apply_domain_error(form, error)
         else:
             messages.success(request, f"Registered {patient.full_name}, MRN {patient.mrn}.")
             return redirect("patients:patient_chart", patient_uuid=patient.uuid)
-    return render(request, "patients/patient_form.html", {"form": form, "creating": True})
+    return render(
+        request,
+        "patients/patient_form.html",
+        {"form": form, "creating": True, "candidates": candidates},
+    )
 
 
 @staff_required

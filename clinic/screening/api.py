@@ -16,6 +16,11 @@ ValidationError with the same shape, so each names the exact value ("conditions"
   "Vital signs": entry errors, not clinical limits);
 - contradictory answers (rules.ContradictionError), e.g. diastolic not below systolic.
 Unknown vocabulary terms are refused by the schema (the enums come from rules.py).
+
+Unanswered is not "no" (§3): `conditions` and `medication_classes` left out (or null) mean the
+history was not asked, and an empty list means it was asked and nothing applies. The response's
+`missing` lists what the rule set needed and did not get; while it is not empty every route that
+would otherwise be eligible is `incomplete`.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ CssrsRisk = Literal[rules.CSSRS_RISKS]  # type: ignore[valid-type]
 Level = Literal[rules.LEVELS]  # type: ignore[valid-type]
 Route = Literal[rules.ROUTES]  # type: ignore[valid-type]
 Verdict = Literal[rules.VERDICTS]  # type: ignore[valid-type]
+MissingInput = Literal[rules.MISSING_INPUTS]  # type: ignore[valid-type]
 
 WholeNumber = Annotated[StrictInt, Field(ge=0)]
 # A JSON number (integer or decimal); "80", true, NaN and Infinity are refused.
@@ -101,6 +107,15 @@ class ScreeningEvaluationRead(Schema):
     )
     bmi: float | None = Field(description="kg/m², one decimal; null without weight and height")
     routes: ScreeningRouteVerdictsRead
+    missing: list[MissingInput] = Field(
+        description=(
+            "The inputs the rule set needs that the request did not give, in this order: "
+            "age_years, weight_kg, blood_pressure (both values), heart_rate, indication, "
+            "conditions and medication_classes (absent, as opposed to an empty list, means not "
+            "asked), pregnant and breastfeeding (unless sex is male). While it is not empty, "
+            "every route not ineligible is incomplete."
+        )
+    )
 
 
 class ScreeningInputProblem(Schema):
@@ -189,7 +204,10 @@ def _implausible(facts: rules.IntakeFacts) -> list[dict[str, Any]]:
         "is optional; with `home` absent, both home-program answers count as no. Verdicts: "
         "`ineligible` if an absolute finding applies to the route, else "
         "`eligible_with_precautions` if a relative or caution finding does, else `eligible`. "
-        "Stores nothing."
+        "Unanswered is not no: `missing` lists the needed inputs the request left out "
+        "(`conditions` or `medication_classes` absent means not asked; an empty list means "
+        "asked, none), and while it is not empty every route that is not `ineligible` is "
+        "`incomplete`. Stores nothing."
     ),
     operation_id="screening_evaluate",
 )
@@ -222,8 +240,9 @@ def screening_evaluate(
         diastolic_mmhg=blood_pressure.diastolic if blood_pressure else None,
         heart_rate_bpm=heart_rate,
         indication=indication,
-        conditions=tuple(conditions or ()),
-        medication_classes=tuple(medication_classes or ()),
+        # Absent (or null) is "not asked"; an empty list is "asked: none".
+        conditions=None if conditions is None else tuple(conditions),
+        medication_classes=None if medication_classes is None else tuple(medication_classes),
         antidepressant_trials=tuple(
             rules.TrialFacts(
                 drug=trial.drug,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime
 import re
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -18,8 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.core.validators import validate_email
 from django.db import models, transaction
-from django.db.models import Count, Q, Value
-from django.db.models.functions import Replace
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from clinic.accounts.permissions import Capability
@@ -28,8 +26,10 @@ from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound
 from clinic.core.text import CONTROL_CHARACTER_MESSAGE, has_control_characters
+from clinic.patients.duplicates import DuplicateCandidate
 from clinic.patients.models import Patient
-from clinic.patients.services import patient_create
+from clinic.patients.selectors import patient_duplicate_candidates
+from clinic.patients.services import patient_register
 from clinic.screening.choices import ConsultationStatus, ContactMethod
 from clinic.screening.models import ConsultationRequest
 
@@ -101,16 +101,6 @@ _METHOD_NEEDS = {
     ContactMethod.TEXT: ("phone", "You chose a text message: please give a mobile number."),
     ContactMethod.EMAIL: ("email", "You chose e-mail: please give an e-mail address."),
 }
-
-
-def phone_digits(phone: str) -> str:
-    """The digits of a phone number, without a leading 1 (the North American country code)
-    and without an extension: '+1 (555) 010-4477 x12' → '5550104477'."""
-    number = re.split(r"(?:x|ext\.?)", phone, maxsplit=1, flags=re.IGNORECASE)[0]
-    digits = re.sub(r"\D", "", number)
-    if len(digits) == 11 and digits.startswith("1"):
-        digits = digits[1:]
-    return digits
 
 
 def clean_consultation_request(data: dict[str, Any]) -> dict[str, Any]:
@@ -301,85 +291,6 @@ def consultation_request_get(
     return consultation
 
 
-@dataclass(frozen=True)
-class DuplicateCandidate:
-    """An existing patient who may be the person asking, and why they matched."""
-
-    patient: Patient
-    reasons: tuple[str, ...]
-
-
-MATCH_NAME_AND_BIRTH = "same name and date of birth"
-MATCH_EMAIL = "same e-mail"
-MATCH_PHONE = "same phone number"
-
-
-def _digits_only(field: str):
-    """The field with the usual phone punctuation removed, in the database."""
-    expression = models.F(field)
-    for character in (" ", "(", ")", "-", ".", "+"):
-        expression = Replace(expression, Value(character), Value(""))
-    return expression
-
-
-def _duplicate_candidates(
-    *,
-    actor,
-    given_name: str,
-    family_name: str,
-    date_of_birth: datetime.date | None,
-    email: str,
-    phone: str,
-) -> list[DuplicateCandidate]:
-    given_name, family_name, email = given_name.strip(), family_name.strip(), email.strip()
-    conditions: list[Q] = []
-    if given_name and family_name and date_of_birth:
-        conditions.append(
-            Q(
-                Q(legal_given_name__iexact=given_name) | Q(preferred_name__iexact=given_name),
-                legal_family_name__iexact=family_name,
-                date_of_birth=date_of_birth,
-            )
-        )
-    if email:
-        conditions.append(Q(email__iexact=email))
-    digits = phone_digits(phone) if phone else ""
-    # Fewer than 7 digits is not a phone number that identifies anyone.
-    phone_keys = [digits, f"1{digits}"] if len(digits) >= 7 else []
-    if phone_keys:
-        conditions.append(Q(mobile_digits__in=phone_keys) | Q(home_digits__in=phone_keys))
-    if not conditions:
-        return []
-    condition = conditions[0]
-    for more in conditions[1:]:
-        condition |= more
-    patients = (
-        Patient.objects.visible_to(actor)
-        .annotate(
-            mobile_digits=_digits_only("phone_mobile"), home_digits=_digits_only("phone_home")
-        )
-        .filter(condition)
-        .order_by("legal_family_name", "legal_given_name", "id")
-    )
-    candidates = []
-    for patient in patients:
-        reasons = []
-        if (
-            date_of_birth
-            and patient.date_of_birth == date_of_birth
-            and patient.legal_family_name.casefold() == family_name.casefold()
-            and given_name.casefold()
-            in {patient.legal_given_name.casefold(), patient.preferred_name.casefold()}
-        ):
-            reasons.append(MATCH_NAME_AND_BIRTH)
-        if email and patient.email.casefold() == email.casefold():
-            reasons.append(MATCH_EMAIL)
-        if phone_keys and {patient.mobile_digits, patient.home_digits} & set(phone_keys):
-            reasons.append(MATCH_PHONE)
-        candidates.append(DuplicateCandidate(patient=patient, reasons=tuple(reasons)))
-    return candidates
-
-
 def consultation_duplicate_candidates(
     *,
     actor,
@@ -390,26 +301,20 @@ def consultation_duplicate_candidates(
     email: str | None = None,
     phone: str | None = None,
 ) -> list[DuplicateCandidate]:
-    """Patients who may already be this person: same name and date of birth, same e-mail,
-    or the same phone digits however they are written. Values given here (what the front
-    desk is about to register) take the place of the request's own."""
+    """Patients who may already be this person, by the one check every registration runs
+    (clinic/patients/duplicates.py). Values given here (what the front desk is about to
+    register) take the place of the request's own."""
     require(actor, Capability.CONSULTATION_MANAGE)
-    candidates = _duplicate_candidates(
+    return patient_duplicate_candidates(
         actor=actor,
         given_name=consultation.given_name if given_name is None else given_name,
         family_name=consultation.family_name if family_name is None else family_name,
         date_of_birth=date_of_birth or consultation.date_of_birth,
         email=consultation.email if email is None else email,
-        phone=consultation.phone if phone is None else phone,
-    )
-    audit_record(
-        actor=actor,
-        action=AuditAction.SEARCH,
-        object_type="patient",
+        phones=[consultation.phone if phone is None else phone],
+        purpose="for a consultation request",
         object_id=consultation.uuid,
-        summary=f"Duplicate check for a consultation request: {len(candidates)} possible",
     )
-    return candidates
 
 
 # ---------------------------------------------------------------------------------------
@@ -501,25 +406,8 @@ def consultation_request_convert(
     locked = _lock(consultation)
     if locked.patient_id is not None:
         raise _already_linked()
-    if not allow_possible_duplicate:
-        possible = _duplicate_candidates(
-            actor=actor,
-            given_name=str(data.get("legal_given_name") or ""),
-            family_name=str(data.get("legal_family_name") or ""),
-            date_of_birth=data.get("date_of_birth")
-            if isinstance(data.get("date_of_birth"), datetime.date)
-            else None,
-            email=str(data.get("email") or ""),
-            phone=str(data.get("phone_mobile") or ""),
-        )
-        if possible:
-            raise Conflict(
-                "A patient with matching details already exists. Open that patient, or confirm "
-                "that this is a different person.",
-                code="possible_duplicate_patient",
-                field="confirm_new_patient",
-            )
-    patient = patient_create(actor=actor, data=data)
+    # The same duplicate check as every registration (PossibleDuplicatePatient, a Conflict).
+    patient = patient_register(actor=actor, data=data, confirm_new_patient=allow_possible_duplicate)
     locked.patient = patient
     locked.save(update_fields=["patient", "updated_at"])
     audit_record(

@@ -24,7 +24,14 @@ from clinic.patients.selectors import can_act_clinically
 from clinic.screening.choices import DecisionOutcome, IntakeStatus, Route
 from clinic.screening.intake import intake_facts, latest_cssrs_risk
 from clinic.screening.models import EligibilityDecision, Intake, RemsEnrollment, RuleSetVersion
-from clinic.screening.rules import Evaluation, IntakeError
+from clinic.screening.rules import (
+    INCOMPLETE,
+    INELIGIBLE,
+    Evaluation,
+    IntakeError,
+    missing_in_words,
+    rule_title,
+)
 from clinic.screening.ruleset import current_rule_set_version, rule_set_for
 
 
@@ -77,13 +84,21 @@ def check_decision(
     errors: dict[str, list[str]] = {}
     kept: dict[str, str] = {}
     for route in routes:
-        if evaluation.routes.get(route) == "ineligible":
+        if evaluation.routes.get(route) == INELIGIBLE:
             absolute = [
-                f.code for f in evaluation.findings if f.level == "absolute" and route in f.routes
+                rule_title(f.code)
+                for f in evaluation.findings
+                if f.level == "absolute" and route in f.routes
             ]
             errors.setdefault("approved_routes", []).append(
                 f"{Route(route).label} is closed by an absolute finding "
-                f"({', '.join(absolute)}); it cannot be overridden."
+                f"({'; '.join(absolute)}); it cannot be overridden."
+            )
+        elif evaluation.routes.get(route) == INCOMPLETE:
+            # Unanswered is not "no" (api-calculators.md §3): never eligible on a gap.
+            errors.setdefault("approved_routes", []).append(
+                f"{Route(route).label} cannot be signed eligible: the intake is incomplete. "
+                f"Not answered yet: {', '.join(missing_in_words(evaluation.missing))}."
             )
     for finding in evaluation.findings:
         if finding.level != "relative" or not set(finding.routes) & set(routes):
@@ -91,7 +106,7 @@ def check_decision(
         text = (justifications.get(finding.code) or "").strip()
         if not text:
             errors.setdefault(f"justification_{finding.code}", []).append(
-                f"Proceeding despite '{finding.code}' needs a written justification."
+                f"Proceeding despite “{finding.title}” needs a written justification."
             )
         else:
             kept[finding.code] = required_text(f"justification_{finding.code}", text, "")
@@ -176,6 +191,44 @@ def decision_sign(
 class Clearance:
     allowed: bool
     reason: str
+    # Said where the plan is made, without refusing it: e.g. a decision signed before
+    # unanswered questions counted as unknown, on an intake with gaps (ADR 0010).
+    warning: str = ""
+
+
+@dataclass(frozen=True)
+class IntakeGaps:
+    """What the intake behind a signed decision left unanswered, and how we know.
+
+    `how` is "recorded" (the decision stored its own evaluation's `missing`), "rechecked"
+    (a decision signed before `missing` existed, re-checked against the same intake revision,
+    which has not changed since), or "unknown" (an older decision whose intake has changed
+    since: the answers it was signed on are no longer on the intake, so its gaps cannot be
+    told; that decision needs re-review anyway)."""
+
+    how: str
+    missing: tuple[str, ...] = ()
+
+    @property
+    def words(self) -> list[str]:
+        return missing_in_words(self.missing)
+
+
+def decision_intake_gaps(decision: EligibilityDecision) -> IntakeGaps:
+    """See IntakeGaps and docs/adr/0010-unanswered-is-unknown.md. Signed decisions are never
+    changed: this only reads them. `decision.intake` (with its patient and medications) should
+    be loaded by the caller when it lists many decisions."""
+    stored = decision.evaluation.get("missing") if isinstance(decision.evaluation, dict) else None
+    if stored is not None:
+        return IntakeGaps("recorded", tuple(stored))
+    intake = decision.intake
+    if intake.revision != decision.intake_revision:
+        return IntakeGaps("unknown")
+    # The intake is at the revision the prescriber reviewed. The data migration of issue 11
+    # turned its unticked history boxes into unanswered questions (it could not know they
+    # meant "no"), so this shows what the prescriber could not have known.
+    facts = intake_facts(intake, cssrs_risk=None)
+    return IntakeGaps("rechecked", facts.missing())
 
 
 def latest_decision(patient: Patient) -> EligibilityDecision | None:
@@ -211,7 +264,16 @@ def planning_clearance(*, patient: Patient, route: str) -> Clearance:
         return Clearance(False, f"The signed decision does not open {Route(route).label}.")
     if route == Route.ESKETAMINE and not RemsEnrollment.objects.filter(patient=patient).exists():
         return Clearance(False, "Esketamine needs the patient's REMS enrolment on record.")
-    return Clearance(True, "Cleared by the signed eligibility decision.")
+    # Existing decisions are not revoked (issue 11); a gap in the intake behind one is said.
+    gaps = decision_intake_gaps(decision)
+    warning = (
+        "The eligibility decision was signed on an intake with unanswered questions ("
+        + ", ".join(gaps.words)
+        + "): complete the intake and have the decision re-signed."
+        if gaps.missing
+        else ""
+    )
+    return Clearance(True, "Cleared by the signed eligibility decision.", warning)
 
 
 @transaction.atomic

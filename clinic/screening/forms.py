@@ -6,16 +6,23 @@ from clinic.core.forms import DateInput
 from clinic.core.policy import plausible_range
 from clinic.screening.choices import Condition, Indication, MedicationClass, TrialOutcome
 
-YES_NO_UNKNOWN = [("", "Not answered"), ("true", "Yes"), ("false", "No")]
+# An explicit yes or no; no choice made is "not answered" (None), never "no".
+YES_NO = [("true", "Yes"), ("false", "No")]
 
 
-def _yes_no(label: str) -> forms.TypedChoiceField:
+def _as_bool(value):
+    return {"true": True, "false": False}.get(value)
+
+
+def _yes_no(label: str, help_text: str = "") -> forms.TypedChoiceField:
     return forms.TypedChoiceField(
         label=label,
-        choices=YES_NO_UNKNOWN,
-        coerce=lambda v: {"true": True, "false": False}.get(v),
+        choices=YES_NO,
+        coerce=_as_bool,
         empty_value=None,
         required=False,
+        help_text=help_text,
+        widget=forms.RadioSelect,
     )
 
 
@@ -29,15 +36,17 @@ def _number(name: str, label: str, step: str = "1") -> forms.DecimalField:
     )
 
 
-class IntakePatientForm(forms.Form):
-    """What the patient answers (through the link) — staff see the same questions and more."""
+CONDITION_PREFIX = "condition_"
 
-    conditions = forms.MultipleChoiceField(
-        label="Have you ever had any of these?",
-        choices=Condition.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
+
+class IntakePatientForm(forms.Form):
+    """What the patient answers (through the link) — staff see the same questions and more.
+
+    Every question the rules need is an explicit yes or no (docs/adr/0010): the medical history
+    is one yes/no per condition, and the medicines and antidepressant tables each start with a
+    yes/no. Pregnancy and breastfeeding are not asked of a patient whose recorded sex is male.
+    """
+
     history_detail = forms.CharField(
         label="Other medical history, in your own words",
         required=False,
@@ -60,12 +69,58 @@ class IntakePatientForm(forms.Form):
     breastfeeding = _yes_no("Are you breastfeeding?")
     weight_kg = _number("weight_kg", "Weight (kg)", "0.1")
     height_cm = _number("height_cm", "Height (cm)", "0.1")
+    takes_medications = _yes_no(
+        "Do you take any medicines now?",
+        "Prescribed or not, including sleeping pills and pain relief. If yes, list each below.",
+    )
+    tried_antidepressants = _yes_no(
+        "Have you taken any antidepressants?", "If yes, list each one below."
+    )
     home_treatment_monitor_name = forms.CharField(
         label="For at-home treatment: the adult who will stay with you during sessions",
         required=False,
         max_length=200,
     )
     home_bp_monitor = _yes_no("Do you have a blood-pressure monitor at home?")
+
+    def __init__(self, *args, patient_sex: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        for code, label in Condition.choices:
+            self.fields[CONDITION_PREFIX + code] = _yes_no(label)
+        self.pregnancy_not_asked = patient_sex == "male"
+        if self.pregnancy_not_asked:
+            del self.fields["pregnant"], self.fields["breastfeeding"]
+
+    def condition_fields(self):
+        return [self[name] for name in self.fields if name.startswith(CONDITION_PREFIX)]
+
+    def intake_data(self) -> dict:
+        """The valid answers as the intake services take them (a field refused by the form is
+        left out, so the services still check the rest at the same time)."""
+        cleaned = getattr(self, "cleaned_data", {})
+        data = {
+            name: cleaned[name]
+            for name in self.fields
+            if not name.startswith(CONDITION_PREFIX) and name in cleaned
+        }
+        data["condition_answers"] = {
+            name.removeprefix(CONDITION_PREFIX): cleaned.get(name)
+            for name in self.fields
+            if name.startswith(CONDITION_PREFIX)
+        }
+        return data
+
+    @staticmethod
+    def initial_for(intake) -> dict:
+        """The saved answers as the form shows them: yes/no answers as the choices' "true" and
+        "false" (unanswered as no choice), so re-saving an untouched form changes nothing."""
+        initial = {}
+        for name in IntakeStaffForm.base_fields:
+            value = getattr(intake, name, None)
+            initial[name] = {True: "true", False: "false"}.get(value, value)
+        for code, value in (intake.condition_answers or {}).items():
+            initial[CONDITION_PREFIX + code] = {True: "true", False: "false"}.get(value)
+        return initial
 
 
 class IntakeStaffForm(IntakePatientForm):
@@ -80,24 +135,29 @@ class IntakeStaffForm(IntakePatientForm):
 
 
 class MedicationForm(forms.Form):
-    name = forms.CharField(required=False, max_length=120)
+    name = forms.CharField(label="Medicine", required=False, max_length=120)
     medication_class = forms.ChoiceField(
-        label="Class", required=False, choices=[("", "—"), *MedicationClass.choices]
+        label="Class", required=False, choices=[("", "Choose…"), *MedicationClass.choices]
     )
-    dose = forms.CharField(required=False, max_length=120)
+    dose = forms.CharField(label="Dose", required=False, max_length=120)
 
 
 class TrialForm(forms.Form):
     drug = forms.CharField(label="Antidepressant", required=False, max_length=120)
-    dose = forms.CharField(required=False, max_length=120)
-    duration_weeks = forms.IntegerField(label="Weeks", required=False, min_value=0, max_value=520)
-    adequate = forms.BooleanField(label="Adequate dose and duration", required=False)
-    outcome = forms.ChoiceField(required=False, choices=[("", "—"), *TrialOutcome.choices])
-    current_episode = forms.BooleanField(label="This episode", required=False)
+    dose = forms.CharField(label="Highest dose", required=False, max_length=120)
+    duration_weeks = forms.IntegerField(
+        label="Weeks taken", required=False, min_value=0, max_value=520
+    )
+    outcome = forms.ChoiceField(
+        label="How it ended", required=False, choices=[("", "Choose…"), *TrialOutcome.choices]
+    )
+    adequate = _yes_no("Adequate dose and duration?")
+    current_episode = _yes_no("In this episode of depression?")
 
 
-MedicationFormSet = forms.formset_factory(MedicationForm, extra=3)
-TrialFormSet = forms.formset_factory(TrialForm, extra=3)
+# One blank row under the saved ones; "Add a row" adds more (blank rows are ignored).
+MedicationFormSet = forms.formset_factory(MedicationForm, extra=1)
+TrialFormSet = forms.formset_factory(TrialForm, extra=1)
 
 
 class RemsForm(forms.Form):

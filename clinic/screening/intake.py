@@ -41,16 +41,28 @@ TEXT_FIELDS = [
     "home_treatment_monitor_name",
 ]
 STAFF_ONLY_FIELDS = ["indication", "systolic_mmhg", "diastolic_mmhg", "heart_rate_bpm"]
+# Yes/no questions: True, False, or None for unanswered (unknown, never "no").
+YES_NO_FIELDS = [
+    "pregnant",
+    "breastfeeding",
+    "home_bp_monitor",
+    "takes_medications",
+    "tried_antidepressants",
+]
 PATIENT_FIELDS = [
-    "conditions",
+    "condition_answers",
     *TEXT_FIELDS,
     "pregnant",
     "breastfeeding",
     "weight_kg",
     "height_cm",
     "home_bp_monitor",
+    "takes_medications",
+    "tried_antidepressants",
 ]
 INTAKE_FIELDS = [*STAFF_ONLY_FIELDS, *PATIENT_FIELDS]
+# Not asked of a patient whose recorded sex is male (api-calculators.md §3).
+NOT_ASKED_OF_MALE = ("pregnant", "breastfeeding")
 _VITALS = {
     "systolic_mmhg": "systolic_mmhg",
     "diastolic_mmhg": "diastolic_mmhg",
@@ -58,6 +70,13 @@ _VITALS = {
     "weight_kg": "weight_kg",
     "height_cm": "height_cm",
 }
+ANSWER_YES_OR_NO = "Answer yes or no."
+
+
+def row_key(table: str, index: int, field: str) -> str:
+    """The error key of one cell of a table: "medications.2.medication_class" (0-based row,
+    counting the blank rows the page showed, so it is the row the user sees)."""
+    return f"{table}.{index}.{field}"
 
 
 def _number(errors, name, raw):
@@ -82,12 +101,133 @@ def _number(errors, name, raw):
     return int(value)
 
 
+def _yes_no(errors, name, value):
+    if value is None or isinstance(value, bool):
+        return value
+    errors[name] = [ANSWER_YES_OR_NO]
+    return None
+
+
+def _condition_answers(errors, raw) -> dict[str, bool]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        errors["condition_answers"] = ["Give each condition's answer as yes or no."]
+        return {}
+    unknown = [str(code) for code in raw if code not in Condition.values]
+    if unknown:
+        errors["condition_answers"] = [f"Unknown condition(s): {', '.join(unknown)}."]
+    answers = {}
+    for code in Condition.values:  # the vocabulary's order, so equal answers compare equal
+        value = raw.get(code)
+        if value is None:
+            continue  # unanswered: no key
+        if not isinstance(value, bool):
+            errors[f"condition_answers.{code}"] = [ANSWER_YES_OR_NO]
+            continue
+        answers[code] = value
+    return answers
+
+
+def _text(value) -> str:
+    return str(value or "").strip()
+
+
+def _clean_medications(errors, rows: list[dict]) -> list[dict]:
+    kept = []
+    for index, row in enumerate(rows):
+        name, klass, dose = (
+            _text(row.get("name")),
+            row.get("medication_class") or "",
+            _text(row.get("dose")),
+        )
+        if not name and not klass and not dose:
+            continue  # a blank row is ignored
+        if not name:
+            errors[row_key("medications", index, "name")] = ["Enter the medicine's name."]
+        if klass not in MedicationClass.values:
+            errors[row_key("medications", index, "medication_class")] = [
+                "Choose its class (Other when none fits)."
+            ]
+        for field, value in (("name", name), ("dose", dose)):
+            if has_control_characters(value):
+                errors[row_key("medications", index, field)] = [CONTROL_CHARACTER_MESSAGE]
+        kept.append({"name": name, "medication_class": klass, "dose": dose})
+    return kept
+
+
+def _clean_trials(errors, rows: list[dict]) -> list[dict]:
+    kept = []
+    for index, row in enumerate(rows):
+        drug, dose, outcome = (
+            _text(row.get("drug")),
+            _text(row.get("dose")),
+            row.get("outcome") or "",
+        )
+        weeks = row.get("duration_weeks")
+        adequate, current = row.get("adequate"), row.get("current_episode")
+        if not (drug or dose or outcome or weeks not in (None, "") or adequate or current):
+            continue  # a blank row is ignored (an unticked "no" alone is not a trial)
+        if not drug:
+            errors[row_key("trials", index, "drug")] = [
+                "Enter the antidepressant's name: a trial is of a named drug."
+            ]
+        if outcome not in TrialOutcome.values:
+            errors[row_key("trials", index, "outcome")] = ["Choose how the trial ended."]
+        if weeks not in (None, "") and (not str(weeks).isdigit() or int(weeks) > 520):
+            errors[row_key("trials", index, "duration_weeks")] = [
+                "Enter the duration in whole weeks (up to 520)."
+            ]
+        for field, value in (("adequate", adequate), ("current_episode", current)):
+            if not isinstance(value, bool):
+                errors[row_key("trials", index, field)] = [ANSWER_YES_OR_NO]
+        for field, value in (("drug", drug), ("dose", dose)):
+            if has_control_characters(value):
+                errors[row_key("trials", index, field)] = [CONTROL_CHARACTER_MESSAGE]
+        kept.append(
+            {
+                "drug": drug,
+                "dose": dose,
+                "duration_weeks": int(weeks) if str(weeks or "").isdigit() else None,
+                "adequate": adequate is True,
+                "outcome": outcome,
+                "current_episode": current is True,
+            }
+        )
+    return kept
+
+
+def _list_answer(errors, name: str, answer: bool | None, rows: list[dict], what: str):
+    """A yes/no question with its table: rows listed answer yes; "yes" needs a row; "no"
+    cannot have rows."""
+    if answer is None and rows:
+        return True  # listing them is answering yes
+    if answer is True and not rows:
+        errors.setdefault(name, []).append(f"You answered yes: list at least one {what} below.")
+    if answer is False and rows:
+        errors.setdefault(name, []).append(
+            f"You answered no, but {what}s are listed below: answer yes, or clear those rows."
+        )
+    return answer
+
+
 def clean_intake(
-    *, patient: Patient, data: dict[str, Any], medications: list[dict], trials: list[dict]
+    *,
+    patient: Patient,
+    data: dict[str, Any],
+    medications: list[dict],
+    trials: list[dict],
+    current: Intake | None = None,
 ) -> tuple[dict[str, Any], list[dict], list[dict]]:
-    """Vocabulary, plausibility and contradictions; InvalidInput names every field at fault."""
+    """Vocabulary, plausibility and contradictions, every problem at once; InvalidInput names
+    each field at fault, and each table cell as `row_key(...)`. `data` holds only the answers
+    being changed; `current` is the intake they change (its other answers and, with
+    `medications` or `trials` None, its rows are checked with them)."""
     errors: dict[str, list[str]] = {}
     cleaned: dict[str, Any] = {}
+    for name in data:
+        if name not in INTAKE_FIELDS:
+            errors[name] = ["This is not an intake question."]
     for name in TEXT_FIELDS:
         if name in data:
             text = (data[name] or "").strip()
@@ -99,15 +239,11 @@ def clean_intake(
         if indication and indication not in Indication.values:
             errors["indication"] = [f"Unknown indication {indication!r}."]
         cleaned["indication"] = indication
-    if "conditions" in data:
-        conditions = list(dict.fromkeys(data["conditions"] or []))
-        unknown = [c for c in conditions if c not in Condition.values]
-        if unknown:
-            errors["conditions"] = [f"Unknown condition(s): {', '.join(map(str, unknown))}."]
-        cleaned["conditions"] = conditions
-    for name in ("pregnant", "breastfeeding", "home_bp_monitor"):
+    if "condition_answers" in data:
+        cleaned["condition_answers"] = _condition_answers(errors, data["condition_answers"])
+    for name in YES_NO_FIELDS:
         if name in data:
-            cleaned[name] = data[name]
+            cleaned[name] = _yes_no(errors, name, data[name])
     for name in _VITALS:
         if name in data:
             cleaned[name] = _number(errors, name, data[name])
@@ -122,58 +258,25 @@ def clean_intake(
         missing = "diastolic_mmhg" if given["systolic_mmhg"] else "systolic_mmhg"
         errors[missing] = ["Enter both blood-pressure values, or neither."]
     if patient.sex == "male":
-        for name in ("pregnant", "breastfeeding"):
+        for name in NOT_ASKED_OF_MALE:
             if cleaned.get(name) is True:
                 errors[name] = [
                     f"The patient's recorded sex is male; check '{name}' or the demographics."
                 ]
 
-    clean_meds = []
-    for index, med in enumerate(medications):
-        name = (med.get("name") or "").strip()
-        klass = med.get("medication_class") or ""
-        if not name and not klass:
-            continue
-        if not name:
-            errors.setdefault("medications", []).append(f"Medication {index + 1}: enter its name.")
-        if klass not in MedicationClass.values:
-            errors.setdefault("medications", []).append(
-                f"Medication {index + 1}: choose its class."
-            )
-        clean_meds.append(
-            {"name": name, "medication_class": klass, "dose": (med.get("dose") or "").strip()}
-        )
+    clean_meds = _clean_medications(errors, medications)
+    clean_trials = _clean_trials(errors, trials)
 
-    clean_trials = []
-    for index, trial in enumerate(trials):
-        drug = (trial.get("drug") or "").strip()
-        outcome = trial.get("outcome") or ""
-        if not drug and not outcome:
-            continue
-        if not drug:
-            errors.setdefault("trials", []).append(
-                f"Trial {index + 1}: an outcome without a drug — enter the antidepressant's name."
-            )
-        if outcome not in TrialOutcome.values:
-            errors.setdefault("trials", []).append(f"Trial {index + 1}: choose the outcome.")
-        weeks = trial.get("duration_weeks")
-        if weeks not in (None, "") and (not str(weeks).isdigit() or int(weeks) > 520):
-            errors.setdefault("trials", []).append(f"Trial {index + 1}: duration in whole weeks.")
-        clean_trials.append(
-            {
-                "drug": drug,
-                "dose": (trial.get("dose") or "").strip(),
-                "duration_weeks": int(weeks) if str(weeks or "").isdigit() else None,
-                "adequate": bool(trial.get("adequate")),
-                "outcome": outcome,
-                "current_episode": bool(trial.get("current_episode")),
-            }
-        )
-    for row in [*clean_meds, *clean_trials]:
-        if any(has_control_characters(str(v)) for v in row.values()):
-            errors.setdefault("medications" if "medication_class" in row else "trials", []).append(
-                CONTROL_CHARACTER_MESSAGE
-            )
+    def answer(name):
+        return cleaned[name] if name in cleaned else getattr(current, name, None)
+
+    for name, rows, what in (
+        ("takes_medications", clean_meds, "medicine"),
+        ("tried_antidepressants", clean_trials, "antidepressant"),
+    ):
+        value = _list_answer(errors, name, answer(name), rows, what)
+        if name in data or value != answer(name):
+            cleaned[name] = value
     if errors:
         raise InvalidInput(errors)
     return cleaned, clean_meds, clean_trials
@@ -181,6 +284,8 @@ def clean_intake(
 
 def _intake_snapshot(intake: Intake) -> dict[str, Any]:
     data = snapshot(intake, INTAKE_FIELDS)
+    # Sorted by code so the same answers given in another order are not a change.
+    data["condition_answers"] = dict(sorted((intake.condition_answers or {}).items()))
     data["medications"] = [
         f"{m.name} ({m.medication_class}) {m.dose}".strip() for m in intake.medications.all()
     ]
@@ -216,6 +321,17 @@ def intake_start(*, actor, patient: Patient) -> Intake:
     return intake
 
 
+def _rows_of(related) -> list[dict]:
+    return [
+        {
+            f.name: getattr(row, f.name)
+            for f in row._meta.concrete_fields
+            if f.name not in ("id", "intake")
+        }
+        for row in related.all()
+    ]
+
+
 @transaction.atomic
 def intake_save(
     *,
@@ -240,8 +356,10 @@ def intake_save(
     cleaned, meds, trial_rows = clean_intake(
         patient=patient,
         data=data,
-        medications=medications if medications is not None else [],
-        trials=trials if trials is not None else [],
+        # Rows not given stay as they are, and are checked against the yes/no answers.
+        medications=medications if medications is not None else _rows_of(locked.medications),
+        trials=trials if trials is not None else _rows_of(locked.trials),
+        current=locked,
     )
     before = _intake_snapshot(locked)
     for name, value in cleaned.items():
@@ -335,6 +453,18 @@ def latest_cssrs_risk(patient: Patient) -> str | None:
     return response.severity if response else None
 
 
+def _medication_classes(intake: Intake) -> tuple[str, ...] | None:
+    """Known when the patient takes no medicines, or takes some and each is listed with its
+    class (listed rows answer yes, as the services and the data migration read them); unknown
+    (None) while "takes any medicines now?" is unanswered and nothing is listed."""
+    if intake.takes_medications is False:
+        return ()
+    rows = list(intake.medications.all())
+    if rows:
+        return tuple(sorted({m.medication_class for m in rows} - {"other"}))
+    return None
+
+
 def intake_facts(intake: Intake, *, cssrs_risk: str | None) -> IntakeFacts:
     """What the rules engine needs, from the intake and the patient's record."""
     patient = intake.patient
@@ -349,10 +479,9 @@ def intake_facts(intake: Intake, *, cssrs_risk: str | None) -> IntakeFacts:
         diastolic_mmhg=intake.diastolic_mmhg,
         heart_rate_bpm=intake.heart_rate_bpm,
         indication=intake.indication or None,
-        conditions=tuple(intake.conditions),
-        medication_classes=tuple(
-            sorted({m.medication_class for m in intake.medications.all()} - {"other"})
-        ),
+        # Known only when every condition has a yes or a no; otherwise not asked (None).
+        conditions=tuple(intake.conditions) if intake.conditions_known else None,
+        medication_classes=_medication_classes(intake),
         antidepressant_trials=tuple(
             TrialFacts(t.drug, t.adequate, t.outcome, t.current_episode)
             for t in intake.trials.all()

@@ -14,6 +14,15 @@ Readings of the rows whose wording leaves a choice, stated once:
   is missing. A rule phrased as a lack fires when the answer is missing: the home-program rules
   (api-calculators.md §3: an absent answer counts as no) and `esketamine_off_label` (with no
   indication recorded, an on-label indication is not established, so esketamine stays closed).
+- Unanswered is not "no" (api-calculators.md §3): a rule that does not fire on a missing answer
+  has not shown the route safe. `Evaluation.missing` lists, in `MISSING_INPUTS` order, the
+  answers the rule set needs that were not given, and every route that would otherwise be
+  eligible (with or without precautions) is `incomplete` while anything is missing; a route an
+  absolute finding closes stays `ineligible`. `conditions` and `medication_classes` are None
+  when the history was not asked, and an empty tuple when it was asked and nothing applies.
+  Blood pressure counts as given only with both components: one number alone cannot show that
+  the other is below the uncontrolled threshold. Pregnancy and breastfeeding are not asked of a
+  patient whose sex is male.
 - Blood pressure: a reading is "≥ 180/100" when systolic ≥ 180 or diastolic ≥ 100 (either
   component; uncontrolled). It is "> 140/90" when systolic > 140 or diastolic > 90 (the label's
   "> 140 mmHg systolic or > 90 mmHg diastolic" [C2]). "And below 180/100" means the reading is
@@ -107,7 +116,35 @@ LEVELS: tuple[str, ...] = ("absolute", "relative", "caution")
 ELIGIBLE = "eligible"
 ELIGIBLE_WITH_PRECAUTIONS = "eligible_with_precautions"
 INELIGIBLE = "ineligible"
-VERDICTS: tuple[str, ...] = (ELIGIBLE, ELIGIBLE_WITH_PRECAUTIONS, INELIGIBLE)
+INCOMPLETE = "incomplete"
+VERDICTS: tuple[str, ...] = (ELIGIBLE, ELIGIBLE_WITH_PRECAUTIONS, INELIGIBLE, INCOMPLETE)
+
+# The answers the rule set needs, in the order api-calculators.md §3 lists them (its names,
+# which are the evaluate API's body fields), each with how a clinic says it.
+MISSING_INPUTS: tuple[str, ...] = (
+    "age_years",
+    "weight_kg",
+    "blood_pressure",
+    "heart_rate",
+    "indication",
+    "conditions",
+    "medication_classes",
+    "pregnant",
+    "breastfeeding",
+)
+MISSING_INPUT_TITLES: Mapping[str, str] = MappingProxyType(
+    {
+        "age_years": "age (date of birth)",
+        "weight_kg": "weight",
+        "blood_pressure": "screening blood pressure (systolic and diastolic)",
+        "heart_rate": "heart rate",
+        "indication": "indication",
+        "conditions": "medical history (a yes or no for every condition)",
+        "medication_classes": "current medicines (yes or no, and each medicine's class)",
+        "pregnant": "pregnancy",
+        "breastfeeding": "breastfeeding",
+    }
+)
 
 # Trial outcomes that count as a failed trial (screening-rules.md, "Treatment resistance").
 FAILED_TRIAL_OUTCOMES = frozenset({"no_response", "partial_response"})
@@ -192,7 +229,9 @@ def _as_decimal(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class IntakeFacts:
-    """What screening evaluates. Every answer is optional; lists may be given as any iterable."""
+    """What screening evaluates. Every answer is optional; lists may be given as any iterable.
+    `conditions` and `medication_classes` are None when they were not asked (unknown) and an
+    empty tuple when they were asked and none applies."""
 
     age_years: int | None = None
     sex: str | None = None
@@ -204,8 +243,8 @@ class IntakeFacts:
     diastolic_mmhg: int | None = None
     heart_rate_bpm: int | None = None
     indication: str | None = None
-    conditions: tuple[str, ...] = ()
-    medication_classes: tuple[str, ...] = ()
+    conditions: tuple[str, ...] | None = None
+    medication_classes: tuple[str, ...] | None = None
     antidepressant_trials: tuple[TrialFacts, ...] = ()
     cssrs_risk: str | None = None
     home_treatment_monitor: bool = False
@@ -215,7 +254,10 @@ class IntakeFacts:
         for name in ("conditions", "medication_classes", "antidepressant_trials"):
             value = getattr(self, name)
             if value is None:
-                object.__setattr__(self, name, ())
+                # Not asked stays None (unknown); a trial list has no such state: no trials
+                # recorded is what the treatment-resistance count sees either way.
+                if name == "antidepressant_trials":
+                    object.__setattr__(self, name, ())
             elif not isinstance(value, tuple | str | bytes):
                 object.__setattr__(self, name, tuple(value))
         for name in ("weight_kg", "height_cm"):
@@ -235,6 +277,21 @@ class IntakeFacts:
         if problems:
             raise problems[0]
 
+    def missing(self) -> tuple[str, ...]:
+        """The answers the rule set needs that were not given, in MISSING_INPUTS order."""
+        absent = {
+            "age_years": self.age_years is None,
+            "weight_kg": self.weight_kg is None,
+            "blood_pressure": self.systolic_mmhg is None or self.diastolic_mmhg is None,
+            "heart_rate": self.heart_rate_bpm is None,
+            "indication": self.indication is None,
+            "conditions": self.conditions is None,
+            "medication_classes": self.medication_classes is None,
+            "pregnant": self.sex != "male" and self.pregnant is None,
+            "breastfeeding": self.sex != "male" and self.breastfeeding is None,
+        }
+        return tuple(name for name in MISSING_INPUTS if absent[name])
+
     def _vocabulary_problems(self) -> Iterable[IntakeError]:
         for name, vocabulary, what in (
             ("sex", SEXES, "sex"),
@@ -249,6 +306,8 @@ class IntakeFacts:
             ("medication_classes", MEDICATION_CLASSES, "medication class"),
         ):
             values = getattr(self, name)
+            if values is None:
+                continue
             if isinstance(values, str | bytes):
                 yield VocabularyError(name, f"Give a list of {what} codes, not one string.")
                 continue
@@ -343,6 +402,11 @@ class Finding:
     message: str
     source: str
 
+    @property
+    def title(self) -> str:
+        """The rule's short name in words, for pages (the API keeps the contract's shape)."""
+        return rule_title(self.code)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "code": self.code,
@@ -361,6 +425,7 @@ class Evaluation:
     bmi: Decimal | None
     routes: dict[str, str]
     rule_set_version: int
+    missing: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """The response body of POST /api/v1/screening/evaluate (api-calculators.md §3). The
@@ -372,7 +437,11 @@ class Evaluation:
             "failed_adequate_trials": self.failed_adequate_trials,
             "bmi": float(self.bmi) if self.bmi is not None else None,
             "routes": {route: self.routes[route] for route in ROUTES},
+            "missing": list(self.missing),
         }
+
+    def incomplete_routes(self) -> tuple[str, ...]:
+        return tuple(route for route in ROUTES if self.routes[route] == INCOMPLETE)
 
 
 @dataclass(frozen=True)
@@ -380,6 +449,7 @@ class RuleDescription:
     """One row of the rule set as an administrator sees it."""
 
     code: str
+    title: str
     trigger: str
     level: str
     routes: tuple[str, ...]
@@ -390,15 +460,21 @@ class RuleDescription:
 _SEVERITY = {ELIGIBLE: 0, ELIGIBLE_WITH_PRECAUTIONS: 1, INELIGIBLE: 2}
 
 
-def route_verdicts(findings: Iterable[Finding]) -> dict[str, str]:
+def route_verdicts(findings: Iterable[Finding], missing: Iterable[str] = ()) -> dict[str, str]:
     """`ineligible` if an absolute finding applies to the route, else
-    `eligible_with_precautions` if a relative or caution finding does, else `eligible`."""
+    `eligible_with_precautions` if a relative or caution finding does, else `eligible`; and
+    while any needed answer is `missing`, every route not `ineligible` is `incomplete`."""
     verdicts = dict.fromkeys(ROUTES, ELIGIBLE)
     for finding in findings:
         verdict = INELIGIBLE if finding.level == "absolute" else ELIGIBLE_WITH_PRECAUTIONS
         for route in finding.routes:
             if _SEVERITY[verdict] > _SEVERITY[verdicts[route]]:
                 verdicts[route] = verdict
+    if tuple(missing):
+        verdicts = {
+            route: verdict if verdict == INELIGIBLE else INCOMPLETE
+            for route, verdict in verdicts.items()
+        }
     return verdicts
 
 
@@ -514,6 +590,7 @@ Message = str | Callable[[_Context], str]
 @dataclass(frozen=True)
 class _Rule:
     code: str
+    title: str  # a few words a clinician reads instead of the code
     trigger: str  # str.format template over the thresholds
     level: str  # the default level
     routes: tuple[str, ...]
@@ -527,25 +604,42 @@ def _condition(code: str) -> Callable[[_Context], bool]:
     return lambda ctx: ctx.has(code)
 
 
+def _components_over(ctx: _Context, band: str, relation: str) -> str:
+    """The components of the reading that cross the band's thresholds, each with its own
+    threshold, so the sentence is true of every number in it (e.g. 150/100 is uncontrolled
+    by its diastolic alone, and "150/100 is at or above 180/100" would be false)."""
+    t = ctx.thresholds
+    facts = ctx.facts
+    crosses = (
+        (lambda value, limit: value >= limit)
+        if relation == "at or above"
+        else (lambda value, limit: value > limit)
+    )
+    parts = [
+        f"{name} {value} is {relation} {t[f'{band}_{name}_mmhg']}"
+        for name, value in (("systolic", facts.systolic_mmhg), ("diastolic", facts.diastolic_mmhg))
+        if value is not None and crosses(value, t[f"{band}_{name}_mmhg"])
+    ]
+    return " and ".join(parts)
+
+
 def _uncontrolled_message(ctx: _Context) -> str:
     parts = []
     if ctx.has("uncontrolled_hypertension"):
         parts.append("Uncontrolled hypertension is recorded.")
     if ctx.bp_uncontrolled():
-        t = ctx.thresholds
         parts.append(
-            f"Screening blood pressure {ctx.bp_text()} is at or above "
-            f"{t['uncontrolled_systolic_mmhg']}/{t['uncontrolled_diastolic_mmhg']}."
+            f"Screening blood pressure {ctx.bp_text()}: "
+            f"{_components_over(ctx, 'uncontrolled', 'at or above')}."
         )
     return " ".join(parts) + " Ketamine and esketamine raise blood pressure."
 
 
 def _elevated_message(ctx: _Context) -> str:
-    t = ctx.thresholds
     return (
-        f"Screening blood pressure {ctx.bp_text()} is above "
-        f"{t['elevated_systolic_mmhg']}/{t['elevated_diastolic_mmhg']}: check it again before "
-        "each dose and weigh the expected rise against the benefit."
+        f"Screening blood pressure {ctx.bp_text()}: "
+        f"{_components_over(ctx, 'elevated', 'above')}. Check it again before each dose and "
+        "weigh the expected rise against the benefit."
     )
 
 
@@ -613,6 +707,7 @@ def _blood_pressure_drug_message(ctx: _Context) -> str:
 _RULES: tuple[_Rule, ...] = (
     _Rule(
         code="age_under_18",
+        title="Under the adult age",
         trigger="age < {adult_age_years}",
         level="absolute",
         routes=_ALL,
@@ -629,6 +724,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         code="age_65_or_over",
+        title="Older adult",
         trigger="age ≥ {older_adult_age_years}",
         level="caution",
         routes=_IN_CLINIC,
@@ -645,6 +741,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         code="hypersensitivity",
+        title="Hypersensitivity to ketamine or esketamine",
         trigger="known hypersensitivity to ketamine or esketamine",
         level="absolute",
         routes=_ALL,
@@ -655,6 +752,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         code="aneurysmal_vascular_disease",
+        title="Aneurysmal vascular disease",
         trigger="aortic, intracranial or peripheral arterial aneurysm",
         level="absolute",
         routes=_ALL,
@@ -668,6 +766,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         code="arteriovenous_malformation",
+        title="Arteriovenous malformation",
         trigger="arteriovenous malformation",
         level="absolute",
         routes=_ALL,
@@ -678,6 +777,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         code="intracerebral_hemorrhage",
+        title="Past intracerebral haemorrhage",
         trigger="history of intracerebral haemorrhage",
         level="absolute",
         routes=_ALL,
@@ -688,6 +788,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         code="uncontrolled_hypertension",
+        title="Uncontrolled hypertension",
         trigger=(
             "uncontrolled hypertension recorded, or screening BP ≥ "
             "{uncontrolled_systolic_mmhg}/{uncontrolled_diastolic_mmhg} (systolic ≥ "
@@ -702,6 +803,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         code="elevated_blood_pressure",
+        title="Raised screening blood pressure",
         trigger=(
             "screening BP > {elevated_systolic_mmhg}/{elevated_diastolic_mmhg} (systolic > "
             "{elevated_systolic_mmhg} or diastolic > {elevated_diastolic_mmhg}) and below "
@@ -716,6 +818,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         code="cardiac_disease",
+        title="Significant cardiovascular disease",
         trigger=(
             "recent MI, unstable angina, heart failure or other significant cardiovascular disease"
         ),
@@ -731,6 +834,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         code="cardiac_disease_unmonitored",
+        title="Cardiovascular disease: no unmonitored home sessions",
         trigger="same trigger as cardiac_disease",
         level="absolute",
         routes=_SUBLINGUAL,
@@ -741,6 +845,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         code="active_psychosis",
+        title="Current psychotic symptoms",
         trigger="current psychotic symptoms",
         level="absolute",
         routes=_ALL,
@@ -751,6 +856,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         code="psychosis_history",
+        title="Past psychosis",
         trigger="past psychosis or schizophrenia-spectrum disorder",
         level="relative",
         routes=_IN_CLINIC,
@@ -764,6 +870,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         code="psychosis_history_unmonitored",
+        title="Past psychosis: no unmonitored home sessions",
         trigger="same trigger as psychosis_history",
         level="absolute",
         routes=_SUBLINGUAL,
@@ -777,6 +884,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         code="mania_history",
+        title="Bipolar disorder or past mania",
         trigger="bipolar disorder or past mania (also the indication bipolar depression)",
         level="relative",
         routes=_ALL,
@@ -789,6 +897,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         code="substance_use_disorder",
+        title="Substance use disorder",
         trigger="active substance use disorder, or history of ketamine/PCP misuse",
         level="relative",
         routes=_IN_CLINIC,
@@ -802,6 +911,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         code="substance_use_disorder_unmonitored",
+        title="Substance use disorder: no take-home doses",
         trigger="same trigger as substance_use_disorder",
         level="absolute",
         routes=_SUBLINGUAL,
@@ -812,6 +922,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         code="pregnancy",
+        title="Pregnant",
         trigger="pregnant",
         level="absolute",
         routes=_ALL,
@@ -822,6 +933,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         code="breastfeeding",
+        title="Breastfeeding",
         trigger="breastfeeding",
         level="relative",
         routes=_ALL,
@@ -832,6 +944,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         code="raised_intracranial_pressure",
+        title="Raised intracranial pressure",
         trigger="raised ICP or intracranial mass",
         level="relative",
         routes=_ALL,
@@ -845,6 +958,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         code="raised_intraocular_pressure",
+        title="Raised intraocular pressure",
         trigger="glaucoma with raised IOP, open globe injury",
         level="relative",
         routes=_ALL,
@@ -855,6 +969,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         code="hepatic_impairment_moderate",
+        title="Moderate liver impairment",
         trigger="Child-Pugh B",
         level="caution",
         routes=_ALL,
@@ -865,6 +980,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         code="hepatic_impairment_severe",
+        title="Severe liver impairment (esketamine label)",
         trigger="Child-Pugh C",
         level="absolute",
         routes=_ESKETAMINE,
@@ -875,6 +991,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         code="hepatic_impairment_severe_other",
+        title="Severe liver impairment",
         trigger="Child-Pugh C",
         level="relative",
         routes=("iv", "im", "sublingual"),
@@ -885,6 +1002,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         code="hyperthyroidism_untreated",
+        title="Untreated hyperthyroidism",
         trigger="untreated hyperthyroidism",
         level="relative",
         routes=_ALL,
@@ -895,6 +1013,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         code="bladder_symptoms",
+        title="Bladder or urinary symptoms",
         trigger="interstitial cystitis or current lower urinary tract symptoms",
         level="relative",
         routes=_ALL,
@@ -908,6 +1027,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         code="suicide_risk_high",
+        title="High suicide risk: no take-home doses",
         trigger="C-SSRS screen high risk",
         level="absolute",
         routes=_SUBLINGUAL,
@@ -918,6 +1038,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         code="suicide_risk_high_clinic",
+        title="High suicide risk: safety plan first",
         trigger="C-SSRS screen high risk",
         level="caution",
         routes=_IN_CLINIC,
@@ -931,6 +1052,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         code="benzodiazepine",
+        title="Takes a benzodiazepine",
         trigger="benzodiazepine in current medications",
         level="caution",
         routes=_ALL,
@@ -941,6 +1063,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         code="cns_depressant",
+        title="Takes another sedating medicine",
         trigger="opioid, non-benzodiazepine hypnotic, or other CNS depressant",
         level="caution",
         routes=_ALL,
@@ -951,6 +1074,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         code="blood_pressure_raising_drug",
+        title="Takes a medicine that raises blood pressure",
         trigger="MAOI or psychostimulant",
         level="caution",
         routes=_ALL,
@@ -961,6 +1085,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         code="lamotrigine",
+        title="Takes lamotrigine",
         trigger="lamotrigine",
         level="caution",
         routes=_ALL,
@@ -974,6 +1099,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         code="esketamine_off_label",
+        title="Indication outside the esketamine label",
         trigger=(
             "indication is neither treatment-resistant depression nor depression with acute "
             "suicidal ideation (or no indication is recorded)"
@@ -987,6 +1113,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         code="not_treatment_resistant",
+        title="Not treatment-resistant",
         trigger=(
             "indication is depression (treatment-resistant, with suicidal ideation, major or "
             "bipolar) and fewer than {treatment_resistance_failed_trials} adequate failed "
@@ -1003,6 +1130,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         code="esketamine_not_trd",
+        title="Treatment resistance not shown (esketamine label)",
         trigger=(
             "indication is treatment-resistant depression but fewer than "
             "{treatment_resistance_failed_trials} adequate failed trials"
@@ -1018,6 +1146,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         code="no_treatment_monitor",
+        title="No treatment monitor at home",
         trigger="no named adult treatment monitor for home sessions (absent answer counts as no)",
         level="absolute",
         routes=_SUBLINGUAL,
@@ -1028,6 +1157,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         code="no_home_bp_monitor",
+        title="No blood-pressure monitor at home",
         trigger="no blood-pressure monitor at home (absent answer counts as no)",
         level="absolute",
         routes=_SUBLINGUAL,
@@ -1039,6 +1169,19 @@ _RULES: tuple[_Rule, ...] = (
 )
 
 RULE_CODES: tuple[str, ...] = tuple(rule.code for rule in _RULES)
+RULE_TITLES: Mapping[str, str] = MappingProxyType({rule.code: rule.title for rule in _RULES})
+
+
+def rule_title(code: str) -> str:
+    """A rule's title; a code this rule set does not know (from an older stored evaluation)
+    is shown as words rather than as the code."""
+    return RULE_TITLES.get(code) or code.replace("_", " ").capitalize()
+
+
+def missing_in_words(missing: Iterable[str]) -> list[str]:
+    return [MISSING_INPUT_TITLES.get(name, name.replace("_", " ")) for name in missing]
+
+
 LABEL_RULE_CODES = frozenset(rule.code for rule in _RULES if rule.label)
 DEFAULT_LEVELS: Mapping[str, str] = MappingProxyType({rule.code: rule.level for rule in _RULES})
 DEFAULT_THRESHOLDS: Mapping[str, int] = MappingProxyType(
@@ -1130,8 +1273,8 @@ class RuleSet:
         context = _Context(
             facts=facts,
             thresholds=self.thresholds,
-            conditions=frozenset(facts.conditions),
-            medication_classes=frozenset(facts.medication_classes),
+            conditions=frozenset(facts.conditions or ()),
+            medication_classes=frozenset(facts.medication_classes or ()),
             failed_adequate_trials=failed,
             treatment_resistant=resistant,
         )
@@ -1146,13 +1289,15 @@ class RuleSet:
             for rule in _RULES
             if rule.applies(context)
         )
+        missing = facts.missing()
         return Evaluation(
             findings=findings,
             treatment_resistant=resistant,
             failed_adequate_trials=failed,
             bmi=body_mass_index(facts.weight_kg, facts.height_cm),
-            routes=route_verdicts(findings),
+            routes=route_verdicts(findings, missing),
             rule_set_version=self.version,
+            missing=missing,
         )
 
 
@@ -1183,6 +1328,7 @@ def describe_rules(rule_set: RuleSet = DEFAULT_RULE_SET) -> list[RuleDescription
     return [
         RuleDescription(
             code=rule.code,
+            title=rule.title,
             trigger=rule.trigger.format(**rule_set.thresholds),
             level=rule_set.levels[rule.code],
             routes=rule.routes,
@@ -1197,11 +1343,15 @@ __all__ = [
     "CONDITIONS",
     "CSSRS_RISKS",
     "DEFAULT_RULE_SET",
+    "INCOMPLETE",
     "INDICATIONS",
     "LEVELS",
     "MEDICATION_CLASSES",
+    "MISSING_INPUTS",
+    "MISSING_INPUT_TITLES",
     "ROUTES",
     "RULE_CODES",
+    "RULE_TITLES",
     "SEXES",
     "THRESHOLDS",
     "TRIAL_OUTCOMES",
@@ -1220,6 +1370,8 @@ __all__ = [
     "body_mass_index",
     "describe_rules",
     "failed_adequate_trials",
+    "missing_in_words",
     "route_verdicts",
+    "rule_title",
     "rule_set_from_policy",
 ]

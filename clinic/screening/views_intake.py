@@ -3,7 +3,9 @@ and the rule set."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
+from django.forms.utils import ErrorDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -18,8 +20,9 @@ from clinic.core.forms import apply_domain_error
 from clinic.patients.selectors import can_act_clinically, patient_get, require_clinical_view
 from clinic.screening import eligibility
 from clinic.screening import intake as intake_services
-from clinic.screening.choices import Indication, Route
+from clinic.screening.choices import Condition, Indication, Route
 from clinic.screening.forms import (
+    CONDITION_PREFIX,
     IntakePatientForm,
     IntakeStaffForm,
     MedicationFormSet,
@@ -27,7 +30,15 @@ from clinic.screening.forms import (
     TrialFormSet,
 )
 from clinic.screening.models import EligibilityDecision, Intake, RemsEnrollment
-from clinic.screening.rules import DEFAULT_RULE_SET, THRESHOLDS, describe_rules
+from clinic.screening.rules import (
+    DEFAULT_RULE_SET,
+    ELIGIBLE,
+    ELIGIBLE_WITH_PRECAUTIONS,
+    THRESHOLDS,
+    describe_rules,
+    missing_in_words,
+    rule_title,
+)
 from clinic.screening.ruleset import (
     current_rule_set,
     current_rule_set_version,
@@ -37,43 +48,11 @@ from clinic.screening.ruleset import (
 SESSION_INTAKE_KEY = "intake_link_digest"
 
 
-def _initial(intake: Intake, fields) -> dict:
-    """The saved answers as the form shows them: yes/no answers as the choices' "true"/"false",
-    so re-saving an untouched form changes nothing."""
-    initial = {}
-    for name in fields:
-        if not hasattr(intake, name):
-            continue
-        value = getattr(intake, name)
-        initial[name] = (
-            {True: "true", False: "false"}.get(value, value) if isinstance(value, bool) else value
-        )
-    return initial
-
-
-def _rows(formset) -> list[dict]:
-    # Every row, blank ones included, so a message's row number is the row the user sees.
-    return [form.cleaned_data or {} for form in formset.forms]
-
-
-def _valid(form, meds, trials) -> bool:
-    """All three forms valid; a refused table row is said above the form, with its row."""
-    ok = form.is_valid()
-    for label, formset in (("Medication", meds), ("Trial", trials)):
-        if not formset.is_valid():
-            ok = False
-            for number, errors in enumerate(formset.errors, start=1):
-                for field, messages_ in errors.items():
-                    for message in messages_:
-                        form.add_error(
-                            None, f"{label} {number}, {field.replace('_', ' ')}: {message}"
-                        )
-    return ok
-
-
-def _forms(request, intake: Intake, form_class):
-    data = request.POST if request.method == "POST" else None
-    form = form_class(data, initial=_initial(intake, form_class.base_fields))
+def _forms(request, intake: Intake, form_class, *, data=None):
+    """The intake form and its two tables, bound to `data` (the POST) or showing the saved
+    answers."""
+    patient_sex = intake.patient.sex
+    form = form_class(data, initial=form_class.initial_for(intake), patient_sex=patient_sex)
     meds = MedicationFormSet(
         data,
         prefix="med",
@@ -90,9 +69,9 @@ def _forms(request, intake: Intake, form_class):
                 "drug": t.drug,
                 "dose": t.dose,
                 "duration_weeks": t.duration_weeks,
-                "adequate": t.adequate,
+                "adequate": "true" if t.adequate else "false",
                 "outcome": t.outcome,
-                "current_episode": t.current_episode,
+                "current_episode": "true" if t.current_episode else "false",
             }
             for t in intake.trials.all()
         ],
@@ -100,12 +79,132 @@ def _forms(request, intake: Intake, form_class):
     return form, meds, trials
 
 
-def _show_list_errors(form, error: InvalidInput) -> None:
-    for key in ("medications", "trials"):
-        for message in error.errors.pop(key, []):
-            form.add_error(None, message)
-    if error.errors:
-        apply_domain_error(form, error)
+def _rows(formset) -> list[dict]:
+    # Every row, blank ones included, so an error's row is the row the user sees. A cell the
+    # form refused is left out of its row (the services then judge the rest of the row).
+    return [getattr(form, "cleaned_data", None) or {} for form in formset.forms]
+
+
+TABLES = {"medications": "meds", "trials": "trials"}
+
+
+def _apply_intake_errors(form, formsets: dict, error: InvalidInput) -> None:
+    """The services' errors next to their fields: table cells ("medications.2.name") in their
+    row, a condition's answer at its yes/no, the rest at the field or above the form. A field
+    the form already refused keeps its own message (one message per field)."""
+    for key, messages_ in error.errors.items():
+        target_form, field = form, key
+        table, _, rest = key.partition(".")
+        if table in TABLES and rest:
+            index, _, field = rest.partition(".")
+            rows = formsets[TABLES[table]].forms
+            if index.isdigit() and int(index) < len(rows):
+                target_form = rows[int(index)]
+        elif table == "condition_answers" and rest:
+            field = CONDITION_PREFIX + rest
+        if field not in target_form.fields:
+            target_form, field = form, None
+        elif field in target_form.errors:
+            continue
+        for message in messages_:
+            target_form.add_error(field, message)
+
+
+def _validate(form, meds, trials, *, patient, intake) -> bool:
+    """Every problem at once: the forms' own checks and the services' (plausibility,
+    contradictions, the tables against their yes/no) in one round, each next to its field."""
+    valid = all([form.is_valid(), meds.is_valid(), trials.is_valid()])
+    try:
+        intake_services.clean_intake(
+            patient=patient,
+            data=form.intake_data(),
+            medications=_rows(meds),
+            trials=_rows(trials),
+            current=intake,
+        )
+    except InvalidInput as error:
+        _apply_intake_errors(form, {"meds": meds, "trials": trials}, error)
+        return False
+    return valid
+
+
+def _error_summary(form, meds, trials) -> list[dict]:
+    """Each problem once, with a link to its field, for the list above the form."""
+    items = []
+
+    def add(bound, label):
+        widget_id = bound.auto_id
+        if isinstance(bound.field.widget, forms.RadioSelect):
+            widget_id += "_0"  # the first choice of a yes/no
+        for message in bound.errors:
+            items.append({"label": label, "message": message, "anchor": widget_id})
+
+    for message in form.non_field_errors():
+        items.append({"label": "", "message": message, "anchor": ""})
+    for bound in form:
+        add(bound, bound.label)
+    for title, formset in (("Medicine", meds), ("Antidepressant", trials)):
+        for number, row in enumerate(formset.forms, start=1):
+            for bound in row:
+                add(bound, f"{title} {number}: {bound.label}")
+    return items
+
+
+def _with_a_new_row(request, prefix: str):
+    """The POST with one more row in the table `prefix`: the page is shown again with
+    everything typed kept, and nothing saved or judged."""
+    data = request.POST.copy()
+    key = f"{prefix}-TOTAL_FORMS"
+    try:
+        total = int(data.get(key, "0"))
+    except ValueError:
+        total = 0
+    # Django's formset limits (max_num) still apply: the form refuses absurd row counts.
+    data[key] = str(total + 1)
+    return data
+
+
+def _quiet(*forms_):
+    """Show what was typed without judging it (a row was added, not a save)."""
+    for form in forms_:
+        if hasattr(form, "forms"):
+            _quiet(*form.forms)
+            form._errors, form._non_form_errors = [], form.error_class()
+        else:
+            form._errors = ErrorDict()
+
+
+def _intake_page(request, intake: Intake, form_class, *, save, context: dict):
+    """The intake form for staff and for the patient's link: add a row, or validate everything
+    at once and save through `save(form, meds, trials)` (which returns a response)."""
+    patient = intake.patient
+    add_row = request.POST.get("add_row") if request.method == "POST" else None
+    data = None
+    if request.method == "POST":
+        data = _with_a_new_row(request, add_row) if add_row in ("med", "trial") else request.POST
+    form, meds, trials = _forms(request, intake, form_class, data=data)
+    if add_row in ("med", "trial"):
+        _quiet(form, meds, trials)
+        new_row = (meds if add_row == "med" else trials).forms[-1]
+        first = "name" if add_row == "med" else "drug"
+        new_row.fields[first].widget.attrs["autofocus"] = True
+    elif request.method == "POST" and _validate(form, meds, trials, patient=patient, intake=intake):
+        try:
+            return save(form, meds, trials)
+        except InvalidInput as error:
+            _apply_intake_errors(form, {"meds": meds, "trials": trials}, error)
+    return render(
+        request,
+        "screening/intake_form.html",
+        {
+            **context,
+            "intake": intake,
+            "form": form,
+            "meds": meds,
+            "trials": trials,
+            "error_summary": _error_summary(form, meds, trials) if form.is_bound else [],
+        },
+    )
 
 
 @staff_required
@@ -113,33 +212,26 @@ def _show_list_errors(form, error: InvalidInput) -> None:
 def intake_edit(request, patient_uuid):
     patient = patient_get(actor=request.user, patient_uuid=patient_uuid, purpose="intake")
     intake = intake_services.intake_start(actor=request.user, patient=patient)
-    form, meds, trials = _forms(request, intake, IntakeStaffForm)
-    if request.method == "POST" and _valid(form, meds, trials):
-        try:
-            intake_services.intake_save(
-                actor=request.user,
-                intake=intake,
-                data=form.cleaned_data,
-                medications=_rows(meds),
-                trials=_rows(trials),
-                submit=request.POST.get("action") == "submit",
-            )
-        except InvalidInput as error:
-            _show_list_errors(form, error)
-        else:
-            messages.success(request, "Intake saved.")
-            return redirect("intake:eligibility_review", patient_uuid=patient.uuid)
-    return render(
+    intake.patient = patient
+
+    def save(form, meds, trials):
+        intake_services.intake_save(
+            actor=request.user,
+            intake=intake,
+            data=form.intake_data(),
+            medications=_rows(meds),
+            trials=_rows(trials),
+            submit=request.POST.get("action") == "submit",
+        )
+        messages.success(request, "Intake saved.")
+        return redirect("intake:eligibility_review", patient_uuid=patient.uuid)
+
+    return _intake_page(
         request,
-        "screening/intake_form.html",
-        {
-            "patient": patient,
-            "intake": intake,
-            "form": form,
-            "meds": meds,
-            "trials": trials,
-            "staff": True,
-        },
+        intake,
+        IntakeStaffForm,
+        save=save,
+        context={"patient": patient, "staff": True},
     )
 
 
@@ -174,36 +266,29 @@ def intake_public_fill(request):
     except NotFound:
         return render(request, "assessments/questionnaire_closed.html", status=404)
     intake = link.intake
-    form, meds, trials = _forms(request, intake, IntakePatientForm)
-    if request.method == "POST" and _valid(form, meds, trials):
-        try:
-            intake_services.intake_save(
-                actor=None,
-                intake=intake,
-                data=form.cleaned_data,
-                medications=_rows(meds),
-                trials=_rows(trials),
-                submit=True,
-                link=link,
-            )
-        except InvalidInput as error:
-            _show_list_errors(form, error)
-        else:
-            intake_services.intake_link_used(link)
-            request.session.pop(SESSION_INTAKE_KEY, None)
-            # Straight on to the baseline questionnaires, through a fresh one-time link.
-            codes = list(schedule_policy().baseline_instruments)
-            if intake.indication == "ptsd":
-                codes.append("pcl5")  # PCL-5 at baseline for PTSD (issue 4; [G9])
-            _, token = questionnaire_link_issue(
-                patient=intake.patient, instrument_codes=codes, timepoint="baseline"
-            )
-            return redirect("assessments:questionnaire_start", token=token)
-    return render(
-        request,
-        "screening/intake_form.html",
-        {"intake": intake, "form": form, "meds": meds, "trials": trials, "staff": False},
-    )
+
+    def save(form, meds, trials):
+        intake_services.intake_save(
+            actor=None,
+            intake=intake,
+            data=form.intake_data(),
+            medications=_rows(meds),
+            trials=_rows(trials),
+            submit=True,
+            link=link,
+        )
+        intake_services.intake_link_used(link)
+        request.session.pop(SESSION_INTAKE_KEY, None)
+        # Straight on to the baseline questionnaires, through a fresh one-time link.
+        codes = list(schedule_policy().baseline_instruments)
+        if intake.indication == "ptsd":
+            codes.append("pcl5")  # PCL-5 at baseline for PTSD (issue 4; [G9])
+        _, token = questionnaire_link_issue(
+            patient=intake.patient, instrument_codes=codes, timepoint="baseline"
+        )
+        return redirect("assessments:questionnaire_start", token=token)
+
+    return _intake_page(request, intake, IntakePatientForm, save=save, context={"staff": False})
 
 
 def _revision(raw: str | None) -> int:
@@ -242,6 +327,41 @@ def _grouped(evaluation) -> list[dict]:
         }
         for route in Route.values
     ]
+
+
+# Inputs only staff enter (the patient's link does not ask them), as the engine names them.
+STAFF_ONLY_INPUTS = ("blood_pressure", "heart_rate", "indication")
+YES_NO_WORDS = {True: "Yes", False: "No", None: "Not answered"}
+
+
+def _intake_answers(intake: Intake) -> dict:
+    """The explicit answers as the review shows them: unanswered said as "Not answered"."""
+    return {
+        "conditions_yes": [Condition(code).label for code in intake.conditions],
+        "conditions_unanswered": [Condition(code).label for code in intake.conditions_unanswered],
+        "conditions_total": len(Condition.values),
+        "pregnant": YES_NO_WORDS[intake.pregnant],
+        "breastfeeding": YES_NO_WORDS[intake.breastfeeding],
+        "takes_medications": YES_NO_WORDS[intake.takes_medications],
+        "tried_antidepressants": YES_NO_WORDS[intake.tried_antidepressants],
+        "home_bp_monitor": YES_NO_WORDS[intake.home_bp_monitor],
+    }
+
+
+def _decisions(patient) -> list[EligibilityDecision]:
+    """The patient's decisions, newest first, each with the gaps of the intake behind it and
+    its justifications under the rules' titles."""
+    decisions = list(
+        EligibilityDecision.objects.filter(patient=patient)
+        .select_related("signed_by", "rule_set", "intake__patient")
+        .prefetch_related("intake__medications")
+    )
+    for decision in decisions:
+        decision.gaps = eligibility.decision_intake_gaps(decision)
+        decision.justification_items = [
+            (rule_title(code), text) for code, text in decision.justifications.items()
+        ]
+    return decisions
 
 
 @staff_required
@@ -299,10 +419,18 @@ def eligibility_review(request, patient_uuid):
             evaluation, version = eligibility.intake_evaluate(intake)
         except Conflict as error:
             evaluation_error = error.message
-    decisions = list(
-        EligibilityDecision.objects.filter(patient=patient).select_related("signed_by", "rule_set")
-    )
+    decisions = _decisions(patient)
     latest = decisions[0] if decisions else None
+    missing = evaluation.missing if evaluation else ()
+    offerable = (
+        [
+            (value, label)
+            for value, label in Route.choices
+            if evaluation.routes[value] in (ELIGIBLE, ELIGIBLE_WITH_PRECAUTIONS)
+        ]
+        if evaluation
+        else []
+    )
     return render(
         request,
         "screening/eligibility_review.html",
@@ -338,7 +466,21 @@ def eligibility_review(request, patient_uuid):
                 if key.startswith("justification_")
             },
             "values": form_values,
-            "routes": Route.choices,
+            "routes": offerable,
+            "not_offered": [
+                (label, evaluation.routes[value])
+                for value, label in Route.choices
+                if (value, label) not in offerable
+            ]
+            if evaluation
+            else [],
+            "missing_words": missing_in_words(missing),
+            "staff_inputs_missing": bool(
+                intake is not None
+                and intake.source == "patient_link"
+                and set(missing) & set(STAFF_ONLY_INPUTS)
+            ),
+            "answers": _intake_answers(intake) if intake else None,
         },
     )
 

@@ -15,6 +15,7 @@ from clinic.scheduling import services as scheduling
 from clinic.scheduling.models import Appointment
 from clinic.screening import eligibility
 from clinic.screening import intake as intake_services
+from clinic.screening.tests.test_eligibility import ANSWERED
 
 TRIALS = [
     {"drug": "sertraline", "adequate": True, "outcome": "no_response", "current_episode": True},
@@ -46,7 +47,16 @@ def eligible_patient(desk, prescriber, nurse, family_name):
     intake = intake_services.intake_save(
         actor=nurse,
         intake=intake,
-        data={"indication": "treatment_resistant_depression"},
+        data={
+            **ANSWERED,  # every question the rules need answered (issue 11)
+            "takes_medications": False,
+            "indication": "treatment_resistant_depression",
+            "systolic_mmhg": 124,
+            "diastolic_mmhg": 78,
+            "heart_rate_bpm": 72,
+            "weight_kg": "72",
+            "height_cm": "165",
+        },
         trials=TRIALS,
         submit=True,
     )

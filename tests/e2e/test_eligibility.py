@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from clinic.patients import services as patient_services
 from clinic.patients.models import Patient
+from clinic.screening.choices import Condition
 from clinic.screening.models import EligibilityDecision, Intake
 
 
@@ -58,21 +59,33 @@ def test_from_consultation_request_to_a_signed_decision(make_staff, page, live_s
     assert "/intake/" in link
     page.context.clear_cookies()
 
-    # The patient fills in the intake through the link, with a past psychosis.
+    # The patient fills in the intake through the link, with a past psychosis: every question
+    # an explicit yes or no (issue 11).
     page.goto(link)
     expect(page).to_have_url(re.compile(r"/intake/$"))
     expect(page.get_by_role("heading", name="Your health history")).to_be_visible()
-    page.get_by_label("Past psychosis or schizophrenia-spectrum disorder").check()
+    for _code, label in Condition.choices:
+        answer = "Yes" if label.startswith("Past psychosis") else "No"
+        page.get_by_role("group", name=label, exact=True).get_by_label(answer).check()
+    page.get_by_role("group", name="Are you pregnant, or could you be?").get_by_label("No").check()
+    page.get_by_role("group", name="Are you breastfeeding?").get_by_label("No").check()
+    page.get_by_role("group", name="Do you take any medicines now?").get_by_label("No").check()
+    page.get_by_role("group", name="Have you taken any antidepressants?").get_by_label(
+        "Yes"
+    ).check()
     page.fill("#id_weight_kg", "68")
     page.fill("#id_height_cm", "165")
     page.fill("#id_trial-0-drug", "sertraline")
-    page.check("#id_trial-0-adequate")
+    page.check("#id_trial-0-adequate_0")
     page.select_option("#id_trial-0-outcome", "no_response")
-    page.check("#id_trial-0-current_episode")
+    page.check("#id_trial-0-current_episode_0")
+    # A second antidepressant needs a second row: added without losing what was typed.
+    page.get_by_role("button", name="Add an antidepressant row").click()
+    expect(page.locator("#id_trial-0-drug")).to_have_value("sertraline")
     page.fill("#id_trial-1-drug", "venlafaxine")
-    page.check("#id_trial-1-adequate")
+    page.check("#id_trial-1-adequate_0")
     page.select_option("#id_trial-1-outcome", "partial_response")
-    page.check("#id_trial-1-current_episode")
+    page.check("#id_trial-1-current_episode_0")
     page.get_by_role("button", name="Send my answers").click()
     # Straight on to the baseline questionnaires.
     expect(page).to_have_url(re.compile(r"/q/$"))
@@ -86,7 +99,8 @@ def test_from_consultation_request_to_a_signed_decision(make_staff, page, live_s
     page.goto(f"{live_server.url}/patients/{patient.uuid}/eligibility/")
     iv = page.get_by_role("region", name="IV infusion")
     expect(iv).to_contain_text("Eligible with precautions")
-    expect(iv).to_contain_text("psychosis_history")
+    expect(iv).to_contain_text("Past psychosis")
+    expect(iv).not_to_contain_text("psychosis_history")
     expect(page.get_by_role("region", name="At-home sublingual")).to_contain_text("Not eligible")
     expect(page.locator("main")).to_contain_text("Treatment-resistant")
     page.get_by_label("Eligible for the routes chosen below").check()

@@ -230,7 +230,13 @@ def test_the_demo_clinic_shows_screening():
     seed()
     assert ConsultationRequest.objects.filter(status="new").count() == 3
     decisions = EligibilityDecision.objects.all()
-    assert decisions.exists() and all(d.outcome == "eligible" for d in decisions)
+    # Eligible for IV, except where the weight was never taken: the intake is incomplete
+    # (issue 11), so that decision is deferred until the first visit.
+    assert decisions.filter(outcome="eligible").exists()
+    assert all(
+        d.outcome == "eligible" or (d.outcome == "deferred" and d.intake.weight_kg is None)
+        for d in decisions
+    )
     assert any(d.justifications for d in decisions)  # a psychosis_history justification
     stale = [d for d in decisions if needs_review(latest_decision(d.patient))]
     assert len(stale) == 1

@@ -18,6 +18,7 @@ from django.utils import timezone
 from clinic.protocols.models import PlannedSession, ProtocolTemplate, TreatmentPlan
 from clinic.screening import eligibility
 from clinic.screening import intake as intake_services
+from clinic.screening.tests.test_eligibility import ANSWERED
 
 PRESCRIBED_MG = Decimal("100")
 
@@ -35,6 +36,8 @@ def link_portal_user(patient, username: str):
 # trials), no exclusion, a named treatment monitor and a blood-pressure monitor at home [B9].
 HOME_INTAKE = dict(
     data={
+        **ANSWERED,  # every other question the rules need answered no (issue 11)
+        "takes_medications": False,
         "indication": "treatment_resistant_depression",
         "systolic_mmhg": 122,
         "diastolic_mmhg": 78,

@@ -13,8 +13,20 @@ from clinic.protocols import services
 from clinic.protocols.models import PlannedSession, ProtocolTemplate, TreatmentPlan
 from clinic.screening import eligibility
 from clinic.screening import intake as intake_services
+from clinic.screening.tests.test_eligibility import ANSWERED
 
 pytestmark = pytest.mark.django_db
+
+# The other answers screening needs before "eligible" can be signed (issue 11: unanswered is
+# never "no"): no history, no medicines, not pregnant or breastfeeding, a heart rate and the
+# intake's weight (the chart's weight, for dosing, is recorded separately).
+SCREENED = {
+    **ANSWERED,
+    "takes_medications": False,
+    "heart_rate_bpm": 70,
+    "weight_kg": "80",
+    "height_cm": "170",
+}
 
 TWO_FAILED_TRIALS = [
     {"drug": "sertraline", "adequate": True, "outcome": "no_response", "current_episode": True},
@@ -37,6 +49,7 @@ def eligible(patient, nurse, prescriber):
         actor=nurse,
         intake=intake,
         data={
+            **SCREENED,
             "indication": "treatment_resistant_depression",
             "systolic_mmhg": 122,
             "diastolic_mmhg": 78,
@@ -154,7 +167,12 @@ def test_iv_needs_a_recorded_weight(patient, nurse, prescriber):
     intake = intake_services.intake_save(
         actor=nurse,
         intake=intake,
-        data={"indication": "treatment_resistant_depression"},
+        data={
+            **SCREENED,
+            "indication": "treatment_resistant_depression",
+            "systolic_mmhg": 122,
+            "diastolic_mmhg": 78,
+        },
         trials=TWO_FAILED_TRIALS,
         submit=True,
     )

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from clinic.core.models import ClinicModel
-from clinic.screening.choices import IntakeStatus, MedicationClass, TrialOutcome
+from clinic.screening.choices import Condition, IntakeStatus, MedicationClass, TrialOutcome
 
 
 class Intake(ClinicModel):
@@ -13,6 +13,10 @@ class Intake(ClinicModel):
 
     Every change after submission bumps `revision`, so a decision signed on an older revision
     is visibly out of date and must be re-signed.
+
+    Yes/no answers are stored as True/False and an unanswered one as null (or, for the
+    medical-history conditions, as a missing key): unanswered is unknown, never "no"
+    (docs/adr/0010-unanswered-is-unknown.md).
     """
 
     patient = models.ForeignKey(
@@ -23,7 +27,11 @@ class Intake(ClinicModel):
     )
     revision = models.PositiveIntegerField(default=1)
     indication = models.CharField(max_length=64, blank=True)
-    conditions = models.JSONField(default=list, blank=True)
+    condition_answers = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Condition code → true (yes) or false (no); a condition not here is unanswered.",
+    )
     history_detail = models.TextField("medical history, in the patient's words", blank=True)
     allergies = models.TextField(blank=True)
     psychiatric_history = models.TextField(blank=True)
@@ -38,6 +46,10 @@ class Intake(ClinicModel):
     # At-home (sublingual) program: a named adult treatment monitor and a home BP monitor.
     home_treatment_monitor_name = models.CharField(max_length=200, blank=True)
     home_bp_monitor = models.BooleanField(null=True, blank=True)
+    # "Takes any medicines now?" and "Tried any antidepressants?": the rows alone cannot tell
+    # "none" from "not asked".
+    takes_medications = models.BooleanField(null=True, blank=True)
+    tried_antidepressants = models.BooleanField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -54,6 +66,20 @@ class Intake(ClinicModel):
                 name="intake_diastolic_below_systolic",
             )
         ]
+
+    @property
+    def conditions(self) -> list[str]:
+        """The conditions answered yes, in the vocabulary's order."""
+        return [code for code in Condition.values if self.condition_answers.get(code) is True]
+
+    @property
+    def conditions_unanswered(self) -> list[str]:
+        return [code for code in Condition.values if code not in self.condition_answers]
+
+    @property
+    def conditions_known(self) -> bool:
+        """The history counts as asked only when every condition has a yes or a no."""
+        return not self.conditions_unanswered
 
 
 class IntakeMedication(models.Model):

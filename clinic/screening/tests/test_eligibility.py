@@ -11,20 +11,38 @@ from clinic.patients import services as patient_services
 from clinic.patients.tests.factories import register
 from clinic.screening import eligibility
 from clinic.screening import intake as intake_services
+from clinic.screening.choices import Condition
 from clinic.screening.models import EligibilityDecision, Intake, RemsEnrollment
 from clinic.screening.ruleset import current_rule_set_version, rule_set_policy_update
 
 pytestmark = pytest.mark.django_db
 
+
+def history(*yes: str) -> dict[str, bool]:
+    """A medical history asked in full: these conditions yes, every other one no."""
+    return {code: code in yes for code in Condition.values}
+
+
+# What the rules need beyond the indication and vitals, every question answered (for a
+# patient who is not male): nothing in the history, not pregnant, not breastfeeding.
+ANSWERED = {
+    "condition_answers": history(),
+    "pregnant": False,
+    "breastfeeding": False,
+}
+
 TRD_HISTORY = dict(
     data={
+        **ANSWERED,
         "indication": "treatment_resistant_depression",
-        "conditions": ["psychosis_history"],
+        "condition_answers": history("psychosis_history"),
         "systolic_mmhg": 128,
         "diastolic_mmhg": 82,
         "heart_rate_bpm": 70,
         "weight_kg": "80",
         "height_cm": "170",
+        "takes_medications": True,
+        "tried_antidepressants": True,
     },
     medications=[{"name": "Sertraline", "medication_class": "other", "dose": "100 mg"}],
     trials=[
@@ -79,7 +97,16 @@ def test_the_evaluation_follows_the_rule_set(submitted):
 @pytest.mark.parametrize(
     ("data", "field", "message"),
     [
-        ({"conditions": ["dragon_pox"]}, "conditions", "Unknown condition"),
+        ({"condition_answers": {"dragon_pox": True}}, "condition_answers", "Unknown condition"),
+        (
+            {"condition_answers": {"cardiac_disease": "yes"}},
+            "condition_answers.cardiac_disease",
+            "yes or no",
+        ),
+        ({"pregnant": "maybe"}, "pregnant", "yes or no"),
+        ({"takes_medications": True}, "takes_medications", "list at least one medicine"),
+        ({"tried_antidepressants": True}, "tried_antidepressants", "list at least one"),
+        ({"conditions": ["psychosis_history"]}, "conditions", "not an intake question"),
         ({"indication": "insomnia"}, "indication", "Unknown indication"),
         ({"systolic_mmhg": 320, "diastolic_mmhg": 80}, "systolic_mmhg", "between 50 and 300"),
         ({"systolic_mmhg": 120, "diastolic_mmhg": 130}, "diastolic_mmhg", "below the systolic"),
@@ -95,7 +122,7 @@ def test_bad_intake_answers_are_refused_and_nothing_is_saved(patient, nurse, dat
         intake_services.intake_save(actor=nurse, intake=intake, data=data)
     assert message in " ".join(caught.value.errors[field])
     intake.refresh_from_db()
-    assert intake.conditions == [] and intake.systolic_mmhg is None
+    assert intake.condition_answers == {} and intake.systolic_mmhg is None
 
 
 def test_a_male_patient_cannot_be_recorded_pregnant(front_desk, nurse, prescriber):
@@ -109,14 +136,126 @@ def test_a_male_patient_cannot_be_recorded_pregnant(front_desk, nurse, prescribe
     assert "pregnant" in caught.value.errors
 
 
-def test_a_trial_outcome_without_a_drug_is_refused(patient, nurse):
+def test_a_trial_outcome_without_a_drug_is_refused_at_its_cell(patient, nurse):
     intake = intake_services.intake_start(actor=nurse, patient=patient)
     with pytest.raises(InvalidInput) as caught:
         intake_services.intake_save(
-            actor=nurse, intake=intake, data={}, trials=[{"drug": "", "outcome": "no_response"}]
+            actor=nurse,
+            intake=intake,
+            data={},
+            trials=[
+                {},
+                {"drug": "", "outcome": "no_response", "adequate": True, "current_episode": True},
+            ],
         )
-    assert "without a drug" in caught.value.errors["trials"][0]
+    # Row 2 as the user sees it (0-based 1: the blank first row counts), at the drug's cell.
+    assert caught.value.errors == {
+        "trials.1.drug": ["Enter the antidepressant's name: a trial is of a named drug."]
+    }
     assert not intake.trials.exists()
+
+
+def test_every_problem_in_the_tables_is_named_at_its_row_and_cell(patient, nurse):
+    intake = intake_services.intake_start(actor=nurse, patient=patient)
+    with pytest.raises(InvalidInput) as caught:
+        intake_services.intake_save(
+            actor=nurse,
+            intake=intake,
+            data={"takes_medications": False, "weight_kg": "900"},
+            medications=[{"name": "Lorazepam", "dose": "1 mg"}, {"medication_class": "opioid"}],
+            trials=[{"drug": "sertraline", "outcome": "no_response", "duration_weeks": "600"}],
+        )
+    errors = caught.value.errors
+    assert set(errors) == {
+        "weight_kg",
+        "takes_medications",
+        "medications.0.medication_class",
+        "medications.1.name",
+        "trials.0.duration_weeks",
+        "trials.0.adequate",
+        "trials.0.current_episode",
+    }
+    assert "answered no, but medicines are listed" in errors["takes_medications"][0]
+
+
+@pytest.mark.parametrize(
+    ("answer", "rows", "saved", "classes"),
+    [
+        # No medicines: the classes are known, and empty.
+        (False, [], False, ()),
+        # Medicines listed: known, and the classes are theirs ("other" is no class a rule knows).
+        (
+            True,
+            [{"name": "Lorazepam", "medication_class": "benzodiazepine"}],
+            True,
+            ("benzodiazepine",),
+        ),
+        (True, [{"name": "Sertraline", "medication_class": "other"}], True, ()),
+        # Rows listed without the yes: listing them answers yes.
+        (None, [{"name": "Tramadol", "medication_class": "opioid"}], True, ("opioid",)),
+        # Not answered, nothing listed: unknown (never "takes nothing").
+        (None, [], None, None),
+    ],
+)
+def test_medication_classes_are_known_only_from_an_answer(
+    patient, nurse, answer, rows, saved, classes
+):
+    intake = intake_services.intake_start(actor=nurse, patient=patient)
+    intake = intake_services.intake_save(
+        actor=nurse, intake=intake, data={"takes_medications": answer}, medications=rows
+    )
+    assert intake.takes_medications is saved
+    facts = intake_services.intake_facts(intake, cssrs_risk=None)
+    assert facts.medication_classes == classes
+    assert ("medication_classes" in facts.missing()) is (classes is None)
+
+
+def test_the_history_is_known_only_when_every_condition_is_answered(patient, nurse):
+    intake = intake_services.intake_start(actor=nurse, patient=patient)
+    all_but_one = {code: False for code in Condition.values if code != "bladder_symptoms"}
+    intake = intake_services.intake_save(
+        actor=nurse, intake=intake, data={"condition_answers": all_but_one}
+    )
+    facts = intake_services.intake_facts(intake, cssrs_risk=None)
+    assert facts.conditions is None and "conditions" in facts.missing()
+    assert intake.conditions_unanswered == ["bladder_symptoms"]
+    intake = intake_services.intake_save(
+        actor=nurse,
+        intake=intake,
+        data={
+            "condition_answers": {**all_but_one, "bladder_symptoms": None, "mania_history": True}
+        },
+    )
+    assert intake_services.intake_facts(intake, cssrs_risk=None).conditions is None
+    intake = intake_services.intake_save(
+        actor=nurse, intake=intake, data={"condition_answers": history("mania_history")}
+    )
+    facts = intake_services.intake_facts(intake, cssrs_risk=None)
+    assert facts.conditions == ("mania_history",) and "conditions" not in facts.missing()
+
+
+def test_an_empty_intake_misses_everything_the_rules_need(patient, nurse):
+    """The issue's first finding: an intake submitted with nothing filled in."""
+    intake = intake_services.intake_start(actor=nurse, patient=patient)
+    intake = intake_services.intake_save(actor=nurse, intake=intake, data={}, submit=True)
+    evaluation, _ = eligibility.intake_evaluate(intake)
+    # The patient's age comes from the record (date of birth); everything else is unanswered.
+    assert evaluation.missing == (
+        "weight_kg",
+        "blood_pressure",
+        "heart_rate",
+        "indication",
+        "conditions",
+        "medication_classes",
+        "pregnant",
+        "breastfeeding",
+    )
+    assert evaluation.routes == {
+        "iv": "incomplete",
+        "im": "incomplete",
+        "esketamine": "ineligible",  # no indication: esketamine_off_label
+        "sublingual": "ineligible",  # no home monitor, no home BP monitor
+    }
 
 
 @pytest.mark.parametrize("who", ["therapist", "front_desk", "billing", "clinic_admin"])
@@ -352,3 +491,111 @@ def test_the_admin_changes_a_policy_level_on_the_rules_page(client, clinic_admin
     client.force_login(nurse)
     assert client.get("/screening/rules/").status_code == 200
     assert client.post("/screening/rules/", form).status_code == 403
+
+
+# --------------------------------------------------------------------------- incomplete intakes
+
+
+@pytest.fixture
+def incomplete(patient, nurse):
+    """The TRD history without the heart rate and without the pregnancy answer."""
+    data = {k: v for k, v in TRD_HISTORY["data"].items() if k not in ("heart_rate_bpm", "pregnant")}
+    intake = intake_services.intake_start(actor=nurse, patient=patient)
+    return intake_services.intake_save(
+        actor=nurse, intake=intake, submit=True, **{**TRD_HISTORY, "data": data}
+    )
+
+
+@pytest.mark.parametrize("routes", [["iv"], ["im"], ["iv", "esketamine"]])
+def test_eligible_is_refused_for_an_incomplete_route_naming_it_and_what_is_missing(
+    incomplete, prescriber, routes
+):
+    with pytest.raises(InvalidInput) as caught:
+        sign(
+            prescriber,
+            incomplete,
+            outcome="eligible",
+            approved_routes=routes,
+            justifications={"psychosis_history": "Stable for 15 years."},
+        )
+    labels = {"iv": "IV infusion", "im": "IM injection", "esketamine": "Esketamine nasal spray"}
+    assert caught.value.errors["approved_routes"] == [
+        f"{labels[route]} cannot be signed eligible: the intake is incomplete. "
+        "Not answered yet: heart rate, pregnancy."
+        for route in routes
+    ]
+    assert not EligibilityDecision.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("outcome", "extra"), [("ineligible", {}), ("deferred", {"awaiting": "Heart rate at visit"})]
+)
+def test_ineligible_and_deferred_can_be_signed_on_an_incomplete_intake(
+    incomplete, prescriber, outcome, extra
+):
+    decision = sign(prescriber, incomplete, outcome=outcome, **extra)
+    assert decision.outcome == outcome
+    # What was missing is stored with the decision, in the contract's words.
+    assert decision.evaluation["missing"] == ["heart_rate", "pregnant"]
+    assert eligibility.decision_intake_gaps(decision) == eligibility.IntakeGaps(
+        "recorded", ("heart_rate", "pregnant")
+    )
+
+
+def test_a_complete_intake_records_no_gaps(submitted, prescriber):
+    decision = sign(
+        prescriber,
+        submitted,
+        outcome="eligible",
+        approved_routes=["iv"],
+        justifications={"psychosis_history": "Stable."},
+    )
+    assert decision.evaluation["missing"] == []
+    assert eligibility.decision_intake_gaps(decision).missing == ()
+    clearance = eligibility.planning_clearance(patient=decision.patient, route="iv")
+    assert clearance.allowed and clearance.warning == ""
+
+
+def _as_signed_before_missing_existed(decision):
+    """A decision as one signed before issue 11 stored it: its evaluation has no "missing".
+    (Changed with a queryset update, as no service ever edits a signed decision.)"""
+    evaluation = {k: v for k, v in decision.evaluation.items() if k != "missing"}
+    EligibilityDecision.objects.filter(pk=decision.pk).update(evaluation=evaluation)
+    return EligibilityDecision.objects.select_related("intake__patient").get(pk=decision.pk)
+
+
+def test_an_older_decision_is_rechecked_against_the_same_intake_revision(
+    submitted, prescriber, patient
+):
+    decision = sign(
+        prescriber,
+        submitted,
+        outcome="eligible",
+        approved_routes=["iv"],
+        justifications={"psychosis_history": "Stable."},
+    )
+    # As the data migration leaves an old intake: its unticked boxes are unanswered.
+    Intake.objects.filter(pk=submitted.pk).update(
+        condition_answers={"psychosis_history": True}, takes_medications=None
+    )
+    old = _as_signed_before_missing_existed(decision)
+    gaps = eligibility.decision_intake_gaps(old)
+    assert gaps.how == "rechecked"
+    assert gaps.missing == ("conditions",)  # medicines are listed: listing them answers yes
+    # The decision is not revoked: planning stays allowed, and says what the gap is.
+    clearance = eligibility.planning_clearance(patient=patient, route="iv")
+    assert clearance.allowed
+    assert clearance.warning == (
+        "The eligibility decision was signed on an intake with unanswered questions (medical "
+        "history (a yes or no for every condition)): complete the intake and have the decision "
+        "re-signed."
+    )
+    old.refresh_from_db()
+    assert old.outcome == "eligible" and old.approved_routes == ["iv"]
+
+
+def test_an_older_decision_whose_intake_changed_since_cannot_be_told(submitted, prescriber, nurse):
+    decision = sign(prescriber, submitted, outcome="ineligible")
+    intake_services.intake_save(actor=nurse, intake=submitted, data={"allergies": "Latex"})
+    old = _as_signed_before_missing_existed(decision)
+    assert eligibility.decision_intake_gaps(old) == eligibility.IntakeGaps("unknown")

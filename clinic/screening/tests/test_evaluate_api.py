@@ -47,6 +47,19 @@ EXAMPLE = {
 
 ALL = ["iv", "im", "esketamine", "sublingual"]
 
+# api-calculators.md §3, "Unanswered is not 'no'": the inputs, in the contract's order.
+MISSING_ORDER = [
+    "age_years",
+    "weight_kg",
+    "blood_pressure",
+    "heart_rate",
+    "indication",
+    "conditions",
+    "medication_classes",
+    "pregnant",
+    "breastfeeding",
+]
+
 
 def post(client: Client, body, **extra):
     data = body if isinstance(body, str) else json.dumps(body)
@@ -90,7 +103,9 @@ def test_the_contract_example(staff_client):
         "failed_adequate_trials",
         "bmi",
         "routes",
+        "missing",
     }
+    assert body["missing"] == []  # the example gives every input the rule set needs
     # Worked out by hand from screening-rules.md: past psychosis (relative in clinic, absolute
     # at home), a benzodiazepine (caution), TRD with one failed adequate trial (caution on all
     # routes; esketamine closed by the label rule).
@@ -127,9 +142,11 @@ def test_every_field_is_optional(staff_client):
     assert body["bmi"] is None
     assert body["failed_adequate_trials"] == 0
     assert body["treatment_resistant"] is False
+    # Nothing answered is nothing known: IV and IM have no findings but are incomplete.
+    assert body["missing"] == MISSING_ORDER
     assert body["routes"] == {
-        "iv": "eligible",
-        "im": "eligible",
+        "iv": "incomplete",
+        "im": "incomplete",
         "esketamine": "ineligible",
         "sublingual": "ineligible",
     }
@@ -162,7 +179,147 @@ def test_a_treatment_resistant_clean_intake_is_eligible_everywhere(staff_client)
         "failed_adequate_trials": 2,
         "bmi": 27.7,
         "routes": dict.fromkeys(ALL, "eligible"),
+        "missing": [],
     }
+
+
+def complete(**changes):
+    """The contract example made eligible everywhere (no history, two failed adequate trials in
+    the current episode), then changed: every input given, no finding."""
+    trial = EXAMPLE["antidepressant_trials"][0]
+    body = example(
+        conditions=[],
+        medication_classes=[],
+        antidepressant_trials=[trial, {**trial, "drug": "venlafaxine"}],
+    )
+    body.update(changes)
+    return body
+
+
+def without(*names, **changes):
+    body = complete(**changes)
+    for name in names:
+        body.pop(name, None)
+    return body
+
+
+# Each input the contract lists, left out alone: (the body, the one missing input).
+ALONE = [
+    pytest.param(without("age_years"), "age_years", id="age_years"),
+    pytest.param(without("weight_kg"), "weight_kg", id="weight_kg"),
+    pytest.param(without("blood_pressure"), "blood_pressure", id="blood_pressure"),
+    pytest.param(complete(blood_pressure={}), "blood_pressure", id="blood_pressure-empty"),
+    pytest.param(
+        complete(blood_pressure={"systolic": 132}), "blood_pressure", id="blood_pressure-half"
+    ),
+    pytest.param(complete(blood_pressure=None), "blood_pressure", id="blood_pressure-null"),
+    pytest.param(without("heart_rate"), "heart_rate", id="heart_rate"),
+    pytest.param(without("indication"), "indication", id="indication"),
+    pytest.param(without("conditions"), "conditions", id="conditions"),
+    pytest.param(complete(conditions=None), "conditions", id="conditions-null"),
+    pytest.param(without("medication_classes"), "medication_classes", id="medication_classes"),
+    pytest.param(
+        complete(medication_classes=None), "medication_classes", id="medication_classes-null"
+    ),
+    pytest.param(without("pregnant"), "pregnant", id="pregnant"),
+    pytest.param(without("breastfeeding"), "breastfeeding", id="breastfeeding"),
+]
+
+
+def test_the_complete_body_is_eligible_everywhere(staff_client):
+    body = post(staff_client, complete()).json()
+    assert body["missing"] == [] and body["routes"] == dict.fromkeys(ALL, "eligible")
+
+
+@pytest.mark.parametrize(("body", "name"), ALONE)
+def test_each_missing_input_alone_makes_the_open_routes_incomplete(staff_client, body, name):
+    response = post(staff_client, body)
+    assert response.status_code == 200, response.content
+    got = response.json()
+    assert got["missing"] == [name]
+    # Without an indication, esketamine is closed by its label rule (esketamine_off_label).
+    expected = dict.fromkeys(ALL, "incomplete")
+    if name == "indication":
+        expected["esketamine"] = "ineligible"
+    assert got["routes"] == expected
+
+
+def test_everything_missing_is_listed_in_the_contracts_order(staff_client):
+    got = post(staff_client, {"home": {"treatment_monitor": True, "bp_monitor": True}}).json()
+    assert got["missing"] == MISSING_ORDER
+    assert got["routes"] == {
+        "iv": "incomplete",
+        "im": "incomplete",
+        "esketamine": "ineligible",  # no indication: esketamine_off_label
+        "sublingual": "incomplete",
+    }
+
+
+@pytest.mark.parametrize("sex", ["female", "other", "unknown", None])
+def test_pregnancy_and_breastfeeding_are_missing_unless_the_sex_is_male(staff_client, sex):
+    body = without("pregnant", "breastfeeding", sex=sex)
+    if sex is None:
+        del body["sex"]
+    got = post(staff_client, body).json()
+    assert got["missing"] == ["pregnant", "breastfeeding"]
+    assert set(got["routes"].values()) == {"incomplete"}
+
+
+def test_a_male_patient_is_not_asked_about_pregnancy_or_breastfeeding(staff_client):
+    got = post(staff_client, without("pregnant", "breastfeeding", sex="male")).json()
+    assert got["missing"] == []
+    assert got["routes"] == dict.fromkeys(ALL, "eligible")
+    empty = post(staff_client, {"sex": "male"}).json()
+    assert empty["missing"] == [n for n in MISSING_ORDER if n not in ("pregnant", "breastfeeding")]
+
+
+def test_an_empty_list_is_known_and_an_absent_one_is_missing(staff_client):
+    asked = post(staff_client, complete(conditions=[], medication_classes=[])).json()
+    assert asked["missing"] == []
+    not_asked = post(staff_client, without("conditions", "medication_classes")).json()
+    assert not_asked["missing"] == ["conditions", "medication_classes"]
+    assert set(not_asked["routes"].values()) == {"incomplete"}
+
+
+@pytest.mark.parametrize(
+    ("body", "missing", "routes"),
+    [
+        # Under 18 closes every route; missing answers do not turn it into "incomplete".
+        pytest.param(
+            without("weight_kg", age_years=17),
+            ["weight_kg"],
+            dict.fromkeys(ALL, "ineligible"),
+            id="under-18",
+        ),
+        # Past psychosis: relative in clinic, absolute at home. Only the open routes wait.
+        pytest.param(
+            without("heart_rate", conditions=["psychosis_history"]),
+            ["heart_rate"],
+            {
+                "iv": "incomplete",
+                "im": "incomplete",
+                "esketamine": "incomplete",
+                "sublingual": "ineligible",
+            },
+            id="psychosis-history",
+        ),
+        pytest.param(
+            without("conditions", "pregnant", home={"treatment_monitor": True}),
+            ["conditions", "pregnant"],
+            {
+                "iv": "incomplete",
+                "im": "incomplete",
+                "esketamine": "incomplete",
+                "sublingual": "ineligible",  # no home blood-pressure monitor
+            },
+            id="no-home-bp-monitor",
+        ),
+    ],
+)
+def test_an_ineligible_route_stays_ineligible(staff_client, body, missing, routes):
+    got = post(staff_client, body).json()
+    assert got["missing"] == missing
+    assert got["routes"] == routes
 
 
 @pytest.mark.parametrize(

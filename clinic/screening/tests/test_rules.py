@@ -6,7 +6,8 @@ definition — and api-calculators.md §3 (the contract example, absent home ans
 None is taken from running the code under test.
 
 Verdict shorthand: four letters for iv, im, esketamine, sublingual — E eligible,
-P eligible_with_precautions, I ineligible.
+P eligible_with_precautions, I ineligible, N incomplete (api-calculators.md §3, "Unanswered is not
+'no'": an answer the rule set needs is missing).
 """
 
 from __future__ import annotations
@@ -46,7 +47,12 @@ IN_CLINIC = ("iv", "im", "esketamine")
 SUBLINGUAL = ("sublingual",)
 ESKETAMINE = ("esketamine",)
 
-LETTER = {"E": "eligible", "P": "eligible_with_precautions", "I": "ineligible"}
+LETTER = {
+    "E": "eligible",
+    "P": "eligible_with_precautions",
+    "I": "ineligible",
+    "N": "incomplete",
+}
 
 
 def verdicts(letters: str) -> dict[str, str]:
@@ -172,6 +178,7 @@ def test_a_clean_intake_has_no_findings():
     assert evaluation.treatment_resistant is True
     assert evaluation.failed_adequate_trials == 2
     assert evaluation.rule_set_version == 1
+    assert evaluation.missing == ()
 
 
 TRD_ONE_FAILED = {
@@ -261,11 +268,13 @@ TRIGGERS = [
         ("elevated_blood_pressure",),
         "PPPP",
     ),
+    # One component alone still fires the rule it crosses, but a reading without both numbers
+    # is not a blood pressure: the routes it leaves open are incomplete.
     (
         "elevated_blood_pressure",
         {"systolic_mmhg": None, "diastolic_mmhg": 95},
         ("elevated_blood_pressure",),
-        "PPPP",
+        "NNNN",
     ),
     (
         "cardiac_disease",
@@ -388,8 +397,9 @@ TRIGGERS = [
     ("lamotrigine", {"medication_classes": ("lamotrigine",)}, ("lamotrigine",), "PPPP"),
     ("esketamine_off_label", {"indication": "ptsd"}, ("esketamine_off_label",), "EEIE"),
     ("esketamine_off_label", {"indication": "chronic_pain"}, ("esketamine_off_label",), "EEIE"),
-    # No indication recorded: an on-label indication is not established.
-    ("esketamine_off_label", {"indication": None}, ("esketamine_off_label",), "EEIE"),
+    # No indication recorded: an on-label indication is not established (and the indication is
+    # a missing answer, so the other routes are incomplete).
+    ("esketamine_off_label", {"indication": None}, ("esketamine_off_label",), "NNIN"),
     # Major depression is a depression; with two failed trials it is treatment-resistant.
     ("esketamine_off_label", {"indication": "major_depression"}, ("esketamine_off_label",), "EEIE"),
     (
@@ -562,7 +572,9 @@ def test_the_contract_example():
         "failed_adequate_trials",
         "bmi",
         "routes",
+        "missing",
     }
+    assert body["missing"] == []  # every input of the example is given
     assert [(f["code"], f["level"], f["routes"]) for f in body["findings"]] == [
         ("psychosis_history", "relative", ["iv", "im", "esketamine"]),
         ("psychosis_history_unmonitored", "absolute", ["sublingual"]),
@@ -584,26 +596,34 @@ def test_the_contract_example():
 
 
 def test_absent_home_answers_count_as_no():
-    evaluation = DEFAULT_RULE_SET.evaluate(
-        IntakeFacts(
-            indication="treatment_resistant_depression",
-            antidepressant_trials=CLEAN.antidepressant_trials,
-        )
-    )
+    # The clean intake with the home answers left out (the home answers are not among the inputs
+    # the contract counts as missing: absent counts as no).
+    given = {
+        f.name: getattr(CLEAN, f.name)
+        for f in dataclasses.fields(CLEAN)
+        if not f.name.startswith("home_")
+    }
+    evaluation = DEFAULT_RULE_SET.evaluate(IntakeFacts(**given))
     assert codes(evaluation) == ("no_treatment_monitor", "no_home_bp_monitor")
+    assert evaluation.missing == ()
     assert evaluation.routes == verdicts("EEEI")
 
 
 def test_lists_may_be_any_iterable():
     given = IntakeFacts(
         conditions=["cardiac_disease"],
-        medication_classes=None,
+        medication_classes=iter(["benzodiazepine"]),
         antidepressant_trials=(t for t in [failed_trial()]),
     )
     assert given.conditions == ("cardiac_disease",)
-    assert given.medication_classes == ()
+    assert given.medication_classes == ("benzodiazepine",)
     assert given.antidepressant_trials == (failed_trial(),)
     assert DEFAULT_RULE_SET.evaluate(given).failed_adequate_trials == 1
+
+
+def test_no_trials_and_trials_not_given_are_the_same():
+    # Trials are not among the contract's missing inputs: none recorded counts none failed.
+    assert IntakeFacts(antidepressant_trials=None).antidepressant_trials == ()
 
 
 def test_an_empty_intake():
@@ -613,10 +633,155 @@ def test_an_empty_intake():
         "no_treatment_monitor",
         "no_home_bp_monitor",
     )
-    assert evaluation.routes == verdicts("EEII")
+    # Nothing answered: IV and IM would be eligible on no findings, but nothing is known.
+    assert evaluation.routes == verdicts("NNII")
+    assert evaluation.missing == (
+        "age_years",
+        "weight_kg",
+        "blood_pressure",
+        "heart_rate",
+        "indication",
+        "conditions",
+        "medication_classes",
+        "pregnant",
+        "breastfeeding",
+    )
     assert evaluation.bmi is None
     assert evaluation.failed_adequate_trials == 0
     assert evaluation.treatment_resistant is False
+
+
+# --------------------------------------------------------------------------- unanswered is not "no"
+
+# api-calculators.md §3, "Unanswered is not 'no'": the inputs in the contract's order.
+CONTRACT_MISSING_ORDER = (
+    "age_years",
+    "weight_kg",
+    "blood_pressure",
+    "heart_rate",
+    "indication",
+    "conditions",
+    "medication_classes",
+    "pregnant",
+    "breastfeeding",
+)
+
+# Each input left out of the clean intake (no findings, every route eligible), alone.
+# (what is taken away, the one input the engine must report missing)
+MISSING_ALONE = [
+    ({"age_years": None}, "age_years"),
+    ({"weight_kg": None}, "weight_kg"),
+    ({"systolic_mmhg": None, "diastolic_mmhg": None}, "blood_pressure"),
+    ({"systolic_mmhg": None}, "blood_pressure"),
+    ({"diastolic_mmhg": None}, "blood_pressure"),
+    ({"heart_rate_bpm": None}, "heart_rate"),
+    ({"indication": None}, "indication"),
+    ({"conditions": None}, "conditions"),
+    ({"medication_classes": None}, "medication_classes"),
+    ({"pregnant": None}, "pregnant"),
+    ({"breastfeeding": None}, "breastfeeding"),
+]
+
+
+def test_every_contract_input_has_a_case_alone():
+    assert {name for _changes, name in MISSING_ALONE} == set(CONTRACT_MISSING_ORDER)
+    assert rules.MISSING_INPUTS == CONTRACT_MISSING_ORDER
+
+
+@pytest.mark.parametrize(("changes", "name"), MISSING_ALONE)
+def test_one_missing_input_makes_every_open_route_incomplete(changes, name):
+    evaluation = evaluate(**changes)
+    assert evaluation.missing == (name,)
+    # Without an indication esketamine is closed by its label rule, and stays closed.
+    expected = "NNIN" if name == "indication" else "NNNN"
+    assert evaluation.routes == verdicts(expected)
+    assert evaluation.as_dict()["missing"] == [name]
+
+
+@pytest.mark.parametrize("sex", ["female", "other", "unknown", None])
+def test_pregnancy_and_breastfeeding_are_asked_unless_the_sex_is_male(sex):
+    evaluation = evaluate(sex=sex, pregnant=None, breastfeeding=None)
+    assert evaluation.missing == ("pregnant", "breastfeeding")
+    assert evaluation.routes == verdicts("NNNN")
+
+
+def test_male_sex_removes_pregnancy_and_breastfeeding_from_the_missing():
+    assert evaluate(sex="male", pregnant=None, breastfeeding=None).missing == ()
+    assert evaluate(sex="male", pregnant=None, breastfeeding=None).routes == verdicts("EEEE")
+    assert IntakeFacts(sex="male").missing() == (
+        "age_years",
+        "weight_kg",
+        "blood_pressure",
+        "heart_rate",
+        "indication",
+        "conditions",
+        "medication_classes",
+    )
+
+
+def test_an_empty_list_is_an_answer_and_an_absent_one_is_missing():
+    asked = evaluate(conditions=(), medication_classes=())
+    assert asked.missing == () and asked.routes == verdicts("EEEE")
+    not_asked = evaluate(conditions=None, medication_classes=None)
+    assert not_asked.missing == ("conditions", "medication_classes")
+    assert not_asked.routes == verdicts("NNNN")
+    # A medicine no rule is about is still an answer.
+    assert evaluate(medication_classes=("other",)).missing == ()
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected_missing", "letters"),
+    [
+        # Under the adult age closes every route: missing answers cannot reopen any.
+        ({"age_years": 17, "weight_kg": None}, ("weight_kg",), "IIII"),
+        (
+            {"age_years": 17, "conditions": None, "pregnant": None},
+            ("conditions", "pregnant"),
+            "IIII",
+        ),
+        # Closed routes stay closed; the rest are incomplete, with or without precautions.
+        ({"home_bp_monitor": False, "heart_rate_bpm": None}, ("heart_rate",), "NNNI"),
+        ({"conditions": ("psychosis_history",), "weight_kg": None}, ("weight_kg",), "NNNI"),
+        (
+            {"indication": "ptsd", "medication_classes": None},
+            ("medication_classes",),
+            "NNIN",
+        ),
+        # A known contraindication on a route is found even while answers are missing.
+        (
+            {"conditions": ("hypersensitivity",), "medication_classes": None},
+            ("medication_classes",),
+            "IIII",
+        ),
+    ],
+)
+def test_an_ineligible_route_stays_ineligible(changes, expected_missing, letters):
+    evaluation = evaluate(**changes)
+    assert evaluation.missing == expected_missing
+    assert evaluation.routes == verdicts(letters)
+
+
+def test_all_missing_in_the_contracts_order():
+    evaluation = DEFAULT_RULE_SET.evaluate(IntakeFacts())
+    assert evaluation.missing == CONTRACT_MISSING_ORDER
+    assert evaluation.incomplete_routes() == ("iv", "im")
+
+
+def test_missing_answers_in_words():
+    words = rules.missing_in_words(CONTRACT_MISSING_ORDER)
+    assert len(words) == 9 and all(w and "_" not in w for w in words)
+    assert words[2].startswith("screening blood pressure")
+
+
+def test_every_rule_has_a_title_in_words():
+    for code in rules.RULE_CODES:
+        title = rules.rule_title(code)
+        assert title and "_" not in title and title != code, code
+    finding = Finding("no_treatment_monitor", "absolute", SUBLINGUAL, "m", "s")
+    assert finding.title == "No treatment monitor at home"
+    assert "title" not in finding.as_dict()  # the API's finding keeps the contract's shape
+    # A code from an older stored evaluation is still shown in words.
+    assert rules.rule_title("retired_rule_code") == "Retired rule code"
 
 
 # --------------------------------------------------------------------------- treatment resistance
@@ -882,6 +1047,29 @@ def test_answers_that_are_not_contradictions():
     assert evaluate(sex=None, pregnant=True).routes == verdicts("IIII")
 
 
+@pytest.mark.parametrize(
+    ("reading", "expected"),
+    [
+        # Each sentence names the component that crosses its own threshold, so every number in
+        # it is true (150/100 is uncontrolled by its diastolic, not "at or above 180/100").
+        ((150, 100), "Screening blood pressure 150/100 mmHg: diastolic 100 is at or above 100."),
+        ((190, 95), "Screening blood pressure 190/95 mmHg: systolic 190 is at or above 180."),
+        (
+            (190, 120),
+            "Screening blood pressure 190/120 mmHg: systolic 190 is at or above 180 and "
+            "diastolic 120 is at or above 100.",
+        ),
+        ((150, 85), "Screening blood pressure 150/85 mmHg: systolic 150 is above 140."),
+        ((135, 95), "Screening blood pressure 135/95 mmHg: diastolic 95 is above 90."),
+    ],
+)
+def test_blood_pressure_messages_are_true_of_each_number(reading, expected):
+    systolic, diastolic = reading
+    evaluation = evaluate(systolic_mmhg=systolic, diastolic_mmhg=diastolic)
+    message = evaluation.findings[0].message
+    assert message.startswith(expected), message
+
+
 def test_every_problem_is_listed():
     bad = IntakeFacts(
         sex="male", pregnant=True, conditions=("gout",), systolic_mmhg=90, diastolic_mmhg=95
@@ -932,7 +1120,7 @@ def test_rules_imports_no_django():
 
 # --------------------------------------------------------------------------- properties
 
-SEVERITY = {"eligible": 0, "eligible_with_precautions": 1, "ineligible": 2}
+SEVERITY = {"eligible": 0, "eligible_with_precautions": 1, "incomplete": 2, "ineligible": 3}
 
 trials_strategy = st.builds(
     TrialFacts,
@@ -963,9 +1151,11 @@ def intake_facts(draw) -> IntakeFacts:
         diastolic_mmhg=diastolic,
         heart_rate_bpm=draw(st.none() | st.integers(20, 250)),
         indication=draw(st.none() | st.sampled_from(rules.INDICATIONS)),
-        conditions=tuple(draw(st.lists(st.sampled_from(rules.CONDITIONS), max_size=5))),
-        medication_classes=tuple(
-            draw(st.lists(st.sampled_from(rules.MEDICATION_CLASSES), max_size=4))
+        conditions=draw(
+            st.none() | st.lists(st.sampled_from(rules.CONDITIONS), max_size=5).map(tuple)
+        ),
+        medication_classes=draw(
+            st.none() | st.lists(st.sampled_from(rules.MEDICATION_CLASSES), max_size=4).map(tuple)
         ),
         antidepressant_trials=tuple(draw(st.lists(trials_strategy, max_size=4))),
         cssrs_risk=draw(st.none() | st.sampled_from(rules.CSSRS_RISKS)),
@@ -988,11 +1178,16 @@ findings_strategy = st.builds(
 @given(intake_facts())
 def test_the_verdict_follows_the_findings(intake):
     evaluation = DEFAULT_RULE_SET.evaluate(intake)
+    assert evaluation.missing == intake.missing()
     for route in ALL:
         on_route = [f for f in evaluation.findings if route in f.routes]
         absolute = any(f.level == "absolute" for f in on_route)
         assert (evaluation.routes[route] == "ineligible") is absolute
-        assert (evaluation.routes[route] == "eligible") is (not on_route)
+        # Unanswered is never "no": with anything missing no route is eligible.
+        assert (evaluation.routes[route] == "incomplete") is (
+            bool(evaluation.missing) and not absolute
+        )
+        assert (evaluation.routes[route] == "eligible") is (not on_route and not evaluation.missing)
     order = [rules.RULE_CODES.index(f.code) for f in evaluation.findings]
     assert order == sorted(set(order))
     for finding in evaluation.findings:
@@ -1019,10 +1214,13 @@ def test_adding_a_finding_never_improves_a_verdict(findings, extra):
 )
 def test_adding_a_condition_or_medication_never_improves_a_verdict(intake, conditions, classes):
     before = DEFAULT_RULE_SET.evaluate(intake)
+    # More of a history that was asked (one not asked stays not asked).
     more = dataclasses.replace(
         intake,
-        conditions=(*intake.conditions, *conditions),
-        medication_classes=(*intake.medication_classes, *classes),
+        conditions=None if intake.conditions is None else (*intake.conditions, *conditions),
+        medication_classes=None
+        if intake.medication_classes is None
+        else (*intake.medication_classes, *classes),
     )
     after = DEFAULT_RULE_SET.evaluate(more)
     assert set(codes(before)) <= set(codes(after))

@@ -31,6 +31,7 @@ from clinic.patients import services as patient_services
 from clinic.patients.tests.factories import register
 from clinic.screening import eligibility
 from clinic.screening import intake as intake_services
+from clinic.screening.choices import Condition
 from clinic.screening.models import (
     AntidepressantTrial,
     EligibilityDecision,
@@ -41,7 +42,7 @@ from clinic.screening.models import (
     RuleSetVersion,
 )
 from clinic.screening.rules import THRESHOLDS
-from clinic.screening.tests.test_eligibility import TRD_HISTORY
+from clinic.screening.tests.test_eligibility import TRD_HISTORY, history
 from tests.helpers import ACTOR_ORDER
 from tests.helpers import chart_html as _chart
 from tests.helpers import client_as as _client
@@ -81,18 +82,19 @@ def submitted(patient, nurse):
 
 def _formset(prefix: str, rows: list[dict], initial: int = 0) -> dict[str, str]:
     """A formset's POST data as the browser sends it: the page renders the saved rows as initial
-    forms plus three blank ones; checked boxes are "on", unchecked ones are left out."""
+    forms plus one blank one (more after "Add a row"); a yes/no is "true" or "false", and an
+    unanswered one is left out."""
     data = {
-        f"{prefix}-TOTAL_FORMS": str(max(initial + 3, len(rows))),
+        f"{prefix}-TOTAL_FORMS": str(max(initial + 1, len(rows))),
         f"{prefix}-INITIAL_FORMS": str(initial),
         f"{prefix}-MIN_NUM_FORMS": "0",
         f"{prefix}-MAX_NUM_FORMS": "1000",
     }
     for index, row in enumerate(rows):
         for key, value in row.items():
-            if value is True:
-                data[f"{prefix}-{index}-{key}"] = "on"
-            elif value not in (False, None):
+            if isinstance(value, bool):
+                data[f"{prefix}-{index}-{key}"] = "true" if value else "false"
+            elif value is not None:
                 data[f"{prefix}-{index}-{key}"] = str(value)
     return data
 
@@ -193,8 +195,15 @@ TRIALS = [
         "current_episode": True,
     },
 ]
+
+
+def _history(*yes: str) -> dict[str, str]:
+    """Every condition's yes/no as the page posts it: these yes, the others no."""
+    return {f"condition_{code}": "true" if code in yes else "false" for code in Condition.values}
+
+
 PATIENT_ANSWERS = {
-    "conditions": ["psychosis_history"],
+    **_history("psychosis_history"),
     "history_detail": "",
     "allergies": "",
     "psychiatric_history": "",
@@ -204,7 +213,6 @@ PATIENT_ANSWERS = {
     "weight_kg": "80",
     "height_cm": "170",
     "home_treatment_monitor_name": "",
-    "home_bp_monitor": "",
 }
 STAFF_ANSWERS = {
     **PATIENT_ANSWERS,
@@ -220,6 +228,8 @@ def _staff_form(patient, action="save", meds=MEDS, trials=TRIALS, **overrides) -
     saved_meds, saved_trials = _saved_rows(patient)
     return {
         **STAFF_ANSWERS,
+        "takes_medications": "true" if meds else "false",
+        "tried_antidepressants": "true" if trials else "false",
         **_formset("med", meds, saved_meds),
         **_formset("trial", trials, saved_trials),
         "action": action,
@@ -231,6 +241,8 @@ def _patient_form(patient, meds=(), trials=(), **overrides) -> dict:
     saved_meds, saved_trials = _saved_rows(patient)
     return {
         **PATIENT_ANSWERS,
+        "takes_medications": "true" if meds else "false",
+        "tried_antidepressants": "true" if trials else "false",
         **_formset("med", list(meds), saved_meds),
         **_formset("trial", list(trials), saved_trials),
         **overrides,
@@ -272,6 +284,14 @@ def _route_cards(html: str) -> dict[str, str]:
 
 def _verdict(card: str) -> str:
     return re.search(r'<p class="verdict">(.*?)</p>', card).group(1)
+
+
+def _findings(card: str) -> list[tuple[str, str]]:
+    """(title, level) of each finding in a route card, in the card's order."""
+    return re.findall(
+        r'<li class="finding-(?:\w+)"><strong>([^<]*)</strong> <span class="badge level-(\w+)">',
+        card,
+    )
 
 
 def _review(client, patient):
@@ -562,37 +582,58 @@ def test_an_implausible_value_is_shown_next_to_its_field_and_nothing_is_saved(
     assert _state() == before
 
 
-def test_a_trial_outcome_without_a_drug_is_a_form_level_error(client, patient, nurse):
+def _cell_error(html: str, widget_id: str) -> str | None:
+    """The message shown right under a field (or a table cell), by the field's id."""
+    found = re.search(rf'<p class="field-error" id="{widget_id}_error"[^>]*>([^<]*)</p>', html)
+    return found and found.group(1)
+
+
+def _summary(html: str) -> list[str]:
+    """The error list above the form, one item per problem."""
+    block = re.search(r'<div class="form-error error-summary".*?</div>', html, re.S)
+    return [re.sub(r"<[^>]+>", "", item) for item in re.findall(r"<li>(.*?)</li>", block.group(0))]
+
+
+def test_a_trial_outcome_without_a_drug_is_shown_at_its_cell(client, patient, nurse):
     client.force_login(nurse)
     url = reverse("intake:intake_edit", args=[patient.uuid])
     client.post(url, _staff_form(patient, action="save"))
     before = _state()
-    rows = [*TRIALS, {"drug": "", "outcome": "no_response", "adequate": True}]
+    rows = [
+        *TRIALS,
+        {"drug": "", "outcome": "no_response", "adequate": True, "current_episode": True},
+    ]
     got = client.post(url, _staff_form(patient, action="save", trials=rows))
     assert got.status_code == 200
     html = got.content.decode()
-    banner = re.search(r'<div class="form-error" role="alert">(.*?)</div>', html, re.S).group(1)
-    assert "Trial 3: an outcome without a drug" in banner
+    assert _cell_error(html, "id_trial-2-drug") == (
+        "Enter the antidepressant&#x27;s name: a trial is of a named drug."
+    )
+    assert _summary(html) == [
+        "Antidepressant 3: Antidepressant: Enter the antidepressant&#x27;s name: a trial is of "
+        "a named drug."
+    ]
     assert _state() == before
 
 
-def test_a_medication_without_a_class_is_a_form_level_error(client, patient, nurse):
+def test_a_medication_without_a_class_is_shown_at_its_cell(client, patient, nurse):
     client.force_login(nurse)
     url = reverse("intake:intake_edit", args=[patient.uuid])
     client.get(url)
     before = _state()
     got = client.post(url, _staff_form(patient, meds=[{"name": "Lorazepam", "dose": "1 mg"}]))
     assert got.status_code == 200
-    banner = re.search(
-        r'<div class="form-error" role="alert">(.*?)</div>', got.content.decode(), re.S
-    ).group(1)
-    assert "Medication 1: choose its class." in banner
+    html = got.content.decode()
+    assert (
+        _cell_error(html, "id_med-0-medication_class") == "Choose its class (Other when none fits)."
+    )
+    assert 'value="Lorazepam"' in html and 'value="1 mg"' in html  # kept for correction
     assert _state() == before
 
 
 def test_a_trial_row_the_form_refuses_says_why(client, patient, nurse):
     """A row the formset itself refuses (600 weeks: more than the form's maximum of 520) must
-    say so on the page; the user cannot otherwise tell why nothing happened."""
+    say so next to that cell; the user cannot otherwise tell why nothing happened."""
     client.force_login(nurse)
     url = reverse("intake:intake_edit", args=[patient.uuid])
     client.get(url)
@@ -602,7 +643,7 @@ def test_a_trial_row_the_form_refuses_says_why(client, patient, nurse):
     assert got.status_code == 200
     assert _state() == before
     html = got.content.decode()
-    assert "less than or equal to 520" in html, "the page gives no hint of what is wrong"
+    assert "less than or equal to 520" in _cell_error(html, "id_trial-0-duration_weeks")
 
 
 def test_a_row_error_names_the_row_the_user_sees(client, patient, nurse):
@@ -611,12 +652,155 @@ def test_a_row_error_names_the_row_the_user_sees(client, patient, nurse):
     client.force_login(nurse)
     url = reverse("intake:intake_edit", args=[patient.uuid])
     client.get(url)
-    rows = [{}, {"drug": "", "outcome": "no_response"}]
+    rows = [{}, {"drug": "", "outcome": "no_response", "adequate": True, "current_episode": False}]
     got = client.post(url, _staff_form(patient, trials=rows))
     assert got.status_code == 200
     html = got.content.decode()
-    assert "an outcome without a drug" in html
-    assert "Trial 2: an outcome without a drug" in html, re.findall(r"Trial \d+: [^<]*", html)
+    assert _cell_error(html, "id_trial-0-drug") is None
+    assert "a trial is of a named drug" in _cell_error(html, "id_trial-1-drug")
+    assert any(item.startswith("Antidepressant 2: ") for item in _summary(html))
+
+
+def test_every_error_is_shown_at_once_next_to_its_field(client, patient, nurse):
+    """The form's own checks (a number that is not a number, weeks beyond the maximum) and the
+    services' (a range, a contradiction, the tables against their yes/no) in one round."""
+    client.force_login(nurse)
+    url = reverse("intake:intake_edit", args=[patient.uuid])
+    client.get(url)
+    before = _state()
+    got = client.post(
+        url,
+        _staff_form(
+            patient,
+            action="submit",
+            meds=[{"name": "Lorazepam", "dose": "1 mg"}],
+            trials=[{**TRIALS[0], "duration_weeks": 600}],
+            heart_rate_bpm="fast",
+            systolic_mmhg="120",
+            diastolic_mmhg="130",
+            weight_kg="900",
+            takes_medications="false",
+            allergies="Penicillin",
+        ),
+    )
+    assert got.status_code == 200
+    html = got.content.decode()
+    expected = {
+        "id_heart_rate_bpm": "Enter a number.",
+        "id_diastolic_mmhg": "The diastolic pressure must be below the systolic.",
+        # policy-defaults.md "Vital signs": weight 25–350 kg.
+        "id_weight_kg": "Weight must be between 25 and 350 kg.",
+        "id_takes_medications": "You answered no, but medicines are listed below: answer yes, "
+        "or clear those rows.",
+        "id_med-0-medication_class": "Choose its class (Other when none fits).",
+    }
+    for widget_id, message in expected.items():
+        shown = _cell_error(html, widget_id)
+        assert shown is not None, widget_id
+        assert shown == message, (widget_id, shown)
+    assert "less than or equal to 520" in _cell_error(html, "id_trial-0-duration_weeks")
+    assert len(_summary(html)) == 6
+    # Nothing typed is lost.
+    assert 'value="fast"' in html and 'value="900"' in html and "Penicillin" in html
+    assert _state() == before
+
+
+def test_a_yes_without_rows_is_an_error_at_the_question(client, patient, nurse):
+    client.force_login(nurse)
+    url = reverse("intake:intake_edit", args=[patient.uuid])
+    client.get(url)
+    got = client.post(url, _staff_form(patient, meds=[], trials=[], takes_medications="true"))
+    assert got.status_code == 200
+    assert _cell_error(got.content.decode(), "id_takes_medications") == (
+        "You answered yes: list at least one medicine below."
+    )
+
+
+def test_a_row_can_be_added_without_javascript_keeping_everything_typed(client, patient, nurse):
+    """ "Add a medicine row" posts the whole form: the page comes back with one more row and
+    everything typed in place, nothing saved and nothing judged yet."""
+    client.force_login(nurse)
+    url = reverse("intake:intake_edit", args=[patient.uuid])
+    first = client.get(url).content.decode()
+    assert (
+        first.count('name="med-') - first.count('name="med-TOTAL')
+        == (
+            3 + 4  # one blank row of three cells, plus the formset's four management fields
+        )
+        - 1
+    )
+    before = _state()
+    typed = _staff_form(
+        patient,
+        meds=[{"name": "Lorazepam", "medication_class": "benzodiazepine", "dose": "1 mg"}],
+        weight_kg="not a number",
+        add_row="med",
+    )
+    got = client.post(url, typed)
+    assert got.status_code == 200
+    html = got.content.decode()
+    assert _state() == before
+    assert 'name="med-TOTAL_FORMS" value="2"' in html
+    assert 'id="id_med-1-name"' in html and "autofocus" in html
+    assert 'value="Lorazepam"' in html and 'value="not a number"' in html
+    assert "Nothing was saved" not in html and 'class="field-error"' not in html
+    # Then saved with the new row filled in: both medicines, in order.
+    typed.pop("add_row")
+    typed.update(
+        {
+            "med-TOTAL_FORMS": "2",
+            "med-1-name": "Tramadol",
+            "med-1-medication_class": "opioid",
+            "weight_kg": "80",
+        }
+    )
+    assert client.post(url, typed).status_code == 302
+    intake = Intake.objects.get()
+    assert [(m.name, m.medication_class) for m in intake.medications.all()] == [
+        ("Lorazepam", "benzodiazepine"),
+        ("Tramadol", "opioid"),
+    ]
+
+
+def test_blank_rows_are_ignored(client, patient, nurse):
+    client.force_login(nurse)
+    url = reverse("intake:intake_edit", args=[patient.uuid])
+    client.get(url)
+    rows = [{}, MEDS[0], {}, {}]
+    assert client.post(url, _staff_form(patient, meds=rows)).status_code == 302
+    assert [m.name for m in Intake.objects.get().medications.all()] == ["Sertraline"]
+
+
+def test_every_input_on_the_intake_form_has_a_label(client, patient, nurse):
+    """The issue counted 38 unlabelled inputs and 10 unnamed selects on this page."""
+    client.force_login(nurse)
+    html = client.get(reverse("intake:intake_edit", args=[patient.uuid])).content.decode()
+    ids = re.findall(
+        r'<(?:input|select|textarea)\b(?![^>]*type="(?:hidden|submit)")[^>]*\bid="([^"]+)"', html
+    )
+    labelled = set(re.findall(r'<label[^>]*\bfor="([^"]+)"', html))
+    assert ids and set(ids) <= labelled, set(ids) - labelled
+    unnamed = re.findall(
+        r'<(?:input|select|textarea)\b(?![^>]*type="(?:hidden|submit)")(?![^>]*\bid=)[^>]*>', html
+    )
+    assert unnamed == []
+
+
+def test_a_male_patient_is_not_asked_about_pregnancy(client, front_desk, prescriber, nurse):
+    patient = register(front_desk, sex="male", legal_family_name="Okoro")
+    patient_services.care_team_set(
+        actor=front_desk, patient=patient, primary_prescriber=prescriber, nurses=[nurse]
+    )
+    client.force_login(nurse)
+    url = reverse("intake:intake_edit", args=[patient.uuid])
+    html = client.get(url).content.decode()
+    assert 'name="pregnant"' not in html and 'name="breastfeeding"' not in html
+    assert "Pregnancy and breastfeeding are not asked: the recorded sex is male." in html
+    form = _staff_form(patient, action="submit")
+    del form["pregnant"], form["breastfeeding"]
+    assert client.post(url, form).status_code == 302
+    evaluation, _ = eligibility.intake_evaluate(Intake.objects.get(patient=patient))
+    assert evaluation.missing == ()
 
 
 # --------------------------------------------------------------------------- the review
@@ -637,17 +821,16 @@ def test_the_review_groups_findings_per_route_with_its_verdict(
         "esketamine": "Eligible with precautions",
         "sublingual": "Not eligible",
     }
+    # Findings in words (the rules' titles, rules.py), never as rule codes.
     for route in ("iv", "im", "esketamine"):
-        assert "<code>psychosis_history</code>" in cards[route]
-        assert "psychosis_history_unmonitored" not in cards[route]
-    codes = re.findall(r"<code>(\w+)</code>", cards["sublingual"])
-    assert set(codes) == {
-        "psychosis_history_unmonitored",
-        "no_treatment_monitor",
-        "no_home_bp_monitor",
+        assert _findings(cards[route]) == [("Past psychosis", "relative")]
+    assert set(_findings(cards["sublingual"])) == {
+        ("Past psychosis: no unmonitored home sessions", "absolute"),
+        ("No treatment monitor at home", "absolute"),
+        ("No blood-pressure monitor at home", "absolute"),
     }
-    assert "<strong>absolute</strong>" in cards["sublingual"]
-    assert "<strong>relative</strong>" not in cards["sublingual"]
+    for code in ("psychosis_history", "no_treatment_monitor", "no_home_bp_monitor"):
+        assert code not in html.replace(f"justification_{code}", "")
     # Treatment resistance and the trials behind it.
     assert "<strong>Treatment-resistant</strong>: 2 adequate trials without response" in html
     assert "sertraline  — No response; adequate; this episode" in html
@@ -664,13 +847,16 @@ def test_the_findings_in_a_route_come_most_serious_first(client, front_desk, pre
         actor=front_desk, patient=patient, primary_prescriber=prescriber, nurses=[nurse]
     )
     intake = intake_services.intake_start(actor=nurse, patient=patient)
-    data = {**TRD_HISTORY["data"], "conditions": ["psychosis_history", "hypersensitivity"]}
+    data = {
+        **TRD_HISTORY["data"],
+        "condition_answers": history("psychosis_history", "hypersensitivity"),
+    }
     intake_services.intake_save(
         actor=nurse, intake=intake, submit=True, **{**TRD_HISTORY, "data": data}
     )
     client.force_login(prescriber)
     cards = _route_cards(_review(client, patient).content.decode())
-    levels = re.findall(r"<strong>(absolute|relative|caution)</strong>", cards["iv"])
+    levels = [level for _title, level in _findings(cards["iv"])]
     assert levels == sorted(levels, key=["absolute", "relative", "caution"].index)
     assert levels[0] == "absolute" and "relative" in levels
     assert _verdict(cards["iv"]) == "Not eligible"
@@ -684,13 +870,20 @@ def test_a_treatment_without_failed_trials_is_not_treatment_resistant(
         actor=nurse,
         intake=intake,
         submit=True,
-        data={**TRD_HISTORY["data"], "indication": "major_depression"},
+        data={
+            **TRD_HISTORY["data"],
+            "indication": "major_depression",
+            "takes_medications": False,
+            "tried_antidepressants": False,
+        },
         medications=[],
         trials=[],
     )
     client.force_login(prescriber)
     html = _review(client, patient).content.decode()
     assert "<strong>Not treatment-resistant</strong>: 0 adequate trials" in html
+    assert "Tried antidepressants: <strong>No</strong>." in html
+    assert "Takes medicines now: <strong>No</strong>." in html
     assert "None recorded." in html
 
 
@@ -725,7 +918,7 @@ def test_the_prescriber_signs_with_a_justification_and_sees_the_decision(
     missing = client.post(url, _sign_form(submitted, "eligible", approved_routes=["iv"]))
     assert missing.status_code == 200
     html = missing.content.decode()
-    assert "Proceeding despite &#x27;psychosis_history&#x27; needs a written justification" in html
+    assert "Proceeding despite “Past psychosis” needs a written justification" in html
     assert 'value="iv" checked' in html and 'value="eligible" checked' in html
     assert not EligibilityDecision.objects.exists()
 
@@ -948,9 +1141,7 @@ def test_opening_and_saving_the_intake_unchanged_changes_nothing(
     page = client.get(url)
     html = page.content.decode()
     shown = {
-        name: re.search(
-            rf'<select name="{name}"[^>]*>.*?<option value="([^"]*)" selected', html, re.S
-        )
+        name: re.search(rf'<input type="radio" name="{name}" value="([^"]*)"[^>]* checked', html)
         for name in ("pregnant", "breastfeeding", "home_bp_monitor")
     }
     assert client.post(url, _as_submitted(page, action="save")).status_code == 302
@@ -1235,3 +1426,175 @@ def test_the_review_page_query_count_stays_flat(client, front_desk, prescriber, 
         counts[label] = len(queries)
     assert "antidepressant 11" in got.content.decode()
     assert counts["small"] == counts["large"], counts
+
+
+# --------------------------------------------------------------------------- incomplete intakes
+
+
+@pytest.fixture
+def empty_submitted(patient, nurse):
+    """The issue's first finding: a fresh patient's intake submitted with nothing filled in."""
+    intake = intake_services.intake_start(actor=nurse, patient=patient)
+    return intake_services.intake_save(actor=nurse, intake=intake, data={}, submit=True)
+
+
+# api-calculators.md §3's missing inputs in the review's words (rules.MISSING_INPUT_TITLES), for
+# the empty intake: everything but the age, which comes from the date of birth on record.
+EMPTY_MISSING_WORDS = (
+    "weight, screening blood pressure (systolic and diastolic), heart rate, indication, "
+    "medical history (a yes or no for every condition), current medicines (yes or no, and "
+    "each medicine&#x27;s class), pregnancy, breastfeeding"
+)
+
+
+def test_an_empty_intake_is_reviewed_as_incomplete_with_what_is_missing(
+    client, patient, empty_submitted, prescriber
+):
+    client.force_login(prescriber)
+    html = _review(client, patient).content.decode()
+    cards = _route_cards(html)
+    incomplete = f"Incomplete — cannot be signed eligible until: {EMPTY_MISSING_WORDS}"
+    assert {route: _verdict(card) for route, card in cards.items()} == {
+        "iv": incomplete,
+        "im": incomplete,
+        "esketamine": "Not eligible",
+        "sublingual": "Not eligible",
+    }
+    intake_url = reverse("intake:intake_edit", args=[patient.uuid])
+    assert f'href="{intake_url}"' in cards["iv"]
+    assert "The intake is incomplete" in html
+    # The page does not offer "eligible", nor any route to open.
+    assert 'value="eligible"' not in html and 'name="approved_routes"' not in html
+    assert "“Eligible” is not offered: no route is open while the intake is incomplete." in html
+    # Not-answered questions are said as such.
+    assert "Not answered: 16 of 16" in html
+    assert "Takes medicines now: <strong>Not answered</strong>." in html
+    assert "Tried antidepressants: <strong>Not answered</strong>." in html
+
+
+def test_eligible_is_refused_on_the_server_for_an_incomplete_route(
+    client, patient, empty_submitted, prescriber
+):
+    client.force_login(prescriber)
+    before = _state()
+    got = client.post(
+        reverse("intake:eligibility_review", args=[patient.uuid]),
+        _sign_form(empty_submitted, "eligible", approved_routes=["iv", "im"]),
+    )
+    assert got.status_code == 200
+    errors = re.findall(r'<p class="field-error" role="alert">(.*?)</p>', got.content.decode())
+    assert errors == [
+        f"{label} cannot be signed eligible: the intake is incomplete. Not answered yet: "
+        f"{EMPTY_MISSING_WORDS}."
+        for label in ("IV infusion", "IM injection")
+    ]
+    assert _state() == before
+
+
+@pytest.mark.parametrize(
+    ("outcome", "extra"), [("ineligible", {}), ("deferred", {"awaiting": "Vitals at the visit"})]
+)
+def test_not_eligible_and_deferred_can_be_signed_on_an_incomplete_intake(
+    client, patient, empty_submitted, prescriber, outcome, extra
+):
+    client.force_login(prescriber)
+    got = client.post(
+        reverse("intake:eligibility_review", args=[patient.uuid]),
+        _sign_form(empty_submitted, outcome, **extra),
+    )
+    assert got.status_code == 302
+    assert EligibilityDecision.objects.get().outcome == outcome
+
+
+def test_a_patient_submitted_intake_says_staff_must_add_their_answers(client, patient, nurse):
+    intake = intake_services.intake_start(actor=nurse, patient=patient)
+    _, token = intake_services.intake_link_create(actor=nurse, intake=intake)
+    client.get(reverse("intake:public_start", args=[token]))
+    # Everything the patient is asked, answered.
+    assert client.post(
+        "/intake/", _patient_form(patient, meds=MEDS, trials=TRIALS)
+    ).status_code == (302)
+    staff = Client()
+    staff.force_login(nurse)
+    html = _review(staff, patient).content.decode()
+    assert (
+        "No route can be signed eligible until these are answered: <strong>screening blood "
+        "pressure (systolic and diastolic), heart rate, indication</strong>" in html
+    )
+    assert "does not ask the indication, the screening blood pressure or the heart rate" in html
+    assert "<strong>staff add them</strong> on the intake" in html
+
+
+@pytest.mark.parametrize("who", ["prescriber", "nurse", "therapist", "clinic_admin"])
+def test_who_is_offered_the_link_to_complete_the_intake(
+    client, patient, empty_submitted, actors, who
+):
+    """The review is readable by every clinical viewer; only those who may edit the intake
+    (intake.edit: the care team's prescribers and nurses) get the link, so none ends in 403."""
+    client.force_login(actors[who])
+    html = _review(client, patient).content.decode()
+    may_edit = who in ("prescriber", "nurse")
+    assert ("Complete the intake" in html) is may_edit
+    assert ("A prescriber or nurse on the care team completes the intake." in html) is (
+        not may_edit
+    )
+    assert "The intake is incomplete" in html
+
+
+def test_an_older_eligible_decision_on_an_intake_with_gaps_is_flagged_not_changed(
+    client, patient, submitted, prescriber
+):
+    decision = eligibility.decision_sign(
+        actor=prescriber,
+        intake=submitted,
+        outcome="eligible",
+        approved_routes=["iv"],
+        justifications={"psychosis_history": JUSTIFICATION},
+    )
+    # As issue 11's data migration leaves it: signed before "missing" existed, on an intake
+    # whose unticked history boxes are now unanswered.
+    evaluation = {k: v for k, v in decision.evaluation.items() if k != "missing"}
+    EligibilityDecision.objects.filter(pk=decision.pk).update(evaluation=evaluation)
+    Intake.objects.filter(pk=submitted.pk).update(condition_answers={"psychosis_history": True})
+    stored = EligibilityDecision.objects.values().get()
+    client.force_login(prescriber)
+    html = _review(client, patient).content.decode()
+    assert (
+        "The intake behind this decision had unanswered questions</strong> when it was signed"
+        in (html)
+    )
+    assert "checked again on the same intake revision" in html
+    assert "medical history (a yes or no for every condition)" in html
+    assert "had gaps: medical history (a yes or no for every condition)" in html  # history
+    assert "<strong>Past psychosis</strong>: " + JUSTIFICATION.replace("'", "&#x27;") in html
+    assert EligibilityDecision.objects.values().get() == stored  # not changed
+
+
+def test_the_plan_page_says_when_the_decision_rests_on_an_intake_with_gaps(
+    client, patient, submitted, prescriber
+):
+    """Existing decisions are not revoked (issue 11); where the plan is made, the prescriber is
+    told the intake behind an older decision had unanswered questions."""
+    from clinic.protocols import services as protocol_services
+
+    protocol_services.builtin_templates_ensure()
+    decision = eligibility.decision_sign(
+        actor=prescriber,
+        intake=submitted,
+        outcome="eligible",
+        approved_routes=["iv"],
+        justifications={"psychosis_history": JUSTIFICATION},
+    )
+    client.force_login(prescriber)
+    page = f"/patients/{patient.uuid}/plans/new/"
+    data = {"template": "iv-induction-2x-weekly", "action": "preview"}
+    assert "unanswered questions" not in client.post(page, data).content.decode()
+    evaluation = {k: v for k, v in decision.evaluation.items() if k != "missing"}
+    EligibilityDecision.objects.filter(pk=decision.pk).update(evaluation=evaluation)
+    Intake.objects.filter(pk=submitted.pk).update(condition_answers={"psychosis_history": True})
+    html = client.post(page, data).content.decode()
+    assert (
+        "The eligibility decision was signed on an intake with unanswered questions (medical "
+        "history (a yes or no for every condition)): complete the intake and have the decision "
+        "re-signed."
+    ) in html
