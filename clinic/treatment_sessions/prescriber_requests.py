@@ -6,7 +6,7 @@ decision (ADR 0008). Each such wait is a `PrescriberRequest`: it shows at once i
 prescribers' in-basket and on the chair board ("awaiting prescriber"), and when it has waited
 longer than the clinic's delay (`email_after_min`) the care team's prescribers are e-mailed
 through the outbox; a patient whose care team has no prescriber has the clinic administrators
-e-mailed instead, so that nobody's request waits silently (ADR 0010).
+e-mailed instead, so that nobody's request waits silently (ADR 0011).
 
 This module keeps the records; the decisions themselves (confirming, overriding, declining) are
 services in `services.py` and `services_prescriber.py`, which open and close requests through it.

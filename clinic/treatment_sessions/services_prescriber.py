@@ -2,7 +2,7 @@
 or declines (with words the nurse reads at the chair), a nurse withdraws what is no longer
 needed. Answers that let the session go on are the existing decisions (`pre_dose_bp_confirm`,
 `precheck_override` in services.py, and `discharge_override_grant` here); each closes the
-request it answers. Records and reminders: prescriber_requests.py (ADR 0010)."""
+request it answers. Records and reminders: prescriber_requests.py (ADR 0011)."""
 
 from __future__ import annotations
 
