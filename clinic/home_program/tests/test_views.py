@@ -166,9 +166,13 @@ def test_the_clinician_home_shows_the_open_alert(
 
 
 def test_the_clinician_home_says_when_there_is_nothing_open(client, nurse, patient):
+    # The at-home alerts are part of the in-basket (clinic/dashboard/inbasket.py): with none
+    # open, nothing waits; the page of all open at-home alerts stays a link away.
     client.force_login(nurse)
     html = client.get(reverse("dashboard:home")).content.decode()
-    assert "No open at-home blood pressure alerts for your patients." in html
+    assert "Nothing is waiting for you." in html
+    assert "At-home blood pressure alerts" not in html
+    assert reverse("home_program:alerts") in html
 
 
 def test_the_chart_section_reads_a_fixed_number_of_queries_as_logs_grow(
