@@ -777,3 +777,67 @@ def test_the_live_header_is_its_own_partial(client, nurse, iv_session):
     assert html.lstrip().startswith('<section id="session-live"')
     assert "Checked in — pre-checks" in html
     assert "<main" not in html
+
+
+# --------------------------------------------------------------------------- asking a prescriber
+
+LIVE = {"HX-Request": "true", "HX-Target": "session-live", "X-Background-Refresh": "1"}
+
+
+def test_the_nurse_asks_for_a_pre_check_override_from_the_page(client, nurse, iv_session):
+    client.force_login(nurse)
+    html = client.get(_detail(iv_session)).content.decode()
+    assert "Ask a prescriber to override the pre-checks" in html
+
+    response = client.post(
+        _url("ask", iv_session),
+        {"kind": "pre_checks", "note": "Ate toast at 07:30", "escort_present": "on"},
+        follow=True,
+    )
+
+    html = response.content.decode()
+    assert "The care team&#x27;s prescribers are asked" in html
+    assert "Waiting for a prescriber:" in html and "Ate toast at 07:30" in html
+    assert "Ask a prescriber to override the pre-checks" not in html  # one waits already
+    assert "Awaiting prescriber" in html
+
+
+def test_a_refused_ask_says_why_and_writes_nothing(client, nurse, iv_session):
+    client.force_login(nurse)
+    client.post(_url("ask", iv_session), {"kind": "pre_checks"})
+    response = client.post(_url("ask", iv_session), {"kind": "pre_checks"}, follow=True)
+    assert "the request is still waiting" in response.content.decode()
+    assert iv_session.prescriber_requests.count() == 1
+
+
+def test_the_live_bar_reports_the_prescribers_answer(client, nurse, prescriber, iv_session, clock):
+    client.force_login(nurse)
+    client.post(_url("vitals", iv_session), {**CALM_VITALS, "vitals-systolic_mmhg": "190"})
+    since = "2031-06-02T08:56:00-04:00"
+    html = client.get(_detail(iv_session), {"since": since}, headers=LIVE).content.decode()
+    assert "Awaiting prescriber" in html and "Confirm the pre-dose blood pressure" in html
+
+    clock.move_to(at(MONDAY, 9, 1))
+    services.pre_dose_bp_confirm(actor=prescriber, session=iv_session, reason="Usual for her")
+
+    html = client.get(_detail(iv_session), {"since": since}, headers=LIVE).content.decode()
+    assert "Awaiting prescriber" not in html
+    assert "answered: confirm the pre-dose blood pressure at 09:01" in html
+    assert "Show the page as it is now" in html
+
+
+def test_a_decline_is_read_at_the_chair(client, nurse, prescriber, iv_session):
+    client.force_login(nurse)
+    client.post(_url("vitals", iv_session), {**CALM_VITALS, "vitals-systolic_mmhg": "190"})
+    request = iv_session.prescriber_requests.get()
+    client.force_login(prescriber)
+    client.post(
+        reverse("treatment_sessions:request_decline", args=[request.uuid]),
+        {"note": "Recheck seated in 15 minutes"},
+    )
+    client.force_login(nurse)
+    html = client.get(_detail(iv_session)).content.decode()
+    assert "declined</strong> confirm the pre-dose blood pressure" in html
+    assert "Recheck seated in 15 minutes" in html
+    # The nurse may ask again once she has rechecked.
+    assert "Ask a prescriber to confirm the pre-dose BP" in html
