@@ -15,6 +15,7 @@ from clinic.assessments.choices import AlertKind, AlertStatus
 from clinic.assessments.forms import InstrumentForm, LinkForm, NoteForm, ReasonForm
 from clinic.assessments.instruments import get_instrument
 from clinic.assessments.models import QuestionnaireLink
+from clinic.assessments.suicidality import CSSRS_CODE
 from clinic.core.access import require, staff_required
 from clinic.core.exceptions import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from clinic.core.forms import apply_domain_error
@@ -102,6 +103,7 @@ def response_detail(request, patient_uuid, response_uuid):
             "rows": rows,
             "band": instrument.band_for(response.total),
             "alerts": list(response.alerts.all()),
+            "followed_alerts": [f.alert for f in response.alert_follow_ups.select_related("alert")],
             "can_correct": can_act_clinically(
                 actor=request.user, patient=patient, capability=Capability.ASSESSMENT_RECORD
             ),
@@ -213,7 +215,7 @@ def questionnaire_fill(request):
         except DomainError as error:
             _apply_answers_error(form, error)
         else:
-            if response.alerts.exists():
+            if response.in_suicidality_alert():
                 request.session[SESSION_CRISIS_KEY] = digest
             return redirect("assessments:questionnaire_fill")
     return render(
@@ -230,6 +232,14 @@ def questionnaire_fill(request):
     )
 
 
+def _seen_follow_ups(request) -> int | None:
+    """How many follow-up answers the alert page showed when the clinician acted on it."""
+    try:
+        return int(request.POST.get("seen_follow_ups", ""))
+    except ValueError:
+        return None
+
+
 @staff_required
 @require_http_methods(["GET", "POST"])
 def alert_detail(request, alert_uuid):
@@ -239,14 +249,29 @@ def alert_detail(request, alert_uuid):
     if request.method == "POST" and form.is_valid():
         service = services.alert_resolve if action == "resolve" else services.alert_acknowledge
         try:
-            service(actor=request.user, alert=alert, note=form.cleaned_data["note"])
+            service(
+                actor=request.user,
+                alert=alert,
+                note=form.cleaned_data["note"],
+                # A page that did not say what it showed acts on what is there now.
+                seen_follow_ups=_seen_follow_ups(request),
+            )
         except (InvalidInput, Conflict) as error:
             # A refusal for the role (PermissionDenied) is not a form error: it is a 403.
             apply_domain_error(form, error)
+            # Show what changed (an escalation, new answers) with the refusal.
+            alert = selectors.alert_get(actor=request.user, alert_uuid=alert_uuid)
         else:
             messages.success(request, "Resolved." if action == "resolve" else "Acknowledged.")
             return redirect("patients:patient_chart", patient_uuid=alert.patient.uuid)
     patient = alert.patient
+    answers = selectors.alert_answers(alert)
+    # The C-SSRS is the next step after an ideation answer (policy-defaults.md "Suicidality"),
+    # offered until one is among the alert's answers, and only to those who may enter it: a
+    # link that ends in 403 is not shown.
+    cssrs_next = alert.status == AlertStatus.OPEN and not any(
+        row.response.instrument_code == CSSRS_CODE for row in answers
+    )
     return render(
         request,
         "assessments/alert_detail.html",
@@ -254,6 +279,8 @@ def alert_detail(request, alert_uuid):
             "alert": alert,
             "patient": patient,
             "form": form,
+            "answers": answers,
+            "follow_up_count": sum(1 for row in answers if row.follow_up),
             "can_acknowledge": alert.status == AlertStatus.OPEN
             and can_act_clinically(
                 actor=request.user, patient=patient, capability=Capability.ALERT_ACKNOWLEDGE
@@ -263,9 +290,12 @@ def alert_detail(request, alert_uuid):
             and can_act_clinically(
                 actor=request.user, patient=patient, capability=Capability.ALERT_RESOLVE
             ),
-            "cssrs_url": reverse(
-                "assessments:response_create", args=[patient.uuid, "cssrs-screen"]
+            "cssrs_next": cssrs_next,
+            "can_enter_cssrs": cssrs_next
+            and can_act_clinically(
+                actor=request.user, patient=patient, capability=Capability.ASSESSMENT_RECORD
             ),
+            "cssrs_url": reverse("assessments:response_create", args=[patient.uuid, CSSRS_CODE]),
         },
     )
 
