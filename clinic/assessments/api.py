@@ -75,6 +75,12 @@ def response_list(request, patient_uuid: uuid.UUID):
     "/{patient_uuid}/assessments",
     response={201: ResponseRead},
     summary="Record an assessment; the server scores it",
+    description=(
+        "Answers are one value per item, null when unanswered. A partly answered form is "
+        "stored unscored, with its flags; a blank one (every value null) is refused with 422. "
+        "A positive suicidality answer raises an alert, or joins as a follow-up the patient's "
+        "alert still waiting for a clinician (`alerts[].follow_up`)."
+    ),
 )
 def response_create(request, patient_uuid: uuid.UUID, payload: ResponseCreate):
     patient = patient_get(actor=request.auth, patient_uuid=patient_uuid, purpose="api assessments")

@@ -110,6 +110,13 @@ KIND_WORDS = {
     AlertKind.HIGH_SUICIDE_RISK: "a high suicide risk (C-SSRS)",
 }
 
+# A questionnaire with no answer at all is not a record of anything: refused on every path.
+BLANK_RESPONSE_MESSAGE = (
+    "No question was answered, so nothing was saved. Answer at least one question; a "
+    "questionnaire the patient did not take is simply not entered."
+)
+
+
 def _response_store(
     *,
     audit_actor,
@@ -125,11 +132,17 @@ def _response_store(
     """Score on the server, store the response, audit it and raise (or add to) a suicidality
     alert: the one path for staff entry, links, the kiosk, the portal, the API and the session
     scores.
+
+    A blank form (no item answered) is refused; a partly answered one is stored, unscored,
+    with its flags (api-calculators.md §1: a suicidality answer is never ignored). For the
+    C-SSRS, questions skipped by design are null too, so blank means nothing answered at all.
     """
     try:
         result = instrument.score(list(answers), scoring_policy())
     except AnswerError as error:
         raise InvalidInput({"answers": [error.message]}) from error
+    if all(answer is None for answer in answers):
+        raise InvalidInput({"answers": [BLANK_RESPONSE_MESSAGE]})
     response = AssessmentResponse.objects.create(
         patient=patient,
         instrument_code=instrument.code,

@@ -51,7 +51,13 @@ def response_create(request, patient_uuid, code):
     ):
         raise PermissionDenied("Only clinicians on the care team enter assessments.")
     instrument = _instrument(code)
-    form = InstrumentForm(request.POST or None, instrument=instrument, staff=True)
+    # Bound on every POST: a form with nothing ticked posts no item at all, and must still be
+    # checked (and refused as blank), never shown again as if it had not been sent.
+    form = InstrumentForm(
+        request.POST if request.method == "POST" else None,
+        instrument=instrument,
+        staff=True,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             response = services.response_record(
@@ -202,7 +208,13 @@ def questionnaire_fill(request):
         )
     remaining = services.link_remaining_codes(link)
     instrument = _instrument(remaining[0])
-    form = InstrumentForm(request.POST or None, instrument=instrument, staff=False)
+    # Bound on every POST: a form with nothing ticked posts no item at all, and must still be
+    # checked (and refused as blank), never shown again as if it had not been sent.
+    form = InstrumentForm(
+        request.POST if request.method == "POST" else None,
+        instrument=instrument,
+        staff=False,
+    )
     if (
         request.method == "POST"
         and form.is_valid()

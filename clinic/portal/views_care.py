@@ -105,7 +105,13 @@ def questionnaire(request, code):
         actor=request.user, patient=request.patient, audit=request.method == "GET"
     )
     instrument = care.portal_instrument(code, state)
-    form = InstrumentForm(request.POST or None, instrument=instrument, staff=False)
+    # Bound on every POST: a form with nothing ticked posts no item at all, and must still be
+    # checked (and refused as blank), never shown again as if it had not been sent.
+    form = InstrumentForm(
+        request.POST if request.method == "POST" else None,
+        instrument=instrument,
+        staff=False,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             response = services.portal_response_record(
