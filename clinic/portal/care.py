@@ -71,16 +71,6 @@ ABOUT: dict[str, str] = {
     CSSRS_CODE: "A few questions about thoughts of death or suicide",
 }
 
-# How to fill in a questionnaire whose questions branch, in plain words: the C-SSRS screener
-# asks questions 3–5 only after a yes to question 2, and the last question only after a yes
-# to question 6 (clinical-reference.md §7.4, [G11]).
-HOW_TO_ANSWER: dict[str, str] = {
-    CSSRS_CODE: (
-        "If your answer to question 2 is No, leave questions 3, 4 and 5 blank and go on to "
-        "question 6. Answer the last question only if your answer to question 6 is Yes."
-    ),
-}
-
 ROUTE_WORDS: dict[str, str] = {
     Route.IV: "Ketamine infusion (IV, through a drip in your arm)",
     Route.IM: "Ketamine injection (IM, into a muscle)",
