@@ -112,15 +112,29 @@ class AlertAnswers:
     escalated: bool  # these answers raised the alert's level
 
 
+def answer_words(instrument, answers, item) -> str:
+    """One answer in words: the option chosen, "skipped" for a question the screener's
+    branching did not ask (never "no"), or "not answered"."""
+    value = answers[item.number - 1] if item.number <= len(answers) else None
+    if value is not None:
+        return next((o.label for o in item.options if o.value == value), str(value))
+    if item.asked_when is not None:
+        gate, asked_on = item.asked_when
+        gate_value = answers[gate - 1] if gate <= len(answers) else None
+        if gate_value is not None and gate_value != asked_on:
+            gate_item = instrument.items[gate - 1]
+            word = next((o.label for o in gate_item.options if o.value == asked_on), asked_on)
+            return f"skipped (asked only after a {word} to question {gate})"
+    return "not answered"
+
+
 def _answers_text(instrument, answers) -> str:
     if instrument is None or instrument.total_range is not None:
         return ""
-    words = []
-    for item, value in zip(instrument.items, answers, strict=False):
-        label = item.short_label or f"Item {item.number}"
-        option = next((o.label for o in item.options if o.value == value), None)
-        words.append(f"{label}: {option if option is not None else 'not asked or not answered'}")
-    return " · ".join(words)
+    return " · ".join(
+        f"{item.short_label or f'Item {item.number}'}: {answer_words(instrument, answers, item)}"
+        for item in instrument.items
+    )
 
 
 def alert_answers(alert: SuicidalityAlert) -> list[AlertAnswers]:

@@ -92,12 +92,12 @@ def response_detail(request, patient_uuid, response_uuid):
     )
     instrument = _instrument(response.instrument_code)
     rows = [
-        (item, response.answers[i] if i < len(response.answers) else None)
+        (
+            item,
+            response.answers[i] if i < len(response.answers) else None,
+            selectors.answer_words(instrument, response.answers, item),
+        )
         for i, item in enumerate(instrument.items)
-    ]
-    rows = [
-        (item, value, next((o.label for o in item.options if o.value == value), ""))
-        for item, value in rows
     ]
     return render(
         request,

@@ -86,7 +86,11 @@ def test_the_alert_page_shows_every_answer_in_order_and_the_escalation(
     assert "Total 13 of 27, moderate. Positive: PHQ-9 item 9 answered 1." in first
     assert "C-SSRS Screener" in second and "Follow-up" in second
     assert "Risk: low. Positive: C-SSRS Q1 answered yes." in second
-    assert "Q1 Wish to be dead: Yes · Q2 Suicidal thoughts: No" in second
+    assert (
+        "Q1 Wish to be dead: Yes · Q2 Suicidal thoughts: No · Q3 Thoughts with method: skipped "
+        "(asked only after a Yes to question 2)"
+    ) in second
+    assert "Q6 within the past 3 months: skipped (asked only after a Yes to question 6)" in second
     assert "Escalated the alert" in third and "Escalated the alert" not in second
     assert "Risk: high." in third
     assert "Q4 Intent without plan: Yes" in third
@@ -277,3 +281,24 @@ def test_every_link_on_the_assessments_pages_opens_for_the_viewer(
     assert got.status_code == 200
     for href in _links(got):
         assert client.get(href).status_code == 200, f"{page} as {who}: {href}"
+
+
+def test_the_alert_page_query_count_stays_flat_as_follow_ups_grow(
+    client, patient, nurse, prescriber
+):
+    record(nurse, patient, PHQ9_ITEM9)
+    alert = SuicidalityAlert.objects.get()
+    url = reverse("assessments:alert_detail", args=[alert.uuid])
+    client.force_login(prescriber)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    record(nurse, patient, CSSRS_LOW, code="cssrs-screen")
+    one = count()
+    for _ in range(3):
+        record(nurse, patient, PHQ9_ITEM9)
+    assert alert.follow_ups.count() == 4
+    assert count() == one

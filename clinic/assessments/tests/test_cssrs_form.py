@@ -119,6 +119,10 @@ def test_skipped_questions_left_blank_are_saved_as_skipped_not_no(client, patien
     response = AssessmentResponse.objects.get()
     assert response.answers == [1, 0, N, N, N, 0, N]
     assert (response.complete, response.severity) == (True, "low")
+    detail = _text(client.get(got.headers["Location"]))
+    assert detail.count("skipped (asked only after a Yes to question 2)") == 3
+    assert detail.count("skipped (asked only after a Yes to question 6)") == 1
+    assert "not answered" not in detail
 
 
 def test_a_yes_to_q2_and_q6_asks_every_question(client, patient, nurse):
