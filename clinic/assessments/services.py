@@ -112,8 +112,7 @@ KIND_WORDS = {
 
 # A questionnaire with no answer at all is not a record of anything: refused on every path.
 BLANK_RESPONSE_MESSAGE = (
-    "No question was answered, so nothing was saved. Answer at least one question; a "
-    "questionnaire the patient did not take is simply not entered."
+    "No question was answered, so nothing was saved. Answer at least one question."
 )
 
 

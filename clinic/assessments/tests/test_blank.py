@@ -24,10 +24,7 @@ from clinic.patients.models import Patient
 pytestmark = pytest.mark.django_db
 
 N = None
-MESSAGE = (
-    "No question was answered, so nothing was saved. Answer at least one question; a "
-    "questionnaire the patient did not take is simply not entered."
-)
+MESSAGE = "No question was answered, so nothing was saved. Answer at least one question."
 
 
 def _written():

@@ -16,10 +16,7 @@ from clinic.treatment_sessions import services
 
 pytestmark = pytest.mark.django_db
 
-BLANK_MESSAGE = (
-    "No question was answered, so nothing was saved. Answer at least one question; a "
-    "questionnaire the patient did not take is simply not entered."
-)
+BLANK_MESSAGE = "No question was answered, so nothing was saved. Answer at least one question."
 
 
 @pytest.mark.parametrize(("kind", "items"), [("moaas", 1), ("cadss", 23), ("modified-aldrete", 5)])
