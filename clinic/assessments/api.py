@@ -30,8 +30,25 @@ def _read(response: AssessmentResponse) -> dict:
         "source": response.source,
         "entered_in_error": response.entered_in_error_at is not None,
         "alerts": [
-            {"uuid": a.uuid, "kind": a.kind, "trigger": a.trigger, "status": a.status}
+            {
+                "uuid": a.uuid,
+                "kind": a.kind,
+                "trigger": a.trigger,
+                "status": a.status,
+                "follow_up": False,
+            }
             for a in response.alerts.all()
+        ]
+        + [
+            # Answers that joined an alert already waiting for a clinician (ADR 0004).
+            {
+                "uuid": f.alert.uuid,
+                "kind": f.alert.kind,
+                "trigger": f.trigger,
+                "status": f.alert.status,
+                "follow_up": True,
+            }
+            for f in response.alert_follow_ups.all()
         ],
     }
 
@@ -45,8 +62,12 @@ def response_list(request, patient_uuid: uuid.UUID):
     patient = patient_get(actor=request.auth, patient_uuid=patient_uuid, purpose="api assessments")
     responses = selectors.response_list(actor=request.auth, patient=patient, purpose="api")
     alerts = selectors.alerts_by_response(responses=responses)
+    follow_ups = selectors.follow_ups_by_response(responses=responses)
     for response in responses:
-        response._prefetched_objects_cache = {"alerts": alerts.get(response.pk, [])}
+        response._prefetched_objects_cache = {
+            "alerts": alerts.get(response.pk, []),
+            "alert_follow_ups": follow_ups.get(response.pk, []),
+        }
     return [_read(r) for r in responses]
 
 
@@ -54,6 +75,12 @@ def response_list(request, patient_uuid: uuid.UUID):
     "/{patient_uuid}/assessments",
     response={201: ResponseRead},
     summary="Record an assessment; the server scores it",
+    description=(
+        "Answers are one value per item, null when unanswered. A partly answered form is "
+        "stored unscored, with its flags; a blank one (every value null) is refused with 422. "
+        "A positive suicidality answer raises an alert, or joins as a follow-up the patient's "
+        "alert still waiting for a clinician (`alerts[].follow_up`)."
+    ),
 )
 def response_create(request, patient_uuid: uuid.UUID, payload: ResponseCreate):
     patient = patient_get(actor=request.auth, patient_uuid=patient_uuid, purpose="api assessments")

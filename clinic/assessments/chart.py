@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils import timezone
 
 from clinic.accounts.permissions import Capability
 from clinic.assessments import selectors
@@ -20,7 +21,9 @@ def header_alerts(*, actor, patient, clinical: bool) -> list[ChartAlert]:
     for alert in selectors.unresolved_alerts_for_patient(patient=patient):
         url = reverse("assessments:alert_detail", args=[alert.uuid])
         if alert.kind == AlertKind.HIGH_SUICIDE_RISK:
-            text = f"HIGH SUICIDE RISK (C-SSRS {alert.created_at:%m/%d/%Y}) — until resolved"
+            # The date the risk was found: an escalated alert was raised earlier, lower.
+            moment = timezone.localtime(alert.level_since)
+            text = f"HIGH SUICIDE RISK (C-SSRS {moment:%m/%d/%Y}) — until resolved"
         else:
             text = f"Suicidality alert, {alert.get_status_display().lower()}: {alert.trigger}"
         alerts.append(ChartAlert("danger", text, url))

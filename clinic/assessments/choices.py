@@ -24,6 +24,18 @@ class AlertKind(models.TextChoices):
     HIGH_SUICIDE_RISK = "high_suicide_risk", "High suicide risk (C-SSRS)"
 
 
+# How serious each kind is: a follow-up answer of a higher level escalates an alert waiting
+# for a clinician (ADR 0004). A high C-SSRS risk is above any ideation answer [G13].
+ALERT_LEVELS: dict[str, int] = {
+    AlertKind.SUICIDAL_IDEATION: 1,
+    AlertKind.HIGH_SUICIDE_RISK: 2,
+}
+
+
+def alert_level(kind: str) -> int:
+    return ALERT_LEVELS[kind]
+
+
 class AlertStatus(models.TextChoices):
     OPEN = "open", "Open"
     ACKNOWLEDGED = "acknowledged", "Acknowledged"

@@ -6,6 +6,27 @@ from django.utils import timezone
 from clinic.assessments.choices import Timepoint
 from clinic.assessments.instruments import ALL_CODES, get_instrument
 from clinic.assessments.instruments.base import Instrument
+from clinic.assessments.suicidality import CSSRS_CODE
+
+# How to fill in a questionnaire whose questions branch, in plain words, for each audience:
+# the C-SSRS screener asks questions 3–5 only after a yes to question 2, and its last
+# question (within the past 3 months) only after a yes to question 6 (clinical-reference.md
+# §7.4, [G11]; api-calculators.md §1 `cssrs-screen`). A skipped question is blank by design:
+# it is neither a "no" nor a missing answer.
+PATIENT_HOW_TO_ANSWER: dict[str, str] = {
+    CSSRS_CODE: (
+        "If your answer to question 2 is No, leave questions 3, 4 and 5 blank and go on to "
+        "question 6. Answer the last question only if your answer to question 6 is Yes."
+    ),
+}
+STAFF_HOW_TO_ANSWER: dict[str, str] = {
+    CSSRS_CODE: (
+        "The screener branches. Ask questions 1 and 2. If 2 is Yes, ask 3, 4 and 5; if 2 is "
+        "No, skip them and go to 6. Ask 6 every time, and 7 (within the past 3 months) only "
+        "if 6 is Yes. Skipped questions stay blank: they are skipped by design, not answered "
+        "No, and the risk level is still worked out."
+    ),
+}
 
 
 class InstrumentForm(forms.Form):
@@ -15,6 +36,7 @@ class InstrumentForm(forms.Form):
     def __init__(self, *args, instrument: Instrument, staff: bool, **kwargs):
         super().__init__(*args, **kwargs)
         self.instrument = instrument
+        self.staff = staff
         for item in instrument.items:
             self.fields[f"item_{item.number}"] = forms.TypedChoiceField(
                 label=item.text,
@@ -38,6 +60,69 @@ class InstrumentForm(forms.Form):
 
     def item_fields(self):
         return [self[f"item_{item.number}"] for item in self.instrument.items]
+
+    def item_rows(self) -> list[tuple]:
+        """(bound field, item, skip words) per item; skip words say when a branching item is
+        asked, "" for an item that is always asked."""
+        return [
+            (self[f"item_{item.number}"], item, self._asked_words(item))
+            for item in self.instrument.items
+        ]
+
+    @property
+    def how_to_answer(self) -> str:
+        words = STAFF_HOW_TO_ANSWER if self.staff else PATIENT_HOW_TO_ANSWER
+        return words.get(self.instrument.code, "")
+
+    @property
+    def branching(self) -> bool:
+        return any(item.asked_when for item in self.instrument.items)
+
+    def _gate_words(self, item) -> tuple[int, str]:
+        gate, value = item.asked_when
+        gate_item = self.instrument.items[gate - 1]
+        label = next((o.label for o in gate_item.options if o.value == value), str(value))
+        return gate, label
+
+    def _asked_words(self, item) -> str:
+        if item.asked_when is None:
+            return ""
+        gate, label = self._gate_words(item)
+        if self.staff:
+            return (
+                f"Ask only after a {label} to question {gate}; otherwise skip it (leave it blank)."
+            )
+        return f"Only if your answer to question {gate} is {label}."
+
+    def _skipped_answer_words(self, item) -> str:
+        gate, label = self._gate_words(item)
+        if self.staff:
+            return (
+                f"Question {item.number} is asked only after a {label} to question {gate}, and "
+                f"question {gate} was not answered {label}: leave question {item.number} blank, "
+                f"or change the answer to question {gate}."
+            )
+        return (
+            f"Please leave question {item.number} blank: it is only for a {label} to question "
+            f"{gate}. Or change your answer to question {gate}."
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        # The screener's branching, said in words at the question (the scorer refuses the
+        # same answers, for the API, in terms of nulls).
+        for item in self.instrument.items:
+            if item.asked_when is None:
+                continue
+            gate, value = item.asked_when
+            gate_answer = cleaned.get(f"item_{gate}")
+            if (
+                gate_answer is not None
+                and gate_answer != value
+                and cleaned.get(f"item_{item.number}") is not None
+            ):
+                self.add_error(f"item_{item.number}", self._skipped_answer_words(item))
+        return cleaned
 
     def answers(self) -> list[int | None]:
         values = [self.cleaned_data.get(f"item_{i.number}") for i in self.instrument.items]

@@ -71,6 +71,11 @@ class AssessmentResponse(ClinicModel):
     def __str__(self) -> str:
         return f"{self.instrument_code} {self.total} on {self.taken_at:%Y-%m-%d}"
 
+    def in_suicidality_alert(self) -> bool:
+        """Did these answers raise a suicidality alert, or join one still waiting for a
+        clinician? Either way the patient sees crisis resources and is asked for the C-SSRS."""
+        return self.alerts.exists() or self.alert_follow_ups.exists()
+
 
 class SuicidalityAlertQuerySet(models.QuerySet):
     def unresolved(self):
@@ -108,6 +113,14 @@ class SuicidalityAlert(ClinicModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     resolution_note = models.TextField(blank=True)
+    # A follow-up answer showed a higher risk while the alert was still waiting for a
+    # clinician: `kind` rose from `escalated_from_kind` at `escalated_at`, by the answers of
+    # `escalated_by_response` (ADR 0004). Empty on an alert raised at its level.
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    escalated_from_kind = models.CharField(max_length=32, choices=AlertKind.choices, blank=True)
+    escalated_by_response = models.ForeignKey(
+        AssessmentResponse, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     objects = SuicidalityAlertQuerySet.as_manager()
 
@@ -120,6 +133,44 @@ class SuicidalityAlert(ClinicModel):
                 name="alert_acknowledged_with_note",
             ),
             models.UniqueConstraint(fields=["response", "kind"], name="alert_once_per_response"),
+            # An escalation is recorded whole (when, from what, by which answers) or not at all.
+            models.CheckConstraint(
+                condition=Q(
+                    escalated_at__isnull=True,
+                    escalated_by_response__isnull=True,
+                    escalated_from_kind="",
+                )
+                | (
+                    Q(escalated_at__isnull=False, escalated_by_response__isnull=False)
+                    & ~Q(escalated_from_kind="")
+                ),
+                name="alert_escalation_recorded_whole",
+            ),
+        ]
+
+    @property
+    def level_since(self):
+        """When the alert reached its present level: escalated, or raised."""
+        return self.escalated_at or self.created_at
+
+
+class AlertFollowUp(ClinicModel):
+    """A positive answer given while the patient's alert was still waiting for a clinician
+    (open, not acknowledged): attached to that alert instead of raising another one, so the
+    clinician reads every answer in one place and is e-mailed again only if the risk rose."""
+
+    alert = models.ForeignKey(SuicidalityAlert, on_delete=models.PROTECT, related_name="follow_ups")
+    response = models.ForeignKey(
+        AssessmentResponse, on_delete=models.PROTECT, related_name="alert_follow_ups"
+    )
+    # The highest level these answers showed, and what was positive, in words.
+    kind = models.CharField(max_length=32, choices=AlertKind.choices)
+    trigger = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["alert", "response"], name="follow_up_once_per_alert"),
         ]
 
 

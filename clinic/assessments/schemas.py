@@ -20,6 +20,13 @@ class AlertRead(Schema):
     kind: str
     trigger: str
     status: str
+    follow_up: bool = Field(
+        ...,
+        description=(
+            "True when these answers joined an alert already waiting for a clinician (and "
+            "`trigger` is what they showed); false when they raised it."
+        ),
+    )
 
 
 class ResponseRead(Schema):

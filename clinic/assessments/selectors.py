@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 
 from clinic.assessments.choices import AlertStatus, Timepoint
-from clinic.assessments.models import AssessmentResponse, Notification, SuicidalityAlert
+from clinic.assessments.instruments import REGISTRY
+from clinic.assessments.models import (
+    AlertFollowUp,
+    AssessmentResponse,
+    Notification,
+    SuicidalityAlert,
+)
 from clinic.assessments.policy import schedule_policy
 from clinic.assessments.schedule import CourseFacts, DueAssessment, Taken, due_assessments
 from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import NotFound
-from clinic.patients.models import Patient
+from clinic.patients.models import CareTeamMember, Patient
 from clinic.patients.selectors import can_view_clinical, require_clinical_view
 
 
@@ -64,6 +71,98 @@ def alerts_by_response(*, responses: list[AssessmentResponse]) -> dict[int, list
     return grouped
 
 
+def follow_ups_by_response(
+    *, responses: list[AssessmentResponse]
+) -> dict[int, list[AlertFollowUp]]:
+    """The follow-ups (with their alerts) of many responses, in one query."""
+    grouped: dict[int, list[AlertFollowUp]] = {}
+    for follow_up in AlertFollowUp.objects.filter(
+        response__in=[r.pk for r in responses]
+    ).select_related("alert"):
+        grouped.setdefault(follow_up.response_id, []).append(follow_up)
+    return grouped
+
+
+def result_words(response: AssessmentResponse) -> str:
+    """A response's result in a few words: the total with its band, or the C-SSRS risk."""
+    instrument = REGISTRY.get(response.instrument_code)
+    if instrument is None:
+        return ""
+    if not response.complete:
+        return "incomplete: not scored (some questions not answered)"
+    if instrument.total_range is None:
+        return f"risk: {response.severity}" if response.severity else ""
+    band = instrument.band_for(response.total)
+    words = f"total {response.total} of {instrument.total_range[1]}"
+    return f"{words}, {band.label.lower()}" if band else words
+
+
+@dataclass(frozen=True)
+class AlertAnswers:
+    """One response behind an alert: the one that raised it, or a follow-up, in order."""
+
+    response: AssessmentResponse
+    instrument_name: str
+    result: str
+    trigger: str  # what was positive, in words
+    # Every answer, for a screener read question by question (the C-SSRS); "" for a scale
+    # with a total, whose answers are one link away.
+    answers_text: str
+    follow_up: bool
+    escalated: bool  # these answers raised the alert's level
+
+
+def answer_words(instrument, answers, item) -> str:
+    """One answer in words: the option chosen, "skipped" for a question the screener's
+    branching did not ask (never "no"), or "not answered"."""
+    value = answers[item.number - 1] if item.number <= len(answers) else None
+    if value is not None:
+        return next((o.label for o in item.options if o.value == value), str(value))
+    if item.asked_when is not None:
+        gate, asked_on = item.asked_when
+        gate_value = answers[gate - 1] if gate <= len(answers) else None
+        if gate_value is not None and gate_value != asked_on:
+            gate_item = instrument.items[gate - 1]
+            word = next((o.label for o in gate_item.options if o.value == asked_on), asked_on)
+            return f"skipped (asked only after a {word} to question {gate})"
+    return "not answered"
+
+
+def _answers_text(instrument, answers) -> str:
+    if instrument is None or instrument.total_range is not None:
+        return ""
+    return " · ".join(
+        f"{item.short_label or f'Item {item.number}'}: {answer_words(instrument, answers, item)}"
+        for item in instrument.items
+    )
+
+
+def alert_answers(alert: SuicidalityAlert) -> list[AlertAnswers]:
+    """Every response behind the alert, oldest first: the one that raised it, then each
+    follow-up. One query (the raising response comes with the alert)."""
+
+    def row(response, trigger, follow_up):
+        instrument = REGISTRY.get(response.instrument_code)
+        return AlertAnswers(
+            response=response,
+            instrument_name=instrument.name if instrument else response.instrument_code,
+            result=result_words(response),
+            trigger=trigger,
+            answers_text=_answers_text(instrument, response.answers),
+            follow_up=follow_up,
+            escalated=response.pk == alert.escalated_by_response_id,
+        )
+
+    rows = [row(alert.response, alert.trigger, False)]
+    prefetched = "follow_ups" in getattr(alert, "_prefetched_objects_cache", {})
+    follow_ups = (
+        alert.follow_ups.all() if prefetched else alert.follow_ups.select_related("response")
+    )
+    for follow_up in follow_ups:
+        rows.append(row(follow_up.response, follow_up.trigger, True))
+    return rows
+
+
 def due_for_patients(*, patients: list[Patient], now) -> dict[Patient, list[DueAssessment]]:
     """What each patient owes now, from the clinic's schedule and their in-clinic sessions
     (booked, checked in or completed appointments), in three queries."""
@@ -111,26 +210,49 @@ def unresolved_alerts_for_patient(*, patient: Patient) -> list[SuicidalityAlert]
 
 
 def alert_inbox(*, actor, audit: bool = True) -> list[SuicidalityAlert]:
-    """Alerts waiting for this clinician: assigned to them, or (with no primary prescriber)
-    for the prescribers on the care team. Clinic admins see every unresolved alert. `audit` is
-    off only for the top bar's count, which shows no patient information."""
+    """Alerts waiting for this clinician: assigned to them, or (with no primary prescriber, or
+    one who has left the care team) for the prescribers on the care team; each with its
+    follow-up answers. Clinic admins see every unresolved alert. Four queries. `audit` is off
+    only for the top bar's count, which shows no patient information."""
     alerts = SuicidalityAlert.objects.unresolved().select_related(
-        "patient", "response", "assigned_to"
+        "patient", "response", "assigned_to", "escalated_by_response"
     )
     if actor.role == "clinic_admin":
         mine = alerts
     elif actor.is_clinical:
-        mine = alerts.filter(
-            Q(assigned_to=actor)
-            | Q(
-                assigned_to__isnull=True,
-                patient__care_team_members__staff=actor,
-                patient__care_team_members__team_role__in=["primary_prescriber", "prescriber"],
+        # Only patients whose chart the clinician still reaches: an alert assigned to a
+        # prescriber who has since left the care team would open on "no such alert". Such an
+        # alert goes to the team's prescribers, as one raised with no primary prescriber.
+        assignee_on_team = Exists(
+            CareTeamMember.objects.filter(
+                patient_id=OuterRef("patient_id"), staff_id=OuterRef("assigned_to_id")
             )
-        ).distinct()
+        )
+        mine = (
+            alerts.annotate(assignee_on_team=assignee_on_team)
+            .filter(
+                Q(assigned_to=actor)
+                | Q(
+                    assignee_on_team=False,
+                    patient__care_team_members__team_role__in=["primary_prescriber", "prescriber"],
+                ),
+                patient__care_team_members__staff=actor,
+            )
+            .distinct()
+        )
     else:
         return []
-    result = list(mine.order_by("created_at"))
+    result = list(
+        mine.order_by("created_at").prefetch_related(
+            Prefetch(
+                "follow_ups",
+                queryset=AlertFollowUp.objects.select_related("response"),
+            )
+        )
+    )
+    for alert in result:
+        # For the inbox row (assessments/_alert_inbox_item.html): every answer, in order.
+        alert.answer_rows = alert_answers(alert)
     if audit:
         audit_record(
             actor=actor,
@@ -152,7 +274,14 @@ def alert_get(*, actor, alert_uuid) -> SuicidalityAlert:
         raise NotFound(ALERT_NOT_FOUND) from error
     alert = (
         SuicidalityAlert.objects.filter(uuid=key)
-        .select_related("patient", "response", "assigned_to", "acknowledged_by", "resolved_by")
+        .select_related(
+            "patient",
+            "response",
+            "assigned_to",
+            "acknowledged_by",
+            "resolved_by",
+            "escalated_by_response",
+        )
         .first()
     )
     if alert is None:

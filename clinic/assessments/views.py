@@ -15,6 +15,7 @@ from clinic.assessments.choices import AlertKind, AlertStatus
 from clinic.assessments.forms import InstrumentForm, LinkForm, NoteForm, ReasonForm
 from clinic.assessments.instruments import get_instrument
 from clinic.assessments.models import QuestionnaireLink
+from clinic.assessments.suicidality import CSSRS_CODE
 from clinic.core.access import require, staff_required
 from clinic.core.exceptions import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from clinic.core.forms import apply_domain_error
@@ -50,7 +51,13 @@ def response_create(request, patient_uuid, code):
     ):
         raise PermissionDenied("Only clinicians on the care team enter assessments.")
     instrument = _instrument(code)
-    form = InstrumentForm(request.POST or None, instrument=instrument, staff=True)
+    # Bound on every POST: a form with nothing ticked posts no item at all, and must still be
+    # checked (and refused as blank), never shown again as if it had not been sent.
+    form = InstrumentForm(
+        request.POST if request.method == "POST" else None,
+        instrument=instrument,
+        staff=True,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             response = services.response_record(
@@ -85,12 +92,12 @@ def response_detail(request, patient_uuid, response_uuid):
     )
     instrument = _instrument(response.instrument_code)
     rows = [
-        (item, response.answers[i] if i < len(response.answers) else None)
+        (
+            item,
+            response.answers[i] if i < len(response.answers) else None,
+            selectors.answer_words(instrument, response.answers, item),
+        )
         for i, item in enumerate(instrument.items)
-    ]
-    rows = [
-        (item, value, next((o.label for o in item.options if o.value == value), ""))
-        for item, value in rows
     ]
     return render(
         request,
@@ -102,6 +109,7 @@ def response_detail(request, patient_uuid, response_uuid):
             "rows": rows,
             "band": instrument.band_for(response.total),
             "alerts": list(response.alerts.all()),
+            "followed_alerts": [f.alert for f in response.alert_follow_ups.select_related("alert")],
             "can_correct": can_act_clinically(
                 actor=request.user, patient=patient, capability=Capability.ASSESSMENT_RECORD
             ),
@@ -200,7 +208,13 @@ def questionnaire_fill(request):
         )
     remaining = services.link_remaining_codes(link)
     instrument = _instrument(remaining[0])
-    form = InstrumentForm(request.POST or None, instrument=instrument, staff=False)
+    # Bound on every POST: a form with nothing ticked posts no item at all, and must still be
+    # checked (and refused as blank), never shown again as if it had not been sent.
+    form = InstrumentForm(
+        request.POST if request.method == "POST" else None,
+        instrument=instrument,
+        staff=False,
+    )
     if (
         request.method == "POST"
         and form.is_valid()
@@ -213,7 +227,7 @@ def questionnaire_fill(request):
         except DomainError as error:
             _apply_answers_error(form, error)
         else:
-            if response.alerts.exists():
+            if response.in_suicidality_alert():
                 request.session[SESSION_CRISIS_KEY] = digest
             return redirect("assessments:questionnaire_fill")
     return render(
@@ -230,6 +244,14 @@ def questionnaire_fill(request):
     )
 
 
+def _seen_follow_ups(request) -> int | None:
+    """How many follow-up answers the alert page showed when the clinician acted on it."""
+    try:
+        return int(request.POST.get("seen_follow_ups", ""))
+    except ValueError:
+        return None
+
+
 @staff_required
 @require_http_methods(["GET", "POST"])
 def alert_detail(request, alert_uuid):
@@ -239,14 +261,29 @@ def alert_detail(request, alert_uuid):
     if request.method == "POST" and form.is_valid():
         service = services.alert_resolve if action == "resolve" else services.alert_acknowledge
         try:
-            service(actor=request.user, alert=alert, note=form.cleaned_data["note"])
+            service(
+                actor=request.user,
+                alert=alert,
+                note=form.cleaned_data["note"],
+                # A page that did not say what it showed acts on what is there now.
+                seen_follow_ups=_seen_follow_ups(request),
+            )
         except (InvalidInput, Conflict) as error:
             # A refusal for the role (PermissionDenied) is not a form error: it is a 403.
             apply_domain_error(form, error)
+            # Show what changed (an escalation, new answers) with the refusal.
+            alert = selectors.alert_get(actor=request.user, alert_uuid=alert_uuid)
         else:
             messages.success(request, "Resolved." if action == "resolve" else "Acknowledged.")
             return redirect("patients:patient_chart", patient_uuid=alert.patient.uuid)
     patient = alert.patient
+    answers = selectors.alert_answers(alert)
+    # The C-SSRS is the next step after an ideation answer (policy-defaults.md "Suicidality"),
+    # offered until one is among the alert's answers, and only to those who may enter it: a
+    # link that ends in 403 is not shown.
+    cssrs_next = alert.status == AlertStatus.OPEN and not any(
+        row.response.instrument_code == CSSRS_CODE for row in answers
+    )
     return render(
         request,
         "assessments/alert_detail.html",
@@ -254,6 +291,8 @@ def alert_detail(request, alert_uuid):
             "alert": alert,
             "patient": patient,
             "form": form,
+            "answers": answers,
+            "follow_up_count": sum(1 for row in answers if row.follow_up),
             "can_acknowledge": alert.status == AlertStatus.OPEN
             and can_act_clinically(
                 actor=request.user, patient=patient, capability=Capability.ALERT_ACKNOWLEDGE
@@ -263,9 +302,12 @@ def alert_detail(request, alert_uuid):
             and can_act_clinically(
                 actor=request.user, patient=patient, capability=Capability.ALERT_RESOLVE
             ),
-            "cssrs_url": reverse(
-                "assessments:response_create", args=[patient.uuid, "cssrs-screen"]
+            "cssrs_next": cssrs_next,
+            "can_enter_cssrs": cssrs_next
+            and can_act_clinically(
+                actor=request.user, patient=patient, capability=Capability.ASSESSMENT_RECORD
             ),
+            "cssrs_url": reverse("assessments:response_create", args=[patient.uuid, CSSRS_CODE]),
         },
     )
 

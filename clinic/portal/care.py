@@ -28,13 +28,14 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic.assessments.choices import AlertKind, Timepoint
+from clinic.assessments.choices import AlertStatus, Timepoint
 from clinic.assessments.instruments import REGISTRY, get_instrument
 from clinic.assessments.instruments.base import Instrument, SeverityBand
-from clinic.assessments.models import AssessmentResponse, SuicidalityAlert
+from clinic.assessments.models import AssessmentResponse
 from clinic.assessments.policy import schedule_policy
 from clinic.assessments.schedule import CourseFacts, Taken, due_assessments
 from clinic.assessments.suicidality import CSSRS_CODE
@@ -55,6 +56,8 @@ from clinic.scheduling.models import Appointment
 from clinic.scheduling.policy import SchedulingPolicy, scheduling_policy
 from clinic.screening.choices import Route
 
+UNRESOLVED = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
+
 # The questionnaires a patient may take in the portal at any time, due or not (issue 7:
 # "keep to due ones plus PHQ-9 and GAD-7 always available"). Both are free to use [G2].
 ALWAYS_AVAILABLE: tuple[str, ...] = ("phq9", "gad7")
@@ -66,16 +69,6 @@ ABOUT: dict[str, str] = {
     "qids-sr16": "How you have been over the past seven days: mood, sleep, appetite, energy",
     "pcl5": "How much reactions to a very stressful experience bothered you in the past month",
     CSSRS_CODE: "A few questions about thoughts of death or suicide",
-}
-
-# How to fill in a questionnaire whose questions branch, in plain words: the C-SSRS screener
-# asks questions 3–5 only after a yes to question 2, and the last question only after a yes
-# to question 6 (clinical-reference.md §7.4, [G11]).
-HOW_TO_ANSWER: dict[str, str] = {
-    CSSRS_CODE: (
-        "If your answer to question 2 is No, leave questions 3, 4 and 5 blank and go on to "
-        "question 6. Answer the last question only if your answer to question 6 is Yes."
-    ),
 }
 
 ROUTE_WORDS: dict[str, str] = {
@@ -392,15 +385,17 @@ def questionnaire_state(*, actor, patient, now=None, audit: bool = True) -> Ques
             )
         )
     # After a positive suicidality answer, the C-SSRS screen is asked for until one is
-    # entered after the answer that raised the alert (insertion order, not `taken_at`, which
-    # staff may date back).
+    # entered after it (insertion order, not `taken_at`, which staff may date back), while
+    # the alert it raised or joined as a follow-up (ADR 0004) is unresolved.
     prompted: list[QuestionnaireChoice] = []
     raised_by = (
-        SuicidalityAlert.objects.filter(patient=patient, kind=AlertKind.SUICIDAL_IDEATION)
-        .unresolved()
-        .exclude(response__instrument_code=CSSRS_CODE)
-        .order_by("-response_id")
-        .values_list("response_id", flat=True)
+        AssessmentResponse.objects.filter(patient=patient)
+        .exclude(instrument_code=CSSRS_CODE)
+        .filter(
+            Q(alerts__status__in=UNRESOLVED) | Q(alert_follow_ups__alert__status__in=UNRESOLVED)
+        )
+        .order_by("-pk")
+        .values_list("pk", flat=True)
         .first()
     )
     if raised_by is not None and not any(
@@ -498,7 +493,7 @@ def result_for(*, actor, patient, response_uuid) -> Result:
         )
         raise NotFound("No such result.")
     instrument = get_instrument(response.instrument_code)
-    crisis = response.alerts.exists()
+    crisis = response.in_suicidality_alert()
     _audit(actor, patient, AuditAction.VIEW, "assessment_response", "result", response.uuid)
     taken = local(response.taken_at)
     return Result(

@@ -5,8 +5,6 @@ sets `request.patient`); reads go through `clinic.portal.care`, the one write th
 
 from __future__ import annotations
 
-import re
-
 from django.conf import settings
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -74,25 +72,12 @@ def questionnaires(request):
     return render(request, "portal/questionnaires.html", {"state": state})
 
 
-# The scorer's refusal of an answer to a skipped question, said for a patient.
-_SKIPPED = re.compile(r"^Item (\d+) \([^)]*\) must be null when item (\d+) ")
-
-
-def _patient_words(message: str) -> str:
-    skipped = _SKIPPED.match(message)
-    if skipped:
-        item, gate = skipped.groups()
-        return (
-            f"Please leave question {item} blank: it is only for a Yes to question {gate}. "
-            f"Or change your answer to question {gate}."
-        )
-    return message
-
-
 def _apply_answers_error(form, error: DomainError) -> None:
+    """A refusal of the answers as a whole (e.g. none given) above the questions; an answer
+    to a skipped question is refused by the form itself, in words, at that question."""
     if isinstance(error, InvalidInput) and "answers" in error.errors:
         for message in error.errors.pop("answers"):
-            form.add_error(None, _patient_words(message))
+            form.add_error(None, message)
         if not error.errors:
             return
     apply_domain_error(form, error)
@@ -105,7 +90,13 @@ def questionnaire(request, code):
         actor=request.user, patient=request.patient, audit=request.method == "GET"
     )
     instrument = care.portal_instrument(code, state)
-    form = InstrumentForm(request.POST or None, instrument=instrument, staff=False)
+    # Bound on every POST: a form with nothing ticked posts no item at all, and must still be
+    # checked (and refused as blank), never shown again as if it had not been sent.
+    form = InstrumentForm(
+        request.POST if request.method == "POST" else None,
+        instrument=instrument,
+        staff=False,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             response = services.portal_response_record(
@@ -126,7 +117,6 @@ def questionnaire(request, code):
             "instrument": instrument,
             "form": form,
             "about": care.ABOUT.get(instrument.code, ""),
-            "how_to_answer": care.HOW_TO_ANSWER.get(instrument.code, ""),
         },
     )
 

@@ -50,6 +50,10 @@ class Item:
     scored: bool = True  # e.g. PHQ-9 item 10 (difficulty) is asked but never summed
     required: bool = True  # False for optional trailing items (PHQ-9 10, GAD-7 8)
     short_label: str = ""  # a few words for tables and charts
+    # Branching: (item number, value) when this item is asked only after that answer to that
+    # earlier item (C-SSRS Q3–Q5 after a yes to Q2); otherwise it is skipped by design and
+    # must stay null. None for an item that is always asked.
+    asked_when: tuple[int, int] | None = None
 
     @property
     def values(self) -> frozenset[int]:

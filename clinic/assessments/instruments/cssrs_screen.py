@@ -78,14 +78,19 @@ _ITEMS = (
     (Q6_RECENT, "Was this within the past three months?", "Q6 within the past 3 months"),
 )  # fmt: skip
 
+YES = 1
+NO = 0
+
+# The screener's branching [G11]: Q3–Q5 only after a yes to Q2, Q6-recent only after a yes
+# to Q6. Forms use it to show and explain the skips; the scorer refuses an answer to a skip.
+ASKED_WHEN = {Q3: (Q2, YES), Q4: (Q2, YES), Q5: (Q2, YES), Q6_RECENT: (Q6, YES)}
+
 # Every position must be present (seven values), so each item is `required` for the count;
 # which of them must be answered depends on Q2 and Q6 and is checked by the scorer.
 ITEMS = tuple(
-    Item(number=n, text=text, options=YES_NO, short_label=label) for n, text, label in _ITEMS
+    Item(number=n, text=text, options=YES_NO, short_label=label, asked_when=ASKED_WHEN.get(n))
+    for n, text, label in _ITEMS
 )
-
-YES = 1
-NO = 0
 
 
 def _label(number: int) -> str:
@@ -100,7 +105,7 @@ def score(instrument: Instrument, answers: Sequence[Answer], policy: ScoringPoli
     questions even when the form is incomplete; the risk level needs a complete form.
     """
     a = dict(enumerate(answers, start=1))
-    for skipped, gate in ((Q3, Q2), (Q4, Q2), (Q5, Q2), (Q6_RECENT, Q6)):
+    for skipped, (gate, _asked_on) in ASKED_WHEN.items():
         if a[gate] == NO and a[skipped] is not None:
             raise AnswerError(
                 f"Item {skipped} ({_label(skipped)}) must be null when item {gate} "

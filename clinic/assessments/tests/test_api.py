@@ -219,7 +219,9 @@ def test_optional_difficulty_item_is_accepted_and_never_summed(patient, nurse):
     assert response.json()["total"] == 12
 
 
-def test_cssrs_high_risk_raises_both_alerts(patient, nurse):
+def test_cssrs_high_risk_raises_one_high_risk_alert_naming_every_yes(patient, nurse):
+    """One alert per response, at the highest level its answers show (ADR 0004): the ideation
+    answers (Q1, Q2) are in its words, not in a second alert."""
     response = post(
         client_for(nurse),
         patient.uuid,
@@ -228,8 +230,16 @@ def test_cssrs_high_risk_raises_both_alerts(patient, nurse):
     assert response.status_code == 201
     body = response.json()
     assert (body["total"], body["severity"]) == (None, "high")
-    assert sorted(a["kind"] for a in body["alerts"]) == ["high_suicide_risk", "suicidal_ideation"]
-    assert {a["status"] for a in body["alerts"]} == {"open"}
+    (alert,) = body["alerts"]
+    assert (alert["kind"], alert["status"], alert["follow_up"]) == (
+        "high_suicide_risk",
+        "open",
+        False,
+    )
+    assert alert["trigger"] == (
+        "C-SSRS screen: high risk; C-SSRS Q1 answered yes; C-SSRS Q2 answered yes; "
+        "C-SSRS Q4 answered yes"
+    )
 
 
 BAD_ANSWERS = {

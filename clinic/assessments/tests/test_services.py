@@ -111,8 +111,8 @@ def test_only_care_team_clinicians_enter_assessments(team, make_staff, request, 
         ("cssrs-screen", [1, 0, None, None, None, 0, None], ["suicidal_ideation"]),
         # Q6 behaviour more than 3 months ago, no ideation: still a "yes".
         ("cssrs-screen", [0, 0, None, None, None, 1, 0], ["suicidal_ideation"]),
-        # Q4 (intent) → high risk: the ideation alert and the high-risk alert.
-        ("cssrs-screen", [1, 1, 0, 1, 0, 0, None], ["high_suicide_risk", "suicidal_ideation"]),
+        # Q4 (intent) → high risk: one alert at the highest level (ADR 0004).
+        ("cssrs-screen", [1, 1, 0, 1, 0, 0, None], ["high_suicide_risk"]),
         ("cssrs-screen", [0, 0, None, None, None, 0, None], []),
     ],
 )

@@ -679,8 +679,10 @@ def test_a_high_risk_stays_on_the_chart_until_the_prescriber_resolves_it(
     assert entered.status_code == 302
     response = AssessmentResponse.objects.get()
     assert response.severity == "high" and "immediate_safety_evaluation" in response.flags
-    high = SuicidalityAlert.objects.get(kind="high_suicide_risk")
-    ideation = SuicidalityAlert.objects.get(kind="suicidal_ideation")
+    # One alert, at the highest level the answers show; the ideation answers are in its words.
+    high = SuicidalityAlert.objects.get()
+    assert high.kind == "high_suicide_risk"
+    assert "C-SSRS Q1 answered yes" in high.trigger
     assert "HIGH SUICIDE RISK" in _chart(client, patient)
 
     acknowledged = client.post(
@@ -712,10 +714,7 @@ def test_a_high_risk_stays_on_the_chart_until_the_prescriber_resolves_it(
     assert (high.status, high.resolved_by) == ("resolved", prescriber)
     chart = _chart(client, patient)
     assert "HIGH SUICIDE RISK" not in chart
-    # The ideation alert from the same answers is still open until someone acknowledges it.
-    ideation.refresh_from_db()
-    assert ideation.status == "open"
-    assert "Suicidality alert, open" in chart
+    assert "Suicidality alert" not in chart
 
 
 def test_resolve_is_for_high_risk_alerts_only(client, patient, prescriber, phq9_response):
