@@ -170,8 +170,13 @@ _OVERFLOW = """(allowed) => {
     }
     return false;
   };
+  // The contents of a closed <details> are not shown (Chromium still lays them out).
+  const folded = (e) => {
+    const details = e.closest("details:not([open])");
+    return details !== null && !e.closest("summary") && e !== details;
+  };
   const sticking = [...document.querySelectorAll("body *")].filter((e) => {
-    if (inAllowed(e) || clipped(e)) return false;
+    if (inAllowed(e) || clipped(e) || folded(e)) return false;
     const box = e.getBoundingClientRect();
     // Visually hidden helpers (1 px boxes, the skip link parked off to the left) are meant
     // to be out of sight.

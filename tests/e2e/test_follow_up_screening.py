@@ -84,7 +84,7 @@ def test_a_high_risk_cssrs_after_a_phq9_escalates_the_one_alert(
     # The prescriber's inbox: one alert, escalated, with the follow-up under it.
     page.context.clear_cookies()
     login_as("okafor")
-    inbox = page.get_by_role("region", name=re.compile("Suicidality alerts waiting for you"))
+    inbox = page.get_by_role("region", name=re.compile("Waiting for you"))
     expect(inbox.locator("li.alert")).to_have_count(1)
     expect(inbox).to_contain_text("Lindqvist, Sam")
     expect(inbox).to_contain_text("High suicide risk (C-SSRS)")

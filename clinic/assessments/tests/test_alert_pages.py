@@ -150,9 +150,8 @@ def test_the_inbox_shows_the_escalation_and_the_follow_ups_in_order(client, pres
     alert, _ = escalated
     client.force_login(prescriber)
     home = client.get(reverse("dashboard:home"))
-    inbox = re.search(
-        r'<section class="card alert-inbox".*?</section>', home.content.decode(), re.S
-    )
+    # The in-basket on the home page (clinic/dashboard/inbasket.py) holds the alerts.
+    inbox = re.search(r'<section id="basket".*?</section>', home.content.decode(), re.S)
     assert inbox
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", unescape(inbox.group(0))))
     assert "High suicide risk (C-SSRS): PHQ-9 item 9 answered 1" in text
