@@ -43,6 +43,7 @@ from clinic.assessments.tasks import enqueue_delivery
 from clinic.core.access import require
 from clinic.core.audit import audit_record, diff, snapshot
 from clinic.core.choices import AuditAction
+from clinic.core.clinic_phone import call_the_clinic
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
 from clinic.core.records import required_text
 from clinic.patients.models import Patient
@@ -1040,7 +1041,7 @@ def reminder_text(
         f"    {_date_text(day)} at {start:%H:%M} (plan to stay about {stay})\n\n"
         "Before you come:\n"
         + "".join(f"- {step}\n" for step in steps)
-        + "\nTo change or cancel the appointment, please call the clinic.\n"
+        + f"\nTo change or cancel the appointment, please {call_the_clinic()}.\n"
     )
     return subject, body
 
