@@ -231,7 +231,11 @@ def test_no_page_makes_the_browser_fetch_anything_from_elsewhere(client, url):
     fetched = [attrs["src"] for _, attrs in page.start_tags if "src" in attrs]
     fetched += [attrs.get("href", "") for attrs in page.tags("link")]
     fetched += [attrs.get("srcset", "") for _, attrs in page.start_tags if "srcset" in attrs]
-    assert fetched == ["/static/core/ketacare.css"]
+    assert fetched == [
+        "/static/core/favicon.svg",
+        "/static/core/favicon.ico",
+        "/static/core/ketacare.css",
+    ]
     assert page.tags("script") == [] and page.tags("iframe") == [] and page.tags("img") == []
     assert "@import" not in client.get(url).content.decode()
 
