@@ -89,6 +89,6 @@ def test_an_unusable_invitation_link_gives_the_number_to_ask_for_a_new_one(clien
 
     assert response.status_code == 404
     assert (
-        "Please ask the clinic for a new invitation</strong>: "
+        "Please ask the clinic for a new invitation.</strong> Call "
         f'<a href="tel:2125550142" class="clinic-phone">{NUMBER}</a>.' in _text(response)
     )

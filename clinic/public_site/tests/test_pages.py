@@ -174,7 +174,7 @@ def test_every_public_page_has_the_site_navigation_and_sign_in_links(client, url
 
     assert page.navs["Site"] == NAV
     assert page.navs["Sign in"] == [
-        ("Patient sign-in", "/accounts/login/"),
+        ("Patient sign-in", "/accounts/login/patient/"),
         ("Staff sign-in", "/accounts/login/"),
     ]
     current = [attrs["href"] for attrs in page.tags("a") if attrs.get("aria-current") == "page"]
