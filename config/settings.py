@@ -215,6 +215,19 @@ CLINIC_NAME = os.environ.get("CLINIC_NAME", "KetaCare Clinic")
 # The address staff use to reach KetaCare; links in e-mail start with it.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# The clinic's telephone number, as patients should read it, e.g. "(212) 555-0142". Shown (as a
+# tel: link on pages) wherever a patient is told to call the clinic; empty means not set, and
+# those places then say "call the clinic" without a number.
+CLINIC_PHONE = os.environ.get("CLINIC_PHONE", "").strip()
+_phone_digits = sum(ch.isdigit() for ch in CLINIC_PHONE)
+if CLINIC_PHONE and (
+    not 3 <= _phone_digits <= 15 or any(ch not in "0123456789+-(). " for ch in CLINIC_PHONE)
+):
+    raise ImproperlyConfigured(
+        "CLINIC_PHONE must be a telephone number of 3 to 15 digits, written with digits, "
+        f"spaces and + - ( ) . only; got {CLINIC_PHONE!r}."
+    )
+
 # The clinic's Spravato REMS healthcare-setting ID, printed on each patient monitoring form.
 SPRAVATO_REMS_SETTING_ID = os.environ.get("SPRAVATO_REMS_SETTING_ID", "")
 OTP_TOTP_ISSUER = CLINIC_NAME

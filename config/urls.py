@@ -2,8 +2,10 @@ from django.contrib import admin
 from django.urls import include, path
 
 from clinic.api.api import api
+from clinic.core.views_favicon import favicon
 
 urlpatterns = [
+    path("favicon.ico", favicon, name="favicon"),
     path("", include("clinic.dashboard.urls")),
     path("audit/", include("clinic.core.urls")),
     path("accounts/", include("clinic.accounts.urls")),

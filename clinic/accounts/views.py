@@ -7,6 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
@@ -18,13 +19,41 @@ from clinic.core.choices import AuditAction
 
 
 class LoginView(auth_views.LoginView):
+    """One sign-in for everyone, worded for whom it is for: staff here, patients on
+    /accounts/login/patient/ (the public site's "Patient sign-in") and whenever the page a
+    visitor was sent from is in the portal. Each lands on their own home after sign-in (the
+    dashboard sends patients to the portal), whichever page they used."""
+
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+    audience = "staff"
+
+    def get_audience(self) -> str:
+        if self.audience == "patient":
+            return "patient"
+        next_url = self.request.POST.get("next") or self.request.GET.get("next") or ""
+        return "patient" if next_url.startswith(reverse("portal:home")) else "staff"
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "audience": self.get_audience()}
+
+
+class PatientLoginView(LoginView):
+    audience = "patient"
 
 
 class LogoutView(auth_views.LogoutView):
-    pass
+    """A patient who signs out is back at the patient sign-in; staff at the staff sign-in."""
+
+    def post(self, request, *args, **kwargs):
+        self.was_patient = bool(getattr(request.user, "is_patient_principal", False))
+        return super().post(request, *args, **kwargs)
+
+    def get_default_redirect_url(self):
+        if getattr(self, "was_patient", False):
+            return reverse("accounts:patient_login")
+        return super().get_default_redirect_url()
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from clinic.controlled_substances import selectors
 from clinic.controlled_substances.choices import EntryKind
 from clinic.controlled_substances.policy import controlled_substance_policy
 from clinic.controlled_substances.selectors import Period
+from clinic.controlled_substances.wording import refers_to_words, session_words
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 
@@ -53,17 +55,8 @@ def _person(user) -> str:
     return user.display_name if user is not None else ""
 
 
-def _refers_to(entry):
-    """A reversal names the entry it reverses; a residual waste, its administration."""
-    if entry.reverses_id:
-        return entry.reverses.uuid
-    if entry.administration_id:
-        return entry.administration.uuid
-    return None
-
-
-def _short(uuid_value) -> str:
-    return str(uuid_value)[:8] if uuid_value else ""
+EXPORT_MOMENT = "%Y-%m-%d %H:%M"
+EXPORT_DAY = "%Y-%m-%d"
 
 
 # --------------------------------------------------------------------------- the three reports
@@ -154,10 +147,11 @@ def administration_report(*, actor, period: Period, named: bool = False) -> Repo
                 _mg(entry.balance_after_mg),
                 _person(entry.actor),
                 _person(entry.witness),
-                entry.session_ref,
+                session_words(entry, day_format=EXPORT_DAY),
                 entry.reason,
-                _short(entry.uuid),
-                _short(_refers_to(entry)),
+                # A reversal names the entry it reverses; a residual waste, its draw: in words,
+                # by time, container and MRN, never by an id.
+                refers_to_words(entry, moment_format=EXPORT_MOMENT),
             ]
         )
         if named:
@@ -181,10 +175,9 @@ def administration_report(*, actor, period: Period, named: bool = False) -> Repo
         ("Balance mg", 0.7),
         ("By", 1.3),
         ("Witness", 1.3),
-        ("Session", 0.9),
+        ("Session", 1.3),
         ("Reason", 2.0),
-        ("Entry id", 0.8),
-        ("Refers to", 0.8),
+        ("Refers to", 2.0),
     ]
     if named:
         return Report(
@@ -262,11 +255,28 @@ REPORTS: dict[str, Callable[..., Report]] = {
 # --------------------------------------------------------------------------- formats
 
 
+# A spreadsheet reads a cell that starts with one of these as a formula (or, for tab and
+# carriage return, may shift it into one): text typed into KetaCare (a supplier's name, a
+# reason, a patient's address) must never run as one when an inspector opens the CSV.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def spreadsheet_safe(value) -> str:
+    """A cell as text that a spreadsheet shows and never evaluates: text that would start a
+    formula gets a leading apostrophe (shown by no spreadsheet, kept in the file for anyone
+    reading it raw). Numbers, the ledger's negative changes among them, stay numbers."""
+    text = "" if value is None else str(value)
+    if text.startswith(_FORMULA_STARTS) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
 def as_csv(report: Report) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(report.headings)
-    writer.writerows(report.rows)
+    writer.writerow([spreadsheet_safe(heading) for heading in report.headings])
+    writer.writerows([[spreadsheet_safe(value) for value in row] for row in report.rows])
     return buffer.getvalue().encode("utf-8")
 
 

@@ -39,10 +39,12 @@ from clinic.controlled_substances.policy import (
     ControlledSubstancePolicy,
     controlled_substance_policy,
 )
+from clinic.controlled_substances.wording import refers_to_words, session_uuid, session_words
 from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import NotFound
+from clinic.patients.models import Patient
 
 LEDGER_PAGE_SIZE = 50
 RECENT_COUNTS = 20
@@ -61,8 +63,16 @@ def day_start(day: datetime.date) -> datetime.datetime:
 
 
 def _entries(queryset: QuerySet) -> QuerySet:
+    # With what a reversal or a residual waste refers to, so that each is said in words
+    # (clinic/controlled_substances/wording.py) without a query per row.
     return queryset.select_related(
-        "container__lot__product", "actor", "witness", "patient", "reverses", "administration"
+        "container__lot__product",
+        "actor",
+        "witness",
+        "patient",
+        "reverses__container",
+        "reverses__patient",
+        "administration__patient",
     )
 
 
@@ -217,15 +227,31 @@ class EntryRow:
     entry: LedgerEntry
     reversed: bool
     residual_outstanding_mg: Decimal | None = None
+    # The chair-side session the entry was recorded in, in words; its UUID only when the actor
+    # may open that session (the patient's care team, with clinical access), for a link.
+    session_label: str = ""
+    session_uuid: uuid.UUID | None = None
+    # What a reversal undoes or a residual waste comes from, in words.
+    refers_to: str = ""
 
     @property
     def awaiting_waste(self) -> bool:
         return bool(self.residual_outstanding_mg) and not self.reversed
 
 
-def _rows(entries: list[LedgerEntry]) -> list[EntryRow]:
-    """Each entry with whether it was reversed and, for administrations, the residual still
-    awaiting waste: two queries, however many entries."""
+def _openable_patient_ids(actor, entries: list[LedgerEntry]) -> set[int]:
+    """Patients of these entries' chair-side sessions whose session the actor may open: one
+    query, and none when there is no such session or the actor has no clinical access."""
+    ids = {e.patient_id for e in entries if e.patient_id and session_uuid(e) is not None}
+    if actor is None or not ids or not actor.can(Capability.PATIENT_VIEW_CLINICAL):
+        return set()
+    return set(Patient.objects.visible_to(actor).filter(pk__in=ids).values_list("pk", flat=True))
+
+
+def _rows(entries: list[LedgerEntry], *, actor=None) -> list[EntryRow]:
+    """Each entry with whether it was reversed, for administrations the residual still
+    awaiting waste, and its session in words: at most three queries, however many entries."""
+    openable = _openable_patient_ids(actor, entries)
     ids = [e.pk for e in entries]
     reversed_ids = set(
         LedgerEntry.objects.filter(reverses_id__in=ids).values_list("reverses_id", flat=True)
@@ -244,7 +270,17 @@ def _rows(entries: list[LedgerEntry]) -> list[EntryRow]:
         outstanding = None
         if entry.kind == EntryKind.ADMINISTRATION:
             outstanding = entry.drawn_mg - entry.given_mg - wasted.get(entry.pk, Decimal(0))
-        rows.append(EntryRow(entry, entry.pk in reversed_ids, outstanding))
+        session = session_uuid(entry)
+        rows.append(
+            EntryRow(
+                entry,
+                entry.pk in reversed_ids,
+                outstanding,
+                session_label=session_words(entry),
+                session_uuid=session if entry.patient_id in openable else None,
+                refers_to=refers_to_words(entry),
+            )
+        )
     return rows
 
 
@@ -291,7 +327,7 @@ def container_ledger(*, actor, container: Container) -> ContainerLedger:
         object_id=container.uuid,
         summary=f"Ledger of {container.label}",
     )
-    return ContainerLedger(container, _rows(entries))
+    return ContainerLedger(container, _rows(entries, actor=actor))
 
 
 def entry_get(*, actor, entry_uuid) -> LedgerEntry:
@@ -325,7 +361,7 @@ def ledger_page(
         object_type="cs_ledger",
         summary=f"Controlled-substance ledger page {page.number} ({period.describe()})",
     )
-    return LedgerPage(page, _rows(list(page.object_list)))
+    return LedgerPage(page, _rows(list(page.object_list), actor=actor))
 
 
 # --------------------------------------------------------------------------- counts

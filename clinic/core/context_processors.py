@@ -1,11 +1,15 @@
 from django.conf import settings
 
+from clinic.core.clinic_phone import clinic_phone
+
 
 def clinic(request):
     user = getattr(request, "user", None)
     can = getattr(user, "can", None)
     return {
         "clinic_name": settings.CLINIC_NAME,
+        # None when the clinic has not set CLINIC_PHONE (see core/_call_the_clinic.html).
+        "clinic_phone": clinic_phone(),
         # Shared pages (errors, the second-factor check) keep a patient inside the portal's
         # frame, with its crisis resources.
         "base_template": (

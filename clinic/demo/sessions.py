@@ -8,10 +8,11 @@ same day adds nothing, and running it on a later day books that day.
 
 Plans, eligibility and REMS enrolment go through the services. Today's appointments are written
 directly (and audited as the front desk's bookings): the booking service rightly refuses a time
-that has passed, a closed day and a nurse off shift, and the demo must work whenever it is run
-(at 17:00, on a Saturday). Chair and patient overlaps are still avoided, as the database's
-exclusion constraints require on PostgreSQL, and a nurse gets no more chairs at once than the
-clinic's limit (`nurse_max_concurrent_chairs`).
+that has passed, and the demo must work whenever it is run (at 17:00, on a Sunday). They still
+fall within today's opening hours and the nurse's shift, which the demo sets for every day
+(clinic/demo/scheduling.py), so the calendar, the day list and the chair board agree; chair and
+patient overlaps are avoided, as the database's exclusion constraints require on PostgreSQL, and
+a nurse gets no more chairs at once than the clinic's limit (`nurse_max_concurrent_chairs`).
 
 The stock is demo data: a clinic enters its own products from their labels. The esketamine
 device is 28 mg (label [C1], [C2]); the racemic vial is a common presentation of ketamine
@@ -36,7 +37,7 @@ from clinic.protocols.choices import PlanStatus
 from clinic.protocols.models import PlannedSession, ProtocolTemplate
 from clinic.scheduling import services as scheduling
 from clinic.scheduling.choices import ACTIVE_STATUSES, BOOKED_SESSION_STATUSES, AppointmentStatus
-from clinic.scheduling.models import Appointment, Chair
+from clinic.scheduling.models import Appointment, Chair, OpeningHours, StaffShift
 from clinic.scheduling.policy import scheduling_policy
 from clinic.screening import eligibility
 from clinic.screening.choices import Route
@@ -169,7 +170,8 @@ def _session_for_today(patient, route: str, *, prescriber) -> PlannedSession | N
 
 def _slot(*, route: str, length: datetime.timedelta, patient, nurses, today: datetime.date):
     """The first (start, chair, nurse) today from the next quarter hour (else from the
-    morning) where the chair, the nurse and the patient are all free."""
+    morning) within the clinic's opening hours and the nurse's shift, where the chair, the
+    nurse and the patient are all free. None when today is closed."""
     policy = scheduling_policy()
     needs = set(policy.capabilities_for(route))
     chairs = [
@@ -177,8 +179,15 @@ def _slot(*, route: str, length: datetime.timedelta, patient, nurses, today: dat
         for c in Chair.objects.filter(active=True, room__active=True).select_related("room")
         if needs <= set(c.capabilities)
     ]
-    day_start = scheduling.at(today, DAY_START)
-    day_end = scheduling.at(today + datetime.timedelta(days=1), datetime.time.min)
+    hours = OpeningHours.objects.filter(weekday=today.weekday()).first()
+    if hours is None:
+        return None
+    day_start = scheduling.at(today, max(DAY_START, hours.opens))
+    day_end = scheduling.at(today, hours.closes)
+    on_shift = {
+        shift.staff_id: (scheduling.at(today, shift.start), scheduling.at(today, shift.end))
+        for shift in StaffShift.objects.filter(staff__in=nurses, date=today)
+    }
     now = timezone.now().replace(second=0, microsecond=0)
     first = day_start
     while first < now:
@@ -204,6 +213,9 @@ def _slot(*, route: str, length: datetime.timedelta, patient, nurses, today: dat
         if any(a.patient_id == patient.pk for a in clashes):
             continue
         for nurse in nurses:
+            shift = on_shift.get(nurse.pk)
+            if shift is None or not (shift[0] <= start and end <= shift[1]):
+                continue
             held = [(a.starts_at, a.ends_at) for a in clashes if a.nurse_id == nurse.pk]
             if (
                 scheduling.peak_concurrency(held, start, end).count

@@ -17,6 +17,7 @@ from clinic.accounts.permissions import Capability
 from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
+from clinic.core.clinic_phone import call_the_clinic
 from clinic.core.exceptions import NotFound, PermissionDenied
 from clinic.home_program.choices import HomeBpAlertStatus, HomeSessionStatus
 from clinic.home_program.models import HomeBpAlert, HomeSessionLog, HomeSideEffect
@@ -76,11 +77,13 @@ class HomeProgram:
         return self.plan is not None and not self.blocked_reason
 
 
-NO_PLAN = (
-    "You do not have an active at-home program. At-home sessions are for patients whose "
-    "prescriber has started an at-home sublingual treatment plan. If you think this is "
-    "wrong, please contact the clinic."
-)
+def no_plan_text() -> str:
+    """What a patient without an active at-home plan is told (with the clinic's number)."""
+    return (
+        "You do not have an active at-home program. At-home sessions are for patients whose "
+        "prescriber has started an at-home sublingual treatment plan. If you think this is "
+        f"wrong, please {call_the_clinic()}."
+    )
 
 
 def active_home_plan(patient: Patient, *, for_update: bool = False) -> TreatmentPlan | None:
@@ -96,7 +99,7 @@ def home_program_state(patient: Patient, *, plan: TreatmentPlan | None = None) -
     """What the patient may do now (no audit: callers audit their own read or write)."""
     plan = plan or active_home_plan(patient)
     if plan is None:
-        return HomeProgram(None, None, None, 0, 0, NO_PLAN)
+        return HomeProgram(None, None, None, 0, 0, no_plan_text())
     sessions = list(plan.sessions.filter(cancelled=False).order_by("number"))
     dosed = set(
         HomeSessionLog.objects.dosed()
@@ -108,7 +111,7 @@ def home_program_state(patient: Patient, *, plan: TreatmentPlan | None = None) -
     if sessions and next_session is None:
         reason = (
             f"All {len(sessions)} planned sessions of your at-home plan are logged. Please "
-            "contact the clinic before taking another dose."
+            f"{call_the_clinic()} before taking another dose."
         )
     # The planned session's dose (titration changes it there), else the plan's fixed mg dose
     # (protocols.services.session_dose for sublingual).

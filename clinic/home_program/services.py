@@ -21,6 +21,7 @@ from clinic.accounts.permissions import Capability
 from clinic.assessments.services import notification_queue
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
+from clinic.core.clinic_phone import call_the_clinic
 from clinic.core.exceptions import Conflict, InvalidInput, PermissionDenied
 from clinic.core.policy import plausible_range
 from clinic.core.records import required_text
@@ -29,11 +30,11 @@ from clinic.home_program.choices import HomeBpAlertStatus, HomeSessionStatus
 from clinic.home_program.models import HomeBpAlert, HomeSessionLog, HomeSideEffect
 from clinic.home_program.policy import home_program_policy
 from clinic.home_program.selectors import (
-    NO_PLAN,
     active_home_plan,
     can_review,
     home_program_state,
     is_own_record,
+    no_plan_text,
 )
 from clinic.patients.choices import CareTeamRole
 from clinic.patients.models import Patient
@@ -121,7 +122,7 @@ def home_session_start(
     # Lock the plan: two starts at once must not both take the same planned session.
     plan = active_home_plan(patient, for_update=True)
     if plan is None:
-        raise Conflict(NO_PLAN, code="no_home_program")
+        raise Conflict(no_plan_text(), code="no_home_program")
     state = home_program_state(patient, plan=plan)
     if not state.can_start:
         raise Conflict(state.blocked_reason, code="home_session_blocked")
@@ -272,7 +273,8 @@ def home_session_dose_record(
     plan = active_home_plan(locked.patient, for_update=True)
     if plan is None or plan.pk != locked.plan_id:
         raise Conflict(
-            "Your at-home plan is no longer active: do not take a dose. Please contact the clinic.",
+            "Your at-home plan is no longer active: do not take a dose. "
+            f"Please {call_the_clinic()}.",
             code="plan_not_active",
         )
     try:
@@ -286,7 +288,8 @@ def home_session_dose_record(
             {
                 "dose_mg": [
                     f"Your prescribed dose is {locked.prescribed_dose_mg.normalize():f} mg. Take "
-                    "only the prescribed dose. If you took a different amount, call the clinic."
+                    "only the prescribed dose. If you took a different amount, "
+                    f"{call_the_clinic()}."
                 ]
             }
         )
@@ -305,7 +308,7 @@ def home_session_dose_record(
             locked.save(update_fields=["status", "dose_taken_mg", "dose_taken_at", "updated_at"])
     except IntegrityError as error:  # the planned session was dosed in another log
         raise Conflict(
-            "This planned session already has a dose logged. Please contact the clinic.",
+            f"This planned session already has a dose logged. Please {call_the_clinic()}.",
             code="session_already_dosed",
         ) from error
     _audit(

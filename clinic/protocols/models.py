@@ -58,6 +58,9 @@ class TreatmentPlan(ClinicModel):
         max_length=16, choices=WeightBasis.choices, default=WeightBasis.ACTUAL
     )
     esketamine_dose_mg = models.PositiveSmallIntegerField(null=True, blank=True)
+    # IV: the prescriber's infusion time, when not the protocol's (null = the protocol's own);
+    # kept so that maintenance sessions added later run over the same time.
+    infusion_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
     session_count = models.PositiveSmallIntegerField()
     notes = models.TextField(blank=True)
     maintenance_interval_weeks = models.PositiveSmallIntegerField(null=True, blank=True)

@@ -22,7 +22,7 @@ from clinic.patients.selectors import can_act_clinically, current_body
 from clinic.protocols.choices import Phase, PlanStatus
 from clinic.protocols.dosing import DosingError, esketamine_dose, im_dose, iv_dose
 from clinic.protocols.models import PlannedSession, ProtocolTemplate, TreatmentPlan
-from clinic.protocols.policy import dosing_policy
+from clinic.protocols.policy import dosing_policy, plan_date_policy
 from clinic.protocols.schedules import (
     BUILT_IN,
     ScheduledSession,
@@ -30,6 +30,8 @@ from clinic.protocols.schedules import (
     plan_schedule,
     validate_definition,
 )
+from clinic.protocols.words import errors_in_words
+from clinic.screening.choices import Route
 from clinic.screening.eligibility import latest_decision, planning_clearance
 
 MAINTENANCE_CODE = "maintenance"
@@ -53,7 +55,56 @@ def builtin_templates_ensure() -> None:
 
 
 def _schedule_error(error: ScheduleError) -> InvalidInput:
+    """For the template editor, whose JSON keys are what the administrator types."""
     return InvalidInput({error.field or "schedule": [str(error)]})
+
+
+def _plan_schedule_error(error: ScheduleError) -> InvalidInput:
+    """For the plan pages: the option at fault named in words."""
+    return InvalidInput(errors_in_words({error.field or "schedule": [str(error)]}))
+
+
+# A dosing refusal names the calculator's request field; on a plan it belongs to the choice the
+# prescriber can change (a missing height or sex comes from choosing the ideal or adjusted
+# weight; the weight itself is recorded on the chart).
+_PLAN_FIELD_OF = {
+    "dose_mg": "esketamine_dose_mg",
+    "weight_kg": "weight",
+    "height_cm": "weight_basis",
+    "sex": "weight_basis",
+}
+
+
+def _day(value: datetime.date) -> str:
+    return f"{value:%m/%d/%Y}"
+
+
+def _check_start_date(*, patient: Patient, route: str, start_date: datetime.date) -> None:
+    """A start date within the clinic's plausibility bounds (CLINIC_POLICY["plan_dates"]), not
+    before the eligibility decision that opens the route nor, for esketamine, before the
+    patient's REMS enrolment [C15]."""
+    problem = plan_date_policy().start_problem(start_date, timezone.localdate())
+    if not problem:
+        decision = latest_decision(patient)
+        signed_on = timezone.localdate(decision.signed_at) if decision else None
+        if signed_on and start_date < signed_on:
+            problem = (
+                "A plan cannot start before the eligibility decision that opens its route "
+                f"(signed {_day(signed_on)})."
+            )
+        elif route == Route.ESKETAMINE:
+            enrolled = (
+                patient.rems_enrollments.order_by("enrolled_on")
+                .values_list("enrolled_on", flat=True)
+                .first()
+            )
+            if enrolled and start_date < enrolled:
+                problem = (
+                    "An esketamine plan cannot start before the patient's REMS enrolment "
+                    f"({_day(enrolled)})."
+                )
+    if problem:
+        raise InvalidInput({"start_date": [problem]})
 
 
 @transaction.atomic
@@ -119,7 +170,9 @@ def session_dose(
                 policy=policy,
             )
             if route == "iv":
-                minutes = template_dose.infusion_minutes if template_dose else None
+                minutes = plan_values.get("infusion_minutes") or (
+                    template_dose.infusion_minutes if template_dose else None
+                )
                 dose = iv_dose(infusion_minutes=minutes, **common)
                 return {
                     "dose_mg": dose.dose_mg,
@@ -155,7 +208,8 @@ def session_dose(
             "infusion_minutes": None,
         }
     except DosingError as error:
-        raise InvalidInput({error.field or "dose": [str(error)]}) from error
+        field = _PLAN_FIELD_OF.get(error.field, error.field or "dose")
+        raise InvalidInput(errors_in_words({field: [str(error)]})) from error
 
 
 def plan_preview(
@@ -167,20 +221,24 @@ def plan_preview(
     dose_mg_per_kg: Decimal | None = None,
     weight_basis: str | None = None,
     esketamine_dose_mg: int | None = None,
+    infusion_minutes: int | None = None,
 ):
-    """The schedule and each session's dose, without saving: what the prescriber signs."""
+    """The schedule and each session's dose, without saving: what the prescriber signs. A start
+    date outside the clinic's bounds is refused here too, so no preview shows such a plan."""
+    _check_start_date(patient=patient, route=template.route, start_date=start_date)
     try:
         definition = validate_definition(template.definition, dosing_policy())
         schedule = plan_schedule(
             definition, start_date, options, protocol=template.code, policy=dosing_policy()
         )
     except ScheduleError as error:
-        raise _schedule_error(error) from error
+        raise _plan_schedule_error(error) from error
     body = _weights(patient)
     values = {
         "dose_mg_per_kg": dose_mg_per_kg,
         "weight_basis": weight_basis,
         "esketamine_dose_mg": esketamine_dose_mg,
+        "infusion_minutes": infusion_minutes,
     }
     # The plan's own dose choice applies from session 2 for esketamine TRD (session 1 is the
     # label's 56 mg start [C2]); for IV/IM it applies to every session.
@@ -215,6 +273,7 @@ def plan_create(
     dose_mg_per_kg: Decimal | None = None,
     weight_basis: str | None = None,
     esketamine_dose_mg: int | None = None,
+    infusion_minutes: int | None = None,
     notes: str = "",
 ) -> TreatmentPlan:
     locked = (
@@ -227,8 +286,6 @@ def plan_create(
         raise Conflict(clearance.reason, code="not_cleared")
     if not template.is_active:
         raise InvalidInput({"template": ["That template is retired."]})
-    if start_date < timezone.localdate():
-        raise InvalidInput({"start_date": ["A plan cannot start in the past."]})
     schedule, rows, _ = plan_preview(
         patient=locked,
         template=template,
@@ -237,6 +294,7 @@ def plan_create(
         dose_mg_per_kg=dose_mg_per_kg,
         weight_basis=weight_basis,
         esketamine_dose_mg=esketamine_dose_mg,
+        infusion_minutes=infusion_minutes,
     )
     plan = TreatmentPlan.objects.create(
         patient=locked,
@@ -247,6 +305,7 @@ def plan_create(
         dose_mg_per_kg=dose_mg_per_kg,
         weight_basis=weight_basis or dosing_policy().default_weight_basis,
         esketamine_dose_mg=esketamine_dose_mg,
+        infusion_minutes=infusion_minutes if template.route == Route.IV else None,
         session_count=len(rows),
         notes=(notes or "").strip(),
         prescribed_by=actor,
@@ -370,6 +429,8 @@ def plan_titrate(
         raise InvalidInput({"esketamine_dose_mg": ["Enter the new dose in mg."]})
     before = [str(s.dose_mg) for s in sessions]
     for session in sessions:
+        # A new dose, over the session's own infusion time.
+        values["infusion_minutes"] = session.infusion_minutes or locked.infusion_minutes
         dose = session_dose(
             route=locked.route, session=None, patient=locked.patient, body=body, plan_values=values
         )
@@ -400,6 +461,23 @@ def plan_set_maintenance(
     last = locked.sessions.aggregate(number=Max("number"), date=Max("planned_date"))
     if start_date <= (last["date"] or start_date - datetime.timedelta(days=1)):
         raise InvalidInput({"start_date": ["Maintenance starts after the last planned session."]})
+    # The same plausibility bounds as a plan's start (CLINIC_POLICY["plan_dates"]), counted from
+    # the later of today and the last planned session.
+    bounds = plan_date_policy()
+    today = timezone.localdate()
+    if start_date < bounds.earliest_start(today):
+        raise InvalidInput({"start_date": ["Maintenance cannot start in the past."]})
+    latest = bounds.latest_start(max(today, last["date"] or today))
+    if start_date > latest:
+        raise InvalidInput(
+            {
+                "start_date": [
+                    f"Maintenance starts on {_day(latest)} at the latest ("
+                    f"{bounds.start_days_ahead} days after the later of today and the last "
+                    "planned session, clinic policy): check the year."
+                ]
+            }
+        )
     try:
         schedule = plan_schedule(
             BUILT_IN[MAINTENANCE_CODE],
@@ -409,7 +487,7 @@ def plan_set_maintenance(
             policy=dosing_policy(),
         )
     except ScheduleError as error:
-        raise _schedule_error(error) from error
+        raise _plan_schedule_error(error) from error
     body = _weights(locked.patient)
     values = {
         "dose_mg_per_kg": locked.dose_mg_per_kg,
@@ -423,6 +501,9 @@ def plan_set_maintenance(
             values["dose_mg_per_kg"] = (
                 latest_dose.dose_mg_per_kg if latest_dose else values["dose_mg_per_kg"]
             )
+            values["infusion_minutes"] = (
+                latest_dose.infusion_minutes if latest_dose else None
+            ) or locked.infusion_minutes
             dose = session_dose(
                 route=locked.route,
                 session=None,

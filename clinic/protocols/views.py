@@ -65,14 +65,11 @@ def plan_new(request, patient_uuid):
         initial={"template": chosen.code},
         templates=[(chosen.code, f"{chosen.name} (v{chosen.version})")],
         option_specs=definition.options,
+        route=chosen.route,
     )
     preview = None
     if request.method == "POST" and form.is_valid():
-        values = {
-            "dose_mg_per_kg": form.cleaned_data["dose_mg_per_kg"],
-            "weight_basis": form.cleaned_data["weight_basis"] or None,
-            "esketamine_dose_mg": form.cleaned_data["esketamine_dose_mg"],
-        }
+        values = form.plan_values()
         try:
             if request.POST.get("action") == "create":
                 plan = services.plan_create(
@@ -96,10 +93,7 @@ def plan_new(request, patient_uuid):
                 **values,
             )
         except InvalidInput as error:
-            for field, problems in error.errors.items():
-                target = field if field in form.fields else f"option_{field}"
-                for problem in problems:
-                    form.add_error(target if target in form.fields else None, problem)
+            _show_errors(form, error)
         except Conflict as error:
             form.add_error(None, error.message)
     return render(
@@ -115,6 +109,15 @@ def plan_new(request, patient_uuid):
             "body": preview[2] if preview else None,
         },
     )
+
+
+def _show_errors(form, error: InvalidInput) -> None:
+    """A service's refusal next to the field it names (a template option's field is
+    `option_<name>`), anything else above the form; the services word them for people."""
+    for field, problems in error.errors.items():
+        target = field if field in form.fields else f"option_{field}"
+        for problem in problems:
+            form.add_error(target if target in form.fields else None, problem)
 
 
 def _plan(request, patient_uuid, plan_uuid):
@@ -137,11 +140,18 @@ def _booking_url(plan) -> str:
         return ""
 
 
-@staff_required
-def plan_detail(request, patient_uuid, plan_uuid):
-    patient, plan = _plan(request, patient_uuid, plan_uuid)
+def _titration_form(plan, sessions, data=None):
+    return TitrationForm(
+        data,
+        route=plan.route,
+        last_session=sessions[-1].number if sessions else None,
+    )
+
+
+def _detail(request, patient, plan, **forms_) -> object:
     sessions = list(plan.sessions.all())
     last = sessions[-1] if sessions else None
+    user = request.user
     return render(
         request,
         "protocols/plan_detail.html",
@@ -149,42 +159,60 @@ def plan_detail(request, patient_uuid, plan_uuid):
             "patient": patient,
             "plan": plan,
             "sessions": sessions,
-            "can_prescribe": _may_prescribe(request.user, patient),
-            "titration_form": TitrationForm(),
-            "maintenance_form": MaintenanceForm(),
-            "finish_form": FinishForm(),
-            "booking_url": _booking_url(plan),
+            "can_prescribe": _may_prescribe(user, patient),
+            "titration_form": forms_.get("titrate") or _titration_form(plan, sessions),
+            "maintenance_form": forms_.get("maintenance")
+            or MaintenanceForm(last_planned=last.planned_date if last else None),
+            "finish_form": forms_.get("finish") or FinishForm(),
+            # Booking chairs and nurses is the front desk's (schedule.book, docs/permissions.md):
+            # the link is shown only to those it would not refuse.
+            "booking_url": _booking_url(plan) if user.can(Capability.SCHEDULE_BOOK) else "",
             "last_session": last,
         },
+        status=422 if any(form.errors for form in forms_.values()) else 200,
     )
+
+
+@staff_required
+def plan_detail(request, patient_uuid, plan_uuid):
+    patient, plan = _plan(request, patient_uuid, plan_uuid)
+    return _detail(request, patient, plan)
 
 
 @staff_required
 @require_POST
 def plan_action(request, patient_uuid, plan_uuid, action):
+    """Sign, titrate, add maintenance, complete or discontinue. A refusal is shown next to the
+    field it concerns, on the plan page itself, with what was typed kept."""
     patient, plan = _plan(request, patient_uuid, plan_uuid)
     actor = request.user
-    forms_ = {
-        "titrate": TitrationForm,
-        "maintenance": MaintenanceForm,
-        "complete": FinishForm,
-        "discontinue": FinishForm,
-    }
-    try:
-        if action == "activate":
+    if action == "activate":
+        try:
             services.plan_activate(actor=actor, plan=plan)
+        except Conflict as error:
+            messages.error(request, f"Not signed: {error.message}")
+        else:
             messages.success(request, "Plan signed and active.")
-        elif action in forms_:
-            form = forms_[action](request.POST)
-            if not form.is_valid():
-                raise InvalidInput({k: list(v) for k, v in form.errors.items()})
-            data = form.cleaned_data
+        return redirect("protocols:plan_detail", patient_uuid=patient.uuid, plan_uuid=plan.uuid)
+    if action == "titrate":
+        form, key = _titration_form(plan, list(plan.sessions.all()), request.POST), "titrate"
+    elif action == "maintenance":
+        last = plan.sessions.order_by("-planned_date").first()
+        form = MaintenanceForm(request.POST, last_planned=last.planned_date if last else None)
+        key = "maintenance"
+    elif action in ("complete", "discontinue"):
+        form, key = FinishForm(request.POST), "finish"
+    else:
+        raise NotFound()
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
             if action == "titrate":
                 services.plan_titrate(actor=actor, plan=plan, **data)
-                messages.success(request, "Dose changed for the later sessions.")
+                done = "Dose changed for the later sessions."
             elif action == "maintenance":
                 services.plan_set_maintenance(actor=actor, plan=plan, **data)
-                messages.success(request, "Maintenance sessions added.")
+                done = "Maintenance sessions added."
             else:
                 services.plan_finish(
                     actor=actor,
@@ -192,17 +220,16 @@ def plan_action(request, patient_uuid, plan_uuid, action):
                     discontinued=action == "discontinue",
                     reason=data["reason"],
                 )
-                messages.success(request, f"Plan {action}d.")
+                done = f"Plan {action}d."
+        except InvalidInput as error:
+            _show_errors(form, error)
+        except Conflict as error:
+            form.add_error(None, error.message)
         else:
-            raise NotFound()
-    except (InvalidInput, Conflict) as error:
-        details = (
-            "; ".join(f"{k.replace('_', ' ')}: {' '.join(v)}" for k, v in error.errors.items())
-            if isinstance(error, InvalidInput)
-            else error.message
-        )
-        messages.error(request, f"Not saved — {details}")
-    return redirect("protocols:plan_detail", patient_uuid=patient.uuid, plan_uuid=plan.uuid)
+            messages.success(request, done)
+            return redirect("protocols:plan_detail", patient_uuid=patient.uuid, plan_uuid=plan.uuid)
+    plan.refresh_from_db()
+    return _detail(request, patient, plan, **{key: form})
 
 
 @staff_required

@@ -43,6 +43,7 @@ from clinic.assessments.tasks import enqueue_delivery
 from clinic.core.access import require
 from clinic.core.audit import audit_record, diff, snapshot
 from clinic.core.choices import AuditAction
+from clinic.core.clinic_phone import call_the_clinic
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
 from clinic.core.records import required_text
 from clinic.patients.models import Patient
@@ -817,7 +818,10 @@ def appointment_propose(*, actor, plan: TreatmentPlan) -> list[Proposal]:
     the earliest slot on its planned date, or the next open day, within opening hours, in a
     free chair with the equipment the route needs and with a nurse on shift who has fewer than
     the clinic's limit of patients at once throughout (`peak_concurrency`, as when booking).
-    Sessions stay in order and never two on one day for the patient. Writes nothing."""
+    Of the nurses who could take it, the one with the fewest patients in chairs at that time
+    (then the care team's nurses, then by name): patients are spread across the nurses on
+    shift rather than stacked on the first one. Sessions stay in order and never two on one
+    day for the patient. Writes nothing."""
     require(actor, Capability.SCHEDULE_BOOK)
     plan = TreatmentPlan.objects.select_related("patient").filter(pk=plan.pk).first()
     if plan is None or not Patient.objects.visible_to(actor).filter(pk=plan.patient_id).exists():
@@ -961,19 +965,36 @@ def _first_slot(
                 (c for c in chairs if not _busy(chair_busy.get(c.pk, ()), start, end)), None
             )
             if chair is not None:
-                for nurse in nurses:
-                    covered = any(
-                        at(day, s.start) <= start and end <= at(day, s.end)
-                        for s in shifts.get((nurse.pk, day), ())
-                    )
-                    if (
-                        covered
-                        and peak_concurrency(nurse_busy.get(nurse.pk, ()), start, end).count
-                        < nurse_limit
-                    ):
-                        return start, chair, nurse
+                nurse = _least_busy_nurse(
+                    nurses,
+                    day=day,
+                    start=start,
+                    end=end,
+                    shifts=shifts,
+                    nurse_busy=nurse_busy,
+                    nurse_limit=nurse_limit,
+                )
+                if nurse is not None:
+                    return start, chair, nurse
         start += step
     return None
+
+
+def _least_busy_nurse(nurses, *, day, start, end, shifts, nurse_busy, nurse_limit):
+    """The nurse on shift for all of [start, end) with the fewest patients in chairs at its
+    busiest instant, below the clinic's limit (ADR 0006); a tie goes to the earlier nurse in
+    `nurses` (the care team's first, then by name), so a proposal is the same every time."""
+    best = None
+    for order, nurse in enumerate(nurses):
+        if not any(
+            at(day, shift.start) <= start and end <= at(day, shift.end)
+            for shift in shifts.get((nurse.pk, day), ())
+        ):
+            continue
+        load = peak_concurrency(nurse_busy.get(nurse.pk, ()), start, end).count
+        if load < nurse_limit and (best is None or (load, order) < best[:2]):
+            best = (load, order, nurse)
+    return best[2] if best else None
 
 
 def _no_slot_note(hours, chairs, policy, capable) -> str:
@@ -1040,7 +1061,7 @@ def reminder_text(
         f"    {_date_text(day)} at {start:%H:%M} (plan to stay about {stay})\n\n"
         "Before you come:\n"
         + "".join(f"- {step}\n" for step in steps)
-        + "\nTo change or cancel the appointment, please call the clinic.\n"
+        + f"\nTo change or cancel the appointment, please {call_the_clinic()}.\n"
     )
     return subject, body
 

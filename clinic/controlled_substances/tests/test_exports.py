@@ -92,7 +92,6 @@ def test_the_administration_log_lists_each_dose_and_waste_by_mrn(prescriber, pat
         "Witness",
         "Session",
         "Reason",
-        "Entry id",
         "Refers to",
     ]
     body = [row[1:13] for row in rows[1:]]
@@ -109,8 +108,22 @@ def test_the_administration_log_lists_each_dose_and_waste_by_mrn(prescriber, pat
         ["Waste (container)", "", product, "L100-001", "L100", "", "", "2.000",
          "-2.000", "58.000", "nurse, RN", "prescriber, MD"],
     ]  # fmt: skip
-    assert rows[2][16] == str(log["given"].uuid)[:8]  # the residual names its draw
-    assert rows[4][16] == str(log["wrong"].uuid)[:8]  # the reversal names what it reverses
+    # What an entry refers to, in words (issue 11: never an id): the residual names its draw,
+    # the reversal what it reverses, by time, container and MRN.
+    given_at = f"{timezone.localtime(log['given'].occurred_at):%Y-%m-%d %H:%M}"
+    wrong_at = f"{timezone.localtime(log['wrong'].occurred_at):%Y-%m-%d %H:%M}"
+    assert rows[2][15] == f"Residual of the 40.000 mg drawn at {given_at} (MRN {patient.mrn})"
+    assert rows[4][15] == (
+        f"Reverses the administration of {wrong_at} (L100-001, MRN {patient.mrn})"
+    )
+    assert [row[15] for row in rows[1:]] == ["", rows[2][15], "", rows[4][15], ""]
+    # No cell holds an entry's id, whole or shortened.
+    from clinic.controlled_substances.models import LedgerEntry
+
+    text = "\n".join(",".join(row) for row in rows)
+    assert not any(
+        str(key)[:8] in text for key in LedgerEntry.objects.values_list("uuid", flat=True)
+    )
 
 
 def test_no_export_but_the_dea_log_names_a_patient(client, prescriber, patient, log):

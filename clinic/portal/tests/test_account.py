@@ -458,8 +458,6 @@ def test_staff_are_unaffected_by_the_patient_rule(client, nurse, settings):
     assert client.get(reverse("patients:patient_list")).status_code == 200
 
 
-def test_the_login_page_links_to_the_patient_password_reset(client):
-    html = client.get(reverse("accounts:login")).content.decode()
-    assert f'<a href="{reverse("portal:password_reset")}">Forgot your password? (patients)</a>' in (
-        html
-    )
+def test_the_patient_sign_in_page_links_to_the_patient_password_reset(client):
+    html = client.get(reverse("accounts:patient_login")).content.decode()
+    assert f'<a href="{reverse("portal:password_reset")}">Forgot your password?</a>' in html

@@ -145,6 +145,36 @@ def test_a_patient_without_an_at_home_plan_gets_a_clear_message_and_no_log(
     )
 
 
+def test_the_no_program_message_gives_the_clinics_number_as_a_link(client, portal_user, settings):
+    settings.CLINIC_PHONE = "(212) 555-0142"
+    client.force_login(portal_user)
+
+    html = client.get(LIST).content.decode()
+
+    assert (
+        'If you think this is wrong, please call the clinic on <a href="tel:2125550142" '
+        'class="clinic-phone">(212) 555-0142</a>.' in html
+    )
+    settings.CLINIC_PHONE = ""
+    html = client.get(LIST).content.decode()
+    assert "If you think this is wrong, please call the clinic.</p>" in html
+    assert "tel:" not in html
+
+
+def test_a_wrong_dose_is_refused_with_the_clinics_number(client, portal_user, home_plan, settings):
+    settings.CLINIC_PHONE = "(212) 555-0142"
+    client.force_login(portal_user)
+    log_url = _start(client, "120", "80").headers["Location"]
+
+    response = client.post(log_url, {"action": "dose", "dose_mg": "150", "taken_at": ""})
+
+    assert (
+        "Take only the prescribed dose. If you took a different amount, call the clinic on "
+        "(212) 555-0142." in response.content.decode()
+    )
+    assert _state()[0] == [("waiting", None)]
+
+
 def test_the_navigation_offers_at_home_sessions_to_a_patient_on_the_program(
     client, portal_user, home_plan
 ):
@@ -211,8 +241,9 @@ def test_a_whole_session_blood_pressure_dose_side_effect_check_in(
 
 
 def test_over_the_limit_the_page_says_do_not_dose_with_crisis_resources(
-    client, patient, portal_user, home_plan, prescriber, nurse
+    client, patient, portal_user, home_plan, prescriber, nurse, settings
 ):
+    settings.CLINIC_PHONE = "(212) 555-0142"
     client.force_login(portal_user)
     response = _start(client, "141", "80")
     log = HomeSessionLog.objects.get()
@@ -220,7 +251,10 @@ def test_over_the_limit_the_page_says_do_not_dose_with_crisis_resources(
 
     assert "Do not take your dose today" in html
     assert "141/80 mmHg" in html and "140/90 mmHg" in html
-    assert "Rest, and contact the clinic" in html
+    assert (
+        'Rest, and call the clinic on <a href="tel:2125550142" class="clinic-phone">'
+        "(212) 555-0142</a>." in html
+    )
     assert "988 Suicide &amp; Crisis Lifeline" in html and "call 911" in html
     assert 'name="dose_mg"' not in html
     assert HomeBpAlert.objects.filter(log=log, status="open").exists()

@@ -174,7 +174,7 @@ def test_every_public_page_has_the_site_navigation_and_sign_in_links(client, url
 
     assert page.navs["Site"] == NAV
     assert page.navs["Sign in"] == [
-        ("Patient sign-in", "/accounts/login/"),
+        ("Patient sign-in", "/accounts/login/patient/"),
         ("Staff sign-in", "/accounts/login/"),
     ]
     current = [attrs["href"] for attrs in page.tags("a") if attrs.get("aria-current") == "page"]
@@ -199,13 +199,43 @@ def test_crisis_resources_and_the_consultation_request_are_on_every_page(client,
 
 
 @pytest.mark.parametrize("url", list(ALL_PAGES))
+def test_every_page_gives_the_clinics_number_to_call_when_it_is_set(client, settings, url):
+    settings.CLINIC_PHONE = "(212) 555-0142"
+    settings.CLINIC_NAME = "Harbor Ketamine Clinic"
+
+    footer = client.get(url).content.decode().split("<footer", 1)[1]
+
+    assert (
+        'To talk to Harbor Ketamine Clinic: <a href="tel:2125550142" class="clinic-phone">'
+        "(212) 555-0142</a>." in footer
+    )
+    settings.CLINIC_PHONE = ""
+    assert "tel:" not in client.get(url).content.decode()
+
+
+def test_the_thank_you_page_offers_a_call(client, settings):
+    settings.CLINIC_PHONE = "(212) 555-0142"
+
+    page = client.get("/consultation/thanks/").content.decode()
+
+    assert (
+        'If you would rather talk to us first, call the clinic on <a href="tel:2125550142" '
+        'class="clinic-phone">(212) 555-0142</a>.' in page
+    )
+
+
+@pytest.mark.parametrize("url", list(ALL_PAGES))
 def test_no_page_makes_the_browser_fetch_anything_from_elsewhere(client, url):
     page = _read(client.get(url))
 
     fetched = [attrs["src"] for _, attrs in page.start_tags if "src" in attrs]
     fetched += [attrs.get("href", "") for attrs in page.tags("link")]
     fetched += [attrs.get("srcset", "") for _, attrs in page.start_tags if "srcset" in attrs]
-    assert fetched == ["/static/core/ketacare.css"]
+    assert fetched == [
+        "/static/core/favicon.svg",
+        "/static/core/favicon.ico",
+        "/static/core/ketacare.css",
+    ]
     assert page.tags("script") == [] and page.tags("iframe") == [] and page.tags("img") == []
     assert "@import" not in client.get(url).content.decode()
 

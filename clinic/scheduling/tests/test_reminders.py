@@ -67,6 +67,18 @@ def test_an_iv_reminder_gives_the_fasting_times_for_its_start(settings):
     assert "nasal" not in body
 
 
+def test_a_reminder_gives_the_clinics_number_to_change_or_cancel(settings):
+    settings.CLINIC_PHONE = "(212) 555-0142"
+    _subject, body = services.reminder_text(_unsaved("iv", MONDAY, 9))
+    assert body.endswith(
+        "\nTo change or cancel the appointment, please call the clinic on (212) 555-0142.\n"
+    )
+
+    settings.CLINIC_PHONE = ""
+    _subject, body = services.reminder_text(_unsaved("iv", MONDAY, 9))
+    assert body.endswith("\nTo change or cancel the appointment, please call the clinic.\n")
+
+
 def test_an_im_reminder_uses_the_same_fasting_rule():
     _subject, body = services.reminder_text(_unsaved("im", MONDAY, 13, 30, minutes=60))
     assert "No solid food after 09:30; clear liquids until 11:30." in body

@@ -19,6 +19,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from clinic.core.exceptions import Conflict, InvalidInput, PermissionDenied
 from clinic.core.models import AuditEvent
+from clinic.patients.services import care_team_set
 from clinic.patients.tests.factories import register
 from clinic.protocols.models import PlannedSession
 from clinic.scheduling import services
@@ -526,16 +527,128 @@ def test_proposals_need_a_chair_with_the_equipment(
 
 
 def test_proposals_give_a_nurse_more_chairs_up_to_the_limit(
-    settings, clinic, plan, other_patient, front_desk, chair1, chair2, nurse, nurse2
+    settings, clinic_admin, opening_hours, plan, other_patient, front_desk, chair1, chair2, nurse
 ):
-    # The care team's nurse already sits with an esketamine patient in Chair 2, 08:00–10:10.
+    # Only the care team's nurse is on shift; she already sits with an esketamine patient in
+    # Chair 2, 08:00–10:10. Up to the clinic's 4 chairs at once she takes the infusion too.
+    shifts_for(clinic_admin, nurse)
     book(front_desk, other_patient, chair2, nurse, at(MONDAY, 8), "esketamine")
     first = services.appointment_propose(actor=front_desk, plan=plan)[0]
     assert (first.starts_at, first.chair, first.nurse) == (at(MONDAY, 8), chair1, nurse)
-    # With one chair per nurse, the other nurse (on shift, free) is proposed instead.
-    limit_nurses_to(settings, 1)
+
+
+# Balancing (issue 11): "the booking proposal put both 08:00 IV patients on one nurse while
+# another nurse on shift was free". Of the nurses who could take a slot, the one with the fewest
+# patients in chairs at that time; a tie goes to the care team's nurse, then by name; never
+# past nurse_max_concurrent_chairs (ADR 0006).
+
+
+@pytest.fixture
+def chair3(clinic_admin, room):
+    return services.chair_create(
+        actor=clinic_admin,
+        room=room,
+        name="Chair 3",
+        capabilities=["iv_pump", "cardiac_monitor", "pulse_oximeter"],
+    )
+
+
+def test_a_second_patient_at_the_same_time_goes_to_the_free_nurse(
+    clinic, plan, other_patient, front_desk, chair1, chair3, nurse, nurse2
+):
+    # Another IV patient is booked with the care team's nurse at 08:00 in Chair 1.
+    book(front_desk, other_patient, chair1, nurse, at(MONDAY, 8))
+
     first = services.appointment_propose(actor=front_desk, plan=plan)[0]
-    assert (first.starts_at, first.chair, first.nurse) == (at(MONDAY, 8), chair1, nurse2)
+
+    # Chair 3 is free at 08:00 and so is the second nurse on shift: she takes the patient.
+    assert (first.starts_at, first.chair, first.nurse) == (at(MONDAY, 8), chair3, nurse2)
+
+
+def test_the_nurse_with_fewer_patients_at_that_time_is_proposed(
+    clinic_admin, clinic, plan, front_desk, chair1, chair2, chair3, nurse, nurse2
+):
+    chair4 = services.chair_create(
+        actor=clinic_admin,
+        room=chair1.room,
+        name="Chair 4",
+        capabilities=["iv_pump", "cardiac_monitor", "pulse_oximeter"],
+    )
+    people = [register(front_desk, legal_given_name=name) for name in ("Ada", "Ben", "Cy")]
+    # 08:00: the care team's nurse has two patients in chairs, the other nurse one.
+    book(front_desk, people[0], chair2, nurse, at(MONDAY, 8), "esketamine")
+    book(front_desk, people[1], chair1, nurse, at(MONDAY, 8))
+    book(front_desk, people[2], chair4, nurse2, at(MONDAY, 8))
+
+    first = services.appointment_propose(actor=front_desk, plan=plan)[0]
+
+    assert (first.starts_at, first.chair, first.nurse) == (at(MONDAY, 8), chair3, nurse2)
+
+
+def test_between_nurses_equally_busy_the_care_teams_nurse_is_proposed(
+    clinic, plan, front_desk, chair1, chair2, chair3, nurse, nurse2
+):
+    people = [register(front_desk, legal_given_name=name) for name in ("Ada", "Ben")]
+    book(front_desk, people[0], chair2, nurse2, at(MONDAY, 8), "esketamine")
+    book(front_desk, people[1], chair1, nurse, at(MONDAY, 8))
+
+    first = services.appointment_propose(actor=front_desk, plan=plan)[0]
+
+    assert (first.starts_at, first.chair, first.nurse) == (at(MONDAY, 8), chair3, nurse)
+
+
+def test_balancing_never_goes_past_the_limit(
+    settings, clinic, plan, front_desk, chair1, chair2, chair3, nurse, nurse2
+):
+    # One chair per nurse, both busy 08:00–09:10: the first slot is when one is free again.
+    limit_nurses_to(settings, 1)
+    people = [register(front_desk, legal_given_name=name) for name in ("Ada", "Ben")]
+    book(front_desk, people[0], chair1, nurse, at(MONDAY, 8))
+    book(front_desk, people[1], chair2, nurse2, at(MONDAY, 8), "im")
+
+    first = services.appointment_propose(actor=front_desk, plan=plan)[0]
+
+    ends = Appointment.objects.get(nurse=nurse2).ends_at
+    # IM holds 60 min of observation by default (policy-defaults.md): nurse2 is free at 09:00.
+    assert ends == at(MONDAY, 9)
+    assert (first.starts_at, first.chair, first.nurse) == (at(MONDAY, 9), chair3, nurse2)
+
+
+def test_a_morning_of_iv_patients_is_shared_between_the_nurses_on_shift(
+    clinic_admin, clinic, front_desk, prescriber, chair1, chair3, nurse, nurse2
+):
+    chair4 = services.chair_create(
+        actor=clinic_admin,
+        room=chair1.room,
+        name="Chair 4",
+        capabilities=["iv_pump", "cardiac_monitor", "pulse_oximeter"],
+    )
+    booked = []
+    for name in ("Ada", "Ben", "Cy"):
+        person = register(front_desk, legal_given_name=name)
+        care_team_set(
+            actor=front_desk, patient=person, primary_prescriber=prescriber, nurses=[nurse]
+        )
+        person_plan = make_plan(person, nurse=nurse, prescriber=prescriber, dates=[MONDAY])
+        proposal = services.appointment_propose(actor=front_desk, plan=person_plan)[0]
+        booked.append(
+            services.appointment_book(
+                actor=front_desk,
+                patient=person,
+                chair=proposal.chair,
+                nurse=proposal.nurse,
+                starts_at=proposal.starts_at,
+                route="iv",
+                planned_session=proposal.session,
+            )
+        )
+
+    # All three at 08:00 in the three IV chairs. Their care team's nurse takes the first, the
+    # free nurse the second, and the third (both now with one) goes to the care team's nurse:
+    # two and one, never three and none.
+    assert [a.starts_at for a in booked] == [at(MONDAY, 8)] * 3
+    assert {a.chair for a in booked} == {chair1, chair3, chair4}
+    assert [a.nurse for a in booked] == [nurse, nurse2, nurse]
 
 
 def test_proposals_wait_for_a_nurse_at_the_limit(
