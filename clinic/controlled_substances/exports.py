@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from clinic.controlled_substances.selectors import Period
 from clinic.controlled_substances.wording import refers_to_words, session_words
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
+from clinic.core.spreadsheet import spreadsheet_safe
 
 FORMATS = ("csv", "pdf")
 
@@ -253,23 +253,6 @@ REPORTS: dict[str, Callable[..., Report]] = {
 
 
 # --------------------------------------------------------------------------- formats
-
-
-# A spreadsheet reads a cell that starts with one of these as a formula (or, for tab and
-# carriage return, may shift it into one): text typed into KetaCare (a supplier's name, a
-# reason, a patient's address) must never run as one when an inspector opens the CSV.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
-
-
-def spreadsheet_safe(value) -> str:
-    """A cell as text that a spreadsheet shows and never evaluates: text that would start a
-    formula gets a leading apostrophe (shown by no spreadsheet, kept in the file for anyone
-    reading it raw). Numbers, the ledger's negative changes among them, stay numbers."""
-    text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_STARTS) and not _NUMBER.fullmatch(text):
-        return "'" + text
-    return text
 
 
 def as_csv(report: Report) -> bytes:

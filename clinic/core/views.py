@@ -16,6 +16,7 @@ from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.forms import DateInput
 from clinic.core.selectors import AuditFilter, audit_event_page, audit_event_queryset
+from clinic.core.spreadsheet import spreadsheet_safe
 
 EXPORT_COLUMNS = [
     "occurred_at_utc",
@@ -105,7 +106,8 @@ def audit_export(request):
         yield writer.writerow(EXPORT_COLUMNS)
         for event in events.iterator(chunk_size=2000):
             yield writer.writerow(
-                [
+                spreadsheet_safe(cell)
+                for cell in [
                     event.occurred_at.astimezone(timezone.UTC).isoformat(),
                     event.actor_username,
                     event.actor_role,

@@ -22,6 +22,7 @@ from clinic.assessments.selectors import unresolved_alerts_for_patient
 from clinic.controlled_substances.choices import ProductKind
 from clinic.controlled_substances.models import Container
 from clinic.controlled_substances.selectors import on_hand_containers
+from clinic.core.clinic_phone import call_the_clinic
 from clinic.journal.selectors import session_intention
 from clinic.screening.choices import Route
 from clinic.screening.selectors import allergies_by_patient
@@ -424,6 +425,10 @@ def next_vitals_due(
     )
 
 
+def _first_up(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def default_instructions(route: str) -> str:
     """The post-session instructions prefilled on the discharge form, from the clinic's policy
     (policy-defaults.md "Escort home": no driving until the next day [C3], [E11]; esketamine:
@@ -434,7 +439,7 @@ def default_instructions(route: str) -> str:
     lines = [
         "Go home with your escort: a responsible adult takes you home today.",
         drive + ".",
-        "Call the clinic if anything about today's session worries you.",
+        _first_up(call_the_clinic()) + " if anything about today's session worries you.",
     ]
     lines += [f"{name}: {text}" for name, text in getattr(settings, "CRISIS_RESOURCES", [])]
     return "\n".join(lines)

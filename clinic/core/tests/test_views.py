@@ -77,6 +77,18 @@ def test_export_is_a_csv_of_the_filtered_trail_and_is_itself_audited(
     assert AuditEvent.objects.filter(action="export", actor=clinic_admin).exists()
 
 
+def test_export_never_hands_a_spreadsheet_a_formula(client, clinic_admin):
+    # A browser's user agent is whatever the client sends: here a formula, which a spreadsheet
+    # would run. The export keeps the text but starts it with an apostrophe.
+    client.force_login(clinic_admin)
+    client.get(reverse("core:audit_list"), HTTP_USER_AGENT='=HYPERLINK("http://x","y")')
+    response = client.post(reverse("core:audit_export"))
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    agents = {r["user_agent"] for r in rows}
+    assert "'=HYPERLINK(\"http://x\",\"y\")" in agents
+    assert not any(agent.startswith("=") for agent in agents)
+
+
 def test_export_is_post_only_and_admin_only(client, clinic_admin, nurse):
     client.force_login(clinic_admin)
     assert client.get(reverse("core:audit_export")).status_code == 405

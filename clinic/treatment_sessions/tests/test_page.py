@@ -129,3 +129,17 @@ def test_only_usable_stock_of_the_route_is_offered(prescriber, vial_product, dev
     assert [c.pk for c in usable_containers("iv", today)] == [good.pk]
     assert [c.pk for c in usable_containers("im", today)] == [good.pk]
     assert [c.pk for c in usable_containers("esketamine", today)] == [device.pk]
+
+
+def test_the_discharge_instructions_give_the_clinics_number(settings):
+    from clinic.treatment_sessions.page import default_instructions
+
+    settings.CLINIC_PHONE = "(212) 555-0147"
+    assert (
+        "Call the clinic on (212) 555-0147 if anything about today's session worries you."
+        in default_instructions("iv")
+    )
+    settings.CLINIC_PHONE = ""
+    assert "Call the clinic if anything about today's session worries you." in (
+        default_instructions("iv")
+    )
