@@ -24,6 +24,7 @@ from clinic.assessments.models import Notification
 from clinic.assessments.tasks import enqueue_delivery
 from clinic.core.audit import audit_record, diff, snapshot
 from clinic.core.choices import AuditAction
+from clinic.core.clinic_phone import call_the_clinic
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound
 from clinic.journal import rules
 from clinic.journal.access import require_own
@@ -106,7 +107,7 @@ def _remind_at(
     elif not patient_email(patient):
         errors.setdefault("remind_at", []).append(
             "We have no e-mail address for you, so we cannot send a reminder. "
-            "Please ask the clinic to add one."
+            f"Please {call_the_clinic()} to add one."
         )
     return value
 

@@ -37,6 +37,7 @@ from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
+from clinic.core.clinic_phone import call_the_clinic
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
 from clinic.patients.models import Patient, PortalInvitation
 
@@ -139,7 +140,7 @@ def portal_invitation_create(*, actor, patient: Patient) -> tuple[PortalInvitati
             "journal.\n\n"
             f"To choose your password and open your account, follow this link:\n\n{url}\n\n"
             f"The link works once and expires on {_fmt(invitation.expires_at)}. If it has "
-            "expired, ask the clinic for a new invitation.\n\n"
+            f"expired, {call_the_clinic()} for a new invitation.\n\n"
             "If you did not expect this e-mail, you can ignore it.\n"
         ),
     )

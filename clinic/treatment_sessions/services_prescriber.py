@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinic.accounts.permissions import Capability
+from clinic.core.access import require
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound
 from clinic.core.records import required_text
 from clinic.treatment_sessions import prescriber_requests, services
@@ -75,12 +76,20 @@ def prescriber_request_ask(
     )
 
 
-def _waiting(request: PrescriberRequest) -> PrescriberRequest:
+def _close(
+    *, actor, request: PrescriberRequest, capability: str, status: str, note: str, now
+) -> PrescriberRequest:
+    """Close one waiting request under the session's row lock (refused once it has closed)."""
+    session = services._locked(actor, request.session, capability, phases=services.ALL_PHASES)
     locked = PrescriberRequest.objects.select_for_update().get(pk=request.pk)
     if locked.status != PrescriberRequestStatus.OPEN:
         raise Conflict(
             f"This request is {locked.get_status_display().lower()} already.", code="not_waiting"
         )
+    prescriber_requests.requests_close(
+        session=session, kinds=[locked.kind], status=status, actor=actor, note=note, now=now
+    )
+    locked.refresh_from_db()
     return locked
 
 
@@ -89,22 +98,15 @@ def prescriber_request_decline(
     *, actor, request: PrescriberRequest, note: str, now=None
 ) -> PrescriberRequest:
     """A prescriber says no, with what the nurse should do instead (shown at the chair)."""
-    now = services._now(now)
-    session = services._locked(
-        actor, request.session, Capability.SESSION_OVERRIDE, phases=services.ALL_PHASES
-    )
-    note = required_text("note", note, "Say what the nurse should do instead.")
-    locked = _waiting(request)
-    prescriber_requests.requests_close(
-        session=session,
-        kinds=[locked.kind],
-        status=PrescriberRequestStatus.DECLINED,
+    require(actor, Capability.SESSION_OVERRIDE)
+    return _close(
         actor=actor,
-        note=note,
-        now=now,
+        request=request,
+        capability=Capability.SESSION_OVERRIDE,
+        status=PrescriberRequestStatus.DECLINED,
+        note=required_text("note", note, "Say what the nurse should do instead."),
+        now=services._now(now),
     )
-    locked.refresh_from_db()
-    return locked
 
 
 @transaction.atomic
@@ -112,22 +114,15 @@ def prescriber_request_withdraw(
     *, actor, request: PrescriberRequest, note: str = "", now=None
 ) -> PrescriberRequest:
     """The nurse no longer needs the decision (e.g. a recheck came back within the limit)."""
-    now = services._now(now)
-    session = services._locked(
-        actor, request.session, Capability.SESSION_RUN, phases=services.ALL_PHASES
-    )
-    note = services._text("note", note, max_length=500) or "Withdrawn by the nurse."
-    locked = _waiting(request)
-    prescriber_requests.requests_close(
-        session=session,
-        kinds=[locked.kind],
-        status=PrescriberRequestStatus.WITHDRAWN,
+    require(actor, Capability.SESSION_RUN)
+    return _close(
         actor=actor,
-        note=note,
-        now=now,
+        request=request,
+        capability=Capability.SESSION_RUN,
+        status=PrescriberRequestStatus.WITHDRAWN,
+        note=services._text("note", note, max_length=500) or "Withdrawn by the nurse.",
+        now=services._now(now),
     )
-    locked.refresh_from_db()
-    return locked
 
 
 @transaction.atomic
@@ -177,7 +172,6 @@ def discharge_override_grant(
 
 def request_for_actor(*, actor, request_uuid, capability: str) -> PrescriberRequest:
     """A request on a session of a patient the actor reaches; otherwise NotFound."""
-    from clinic.core.access import require
     from clinic.patients.models import Patient
 
     require(actor, capability)
