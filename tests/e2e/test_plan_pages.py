@@ -16,6 +16,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from clinic.patients.services import body_measurement_record
+from clinic.protocols.tests.test_plans import SCREENED, TWO_FAILED_TRIALS
 from clinic.screening import eligibility
 from clinic.screening import intake as intake_services
 from tests.e2e.conftest import PHONE, TABLET, assert_accessible, assert_fits_width
@@ -35,14 +36,12 @@ def cleared_for_iv(patient, nurse, prescriber):
         actor=nurse,
         intake=intake,
         data={
+            **SCREENED,
             "indication": "treatment_resistant_depression",
             "systolic_mmhg": 122,
             "diastolic_mmhg": 78,
         },
-        trials=[
-            {"drug": "sertraline", "adequate": True, "outcome": "no_response"},
-            {"drug": "venlafaxine", "adequate": True, "outcome": "no_response"},
-        ],
+        trials=TWO_FAILED_TRIALS,
         submit=True,
     )
     eligibility.decision_sign(

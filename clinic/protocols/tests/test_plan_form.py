@@ -25,6 +25,7 @@ from clinic.patients.services import body_measurement_record
 from clinic.protocols import services
 from clinic.protocols.models import ProtocolTemplate, TreatmentPlan
 from clinic.protocols.policy import plan_date_policy
+from clinic.protocols.tests.test_plans import SCREENED
 from clinic.screening import eligibility
 from clinic.screening import intake as intake_services
 
@@ -53,6 +54,7 @@ def cleared(patient, nurse, prescriber):
         actor=nurse,
         intake=intake,
         data={
+            **SCREENED,
             "indication": "treatment_resistant_depression",
             "systolic_mmhg": 122,
             "diastolic_mmhg": 78,
