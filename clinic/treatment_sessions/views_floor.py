@@ -11,6 +11,7 @@ from clinic.accounts.permissions import Capability
 from clinic.core.access import staff_required
 from clinic.core.exceptions import DomainError, InvalidInput, NotFound, PermissionDenied
 from clinic.core.forms import apply_domain_error
+from clinic.scheduling.choices import AppointmentStatus
 from clinic.treatment_sessions import floor, services
 from clinic.treatment_sessions.forms import CheckInForm
 
@@ -55,6 +56,13 @@ def check_in(request, appointment_uuid):
     )
     if request.method == "GET" and hasattr(appointment, "treatment_session"):
         messages.info(request, f"{appointment.patient.display_name} is checked in already.")
+        return redirect("treatment_sessions:day")
+    if request.method == "GET" and appointment.status != AppointmentStatus.BOOKED:
+        messages.error(
+            request,
+            f"{appointment.patient.display_name}: the appointment is "
+            f"{appointment.get_status_display().lower()}; only a booked appointment is checked in.",
+        )
         return redirect("treatment_sessions:day")
     form = CheckInForm(
         request.POST or None,

@@ -482,3 +482,14 @@ def test_the_chart_lists_the_patients_sessions(client, nurse, front_desk, infusi
 
     html = chart_html(client_as(client, front_desk), infusion_running.patient)
     assert reverse("treatment_sessions:detail", args=[infusion_running.uuid]) not in html
+
+
+def test_a_cancelled_appointment_is_not_offered_for_check_in(client, nurse, iv_appointment):
+    Appointment.objects.filter(pk=iv_appointment.pk).update(
+        status="cancelled", status_reason="Patient unwell"
+    )
+    client_as(client, nurse)
+    url = reverse("treatment_sessions:check_in", args=[iv_appointment.uuid])
+    response = client.get(url, follow=True)
+    assert response.redirect_chain == [(DAY_URL, 302)]
+    assert "only a booked appointment is checked in" in response.content.decode()
