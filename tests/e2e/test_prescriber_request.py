@@ -168,3 +168,40 @@ def test_a_high_pre_dose_bp_reaches_the_prescribers_in_basket_and_is_answered(
     expect(chair_side.locator("#session-bar")).not_to_contain_text("Awaiting prescriber")
     chair_side.context.close()
     office.context.close()
+
+
+@pytest.mark.parametrize("viewport", [TABLET, PHONE], ids=["tablet", "phone"])
+def test_the_nurse_stays_where_she_was_after_each_save(
+    browser, live_server, patient, nurse, iv_today, viewport
+):
+    from clinic.treatment_sessions import services
+    from clinic.treatment_sessions.services import IdentityCheck
+
+    session = services.session_check_in(
+        actor=nurse,
+        appointment=iv_today,
+        identity=IdentityCheck(
+            full_name_confirmed=True, stated_date_of_birth=patient.date_of_birth
+        ),
+    )
+    page = _sign_in(browser, live_server, nurse.username, viewport)
+    page.goto(f"{live_server.url}/sessions/{session.uuid}/")
+
+    # Halfway down the pre-checks, the intention is saved: the section stays put on screen.
+    page.get_by_label("Intention, in the patient's own words").fill("To rest")
+    section = page.locator("#pre-checks")
+    before = section.evaluate("e => e.getBoundingClientRect().top")
+    page.get_by_role("button", name="Save pre-checks").click()
+    expect(page.locator(".session-messages")).to_contain_text("Pre-checks saved")
+    after = page.locator("#pre-checks").evaluate("e => e.getBoundingClientRect().top")
+    assert abs(after - before) <= 2, (before, after)
+
+    # A reading from the vitals entry: the page does not jump; the confirmation is on screen.
+    page.locator("#vitals-entry").get_by_label("Systolic (mmHg)").fill("128")
+    page.locator("#vitals-entry").get_by_label("Diastolic (mmHg)").fill("80")
+    y = page.evaluate("window.scrollY")
+    page.locator("#vitals-entry").get_by_role("button", name="Record vitals").click()
+    expect(page.locator(".session-messages")).to_contain_text("Vitals recorded")
+    assert abs(page.evaluate("window.scrollY") - y) <= 60
+    expect(page.locator(".session-messages")).to_be_in_viewport()
+    page.context.close()
