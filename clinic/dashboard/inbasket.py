@@ -9,13 +9,16 @@ What waits, by role (each part is the owning app's actor-checked, audited select
   and at-home BP alerts of their patients;
 - clinic administrators: requests that no prescriber can answer (no prescriber on the care
   team) and the suicidality alerts with nobody assigned.
-The count in the top bar (`waiting_count`) reads no patient information and writes no audit
-event; opening the list audits each part.
+The count in the top bar (`waiting_get`) reads no patient information and writes no audit
+event; opening the list audits each part. The home page's list refreshes when the top bar's
+digest of what waits changes (and every two minutes, for the waiting times), not on a fast
+poll of its own, so a home page left open does not fill the audit trail with reads.
 """
 
 from __future__ import annotations
 
 import datetime
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,13 +86,23 @@ def inbasket_get(*, actor, now: datetime.datetime | None = None) -> InBasket:
     return basket
 
 
-def waiting_count(*, actor) -> int:
-    """How many urgent items wait on `actor` (requests, chair alerts, suicidality alerts): the
-    number in the top bar. Counts only, no patient information, no audit event."""
+@dataclass(frozen=True)
+class Waiting:
+    """What the top bar knows: how many urgent items wait, and a digest of which ones (record
+    ids only), so a page can tell that its in-basket list is out of date without reading it."""
+
+    count: int
+    digest: str
+
+
+def waiting_get(*, actor) -> Waiting:
+    """The urgent items waiting on `actor` (requests, chair alerts, suicidality alerts), as a
+    count and a digest. No patient information leaves here, so no audit event is written."""
     if not actor.can(Capability.PATIENT_VIEW_CLINICAL):
-        return 0
-    count = len(chair.prescriber_requests_waiting(actor=actor, audit=False))
+        return Waiting(count=0, digest="")
+    items = [f"r{r.pk}" for r in chair.prescriber_requests_waiting(actor=actor, audit=False)]
     if actor.can(Capability.SESSION_RUN):
-        count += len(chair.session_alerts_open(actor=actor, audit=False))
-    count += len(alert_inbox(actor=actor, audit=False))
-    return count
+        items += [f"c{a.pk}" for a in chair.session_alerts_open(actor=actor, audit=False)]
+    items += [f"s{a.pk}.{a.status}.{a.kind}" for a in alert_inbox(actor=actor, audit=False)]
+    digest = hashlib.sha256(",".join(sorted(items)).encode()).hexdigest()[:16]
+    return Waiting(count=len(items), digest=digest)

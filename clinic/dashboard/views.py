@@ -11,7 +11,7 @@ from clinic.accounts.permissions import Capability
 from clinic.assessments.selectors import due_list
 from clinic.core.access import require, staff_required
 from clinic.dashboard import selectors
-from clinic.dashboard.inbasket import inbasket_get, waiting_count
+from clinic.dashboard.inbasket import inbasket_get, waiting_get
 from clinic.patients.forms import PatientSearchForm
 from clinic.patients.selectors import my_patients
 from clinic.public_site.views import public_home
@@ -68,5 +68,10 @@ def inbasket(request):
 def inbasket_count(request):
     """The top bar's count of what waits on the user (numbers only: no patient information,
     so no audit event). Polled by every page."""
-    count = waiting_count(actor=request.user)
-    return render(request, "dashboard/_inbasket_badge.html", {"waiting": count})
+    waiting = waiting_get(actor=request.user)
+    response = render(request, "dashboard/_inbasket_badge.html", {"waiting": waiting})
+    if request.GET.get("seen", waiting.digest) != waiting.digest:
+        # Something new waits, or something was answered: an in-basket list on the page
+        # reloads itself (see _inbasket.html).
+        response["HX-Trigger"] = "inbasket-changed"
+    return response

@@ -9,6 +9,8 @@ clinic-policy default, above 140/90 mmHg (policy-defaults.md [C2], [E1]).
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -171,9 +173,25 @@ def test_the_count_in_the_top_bar_reads_no_patient_and_writes_no_audit(
     assert AuditEvent.objects.count() == before
 
 
+def test_the_count_tells_the_page_when_what_waits_has_changed(
+    client, prescriber, nurse, waiting, iv_checked_in
+):
+    client_as(client, prescriber)
+    first = client.get(COUNT, headers=POLL)
+    digest = re.search(r'"seen": "(\w+)"', first.content.decode()).group(1)
+    # Nothing changed since: the list on the page is left alone.
+    same = client.get(COUNT, {"seen": digest}, headers=POLL)
+    assert "HX-Trigger" not in same.headers
+    # The prescriber answers (from anywhere): what waits changed, so the list reloads.
+    services.pre_dose_bp_confirm(actor=prescriber, session=iv_checked_in, reason="Usual")
+    changed = client.get(COUNT, {"seen": digest}, headers=POLL)
+    assert changed.headers["HX-Trigger"] == "inbasket-changed"
+    assert f'"seen": "{digest}"' not in changed.content.decode()
+
+
 def test_the_home_page_holds_the_in_basket_and_refreshes_it(client, prescriber, waiting):
     html = client_as(client, prescriber).get("/").content.decode()
-    assert 'id="basket"' in html and 'hx-trigger="every 15s' in html
+    assert 'id="basket"' in html and "inbasket-changed from:body" in html
     assert "Confirm the pre-dose blood pressure" in html
     # The poll gets the list only.
     fragment = client.get(INBASKET, headers=POLL).content.decode()
