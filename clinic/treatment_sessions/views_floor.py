@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from clinic.accounts.permissions import Capability
@@ -62,6 +63,16 @@ def check_in(request, appointment_uuid):
             request,
             f"{appointment.patient.display_name}: the appointment is "
             f"{appointment.get_status_display().lower()}; only a booked appointment is checked in.",
+        )
+        return redirect("treatment_sessions:day")
+    if request.method == "GET" and timezone.localdate(appointment.starts_at) != (
+        timezone.localdate()
+    ):
+        messages.error(
+            request,
+            f"{appointment.patient.display_name}: the appointment is on "
+            f"{timezone.localtime(appointment.starts_at):%m/%d/%Y}; patients are checked in on "
+            "the day.",
         )
         return redirect("treatment_sessions:day")
     form = CheckInForm(

@@ -493,3 +493,16 @@ def test_a_cancelled_appointment_is_not_offered_for_check_in(client, nurse, iv_a
     response = client.get(url, follow=True)
     assert response.redirect_chain == [(DAY_URL, 302)]
     assert "only a booked appointment is checked in" in response.content.decode()
+
+
+def test_an_appointment_on_another_day_is_not_offered_for_check_in(
+    client, nurse, iv_appointment, clock
+):
+    clock.move_to(at(MONDAY, 8, 0) - datetime.timedelta(days=1))  # the Sunday before
+    client_as(client, nurse)
+    url = reverse("treatment_sessions:check_in", args=[iv_appointment.uuid])
+    response = client.get(url, follow=True)
+    assert response.redirect_chain == [(DAY_URL, 302)]
+    assert "the appointment is on 06/02/2031; patients are checked in on the day" in (
+        response.content.decode()
+    )
