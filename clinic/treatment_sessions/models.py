@@ -8,6 +8,8 @@ never deleted. A signed session is locked: later words are addenda.
 
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -493,3 +495,13 @@ class PrescriberRequest(ClinicModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.get_status_display()})"
+
+    @property
+    def about_digest(self) -> str:
+        """A short digest of what the prescriber is shown (`about`): an answer carries the
+        digest it was given on, so a decision is never made on a situation that has changed."""
+        return about_digest(self.about)
+
+
+def about_digest(lines) -> str:
+    return hashlib.sha256("\n".join(str(line) for line in lines).encode()).hexdigest()[:16]

@@ -165,6 +165,10 @@ def bp_request_sync(
             about=reasons,
             now=now,
         )
+    elif reasons and current is not None and current.about != reasons:
+        # A newer reading that also needs confirmation: the request keeps its place in the
+        # queue (and its wait) but says what the prescriber now decides on.
+        request_about_update(session=session, request=current, about=reasons)
     elif not reasons and current is not None:
         requests_close(
             session=session,
@@ -173,6 +177,25 @@ def bp_request_sync(
             note="The latest pre-dose reading needs no confirmation.",
             now=now,
         )
+
+
+def request_about_update(
+    *, session: TreatmentSession, request: PrescriberRequest, about: list[str]
+) -> PrescriberRequest:
+    """What a waiting request is about, brought up to date (a newer reading, pre-checks that
+    changed). Audited; the request keeps its time."""
+    request.about = list(about)
+    request.save(update_fields=["about", "updated_at"])
+    audit_record(
+        actor=None,
+        action=AuditAction.UPDATE,
+        object_type="prescriber_request",
+        object_id=request.uuid,
+        patient=session.patient,
+        summary=f"Prescriber request brought up to date: {request.get_kind_display()}",
+        changes={"about": {"before": None, "after": list(about)}},
+    )
+    return request
 
 
 # --------------------------------------------------------------------------- reminders

@@ -6,6 +6,8 @@ request it answers. Records and reminders: prescriber_requests.py (ADR 0011)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,7 +22,12 @@ from clinic.treatment_sessions.choices import (
     PrescriberRequestStatus,
     SessionPhase,
 )
-from clinic.treatment_sessions.models import PrescriberRequest, SessionOverride, TreatmentSession
+from clinic.treatment_sessions.models import (
+    PrescriberRequest,
+    SessionOverride,
+    TreatmentSession,
+    about_digest,
+)
 
 _PHASES = {
     PrescriberRequestKind.PRE_DOSE_BP: (SessionPhase.CHECKED_IN,),
@@ -123,6 +130,41 @@ def prescriber_request_withdraw(
         note=services._text("note", note, max_length=500) or "Withdrawn by the nurse.",
         now=services._now(now),
     )
+
+
+@dataclass(frozen=True)
+class RequestNow:
+    about: list[str]  # what is asked now
+    changed: bool  # since the prescriber read it (the request is brought up to date)
+
+
+@transaction.atomic
+def prescriber_request_check_current(
+    *, actor, request: PrescriberRequest, seen_digest: str, now=None
+) -> RequestNow:
+    """Before a prescriber answers away from the chair: is the situation still the one they
+    read (`seen_digest` of the request's `about`)? If it changed, the request is brought up to
+    date (so the in-basket shows it) and `changed` says so: a decision is never made on what is
+    no longer true. Conflict when the request has closed or nothing is left to decide."""
+    now = services._now(now)
+    session = services._locked(
+        actor, request.session, Capability.SESSION_OVERRIDE, phases=services.ALL_PHASES
+    )
+    locked = PrescriberRequest.objects.select_for_update().get(pk=request.pk)
+    if locked.status != PrescriberRequestStatus.OPEN:
+        raise Conflict(
+            f"This request is {locked.get_status_display().lower()} already.", code="not_waiting"
+        )
+    current = request_need(session, locked.kind, escort_present=True, now=now)
+    if not current:
+        raise Conflict(
+            "There is nothing left for a prescriber to decide: the chair has moved on.",
+            code="not_needed",
+        )
+    changed = about_digest(current) != seen_digest
+    if changed and locked.about != current:
+        prescriber_requests.request_about_update(session=session, request=locked, about=current)
+    return RequestNow(about=current, changed=changed)
 
 
 @transaction.atomic

@@ -109,6 +109,21 @@ def answer(request, request_uuid):
         messages.error(request, "Give the reason for your decision: it goes in the record.")
         return _back(request, waiting.session)
     reason = form.cleaned_data["reason"]
+    try:
+        # Decided on what the prescriber read: a situation that changed since is shown again.
+        now = asks.prescriber_request_check_current(
+            actor=request.user, request=waiting, seen_digest=request.POST.get("seen", "")
+        )
+    except Conflict as error:
+        messages.error(request, _refusal(error))
+        return _back(request, waiting.session)
+    if now.changed:
+        messages.error(
+            request,
+            "The chair's situation changed since you read it; nothing was decided. Read it "
+            "again: " + " ".join(now.about),
+        )
+        return _back(request, waiting.session)
     decide = {
         PrescriberRequestKind.PRE_DOSE_BP: services.pre_dose_bp_confirm,
         PrescriberRequestKind.PRE_CHECKS: services.precheck_override,

@@ -107,9 +107,10 @@ def test_the_prescriber_reads_what_the_nurse_waits_for_and_confirms_it_there(
         actor=prescriber, action="list", object_type="prescriber_request"
     ).exists()
 
+    seen = re.search(r'name="seen" value="(\w+)"', html).group(1)
     response = client.post(
         reverse("treatment_sessions:request_answer", args=[waiting.uuid]),
-        {"reason": "Known white-coat hypertension", "back": "inbasket"},
+        {"reason": "Known white-coat hypertension", "back": "inbasket", "seen": seen},
         follow=True,
     )
 
@@ -119,6 +120,34 @@ def test_the_prescriber_reads_what_the_nurse_waits_for_and_confirms_it_there(
     override = SessionOverride.objects.get(session=waiting.session)
     assert (override.kind, override.reason) == ("pre_dose_bp", "Known white-coat hypertension")
     assert "A nurse is waiting for a prescriber" not in response.content.decode()
+
+
+def test_an_answer_on_a_situation_that_changed_decides_nothing(
+    client, prescriber, nurse, waiting, clock
+):
+    client_as(client, prescriber)
+    html = client.get(INBASKET).content.decode()
+    seen = re.search(r'name="seen" value="(\w+)"', html).group(1)
+    # Meanwhile the nurse rechecks: 200/118, higher still.
+    clock.move_to(at(MONDAY, 8, 53))
+    services.vitals_record(
+        actor=nurse, session=waiting.session, systolic_mmhg=200, diastolic_mmhg=118
+    )
+    url = reverse("treatment_sessions:request_answer", args=[waiting.uuid])
+
+    response = client.post(url, {"reason": "Usual for her", "seen": seen}, follow=True)
+
+    assert "changed since you read it; nothing was decided" in response.content.decode()
+    assert "Pre-dose BP 200/118 mmHg at 08:53." in response.content.decode()
+    assert not SessionOverride.objects.exists()
+    waiting.refresh_from_db()
+    assert waiting.status == "open" and waiting.about[0] == "Pre-dose BP 200/118 mmHg at 08:53."
+
+    # Read again, decided on what is true now.
+    client.post(url, {"reason": "Seen her: calm, rechecked", "seen": waiting.about_digest})
+    waiting.refresh_from_db()
+    assert waiting.status == "answered"
+    assert SessionOverride.objects.get().kind == "pre_dose_bp"
 
 
 def test_a_nurse_sees_the_request_but_cannot_answer_it(client, nurse, waiting):

@@ -377,3 +377,32 @@ def test_a_delay_that_is_not_whole_minutes_is_refused(settings, value):
     settings.CLINIC_POLICY = {"prescriber_requests": {"email_after_min": value}}
     with pytest.raises(ImproperlyConfigured):
         prescriber_requests.request_policy()
+
+
+def test_a_newer_high_reading_keeps_the_request_and_says_what_is_now_asked(
+    iv_checked_in, nurse, clock
+):
+    _bp(nurse, iv_checked_in, 150, 85)
+    clock.move_to(at(MONDAY, 8, 55))
+    _bp(nurse, iv_checked_in, 176, 104)
+
+    (request,) = _requests(iv_checked_in)
+    assert request.status == "open" and request.created_at == at(MONDAY, 8, 50)
+    assert request.about[0] == "Pre-dose BP 176/104 mmHg at 08:55."
+
+
+def test_a_remote_answer_is_checked_against_what_the_prescriber_read(
+    iv_checked_in, nurse, prescriber, clock
+):
+    _bp(nurse, iv_checked_in, 190, 120)
+    request = _requests(iv_checked_in)[0]
+    read = request.about_digest
+
+    now = asks.prescriber_request_check_current(actor=prescriber, request=request, seen_digest=read)
+    assert now.changed is False
+
+    clock.move_to(at(MONDAY, 8, 55))
+    _bp(nurse, iv_checked_in, 132, 84)  # within the limit: nothing left to decide
+    with pytest.raises(Conflict) as error:
+        asks.prescriber_request_check_current(actor=prescriber, request=request, seen_digest=read)
+    assert error.value.code == "not_waiting"  # the calm reading withdrew it
