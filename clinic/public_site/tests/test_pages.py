@@ -65,7 +65,8 @@ class _Reader(HTMLParser):
         self.headings: dict[str, list[str]] = {h: [] for h in self.HEADINGS}
         self.links: list[tuple[str, str]] = []  # (text, href)
         self.navs: dict[str, list[tuple[str, str]]] = {}
-        self.tables: dict[str, list[list[tuple[str, str]]]] = {}  # class → rows of (tag, text)
+        # A table's first class (its name) → rows of (tag, text).
+        self.tables: dict[str, list[list[tuple[str, str]]]] = {}
         self.ids: set[str] = set()
         self._heading: str | None = None
         self._text: list[str] = []
@@ -88,7 +89,8 @@ class _Reader(HTMLParser):
             self._nav.append(attrs.get("aria-label") or attrs.get("aria-labelledby", ""))
             self.navs.setdefault(self._nav[-1], [])
         elif tag == "table":
-            self._table = attrs.get("class", "")
+            # A table is named by its first class; the others are layout (stack-table).
+            self._table = (attrs.get("class") or "").split(" ")[0]
             self.tables[self._table] = []
         elif tag == "tr" and self._table is not None:
             self._row = []
