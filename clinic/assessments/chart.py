@@ -46,10 +46,30 @@ def section_context(*, actor, patient, clinical: bool):
     }
     if clinical:
         responses = selectors.response_list(actor=actor, patient=patient, purpose="chart")
-        context["responses"] = responses[:20]
+        context["responses"] = [_in_words(r) for r in responses[:20]]
         context["response_count"] = len(responses)
         context["courses"] = course_for(patient=patient, responses=responses)
     return context
+
+
+def _words(slug: str) -> str:
+    return slug.replace("_", " ").capitalize()
+
+
+def _in_words(response):
+    """The chart's row in words: the instrument's name, its severity band's label (the C-SSRS
+    screen's risk level), and the flags, never their codes."""
+    instrument = get_instrument(response.instrument_code)
+    band = next((b for b in instrument.bands if b.slug == response.severity), None)
+    response.instrument_name = instrument.name
+    if band is not None:
+        response.severity_label = band.label
+    elif response.severity and instrument.code == "cssrs-screen":
+        response.severity_label = f"{_words(response.severity)} risk"
+    else:
+        response.severity_label = _words(response.severity) if response.severity else ""
+    response.flag_labels = [_words(flag) for flag in response.flags]
+    return response
 
 
 SECTION = ChartSection(

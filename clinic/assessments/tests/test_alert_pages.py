@@ -301,3 +301,15 @@ def test_the_alert_page_query_count_stays_flat_as_follow_ups_grow(
         record(nurse, patient, PHQ9_ITEM9)
     assert alert.follow_ups.count() == 4
     assert count() == one
+
+
+def test_the_chart_lists_assessments_in_words_not_codes(client, nurse, patient):
+    from tests.helpers import chart_html
+
+    record(nurse, patient, PHQ9_ITEM9)  # 13: moderate (PHQ-9 bands 10–14), item 9 positive
+    record(nurse, patient, CSSRS_LOW, code="cssrs-screen")
+    html = chart_html(_client(client, nurse), patient)
+    assert "PHQ-9" in html and ">Moderate<" in html
+    assert "Low risk" in html and "Suicidal ideation" in html
+    for code in (">phq9<", ">moderate<", ">suicidal_ideation<", ">cssrs-screen<"):
+        assert code not in html
