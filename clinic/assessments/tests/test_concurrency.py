@@ -5,10 +5,7 @@ waiting side by side. PostgreSQL only."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 
 from clinic.assessments import services
 from clinic.assessments.models import (
@@ -17,33 +14,13 @@ from clinic.assessments.models import (
     Notification,
     SuicidalityAlert,
 )
+from tests.concurrency import in_threads
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
 N = None
 PHQ9_ITEM9 = [0, 0, 0, 0, 0, 0, 0, 0, 1]  # item 9 ≥ 1: ideation (policy-defaults.md)
 CSSRS_HIGH = [1, 1, 0, 1, 0, 0, N]  # Q4 yes: high risk [G13]
-
-
-def _in_threads(count, work):
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def run(index):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = work(index)
-        except Exception as error:  # collected and asserted by the test
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def test_a_phq9_and_a_high_risk_cssrs_at_once_make_one_high_risk_alert(patient, nurse, prescriber):
@@ -55,7 +32,7 @@ def test_a_phq9_and_a_high_risk_cssrs_at_once_make_one_high_risk_alert(patient, 
             actor=nurse, patient=patient, instrument_code=code, answers=answers
         )
 
-    results = _in_threads(2, work)
+    results = in_threads(2, work)
 
     assert all(isinstance(r, AssessmentResponse) for r in results), results
     alert = SuicidalityAlert.objects.get()
@@ -78,7 +55,7 @@ def test_four_positive_answers_at_once_gather_on_one_alert(patient, nurse, presc
             actor=nurse, patient=patient, instrument_code="phq9", answers=PHQ9_ITEM9
         )
 
-    results = _in_threads(4, work)
+    results = in_threads(4, work)
 
     assert all(isinstance(r, AssessmentResponse) for r in results), results
     alert = SuicidalityAlert.objects.get()

@@ -4,39 +4,17 @@ sees the first's draw, and the balance is exact. PostgreSQL only."""
 
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from clinic.controlled_substances import services
 from clinic.controlled_substances.models import Container, LedgerEntry
 from clinic.core.exceptions import Conflict
 from clinic.patients.services import care_team_set
+from tests.concurrency import in_threads
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
-
-
-def _in_threads(count, work):
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def run(index):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = work(index)
-        except Exception as error:  # collected and asserted by the test
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 @pytest.fixture
@@ -58,7 +36,7 @@ def _draw(nurses, vial, patient, drawn):
 
 
 def test_two_draws_the_balance_allows_both_succeed_exactly(nurses, vial, patient):
-    results = _in_threads(2, _draw(nurses, vial, patient, "40"))
+    results = in_threads(2, _draw(nurses, vial, patient, "40"))
 
     assert all(isinstance(r, LedgerEntry) for r in results), results
     assert Container.objects.get(pk=vial.pk).balance_mg == Decimal("20.000")
@@ -67,7 +45,7 @@ def test_two_draws_the_balance_allows_both_succeed_exactly(nurses, vial, patient
 
 
 def test_with_a_balance_for_one_draw_exactly_one_succeeds(nurses, vial, patient):
-    results = _in_threads(2, _draw(nurses, vial, patient, "60"))
+    results = in_threads(2, _draw(nurses, vial, patient, "60"))
 
     given = [r for r in results if isinstance(r, LedgerEntry)]
     refused = [r for r in results if isinstance(r, Conflict)]
@@ -79,7 +57,7 @@ def test_with_a_balance_for_one_draw_exactly_one_succeeds(nurses, vial, patient)
 
 
 def test_five_nurses_at_once_take_only_what_is_there(nurses, vial, patient):
-    results = _in_threads(5, _draw(nurses, vial, patient, "30"))
+    results = in_threads(5, _draw(nurses, vial, patient, "30"))
 
     given = [r for r in results if isinstance(r, LedgerEntry)]
     refused = [r for r in results if isinstance(r, Conflict)]
@@ -100,7 +78,7 @@ def test_one_entry_reversed_twice_at_once_is_reversed_once(nurses, vial, patient
     def work(i):
         return services.entry_reverse(actor=nurses[i], entry=entry, reason="Duplicate entry")
 
-    results = _in_threads(2, work)
+    results = in_threads(2, work)
 
     reversed_ = [r for r in results if isinstance(r, LedgerEntry)]
     refused = [r for r in results if isinstance(r, Conflict)]

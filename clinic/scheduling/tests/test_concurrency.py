@@ -9,7 +9,6 @@ alone (migration 0003 dropped the nurse's exclusion constraint).
 from __future__ import annotations
 
 import datetime
-import threading
 import time
 
 import pytest
@@ -20,29 +19,9 @@ from clinic.patients.tests.factories import register
 from clinic.scheduling import services
 from clinic.scheduling.models import Appointment
 from clinic.scheduling.tests.conftest import MONDAY, at
+from tests.concurrency import in_threads
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
-
-
-def _in_threads(count, work):
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def run(index):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = work(index)
-        except Exception as error:  # collected and asserted by the test
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def test_two_desks_booking_one_chair_at_once_get_one_appointment(
@@ -61,7 +40,7 @@ def test_two_desks_booking_one_chair_at_once_get_one_appointment(
             route="iv",
         )
 
-    results = _in_threads(2, work)
+    results = in_threads(2, work)
     booked = [r for r in results if isinstance(r, Appointment)]
     refused = [r for r in results if isinstance(r, Conflict)]
     assert len(booked) == 1 and len(refused) == 1, results
@@ -111,7 +90,7 @@ def test_two_desks_booking_one_patient_at_once_get_one_appointment(
             route="esketamine",
         )
 
-    results = _in_threads(2, work)
+    results = in_threads(2, work)
     booked = [r for r in results if isinstance(r, Appointment)]
     refused = [r for r in results if isinstance(r, Conflict)]
     assert len(booked) == 1 and len(refused) == 1, results
@@ -148,7 +127,7 @@ def test_with_one_chair_per_nurse_two_desks_booking_one_nurse_get_one_appointmen
             route="esketamine",
         )
 
-    results = _in_threads(2, work)
+    results = in_threads(2, work)
     booked = [r for r in results if isinstance(r, Appointment)]
     refused = [r for r in results if isinstance(r, Conflict)]
     assert len(booked) == 1 and len(refused) == 1, results
@@ -177,7 +156,7 @@ def test_three_desks_booking_a_nurse_limited_to_two_chairs_get_two_appointments(
             route="im",
         )
 
-    results = _in_threads(3, work)
+    results = in_threads(3, work)
     booked = [r for r in results if isinstance(r, Appointment)]
     refused = [r for r in results if isinstance(r, Conflict)]
     assert len(booked) == 2 and len(refused) == 1, results

@@ -4,11 +4,9 @@ them, and the second sees what the first wrote. PostgreSQL only."""
 
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from clinic.controlled_substances.models import Container, LedgerEntry
 from clinic.core.exceptions import Conflict, InvalidInput
@@ -16,29 +14,9 @@ from clinic.patients.services import care_team_set
 from clinic.treatment_sessions import services
 from clinic.treatment_sessions.models import DoseAdministration, PrescriberRequest, TreatmentSession
 from clinic.treatment_sessions.tests.conftest import MONDAY, at, fresh, identity_of
+from tests.concurrency import in_threads
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
-
-
-def _in_threads(count, work):
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def run(index):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = work(index)
-        except Exception as error:  # collected and asserted by the test
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 @pytest.fixture
@@ -57,7 +35,7 @@ def test_two_nurses_checking_in_one_appointment_make_one_session(iv_appointment,
             actor=nurses[i], appointment=iv_appointment, identity=identity_of(iv_appointment)
         )
 
-    results = _in_threads(2, work)
+    results = in_threads(2, work)
 
     made = [r for r in results if isinstance(r, TreatmentSession)]
     refused = [r for r in results if isinstance(r, Conflict)]
@@ -74,7 +52,7 @@ def test_two_devices_at_the_same_moment_give_one(esketamine_cleared, nurses, dev
             actor=nurses[i], session=esketamine_cleared, container=devices[i]
         )
 
-    results = _in_threads(2, work)
+    results = in_threads(2, work)
 
     given = [r for r in results if isinstance(r, DoseAdministration)]
     refused = [r for r in results if isinstance(r, Conflict)]
@@ -108,7 +86,7 @@ def test_two_last_devices_at_the_same_moment_complete_the_dose_once(
             actor=nurses[i], session=esketamine_cleared, container=devices[i + 1]
         )
 
-    results = _in_threads(2, work)
+    results = in_threads(2, work)
 
     given = [r for r in results if isinstance(r, DoseAdministration)]
     refused = [r for r in results if isinstance(r, Conflict)]
@@ -137,7 +115,7 @@ def test_two_infusions_drawing_from_one_vial_at_once_take_only_what_is_there(
             actor=nurse, session=sessions[i], container=vials[0], drawn_mg="60"
         )
 
-    results = _in_threads(2, work)
+    results = in_threads(2, work)
 
     started = [r for r in results if isinstance(r, TreatmentSession)]
     refused = [r for r in results if isinstance(r, InvalidInput)]
@@ -161,7 +139,7 @@ def test_two_high_pre_dose_readings_at_once_ask_the_prescriber_once(iv_checked_i
             heart_rate_bpm=80,
         )
 
-    results = _in_threads(2, work)
+    results = in_threads(2, work)
 
     assert all(isinstance(r, tuple) for r in results), results
     # The session's row lock queued the second reading behind the first, which had opened the
