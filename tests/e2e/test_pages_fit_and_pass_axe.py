@@ -214,6 +214,11 @@ def test_main_pages_fit_a_phone_and_a_tablet_and_pass_axe(browser, live_server, 
         context = browser.new_context(viewport=TABLET)
         context.set_default_timeout(10_000)
         page = context.new_page()
+        # A page's own scripts must not fail: htmx reports an attribute it cannot read (a
+        # refresh that would silently never run) as a console error.
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda error: errors.append(str(error)))
         if username is not None:
             page.goto(f"{live_server.url}/accounts/login/")
             page.fill("#id_username", username)
@@ -225,6 +230,8 @@ def test_main_pages_fit_a_phone_and_a_tablet_and_pass_axe(browser, live_server, 
                 page.set_viewport_size(viewport)
                 response = page.goto(f"{live_server.url}{url}")
                 assert response.status == 200, (username, url, response.status)
+                page.wait_for_load_state("networkidle")
+                assert errors == [], (username, url, errors)
                 assert_fits_width(page)
                 assert_accessible(page)
                 # Folded sections hold tables too (a chart's measurement history, every score

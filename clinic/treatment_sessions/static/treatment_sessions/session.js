@@ -1,8 +1,8 @@
 /* KetaCare session page: keep the nurse where she was.
  *
  * Every form on the page posts with htmx and the page's <main> comes back swapped in place.
- * Before the request this remembers where the form's section sat on the screen; after the
- * swap it scrolls so that the same section sits at the same place, so a saved reading, a
+ * Before the request this remembers where the form's section sat on the screen; as the new
+ * page is swapped in it scrolls so that the same section sits at the same place, so a saved reading, a
  * dose or an acknowledgement never sends her to the top or the bottom of the page. New
  * alerts and the confirmation appear in the dock beside the work (at tablet width it stays
  * in view; on a phone the confirmation floats at the bottom of the screen).
@@ -32,12 +32,18 @@
     var dock = source.closest(".session-dock");
     var pinned = dock && getComputedStyle(dock).position === "sticky";
     kept = section && !pinned
-      ? { id: section.id, top: section.getBoundingClientRect().top }
-      : { id: null, y: window.scrollY };
+      ? { id: section.id, top: section.getBoundingClientRect().top, source: source }
+      : { id: null, y: window.scrollY, source: source };
   });
 
-  document.addEventListener("htmx:afterSettle", function () {
+  // Restored in the same task that puts the new page in place (afterSwap, not afterSettle):
+  // the jump the swap causes is never painted.
+  document.addEventListener("htmx:afterSwap", function (event) {
     if (!kept) { return; }
+    // Only the form's own swap: a background refresh that settles meanwhile (the live bar, the
+    // top bar's count) must not spend the place kept for it.
+    var config = event.detail && event.detail.requestConfig;
+    if (config && config.elt && config.elt !== kept.source) { return; }
     var place = kept;
     kept = null;
     var again = place.id ? document.getElementById(place.id) : null;
