@@ -217,8 +217,11 @@ def test_main_pages_fit_a_phone_and_a_tablet_and_pass_axe(browser, live_server, 
         # A page's own scripts must not fail: htmx reports an attribute it cannot read (a
         # refresh that would silently never run) as a console error.
         errors: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on(
+            "console",
+            lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None,
+        )
+        page.on("pageerror", lambda error, errors=errors: errors.append(str(error)))
         if username is not None:
             page.goto(f"{live_server.url}/accounts/login/")
             page.fill("#id_username", username)
