@@ -12,7 +12,7 @@ from clinic.assessments.choices import (
     ResponseSource,
     Timepoint,
 )
-from clinic.core.models import ClinicModel
+from clinic.core.models import ClinicModel, EnteredInErrorMixin
 
 
 class AssessmentResponseQuerySet(models.QuerySet):
@@ -20,7 +20,7 @@ class AssessmentResponseQuerySet(models.QuerySet):
         return self.filter(entered_in_error_at__isnull=True)
 
 
-class AssessmentResponse(ClinicModel):
+class AssessmentResponse(EnteredInErrorMixin, ClinicModel):
     """One completed questionnaire or rating: every item answer, and the score the server
     computed from them with the instrument's code and version at the time."""
 
@@ -50,11 +50,6 @@ class AssessmentResponse(ClinicModel):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    entered_in_error_at = models.DateTimeField(null=True, blank=True)
-    entered_in_error_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    entered_in_error_reason = models.CharField(max_length=300, blank=True)
 
     objects = AssessmentResponseQuerySet.as_manager()
 

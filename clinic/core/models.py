@@ -20,6 +20,24 @@ class ClinicModel(models.Model):
         abstract = True
 
 
+class EnteredInErrorMixin(models.Model):
+    """Amend, never erase: a wrong entry stays in the chart, marked with who found it wrong,
+    when and why (clinic/core/records.py marks it)."""
+
+    entered_in_error_at = models.DateTimeField(null=True, blank=True)
+    entered_in_error_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    entered_in_error_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_valid(self) -> bool:
+        return self.entered_in_error_at is None
+
+
 class AppendOnlyError(Exception):
     pass
 

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from clinic.core.models import ClinicModel
+from clinic.core.models import ClinicModel, EnteredInErrorMixin
 from clinic.patients.choices import CareTeamRole, Sex
 from clinic.patients.measurements import age_years, bmi_kg_m2
 
@@ -125,7 +125,7 @@ class BodyMeasurementQuerySet(models.QuerySet):
         return self.filter(entered_in_error_at__isnull=True)
 
 
-class BodyMeasurement(ClinicModel):
+class BodyMeasurement(EnteredInErrorMixin, ClinicModel):
     """Weight and height as measured on a date. Corrections mark a row entered-in-error."""
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="measurements")
@@ -135,11 +135,6 @@ class BodyMeasurement(ClinicModel):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    entered_in_error_at = models.DateTimeField(null=True, blank=True)
-    entered_in_error_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    entered_in_error_reason = models.CharField(max_length=300, blank=True)
 
     objects = BodyMeasurementQuerySet.as_manager()
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
+from django.db import models
 from django.db.models import Prefetch, Q, QuerySet
 
 from clinic.accounts.models import User
@@ -18,6 +20,7 @@ from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import InvalidInput, NotFound, PermissionDenied
+from clinic.core.parsing import record_uuid as parse_record_uuid
 from clinic.core.text import CONTROL_CHARACTER_MESSAGE, has_control_characters
 from clinic.patients.chart import ChartAlert
 from clinic.patients.duplicates import DuplicateCandidate, find_duplicates
@@ -25,6 +28,50 @@ from clinic.patients.measurements import bmi_kg_m2
 from clinic.patients.models import BodyMeasurement, CareTeamMember, Patient
 
 _DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y")
+
+
+def record_in_reach[RecordT: models.Model](
+    *,
+    actor: User,
+    queryset: QuerySet[RecordT],
+    record_uuid: object,
+    object_type: str,
+    patient_of: Callable[[RecordT], Patient],
+    not_found_message: str,
+    view_summary: str | None = None,
+    denied_summary: str | None = None,
+) -> RecordT:
+    """A patient's record by its public id, only when the patient is within the actor's reach.
+
+    A record that does not exist and one the actor may not see look the same (NotFound with
+    `not_found_message`), and both are audited as a denial. With `view_summary` the read is
+    audited as a view of the patient's record. The caller checks the role first, and selects
+    the patient with the record so that `patient_of` costs no query."""
+    key = parse_record_uuid(record_uuid)
+    record = queryset.filter(uuid=key).first()
+    if (
+        record is None
+        or not Patient.objects.visible_to(actor).filter(pk=patient_of(record).pk).exists()
+    ):
+        audit_record(
+            actor=actor,
+            action=AuditAction.DENIED,
+            object_type=object_type,
+            object_id=key,
+            summary=denied_summary
+            or f"{object_type.replace('_', ' ').capitalize()} not found or patient not visible",
+        )
+        raise NotFound(not_found_message)
+    if view_summary is not None:
+        audit_record(
+            actor=actor,
+            action=AuditAction.VIEW,
+            object_type=object_type,
+            object_id=record.uuid,  # type: ignore[attr-defined]
+            patient=patient_of(record),
+            summary=view_summary,
+        )
+    return record
 
 
 def _as_date(token: str) -> datetime.date | None:

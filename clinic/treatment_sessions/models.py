@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from clinic.core.models import ClinicModel
+from clinic.core.models import ClinicModel, EnteredInErrorMixin
 from clinic.treatment_sessions.choices import (
     AdministrationKind,
     AdverseEventOutcome,
@@ -36,21 +36,6 @@ from clinic.treatment_sessions.choices import (
 
 USER = settings.AUTH_USER_MODEL
 MG = {"max_digits": 9, "decimal_places": 3}
-
-
-class EnteredInErrorMixin(models.Model):
-    entered_in_error_at = models.DateTimeField(null=True, blank=True)
-    entered_in_error_by = models.ForeignKey(
-        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    entered_in_error_reason = models.CharField(max_length=300, blank=True)
-
-    class Meta:
-        abstract = True
-
-    @property
-    def is_valid(self) -> bool:
-        return self.entered_in_error_at is None
 
 
 class TreatmentSessionQuerySet(models.QuerySet):
