@@ -113,3 +113,9 @@ def api_token_authenticate(plain: str) -> User | None:
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+def staff_lock(*, staff_id: int) -> User | None:
+    """Lock a staff member's row to serialise work counted per person (a nurse's concurrent
+    chairs have no database constraint; their row lock is the guard)."""
+    return User.objects.select_for_update().filter(pk=staff_id).first()

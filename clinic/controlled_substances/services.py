@@ -997,3 +997,17 @@ def loss_report_mark_form106(
         },
     )
     return locked
+
+
+# --------------------------------------------------------------------------- for other apps
+
+
+def container_lock_for_draw(*, container_id: int) -> Container:
+    """Lock a container (with its lot and product) before a dose is drawn from it elsewhere
+    in the same transaction: the chair side checks the balance against what it draws, and
+    the ledger entry that follows moves the balance under this same lock."""
+    return (
+        Container.objects.select_for_update(of=("self",))
+        .select_related("lot__product")
+        .get(pk=container_id)
+    )

@@ -302,3 +302,9 @@ def chart_alerts(*, patient: Patient, body: CurrentBody | None) -> list[ChartAle
     if body is not None and body.weight_kg is None:
         alerts.append(ChartAlert("info", "No weight recorded (needed for weight-based dosing)"))
     return alerts
+
+
+def body_measurements_for_dosing(*, patient: Patient) -> list[BodyMeasurement]:
+    """The patient's weights and heights, newest first, entered-in-error ones included (the
+    dosing rules skip them and say so). For a service that has already checked reach."""
+    return list(BodyMeasurement.objects.filter(patient=patient))

@@ -176,6 +176,12 @@ def patient_register(*, actor, data: dict[str, Any], confirm_new_patient: bool =
     return patient
 
 
+def patient_lock(*, actor: User, patient_id: int) -> Patient | None:
+    """Lock a patient's row, when the patient is within the actor's reach, to serialise work
+    per patient in another app's transaction (one booking at a time, one plan at a time)."""
+    return Patient.objects.visible_to(actor).select_for_update().filter(pk=patient_id).first()
+
+
 def _lock_visible(actor, patient: Patient) -> Patient:
     locked = Patient.objects.visible_to(actor).select_for_update().filter(pk=patient.pk).first()
     if locked is None:

@@ -790,6 +790,50 @@ def appointment_mark_no_show(*, actor, appointment: Appointment, reason: str) ->
     return _status_set(actor, appointment, status=AppointmentStatus.NO_SHOW, reason=_reason(reason))
 
 
+# --------------------------------------------------------------------------- at the chair
+# The chair side (treatment_sessions) moves an appointment through check-in and completion
+# in its own transaction; these are the steps it takes on the appointment's row.
+
+
+def appointment_lock_for_check_in(*, appointment_id: int) -> Appointment | None:
+    """Lock the appointment (with its patient and planned session) for a check-in."""
+    return (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("patient", "planned_session__plan")
+        .filter(pk=appointment_id)
+        .first()
+    )
+
+
+def appointment_status_from_chair(
+    *, actor: User, appointment_id: int, status: AppointmentStatus
+) -> Appointment:
+    """Checked in, or completed: the appointment follows its session. The caller holds the
+    session's lock and has checked the actor's reach; this writes and audits the status."""
+    appointment = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("patient")
+        .get(pk=appointment_id)
+    )
+    before = snapshot(appointment, ["status"])
+    appointment.status = status
+    appointment.status_changed_at = timezone.now()
+    appointment.status_changed_by = actor
+    appointment.save(
+        update_fields=["status", "status_changed_at", "status_changed_by", "updated_at"]
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type="appointment",
+        object_id=appointment.uuid,
+        patient=appointment.patient,
+        summary=AppointmentStatus(status).label,
+        changes=diff(before, snapshot(appointment, ["status"])),
+    )
+    return appointment
+
+
 # --------------------------------------------------------------------------- proposals
 
 
