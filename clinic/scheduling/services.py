@@ -795,6 +795,12 @@ def appointment_mark_no_show(*, actor, appointment: Appointment, reason: str) ->
 # in its own transaction; these are the steps it takes on the appointment's row.
 
 
+def appointment_lock(*, appointment_id: int) -> Appointment | None:
+    """Lock one appointment's row (for another app's step that must see its status and start
+    unchanged until it commits, such as the patient's intention for the visit)."""
+    return Appointment.objects.select_for_update(of=("self",)).filter(pk=appointment_id).first()
+
+
 def appointment_lock_for_check_in(*, appointment_id: int) -> Appointment | None:
     """Lock the appointment (with its patient and planned session) for a check-in."""
     return (
