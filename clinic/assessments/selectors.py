@@ -12,12 +12,10 @@ from clinic.assessments.instruments import REGISTRY
 from clinic.assessments.models import (
     AlertFollowUp,
     AssessmentResponse,
-    Notification,
     SuicidalityAlert,
 )
 from clinic.assessments.policy import schedule_policy
 from clinic.assessments.schedule import CourseFacts, DueAssessment, Taken, due_assessments
-from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import NotFound
@@ -310,11 +308,6 @@ def alert_get(*, actor, alert_uuid) -> SuicidalityAlert:
     )
     alert.patient = patient
     return alert
-
-
-def notification_outbox(*, actor, limit: int = 200) -> list[Notification]:
-    require(actor, "notification.view")
-    return list(Notification.objects.select_related("recipient", "alert")[:limit])
 
 
 def open_alert_count() -> int:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import re
 import secrets
 from collections.abc import Sequence
 
@@ -19,7 +18,6 @@ from clinic.accounts.permissions import Capability
 from clinic.assessments.choices import (
     AlertKind,
     AlertStatus,
-    NotificationStatus,
     ResponseSource,
     Timepoint,
     alert_level,
@@ -28,18 +26,21 @@ from clinic.assessments.instruments import get_instrument
 from clinic.assessments.instruments.base import AnswerError, Instrument
 from clinic.assessments.models import (
     AlertFollowUp,
+    AlertNotification,
     AssessmentResponse,
-    Notification,
     QuestionnaireLink,
     SuicidalityAlert,
 )
 from clinic.assessments.policy import scoring_policy
 from clinic.assessments.suicidality import CSSRS_CODE, suicidality_triggers
-from clinic.assessments.tasks import enqueue_delivery
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
 from clinic.core.records import mark_entered_in_error, required_text
+from clinic.notifications.delivery import (  # re-export: remove after the renovation
+    notification_deliver as notification_deliver,
+)
+from clinic.notifications.services import notification_queue
 from clinic.patients.models import Patient
 from clinic.patients.selectors import can_act_clinically
 
@@ -296,9 +297,8 @@ def _alert_notify(*, alert: SuicidalityAlert, patient: Patient, subject: str, wh
     else:
         recipients = [m.staff for m in members if m.staff.role == "prescriber"]
     for recipient in recipients:
-        notification_queue(
+        notification = notification_queue(
             recipient=recipient,
-            alert=alert,
             subject=subject,
             # No PHI in e-mail: the message says where to look, the chart says who.
             body=(
@@ -307,98 +307,7 @@ def _alert_notify(*, alert: SuicidalityAlert, patient: Patient, subject: str, wh
                 f"{settings.SITE_URL}{reverse('assessments:alert_detail', args=[alert.uuid])}\n"
             ),
         )
-
-
-def notification_queue(*, recipient, subject: str, body: str, alert=None) -> Notification:
-    notification = Notification.objects.create(
-        recipient=recipient, subject=subject, body=body, alert=alert
-    )
-    transaction.on_commit(lambda: enqueue_delivery(notification.pk))
-    return notification
-
-
-SENT_LINK_PATTERN = re.compile(r"https?://\S+")
-SENT_LINK_REDACTED = "[link removed once sent]"
-
-# Delivery back-off: attempt n waits RETRY_DELAYS_S[n-1] before the next; after the last, the
-# notification is marked "needs attention" on the admin's outbox page (never dropped).
-RETRY_DELAYS_S = (60, 300, 900, 3600, 6 * 3600)
-
-
-def notifications_due() -> list[int]:
-    """Rows whose delivery is due: the sweep (`deliver_due_notifications`) re-queues them, so a
-    lost queue entry or a worker restart delays a message but never drops it."""
-    return list(
-        Notification.objects.filter(
-            status__in=[NotificationStatus.PENDING, NotificationStatus.FAILED],
-            next_attempt_at__lte=timezone.now(),
-        ).values_list("pk", flat=True)
-    )
-
-
-def notification_deliver(notification_id: int) -> str:
-    """Send one notification if it is due. Returns its status. Safe to run twice at once."""
-    from django.core.mail import send_mail
-
-    with transaction.atomic():
-        notification = (
-            # Lock only the notification row: PostgreSQL cannot lock the nullable side of the
-            # outer join to the (optional) recipient.
-            Notification.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("recipient")
-            .filter(pk=notification_id)
-            .first()
-        )
-        if notification is None:
-            return "locked"
-        if notification.status in (NotificationStatus.SENT, NotificationStatus.GAVE_UP):
-            return notification.status
-        if not notification.address:
-            error = "The recipient has no e-mail address on file."
-        else:
-            try:
-                send_mail(
-                    notification.subject,
-                    notification.body,
-                    None,
-                    [notification.address],
-                )
-            except Exception as caught:  # any transport failure is retried, not raised
-                error = f"{type(caught).__name__}: {caught}"[:300]
-            else:
-                notification.status = NotificationStatus.SENT
-                notification.sent_at = timezone.now()
-                notification.attempts += 1
-                notification.last_error = ""
-                # A sent e-mail's links (activation, questionnaire, reset) must not stay usable
-                # from the database or the outbox page: keep the words, drop the links.
-                notification.body = SENT_LINK_PATTERN.sub(SENT_LINK_REDACTED, notification.body)
-                notification.save(
-                    update_fields=[
-                        "status",
-                        "sent_at",
-                        "attempts",
-                        "last_error",
-                        "body",
-                        "updated_at",
-                    ]
-                )
-                return notification.status
-        notification.attempts += 1
-        notification.last_error = error
-        if notification.attempts > len(RETRY_DELAYS_S):
-            notification.status = NotificationStatus.GAVE_UP
-        else:
-            notification.status = NotificationStatus.FAILED
-            delay = RETRY_DELAYS_S[notification.attempts - 1]
-            notification.next_attempt_at = timezone.now() + datetime.timedelta(seconds=delay)
-        notification.save(
-            update_fields=["attempts", "last_error", "status", "next_attempt_at", "updated_at"]
-        )
-        if notification.status == NotificationStatus.FAILED:
-            run_after = notification.next_attempt_at
-            transaction.on_commit(lambda: enqueue_delivery(notification.pk, run_after=run_after))
-        return notification.status
+        AlertNotification.objects.create(alert=alert, notification=notification)
 
 
 def _alert_for_update(actor, alert: SuicidalityAlert, capability: str) -> SuicidalityAlert:
@@ -651,9 +560,9 @@ def assessment_reminders_send(*, now: datetime.datetime | None = None) -> int:
                     hours=settings.QUESTIONNAIRE_LINK_VALID_HOURS,
                 )
                 url = settings.SITE_URL + reverse("assessments:questionnaire_start", args=[token])
-                notification = Notification.objects.create(
+                notification_queue(
                     to_email=patient.email,
-                    patient=patient,
+                    patient_id=patient.pk,
                     subject=f"{settings.CLINIC_NAME}: a short questionnaire from your care team",
                     body=(
                         "Your care team asks you to answer a short questionnaire. It takes a few "
@@ -669,7 +578,6 @@ def assessment_reminders_send(*, now: datetime.datetime | None = None) -> int:
                     patient=patient,
                     summary=f"Reminder link ({item.timepoint}): {', '.join(codes)}",
                 )
-                transaction.on_commit(lambda pk=notification.pk: enqueue_delivery(pk))
             queued += 1
     return queued
 

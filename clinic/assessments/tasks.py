@@ -5,27 +5,18 @@ from __future__ import annotations
 
 from django.tasks import task
 
+from clinic.assessments.services import assessment_reminders_send
 
-@task
-def deliver_notification(notification_id: int) -> str:
-    from clinic.assessments.services import notification_deliver
-
-    return notification_deliver(notification_id)
-
-
-def enqueue_delivery(notification_id: int, *, run_after=None) -> None:
-    """Queue a delivery; a retry waits until `run_after` where the backend can defer. Where it
-    cannot (the immediate backend in tests), `deliver_due_notifications` picks the row up."""
-    if run_after is not None:
-        if not deliver_notification.get_backend().supports_defer:
-            return
-        deliver_notification.using(run_after=run_after).enqueue(notification_id)
-    else:
-        deliver_notification.enqueue(notification_id)
+# Deliveries queued before the outbox moved to `clinic.notifications` name their task by this
+# path, and scheduling still queues through `enqueue_delivery` here.
+from clinic.notifications.delivery import (  # re-export: remove after the renovation
+    deliver_notification as deliver_notification,
+)
+from clinic.notifications.delivery import (  # re-export: remove after the renovation
+    enqueue_delivery as enqueue_delivery,
+)
 
 
 @task
 def send_assessment_reminders() -> int:
-    from clinic.assessments.services import assessment_reminders_send
-
     return assessment_reminders_send()

@@ -19,6 +19,7 @@ from clinic.assessments.suicidality import CSSRS_CODE
 from clinic.core.access import require, staff_required
 from clinic.core.exceptions import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from clinic.core.forms import apply_domain_error
+from clinic.notifications.selectors import notification_outbox
 from clinic.patients.selectors import can_act_clinically, patient_get
 
 SESSION_LINK_KEY = "questionnaire_link_digest"
@@ -317,5 +318,5 @@ def outbox(request):
     return render(
         request,
         "assessments/outbox.html",
-        {"notifications": selectors.notification_outbox(actor=request.user)},
+        {"notifications": notification_outbox(actor=request.user)},
     )

@@ -7,12 +7,11 @@ from django.utils import timezone
 
 from clinic.accounts.choices import STAFF_ROLES
 from clinic.accounts.models import User
-from clinic.assessments.choices import NotificationStatus
-from clinic.assessments.models import Notification
 from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.models import AuditEvent
+from clinic.notifications.selectors import notifications_failing_count
 from clinic.patients.models import CareTeamMember, Patient
 
 
@@ -49,9 +48,7 @@ def admin_overview(*, actor) -> dict:
             action__in=["login_failed", "locked_out"], occurred_at__gte=since
         ).count(),
         "events_24h": AuditEvent.objects.filter(occurred_at__gte=since).count(),
-        "notifications_failing": Notification.objects.filter(
-            status__in=[NotificationStatus.FAILED, NotificationStatus.GAVE_UP]
-        ).count(),
+        "notifications_failing": notifications_failing_count(),
     }
 
 

@@ -18,7 +18,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.accounts.permissions import Capability
-from clinic.assessments.services import notification_queue
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.clinic_phone import call_the_clinic
@@ -36,6 +35,7 @@ from clinic.home_program.selectors import (
     is_own_record,
     no_plan_text,
 )
+from clinic.notifications.services import notification_queue
 from clinic.patients.choices import CareTeamRole
 from clinic.patients.models import Patient
 from clinic.treatment_sessions.choices import Severity, SideEffectKind

@@ -20,8 +20,6 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic.assessments.models import Notification
-from clinic.assessments.tasks import enqueue_delivery
 from clinic.core.audit import audit_record, diff, snapshot
 from clinic.core.choices import AuditAction
 from clinic.core.clinic_phone import call_the_clinic
@@ -29,6 +27,7 @@ from clinic.core.exceptions import Conflict, InvalidInput, NotFound
 from clinic.journal import rules
 from clinic.journal.access import require_own
 from clinic.journal.models import MOOD_MAX, MOOD_MIN, Intention, JournalEntry
+from clinic.notifications.services import notification_queue
 from clinic.patients.models import Patient
 from clinic.scheduling.choices import IN_CLINIC_ROUTES
 from clinic.scheduling.models import Appointment
@@ -361,11 +360,10 @@ def journal_reminders_send(*, now: datetime.datetime | None = None) -> int:
             notification = None
             if address:
                 subject, body = reminder_text(entry)
-                notification = Notification.objects.create(
-                    to_email=address, patient=patient, subject=subject, body=body
+                notification = notification_queue(
+                    to_email=address, patient_id=patient.pk, subject=subject, body=body
                 )
                 JournalEntry.objects.filter(pk=pk).update(reminder_notification=notification)
-                transaction.on_commit(lambda pk=notification.pk: enqueue_delivery(pk))
                 queued += 1
             audit_record(
                 actor=None,

@@ -17,12 +17,12 @@ from clinic.assessments import services
 from clinic.assessments.models import (
     AlertFollowUp,
     AssessmentResponse,
-    Notification,
     SuicidalityAlert,
 )
 from clinic.assessments.selectors import alert_answers, unresolved_alerts_for_patient
 from clinic.core.exceptions import Conflict, PermissionDenied
 from clinic.core.models import AuditEvent
+from clinic.notifications.models import Notification
 from clinic.patients import services as patient_services
 from clinic.patients.tests.factories import register
 

@@ -8,8 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.assessments import services
-from clinic.assessments.models import Notification, QuestionnaireLink
+from clinic.assessments.models import QuestionnaireLink
 from clinic.assessments.selectors import due_list
+from clinic.notifications.models import Notification
 from clinic.patients import services as patient_services
 from clinic.patients.tests.factories import register
 

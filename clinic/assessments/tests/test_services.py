@@ -10,12 +10,14 @@ from django.utils import timezone
 from clinic.assessments import services
 from clinic.assessments.models import (
     AssessmentResponse,
-    Notification,
     QuestionnaireLink,
     SuicidalityAlert,
 )
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
 from clinic.core.models import AuditEvent
+from clinic.notifications import delivery
+from clinic.notifications.models import Notification
+from clinic.notifications.selectors import notifications_due
 from clinic.patients import services as patient_services
 from clinic.patients.tests.factories import register
 
@@ -163,21 +165,21 @@ def test_a_failed_email_is_retried_and_stays_visible(team, nurse, monkeypatch):
     monkeypatch.setattr("django.core.mail.send_mail", broken)
     record(nurse, patient, PHQ9_ITEM9_POSITIVE)
     notification = Notification.objects.get()
-    assert services.notification_deliver(notification.pk) == "failed"
+    assert delivery.notification_deliver(notification.pk) == "failed"
     notification.refresh_from_db()
     assert notification.attempts == 1 and "SMTP server down" in notification.last_error
     assert notification.next_attempt_at > timezone.now()
     # Not due yet: the sweep leaves it; once due it is picked up again.
-    assert services.notifications_due() == []
+    assert notifications_due() == []
     Notification.objects.filter(pk=notification.pk).update(next_attempt_at=timezone.now())
-    assert services.notifications_due() == [notification.pk]
+    assert notifications_due() == [notification.pk]
     # After every retry has failed it is marked for attention, never dropped.
-    for _ in range(len(services.RETRY_DELAYS_S)):
+    for _ in range(len(delivery.RETRY_DELAYS_S)):
         Notification.objects.filter(pk=notification.pk).update(next_attempt_at=timezone.now())
-        services.notification_deliver(notification.pk)
+        delivery.notification_deliver(notification.pk)
     notification.refresh_from_db()
     assert notification.status == "gave_up"
-    assert notification.attempts == len(services.RETRY_DELAYS_S) + 1
+    assert notification.attempts == len(delivery.RETRY_DELAYS_S) + 1
     # The alert itself is untouched by mail trouble.
     assert SuicidalityAlert.objects.get().status == "open"
 
@@ -192,7 +194,7 @@ def test_a_sent_emails_links_do_not_stay_in_the_outbox(patient, mailoutbox):
         subject="Your questionnaire",
         body="Please answer: https://clinic.example.org/q/SECRET-TOKEN/ before Friday.",
     )
-    assert services.notification_deliver(notification.pk) == "sent"
+    assert delivery.notification_deliver(notification.pk) == "sent"
     assert "SECRET-TOKEN" in mailoutbox[0].body
     notification.refresh_from_db()
     assert notification.body == "Please answer: [link removed once sent] before Friday."
@@ -205,7 +207,7 @@ def test_a_recipient_without_email_is_a_visible_failure(front_desk, prescriber, 
     )
     record(nurse, patient, PHQ9_ITEM9_POSITIVE)
     notification = Notification.objects.get()
-    services.notification_deliver(notification.pk)
+    delivery.notification_deliver(notification.pk)
     notification.refresh_from_db()
     assert notification.status == "failed" and "no e-mail address" in notification.last_error
 

@@ -23,11 +23,11 @@ from clinic.assessments import services
 from clinic.assessments.instruments import get_instrument
 from clinic.assessments.models import (
     AssessmentResponse,
-    Notification,
     QuestionnaireLink,
     SuicidalityAlert,
 )
 from clinic.core.models import AuditEvent
+from clinic.notifications.models import Notification
 from clinic.patients import services as patient_services
 from clinic.patients.tests.factories import register
 from tests.helpers import ACTOR_ORDER
@@ -786,7 +786,7 @@ def test_a_positive_phq9_emails_the_primary_prescriber_without_phi(
     assert reverse("assessments:alert_detail", args=[alert.uuid]) in message.body
 
     notification = Notification.objects.get()
-    assert (notification.recipient, notification.alert, notification.status) == (
+    assert (notification.recipient, notification.alert_link.alert, notification.status) == (
         mailed_prescriber,
         alert,
         "sent",
