@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Prefetch, Q
 
+from clinic.accounts.models import User
 from clinic.assessments.choices import AlertStatus, Timepoint
 from clinic.assessments.instruments import REGISTRY
 from clinic.assessments.models import (
@@ -161,17 +164,20 @@ def alert_answers(alert: SuicidalityAlert) -> list[AlertAnswers]:
     return rows
 
 
-def due_for_patients(*, patients: list[Patient], now) -> dict[Patient, list[DueAssessment]]:
-    """What each patient owes now, from the clinic's schedule and their in-clinic sessions
-    (booked, checked in or completed appointments), in three queries."""
-    from clinic.scheduling.choices import BOOKED_SESSION_STATUSES, IN_CLINIC_ROUTES
-    from clinic.scheduling.models import Appointment
+# Reads the in-clinic session start times of these patients, by patient id. The schedule is
+# scheduling's, which sits above this app: a caller from above passes its reader in.
+SessionStartsReader = Callable[[Sequence[Patient]], Mapping[int, Sequence[datetime.datetime]]]
 
-    sessions: dict[int, list] = {}
-    for patient_id, starts_at in Appointment.objects.filter(
-        patient__in=patients, status__in=BOOKED_SESSION_STATUSES, route__in=IN_CLINIC_ROUTES
-    ).values_list("patient_id", "starts_at"):
-        sessions.setdefault(patient_id, []).append(starts_at)
+
+def due_for_patients(
+    *,
+    patients: list[Patient],
+    now: datetime.datetime,
+    session_starts: SessionStartsReader,
+) -> dict[Patient, list[DueAssessment]]:
+    """What each patient owes now, from the clinic's schedule and their in-clinic sessions
+    (`session_starts`: booked, checked in or completed appointments), in three queries."""
+    sessions = session_starts(patients)
     taken: dict[int, list[Taken]] = {}
     for patient_id, code, taken_at in (
         AssessmentResponse.objects.valid()
@@ -189,12 +195,16 @@ def due_for_patients(*, patients: list[Patient], now) -> dict[Patient, list[DueA
     return result
 
 
-def due_list(*, actor, now) -> list[tuple[Patient, DueAssessment, str]]:
+def due_list(
+    *, actor: User, now: datetime.datetime, session_starts: SessionStartsReader
+) -> list[tuple[Patient, DueAssessment, str]]:
     """Assessments due or overdue for the patients on this clinician's care team."""
     patients = list(Patient.objects.active().filter(care_team_members__staff=actor))
     rows = [
         (patient, item, Timepoint(item.timepoint).label)
-        for patient, items in due_for_patients(patients=patients, now=now).items()
+        for patient, items in due_for_patients(
+            patients=patients, now=now, session_starts=session_starts
+        ).items()
         for item in items
     ]
     rows.sort(key=lambda row: (not row[1].overdue, row[0].legal_family_name))

@@ -32,6 +32,7 @@ from clinic.assessments.models import (
     SuicidalityAlert,
 )
 from clinic.assessments.policy import scoring_policy
+from clinic.assessments.selectors import SessionStartsReader, due_for_patients
 from clinic.assessments.suicidality import CSSRS_CODE, suicidality_triggers
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
@@ -522,12 +523,12 @@ def questionnaire_link_issue(
     return link, token
 
 
-def assessment_reminders_send(*, now: datetime.datetime | None = None) -> int:
+def assessment_reminders_send(
+    *, session_starts: SessionStartsReader, now: datetime.datetime | None = None
+) -> int:
     """E-mail each patient a questionnaire link for what is due (from the clinic's schedule),
     unless a usable link for that timepoint is already out. Returns how many were queued.
     Run daily (`manage.py send_assessment_reminders`); the worker delivers the e-mail."""
-    from clinic.assessments.selectors import due_for_patients
-
     now = now or timezone.now()
     patients = list(
         Patient.objects.active()
@@ -536,7 +537,9 @@ def assessment_reminders_send(*, now: datetime.datetime | None = None) -> int:
         .distinct()
     )
     queued = 0
-    for patient, items in due_for_patients(patients=patients, now=now).items():
+    for patient, items in due_for_patients(
+        patients=patients, now=now, session_starts=session_starts
+    ).items():
         for item in items:
             codes = [c for c in item.missing if get_instrument(c).patient_facing]
             if (

@@ -25,7 +25,12 @@ from clinic.core.exceptions import Conflict, InvalidInput, PermissionDenied
 from clinic.core.policy import plausible_range
 from clinic.core.records import required_text
 from clinic.core.text import CONTROL_CHARACTER_MESSAGE, has_control_characters
-from clinic.home_program.choices import HomeBpAlertStatus, HomeSessionStatus
+from clinic.home_program.choices import (
+    HomeBpAlertStatus,
+    HomeSessionStatus,
+    Severity,
+    SideEffectKind,
+)
 from clinic.home_program.models import HomeBpAlert, HomeSessionLog, HomeSideEffect
 from clinic.home_program.policy import home_program_policy
 from clinic.home_program.selectors import (
@@ -38,7 +43,6 @@ from clinic.home_program.selectors import (
 from clinic.notifications.services import notification_queue
 from clinic.patients.choices import CareTeamRole
 from clinic.patients.models import Patient
-from clinic.treatment_sessions.choices import Severity, SideEffectKind
 
 MONITOR_REQUIRED = (
     "Enter the name of the adult who is with you for the whole session. An at-home session "

@@ -31,6 +31,7 @@ from clinic.notifications.services import notification_queue
 from clinic.patients.models import Patient
 from clinic.scheduling.choices import IN_CLINIC_ROUTES
 from clinic.scheduling.models import Appointment
+from clinic.scheduling.services import appointment_lock
 
 ENTRY_FIELDS = (
     "mood_before",
@@ -122,7 +123,7 @@ def intention_save(
     it starts. Someone else's appointment is "not found"."""
     require_own(actor=actor, patient=patient)
     now = now or timezone.now()
-    locked = Appointment.objects.select_for_update().filter(pk=appointment.pk).first()
+    locked = appointment_lock(appointment_id=appointment.pk)
     if locked is None or locked.patient_id != patient.pk or locked.route not in IN_CLINIC_ROUTES:
         raise NotFound()
     if not rules.intention_open(locked, now):

@@ -1,5 +1,9 @@
 from django.db import models
 
+# The side-effect vocabulary is shared with the at-home program, which sits below this app.
+from clinic.home_program.choices import Severity as Severity
+from clinic.home_program.choices import SideEffectKind as SideEffectKind
+
 
 class SessionPhase(models.TextChoices):
     """checked in → (pre-checks) → dosing → monitoring → recovery → discharged, or stopped."""
@@ -79,23 +83,6 @@ class AlertAction(models.TextChoices):
     PAUSE = "pause", "Pause dosing"
     STOP = "stop", "Stop dosing"
     INTERVENTION = "intervention", "Intervention given"
-
-
-class SideEffectKind(models.TextChoices):
-    NAUSEA = "nausea", "Nausea"
-    VOMITING = "vomiting", "Vomiting"
-    DIZZINESS = "dizziness", "Dizziness"
-    BLURRED_VISION = "blurred_vision", "Blurred vision"
-    HEADACHE = "headache", "Headache"
-    ANXIETY = "anxiety", "Anxiety"
-    CONFUSION = "confusion", "Confusion"
-    OTHER = "other", "Other"
-
-
-class Severity(models.TextChoices):
-    MILD = "mild", "Mild"
-    MODERATE = "moderate", "Moderate"
-    SEVERE = "severe", "Severe"
 
 
 class Seriousness(models.TextChoices):
