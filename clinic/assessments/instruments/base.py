@@ -14,6 +14,9 @@ from typing import Literal
 
 Answer = int | None
 
+# The flag a scorer sets when an answer reaches its instrument's suicidality threshold.
+SUICIDAL_IDEATION = "suicidal_ideation"
+
 
 class AnswerError(ValueError):
     """Answers that cannot be scored. `item` is the 1-based item at fault, None for the count."""
@@ -111,6 +114,21 @@ class Instrument:
     patient_facing: bool = True
     # Item numbers whose answer triggers a suicidality alert at or above the given value.
     suicidality_items: Mapping[int, int] = field(default_factory=dict)
+
+    def suicidality_positives(self, answers: Sequence[Answer]) -> list[tuple[int, int]]:
+        """(item number, answer) for each item at or above its suicidality threshold, in item
+        order. Answered items count even on an incomplete form. The one definition behind the
+        scorers' `suicidal_ideation` flag and the alert's trigger (suicidality.py)."""
+        positives = []
+        for number, threshold in sorted(self.suicidality_items.items()):
+            value = answers[number - 1] if number <= len(answers) else None
+            if value is not None and value >= threshold:
+                positives.append((number, value))
+        return positives
+
+    def suicidality_flags(self, answers: Sequence[Answer]) -> list[str]:
+        """`[SUICIDAL_IDEATION]` when any answer reaches its threshold, else no flag."""
+        return [SUICIDAL_IDEATION] if self.suicidality_positives(answers) else []
 
     def validate(self, answers: Sequence[Answer]) -> list[Answer]:
         """Checks the count and each value's range; see api-calculators.md §1."""

@@ -252,9 +252,7 @@ def score(instrument: Instrument, answers: Sequence[Answer], policy: ScoringPoli
     if not missing:
         total = sum(max(answers[n - 1] for n in numbers) for _, numbers in DOMAINS)
     band = instrument.band_for(total)
-    flags = []
-    if any((answers[n - 1] or 0) >= at for n, at in instrument.suicidality_items.items()):
-        flags.append("suicidal_ideation")
+    flags = instrument.suicidality_flags(answers)
     return ScoreResult(
         instrument=instrument.code,
         complete=not missing,
