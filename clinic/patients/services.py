@@ -182,6 +182,14 @@ def patient_lock(*, actor: User, patient_id: int) -> Patient | None:
     return Patient.objects.visible_to(actor).select_for_update().filter(pk=patient_id).first()
 
 
+def patient_row_lock(*, patient_id: int) -> None:
+    """Lock a patient's row to serialise another app's decisions for that patient (two
+    suicidality answers saved at once must not raise two first alerts). No reach check: for a
+    step the system takes on the patient's own path (a questionnaire link, the kiosk, the
+    portal) or after its caller has checked the actor; staff steps use `patient_lock`."""
+    Patient.objects.select_for_update().filter(pk=patient_id).values_list("pk").get()
+
+
 def _lock_visible(actor, patient: Patient) -> Patient:
     locked = Patient.objects.visible_to(actor).select_for_update().filter(pk=patient.pk).first()
     if locked is None:

@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from clinic.assessments import services
+from clinic.assessments import alerts, services
 from clinic.assessments.models import (
     AssessmentResponse,
     QuestionnaireLink,
@@ -217,10 +217,10 @@ def test_acknowledging_needs_a_note_and_is_audited(team, nurse, therapist):
     record(nurse, patient, PHQ9_ITEM9_POSITIVE)
     alert = SuicidalityAlert.objects.get()
     with pytest.raises(InvalidInput):
-        services.alert_acknowledge(actor=therapist, alert=alert, note="  ")
+        alerts.alert_acknowledge(actor=therapist, alert=alert, note="  ")
     alert.refresh_from_db()
     assert alert.status == "open"
-    services.alert_acknowledge(
+    alerts.alert_acknowledge(
         actor=therapist, alert=alert, note="Called the patient; safety plan reviewed."
     )
     alert.refresh_from_db()
@@ -229,21 +229,21 @@ def test_acknowledging_needs_a_note_and_is_audited(team, nurse, therapist):
         object_type="suicidality_alert", action="update", actor=therapist
     ).exists()
     with pytest.raises(Conflict):
-        services.alert_acknowledge(actor=therapist, alert=alert, note="again")
+        alerts.alert_acknowledge(actor=therapist, alert=alert, note="again")
 
 
 def test_high_risk_stays_until_a_prescriber_resolves_it(team, nurse):
     patient, prescriber = team
     record(nurse, patient, [1, 1, 0, 0, 1, 0, None], code="cssrs-screen")
     high = SuicidalityAlert.objects.get(kind="high_suicide_risk")
-    services.alert_acknowledge(
+    alerts.alert_acknowledge(
         actor=nurse, alert=high, note="Stayed with the patient; prescriber paged."
     )
     high.refresh_from_db()
     assert high.status == "acknowledged"
     with pytest.raises(PermissionDenied):
-        services.alert_resolve(actor=nurse, alert=high, note="resolved")
-    services.alert_resolve(
+        alerts.alert_resolve(actor=nurse, alert=high, note="resolved")
+    alerts.alert_resolve(
         actor=prescriber, alert=high, note="Safety evaluation done; plan in place."
     )
     high.refresh_from_db()
@@ -261,7 +261,7 @@ def test_only_care_team_clinicians_acknowledge(team, nurse, make_staff, request,
         else request.getfixturevalue(who)
     )
     with pytest.raises(PermissionDenied):
-        services.alert_acknowledge(actor=actor, alert=alert, note="seen")
+        alerts.alert_acknowledge(actor=actor, alert=alert, note="seen")
     alert.refresh_from_db()
     assert alert.status == "open"
 
