@@ -22,6 +22,7 @@ from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.clinic_phone import call_the_clinic
 from clinic.core.exceptions import Conflict, InvalidInput, PermissionDenied
+from clinic.core.parsing import event_moment
 from clinic.core.policy import plausible_range
 from clinic.core.records import required_text
 from clinic.core.text import CONTROL_CHARACTER_MESSAGE, has_control_characters
@@ -48,8 +49,6 @@ MONITOR_REQUIRED = (
     "Enter the name of the adult who is with you for the whole session. An at-home session "
     "needs a treatment monitor physically present."
 )
-# A time entered a little ahead of the server clock (a phone's clock) is accepted.
-CLOCK_TOLERANCE = datetime.timedelta(minutes=5)
 
 
 def _now(now: datetime.datetime | None) -> datetime.datetime:
@@ -89,18 +88,6 @@ def _whole_mmhg(field: str, value, errors: dict[str, list[str]]) -> int | None:
         errors[field] = [allowed.message()]
         return None
     return int(number)
-
-
-def _moment(field: str, value, now, *, not_before=None, before_text="") -> datetime.datetime:
-    if value is None:
-        return now
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value)
-    if value > now + CLOCK_TOLERANCE:
-        raise InvalidInput({field: ["This time is in the future."]})
-    if not_before is not None and value < not_before:
-        raise InvalidInput({field: [before_text]})
-    return value
 
 
 # --------------------------------------------------------------------------- start
@@ -297,12 +284,12 @@ def home_session_dose_record(
                 ]
             }
         )
-    taken_at = _moment(
+    taken_at = event_moment(
         "taken_at",
         taken_at,
-        now,
+        now=now,
         not_before=locked.started_at,
-        before_text="The dose comes after the blood pressure reading of this session.",
+        not_before_message="The dose comes after the blood pressure reading of this session.",
     )
     locked.status = HomeSessionStatus.DOSED
     locked.dose_taken_mg = dose
@@ -385,12 +372,12 @@ def home_side_effect_record(
         errors["other_text"] = ["Keep the description under 200 characters."]
     if errors:
         raise InvalidInput(errors)
-    noticed_at = _moment(
+    noticed_at = event_moment(
         "noticed_at",
         noticed_at,
-        now,
+        now=now,
         not_before=locked.dose_taken_at,
-        before_text="A side effect of the dose is noticed after the dose was taken.",
+        not_before_message="A side effect of the dose is noticed after the dose was taken.",
     )
     effect = HomeSideEffect.objects.create(
         log=locked,
@@ -433,12 +420,12 @@ def home_session_check_in(
             mood = None
         if mood is None or not 1 <= mood <= 10 or str(mood_after).strip() != str(mood):
             raise InvalidInput({"mood_after": ["Choose a mood from 1 to 10, or leave it empty."]})
-    checked_in_at = _moment(
+    checked_in_at = event_moment(
         "checked_in_at",
         checked_in_at,
-        now,
+        now=now,
         not_before=locked.dose_taken_at,
-        before_text="The check-in comes after the dose was taken.",
+        not_before_message="The check-in comes after the dose was taken.",
     )
     locked.status = HomeSessionStatus.CHECKED_IN
     locked.feeling_text = feeling

@@ -11,7 +11,6 @@ not even counted.
 from __future__ import annotations
 
 import datetime
-import uuid
 from dataclasses import dataclass, field
 
 from django.utils import timezone
@@ -20,6 +19,7 @@ from clinic.accounts.permissions import Capability
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import NotFound, PermissionDenied
+from clinic.core.parsing import record_uuid
 from clinic.journal import rules
 from clinic.journal.access import require_own
 from clinic.journal.models import Intention, JournalEntry
@@ -30,13 +30,6 @@ from clinic.scheduling.models import Appointment
 
 # The journal page offers to write about this many of the latest sessions without an entry.
 SESSIONS_TO_OFFER = 5
-
-
-def _key(value) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError as error:
-        raise NotFound() from error
 
 
 def _denied(*, actor, object_type: str, object_id, patient: Patient | None, purpose: str):
@@ -61,7 +54,7 @@ def _own_appointments(patient: Patient):
 def portal_appointment_get(*, actor, patient: Patient, appointment_uuid) -> Appointment:
     """One of the patient's own in-clinic appointments (for its intention page)."""
     require_own(actor=actor, patient=patient)
-    key = _key(appointment_uuid)
+    key = record_uuid(appointment_uuid)
     appointment = _own_appointments(patient).filter(uuid=key).first()
     if appointment is None:
         raise _denied(
@@ -161,7 +154,7 @@ def portal_journal_get(*, actor, patient: Patient, now: datetime.datetime | None
 def portal_entry_get(*, actor, patient: Patient, entry_uuid) -> JournalEntry:
     """One of the patient's own entries. Audited."""
     require_own(actor=actor, patient=patient)
-    key = _key(entry_uuid)
+    key = record_uuid(entry_uuid)
     entry = (
         JournalEntry.objects.filter(patient=patient, uuid=key)
         .select_related("appointment", "patient")
