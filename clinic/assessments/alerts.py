@@ -34,7 +34,7 @@ from clinic.patients.services import patient_row_lock
 WRITE_A_NOTE = "Write a short note: what you did or decided."
 
 # Each kind in a sentence ("the alert is now ...").
-KIND_WORDS = {
+KIND_WORDS: dict[str, str] = {
     AlertKind.SUICIDAL_IDEATION: "suicidal ideation",
     AlertKind.HIGH_SUICIDE_RISK: "a high suicide risk (C-SSRS)",
 }

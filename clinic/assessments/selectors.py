@@ -12,6 +12,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q
 from clinic.accounts.models import User
 from clinic.assessments.choices import AlertStatus, Timepoint
 from clinic.assessments.instruments import REGISTRY
+from clinic.assessments.instruments.base import Answer, Instrument, Item
 from clinic.assessments.models import (
     AlertFollowUp,
     AssessmentResponse,
@@ -27,7 +28,7 @@ from clinic.patients.selectors import can_view_clinical, require_clinical_view
 
 
 def response_list(
-    *, actor, patient: Patient, purpose: str = "assessments"
+    *, actor: User, patient: Patient, purpose: str = "assessments"
 ) -> list[AssessmentResponse]:
     require_clinical_view(actor=actor, patient=patient, purpose=purpose)
     responses = list(
@@ -45,7 +46,9 @@ def response_list(
     return responses
 
 
-def response_get(*, actor, patient: Patient, response_uuid) -> AssessmentResponse:
+def response_get(
+    *, actor: User, patient: Patient, response_uuid: uuid.UUID | str
+) -> AssessmentResponse:
     require_clinical_view(actor=actor, patient=patient, purpose="assessment")
     response = (
         AssessmentResponse.objects.filter(patient=patient, uuid=response_uuid)
@@ -113,7 +116,7 @@ class AlertAnswers:
     escalated: bool  # these answers raised the alert's level
 
 
-def answer_words(instrument, answers, item) -> str:
+def answer_words(instrument: Instrument, answers: Sequence[Answer], item: Item) -> str:
     """One answer in words: the option chosen, "skipped" for a question the screener's
     branching did not ask (never "no"), or "not answered"."""
     value = answers[item.number - 1] if item.number <= len(answers) else None
@@ -129,7 +132,7 @@ def answer_words(instrument, answers, item) -> str:
     return "not answered"
 
 
-def _answers_text(instrument, answers) -> str:
+def _answers_text(instrument: Instrument | None, answers: Sequence[Answer]) -> str:
     if instrument is None or instrument.total_range is not None:
         return ""
     return " · ".join(
@@ -142,7 +145,7 @@ def alert_answers(alert: SuicidalityAlert) -> list[AlertAnswers]:
     """Every response behind the alert, oldest first: the one that raised it, then each
     follow-up. One query (the raising response comes with the alert)."""
 
-    def row(response, trigger, follow_up):
+    def row(response: AssessmentResponse, trigger: str, follow_up: bool) -> AlertAnswers:
         instrument = REGISTRY.get(response.instrument_code)
         return AlertAnswers(
             response=response,
@@ -217,7 +220,7 @@ def unresolved_alerts_for_patient(*, patient: Patient) -> list[SuicidalityAlert]
     )
 
 
-def alert_inbox(*, actor, audit: bool = True) -> list[SuicidalityAlert]:
+def alert_inbox(*, actor: User, audit: bool = True) -> list[SuicidalityAlert]:
     """Alerts waiting for this clinician: assigned to them, or (with no primary prescriber, or
     one who has left the care team) for the prescribers on the care team; each with its
     follow-up answers. Clinic admins see every unresolved alert. Four queries. `audit` is off
@@ -275,7 +278,7 @@ def alert_inbox(*, actor, audit: bool = True) -> list[SuicidalityAlert]:
 ALERT_NOT_FOUND = "No such alert, or the patient is not on your care team."
 
 
-def alert_get(*, actor, alert_uuid) -> SuicidalityAlert:
+def alert_get(*, actor: User, alert_uuid: object) -> SuicidalityAlert:
     try:
         key = uuid.UUID(str(alert_uuid))
     except ValueError as error:

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
 from clinic.assessments.alerts import WRITE_A_NOTE, suicidality_record
 from clinic.assessments.choices import ResponseSource, Timepoint
@@ -47,7 +48,7 @@ def instrument_or_error(code: str) -> Instrument:
 @transaction.atomic
 def response_record(
     *,
-    actor,
+    actor: User | None,
     patient: Patient,
     instrument_code: str,
     answers: Sequence[int | None],
@@ -99,14 +100,14 @@ BLANK_RESPONSE_MESSAGE = (
 
 def _response_store(
     *,
-    audit_actor,
+    audit_actor: User | None,
     patient: Patient,
     instrument: Instrument,
     answers: Sequence[int | None],
     timepoint: str,
     taken_at: datetime.datetime,
     source: str,
-    recorded_by,
+    recorded_by: User | None,
     link: QuestionnaireLink | None,
 ) -> AssessmentResponse:
     """Score on the server, store the response, audit it and raise (or add to) a suicidality
@@ -161,7 +162,7 @@ def _response_store(
 
 @transaction.atomic
 def response_mark_entered_in_error(
-    *, actor, response: AssessmentResponse, reason: str
+    *, actor: User, response: AssessmentResponse, reason: str
 ) -> AssessmentResponse:
     """The response stays in the record, struck through; alerts it raised stay too."""
     reason = required_text("reason", reason, WRITE_A_NOTE)
@@ -194,7 +195,7 @@ def link_token_digest(token: str) -> str:
 @transaction.atomic
 def questionnaire_link_create(
     *,
-    actor,
+    actor: User,
     patient: Patient,
     instrument_codes: Sequence[str],
     timepoint: str = Timepoint.UNSCHEDULED,
@@ -238,7 +239,13 @@ def questionnaire_link_create(
 
 
 def _link_new(
-    *, patient, codes, timepoint, kiosk, created_by, hours
+    *,
+    patient: Patient,
+    codes: Sequence[str],
+    timepoint: str,
+    kiosk: bool,
+    created_by: User | None,
+    hours: int,
 ) -> tuple[QuestionnaireLink, str]:
     token = secrets.token_urlsafe(LINK_TOKEN_BYTES)
     link = QuestionnaireLink.objects.create(
@@ -254,7 +261,7 @@ def _link_new(
 
 
 def questionnaire_link_issue(
-    *, patient: Patient, instrument_codes, timepoint: str
+    *, patient: Patient, instrument_codes: Sequence[str], timepoint: str
 ) -> tuple[QuestionnaireLink, str]:
     """A link the system issues on the patient's own path (after the intake), with no staff
     actor: the caller has already established that this patient is filling in their forms."""
@@ -384,7 +391,7 @@ def link_response_record(
 @transaction.atomic
 def portal_response_record(
     *,
-    patient_user,
+    patient_user: User | None,
     patient: Patient,
     instrument_code: str,
     answers: Sequence[int | None],

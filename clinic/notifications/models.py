@@ -56,8 +56,10 @@ class Notification(ClinicModel):
 
     @property
     def address(self) -> str:
-        return self.recipient.email if self.recipient_id else self.to_email
+        recipient = self.recipient  # None without a query when there is no recipient
+        return recipient.email if recipient is not None else self.to_email
 
     @property
     def addressee(self) -> str:
-        return self.recipient.display_name if self.recipient_id else "Patient (by e-mail)"
+        recipient = self.recipient
+        return recipient.display_name if recipient is not None else "Patient (by e-mail)"

@@ -18,6 +18,12 @@ Answer = int | None
 SUICIDAL_IDEATION = "suicidal_ideation"
 
 
+def all_answered(answers: Sequence[Answer]) -> list[int] | None:
+    """The answers as whole numbers when every item was answered; None when any is blank."""
+    values = [a for a in answers if a is not None]
+    return values if len(values) == len(answers) else None
+
+
 class AnswerError(ValueError):
     """Answers that cannot be scored. `item` is the 1-based item at fault, None for the count."""
 
@@ -73,7 +79,7 @@ class ScoreResult:
     flags: tuple[str, ...]
     subscales: Mapping[str, int] = field(default_factory=dict)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         """The JSON body of POST /api/v1/instruments/{code}/score."""
         return {
             "instrument": self.instrument,
