@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
@@ -55,12 +56,18 @@ def _now(now: datetime.datetime | None) -> datetime.datetime:
     return now or timezone.now()
 
 
-def _require_own(actor, patient: Patient) -> None:
+def _require_own(actor: User, patient: Patient) -> None:
     if not is_own_record(actor=actor, patient=patient):
         raise PermissionDenied("Only the patient writes their at-home session log.")
 
 
-def _audit(actor, log: HomeSessionLog, action, summary: str, changes=None) -> None:
+def _audit(
+    actor: User,
+    log: HomeSessionLog,
+    action: AuditAction,
+    summary: str,
+    changes: dict[str, dict[str, object]] | None = None,
+) -> None:
     audit_record(
         actor=actor,
         action=action,
@@ -72,7 +79,7 @@ def _audit(actor, log: HomeSessionLog, action, summary: str, changes=None) -> No
     )
 
 
-def _whole_mmhg(field: str, value, errors: dict[str, list[str]]) -> int | None:
+def _whole_mmhg(field: str, value: object, errors: dict[str, list[str]]) -> int | None:
     allowed = plausible_range(field)
     if value in (None, ""):
         errors[field] = [f"Enter your {allowed.label.lower()} ({allowed.unit})."]
@@ -96,10 +103,10 @@ def _whole_mmhg(field: str, value, errors: dict[str, list[str]]) -> int | None:
 @transaction.atomic
 def home_session_start(
     *,
-    actor,
+    actor: User,
     patient: Patient,
-    systolic_mmhg,
-    diastolic_mmhg,
+    systolic_mmhg: object,
+    diastolic_mmhg: object,
     monitor_name: str,
     now: datetime.datetime | None = None,
 ) -> HomeSessionLog:
@@ -115,7 +122,9 @@ def home_session_start(
     if plan is None:
         raise Conflict(no_plan_text(), code="no_home_program")
     state = home_program_state(patient, plan=plan)
-    if not state.can_start:
+    # A plan without a dose for the next session cannot start (its `blocked_reason` says so).
+    dose = state.prescribed_dose_mg
+    if not state.can_start or dose is None:
         raise Conflict(state.blocked_reason, code="home_session_blocked")
 
     errors: dict[str, list[str]] = {}
@@ -132,7 +141,8 @@ def home_session_start(
         errors["monitor_name"] = [CONTROL_CHARACTER_MESSAGE]
     elif len(monitor) > 200:
         errors["monitor_name"] = ["Keep the name under 200 characters."]
-    if errors:
+    # A number is None only with its error written: the check is for the type checker.
+    if errors or systolic is None or diastolic is None:
         raise InvalidInput(errors)
 
     for earlier in HomeSessionLog.objects.select_for_update().filter(
@@ -162,7 +172,7 @@ def home_session_start(
         limit_systolic_mmhg=policy.dose_blocked_systolic_above_mmhg,
         limit_diastolic_mmhg=policy.dose_blocked_diastolic_above_mmhg,
         monitor_name=monitor,
-        prescribed_dose_mg=state.prescribed_dose_mg,
+        prescribed_dose_mg=dose,
         recorded_by=actor,
     )
     _audit(
@@ -182,7 +192,7 @@ def home_session_start(
     return log
 
 
-def _alert_recipients(patient: Patient) -> list:
+def _alert_recipients(patient: Patient) -> list[User]:
     """The primary prescriber (else every prescriber on the team) and the team's nurses."""
     members = list(patient.care_team_members.select_related("staff"))
     primary = [m.staff for m in members if m.team_role == CareTeamRole.PRIMARY_PRESCRIBER]
@@ -197,7 +207,7 @@ def _alert_recipients(patient: Patient) -> list:
     return recipients
 
 
-def _bp_alert_raise(*, actor, log: HomeSessionLog) -> HomeBpAlert:
+def _bp_alert_raise(*, actor: User, log: HomeSessionLog) -> HomeBpAlert:
     alert = HomeBpAlert.objects.create(patient=log.patient, log=log)
     audit_record(
         actor=actor,
@@ -225,7 +235,7 @@ def _bp_alert_raise(*, actor, log: HomeSessionLog) -> HomeBpAlert:
 # --------------------------------------------------------------------------- the dose
 
 
-def _locked_log(actor, log: HomeSessionLog) -> HomeSessionLog:
+def _locked_log(actor: User, log: HomeSessionLog) -> HomeSessionLog:
     locked = (
         HomeSessionLog.objects.select_for_update(of=("self",))
         .select_related("patient", "plan", "planned_session")
@@ -244,9 +254,9 @@ DO_NOT_DOSE_TEXT = (
 @transaction.atomic
 def home_session_dose_record(
     *,
-    actor,
+    actor: User,
     log: HomeSessionLog,
-    dose_mg,
+    dose_mg: object,
     taken_at: datetime.datetime | None = None,
     now: datetime.datetime | None = None,
 ) -> HomeSessionLog:
@@ -317,7 +327,7 @@ def home_session_dose_record(
 
 @transaction.atomic
 def home_session_not_taken(
-    *, actor, log: HomeSessionLog, now: datetime.datetime | None = None
+    *, actor: User, log: HomeSessionLog, now: datetime.datetime | None = None
 ) -> HomeSessionLog:
     """The patient decides not to take the dose of a session waiting for it."""
     now = _now(now)
@@ -343,7 +353,7 @@ def home_session_not_taken(
 @transaction.atomic
 def home_side_effect_record(
     *,
-    actor,
+    actor: User,
     log: HomeSessionLog,
     kind: str,
     severity: str,
@@ -398,10 +408,10 @@ def home_side_effect_record(
 @transaction.atomic
 def home_session_check_in(
     *,
-    actor,
+    actor: User,
     log: HomeSessionLog,
     feeling: str,
-    mood_after=None,
+    mood_after: int | str | None = None,
     checked_in_at: datetime.datetime | None = None,
     now: datetime.datetime | None = None,
 ) -> HomeSessionLog:
@@ -448,7 +458,7 @@ def home_session_check_in(
 
 
 @transaction.atomic
-def home_bp_alert_acknowledge(*, actor, alert: HomeBpAlert, note: str) -> HomeBpAlert:
+def home_bp_alert_acknowledge(*, actor: User, alert: HomeBpAlert, note: str) -> HomeBpAlert:
     """A prescriber or nurse on the care team acknowledges the alert, with a note."""
     locked = HomeBpAlert.objects.select_for_update().get(pk=alert.pk)
     patient = Patient.objects.prefetch_related("care_team_members").get(pk=locked.patient_id)
