@@ -65,7 +65,7 @@ def response_record(
     """
     instrument = instrument_or_error(instrument_code)
     if link is None:
-        if not can_act_clinically(
+        if actor is None or not can_act_clinically(
             actor=actor, patient=patient, capability=Capability.ASSESSMENT_RECORD
         ):
             raise PermissionDenied("Only clinicians on the care team enter assessments.")

@@ -3,11 +3,12 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 
-from clinic.accounts.choices import STAFF_ROLES
+from clinic.accounts.choices import STAFF_ROLES, Role
 from clinic.accounts.models import User
 from clinic.core.access import require
 from clinic.core.audit import audit_record
@@ -19,7 +20,7 @@ from clinic.scheduling.choices import BOOKED_SESSION_STATUSES, IN_CLINIC_ROUTES
 from clinic.scheduling.models import Appointment
 
 
-def admin_overview(*, actor) -> dict:
+def admin_overview(*, actor: User) -> dict[str, Any]:
     require(actor, "audit.view")
     since = timezone.now() - timedelta(hours=24)
     staff_by_role = dict(
@@ -44,7 +45,7 @@ def admin_overview(*, actor) -> dict:
         "active_patients": Patient.objects.active().count(),
         "staff_by_role": [
             (label, staff_by_role.get(value, 0))
-            for value, label in User._meta.get_field("role").choices
+            for value, label in Role.choices
             if value in STAFF_ROLES
         ],
         "without_prescriber": without_prescriber,
@@ -56,7 +57,7 @@ def admin_overview(*, actor) -> dict:
     }
 
 
-def recently_registered(*, actor, limit: int = 10) -> list[Patient]:
+def recently_registered(*, actor: User, limit: int = 10) -> list[Patient]:
     require(actor, "patient.create")
     patients = list(Patient.objects.visible_to(actor).order_by("-created_at", "-id")[:limit])
     audit_record(

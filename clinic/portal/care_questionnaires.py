@@ -382,7 +382,7 @@ def progress_for(*, actor, patient) -> list[ProgressCourse]:
                 svg=course_chart_svg(
                     title=f"Your {instrument.name} scores over time",
                     points=points,
-                    scale_max=instrument.total_range[1],
+                    scale_max=INSTRUMENT_MAX_TOTAL[code],  # the instrument's highest total
                     bands=[(b.label, b.low, b.high) for b in instrument.bands],
                     baseline=totals[0],
                     session_dates=sessions,
@@ -393,9 +393,7 @@ def progress_for(*, actor, patient) -> list[ProgressCourse]:
                     ScoreRow(
                         date_text=date_words(at.date()),
                         total=total,
-                        band_label=(
-                            instrument.band_for(total).label if instrument.band_for(total) else ""
-                        ),
+                        band_label=band.label if (band := instrument.band_for(total)) else "",
                     )
                     for at, total in reversed(points)
                 ),
