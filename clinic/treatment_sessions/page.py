@@ -26,7 +26,7 @@ from clinic.core.clinic_phone import call_the_clinic
 from clinic.journal.selectors import session_intention
 from clinic.screening.choices import Route
 from clinic.screening.selectors import allergies_by_patient
-from clinic.treatment_sessions import note_draft, rules, services
+from clinic.treatment_sessions import note_draft, rules, state
 from clinic.treatment_sessions.choices import (
     RULES_PHASE,
     AlertAction,
@@ -44,6 +44,7 @@ from clinic.treatment_sessions.models import (
     VitalsEntry,
 )
 from clinic.treatment_sessions.prescriber_requests import request_policy
+from clinic.treatment_sessions.state import mg_text
 
 SCORE_HINTS = {
     SessionScoreKind.MOAAS: "Sedation: during and after dosing.",
@@ -76,12 +77,6 @@ def countdown_text(target: datetime.datetime, now: datetime.datetime) -> str:
     return "due now" if late < 1 else f"overdue by {late} min"
 
 
-def mg_text(value: Decimal | int | None) -> str:
-    if value is None:
-        return "—"
-    return f"{Decimal(value).normalize():f} mg"
-
-
 # --------------------------------------------------------------------------- parts of the page
 
 
@@ -106,7 +101,7 @@ class Dose:
     def devices_text(self) -> str:
         if not self.devices:
             return ""
-        each = mg_text(services.MG_PER_ESKETAMINE_DEVICE)
+        each = mg_text(state.MG_PER_ESKETAMINE_DEVICE)
         return f"{self.devices} device{'s' if self.devices != 1 else ''} of {each}"
 
 
@@ -167,13 +162,13 @@ class SessionPage:
     dose: Dose
     since_dose: str = ""
     next_vitals: Countdown | None = None
-    precheck: services.PreCheckStatus | None = None
+    precheck: state.PreCheckStatus | None = None
     suicidality_flagged: bool = False
     bp_needs_confirmation: bool = False
     infusion_running: bool = False
     infusion_paused: bool = False
     infusion_planned_end: datetime.datetime | None = None
-    # What the pump could have run in by now (services.infusion_delivery), while it is dosing.
+    # What the pump could have run in by now (state.infusion_delivery), while it is dosing.
     infusion_delivery: rules.InfusionDelivery | None = None
     devices: Devices | None = None
     residuals: list[tuple[DoseAdministration, Decimal]] = field(default_factory=list)
@@ -331,14 +326,14 @@ def container_label(container: Container) -> str:
     )
 
 
-def _dose(session: TreatmentSession, precheck: services.PreCheckStatus | None) -> Dose:
+def _dose(session: TreatmentSession, precheck: state.PreCheckStatus | None) -> Dose:
     if session.dose_planned_mg is not None:
         return Dose(
             dose_mg=session.dose_planned_mg,
             mg_per_kg=session.dose_mg_per_kg,
             weight_used_kg=session.dose_weight_used_kg,
             infusion_minutes=session.infusion_minutes,
-            devices=services.devices_needed(session) if session.route == Route.ESKETAMINE else None,
+            devices=state.devices_needed(session) if session.route == Route.ESKETAMINE else None,
         )
     if precheck is None:
         return Dose(dose_mg=None)
@@ -408,7 +403,7 @@ def vitals_due_at(
             completed,
             last_reading_at,
             now,
-            policy or services.policy_of(session),
+            policy or state.policy_of(session),
         )
     except ValueError:
         return None
@@ -456,7 +451,7 @@ def session_page(
     `since` is when the page was first shown (the live bar's refresh reports what a prescriber
     decided after it)."""
     now = now or timezone.now()
-    policy = services.policy_of(session)
+    policy = state.policy_of(session)
     phase = SessionPhase(session.phase)
     vitals = list(session.vitals.all())
     alerts = list(session.alerts.all())
@@ -493,14 +488,14 @@ def session_page(
     if session.is_open:
         page.next_vitals = _countdown(next_vitals_due(session, policy, now), now)
     if phase == SessionPhase.CHECKED_IN:
-        page.precheck = services.precheck_status(session, now)
+        page.precheck = state.precheck_status(session, now)
         page.suicidality_flagged = bool(unresolved_alerts_for_patient(patient=session.patient))
-        reading = services.pre_dose_vitals(session)
+        reading = state.pre_dose_vitals(session)
         page.bp_needs_confirmation = (
             reading is not None
             and not page.precheck.bp_confirmed
             and rules.pre_dose_check(
-                services.vitals_reading(reading), policy
+                state.vitals_reading(reading), policy
             ).needs_prescriber_confirmation
         )
     page.dose = _dose(session, page.precheck)
@@ -519,12 +514,12 @@ def session_page(
 
     if session.route == Route.IV:
         events = list(session.infusion_events.all())
-        page.infusion_running = services.infusion_running(session)
+        page.infusion_running = state.infusion_running(session)
         page.infusion_paused = bool(events) and events[-1].kind == InfusionEventKind.PAUSE
         if session.dose_started_at is not None and session.infusion_minutes:
             page.infusion_planned_end = infusion_planned_end(session, now)
             if phase == SessionPhase.DOSING and session.dose_planned_mg:
-                page.infusion_delivery = services.infusion_delivery(session, now)
+                page.infusion_delivery = state.infusion_delivery(session, now)
     if session.route == Route.ESKETAMINE:
         given = [a for a in session.administrations.all() if a.device_number is not None]
         needed = page.dose.devices
@@ -541,15 +536,15 @@ def session_page(
     if page.can_run and page.editable and page.dosing_open and session.is_open:
         page.containers = usable_containers(session.route, timezone.localdate(now))
 
-    page.residuals = services.residual_outstanding(session) if session.administrations.all() else []
+    page.residuals = state.residual_outstanding(session) if session.administrations.all() else []
 
     if session.dose_completed_at is not None:
-        page.aldrete = services.latest_aldrete(session)
+        page.aldrete = state.latest_aldrete(session)
         if session.is_open:
             # Escort presence is answered on the discharge form itself.
-            page.discharge = services.discharge_status(session, escort_present=True, now=now)
+            page.discharge = state.discharge_status(session, escort_present=True, now=now)
             page.observation_end = _countdown(page.discharge.observation_ends_at, now)
-            page.discharge_granted = services.discharge_override_covering(session, page.discharge)
+            page.discharge_granted = state.discharge_override_covering(session, page.discharge)
         page.default_instructions = default_instructions(session.route)
 
     page.scores = [
@@ -564,7 +559,7 @@ def session_page(
         for score in session.scores.all()
     ]
     if not session.is_signed:
-        page.sign_blockers = services.sign_blockers(session)
+        page.sign_blockers = state.sign_blockers(session)
     if session.route == Route.ESKETAMINE:
         page.rems_missing = rules.rems_form_missing(session.rems_form or {})
     page.can_ask = _askable(page)

@@ -9,7 +9,8 @@ through the outbox; a patient whose care team has no prescriber has the clinic a
 e-mailed instead, so that nobody's request waits silently (ADR 0011).
 
 This module keeps the records; the decisions themselves (confirming, overriding, declining) are
-services in `services.py` and `services_prescriber.py`, which open and close requests through it.
+services in `services/` (the conversation in `services/prescriber.py`), which open and close
+requests through it.
 """
 
 from __future__ import annotations

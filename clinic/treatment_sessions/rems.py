@@ -27,7 +27,7 @@ from clinic.core.choices import AuditAction
 from clinic.patients.models import Patient
 from clinic.treatment_sessions import rules
 from clinic.treatment_sessions.models import TreatmentSession
-from clinic.treatment_sessions.services import policy_of
+from clinic.treatment_sessions.state import policy_of
 
 FIELDS = rules.REMS_MONITORING_FIELDS
 LABELS = {f.key: f.label for f in FIELDS}

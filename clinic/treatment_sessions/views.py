@@ -21,7 +21,7 @@ from clinic.assessments.selectors import unresolved_alerts_for_patient
 from clinic.core.access import require, staff_required
 from clinic.core.exceptions import Conflict, DomainError, InvalidInput, NotFound
 from clinic.core.forms import apply_domain_error
-from clinic.treatment_sessions import selectors, services
+from clinic.treatment_sessions import selectors, services, state
 from clinic.treatment_sessions.choices import (
     AlertAction,
     SessionPhase,
@@ -94,7 +94,7 @@ def _refused(form, error: DomainError) -> None:
 
 
 def _initial_precheck(session, portal_intention=None) -> dict:
-    initial = {name: getattr(session, name) for name in services.PRECHECK_FIELDS}
+    initial = {name: getattr(session, name) for name in state.PRECHECK_FIELDS}
     if portal_intention is not None and not session.intention.strip():
         # The patient's own words from the portal, until the session has its own.
         initial["intention"] = portal_intention.text

@@ -15,7 +15,7 @@ from clinic.accounts.permissions import Capability
 from clinic.core.access import require, staff_required
 from clinic.core.exceptions import DomainError, InvalidInput, NotFound, PermissionDenied
 from clinic.core.forms import DateInput, apply_domain_error
-from clinic.treatment_sessions import rems, rules, services
+from clinic.treatment_sessions import rems, rules, services, state
 from clinic.treatment_sessions.selectors import session_get
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
@@ -116,7 +116,7 @@ def _as_initial(key: str, value):
 def _initial(session) -> tuple[dict, frozenset[str]]:
     """Saved answers first; blank fields prefilled from the session record (and marked)."""
     saved = {k: v for k, v in (session.rems_form or {}).items() if v not in (None, "")}
-    prefill = services.rems_form_prefill(session)
+    prefill = state.rems_form_prefill(session)
     initial = {k: _as_initial(k, v) for k, v in saved.items()}
     prefilled = set()
     for key, value in prefill.items():

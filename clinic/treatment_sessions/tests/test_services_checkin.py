@@ -19,7 +19,7 @@ from clinic.core.exceptions import Conflict, InvalidInput, NotFound, PermissionD
 from clinic.core.models import AuditEvent
 from clinic.patients.models import BodyMeasurement, Patient
 from clinic.scheduling.models import Appointment
-from clinic.treatment_sessions import services
+from clinic.treatment_sessions import services, state
 from clinic.treatment_sessions.models import SessionOverride, TreatmentSession
 from clinic.treatment_sessions.tests.conftest import (
     MONDAY,
@@ -221,7 +221,7 @@ def test_iv_fasting_boundaries(iv_checked_in, nurse, last_food, last_liquid, ok)
         last_liquid_at=at(MONDAY, *last_liquid),
     )
 
-    item = _item(services.precheck_status(fresh(iv_checked_in)), "fasting")
+    item = _item(state.precheck_status(fresh(iv_checked_in)), "fasting")
 
     assert item.ok is ok
 
@@ -229,7 +229,7 @@ def test_iv_fasting_boundaries(iv_checked_in, nurse, last_food, last_liquid, ok)
 def test_iv_fasting_message_names_the_gap_and_the_policy(iv_checked_in, nurse):
     _record(nurse, iv_checked_in, last_food_at=at(MONDAY, 5, 1), last_liquid_at=at(MONDAY, 7, 1))
 
-    item = _item(services.precheck_status(fresh(iv_checked_in)), "fasting")
+    item = _item(state.precheck_status(fresh(iv_checked_in)), "fasting")
 
     assert item.messages == (
         "Last food 3 h 59 min before the appointment; clinic policy is none within 4 h [E12].",
@@ -255,13 +255,13 @@ def test_esketamine_fasting_boundaries(esketamine_checked_in, nurse, last_food, 
         last_liquid_at=at(MONDAY, *last_liquid),
     )
 
-    item = _item(services.precheck_status(fresh(esketamine_checked_in)), "fasting")
+    item = _item(state.precheck_status(fresh(esketamine_checked_in)), "fasting")
 
     assert item.ok is ok
 
 
 def test_fasting_not_recorded_is_unmet(iv_checked_in):
-    item = _item(services.precheck_status(iv_checked_in), "fasting")
+    item = _item(state.precheck_status(iv_checked_in), "fasting")
 
     assert not item.ok
     assert item.messages == (
@@ -284,10 +284,10 @@ def test_a_last_meal_in_the_future_is_refused(iv_checked_in, nurse):
 
 def test_escort_must_be_confirmed(iv_checked_in, nurse):
     _record(nurse, iv_checked_in, escort_name="Sam Rivera")
-    assert not _item(services.precheck_status(fresh(iv_checked_in)), "escort").ok
+    assert not _item(state.precheck_status(fresh(iv_checked_in)), "escort").ok
 
     _record(nurse, iv_checked_in, escort_confirmed=True)
-    assert _item(services.precheck_status(fresh(iv_checked_in)), "escort").ok
+    assert _item(state.precheck_status(fresh(iv_checked_in)), "escort").ok
 
 
 def test_a_confirmed_escort_needs_a_name(iv_checked_in, nurse):
@@ -310,7 +310,7 @@ def test_pre_dose_bp_above_140_90_needs_the_prescribers_confirmation(
 ):
     session = pass_prechecks(nurse, iv_checked_in, systolic=systolic, diastolic=diastolic)
 
-    status = services.precheck_status(session)
+    status = state.precheck_status(session)
 
     assert _item(status, "pre_dose_vitals").ok is not needs_confirmation
     assert status.cleared is not needs_confirmation
@@ -319,7 +319,7 @@ def test_pre_dose_bp_above_140_90_needs_the_prescribers_confirmation(
 def test_without_a_pre_dose_bp_dosing_is_not_cleared(iv_checked_in, nurse):
     _record(nurse, iv_checked_in, **passing_prechecks())
 
-    status = services.precheck_status(fresh(iv_checked_in))
+    status = state.precheck_status(fresh(iv_checked_in))
 
     item = _item(status, "pre_dose_vitals")
     assert (item.ok, item.messages) == (False, ("Take a blood pressure.",))
@@ -341,7 +341,7 @@ def test_only_a_prescriber_confirms_a_high_pre_dose_bp(iv_checked_in, nurse, pre
     )
 
     assert (override.kind, override.prescriber) == ("pre_dose_bp", prescriber)
-    status = services.precheck_status(fresh(session))
+    status = state.precheck_status(fresh(session))
     assert status.bp_confirmed and status.cleared
     assert _item(status, "pre_dose_vitals").messages == (
         "BP 150/85 mmHg confirmed by the prescriber.",
@@ -354,7 +354,7 @@ def test_a_new_pre_dose_reading_needs_its_own_confirmation(iv_checked_in, nurse,
 
     _bp(nurse, session, 155, 88)
 
-    status = services.precheck_status(fresh(session))
+    status = state.precheck_status(fresh(session))
     assert not status.bp_confirmed
     assert not _item(status, "pre_dose_vitals").ok
     assert not status.cleared
@@ -373,7 +373,7 @@ def test_a_pre_dose_reading_entered_in_error_no_longer_counts(iv_checked_in, nur
 
     services.vitals_mark_entered_in_error(actor=nurse, vitals=entry, reason="Wrong patient")
 
-    assert not _item(services.precheck_status(fresh(session)), "pre_dose_vitals").ok
+    assert not _item(state.precheck_status(fresh(session)), "pre_dose_vitals").ok
 
 
 def test_an_open_pre_dose_alert_blocks_dosing(iv_checked_in, nurse):
@@ -384,12 +384,12 @@ def test_an_open_pre_dose_alert_blocks_dosing(iv_checked_in, nurse):
     )
     assert [a.code for a in alerts] == ["spo2_low"]
 
-    status = services.precheck_status(fresh(session))
+    status = state.precheck_status(fresh(session))
     assert not _item(status, "alerts").ok
     assert not status.cleared
 
     services.session_alert_acknowledge(actor=nurse, alert=alerts[0], action="continue")
-    assert services.precheck_status(fresh(session)).cleared
+    assert state.precheck_status(fresh(session)).cleared
 
 
 # --------------------------------------------------------------------------- pregnancy
@@ -399,7 +399,7 @@ def test_pregnancy_is_not_applicable_for_a_male_patient(iv_checked_in, nurse, pa
     Patient.objects.filter(pk=patient.pk).update(sex="male")
     session = fresh(iv_checked_in)
 
-    item = _item(services.precheck_status(session), "pregnancy")
+    item = _item(state.precheck_status(session), "pregnancy")
     assert (item.ok, item.messages) == (True, ("Not applicable.",))
     with pytest.raises(InvalidInput) as error:
         _record(nurse, session, pregnancy_test="negative")
@@ -413,7 +413,7 @@ def test_pregnancy_is_not_applicable_for_a_male_patient(iv_checked_in, nurse, pa
 def test_pregnancy_test_results(iv_checked_in, nurse, result, ok):
     session = pass_prechecks(nurse, iv_checked_in, pregnancy_test=result)
 
-    status = services.precheck_status(session)
+    status = state.precheck_status(session)
 
     assert _item(status, "pregnancy").ok is ok
     assert status.cleared is ok
@@ -422,13 +422,13 @@ def test_pregnancy_test_results(iv_checked_in, nurse, result, ok):
 def test_a_positive_pregnancy_test_says_why(iv_checked_in, nurse):
     _record(nurse, iv_checked_in, pregnancy_test="positive")
 
-    item = _item(services.precheck_status(fresh(iv_checked_in)), "pregnancy")
+    item = _item(state.precheck_status(fresh(iv_checked_in)), "pregnancy")
 
     assert item.messages == ("Positive pregnancy test: do not dose without the prescriber.",)
 
 
 def test_pregnancy_not_recorded_for_a_female_patient_is_unmet(iv_checked_in):
-    assert not _item(services.precheck_status(iv_checked_in), "pregnancy").ok
+    assert not _item(state.precheck_status(iv_checked_in), "pregnancy").ok
 
 
 # --------------------------------------------------------------------------- questionnaires
@@ -436,7 +436,7 @@ def test_pregnancy_not_recorded_for_a_female_patient_is_unmet(iv_checked_in):
 
 def test_questionnaires_marked_done_need_a_response_today(iv_checked_in, nurse, patient):
     _record(nurse, iv_checked_in, questionnaires="done")
-    item = _item(services.precheck_status(fresh(iv_checked_in)), "questionnaires")
+    item = _item(state.precheck_status(fresh(iv_checked_in)), "questionnaires")
     assert (item.ok, item.messages) == (
         False,
         ("Marked done, but no questionnaire is recorded today.",),
@@ -444,7 +444,7 @@ def test_questionnaires_marked_done_need_a_response_today(iv_checked_in, nurse, 
 
     response_record(actor=nurse, patient=patient, instrument_code="gad7", answers=[1] * 7)
 
-    assert _item(services.precheck_status(fresh(iv_checked_in)), "questionnaires").ok
+    assert _item(state.precheck_status(fresh(iv_checked_in)), "questionnaires").ok
 
 
 def test_a_questionnaire_from_yesterday_does_not_count_as_done(iv_checked_in, nurse, patient):
@@ -457,14 +457,14 @@ def test_a_questionnaire_from_yesterday_does_not_count_as_done(iv_checked_in, nu
     )
     _record(nurse, iv_checked_in, questionnaires="done")
 
-    assert not _item(services.precheck_status(fresh(iv_checked_in)), "questionnaires").ok
+    assert not _item(state.precheck_status(fresh(iv_checked_in)), "questionnaires").ok
 
 
 def test_a_session_score_is_not_a_questionnaire(iv_checked_in, nurse):
     services.session_score_record(actor=nurse, session=iv_checked_in, kind="moaas", answers=[5])
     _record(nurse, iv_checked_in, questionnaires="done")
 
-    assert not _item(services.precheck_status(fresh(iv_checked_in)), "questionnaires").ok
+    assert not _item(state.precheck_status(fresh(iv_checked_in)), "questionnaires").ok
 
 
 def test_skipped_questionnaires_need_a_reason(iv_checked_in, nurse):
@@ -480,14 +480,14 @@ def test_skipped_questionnaires_need_a_reason(iv_checked_in, nurse):
         questionnaires="skipped",
         questionnaires_skip_reason="Tablet out of charge; PHQ-9 after the session",
     )
-    assert _item(services.precheck_status(fresh(iv_checked_in)), "questionnaires").ok
+    assert _item(state.precheck_status(fresh(iv_checked_in)), "questionnaires").ok
 
 
 @pytest.mark.parametrize(("status", "ok"), [("", False), ("none_due", True)])
 def test_questionnaires_not_recorded_or_none_due(iv_checked_in, nurse, status, ok):
     _record(nurse, iv_checked_in, questionnaires=status)
 
-    assert _item(services.precheck_status(fresh(iv_checked_in)), "questionnaires").ok is ok
+    assert _item(state.precheck_status(fresh(iv_checked_in)), "questionnaires").ok is ok
 
 
 def test_an_unknown_questionnaire_status_is_refused(iv_checked_in, nurse):
@@ -501,19 +501,19 @@ def test_an_unknown_questionnaire_status_is_refused(iv_checked_in, nurse):
 
 
 def test_flagged_suicidality_needs_todays_follow_up(iv_checked_in, nurse, patient):
-    assert _item(services.precheck_status(iv_checked_in), "suicidality").ok
+    assert _item(state.precheck_status(iv_checked_in), "suicidality").ok
     # PHQ-9 item 9 answered 1 raises a suicidality alert [G5].
     response_record(
         actor=nurse, patient=patient, instrument_code="phq9", answers=[1, 1, 1, 1, 1, 1, 1, 1, 1]
     )
     assert SuicidalityAlert.objects.filter(patient=patient).unresolved().exists()
 
-    item = _item(services.precheck_status(fresh(iv_checked_in)), "suicidality")
+    item = _item(state.precheck_status(fresh(iv_checked_in)), "suicidality")
     assert (item.ok, item.messages) == (
         False,
         ("Suicidality is flagged on the chart: record today's follow-up.",),
     )
-    assert not services.precheck_status(
+    assert not state.precheck_status(
         pass_prechecks(nurse, iv_checked_in, questionnaires="done")
     ).cleared
 
@@ -522,7 +522,7 @@ def test_flagged_suicidality_needs_todays_follow_up(iv_checked_in, nurse, patien
         iv_checked_in,
         suicidality_follow_up="Passive thoughts this week, no plan or intent; safety plan done.",
     )
-    status = services.precheck_status(fresh(iv_checked_in))
+    status = state.precheck_status(fresh(iv_checked_in))
     assert _item(status, "suicidality").ok
     assert status.cleared
 
@@ -533,7 +533,7 @@ def test_flagged_suicidality_needs_todays_follow_up(iv_checked_in, nurse, patien
 def test_intention_and_setting_are_required(iv_checked_in, nurse):
     session = pass_prechecks(nurse, iv_checked_in, intention="", setting_lighting="")
 
-    status = services.precheck_status(session)
+    status = state.precheck_status(session)
 
     assert [item.key for item in status.unmet] == ["intention", "setting"]
     assert _item(status, "intention").messages == (
@@ -586,7 +586,7 @@ def test_todays_weight_goes_into_the_chart_and_the_dose(iv_checked_in, nurse, pa
     assert session.weight_today_kg == Decimal("90.0")
     latest = BodyMeasurement.objects.filter(patient=patient).first()
     assert (latest.measured_on, latest.weight_kg) == (MONDAY, Decimal("90.0"))
-    dose = services.precheck_status(session).dose
+    dose = state.precheck_status(session).dose
     # 0.5 mg/kg × 90 kg = 45 mg over the plan's 40 minutes.
     assert dose["dose_mg"] == Decimal("45.0")
     assert dose["weight_used_kg"] == Decimal("90.0")
@@ -648,7 +648,7 @@ def test_only_a_prescriber_overrides_the_pre_checks_with_a_reason(
 
     assert override.kind == "pre_checks"
     assert [item["key"] for item in override.unmet] == ["fasting"]
-    assert services.precheck_status(fresh(session)).cleared
+    assert state.precheck_status(fresh(session)).cleared
     services.infusion_start(actor=nurse, session=session, container=vials[0], drawn_mg="50")
     assert fresh(session).phase == "dosing"
 
@@ -663,12 +663,12 @@ def test_an_override_is_refused_when_every_check_passed(iv_cleared, prescriber):
 def test_an_override_does_not_cover_a_problem_found_after_it(iv_checked_in, nurse, prescriber):
     session = pass_prechecks(nurse, iv_checked_in, last_food_at=at(MONDAY, 6))
     services.precheck_override(actor=prescriber, session=session, reason="Dry toast only")
-    assert services.precheck_status(fresh(session)).cleared
+    assert state.precheck_status(fresh(session)).cleared
 
     # A new pre-dose reading of 160/95 needs the prescriber's confirmation of its own.
     _bp(nurse, session, 160, 95)
 
-    status = services.precheck_status(fresh(session))
+    status = state.precheck_status(fresh(session))
     assert not status.overridden
     assert not status.cleared
     assert [item.key for item in status.unmet] == ["fasting", "pre_dose_vitals"]

@@ -16,7 +16,7 @@ import pytest
 from clinic.controlled_substances.models import Container, LedgerEntry, Lot
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
 from clinic.core.models import AuditEvent
-from clinic.treatment_sessions import services
+from clinic.treatment_sessions import services, state
 from clinic.treatment_sessions.models import DoseAdministration, InfusionEvent
 from clinic.treatment_sessions.tests.conftest import MONDAY, at, fresh, identity_of, pass_prechecks
 
@@ -49,7 +49,7 @@ def test_infusion_start_records_the_dose_and_the_vial(iv_running, vials):
     assert _events(session) == ["start"]
     # The ledger entry is written when the infusion stops (drawn and given known).
     assert _balance(vials[0]) == Decimal("100.000")
-    assert services.infusion_running(session)
+    assert state.infusion_running(session)
 
 
 def test_an_infusion_needs_a_racemic_vial(iv_cleared, nurse, devices):
@@ -131,7 +131,7 @@ def test_pause_needs_a_reason_then_resume_and_rate_change(iv_running, nurse, clo
 
     pause = services.infusion_pause(actor=nurse, session=iv_running, reason="Nausea")
     assert (pause.kind, pause.occurred_at, pause.reason) == ("pause", at(MONDAY, 9, 10), "Nausea")
-    assert not services.infusion_running(fresh(iv_running))
+    assert not state.infusion_running(fresh(iv_running))
     with pytest.raises(Conflict) as error:
         services.infusion_pause(actor=nurse, session=iv_running, reason="Again")
     assert error.value.code == "not_running"
@@ -141,7 +141,7 @@ def test_pause_needs_a_reason_then_resume_and_rate_change(iv_running, nurse, clo
 
     clock.move_to(at(MONDAY, 9, 15))
     services.infusion_resume(actor=nurse, session=iv_running)
-    assert services.infusion_running(fresh(iv_running))
+    assert state.infusion_running(fresh(iv_running))
     with pytest.raises(Conflict) as error:
         services.infusion_resume(actor=nurse, session=iv_running)
     assert error.value.code == "not_paused"
@@ -188,7 +188,7 @@ def test_stop_writes_the_administration_to_the_ledger(iv_running, nurse, patient
     # 100 mg − 50 mg drawn.
     assert _balance(vials[0]) == Decimal("50.000")
     assert (administration.kind, administration.given_at) == ("iv_infusion", at(MONDAY, 9, 40))
-    assert not services.infusion_running(session)
+    assert not state.infusion_running(session)
 
 
 def test_a_paused_infusion_can_be_stopped(iv_running, nurse, clock):
@@ -268,7 +268,7 @@ def test_more_than_the_pump_could_have_run_in_may_stand_with_a_reason(
         summary="Infusion: 40 mg recorded as given, above the 30 mg the pump could have run in "
         "30 min: Pump started before it was charted",
     ).exists()
-    content = services.session_content(fresh(iv_running))
+    content = state.session_content(fresh(iv_running))
     assert content["administrations"][0]["given_above_expected_reason"] == (
         "Pump started before it was charted"
     )
@@ -306,7 +306,7 @@ def test_the_residual_awaits_a_witnessed_waste(
     clock.move_to(at(MONDAY, 9, 40))
     administration = services.infusion_stop(actor=nurse, session=iv_running, given_mg="40")
     session = fresh(iv_running)
-    assert services.residual_outstanding(session) == [(administration, Decimal("10.000"))]
+    assert state.residual_outstanding(session) == [(administration, Decimal("10.000"))]
 
     with pytest.raises(InvalidInput) as error:
         services.residual_waste(
@@ -318,7 +318,7 @@ def test_the_residual_awaits_a_witnessed_waste(
             actor=nurse, session=session, administration=administration, witness=front_desk
         )
     assert "witness" in error.value.errors
-    assert services.residual_outstanding(session) == [(administration, Decimal("10.000"))]
+    assert state.residual_outstanding(session) == [(administration, Decimal("10.000"))]
 
     clock.move_to(at(MONDAY, 9, 45))
     waste = services.residual_waste(
@@ -327,7 +327,7 @@ def test_the_residual_awaits_a_witnessed_waste(
 
     assert (waste.kind, waste.wasted_mg, waste.witness) == ("waste", Decimal("10.000"), prescriber)
     assert waste.administration == administration.ledger_entry
-    assert services.residual_outstanding(session) == []
+    assert state.residual_outstanding(session) == []
     # The residual came off with the draw: the balance stays 100 − 50.
     assert _balance(vials[0]) == Decimal("50.000")
     with pytest.raises(Conflict) as error:
@@ -341,7 +341,7 @@ def test_a_witness_at_the_stop_wastes_the_residual_at_once(iv_stopped, prescribe
     waste = LedgerEntry.objects.get(kind="waste")
 
     assert (waste.wasted_mg, waste.witness) == (Decimal("10.000"), prescriber)
-    assert services.residual_outstanding(iv_stopped) == []
+    assert state.residual_outstanding(iv_stopped) == []
     assert _balance(vials[0]) == Decimal("50.000")
 
 
@@ -382,7 +382,7 @@ def test_an_im_injection_with_its_site_writes_the_ledger(
     )
     assert administration.ledger_entry.patient == patient
     assert _balance(vials[0]) == Decimal("60.000")
-    assert services.residual_outstanding(session) == []
+    assert state.residual_outstanding(session) == []
 
 
 def test_an_im_injection_gives_exactly_todays_dose(im_cleared, nurse, vials):
@@ -426,7 +426,7 @@ def test_an_im_residual_is_left_for_a_witnessed_waste(im_cleared, nurse, vials):
         site="vastus_lateralis_right",
     )
 
-    assert services.residual_outstanding(fresh(im_cleared)) == [(administration, Decimal("10.000"))]
+    assert state.residual_outstanding(fresh(im_cleared)) == [(administration, Decimal("10.000"))]
     assert _balance(vials[0]) == Decimal("50.000")
 
 
@@ -444,7 +444,7 @@ def test_esketamine_devices_are_used_whole_five_minutes_apart(
     assert after_one.phase == "dosing"
     assert after_one.dose_started_at == at(MONDAY, 9)
     assert after_one.dose_planned_mg == Decimal("56.0")
-    assert services.devices_needed(after_one) == 2
+    assert state.devices_needed(after_one) == 2
     assert (first.device_number, first.drawn_mg, first.given_mg) == (
         1,
         Decimal("28.000"),
@@ -622,11 +622,11 @@ def test_esketamine_dosing_can_end_before_the_last_device(
     assert session.dose_completed_at == at(MONDAY, 9)
     assert session.dosing_ended_early_reason == "Severe nausea after device 1"
     clock.move_to(at(MONDAY, 10, 59))
-    assert not services.discharge_status(fresh(session), escort_present=True).allowed
-    assert services.discharge_status(fresh(session), escort_present=True).observation_ends_at == at(
+    assert not state.discharge_status(fresh(session), escort_present=True).allowed
+    assert state.discharge_status(fresh(session), escort_present=True).observation_ends_at == at(
         MONDAY, 11
     )
-    assert services.rems_form_prefill(fresh(session))["dose"] == "other"
+    assert state.rems_form_prefill(fresh(session))["dose"] == "other"
     with pytest.raises(Conflict):
         services.esketamine_device_record(actor=nurse, session=session, container=devices[1])
 

@@ -13,7 +13,7 @@ from django.db.models import Max
 
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
 from clinic.core.models import AuditEvent
-from clinic.treatment_sessions import services
+from clinic.treatment_sessions import services, state
 from clinic.treatment_sessions.models import IntegrationNote, SessionAddendum
 from clinic.treatment_sessions.tests.conftest import (
     MONDAY,
@@ -60,7 +60,7 @@ def iv_signed(iv_discharged, nurse, prescriber, clock):
 
 
 def test_an_open_session_without_a_note_cannot_be_signed(iv_stopped, prescriber):
-    assert services.sign_blockers(iv_stopped) == [
+    assert state.sign_blockers(iv_stopped) == [
         "The session is still open: discharge or stop it first.",
         "The nurse's session note is not written.",
     ]
@@ -77,7 +77,7 @@ def test_an_open_session_without_a_note_cannot_be_signed(iv_stopped, prescriber)
 
 
 def test_a_discharged_session_needs_the_nurses_note(iv_discharged, nurse, prescriber):
-    assert services.sign_blockers(iv_discharged) == ["The nurse's session note is not written."]
+    assert state.sign_blockers(iv_discharged) == ["The nurse's session note is not written."]
     with pytest.raises(InvalidInput):
         services.nurse_note_save(actor=nurse, session=iv_discharged, text="  ")
 
@@ -85,7 +85,7 @@ def test_a_discharged_session_needs_the_nurses_note(iv_discharged, nurse, prescr
 
     session = fresh(iv_discharged)
     assert (session.nurse_note, session.nurse_note_by) == (NOTE, nurse)
-    assert services.sign_blockers(session) == []
+    assert state.sign_blockers(session) == []
 
 
 def test_an_unacknowledged_alert_blocks_signing(iv_checked_in, nurse, prescriber):
@@ -143,7 +143,7 @@ def test_the_signed_record_is_hashed_canonically(iv_signed, prescriber, nurse):
     assert len(session.signed_sha256) == 64
     assert session.signed_sha256 == _sha256_of(session.signed_content)
     # The record as it reads now is the record that was signed.
-    assert session.signed_sha256 == _sha256_of(services.session_content(session))
+    assert session.signed_sha256 == _sha256_of(state.session_content(session))
     content = session.signed_content
     assert content["session"] == str(session.uuid)
     assert content["nurse_note"] == NOTE
@@ -188,7 +188,7 @@ def test_a_signed_record_refuses_every_write(iv_signed, nurse, write):
     assert error.value.code == "session_signed"
     session = fresh(iv_signed)
     assert session.nurse_note == NOTE
-    assert session.signed_sha256 == _sha256_of(services.session_content(session))
+    assert session.signed_sha256 == _sha256_of(state.session_content(session))
 
 
 def test_a_signed_record_cannot_be_signed_again(iv_signed, prescriber):
@@ -221,7 +221,7 @@ def test_addenda_follow_a_signed_record(iv_signed, nurse, prescriber, therapist)
         services.session_addendum_add(actor=nurse, session=iv_signed, text=" ")
     # The signed record itself is unchanged.
     session = fresh(iv_signed)
-    assert session.signed_sha256 == _sha256_of(services.session_content(session))
+    assert session.signed_sha256 == _sha256_of(state.session_content(session))
 
 
 def test_an_addendum_before_signing_is_refused(iv_discharged, nurse):
@@ -319,7 +319,7 @@ def esketamine_signed(esketamine_discharged, nurse, prescriber):
 def test_the_rems_form_prefill_comes_from_the_session_record(esketamine_discharged, settings):
     settings.SPRAVATO_REMS_SETTING_ID = "HCS-0042"
 
-    values = services.rems_form_prefill(esketamine_discharged)
+    values = state.rems_form_prefill(esketamine_discharged)
 
     assert values == {
         "setting_id": "HCS-0042",
@@ -343,7 +343,7 @@ def test_the_rems_form_prefill_comes_from_the_session_record(esketamine_discharg
 def test_the_rems_patient_id_comes_from_the_enrolment(esketamine_discharged, prescriber):
     from clinic.screening.models import RemsEnrollment
 
-    assert "patient_id" not in services.rems_form_prefill(esketamine_discharged)
+    assert "patient_id" not in state.rems_form_prefill(esketamine_discharged)
     RemsEnrollment.objects.create(
         patient=esketamine_discharged.patient,
         enrolled_on=datetime.date(2031, 5, 1),
@@ -352,7 +352,7 @@ def test_the_rems_patient_id_comes_from_the_enrolment(esketamine_discharged, pre
         signed_by_prescriber=prescriber,
         recorded_by=prescriber,
     )
-    assert services.rems_form_prefill(fresh(esketamine_discharged))["patient_id"] == "PT-0042"
+    assert state.rems_form_prefill(fresh(esketamine_discharged))["patient_id"] == "PT-0042"
 
 
 def test_the_form_names_the_intakes_sedatives_and_stimulants(esketamine_discharged, nurse):
@@ -371,7 +371,7 @@ def test_the_form_names_the_intakes_sedatives_and_stimulants(esketamine_discharg
     intake = intake_services.intake_start(actor=nurse, patient=esketamine_discharged.patient)
     intake_services.intake_save(actor=nurse, intake=intake, submit=True, **history)
 
-    values = services.rems_form_prefill(fresh(esketamine_discharged))
+    values = state.rems_form_prefill(fresh(esketamine_discharged))
 
     assert values["concomitant_medications"] == ["benzodiazepines", "psychostimulants"]
 

@@ -1,7 +1,7 @@
 """The conversation between the chair and the prescriber: a nurse asks, a prescriber answers
 or declines (with words the nurse reads at the chair), a nurse withdraws what is no longer
 needed. Answers that let the session go on are the existing decisions (`pre_dose_bp_confirm`,
-`precheck_override` in services.py, and `discharge_override_grant` here); each closes the
+`precheck_override` in check_in.py, and `discharge_override_grant` here); each closes the
 request it answers. Records and reminders: prescriber_requests.py (ADR 0011)."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from clinic.accounts.permissions import Capability
 from clinic.core.access import require
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound
 from clinic.core.records import required_text
-from clinic.treatment_sessions import prescriber_requests, services
+from clinic.treatment_sessions import prescriber_requests, state
 from clinic.treatment_sessions.choices import (
     OverrideKind,
     PrescriberRequestKind,
@@ -28,6 +28,7 @@ from clinic.treatment_sessions.models import (
     TreatmentSession,
     about_digest,
 )
+from clinic.treatment_sessions.services._common import ALL_PHASES, _audit, _locked, _now, _text
 
 _PHASES = {
     PrescriberRequestKind.PRE_DOSE_BP: (SessionPhase.CHECKED_IN,),
@@ -39,14 +40,14 @@ _PHASES = {
 def request_need(session: TreatmentSession, kind: str, *, escort_present: bool, now) -> list[str]:
     """What a prescriber would be deciding, in words; empty when nothing needs deciding."""
     if kind == PrescriberRequestKind.PRE_DOSE_BP:
-        return services.bp_confirmation_reasons(session)
+        return state.bp_confirmation_reasons(session)
     if kind == PrescriberRequestKind.PRE_CHECKS:
-        status = services.precheck_status(session, now)
+        status = state.precheck_status(session, now)
         if status.passed or status.overridden:
             return []
         return [f"{item.label}: {' '.join(item.messages)}".strip() for item in status.unmet]
-    result = services.discharge_status(session, escort_present=escort_present, now=now)
-    if result.allowed or services.discharge_override_covering(session, result):
+    result = state.discharge_status(session, escort_present=escort_present, now=now)
+    if result.allowed or state.discharge_override_covering(session, result):
         return []
     return [finding.message for finding in result.blocking_reasons]
 
@@ -63,11 +64,11 @@ def prescriber_request_ask(
 ) -> PrescriberRequest:
     """A nurse asks the care team's prescribers to decide. Refused when a request of the kind
     is already waiting, or when there is nothing to decide."""
-    now = services._now(now)
+    now = _now(now)
     if kind not in PrescriberRequestKind.values:
         raise InvalidInput({"kind": ["Choose what the prescriber is asked to decide."]})
-    locked = services._locked(actor, session, Capability.SESSION_RUN, phases=_PHASES[kind])
-    note = services._text("note", note, max_length=500)
+    locked = _locked(actor, session, Capability.SESSION_RUN, phases=_PHASES[kind])
+    note = _text("note", note, max_length=500)
     waiting = prescriber_requests.open_request(locked, kind)
     if waiting is not None:
         raise Conflict(
@@ -87,7 +88,7 @@ def _close(
     *, actor, request: PrescriberRequest, capability: str, status: str, note: str, now
 ) -> PrescriberRequest:
     """Close one waiting request under the session's row lock (refused once it has closed)."""
-    session = services._locked(actor, request.session, capability, phases=services.ALL_PHASES)
+    session = _locked(actor, request.session, capability, phases=ALL_PHASES)
     locked = PrescriberRequest.objects.select_for_update().get(pk=request.pk)
     if locked.status != PrescriberRequestStatus.OPEN:
         raise Conflict(
@@ -112,7 +113,7 @@ def prescriber_request_decline(
         capability=Capability.SESSION_OVERRIDE,
         status=PrescriberRequestStatus.DECLINED,
         note=required_text("note", note, "Say what the nurse should do instead."),
-        now=services._now(now),
+        now=_now(now),
     )
 
 
@@ -127,8 +128,8 @@ def prescriber_request_withdraw(
         request=request,
         capability=Capability.SESSION_RUN,
         status=PrescriberRequestStatus.WITHDRAWN,
-        note=services._text("note", note, max_length=500) or "Withdrawn by the nurse.",
-        now=services._now(now),
+        note=_text("note", note, max_length=500) or "Withdrawn by the nurse.",
+        now=_now(now),
     )
 
 
@@ -146,10 +147,8 @@ def prescriber_request_check_current(
     read (`seen_digest` of the request's `about`)? If it changed, the request is brought up to
     date (so the in-basket shows it) and `changed` says so: a decision is never made on what is
     no longer true. Conflict when the request has closed or nothing is left to decide."""
-    now = services._now(now)
-    session = services._locked(
-        actor, request.session, Capability.SESSION_OVERRIDE, phases=services.ALL_PHASES
-    )
+    now = _now(now)
+    session = _locked(actor, request.session, Capability.SESSION_OVERRIDE, phases=ALL_PHASES)
     locked = PrescriberRequest.objects.select_for_update().get(pk=request.pk)
     if locked.status != PrescriberRequestStatus.OPEN:
         raise Conflict(
@@ -175,15 +174,15 @@ def discharge_override_grant(
     the chair: the nurse then completes the discharge, with the escort and the instructions).
     The override covers the criteria unmet now; a missing escort is for the nurse to resolve at
     the discharge itself."""
-    now = services._now(now)
-    locked = services._locked(
+    now = _now(now)
+    locked = _locked(
         actor,
         session,
         Capability.SESSION_OVERRIDE,
         phases=(SessionPhase.MONITORING, SessionPhase.RECOVERY),
     )
     reason = required_text("reason", reason, "Say why the patient may go.")
-    result = services.discharge_status(locked, escort_present=True, now=now)
+    result = state.discharge_status(locked, escort_present=True, now=now)
     if result.allowed:
         raise Conflict("The discharge criteria are met: nothing to override.", code="not_needed")
     override = SessionOverride.objects.create(
@@ -193,7 +192,7 @@ def discharge_override_grant(
         reason=reason[:500],
         unmet=[{"key": f.code, "messages": [f.message]} for f in result.blocking_reasons],
     )
-    services._audit(
+    _audit(
         actor,
         locked,
         "Discharge criteria overridden ("

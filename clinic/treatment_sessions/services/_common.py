@@ -1,0 +1,152 @@
+"""What every chair-side write does first: the session row locked after the role, care-team,
+signature and phase checks; the entry checks on times, text and choices; the session's audit
+line; the appointment following its session; the prescriber's requests the record made moot.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.utils import timezone
+
+from clinic.core.access import require
+from clinic.core.audit import audit_record, diff, snapshot
+from clinic.core.choices import AuditAction
+from clinic.core.exceptions import Conflict, InvalidInput, NotFound
+from clinic.core.text import CONTROL_CHARACTER_MESSAGE, has_control_characters
+from clinic.patients.models import Patient
+from clinic.scheduling.choices import AppointmentStatus
+from clinic.scheduling.models import Appointment
+from clinic.treatment_sessions import prescriber_requests
+from clinic.treatment_sessions.choices import (
+    PrescriberRequestKind,
+    PrescriberRequestStatus,
+    SessionPhase,
+)
+from clinic.treatment_sessions.models import (
+    TreatmentSession,
+)
+
+ALL_PHASES = tuple(SessionPhase.values)
+
+
+# A time entered at the chair may run a little ahead of the server's clock (a tablet's clock).
+CLOCK_SKEW = datetime.timedelta(minutes=5)
+
+
+def _now(now: datetime.datetime | None) -> datetime.datetime:
+    return now or timezone.now()
+
+
+def _visible(actor, patient_id: int) -> bool:
+    return Patient.objects.visible_to(actor).filter(pk=patient_id).exists()
+
+
+def _locked(
+    actor,
+    session: TreatmentSession,
+    capability: str,
+    *,
+    phases: tuple[str, ...] | None = None,
+    signed_ok: bool = False,
+) -> TreatmentSession:
+    """The session row, locked, after the role, care-team, signature and phase checks."""
+    require(actor, capability)
+    locked = (
+        TreatmentSession.objects.select_for_update(of=("self",))
+        .select_related("patient", "appointment", "planned_session__plan")
+        .filter(pk=session.pk)
+        .first()
+    )
+    if locked is None or not _visible(actor, locked.patient_id):
+        raise NotFound("No such session, or the patient is not on your care team.")
+    if locked.is_signed and not signed_ok:
+        raise Conflict(
+            "This session record is signed and locked: add an addendum instead.",
+            code="session_signed",
+        )
+    if phases is not None and locked.phase not in phases:
+        wanted = ", ".join(SessionPhase(p).label.lower() for p in phases)
+        raise Conflict(
+            f"The session is {locked.get_phase_display().lower()}; this needs it {wanted}.",
+            code="wrong_phase",
+        )
+    return locked
+
+
+def _moment(field: str, value, now: datetime.datetime, *, not_before=None) -> datetime.datetime:
+    if value is None:
+        return now
+    if not isinstance(value, datetime.datetime) or timezone.is_naive(value):
+        raise InvalidInput({field: ["Enter a date and time."]})
+    if value > now + CLOCK_SKEW:
+        raise InvalidInput({field: ["This time is in the future."]})
+    if not_before is not None and value < not_before:
+        raise InvalidInput(
+            {field: [f"This time is before {timezone.localtime(not_before):%H:%M}."]}
+        )
+    return value
+
+
+def _text(field: str, value: str | None, *, max_length: int) -> str:
+    text = (value or "").strip()
+    if has_control_characters(text):
+        raise InvalidInput({field: [CONTROL_CHARACTER_MESSAGE]})
+    if len(text) > max_length:
+        raise InvalidInput({field: [f"Keep this to {max_length} characters."]})
+    return text
+
+
+def _choice(field: str, value: str | None, choices, *, required: bool = True) -> str:
+    value = value or ""
+    if not value and not required:
+        return ""
+    if value not in choices.values:
+        raise InvalidInput({field: ["Choose one of the options."]})
+    return value
+
+
+def _audit(actor, session: TreatmentSession, summary: str, changes=None, *, action=None):
+    audit_record(
+        actor=actor,
+        action=action or AuditAction.UPDATE,
+        object_type="treatment_session",
+        object_id=session.uuid,
+        patient=session.patient,
+        summary=summary,
+        changes=changes or {},
+    )
+
+
+def _session_ref(session: TreatmentSession) -> str:
+    return str(session.uuid)
+
+
+def _set_appointment_status(actor, session: TreatmentSession, status: str) -> None:
+    appointment = Appointment.objects.select_for_update(of=("self",)).get(pk=session.appointment_id)
+    before = snapshot(appointment, ["status"])
+    appointment.status = status
+    appointment.status_changed_at = timezone.now()
+    appointment.status_changed_by = actor
+    appointment.save(
+        update_fields=["status", "status_changed_at", "status_changed_by", "updated_at"]
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type="appointment",
+        object_id=appointment.uuid,
+        patient=session.patient,
+        summary=AppointmentStatus(status).label,
+        changes=diff(before, snapshot(appointment, ["status"])),
+    )
+
+
+_PRE_DOSE_KINDS = (PrescriberRequestKind.PRE_DOSE_BP, PrescriberRequestKind.PRE_CHECKS)
+
+
+def _requests_withdraw(session: TreatmentSession, kinds, note: str, now) -> None:
+    """Requests the record itself has made moot (dosing started, the session ended)."""
+    prescriber_requests.requests_close(
+        session=session, kinds=kinds, status=PrescriberRequestStatus.WITHDRAWN, note=note, now=now
+    )

@@ -1,0 +1,581 @@
+"""Dosing through the ledger: the IV infusion (start, pause, resume, rate, stop), the IM
+injection, the esketamine devices, and the witnessed waste of what is left of a draw.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from clinic.accounts.permissions import Capability
+from clinic.controlled_substances.choices import ProductKind
+from clinic.controlled_substances.models import Container, LedgerEntry
+from clinic.controlled_substances.services import (
+    administration_record,
+    residual_outstanding_mg,
+    waste_record,
+)
+from clinic.core.exceptions import Conflict, InvalidInput, NotFound
+from clinic.core.records import required_text
+from clinic.treatment_sessions import rules
+from clinic.treatment_sessions.choices import (
+    AdministrationKind,
+    ImSite,
+    InfusionEventKind,
+    SessionPhase,
+)
+from clinic.treatment_sessions.models import (
+    DoseAdministration,
+    InfusionEvent,
+    TreatmentSession,
+)
+from clinic.treatment_sessions.services._common import (
+    _PRE_DOSE_KINDS,
+    _audit,
+    _choice,
+    _locked,
+    _moment,
+    _now,
+    _requests_withdraw,
+    _session_ref,
+    _text,
+)
+from clinic.treatment_sessions.state import (
+    devices_needed,
+    infusion_delivery,
+    infusion_running,
+    mg_text,
+    policy_of,
+    pre_dose_vitals,
+    precheck_status,
+)
+
+
+def _require_cleared(session: TreatmentSession, now) -> dict[str, Any]:
+    status = precheck_status(session, now)
+    if status.dose is None:
+        raise Conflict(status.dose_problem or "The dose cannot be calculated.", code="no_dose")
+    if not status.cleared:
+        raise Conflict(
+            "Dosing cannot start until the pre-checks pass or a prescriber overrides them: "
+            + "; ".join(i.label for i in status.unmet)
+            + ".",
+            code="pre_checks_unmet",
+        )
+    return status.dose
+
+
+def _dose_time(field: str, value, session: TreatmentSession, now) -> datetime.datetime:
+    """When a dose was given, as the nurse charts it: now when blank; never in the future, and
+    never before the patient was checked in or before the pre-dose reading (a dose follows it)."""
+    floor = session.checked_in_at
+    reading = pre_dose_vitals(session)
+    if reading is not None and reading.taken_at > floor:
+        floor = reading.taken_at
+    return _moment(field, value, now, not_before=floor)
+
+
+def _store_dose(session: TreatmentSession, dose: dict[str, Any]) -> None:
+    session.dose_planned_mg = dose["dose_mg"]
+    session.dose_mg_per_kg = dose["dose_mg_per_kg"]
+    session.dose_weight_used_kg = dose["weight_used_kg"]
+    session.infusion_minutes = dose["infusion_minutes"]
+
+
+def _container(container: Container, *, route: str) -> Container:
+    found = Container.objects.select_related("lot__product").filter(pk=container.pk).first()
+    if found is None:
+        raise InvalidInput({"container": ["Choose a vial or device from the inventory."]})
+    wanted = (
+        ProductKind.ESKETAMINE_DEVICE
+        if route == "esketamine"
+        else ProductKind.RACEMIC_KETAMINE_VIAL
+    )
+    if found.lot.product.kind != wanted:
+        what = ProductKind(wanted).label.lower()
+        article = "an" if what[0] in "aeiou" else "a"
+        raise InvalidInput({"container": [f"This session needs {article} {what}."]})
+    return found
+
+
+def _administer(
+    actor,
+    session: TreatmentSession,
+    *,
+    kind: str,
+    container: Container,
+    drawn_mg,
+    given_mg,
+    given_at,
+    im_site: str = "",
+    device_number: int | None = None,
+    witness=None,
+    waste_reason: str = "",
+    expected_max_mg: Decimal | None = None,
+    given_above_expected_reason: str = "",
+) -> DoseAdministration:
+    entry = administration_record(
+        actor=actor,
+        container=container,
+        patient=session.patient,
+        drawn_mg=drawn_mg,
+        given_mg=given_mg,
+        session_ref=_session_ref(session),
+        occurred_at=given_at,
+    )
+    administration = DoseAdministration.objects.create(
+        session=session,
+        kind=kind,
+        ledger_entry=entry,
+        container=entry.container,
+        drawn_mg=entry.drawn_mg,
+        given_mg=entry.given_mg,
+        given_at=given_at,
+        im_site=im_site,
+        device_number=device_number,
+        expected_max_mg=expected_max_mg,
+        given_above_expected_reason=given_above_expected_reason,
+        recorded_by=actor,
+    )
+    residual = entry.drawn_mg - entry.given_mg
+    if residual > 0 and witness is not None:
+        waste_record(
+            actor=actor,
+            container=entry.container,
+            quantity_mg=residual,
+            witness=witness,
+            reason=waste_reason or "Residual of the session's dose",
+            administration=entry,
+            occurred_at=given_at,
+        )
+    return administration
+
+
+@transaction.atomic
+def infusion_start(
+    *,
+    actor,
+    session: TreatmentSession,
+    container: Container,
+    drawn_mg,
+    rate_ml_per_h=None,
+    now=None,
+) -> TreatmentSession:
+    """Start the IV infusion: today's dose, the vial the bag was prepared from and how much
+    was drawn. The ledger entry is written when the infusion stops (drawn and given)."""
+    now = _now(now)
+    locked = _locked(actor, session, Capability.SESSION_RUN, phases=(SessionPhase.CHECKED_IN,))
+    if locked.route != "iv":
+        raise Conflict("Only an IV session has an infusion.", code="route")
+    dose = _require_cleared(locked, now)
+    container = _container(container, route="iv")
+    try:
+        drawn = Decimal(str(drawn_mg))
+    except Exception as error:  # noqa: BLE001 — any unparsable amount is an entry error
+        raise InvalidInput({"drawn_mg": ["Enter the mg drawn."]}) from error
+    if drawn <= 0:
+        raise InvalidInput({"drawn_mg": ["Enter the mg drawn."]})
+    if drawn < dose["dose_mg"]:
+        raise InvalidInput(
+            {"drawn_mg": [f"Today's dose is {mg_text(dose['dose_mg'])}: draw at least that."]}
+        )
+    # The ledger entry of an infusion is written when it stops: what other infusions in
+    # progress drew from this vial is not on its balance yet, but is not in it either.
+    container = (
+        Container.objects.select_for_update(of=("self",))
+        .select_related("lot__product")
+        .get(pk=container.pk)
+    )
+    pending = TreatmentSession.objects.filter(
+        infusion_container=container, phase=SessionPhase.DOSING
+    ).exclude(pk=locked.pk).aggregate(total=Sum("infusion_drawn_mg"))["total"] or Decimal(0)
+    if drawn > container.balance_mg - pending:
+        held = f"{container.label} holds {mg_text(container.balance_mg)}"
+        if pending:
+            held += f", {mg_text(pending)} of it drawn for another infusion in progress"
+        raise InvalidInput({"drawn_mg": [f"{held}."]})
+    if container.lot.expiry < timezone.localdate(now):
+        raise InvalidInput({"container": [f"Lot {container.lot.lot_number} has expired."]})
+    rate = _rate(rate_ml_per_h)
+    _store_dose(locked, dose)
+    locked.infusion_container = container
+    locked.infusion_drawn_mg = drawn
+    locked.infusion_rate_ml_per_h = rate
+    locked.dose_started_at = now
+    locked.phase = SessionPhase.DOSING
+    locked.save()
+    InfusionEvent.objects.create(
+        session=locked,
+        kind=InfusionEventKind.START,
+        occurred_at=now,
+        rate_ml_per_h=rate,
+        recorded_by=actor,
+    )
+    _requests_withdraw(locked, _PRE_DOSE_KINDS, "Dosing started.", now)
+    _audit(
+        actor,
+        locked,
+        f"Infusion started: {mg_text(dose['dose_mg'])} planned, {mg_text(drawn)} drawn from "
+        f"{container.label}",
+        {"phase": {"before": SessionPhase.CHECKED_IN, "after": SessionPhase.DOSING}},
+    )
+    return locked
+
+
+def _rate(value) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        rate = Decimal(str(value))
+    except Exception as error:  # noqa: BLE001
+        raise InvalidInput({"rate_ml_per_h": ["Enter the rate in mL/h."]}) from error
+    if rate <= 0 or rate > 2000:
+        raise InvalidInput({"rate_ml_per_h": ["Enter a rate between 0 and 2000 mL/h."]})
+    return rate.quantize(Decimal("0.1"))
+
+
+def _infusion_event(actor, session, kind, now, *, reason="", rate=None) -> InfusionEvent:
+    last = session.infusion_events.order_by("-occurred_at", "-id").first()
+    if last is not None and now < last.occurred_at:
+        raise InvalidInput({"occurred_at": ["This is before the infusion's last event."]})
+    event = InfusionEvent.objects.create(
+        session=session,
+        kind=kind,
+        occurred_at=now,
+        reason=reason,
+        rate_ml_per_h=rate,
+        recorded_by=actor,
+    )
+    _audit(
+        actor,
+        session,
+        f"Infusion {InfusionEventKind(kind).label.lower()}" + (f": {reason}" if reason else ""),
+    )
+    return event
+
+
+@transaction.atomic
+def infusion_pause(*, actor, session: TreatmentSession, reason: str, now=None) -> InfusionEvent:
+    now = _now(now)
+    locked = _locked(actor, session, Capability.SESSION_RUN, phases=(SessionPhase.DOSING,))
+    if locked.route != "iv" or not infusion_running(locked):
+        raise Conflict("The infusion is not running.", code="not_running")
+    reason = required_text("reason", reason, "Say why the infusion is paused.")
+    return _infusion_event(actor, locked, InfusionEventKind.PAUSE, now, reason=reason[:300])
+
+
+@transaction.atomic
+def infusion_resume(*, actor, session: TreatmentSession, now=None) -> InfusionEvent:
+    now = _now(now)
+    locked = _locked(actor, session, Capability.SESSION_RUN, phases=(SessionPhase.DOSING,))
+    if locked.route != "iv" or infusion_running(locked):
+        raise Conflict("The infusion is not paused.", code="not_paused")
+    return _infusion_event(actor, locked, InfusionEventKind.RESUME, now)
+
+
+@transaction.atomic
+def infusion_rate_change(
+    *, actor, session: TreatmentSession, rate_ml_per_h, reason: str = "", now=None
+) -> InfusionEvent:
+    now = _now(now)
+    locked = _locked(actor, session, Capability.SESSION_RUN, phases=(SessionPhase.DOSING,))
+    if locked.route != "iv" or not infusion_running(locked):
+        raise Conflict("The infusion is not running.", code="not_running")
+    rate = _rate(rate_ml_per_h)
+    if rate is None:
+        raise InvalidInput({"rate_ml_per_h": ["Enter the new rate in mL/h."]})
+    locked.infusion_rate_ml_per_h = rate
+    locked.save(update_fields=["infusion_rate_ml_per_h", "updated_at"])
+    return _infusion_event(
+        actor,
+        locked,
+        InfusionEventKind.RATE,
+        now,
+        reason=_text("reason", reason, max_length=300),
+        rate=rate,
+    )
+
+
+@transaction.atomic
+def infusion_stop(
+    *,
+    actor,
+    session: TreatmentSession,
+    given_mg,
+    reason: str = "",
+    given_above_expected_reason: str = "",
+    witness=None,
+    waste_reason: str = "",
+    now=None,
+) -> DoseAdministration | None:
+    """Stop the infusion: the ledger records the mg drawn and the mg given; the residual is
+    wasted now (with a witness) or later from the session page. Stopping short of the planned
+    dose needs a reason; stopping with nothing given wastes the whole draw at once (witnessed)
+    and records no administration (None). An amount above what the pump could have run in its
+    running time (pauses excluded) is an entry the nurse must correct, or explain."""
+    now = _now(now)
+    locked = _locked(actor, session, Capability.SESSION_RUN, phases=(SessionPhase.DOSING,))
+    if locked.route != "iv":
+        raise Conflict("Only an IV session has an infusion.", code="route")
+    try:
+        given = Decimal(str(given_mg))
+    except Exception as error:  # noqa: BLE001
+        raise InvalidInput({"given_mg": ["Enter the mg the patient received."]}) from error
+    if not given.is_finite() or given < 0 or given > locked.infusion_drawn_mg:
+        raise InvalidInput(
+            {"given_mg": [f"Between 0 and the {mg_text(locked.infusion_drawn_mg)} drawn."]}
+        )
+    reason = _text("reason", reason, max_length=300)
+    above_reason = _text("given_above_expected_reason", given_above_expected_reason, max_length=300)
+    delivery = infusion_delivery(locked, now)
+    if given > delivery.max_mg and not above_reason:
+        raise InvalidInput(
+            {
+                "given_mg": [
+                    f"The pump ran {delivery.running_minutes} min (pauses excluded): at the set "
+                    f"rate at most {mg_text(delivery.max_mg)} could have run in. Record what the "
+                    "pump shows, or say below why more was given."
+                ]
+            }
+        )
+    if given <= delivery.max_mg:
+        above_reason = ""  # nothing to explain: keep the record free of a stray reason
+    if given < locked.dose_planned_mg and not reason:
+        raise InvalidInput(
+            {"reason": [f"Less than the planned {mg_text(locked.dose_planned_mg)}: say why."]}
+        )
+    if given == 0:
+        # Nothing ran in: no administration to record. The whole bag is wasted from the vial
+        # at once, witnessed, so the ledger still accounts for the drawn mg.
+        if witness is None:
+            raise InvalidInput(
+                {"witness": ["Nothing was given: waste the whole draw now, with a witness."]}
+            )
+        waste_record(
+            actor=actor,
+            container=locked.infusion_container,
+            quantity_mg=locked.infusion_drawn_mg,
+            witness=witness,
+            reason=_text("waste_reason", waste_reason, max_length=300)
+            or "Infusion stopped before any was given",
+            patient=locked.patient,
+            session_ref=_session_ref(locked),
+            occurred_at=now,
+        )
+        administration = None
+    else:
+        administration = _administer(
+            actor,
+            locked,
+            kind=AdministrationKind.IV_INFUSION,
+            container=locked.infusion_container,
+            drawn_mg=locked.infusion_drawn_mg,
+            given_mg=given,
+            given_at=now,
+            witness=witness,
+            waste_reason=waste_reason,
+            expected_max_mg=delivery.max_mg,
+            given_above_expected_reason=above_reason,
+        )
+        if above_reason:
+            _audit(
+                actor,
+                locked,
+                f"Infusion: {mg_text(given)} recorded as given, above the "
+                f"{mg_text(delivery.max_mg)} the pump could have run in "
+                f"{delivery.running_minutes} min: {above_reason}",
+            )
+    _infusion_event(actor, locked, InfusionEventKind.STOP, now, reason=reason)
+    locked.dose_completed_at = now
+    locked.phase = SessionPhase.MONITORING
+    locked.save()
+    return administration
+
+
+@transaction.atomic
+def im_injection_record(
+    *,
+    actor,
+    session: TreatmentSession,
+    container: Container,
+    drawn_mg,
+    given_mg,
+    site: str,
+    witness=None,
+    waste_reason: str = "",
+    given_at=None,
+    now=None,
+) -> DoseAdministration:
+    """The IM injection, at `given_at` (charted later than it was given) or now."""
+    now = _now(now)
+    locked = _locked(actor, session, Capability.SESSION_RUN, phases=(SessionPhase.CHECKED_IN,))
+    if locked.route != "im":
+        raise Conflict("Only an IM session has an injection.", code="route")
+    dose = _require_cleared(locked, now)
+    given_at = _dose_time("given_at", given_at, locked, now)
+    site = _choice("site", site, ImSite)
+    container = _container(container, route="im")
+    try:
+        given = Decimal(str(given_mg))
+    except Exception as error:  # noqa: BLE001
+        raise InvalidInput({"given_mg": ["Enter the mg injected."]}) from error
+    if given != dose["dose_mg"]:
+        raise InvalidInput(
+            {
+                "given_mg": [
+                    f"Today's dose is {mg_text(dose['dose_mg'])}; the prescriber changes "
+                    "doses in the plan."
+                ]
+            }
+        )
+    _store_dose(locked, dose)
+    administration = _administer(
+        actor,
+        locked,
+        kind=AdministrationKind.IM_INJECTION,
+        container=container,
+        drawn_mg=drawn_mg,
+        given_mg=given,
+        given_at=given_at,
+        im_site=site,
+        witness=witness,
+        waste_reason=waste_reason,
+    )
+    locked.dose_started_at = given_at
+    locked.dose_completed_at = given_at
+    locked.phase = SessionPhase.MONITORING
+    locked.save()
+    _requests_withdraw(locked, _PRE_DOSE_KINDS, "Dosing started.", now)
+    _audit(actor, locked, f"IM injection {mg_text(given)} ({ImSite(site).label})")
+    return administration
+
+
+@transaction.atomic
+def esketamine_device_record(
+    *, actor, session: TreatmentSession, container: Container, given_at=None, now=None
+) -> DoseAdministration:
+    """One device, used whole, at `given_at` (charted later than it was given) or now. The
+    next may not be given until 5 minutes after the last (label [C2]), judged on the times
+    given; the last device of the dose completes dosing."""
+    now = _now(now)
+    locked = _locked(
+        actor,
+        session,
+        Capability.SESSION_RUN,
+        phases=(SessionPhase.CHECKED_IN, SessionPhase.DOSING),
+    )
+    if locked.route != "esketamine":
+        raise Conflict("Only an esketamine session uses devices.", code="route")
+    policy = policy_of(locked)
+    if locked.phase == SessionPhase.CHECKED_IN:
+        dose = _require_cleared(locked, now)
+        _store_dose(locked, dose)
+    given = list(locked.administrations.all())
+    needed = devices_needed(locked)
+    if len(given) >= needed:
+        raise Conflict(f"All {needed} devices are given.", code="dose_complete")
+    given_at = _dose_time("given_at", given_at, locked, now)
+    if given and given_at < given[-1].given_at:
+        raise InvalidInput(
+            {
+                "given_at": [
+                    f"Device {len(given)} was given at "
+                    f"{timezone.localtime(given[-1].given_at):%H:%M}: the next one comes after it."
+                ]
+            }
+        )
+    check = rules.esketamine_device_check([a.given_at for a in given], given_at, policy)
+    if not check.allowed:
+        wait = check.next_allowed_at - given_at
+        seconds = int(wait.total_seconds())
+        raise Conflict(
+            f"Wait {seconds // 60} min {seconds % 60:02d} s more: devices are "
+            f"{policy.esketamine_minutes_between_devices} minutes apart (label).",
+            code="device_too_soon",
+        )
+    container = _container(container, route="esketamine")
+    administration = _administer(
+        actor,
+        locked,
+        kind=AdministrationKind.ESKETAMINE_DEVICE,
+        container=container,
+        drawn_mg=container.balance_mg,
+        given_mg=container.balance_mg,
+        given_at=given_at,
+        device_number=len(given) + 1,
+    )
+    before = locked.phase
+    if locked.dose_started_at is None:
+        locked.dose_started_at = given_at
+        locked.phase = SessionPhase.DOSING
+        _requests_withdraw(locked, _PRE_DOSE_KINDS, "Dosing started.", now)
+    if len(given) + 1 == needed:
+        locked.dose_completed_at = given_at
+        locked.phase = SessionPhase.MONITORING
+    locked.save()
+    _audit(
+        actor,
+        locked,
+        f"Esketamine device {len(given) + 1} of {needed} given ({container.label})",
+        {"phase": {"before": before, "after": locked.phase}} if before != locked.phase else {},
+    )
+    return administration
+
+
+@transaction.atomic
+def residual_waste(
+    *,
+    actor,
+    session: TreatmentSession,
+    administration: DoseAdministration,
+    witness,
+    reason: str = "",
+    now=None,
+) -> LedgerEntry:
+    """Waste what is left of a draw, witnessed (the witness's password is checked by the page
+    or API before this is called)."""
+    now = _now(now)
+    locked = _locked(actor, session, Capability.SESSION_RUN, signed_ok=False)
+    if administration.session_id != locked.pk:
+        raise NotFound("No such administration in this session.")
+    outstanding = residual_outstanding_mg(administration.ledger_entry)
+    if outstanding <= 0:
+        raise Conflict("Nothing is left of this draw to waste.", code="nothing_to_waste")
+    return waste_record(
+        actor=actor,
+        container=administration.container,
+        quantity_mg=outstanding,
+        witness=witness,
+        reason=_text("reason", reason, max_length=300) or "Residual of the session's dose",
+        administration=administration.ledger_entry,
+        occurred_at=now,
+    )
+
+
+@transaction.atomic
+def esketamine_dosing_end(
+    *, actor, session: TreatmentSession, reason: str, now=None
+) -> TreatmentSession:
+    """Give no more devices (e.g. the patient cannot tolerate the next one): dosing is complete
+    at the last device given, and observation and discharge run from it as usual."""
+    locked = _locked(actor, session, Capability.SESSION_RUN, phases=(SessionPhase.DOSING,))
+    if locked.route != "esketamine":
+        raise Conflict("Only esketamine dosing is ended this way.", code="route")
+    reason = required_text("reason", reason, "Say why no more devices are given.")
+    last = locked.administrations.order_by("-given_at").first()
+    locked.dose_completed_at = last.given_at
+    locked.dosing_ended_early_reason = reason[:300]
+    locked.phase = SessionPhase.MONITORING
+    locked.save()
+    _audit(
+        actor,
+        locked,
+        f"Esketamine dosing ended after device {last.device_number}: {reason}",
+        {"phase": {"before": SessionPhase.DOSING, "after": SessionPhase.MONITORING}},
+    )
+    return locked
