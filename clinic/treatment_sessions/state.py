@@ -22,6 +22,7 @@ from clinic.controlled_substances.services import (
     residual_outstanding_mg,
 )
 from clinic.core.exceptions import InvalidInput
+from clinic.patients.selectors import body_measurements_for_dosing, current_body
 from clinic.protocols.dosing import DosingError, esketamine_dose, im_dose, iv_dose
 from clinic.protocols.policy import dosing_policy
 from clinic.treatment_sessions import rules
@@ -174,12 +175,7 @@ def dose_for_today(session: TreatmentSession) -> dict[str, Any]:
                 "weight_used_kg": None,
                 "infusion_minutes": None,
             }
-        from clinic.patients.models import BodyMeasurement
-        from clinic.patients.selectors import current_body
-
-        body = current_body(
-            measurements=list(BodyMeasurement.objects.filter(patient=session.patient))
-        )
+        body = current_body(measurements=body_measurements_for_dosing(patient=session.patient))
         if body.weight_kg is None:
             raise InvalidInput({"weight_today_kg": ["Weigh the patient: the dose is per kg."]})
         common = {

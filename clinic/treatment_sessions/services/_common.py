@@ -10,13 +10,11 @@ import datetime
 from django.utils import timezone
 
 from clinic.core.access import require
-from clinic.core.audit import audit_record, diff, snapshot
+from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound
 from clinic.core.text import CONTROL_CHARACTER_MESSAGE, has_control_characters
 from clinic.patients.models import Patient
-from clinic.scheduling.choices import AppointmentStatus
-from clinic.scheduling.models import Appointment
 from clinic.treatment_sessions import prescriber_requests
 from clinic.treatment_sessions.choices import (
     PrescriberRequestKind,
@@ -120,26 +118,6 @@ def _audit(actor, session: TreatmentSession, summary: str, changes=None, *, acti
 
 def _session_ref(session: TreatmentSession) -> str:
     return str(session.uuid)
-
-
-def _set_appointment_status(actor, session: TreatmentSession, status: str) -> None:
-    appointment = Appointment.objects.select_for_update(of=("self",)).get(pk=session.appointment_id)
-    before = snapshot(appointment, ["status"])
-    appointment.status = status
-    appointment.status_changed_at = timezone.now()
-    appointment.status_changed_by = actor
-    appointment.save(
-        update_fields=["status", "status_changed_at", "status_changed_by", "updated_at"]
-    )
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        object_type="appointment",
-        object_id=appointment.uuid,
-        patient=session.patient,
-        summary=AppointmentStatus(status).label,
-        changes=diff(before, snapshot(appointment, ["status"])),
-    )
 
 
 _PRE_DOSE_KINDS = (PrescriberRequestKind.PRE_DOSE_BP, PrescriberRequestKind.PRE_CHECKS)

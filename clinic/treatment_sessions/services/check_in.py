@@ -21,6 +21,10 @@ from clinic.patients.models import Patient
 from clinic.patients.services import body_measurement_record
 from clinic.scheduling.choices import IN_CLINIC_ROUTES, AppointmentStatus
 from clinic.scheduling.models import Appointment
+from clinic.scheduling.services import (
+    appointment_lock_for_check_in,
+    appointment_status_from_chair,
+)
 from clinic.treatment_sessions import prescriber_requests, rules
 from clinic.treatment_sessions.choices import (
     IDENTIFIERS_AT_CHECK_IN,
@@ -47,7 +51,6 @@ from clinic.treatment_sessions.services._common import (
     _locked,
     _moment,
     _now,
-    _set_appointment_status,
     _text,
     _visible,
 )
@@ -116,12 +119,7 @@ def session_check_in(
     booked nurse when not given)."""
     require(actor, Capability.SESSION_RUN)
     now = _now(now)
-    locked = (
-        Appointment.objects.select_for_update(of=("self",))
-        .select_related("patient", "planned_session__plan")
-        .filter(pk=appointment.pk)
-        .first()
-    )
+    locked = appointment_lock_for_check_in(appointment_id=appointment.pk)
     if locked is None or not _visible(actor, locked.patient_id):
         raise NotFound("No such appointment, or the patient is not on your care team.")
     if TreatmentSession.objects.filter(appointment=locked).exists():
@@ -161,7 +159,9 @@ def session_check_in(
         {"phase": session.phase},
         action=AuditAction.CREATE,
     )
-    _set_appointment_status(actor, session, AppointmentStatus.CHECKED_IN)
+    appointment_status_from_chair(
+        actor=actor, appointment_id=session.appointment_id, status=AppointmentStatus.CHECKED_IN
+    )
     return session
 
 

@@ -11,6 +11,7 @@ from clinic.core.access import require
 from clinic.core.exceptions import Conflict, InvalidInput
 from clinic.core.records import required_text
 from clinic.scheduling.choices import AppointmentStatus
+from clinic.scheduling.services import appointment_status_from_chair
 from clinic.treatment_sessions import prescriber_requests
 from clinic.treatment_sessions.choices import (
     OPEN_PHASES,
@@ -28,7 +29,6 @@ from clinic.treatment_sessions.services._common import (
     _locked,
     _now,
     _requests_withdraw,
-    _set_appointment_status,
     _text,
 )
 from clinic.treatment_sessions.state import (
@@ -123,7 +123,9 @@ def session_discharge(
         "Discharged" + (f" by override: {override_reason}" if not result.allowed else ""),
         {"phase": {"before": before, "after": SessionPhase.DISCHARGED}},
     )
-    _set_appointment_status(actor, locked, AppointmentStatus.COMPLETED)
+    appointment_status_from_chair(
+        actor=actor, appointment_id=locked.appointment_id, status=AppointmentStatus.COMPLETED
+    )
     return locked
 
 
@@ -162,5 +164,7 @@ def session_stop(*, actor, session: TreatmentSession, reason: str, now=None) -> 
         f"Session stopped: {reason}",
         {"phase": {"before": before, "after": "stopped"}},
     )
-    _set_appointment_status(actor, locked, AppointmentStatus.COMPLETED)
+    appointment_status_from_chair(
+        actor=actor, appointment_id=locked.appointment_id, status=AppointmentStatus.COMPLETED
+    )
     return locked

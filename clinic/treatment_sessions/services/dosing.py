@@ -17,6 +17,7 @@ from clinic.controlled_substances.choices import ProductKind
 from clinic.controlled_substances.models import Container, LedgerEntry
 from clinic.controlled_substances.services import (
     administration_record,
+    container_lock_for_draw,
     residual_outstanding_mg,
     waste_record,
 )
@@ -186,11 +187,7 @@ def infusion_start(
         )
     # The ledger entry of an infusion is written when it stops: what other infusions in
     # progress drew from this vial is not on its balance yet, but is not in it either.
-    container = (
-        Container.objects.select_for_update(of=("self",))
-        .select_related("lot__product")
-        .get(pk=container.pk)
-    )
+    container = container_lock_for_draw(container_id=container.pk)
     pending = TreatmentSession.objects.filter(
         infusion_container=container, phase=SessionPhase.DOSING
     ).exclude(pk=locked.pk).aggregate(total=Sum("infusion_drawn_mg"))["total"] or Decimal(0)
