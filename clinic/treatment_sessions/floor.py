@@ -28,8 +28,9 @@ from clinic.patients.models import Patient
 from clinic.scheduling.choices import AppointmentStatus
 from clinic.scheduling.models import Appointment, Chair
 from clinic.scheduling.services import at
+from clinic.screening.choices import Route
 from clinic.screening.selectors import allergies_by_patient
-from clinic.treatment_sessions.choices import SessionPhase
+from clinic.treatment_sessions.choices import AlertSeverity, SessionPhase
 from clinic.treatment_sessions.models import PrescriberRequest, SessionAlert, TreatmentSession
 from clinic.treatment_sessions.page import countdown_text, duration_text, vitals_due_at
 
@@ -316,7 +317,7 @@ class BoardCard:
         """Esketamine between devices: no set is scheduled, pulse oximetry runs throughout."""
         return (
             self.session is not None
-            and self.session.route == "esketamine"
+            and self.session.route == Route.ESKETAMINE
             and self.session.phase == SessionPhase.DOSING
         )
 
@@ -366,7 +367,9 @@ def board_get(*, actor, now: datetime.datetime | None = None) -> Board:
             ),
             critical_alert_count=Count(
                 "alerts",
-                filter=Q(alerts__acknowledged_at__isnull=True, alerts__severity="critical"),
+                filter=Q(
+                    alerts__acknowledged_at__isnull=True, alerts__severity=AlertSeverity.CRITICAL
+                ),
                 distinct=True,
             ),
         )

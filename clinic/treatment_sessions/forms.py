@@ -11,6 +11,7 @@ from django.utils import timezone
 from clinic.assessments.instruments import cadss, moaas, modified_aldrete
 from clinic.controlled_substances.forms import WitnessMixin
 from clinic.core.forms import DateInput
+from clinic.screening.choices import Route
 from clinic.treatment_sessions.choices import (
     AdverseEventOutcome,
     AlertAction,
@@ -177,7 +178,7 @@ class PreCheckForm(forms.Form):
 
     def __init__(self, *args, route: str, flagged: bool, male: bool, **kwargs):
         super().__init__(*args, **kwargs)
-        if route == "esketamine":
+        if route == Route.ESKETAMINE:
             # Esketamine: no food 2 h and no liquid of any kind 30 min before [C3].
             self.fields["last_liquid_at"].label = "Last liquid (any drink)"
             self.fields["last_food_at"].help_text = "Esketamine: no food in the hours before."

@@ -15,10 +15,12 @@ from django.db import models
 from django.db.models import Q
 
 from clinic.core.models import ClinicModel, EnteredInErrorMixin
+from clinic.screening.choices import Route
 from clinic.treatment_sessions.choices import (
     AdministrationKind,
     AdverseEventOutcome,
     AlertAction,
+    AlertSeverity,
     ImSite,
     InfusionEventKind,
     Lighting,
@@ -55,7 +57,7 @@ class TreatmentSession(ClinicModel):
     patient = models.ForeignKey(
         "patients.Patient", on_delete=models.PROTECT, related_name="treatment_sessions"
     )
-    route = models.CharField(max_length=16)
+    route = models.CharField(max_length=16, choices=Route.choices)
     planned_session = models.ForeignKey(
         "protocols.PlannedSession",
         null=True,
@@ -311,7 +313,7 @@ class SessionAlert(ClinicModel):
     session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="alerts")
     vitals = models.ForeignKey(VitalsEntry, on_delete=models.PROTECT, related_name="alerts")
     code = models.CharField(max_length=32)
-    severity = models.CharField(max_length=8)
+    severity = models.CharField(max_length=8, choices=AlertSeverity.choices)
     message = models.CharField(max_length=400)
     recommendation = models.CharField(max_length=8, blank=True)
     source = models.CharField(max_length=40, blank=True)

@@ -66,7 +66,11 @@ def request_policy() -> PrescriberRequestPolicy:
 def _audit(actor, request: PrescriberRequest, session: TreatmentSession, summary: str) -> None:
     audit_record(
         actor=actor,
-        action=AuditAction.UPDATE if request.status != "open" else AuditAction.CREATE,
+        action=(
+            AuditAction.UPDATE
+            if request.status != PrescriberRequestStatus.OPEN
+            else AuditAction.CREATE
+        ),
         object_type="prescriber_request",
         object_id=request.uuid,
         patient=session.patient,

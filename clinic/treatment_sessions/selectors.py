@@ -14,7 +14,7 @@ from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import NotFound
 from clinic.patients.models import CareTeamMember, Patient
-from clinic.treatment_sessions.choices import FINISHED_PHASES
+from clinic.treatment_sessions.choices import FINISHED_PHASES, AlertSeverity
 from clinic.treatment_sessions.models import (
     DoseAdministration,
     PrescriberRequest,
@@ -151,7 +151,7 @@ def session_alerts_open(*, actor, audit: bool = True) -> list[SessionAlert]:
         .select_related("session__patient", "session__appointment__chair__room", "vitals")
         .order_by("created_at", "id")
     )
-    found.sort(key=lambda alert: alert.severity != "critical")
+    found.sort(key=lambda alert: alert.severity != AlertSeverity.CRITICAL)
     if audit:
         audit_record(
             actor=actor,

@@ -22,9 +22,11 @@ from clinic.controlled_substances.services import (
     residual_outstanding_mg,
 )
 from clinic.core.exceptions import InvalidInput
+from clinic.patients.choices import Sex
 from clinic.patients.selectors import body_measurements_for_dosing, current_body
 from clinic.protocols.dosing import DosingError, esketamine_dose, im_dose, iv_dose
 from clinic.protocols.policy import dosing_policy
+from clinic.screening.choices import Route
 from clinic.treatment_sessions import rules
 from clinic.treatment_sessions.choices import (
     InfusionEventKind,
@@ -165,7 +167,7 @@ def dose_for_today(session: TreatmentSession) -> dict[str, Any]:
     plan = planned.plan
     policy = dosing_policy()
     try:
-        if session.route == "esketamine":
+        if session.route == Route.ESKETAMINE:
             mg = int(planned.dose_mg or plan.esketamine_dose_mg or 0)
             dose = esketamine_dose(mg, policy)
             return {
@@ -183,10 +185,10 @@ def dose_for_today(session: TreatmentSession) -> dict[str, Any]:
             "dose_mg_per_kg": planned.dose_mg_per_kg or plan.dose_mg_per_kg,
             "weight_basis": plan.weight_basis or None,
             "height_cm": body.height_cm,
-            "sex": session.patient.sex if session.patient.sex in ("female", "male") else None,
+            "sex": session.patient.sex if session.patient.sex in (Sex.FEMALE, Sex.MALE) else None,
             "policy": policy,
         }
-        if session.route == "iv":
+        if session.route == Route.IV:
             dose = iv_dose(infusion_minutes=planned.infusion_minutes, **common)
             minutes = dose.infusion_minutes
         else:
@@ -248,7 +250,7 @@ def precheck_status(session: TreatmentSession, now=None) -> PreCheckStatus:
             messages = (f"BP {reading.bp_text} mmHg confirmed by the prescriber.",)
         items.append(CheckItem("pre_dose_vitals", "Pre-dose vitals", ok, messages))
     pregnancy = session.pregnancy_test
-    if session.patient.sex == "male":
+    if session.patient.sex == Sex.MALE:
         items.append(CheckItem("pregnancy", "Pregnancy test", True, ("Not applicable.",)))
     elif pregnancy in (PregnancyTest.NEGATIVE, PregnancyTest.NOT_APPLICABLE):
         items.append(CheckItem("pregnancy", "Pregnancy test", True))
@@ -602,7 +604,7 @@ def sign_blockers(session: TreatmentSession) -> list[str]:
             f"{mg_text(outstanding)} left in {administration.container.label} awaits "
             "witnessed waste."
         )
-    if session.route == "esketamine" and session.dose_started_at is not None:
+    if session.route == Route.ESKETAMINE and session.dose_started_at is not None:
         missing = rules.rems_form_missing(session.rems_form or {})
         if missing:
             labels = {f.key: f.label for f in rules.REMS_MONITORING_FIELDS}

@@ -21,6 +21,8 @@ from clinic.assessments.selectors import unresolved_alerts_for_patient
 from clinic.core.access import require, staff_required
 from clinic.core.exceptions import Conflict, DomainError, InvalidInput, NotFound
 from clinic.core.forms import apply_domain_error
+from clinic.patients.choices import Sex
+from clinic.screening.choices import Route
 from clinic.treatment_sessions import selectors, services, state
 from clinic.treatment_sessions.choices import (
     AlertAction,
@@ -137,7 +139,7 @@ def _context(request, session, bound: dict | None = None) -> dict:
                 initial=_initial_precheck(session, page.portal_intention),
                 route=session.route,
                 flagged=page.suicidality_flagged,
-                male=patient.sex == "male",
+                male=patient.sex == Sex.MALE,
             ),
         )
     if page.can_override and page.editable and page.is_checked_in:
@@ -145,14 +147,14 @@ def _context(request, session, bound: dict | None = None) -> dict:
         context["override_form"] = form("override", lambda: ReasonForm(prefix="override"))
     if open_run and page.dosing_open:
         dose = page.dose.dose_mg
-        if session.route == "iv" and page.is_checked_in:
+        if session.route == Route.IV and page.is_checked_in:
             context["start_form"] = form(
                 "start",
                 lambda: InfusionStartForm(
                     prefix="start", containers=page.containers, initial={"drawn_mg": dose}
                 ),
             )
-        if session.route == "iv" and session.phase == SessionPhase.DOSING:
+        if session.route == Route.IV and session.phase == SessionPhase.DOSING:
             # The planned dose is offered only once it can have run in; an infusion stopped
             # early is charted from the pump, never from the plan.
             given = (
@@ -176,7 +178,7 @@ def _context(request, session, bound: dict | None = None) -> dict:
                     initial={"given_mg": given},
                 ),
             )
-        if session.route == "im" and page.is_checked_in:
+        if session.route == Route.IM and page.is_checked_in:
             context["im_form"] = form(
                 "im",
                 lambda: ImInjectionForm(
@@ -187,11 +189,11 @@ def _context(request, session, bound: dict | None = None) -> dict:
                     initial={"drawn_mg": dose, "given_mg": dose},
                 ),
             )
-        if session.route == "esketamine" and page.devices and page.devices.next_number:
+        if session.route == Route.ESKETAMINE and page.devices and page.devices.next_number:
             context["device_form"] = form(
                 "device", lambda: DeviceForm(prefix="device", containers=page.containers)
             )
-            if session.phase == "dosing":
+            if session.phase == SessionPhase.DOSING:
                 context["dosing_end_form"] = form(
                     "dosing_end", lambda: DosingEndForm(prefix="dosing-end")
                 )
@@ -345,7 +347,7 @@ def precheck(request, session_uuid):
         prefix="pre",
         route=session.route,
         flagged=flagged,
-        male=session.patient.sex == "male",
+        male=session.patient.sex == Sex.MALE,
     )
     return _submit(
         request,

@@ -15,6 +15,7 @@ from clinic.accounts.permissions import Capability
 from clinic.core.access import require, staff_required
 from clinic.core.exceptions import DomainError, InvalidInput, NotFound, PermissionDenied
 from clinic.core.forms import DateInput, apply_domain_error
+from clinic.screening.choices import Route
 from clinic.treatment_sessions import rems, rules, services, state
 from clinic.treatment_sessions.selectors import session_get
 
@@ -128,7 +129,7 @@ def _initial(session) -> tuple[dict, frozenset[str]]:
 
 def _esketamine_session(actor, session_uuid, *, audit: bool = True):
     session = session_get(actor=actor, session_uuid=session_uuid, audit=audit)
-    if session.route != "esketamine":
+    if session.route != Route.ESKETAMINE:
         raise Http404("Only an esketamine session has a REMS monitoring form.")
     return session
 
@@ -228,6 +229,6 @@ def rems_submitted(request, session_uuid):
             request,
             f"REMS monitoring form of {session.patient.display_name} recorded as submitted.",
         )
-    if request.POST.get("next") == "form" and session.route == "esketamine":
+    if request.POST.get("next") == "form" and session.route == Route.ESKETAMINE:
         return redirect("treatment_sessions:rems_form", session_uuid=session.uuid)
     return redirect("treatment_sessions:rems_due")

@@ -11,12 +11,14 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from clinic.accounts.choices import Role
 from clinic.accounts.permissions import Capability
 from clinic.core.access import require
 from clinic.core.audit import diff, snapshot
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound
 from clinic.core.records import required_text
+from clinic.patients.choices import Sex
 from clinic.patients.models import Patient
 from clinic.patients.services import body_measurement_record
 from clinic.scheduling.choices import IN_CLINIC_ROUTES, AppointmentStatus
@@ -96,7 +98,7 @@ def _nurse_for_the_chair(actor, appointment: Appointment, nurse) -> Any:
     if (
         nurse is None
         or not nurse.is_active
-        or nurse.role != "nurse"
+        or nurse.role != Role.NURSE
         or not _visible(nurse, appointment.patient_id)
     ):
         raise InvalidInput(
@@ -226,7 +228,7 @@ def precheck_record(
         )
     if (
         merged["pregnancy_test"] not in ("", PregnancyTest.NOT_APPLICABLE)
-        and locked.patient.sex == "male"
+        and locked.patient.sex == Sex.MALE
     ):
         errors.setdefault("pregnancy_test", ["The patient's sex is recorded as male."])
     if errors:

@@ -12,6 +12,7 @@ from clinic.core.exceptions import Conflict, InvalidInput
 from clinic.core.records import required_text
 from clinic.scheduling.choices import AppointmentStatus
 from clinic.scheduling.services import appointment_status_from_chair
+from clinic.screening.choices import Route
 from clinic.treatment_sessions import prescriber_requests
 from clinic.treatment_sessions.choices import (
     OPEN_PHASES,
@@ -45,7 +46,10 @@ def recovery_start(*, actor, session: TreatmentSession, now=None) -> TreatmentSe
     locked.recovery_started_at = now
     locked.save()
     _audit(
-        actor, locked, "Recovery started", {"phase": {"before": "monitoring", "after": "recovery"}}
+        actor,
+        locked,
+        "Recovery started",
+        {"phase": {"before": SessionPhase.MONITORING, "after": SessionPhase.RECOVERY}},
     )
     return locked
 
@@ -141,7 +145,7 @@ def session_stop(*, actor, session: TreatmentSession, reason: str, now=None) -> 
         phases=OPEN_PHASES,
     )
     reason = required_text("reason", reason, "Say why the session is stopped.")
-    if locked.route == "iv" and locked.phase == SessionPhase.DOSING:
+    if locked.route == Route.IV and locked.phase == SessionPhase.DOSING:
         raise Conflict(
             "Stop the infusion first, with the mg the patient received.", code="infusion_running"
         )
@@ -154,7 +158,7 @@ def session_stop(*, actor, session: TreatmentSession, reason: str, now=None) -> 
     locked.stopped_at = now
     locked.stopped_by = actor
     locked.stop_reason = reason[:300]
-    if locked.route == "esketamine" and locked.dose_started_at and not locked.dose_completed_at:
+    if locked.route == Route.ESKETAMINE and locked.dose_started_at and not locked.dose_completed_at:
         locked.dose_completed_at = locked.administrations.order_by("-given_at").first().given_at
     locked.save()
     _requests_withdraw(locked, PrescriberRequestKind.values, "The session was stopped.", now)
@@ -162,7 +166,7 @@ def session_stop(*, actor, session: TreatmentSession, reason: str, now=None) -> 
         actor,
         locked,
         f"Session stopped: {reason}",
-        {"phase": {"before": before, "after": "stopped"}},
+        {"phase": {"before": before, "after": SessionPhase.STOPPED}},
     )
     appointment_status_from_chair(
         actor=actor, appointment_id=locked.appointment_id, status=AppointmentStatus.COMPLETED

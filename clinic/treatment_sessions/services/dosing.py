@@ -23,6 +23,7 @@ from clinic.controlled_substances.services import (
 )
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound
 from clinic.core.records import required_text
+from clinic.screening.choices import Route
 from clinic.treatment_sessions import rules
 from clinic.treatment_sessions.choices import (
     AdministrationKind,
@@ -94,7 +95,7 @@ def _container(container: Container, *, route: str) -> Container:
         raise InvalidInput({"container": ["Choose a vial or device from the inventory."]})
     wanted = (
         ProductKind.ESKETAMINE_DEVICE
-        if route == "esketamine"
+        if route == Route.ESKETAMINE
         else ProductKind.RACEMIC_KETAMINE_VIAL
     )
     if found.lot.product.kind != wanted:
@@ -171,10 +172,10 @@ def infusion_start(
     was drawn. The ledger entry is written when the infusion stops (drawn and given)."""
     now = _now(now)
     locked = _locked(actor, session, Capability.SESSION_RUN, phases=(SessionPhase.CHECKED_IN,))
-    if locked.route != "iv":
+    if locked.route != Route.IV:
         raise Conflict("Only an IV session has an infusion.", code="route")
     dose = _require_cleared(locked, now)
-    container = _container(container, route="iv")
+    container = _container(container, route=Route.IV)
     try:
         drawn = Decimal(str(drawn_mg))
     except Exception as error:  # noqa: BLE001 — any unparsable amount is an entry error
@@ -260,7 +261,7 @@ def _infusion_event(actor, session, kind, now, *, reason="", rate=None) -> Infus
 def infusion_pause(*, actor, session: TreatmentSession, reason: str, now=None) -> InfusionEvent:
     now = _now(now)
     locked = _locked(actor, session, Capability.SESSION_RUN, phases=(SessionPhase.DOSING,))
-    if locked.route != "iv" or not infusion_running(locked):
+    if locked.route != Route.IV or not infusion_running(locked):
         raise Conflict("The infusion is not running.", code="not_running")
     reason = required_text("reason", reason, "Say why the infusion is paused.")
     return _infusion_event(actor, locked, InfusionEventKind.PAUSE, now, reason=reason[:300])
@@ -270,7 +271,7 @@ def infusion_pause(*, actor, session: TreatmentSession, reason: str, now=None) -
 def infusion_resume(*, actor, session: TreatmentSession, now=None) -> InfusionEvent:
     now = _now(now)
     locked = _locked(actor, session, Capability.SESSION_RUN, phases=(SessionPhase.DOSING,))
-    if locked.route != "iv" or infusion_running(locked):
+    if locked.route != Route.IV or infusion_running(locked):
         raise Conflict("The infusion is not paused.", code="not_paused")
     return _infusion_event(actor, locked, InfusionEventKind.RESUME, now)
 
@@ -281,7 +282,7 @@ def infusion_rate_change(
 ) -> InfusionEvent:
     now = _now(now)
     locked = _locked(actor, session, Capability.SESSION_RUN, phases=(SessionPhase.DOSING,))
-    if locked.route != "iv" or not infusion_running(locked):
+    if locked.route != Route.IV or not infusion_running(locked):
         raise Conflict("The infusion is not running.", code="not_running")
     rate = _rate(rate_ml_per_h)
     if rate is None:
@@ -317,7 +318,7 @@ def infusion_stop(
     running time (pauses excluded) is an entry the nurse must correct, or explain."""
     now = _now(now)
     locked = _locked(actor, session, Capability.SESSION_RUN, phases=(SessionPhase.DOSING,))
-    if locked.route != "iv":
+    if locked.route != Route.IV:
         raise Conflict("Only an IV session has an infusion.", code="route")
     try:
         given = Decimal(str(given_mg))
@@ -411,12 +412,12 @@ def im_injection_record(
     """The IM injection, at `given_at` (charted later than it was given) or now."""
     now = _now(now)
     locked = _locked(actor, session, Capability.SESSION_RUN, phases=(SessionPhase.CHECKED_IN,))
-    if locked.route != "im":
+    if locked.route != Route.IM:
         raise Conflict("Only an IM session has an injection.", code="route")
     dose = _require_cleared(locked, now)
     given_at = _dose_time("given_at", given_at, locked, now)
     site = _choice("site", site, ImSite)
-    container = _container(container, route="im")
+    container = _container(container, route=Route.IM)
     try:
         given = Decimal(str(given_mg))
     except Exception as error:  # noqa: BLE001
@@ -466,7 +467,7 @@ def esketamine_device_record(
         Capability.SESSION_RUN,
         phases=(SessionPhase.CHECKED_IN, SessionPhase.DOSING),
     )
-    if locked.route != "esketamine":
+    if locked.route != Route.ESKETAMINE:
         raise Conflict("Only an esketamine session uses devices.", code="route")
     policy = policy_of(locked)
     if locked.phase == SessionPhase.CHECKED_IN:
@@ -495,7 +496,7 @@ def esketamine_device_record(
             f"{policy.esketamine_minutes_between_devices} minutes apart (label).",
             code="device_too_soon",
         )
-    container = _container(container, route="esketamine")
+    container = _container(container, route=Route.ESKETAMINE)
     administration = _administer(
         actor,
         locked,
@@ -561,7 +562,7 @@ def esketamine_dosing_end(
     """Give no more devices (e.g. the patient cannot tolerate the next one): dosing is complete
     at the last device given, and observation and discharge run from it as usual."""
     locked = _locked(actor, session, Capability.SESSION_RUN, phases=(SessionPhase.DOSING,))
-    if locked.route != "esketamine":
+    if locked.route != Route.ESKETAMINE:
         raise Conflict("Only esketamine dosing is ended this way.", code="route")
     reason = required_text("reason", reason, "Say why no more devices are given.")
     last = locked.administrations.order_by("-given_at").first()

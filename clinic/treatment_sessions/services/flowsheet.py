@@ -17,6 +17,7 @@ from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import Conflict, InvalidInput
 from clinic.core.records import mark_entered_in_error, required_text
+from clinic.screening.choices import Route
 from clinic.treatment_sessions import prescriber_requests, rules
 from clinic.treatment_sessions.choices import (
     OPEN_PHASES,
@@ -197,7 +198,7 @@ def session_alert_acknowledge(
     )
     if (
         action == AlertAction.PAUSE
-        and locked_session.route == "iv"
+        and locked_session.route == Route.IV
         and locked_session.phase == SessionPhase.DOSING
         and infusion_running(locked_session)
     ):

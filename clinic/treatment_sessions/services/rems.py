@@ -10,6 +10,7 @@ from django.db import transaction
 
 from clinic.accounts.permissions import Capability
 from clinic.core.exceptions import Conflict, InvalidInput
+from clinic.screening.choices import Route
 from clinic.treatment_sessions import rules
 from clinic.treatment_sessions.models import (
     TreatmentSession,
@@ -30,7 +31,7 @@ _REMS_BOOLEANS = {
 def rems_form_save(*, actor, session: TreatmentSession, values: dict[str, Any]) -> TreatmentSession:
     """Save (part of) the monitoring form. Only esketamine sessions, before signing."""
     locked = _locked(actor, session, Capability.SESSION_RUN)
-    if locked.route != "esketamine":
+    if locked.route != Route.ESKETAMINE:
         raise Conflict("The REMS monitoring form is for esketamine sessions.", code="route")
     known = {f.key for f in rules.REMS_MONITORING_FIELDS}
     errors: dict[str, list[str]] = {}
@@ -90,7 +91,7 @@ def rems_form_save(*, actor, session: TreatmentSession, values: dict[str, Any]) 
 def rems_form_mark_submitted(*, actor, session: TreatmentSession, now=None) -> TreatmentSession:
     """Record that the completed form went to the REMS (allowed after signing)."""
     locked = _locked(actor, session, Capability.SESSION_REMS, signed_ok=True)
-    if locked.route != "esketamine" or locked.dose_started_at is None:
+    if locked.route != Route.ESKETAMINE or locked.dose_started_at is None:
         raise Conflict("Only a dosed esketamine session has a monitoring form.", code="route")
     if locked.rems_submitted_at is not None:
         raise Conflict("The form is recorded as submitted already.", code="already_submitted")
