@@ -10,7 +10,6 @@ and opening one is the same 404 as a session that does not exist.
 from __future__ import annotations
 
 import datetime
-import uuid
 from dataclasses import dataclass
 
 from django.db.models import Count, Max, Prefetch, Q
@@ -24,6 +23,7 @@ from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import NotFound
+from clinic.core.parsing import record_uuid
 from clinic.patients.models import Patient
 from clinic.scheduling.choices import AppointmentStatus
 from clinic.scheduling.models import Appointment, Chair
@@ -40,13 +40,6 @@ DAY_STATUSES = (
     AppointmentStatus.CHECKED_IN,
     AppointmentStatus.COMPLETED,
 )
-
-
-def _key(value) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError as error:
-        raise NotFound() from error
 
 
 def _visible_patient_ids(actor, patient_ids: set[int]) -> set[int]:
@@ -208,7 +201,7 @@ def appointment_for_check_in(*, actor, appointment_uuid) -> Appointment:
     """An appointment the actor may check in: a session runner on the patient's care team.
     Otherwise NotFound (the service repeats every check under its locks)."""
     require(actor, Capability.SESSION_RUN)
-    key = _key(appointment_uuid)
+    key = record_uuid(appointment_uuid)
     appointment = (
         Appointment.objects.filter(uuid=key, patient__in=Patient.objects.visible_to(actor))
         .select_related("patient")

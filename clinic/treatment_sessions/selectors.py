@@ -3,8 +3,6 @@ audited. A session the actor may not see answers like one that does not exist.""
 
 from __future__ import annotations
 
-import uuid
-
 from django.db.models import Exists, OuterRef, Prefetch
 
 from clinic.accounts.choices import Role
@@ -12,8 +10,8 @@ from clinic.accounts.permissions import Capability
 from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
-from clinic.core.exceptions import NotFound
 from clinic.patients.models import CareTeamMember, Patient
+from clinic.patients.selectors import record_in_reach
 from clinic.treatment_sessions.choices import FINISHED_PHASES, AlertSeverity
 from clinic.treatment_sessions.models import (
     DoseAdministration,
@@ -22,13 +20,6 @@ from clinic.treatment_sessions.models import (
     SessionScore,
     TreatmentSession,
 )
-
-
-def _key(value) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError as error:
-        raise NotFound() from error
 
 
 def session_queryset():
@@ -76,30 +67,16 @@ def session_get(*, actor, session_uuid, audit: bool = True) -> TreatmentSession:
     """A session of a patient on the actor's care team (clinical roles and the clinic
     administrator); otherwise NotFound, audited as denied."""
     require(actor, Capability.PATIENT_VIEW_CLINICAL)
-    key = _key(session_uuid)
-    session = session_queryset().filter(uuid=key).first()
-    if (
-        session is None
-        or not Patient.objects.visible_to(actor).filter(pk=session.patient_id).exists()
-    ):
-        audit_record(
-            actor=actor,
-            action=AuditAction.DENIED,
-            object_type="treatment_session",
-            object_id=key,
-            summary="Session not found or patient not visible",
-        )
-        raise NotFound("No such session, or the patient is not on your care team.")
-    if audit:
-        audit_record(
-            actor=actor,
-            action=AuditAction.VIEW,
-            object_type="treatment_session",
-            object_id=session.uuid,
-            patient=session.patient,
-            summary="Treatment session",
-        )
-    return session
+    return record_in_reach(
+        actor=actor,
+        queryset=session_queryset(),
+        record_uuid=session_uuid,
+        object_type="treatment_session",
+        patient_of=lambda found: found.patient,
+        not_found_message="No such session, or the patient is not on your care team.",
+        view_summary="Treatment session" if audit else None,
+        denied_summary="Session not found or patient not visible",
+    )
 
 
 # --------------------------------------------------------------------------- what waits on whom

@@ -13,7 +13,6 @@ from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound
-from clinic.core.text import CONTROL_CHARACTER_MESSAGE, has_control_characters
 from clinic.patients.models import Patient
 from clinic.treatment_sessions import prescriber_requests
 from clinic.treatment_sessions.choices import (
@@ -26,10 +25,6 @@ from clinic.treatment_sessions.models import (
 )
 
 ALL_PHASES = tuple(SessionPhase.values)
-
-
-# A time entered at the chair may run a little ahead of the server's clock (a tablet's clock).
-CLOCK_SKEW = datetime.timedelta(minutes=5)
 
 
 def _now(now: datetime.datetime | None) -> datetime.datetime:
@@ -70,29 +65,6 @@ def _locked(
             code="wrong_phase",
         )
     return locked
-
-
-def _moment(field: str, value, now: datetime.datetime, *, not_before=None) -> datetime.datetime:
-    if value is None:
-        return now
-    if not isinstance(value, datetime.datetime) or timezone.is_naive(value):
-        raise InvalidInput({field: ["Enter a date and time."]})
-    if value > now + CLOCK_SKEW:
-        raise InvalidInput({field: ["This time is in the future."]})
-    if not_before is not None and value < not_before:
-        raise InvalidInput(
-            {field: [f"This time is before {timezone.localtime(not_before):%H:%M}."]}
-        )
-    return value
-
-
-def _text(field: str, value: str | None, *, max_length: int) -> str:
-    text = (value or "").strip()
-    if has_control_characters(text):
-        raise InvalidInput({field: [CONTROL_CHARACTER_MESSAGE]})
-    if len(text) > max_length:
-        raise InvalidInput({field: [f"Keep this to {max_length} characters."]})
-    return text
 
 
 def _choice(field: str, value: str | None, choices, *, required: bool = True) -> str:

@@ -17,6 +17,7 @@ from clinic.core.access import require
 from clinic.core.audit import diff, snapshot
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound
+from clinic.core.parsing import clean_text, event_moment
 from clinic.core.records import required_text
 from clinic.patients.choices import Sex
 from clinic.patients.models import Patient
@@ -51,9 +52,7 @@ from clinic.treatment_sessions.services._common import (
     _audit,
     _choice,
     _locked,
-    _moment,
     _now,
-    _text,
     _visible,
 )
 from clinic.treatment_sessions.state import (
@@ -186,7 +185,7 @@ def precheck_record(
             value = data[field]
             if value is not None:
                 try:
-                    value = _moment(field, value, now)
+                    value = event_moment(field, value, now=now)
                 except InvalidInput as error:
                     errors.update(error.errors)
             values[field] = value
@@ -200,7 +199,7 @@ def precheck_record(
     ):
         if field in data:
             try:
-                values[field] = _text(field, data[field], max_length=length)
+                values[field] = clean_text(field, data[field], max_length=length)
             except InvalidInput as error:
                 errors.update(error.errors)
     for field in ("escort_confirmed", "setting_eye_mask", "setting_headphones_music"):

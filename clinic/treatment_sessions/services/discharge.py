@@ -9,6 +9,7 @@ from django.db import transaction
 from clinic.accounts.permissions import Capability
 from clinic.core.access import require
 from clinic.core.exceptions import Conflict, InvalidInput
+from clinic.core.parsing import clean_text
 from clinic.core.records import required_text
 from clinic.scheduling.choices import AppointmentStatus
 from clinic.scheduling.services import appointment_status_from_chair
@@ -30,7 +31,6 @@ from clinic.treatment_sessions.services._common import (
     _locked,
     _now,
     _requests_withdraw,
-    _text,
 )
 from clinic.treatment_sessions.state import (
     discharge_override_covering,
@@ -82,7 +82,7 @@ def session_discharge(
             {"instructions_given": ["Give the post-session instructions and tick this."]}
         )
     result = discharge_status(locked, escort_present=escort_present, now=now)
-    override_reason = _text("override_reason", override_reason, max_length=500)
+    override_reason = clean_text("override_reason", override_reason, max_length=500)
     override = None
     granted = discharge_override_covering(locked, result)
     if not result.allowed and granted is not None and not override_reason:
@@ -119,7 +119,7 @@ def session_discharge(
     locked.discharged_by = actor
     locked.escort_present_at_discharge = escort_present
     locked.instructions_given = True
-    locked.instructions_text = _text("instructions_text", instructions_text, max_length=4000)
+    locked.instructions_text = clean_text("instructions_text", instructions_text, max_length=4000)
     locked.save()
     _audit(
         actor,

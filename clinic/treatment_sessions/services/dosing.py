@@ -22,6 +22,7 @@ from clinic.controlled_substances.services import (
     waste_record,
 )
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound
+from clinic.core.parsing import clean_text, event_moment
 from clinic.core.records import required_text
 from clinic.screening.choices import Route
 from clinic.treatment_sessions import rules
@@ -41,11 +42,9 @@ from clinic.treatment_sessions.services._common import (
     _audit,
     _choice,
     _locked,
-    _moment,
     _now,
     _requests_withdraw,
     _session_ref,
-    _text,
 )
 from clinic.treatment_sessions.state import (
     devices_needed,
@@ -79,7 +78,7 @@ def _dose_time(field: str, value, session: TreatmentSession, now) -> datetime.da
     reading = pre_dose_vitals(session)
     if reading is not None and reading.taken_at > floor:
         floor = reading.taken_at
-    return _moment(field, value, now, not_before=floor)
+    return event_moment(field, value, now=now, not_before=floor)
 
 
 def _store_dose(session: TreatmentSession, dose: dict[str, Any]) -> None:
@@ -294,7 +293,7 @@ def infusion_rate_change(
         locked,
         InfusionEventKind.RATE,
         now,
-        reason=_text("reason", reason, max_length=300),
+        reason=clean_text("reason", reason, max_length=300),
         rate=rate,
     )
 
@@ -328,8 +327,10 @@ def infusion_stop(
         raise InvalidInput(
             {"given_mg": [f"Between 0 and the {mg_text(locked.infusion_drawn_mg)} drawn."]}
         )
-    reason = _text("reason", reason, max_length=300)
-    above_reason = _text("given_above_expected_reason", given_above_expected_reason, max_length=300)
+    reason = clean_text("reason", reason, max_length=300)
+    above_reason = clean_text(
+        "given_above_expected_reason", given_above_expected_reason, max_length=300
+    )
     delivery = infusion_delivery(locked, now)
     if given > delivery.max_mg and not above_reason:
         raise InvalidInput(
@@ -359,7 +360,7 @@ def infusion_stop(
             container=locked.infusion_container,
             quantity_mg=locked.infusion_drawn_mg,
             witness=witness,
-            reason=_text("waste_reason", waste_reason, max_length=300)
+            reason=clean_text("waste_reason", waste_reason, max_length=300)
             or "Infusion stopped before any was given",
             patient=locked.patient,
             session_ref=_session_ref(locked),
@@ -549,7 +550,7 @@ def residual_waste(
         container=administration.container,
         quantity_mg=outstanding,
         witness=witness,
-        reason=_text("reason", reason, max_length=300) or "Residual of the session's dose",
+        reason=clean_text("reason", reason, max_length=300) or "Residual of the session's dose",
         administration=administration.ledger_entry,
         occurred_at=now,
     )

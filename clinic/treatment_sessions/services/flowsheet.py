@@ -16,6 +16,7 @@ from clinic.assessments.services import response_record
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import Conflict, InvalidInput
+from clinic.core.parsing import clean_text, event_moment
 from clinic.core.records import mark_entered_in_error, required_text
 from clinic.screening.choices import Route
 from clinic.treatment_sessions import prescriber_requests, rules
@@ -42,9 +43,7 @@ from clinic.treatment_sessions.services._common import (
     ALL_PHASES,
     _choice,
     _locked,
-    _moment,
     _now,
-    _text,
 )
 from clinic.treatment_sessions.services.dosing import _infusion_event
 from clinic.treatment_sessions.state import (
@@ -73,7 +72,7 @@ def vitals_record(
     unknown = sorted(set(values) - set(VITALS_FIELDS))
     if unknown:
         raise InvalidInput({unknown[0]: ["Not a vital sign."]})
-    taken_at = _moment("taken_at", taken_at, now, not_before=locked.checked_in_at)
+    taken_at = event_moment("taken_at", taken_at, now=now, not_before=locked.checked_in_at)
     cleaned = {k: (None if values.get(k) in ("", None) else values.get(k)) for k in VITALS_FIELDS}
     if all(v is None for v in cleaned.values()):
         raise InvalidInput({"systolic_mmhg": ["Enter at least one vital sign."]})
@@ -179,7 +178,7 @@ def session_alert_acknowledge(
     if locked.acknowledged_at is not None:
         raise Conflict("This alert is acknowledged already.", code="already_acknowledged")
     action = _choice("action", action, AlertAction)
-    note = _text("note", note, max_length=500)
+    note = clean_text("note", note, max_length=500)
     if action in (AlertAction.INTERVENTION, AlertAction.STOP) and not note:
         raise InvalidInput({"note": ["Say what was done."]})
     locked.acknowledged_at = now
@@ -220,7 +219,7 @@ def session_score_record(
     now = _now(now)
     locked = _locked(actor, session, Capability.SESSION_RUN, phases=OPEN_PHASES)
     kind = _choice("kind", kind, SessionScoreKind)
-    taken_at = _moment("taken_at", taken_at, now, not_before=locked.checked_in_at)
+    taken_at = event_moment("taken_at", taken_at, now=now, not_before=locked.checked_in_at)
     response = response_record(
         actor=actor,
         patient=locked.patient,
@@ -248,7 +247,7 @@ def side_effect_record(
     locked = _locked(actor, session, Capability.SESSION_RUN, phases=OPEN_PHASES)
     kind = _choice("kind", kind, SideEffectKind)
     severity = _choice("severity", severity, Severity)
-    other_text = _text("other_text", other_text, max_length=200)
+    other_text = clean_text("other_text", other_text, max_length=200)
     if kind == SideEffectKind.OTHER and not other_text:
         raise InvalidInput({"other_text": ["Describe the side effect."]})
     effect = SideEffect.objects.create(
@@ -256,8 +255,8 @@ def side_effect_record(
         kind=kind,
         other_text=other_text if kind == SideEffectKind.OTHER else "",
         severity=severity,
-        intervention=_text("intervention", intervention, max_length=300),
-        noticed_at=_moment("noticed_at", noticed_at, now, not_before=locked.checked_in_at),
+        intervention=clean_text("intervention", intervention, max_length=300),
+        noticed_at=event_moment("noticed_at", noticed_at, now=now, not_before=locked.checked_in_at),
         recorded_by=actor,
     )
     audit_record(
@@ -291,8 +290,8 @@ def adverse_event_record(
         description=required_text("description", description, "Describe the event."),
         seriousness=_choice("seriousness", seriousness, Seriousness),
         outcome=_choice("outcome", outcome, AdverseEventOutcome),
-        action_taken=_text("action_taken", action_taken, max_length=500),
-        onset_at=_moment("onset_at", onset_at, now, not_before=locked.checked_in_at),
+        action_taken=clean_text("action_taken", action_taken, max_length=500),
+        onset_at=event_moment("onset_at", onset_at, now=now, not_before=locked.checked_in_at),
         recorded_by=actor,
     )
     audit_record(

@@ -14,6 +14,7 @@ from django.utils import timezone
 from clinic.accounts.permissions import Capability
 from clinic.core.access import require
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound
+from clinic.core.parsing import clean_text
 from clinic.core.records import required_text
 from clinic.treatment_sessions import prescriber_requests, state
 from clinic.treatment_sessions.choices import (
@@ -28,7 +29,7 @@ from clinic.treatment_sessions.models import (
     TreatmentSession,
     about_digest,
 )
-from clinic.treatment_sessions.services._common import ALL_PHASES, _audit, _locked, _now, _text
+from clinic.treatment_sessions.services._common import ALL_PHASES, _audit, _locked, _now
 
 _PHASES = {
     PrescriberRequestKind.PRE_DOSE_BP: (SessionPhase.CHECKED_IN,),
@@ -68,7 +69,7 @@ def prescriber_request_ask(
     if kind not in PrescriberRequestKind.values:
         raise InvalidInput({"kind": ["Choose what the prescriber is asked to decide."]})
     locked = _locked(actor, session, Capability.SESSION_RUN, phases=_PHASES[kind])
-    note = _text("note", note, max_length=500)
+    note = clean_text("note", note, max_length=500)
     waiting = prescriber_requests.open_request(locked, kind)
     if waiting is not None:
         raise Conflict(
@@ -128,7 +129,7 @@ def prescriber_request_withdraw(
         request=request,
         capability=Capability.SESSION_RUN,
         status=PrescriberRequestStatus.WITHDRAWN,
-        note=_text("note", note, max_length=500) or "Withdrawn by the nurse.",
+        note=clean_text("note", note, max_length=500) or "Withdrawn by the nurse.",
         now=_now(now),
     )
 

@@ -10,12 +10,13 @@ from django.db import transaction
 
 from clinic.accounts.permissions import Capability
 from clinic.core.exceptions import Conflict, InvalidInput
+from clinic.core.parsing import clean_text
 from clinic.screening.choices import Route
 from clinic.treatment_sessions import rules
 from clinic.treatment_sessions.models import (
     TreatmentSession,
 )
-from clinic.treatment_sessions.services._common import _audit, _locked, _now, _text
+from clinic.treatment_sessions.services._common import _audit, _locked, _now
 from clinic.treatment_sessions.state import REMS_FORM_CHOICES
 
 _REMS_BOOLEANS = {
@@ -66,10 +67,10 @@ def rems_form_save(*, actor, session: TreatmentSession, values: dict[str, Any]) 
                 errors[key] = ["List the serious adverse events, one a line."]
                 continue
             cleaned[key] = (
-                None if value is None else [_text(key, str(v), max_length=300) for v in value]
+                None if value is None else [clean_text(key, str(v), max_length=300) for v in value]
             )
         else:
-            text = _text(key, "" if value is None else str(value), max_length=200)
+            text = clean_text(key, "" if value is None else str(value), max_length=200)
             if REMS_FORM_CHOICES.get(key) and text and text not in REMS_FORM_CHOICES[key]:
                 errors[key] = ["Choose one of the form's answers."]
             cleaned[key] = text or None
