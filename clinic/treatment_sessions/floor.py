@@ -31,8 +31,8 @@ from clinic.scheduling.services import at
 from clinic.screening.choices import Route
 from clinic.screening.selectors import allergies_by_patient
 from clinic.treatment_sessions.choices import AlertSeverity, SessionPhase
+from clinic.treatment_sessions.clocks import countdown_text, duration_text, vitals_due_at
 from clinic.treatment_sessions.models import PrescriberRequest, SessionAlert, TreatmentSession
-from clinic.treatment_sessions.page import countdown_text, duration_text, vitals_due_at
 
 # The appointments of the day list: everything that is or was on the floor today.
 DAY_STATUSES = (

@@ -6,6 +6,11 @@ suggestions.
 Read-only: nothing here writes. The write services (`services/`) read the same state to decide
 (dosing waits for `precheck_status(...).cleared`, signing for `sign_blockers`). Functions read
 the session's prefetched rows (`selectors.session_queryset()`) where they can.
+
+Long because: it is the one read model of the chair side, by design: pre-checks and today's
+dose, dosing, discharge, signing and the REMS form read the same rows and lean on each other
+(the pre-check status carries the dose, signing reads the residuals and the REMS form), and
+splitting it would scatter the page's reads across modules again.
 """
 
 from __future__ import annotations
@@ -18,9 +23,7 @@ from typing import Any
 from django.utils import timezone
 
 from clinic.assessments.models import AssessmentResponse
-from clinic.controlled_substances.services import (
-    residual_outstanding_mg,
-)
+from clinic.controlled_substances.services import residual_outstanding_mg
 from clinic.core.exceptions import InvalidInput
 from clinic.patients.choices import Sex
 from clinic.patients.selectors import body_measurements_for_dosing, current_body

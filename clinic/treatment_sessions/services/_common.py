@@ -20,9 +20,7 @@ from clinic.treatment_sessions.choices import (
     PrescriberRequestStatus,
     SessionPhase,
 )
-from clinic.treatment_sessions.models import (
-    TreatmentSession,
-)
+from clinic.treatment_sessions.models import TreatmentSession
 
 ALL_PHASES = tuple(SessionPhase.values)
 

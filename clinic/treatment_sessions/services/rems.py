@@ -13,9 +13,7 @@ from clinic.core.exceptions import Conflict, InvalidInput
 from clinic.core.parsing import clean_text
 from clinic.screening.choices import Route
 from clinic.treatment_sessions import rules
-from clinic.treatment_sessions.models import (
-    TreatmentSession,
-)
+from clinic.treatment_sessions.models import TreatmentSession
 from clinic.treatment_sessions.services._common import _audit, _locked, _now
 from clinic.treatment_sessions.state import REMS_FORM_CHOICES
 
