@@ -402,24 +402,28 @@ def board_get(*, actor, now: datetime.datetime | None = None) -> Board:
                     session=session,
                     appointment=session.appointment,
                     reachable=session.patient_id in visible,
+                    # The board's queryset annotates these (see the query above).
                     next_vitals_due=vitals_due_at(
-                        session, last_reading_at=session.last_reading_at, now=now
+                        session,
+                        last_reading_at=session.last_reading_at,  # type: ignore[attr-defined]
+                        now=now,
                     ),
-                    open_alerts=session.open_alert_count,
-                    critical_alerts=session.critical_alert_count,
+                    open_alerts=session.open_alert_count,  # type: ignore[attr-defined]
+                    critical_alerts=session.critical_alert_count,  # type: ignore[attr-defined]
                     now=now,
-                    waiting=tuple(session.waiting_requests),
+                    waiting=tuple(session.waiting_requests),  # type: ignore[attr-defined]
                 )
             )
         if chair.pk in by_chair:
             continue
-        appointment = next_booked.get(chair.pk)
+        waiting_appointment = next_booked.get(chair.pk)
         cards.append(
             BoardCard(
                 chair=chair,
                 session=None,
-                appointment=appointment,
-                reachable=appointment is not None and appointment.patient_id in visible,
+                appointment=waiting_appointment,
+                reachable=waiting_appointment is not None
+                and waiting_appointment.patient_id in visible,
                 next_vitals_due=None,
                 open_alerts=0,
                 critical_alerts=0,

@@ -29,7 +29,6 @@ from clinic.screening.choices import Route
 from clinic.screening.selectors import allergies_by_patient
 from clinic.treatment_sessions import rules, state
 from clinic.treatment_sessions.choices import (
-    AlertAction,
     InfusionEventKind,
     PrescriberRequestKind,
     PrescriberRequestStatus,
@@ -54,7 +53,7 @@ from clinic.treatment_sessions.models import (
 from clinic.treatment_sessions.prescriber_requests import request_policy
 from clinic.treatment_sessions.state import mg_text
 
-SCORE_HINTS = {
+SCORE_HINTS: dict[str, str] = {
     SessionScoreKind.MOAAS: "Sedation: during and after dosing.",
     SessionScoreKind.CADSS: "Dissociation: after the infusion, or about 40 minutes after "
     "esketamine.",
@@ -304,13 +303,13 @@ def _dose(session: TreatmentSession, precheck: state.PreCheckStatus | None) -> D
         return Dose(dose_mg=None, problem=precheck.dose_problem)
     dose = precheck.dose
     return Dose(
-        dose_mg=dose["dose_mg"],
-        mg_per_kg=dose.get("dose_mg_per_kg"),
-        weight_used_kg=dose.get("weight_used_kg"),
-        weight_kg=dose.get("weight_kg"),
-        weight_measured_on=dose.get("weight_measured_on"),
-        infusion_minutes=dose.get("infusion_minutes"),
-        devices=dose.get("devices"),
+        dose_mg=dose.dose_mg,
+        mg_per_kg=dose.dose_mg_per_kg,
+        weight_used_kg=dose.weight_used_kg,
+        weight_kg=dose.weight_kg,
+        weight_measured_on=dose.weight_measured_on,
+        infusion_minutes=dose.infusion_minutes,
+        devices=dose.devices,
     )
 
 
@@ -353,11 +352,6 @@ def session_page(
     for alert in alerts:
         if alert.vitals_id in by_id:
             alert.vitals = by_id[alert.vitals_id]  # the reading already read: no query per alert
-        alert.recommendation_label = (
-            AlertAction(alert.recommendation).label
-            if alert.recommendation in AlertAction.values
-            else ""
-        )
     can_run = actor.can(Capability.SESSION_RUN)
     page = SessionPage(
         session=session,
@@ -403,6 +397,7 @@ def session_page(
             r
             for r in page.requests
             if r.status in (PrescriberRequestStatus.ANSWERED, PrescriberRequestStatus.DECLINED)
+            and r.closed_at is not None
             and r.closed_at > since
         ]
 

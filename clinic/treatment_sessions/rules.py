@@ -472,6 +472,7 @@ def vitals_alerts(
         repeated = reading.taken_at - start >= _minutes(p.bp_repeat_minutes)
         action = p.bp_action_recommendation
         systolic, diastolic = reading.systolic_mmhg, reading.diastolic_mmhg
+        assert systolic is not None and diastolic is not None  # _bp_at_alert: a full BP
         if very_high:
             reached = bp_limit_text(
                 systolic, diastolic, p.bp_very_high_systolic_mmhg, p.bp_very_high_diastolic_mmhg

@@ -3,9 +3,12 @@ audited. A session the actor may not see answers like one that does not exist.""
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Prefetch
+import uuid
+
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from clinic.accounts.choices import Role
+from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
 from clinic.core.access import require
 from clinic.core.audit import audit_record
@@ -19,10 +22,11 @@ from clinic.treatment_sessions.models import (
     SessionAlert,
     SessionScore,
     TreatmentSession,
+    TreatmentSessionQuerySet,
 )
 
 
-def session_queryset():
+def session_queryset() -> QuerySet[TreatmentSession]:
     """A session with everything its page and rules read, in a fixed number of queries."""
     return TreatmentSession.objects.select_related(
         "patient",
@@ -63,7 +67,9 @@ def session_queryset():
     )
 
 
-def session_get(*, actor, session_uuid, audit: bool = True) -> TreatmentSession:
+def session_get(
+    *, actor: User, session_uuid: uuid.UUID | str, audit: bool = True
+) -> TreatmentSession:
     """A session of a patient on the actor's care team (clinical roles and the clinic
     administrator); otherwise NotFound, audited as denied."""
     require(actor, Capability.PATIENT_VIEW_CLINICAL)
@@ -85,11 +91,11 @@ def session_get(*, actor, session_uuid, audit: bool = True) -> TreatmentSession:
 # is off only for counts, which carry no patient information.
 
 
-def _reachable_sessions(actor):
+def _reachable_sessions(actor: User) -> TreatmentSessionQuerySet:
     return TreatmentSession.objects.filter(patient__in=Patient.objects.visible_to(actor))
 
 
-def prescriber_requests_waiting(*, actor, audit: bool = True) -> list[PrescriberRequest]:
+def prescriber_requests_waiting(*, actor: User, audit: bool = True) -> list[PrescriberRequest]:
     """Open requests on sessions of the actor's patients, oldest first. A clinic administrator
     sees those no prescriber can answer: the patient's care team has no active prescriber."""
     require(actor, Capability.PATIENT_VIEW_CLINICAL)
@@ -119,7 +125,7 @@ def prescriber_requests_waiting(*, actor, audit: bool = True) -> list[Prescriber
     return found
 
 
-def session_alerts_open(*, actor, audit: bool = True) -> list[SessionAlert]:
+def session_alerts_open(*, actor: User, audit: bool = True) -> list[SessionAlert]:
     """Unacknowledged vitals alerts of the actor's patients' open sessions, critical first."""
     require(actor, Capability.SESSION_RUN)
     found = list(
@@ -139,7 +145,7 @@ def session_alerts_open(*, actor, audit: bool = True) -> list[SessionAlert]:
     return found
 
 
-def sessions_awaiting_signature(*, actor, audit: bool = True) -> list[TreatmentSession]:
+def sessions_awaiting_signature(*, actor: User, audit: bool = True) -> list[TreatmentSession]:
     """Sessions of the actor's patients that have ended and wait for a prescriber's signature,
     oldest first."""
     require(actor, Capability.SESSION_SIGN)

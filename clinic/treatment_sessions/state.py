@@ -27,7 +27,14 @@ from clinic.controlled_substances.services import residual_outstanding_mg
 from clinic.core.exceptions import InvalidInput
 from clinic.patients.choices import Sex
 from clinic.patients.selectors import body_measurements_for_dosing, current_body
-from clinic.protocols.dosing import DosingError, esketamine_dose, im_dose, iv_dose
+from clinic.protocols.dosing import (
+    DosingError,
+    ImDose,
+    IvDose,
+    esketamine_dose,
+    im_dose,
+    iv_dose,
+)
 from clinic.protocols.policy import dosing_policy
 from clinic.screening.choices import Route
 from clinic.treatment_sessions import rules
@@ -95,7 +102,7 @@ class PreCheckStatus:
     items: tuple[CheckItem, ...]
     overridden: bool
     bp_confirmed: bool
-    dose: dict[str, Any] | None
+    dose: TodaysDose | None
     dose_problem: str
 
     @property
@@ -155,7 +162,21 @@ def bp_confirmation_reasons(session: TreatmentSession) -> list[str]:
     ]
 
 
-def dose_for_today(session: TreatmentSession) -> dict[str, Any]:
+@dataclass(frozen=True)
+class TodaysDose:
+    """Today's dose at the chair: the planned session's, recalculated with the latest weight for
+    IV and IM (and that weight with its date); devices for esketamine; minutes for IV."""
+
+    dose_mg: Decimal
+    devices: int | None = None
+    dose_mg_per_kg: Decimal | None = None
+    weight_used_kg: Decimal | None = None
+    weight_kg: Decimal | None = None
+    weight_measured_on: datetime.date | None = None
+    infusion_minutes: int | None = None
+
+
+def dose_for_today(session: TreatmentSession) -> TodaysDose:
     """The planned session's dose, recalculated with the patient's latest weight (IV/IM)."""
     planned = session.planned_session
     if planned is None:
@@ -172,40 +193,42 @@ def dose_for_today(session: TreatmentSession) -> dict[str, Any]:
     try:
         if session.route == Route.ESKETAMINE:
             mg = int(planned.dose_mg or plan.esketamine_dose_mg or 0)
-            dose = esketamine_dose(mg, policy)
-            return {
-                "dose_mg": Decimal(dose.dose_mg),
-                "devices": dose.devices,
-                "dose_mg_per_kg": None,
-                "weight_used_kg": None,
-                "infusion_minutes": None,
-            }
+            devices = esketamine_dose(mg, policy)
+            return TodaysDose(dose_mg=Decimal(devices.dose_mg), devices=devices.devices)
         body = current_body(measurements=body_measurements_for_dosing(patient=session.patient))
         if body.weight_kg is None:
             raise InvalidInput({"weight_today_kg": ["Weigh the patient: the dose is per kg."]})
-        common = {
-            "weight_kg": body.weight_kg,
-            "dose_mg_per_kg": planned.dose_mg_per_kg or plan.dose_mg_per_kg,
-            "weight_basis": plan.weight_basis or None,
-            "height_cm": body.height_cm,
-            "sex": session.patient.sex if session.patient.sex in (Sex.FEMALE, Sex.MALE) else None,
-            "policy": policy,
-        }
+        dose_mg_per_kg = planned.dose_mg_per_kg or plan.dose_mg_per_kg
+        weight_basis = plan.weight_basis or None
+        sex = session.patient.sex if session.patient.sex in (Sex.FEMALE, Sex.MALE) else None
+        dose: IvDose | ImDose
         if session.route == Route.IV:
-            dose = iv_dose(infusion_minutes=planned.infusion_minutes, **common)
-            minutes = dose.infusion_minutes
+            dose = iv_dose(
+                weight_kg=body.weight_kg,
+                dose_mg_per_kg=dose_mg_per_kg,
+                weight_basis=weight_basis,
+                height_cm=body.height_cm,
+                sex=sex,
+                infusion_minutes=planned.infusion_minutes,
+                policy=policy,
+            )
         else:
-            dose = im_dose(**common)
-            minutes = None
-        return {
-            "dose_mg": dose.dose_mg,
-            "devices": None,
-            "dose_mg_per_kg": dose.dose_mg_per_kg,
-            "weight_used_kg": dose.weight_used_kg,
-            "weight_kg": body.weight_kg,
-            "weight_measured_on": body.weight_measured_on,
-            "infusion_minutes": minutes,
-        }
+            dose = im_dose(
+                weight_kg=body.weight_kg,
+                dose_mg_per_kg=dose_mg_per_kg,
+                weight_basis=weight_basis,
+                height_cm=body.height_cm,
+                sex=sex,
+                policy=policy,
+            )
+        return TodaysDose(
+            dose_mg=dose.dose_mg,
+            dose_mg_per_kg=dose.dose_mg_per_kg,
+            weight_used_kg=dose.weight_used_kg,
+            weight_kg=body.weight_kg,
+            weight_measured_on=body.weight_measured_on,
+            infusion_minutes=dose.infusion_minutes if isinstance(dose, IvDose) else None,
+        )
     except DosingError as error:
         raise InvalidInput({error.field or "dose": [str(error)]}) from error
 
@@ -392,6 +415,8 @@ def infusion_delivery(
 ) -> rules.InfusionDelivery:
     """What the pump could have delivered by `until` (rules.infusion_deliverable), from the
     session's recorded pump events. Reads the prefetched events."""
+    # Stored when the infusion started; only an infusion under way or stopped is asked about.
+    assert session.dose_planned_mg is not None and session.infusion_minutes is not None
     return rules.infusion_deliverable(
         planned_mg=session.dose_planned_mg,
         planned_minutes=session.infusion_minutes,
@@ -551,7 +576,7 @@ def session_content(session: TreatmentSession) -> dict[str, Any]:
             "message": a.message,
             "action": a.action,
             "note": a.action_note,
-            "by": a.acknowledged_by.username if a.acknowledged_by_id else None,
+            "by": a.acknowledged_by.username if a.acknowledged_by is not None else None,
         }
         for a in session.alerts.select_related("acknowledged_by")
     ]

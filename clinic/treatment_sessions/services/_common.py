@@ -6,9 +6,13 @@ line; the appointment following its session; the prescriber's requests the recor
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
+from typing import Any
 
+from django.db import models
 from django.utils import timezone
 
+from clinic.accounts.models import User
 from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
@@ -29,12 +33,12 @@ def _now(now: datetime.datetime | None) -> datetime.datetime:
     return now or timezone.now()
 
 
-def _visible(actor, patient_id: int) -> bool:
+def _visible(actor: User, patient_id: int) -> bool:
     return Patient.objects.visible_to(actor).filter(pk=patient_id).exists()
 
 
 def _locked(
-    actor,
+    actor: User,
     session: TreatmentSession,
     capability: str,
     *,
@@ -65,7 +69,9 @@ def _locked(
     return locked
 
 
-def _choice(field: str, value: str | None, choices, *, required: bool = True) -> str:
+def _choice(
+    field: str, value: str | None, choices: type[models.TextChoices], *, required: bool = True
+) -> str:
     value = value or ""
     if not value and not required:
         return ""
@@ -74,7 +80,14 @@ def _choice(field: str, value: str | None, choices, *, required: bool = True) ->
     return value
 
 
-def _audit(actor, session: TreatmentSession, summary: str, changes=None, *, action=None):
+def _audit(
+    actor: User,
+    session: TreatmentSession,
+    summary: str,
+    changes: dict[str, Any] | None = None,
+    *,
+    action: AuditAction | None = None,
+) -> None:
     audit_record(
         actor=actor,
         action=action or AuditAction.UPDATE,
@@ -93,7 +106,12 @@ def _session_ref(session: TreatmentSession) -> str:
 _PRE_DOSE_KINDS = (PrescriberRequestKind.PRE_DOSE_BP, PrescriberRequestKind.PRE_CHECKS)
 
 
-def _requests_withdraw(session: TreatmentSession, kinds, note: str, now) -> None:
+def _requests_withdraw(
+    session: TreatmentSession,
+    kinds: Iterable[str],
+    note: str,
+    now: datetime.datetime,
+) -> None:
     """Requests the record itself has made moot (dosing started, the session ended)."""
     prescriber_requests.requests_close(
         session=session, kinds=kinds, status=PrescriberRequestStatus.WITHDRAWN, note=note, now=now

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinic.accounts.choices import Role
+from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
 from clinic.core.access import require
 from clinic.core.audit import diff, snapshot
@@ -90,7 +91,7 @@ def _check_identity(patient: Patient, identity: IdentityCheck) -> None:
         raise InvalidInput(errors)
 
 
-def _nurse_for_the_chair(actor, appointment: Appointment, nurse) -> Any:
+def _nurse_for_the_chair(actor: User, appointment: Appointment, nurse: User | None) -> User:
     """The nurse who runs the chair today: the one chosen, else the booked nurse. A nurse on the
     patient's care team (they must be able to open the session)."""
     nurse = nurse if nurse is not None else appointment.nurse
@@ -109,10 +110,10 @@ def _nurse_for_the_chair(actor, appointment: Appointment, nurse) -> Any:
 @transaction.atomic
 def session_check_in(
     *,
-    actor,
+    actor: User,
     appointment: Appointment,
     identity: IdentityCheck,
-    assigned_nurse=None,
+    assigned_nurse: User | None = None,
     now: datetime.datetime | None = None,
 ) -> TreatmentSession:
     """Start the session of today's booked appointment once the patient's two identifiers
@@ -168,7 +169,11 @@ def session_check_in(
 
 @transaction.atomic
 def precheck_record(
-    *, actor, session: TreatmentSession, data: dict[str, Any], now=None
+    *,
+    actor: User,
+    session: TreatmentSession,
+    data: dict[str, Any],
+    now: datetime.datetime | None = None,
 ) -> TreatmentSession:
     """Record any of the pre-check answers (`PRECHECK_FIELDS`); keys not given stay as they
     are. Only before dosing starts. Today's weight is also recorded in the chart."""
@@ -259,7 +264,7 @@ def precheck_record(
 
 
 @transaction.atomic
-def pre_dose_bp_confirm(*, actor, session: TreatmentSession, reason: str) -> SessionOverride:
+def pre_dose_bp_confirm(*, actor: User, session: TreatmentSession, reason: str) -> SessionOverride:
     """The prescriber confirms dosing despite a pre-dose BP over the policy limit."""
     locked = _locked(actor, session, Capability.SESSION_OVERRIDE, phases=(SessionPhase.CHECKED_IN,))
     reason = required_text("reason", reason, "Say why dosing may go ahead.")
@@ -291,7 +296,7 @@ def pre_dose_bp_confirm(*, actor, session: TreatmentSession, reason: str) -> Ses
 
 @transaction.atomic
 def precheck_override(
-    *, actor, session: TreatmentSession, reason: str, now=None
+    *, actor: User, session: TreatmentSession, reason: str, now: datetime.datetime | None = None
 ) -> SessionOverride:
     """A prescriber lets dosing start although some pre-checks are unmet (kept with the reason)."""
     locked = _locked(actor, session, Capability.SESSION_OVERRIDE, phases=(SessionPhase.CHECKED_IN,))

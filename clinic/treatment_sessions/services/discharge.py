@@ -4,8 +4,11 @@ override), and stopping a session early. The appointment is completed with it.
 
 from __future__ import annotations
 
+import datetime
+
 from django.db import transaction
 
+from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
 from clinic.core.access import require
 from clinic.core.exceptions import Conflict, InvalidInput
@@ -39,7 +42,9 @@ from clinic.treatment_sessions.state import (
 
 
 @transaction.atomic
-def recovery_start(*, actor, session: TreatmentSession, now=None) -> TreatmentSession:
+def recovery_start(
+    *, actor: User, session: TreatmentSession, now: datetime.datetime | None = None
+) -> TreatmentSession:
     now = _now(now)
     locked = _locked(actor, session, Capability.SESSION_RUN, phases=(SessionPhase.MONITORING,))
     locked.phase = SessionPhase.RECOVERY
@@ -57,13 +62,13 @@ def recovery_start(*, actor, session: TreatmentSession, now=None) -> TreatmentSe
 @transaction.atomic
 def session_discharge(
     *,
-    actor,
+    actor: User,
     session: TreatmentSession,
     escort_present: bool,
     instructions_given: bool,
     instructions_text: str = "",
     override_reason: str = "",
-    now=None,
+    now: datetime.datetime | None = None,
 ) -> TreatmentSession:
     """Discharge when the criteria are met; otherwise only a prescriber's override with a
     reason lets the patient go. Open vitals alerts must be acknowledged first, and the
@@ -134,7 +139,9 @@ def session_discharge(
 
 
 @transaction.atomic
-def session_stop(*, actor, session: TreatmentSession, reason: str, now=None) -> TreatmentSession:
+def session_stop(
+    *, actor: User, session: TreatmentSession, reason: str, now: datetime.datetime | None = None
+) -> TreatmentSession:
     """End the session early, with the reason. Once a dose was given only a prescriber may
     (the discharge criteria are not checked)."""
     now = _now(now)
@@ -159,7 +166,9 @@ def session_stop(*, actor, session: TreatmentSession, reason: str, now=None) -> 
     locked.stopped_by = actor
     locked.stop_reason = reason[:300]
     if locked.route == Route.ESKETAMINE and locked.dose_started_at and not locked.dose_completed_at:
-        locked.dose_completed_at = locked.administrations.order_by("-given_at").first().given_at
+        last = locked.administrations.order_by("-given_at").first()
+        assert last is not None  # dosing started with a device
+        locked.dose_completed_at = last.given_at
     locked.save()
     _requests_withdraw(locked, PrescriberRequestKind.values, "The session was stopped.", now)
     _audit(

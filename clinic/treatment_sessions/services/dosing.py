@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
-from typing import Any
 
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
 from clinic.controlled_substances.choices import ProductKind
 from clinic.controlled_substances.models import Container, LedgerEntry
@@ -47,6 +47,7 @@ from clinic.treatment_sessions.services._common import (
     _session_ref,
 )
 from clinic.treatment_sessions.state import (
+    TodaysDose,
     devices_needed,
     infusion_delivery,
     infusion_running,
@@ -57,7 +58,7 @@ from clinic.treatment_sessions.state import (
 )
 
 
-def _require_cleared(session: TreatmentSession, now) -> dict[str, Any]:
+def _require_cleared(session: TreatmentSession, now: datetime.datetime) -> TodaysDose:
     status = precheck_status(session, now)
     if status.dose is None:
         raise Conflict(status.dose_problem or "The dose cannot be calculated.", code="no_dose")
@@ -71,7 +72,9 @@ def _require_cleared(session: TreatmentSession, now) -> dict[str, Any]:
     return status.dose
 
 
-def _dose_time(field: str, value, session: TreatmentSession, now) -> datetime.datetime:
+def _dose_time(
+    field: str, value: object, session: TreatmentSession, now: datetime.datetime
+) -> datetime.datetime:
     """When a dose was given, as the nurse charts it: now when blank; never in the future, and
     never before the patient was checked in or before the pre-dose reading (a dose follows it)."""
     floor = session.checked_in_at
@@ -81,11 +84,11 @@ def _dose_time(field: str, value, session: TreatmentSession, now) -> datetime.da
     return event_moment(field, value, now=now, not_before=floor)
 
 
-def _store_dose(session: TreatmentSession, dose: dict[str, Any]) -> None:
-    session.dose_planned_mg = dose["dose_mg"]
-    session.dose_mg_per_kg = dose["dose_mg_per_kg"]
-    session.dose_weight_used_kg = dose["weight_used_kg"]
-    session.infusion_minutes = dose["infusion_minutes"]
+def _store_dose(session: TreatmentSession, dose: TodaysDose) -> None:
+    session.dose_planned_mg = dose.dose_mg
+    session.dose_mg_per_kg = dose.dose_mg_per_kg
+    session.dose_weight_used_kg = dose.weight_used_kg
+    session.infusion_minutes = dose.infusion_minutes
 
 
 def _container(container: Container, *, route: str) -> Container:
@@ -105,17 +108,17 @@ def _container(container: Container, *, route: str) -> Container:
 
 
 def _administer(
-    actor,
+    actor: User,
     session: TreatmentSession,
     *,
     kind: str,
     container: Container,
-    drawn_mg,
-    given_mg,
-    given_at,
+    drawn_mg: Decimal | int | str,
+    given_mg: Decimal | int | str,
+    given_at: datetime.datetime,
     im_site: str = "",
     device_number: int | None = None,
-    witness=None,
+    witness: User | None = None,
     waste_reason: str = "",
     expected_max_mg: Decimal | None = None,
     given_above_expected_reason: str = "",
@@ -129,6 +132,8 @@ def _administer(
         session_ref=_session_ref(session),
         occurred_at=given_at,
     )
+    # An administration's ledger entry always carries the mg drawn and the mg given.
+    assert entry.drawn_mg is not None and entry.given_mg is not None
     administration = DoseAdministration.objects.create(
         session=session,
         kind=kind,
@@ -160,12 +165,12 @@ def _administer(
 @transaction.atomic
 def infusion_start(
     *,
-    actor,
+    actor: User,
     session: TreatmentSession,
     container: Container,
-    drawn_mg,
-    rate_ml_per_h=None,
-    now=None,
+    drawn_mg: Decimal | int | str,
+    rate_ml_per_h: Decimal | int | str | None = None,
+    now: datetime.datetime | None = None,
 ) -> TreatmentSession:
     """Start the IV infusion: today's dose, the vial the bag was prepared from and how much
     was drawn. The ledger entry is written when the infusion stops (drawn and given)."""
@@ -181,9 +186,9 @@ def infusion_start(
         raise InvalidInput({"drawn_mg": ["Enter the mg drawn."]}) from error
     if drawn <= 0:
         raise InvalidInput({"drawn_mg": ["Enter the mg drawn."]})
-    if drawn < dose["dose_mg"]:
+    if drawn < dose.dose_mg:
         raise InvalidInput(
-            {"drawn_mg": [f"Today's dose is {mg_text(dose['dose_mg'])}: draw at least that."]}
+            {"drawn_mg": [f"Today's dose is {mg_text(dose.dose_mg)}: draw at least that."]}
         )
     # The ledger entry of an infusion is written when it stops: what other infusions in
     # progress drew from this vial is not on its balance yet, but is not in it either.
@@ -217,14 +222,14 @@ def infusion_start(
     _audit(
         actor,
         locked,
-        f"Infusion started: {mg_text(dose['dose_mg'])} planned, {mg_text(drawn)} drawn from "
+        f"Infusion started: {mg_text(dose.dose_mg)} planned, {mg_text(drawn)} drawn from "
         f"{container.label}",
         {"phase": {"before": SessionPhase.CHECKED_IN, "after": SessionPhase.DOSING}},
     )
     return locked
 
 
-def _rate(value) -> Decimal | None:
+def _rate(value: Decimal | int | str | None) -> Decimal | None:
     if value in (None, ""):
         return None
     try:
@@ -236,7 +241,15 @@ def _rate(value) -> Decimal | None:
     return rate.quantize(Decimal("0.1"))
 
 
-def _infusion_event(actor, session, kind, now, *, reason="", rate=None) -> InfusionEvent:
+def _infusion_event(
+    actor: User,
+    session: TreatmentSession,
+    kind: InfusionEventKind,
+    now: datetime.datetime,
+    *,
+    reason: str = "",
+    rate: Decimal | None = None,
+) -> InfusionEvent:
     last = session.infusion_events.order_by("-occurred_at", "-id").first()
     if last is not None and now < last.occurred_at:
         raise InvalidInput({"occurred_at": ["This is before the infusion's last event."]})
@@ -257,7 +270,9 @@ def _infusion_event(actor, session, kind, now, *, reason="", rate=None) -> Infus
 
 
 @transaction.atomic
-def infusion_pause(*, actor, session: TreatmentSession, reason: str, now=None) -> InfusionEvent:
+def infusion_pause(
+    *, actor: User, session: TreatmentSession, reason: str, now: datetime.datetime | None = None
+) -> InfusionEvent:
     now = _now(now)
     locked = _locked(actor, session, Capability.SESSION_RUN, phases=(SessionPhase.DOSING,))
     if locked.route != Route.IV or not infusion_running(locked):
@@ -267,7 +282,9 @@ def infusion_pause(*, actor, session: TreatmentSession, reason: str, now=None) -
 
 
 @transaction.atomic
-def infusion_resume(*, actor, session: TreatmentSession, now=None) -> InfusionEvent:
+def infusion_resume(
+    *, actor: User, session: TreatmentSession, now: datetime.datetime | None = None
+) -> InfusionEvent:
     now = _now(now)
     locked = _locked(actor, session, Capability.SESSION_RUN, phases=(SessionPhase.DOSING,))
     if locked.route != Route.IV or infusion_running(locked):
@@ -277,7 +294,12 @@ def infusion_resume(*, actor, session: TreatmentSession, now=None) -> InfusionEv
 
 @transaction.atomic
 def infusion_rate_change(
-    *, actor, session: TreatmentSession, rate_ml_per_h, reason: str = "", now=None
+    *,
+    actor: User,
+    session: TreatmentSession,
+    rate_ml_per_h: Decimal | int | str | None,
+    reason: str = "",
+    now: datetime.datetime | None = None,
 ) -> InfusionEvent:
     now = _now(now)
     locked = _locked(actor, session, Capability.SESSION_RUN, phases=(SessionPhase.DOSING,))
@@ -301,14 +323,14 @@ def infusion_rate_change(
 @transaction.atomic
 def infusion_stop(
     *,
-    actor,
+    actor: User,
     session: TreatmentSession,
-    given_mg,
+    given_mg: Decimal | int | str,
     reason: str = "",
     given_above_expected_reason: str = "",
-    witness=None,
+    witness: User | None = None,
     waste_reason: str = "",
-    now=None,
+    now: datetime.datetime | None = None,
 ) -> DoseAdministration | None:
     """Stop the infusion: the ledger records the mg drawn and the mg given; the residual is
     wasted now (with a witness) or later from the session page. Stopping short of the planned
@@ -319,6 +341,9 @@ def infusion_stop(
     locked = _locked(actor, session, Capability.SESSION_RUN, phases=(SessionPhase.DOSING,))
     if locked.route != Route.IV:
         raise Conflict("Only an IV session has an infusion.", code="route")
+    # infusion_start set these together as the session went into dosing.
+    assert locked.infusion_container is not None and locked.infusion_drawn_mg is not None
+    assert locked.dose_planned_mg is not None
     try:
         given = Decimal(str(given_mg))
     except Exception as error:  # noqa: BLE001
@@ -399,16 +424,16 @@ def infusion_stop(
 @transaction.atomic
 def im_injection_record(
     *,
-    actor,
+    actor: User,
     session: TreatmentSession,
     container: Container,
-    drawn_mg,
-    given_mg,
+    drawn_mg: Decimal | int | str,
+    given_mg: Decimal | int | str,
     site: str,
-    witness=None,
+    witness: User | None = None,
     waste_reason: str = "",
-    given_at=None,
-    now=None,
+    given_at: datetime.datetime | None = None,
+    now: datetime.datetime | None = None,
 ) -> DoseAdministration:
     """The IM injection, at `given_at` (charted later than it was given) or now."""
     now = _now(now)
@@ -423,11 +448,11 @@ def im_injection_record(
         given = Decimal(str(given_mg))
     except Exception as error:  # noqa: BLE001
         raise InvalidInput({"given_mg": ["Enter the mg injected."]}) from error
-    if given != dose["dose_mg"]:
+    if given != dose.dose_mg:
         raise InvalidInput(
             {
                 "given_mg": [
-                    f"Today's dose is {mg_text(dose['dose_mg'])}; the prescriber changes "
+                    f"Today's dose is {mg_text(dose.dose_mg)}; the prescriber changes "
                     "doses in the plan."
                 ]
             }
@@ -456,7 +481,12 @@ def im_injection_record(
 
 @transaction.atomic
 def esketamine_device_record(
-    *, actor, session: TreatmentSession, container: Container, given_at=None, now=None
+    *,
+    actor: User,
+    session: TreatmentSession,
+    container: Container,
+    given_at: datetime.datetime | None = None,
+    now: datetime.datetime | None = None,
 ) -> DoseAdministration:
     """One device, used whole, at `given_at` (charted later than it was given) or now. The
     next may not be given until 5 minutes after the last (label [C2]), judged on the times
@@ -476,6 +506,7 @@ def esketamine_device_record(
         _store_dose(locked, dose)
     given = list(locked.administrations.all())
     needed = devices_needed(locked)
+    assert needed is not None  # the dose is stored once dosing is cleared, just above
     if len(given) >= needed:
         raise Conflict(f"All {needed} devices are given.", code="dose_complete")
     given_at = _dose_time("given_at", given_at, locked, now)
@@ -490,6 +521,7 @@ def esketamine_device_record(
         )
     check = rules.esketamine_device_check([a.given_at for a in given], given_at, policy)
     if not check.allowed:
+        assert check.next_allowed_at is not None  # a refusal says when the next one may go
         wait = check.next_allowed_at - given_at
         seconds = int(wait.total_seconds())
         raise Conflict(
@@ -529,12 +561,12 @@ def esketamine_device_record(
 @transaction.atomic
 def residual_waste(
     *,
-    actor,
+    actor: User,
     session: TreatmentSession,
     administration: DoseAdministration,
-    witness,
+    witness: User,
     reason: str = "",
-    now=None,
+    now: datetime.datetime | None = None,
 ) -> LedgerEntry:
     """Waste what is left of a draw, witnessed (the witness's password is checked by the page
     or API before this is called)."""
@@ -558,7 +590,7 @@ def residual_waste(
 
 @transaction.atomic
 def esketamine_dosing_end(
-    *, actor, session: TreatmentSession, reason: str, now=None
+    *, actor: User, session: TreatmentSession, reason: str, now: datetime.datetime | None = None
 ) -> TreatmentSession:
     """Give no more devices (e.g. the patient cannot tolerate the next one): dosing is complete
     at the last device given, and observation and discharge run from it as usual."""
@@ -567,6 +599,7 @@ def esketamine_dosing_end(
         raise Conflict("Only esketamine dosing is ended this way.", code="route")
     reason = required_text("reason", reason, "Say why no more devices are given.")
     last = locked.administrations.order_by("-given_at").first()
+    assert last is not None  # dosing is under way: a device has been given
     locked.dose_completed_at = last.given_at
     locked.dosing_ended_early_reason = reason[:300]
     locked.phase = SessionPhase.MONITORING

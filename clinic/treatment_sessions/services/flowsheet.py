@@ -5,11 +5,14 @@ entered in error.
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal, InvalidOperation
+from typing import cast
 
 from django.db import transaction
 from django.utils import timezone
 
+from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
 from clinic.assessments.choices import Timepoint
 from clinic.assessments.services import response_record
@@ -58,7 +61,12 @@ from clinic.treatment_sessions.state import (
 
 @transaction.atomic
 def vitals_record(
-    *, actor, session: TreatmentSession, taken_at=None, now=None, **values
+    *,
+    actor: User,
+    session: TreatmentSession,
+    taken_at: datetime.datetime | None = None,
+    now: datetime.datetime | None = None,
+    **values: Decimal | int | str | None,
 ) -> tuple[VitalsEntry, list[SessionAlert]]:
     """One set of vital signs. Implausible values are refused as entry errors naming the field;
     values outside the clinic's limits raise alerts that stay open until acknowledged."""
@@ -135,10 +143,13 @@ def vitals_record(
     return entry, alerts
 
 
-def _mark_in_error(actor, record, reason: str, *, object_type: str, what: str):
+def _mark_in_error[RecordT: VitalsEntry | SideEffect | AdverseEvent](
+    actor: User, record: RecordT, reason: str, *, object_type: str, what: str
+) -> RecordT:
     locked_session = _locked(actor, record.session, Capability.SESSION_RUN, phases=ALL_PHASES)
     reason = required_text("reason", reason, f"Say why the {what} is wrong.")
-    row = type(record).objects.select_for_update().get(pk=record.pk)
+    # The same model as `record`: the manager of its own class.
+    row = cast(RecordT, type(record).objects.select_for_update().get(pk=record.pk))
     if mark_entered_in_error(row, actor=actor, reason=reason):
         audit_record(
             actor=actor,
@@ -152,7 +163,7 @@ def _mark_in_error(actor, record, reason: str, *, object_type: str, what: str):
 
 
 @transaction.atomic
-def vitals_mark_entered_in_error(*, actor, vitals: VitalsEntry, reason: str) -> VitalsEntry:
+def vitals_mark_entered_in_error(*, actor: User, vitals: VitalsEntry, reason: str) -> VitalsEntry:
     """A wrong reading stays on the flowsheet, struck through. Its alerts stay until
     acknowledged (the acknowledgement can say the reading was wrong)."""
     row = _mark_in_error(actor, vitals, reason, object_type="session_vitals", what="reading")
@@ -169,7 +180,12 @@ def vitals_mark_entered_in_error(*, actor, vitals: VitalsEntry, reason: str) -> 
 
 @transaction.atomic
 def session_alert_acknowledge(
-    *, actor, alert: SessionAlert, action: str, note: str = "", now=None
+    *,
+    actor: User,
+    alert: SessionAlert,
+    action: str,
+    note: str = "",
+    now: datetime.datetime | None = None,
 ) -> SessionAlert:
     """Acknowledge an alert with what was done. "Pause" also pauses a running infusion."""
     now = _now(now)
@@ -201,11 +217,13 @@ def session_alert_acknowledge(
         and locked_session.phase == SessionPhase.DOSING
         and infusion_running(locked_session)
     ):
+        last = locked_session.infusion_events.last()
+        assert last is not None  # a running infusion has its start event
         _infusion_event(
             actor,
             locked_session,
             InfusionEventKind.PAUSE,
-            max(now, locked_session.infusion_events.last().occurred_at),
+            max(now, last.occurred_at),
             reason=f"Alert: {locked.message}"[:300],
         )
     return locked
@@ -213,7 +231,13 @@ def session_alert_acknowledge(
 
 @transaction.atomic
 def session_score_record(
-    *, actor, session: TreatmentSession, kind: str, answers: list, taken_at=None, now=None
+    *,
+    actor: User,
+    session: TreatmentSession,
+    kind: str,
+    answers: list,
+    taken_at: datetime.datetime | None = None,
+    now: datetime.datetime | None = None,
 ) -> SessionScore:
     """MOAA/S, CADSS or modified Aldrete, stored as an assessment response of the patient."""
     now = _now(now)
@@ -234,14 +258,14 @@ def session_score_record(
 @transaction.atomic
 def side_effect_record(
     *,
-    actor,
+    actor: User,
     session: TreatmentSession,
     kind: str,
     severity: str,
     other_text: str = "",
     intervention: str = "",
-    noticed_at=None,
-    now=None,
+    noticed_at: datetime.datetime | None = None,
+    now: datetime.datetime | None = None,
 ) -> SideEffect:
     now = _now(now)
     locked = _locked(actor, session, Capability.SESSION_RUN, phases=OPEN_PHASES)
@@ -274,14 +298,14 @@ def side_effect_record(
 @transaction.atomic
 def adverse_event_record(
     *,
-    actor,
+    actor: User,
     session: TreatmentSession,
     description: str,
     seriousness: str,
     outcome: str,
     action_taken: str = "",
-    onset_at=None,
-    now=None,
+    onset_at: datetime.datetime | None = None,
+    now: datetime.datetime | None = None,
 ) -> AdverseEvent:
     now = _now(now)
     locked = _locked(actor, session, Capability.SESSION_RUN, phases=ALL_PHASES)
@@ -306,7 +330,9 @@ def adverse_event_record(
 
 
 @transaction.atomic
-def session_record_mark_entered_in_error(*, actor, record, reason: str):
+def session_record_mark_entered_in_error(
+    *, actor: User, record: SideEffect | AdverseEvent, reason: str
+) -> SideEffect | AdverseEvent:
     """A side effect or adverse event entered by mistake (stays visible, struck through)."""
     if not isinstance(record, SideEffect | AdverseEvent):
         raise InvalidInput({"record": ["Only side effects and adverse events."]})

@@ -6,11 +6,14 @@ request it answers. Records and reminders: prescriber_requests.py (ADR 0011)."""
 
 from __future__ import annotations
 
+import datetime
+import uuid
 from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
 
+from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
 from clinic.core.access import require
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound
@@ -31,14 +34,16 @@ from clinic.treatment_sessions.models import (
 )
 from clinic.treatment_sessions.services._common import ALL_PHASES, _audit, _locked, _now
 
-_PHASES = {
+_PHASES: dict[str, tuple[str, ...]] = {
     PrescriberRequestKind.PRE_DOSE_BP: (SessionPhase.CHECKED_IN,),
     PrescriberRequestKind.PRE_CHECKS: (SessionPhase.CHECKED_IN,),
     PrescriberRequestKind.DISCHARGE: (SessionPhase.MONITORING, SessionPhase.RECOVERY),
 }
 
 
-def request_need(session: TreatmentSession, kind: str, *, escort_present: bool, now) -> list[str]:
+def request_need(
+    session: TreatmentSession, kind: str, *, escort_present: bool, now: datetime.datetime
+) -> list[str]:
     """What a prescriber would be deciding, in words; empty when nothing needs deciding."""
     if kind == PrescriberRequestKind.PRE_DOSE_BP:
         return state.bp_confirmation_reasons(session)
@@ -56,12 +61,12 @@ def request_need(session: TreatmentSession, kind: str, *, escort_present: bool, 
 @transaction.atomic
 def prescriber_request_ask(
     *,
-    actor,
+    actor: User,
     session: TreatmentSession,
     kind: str,
     note: str = "",
     escort_present: bool = True,
-    now=None,
+    now: datetime.datetime | None = None,
 ) -> PrescriberRequest:
     """A nurse asks the care team's prescribers to decide. Refused when a request of the kind
     is already waiting, or when there is nothing to decide."""
@@ -86,7 +91,13 @@ def prescriber_request_ask(
 
 
 def _close(
-    *, actor, request: PrescriberRequest, capability: str, status: str, note: str, now
+    *,
+    actor: User,
+    request: PrescriberRequest,
+    capability: str,
+    status: str,
+    note: str,
+    now: datetime.datetime,
 ) -> PrescriberRequest:
     """Close one waiting request under the session's row lock (refused once it has closed)."""
     session = _locked(actor, request.session, capability, phases=ALL_PHASES)
@@ -104,7 +115,7 @@ def _close(
 
 @transaction.atomic
 def prescriber_request_decline(
-    *, actor, request: PrescriberRequest, note: str, now=None
+    *, actor: User, request: PrescriberRequest, note: str, now: datetime.datetime | None = None
 ) -> PrescriberRequest:
     """A prescriber says no, with what the nurse should do instead (shown at the chair)."""
     require(actor, Capability.SESSION_OVERRIDE)
@@ -120,7 +131,7 @@ def prescriber_request_decline(
 
 @transaction.atomic
 def prescriber_request_withdraw(
-    *, actor, request: PrescriberRequest, note: str = "", now=None
+    *, actor: User, request: PrescriberRequest, note: str = "", now: datetime.datetime | None = None
 ) -> PrescriberRequest:
     """The nurse no longer needs the decision (e.g. a recheck came back within the limit)."""
     require(actor, Capability.SESSION_RUN)
@@ -142,7 +153,11 @@ class RequestNow:
 
 @transaction.atomic
 def prescriber_request_check_current(
-    *, actor, request: PrescriberRequest, seen_digest: str, now=None
+    *,
+    actor: User,
+    request: PrescriberRequest,
+    seen_digest: str,
+    now: datetime.datetime | None = None,
 ) -> RequestNow:
     """Before a prescriber answers away from the chair: is the situation still the one they
     read (`seen_digest` of the request's `about`)? If it changed, the request is brought up to
@@ -169,7 +184,7 @@ def prescriber_request_check_current(
 
 @transaction.atomic
 def discharge_override_grant(
-    *, actor, session: TreatmentSession, reason: str, now=None
+    *, actor: User, session: TreatmentSession, reason: str, now: datetime.datetime | None = None
 ) -> SessionOverride:
     """A prescriber lets the patient go although the discharge criteria are unmet (away from
     the chair: the nurse then completes the discharge, with the escort and the instructions).
@@ -212,7 +227,9 @@ def discharge_override_grant(
     return override
 
 
-def request_for_actor(*, actor, request_uuid, capability: str) -> PrescriberRequest:
+def request_for_actor(
+    *, actor: User, request_uuid: uuid.UUID | str, capability: str
+) -> PrescriberRequest:
     """A request on a session of a patient the actor reaches; otherwise NotFound."""
     from clinic.patients.models import Patient
 

@@ -4,10 +4,12 @@ submitted. The suggestions it opens with are `state.rems_form_prefill`.
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.db import transaction
 
+from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
 from clinic.core.exceptions import Conflict, InvalidInput
 from clinic.core.parsing import clean_text
@@ -27,7 +29,9 @@ _REMS_BOOLEANS = {
 
 
 @transaction.atomic
-def rems_form_save(*, actor, session: TreatmentSession, values: dict[str, Any]) -> TreatmentSession:
+def rems_form_save(
+    *, actor: User, session: TreatmentSession, values: dict[str, Any]
+) -> TreatmentSession:
     """Save (part of) the monitoring form. Only esketamine sessions, before signing."""
     locked = _locked(actor, session, Capability.SESSION_RUN)
     if locked.route != Route.ESKETAMINE:
@@ -87,7 +91,9 @@ def rems_form_save(*, actor, session: TreatmentSession, values: dict[str, Any]) 
 
 
 @transaction.atomic
-def rems_form_mark_submitted(*, actor, session: TreatmentSession, now=None) -> TreatmentSession:
+def rems_form_mark_submitted(
+    *, actor: User, session: TreatmentSession, now: datetime.datetime | None = None
+) -> TreatmentSession:
     """Record that the completed form went to the REMS (allowed after signing)."""
     locked = _locked(actor, session, Capability.SESSION_REMS, signed_ok=True)
     if locked.route != Route.ESKETAMINE or locked.dose_started_at is None:

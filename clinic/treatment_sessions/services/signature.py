@@ -4,12 +4,14 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 from typing import Any
 
 from django.db import transaction
 
+from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
 from clinic.core.audit import diff, snapshot
 from clinic.core.choices import AuditAction
@@ -25,7 +27,9 @@ from clinic.treatment_sessions.state import session_content, sign_blockers
 
 
 @transaction.atomic
-def nurse_note_save(*, actor, session: TreatmentSession, text: str, now=None) -> TreatmentSession:
+def nurse_note_save(
+    *, actor: User, session: TreatmentSession, text: str, now: datetime.datetime | None = None
+) -> TreatmentSession:
     locked = _locked(actor, session, Capability.SESSION_RUN, phases=ALL_PHASES)
     before = snapshot(locked, ["nurse_note"])
     locked.nurse_note = required_text("text", text, "Write the session note.")
@@ -44,7 +48,9 @@ def content_sha256(content: Any) -> str:
 
 
 @transaction.atomic
-def session_sign(*, actor, session: TreatmentSession, now=None) -> TreatmentSession:
+def session_sign(
+    *, actor: User, session: TreatmentSession, now: datetime.datetime | None = None
+) -> TreatmentSession:
     locked = _locked(actor, session, Capability.SESSION_SIGN)
     problems = sign_blockers(locked)
     if problems:
@@ -60,7 +66,7 @@ def session_sign(*, actor, session: TreatmentSession, now=None) -> TreatmentSess
 
 
 @transaction.atomic
-def session_addendum_add(*, actor, session: TreatmentSession, text: str) -> SessionAddendum:
+def session_addendum_add(*, actor: User, session: TreatmentSession, text: str) -> SessionAddendum:
     """Add to a signed record (care-team prescribers and nurses)."""
     locked = _locked(actor, session, Capability.SESSION_RUN, signed_ok=True)
     if not locked.is_signed:
@@ -77,7 +83,7 @@ def session_addendum_add(*, actor, session: TreatmentSession, text: str) -> Sess
 
 
 @transaction.atomic
-def integration_note_add(*, actor, session: TreatmentSession, text: str) -> IntegrationNote:
+def integration_note_add(*, actor: User, session: TreatmentSession, text: str) -> IntegrationNote:
     """The therapist's integration note (after or around the session); notes are only added."""
     locked = _locked(actor, session, Capability.SESSION_INTEGRATION_NOTE, signed_ok=True)
     text = required_text("text", text, "Write the integration note.")

@@ -433,9 +433,9 @@ def test_todays_weight_goes_into_the_chart_and_the_dose(iv_checked_in, nurse, pa
     assert (latest.measured_on, latest.weight_kg) == (MONDAY, Decimal("90.0"))
     dose = state.precheck_status(session).dose
     # 0.5 mg/kg × 90 kg = 45 mg over the plan's 40 minutes.
-    assert dose["dose_mg"] == Decimal("45.0")
-    assert dose["weight_used_kg"] == Decimal("90.0")
-    assert dose["infusion_minutes"] == 40
+    assert dose.dose_mg == Decimal("45.0")
+    assert dose.weight_used_kg == Decimal("90.0")
+    assert dose.infusion_minutes == 40
 
     with pytest.raises(InvalidInput) as error:
         services.infusion_start(actor=nurse, session=session, container=vials[0], drawn_mg="40")
