@@ -1,7 +1,9 @@
 """Writes of the chair-side session, one module per phase: check-in and pre-checks
-(`check_in`), dosing through the ledger (`dosing`), the flowsheet and its alerts (`flowsheet`),
-recovery, discharge and stopping (`discharge`), notes and signature (`signature`) and the
-esketamine REMS monitoring form (`rems`). The session page's reads are in `state.py`.
+(`check_in`), the IV infusion (`infusion`), the IM injection, esketamine devices and waste
+(`dosing`), the flowsheet and its alerts (`flowsheet`), recovery, discharge and stopping
+(`discharge`), notes and signature (`signature`) and the esketamine REMS monitoring form
+(`rems`); the conversation between the chair and the prescriber is `prescriber`. The session
+page's reads are in `state.py`.
 
 Every service is keyword-only with `actor` first, atomic, checks the role and the care team,
 locks the session row, and writes an AuditEvent. The clinical rules are those of `rules.py`
@@ -26,11 +28,6 @@ from clinic.treatment_sessions.services.dosing import (
     esketamine_device_record,
     esketamine_dosing_end,
     im_injection_record,
-    infusion_pause,
-    infusion_rate_change,
-    infusion_resume,
-    infusion_start,
-    infusion_stop,
     residual_waste,
 )
 from clinic.treatment_sessions.services.flowsheet import (
@@ -41,6 +38,13 @@ from clinic.treatment_sessions.services.flowsheet import (
     side_effect_record,
     vitals_mark_entered_in_error,
     vitals_record,
+)
+from clinic.treatment_sessions.services.infusion import (
+    infusion_pause,
+    infusion_rate_change,
+    infusion_resume,
+    infusion_start,
+    infusion_stop,
 )
 from clinic.treatment_sessions.services.rems import (
     rems_form_mark_submitted,

@@ -48,7 +48,7 @@ from clinic.treatment_sessions.services._common import (
     _locked,
     _now,
 )
-from clinic.treatment_sessions.services.dosing import _infusion_event
+from clinic.treatment_sessions.services.infusion import _infusion_event
 from clinic.treatment_sessions.state import (
     VITALS_FIELDS,
     bp_confirmation_reasons,
