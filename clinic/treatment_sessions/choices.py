@@ -92,6 +92,13 @@ class SideEffectKind(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class AlertSeverity(models.TextChoices):
+    """A vitals alert's severity as `rules.vitals_alerts` grades it."""
+
+    ALERT = "alert", "Alert"
+    CRITICAL = "critical", "Critical"
+
+
 class Severity(models.TextChoices):
     MILD = "mild", "Mild"
     MODERATE = "moderate", "Moderate"
