@@ -20,12 +20,8 @@ from clinic.core.choices import AuditAction
 from clinic.core.exceptions import Conflict, InvalidInput, PermissionDenied
 from clinic.core.records import required_text
 from clinic.patients.models import Patient
-from clinic.patients.selectors import (
-    CurrentBody,
-    body_measurements_for_dosing,
-    can_act_clinically,
-    current_body,
-)
+from clinic.patients.selectors import CurrentBody, can_act_clinically
+from clinic.protocols import selectors
 from clinic.protocols.choices import Phase, PlanStatus
 from clinic.protocols.dosing import DosingError, PlannedDose, planned_dose
 from clinic.protocols.models import PlannedSession, ProtocolTemplate, TreatmentPlan
@@ -147,10 +143,6 @@ def template_create(*, actor, code: str, name: str, definition: dict) -> Protoco
     return template
 
 
-def _weights(patient: Patient) -> CurrentBody:
-    return current_body(measurements=body_measurements_for_dosing(patient=patient))
-
-
 @dataclass(frozen=True)
 class DoseChoice:
     """The prescriber's dose values for a session; None leaves it to the template's dose (or,
@@ -229,7 +221,7 @@ def plan_preview(
         )
     except ScheduleError as error:
         raise _plan_schedule_error(error) from error
-    body = _weights(patient)
+    body = selectors.dosing_body(patient=patient)
     choice = DoseChoice(
         dose_mg_per_kg=dose_mg_per_kg,
         weight_basis=weight_basis,
@@ -418,7 +410,7 @@ def plan_titrate(
         raise InvalidInput({"dose_mg_per_kg": ["Enter the new dose in mg/kg."]})
     if locked.route in (Route.ESKETAMINE, Route.SUBLINGUAL) and esketamine_dose_mg is None:
         raise InvalidInput({"esketamine_dose_mg": ["Enter the new dose in mg."]})
-    body = _weights(locked.patient)
+    body = selectors.dosing_body(patient=locked.patient)
     before = [str(s.dose_mg) for s in sessions]
     for session in sessions:
         # A new dose, over the session's own infusion time.
@@ -497,7 +489,7 @@ def plan_set_maintenance(
             route=locked.route,
             session=None,
             patient=locked.patient,
-            body=_weights(locked.patient),
+            body=selectors.dosing_body(patient=locked.patient),
             choice=DoseChoice(
                 dose_mg_per_kg=(
                     latest_dose.dose_mg_per_kg if latest_dose else locked.dose_mg_per_kg
