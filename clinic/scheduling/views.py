@@ -28,6 +28,7 @@ from clinic.scheduling.forms import (
     SlotForm,
 )
 from clinic.scheduling.models import CalendarFeed, Chair, Room, StaffShift
+from clinic.scheduling.policy import scheduling_policy
 
 
 def _date_param(value: str | None) -> datetime.date:
@@ -319,7 +320,7 @@ def resources(request):
         "overview": overview,
         "hours_form": hours_form or OpeningHoursForm(prefix="hours", hours=overview.hours),
         "feeds": selectors.calendar_feed_list(actor=actor),
-        "policy": services.scheduling_policy(),
+        "policy": scheduling_policy(),
     }
     return render(request, "scheduling/resources.html", context)
 
