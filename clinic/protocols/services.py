@@ -21,6 +21,7 @@ from clinic.core.exceptions import Conflict, InvalidInput, PermissionDenied
 from clinic.core.records import required_text
 from clinic.patients.models import Patient
 from clinic.patients.selectors import CurrentBody, can_act_clinically
+from clinic.patients.services import patient_lock
 from clinic.protocols import selectors
 from clinic.protocols.choices import Phase, PlanStatus
 from clinic.protocols.dosing import DosingError, PlannedDose, planned_dose
@@ -265,10 +266,11 @@ def plan_create(
     infusion_minutes: int | None = None,
     notes: str = "",
 ) -> TreatmentPlan:
-    locked = (
-        Patient.objects.select_for_update().prefetch_related("care_team_members").get(pk=patient.pk)
-    )
-    if not can_act_clinically(actor=actor, patient=locked, capability=Capability.PLAN_PRESCRIBE):
+    # One plan decision per patient at a time.
+    locked = patient_lock(actor=actor, patient_id=patient.pk)
+    if locked is None or not can_act_clinically(
+        actor=actor, patient=locked, capability=Capability.PLAN_PRESCRIBE
+    ):
         raise PermissionDenied("Only a prescriber on the care team makes a treatment plan.")
     clearance = planning_clearance(patient=locked, route=template.route)
     if not clearance.allowed:
@@ -359,7 +361,7 @@ def plan_activate(*, actor, plan: TreatmentPlan) -> TreatmentPlan:
     if not clearance.allowed:
         raise Conflict(clearance.reason, code="not_cleared")
     # Lock the patient: two activations at once must not both pass the one-active-plan check.
-    Patient.objects.select_for_update().filter(pk=locked.patient_id).first()
+    patient_lock(actor=actor, patient_id=locked.patient_id)
     if (
         TreatmentPlan.objects.filter(
             patient_id=locked.patient_id, route=locked.route, status=PlanStatus.ACTIVE

@@ -24,12 +24,14 @@ from django.utils import timezone
 from clinic.accounts.choices import Role
 from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
+from clinic.accounts.services import staff_lock
 from clinic.core.access import require
 from clinic.core.audit import audit_record, diff, snapshot
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound
 from clinic.core.records import required_text
 from clinic.patients.models import Patient
+from clinic.patients.services import patient_lock
 from clinic.protocols.choices import PlanStatus
 from clinic.protocols.models import PlannedSession
 from clinic.scheduling.choices import (
@@ -89,9 +91,8 @@ def _lock(actor, *, chair: Chair, nurse: User, patient: Patient):
     """Lock the chair, the nurse and the patient, in that fixed order, each by pk. The nurse's
     lock is the only guard of their count of concurrent chairs (no database constraint)."""
     locked_chair = Chair.objects.select_for_update().filter(pk=chair.pk).first()
-    locked_nurse = User.objects.select_for_update().filter(pk=nurse.pk).first()
-    locked_patient = Patient.objects.visible_to(actor).select_for_update().filter(pk=patient.pk)
-    locked_patient = locked_patient.first()
+    locked_nurse = staff_lock(staff_id=nurse.pk)
+    locked_patient = patient_lock(actor=actor, patient_id=patient.pk)
     if locked_chair is None:
         raise InvalidInput({"chair": ["Choose a chair."]})
     if locked_nurse is None:

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
+from clinic.accounts.services import staff_lock
 from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
@@ -33,7 +34,7 @@ def calendar_feed_create(*, actor, user: User | None = None) -> tuple[CalendarFe
     user = user or actor
     if user.pk != actor.pk:
         require(actor, Capability.SCHEDULE_MANAGE_RESOURCES)
-    User.objects.select_for_update().filter(pk=user.pk).first()
+    staff_lock(staff_id=user.pk)
     now = timezone.now()
     CalendarFeed.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now)
     token = secrets.token_urlsafe(FEED_TOKEN_BYTES)

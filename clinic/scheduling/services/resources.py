@@ -20,6 +20,7 @@ from django.utils import timezone
 from clinic.accounts.choices import STAFF_ROLES
 from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
+from clinic.accounts.services import staff_lock
 from clinic.core.access import require
 from clinic.core.audit import audit_record, diff, snapshot
 from clinic.core.choices import AuditAction
@@ -217,7 +218,7 @@ def staff_shift_add(
     if end <= start:
         raise InvalidInput({"end": ["A shift must end after it starts."]})
     # Lock the staff member so two admins adding shifts for them serialise.
-    User.objects.select_for_update().filter(pk=staff.pk).first()
+    staff_lock(staff_id=staff.pk)
     clash = StaffShift.objects.filter(staff=staff, date=date, start__lt=end, end__gt=start).first()
     if clash:
         raise Conflict(
@@ -243,7 +244,7 @@ def staff_shift_add(
 def staff_shift_remove(*, actor, shift: StaffShift) -> None:
     """Remove a shift, unless the staff member has active appointments inside it."""
     require(actor, Capability.SCHEDULE_MANAGE_RESOURCES)
-    User.objects.select_for_update().filter(pk=shift.staff_id).first()
+    staff_lock(staff_id=shift.staff_id)
     locked = StaffShift.objects.select_related("staff").filter(pk=shift.pk).first()
     if locked is None:
         raise NotFound()
