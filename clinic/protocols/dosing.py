@@ -28,6 +28,11 @@ Conventions, stated once:
 - Clinic policy may dose on another basis when BMI ≥ 30 ("clinic may choose adjusted body weight
   when BMI ≥ 30", policy-defaults.md): `high_bmi_weight_basis`, off by default. When it is on and
   the request names no basis, height_cm is required (without it the rule cannot be applied).
+
+Long because: it is one calculator under the conventions above: the policy it checks against
+(kept within the label's floors), the weight bases, the three routes, their dispatcher and the
+planned session's dose built on it. Apart, the rounding and refusal rules stated once here would
+be far from the code that applies them.
 """
 
 from __future__ import annotations

@@ -10,13 +10,13 @@ from clinic.core.exceptions import Conflict
 from clinic.protocols import services
 from clinic.protocols.choices import PlanStatus
 from clinic.protocols.models import TreatmentPlan
-from clinic.protocols.tests.test_plans import eligible, monday_after, template  # noqa: F401
+from clinic.protocols.tests.test_plans import monday_after, template
 from tests.concurrency import in_threads
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
 
-def test_two_activations_at_once_leave_one_active_plan(eligible, prescriber):  # noqa: F811
+def test_two_activations_at_once_leave_one_active_plan(eligible, prescriber):
     plans = [
         services.plan_create(
             actor=prescriber,
