@@ -21,7 +21,9 @@ from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import NotFound
+from clinic.core.parsing import record_uuid
 from clinic.patients.models import Patient
+from clinic.patients.selectors import record_in_reach
 from clinic.protocols.models import TreatmentPlan
 from clinic.scheduling.choices import BOOKED_SESSION_STATUSES, AppointmentStatus
 from clinic.scheduling.models import (
@@ -38,13 +40,6 @@ VIEWS = ("day", "week")
 # How far back a clinician's calendar feed reaches (operational, not clinical); it shows
 # everything ahead.
 FEED_PAST_DAYS = 30
-
-
-def _key(value) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError as error:
-        raise NotFound() from error
 
 
 @dataclass(frozen=True)
@@ -135,12 +130,12 @@ def calendar_get(
     )
     room = nurse = None
     if room_uuid:
-        key = _key(room_uuid)
+        key = record_uuid(room_uuid)
         room = next((r for r in rooms if r.uuid == key), None)
         if room is None:
             raise NotFound("No such room.")
     if nurse_uuid:
-        key = _key(nurse_uuid)
+        key = record_uuid(nurse_uuid)
         nurse = next((n for n in nurses if n.uuid == key), None)
         if nurse is None:
             raise NotFound("No such nurse.")
@@ -200,40 +195,23 @@ def calendar_get(
 def appointment_get(*, actor, appointment_uuid) -> Appointment:
     """An appointment whose patient the actor may see; otherwise NotFound, like no such row."""
     require(actor, Capability.SCHEDULE_VIEW)
-    key = _key(appointment_uuid)
-    appointment = (
-        Appointment.objects.select_related(
+    return record_in_reach(
+        actor=actor,
+        queryset=Appointment.objects.select_related(
             "patient",
             "chair__room",
             "nurse",
             "planned_session__plan",
             "created_by",
             "status_changed_by",
-        )
-        .filter(uuid=key)
-        .first()
-    )
-    if (
-        appointment is None
-        or not Patient.objects.visible_to(actor).filter(pk=appointment.patient_id).exists()
-    ):
-        audit_record(
-            actor=actor,
-            action=AuditAction.DENIED,
-            object_type="appointment",
-            object_id=key,
-            summary="Appointment not found or patient not visible",
-        )
-        raise NotFound("No such appointment, or the patient is not on your care team.")
-    audit_record(
-        actor=actor,
-        action=AuditAction.VIEW,
+        ),
+        record_uuid=appointment_uuid,
         object_type="appointment",
-        object_id=appointment.uuid,
-        patient=appointment.patient,
-        summary="Appointment",
+        patient_of=lambda appointment: appointment.patient,
+        not_found_message="No such appointment, or the patient is not on your care team.",
+        view_summary="Appointment",
+        denied_summary="Appointment not found or patient not visible",
     )
-    return appointment
 
 
 def appointment_reminders(*, appointment: Appointment) -> list:
@@ -243,26 +221,16 @@ def appointment_reminders(*, appointment: Appointment) -> list:
 
 def plan_get_for_booking(*, actor, plan_uuid) -> TreatmentPlan:
     require(actor, Capability.SCHEDULE_BOOK)
-    key = _key(plan_uuid)
-    plan = TreatmentPlan.objects.select_related("patient").filter(uuid=key).first()
-    if plan is None or not Patient.objects.visible_to(actor).filter(pk=plan.patient_id).exists():
-        audit_record(
-            actor=actor,
-            action=AuditAction.DENIED,
-            object_type="treatment_plan",
-            object_id=key,
-            summary="Plan not found or patient not visible (booking)",
-        )
-        raise NotFound("No such treatment plan.")
-    audit_record(
+    return record_in_reach(
         actor=actor,
-        action=AuditAction.VIEW,
+        queryset=TreatmentPlan.objects.select_related("patient"),
+        record_uuid=plan_uuid,
         object_type="treatment_plan",
-        object_id=plan.uuid,
-        patient=plan.patient,
-        summary="Booking sessions",
+        patient_of=lambda plan: plan.patient,
+        not_found_message="No such treatment plan.",
+        view_summary="Booking sessions",
+        denied_summary="Plan not found or patient not visible (booking)",
     )
-    return plan
 
 
 def plan_sessions(*, plan: TreatmentPlan) -> list[tuple]:
@@ -313,6 +281,17 @@ def resources_get(*, actor, start: datetime.date, days: int = 14) -> Resources:
         start=start,
         end=end,
     )
+
+
+def resource_get[ResourceT: (Room, Chair, StaffShift, CalendarFeed)](
+    *, actor: User, model: type[ResourceT], resource_uuid: object
+) -> ResourceT:
+    """A room, chair, shift or calendar feed of the resources page, by its public id."""
+    require(actor, Capability.SCHEDULE_MANAGE_RESOURCES)
+    found = model.objects.filter(uuid=record_uuid(resource_uuid)).first()
+    if found is None:
+        raise NotFound()
+    return found
 
 
 def calendar_feed_live(*, user) -> CalendarFeed | None:

@@ -29,7 +29,7 @@ from clinic.core.access import require
 from clinic.core.audit import audit_record, diff, snapshot
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound
-from clinic.core.records import required_text
+from clinic.core.parsing import clean_text
 from clinic.patients.models import Patient
 from clinic.patients.services import patient_lock
 from clinic.protocols.choices import PlanStatus
@@ -53,10 +53,13 @@ from clinic.screening.choices import Route
 
 
 def _reason(text: str | None) -> str:
-    reason = required_text("reason", text, "Give a reason.")
-    if len(reason) > 300:
-        raise InvalidInput({"reason": ["Keep the reason under 300 characters."]})
-    return reason
+    return clean_text(
+        "reason",
+        text,
+        max_length=300,
+        required_message="Give a reason.",
+        too_long_message="Keep the reason under 300 characters.",
+    )
 
 
 # --------------------------------------------------------------------------- appointment length

@@ -25,7 +25,7 @@ from clinic.core.access import require
 from clinic.core.audit import audit_record, diff, snapshot
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound
-from clinic.core.records import required_text
+from clinic.core.parsing import clean_text
 from clinic.scheduling.choices import (
     ChairCapability,
     Weekday,
@@ -41,10 +41,13 @@ from clinic.scheduling.services._common import at, date_text, local
 
 
 def _name(field: str, text: str | None, what: str) -> str:
-    name = required_text(field, text, f"Give the {what} a name.")
-    if len(name) > 100:
-        raise InvalidInput({field: ["Keep the name under 100 characters."]})
-    return name
+    return clean_text(
+        field,
+        text,
+        max_length=100,
+        required_message=f"Give the {what} a name.",
+        too_long_message="Keep the name under 100 characters.",
+    )
 
 
 @transaction.atomic
