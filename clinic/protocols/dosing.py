@@ -333,7 +333,8 @@ def _positive(value: Any, field: str, unit: str) -> Decimal:
 
 def _dose_per_kg(value: Any, route: str, policy: DosingPolicy) -> Decimal:
     if value is None:
-        return getattr(policy, f"{route}_dose_mg_per_kg")
+        default: Decimal = getattr(policy, f"{route}_dose_mg_per_kg")
+        return default
     dose = _positive(value, "dose_mg_per_kg", "mg/kg")
     low = getattr(policy, f"{route}_min_mg_per_kg")
     high = getattr(policy, f"{route}_max_mg_per_kg")
@@ -351,7 +352,8 @@ def _sex(value: Any) -> str | None:
         return None
     if value not in SEXES:
         raise DosingError(f"sex must be one of: {', '.join(SEXES)}.", field="sex")
-    return value
+    sex: str = value
+    return sex
 
 
 def ideal_body_weight_kg(
@@ -597,10 +599,21 @@ def calculate_dose(route: str, *, policy: DosingPolicy = DEFAULT_POLICY, **input
         return esketamine_dose(inputs["dose_mg"], policy)
     if inputs.get("weight_kg") is None:
         raise DosingError(f"weight_kg is required for route {route}.", field="weight_kg")
-    given = {name: inputs.get(name) for name in ROUTE_FIELDS[route]}
+    weighed = {
+        "dose_mg_per_kg": inputs.get("dose_mg_per_kg"),
+        "weight_basis": inputs.get("weight_basis"),
+        "height_cm": inputs.get("height_cm"),
+        "sex": inputs.get("sex"),
+        "concentration_mg_per_ml": inputs.get("concentration_mg_per_ml"),
+    }
     if route == "iv":
-        return iv_dose(**given, policy=policy)
-    return im_dose(**given, policy=policy)
+        return iv_dose(
+            inputs["weight_kg"],
+            infusion_minutes=inputs.get("infusion_minutes"),
+            policy=policy,
+            **weighed,
+        )
+    return im_dose(inputs["weight_kg"], policy=policy, **weighed)
 
 
 # --------------------------------------------------------------------------- a planned session

@@ -200,7 +200,7 @@ def plan_schedule(
                 )
             for review in phase.review_points:
                 after = count if review.after == "end" else review.after
-                if after > count:  # type: ignore[operator]
+                if after > count:
                     raise ScheduleError(
                         f"A review point after session {after} of {name} is past its "
                         f"{count} sessions.",

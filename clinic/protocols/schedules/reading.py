@@ -103,8 +103,8 @@ class _Reader:
                             f"Option {name}'s {what} {json_value(value)}: {slot.label} {message}.",
                             field=f"options.{name}.{what}",
                         )
-            self.used.add(name)
-            return OptionRef(name)
+            self.used.add(option.name)
+            return OptionRef(option.name)
         value = typed_value(raw, slot.kind, path)
         if message := slot.check(value, self.policy):
             raise ScheduleError(f"{slot.label} {message}.", field=path)
@@ -271,11 +271,13 @@ class _Reader:
             where = f"{path}.review_points[{index}]"
             review = self.mapping(review, where)
             self.only(review, ("after", "reason"), where)
-            after = review.get("after")
-            valid = after == "end" or (
-                isinstance(after, int) and not isinstance(after, bool) and after >= 1
-            )
-            if not valid:
+            after: int | str
+            raw_after = review.get("after")
+            if raw_after == "end":
+                after = "end"
+            elif isinstance(raw_after, int) and not isinstance(raw_after, bool) and raw_after >= 1:
+                after = raw_after
+            else:
                 raise ScheduleError(
                     'after is a session of the phase (1 or more) or "end".', field=f"{where}.after"
                 )
