@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
 from clinic.core.access import require
 from clinic.core.audit import audit_record
@@ -29,6 +30,7 @@ from clinic.protocols.models import PlannedSession, ProtocolTemplate, TreatmentP
 from clinic.protocols.policy import dosing_policy, plan_date_policy
 from clinic.protocols.schedules import (
     BUILT_IN,
+    Schedule,
     ScheduledSession,
     ScheduleError,
     plan_schedule,
@@ -112,7 +114,9 @@ def _check_start_date(*, patient: Patient, route: str, start_date: datetime.date
 
 
 @transaction.atomic
-def template_create(*, actor, code: str, name: str, definition: dict) -> ProtocolTemplate:
+def template_create(
+    *, actor: User, code: str, name: str, definition: dict[str, Any]
+) -> ProtocolTemplate:
     """A clinic template, or a new version of one: validated against the dosing policy."""
     require(actor, Capability.PROTOCOL_MANAGE_TEMPLATES)
     if code in BUILT_IN:
@@ -201,6 +205,16 @@ def _stored(dose: PlannedDose) -> dict[str, Decimal | int | None]:
     }
 
 
+@dataclass(frozen=True)
+class PlanPreview:
+    """What the prescriber signs: the schedule, and each session with its dose on the latest
+    weight (and that weight)."""
+
+    schedule: Schedule
+    rows: tuple[tuple[ScheduledSession, PlannedDose], ...]
+    body: CurrentBody
+
+
 def plan_preview(
     *,
     patient: Patient,
@@ -211,7 +225,7 @@ def plan_preview(
     weight_basis: str | None = None,
     esketamine_dose_mg: int | None = None,
     infusion_minutes: int | None = None,
-):
+) -> PlanPreview:
     """The schedule and each session's dose, without saving: what the prescriber signs. A start
     date outside the clinic's bounds is refused here too, so no preview shows such a plan."""
     _check_start_date(patient=patient, route=template.route, start_date=start_date)
@@ -232,7 +246,7 @@ def plan_preview(
     # The plan's own dose choice applies from session 2 for esketamine TRD (session 1 is the
     # label's 56 mg start [C2]); for IV/IM it applies to every session.
     first_esketamine = dataclasses.replace(choice, dose_mg=None)
-    rows = [
+    rows = tuple(
         (
             session,
             session_dose(
@@ -248,14 +262,14 @@ def plan_preview(
             ),
         )
         for session in schedule.sessions
-    ]
-    return schedule, rows, body
+    )
+    return PlanPreview(schedule=schedule, rows=rows, body=body)
 
 
 @transaction.atomic
 def plan_create(
     *,
-    actor,
+    actor: User,
     patient: Patient,
     template: ProtocolTemplate,
     start_date: datetime.date,
@@ -277,7 +291,7 @@ def plan_create(
         raise Conflict(clearance.reason, code="not_cleared")
     if not template.is_active:
         raise InvalidInput({"template": ["That template is retired."]})
-    schedule, rows, _ = plan_preview(
+    preview = plan_preview(
         patient=locked,
         template=template,
         start_date=start_date,
@@ -287,17 +301,20 @@ def plan_create(
         esketamine_dose_mg=esketamine_dose_mg,
         infusion_minutes=infusion_minutes,
     )
+    decision = latest_decision(locked)
+    if decision is None:  # not reached: a cleared route was opened by a signed decision
+        raise Conflict(clearance.reason, code="not_cleared")
     plan = TreatmentPlan.objects.create(
         patient=locked,
         template=template,
         route=template.route,
-        eligibility_decision=latest_decision(locked),
+        eligibility_decision=decision,
         start_date=start_date,
         dose_mg_per_kg=dose_mg_per_kg,
         weight_basis=weight_basis or dosing_policy().default_weight_basis,
         esketamine_dose_mg=esketamine_dose_mg,
         infusion_minutes=infusion_minutes if template.route == Route.IV else None,
-        session_count=len(rows),
+        session_count=len(preview.rows),
         notes=(notes or "").strip(),
         prescribed_by=actor,
     )
@@ -310,7 +327,7 @@ def plan_create(
                 phase=session.phase,
                 **_stored(dose),
             )
-            for session, dose in rows
+            for session, dose in preview.rows
         ]
     )
     audit_record(
@@ -321,17 +338,20 @@ def plan_create(
         patient=locked,
         summary=(
             f"Plan drafted: {template.name} v{template.version}, "
-            f"{len(rows)} sessions from {start_date}"
+            f"{len(preview.rows)} sessions from {start_date}"
         ),
         changes={
-            "doses_mg": {"before": None, "after": [str(dose.dose_mg) for _, dose in rows]},
-            "warnings": {"before": None, "after": list(schedule.warnings)},
+            "doses_mg": {
+                "before": None,
+                "after": [str(dose.dose_mg) for _, dose in preview.rows],
+            },
+            "warnings": {"before": None, "after": list(preview.schedule.warnings)},
         },
     )
     return plan
 
 
-def _lock_plan(actor, plan: TreatmentPlan) -> TreatmentPlan:
+def _lock_plan(actor: User, plan: TreatmentPlan) -> TreatmentPlan:
     locked = TreatmentPlan.objects.select_for_update().select_related("template").get(pk=plan.pk)
     patient = Patient.objects.prefetch_related("care_team_members").get(pk=locked.patient_id)
     if not can_act_clinically(actor=actor, patient=patient, capability=Capability.PLAN_PRESCRIBE):
@@ -340,7 +360,12 @@ def _lock_plan(actor, plan: TreatmentPlan) -> TreatmentPlan:
     return locked
 
 
-def _audit(actor, plan, summary, changes=None):
+def _audit(
+    actor: User,
+    plan: TreatmentPlan,
+    summary: str,
+    changes: dict[str, Any] | None = None,
+) -> None:
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
@@ -353,7 +378,7 @@ def _audit(actor, plan, summary, changes=None):
 
 
 @transaction.atomic
-def plan_activate(*, actor, plan: TreatmentPlan) -> TreatmentPlan:
+def plan_activate(*, actor: User, plan: TreatmentPlan) -> TreatmentPlan:
     locked = _lock_plan(actor, plan)
     if locked.status != PlanStatus.DRAFT:
         raise Conflict("Only a draft plan is activated.", code="plan_not_draft")
@@ -389,7 +414,7 @@ def plan_activate(*, actor, plan: TreatmentPlan) -> TreatmentPlan:
 @transaction.atomic
 def plan_titrate(
     *,
-    actor,
+    actor: User,
     plan: TreatmentPlan,
     from_session: int,
     reason: str,
@@ -448,7 +473,7 @@ def plan_titrate(
 
 @transaction.atomic
 def plan_set_maintenance(
-    *, actor, plan: TreatmentPlan, interval_weeks: int, count: int, start_date: datetime.date
+    *, actor: User, plan: TreatmentPlan, interval_weeks: int, count: int, start_date: datetime.date
 ) -> TreatmentPlan:
     """After induction: maintenance every 2–8 weeks (founding documents), appended to the plan."""
     locked = _lock_plan(actor, plan)
@@ -529,7 +554,7 @@ def plan_set_maintenance(
 
 @transaction.atomic
 def plan_finish(
-    *, actor, plan: TreatmentPlan, discontinued: bool, reason: str = ""
+    *, actor: User, plan: TreatmentPlan, discontinued: bool, reason: str = ""
 ) -> TreatmentPlan:
     locked = _lock_plan(actor, plan)
     if locked.status in (PlanStatus.COMPLETED, PlanStatus.DISCONTINUED):

@@ -96,9 +96,9 @@ def plan_new(request, patient_uuid):
             "template": chosen,
             "clearance": clearances[chosen.code],
             "form": form,
-            "schedule": preview[0] if preview else None,
-            "rows": preview[1] if preview else None,
-            "body": preview[2] if preview else None,
+            "schedule": preview.schedule if preview else None,
+            "rows": preview.rows if preview else None,
+            "body": preview.body if preview else None,
         },
     )
 
