@@ -12,6 +12,7 @@ import datetime
 import uuid
 from dataclasses import dataclass, field
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from clinic.accounts.choices import Role
@@ -24,10 +25,11 @@ from clinic.core.exceptions import NotFound
 from clinic.core.parsing import record_uuid
 from clinic.patients.models import Patient
 from clinic.patients.selectors import record_in_reach
-from clinic.protocols.models import TreatmentPlan
+from clinic.protocols.models import PlannedSession, TreatmentPlan
 from clinic.scheduling.choices import BOOKED_SESSION_STATUSES, AppointmentStatus
 from clinic.scheduling.models import (
     Appointment,
+    AppointmentReminder,
     CalendarFeed,
     Chair,
     OpeningHours,
@@ -98,7 +100,7 @@ class Calendar:
         return [(chair, day.entries_for(chair)) for chair in chairs]
 
 
-def _visible_patient_ids(actor, patient_ids: set[int]) -> set[int]:
+def _visible_patient_ids(actor: User, patient_ids: set[int]) -> set[int]:
     if not patient_ids:
         return set()
     if actor.can(Capability.PATIENT_DIRECTORY):
@@ -110,7 +112,7 @@ def _visible_patient_ids(actor, patient_ids: set[int]) -> set[int]:
 
 def calendar_get(
     *,
-    actor,
+    actor: User,
     day: datetime.date,
     view: str = "day",
     room_uuid: str | uuid.UUID | None = None,
@@ -161,11 +163,11 @@ def calendar_get(
         shifts = shifts.filter(staff=nurse)
     else:
         shifts = shifts.filter(staff__role=Role.NURSE)
-    appointments = list(appointments)
-    visible = _visible_patient_ids(actor, {a.patient_id for a in appointments})
+    shown = list(appointments)
+    visible = _visible_patient_ids(actor, {a.patient_id for a in shown})
     hours = {h.weekday: h for h in OpeningHours.objects.all()}
     days = {d: CalendarDay(date=d, hours=hours.get(d.weekday())) for d in dates}
-    for appointment in appointments:
+    for appointment in shown:
         entry = CalendarEntry(appointment, appointment.patient_id in visible)
         days[local(appointment.starts_at).date()].entries.append(entry)
     for shift in shifts.order_by("date", "start", "id"):
@@ -175,7 +177,7 @@ def calendar_get(
         action=AuditAction.LIST,
         object_type="appointment",
         summary=(
-            f"Schedule {view} of {dates[0]:%Y-%m-%d}: {len(appointments)} appointment(s)"
+            f"Schedule {view} of {dates[0]:%Y-%m-%d}: {len(shown)} appointment(s)"
             + (f", room {room.name}" if room else "")
             + (f", nurse {nurse.username}" if nurse else "")
         ),
@@ -192,7 +194,7 @@ def calendar_get(
     )
 
 
-def appointment_get(*, actor, appointment_uuid) -> Appointment:
+def appointment_get(*, actor: User, appointment_uuid: object) -> Appointment:
     """An appointment whose patient the actor may see; otherwise NotFound, like no such row."""
     require(actor, Capability.SCHEDULE_VIEW)
     return record_in_reach(
@@ -214,12 +216,12 @@ def appointment_get(*, actor, appointment_uuid) -> Appointment:
     )
 
 
-def appointment_reminders(*, appointment: Appointment) -> list:
+def appointment_reminders(*, appointment: Appointment) -> list[AppointmentReminder]:
     """The reminders of an (already access-checked) appointment, with their e-mail's status."""
     return list(appointment.reminders.select_related("notification").order_by("-created_at"))
 
 
-def plan_get_for_booking(*, actor, plan_uuid) -> TreatmentPlan:
+def plan_get_for_booking(*, actor: User, plan_uuid: object) -> TreatmentPlan:
     require(actor, Capability.SCHEDULE_BOOK)
     return record_in_reach(
         actor=actor,
@@ -233,7 +235,7 @@ def plan_get_for_booking(*, actor, plan_uuid) -> TreatmentPlan:
     )
 
 
-def plan_sessions(*, plan: TreatmentPlan) -> list[tuple]:
+def plan_sessions(*, plan: TreatmentPlan) -> list[tuple[PlannedSession, Appointment | None]]:
     """Each planned session of an (already access-checked) plan with its live appointment
     (booked, checked in or completed), or None."""
     sessions = list(plan.sessions.order_by("number"))
@@ -246,11 +248,11 @@ def plan_sessions(*, plan: TreatmentPlan) -> list[tuple]:
     return [(session, booked.get(session.pk)) for session in sessions]
 
 
-def booking_chairs():
+def booking_chairs() -> QuerySet[Chair]:
     return Chair.objects.filter(active=True, room__active=True).select_related("room")
 
 
-def booking_nurses():
+def booking_nurses() -> QuerySet[User]:
     return User.objects.filter(role=Role.NURSE, is_active=True).order_by(
         "last_name", "first_name", "username"
     )
@@ -266,7 +268,7 @@ class Resources:
     end: datetime.date
 
 
-def resources_get(*, actor, start: datetime.date, days: int = 14) -> Resources:
+def resources_get(*, actor: User, start: datetime.date, days: int = 14) -> Resources:
     require(actor, Capability.SCHEDULE_MANAGE_RESOURCES)
     end = start + datetime.timedelta(days=days - 1)
     return Resources(
@@ -294,11 +296,11 @@ def resource_get[ResourceT: (Room, Chair, StaffShift, CalendarFeed)](
     return found
 
 
-def calendar_feed_live(*, user) -> CalendarFeed | None:
+def calendar_feed_live(*, user: User) -> CalendarFeed | None:
     return CalendarFeed.objects.filter(user=user, revoked_at__isnull=True).first()
 
 
-def calendar_feed_list(*, actor) -> list[CalendarFeed]:
+def calendar_feed_list(*, actor: User) -> list[CalendarFeed]:
     """Every live feed (clinic admins, to revoke one)."""
     require(actor, Capability.SCHEDULE_MANAGE_RESOURCES)
     return list(
@@ -322,7 +324,7 @@ def calendar_feed_by_token(token: str) -> CalendarFeed | None:
     return feed
 
 
-def calendar_feed_events(*, feed: CalendarFeed):
+def calendar_feed_events(*, feed: CalendarFeed) -> tuple[list[Appointment], list[StaffShift]]:
     """What a clinician's feed shows: the appointments they staff (never who the patient is)
     and their shifts, from FEED_PAST_DAYS ago on."""
     now = timezone.now()

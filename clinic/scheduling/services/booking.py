@@ -17,8 +17,10 @@ them becomes the same `Conflict` the check raises (ADR 0006).
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from clinic.accounts.choices import Role
@@ -65,7 +67,7 @@ def _reason(text: str | None) -> str:
 # --------------------------------------------------------------------------- appointment length
 
 
-def _esketamine_dose_mg(planned_session: PlannedSession | None):
+def _esketamine_dose_mg(planned_session: PlannedSession | None) -> Decimal | int | None:
     if planned_session is None:
         return None
     return planned_session.dose_mg or planned_session.plan.esketamine_dose_mg
@@ -90,7 +92,9 @@ def appointment_length_min(
 # --------------------------------------------------------------------------- booking checks
 
 
-def _lock(actor, *, chair: Chair, nurse: User, patient: Patient):
+def _lock(
+    actor: User, *, chair: Chair, nurse: User, patient: Patient
+) -> tuple[Chair, User, Patient]:
     """Lock the chair, the nurse and the patient, in that fixed order, each by pk. The nurse's
     lock is the only guard of their count of concurrent chairs (no database constraint)."""
     locked_chair = Chair.objects.select_for_update().filter(pk=chair.pk).first()
@@ -105,7 +109,7 @@ def _lock(actor, *, chair: Chair, nurse: User, patient: Patient):
     return locked_chair, locked_nurse, locked_patient
 
 
-def _opening_problem(starts_at, ends_at) -> str | None:
+def _opening_problem(starts_at: datetime.datetime, ends_at: datetime.datetime) -> str | None:
     start, end = local(starts_at), local(ends_at)
     day = start.date()
     hours = OpeningHours.objects.filter(weekday=day.weekday()).first()
@@ -174,7 +178,7 @@ def _check_bookable(
     peak = peak_concurrency(
         overlapping.filter(nurse=nurse).values_list("starts_at", "ends_at"), starts_at, ends_at
     )
-    if peak.count >= limit:
+    if peak.count >= limit and peak.first_at is not None:  # a peak has its first instant
         raise Conflict(
             f"{nurse.display_name} already has {_plural(peak.count, 'patient')} at "
             f"{local(peak.first_at):%H:%M}; the clinic's limit is "
@@ -213,7 +217,7 @@ def _overlap_conflict(key: str, clash: Appointment) -> Conflict:
     )
 
 
-def _refuse_overlap(key: str, queryset) -> None:
+def _refuse_overlap(key: str, queryset: QuerySet[Appointment]) -> None:
     clash = queryset.order_by("starts_at").first()
     if clash is not None:
         raise _overlap_conflict(key, clash)
@@ -266,7 +270,9 @@ def _start(starts_at: datetime.datetime) -> datetime.datetime:
     return starts_at
 
 
-def _session_for(planned_session: PlannedSession, *, patient: Patient, route: str):
+def _session_for(
+    planned_session: PlannedSession, *, patient: Patient, route: str
+) -> PlannedSession:
     session = PlannedSession.objects.select_related("plan").filter(pk=planned_session.pk).first()
     if session is None or session.plan.patient_id != patient.pk:
         raise InvalidInput({"session": ["That session is not in this patient's plan."]})
@@ -296,7 +302,7 @@ _APPOINTMENT_FIELDS = ["starts_at", "ends_at", "chair", "nurse", "route", "statu
 @transaction.atomic
 def appointment_book(
     *,
-    actor,
+    actor: User,
     patient: Patient,
     chair: Chair,
     nurse: User,
@@ -362,7 +368,9 @@ def appointment_book(
     return appointment
 
 
-def _appointment_for_change(actor, appointment: Appointment, *, chair=None, nurse=None):
+def _appointment_for_change(
+    actor: User, appointment: Appointment, *, chair: Chair | None = None, nurse: User | None = None
+) -> tuple[Appointment, Chair, User, Patient]:
     """Lock the resources (fixed order), then the appointment, and check it can change."""
     require(actor, Capability.SCHEDULE_BOOK)
     current = Appointment.objects.filter(pk=appointment.pk).first()
@@ -393,7 +401,7 @@ def _appointment_for_change(actor, appointment: Appointment, *, chair=None, nurs
 @transaction.atomic
 def appointment_reschedule(
     *,
-    actor,
+    actor: User,
     appointment: Appointment,
     starts_at: datetime.datetime,
     reason: str,
@@ -441,7 +449,7 @@ def appointment_reschedule(
     return locked
 
 
-def _status_set(actor, appointment: Appointment, *, status: str, reason: str) -> Appointment:
+def _status_set(actor: User, appointment: Appointment, *, status: str, reason: str) -> Appointment:
     locked, _chair, _nurse, patient = _appointment_for_change(actor, appointment)
     now = timezone.now()
     if status == AppointmentStatus.NO_SHOW and now < locked.starts_at:
@@ -470,7 +478,7 @@ def _status_set(actor, appointment: Appointment, *, status: str, reason: str) ->
 
 
 @transaction.atomic
-def appointment_cancel(*, actor, appointment: Appointment, reason: str) -> Appointment:
+def appointment_cancel(*, actor: User, appointment: Appointment, reason: str) -> Appointment:
     """Cancel a booked appointment; its chair, nurse and time are free again."""
     return _status_set(
         actor, appointment, status=AppointmentStatus.CANCELLED, reason=_reason(reason)
@@ -478,7 +486,7 @@ def appointment_cancel(*, actor, appointment: Appointment, reason: str) -> Appoi
 
 
 @transaction.atomic
-def appointment_mark_no_show(*, actor, appointment: Appointment, reason: str) -> Appointment:
+def appointment_mark_no_show(*, actor: User, appointment: Appointment, reason: str) -> Appointment:
     """Record that the patient did not come (only after the start time)."""
     return _status_set(actor, appointment, status=AppointmentStatus.NO_SHOW, reason=_reason(reason))
 

@@ -27,7 +27,7 @@ def feed_token_digest(token: str) -> str:
 
 
 @transaction.atomic
-def calendar_feed_create(*, actor, user: User | None = None) -> tuple[CalendarFeed, str]:
+def calendar_feed_create(*, actor: User, user: User | None = None) -> tuple[CalendarFeed, str]:
     """A new secret feed URL token for `user` (default: the actor), replacing any live one.
     The token is returned once; only its digest is kept."""
     require(actor, Capability.SCHEDULE_VIEW)
@@ -52,7 +52,7 @@ def calendar_feed_create(*, actor, user: User | None = None) -> tuple[CalendarFe
 
 
 @transaction.atomic
-def calendar_feed_revoke(*, actor, feed: CalendarFeed) -> CalendarFeed:
+def calendar_feed_revoke(*, actor: User, feed: CalendarFeed) -> CalendarFeed:
     require(actor, Capability.SCHEDULE_VIEW)
     locked = CalendarFeed.objects.select_for_update().select_related("user").get(pk=feed.pk)
     if locked.user_id != actor.pk and not actor.can(Capability.SCHEDULE_MANAGE_RESOURCES):

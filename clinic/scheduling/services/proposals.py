@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.utils import timezone
@@ -26,7 +27,7 @@ from clinic.scheduling.models import (
     OpeningHours,
     StaffShift,
 )
-from clinic.scheduling.policy import scheduling_policy
+from clinic.scheduling.policy import SchedulingPolicy, scheduling_policy
 from clinic.scheduling.services._common import at, date_text, local, peak_concurrency
 from clinic.scheduling.services.booking import appointment_length_min
 
@@ -47,11 +48,20 @@ class Proposal:
         return self.starts_at is not None
 
 
-def _busy(intervals, starts_at, ends_at) -> bool:
+# An appointment's [start, end), and who is busy when: a chair's or a nurse's pk → intervals.
+Interval = tuple[datetime.datetime, datetime.datetime]
+Busy = dict[int, list[Interval]]
+# A nurse's shifts on a day: (nurse pk, date) → shifts.
+Shifts = dict[tuple[int, datetime.date], list[StaffShift]]
+
+
+def _busy(
+    intervals: Iterable[Interval], starts_at: datetime.datetime, ends_at: datetime.datetime
+) -> bool:
     return any(s < ends_at and starts_at < e for s, e in intervals)
 
 
-def appointment_propose(*, actor, plan: TreatmentPlan) -> list[Proposal]:
+def appointment_propose(*, actor: User, plan: TreatmentPlan) -> list[Proposal]:
     """For each planned session of an active plan that is not booked yet (in session order):
     the earliest slot on its planned date, or the next open day, within opening hours, in a
     free chair with the equipment the route needs and with a nurse on shift who has fewer than
@@ -61,9 +71,13 @@ def appointment_propose(*, actor, plan: TreatmentPlan) -> list[Proposal]:
     shift rather than stacked on the first one. Sessions stay in order and never two on one
     day for the patient. Writes nothing."""
     require(actor, Capability.SCHEDULE_BOOK)
-    plan = TreatmentPlan.objects.select_related("patient").filter(pk=plan.pk).first()
-    if plan is None or not Patient.objects.visible_to(actor).filter(pk=plan.patient_id).exists():
+    current = TreatmentPlan.objects.select_related("patient").filter(pk=plan.pk).first()
+    if (
+        current is None
+        or not Patient.objects.visible_to(actor).filter(pk=current.patient_id).exists()
+    ):
         raise NotFound("No such plan, or the patient is not on your care team.")
+    plan = current
     if plan.status != PlanStatus.ACTIVE:
         raise Conflict("Only an active plan's sessions are booked.", code="plan_not_active")
     if plan.route not in IN_CLINIC_ROUTES:
@@ -100,7 +114,7 @@ def appointment_propose(*, actor, plan: TreatmentPlan) -> list[Proposal]:
         User.objects.filter(role=Role.NURSE, is_active=True),
         key=lambda n: (n.pk not in team, n.last_name, n.first_name, n.username),
     )
-    shifts: dict[tuple[int, datetime.date], list[StaffShift]] = {}
+    shifts: Shifts = {}
     for shift in StaffShift.objects.filter(
         staff__in=nurses, date__gte=first_day, date__lte=last_day
     ):
@@ -110,8 +124,8 @@ def appointment_propose(*, actor, plan: TreatmentPlan) -> list[Proposal]:
         .filter(starts_at__lt=window_end, ends_at__gt=window_start)
         .values_list("chair_id", "nurse_id", "starts_at", "ends_at")
     )
-    chair_busy: dict[int, list] = {}
-    nurse_busy: dict[int, list] = {}
+    chair_busy: Busy = {}
+    nurse_busy: Busy = {}
     for chair_id, nurse_id, s, e in taken:
         chair_busy.setdefault(chair_id, []).append((s, e))
         nurse_busy.setdefault(nurse_id, []).append((s, e))
@@ -182,18 +196,18 @@ def appointment_propose(*, actor, plan: TreatmentPlan) -> list[Proposal]:
 
 def _first_slot(
     *,
-    day,
-    hours,
-    length,
-    step,
-    not_before,
-    chairs,
-    nurses,
-    shifts,
-    chair_busy,
-    nurse_busy,
-    nurse_limit,
-):
+    day: datetime.date,
+    hours: OpeningHours,
+    length: datetime.timedelta,
+    step: datetime.timedelta,
+    not_before: datetime.datetime,
+    chairs: list[Chair],
+    nurses: list[User],
+    shifts: Shifts,
+    chair_busy: Busy,
+    nurse_busy: Busy,
+    nurse_limit: int,
+) -> tuple[datetime.datetime, Chair, User] | None:
     start = at(day, hours.opens)
     closes = at(day, hours.closes)
     while start + length <= closes:
@@ -218,11 +232,20 @@ def _first_slot(
     return None
 
 
-def _least_busy_nurse(nurses, *, day, start, end, shifts, nurse_busy, nurse_limit):
+def _least_busy_nurse(
+    nurses: list[User],
+    *,
+    day: datetime.date,
+    start: datetime.datetime,
+    end: datetime.datetime,
+    shifts: Shifts,
+    nurse_busy: Busy,
+    nurse_limit: int,
+) -> User | None:
     """The nurse on shift for all of [start, end) with the fewest patients in chairs at its
     busiest instant, below the clinic's limit (ADR 0006); a tie goes to the earlier nurse in
     `nurses` (the care team's first, then by name), so a proposal is the same every time."""
-    best = None
+    best: tuple[int, int, User] | None = None
     for order, nurse in enumerate(nurses):
         if not any(
             at(day, shift.start) <= start and end <= at(day, shift.end)
@@ -235,7 +258,12 @@ def _least_busy_nurse(nurses, *, day, start, end, shifts, nurse_busy, nurse_limi
     return best[2] if best else None
 
 
-def _no_slot_note(hours, chairs, policy, capable) -> str:
+def _no_slot_note(
+    hours: dict[int, OpeningHours],
+    chairs: list[Chair],
+    policy: SchedulingPolicy,
+    capable: Iterable[str],
+) -> str:
     if not hours:
         return "No opening hours are set: a clinic administrator sets them first."
     if not chairs:

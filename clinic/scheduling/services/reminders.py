@@ -4,6 +4,7 @@ those due through the outbox."""
 from __future__ import annotations
 
 import datetime
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -127,7 +128,7 @@ def _reminder_queue(appointment: Appointment, *, hours: int, policy: SchedulingP
                 notification = Notification.objects.create(
                     to_email=patient.email, patient=patient, subject=subject, body=body
                 )
-                transaction.on_commit(lambda pk=notification.pk: enqueue_delivery(pk))
+                transaction.on_commit(partial(enqueue_delivery, notification.pk))
             else:
                 skipped = "The patient has no e-mail address on file."
             AppointmentReminder.objects.create(

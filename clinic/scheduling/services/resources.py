@@ -32,6 +32,7 @@ from clinic.scheduling.choices import (
 )
 from clinic.scheduling.models import (
     Appointment,
+    AppointmentQuerySet,
     Chair,
     OpeningHours,
     Room,
@@ -51,7 +52,7 @@ def _name(field: str, text: str | None, what: str) -> str:
 
 
 @transaction.atomic
-def room_create(*, actor, name: str) -> Room:
+def room_create(*, actor: User, name: str) -> Room:
     require(actor, Capability.SCHEDULE_MANAGE_RESOURCES)
     name = _name("name", name, "room")
     if Room.objects.filter(name__iexact=name).exists():
@@ -68,7 +69,9 @@ def room_create(*, actor, name: str) -> Room:
 
 
 @transaction.atomic
-def room_update(*, actor, room: Room, name: str | None = None, active: bool | None = None) -> Room:
+def room_update(
+    *, actor: User, room: Room, name: str | None = None, active: bool | None = None
+) -> Room:
     require(actor, Capability.SCHEDULE_MANAGE_RESOURCES)
     locked = Room.objects.select_for_update().get(pk=room.pk)
     before = snapshot(locked, ["name", "active"])
@@ -103,11 +106,11 @@ def _capabilities(values: Iterable[str]) -> list[str]:
     return [c for c in ChairCapability.values if c in values]
 
 
-def _refuse_if_booked(appointments, what: str, *, field: str) -> None:
+def _refuse_if_booked(appointments: AppointmentQuerySet, what: str, *, field: str) -> None:
     upcoming = appointments.active().filter(ends_at__gt=timezone.now()).order_by("starts_at")
     count = upcoming.count()
-    if count:
-        first = upcoming.first()
+    first = upcoming.first() if count else None
+    if first is not None:
         raise Conflict(
             f"{what} has {count} upcoming appointment(s), the first on "
             f"{date_text(local(first.starts_at).date())} at {local(first.starts_at):%H:%M}: "
@@ -118,7 +121,7 @@ def _refuse_if_booked(appointments, what: str, *, field: str) -> None:
 
 
 @transaction.atomic
-def chair_create(*, actor, room: Room, name: str, capabilities: Iterable[str] = ()) -> Chair:
+def chair_create(*, actor: User, room: Room, name: str, capabilities: Iterable[str] = ()) -> Chair:
     require(actor, Capability.SCHEDULE_MANAGE_RESOURCES)
     name = _name("name", name, "chair")
     if Chair.objects.filter(room=room, name__iexact=name).exists():
@@ -138,7 +141,7 @@ def chair_create(*, actor, room: Room, name: str, capabilities: Iterable[str] = 
 @transaction.atomic
 def chair_update(
     *,
-    actor,
+    actor: User,
     chair: Chair,
     name: str | None = None,
     capabilities: Iterable[str] | None = None,
@@ -173,31 +176,38 @@ def chair_update(
 
 @transaction.atomic
 def opening_hours_set(
-    *, actor, hours: Mapping[int, tuple[datetime.time, datetime.time] | None]
+    *, actor: User, hours: Mapping[int, tuple[datetime.time | None, datetime.time | None] | None]
 ) -> list[OpeningHours]:
     """Set the clinic's opening hours: weekday (Monday 0 … Sunday 6) → (opens, closes) in the
     clinic's time zone, or None for closed. Weekdays left out keep their hours. Appointments
     already booked are kept as they are."""
     require(actor, Capability.SCHEDULE_MANAGE_RESOURCES)
     errors: dict[str, list[str]] = {}
+    checked: dict[int, tuple[datetime.time, datetime.time] | None] = {}
     for weekday, value in hours.items():
         if weekday not in Weekday.values:
             errors[f"weekday_{weekday}"] = ["Weekdays are 0 (Monday) to 6 (Sunday)."]
-        elif value is not None and (value[0] is None or value[1] is None):
-            errors[f"weekday_{weekday}"] = ["Give both the opening and the closing time."]
-        elif value is not None and value[1] <= value[0]:
-            errors[f"weekday_{weekday}"] = ["The clinic must close after it opens."]
+        elif value is None:
+            checked[weekday] = None
+        else:
+            opens, closes = value
+            if opens is None or closes is None:
+                errors[f"weekday_{weekday}"] = ["Give both the opening and the closing time."]
+            elif closes <= opens:
+                errors[f"weekday_{weekday}"] = ["The clinic must close after it opens."]
+            else:
+                checked[weekday] = (opens, closes)
     if errors:
         raise InvalidInput(errors)
     before = {
         str(h.weekday): f"{h.opens:%H:%M}–{h.closes:%H:%M}" for h in OpeningHours.objects.all()
     }
-    for weekday, value in hours.items():
-        if value is None:
+    for weekday, day_hours in checked.items():
+        if day_hours is None:
             OpeningHours.objects.filter(weekday=weekday).delete()
         else:
             OpeningHours.objects.update_or_create(
-                weekday=weekday, defaults={"opens": value[0], "closes": value[1]}
+                weekday=weekday, defaults={"opens": day_hours[0], "closes": day_hours[1]}
             )
     rows = list(OpeningHours.objects.order_by("weekday"))
     after = {str(h.weekday): f"{h.opens:%H:%M}–{h.closes:%H:%M}" for h in rows}
@@ -213,7 +223,7 @@ def opening_hours_set(
 
 @transaction.atomic
 def staff_shift_add(
-    *, actor, staff: User, date: datetime.date, start: datetime.time, end: datetime.time
+    *, actor: User, staff: User, date: datetime.date, start: datetime.time, end: datetime.time
 ) -> StaffShift:
     require(actor, Capability.SCHEDULE_MANAGE_RESOURCES)
     if not staff.is_active or staff.role not in STAFF_ROLES:
@@ -244,7 +254,7 @@ def staff_shift_add(
 
 
 @transaction.atomic
-def staff_shift_remove(*, actor, shift: StaffShift) -> None:
+def staff_shift_remove(*, actor: User, shift: StaffShift) -> None:
     """Remove a shift, unless the staff member has active appointments inside it."""
     require(actor, Capability.SCHEDULE_MANAGE_RESOURCES)
     staff_lock(staff_id=shift.staff_id)
