@@ -27,14 +27,7 @@ from clinic.controlled_substances.services import residual_outstanding_mg
 from clinic.core.exceptions import InvalidInput
 from clinic.patients.choices import Sex
 from clinic.patients.selectors import body_measurements_for_dosing, current_body
-from clinic.protocols.dosing import (
-    DosingError,
-    ImDose,
-    IvDose,
-    esketamine_dose,
-    im_dose,
-    iv_dose,
-)
+from clinic.protocols.dosing import DosingError, planned_dose
 from clinic.protocols.policy import dosing_policy
 from clinic.screening.choices import Route
 from clinic.treatment_sessions import rules
@@ -189,48 +182,36 @@ def dose_for_today(session: TreatmentSession) -> TodaysDose:
             }
         )
     plan = planned.plan
-    policy = dosing_policy()
-    try:
-        if session.route == Route.ESKETAMINE:
-            mg = int(planned.dose_mg or plan.esketamine_dose_mg or 0)
-            devices = esketamine_dose(mg, policy)
-            return TodaysDose(dose_mg=Decimal(devices.dose_mg), devices=devices.devices)
+    body = None
+    if session.route != Route.ESKETAMINE:
         body = current_body(measurements=body_measurements_for_dosing(patient=session.patient))
         if body.weight_kg is None:
             raise InvalidInput({"weight_today_kg": ["Weigh the patient: the dose is per kg."]})
-        dose_mg_per_kg = planned.dose_mg_per_kg or plan.dose_mg_per_kg
-        weight_basis = plan.weight_basis or None
-        sex = session.patient.sex if session.patient.sex in (Sex.FEMALE, Sex.MALE) else None
-        dose: IvDose | ImDose
-        if session.route == Route.IV:
-            dose = iv_dose(
-                weight_kg=body.weight_kg,
-                dose_mg_per_kg=dose_mg_per_kg,
-                weight_basis=weight_basis,
-                height_cm=body.height_cm,
-                sex=sex,
-                infusion_minutes=planned.infusion_minutes,
-                policy=policy,
-            )
-        else:
-            dose = im_dose(
-                weight_kg=body.weight_kg,
-                dose_mg_per_kg=dose_mg_per_kg,
-                weight_basis=weight_basis,
-                height_cm=body.height_cm,
-                sex=sex,
-                policy=policy,
-            )
-        return TodaysDose(
-            dose_mg=dose.dose_mg,
-            dose_mg_per_kg=dose.dose_mg_per_kg,
-            weight_used_kg=dose.weight_used_kg,
-            weight_kg=body.weight_kg,
-            weight_measured_on=body.weight_measured_on,
-            infusion_minutes=dose.infusion_minutes if isinstance(dose, IvDose) else None,
+    try:
+        # The same planned_dose the plan was written with, fed today's weight.
+        dose = planned_dose(
+            session.route,
+            weight_kg=body.weight_kg if body else None,
+            height_cm=body.height_cm if body else None,
+            sex=session.patient.sex,
+            dose_mg_per_kg=planned.dose_mg_per_kg or plan.dose_mg_per_kg,
+            weight_basis=plan.weight_basis or None,
+            infusion_minutes=planned.infusion_minutes,
+            dose_mg=planned.dose_mg or plan.esketamine_dose_mg,
+            policy=dosing_policy(),
         )
     except DosingError as error:
         raise InvalidInput({error.field or "dose": [str(error)]}) from error
+    assert dose.dose_mg is not None  # only a sublingual plan may leave its mg unset
+    return TodaysDose(
+        dose_mg=dose.dose_mg,
+        devices=dose.devices,
+        dose_mg_per_kg=dose.dose_mg_per_kg,
+        weight_used_kg=dose.weight_used_kg,
+        weight_kg=body.weight_kg if body else None,
+        weight_measured_on=body.weight_measured_on if body else None,
+        infusion_minutes=dose.infusion_minutes,
+    )
 
 
 def precheck_status(session: TreatmentSession, now=None) -> PreCheckStatus:
