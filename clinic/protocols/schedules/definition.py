@@ -1,7 +1,3 @@
-# mypy: disallow-untyped-defs, disallow-incomplete-defs, disallow-untyped-calls
-# mypy: disallow-any-generics, disallow-untyped-decorators, warn-return-any
-# mypy: no-implicit-reexport, strict-equality, check-untyped-defs
-# (The settings pyproject gives the pure modules, whose list names this package, not its modules.)
 """A protocol template's parts as frozen dataclasses, the vocabularies they use, and the slots
 where a template takes a value with each slot's check against the clinic's dosing policy. The
 JSON form and the rules are in the package's docstring (clinic/protocols/schedules/__init__.py)."""

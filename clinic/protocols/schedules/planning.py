@@ -1,7 +1,3 @@
-# mypy: disallow-untyped-defs, disallow-incomplete-defs, disallow-untyped-calls
-# mypy: disallow-any-generics, disallow-untyped-decorators, warn-return-any
-# mypy: no-implicit-reexport, strict-equality, check-untyped-defs
-# (The settings pyproject gives the pure modules, whose list names this package, not its modules.)
 """The dates a template gives from a start date (`plan_schedule`), and the frequency guard
 (`frequency_warnings`): the "Date layout" and "Frequency guard" of the package's docstring."""
 

@@ -1,7 +1,3 @@
-# mypy: disallow-untyped-defs, disallow-incomplete-defs, disallow-untyped-calls
-# mypy: disallow-any-generics, disallow-untyped-decorators, warn-return-any
-# mypy: no-implicit-reexport, strict-equality, check-untyped-defs
-# (The settings pyproject gives the pure modules, whose list names this package, not its modules.)
 """Reading a template's JSON into its ScheduleDefinition (`validate_definition`), refusing any
 fault with a ScheduleError that names the field."""
 
