@@ -1,6 +1,7 @@
 # KetaCare developer commands. The logic lives in scripts/ (bash).
 #   make run     set up, migrate, seed the demo and serve http://127.0.0.1:$(PORT)/
-#   make test    migrations check, lint, then the whole suite on SQLite and on PostgreSQL
+#   make test    migrations check, lint, import contracts, types, then the whole suite on
+#                SQLite and on PostgreSQL
 # Variables: PYTHON=/path/to/python3.12 (interpreter for .venv), PORT=8000,
 #            PYTEST_ARGS="-k smoke" (extra pytest arguments), DATABASE_URL (PostgreSQL run).
 
@@ -14,12 +15,14 @@ export PYTHON PORT
 
 VENV_BIN := .venv/bin
 
-.PHONY: help run test sync lint format migrations-check chromium axe
+.PHONY: help run test sync lint imports types format migrations-check chromium axe
 
 help:
 	@echo "make run               serve the demo at http://127.0.0.1:$(PORT)/ (PORT=..., PYTHON=...)"
-	@echo "make test              migrations check, lint, then all tests on SQLite and PostgreSQL"
+	@echo "make test              migrations, lint, imports, types, then all tests on SQLite and PostgreSQL"
 	@echo "make lint              ruff check + ruff format --check"
+	@echo "make imports           import-linter: the one-way imports between apps and layers"
+	@echo "make types             mypy with django-stubs (strict on the pure clinical modules)"
 	@echo "make format            ruff format + ruff check --fix"
 	@echo "make migrations-check  fail if a model change has no migration"
 
@@ -39,6 +42,14 @@ format: sync
 	@$(VENV_BIN)/ruff format .
 	@$(VENV_BIN)/ruff check --fix .
 
+imports: sync
+	@echo "==> lint-imports (contracts in pyproject.toml [tool.importlinter])"
+	@$(VENV_BIN)/lint-imports
+
+types: sync
+	@echo "==> mypy (settings in pyproject.toml [tool.mypy])"
+	@$(VENV_BIN)/mypy
+
 migrations-check: sync
 	@echo "==> manage.py makemigrations --check --dry-run"
 	@env -u DATABASE_URL DEBUG=1 $(VENV_BIN)/python manage.py makemigrations --check --dry-run
@@ -49,5 +60,5 @@ chromium:
 axe:
 	@bash scripts/ensure-axe
 
-test: sync migrations-check lint chromium axe
+test: sync migrations-check lint imports types chromium axe
 	@bash scripts/test $(PYTEST_ARGS)

@@ -3,8 +3,8 @@
 `POST /dosing/calculate` and `POST /protocols/{code}/schedule` compute and store nothing. The
 router is mounted under /api/v1/ by clinic/api/api.py, whose default auth (a signed-in staff
 session or a staff API token) applies to it. The arithmetic is the pure modules'
-(clinic/protocols/dosing.py, clinic/protocols/schedules.py) under the clinic's dosing policy
-(clinic/protocols/policy.py); the protocols are the built-in templates of schedules.py (no
+(clinic/protocols/dosing.py, clinic/protocols/schedules/) under the clinic's dosing policy
+(clinic/protocols/policy.py); the protocols are the built-in templates of schedules (no
 database read).
 
 Errors use the API's one envelope. A body field the contract does not have is refused (a

@@ -5,7 +5,7 @@ from __future__ import annotations
 from clinic.accounts.permissions import Capability
 from clinic.patients.chart import ChartSection
 from clinic.patients.selectors import can_act_clinically
-from clinic.protocols.models import TreatmentPlan
+from clinic.protocols import selectors
 
 
 def section_context(*, actor, patient, clinical: bool):
@@ -13,7 +13,7 @@ def section_context(*, actor, patient, clinical: bool):
         return None
     return {
         "patient": patient,
-        "plans": list(TreatmentPlan.objects.filter(patient=patient).select_related("template")),
+        "plans": selectors.plan_list(actor=actor, patient=patient),
         "can_prescribe": can_act_clinically(
             actor=actor, patient=patient, capability=Capability.PLAN_PRESCRIBE
         ),

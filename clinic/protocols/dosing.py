@@ -28,6 +28,11 @@ Conventions, stated once:
 - Clinic policy may dose on another basis when BMI ≥ 30 ("clinic may choose adjusted body weight
   when BMI ≥ 30", policy-defaults.md): `high_bmi_weight_basis`, off by default. When it is on and
   the request names no basis, height_cm is required (without it the rule cannot be applied).
+
+Long because: it is one calculator under the conventions above: the policy it checks against
+(kept within the label's floors), the weight bases, the three routes, their dispatcher and the
+planned session's dose built on it. Apart, the rounding and refusal rules stated once here would
+be far from the code that applies them.
 """
 
 from __future__ import annotations
@@ -328,7 +333,8 @@ def _positive(value: Any, field: str, unit: str) -> Decimal:
 
 def _dose_per_kg(value: Any, route: str, policy: DosingPolicy) -> Decimal:
     if value is None:
-        return getattr(policy, f"{route}_dose_mg_per_kg")
+        default: Decimal = getattr(policy, f"{route}_dose_mg_per_kg")
+        return default
     dose = _positive(value, "dose_mg_per_kg", "mg/kg")
     low = getattr(policy, f"{route}_min_mg_per_kg")
     high = getattr(policy, f"{route}_max_mg_per_kg")
@@ -346,7 +352,8 @@ def _sex(value: Any) -> str | None:
         return None
     if value not in SEXES:
         raise DosingError(f"sex must be one of: {', '.join(SEXES)}.", field="sex")
-    return value
+    sex: str = value
+    return sex
 
 
 def ideal_body_weight_kg(
@@ -592,7 +599,79 @@ def calculate_dose(route: str, *, policy: DosingPolicy = DEFAULT_POLICY, **input
         return esketamine_dose(inputs["dose_mg"], policy)
     if inputs.get("weight_kg") is None:
         raise DosingError(f"weight_kg is required for route {route}.", field="weight_kg")
-    given = {name: inputs.get(name) for name in ROUTE_FIELDS[route]}
+    weighed = {
+        "dose_mg_per_kg": inputs.get("dose_mg_per_kg"),
+        "weight_basis": inputs.get("weight_basis"),
+        "height_cm": inputs.get("height_cm"),
+        "sex": inputs.get("sex"),
+        "concentration_mg_per_ml": inputs.get("concentration_mg_per_ml"),
+    }
     if route == "iv":
-        return iv_dose(**given, policy=policy)
-    return im_dose(**given, policy=policy)
+        return iv_dose(
+            inputs["weight_kg"],
+            infusion_minutes=inputs.get("infusion_minutes"),
+            policy=policy,
+            **weighed,
+        )
+    return im_dose(inputs["weight_kg"], policy=policy, **weighed)
+
+
+# --------------------------------------------------------------------------- a planned session
+
+
+@dataclass(frozen=True)
+class PlannedDose:
+    """A planned session's dose as a plan stores it and the chair gives it: mg with the figures
+    it came from (IV/IM), or the esketamine devices. None where the route has no such figure."""
+
+    dose_mg: Decimal | None
+    dose_mg_per_kg: Decimal | None = None
+    weight_used_kg: Decimal | None = None
+    infusion_minutes: int | None = None
+    devices: int | None = None
+
+
+def planned_dose(
+    route: str,
+    *,
+    weight_kg: Decimal | None = None,
+    height_cm: Decimal | None = None,
+    sex: str | None = None,
+    dose_mg_per_kg: Decimal | float | int | None = None,
+    weight_basis: str | None = None,
+    infusion_minutes: int | None = None,
+    dose_mg: Decimal | float | int | None = None,
+    policy: DosingPolicy = DEFAULT_POLICY,
+) -> PlannedDose:
+    """One planned session's dose, through `calculate_dose`: IV and IM mg/kg × the weight basis
+    of the patient's latest weight, esketamine a device dose, sublingual the prescriber's fixed
+    mg (no calculator: the protocol sets it). Only the values the route takes are used, so a
+    plan's values can be passed whole; `sex` is the patient's as recorded (only female and male
+    have a Devine base, any other doses as not given). Raises DosingError; a missing weight is
+    the caller's to word first (the plan and the chair ask for it differently)."""
+    if route == "sublingual":
+        return PlannedDose(dose_mg=None if dose_mg is None else Decimal(str(dose_mg)))
+    if route == "esketamine":
+        # No dose planned is refused as a dose outside the label's choices (28, 56, 84 mg).
+        device_dose = calculate_dose(
+            route, dose_mg=0 if dose_mg is None else int(dose_mg), policy=policy
+        )
+        assert isinstance(device_dose, EsketamineDose)
+        return PlannedDose(dose_mg=Decimal(device_dose.dose_mg), devices=device_dose.devices)
+    weighed = calculate_dose(
+        route,
+        weight_kg=weight_kg,
+        dose_mg_per_kg=dose_mg_per_kg,
+        weight_basis=weight_basis,
+        height_cm=height_cm,
+        sex=sex if sex in ("female", "male") else None,
+        infusion_minutes=infusion_minutes if route == "iv" else None,
+        policy=policy,
+    )
+    assert not isinstance(weighed, EsketamineDose)
+    return PlannedDose(
+        dose_mg=weighed.dose_mg,
+        dose_mg_per_kg=weighed.dose_mg_per_kg,
+        weight_used_kg=weighed.weight_used_kg,
+        infusion_minutes=weighed.infusion_minutes if isinstance(weighed, IvDose) else None,
+    )

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.core.validators import MaxValueValidator
@@ -189,7 +191,7 @@ def _option_field(spec) -> forms.Field:
     name = label(spec.name)
     help_text = spec.description or ""
     if spec.choices:
-        coerce = {"integer": int, "number": Decimal}.get(spec.type, str)
+        coerce: Callable[[Any], Any] = {"integer": int, "number": Decimal}.get(spec.type, str)
         return forms.TypedChoiceField(
             label=name,
             choices=[("", "Protocol's default" if spec.default is not None else "Choose…")]

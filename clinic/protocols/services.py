@@ -3,7 +3,9 @@ gate, with every session's dose calculated from the latest weight and every chan
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -11,20 +13,24 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
 from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import Conflict, InvalidInput, PermissionDenied
 from clinic.core.records import required_text
-from clinic.patients.models import BodyMeasurement, Patient
-from clinic.patients.selectors import can_act_clinically, current_body
+from clinic.patients.models import Patient
+from clinic.patients.selectors import CurrentBody, can_act_clinically
+from clinic.patients.services import patient_lock
+from clinic.protocols import selectors
 from clinic.protocols.choices import Phase, PlanStatus
-from clinic.protocols.dosing import DosingError, esketamine_dose, im_dose, iv_dose
+from clinic.protocols.dosing import DosingError, PlannedDose, planned_dose
 from clinic.protocols.models import PlannedSession, ProtocolTemplate, TreatmentPlan
 from clinic.protocols.policy import dosing_policy, plan_date_policy
 from clinic.protocols.schedules import (
     BUILT_IN,
+    Schedule,
     ScheduledSession,
     ScheduleError,
     plan_schedule,
@@ -108,7 +114,9 @@ def _check_start_date(*, patient: Patient, route: str, start_date: datetime.date
 
 
 @transaction.atomic
-def template_create(*, actor, code: str, name: str, definition: dict) -> ProtocolTemplate:
+def template_create(
+    *, actor: User, code: str, name: str, definition: dict[str, Any]
+) -> ProtocolTemplate:
     """A clinic template, or a new version of one: validated against the dosing policy."""
     require(actor, Capability.PROTOCOL_MANAGE_TEMPLATES)
     if code in BUILT_IN:
@@ -140,76 +148,71 @@ def template_create(*, actor, code: str, name: str, definition: dict) -> Protoco
     return template
 
 
-def _weights(patient: Patient):
-    measurements = list(BodyMeasurement.objects.filter(patient=patient))
-    return current_body(measurements=measurements)
+@dataclass(frozen=True)
+class DoseChoice:
+    """The prescriber's dose values for a session; None leaves it to the template's dose (or,
+    for IV and IM, to the clinic's default). `dose_mg` is the esketamine or sublingual mg."""
+
+    dose_mg_per_kg: Decimal | None = None
+    weight_basis: str | None = None
+    dose_mg: Decimal | int | None = None
+    infusion_minutes: int | None = None
 
 
 def session_dose(
-    *, route: str, session: ScheduledSession | None, patient: Patient, body, plan_values: dict
-) -> dict[str, Any]:
-    """The calculated dose of one session: mg/kg × the weight basis for IV/IM (from the latest
-    weight), a fixed mg dose for esketamine and sublingual."""
+    *,
+    route: str,
+    session: ScheduledSession | None,
+    patient: Patient,
+    body: CurrentBody,
+    choice: DoseChoice,
+) -> PlannedDose:
+    """The calculated dose of one session (dosing.planned_dose): mg/kg × the weight basis for
+    IV/IM (from the latest weight), a fixed mg dose for esketamine and sublingual. The plan's own
+    choice wins over the template's dose for the session."""
     policy = dosing_policy()
     template_dose = session.dose if session is not None else None
-    try:
-        if route in ("iv", "im"):
-            if body.weight_kg is None:
-                raise InvalidInput(
-                    {"weight": ["Record the patient's weight first: IV and IM doses are per kg."]}
-                )
-            per_kg = plan_values.get("dose_mg_per_kg") or (
-                template_dose.dose_mg_per_kg if template_dose else None
-            )
-            common = dict(
-                weight_kg=body.weight_kg,
-                dose_mg_per_kg=per_kg,
-                weight_basis=plan_values.get("weight_basis"),
-                height_cm=body.height_cm,
-                sex=patient.sex if patient.sex in ("female", "male") else None,
-                policy=policy,
-            )
-            if route == "iv":
-                minutes = plan_values.get("infusion_minutes") or (
-                    template_dose.infusion_minutes if template_dose else None
-                )
-                dose = iv_dose(infusion_minutes=minutes, **common)
-                return {
-                    "dose_mg": dose.dose_mg,
-                    "dose_mg_per_kg": dose.dose_mg_per_kg,
-                    "weight_used_kg": dose.weight_used_kg,
-                    "infusion_minutes": dose.infusion_minutes,
-                }
-            dose = im_dose(**common)
-            return {
-                "dose_mg": dose.dose_mg,
-                "dose_mg_per_kg": dose.dose_mg_per_kg,
-                "weight_used_kg": dose.weight_used_kg,
-                "infusion_minutes": None,
-            }
-        if route == "esketamine":
-            mg = plan_values.get("esketamine_dose_mg") or (
-                template_dose.dose_mg if template_dose else None
-            )
-            checked = esketamine_dose(int(mg) if mg is not None else mg, policy)
-            return {
-                "dose_mg": Decimal(checked.dose_mg),
-                "dose_mg_per_kg": None,
-                "weight_used_kg": None,
-                "infusion_minutes": None,
-            }
-        mg = plan_values.get("esketamine_dose_mg") or (
-            template_dose.dose_mg if template_dose else None
+    if route in (Route.IV, Route.IM) and body.weight_kg is None:
+        raise InvalidInput(
+            {"weight": ["Record the patient's weight first: IV and IM doses are per kg."]}
         )
-        return {
-            "dose_mg": Decimal(str(mg)) if mg is not None else None,
-            "dose_mg_per_kg": None,
-            "weight_used_kg": None,
-            "infusion_minutes": None,
-        }
+    try:
+        return planned_dose(
+            route,
+            weight_kg=body.weight_kg,
+            height_cm=body.height_cm,
+            sex=patient.sex,
+            dose_mg_per_kg=choice.dose_mg_per_kg
+            or (template_dose.dose_mg_per_kg if template_dose else None),
+            weight_basis=choice.weight_basis,
+            infusion_minutes=choice.infusion_minutes
+            or (template_dose.infusion_minutes if template_dose else None),
+            dose_mg=choice.dose_mg or (template_dose.dose_mg if template_dose else None),
+            policy=policy,
+        )
     except DosingError as error:
         field = _PLAN_FIELD_OF.get(error.field, error.field or "dose")
         raise InvalidInput(errors_in_words({field: [str(error)]})) from error
+
+
+def _stored(dose: PlannedDose) -> dict[str, Decimal | int | None]:
+    """A planned session's dose fields."""
+    return {
+        "dose_mg": dose.dose_mg,
+        "dose_mg_per_kg": dose.dose_mg_per_kg,
+        "weight_used_kg": dose.weight_used_kg,
+        "infusion_minutes": dose.infusion_minutes,
+    }
+
+
+@dataclass(frozen=True)
+class PlanPreview:
+    """What the prescriber signs: the schedule, and each session with its dose on the latest
+    weight (and that weight)."""
+
+    schedule: Schedule
+    rows: tuple[tuple[ScheduledSession, PlannedDose], ...]
+    body: CurrentBody
 
 
 def plan_preview(
@@ -222,7 +225,7 @@ def plan_preview(
     weight_basis: str | None = None,
     esketamine_dose_mg: int | None = None,
     infusion_minutes: int | None = None,
-):
+) -> PlanPreview:
     """The schedule and each session's dose, without saving: what the prescriber signs. A start
     date outside the clinic's bounds is refused here too, so no preview shows such a plan."""
     _check_start_date(patient=patient, route=template.route, start_date=start_date)
@@ -233,39 +236,40 @@ def plan_preview(
         )
     except ScheduleError as error:
         raise _plan_schedule_error(error) from error
-    body = _weights(patient)
-    values = {
-        "dose_mg_per_kg": dose_mg_per_kg,
-        "weight_basis": weight_basis,
-        "esketamine_dose_mg": esketamine_dose_mg,
-        "infusion_minutes": infusion_minutes,
-    }
+    body = selectors.dosing_body(patient=patient)
+    choice = DoseChoice(
+        dose_mg_per_kg=dose_mg_per_kg,
+        weight_basis=weight_basis,
+        dose_mg=esketamine_dose_mg,
+        infusion_minutes=infusion_minutes,
+    )
     # The plan's own dose choice applies from session 2 for esketamine TRD (session 1 is the
     # label's 56 mg start [C2]); for IV/IM it applies to every session.
-    rows = []
-    for session in schedule.sessions:
-        chosen = dict(values)
-        if template.route == "esketamine" and session.number == 1:
-            chosen["esketamine_dose_mg"] = None
-        rows.append(
-            (
-                session,
-                session_dose(
-                    route=template.route,
-                    session=session,
-                    patient=patient,
-                    body=body,
-                    plan_values=chosen,
+    first_esketamine = dataclasses.replace(choice, dose_mg=None)
+    rows = tuple(
+        (
+            session,
+            session_dose(
+                route=template.route,
+                session=session,
+                patient=patient,
+                body=body,
+                choice=(
+                    first_esketamine
+                    if template.route == Route.ESKETAMINE and session.number == 1
+                    else choice
                 ),
-            )
+            ),
         )
-    return schedule, rows, body
+        for session in schedule.sessions
+    )
+    return PlanPreview(schedule=schedule, rows=rows, body=body)
 
 
 @transaction.atomic
 def plan_create(
     *,
-    actor,
+    actor: User,
     patient: Patient,
     template: ProtocolTemplate,
     start_date: datetime.date,
@@ -276,17 +280,18 @@ def plan_create(
     infusion_minutes: int | None = None,
     notes: str = "",
 ) -> TreatmentPlan:
-    locked = (
-        Patient.objects.select_for_update().prefetch_related("care_team_members").get(pk=patient.pk)
-    )
-    if not can_act_clinically(actor=actor, patient=locked, capability=Capability.PLAN_PRESCRIBE):
+    # One plan decision per patient at a time.
+    locked = patient_lock(actor=actor, patient_id=patient.pk)
+    if locked is None or not can_act_clinically(
+        actor=actor, patient=locked, capability=Capability.PLAN_PRESCRIBE
+    ):
         raise PermissionDenied("Only a prescriber on the care team makes a treatment plan.")
     clearance = planning_clearance(patient=locked, route=template.route)
     if not clearance.allowed:
         raise Conflict(clearance.reason, code="not_cleared")
     if not template.is_active:
         raise InvalidInput({"template": ["That template is retired."]})
-    schedule, rows, _ = plan_preview(
+    preview = plan_preview(
         patient=locked,
         template=template,
         start_date=start_date,
@@ -296,17 +301,20 @@ def plan_create(
         esketamine_dose_mg=esketamine_dose_mg,
         infusion_minutes=infusion_minutes,
     )
+    decision = latest_decision(locked)
+    if decision is None:  # not reached: a cleared route was opened by a signed decision
+        raise Conflict(clearance.reason, code="not_cleared")
     plan = TreatmentPlan.objects.create(
         patient=locked,
         template=template,
         route=template.route,
-        eligibility_decision=latest_decision(locked),
+        eligibility_decision=decision,
         start_date=start_date,
         dose_mg_per_kg=dose_mg_per_kg,
         weight_basis=weight_basis or dosing_policy().default_weight_basis,
         esketamine_dose_mg=esketamine_dose_mg,
         infusion_minutes=infusion_minutes if template.route == Route.IV else None,
-        session_count=len(rows),
+        session_count=len(preview.rows),
         notes=(notes or "").strip(),
         prescribed_by=actor,
     )
@@ -317,9 +325,9 @@ def plan_create(
                 number=session.number,
                 planned_date=session.date,
                 phase=session.phase,
-                **dose,
+                **_stored(dose),
             )
-            for session, dose in rows
+            for session, dose in preview.rows
         ]
     )
     audit_record(
@@ -330,17 +338,20 @@ def plan_create(
         patient=locked,
         summary=(
             f"Plan drafted: {template.name} v{template.version}, "
-            f"{len(rows)} sessions from {start_date}"
+            f"{len(preview.rows)} sessions from {start_date}"
         ),
         changes={
-            "doses_mg": {"before": None, "after": [str(d["dose_mg"]) for _, d in rows]},
-            "warnings": {"before": None, "after": list(schedule.warnings)},
+            "doses_mg": {
+                "before": None,
+                "after": [str(dose.dose_mg) for _, dose in preview.rows],
+            },
+            "warnings": {"before": None, "after": list(preview.schedule.warnings)},
         },
     )
     return plan
 
 
-def _lock_plan(actor, plan: TreatmentPlan) -> TreatmentPlan:
+def _lock_plan(actor: User, plan: TreatmentPlan) -> TreatmentPlan:
     locked = TreatmentPlan.objects.select_for_update().select_related("template").get(pk=plan.pk)
     patient = Patient.objects.prefetch_related("care_team_members").get(pk=locked.patient_id)
     if not can_act_clinically(actor=actor, patient=patient, capability=Capability.PLAN_PRESCRIBE):
@@ -349,7 +360,12 @@ def _lock_plan(actor, plan: TreatmentPlan) -> TreatmentPlan:
     return locked
 
 
-def _audit(actor, plan, summary, changes=None):
+def _audit(
+    actor: User,
+    plan: TreatmentPlan,
+    summary: str,
+    changes: dict[str, Any] | None = None,
+) -> None:
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
@@ -362,7 +378,7 @@ def _audit(actor, plan, summary, changes=None):
 
 
 @transaction.atomic
-def plan_activate(*, actor, plan: TreatmentPlan) -> TreatmentPlan:
+def plan_activate(*, actor: User, plan: TreatmentPlan) -> TreatmentPlan:
     locked = _lock_plan(actor, plan)
     if locked.status != PlanStatus.DRAFT:
         raise Conflict("Only a draft plan is activated.", code="plan_not_draft")
@@ -370,7 +386,7 @@ def plan_activate(*, actor, plan: TreatmentPlan) -> TreatmentPlan:
     if not clearance.allowed:
         raise Conflict(clearance.reason, code="not_cleared")
     # Lock the patient: two activations at once must not both pass the one-active-plan check.
-    Patient.objects.select_for_update().filter(pk=locked.patient_id).first()
+    patient_lock(actor=actor, patient_id=locked.patient_id)
     if (
         TreatmentPlan.objects.filter(
             patient_id=locked.patient_id, route=locked.route, status=PlanStatus.ACTIVE
@@ -398,7 +414,7 @@ def plan_activate(*, actor, plan: TreatmentPlan) -> TreatmentPlan:
 @transaction.atomic
 def plan_titrate(
     *,
-    actor,
+    actor: User,
     plan: TreatmentPlan,
     from_session: int,
     reason: str,
@@ -417,25 +433,30 @@ def plan_titrate(
     )
     if not sessions:
         raise InvalidInput({"from_session": ["No planned session from that number on."]})
-    body = _weights(locked.patient)
-    values = {
-        "dose_mg_per_kg": dose_mg_per_kg,
-        "weight_basis": locked.weight_basis,
-        "esketamine_dose_mg": esketamine_dose_mg,
-    }
-    if locked.route in ("iv", "im") and dose_mg_per_kg is None:
+    if locked.route in (Route.IV, Route.IM) and dose_mg_per_kg is None:
         raise InvalidInput({"dose_mg_per_kg": ["Enter the new dose in mg/kg."]})
-    if locked.route in ("esketamine", "sublingual") and esketamine_dose_mg is None:
+    if locked.route in (Route.ESKETAMINE, Route.SUBLINGUAL) and esketamine_dose_mg is None:
         raise InvalidInput({"esketamine_dose_mg": ["Enter the new dose in mg."]})
+    body = selectors.dosing_body(patient=locked.patient)
     before = [str(s.dose_mg) for s in sessions]
     for session in sessions:
         # A new dose, over the session's own infusion time.
-        values["infusion_minutes"] = session.infusion_minutes or locked.infusion_minutes
         dose = session_dose(
-            route=locked.route, session=None, patient=locked.patient, body=body, plan_values=values
+            route=locked.route,
+            session=None,
+            patient=locked.patient,
+            body=body,
+            choice=DoseChoice(
+                dose_mg_per_kg=dose_mg_per_kg,
+                weight_basis=locked.weight_basis,
+                dose_mg=esketamine_dose_mg,
+                infusion_minutes=session.infusion_minutes or locked.infusion_minutes,
+            ),
         )
-        for name, value in dose.items():
-            setattr(session, name, value)
+        session.dose_mg = dose.dose_mg
+        session.dose_mg_per_kg = dose.dose_mg_per_kg
+        session.weight_used_kg = dose.weight_used_kg
+        session.infusion_minutes = dose.infusion_minutes
         session.dose_change_reason = reason[:300]
     PlannedSession.objects.bulk_update(
         sessions,
@@ -452,7 +473,7 @@ def plan_titrate(
 
 @transaction.atomic
 def plan_set_maintenance(
-    *, actor, plan: TreatmentPlan, interval_weeks: int, count: int, start_date: datetime.date
+    *, actor: User, plan: TreatmentPlan, interval_weeks: int, count: int, start_date: datetime.date
 ) -> TreatmentPlan:
     """After induction: maintenance every 2–8 weeks (founding documents), appended to the plan."""
     locked = _lock_plan(actor, plan)
@@ -488,45 +509,36 @@ def plan_set_maintenance(
         )
     except ScheduleError as error:
         raise _plan_schedule_error(error) from error
-    body = _weights(locked.patient)
-    values = {
-        "dose_mg_per_kg": locked.dose_mg_per_kg,
-        "weight_basis": locked.weight_basis,
-        "esketamine_dose_mg": locked.esketamine_dose_mg,
-    }
     latest_dose = locked.sessions.filter(cancelled=False).order_by("-number").first()
-    new = []
-    for offset, session in enumerate(schedule.sessions, start=1):
-        if locked.route in ("iv", "im"):
-            values["dose_mg_per_kg"] = (
-                latest_dose.dose_mg_per_kg if latest_dose else values["dose_mg_per_kg"]
-            )
-            values["infusion_minutes"] = (
-                latest_dose.infusion_minutes if latest_dose else None
-            ) or locked.infusion_minutes
-            dose = session_dose(
-                route=locked.route,
-                session=None,
-                patient=locked.patient,
-                body=body,
-                plan_values=values,
-            )
-        else:
-            dose = {
-                "dose_mg": latest_dose.dose_mg if latest_dose else None,
-                "dose_mg_per_kg": None,
-                "weight_used_kg": None,
-                "infusion_minutes": None,
-            }
-        new.append(
-            PlannedSession(
-                plan=locked,
-                number=(last["number"] or 0) + offset,
-                planned_date=session.date,
-                phase=Phase.MAINTENANCE,
-                **dose,
-            )
+    if locked.route in (Route.IV, Route.IM):
+        # The latest session's mg/kg and infusion time, on today's weight.
+        dose = session_dose(
+            route=locked.route,
+            session=None,
+            patient=locked.patient,
+            body=selectors.dosing_body(patient=locked.patient),
+            choice=DoseChoice(
+                dose_mg_per_kg=(
+                    latest_dose.dose_mg_per_kg if latest_dose else locked.dose_mg_per_kg
+                ),
+                weight_basis=locked.weight_basis,
+                infusion_minutes=(latest_dose.infusion_minutes if latest_dose else None)
+                or locked.infusion_minutes,
+            ),
         )
+    else:
+        # A fixed mg dose carries over as it is.
+        dose = PlannedDose(dose_mg=latest_dose.dose_mg if latest_dose else None)
+    new = [
+        PlannedSession(
+            plan=locked,
+            number=(last["number"] or 0) + offset,
+            planned_date=session.date,
+            phase=Phase.MAINTENANCE,
+            **_stored(dose),
+        )
+        for offset, session in enumerate(schedule.sessions, start=1)
+    ]
     PlannedSession.objects.bulk_create(new)
     locked.maintenance_interval_weeks = interval_weeks
     locked.session_count = locked.sessions.count()
@@ -542,7 +554,7 @@ def plan_set_maintenance(
 
 @transaction.atomic
 def plan_finish(
-    *, actor, plan: TreatmentPlan, discontinued: bool, reason: str = ""
+    *, actor: User, plan: TreatmentPlan, discontinued: bool, reason: str = ""
 ) -> TreatmentPlan:
     locked = _lock_plan(actor, plan)
     if locked.status in (PlanStatus.COMPLETED, PlanStatus.DISCONTINUED):

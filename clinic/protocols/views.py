@@ -13,8 +13,8 @@ from clinic.accounts.permissions import Capability
 from clinic.core.access import require, staff_required
 from clinic.core.exceptions import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from clinic.core.forms import apply_domain_error
-from clinic.patients.selectors import can_act_clinically, patient_get, require_clinical_view
-from clinic.protocols import services
+from clinic.patients.selectors import can_act_clinically, patient_get
+from clinic.protocols import selectors, services
 from clinic.protocols.forms import (
     FinishForm,
     MaintenanceForm,
@@ -22,21 +22,13 @@ from clinic.protocols.forms import (
     TemplateForm,
     TitrationForm,
 )
-from clinic.protocols.models import ProtocolTemplate, TreatmentPlan
 from clinic.protocols.schedules import BUILT_IN, validate_definition
 from clinic.screening.eligibility import planning_clearance
 
 
 def _templates():
     services.builtin_templates_ensure()
-    latest = {}
-    for template in (
-        ProtocolTemplate.objects.filter(is_active=True)
-        .exclude(route="")
-        .order_by("code", "-version")
-    ):
-        latest.setdefault(template.code, template)
-    return list(latest.values())
+    return selectors.template_list()
 
 
 def _may_prescribe(actor, patient) -> bool:
@@ -104,9 +96,9 @@ def plan_new(request, patient_uuid):
             "template": chosen,
             "clearance": clearances[chosen.code],
             "form": form,
-            "schedule": preview[0] if preview else None,
-            "rows": preview[1] if preview else None,
-            "body": preview[2] if preview else None,
+            "schedule": preview.schedule if preview else None,
+            "rows": preview.rows if preview else None,
+            "body": preview.body if preview else None,
         },
     )
 
@@ -122,14 +114,7 @@ def _show_errors(form, error: InvalidInput) -> None:
 
 def _plan(request, patient_uuid, plan_uuid):
     patient = patient_get(actor=request.user, patient_uuid=patient_uuid, purpose="treatment plan")
-    require_clinical_view(actor=request.user, patient=patient, purpose="treatment plan")
-    plan = (
-        TreatmentPlan.objects.filter(patient=patient, uuid=plan_uuid)
-        .select_related("template", "prescribed_by", "eligibility_decision")
-        .first()
-    )
-    if plan is None:
-        raise NotFound()
+    plan = selectors.plan_get(actor=request.user, patient=patient, plan_uuid=plan_uuid)
     return patient, plan
 
 
@@ -149,7 +134,7 @@ def _titration_form(plan, sessions, data=None):
 
 
 def _detail(request, patient, plan, **forms_) -> object:
-    sessions = list(plan.sessions.all())
+    sessions = selectors.planned_session_list(plan=plan)
     last = sessions[-1] if sessions else None
     user = request.user
     return render(
@@ -195,9 +180,12 @@ def plan_action(request, patient_uuid, plan_uuid, action):
             messages.success(request, "Plan signed and active.")
         return redirect("protocols:plan_detail", patient_uuid=patient.uuid, plan_uuid=plan.uuid)
     if action == "titrate":
-        form, key = _titration_form(plan, list(plan.sessions.all()), request.POST), "titrate"
+        form, key = (
+            _titration_form(plan, selectors.planned_session_list(plan=plan), request.POST),
+            "titrate",
+        )
     elif action == "maintenance":
-        last = plan.sessions.order_by("-planned_date").first()
+        last = selectors.last_planned_session(plan=plan)
         form = MaintenanceForm(request.POST, last_planned=last.planned_date if last else None)
         key = "maintenance"
     elif action in ("complete", "discontinue"):

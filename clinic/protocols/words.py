@@ -22,7 +22,7 @@ LABELS: dict[str, str] = {
     "height_cm": "The patient's height (cm)",
     "sex": "The patient's sex",
     "concentration_mg_per_ml": "Concentration (mg/mL)",
-    # Options of the built-in templates (clinic/protocols/schedules.py).
+    # Options of the built-in templates (clinic/protocols/schedules/built_in.py).
     "sessions": "Number of sessions",
     "sessions_per_week": "Sessions a week",
     "interval_days": "Days between sessions",

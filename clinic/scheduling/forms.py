@@ -100,8 +100,10 @@ class OpeningHoursForm(forms.Form):
             for weekday, label in Weekday.choices
         ]
 
-    def hours(self) -> dict[int, tuple[datetime.time, datetime.time] | None]:
-        result = {}
+    def hours(self) -> dict[int, tuple[datetime.time | None, datetime.time | None] | None]:
+        """Each weekday's (opens, closes), None when both are empty; one of the two alone is
+        the service's to refuse."""
+        result: dict[int, tuple[datetime.time | None, datetime.time | None] | None] = {}
         for weekday, _label in Weekday.choices:
             opens = self.cleaned_data.get(f"opens_{weekday}")
             closes = self.cleaned_data.get(f"closes_{weekday}")

@@ -12,6 +12,7 @@ import datetime
 import uuid
 from dataclasses import dataclass, field
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from clinic.accounts.choices import Role
@@ -21,11 +22,14 @@ from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import NotFound
+from clinic.core.parsing import record_uuid
 from clinic.patients.models import Patient
-from clinic.protocols.models import TreatmentPlan
+from clinic.patients.selectors import record_in_reach
+from clinic.protocols.models import PlannedSession, TreatmentPlan
 from clinic.scheduling.choices import BOOKED_SESSION_STATUSES, AppointmentStatus
 from clinic.scheduling.models import (
     Appointment,
+    AppointmentReminder,
     CalendarFeed,
     Chair,
     OpeningHours,
@@ -38,13 +42,6 @@ VIEWS = ("day", "week")
 # How far back a clinician's calendar feed reaches (operational, not clinical); it shows
 # everything ahead.
 FEED_PAST_DAYS = 30
-
-
-def _key(value) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError as error:
-        raise NotFound() from error
 
 
 @dataclass(frozen=True)
@@ -103,7 +100,7 @@ class Calendar:
         return [(chair, day.entries_for(chair)) for chair in chairs]
 
 
-def _visible_patient_ids(actor, patient_ids: set[int]) -> set[int]:
+def _visible_patient_ids(actor: User, patient_ids: set[int]) -> set[int]:
     if not patient_ids:
         return set()
     if actor.can(Capability.PATIENT_DIRECTORY):
@@ -115,7 +112,7 @@ def _visible_patient_ids(actor, patient_ids: set[int]) -> set[int]:
 
 def calendar_get(
     *,
-    actor,
+    actor: User,
     day: datetime.date,
     view: str = "day",
     room_uuid: str | uuid.UUID | None = None,
@@ -135,12 +132,12 @@ def calendar_get(
     )
     room = nurse = None
     if room_uuid:
-        key = _key(room_uuid)
+        key = record_uuid(room_uuid)
         room = next((r for r in rooms if r.uuid == key), None)
         if room is None:
             raise NotFound("No such room.")
     if nurse_uuid:
-        key = _key(nurse_uuid)
+        key = record_uuid(nurse_uuid)
         nurse = next((n for n in nurses if n.uuid == key), None)
         if nurse is None:
             raise NotFound("No such nurse.")
@@ -166,11 +163,11 @@ def calendar_get(
         shifts = shifts.filter(staff=nurse)
     else:
         shifts = shifts.filter(staff__role=Role.NURSE)
-    appointments = list(appointments)
-    visible = _visible_patient_ids(actor, {a.patient_id for a in appointments})
+    shown = list(appointments)
+    visible = _visible_patient_ids(actor, {a.patient_id for a in shown})
     hours = {h.weekday: h for h in OpeningHours.objects.all()}
     days = {d: CalendarDay(date=d, hours=hours.get(d.weekday())) for d in dates}
-    for appointment in appointments:
+    for appointment in shown:
         entry = CalendarEntry(appointment, appointment.patient_id in visible)
         days[local(appointment.starts_at).date()].entries.append(entry)
     for shift in shifts.order_by("date", "start", "id"):
@@ -180,7 +177,7 @@ def calendar_get(
         action=AuditAction.LIST,
         object_type="appointment",
         summary=(
-            f"Schedule {view} of {dates[0]:%Y-%m-%d}: {len(appointments)} appointment(s)"
+            f"Schedule {view} of {dates[0]:%Y-%m-%d}: {len(shown)} appointment(s)"
             + (f", room {room.name}" if room else "")
             + (f", nurse {nurse.username}" if nurse else "")
         ),
@@ -197,75 +194,48 @@ def calendar_get(
     )
 
 
-def appointment_get(*, actor, appointment_uuid) -> Appointment:
+def appointment_get(*, actor: User, appointment_uuid: object) -> Appointment:
     """An appointment whose patient the actor may see; otherwise NotFound, like no such row."""
     require(actor, Capability.SCHEDULE_VIEW)
-    key = _key(appointment_uuid)
-    appointment = (
-        Appointment.objects.select_related(
+    return record_in_reach(
+        actor=actor,
+        queryset=Appointment.objects.select_related(
             "patient",
             "chair__room",
             "nurse",
             "planned_session__plan",
             "created_by",
             "status_changed_by",
-        )
-        .filter(uuid=key)
-        .first()
-    )
-    if (
-        appointment is None
-        or not Patient.objects.visible_to(actor).filter(pk=appointment.patient_id).exists()
-    ):
-        audit_record(
-            actor=actor,
-            action=AuditAction.DENIED,
-            object_type="appointment",
-            object_id=key,
-            summary="Appointment not found or patient not visible",
-        )
-        raise NotFound("No such appointment, or the patient is not on your care team.")
-    audit_record(
-        actor=actor,
-        action=AuditAction.VIEW,
+        ),
+        record_uuid=appointment_uuid,
         object_type="appointment",
-        object_id=appointment.uuid,
-        patient=appointment.patient,
-        summary="Appointment",
+        patient_of=lambda appointment: appointment.patient,
+        not_found_message="No such appointment, or the patient is not on your care team.",
+        view_summary="Appointment",
+        denied_summary="Appointment not found or patient not visible",
     )
-    return appointment
 
 
-def appointment_reminders(*, appointment: Appointment) -> list:
+def appointment_reminders(*, appointment: Appointment) -> list[AppointmentReminder]:
     """The reminders of an (already access-checked) appointment, with their e-mail's status."""
     return list(appointment.reminders.select_related("notification").order_by("-created_at"))
 
 
-def plan_get_for_booking(*, actor, plan_uuid) -> TreatmentPlan:
+def plan_get_for_booking(*, actor: User, plan_uuid: object) -> TreatmentPlan:
     require(actor, Capability.SCHEDULE_BOOK)
-    key = _key(plan_uuid)
-    plan = TreatmentPlan.objects.select_related("patient").filter(uuid=key).first()
-    if plan is None or not Patient.objects.visible_to(actor).filter(pk=plan.patient_id).exists():
-        audit_record(
-            actor=actor,
-            action=AuditAction.DENIED,
-            object_type="treatment_plan",
-            object_id=key,
-            summary="Plan not found or patient not visible (booking)",
-        )
-        raise NotFound("No such treatment plan.")
-    audit_record(
+    return record_in_reach(
         actor=actor,
-        action=AuditAction.VIEW,
+        queryset=TreatmentPlan.objects.select_related("patient"),
+        record_uuid=plan_uuid,
         object_type="treatment_plan",
-        object_id=plan.uuid,
-        patient=plan.patient,
-        summary="Booking sessions",
+        patient_of=lambda plan: plan.patient,
+        not_found_message="No such treatment plan.",
+        view_summary="Booking sessions",
+        denied_summary="Plan not found or patient not visible (booking)",
     )
-    return plan
 
 
-def plan_sessions(*, plan: TreatmentPlan) -> list[tuple]:
+def plan_sessions(*, plan: TreatmentPlan) -> list[tuple[PlannedSession, Appointment | None]]:
     """Each planned session of an (already access-checked) plan with its live appointment
     (booked, checked in or completed), or None."""
     sessions = list(plan.sessions.order_by("number"))
@@ -278,11 +248,11 @@ def plan_sessions(*, plan: TreatmentPlan) -> list[tuple]:
     return [(session, booked.get(session.pk)) for session in sessions]
 
 
-def booking_chairs():
+def booking_chairs() -> QuerySet[Chair]:
     return Chair.objects.filter(active=True, room__active=True).select_related("room")
 
 
-def booking_nurses():
+def booking_nurses() -> QuerySet[User]:
     return User.objects.filter(role=Role.NURSE, is_active=True).order_by(
         "last_name", "first_name", "username"
     )
@@ -298,7 +268,7 @@ class Resources:
     end: datetime.date
 
 
-def resources_get(*, actor, start: datetime.date, days: int = 14) -> Resources:
+def resources_get(*, actor: User, start: datetime.date, days: int = 14) -> Resources:
     require(actor, Capability.SCHEDULE_MANAGE_RESOURCES)
     end = start + datetime.timedelta(days=days - 1)
     return Resources(
@@ -315,11 +285,22 @@ def resources_get(*, actor, start: datetime.date, days: int = 14) -> Resources:
     )
 
 
-def calendar_feed_live(*, user) -> CalendarFeed | None:
+def resource_get[ResourceT: (Room, Chair, StaffShift, CalendarFeed)](
+    *, actor: User, model: type[ResourceT], resource_uuid: object
+) -> ResourceT:
+    """A room, chair, shift or calendar feed of the resources page, by its public id."""
+    require(actor, Capability.SCHEDULE_MANAGE_RESOURCES)
+    found = model.objects.filter(uuid=record_uuid(resource_uuid)).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def calendar_feed_live(*, user: User) -> CalendarFeed | None:
     return CalendarFeed.objects.filter(user=user, revoked_at__isnull=True).first()
 
 
-def calendar_feed_list(*, actor) -> list[CalendarFeed]:
+def calendar_feed_list(*, actor: User) -> list[CalendarFeed]:
     """Every live feed (clinic admins, to revoke one)."""
     require(actor, Capability.SCHEDULE_MANAGE_RESOURCES)
     return list(
@@ -343,7 +324,7 @@ def calendar_feed_by_token(token: str) -> CalendarFeed | None:
     return feed
 
 
-def calendar_feed_events(*, feed: CalendarFeed):
+def calendar_feed_events(*, feed: CalendarFeed) -> tuple[list[Appointment], list[StaffShift]]:
     """What a clinician's feed shows: the appointments they staff (never who the patient is)
     and their shifts, from FEED_PAST_DAYS ago on."""
     now = timezone.now()

@@ -28,6 +28,7 @@ from clinic.scheduling.forms import (
     SlotForm,
 )
 from clinic.scheduling.models import CalendarFeed, Chair, Room, StaffShift
+from clinic.scheduling.policy import scheduling_policy
 
 
 def _date_param(value: str | None) -> datetime.date:
@@ -268,16 +269,6 @@ def _resources_forms(data=None, action: str = ""):
     }
 
 
-def _by_uuid(model, value):
-    try:
-        found = model.objects.filter(uuid=value).first()
-    except Exception as error:  # a malformed uuid
-        raise NotFound() from error
-    if found is None:
-        raise NotFound()
-    return found
-
-
 @staff_required
 @require_http_methods(["GET", "POST"])
 def resources(request):
@@ -319,7 +310,7 @@ def resources(request):
         "overview": overview,
         "hours_form": hours_form or OpeningHoursForm(prefix="hours", hours=overview.hours),
         "feeds": selectors.calendar_feed_list(actor=actor),
-        "policy": services.scheduling_policy(),
+        "policy": scheduling_policy(),
     }
     return render(request, "scheduling/resources.html", context)
 
@@ -334,7 +325,7 @@ def _resources_action(request, action: str, forms) -> str:
         room = services.room_create(actor=actor, name=form.cleaned_data["name"])
         return f"Room {room.name} added."
     if action == "room_active":
-        room = _by_uuid(Room, data.get("room"))
+        room = selectors.resource_get(actor=actor, model=Room, resource_uuid=data.get("room"))
         active = data.get("active") == "1"
         services.room_update(actor=actor, room=room, active=active)
         return f"Room {room.name} {'back in service' if active else 'taken out of service'}."
@@ -350,7 +341,7 @@ def _resources_action(request, action: str, forms) -> str:
         )
         return f"Chair {chair.name} added."
     if action == "chair_active":
-        chair = _by_uuid(Chair, data.get("chair"))
+        chair = selectors.resource_get(actor=actor, model=Chair, resource_uuid=data.get("chair"))
         active = data.get("active") == "1"
         services.chair_update(actor=actor, chair=chair, active=active)
         return f"Chair {chair.name} {'back in service' if active else 'taken out of service'}."
@@ -367,10 +358,16 @@ def _resources_action(request, action: str, forms) -> str:
         shift = services.staff_shift_add(actor=actor, **form.cleaned_data)
         return f"Shift added for {shift.staff.display_name} on {shift.date:%m/%d/%Y}."
     if action == "shift_remove":
-        services.staff_shift_remove(actor=actor, shift=_by_uuid(StaffShift, data.get("shift")))
+        shift = selectors.resource_get(
+            actor=actor, model=StaffShift, resource_uuid=data.get("shift")
+        )
+        services.staff_shift_remove(actor=actor, shift=shift)
         return "Shift removed."
     if action == "feed_revoke":
-        services.calendar_feed_revoke(actor=actor, feed=_by_uuid(CalendarFeed, data.get("feed")))
+        feed = selectors.resource_get(
+            actor=actor, model=CalendarFeed, resource_uuid=data.get("feed")
+        )
+        services.calendar_feed_revoke(actor=actor, feed=feed)
         return "Calendar feed revoked."
     raise NotFound()
 

@@ -85,6 +85,13 @@ class AlertAction(models.TextChoices):
     INTERVENTION = "intervention", "Intervention given"
 
 
+class AlertSeverity(models.TextChoices):
+    """A vitals alert's severity as `rules.vitals_alerts` grades it."""
+
+    ALERT = "alert", "Alert"
+    CRITICAL = "critical", "Critical"
+
+
 class Seriousness(models.TextChoices):
     NON_SERIOUS = "non_serious", "Not serious"
     SERIOUS = "serious", "Serious"

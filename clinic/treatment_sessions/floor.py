@@ -10,7 +10,6 @@ and opening one is the same 404 as a session that does not exist.
 from __future__ import annotations
 
 import datetime
-import uuid
 from dataclasses import dataclass
 
 from django.db.models import Count, Max, Prefetch, Q
@@ -24,14 +23,16 @@ from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import NotFound
+from clinic.core.parsing import record_uuid
 from clinic.patients.models import Patient
 from clinic.scheduling.choices import AppointmentStatus
 from clinic.scheduling.models import Appointment, Chair
 from clinic.scheduling.services import at
+from clinic.screening.choices import Route
 from clinic.screening.selectors import allergies_by_patient
-from clinic.treatment_sessions.choices import SessionPhase
+from clinic.treatment_sessions.choices import AlertSeverity, SessionPhase
+from clinic.treatment_sessions.clocks import countdown_text, duration_text, vitals_due_at
 from clinic.treatment_sessions.models import PrescriberRequest, SessionAlert, TreatmentSession
-from clinic.treatment_sessions.page import countdown_text, duration_text, vitals_due_at
 
 # The appointments of the day list: everything that is or was on the floor today.
 DAY_STATUSES = (
@@ -39,13 +40,6 @@ DAY_STATUSES = (
     AppointmentStatus.CHECKED_IN,
     AppointmentStatus.COMPLETED,
 )
-
-
-def _key(value) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError as error:
-        raise NotFound() from error
 
 
 def _visible_patient_ids(actor, patient_ids: set[int]) -> set[int]:
@@ -207,7 +201,7 @@ def appointment_for_check_in(*, actor, appointment_uuid) -> Appointment:
     """An appointment the actor may check in: a session runner on the patient's care team.
     Otherwise NotFound (the service repeats every check under its locks)."""
     require(actor, Capability.SESSION_RUN)
-    key = _key(appointment_uuid)
+    key = record_uuid(appointment_uuid)
     appointment = (
         Appointment.objects.filter(uuid=key, patient__in=Patient.objects.visible_to(actor))
         .select_related("patient")
@@ -316,7 +310,7 @@ class BoardCard:
         """Esketamine between devices: no set is scheduled, pulse oximetry runs throughout."""
         return (
             self.session is not None
-            and self.session.route == "esketamine"
+            and self.session.route == Route.ESKETAMINE
             and self.session.phase == SessionPhase.DOSING
         )
 
@@ -366,7 +360,9 @@ def board_get(*, actor, now: datetime.datetime | None = None) -> Board:
             ),
             critical_alert_count=Count(
                 "alerts",
-                filter=Q(alerts__acknowledged_at__isnull=True, alerts__severity="critical"),
+                filter=Q(
+                    alerts__acknowledged_at__isnull=True, alerts__severity=AlertSeverity.CRITICAL
+                ),
                 distinct=True,
             ),
         )
@@ -406,24 +402,28 @@ def board_get(*, actor, now: datetime.datetime | None = None) -> Board:
                     session=session,
                     appointment=session.appointment,
                     reachable=session.patient_id in visible,
+                    # The board's queryset annotates these (see the query above).
                     next_vitals_due=vitals_due_at(
-                        session, last_reading_at=session.last_reading_at, now=now
+                        session,
+                        last_reading_at=session.last_reading_at,  # type: ignore[attr-defined]
+                        now=now,
                     ),
-                    open_alerts=session.open_alert_count,
-                    critical_alerts=session.critical_alert_count,
+                    open_alerts=session.open_alert_count,  # type: ignore[attr-defined]
+                    critical_alerts=session.critical_alert_count,  # type: ignore[attr-defined]
                     now=now,
-                    waiting=tuple(session.waiting_requests),
+                    waiting=tuple(session.waiting_requests),  # type: ignore[attr-defined]
                 )
             )
         if chair.pk in by_chair:
             continue
-        appointment = next_booked.get(chair.pk)
+        waiting_appointment = next_booked.get(chair.pk)
         cards.append(
             BoardCard(
                 chair=chair,
                 session=None,
-                appointment=appointment,
-                reachable=appointment is not None and appointment.patient_id in visible,
+                appointment=waiting_appointment,
+                reachable=waiting_appointment is not None
+                and waiting_appointment.patient_id in visible,
                 next_vitals_due=None,
                 open_alerts=0,
                 critical_alerts=0,

@@ -4,6 +4,7 @@ what is allowed when) is the services' and comes back as field errors."""
 from __future__ import annotations
 
 import datetime
+from typing import cast
 
 from django import forms
 from django.utils import timezone
@@ -11,6 +12,7 @@ from django.utils import timezone
 from clinic.assessments.instruments import cadss, moaas, modified_aldrete
 from clinic.controlled_substances.forms import WitnessMixin
 from clinic.core.forms import DateInput
+from clinic.screening.choices import Route
 from clinic.treatment_sessions.choices import (
     AdverseEventOutcome,
     AlertAction,
@@ -24,8 +26,6 @@ from clinic.treatment_sessions.choices import (
     SideEffectKind,
 )
 from clinic.treatment_sessions.page import container_label
-
-MG_FIELD = {"max_digits": 9, "decimal_places": 3}
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -89,7 +89,9 @@ class CheckInForm(forms.Form):
         self.fields[
             "full_name_confirmed"
         ].label = f"The patient said their full name, and it is {patient_name}"
-        self.fields["assigned_nurse"].queryset = nurses
+        nurse_field = self.fields["assigned_nurse"]
+        assert isinstance(nurse_field, forms.ModelChoiceField)  # declared above
+        nurse_field.queryset = nurses
 
     def identity(self):
         from clinic.treatment_sessions.services import IdentityCheck
@@ -108,6 +110,8 @@ class ContainerChoiceField(forms.ModelChoiceField):
 class ContainerFormMixin:
     """A container chosen from the usable stock of the session's route (page.usable_containers);
     the service checks it again."""
+
+    fields: dict[str, forms.Field]  # the form's, once mixed into one
 
     def _container_field(self, containers, label: str):
         from clinic.controlled_substances.models import Container
@@ -177,7 +181,7 @@ class PreCheckForm(forms.Form):
 
     def __init__(self, *args, route: str, flagged: bool, male: bool, **kwargs):
         super().__init__(*args, **kwargs)
-        if route == "esketamine":
+        if route == Route.ESKETAMINE:
             # Esketamine: no food 2 h and no liquid of any kind 30 min before [C3].
             self.fields["last_liquid_at"].label = "Last liquid (any drink)"
             self.fields["last_food_at"].help_text = "Esketamine: no food in the hours before."
@@ -215,7 +219,7 @@ class ReasonForm(forms.Form):
 
 
 class InfusionStartForm(ContainerFormMixin, forms.Form):
-    drawn_mg = forms.DecimalField(label="Drawn into the bag (mg)", **MG_FIELD)
+    drawn_mg = forms.DecimalField(label="Drawn into the bag (mg)", max_digits=9, decimal_places=3)
     rate_ml_per_h = forms.DecimalField(
         label="Rate (mL/h)", required=False, max_digits=6, decimal_places=1
     )
@@ -260,7 +264,8 @@ class InfusionStopForm(_WasteWitnessForm):
     given_mg = forms.DecimalField(
         label="Given to the patient (mg)",
         help_text="As the pump shows it.",
-        **MG_FIELD,
+        max_digits=9,
+        decimal_places=3,
     )
     reason = _text(
         "Reason", max_length=300, required=False, help_text="Needed if less than the dose."
@@ -278,8 +283,8 @@ class InfusionStopForm(_WasteWitnessForm):
 
 
 class ImInjectionForm(ContainerFormMixin, _WasteWitnessForm):
-    drawn_mg = forms.DecimalField(label="Drawn (mg)", **MG_FIELD)
-    given_mg = forms.DecimalField(label="Injected (mg)", **MG_FIELD)
+    drawn_mg = forms.DecimalField(label="Drawn (mg)", max_digits=9, decimal_places=3)
+    given_mg = forms.DecimalField(label="Injected (mg)", max_digits=9, decimal_places=3)
     site = forms.ChoiceField(label="Injection site", choices=[("", "Choose…"), *ImSite.choices])
     given_at = _time_field("Given at")
 
@@ -383,9 +388,11 @@ class ScoreForm(forms.Form):
             self.fields[f"item_{item.number}"] = _instrument_field(item, radio=radio)
         if kind == SessionScoreKind.CADSS:
             for item in instrument.items:
-                self.fields[f"item_{item.number}"].choices = [("", "–")] + list(
-                    self.fields[f"item_{item.number}"].choices
-                )
+                field = self.fields[f"item_{item.number}"]
+                assert isinstance(field, forms.ChoiceField)  # _instrument_field's, just above
+                # A ChoiceField holds its choices as a list of pairs once set.
+                options = cast(list[tuple[object, str]], field.choices)
+                field.choices = [("", "–"), *options]
 
     @property
     def item_fields(self):

@@ -15,10 +15,12 @@ from django.db import models
 from django.db.models import Q
 
 from clinic.core.models import ClinicModel, EnteredInErrorMixin
+from clinic.screening.choices import Route
 from clinic.treatment_sessions.choices import (
     AdministrationKind,
     AdverseEventOutcome,
     AlertAction,
+    AlertSeverity,
     ImSite,
     InfusionEventKind,
     Lighting,
@@ -35,7 +37,6 @@ from clinic.treatment_sessions.choices import (
 )
 
 USER = settings.AUTH_USER_MODEL
-MG = {"max_digits": 9, "decimal_places": 3}
 
 
 class TreatmentSessionQuerySet(models.QuerySet):
@@ -55,7 +56,7 @@ class TreatmentSession(ClinicModel):
     patient = models.ForeignKey(
         "patients.Patient", on_delete=models.PROTECT, related_name="treatment_sessions"
     )
-    route = models.CharField(max_length=16)
+    route = models.CharField(max_length=16, choices=Route.choices)
     planned_session = models.ForeignKey(
         "protocols.PlannedSession",
         null=True,
@@ -114,7 +115,7 @@ class TreatmentSession(ClinicModel):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    infusion_drawn_mg = models.DecimalField(**MG, null=True, blank=True)
+    infusion_drawn_mg = models.DecimalField(max_digits=9, decimal_places=3, null=True, blank=True)
     infusion_rate_ml_per_h = models.DecimalField(
         max_digits=6, decimal_places=1, null=True, blank=True
     )
@@ -240,8 +241,8 @@ class DoseAdministration(ClinicModel):
     container = models.ForeignKey(
         "controlled_substances.Container", on_delete=models.PROTECT, related_name="+"
     )
-    drawn_mg = models.DecimalField(**MG)
-    given_mg = models.DecimalField(**MG)
+    drawn_mg = models.DecimalField(max_digits=9, decimal_places=3)
+    given_mg = models.DecimalField(max_digits=9, decimal_places=3)
     given_at = models.DateTimeField()
     im_site = models.CharField(max_length=32, choices=ImSite.choices, blank=True)
     device_number = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -311,7 +312,7 @@ class SessionAlert(ClinicModel):
     session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="alerts")
     vitals = models.ForeignKey(VitalsEntry, on_delete=models.PROTECT, related_name="alerts")
     code = models.CharField(max_length=32)
-    severity = models.CharField(max_length=8)
+    severity = models.CharField(max_length=8, choices=AlertSeverity.choices)
     message = models.CharField(max_length=400)
     recommendation = models.CharField(max_length=8, blank=True)
     source = models.CharField(max_length=40, blank=True)
@@ -333,6 +334,13 @@ class SessionAlert(ClinicModel):
             ),
             models.UniqueConstraint(fields=["vitals", "code"], name="session_alert_once"),
         ]
+
+    @property
+    def recommendation_label(self) -> str:
+        """What the rules recommend, as the page words it (empty when they recommend nothing)."""
+        if self.recommendation in AlertAction.values:
+            return AlertAction(self.recommendation).label
+        return ""
 
 
 class SessionScore(ClinicModel):

@@ -73,7 +73,7 @@ def _mg(value: Decimal) -> str:
     return f"{Decimal(value).normalize():f} mg"
 
 
-def _span(values: list, unit: str) -> str:
+def _span(values: Sequence[int | Decimal], unit: str) -> str:
     low, high = min(values), max(values)
     return f"{low}{unit}" if low == high else f"{low}–{high}{unit}"
 
@@ -93,9 +93,9 @@ def _vitals_line(readings: Sequence[Reading]) -> str:
     if with_bp:
         parts.append(
             "BP "
-            + _span([r.systolic_mmhg for r in with_bp], "")
+            + _span([r.systolic_mmhg for r in with_bp if r.systolic_mmhg is not None], "")
             + "/"
-            + _span([r.diastolic_mmhg for r in with_bp], " mmHg")
+            + _span([r.diastolic_mmhg for r in with_bp if r.diastolic_mmhg is not None], " mmHg")
         )
     for name, label, unit in (
         ("heart_rate_bpm", "HR", " bpm"),

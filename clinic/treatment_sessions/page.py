@@ -1,6 +1,7 @@
 """The session page's view-model: what the chair-side page shows about one session, computed
-from the session (loaded with `selectors.session_queryset()`), the rules and the services'
-read helpers. Nothing here writes.
+from the session (loaded with `selectors.session_queryset()`), the rules and the read model
+(state.py); its clocks are in clocks.py and the note's draft in note_facts.py. Nothing here
+writes.
 
 The query count does not grow with the flowsheet: vitals, alerts, scores, events and notes come
 from the selector's prefetches; the few other reads (pre-check status, sign blockers, stock to
@@ -26,15 +27,21 @@ from clinic.core.clinic_phone import call_the_clinic
 from clinic.journal.selectors import session_intention
 from clinic.screening.choices import Route
 from clinic.screening.selectors import allergies_by_patient
-from clinic.treatment_sessions import note_draft, rules, services
+from clinic.treatment_sessions import rules, state
 from clinic.treatment_sessions.choices import (
-    RULES_PHASE,
-    AlertAction,
     InfusionEventKind,
     PrescriberRequestKind,
     PrescriberRequestStatus,
     SessionPhase,
     SessionScoreKind,
+)
+from clinic.treatment_sessions.clocks import (
+    Countdown,
+    countdown_of,
+    duration_text,
+    infusion_planned_end,
+    iso,
+    next_vitals_due,
 )
 from clinic.treatment_sessions.models import (
     DoseAdministration,
@@ -44,42 +51,14 @@ from clinic.treatment_sessions.models import (
     VitalsEntry,
 )
 from clinic.treatment_sessions.prescriber_requests import request_policy
+from clinic.treatment_sessions.state import mg_text
 
-SCORE_HINTS = {
+SCORE_HINTS: dict[str, str] = {
     SessionScoreKind.MOAAS: "Sedation: during and after dosing.",
     SessionScoreKind.CADSS: "Dissociation: after the infusion, or about 40 minutes after "
     "esketamine.",
     SessionScoreKind.MODIFIED_ALDRETE: "Discharge readiness: after dosing is complete.",
 }
-
-
-# --------------------------------------------------------------------------- small formatters
-
-
-def duration_text(delta: datetime.timedelta) -> str:
-    """ "m min" under an hour, "h:mm" from an hour (what clock.js shows for elapsed time)."""
-    minutes = max(int(delta.total_seconds() // 60), 0)
-    if minutes < 60:
-        return f"{minutes} min"
-    return f"{minutes // 60}:{minutes % 60:02d}"
-
-
-def countdown_text(target: datetime.datetime, now: datetime.datetime) -> str:
-    """ "m:ss" (or "h:mm:ss") to go, "due now" at the time, "overdue by n min" after it (the
-    same words clock.js writes)."""
-    seconds = int((target - now).total_seconds())
-    if seconds > 0:
-        hours, rest = divmod(seconds, 3600)
-        minutes, secs = divmod(rest, 60)
-        return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-    late = -seconds // 60
-    return "due now" if late < 1 else f"overdue by {late} min"
-
-
-def mg_text(value: Decimal | int | None) -> str:
-    if value is None:
-        return "—"
-    return f"{Decimal(value).normalize():f} mg"
 
 
 # --------------------------------------------------------------------------- parts of the page
@@ -106,24 +85,8 @@ class Dose:
     def devices_text(self) -> str:
         if not self.devices:
             return ""
-        each = mg_text(services.MG_PER_ESKETAMINE_DEVICE)
+        each = mg_text(state.MG_PER_ESKETAMINE_DEVICE)
         return f"{self.devices} device{'s' if self.devices != 1 else ''} of {each}"
-
-
-def iso(moment: datetime.datetime | None) -> str:
-    """An ISO-8601 instant to the second, for clock.js (data-countdown-to, data-elapsed-since)."""
-    return "" if moment is None else moment.replace(microsecond=0).isoformat()
-
-
-@dataclass(frozen=True)
-class Countdown:
-    at: datetime.datetime
-    text: str
-    passed: bool
-
-    @property
-    def iso(self) -> str:
-        return iso(self.at)
 
 
 @dataclass(frozen=True)
@@ -167,13 +130,13 @@ class SessionPage:
     dose: Dose
     since_dose: str = ""
     next_vitals: Countdown | None = None
-    precheck: services.PreCheckStatus | None = None
+    precheck: state.PreCheckStatus | None = None
     suicidality_flagged: bool = False
     bp_needs_confirmation: bool = False
     infusion_running: bool = False
     infusion_paused: bool = False
     infusion_planned_end: datetime.datetime | None = None
-    # What the pump could have run in by now (services.infusion_delivery), while it is dosing.
+    # What the pump could have run in by now (state.infusion_delivery), while it is dosing.
     infusion_delivery: rules.InfusionDelivery | None = None
     devices: Devices | None = None
     residuals: list[tuple[DoseAdministration, Decimal]] = field(default_factory=list)
@@ -303,12 +266,6 @@ class SessionPage:
 # --------------------------------------------------------------------------- builders
 
 
-def _countdown(at: datetime.datetime | None, now: datetime.datetime) -> Countdown | None:
-    if at is None:
-        return None
-    return Countdown(at=at, text=countdown_text(at, now), passed=at <= now)
-
-
 def usable_containers(route: str, today: datetime.date) -> list[Container]:
     """On-hand containers of the route's product (vials for IV/IM, devices for esketamine),
     not expired and not empty, soonest expiry first."""
@@ -331,14 +288,14 @@ def container_label(container: Container) -> str:
     )
 
 
-def _dose(session: TreatmentSession, precheck: services.PreCheckStatus | None) -> Dose:
+def _dose(session: TreatmentSession, precheck: state.PreCheckStatus | None) -> Dose:
     if session.dose_planned_mg is not None:
         return Dose(
             dose_mg=session.dose_planned_mg,
             mg_per_kg=session.dose_mg_per_kg,
             weight_used_kg=session.dose_weight_used_kg,
             infusion_minutes=session.infusion_minutes,
-            devices=services.devices_needed(session) if session.route == Route.ESKETAMINE else None,
+            devices=state.devices_needed(session) if session.route == Route.ESKETAMINE else None,
         )
     if precheck is None:
         return Dose(dose_mg=None)
@@ -346,82 +303,13 @@ def _dose(session: TreatmentSession, precheck: services.PreCheckStatus | None) -
         return Dose(dose_mg=None, problem=precheck.dose_problem)
     dose = precheck.dose
     return Dose(
-        dose_mg=dose["dose_mg"],
-        mg_per_kg=dose.get("dose_mg_per_kg"),
-        weight_used_kg=dose.get("weight_used_kg"),
-        weight_kg=dose.get("weight_kg"),
-        weight_measured_on=dose.get("weight_measured_on"),
-        infusion_minutes=dose.get("infusion_minutes"),
-        devices=dose.get("devices"),
-    )
-
-
-def _last_full_reading(vitals: list[VitalsEntry]) -> datetime.datetime | None:
-    """The last valid set with a blood pressure (pulse oximetry alone is not a reading)."""
-    times = [v.taken_at for v in vitals if v.is_valid and v.has_bp]
-    return max(times) if times else None
-
-
-def infusion_planned_end(
-    session: TreatmentSession, now: datetime.datetime
-) -> datetime.datetime | None:
-    """When a running IV infusion should end: its start + the infusion minutes, moved on by
-    the time it spent paused (a pause still going counts up to `now`)."""
-    if session.dose_started_at is None or not session.infusion_minutes:
-        return None
-    paused = datetime.timedelta(0)
-    paused_at = None
-    for event in session.infusion_events.all():
-        if event.kind == InfusionEventKind.PAUSE and paused_at is None:
-            paused_at = event.occurred_at
-        elif event.kind in (InfusionEventKind.RESUME, InfusionEventKind.STOP) and paused_at:
-            paused += event.occurred_at - paused_at
-            paused_at = None
-    if paused_at is not None:
-        paused += max(now - paused_at, datetime.timedelta(0))
-    return session.dose_started_at + datetime.timedelta(minutes=session.infusion_minutes) + paused
-
-
-def vitals_due_at(
-    session: TreatmentSession,
-    *,
-    last_reading_at: datetime.datetime | None,
-    now: datetime.datetime,
-    policy: rules.SessionPolicy | None = None,
-) -> datetime.datetime | None:
-    """rules.next_vitals_due for the session as it stands, under the policy it runs under (an
-    IV infusion under way counts to its planned end, pauses included). None where no reading
-    is scheduled, or a phase lacks its anchor time (the page shows the details)."""
-    completed = session.dose_completed_at
-    if (
-        session.route == Route.IV
-        and session.phase == SessionPhase.DOSING
-        and session.dose_started_at is not None
-        and session.infusion_minutes
-    ):
-        completed = infusion_planned_end(session, now)
-    try:
-        return rules.next_vitals_due(
-            session.route,
-            RULES_PHASE[SessionPhase(session.phase)],
-            session.dose_started_at,
-            completed,
-            last_reading_at,
-            now,
-            policy or services.policy_of(session),
-        )
-    except ValueError:
-        return None
-
-
-def next_vitals_due(
-    session: TreatmentSession, policy: rules.SessionPolicy, now: datetime.datetime
-) -> datetime.datetime | None:
-    return vitals_due_at(
-        session,
-        last_reading_at=_last_full_reading(list(session.vitals.all())),
-        now=now,
-        policy=policy,
+        dose_mg=dose.dose_mg,
+        mg_per_kg=dose.dose_mg_per_kg,
+        weight_used_kg=dose.weight_used_kg,
+        weight_kg=dose.weight_kg,
+        weight_measured_on=dose.weight_measured_on,
+        infusion_minutes=dose.infusion_minutes,
+        devices=dose.devices,
     )
 
 
@@ -456,7 +344,7 @@ def session_page(
     `since` is when the page was first shown (the live bar's refresh reports what a prescriber
     decided after it)."""
     now = now or timezone.now()
-    policy = services.policy_of(session)
+    policy = state.policy_of(session)
     phase = SessionPhase(session.phase)
     vitals = list(session.vitals.all())
     alerts = list(session.alerts.all())
@@ -464,11 +352,6 @@ def session_page(
     for alert in alerts:
         if alert.vitals_id in by_id:
             alert.vitals = by_id[alert.vitals_id]  # the reading already read: no query per alert
-        alert.recommendation_label = (
-            AlertAction(alert.recommendation).label
-            if alert.recommendation in AlertAction.values
-            else ""
-        )
     can_run = actor.can(Capability.SESSION_RUN)
     page = SessionPage(
         session=session,
@@ -491,16 +374,16 @@ def session_page(
         end = session.discharged_at or session.stopped_at or now
         page.since_dose = duration_text(end - session.dose_started_at)
     if session.is_open:
-        page.next_vitals = _countdown(next_vitals_due(session, policy, now), now)
+        page.next_vitals = countdown_of(next_vitals_due(session, policy, now), now)
     if phase == SessionPhase.CHECKED_IN:
-        page.precheck = services.precheck_status(session, now)
+        page.precheck = state.precheck_status(session, now)
         page.suicidality_flagged = bool(unresolved_alerts_for_patient(patient=session.patient))
-        reading = services.pre_dose_vitals(session)
+        reading = state.pre_dose_vitals(session)
         page.bp_needs_confirmation = (
             reading is not None
             and not page.precheck.bp_confirmed
             and rules.pre_dose_check(
-                services.vitals_reading(reading), policy
+                state.vitals_reading(reading), policy
             ).needs_prescriber_confirmation
         )
     page.dose = _dose(session, page.precheck)
@@ -514,24 +397,25 @@ def session_page(
             r
             for r in page.requests
             if r.status in (PrescriberRequestStatus.ANSWERED, PrescriberRequestStatus.DECLINED)
+            and r.closed_at is not None
             and r.closed_at > since
         ]
 
     if session.route == Route.IV:
         events = list(session.infusion_events.all())
-        page.infusion_running = services.infusion_running(session)
+        page.infusion_running = state.infusion_running(session)
         page.infusion_paused = bool(events) and events[-1].kind == InfusionEventKind.PAUSE
         if session.dose_started_at is not None and session.infusion_minutes:
             page.infusion_planned_end = infusion_planned_end(session, now)
             if phase == SessionPhase.DOSING and session.dose_planned_mg:
-                page.infusion_delivery = services.infusion_delivery(session, now)
+                page.infusion_delivery = state.infusion_delivery(session, now)
     if session.route == Route.ESKETAMINE:
         given = [a for a in session.administrations.all() if a.device_number is not None]
         needed = page.dose.devices
         next_allowed = None
         if given:
             last = max(a.given_at for a in given)
-            next_allowed = _countdown(rules.esketamine_next_device_allowed_at(last, policy), now)
+            next_allowed = countdown_of(rules.esketamine_next_device_allowed_at(last, policy), now)
         page.devices = Devices(
             needed=needed,
             given=given,
@@ -541,15 +425,15 @@ def session_page(
     if page.can_run and page.editable and page.dosing_open and session.is_open:
         page.containers = usable_containers(session.route, timezone.localdate(now))
 
-    page.residuals = services.residual_outstanding(session) if session.administrations.all() else []
+    page.residuals = state.residual_outstanding(session) if session.administrations.all() else []
 
     if session.dose_completed_at is not None:
-        page.aldrete = services.latest_aldrete(session)
+        page.aldrete = state.latest_aldrete(session)
         if session.is_open:
             # Escort presence is answered on the discharge form itself.
-            page.discharge = services.discharge_status(session, escort_present=True, now=now)
-            page.observation_end = _countdown(page.discharge.observation_ends_at, now)
-            page.discharge_granted = services.discharge_override_covering(session, page.discharge)
+            page.discharge = state.discharge_status(session, escort_present=True, now=now)
+            page.observation_end = countdown_of(page.discharge.observation_ends_at, now)
+            page.discharge_granted = state.discharge_override_covering(session, page.discharge)
         page.default_instructions = default_instructions(session.route)
 
     page.scores = [
@@ -564,7 +448,7 @@ def session_page(
         for score in session.scores.all()
     ]
     if not session.is_signed:
-        page.sign_blockers = services.sign_blockers(session)
+        page.sign_blockers = state.sign_blockers(session)
     if session.route == Route.ESKETAMINE:
         page.rems_missing = rules.rems_form_missing(session.rems_form or {})
     page.can_ask = _askable(page)
@@ -585,134 +469,3 @@ def _askable(page: SessionPage) -> tuple[str, ...]:
     if page.discharge is not None and not page.discharge.allowed and not page.discharge_granted:
         kinds.append(PrescriberRequestKind.DISCHARGE)
     return tuple(kind for kind in kinds if kind not in waiting)
-
-
-# --------------------------------------------------------------------------- the note's draft
-
-
-def _local(moment: datetime.datetime) -> datetime.datetime:
-    return timezone.localtime(moment)
-
-
-def note_draft_of(session: TreatmentSession, page: SessionPage) -> str:
-    """The nurse's note drafted from the record (note_draft.py), for her to edit and save."""
-    dose_detail = ""
-    if page.dose.devices:
-        dose_detail = page.dose.devices_text
-    elif page.dose.mg_per_kg and page.dose.weight_used_kg:
-        dose_detail = f"{page.dose.mg_per_kg} mg/kg × {page.dose.weight_used_kg} kg"
-        if page.dose.infusion_minutes:
-            dose_detail += f", over {page.dose.infusion_minutes} min"
-    given = [
-        note_draft.Given(
-            at=_local(a.given_at),
-            what=(
-                f"device {a.device_number}"
-                if a.device_number
-                else a.get_kind_display()
-                + (f" ({a.get_im_site_display().lower()})" if a.im_site else "")
-            ),
-            given_mg=a.given_mg,
-            drawn_mg=a.drawn_mg,
-            container=f"{a.container.label}, lot {a.container.lot.lot_number}",
-            above_expected_reason=a.given_above_expected_reason,
-        )
-        for a in session.administrations.all()
-    ]
-    pump = [
-        note_draft.Event(
-            at=_local(e.occurred_at),
-            text=e.get_kind_display().lower()
-            + (f" at {e.rate_ml_per_h} mL/h" if e.rate_ml_per_h else "")
-            + (f" ({e.reason})" if e.reason else ""),
-        )
-        for e in session.infusion_events.all()
-    ]
-    readings = [
-        note_draft.Reading(
-            at=_local(v.taken_at),
-            systolic_mmhg=v.systolic_mmhg,
-            diastolic_mmhg=v.diastolic_mmhg,
-            heart_rate_bpm=v.heart_rate_bpm,
-            spo2_percent=v.spo2_percent,
-            respiratory_rate_per_min=v.respiratory_rate_per_min,
-            temperature_c=v.temperature_c,
-        )
-        for v in page.vitals
-        if v.is_valid
-    ]
-    alerts = [
-        note_draft.Event(
-            at=_local(a.created_at),
-            text=a.message
-            + (
-                f" Acknowledged {_local(a.acknowledged_at):%H:%M}: {a.get_action_display().lower()}"
-                + (f" ({a.action_note})" if a.action_note else "")
-                + "."
-                if a.acknowledged_at
-                else " Not yet acknowledged."
-            ),
-        )
-        for a in [*page.alerts_closed, *page.alerts_open]
-    ]
-    scores = [
-        note_draft.Event(
-            at=_local(row.taken_at),
-            text=f"{row.label} {row.total if row.complete else 'incomplete'}",
-        )
-        for row in page.scores
-    ]
-    side_effects = [
-        note_draft.Event(
-            at=_local(e.noticed_at),
-            text=f"{e.label.lower()} ({e.get_severity_display().lower()})"
-            + (f", {e.intervention}" if e.intervention else ""),
-        )
-        for e in page.side_effects
-        if e.is_valid
-    ]
-    adverse_events = [
-        note_draft.Event(
-            at=_local(e.onset_at),
-            text=f"{e.get_seriousness_display().lower()}: {e.description}"
-            + (f"; action: {e.action_taken}" if e.action_taken else "")
-            + f"; outcome: {e.get_outcome_display().lower()}",
-        )
-        for e in page.adverse_events
-        if e.is_valid
-    ]
-    decisions = [
-        note_draft.Event(
-            at=_local(o.created_at),
-            text=f"{o.get_kind_display().lower()} by {o.prescriber.display_name}: {o.reason}",
-        )
-        for o in page.overrides
-    ]
-    ending = ""
-    if session.discharged_at:
-        ending = (
-            f"Discharged {_local(session.discharged_at):%H:%M}"
-            + (" with the escort" if session.escort_present_at_discharge else "")
-            + ("; post-session instructions given." if session.instructions_given else ".")
-        )
-    elif session.stopped_at:
-        ending = f"Session stopped {_local(session.stopped_at):%H:%M}: {session.stop_reason}."
-    return note_draft.session_note_draft(
-        note_draft.DraftFacts(
-            route=page.route_label,
-            chair=session.appointment.chair.name,
-            checked_in_at=_local(session.checked_in_at),
-            identity_confirmed=bool(session.identity_confirmed_with),
-            dose_mg=page.dose.dose_mg,
-            dose_detail=dose_detail,
-            given=given,
-            pump=pump,
-            readings=readings,
-            alerts=alerts,
-            scores=scores,
-            side_effects=side_effects,
-            adverse_events=adverse_events,
-            decisions=decisions,
-            ending=ending,
-        )
-    )

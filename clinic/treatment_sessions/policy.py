@@ -47,7 +47,8 @@ def session_policy() -> SessionPolicy:
     ranges: dict[str, tuple] = {}
     for field, name in _PLAUSIBLE.items():
         allowed = plausible_range(name)
-        low, high = allowed.low, allowed.high
+        low: Decimal | int = allowed.low
+        high: Decimal | int = allowed.high
         if isinstance(getattr(DEFAULT_POLICY, field)[0], int):
             low, high = int(low), int(high)
         ranges[field] = (low, high)

@@ -9,7 +9,8 @@ through the outbox; a patient whose care team has no prescriber has the clinic a
 e-mailed instead, so that nobody's request waits silently (ADR 0011).
 
 This module keeps the records; the decisions themselves (confirming, overriding, declining) are
-services in `services.py` and `services_prescriber.py`, which open and close requests through it.
+services in `services/` (the conversation in `services/prescriber.py`), which open and close
+requests through it.
 """
 
 from __future__ import annotations
@@ -65,7 +66,11 @@ def request_policy() -> PrescriberRequestPolicy:
 def _audit(actor, request: PrescriberRequest, session: TreatmentSession, summary: str) -> None:
     audit_record(
         actor=actor,
-        action=AuditAction.UPDATE if request.status != "open" else AuditAction.CREATE,
+        action=(
+            AuditAction.UPDATE
+            if request.status != PrescriberRequestStatus.OPEN
+            else AuditAction.CREATE
+        ),
         object_type="prescriber_request",
         object_id=request.uuid,
         patient=session.patient,

@@ -25,9 +25,10 @@ from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.patients.models import Patient
+from clinic.screening.choices import Route
 from clinic.treatment_sessions import rules
 from clinic.treatment_sessions.models import TreatmentSession
-from clinic.treatment_sessions.services import policy_of
+from clinic.treatment_sessions.state import policy_of
 
 FIELDS = rules.REMS_MONITORING_FIELDS
 LABELS = {f.key: f.label for f in FIELDS}
@@ -83,7 +84,7 @@ def rems_due_list(*, actor, now: datetime.datetime | None = None) -> list[RemsDu
     today = timezone.localdate(now or timezone.now())
     sessions = list(
         TreatmentSession.objects.filter(
-            route="esketamine", dose_started_at__isnull=False, rems_submitted_at__isnull=True
+            route=Route.ESKETAMINE, dose_started_at__isnull=False, rems_submitted_at__isnull=True
         )
         .select_related("patient")
         .order_by("checked_in_at", "id")

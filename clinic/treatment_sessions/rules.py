@@ -7,6 +7,10 @@ of `SessionPolicy`, whose defaults come from ../shared/domain/policy-defaults.md
 refer to ../shared/domain/clinical-reference.md §11. The logic compares against policy fields,
 never against literals. Datetimes must be aware (a naive one is refused with ValueError).
 
+Long because: it is the session's one table of pure safety rules under one `SessionPolicy`;
+the rules share their readings of the sources (below) and helpers such as `_run_start`, and
+splitting them would split the policy they are checked against.
+
 Readings of the rules whose wording leaves a choice, stated once:
 
 - Blood pressure limits are met by either component: "≥ 180/110" means systolic ≥ 180 or
@@ -468,6 +472,7 @@ def vitals_alerts(
         repeated = reading.taken_at - start >= _minutes(p.bp_repeat_minutes)
         action = p.bp_action_recommendation
         systolic, diastolic = reading.systolic_mmhg, reading.diastolic_mmhg
+        assert systolic is not None and diastolic is not None  # _bp_at_alert: a full BP
         if very_high:
             reached = bp_limit_text(
                 systolic, diastolic, p.bp_very_high_systolic_mmhg, p.bp_very_high_diastolic_mmhg

@@ -5,33 +5,28 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from clinic.accounts.choices import Role
+from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
 from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
-from clinic.core.exceptions import NotFound
 from clinic.patients.models import CareTeamMember, Patient
-from clinic.treatment_sessions.choices import FINISHED_PHASES
+from clinic.patients.selectors import record_in_reach
+from clinic.treatment_sessions.choices import FINISHED_PHASES, AlertSeverity
 from clinic.treatment_sessions.models import (
     DoseAdministration,
     PrescriberRequest,
     SessionAlert,
     SessionScore,
     TreatmentSession,
+    TreatmentSessionQuerySet,
 )
 
 
-def _key(value) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError as error:
-        raise NotFound() from error
-
-
-def session_queryset():
+def session_queryset() -> QuerySet[TreatmentSession]:
     """A session with everything its page and rules read, in a fixed number of queries."""
     return TreatmentSession.objects.select_related(
         "patient",
@@ -72,34 +67,22 @@ def session_queryset():
     )
 
 
-def session_get(*, actor, session_uuid, audit: bool = True) -> TreatmentSession:
+def session_get(
+    *, actor: User, session_uuid: uuid.UUID | str, audit: bool = True
+) -> TreatmentSession:
     """A session of a patient on the actor's care team (clinical roles and the clinic
     administrator); otherwise NotFound, audited as denied."""
     require(actor, Capability.PATIENT_VIEW_CLINICAL)
-    key = _key(session_uuid)
-    session = session_queryset().filter(uuid=key).first()
-    if (
-        session is None
-        or not Patient.objects.visible_to(actor).filter(pk=session.patient_id).exists()
-    ):
-        audit_record(
-            actor=actor,
-            action=AuditAction.DENIED,
-            object_type="treatment_session",
-            object_id=key,
-            summary="Session not found or patient not visible",
-        )
-        raise NotFound("No such session, or the patient is not on your care team.")
-    if audit:
-        audit_record(
-            actor=actor,
-            action=AuditAction.VIEW,
-            object_type="treatment_session",
-            object_id=session.uuid,
-            patient=session.patient,
-            summary="Treatment session",
-        )
-    return session
+    return record_in_reach(
+        actor=actor,
+        queryset=session_queryset(),
+        record_uuid=session_uuid,
+        object_type="treatment_session",
+        patient_of=lambda found: found.patient,
+        not_found_message="No such session, or the patient is not on your care team.",
+        view_summary="Treatment session" if audit else None,
+        denied_summary="Session not found or patient not visible",
+    )
 
 
 # --------------------------------------------------------------------------- what waits on whom
@@ -108,11 +91,11 @@ def session_get(*, actor, session_uuid, audit: bool = True) -> TreatmentSession:
 # is off only for counts, which carry no patient information.
 
 
-def _reachable_sessions(actor):
+def _reachable_sessions(actor: User) -> TreatmentSessionQuerySet:
     return TreatmentSession.objects.filter(patient__in=Patient.objects.visible_to(actor))
 
 
-def prescriber_requests_waiting(*, actor, audit: bool = True) -> list[PrescriberRequest]:
+def prescriber_requests_waiting(*, actor: User, audit: bool = True) -> list[PrescriberRequest]:
     """Open requests on sessions of the actor's patients, oldest first. A clinic administrator
     sees those no prescriber can answer: the patient's care team has no active prescriber."""
     require(actor, Capability.PATIENT_VIEW_CLINICAL)
@@ -142,7 +125,7 @@ def prescriber_requests_waiting(*, actor, audit: bool = True) -> list[Prescriber
     return found
 
 
-def session_alerts_open(*, actor, audit: bool = True) -> list[SessionAlert]:
+def session_alerts_open(*, actor: User, audit: bool = True) -> list[SessionAlert]:
     """Unacknowledged vitals alerts of the actor's patients' open sessions, critical first."""
     require(actor, Capability.SESSION_RUN)
     found = list(
@@ -151,7 +134,7 @@ def session_alerts_open(*, actor, audit: bool = True) -> list[SessionAlert]:
         .select_related("session__patient", "session__appointment__chair__room", "vitals")
         .order_by("created_at", "id")
     )
-    found.sort(key=lambda alert: alert.severity != "critical")
+    found.sort(key=lambda alert: alert.severity != AlertSeverity.CRITICAL)
     if audit:
         audit_record(
             actor=actor,
@@ -162,7 +145,7 @@ def session_alerts_open(*, actor, audit: bool = True) -> list[SessionAlert]:
     return found
 
 
-def sessions_awaiting_signature(*, actor, audit: bool = True) -> list[TreatmentSession]:
+def sessions_awaiting_signature(*, actor: User, audit: bool = True) -> list[TreatmentSession]:
     """Sessions of the actor's patients that have ended and wait for a prescriber's signature,
     oldest first."""
     require(actor, Capability.SESSION_SIGN)

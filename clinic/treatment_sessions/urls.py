@@ -1,6 +1,13 @@
 from django.urls import path
 
-from clinic.treatment_sessions import views, views_floor, views_rems, views_requests
+from clinic.treatment_sessions import (
+    views,
+    views_dosing,
+    views_floor,
+    views_flowsheet,
+    views_rems,
+    views_requests,
+)
 
 app_name = "treatment_sessions"
 
@@ -23,24 +30,30 @@ urlpatterns = [
     path(
         "requests/<uuid:request_uuid>/withdraw/", views_requests.withdraw, name="request_withdraw"
     ),
-    # One session at the chair (views).
+    # One session at the chair (views; dosing in views_dosing, the flowsheet in views_flowsheet).
     path(S, views.detail, name="detail"),
     path(S + "pre-checks/", views.precheck, name="precheck"),
     path(S + "confirm-bp/", views.bp_confirm, name="bp_confirm"),
     path(S + "override/", views.override, name="override"),
-    path(S + "vitals/", views.vitals, name="vitals"),
-    path(S + "vitals/<uuid:vitals_uuid>/error/", views.vitals_error, name="vitals_error"),
-    path(S + "alerts/<uuid:alert_uuid>/acknowledge/", views.alert_acknowledge, name="alert_ack"),
-    path(S + "infusion/", views.infusion, name="infusion"),
-    path(S + "injection/", views.im_injection, name="im_injection"),
-    path(S + "device/", views.device, name="device"),
-    path(S + "device/end/", views.dosing_end, name="dosing_end"),
-    path(S + "waste/<uuid:administration_uuid>/", views.waste, name="waste"),
-    path(S + "scores/", views.score, name="score"),
-    path(S + "side-effects/", views.side_effect, name="side_effect"),
-    path(S + "adverse-events/", views.adverse_event, name="adverse_event"),
+    path(S + "vitals/", views_flowsheet.vitals, name="vitals"),
+    path(S + "vitals/<uuid:vitals_uuid>/error/", views_flowsheet.vitals_error, name="vitals_error"),
     path(
-        S + "records/<str:kind>/<uuid:record_uuid>/error/", views.record_error, name="record_error"
+        S + "alerts/<uuid:alert_uuid>/acknowledge/",
+        views_flowsheet.alert_acknowledge,
+        name="alert_ack",
+    ),
+    path(S + "infusion/", views_dosing.infusion, name="infusion"),
+    path(S + "injection/", views_dosing.im_injection, name="im_injection"),
+    path(S + "device/", views_dosing.device, name="device"),
+    path(S + "device/end/", views_dosing.dosing_end, name="dosing_end"),
+    path(S + "waste/<uuid:administration_uuid>/", views_dosing.waste, name="waste"),
+    path(S + "scores/", views_flowsheet.score, name="score"),
+    path(S + "side-effects/", views_flowsheet.side_effect, name="side_effect"),
+    path(S + "adverse-events/", views_flowsheet.adverse_event, name="adverse_event"),
+    path(
+        S + "records/<str:kind>/<uuid:record_uuid>/error/",
+        views_flowsheet.record_error,
+        name="record_error",
     ),
     path(S + "recovery/", views.recovery, name="recovery"),
     path(S + "discharge/", views.discharge, name="discharge"),

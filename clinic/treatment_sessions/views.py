@@ -4,6 +4,10 @@ Every view is glue: check the capability, read the session through the selector,
 service, and go back to the page (a redirect with a message) or show the page again with the
 service's refusal next to the field it names. Forms post with htmx when it is there (the page's
 <main> is swapped) and work the same without it. No patient data goes into URLs or logs.
+
+This module holds the page, its forms' context and the glue every session form shares
+(`_session`, `_submit`, `_back`, `_one_field_action`); dosing posts are in views_dosing.py and
+the flowsheet's in views_flowsheet.py.
 """
 
 from __future__ import annotations
@@ -19,9 +23,11 @@ from django.views.decorators.http import require_GET, require_POST
 from clinic.accounts.permissions import Capability
 from clinic.assessments.selectors import unresolved_alerts_for_patient
 from clinic.core.access import require, staff_required
-from clinic.core.exceptions import Conflict, DomainError, InvalidInput, NotFound
+from clinic.core.exceptions import Conflict, DomainError, InvalidInput
 from clinic.core.forms import apply_domain_error
-from clinic.treatment_sessions import selectors, services
+from clinic.patients.choices import Sex
+from clinic.screening.choices import Route
+from clinic.treatment_sessions import selectors, services, state
 from clinic.treatment_sessions.choices import (
     AlertAction,
     SessionPhase,
@@ -48,20 +54,17 @@ from clinic.treatment_sessions.forms import (
     SideEffectForm,
     VitalsForm,
     WasteForm,
-    today_at,
 )
+from clinic.treatment_sessions.note_facts import note_draft_of
 from clinic.treatment_sessions.page import (
     SCORE_HINTS,
     SessionPage,
-    note_draft_of,
     session_page,
-    usable_containers,
 )
 
 PAGE = "treatment_sessions/session_detail.html"
 # The service's names for a field the page calls otherwise.
 RENAMED_FIELDS = {"weight_kg": "weight_today_kg"}
-RECORD_KINDS = {"side-effect": "side_effects", "adverse-event": "adverse_events"}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -94,7 +97,7 @@ def _refused(form, error: DomainError) -> None:
 
 
 def _initial_precheck(session, portal_intention=None) -> dict:
-    initial = {name: getattr(session, name) for name in services.PRECHECK_FIELDS}
+    initial = {name: getattr(session, name) for name in state.PRECHECK_FIELDS}
     if portal_intention is not None and not session.intention.strip():
         # The patient's own words from the portal, until the session has its own.
         initial["intention"] = portal_intention.text
@@ -137,7 +140,7 @@ def _context(request, session, bound: dict | None = None) -> dict:
                 initial=_initial_precheck(session, page.portal_intention),
                 route=session.route,
                 flagged=page.suicidality_flagged,
-                male=patient.sex == "male",
+                male=patient.sex == Sex.MALE,
             ),
         )
     if page.can_override and page.editable and page.is_checked_in:
@@ -145,14 +148,14 @@ def _context(request, session, bound: dict | None = None) -> dict:
         context["override_form"] = form("override", lambda: ReasonForm(prefix="override"))
     if open_run and page.dosing_open:
         dose = page.dose.dose_mg
-        if session.route == "iv" and page.is_checked_in:
+        if session.route == Route.IV and page.is_checked_in:
             context["start_form"] = form(
                 "start",
                 lambda: InfusionStartForm(
                     prefix="start", containers=page.containers, initial={"drawn_mg": dose}
                 ),
             )
-        if session.route == "iv" and session.phase == SessionPhase.DOSING:
+        if session.route == Route.IV and session.phase == SessionPhase.DOSING:
             # The planned dose is offered only once it can have run in; an infusion stopped
             # early is charted from the pump, never from the plan.
             given = (
@@ -176,7 +179,7 @@ def _context(request, session, bound: dict | None = None) -> dict:
                     initial={"given_mg": given},
                 ),
             )
-        if session.route == "im" and page.is_checked_in:
+        if session.route == Route.IM and page.is_checked_in:
             context["im_form"] = form(
                 "im",
                 lambda: ImInjectionForm(
@@ -187,11 +190,11 @@ def _context(request, session, bound: dict | None = None) -> dict:
                     initial={"drawn_mg": dose, "given_mg": dose},
                 ),
             )
-        if session.route == "esketamine" and page.devices and page.devices.next_number:
+        if session.route == Route.ESKETAMINE and page.devices and page.devices.next_number:
             context["device_form"] = form(
                 "device", lambda: DeviceForm(prefix="device", containers=page.containers)
             )
-            if session.phase == "dosing":
+            if session.phase == SessionPhase.DOSING:
                 context["dosing_end_form"] = form(
                     "dosing_end", lambda: DosingEndForm(prefix="dosing-end")
                 )
@@ -345,7 +348,7 @@ def precheck(request, session_uuid):
         prefix="pre",
         route=session.route,
         flagged=flagged,
-        male=session.patient.sex == "male",
+        male=session.patient.sex == Sex.MALE,
     )
     return _submit(
         request,
@@ -357,343 +360,6 @@ def precheck(request, session_uuid):
         ),
         done="Pre-checks saved.",
         anchor="pre-checks",
-    )
-
-
-# --------------------------------------------------------------------------- dosing
-
-
-def _containers(session):
-    return usable_containers(session.route, timezone.localdate())
-
-
-def _witness_kwargs(data) -> dict:
-    return {"witness": data.get("witness"), "waste_reason": data.get("waste_reason") or ""}
-
-
-@staff_required
-@require_POST
-def infusion(request, session_uuid):
-    """One endpoint for the infusion: `action` is start, pause, resume, rate or stop."""
-    session = _session(request, session_uuid, Capability.SESSION_RUN)
-    actor = request.user
-    action = request.POST.get("action", "")
-    if action == "start":
-        return _submit(
-            request,
-            session,
-            key="start",
-            form=InfusionStartForm(request.POST, prefix="start", containers=_containers(session)),
-            call=lambda data: services.infusion_start(
-                actor=actor,
-                session=session,
-                container=data["container"],
-                drawn_mg=data["drawn_mg"],
-                rate_ml_per_h=data.get("rate_ml_per_h"),
-            ),
-            done="Infusion started.",
-            anchor="dosing",
-        )
-    if action == "pause":
-        return _submit(
-            request,
-            session,
-            key="pause",
-            form=InfusionPauseForm(request.POST, prefix="pause"),
-            call=lambda data: services.infusion_pause(
-                actor=actor, session=session, reason=data["reason"]
-            ),
-            done="Infusion paused.",
-            anchor="dosing",
-        )
-    if action == "resume":
-        try:
-            services.infusion_resume(actor=actor, session=session)
-        except (Conflict, InvalidInput) as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(request, "Infusion resumed.")
-        return _back(session, "dosing", request=request)
-    if action == "rate":
-        return _submit(
-            request,
-            session,
-            key="rate",
-            form=InfusionRateForm(request.POST, prefix="rate"),
-            call=lambda data: services.infusion_rate_change(
-                actor=actor,
-                session=session,
-                rate_ml_per_h=data["rate_ml_per_h"],
-                reason=data.get("reason") or "",
-            ),
-            done="Rate changed.",
-            anchor="dosing",
-        )
-    if action == "stop":
-        return _submit(
-            request,
-            session,
-            key="infusion_stop",
-            form=InfusionStopForm(request.POST, prefix="iv-stop", actor=actor, request=request),
-            call=lambda data: services.infusion_stop(
-                actor=actor,
-                session=session,
-                given_mg=data["given_mg"],
-                reason=data.get("reason") or "",
-                given_above_expected_reason=data.get("given_above_expected_reason") or "",
-                **_witness_kwargs(data),
-            ),
-            done="Infusion stopped and recorded in the controlled-substance ledger.",
-            anchor="dosing",
-        )
-    messages.error(request, "Choose start, pause, resume, rate or stop.")
-    return _back(session, "dosing", request=request)
-
-
-@staff_required
-@require_POST
-def im_injection(request, session_uuid):
-    session = _session(request, session_uuid, Capability.SESSION_RUN)
-    actor = request.user
-    form = ImInjectionForm(
-        request.POST, prefix="im", containers=_containers(session), actor=actor, request=request
-    )
-    return _submit(
-        request,
-        session,
-        key="im",
-        form=form,
-        call=lambda data: services.im_injection_record(
-            actor=actor,
-            session=session,
-            container=data["container"],
-            drawn_mg=data["drawn_mg"],
-            given_mg=data["given_mg"],
-            site=data["site"],
-            given_at=today_at(data.get("given_at")),
-            **_witness_kwargs(data),
-        ),
-        done="Injection recorded in the controlled-substance ledger.",
-        anchor="dosing",
-    )
-
-
-@staff_required
-@require_POST
-def device(request, session_uuid):
-    session = _session(request, session_uuid, Capability.SESSION_RUN)
-    number = len([a for a in session.administrations.all() if a.device_number is not None]) + 1
-    return _submit(
-        request,
-        session,
-        key="device",
-        form=DeviceForm(request.POST, prefix="device", containers=_containers(session)),
-        call=lambda data: services.esketamine_device_record(
-            actor=request.user,
-            session=session,
-            container=data["container"],
-            given_at=today_at(data.get("given_at")),
-        ),
-        done=f"Device {number} recorded in the controlled-substance ledger.",
-        anchor="dosing",
-    )
-
-
-@staff_required
-@require_POST
-def waste(request, session_uuid, administration_uuid):
-    session = _session(request, session_uuid, Capability.SESSION_RUN)
-    administration = next(
-        (a for a in session.administrations.all() if a.uuid == administration_uuid), None
-    )
-    if administration is None:
-        raise NotFound("No such administration in this session.")
-    form = WasteForm(
-        request.POST, prefix=f"waste-{administration.uuid}", actor=request.user, request=request
-    )
-    return _submit(
-        request,
-        session,
-        key=("waste", administration.pk),
-        form=form,
-        call=lambda data: services.residual_waste(
-            actor=request.user,
-            session=session,
-            administration=administration,
-            witness=data["witness"],
-            reason=data.get("reason") or "",
-        ),
-        done="Residual wasted, witnessed.",
-        anchor="dosing",
-    )
-
-
-# --------------------------------------------------------------------------- monitoring
-
-
-@staff_required
-@require_POST
-def vitals(request, session_uuid):
-    session = _session(request, session_uuid, Capability.SESSION_RUN)
-    form = VitalsForm(request.POST, prefix="vitals")
-    if form.is_valid():
-        try:
-            _entry, alerts = services.vitals_record(
-                actor=request.user,
-                session=session,
-                taken_at=today_at(form.cleaned_data["taken_at"]),
-                **form.values(),
-            )
-        except (Conflict, InvalidInput) as error:
-            _refused(form, error)
-        else:
-            if alerts:
-                # The alert itself is on the page; no clinical values in the message (it may
-                # travel in a cookie).
-                count = len(alerts)
-                messages.warning(
-                    request,
-                    f"Vitals recorded with {count} alert{'s' if count > 1 else ''}: "
-                    "acknowledge with an action.",
-                )
-                return _back(session, "alerts", request=request)
-            messages.success(request, "Vitals recorded.")
-            return _back(session, "flowsheet", request=request)
-    return _page(request, session, {"vitals": form})
-
-
-def _in_session(items, key):
-    found = next((item for item in items if item.uuid == key), None)
-    if found is None:
-        raise NotFound("No such record in this session.")
-    return found
-
-
-@staff_required
-@require_POST
-def vitals_error(request, session_uuid, vitals_uuid):
-    session = _session(request, session_uuid, Capability.SESSION_RUN)
-    entry = _in_session(session.vitals.all(), vitals_uuid)
-    return _submit(
-        request,
-        session,
-        key=("vitals_error", entry.pk),
-        form=EnteredInErrorForm(request.POST, prefix=f"verr-{entry.uuid}"),
-        call=lambda data: services.vitals_mark_entered_in_error(
-            actor=request.user, vitals=entry, reason=data["reason"]
-        ),
-        done="Reading marked entered in error.",
-        anchor="flowsheet",
-    )
-
-
-@staff_required
-@require_POST
-def alert_acknowledge(request, session_uuid, alert_uuid):
-    session = _session(request, session_uuid, Capability.SESSION_RUN)
-    alert = _in_session(session.alerts.all(), alert_uuid)
-    return _submit(
-        request,
-        session,
-        key=("ack", alert.pk),
-        form=AlertAcknowledgeForm(request.POST, prefix=f"ack-{alert.uuid}"),
-        call=lambda data: services.session_alert_acknowledge(
-            actor=request.user, alert=alert, action=data["action"], note=data.get("note") or ""
-        ),
-        done="Alert acknowledged.",
-        anchor="alerts",
-    )
-
-
-@staff_required
-@require_POST
-def score(request, session_uuid):
-    session = _session(request, session_uuid, Capability.SESSION_RUN)
-    kind = request.POST.get("kind", "")
-    if kind not in SessionScoreKind.values:
-        messages.error(request, "Choose MOAA/S, CADSS or modified Aldrete.")
-        return _back(session, "scores", request=request)
-    form = ScoreForm(request.POST, prefix=kind, kind=kind)
-    return _submit(
-        request,
-        session,
-        key=("score", kind),
-        form=form,
-        call=lambda data: services.session_score_record(
-            actor=request.user,
-            session=session,
-            kind=kind,
-            answers=form.answers(),
-            taken_at=today_at(data.get("taken_at")),
-        ),
-        done=f"{SessionScoreKind(kind).label} recorded.",
-        anchor="scores",
-    )
-
-
-@staff_required
-@require_POST
-def side_effect(request, session_uuid):
-    session = _session(request, session_uuid, Capability.SESSION_RUN)
-    return _submit(
-        request,
-        session,
-        key="side_effect",
-        form=SideEffectForm(request.POST, prefix="se"),
-        call=lambda data: services.side_effect_record(
-            actor=request.user,
-            session=session,
-            kind=data["kind"],
-            severity=data["severity"],
-            other_text=data.get("other_text") or "",
-            intervention=data.get("intervention") or "",
-            noticed_at=today_at(data.get("noticed_at")),
-        ),
-        done="Side effect recorded.",
-        anchor="side-effects",
-    )
-
-
-@staff_required
-@require_POST
-def adverse_event(request, session_uuid):
-    session = _session(request, session_uuid, Capability.SESSION_RUN)
-    return _submit(
-        request,
-        session,
-        key="adverse_event",
-        form=AdverseEventForm(request.POST, prefix="ae"),
-        call=lambda data: services.adverse_event_record(
-            actor=request.user,
-            session=session,
-            description=data["description"],
-            seriousness=data["seriousness"],
-            outcome=data["outcome"],
-            action_taken=data.get("action_taken") or "",
-            onset_at=today_at(data.get("onset_at")),
-        ),
-        done="Adverse event recorded.",
-        anchor="side-effects",
-    )
-
-
-@staff_required
-@require_POST
-def record_error(request, session_uuid, kind, record_uuid):
-    if kind not in RECORD_KINDS:
-        raise NotFound()
-    session = _session(request, session_uuid, Capability.SESSION_RUN)
-    record = _in_session(getattr(session, RECORD_KINDS[kind]).all(), record_uuid)
-    return _submit(
-        request,
-        session,
-        key=("record_error", record.pk),
-        form=EnteredInErrorForm(request.POST, prefix=f"rerr-{record.uuid}"),
-        call=lambda data: services.session_record_mark_entered_in_error(
-            actor=request.user, record=record, reason=data["reason"]
-        ),
-        done="Marked entered in error.",
-        anchor="side-effects",
     )
 
 
@@ -800,17 +466,6 @@ override = _one_field_action(
     argument="reason",
     done="Pre-checks overridden: dosing may start.",
     anchor="pre-checks",
-)
-# Esketamine: no more devices today; observation runs from the last one given.
-dosing_end = _one_field_action(
-    capability=Capability.SESSION_RUN,
-    key="dosing_end",
-    prefix="dosing-end",
-    form=DosingEndForm,
-    service=services.esketamine_dosing_end,
-    argument="reason",
-    done="Dosing ended: observation runs from the last device given.",
-    anchor="dosing",
 )
 stop = _one_field_action(
     capability=Capability.SESSION_RUN,

@@ -15,7 +15,8 @@ from clinic.accounts.permissions import Capability
 from clinic.core.access import require, staff_required
 from clinic.core.exceptions import DomainError, InvalidInput, NotFound, PermissionDenied
 from clinic.core.forms import DateInput, apply_domain_error
-from clinic.treatment_sessions import rems, rules, services
+from clinic.screening.choices import Route
+from clinic.treatment_sessions import rems, rules, services, state
 from clinic.treatment_sessions.selectors import session_get
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
@@ -116,7 +117,7 @@ def _as_initial(key: str, value):
 def _initial(session) -> tuple[dict, frozenset[str]]:
     """Saved answers first; blank fields prefilled from the session record (and marked)."""
     saved = {k: v for k, v in (session.rems_form or {}).items() if v not in (None, "")}
-    prefill = services.rems_form_prefill(session)
+    prefill = state.rems_form_prefill(session)
     initial = {k: _as_initial(k, v) for k, v in saved.items()}
     prefilled = set()
     for key, value in prefill.items():
@@ -128,7 +129,7 @@ def _initial(session) -> tuple[dict, frozenset[str]]:
 
 def _esketamine_session(actor, session_uuid, *, audit: bool = True):
     session = session_get(actor=actor, session_uuid=session_uuid, audit=audit)
-    if session.route != "esketamine":
+    if session.route != Route.ESKETAMINE:
         raise Http404("Only an esketamine session has a REMS monitoring form.")
     return session
 
@@ -228,6 +229,6 @@ def rems_submitted(request, session_uuid):
             request,
             f"REMS monitoring form of {session.patient.display_name} recorded as submitted.",
         )
-    if request.POST.get("next") == "form" and session.route == "esketamine":
+    if request.POST.get("next") == "form" and session.route == Route.ESKETAMINE:
         return redirect("treatment_sessions:rems_form", session_uuid=session.uuid)
     return redirect("treatment_sessions:rems_due")

@@ -13,8 +13,8 @@ from clinic.accounts.permissions import Capability
 from clinic.core.access import staff_required
 from clinic.core.exceptions import Conflict, InvalidInput
 from clinic.treatment_sessions import selectors, services
-from clinic.treatment_sessions import services_prescriber as asks
 from clinic.treatment_sessions.choices import PrescriberRequestKind
+from clinic.treatment_sessions.services import prescriber as asks
 
 # Where a form sends the user back to: a fixed choice, never a URL from the request.
 BACK = {"inbasket": "dashboard:inbasket", "home": "dashboard:home"}

@@ -1,12 +1,11 @@
 """The plan pages as a prescriber meets them (issue 11): each route's form shows only what
-applies to it, every message names the field in words, and dates outside the clinic's
-plausibility bounds are refused by the form and the service alike.
+applies to it, and every message names the field in words (start dates out of the clinic's
+bounds: test_plan_dates.py).
 
 Expected values come from the sources: IV 0.5 mg/kg over 40 min, allowed 0.1–1.0 mg/kg; IM
 0.5 mg/kg, allowed 0.25–1.0 mg/kg; esketamine 28, 56 or 84 mg, TRD from session 2 56 or
 84 mg, day 1 56 mg (policy-defaults.md "Dosing"; label [C2]); infusion lengths 2–100 min
-([A1], DosingPolicy); maintenance every 2–8 weeks (founding documents). The plan-date bounds are
-the defaults documented in docs/configuration.md (today to 180 days ahead).
+([A1], DosingPolicy); maintenance every 2–8 weeks (founding documents).
 """
 
 from __future__ import annotations
@@ -17,77 +16,16 @@ from decimal import Decimal
 from html import unescape
 
 import pytest
-from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from clinic.core.exceptions import InvalidInput
-from clinic.patients.services import body_measurement_record
 from clinic.protocols import services
 from clinic.protocols.models import ProtocolTemplate, TreatmentPlan
-from clinic.protocols.policy import plan_date_policy
-from clinic.protocols.tests.test_plans import SCREENED
-from clinic.screening import eligibility
-from clinic.screening import intake as intake_services
 
 pytestmark = pytest.mark.django_db
 
-TRIALS = [
-    {"drug": "sertraline", "adequate": True, "outcome": "no_response", "current_episode": True},
-    {"drug": "venlafaxine", "adequate": True, "outcome": "no_response", "current_episode": True},
-]
 # An internal name: a lower-case word joined to another by an underscore (dose_mg_per_kg).
 INTERNAL_NAME = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
-
-
-@pytest.fixture
-def cleared(patient, nurse, prescriber):
-    """`patient` (female, 80 kg, 170 cm), every route opened, enrolled in the REMS today."""
-    body_measurement_record(
-        actor=nurse,
-        patient=patient,
-        measured_on=timezone.localdate(),
-        weight_kg="80",
-        height_cm="170",
-    )
-    intake = intake_services.intake_start(actor=nurse, patient=patient)
-    intake = intake_services.intake_save(
-        actor=nurse,
-        intake=intake,
-        data={
-            **SCREENED,
-            "indication": "treatment_resistant_depression",
-            "systolic_mmhg": 122,
-            "diastolic_mmhg": 78,
-            # At home: a named treatment monitor and a blood-pressure monitor [B9].
-            "home_treatment_monitor_name": "Sam Rivera",
-            "home_bp_monitor": True,
-        },
-        trials=TRIALS,
-        submit=True,
-    )
-    evaluation, _rules = eligibility.intake_evaluate(intake)
-    eligibility.decision_sign(
-        actor=prescriber,
-        intake=intake,
-        outcome="eligible",
-        approved_routes=["iv", "im", "esketamine", "sublingual"],
-        # The rule set's precautions for these routes (e.g. no treatment monitor at home yet),
-        # each justified as the prescriber must.
-        justifications={
-            f.code: "Discussed with the patient."
-            for f in evaluation.findings
-            if f.level == "relative"
-        },
-    )
-    eligibility.rems_record(
-        actor=prescriber,
-        patient=patient,
-        enrolled_on=timezone.localdate(),
-        signed_by_patient=True,
-        prescriber=prescriber,
-    )
-    services.builtin_templates_ensure()
-    return patient
 
 
 def template(code):
@@ -409,141 +347,6 @@ def test_a_weight_basis_the_patient_cannot_have_is_refused_next_to_that_choice(
     assert field_error(html, "weight_basis") == [
         "The patient's sex is needed for weight basis ideal."
     ]
-
-
-# --------------------------------------------------------------------------- plausible dates
-
-
-@pytest.mark.parametrize(
-    ("start", "message"),
-    [
-        (datetime.date(2020, 1, 6), "A plan cannot start in the past."),
-        (
-            "181 days",
-            "A plan starts on {latest} at the latest (180 days from today, clinic policy): "
-            "check the year.",
-        ),
-    ],
-)
-def test_a_start_date_out_of_bounds_never_previews(client, cleared, prescriber, start, message):
-    latest = in_days(180)
-    start_date = in_days(181) if start == "181 days" else start
-    client.force_login(prescriber)
-    post = {
-        "template": "iv-induction-2x-weekly",
-        "start_date": start_date.isoformat(),
-        "action": "preview",
-    }
-
-    html = client.post(new_url(cleared, "iv-induction-2x-weekly"), post).content.decode()
-
-    assert field_error(html, "start_date") == [message.format(latest=f"{latest:%m/%d/%Y}")]
-    assert "Preview:" not in html
-    with pytest.raises(InvalidInput) as caught:
-        services.plan_preview(
-            patient=cleared,
-            template=template("iv-induction-2x-weekly"),
-            start_date=start_date,
-            options={},
-        )
-    assert caught.value.errors == {"start_date": [message.format(latest=f"{latest:%m/%d/%Y}")]}
-
-
-def test_the_last_day_of_the_bounds_is_allowed(cleared, prescriber):
-    plan = services.plan_create(
-        actor=prescriber,
-        patient=cleared,
-        template=template("iv-induction-2x-weekly"),
-        start_date=in_days(180),
-    )
-    assert plan.start_date == in_days(180)
-
-
-def test_the_date_picker_offers_only_the_plausible_dates(client, cleared, prescriber):
-    client.force_login(prescriber)
-
-    html = client.get(new_url(cleared, "iv-induction-2x-weekly")).content.decode()
-
-    start = re.search(r'<input type="date" name="start_date"[^>]*>', html).group(0)
-    assert f'min="{timezone.localdate().isoformat()}"' in start
-    assert f'max="{in_days(180).isoformat()}"' in start
-
-
-def test_the_clinic_sets_its_own_bounds(cleared, prescriber, settings):
-    settings.CLINIC_POLICY = {"plan_dates": {"start_days_back": 3, "start_days_ahead": 30}}
-
-    assert services.plan_preview(
-        patient=cleared,
-        template=template("iv-induction-2x-weekly"),
-        start_date=in_days(30),
-        options={},
-    )
-    with pytest.raises(InvalidInput) as caught:
-        services.plan_preview(
-            patient=cleared,
-            template=template("iv-induction-2x-weekly"),
-            start_date=in_days(31),
-            options={},
-        )
-    assert "30 days from today" in caught.value.errors["start_date"][0]
-    # 3 days back is within the bounds, but the eligibility decision was signed today.
-    with pytest.raises(InvalidInput) as caught:
-        services.plan_preview(
-            patient=cleared,
-            template=template("iv-induction-2x-weekly"),
-            start_date=in_days(-3),
-            options={},
-        )
-    assert caught.value.errors["start_date"] == [
-        "A plan cannot start before the eligibility decision that opens its route "
-        f"(signed {timezone.localdate():%m/%d/%Y})."
-    ]
-    with pytest.raises(InvalidInput) as caught:
-        services.plan_preview(
-            patient=cleared,
-            template=template("iv-induction-2x-weekly"),
-            start_date=in_days(-4),
-            options={},
-        )
-    assert caught.value.errors["start_date"] == [
-        f"A plan starts on {in_days(-3):%m/%d/%Y} at the earliest (3 days back, clinic policy)."
-    ]
-
-
-def test_an_esketamine_plan_cannot_start_before_the_rems_enrolment(cleared, prescriber, settings):
-    settings.CLINIC_POLICY = {"plan_dates": {"start_days_back": 30}}
-    decision = eligibility.latest_decision(cleared)
-    type(decision).objects.filter(pk=decision.pk).update(
-        signed_at=timezone.now() - datetime.timedelta(days=20)
-    )
-    cleared.rems_enrollments.update(enrolled_on=in_days(-5))
-
-    with pytest.raises(InvalidInput) as caught:
-        services.plan_create(
-            actor=prescriber,
-            patient=cleared,
-            template=template("esketamine-trd"),
-            start_date=in_days(-6),
-        )
-
-    assert caught.value.errors["start_date"] == [
-        f"An esketamine plan cannot start before the patient's REMS enrolment "
-        f"({in_days(-5):%m/%d/%Y})."
-    ]
-    assert not TreatmentPlan.objects.exists()
-
-
-@pytest.mark.parametrize("bad", [-1, "30", 2.5, True])
-def test_a_bound_that_is_not_a_whole_number_of_days_is_a_configuration_error(settings, bad):
-    settings.CLINIC_POLICY = {"plan_dates": {"start_days_ahead": bad}}
-    with pytest.raises(ImproperlyConfigured, match="plan_dates"):
-        plan_date_policy()
-
-
-def test_an_unknown_date_bound_is_a_configuration_error(settings):
-    settings.CLINIC_POLICY = {"plan_dates": {"days_ahead": 30}}
-    with pytest.raises(ImproperlyConfigured, match="days_ahead"):
-        plan_date_policy()
 
 
 # --------------------------------------------------------------------------- the plan page

@@ -8,60 +8,13 @@ from django.utils import timezone
 
 from clinic.core.exceptions import Conflict, InvalidInput, PermissionDenied
 from clinic.core.models import AuditEvent
-from clinic.patients.services import body_measurement_record
 from clinic.protocols import services
 from clinic.protocols.models import PlannedSession, ProtocolTemplate, TreatmentPlan
+from clinic.protocols.tests.conftest import SCREENED, TWO_FAILED_TRIALS
 from clinic.screening import eligibility
 from clinic.screening import intake as intake_services
-from clinic.screening.tests.test_eligibility import ANSWERED
 
 pytestmark = pytest.mark.django_db
-
-# The other answers screening needs before "eligible" can be signed (issue 11: unanswered is
-# never "no"): no history, no medicines, not pregnant or breastfeeding, a heart rate and the
-# intake's weight (the chart's weight, for dosing, is recorded separately).
-SCREENED = {
-    **ANSWERED,
-    "takes_medications": False,
-    "heart_rate_bpm": 70,
-    "weight_kg": "80",
-    "height_cm": "170",
-}
-
-TWO_FAILED_TRIALS = [
-    {"drug": "sertraline", "adequate": True, "outcome": "no_response", "current_episode": True},
-    {"drug": "venlafaxine", "adequate": True, "outcome": "no_response", "current_episode": True},
-]
-
-
-@pytest.fixture
-def eligible(patient, nurse, prescriber):
-    """`patient` (female, 80 kg, 170 cm) with a signed decision opening IV and esketamine."""
-    body_measurement_record(
-        actor=nurse,
-        patient=patient,
-        measured_on=timezone.localdate(),
-        weight_kg="80",
-        height_cm="170",
-    )
-    intake = intake_services.intake_start(actor=nurse, patient=patient)
-    intake = intake_services.intake_save(
-        actor=nurse,
-        intake=intake,
-        data={
-            **SCREENED,
-            "indication": "treatment_resistant_depression",
-            "systolic_mmhg": 122,
-            "diastolic_mmhg": 78,
-        },
-        trials=TWO_FAILED_TRIALS,
-        submit=True,
-    )
-    eligibility.decision_sign(
-        actor=prescriber, intake=intake, outcome="eligible", approved_routes=["iv", "esketamine"]
-    )
-    services.builtin_templates_ensure()
-    return patient
 
 
 def template(code):

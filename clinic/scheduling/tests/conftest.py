@@ -15,6 +15,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from clinic.core.exceptions import Conflict
 from clinic.patients.tests.factories import register
 from clinic.protocols.models import PlannedSession, ProtocolTemplate, TreatmentPlan
 from clinic.scheduling import services
@@ -26,6 +27,7 @@ MONDAY = datetime.date(2031, 6, 2)
 WEEKDAYS = [MONDAY + datetime.timedelta(days=i) for i in range(5)]
 SATURDAY = MONDAY + datetime.timedelta(days=5)
 NEXT_MONDAY = MONDAY + datetime.timedelta(days=7)
+WEDNESDAY, FRIDAY = WEEKDAYS[2], WEEKDAYS[4]
 OPEN, CLOSE = datetime.time(8), datetime.time(17)
 
 
@@ -133,3 +135,25 @@ def make_plan(patient, *, nurse, prescriber, route="iv", dates=None, status="act
 @pytest.fixture
 def plan(patient, nurse, prescriber):
     return make_plan(patient, nurse=nurse, prescriber=prescriber)
+
+
+def book(actor, patient, chair, nurse, starts_at, route="iv", **kwargs):
+    return services.appointment_book(
+        actor=actor,
+        patient=patient,
+        chair=chair,
+        nurse=nurse,
+        starts_at=starts_at,
+        route=route,
+        **kwargs,
+    )
+
+
+def conflict(call) -> Conflict:
+    with pytest.raises(Conflict) as caught:
+        call()
+    return caught.value
+
+
+def limit_nurses_to(settings, chairs: int) -> None:
+    settings.CLINIC_POLICY = {"scheduling": {"nurse_max_concurrent_chairs": chairs}}

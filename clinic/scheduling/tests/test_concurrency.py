@@ -18,6 +18,7 @@ from clinic.core.exceptions import Conflict
 from clinic.patients.tests.factories import register
 from clinic.scheduling import services
 from clinic.scheduling.models import Appointment
+from clinic.scheduling.services import booking
 from clinic.scheduling.tests.conftest import MONDAY, at
 from tests.concurrency import in_threads
 
@@ -65,13 +66,13 @@ def _chairs_in_rooms(admin, count: int, capabilities=()) -> list:
 def _pause_after_the_check(monkeypatch):
     """Hold each booking for a moment between its check and its insert: without the nurse's row
     lock, every desk would pass the check before any of them wrote its appointment."""
-    check = services._check_bookable
+    check = booking._check_bookable
 
     def check_then_wait(**kwargs):
         check(**kwargs)
         time.sleep(0.5)
 
-    monkeypatch.setattr(services, "_check_bookable", check_then_wait)
+    monkeypatch.setattr(booking, "_check_bookable", check_then_wait)
 
 
 def test_two_desks_booking_one_patient_at_once_get_one_appointment(
@@ -229,7 +230,7 @@ def test_a_constraint_refusal_becomes_the_same_conflict(
         route="iv",
     )
     # Without the service's own check, the exclusion constraint is what refuses the row.
-    monkeypatch.setattr(services, "_check_bookable", lambda **kwargs: None)
+    monkeypatch.setattr(booking, "_check_bookable", lambda **kwargs: None)
     with pytest.raises(Conflict) as caught:
         services.appointment_book(
             actor=front_desk,

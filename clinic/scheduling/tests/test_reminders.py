@@ -187,7 +187,8 @@ def test_a_failed_delivery_is_retried_by_the_outbox(
 
 def test_the_command_queues_what_is_due(appointment, monkeypatch, capsys):
     monkeypatch.setattr(
-        "clinic.scheduling.services.timezone.now", lambda: appointment.starts_at - 20 * HOUR
+        "clinic.scheduling.services.reminders.timezone.now",
+        lambda: appointment.starts_at - 20 * HOUR,
     )
     call_command("send_appointment_reminders")
     assert "Queued 1 appointment reminder(s)." in capsys.readouterr().out

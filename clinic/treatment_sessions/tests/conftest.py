@@ -29,6 +29,28 @@ from clinic.scheduling.tests.conftest import MONDAY, at, make_plan
 __all__ = ["MONDAY", "at"]
 
 
+# A complete REMS monitoring form of the esketamine fixture session (two devices, 56 mg).
+COMPLETE_REMS = {
+    "patient_id": "P-000123",
+    "setting_id": "HCS-0042",
+    "session_date": "2031-06-02",
+    "dose": "56 mg",
+    "lot_number": "ESK1",
+    "concomitant_medications": [],
+    "total_monitoring_minutes": 125,
+    "vitals_acceptable_pre_dose": True,
+    "vitals_acceptable_at_completion": True,
+    "bp_pre_dose": "130/80 mmHg",
+    "bp_about_40_min": "142/88 mmHg",
+    "bp_pre_discharge": "128/80 mmHg",
+    "sedation_occurred": False,
+    "dissociation_occurred": True,
+    "respiratory_depression_occurred": False,
+    "serious_adverse_events": [],
+    "ready_to_leave": "Yes",
+}
+
+
 @pytest.fixture
 def clock():
     with time_machine.travel(at(MONDAY, 8, 30), tick=False) as traveller:
@@ -163,6 +185,13 @@ def identity_of(appointment):
     return IdentityCheck(
         full_name_confirmed=True, stated_date_of_birth=appointment.patient.date_of_birth
     )
+
+
+def balance_of(container) -> Decimal:
+    """A container's balance as the ledger holds it now."""
+    from clinic.controlled_substances.models import Container
+
+    return Container.objects.get(pk=container.pk).balance_mg
 
 
 def fresh(session):

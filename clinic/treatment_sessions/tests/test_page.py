@@ -16,10 +16,9 @@ import pytest
 
 from clinic.controlled_substances.tests.conftest import receive
 from clinic.treatment_sessions import services
+from clinic.treatment_sessions.clocks import countdown_text, duration_text
 from clinic.treatment_sessions.page import (
-    countdown_text,
     default_instructions,
-    duration_text,
     session_page,
     usable_containers,
 )

@@ -10,7 +10,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from clinic.core.exceptions import Conflict, InvalidInput
-from clinic.treatment_sessions import services
+from clinic.treatment_sessions import services, state
 from clinic.treatment_sessions.policy import policy_as_json, policy_from_json, session_policy
 from clinic.treatment_sessions.rules import DEFAULT_POLICY, SessionPolicy
 from clinic.treatment_sessions.tests.conftest import MONDAY, at, fresh, identity_of, pass_prechecks
@@ -177,7 +177,7 @@ def test_a_session_keeps_the_policy_it_was_checked_in_under(
     )
 
     # The default 30 min would allow discharge at 10:10; the session's 45 min do not.
-    status = services.discharge_status(fresh(session), escort_present=True)
+    status = state.discharge_status(fresh(session), escort_present=True)
     assert [f.code for f in status.blocking_reasons] == ["observation_not_complete"]
     assert status.observation_ends_at == at(MONDAY, 10, 25)
     with pytest.raises(Conflict):

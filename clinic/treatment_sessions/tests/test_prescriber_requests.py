@@ -20,8 +20,8 @@ from clinic.core.exceptions import Conflict, InvalidInput, NotFound, PermissionD
 from clinic.core.models import AuditEvent
 from clinic.patients.services import care_team_set
 from clinic.treatment_sessions import prescriber_requests, services
-from clinic.treatment_sessions import services_prescriber as asks
 from clinic.treatment_sessions.models import PrescriberRequest, SessionOverride
+from clinic.treatment_sessions.services import prescriber as asks
 from clinic.treatment_sessions.tests.conftest import (
     MONDAY,
     at,

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from clinic.core.models import AuditEvent
-from clinic.treatment_sessions import services
+from clinic.treatment_sessions import services, state
 from clinic.treatment_sessions.models import TreatmentSession
 from clinic.treatment_sessions.rules import REMS_MONITORING_FIELDS
 from clinic.treatment_sessions.tests.conftest import MONDAY, at, identity_of
@@ -215,7 +215,7 @@ def test_saving_the_whole_form_stores_typed_answers(client, nurse, dosed):
     assert form["sedation_occurred"] is False
     assert form["serious_adverse_events"] == []
     assert form["session_date"] == "2031-06-02" and form["dose"] == "56 mg"
-    assert services.sign_blockers(dosed) == [
+    assert state.sign_blockers(dosed) == [
         "The session is still open: discharge or stop it first.",
         "The nurse's session note is not written.",
     ]

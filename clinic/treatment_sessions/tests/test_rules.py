@@ -3,6 +3,9 @@
 Expected values are worked by hand from ../shared/domain/policy-defaults.md and
 clinical-reference.md (source keys in square brackets, §11), never taken from running the code.
 Pure Python: nothing here imports Django.
+
+Long because: table-driven golden cases for the one pure rules module, rule by rule in its
+order; they share its policy fixtures and a reader checks them against the sources together.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import pytest
 from clinic.core.exceptions import Conflict, InvalidInput, PermissionDenied
 from clinic.core.models import AuditEvent
 from clinic.scheduling.models import Appointment
-from clinic.treatment_sessions import services
+from clinic.treatment_sessions import services, state
 from clinic.treatment_sessions.models import SessionOverride
 from clinic.treatment_sessions.tests.conftest import MONDAY, at, fresh, identity_of
 
@@ -47,7 +47,7 @@ def test_iv_observation_is_30_minutes_after_the_infusion_ends(iv_stopped, nurse,
     # The infusion stopped at 09:40.
     clock.move_to(at(MONDAY, 10, 9))
     _aldrete(nurse, iv_stopped, ALDRETE_9)
-    status = services.discharge_status(fresh(iv_stopped), escort_present=True)
+    status = state.discharge_status(fresh(iv_stopped), escort_present=True)
     assert _codes(status) == ["observation_not_complete"]
     assert status.observation_ends_at == at(MONDAY, 10, 10)
 
@@ -93,13 +93,13 @@ def test_the_latest_aldrete_counts(iv_stopped, nurse, clock):
     clock.move_to(at(MONDAY, 10, 10))
     _aldrete(nurse, iv_stopped, ALDRETE_9)
 
-    assert services.discharge_status(fresh(iv_stopped), escort_present=True).allowed
+    assert state.discharge_status(fresh(iv_stopped), escort_present=True).allowed
 
 
 def test_without_an_aldrete_discharge_is_blocked(iv_stopped, nurse, clock):
     clock.move_to(at(MONDAY, 10, 10))
 
-    status = services.discharge_status(fresh(iv_stopped), escort_present=True)
+    status = state.discharge_status(fresh(iv_stopped), escort_present=True)
 
     assert _codes(status) == ["aldrete_not_scored"]
     with pytest.raises(Conflict):
@@ -113,7 +113,7 @@ def test_an_aldrete_scored_before_dosing_was_complete_does_not_count(iv_running,
     services.infusion_stop(actor=nurse, session=iv_running, given_mg="40")
     clock.move_to(at(MONDAY, 10, 10))
 
-    status = services.discharge_status(fresh(iv_running), escort_present=True)
+    status = state.discharge_status(fresh(iv_running), escort_present=True)
 
     assert _codes(status) == ["aldrete_not_scored"]
 
@@ -191,7 +191,7 @@ def test_discharge_needs_dosing_done(iv_cleared, nurse):
         _discharge(nurse, iv_cleared)
 
     assert error.value.code == "wrong_phase"
-    status = services.discharge_status(iv_cleared, escort_present=True)
+    status = state.discharge_status(iv_cleared, escort_present=True)
     assert _codes(status) == ["dose_not_complete"]
 
 
@@ -217,7 +217,7 @@ def test_esketamine_observation_is_two_hours_after_the_last_device(esketamine_do
     clock.move_to(at(MONDAY, 10, 35))
     _aldrete(nurse, esketamine_dosed, FULL_ALDRETE)
 
-    status = services.discharge_status(fresh(esketamine_dosed), escort_present=True)
+    status = state.discharge_status(fresh(esketamine_dosed), escort_present=True)
     assert _codes(status) == ["observation_not_complete"]
     assert status.observation_ends_at == at(MONDAY, 11, 5)
     with pytest.raises(Conflict) as error:
@@ -225,7 +225,7 @@ def test_esketamine_observation_is_two_hours_after_the_last_device(esketamine_do
     assert "Observation is not complete" in error.value.message
 
     clock.move_to(at(MONDAY, 11, 5))
-    assert services.discharge_status(fresh(esketamine_dosed), escort_present=True).allowed
+    assert state.discharge_status(fresh(esketamine_dosed), escort_present=True).allowed
     assert _discharge(nurse, esketamine_dosed).phase == "discharged"
 
 
@@ -254,7 +254,7 @@ def test_im_observation_is_60_minutes_after_the_injection(im_appointment, nurse,
     clock.move_to(at(MONDAY, 9, 59))
     _aldrete(nurse, session, FULL_ALDRETE)
 
-    status = services.discharge_status(fresh(session), escort_present=True)
+    status = state.discharge_status(fresh(session), escort_present=True)
     assert _codes(status) == ["observation_not_complete"]
     assert status.observation_ends_at == at(MONDAY, 10)
 

@@ -16,7 +16,7 @@ import pytest
 from clinic.assessments.models import AssessmentResponse
 from clinic.core.exceptions import Conflict, InvalidInput, PermissionDenied
 from clinic.core.models import AuditEvent
-from clinic.treatment_sessions import services
+from clinic.treatment_sessions import services, state
 from clinic.treatment_sessions.models import (
     AdverseEvent,
     InfusionEvent,
@@ -287,7 +287,7 @@ def test_a_pause_acknowledgement_pauses_a_running_infusion(open_alert, nurse, iv
     services.session_alert_acknowledge(actor=nurse, alert=open_alert, action="pause")
 
     session = fresh(iv_running)
-    assert not services.infusion_running(session)
+    assert not state.infusion_running(session)
     pause = InfusionEvent.objects.get(session=session, kind="pause")
     assert pause.occurred_at == at(MONDAY, 9, 11)
     assert pause.reason.startswith(
@@ -298,7 +298,7 @@ def test_a_pause_acknowledgement_pauses_a_running_infusion(open_alert, nurse, iv
 def test_a_continue_acknowledgement_leaves_the_infusion_running(open_alert, nurse, iv_running):
     services.session_alert_acknowledge(actor=nurse, alert=open_alert, action="continue")
 
-    assert services.infusion_running(fresh(iv_running))
+    assert state.infusion_running(fresh(iv_running))
 
 
 def test_a_pause_acknowledgement_after_dosing_records_no_infusion_event(
@@ -365,7 +365,7 @@ def test_scores_are_stored_as_assessment_responses_with_totals(iv_stopped, nurse
     responses = AssessmentResponse.objects.filter(patient=patient)
     assert responses.count() == 3
     assert all(r.taken_at == at(MONDAY, 9, 45) and r.recorded_by == nurse for r in responses)
-    assert services.latest_aldrete(fresh(iv_stopped)).total == 9
+    assert state.latest_aldrete(fresh(iv_stopped)).total == 9
 
 
 @pytest.mark.parametrize(

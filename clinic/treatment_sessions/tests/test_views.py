@@ -9,6 +9,9 @@ prescriber, therapist; reading a session: patient.view_clinical and the care tea
 test day's IV dose is 0.5 mg/kg × 80 kg = 40 mg over 40 minutes; IV observation is 30 minutes
 after the infusion ends; modified Aldrete ≥ 9 to go home; esketamine devices 5 minutes apart;
 systolic 50–300 mmHg is plausible; BP ≥ 180/110 raises an alert.
+
+Long because: the cases are those of one page (the session at the chair) and its permission
+matrix, sharing its fixtures and client helpers; whole sessions run through it end to end.
 """
 
 from __future__ import annotations

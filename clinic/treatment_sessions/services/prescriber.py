@@ -1,21 +1,25 @@
 """The conversation between the chair and the prescriber: a nurse asks, a prescriber answers
 or declines (with words the nurse reads at the chair), a nurse withdraws what is no longer
 needed. Answers that let the session go on are the existing decisions (`pre_dose_bp_confirm`,
-`precheck_override` in services.py, and `discharge_override_grant` here); each closes the
+`precheck_override` in check_in.py, and `discharge_override_grant` here); each closes the
 request it answers. Records and reminders: prescriber_requests.py (ADR 0011)."""
 
 from __future__ import annotations
 
+import datetime
+import uuid
 from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
 
+from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
 from clinic.core.access import require
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound
+from clinic.core.parsing import clean_text
 from clinic.core.records import required_text
-from clinic.treatment_sessions import prescriber_requests, services
+from clinic.treatment_sessions import prescriber_requests, state
 from clinic.treatment_sessions.choices import (
     OverrideKind,
     PrescriberRequestKind,
@@ -28,25 +32,28 @@ from clinic.treatment_sessions.models import (
     TreatmentSession,
     about_digest,
 )
+from clinic.treatment_sessions.services._common import ALL_PHASES, _audit, _locked, _now
 
-_PHASES = {
+_PHASES: dict[str, tuple[str, ...]] = {
     PrescriberRequestKind.PRE_DOSE_BP: (SessionPhase.CHECKED_IN,),
     PrescriberRequestKind.PRE_CHECKS: (SessionPhase.CHECKED_IN,),
     PrescriberRequestKind.DISCHARGE: (SessionPhase.MONITORING, SessionPhase.RECOVERY),
 }
 
 
-def request_need(session: TreatmentSession, kind: str, *, escort_present: bool, now) -> list[str]:
+def request_need(
+    session: TreatmentSession, kind: str, *, escort_present: bool, now: datetime.datetime
+) -> list[str]:
     """What a prescriber would be deciding, in words; empty when nothing needs deciding."""
     if kind == PrescriberRequestKind.PRE_DOSE_BP:
-        return services.bp_confirmation_reasons(session)
+        return state.bp_confirmation_reasons(session)
     if kind == PrescriberRequestKind.PRE_CHECKS:
-        status = services.precheck_status(session, now)
+        status = state.precheck_status(session, now)
         if status.passed or status.overridden:
             return []
         return [f"{item.label}: {' '.join(item.messages)}".strip() for item in status.unmet]
-    result = services.discharge_status(session, escort_present=escort_present, now=now)
-    if result.allowed or services.discharge_override_covering(session, result):
+    result = state.discharge_status(session, escort_present=escort_present, now=now)
+    if result.allowed or state.discharge_override_covering(session, result):
         return []
     return [finding.message for finding in result.blocking_reasons]
 
@@ -54,20 +61,20 @@ def request_need(session: TreatmentSession, kind: str, *, escort_present: bool, 
 @transaction.atomic
 def prescriber_request_ask(
     *,
-    actor,
+    actor: User,
     session: TreatmentSession,
     kind: str,
     note: str = "",
     escort_present: bool = True,
-    now=None,
+    now: datetime.datetime | None = None,
 ) -> PrescriberRequest:
     """A nurse asks the care team's prescribers to decide. Refused when a request of the kind
     is already waiting, or when there is nothing to decide."""
-    now = services._now(now)
+    now = _now(now)
     if kind not in PrescriberRequestKind.values:
         raise InvalidInput({"kind": ["Choose what the prescriber is asked to decide."]})
-    locked = services._locked(actor, session, Capability.SESSION_RUN, phases=_PHASES[kind])
-    note = services._text("note", note, max_length=500)
+    locked = _locked(actor, session, Capability.SESSION_RUN, phases=_PHASES[kind])
+    note = clean_text("note", note, max_length=500)
     waiting = prescriber_requests.open_request(locked, kind)
     if waiting is not None:
         raise Conflict(
@@ -84,10 +91,16 @@ def prescriber_request_ask(
 
 
 def _close(
-    *, actor, request: PrescriberRequest, capability: str, status: str, note: str, now
+    *,
+    actor: User,
+    request: PrescriberRequest,
+    capability: str,
+    status: str,
+    note: str,
+    now: datetime.datetime,
 ) -> PrescriberRequest:
     """Close one waiting request under the session's row lock (refused once it has closed)."""
-    session = services._locked(actor, request.session, capability, phases=services.ALL_PHASES)
+    session = _locked(actor, request.session, capability, phases=ALL_PHASES)
     locked = PrescriberRequest.objects.select_for_update().get(pk=request.pk)
     if locked.status != PrescriberRequestStatus.OPEN:
         raise Conflict(
@@ -102,7 +115,7 @@ def _close(
 
 @transaction.atomic
 def prescriber_request_decline(
-    *, actor, request: PrescriberRequest, note: str, now=None
+    *, actor: User, request: PrescriberRequest, note: str, now: datetime.datetime | None = None
 ) -> PrescriberRequest:
     """A prescriber says no, with what the nurse should do instead (shown at the chair)."""
     require(actor, Capability.SESSION_OVERRIDE)
@@ -112,13 +125,13 @@ def prescriber_request_decline(
         capability=Capability.SESSION_OVERRIDE,
         status=PrescriberRequestStatus.DECLINED,
         note=required_text("note", note, "Say what the nurse should do instead."),
-        now=services._now(now),
+        now=_now(now),
     )
 
 
 @transaction.atomic
 def prescriber_request_withdraw(
-    *, actor, request: PrescriberRequest, note: str = "", now=None
+    *, actor: User, request: PrescriberRequest, note: str = "", now: datetime.datetime | None = None
 ) -> PrescriberRequest:
     """The nurse no longer needs the decision (e.g. a recheck came back within the limit)."""
     require(actor, Capability.SESSION_RUN)
@@ -127,8 +140,8 @@ def prescriber_request_withdraw(
         request=request,
         capability=Capability.SESSION_RUN,
         status=PrescriberRequestStatus.WITHDRAWN,
-        note=services._text("note", note, max_length=500) or "Withdrawn by the nurse.",
-        now=services._now(now),
+        note=clean_text("note", note, max_length=500) or "Withdrawn by the nurse.",
+        now=_now(now),
     )
 
 
@@ -140,16 +153,18 @@ class RequestNow:
 
 @transaction.atomic
 def prescriber_request_check_current(
-    *, actor, request: PrescriberRequest, seen_digest: str, now=None
+    *,
+    actor: User,
+    request: PrescriberRequest,
+    seen_digest: str,
+    now: datetime.datetime | None = None,
 ) -> RequestNow:
     """Before a prescriber answers away from the chair: is the situation still the one they
     read (`seen_digest` of the request's `about`)? If it changed, the request is brought up to
     date (so the in-basket shows it) and `changed` says so: a decision is never made on what is
     no longer true. Conflict when the request has closed or nothing is left to decide."""
-    now = services._now(now)
-    session = services._locked(
-        actor, request.session, Capability.SESSION_OVERRIDE, phases=services.ALL_PHASES
-    )
+    now = _now(now)
+    session = _locked(actor, request.session, Capability.SESSION_OVERRIDE, phases=ALL_PHASES)
     locked = PrescriberRequest.objects.select_for_update().get(pk=request.pk)
     if locked.status != PrescriberRequestStatus.OPEN:
         raise Conflict(
@@ -169,21 +184,21 @@ def prescriber_request_check_current(
 
 @transaction.atomic
 def discharge_override_grant(
-    *, actor, session: TreatmentSession, reason: str, now=None
+    *, actor: User, session: TreatmentSession, reason: str, now: datetime.datetime | None = None
 ) -> SessionOverride:
     """A prescriber lets the patient go although the discharge criteria are unmet (away from
     the chair: the nurse then completes the discharge, with the escort and the instructions).
     The override covers the criteria unmet now; a missing escort is for the nurse to resolve at
     the discharge itself."""
-    now = services._now(now)
-    locked = services._locked(
+    now = _now(now)
+    locked = _locked(
         actor,
         session,
         Capability.SESSION_OVERRIDE,
         phases=(SessionPhase.MONITORING, SessionPhase.RECOVERY),
     )
     reason = required_text("reason", reason, "Say why the patient may go.")
-    result = services.discharge_status(locked, escort_present=True, now=now)
+    result = state.discharge_status(locked, escort_present=True, now=now)
     if result.allowed:
         raise Conflict("The discharge criteria are met: nothing to override.", code="not_needed")
     override = SessionOverride.objects.create(
@@ -193,7 +208,7 @@ def discharge_override_grant(
         reason=reason[:500],
         unmet=[{"key": f.code, "messages": [f.message]} for f in result.blocking_reasons],
     )
-    services._audit(
+    _audit(
         actor,
         locked,
         "Discharge criteria overridden ("
@@ -212,7 +227,9 @@ def discharge_override_grant(
     return override
 
 
-def request_for_actor(*, actor, request_uuid, capability: str) -> PrescriberRequest:
+def request_for_actor(
+    *, actor: User, request_uuid: uuid.UUID | str, capability: str
+) -> PrescriberRequest:
     """A request on a session of a patient the actor reaches; otherwise NotFound."""
     from clinic.patients.models import Patient
 

@@ -1,0 +1,66 @@
+"""Reads of protocol templates and treatment plans. A plan is part of a patient's clinical record:
+its reads take the actor and answer only for the patient's care team (and clinic admins)."""
+
+from __future__ import annotations
+
+import uuid
+
+from clinic.accounts.models import User
+from clinic.core.exceptions import NotFound
+from clinic.patients.models import Patient
+from clinic.patients.selectors import (
+    CurrentBody,
+    body_measurements_for_dosing,
+    can_view_clinical,
+    current_body,
+    require_clinical_view,
+)
+from clinic.protocols.models import PlannedSession, ProtocolTemplate, TreatmentPlan
+
+
+def template_list() -> list[ProtocolTemplate]:
+    """The latest active version of each template that names its route, by code."""
+    latest: dict[str, ProtocolTemplate] = {}
+    for template in (
+        ProtocolTemplate.objects.filter(is_active=True)
+        .exclude(route="")
+        .order_by("code", "-version")
+    ):
+        latest.setdefault(template.code, template)
+    return list(latest.values())
+
+
+def plan_get(*, actor: User, patient: Patient, plan_uuid: uuid.UUID) -> TreatmentPlan:
+    """One of the patient's plans, for the care team; the clinical refusal is audited."""
+    require_clinical_view(actor=actor, patient=patient, purpose="treatment plan")
+    plan = (
+        TreatmentPlan.objects.filter(patient=patient, uuid=plan_uuid)
+        .select_related("template", "prescribed_by", "eligibility_decision")
+        .first()
+    )
+    if plan is None:
+        raise NotFound()
+    return plan
+
+
+def plan_list(*, actor: User, patient: Patient) -> list[TreatmentPlan]:
+    """The patient's plans with their templates; none for those outside the care team."""
+    if not can_view_clinical(actor=actor, patient=patient):
+        return []
+    return list(TreatmentPlan.objects.filter(patient=patient).select_related("template"))
+
+
+def planned_session_list(*, plan: TreatmentPlan) -> list[PlannedSession]:
+    """A plan's sessions in order (the plan was read through `plan_get`)."""
+    return list(plan.sessions.all())
+
+
+def last_planned_session(*, plan: TreatmentPlan) -> PlannedSession | None:
+    """The plan's session planned latest (maintenance is added after it)."""
+    return plan.sessions.order_by("-planned_date").first()
+
+
+def dosing_body(*, patient: Patient) -> CurrentBody:
+    """The latest weight and height a dose is calculated from. For a service that has already
+    checked reach."""
+    return current_body(measurements=body_measurements_for_dosing(patient=patient))
