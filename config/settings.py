@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "ninja",
     "clinic.core",
     "clinic.accounts",
+    "clinic.notifications",
     "clinic.patients",
     "clinic.dashboard",
     "clinic.assessments",

@@ -64,7 +64,8 @@ def response_list(request, patient_uuid: uuid.UUID):
     alerts = selectors.alerts_by_response(responses=responses)
     follow_ups = selectors.follow_ups_by_response(responses=responses)
     for response in responses:
-        response._prefetched_objects_cache = {
+        # Django's prefetch cache, filled by hand from the two queries above.
+        response._prefetched_objects_cache = {  # type: ignore[attr-defined]
             "alerts": alerts.get(response.pk, []),
             "alert_follow_ups": follow_ups.get(response.pk, []),
         }

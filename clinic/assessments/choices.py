@@ -40,10 +40,3 @@ class AlertStatus(models.TextChoices):
     OPEN = "open", "Open"
     ACKNOWLEDGED = "acknowledged", "Acknowledged"
     RESOLVED = "resolved", "Resolved"
-
-
-class NotificationStatus(models.TextChoices):
-    PENDING = "pending", "Waiting to send"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed; will retry"
-    GAVE_UP = "gave_up", "Failed; needs attention"

@@ -56,7 +56,7 @@ def course_for(
                 svg=course_chart_svg(
                     title=f"{instrument.name} over time",
                     points=points,
-                    scale_max=instrument.total_range[1],
+                    scale_max=INSTRUMENT_MAX_TOTAL[code],  # the instrument's highest total
                     bands=[(b.label, b.low, b.high) for b in instrument.bands],
                     baseline=status.baseline,
                     response_reduction_percent=policy.response_reduction_percent,

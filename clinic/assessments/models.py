@@ -8,11 +8,13 @@ from django.utils import timezone
 from clinic.assessments.choices import (
     AlertKind,
     AlertStatus,
-    NotificationStatus,
     ResponseSource,
     Timepoint,
 )
 from clinic.core.models import ClinicModel, EnteredInErrorMixin
+from clinic.notifications.models import (  # re-export: remove after the renovation
+    Notification as Notification,
+)
 
 
 class AssessmentResponseQuerySet(models.QuerySet):
@@ -116,6 +118,14 @@ class SuicidalityAlert(ClinicModel):
     escalated_by_response = models.ForeignKey(
         AssessmentResponse, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The e-mails sent about it (`Notification.objects.filter(alert=...)` reads them back).
+    notifications = models.ManyToManyField(
+        "notifications.Notification",
+        through="AlertNotification",
+        related_name="alerts",
+        related_query_name="alert",
+        blank=True,
+    )
 
     objects = SuicidalityAlertQuerySet.as_manager()
 
@@ -169,56 +179,19 @@ class AlertFollowUp(ClinicModel):
         ]
 
 
-class Notification(ClinicModel):
-    """An outbox row per message: written in the same transaction as the event, delivered by
-    the background worker, retried on failure, and visible to admins until sent."""
+class AlertNotification(models.Model):
+    """An e-mail sent about an alert. The link is kept on the alert's side: the outbox sits
+    below this app and knows nothing of alerts. A notification is about one alert at most."""
 
-    # Staff are reached through their account; a patient (no account yet) by address.
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="notifications",
-    )
-    to_email = models.EmailField(blank=True)
-    patient = models.ForeignKey(
-        "patients.Patient", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    subject = models.CharField(max_length=200)
-    body = models.TextField()
     alert = models.ForeignKey(
-        SuicidalityAlert,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="notifications",
+        SuicidalityAlert, on_delete=models.PROTECT, related_name="notification_links"
     )
-    status = models.CharField(
-        max_length=16, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
+    notification = models.OneToOneField(
+        "notifications.Notification", on_delete=models.PROTECT, related_name="alert_link"
     )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.CharField(max_length=300, blank=True)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "next_attempt_at"])]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(recipient__isnull=False) | ~Q(to_email=""),
-                name="notification_has_an_addressee",
-            )
-        ]
-
-    @property
-    def address(self) -> str:
-        return self.recipient.email if self.recipient_id else self.to_email
-
-    @property
-    def addressee(self) -> str:
-        return self.recipient.display_name if self.recipient_id else "Patient (by e-mail)"
+    def __str__(self) -> str:
+        return f"Notification {self.notification_id} about alert {self.alert_id}"
 
 
 class QuestionnaireLink(ClinicModel):

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from dataclasses import fields
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -41,4 +42,5 @@ def schedule_policy() -> SchedulePolicy:
         raise ImproperlyConfigured(
             f"CLINIC_POLICY['schedule'] has unknown keys: {sorted(unknown)}."
         )
-    return SchedulePolicy(**{k: tuple(v) if isinstance(v, list) else v for k, v in chosen.items()})
+    values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in chosen.items()}
+    return SchedulePolicy(**values)

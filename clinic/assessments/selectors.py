@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Prefetch, Q
 
+from clinic.accounts.models import User
 from clinic.assessments.choices import AlertStatus, Timepoint
 from clinic.assessments.instruments import REGISTRY
+from clinic.assessments.instruments.base import Answer, Instrument, Item
 from clinic.assessments.models import (
     AlertFollowUp,
     AssessmentResponse,
-    Notification,
     SuicidalityAlert,
 )
 from clinic.assessments.policy import schedule_policy
 from clinic.assessments.schedule import CourseFacts, DueAssessment, Taken, due_assessments
-from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import NotFound
@@ -26,7 +28,7 @@ from clinic.patients.selectors import can_view_clinical, require_clinical_view
 
 
 def response_list(
-    *, actor, patient: Patient, purpose: str = "assessments"
+    *, actor: User, patient: Patient, purpose: str = "assessments"
 ) -> list[AssessmentResponse]:
     require_clinical_view(actor=actor, patient=patient, purpose=purpose)
     responses = list(
@@ -44,7 +46,9 @@ def response_list(
     return responses
 
 
-def response_get(*, actor, patient: Patient, response_uuid) -> AssessmentResponse:
+def response_get(
+    *, actor: User, patient: Patient, response_uuid: uuid.UUID | str
+) -> AssessmentResponse:
     require_clinical_view(actor=actor, patient=patient, purpose="assessment")
     response = (
         AssessmentResponse.objects.filter(patient=patient, uuid=response_uuid)
@@ -112,7 +116,7 @@ class AlertAnswers:
     escalated: bool  # these answers raised the alert's level
 
 
-def answer_words(instrument, answers, item) -> str:
+def answer_words(instrument: Instrument, answers: Sequence[Answer], item: Item) -> str:
     """One answer in words: the option chosen, "skipped" for a question the screener's
     branching did not ask (never "no"), or "not answered"."""
     value = answers[item.number - 1] if item.number <= len(answers) else None
@@ -128,7 +132,7 @@ def answer_words(instrument, answers, item) -> str:
     return "not answered"
 
 
-def _answers_text(instrument, answers) -> str:
+def _answers_text(instrument: Instrument | None, answers: Sequence[Answer]) -> str:
     if instrument is None or instrument.total_range is not None:
         return ""
     return " · ".join(
@@ -141,7 +145,7 @@ def alert_answers(alert: SuicidalityAlert) -> list[AlertAnswers]:
     """Every response behind the alert, oldest first: the one that raised it, then each
     follow-up. One query (the raising response comes with the alert)."""
 
-    def row(response, trigger, follow_up):
+    def row(response: AssessmentResponse, trigger: str, follow_up: bool) -> AlertAnswers:
         instrument = REGISTRY.get(response.instrument_code)
         return AlertAnswers(
             response=response,
@@ -163,17 +167,20 @@ def alert_answers(alert: SuicidalityAlert) -> list[AlertAnswers]:
     return rows
 
 
-def due_for_patients(*, patients: list[Patient], now) -> dict[Patient, list[DueAssessment]]:
-    """What each patient owes now, from the clinic's schedule and their in-clinic sessions
-    (booked, checked in or completed appointments), in three queries."""
-    from clinic.scheduling.choices import BOOKED_SESSION_STATUSES, IN_CLINIC_ROUTES
-    from clinic.scheduling.models import Appointment
+# Reads the in-clinic session start times of these patients, by patient id. The schedule is
+# scheduling's, which sits above this app: a caller from above passes its reader in.
+SessionStartsReader = Callable[[Sequence[Patient]], Mapping[int, Sequence[datetime.datetime]]]
 
-    sessions: dict[int, list] = {}
-    for patient_id, starts_at in Appointment.objects.filter(
-        patient__in=patients, status__in=BOOKED_SESSION_STATUSES, route__in=IN_CLINIC_ROUTES
-    ).values_list("patient_id", "starts_at"):
-        sessions.setdefault(patient_id, []).append(starts_at)
+
+def due_for_patients(
+    *,
+    patients: list[Patient],
+    now: datetime.datetime,
+    session_starts: SessionStartsReader,
+) -> dict[Patient, list[DueAssessment]]:
+    """What each patient owes now, from the clinic's schedule and their in-clinic sessions
+    (`session_starts`: booked, checked in or completed appointments), in three queries."""
+    sessions = session_starts(patients)
     taken: dict[int, list[Taken]] = {}
     for patient_id, code, taken_at in (
         AssessmentResponse.objects.valid()
@@ -191,12 +198,16 @@ def due_for_patients(*, patients: list[Patient], now) -> dict[Patient, list[DueA
     return result
 
 
-def due_list(*, actor, now) -> list[tuple[Patient, DueAssessment, str]]:
+def due_list(
+    *, actor: User, now: datetime.datetime, session_starts: SessionStartsReader
+) -> list[tuple[Patient, DueAssessment, str]]:
     """Assessments due or overdue for the patients on this clinician's care team."""
     patients = list(Patient.objects.active().filter(care_team_members__staff=actor))
     rows = [
         (patient, item, Timepoint(item.timepoint).label)
-        for patient, items in due_for_patients(patients=patients, now=now).items()
+        for patient, items in due_for_patients(
+            patients=patients, now=now, session_starts=session_starts
+        ).items()
         for item in items
     ]
     rows.sort(key=lambda row: (not row[1].overdue, row[0].legal_family_name))
@@ -209,7 +220,7 @@ def unresolved_alerts_for_patient(*, patient: Patient) -> list[SuicidalityAlert]
     )
 
 
-def alert_inbox(*, actor, audit: bool = True) -> list[SuicidalityAlert]:
+def alert_inbox(*, actor: User, audit: bool = True) -> list[SuicidalityAlert]:
     """Alerts waiting for this clinician: assigned to them, or (with no primary prescriber, or
     one who has left the care team) for the prescribers on the care team; each with its
     follow-up answers. Clinic admins see every unresolved alert. Four queries. `audit` is off
@@ -267,7 +278,7 @@ def alert_inbox(*, actor, audit: bool = True) -> list[SuicidalityAlert]:
 ALERT_NOT_FOUND = "No such alert, or the patient is not on your care team."
 
 
-def alert_get(*, actor, alert_uuid) -> SuicidalityAlert:
+def alert_get(*, actor: User, alert_uuid: object) -> SuicidalityAlert:
     try:
         key = uuid.UUID(str(alert_uuid))
     except ValueError as error:
@@ -310,11 +321,6 @@ def alert_get(*, actor, alert_uuid) -> SuicidalityAlert:
     )
     alert.patient = patient
     return alert
-
-
-def notification_outbox(*, actor, limit: int = 200) -> list[Notification]:
-    require(actor, "notification.view")
-    return list(Notification.objects.select_related("recipient", "alert")[:limit])
 
 
 def open_alert_count() -> int:

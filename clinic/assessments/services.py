@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import re
 import secrets
 from collections.abc import Sequence
 
@@ -15,31 +14,24 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
-from clinic.assessments.choices import (
-    AlertKind,
-    AlertStatus,
-    NotificationStatus,
-    ResponseSource,
-    Timepoint,
-    alert_level,
-)
+from clinic.assessments.alerts import WRITE_A_NOTE, suicidality_record
+from clinic.assessments.choices import ResponseSource, Timepoint
 from clinic.assessments.instruments import get_instrument
 from clinic.assessments.instruments.base import AnswerError, Instrument
-from clinic.assessments.models import (
-    AlertFollowUp,
-    AssessmentResponse,
-    Notification,
-    QuestionnaireLink,
-    SuicidalityAlert,
-)
+from clinic.assessments.models import AssessmentResponse, QuestionnaireLink
 from clinic.assessments.policy import scoring_policy
+from clinic.assessments.selectors import SessionStartsReader, due_for_patients
 from clinic.assessments.suicidality import CSSRS_CODE, suicidality_triggers
-from clinic.assessments.tasks import enqueue_delivery
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
 from clinic.core.records import mark_entered_in_error, required_text
+from clinic.notifications.delivery import (  # re-export: remove after the renovation
+    notification_deliver as notification_deliver,
+)
+from clinic.notifications.services import notification_queue
 from clinic.patients.models import Patient
 from clinic.patients.selectors import can_act_clinically
 
@@ -53,14 +45,10 @@ def instrument_or_error(code: str) -> Instrument:
         raise InvalidInput({"instrument": [f"Unknown instrument {code!r}."]}) from error
 
 
-def _note(field: str, text: str) -> str:
-    return required_text(field, text, "Write a short note: what you did or decided.")
-
-
 @transaction.atomic
 def response_record(
     *,
-    actor,
+    actor: User | None,
     patient: Patient,
     instrument_code: str,
     answers: Sequence[int | None],
@@ -77,7 +65,7 @@ def response_record(
     """
     instrument = instrument_or_error(instrument_code)
     if link is None:
-        if not can_act_clinically(
+        if actor is None or not can_act_clinically(
             actor=actor, patient=patient, capability=Capability.ASSESSMENT_RECORD
         ):
             raise PermissionDenied("Only clinicians on the care team enter assessments.")
@@ -104,12 +92,6 @@ def response_record(
     )
 
 
-# Each kind in a sentence ("the alert is now ...").
-KIND_WORDS = {
-    AlertKind.SUICIDAL_IDEATION: "suicidal ideation",
-    AlertKind.HIGH_SUICIDE_RISK: "a high suicide risk (C-SSRS)",
-}
-
 # A questionnaire with no answer at all is not a record of anything: refused on every path.
 BLANK_RESPONSE_MESSAGE = (
     "No question was answered, so nothing was saved. Answer at least one question."
@@ -118,14 +100,14 @@ BLANK_RESPONSE_MESSAGE = (
 
 def _response_store(
     *,
-    audit_actor,
+    audit_actor: User | None,
     patient: Patient,
     instrument: Instrument,
     answers: Sequence[int | None],
     timepoint: str,
     taken_at: datetime.datetime,
     source: str,
-    recorded_by,
+    recorded_by: User | None,
     link: QuestionnaireLink | None,
 ) -> AssessmentResponse:
     """Score on the server, store the response, audit it and raise (or add to) a suicidality
@@ -172,334 +154,18 @@ def _response_store(
     )
     triggers = suicidality_triggers(instrument, list(answers), result)
     if triggers:
-        _suicidality_record(
+        suicidality_record(
             patient=patient, response=response, instrument=instrument, triggers=triggers
         )
     return response
 
 
-def _suicidality_record(
-    *, patient: Patient, response: AssessmentResponse, instrument: Instrument, triggers
-) -> None:
-    """One alert per positive response, at the highest level its answers show; or, while the
-    patient has an alert still waiting for a clinician (open, not acknowledged), the answers
-    join that alert as a follow-up, escalating it when they show a higher risk (ADR 0004).
-
-    Every decision for a patient is taken under a lock on the patient's row, so two responses
-    saved at once queue here: the second sees the first's alert and joins it, and a patient
-    never has two alerts waiting side by side from this path.
-    """
-    kind = max((t.kind for t in triggers), key=alert_level)
-    text = "; ".join(t.text for t in sorted(triggers, key=lambda t: -alert_level(t.kind)))
-    # The lock is on the patient, not on the alerts: with no alert waiting there is no alert
-    # row to lock, and two first alerts must not be raised side by side. Existing alerts may
-    # already include several open ones per patient (raised before follow-ups attached), so a
-    # unique index on open alerts cannot be added without rewriting them.
-    Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk").get()
-    waiting = list(
-        SuicidalityAlert.objects.select_for_update().filter(
-            patient=patient, status=AlertStatus.OPEN
-        )
-    )
-    if not waiting:
-        _alert_raise(patient=patient, response=response, kind=kind, text=text)
-        return
-    # With several waiting (possible only among alerts raised before follow-ups attached), the
-    # most serious, then the newest, gathers the follow-ups.
-    alert = max(waiting, key=lambda a: (alert_level(a.kind), a.created_at, a.pk))
-    follow_up = AlertFollowUp.objects.create(
-        alert=alert, response=response, kind=kind, trigger=text[:200]
-    )
-    audit_record(
-        actor=None,
-        action=AuditAction.UPDATE,
-        object_type="suicidality_alert",
-        object_id=alert.uuid,
-        patient=patient,
-        summary=f"Follow-up answers added ({instrument.name}): {text}"[:300],
-        changes={"follow_up": {"before": None, "after": str(follow_up.uuid)}},
-    )
-    if alert_level(kind) <= alert_level(alert.kind):
-        # The clinician who opens the alert reads these answers there: no second e-mail.
-        return
-    before = alert.kind
-    alert.escalated_from_kind = before
-    alert.kind = kind
-    alert.escalated_at = timezone.now()
-    alert.escalated_by_response = response
-    alert.save(
-        update_fields=[
-            "kind",
-            "escalated_from_kind",
-            "escalated_at",
-            "escalated_by_response",
-            "updated_at",
-        ]
-    )
-    audit_record(
-        actor=None,
-        action=AuditAction.UPDATE,
-        object_type="suicidality_alert",
-        object_id=alert.uuid,
-        patient=patient,
-        summary=(
-            f"Suicidality alert escalated to {KIND_WORDS[kind]} by the answers of the "
-            f"{instrument.name}: {text}"
-        )[:300],
-        changes={
-            "kind": {"before": before, "after": kind},
-            "escalated_by_response": {"before": None, "after": str(response.uuid)},
-        },
-    )
-    _alert_notify(
-        alert=alert,
-        patient=patient,
-        subject=f"{settings.CLINIC_NAME}: a suicidality alert was escalated",
-        what=(
-            "A follow-up answer from a patient on your care team showed a higher risk, and "
-            f"the suicidality alert waiting for you is now {KIND_WORDS[kind]}."
-        ),
-    )
-
-
-def _alert_raise(*, patient: Patient, response: AssessmentResponse, kind: str, text: str) -> None:
-    members = list(patient.care_team_members.select_related("staff"))
-    primary = next((m.staff for m in members if m.team_role == "primary_prescriber"), None)
-    alert = SuicidalityAlert.objects.create(
-        patient=patient, response=response, kind=kind, trigger=text[:200], assigned_to=primary
-    )
-    audit_record(
-        actor=None,
-        action=AuditAction.CREATE,
-        object_type="suicidality_alert",
-        object_id=alert.uuid,
-        patient=patient,
-        summary=f"{AlertKind(kind).label}: {text}"[:300],
-    )
-    _alert_notify(
-        alert=alert,
-        patient=patient,
-        subject=f"{settings.CLINIC_NAME}: a patient's answers need your attention",
-        what=(
-            "A patient on your care team gave an answer that raised a suicidality alert "
-            f"({AlertKind(kind).label.lower()})."
-        ),
-    )
-
-
-def _alert_notify(*, alert: SuicidalityAlert, patient: Patient, subject: str, what: str) -> None:
-    """E-mail the alert's clinicians through the outbox: the prescriber it is assigned to, or,
-    with none (or one no longer on the care team), every prescriber on the care team now."""
-    members = list(patient.care_team_members.select_related("staff"))
-    if any(m.staff_id == alert.assigned_to_id for m in members):
-        recipients = [alert.assigned_to]
-    else:
-        recipients = [m.staff for m in members if m.staff.role == "prescriber"]
-    for recipient in recipients:
-        notification_queue(
-            recipient=recipient,
-            alert=alert,
-            subject=subject,
-            # No PHI in e-mail: the message says where to look, the chart says who.
-            body=(
-                f"{what}\n\n"
-                "Open KetaCare to review and acknowledge it: "
-                f"{settings.SITE_URL}{reverse('assessments:alert_detail', args=[alert.uuid])}\n"
-            ),
-        )
-
-
-def notification_queue(*, recipient, subject: str, body: str, alert=None) -> Notification:
-    notification = Notification.objects.create(
-        recipient=recipient, subject=subject, body=body, alert=alert
-    )
-    transaction.on_commit(lambda: enqueue_delivery(notification.pk))
-    return notification
-
-
-SENT_LINK_PATTERN = re.compile(r"https?://\S+")
-SENT_LINK_REDACTED = "[link removed once sent]"
-
-# Delivery back-off: attempt n waits RETRY_DELAYS_S[n-1] before the next; after the last, the
-# notification is marked "needs attention" on the admin's outbox page (never dropped).
-RETRY_DELAYS_S = (60, 300, 900, 3600, 6 * 3600)
-
-
-def notifications_due() -> list[int]:
-    """Rows whose delivery is due: the sweep (`deliver_due_notifications`) re-queues them, so a
-    lost queue entry or a worker restart delays a message but never drops it."""
-    return list(
-        Notification.objects.filter(
-            status__in=[NotificationStatus.PENDING, NotificationStatus.FAILED],
-            next_attempt_at__lte=timezone.now(),
-        ).values_list("pk", flat=True)
-    )
-
-
-def notification_deliver(notification_id: int) -> str:
-    """Send one notification if it is due. Returns its status. Safe to run twice at once."""
-    from django.core.mail import send_mail
-
-    with transaction.atomic():
-        notification = (
-            # Lock only the notification row: PostgreSQL cannot lock the nullable side of the
-            # outer join to the (optional) recipient.
-            Notification.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("recipient")
-            .filter(pk=notification_id)
-            .first()
-        )
-        if notification is None:
-            return "locked"
-        if notification.status in (NotificationStatus.SENT, NotificationStatus.GAVE_UP):
-            return notification.status
-        if not notification.address:
-            error = "The recipient has no e-mail address on file."
-        else:
-            try:
-                send_mail(
-                    notification.subject,
-                    notification.body,
-                    None,
-                    [notification.address],
-                )
-            except Exception as caught:  # any transport failure is retried, not raised
-                error = f"{type(caught).__name__}: {caught}"[:300]
-            else:
-                notification.status = NotificationStatus.SENT
-                notification.sent_at = timezone.now()
-                notification.attempts += 1
-                notification.last_error = ""
-                # A sent e-mail's links (activation, questionnaire, reset) must not stay usable
-                # from the database or the outbox page: keep the words, drop the links.
-                notification.body = SENT_LINK_PATTERN.sub(SENT_LINK_REDACTED, notification.body)
-                notification.save(
-                    update_fields=[
-                        "status",
-                        "sent_at",
-                        "attempts",
-                        "last_error",
-                        "body",
-                        "updated_at",
-                    ]
-                )
-                return notification.status
-        notification.attempts += 1
-        notification.last_error = error
-        if notification.attempts > len(RETRY_DELAYS_S):
-            notification.status = NotificationStatus.GAVE_UP
-        else:
-            notification.status = NotificationStatus.FAILED
-            delay = RETRY_DELAYS_S[notification.attempts - 1]
-            notification.next_attempt_at = timezone.now() + datetime.timedelta(seconds=delay)
-        notification.save(
-            update_fields=["attempts", "last_error", "status", "next_attempt_at", "updated_at"]
-        )
-        if notification.status == NotificationStatus.FAILED:
-            run_after = notification.next_attempt_at
-            transaction.on_commit(lambda: enqueue_delivery(notification.pk, run_after=run_after))
-        return notification.status
-
-
-def _alert_for_update(actor, alert: SuicidalityAlert, capability: str) -> SuicidalityAlert:
-    locked = SuicidalityAlert.objects.select_for_update().select_related("patient").get(pk=alert.pk)
-    patient = Patient.objects.prefetch_related("care_team_members").get(pk=locked.patient_id)
-    if not can_act_clinically(actor=actor, patient=patient, capability=capability):
-        raise PermissionDenied("Only clinicians on the patient's care team handle this alert.")
-    return locked
-
-
-def _unread_answers_refuse(locked: SuicidalityAlert, seen_follow_ups: int | None) -> None:
-    """A clinician acts on the answers they read: follow-ups that arrived after they opened
-    the alert (perhaps escalating it) must be read first."""
-    if seen_follow_ups is not None and locked.follow_ups.count() != seen_follow_ups:
-        raise Conflict(
-            "New answers were added to this alert since you opened it"
-            + (f" and it is now {KIND_WORDS[locked.kind]}" if locked.escalated_at else "")
-            + ". Read them, then acknowledge.",
-            code="alert_has_new_answers",
-        )
-
-
-@transaction.atomic
-def alert_acknowledge(
-    *, actor, alert: SuicidalityAlert, note: str, seen_follow_ups: int | None = None
-) -> SuicidalityAlert:
-    """`seen_follow_ups`: how many follow-ups the page showed (None from callers that show
-    none, e.g. tests of the lifecycle alone)."""
-    note = _note("note", note)
-    locked = _alert_for_update(actor, alert, Capability.ALERT_ACKNOWLEDGE)
-    if locked.status != AlertStatus.OPEN:
-        raise Conflict("This alert was already acknowledged.", code="alert_not_open")
-    _unread_answers_refuse(locked, seen_follow_ups)
-    locked.status = AlertStatus.ACKNOWLEDGED
-    locked.acknowledged_at = timezone.now()
-    locked.acknowledged_by = actor
-    locked.acknowledgement_note = note
-    # An ideation alert is done once acknowledged; a high risk stays until it is resolved.
-    if locked.kind == AlertKind.SUICIDAL_IDEATION:
-        locked.status = AlertStatus.RESOLVED
-        locked.resolved_at = locked.acknowledged_at
-        locked.resolved_by = actor
-        locked.resolution_note = note
-    locked.save()
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        object_type="suicidality_alert",
-        object_id=locked.uuid,
-        patient=locked.patient,
-        summary="Suicidality alert acknowledged",
-        changes={
-            "status": {"before": "open", "after": locked.status},
-            "note": {"before": "", "after": note},
-        },
-    )
-    return locked
-
-
-@transaction.atomic
-def alert_resolve(
-    *, actor, alert: SuicidalityAlert, note: str, seen_follow_ups: int | None = None
-) -> SuicidalityAlert:
-    note = _note("note", note)
-    locked = _alert_for_update(actor, alert, Capability.ALERT_RESOLVE)
-    if locked.kind != AlertKind.HIGH_SUICIDE_RISK:
-        raise Conflict(
-            "Only a high-risk alert is resolved; acknowledge this one.", code="not_high_risk"
-        )
-    if locked.status == AlertStatus.RESOLVED:
-        raise Conflict("This alert is already resolved.", code="alert_resolved")
-    _unread_answers_refuse(locked, seen_follow_ups)
-    before = locked.status
-    now = timezone.now()
-    if locked.status == AlertStatus.OPEN:
-        locked.acknowledged_at, locked.acknowledged_by = now, actor
-        locked.acknowledgement_note = note
-    locked.status = AlertStatus.RESOLVED
-    locked.resolved_at, locked.resolved_by, locked.resolution_note = now, actor, note
-    locked.save()
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        object_type="suicidality_alert",
-        object_id=locked.uuid,
-        patient=locked.patient,
-        summary="High suicide risk resolved",
-        changes={
-            "status": {"before": before, "after": "resolved"},
-            "note": {"before": "", "after": note},
-        },
-    )
-    return locked
-
-
 @transaction.atomic
 def response_mark_entered_in_error(
-    *, actor, response: AssessmentResponse, reason: str
+    *, actor: User, response: AssessmentResponse, reason: str
 ) -> AssessmentResponse:
     """The response stays in the record, struck through; alerts it raised stay too."""
-    reason = _note("reason", reason)
+    reason = required_text("reason", reason, WRITE_A_NOTE)
     locked = AssessmentResponse.objects.select_for_update().get(pk=response.pk)
     patient = Patient.objects.prefetch_related("care_team_members").get(pk=locked.patient_id)
     if not can_act_clinically(
@@ -529,7 +195,7 @@ def link_token_digest(token: str) -> str:
 @transaction.atomic
 def questionnaire_link_create(
     *,
-    actor,
+    actor: User,
     patient: Patient,
     instrument_codes: Sequence[str],
     timepoint: str = Timepoint.UNSCHEDULED,
@@ -573,7 +239,13 @@ def questionnaire_link_create(
 
 
 def _link_new(
-    *, patient, codes, timepoint, kiosk, created_by, hours
+    *,
+    patient: Patient,
+    codes: Sequence[str],
+    timepoint: str,
+    kiosk: bool,
+    created_by: User | None,
+    hours: int,
 ) -> tuple[QuestionnaireLink, str]:
     token = secrets.token_urlsafe(LINK_TOKEN_BYTES)
     link = QuestionnaireLink.objects.create(
@@ -589,7 +261,7 @@ def _link_new(
 
 
 def questionnaire_link_issue(
-    *, patient: Patient, instrument_codes, timepoint: str
+    *, patient: Patient, instrument_codes: Sequence[str], timepoint: str
 ) -> tuple[QuestionnaireLink, str]:
     """A link the system issues on the patient's own path (after the intake), with no staff
     actor: the caller has already established that this patient is filling in their forms."""
@@ -613,12 +285,12 @@ def questionnaire_link_issue(
     return link, token
 
 
-def assessment_reminders_send(*, now: datetime.datetime | None = None) -> int:
+def assessment_reminders_send(
+    *, session_starts: SessionStartsReader, now: datetime.datetime | None = None
+) -> int:
     """E-mail each patient a questionnaire link for what is due (from the clinic's schedule),
     unless a usable link for that timepoint is already out. Returns how many were queued.
     Run daily (`manage.py send_assessment_reminders`); the worker delivers the e-mail."""
-    from clinic.assessments.selectors import due_for_patients
-
     now = now or timezone.now()
     patients = list(
         Patient.objects.active()
@@ -627,7 +299,9 @@ def assessment_reminders_send(*, now: datetime.datetime | None = None) -> int:
         .distinct()
     )
     queued = 0
-    for patient, items in due_for_patients(patients=patients, now=now).items():
+    for patient, items in due_for_patients(
+        patients=patients, now=now, session_starts=session_starts
+    ).items():
         for item in items:
             codes = [c for c in item.missing if get_instrument(c).patient_facing]
             if (
@@ -651,9 +325,9 @@ def assessment_reminders_send(*, now: datetime.datetime | None = None) -> int:
                     hours=settings.QUESTIONNAIRE_LINK_VALID_HOURS,
                 )
                 url = settings.SITE_URL + reverse("assessments:questionnaire_start", args=[token])
-                notification = Notification.objects.create(
+                notification_queue(
                     to_email=patient.email,
-                    patient=patient,
+                    patient_id=patient.pk,
                     subject=f"{settings.CLINIC_NAME}: a short questionnaire from your care team",
                     body=(
                         "Your care team asks you to answer a short questionnaire. It takes a few "
@@ -669,7 +343,6 @@ def assessment_reminders_send(*, now: datetime.datetime | None = None) -> int:
                     patient=patient,
                     summary=f"Reminder link ({item.timepoint}): {', '.join(codes)}",
                 )
-                transaction.on_commit(lambda pk=notification.pk: enqueue_delivery(pk))
             queued += 1
     return queued
 
@@ -718,7 +391,7 @@ def link_response_record(
 @transaction.atomic
 def portal_response_record(
     *,
-    patient_user,
+    patient_user: User | None,
     patient: Patient,
     instrument_code: str,
     answers: Sequence[int | None],
@@ -731,7 +404,7 @@ def portal_response_record(
     instruments are accepted. The score is computed here as for every response; the audit
     event names the patient's user as the actor; a positive suicidality answer raises the
     same alert, assigned and notified exactly as for a questionnaire link
-    (`_suicidality_record`).
+    (`alerts.suicidality_record`).
     """
     if (
         patient_user is None

@@ -4,7 +4,9 @@ Rule (policy-defaults.md, "Suicidality"; [G5], [G13]): PHQ-9 item 9 ≥ 1, QIDS-
 or any "yes" on the C-SSRS screener → alert the patient's primary clinician, prompt a C-SSRS
 screen and show crisis resources to the patient. A high C-SSRS risk also raises its own alert,
 shown on the chart header until resolved. The item thresholds live on each instrument
-(`Instrument.suicidality_items`); this module only reads them.
+(`Instrument.suicidality_items`); this module reads them through
+`Instrument.suicidality_positives`, the same definition the scorers' `suicidal_ideation` flag
+comes from.
 """
 
 from __future__ import annotations
@@ -12,7 +14,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from clinic.assessments.instruments.base import Answer, Instrument, ScoreResult
+from clinic.assessments.instruments.base import (
+    SUICIDAL_IDEATION,
+    Answer,
+    Instrument,
+    ScoreResult,
+)
 
 CSSRS_CODE = "cssrs-screen"
 # C-SSRS screener questions that are "yes/no" findings (Q1–Q6); the seventh value only says
@@ -38,13 +45,13 @@ def suicidality_triggers(
             if n <= len(answers) and answers[n - 1] == 1
         ]
     else:
-        for number, threshold in sorted(instrument.suicidality_items.items()):
-            value = answers[number - 1] if number <= len(answers) else None
-            if value is not None and value >= threshold:
-                positives.append(f"{instrument.name} item {number} answered {value}")
+        positives = [
+            f"{instrument.name} item {number} answered {value}"
+            for number, value in instrument.suicidality_positives(answers)
+        ]
     triggers = []
     if positives:
-        triggers.append(Trigger("suicidal_ideation", "; ".join(positives)))
+        triggers.append(Trigger(SUICIDAL_IDEATION, "; ".join(positives)))
     # The flag is set even on an incomplete form, where severity stays null.
     if instrument.code == CSSRS_CODE and "immediate_safety_evaluation" in result.flags:
         triggers.append(Trigger("high_suicide_risk", "C-SSRS screen: high risk"))

@@ -1,31 +1,13 @@
-"""Background work for measurement-based care, run by the database-backed worker
-(`manage.py db_worker`, from django-tasks-db)."""
+"""The outbox's delivery task moved to `clinic.notifications.delivery`, and the questionnaire
+reminders' task to `clinic.dashboard.tasks` (it reads scheduling's sessions, above this app).
 
-from __future__ import annotations
+Deliveries queued before the move name their task by the path below, and scheduling still
+queues through `enqueue_delivery` here.
+"""
 
-from django.tasks import task
-
-
-@task
-def deliver_notification(notification_id: int) -> str:
-    from clinic.assessments.services import notification_deliver
-
-    return notification_deliver(notification_id)
-
-
-def enqueue_delivery(notification_id: int, *, run_after=None) -> None:
-    """Queue a delivery; a retry waits until `run_after` where the backend can defer. Where it
-    cannot (the immediate backend in tests), `deliver_due_notifications` picks the row up."""
-    if run_after is not None:
-        if not deliver_notification.get_backend().supports_defer:
-            return
-        deliver_notification.using(run_after=run_after).enqueue(notification_id)
-    else:
-        deliver_notification.enqueue(notification_id)
-
-
-@task
-def send_assessment_reminders() -> int:
-    from clinic.assessments.services import assessment_reminders_send
-
-    return assessment_reminders_send()
+from clinic.notifications.delivery import (  # re-export: remove after the renovation
+    deliver_notification as deliver_notification,
+)
+from clinic.notifications.delivery import (  # re-export: remove after the renovation
+    enqueue_delivery as enqueue_delivery,
+)

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic.accounts.permissions import Capability
-from clinic.assessments import selectors, services
+from clinic.assessments import alerts, selectors, services
 from clinic.assessments.choices import AlertKind, AlertStatus
 from clinic.assessments.forms import InstrumentForm, LinkForm, NoteForm, ReasonForm
 from clinic.assessments.instruments import get_instrument
@@ -19,6 +19,7 @@ from clinic.assessments.suicidality import CSSRS_CODE
 from clinic.core.access import require, staff_required
 from clinic.core.exceptions import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from clinic.core.forms import apply_domain_error
+from clinic.notifications.selectors import notification_outbox
 from clinic.patients.selectors import can_act_clinically, patient_get
 
 SESSION_LINK_KEY = "questionnaire_link_digest"
@@ -259,7 +260,7 @@ def alert_detail(request, alert_uuid):
     form = NoteForm(request.POST or None)
     action = request.POST.get("action")
     if request.method == "POST" and form.is_valid():
-        service = services.alert_resolve if action == "resolve" else services.alert_acknowledge
+        service = alerts.alert_resolve if action == "resolve" else alerts.alert_acknowledge
         try:
             service(
                 actor=request.user,
@@ -317,5 +318,5 @@ def outbox(request):
     return render(
         request,
         "assessments/outbox.html",
-        {"notifications": selectors.notification_outbox(actor=request.user)},
+        {"notifications": notification_outbox(actor=request.user)},
     )

@@ -1,22 +1,26 @@
 from __future__ import annotations
 
+import datetime
+from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 
-from clinic.accounts.choices import STAFF_ROLES
+from clinic.accounts.choices import STAFF_ROLES, Role
 from clinic.accounts.models import User
-from clinic.assessments.choices import NotificationStatus
-from clinic.assessments.models import Notification
 from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.models import AuditEvent
+from clinic.notifications.selectors import notifications_failing_count
 from clinic.patients.models import CareTeamMember, Patient
+from clinic.scheduling.choices import BOOKED_SESSION_STATUSES, IN_CLINIC_ROUTES
+from clinic.scheduling.models import Appointment
 
 
-def admin_overview(*, actor) -> dict:
+def admin_overview(*, actor: User) -> dict[str, Any]:
     require(actor, "audit.view")
     since = timezone.now() - timedelta(hours=24)
     staff_by_role = dict(
@@ -41,7 +45,7 @@ def admin_overview(*, actor) -> dict:
         "active_patients": Patient.objects.active().count(),
         "staff_by_role": [
             (label, staff_by_role.get(value, 0))
-            for value, label in User._meta.get_field("role").choices
+            for value, label in Role.choices
             if value in STAFF_ROLES
         ],
         "without_prescriber": without_prescriber,
@@ -49,13 +53,11 @@ def admin_overview(*, actor) -> dict:
             action__in=["login_failed", "locked_out"], occurred_at__gte=since
         ).count(),
         "events_24h": AuditEvent.objects.filter(occurred_at__gte=since).count(),
-        "notifications_failing": Notification.objects.filter(
-            status__in=[NotificationStatus.FAILED, NotificationStatus.GAVE_UP]
-        ).count(),
+        "notifications_failing": notifications_failing_count(),
     }
 
 
-def recently_registered(*, actor, limit: int = 10) -> list[Patient]:
+def recently_registered(*, actor: User, limit: int = 10) -> list[Patient]:
     require(actor, "patient.create")
     patients = list(Patient.objects.visible_to(actor).order_by("-created_at", "-id")[:limit])
     audit_record(
@@ -65,3 +67,15 @@ def recently_registered(*, actor, limit: int = 10) -> list[Patient]:
         summary=f"Recently registered: {len(patients)}",
     )
     return patients
+
+
+def in_clinic_session_starts(patients: Sequence[Patient]) -> dict[int, list[datetime.datetime]]:
+    """The start of each patient's in-clinic sessions (booked, checked in or completed), by
+    patient id: the sessions the assessment schedule counts. Assessments sit below the
+    schedule, so the due list and the questionnaire reminders are handed this from here."""
+    sessions: dict[int, list[datetime.datetime]] = {}
+    for patient_id, starts_at in Appointment.objects.filter(
+        patient__in=patients, status__in=BOOKED_SESSION_STATUSES, route__in=IN_CLINIC_ROUTES
+    ).values_list("patient_id", "starts_at"):
+        sessions.setdefault(patient_id, []).append(starts_at)
+    return sessions

@@ -39,7 +39,9 @@ def _staff_home(request):
         context["patients"] = my_patients(actor=user)
         context["basket"] = inbasket_get(actor=user)
         context["back"] = "home"
-        context["due"] = due_list(actor=user, now=timezone.now())
+        context["due"] = due_list(
+            actor=user, now=timezone.now(), session_starts=selectors.in_clinic_session_starts
+        )
         context["home_program_review"] = user.can(Capability.HOME_PROGRAM_REVIEW)
         template = "dashboard/home_clinician.html"
     else:

@@ -16,3 +16,22 @@ class HomeSessionStatus(models.TextChoices):
 class HomeBpAlertStatus(models.TextChoices):
     OPEN = "open", "Open"
     ACKNOWLEDGED = "acknowledged", "Acknowledged"
+
+
+# Side effects, in the same words at home as in the chair: the in-clinic session records
+# (clinic.treatment_sessions, above this app) use this vocabulary too.
+class SideEffectKind(models.TextChoices):
+    NAUSEA = "nausea", "Nausea"
+    VOMITING = "vomiting", "Vomiting"
+    DIZZINESS = "dizziness", "Dizziness"
+    BLURRED_VISION = "blurred_vision", "Blurred vision"
+    HEADACHE = "headache", "Headache"
+    ANXIETY = "anxiety", "Anxiety"
+    CONFUSION = "confusion", "Confusion"
+    OTHER = "other", "Other"
+
+
+class Severity(models.TextChoices):
+    MILD = "mild", "Mild"
+    MODERATE = "moderate", "Moderate"
+    SEVERE = "severe", "Severe"

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from django import forms
 
+from clinic.home_program.choices import Severity, SideEffectKind
 from clinic.home_program.services import MONITOR_REQUIRED
-from clinic.treatment_sessions.choices import Severity, SideEffectKind
 
 
 class DateTimeLocalInput(forms.DateTimeInput):

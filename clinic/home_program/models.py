@@ -8,8 +8,12 @@ from django.db import models
 from django.db.models import Q
 
 from clinic.core.models import ClinicModel
-from clinic.home_program.choices import HomeBpAlertStatus, HomeSessionStatus
-from clinic.treatment_sessions.choices import Severity, SideEffectKind
+from clinic.home_program.choices import (
+    HomeBpAlertStatus,
+    HomeSessionStatus,
+    Severity,
+    SideEffectKind,
+)
 
 _DOSED = [HomeSessionStatus.DOSED, HomeSessionStatus.CHECKED_IN]
 

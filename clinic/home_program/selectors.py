@@ -10,9 +10,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 
+from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
 from clinic.core.access import require
 from clinic.core.audit import audit_record
@@ -36,7 +38,7 @@ CHART_LOGS = 20
 # --------------------------------------------------------------------------- who may read
 
 
-def is_own_record(*, actor, patient: Patient) -> bool:
+def is_own_record(*, actor: User | None, patient: Patient) -> bool:
     """The signed-in patient principal whose record this is (and both are active)."""
     return bool(
         actor is not None
@@ -48,7 +50,7 @@ def is_own_record(*, actor, patient: Patient) -> bool:
     )
 
 
-def can_review(*, actor, patient: Patient) -> bool:
+def can_review(*, actor: User | None, patient: Patient) -> bool:
     """A prescriber or nurse on the patient's care team."""
     if actor is None or not getattr(actor, "is_authenticated", False):
         return False
@@ -135,7 +137,7 @@ def home_program_state(patient: Patient, *, plan: TreatmentPlan | None = None) -
     )
 
 
-def home_program_get(*, actor, patient: Patient) -> HomeProgram:
+def home_program_get(*, actor: User, patient: Patient) -> HomeProgram:
     """The patient's own program, for the portal."""
     if not is_own_record(actor=actor, patient=patient):
         raise PermissionDenied("These pages are for the patient.")
@@ -155,7 +157,7 @@ def home_program_get(*, actor, patient: Patient) -> HomeProgram:
 # --------------------------------------------------------------------------- logs
 
 
-def _logs(patient: Patient):
+def _logs(patient: Patient) -> QuerySet[HomeSessionLog]:
     return (
         HomeSessionLog.objects.filter(patient=patient)
         .select_related("planned_session", "bp_alert__acknowledged_by")
@@ -165,7 +167,9 @@ def _logs(patient: Patient):
     )
 
 
-def home_session_list(*, actor, patient: Patient, limit: int | None = None) -> list[HomeSessionLog]:
+def home_session_list(
+    *, actor: User, patient: Patient, limit: int | None = None
+) -> list[HomeSessionLog]:
     """The patient's logs, newest first: for the patient, or a reviewer on the care team."""
     own = is_own_record(actor=actor, patient=patient)
     if not own and not can_review(actor=actor, patient=patient):
@@ -182,7 +186,7 @@ def home_session_list(*, actor, patient: Patient, limit: int | None = None) -> l
     return result
 
 
-def home_session_get(*, actor, patient: Patient, log_uuid) -> HomeSessionLog:
+def home_session_get(*, actor: User, patient: Patient, log_uuid: uuid.UUID | str) -> HomeSessionLog:
     """One of the patient's own logs. Another patient's log and no log look the same."""
     if not is_own_record(actor=actor, patient=patient):
         raise NotFound(LOG_NOT_FOUND)
@@ -212,14 +216,14 @@ def home_session_get(*, actor, patient: Patient, log_uuid) -> HomeSessionLog:
     return log
 
 
-def open_waiting_logs(patient: Patient):
+def open_waiting_logs(patient: Patient) -> QuerySet[HomeSessionLog]:
     return HomeSessionLog.objects.filter(patient=patient, status=HomeSessionStatus.WAITING)
 
 
 # --------------------------------------------------------------------------- staff
 
 
-def home_chart(*, actor, patient: Patient) -> dict | None:
+def home_chart(*, actor: User, patient: Patient) -> dict[str, Any] | None:
     """The chart section: None unless the actor reviews this patient's at-home program."""
     if not can_review(actor=actor, patient=patient):
         return None
@@ -250,12 +254,12 @@ def _open_alert(log: HomeSessionLog) -> bool:
     return alert is not None and alert.status == HomeBpAlertStatus.OPEN
 
 
-def _reviewable_alerts(actor):
+def _reviewable_alerts(actor: User) -> QuerySet[HomeBpAlert]:
     """Alerts of patients on whose care team the actor is, for `home_program.review` holders."""
     return HomeBpAlert.objects.filter(patient__care_team_members__staff=actor).distinct()
 
 
-def home_bp_alert_open_list(*, actor) -> list[HomeBpAlert]:
+def home_bp_alert_open_list(*, actor: User) -> list[HomeBpAlert]:
     """Open at-home blood pressure alerts of the actor's patients, oldest first."""
     require(actor, Capability.HOME_PROGRAM_REVIEW)
     alerts = list(
@@ -273,7 +277,7 @@ def home_bp_alert_open_list(*, actor) -> list[HomeBpAlert]:
     return alerts
 
 
-def home_bp_alert_get(*, actor, alert_uuid) -> HomeBpAlert:
+def home_bp_alert_get(*, actor: User, alert_uuid: uuid.UUID | str) -> HomeBpAlert:
     """An alert of a patient on the actor's care team; otherwise the same NotFound."""
     require(actor, Capability.HOME_PROGRAM_REVIEW)
     try:

@@ -17,16 +17,22 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
-from clinic.assessments.services import notification_queue
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.clinic_phone import call_the_clinic
 from clinic.core.exceptions import Conflict, InvalidInput, PermissionDenied
+from clinic.core.parsing import event_moment
 from clinic.core.policy import plausible_range
 from clinic.core.records import required_text
 from clinic.core.text import CONTROL_CHARACTER_MESSAGE, has_control_characters
-from clinic.home_program.choices import HomeBpAlertStatus, HomeSessionStatus
+from clinic.home_program.choices import (
+    HomeBpAlertStatus,
+    HomeSessionStatus,
+    Severity,
+    SideEffectKind,
+)
 from clinic.home_program.models import HomeBpAlert, HomeSessionLog, HomeSideEffect
 from clinic.home_program.policy import home_program_policy
 from clinic.home_program.selectors import (
@@ -36,28 +42,32 @@ from clinic.home_program.selectors import (
     is_own_record,
     no_plan_text,
 )
+from clinic.notifications.services import notification_queue
 from clinic.patients.choices import CareTeamRole
 from clinic.patients.models import Patient
-from clinic.treatment_sessions.choices import Severity, SideEffectKind
 
 MONITOR_REQUIRED = (
     "Enter the name of the adult who is with you for the whole session. An at-home session "
     "needs a treatment monitor physically present."
 )
-# A time entered a little ahead of the server clock (a phone's clock) is accepted.
-CLOCK_TOLERANCE = datetime.timedelta(minutes=5)
 
 
 def _now(now: datetime.datetime | None) -> datetime.datetime:
     return now or timezone.now()
 
 
-def _require_own(actor, patient: Patient) -> None:
+def _require_own(actor: User, patient: Patient) -> None:
     if not is_own_record(actor=actor, patient=patient):
         raise PermissionDenied("Only the patient writes their at-home session log.")
 
 
-def _audit(actor, log: HomeSessionLog, action, summary: str, changes=None) -> None:
+def _audit(
+    actor: User,
+    log: HomeSessionLog,
+    action: AuditAction,
+    summary: str,
+    changes: dict[str, dict[str, object]] | None = None,
+) -> None:
     audit_record(
         actor=actor,
         action=action,
@@ -69,7 +79,7 @@ def _audit(actor, log: HomeSessionLog, action, summary: str, changes=None) -> No
     )
 
 
-def _whole_mmhg(field: str, value, errors: dict[str, list[str]]) -> int | None:
+def _whole_mmhg(field: str, value: object, errors: dict[str, list[str]]) -> int | None:
     allowed = plausible_range(field)
     if value in (None, ""):
         errors[field] = [f"Enter your {allowed.label.lower()} ({allowed.unit})."]
@@ -87,28 +97,16 @@ def _whole_mmhg(field: str, value, errors: dict[str, list[str]]) -> int | None:
     return int(number)
 
 
-def _moment(field: str, value, now, *, not_before=None, before_text="") -> datetime.datetime:
-    if value is None:
-        return now
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value)
-    if value > now + CLOCK_TOLERANCE:
-        raise InvalidInput({field: ["This time is in the future."]})
-    if not_before is not None and value < not_before:
-        raise InvalidInput({field: [before_text]})
-    return value
-
-
 # --------------------------------------------------------------------------- start
 
 
 @transaction.atomic
 def home_session_start(
     *,
-    actor,
+    actor: User,
     patient: Patient,
-    systolic_mmhg,
-    diastolic_mmhg,
+    systolic_mmhg: object,
+    diastolic_mmhg: object,
     monitor_name: str,
     now: datetime.datetime | None = None,
 ) -> HomeSessionLog:
@@ -124,7 +122,9 @@ def home_session_start(
     if plan is None:
         raise Conflict(no_plan_text(), code="no_home_program")
     state = home_program_state(patient, plan=plan)
-    if not state.can_start:
+    # A plan without a dose for the next session cannot start (its `blocked_reason` says so).
+    dose = state.prescribed_dose_mg
+    if not state.can_start or dose is None:
         raise Conflict(state.blocked_reason, code="home_session_blocked")
 
     errors: dict[str, list[str]] = {}
@@ -141,7 +141,8 @@ def home_session_start(
         errors["monitor_name"] = [CONTROL_CHARACTER_MESSAGE]
     elif len(monitor) > 200:
         errors["monitor_name"] = ["Keep the name under 200 characters."]
-    if errors:
+    # A number is None only with its error written: the check is for the type checker.
+    if errors or systolic is None or diastolic is None:
         raise InvalidInput(errors)
 
     for earlier in HomeSessionLog.objects.select_for_update().filter(
@@ -171,7 +172,7 @@ def home_session_start(
         limit_systolic_mmhg=policy.dose_blocked_systolic_above_mmhg,
         limit_diastolic_mmhg=policy.dose_blocked_diastolic_above_mmhg,
         monitor_name=monitor,
-        prescribed_dose_mg=state.prescribed_dose_mg,
+        prescribed_dose_mg=dose,
         recorded_by=actor,
     )
     _audit(
@@ -191,7 +192,7 @@ def home_session_start(
     return log
 
 
-def _alert_recipients(patient: Patient) -> list:
+def _alert_recipients(patient: Patient) -> list[User]:
     """The primary prescriber (else every prescriber on the team) and the team's nurses."""
     members = list(patient.care_team_members.select_related("staff"))
     primary = [m.staff for m in members if m.team_role == CareTeamRole.PRIMARY_PRESCRIBER]
@@ -206,7 +207,7 @@ def _alert_recipients(patient: Patient) -> list:
     return recipients
 
 
-def _bp_alert_raise(*, actor, log: HomeSessionLog) -> HomeBpAlert:
+def _bp_alert_raise(*, actor: User, log: HomeSessionLog) -> HomeBpAlert:
     alert = HomeBpAlert.objects.create(patient=log.patient, log=log)
     audit_record(
         actor=actor,
@@ -234,7 +235,7 @@ def _bp_alert_raise(*, actor, log: HomeSessionLog) -> HomeBpAlert:
 # --------------------------------------------------------------------------- the dose
 
 
-def _locked_log(actor, log: HomeSessionLog) -> HomeSessionLog:
+def _locked_log(actor: User, log: HomeSessionLog) -> HomeSessionLog:
     locked = (
         HomeSessionLog.objects.select_for_update(of=("self",))
         .select_related("patient", "plan", "planned_session")
@@ -253,9 +254,9 @@ DO_NOT_DOSE_TEXT = (
 @transaction.atomic
 def home_session_dose_record(
     *,
-    actor,
+    actor: User,
     log: HomeSessionLog,
-    dose_mg,
+    dose_mg: object,
     taken_at: datetime.datetime | None = None,
     now: datetime.datetime | None = None,
 ) -> HomeSessionLog:
@@ -293,12 +294,12 @@ def home_session_dose_record(
                 ]
             }
         )
-    taken_at = _moment(
+    taken_at = event_moment(
         "taken_at",
         taken_at,
-        now,
+        now=now,
         not_before=locked.started_at,
-        before_text="The dose comes after the blood pressure reading of this session.",
+        not_before_message="The dose comes after the blood pressure reading of this session.",
     )
     locked.status = HomeSessionStatus.DOSED
     locked.dose_taken_mg = dose
@@ -326,7 +327,7 @@ def home_session_dose_record(
 
 @transaction.atomic
 def home_session_not_taken(
-    *, actor, log: HomeSessionLog, now: datetime.datetime | None = None
+    *, actor: User, log: HomeSessionLog, now: datetime.datetime | None = None
 ) -> HomeSessionLog:
     """The patient decides not to take the dose of a session waiting for it."""
     now = _now(now)
@@ -352,7 +353,7 @@ def home_session_not_taken(
 @transaction.atomic
 def home_side_effect_record(
     *,
-    actor,
+    actor: User,
     log: HomeSessionLog,
     kind: str,
     severity: str,
@@ -381,12 +382,12 @@ def home_side_effect_record(
         errors["other_text"] = ["Keep the description under 200 characters."]
     if errors:
         raise InvalidInput(errors)
-    noticed_at = _moment(
+    noticed_at = event_moment(
         "noticed_at",
         noticed_at,
-        now,
+        now=now,
         not_before=locked.dose_taken_at,
-        before_text="A side effect of the dose is noticed after the dose was taken.",
+        not_before_message="A side effect of the dose is noticed after the dose was taken.",
     )
     effect = HomeSideEffect.objects.create(
         log=locked,
@@ -407,10 +408,10 @@ def home_side_effect_record(
 @transaction.atomic
 def home_session_check_in(
     *,
-    actor,
+    actor: User,
     log: HomeSessionLog,
     feeling: str,
-    mood_after=None,
+    mood_after: int | str | None = None,
     checked_in_at: datetime.datetime | None = None,
     now: datetime.datetime | None = None,
 ) -> HomeSessionLog:
@@ -429,12 +430,12 @@ def home_session_check_in(
             mood = None
         if mood is None or not 1 <= mood <= 10 or str(mood_after).strip() != str(mood):
             raise InvalidInput({"mood_after": ["Choose a mood from 1 to 10, or leave it empty."]})
-    checked_in_at = _moment(
+    checked_in_at = event_moment(
         "checked_in_at",
         checked_in_at,
-        now,
+        now=now,
         not_before=locked.dose_taken_at,
-        before_text="The check-in comes after the dose was taken.",
+        not_before_message="The check-in comes after the dose was taken.",
     )
     locked.status = HomeSessionStatus.CHECKED_IN
     locked.feeling_text = feeling
@@ -457,7 +458,7 @@ def home_session_check_in(
 
 
 @transaction.atomic
-def home_bp_alert_acknowledge(*, actor, alert: HomeBpAlert, note: str) -> HomeBpAlert:
+def home_bp_alert_acknowledge(*, actor: User, alert: HomeBpAlert, note: str) -> HomeBpAlert:
     """A prescriber or nurse on the care team acknowledges the alert, with a note."""
     locked = HomeBpAlert.objects.select_for_update().get(pk=alert.pk)
     patient = Patient.objects.prefetch_related("care_team_members").get(pk=locked.patient_id)

@@ -74,7 +74,7 @@ class JournalEntry(ClinicModel):
     remind_at = models.DateTimeField(null=True, blank=True)
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
     reminder_notification = models.ForeignKey(
-        "assessments.Notification",
+        "notifications.Notification",
         null=True,
         blank=True,
         on_delete=models.PROTECT,

@@ -14,12 +14,15 @@ import datetime
 import uuid
 from dataclasses import dataclass, field
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import NotFound, PermissionDenied
+from clinic.core.parsing import record_uuid
 from clinic.journal import rules
 from clinic.journal.access import require_own
 from clinic.journal.models import Intention, JournalEntry
@@ -32,14 +35,9 @@ from clinic.scheduling.models import Appointment
 SESSIONS_TO_OFFER = 5
 
 
-def _key(value) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError as error:
-        raise NotFound() from error
-
-
-def _denied(*, actor, object_type: str, object_id, patient: Patient | None, purpose: str):
+def _denied(
+    *, actor: User, object_type: str, object_id: uuid.UUID, patient: Patient | None, purpose: str
+) -> NotFound:
     audit_record(
         actor=actor,
         action=AuditAction.DENIED,
@@ -54,14 +52,16 @@ def _denied(*, actor, object_type: str, object_id, patient: Patient | None, purp
 # --------------------------------------------------------------------------- portal: appointments
 
 
-def _own_appointments(patient: Patient):
+def _own_appointments(patient: Patient) -> QuerySet[Appointment]:
     return Appointment.objects.filter(patient=patient, route__in=IN_CLINIC_ROUTES)
 
 
-def portal_appointment_get(*, actor, patient: Patient, appointment_uuid) -> Appointment:
+def portal_appointment_get(
+    *, actor: User, patient: Patient, appointment_uuid: uuid.UUID | str
+) -> Appointment:
     """One of the patient's own in-clinic appointments (for its intention page)."""
     require_own(actor=actor, patient=patient)
-    key = _key(appointment_uuid)
+    key = record_uuid(appointment_uuid)
     appointment = _own_appointments(patient).filter(uuid=key).first()
     if appointment is None:
         raise _denied(
@@ -75,7 +75,11 @@ def portal_appointment_get(*, actor, patient: Patient, appointment_uuid) -> Appo
 
 
 def portal_past_session_get(
-    *, actor, patient: Patient, appointment_uuid, now: datetime.datetime | None = None
+    *,
+    actor: User,
+    patient: Patient,
+    appointment_uuid: uuid.UUID | str,
+    now: datetime.datetime | None = None,
 ) -> Appointment:
     """One of the patient's own past sessions, to write a journal entry about."""
     appointment = portal_appointment_get(
@@ -89,7 +93,9 @@ def portal_past_session_get(
 # --------------------------------------------------------------------------- portal: intentions
 
 
-def portal_intention_get(*, actor, patient: Patient, appointment: Appointment) -> Intention | None:
+def portal_intention_get(
+    *, actor: User, patient: Patient, appointment: Appointment
+) -> Intention | None:
     """The patient's intention for their appointment, if they wrote one. Audited."""
     require_own(actor=actor, patient=patient)
     if appointment.patient_id != patient.pk:
@@ -124,7 +130,9 @@ class JournalPage:
     upcoming: list[tuple[Appointment, Intention | None]] = field(default_factory=list)
 
 
-def portal_journal_get(*, actor, patient: Patient, now: datetime.datetime | None = None):
+def portal_journal_get(
+    *, actor: User, patient: Patient, now: datetime.datetime | None = None
+) -> JournalPage:
     """The patient's journal page: their entries (newest first), the sessions they may write
     about, and their coming sessions with the intention for each. Four queries, audited once."""
     require_own(actor=actor, patient=patient)
@@ -158,10 +166,10 @@ def portal_journal_get(*, actor, patient: Patient, now: datetime.datetime | None
     )
 
 
-def portal_entry_get(*, actor, patient: Patient, entry_uuid) -> JournalEntry:
+def portal_entry_get(*, actor: User, patient: Patient, entry_uuid: uuid.UUID | str) -> JournalEntry:
     """One of the patient's own entries. Audited."""
     require_own(actor=actor, patient=patient)
-    key = _key(entry_uuid)
+    key = record_uuid(entry_uuid)
     entry = (
         JournalEntry.objects.filter(patient=patient, uuid=key)
         .select_related("appointment", "patient")
@@ -195,7 +203,7 @@ def portal_entry_for_session(*, patient: Patient, appointment: Appointment) -> J
 # --------------------------------------------------------------------------- staff
 
 
-def can_view_shared(*, actor, patient: Patient) -> bool:
+def can_view_shared(*, actor: User, patient: Patient) -> bool:
     """`journal.view_shared` and the patient on the actor's care team."""
     return bool(
         actor is not None
@@ -205,7 +213,7 @@ def can_view_shared(*, actor, patient: Patient) -> bool:
     )
 
 
-def _require_shared_view(*, actor, patient: Patient, purpose: str) -> None:
+def _require_shared_view(*, actor: User, patient: Patient, purpose: str) -> None:
     if can_view_shared(actor=actor, patient=patient):
         return
     audit_record(
@@ -219,7 +227,9 @@ def _require_shared_view(*, actor, patient: Patient, purpose: str) -> None:
     raise PermissionDenied("The journal a patient shares is for their care team's clinicians.")
 
 
-def shared_entry_list(*, actor, patient: Patient, purpose: str = "chart") -> list[JournalEntry]:
+def shared_entry_list(
+    *, actor: User, patient: Patient, purpose: str = "chart"
+) -> list[JournalEntry]:
     """The entries the patient chose to share, newest first. Audited."""
     _require_shared_view(actor=actor, patient=patient, purpose=purpose)
     entries = list(
@@ -237,7 +247,7 @@ def shared_entry_list(*, actor, patient: Patient, purpose: str = "chart") -> lis
 
 
 def upcoming_intention_list(
-    *, actor, patient: Patient, now: datetime.datetime | None = None, purpose: str = "chart"
+    *, actor: User, patient: Patient, now: datetime.datetime | None = None, purpose: str = "chart"
 ) -> list[Intention]:
     """The intentions the patient wrote for sessions still to come (today's included until
     they end), soonest first. Audited."""
@@ -262,7 +272,7 @@ def upcoming_intention_list(
     return intentions
 
 
-def session_intention(*, actor, appointment: Appointment) -> Intention | None:
+def session_intention(*, actor: User, appointment: Appointment) -> Intention | None:
     """The intention the patient wrote in the portal for this appointment, for the chair-side
     session page. The caller has already read the session through its own audited selector
     (`treatment_sessions.selectors.session_get`), which decides who may see it."""

@@ -20,8 +20,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic.assessments.models import Notification
-from clinic.assessments.tasks import enqueue_delivery
+from clinic.accounts.models import User
 from clinic.core.audit import audit_record, diff, snapshot
 from clinic.core.choices import AuditAction
 from clinic.core.clinic_phone import call_the_clinic
@@ -29,9 +28,11 @@ from clinic.core.exceptions import Conflict, InvalidInput, NotFound
 from clinic.journal import rules
 from clinic.journal.access import require_own
 from clinic.journal.models import MOOD_MAX, MOOD_MIN, Intention, JournalEntry
+from clinic.notifications.services import notification_queue
 from clinic.patients.models import Patient
 from clinic.scheduling.choices import IN_CLINIC_ROUTES
 from clinic.scheduling.models import Appointment
+from clinic.scheduling.services import appointment_lock
 
 ENTRY_FIELDS = (
     "mood_before",
@@ -51,7 +52,8 @@ def patient_email(patient: Patient) -> str:
     """Where the patient is reached: the address on their record, else their account's."""
     if patient.email:
         return patient.email
-    return patient.user.email if patient.user_id else ""
+    user = patient.user  # None, without a query, for a patient with no account
+    return user.email if user is not None else ""
 
 
 def _digest(text: str) -> str:
@@ -67,7 +69,7 @@ def _entry_snapshot(entry: JournalEntry) -> dict[str, Any]:
     return values
 
 
-def _text(value, *, field: str, max_chars: int, errors: dict[str, list[str]]) -> str:
+def _text(value: str | None, *, field: str, max_chars: int, errors: dict[str, list[str]]) -> str:
     text = (value or "").strip()
     if len(text) > max_chars:
         errors.setdefault(field, []).append(
@@ -76,7 +78,7 @@ def _text(value, *, field: str, max_chars: int, errors: dict[str, list[str]]) ->
     return text
 
 
-def _mood(value, *, field: str, errors: dict[str, list[str]]) -> int | None:
+def _mood(value: object, *, field: str, errors: dict[str, list[str]]) -> int | None:
     """A whole number from 1 to 10 (an int, or its digits as text)."""
     number = None
     if isinstance(value, int) and not isinstance(value, bool):
@@ -90,7 +92,11 @@ def _mood(value, *, field: str, errors: dict[str, list[str]]) -> int | None:
 
 
 def _remind_at(
-    value, *, patient: Patient, now: datetime.datetime, errors: dict[str, list[str]]
+    value: datetime.datetime | None,
+    *,
+    patient: Patient,
+    now: datetime.datetime,
+    errors: dict[str, list[str]],
 ) -> datetime.datetime | None:
     if value is None:
         return None
@@ -117,13 +123,18 @@ def _remind_at(
 
 @transaction.atomic
 def intention_save(
-    *, actor, patient: Patient, appointment: Appointment, text: str, now=None
+    *,
+    actor: User,
+    patient: Patient,
+    appointment: Appointment,
+    text: str,
+    now: datetime.datetime | None = None,
 ) -> Intention:
     """Write or change the patient's intention for one of their in-clinic appointments, until
     it starts. Someone else's appointment is "not found"."""
     require_own(actor=actor, patient=patient)
     now = now or timezone.now()
-    locked = Appointment.objects.select_for_update().filter(pk=appointment.pk).first()
+    locked = appointment_lock(appointment_id=appointment.pk)
     if locked is None or locked.patient_id != patient.pk or locked.route not in IN_CLINIC_ROUTES:
         raise NotFound()
     if not rules.intention_open(locked, now):
@@ -175,7 +186,9 @@ def intention_save(
 # --------------------------------------------------------------------------- journal entries
 
 
-def _clean_entry(data: dict, *, patient: Patient, now, current: JournalEntry | None) -> dict:
+def _clean_entry(
+    data: dict[str, Any], *, patient: Patient, now: datetime.datetime, current: JournalEntry | None
+) -> dict[str, Any]:
     """Validated values for the fields given in `data`; every problem at once (InvalidInput)."""
     errors: dict[str, list[str]] = {}
     clean: dict[str, Any] = {}
@@ -200,7 +213,9 @@ def _clean_entry(data: dict, *, patient: Patient, now, current: JournalEntry | N
     return clean
 
 
-def _session_of(patient: Patient, appointment: Appointment | None, now) -> Appointment | None:
+def _session_of(
+    patient: Patient, appointment: Appointment | None, now: datetime.datetime
+) -> Appointment | None:
     if appointment is None:
         return None
     if appointment.patient_id != patient.pk:
@@ -213,16 +228,16 @@ def _session_of(patient: Patient, appointment: Appointment | None, now) -> Appoi
 @transaction.atomic
 def journal_entry_create(
     *,
-    actor,
+    actor: User,
     patient: Patient,
     appointment: Appointment | None = None,
-    mood_before,
-    mood_after,
+    mood_before: object,
+    mood_after: object,
     reflections: str = "",
     insights: str = "",
     shared_with_care_team: bool = False,
     remind_at: datetime.datetime | None = None,
-    now=None,
+    now: datetime.datetime | None = None,
 ) -> JournalEntry:
     """A new journal entry, about one of the patient's past sessions or none. Private unless
     `shared_with_care_team`. Someone else's appointment is "not found"."""
@@ -274,7 +289,9 @@ def journal_entry_create(
 
 
 @transaction.atomic
-def journal_entry_update(*, actor, entry: JournalEntry, data: dict, now=None) -> JournalEntry:
+def journal_entry_update(
+    *, actor: User, entry: JournalEntry, data: dict[str, Any], now: datetime.datetime | None = None
+) -> JournalEntry:
     """Change the fields in `data` (any of ENTRY_FIELDS). Changing the reminder time asks for a
     new reminder; sharing can be turned on and off. Audited with before and after."""
     patient = entry.patient
@@ -361,11 +378,10 @@ def journal_reminders_send(*, now: datetime.datetime | None = None) -> int:
             notification = None
             if address:
                 subject, body = reminder_text(entry)
-                notification = Notification.objects.create(
-                    to_email=address, patient=patient, subject=subject, body=body
+                notification = notification_queue(
+                    to_email=address, patient_id=patient.pk, subject=subject, body=body
                 )
                 JournalEntry.objects.filter(pk=pk).update(reminder_notification=notification)
-                transaction.on_commit(lambda pk=notification.pk: enqueue_delivery(pk))
                 queued += 1
             audit_record(
                 actor=None,

@@ -63,9 +63,9 @@ def phone_digits(phone: str) -> str:
     return digits
 
 
-def _digits_only(field: str):
+def _digits_only(field: str) -> models.Expression | models.F:
     """The field with the usual phone punctuation removed, in the database."""
-    expression = models.F(field)
+    expression: models.Expression | models.F = models.F(field)
     for character in (" ", "(", ")", "-", ".", "+"):
         expression = Replace(expression, Value(character), Value(""))
     return expression

@@ -5,9 +5,8 @@ the link, chooses a password and gets an account of role `patient` linked to the
 (`Patient.user`). A forgotten password is reset with a link built by Django's
 `PasswordResetTokenGenerator`, which stops working once the password changes.
 
-E-mail goes through the outbox of the assessments app (`Notification` with `to_email`), as
-questionnaire reminders do. That app comes after this one, so it is imported inside the
-functions that send: `patients` does not depend on it when it loads.
+E-mail goes through the outbox (`clinic.notifications`, addressed by `to_email`), as
+questionnaire reminders do.
 
 Links carry no patient information: the activation token is random (only its SHA-256 digest is
 stored), and the reset link names the account by its UUID, never a database id (ADR 0003).
@@ -39,6 +38,8 @@ from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.clinic_phone import call_the_clinic
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
+from clinic.notifications.models import Notification
+from clinic.notifications.services import notification_queue
 from clinic.patients.models import Patient, PortalInvitation
 
 TOKEN_BYTES = 32
@@ -76,16 +77,9 @@ def _require_reachable(actor, patient: Patient) -> None:
         raise NotFound("No such patient, or the patient is not on your care team.")
 
 
-def _queue_email(*, patient: Patient, to_email: str, subject: str, body: str):
+def _queue_email(*, patient: Patient, to_email: str, subject: str, body: str) -> Notification:
     """One outbox row to the patient's address, delivered by the worker after the commit."""
-    from clinic.assessments.models import Notification
-    from clinic.assessments.tasks import enqueue_delivery
-
-    notification = Notification.objects.create(
-        to_email=to_email, patient=patient, subject=subject, body=body
-    )
-    transaction.on_commit(lambda pk=notification.pk: enqueue_delivery(pk))
-    return notification
+    return notification_queue(to_email=to_email, patient_id=patient.pk, subject=subject, body=body)
 
 
 # --- Invitations (staff) -------------------------------------------------------------------

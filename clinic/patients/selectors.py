@@ -114,7 +114,7 @@ def _with_care_team(queryset: QuerySet) -> QuerySet:
 
 
 def patient_page(
-    *, actor, search: str = "", page_number: int | str = 1, page_size: int | None = None
+    *, actor: User, search: str = "", page_number: int | str = 1, page_size: int | None = None
 ) -> Page:
     """One page of the patients the actor may see, optionally narrowed by a search."""
     if has_control_characters(search):
@@ -133,7 +133,7 @@ def patient_page(
     return page
 
 
-def my_patients(*, actor, limit: int = 50) -> list[Patient]:
+def my_patients(*, actor: User, limit: int = 50) -> list[Patient]:
     """The patients whose care team the actor is on (a clinician's own list)."""
     patients = list(
         _with_care_team(Patient.objects.active().filter(care_team_members__staff=actor))[:limit]
@@ -147,7 +147,9 @@ def my_patients(*, actor, limit: int = 50) -> list[Patient]:
     return patients
 
 
-def patient_get(*, actor, patient_uuid: uuid.UUID | str, purpose: str = "chart") -> Patient:
+def patient_get(
+    *, actor: User | None, patient_uuid: uuid.UUID | str, purpose: str = "chart"
+) -> Patient:
     """A patient the actor may see. Absent and not-allowed look the same: NotFound."""
     try:
         key = uuid.UUID(str(patient_uuid))
@@ -177,7 +179,7 @@ def patient_get(*, actor, patient_uuid: uuid.UUID | str, purpose: str = "chart")
 
 def patient_duplicate_candidates(
     *,
-    actor,
+    actor: User,
     given_name: str,
     family_name: str,
     date_of_birth: datetime.date | None,
@@ -208,18 +210,18 @@ def patient_duplicate_candidates(
     return candidates
 
 
-def actor_on_care_team(*, actor, patient: Patient) -> bool:
+def actor_on_care_team(*, actor: User, patient: Patient) -> bool:
     return any(member.staff_id == actor.pk for member in patient.care_team_members.all())
 
 
-def can_view_clinical(*, actor, patient: Patient) -> bool:
+def can_view_clinical(*, actor: User, patient: Patient) -> bool:
     """Clinical data: clinic admins, and clinicians on this patient's care team."""
     if not actor.can("patient.view_clinical"):
         return False
     return actor.role == "clinic_admin" or actor_on_care_team(actor=actor, patient=patient)
 
 
-def require_clinical_view(*, actor, patient: Patient, purpose: str) -> None:
+def require_clinical_view(*, actor: User, patient: Patient, purpose: str) -> None:
     """Refuse (and audit the refusal of) clinical data to those outside the care team."""
     if can_view_clinical(actor=actor, patient=patient):
         return
@@ -234,7 +236,7 @@ def require_clinical_view(*, actor, patient: Patient, purpose: str) -> None:
     raise PermissionDenied("Clinical data is for the patient's care team.")
 
 
-def can_act_clinically(*, actor, patient: Patient, capability: str) -> bool:
+def can_act_clinically(*, actor: User, patient: Patient, capability: str) -> bool:
     return actor.can(capability) and can_view_clinical(actor=actor, patient=patient)
 
 
@@ -263,7 +265,7 @@ def current_body(*, measurements: list[BodyMeasurement]) -> CurrentBody:
     )
 
 
-def body_measurement_list(*, actor, patient: Patient) -> list[BodyMeasurement]:
+def body_measurement_list(*, actor: User, patient: Patient) -> list[BodyMeasurement]:
     if not can_view_clinical(actor=actor, patient=patient):
         return []
     return list(
@@ -273,7 +275,7 @@ def body_measurement_list(*, actor, patient: Patient) -> list[BodyMeasurement]:
     )
 
 
-def body_measurement_get(*, patient: Patient, measurement_uuid) -> BodyMeasurement:
+def body_measurement_get(*, patient: Patient, measurement_uuid: uuid.UUID | str) -> BodyMeasurement:
     """One of this (already access-checked) patient's measurements."""
     measurement = BodyMeasurement.objects.filter(patient=patient, uuid=measurement_uuid).first()
     if measurement is None:

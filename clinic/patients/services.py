@@ -114,7 +114,7 @@ def clean_demographics(data: dict[str, Any], *, partial: bool) -> dict[str, Any]
 
 
 @transaction.atomic
-def patient_create(*, actor, data: dict[str, Any]) -> Patient:
+def patient_create(*, actor: User, data: dict[str, Any]) -> Patient:
     require(actor, Capability.PATIENT_CREATE)
     cleaned = clean_demographics(data, partial=False)
     patient = Patient.objects.create(created_by=actor, **cleaned)
@@ -134,7 +134,9 @@ def patient_create(*, actor, data: dict[str, Any]) -> Patient:
 
 
 @transaction.atomic
-def patient_register(*, actor, data: dict[str, Any], confirm_new_patient: bool = False) -> Patient:
+def patient_register(
+    *, actor: User, data: dict[str, Any], confirm_new_patient: bool = False
+) -> Patient:
     """Register a patient through the front door (the page, the API, a consultation request):
     refused with PossibleDuplicatePatient while a likely duplicate exists, unless the user has
     looked and confirms a different person. The override is audited with who it overrode.
@@ -182,7 +184,15 @@ def patient_lock(*, actor: User, patient_id: int) -> Patient | None:
     return Patient.objects.visible_to(actor).select_for_update().filter(pk=patient_id).first()
 
 
-def _lock_visible(actor, patient: Patient) -> Patient:
+def patient_row_lock(*, patient_id: int) -> None:
+    """Lock a patient's row to serialise another app's decisions for that patient (two
+    suicidality answers saved at once must not raise two first alerts). No reach check: for a
+    step the system takes on the patient's own path (a questionnaire link, the kiosk, the
+    portal) or after its caller has checked the actor; staff steps use `patient_lock`."""
+    Patient.objects.select_for_update().filter(pk=patient_id).values_list("pk").get()
+
+
+def _lock_visible(actor: User, patient: Patient) -> Patient:
     locked = Patient.objects.visible_to(actor).select_for_update().filter(pk=patient.pk).first()
     if locked is None:
         raise NotFound("No such patient, or the patient is not on your care team.")
@@ -190,7 +200,7 @@ def _lock_visible(actor, patient: Patient) -> Patient:
 
 
 @transaction.atomic
-def patient_update(*, actor, patient: Patient, data: dict[str, Any]) -> Patient:
+def patient_update(*, actor: User, patient: Patient, data: dict[str, Any]) -> Patient:
     require(actor, Capability.PATIENT_EDIT_DEMOGRAPHICS)
     locked = _lock_visible(actor, patient)
     cleaned = clean_demographics(data, partial=True)
@@ -215,7 +225,7 @@ def patient_update(*, actor, patient: Patient, data: dict[str, Any]) -> Patient:
 @transaction.atomic
 def care_team_set(
     *,
-    actor,
+    actor: User,
     patient: Patient,
     primary_prescriber: User | None,
     prescribers: Sequence[User] = (),
@@ -227,14 +237,14 @@ def care_team_set(
     locked = _lock_visible(actor, patient)
     wanted: dict[int, tuple[User, CareTeamRole]] = {}
     errors: dict[str, list[str]] = {}
-    slots = [
+    slots: list[tuple[str, CareTeamRole, list[User | None]]] = [
         ("primary_prescriber", CareTeamRole.PRIMARY_PRESCRIBER, [primary_prescriber]),
         ("prescribers", CareTeamRole.PRESCRIBER, list(prescribers)),
         ("nurses", CareTeamRole.NURSE, list(nurses)),
         ("therapists", CareTeamRole.THERAPIST, list(therapists)),
     ]
-    for field, team_role, members in slots:
-        for member in members:
+    for field, team_role, chosen in slots:
+        for member in chosen:
             if member is None:
                 continue
             if not member.is_clinic_staff or member.role != CARE_TEAM_STAFF_ROLE[team_role]:
@@ -275,7 +285,7 @@ def care_team_set(
     return members
 
 
-def _decimal_in_range(errors, name: str, raw) -> Decimal | None:
+def _decimal_in_range(errors: dict[str, list[str]], name: str, raw: object) -> Decimal | None:
     if raw in (None, ""):
         return None
     try:
@@ -297,11 +307,11 @@ def _decimal_in_range(errors, name: str, raw) -> Decimal | None:
 @transaction.atomic
 def body_measurement_record(
     *,
-    actor,
+    actor: User,
     patient: Patient,
     measured_on: datetime.date,
-    weight_kg=None,
-    height_cm=None,
+    weight_kg: object = None,
+    height_cm: object = None,
 ) -> BodyMeasurement:
     if not can_act_clinically(
         actor=actor, patient=patient, capability=Capability.PATIENT_RECORD_MEASUREMENTS
@@ -341,7 +351,7 @@ def body_measurement_record(
 
 @transaction.atomic
 def body_measurement_mark_entered_in_error(
-    *, actor, measurement: BodyMeasurement, reason: str
+    *, actor: User, measurement: BodyMeasurement, reason: str
 ) -> BodyMeasurement:
     if not can_act_clinically(
         actor=actor,

@@ -14,7 +14,7 @@ from clinic.assessments import services
 from clinic.assessments.forms import InstrumentForm
 from clinic.core.exceptions import DomainError, InvalidInput
 from clinic.core.forms import apply_domain_error
-from clinic.portal import care
+from clinic.portal import care, care_questionnaires
 from clinic.portal.access import patient_required
 
 
@@ -68,7 +68,7 @@ def appointment(request, appointment_uuid):
 @patient_required
 @require_GET
 def questionnaires(request):
-    state = care.questionnaire_state(actor=request.user, patient=request.patient)
+    state = care_questionnaires.questionnaire_state(actor=request.user, patient=request.patient)
     return render(request, "portal/questionnaires.html", {"state": state})
 
 
@@ -86,10 +86,10 @@ def _apply_answers_error(form, error: DomainError) -> None:
 @patient_required
 @require_http_methods(["GET", "POST"])
 def questionnaire(request, code):
-    state = care.questionnaire_state(
+    state = care_questionnaires.questionnaire_state(
         actor=request.user, patient=request.patient, audit=request.method == "GET"
     )
-    instrument = care.portal_instrument(code, state)
+    instrument = care_questionnaires.portal_instrument(code, state)
     # Bound on every POST: a form with nothing ticked posts no item at all, and must still be
     # checked (and refused as blank), never shown again as if it had not been sent.
     form = InstrumentForm(
@@ -116,7 +116,7 @@ def questionnaire(request, code):
         {
             "instrument": instrument,
             "form": form,
-            "about": care.ABOUT.get(instrument.code, ""),
+            "about": care_questionnaires.ABOUT.get(instrument.code, ""),
         },
     )
 
@@ -124,11 +124,13 @@ def questionnaire(request, code):
 @patient_required
 @require_GET
 def questionnaire_result(request, response_uuid):
-    result = care.result_for(
+    result = care_questionnaires.result_for(
         actor=request.user, patient=request.patient, response_uuid=response_uuid
     )
     state = (
-        care.questionnaire_state(actor=request.user, patient=request.patient, audit=False)
+        care_questionnaires.questionnaire_state(
+            actor=request.user, patient=request.patient, audit=False
+        )
         if result.crisis
         else None
     )
@@ -146,5 +148,5 @@ def questionnaire_result(request, response_uuid):
 @patient_required
 @require_GET
 def progress(request):
-    courses = care.progress_for(actor=request.user, patient=request.patient)
+    courses = care_questionnaires.progress_for(actor=request.user, patient=request.patient)
     return render(request, "portal/progress.html", {"courses": courses})

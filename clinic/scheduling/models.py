@@ -195,7 +195,7 @@ class AppointmentReminder(ClinicModel):
     hours_before = models.PositiveSmallIntegerField()
     starts_at = models.DateTimeField()
     notification = models.ForeignKey(
-        "assessments.Notification",
+        "notifications.Notification",
         null=True,
         blank=True,
         on_delete=models.PROTECT,

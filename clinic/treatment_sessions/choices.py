@@ -1,5 +1,9 @@
 from django.db import models
 
+# The side-effect vocabulary is shared with the at-home program, which sits below this app.
+from clinic.home_program.choices import Severity as Severity
+from clinic.home_program.choices import SideEffectKind as SideEffectKind
+
 
 class SessionPhase(models.TextChoices):
     """checked in → (pre-checks) → dosing → monitoring → recovery → discharged, or stopped."""
@@ -81,28 +85,11 @@ class AlertAction(models.TextChoices):
     INTERVENTION = "intervention", "Intervention given"
 
 
-class SideEffectKind(models.TextChoices):
-    NAUSEA = "nausea", "Nausea"
-    VOMITING = "vomiting", "Vomiting"
-    DIZZINESS = "dizziness", "Dizziness"
-    BLURRED_VISION = "blurred_vision", "Blurred vision"
-    HEADACHE = "headache", "Headache"
-    ANXIETY = "anxiety", "Anxiety"
-    CONFUSION = "confusion", "Confusion"
-    OTHER = "other", "Other"
-
-
 class AlertSeverity(models.TextChoices):
     """A vitals alert's severity as `rules.vitals_alerts` grades it."""
 
     ALERT = "alert", "Alert"
     CRITICAL = "critical", "Critical"
-
-
-class Severity(models.TextChoices):
-    MILD = "mild", "Mild"
-    MODERATE = "moderate", "Moderate"
-    SEVERE = "severe", "Severe"
 
 
 class Seriousness(models.TextChoices):

@@ -14,6 +14,15 @@ from typing import Literal
 
 Answer = int | None
 
+# The flag a scorer sets when an answer reaches its instrument's suicidality threshold.
+SUICIDAL_IDEATION = "suicidal_ideation"
+
+
+def all_answered(answers: Sequence[Answer]) -> list[int] | None:
+    """The answers as whole numbers when every item was answered; None when any is blank."""
+    values = [a for a in answers if a is not None]
+    return values if len(values) == len(answers) else None
+
 
 class AnswerError(ValueError):
     """Answers that cannot be scored. `item` is the 1-based item at fault, None for the count."""
@@ -70,7 +79,7 @@ class ScoreResult:
     flags: tuple[str, ...]
     subscales: Mapping[str, int] = field(default_factory=dict)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         """The JSON body of POST /api/v1/instruments/{code}/score."""
         return {
             "instrument": self.instrument,
@@ -111,6 +120,21 @@ class Instrument:
     patient_facing: bool = True
     # Item numbers whose answer triggers a suicidality alert at or above the given value.
     suicidality_items: Mapping[int, int] = field(default_factory=dict)
+
+    def suicidality_positives(self, answers: Sequence[Answer]) -> list[tuple[int, int]]:
+        """(item number, answer) for each item at or above its suicidality threshold, in item
+        order. Answered items count even on an incomplete form. The one definition behind the
+        scorers' `suicidal_ideation` flag and the alert's trigger (suicidality.py)."""
+        positives = []
+        for number, threshold in sorted(self.suicidality_items.items()):
+            value = answers[number - 1] if number <= len(answers) else None
+            if value is not None and value >= threshold:
+                positives.append((number, value))
+        return positives
+
+    def suicidality_flags(self, answers: Sequence[Answer]) -> list[str]:
+        """`[SUICIDAL_IDEATION]` when any answer reaches its threshold, else no flag."""
+        return [SUICIDAL_IDEATION] if self.suicidality_positives(answers) else []
 
     def validate(self, answers: Sequence[Answer]) -> list[Answer]:
         """Checks the count and each value's range; see api-calculators.md §1."""

@@ -18,6 +18,7 @@ from clinic.assessments.instruments.base import (
     Option,
     ScoreResult,
     ScoringPolicy,
+    all_answered,
 )
 
 STEM = "Rate each item 0–4."
@@ -35,11 +36,12 @@ CADSS6_ITEMS = (1, 2, 6, 7, 15, 22)
 def score(instrument: Instrument, answers: Sequence[Answer], policy: ScoringPolicy) -> ScoreResult:
     """Total = sum of the 23 items; no prorating, no bands, no flags."""
     missing = tuple(n for n, a in enumerate(answers, start=1) if a is None)
+    values = all_answered(answers)
     return ScoreResult(
         instrument=instrument.code,
         complete=not missing,
         missing_items=missing,
-        total=None if missing else sum(answers),
+        total=None if values is None else sum(values),
         severity=None,
         flags=(),
     )

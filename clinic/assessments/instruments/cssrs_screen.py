@@ -127,9 +127,7 @@ def score(instrument: Instrument, answers: Sequence[Answer], policy: ScoringPoli
     if not missing:
         risk = "high" if high else "moderate" if moderate else "low" if low else "none"
 
-    flags = []
-    if any(a[n] is not None and a[n] >= at for n, at in instrument.suicidality_items.items()):
-        flags.append("suicidal_ideation")
+    flags = instrument.suicidality_flags(answers)
     if high:
         flags.append("immediate_safety_evaluation")
     return ScoreResult(

@@ -79,7 +79,7 @@ def score(instrument: Instrument, answers: Sequence[Answer], policy: ScoringPoli
     given = zip(instrument.items[: len(answers)], answers, strict=True)
     scored = [(item.number, a) for item, a in given if item.scored]
     missing = tuple(n for n, a in scored if a is None)
-    total = None if missing else sum(a for _, a in scored)
+    total = None if missing else sum(a for _, a in scored if a is not None)
     band = instrument.band_for(total)
     return ScoreResult(
         instrument=instrument.code,

@@ -18,6 +18,7 @@ from clinic.assessments.instruments.base import (
     ScoreResult,
     ScoringPolicy,
     SeverityBand,
+    all_answered,
 )
 
 STEM = "Rate each item 0–6; even values are anchored, odd values are intermediate."  # [G15]
@@ -57,7 +58,8 @@ BANDS = (
 def score(instrument: Instrument, answers: Sequence[Answer], policy: ScoringPolicy) -> ScoreResult:
     """Total = sum of the ten items [G15]; no prorating; the flag also on an incomplete form."""
     missing = tuple(n for n, a in enumerate(answers, start=1) if a is None)
-    total = None if missing else sum(answers)
+    values = all_answered(answers)
+    total = None if values is None else sum(values)
     band = instrument.band_for(total)
     flags = []
     if (answers[SUICIDAL_THOUGHTS_ITEM - 1] or 0) >= SUICIDAL_THOUGHTS_AT:

@@ -16,6 +16,7 @@ from clinic.assessments.instruments.base import (
     Option,
     ScoreResult,
     ScoringPolicy,
+    all_answered,
 )
 
 STEM = "Score each item 0–2."
@@ -67,8 +68,9 @@ def score(instrument: Instrument, answers: Sequence[Answer], policy: ScoringPoli
     does not meet discharge criteria, whatever the other items add up to.
     """
     missing = tuple(n for n, a in enumerate(answers, start=1) if a is None)
-    total = None if missing else sum(answers)
-    flags = ()
+    values = all_answered(answers)
+    total = None if values is None else sum(values)
+    flags: tuple[str, ...] = ()
     if total is not None and total >= policy.aldrete_discharge_total:  # clinic policy [E8]
         flags = ("discharge_criteria_met",)
     return ScoreResult(

@@ -155,7 +155,7 @@ def score(instrument: Instrument, answers: Sequence[Answer], policy: ScoringPoli
     for name, (numbers, needed) in CLUSTERS.items():
         values = [answers[n - 1] for n in numbers]
         if None not in values:
-            subscales[name] = sum(values)
+            subscales[name] = sum(v for v in values if v is not None)
         endorsed = sum(1 for v in values if v is not None and v >= ENDORSED_AT)
         criteria_met = criteria_met and endorsed >= needed
 

@@ -32,6 +32,7 @@ from clinic.assessments.instruments.base import (
     ScoreResult,
     ScoringPolicy,
     SeverityBand,
+    all_answered,
 )
 
 STEM = (
@@ -248,13 +249,12 @@ def score(instrument: Instrument, answers: Sequence[Answer], policy: ScoringPoli
     on it (policy-defaults.md, "Suicidality").
     """
     missing = tuple(n for n, a in enumerate(answers, start=1) if a is None)
+    values = all_answered(answers)
     total = None
-    if not missing:
-        total = sum(max(answers[n - 1] for n in numbers) for _, numbers in DOMAINS)
+    if values is not None:
+        total = sum(max(values[n - 1] for n in numbers) for _, numbers in DOMAINS)
     band = instrument.band_for(total)
-    flags = []
-    if any((answers[n - 1] or 0) >= at for n, at in instrument.suicidality_items.items()):
-        flags.append("suicidal_ideation")
+    flags = instrument.suicidality_flags(answers)
     return ScoreResult(
         instrument=instrument.code,
         complete=not missing,

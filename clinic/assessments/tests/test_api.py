@@ -22,11 +22,11 @@ from clinic.accounts.models import User
 from clinic.assessments import services
 from clinic.assessments.models import (
     AssessmentResponse,
-    Notification,
     QuestionnaireLink,
     SuicidalityAlert,
 )
 from clinic.core.models import AuditEvent
+from clinic.notifications.models import Notification
 from clinic.patients import services as patient_services
 from clinic.patients.tests.factories import register
 from tests.helpers import ACTOR_ORDER

@@ -11,9 +11,9 @@ from clinic.assessments import services
 from clinic.assessments.models import (
     AlertFollowUp,
     AssessmentResponse,
-    Notification,
     SuicidalityAlert,
 )
+from clinic.notifications.models import Notification
 from tests.concurrency import in_threads
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]

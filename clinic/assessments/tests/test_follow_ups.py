@@ -13,16 +13,16 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 
-from clinic.assessments import services
+from clinic.assessments import alerts, services
 from clinic.assessments.models import (
     AlertFollowUp,
     AssessmentResponse,
-    Notification,
     SuicidalityAlert,
 )
 from clinic.assessments.selectors import alert_answers, unresolved_alerts_for_patient
 from clinic.core.exceptions import Conflict, PermissionDenied
 from clinic.core.models import AuditEvent
+from clinic.notifications.models import Notification
 from clinic.patients import services as patient_services
 from clinic.patients.tests.factories import register
 
@@ -149,7 +149,7 @@ def test_an_escalated_alert_follows_the_high_risk_lifecycle(team, nurse):
     record(nurse, patient, CSSRS_HIGH, code="cssrs-screen")
     alert = SuicidalityAlert.objects.get()
 
-    services.alert_acknowledge(
+    alerts.alert_acknowledge(
         actor=nurse, alert=alert, note="Stayed with the patient; prescriber paged."
     )
     alert.refresh_from_db()
@@ -157,8 +157,8 @@ def test_an_escalated_alert_follows_the_high_risk_lifecycle(team, nurse):
     assert alert.status == "acknowledged"
     assert unresolved_alerts_for_patient(patient=patient) == [alert]
     with pytest.raises(PermissionDenied):
-        services.alert_resolve(actor=nurse, alert=alert, note="resolved")
-    services.alert_resolve(actor=prescriber, alert=alert, note="Safety evaluation done.")
+        alerts.alert_resolve(actor=nurse, alert=alert, note="resolved")
+    alerts.alert_resolve(actor=prescriber, alert=alert, note="Safety evaluation done.")
     alert.refresh_from_db()
     assert (alert.status, alert.resolved_by) == ("resolved", prescriber)
 
@@ -167,7 +167,7 @@ def test_answers_after_an_ideation_alert_was_acknowledged_raise_a_new_alert(team
     patient, _ = team
     record(nurse, patient, PHQ9_ITEM9)
     first = SuicidalityAlert.objects.get()
-    services.alert_acknowledge(actor=nurse, alert=first, note="Phoned; safety plan in place.")
+    alerts.alert_acknowledge(actor=nurse, alert=first, note="Phoned; safety plan in place.")
 
     second_phq9 = record(nurse, patient, PHQ9_ITEM9)
 
@@ -189,7 +189,7 @@ def test_answers_after_a_high_risk_was_acknowledged_raise_a_new_alert(team, nurs
     patient, _ = team
     record(nurse, patient, CSSRS_HIGH, code="cssrs-screen")
     high = SuicidalityAlert.objects.get()
-    services.alert_acknowledge(actor=nurse, alert=high, note="Prescriber paged.")
+    alerts.alert_acknowledge(actor=nurse, alert=high, note="Prescriber paged.")
 
     later = record(nurse, patient, CSSRS_LOW, code="cssrs-screen")
 
@@ -327,7 +327,7 @@ def test_acknowledging_is_refused_while_new_answers_are_unread(team, nurse, pres
     record(nurse, patient, CSSRS_HIGH, code="cssrs-screen")
 
     with pytest.raises(Conflict) as refused:
-        services.alert_acknowledge(
+        alerts.alert_acknowledge(
             actor=nurse, alert=alert, note="Phoned; no plan.", seen_follow_ups=0
         )
     assert refused.value.code == "alert_has_new_answers"
@@ -338,7 +338,7 @@ def test_acknowledging_is_refused_while_new_answers_are_unread(team, nurse, pres
     alert.refresh_from_db()
     assert alert.status == "open"
 
-    services.alert_acknowledge(
+    alerts.alert_acknowledge(
         actor=nurse, alert=alert, note="Read the C-SSRS; prescriber paged.", seen_follow_ups=1
     )
     alert.refresh_from_db()

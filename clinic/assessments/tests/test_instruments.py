@@ -4,6 +4,9 @@ Expected values are worked by hand from the published rules cited in clinical-re
 (§7.1 PHQ-9 [G1]/[G5], §7.2 GAD-7 [G6], §7.3 PCL-5 [G9], §7.4 C-SSRS [G13], §7.5 MADRS [G15],
 §7.6 CADSS [G16], §7.7 QIDS-SR16 [G17], §5.4 modified Aldrete [E8]), never by running the code.
 No database: these are pure functions.
+
+Long because: one golden table per instrument (nine of them, each against its published
+scoring rules) and the properties they share; a case reads next to its instrument's others.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from clinic.assessments.instruments import (
     get_instrument,
 )
 from clinic.assessments.instruments.base import DEFAULT_POLICY
+from clinic.assessments.suicidality import suicidality_triggers
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 N = None  # an unanswered item
@@ -807,6 +811,29 @@ def test_an_unanswered_required_item_makes_the_form_incomplete(code, data):
     assert not result.complete
     assert number in result.missing_items
     assert result.total is None and result.severity is None
+
+
+@pytest.mark.parametrize("code", ["phq9", "qids-sr16", "cssrs-screen"])
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_the_suicidal_ideation_flag_and_the_alert_agree(code, data):
+    """One definition (`Instrument.suicidality_positives`): the scorer's flag and the alert's
+    trigger read the same items at the same thresholds, on complete and partly blank forms.
+    The C-SSRS alert also counts Q3–Q6, so there the flag implies the alert."""
+    instrument = get_instrument(code)
+    full = data.draw(complete_answers(code))
+    mask = data.draw(st.lists(st.booleans(), min_size=len(full), max_size=len(full)))
+    answers = [N if m else a for a, m in zip(full, mask, strict=True)]
+    result = instrument.score(answers)
+    flagged = "suicidal_ideation" in result.flags
+    alerted = any(
+        t.kind == "suicidal_ideation" for t in suicidality_triggers(instrument, answers, result)
+    )
+    assert flagged == bool(instrument.suicidality_positives(answers))
+    if code == "cssrs-screen":
+        assert alerted or not flagged
+    else:
+        assert flagged == alerted
 
 
 # --------------------------------------------------------------------------- purity

@@ -7,15 +7,17 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from clinic.assessments import services
+from clinic.assessments import alerts, services
 from clinic.assessments.models import (
     AssessmentResponse,
-    Notification,
     QuestionnaireLink,
     SuicidalityAlert,
 )
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
 from clinic.core.models import AuditEvent
+from clinic.notifications import delivery
+from clinic.notifications.models import Notification
+from clinic.notifications.selectors import notifications_due
 from clinic.patients import services as patient_services
 from clinic.patients.tests.factories import register
 
@@ -163,39 +165,23 @@ def test_a_failed_email_is_retried_and_stays_visible(team, nurse, monkeypatch):
     monkeypatch.setattr("django.core.mail.send_mail", broken)
     record(nurse, patient, PHQ9_ITEM9_POSITIVE)
     notification = Notification.objects.get()
-    assert services.notification_deliver(notification.pk) == "failed"
+    assert delivery.notification_deliver(notification.pk) == "failed"
     notification.refresh_from_db()
     assert notification.attempts == 1 and "SMTP server down" in notification.last_error
     assert notification.next_attempt_at > timezone.now()
     # Not due yet: the sweep leaves it; once due it is picked up again.
-    assert services.notifications_due() == []
+    assert notifications_due() == []
     Notification.objects.filter(pk=notification.pk).update(next_attempt_at=timezone.now())
-    assert services.notifications_due() == [notification.pk]
+    assert notifications_due() == [notification.pk]
     # After every retry has failed it is marked for attention, never dropped.
-    for _ in range(len(services.RETRY_DELAYS_S)):
+    for _ in range(len(delivery.RETRY_DELAYS_S)):
         Notification.objects.filter(pk=notification.pk).update(next_attempt_at=timezone.now())
-        services.notification_deliver(notification.pk)
+        delivery.notification_deliver(notification.pk)
     notification.refresh_from_db()
     assert notification.status == "gave_up"
-    assert notification.attempts == len(services.RETRY_DELAYS_S) + 1
+    assert notification.attempts == len(delivery.RETRY_DELAYS_S) + 1
     # The alert itself is untouched by mail trouble.
     assert SuicidalityAlert.objects.get().status == "open"
-
-
-def test_a_sent_emails_links_do_not_stay_in_the_outbox(patient, mailoutbox):
-    """The e-mail carries the link; once it is sent, the stored copy no longer does."""
-    patient.email = "jordan@example.org"
-    patient.save(update_fields=["email"])
-    notification = Notification.objects.create(
-        to_email="jordan@example.org",
-        patient=patient,
-        subject="Your questionnaire",
-        body="Please answer: https://clinic.example.org/q/SECRET-TOKEN/ before Friday.",
-    )
-    assert services.notification_deliver(notification.pk) == "sent"
-    assert "SECRET-TOKEN" in mailoutbox[0].body
-    notification.refresh_from_db()
-    assert notification.body == "Please answer: [link removed once sent] before Friday."
 
 
 def test_a_recipient_without_email_is_a_visible_failure(front_desk, prescriber, nurse):
@@ -205,7 +191,7 @@ def test_a_recipient_without_email_is_a_visible_failure(front_desk, prescriber, 
     )
     record(nurse, patient, PHQ9_ITEM9_POSITIVE)
     notification = Notification.objects.get()
-    services.notification_deliver(notification.pk)
+    delivery.notification_deliver(notification.pk)
     notification.refresh_from_db()
     assert notification.status == "failed" and "no e-mail address" in notification.last_error
 
@@ -215,10 +201,10 @@ def test_acknowledging_needs_a_note_and_is_audited(team, nurse, therapist):
     record(nurse, patient, PHQ9_ITEM9_POSITIVE)
     alert = SuicidalityAlert.objects.get()
     with pytest.raises(InvalidInput):
-        services.alert_acknowledge(actor=therapist, alert=alert, note="  ")
+        alerts.alert_acknowledge(actor=therapist, alert=alert, note="  ")
     alert.refresh_from_db()
     assert alert.status == "open"
-    services.alert_acknowledge(
+    alerts.alert_acknowledge(
         actor=therapist, alert=alert, note="Called the patient; safety plan reviewed."
     )
     alert.refresh_from_db()
@@ -227,21 +213,21 @@ def test_acknowledging_needs_a_note_and_is_audited(team, nurse, therapist):
         object_type="suicidality_alert", action="update", actor=therapist
     ).exists()
     with pytest.raises(Conflict):
-        services.alert_acknowledge(actor=therapist, alert=alert, note="again")
+        alerts.alert_acknowledge(actor=therapist, alert=alert, note="again")
 
 
 def test_high_risk_stays_until_a_prescriber_resolves_it(team, nurse):
     patient, prescriber = team
     record(nurse, patient, [1, 1, 0, 0, 1, 0, None], code="cssrs-screen")
     high = SuicidalityAlert.objects.get(kind="high_suicide_risk")
-    services.alert_acknowledge(
+    alerts.alert_acknowledge(
         actor=nurse, alert=high, note="Stayed with the patient; prescriber paged."
     )
     high.refresh_from_db()
     assert high.status == "acknowledged"
     with pytest.raises(PermissionDenied):
-        services.alert_resolve(actor=nurse, alert=high, note="resolved")
-    services.alert_resolve(
+        alerts.alert_resolve(actor=nurse, alert=high, note="resolved")
+    alerts.alert_resolve(
         actor=prescriber, alert=high, note="Safety evaluation done; plan in place."
     )
     high.refresh_from_db()
@@ -259,7 +245,7 @@ def test_only_care_team_clinicians_acknowledge(team, nurse, make_staff, request,
         else request.getfixturevalue(who)
     )
     with pytest.raises(PermissionDenied):
-        services.alert_acknowledge(actor=actor, alert=alert, note="seen")
+        alerts.alert_acknowledge(actor=actor, alert=alert, note="seen")
     alert.refresh_from_db()
     assert alert.status == "open"
 

@@ -17,12 +17,12 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from clinic.assessments.models import Notification
 from clinic.core.exceptions import Conflict, InvalidInput, PermissionDenied
 from clinic.core.models import AuditEvent
 from clinic.home_program import services
 from clinic.home_program.models import HomeBpAlert, HomeSessionLog, HomeSideEffect
 from clinic.home_program.tests.conftest import sublingual_plan
+from clinic.notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
 

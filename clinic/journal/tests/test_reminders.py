@@ -9,11 +9,11 @@ import re
 import pytest
 from django.core.management import call_command
 
-from clinic.assessments.models import Notification
 from clinic.core.models import AuditEvent
 from clinic.journal import services
 from clinic.journal.models import JournalEntry
 from clinic.journal.tests.conftest import MONDAY, at
+from clinic.notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
 

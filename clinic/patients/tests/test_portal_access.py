@@ -15,9 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.accounts.models import User
-from clinic.assessments.models import Notification
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
 from clinic.core.models import AuditEvent
+from clinic.notifications.models import Notification
 from clinic.patients import portal_access
 from clinic.patients.models import Patient, PortalInvitation
 from tests.helpers import ACTOR_ORDER, chart_html, client_as, status_word

@@ -18,9 +18,9 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.accounts.models import User
-from clinic.assessments.models import Notification
 from clinic.core.exceptions import Conflict
 from clinic.core.models import AuditEvent
+from clinic.notifications.models import Notification
 from clinic.patients import portal_access
 from clinic.patients.models import Patient, PortalInvitation
 from clinic.patients.tests.factories import register

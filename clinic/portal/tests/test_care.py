@@ -28,8 +28,9 @@ from django.utils import timezone
 
 from clinic.accounts.models import User
 from clinic.assessments import services as assessment_services
-from clinic.assessments.models import AssessmentResponse, Notification, SuicidalityAlert
+from clinic.assessments.models import AssessmentResponse, SuicidalityAlert
 from clinic.core.models import AuditEvent
+from clinic.notifications.models import Notification
 from clinic.patients.models import Patient
 from clinic.patients.tests.factories import register
 from clinic.scheduling.models import Appointment, Chair, Room

@@ -13,11 +13,11 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from clinic.assessments.models import Notification
 from clinic.core.models import AuditEvent
 from clinic.home_program import services
 from clinic.home_program.models import HomeBpAlert, HomeSessionLog, HomeSideEffect
 from clinic.home_program.tests.conftest import link_portal_user, sublingual_plan
+from clinic.notifications.models import Notification
 from tests.helpers import client_as, status_word
 
 pytestmark = pytest.mark.django_db

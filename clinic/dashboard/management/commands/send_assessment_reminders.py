@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 
 from clinic.assessments.services import assessment_reminders_send
 from clinic.core.request_context import RequestContext, request_context
+from clinic.dashboard.selectors import in_clinic_session_starts
 
 
 class Command(BaseCommand):
@@ -12,5 +13,5 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         with request_context(RequestContext(channel="command")):
-            queued = assessment_reminders_send()
+            queued = assessment_reminders_send(session_starts=in_clinic_session_starts)
         self.stdout.write(f"Queued {queued} reminder(s).")

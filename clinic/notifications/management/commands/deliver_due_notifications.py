@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from clinic.assessments.services import notifications_due
-from clinic.assessments.tasks import enqueue_delivery
+from clinic.notifications.delivery import enqueue_delivery
+from clinic.notifications.selectors import notifications_due
 
 
 class Command(BaseCommand):

@@ -1,0 +1,15 @@
+"""Background work that spans stages of care, run by the database-backed worker
+(`manage.py db_worker`, from django-tasks-db)."""
+
+from __future__ import annotations
+
+from django.tasks import task
+
+from clinic.assessments.services import assessment_reminders_send
+from clinic.dashboard.selectors import in_clinic_session_starts
+
+
+@task
+def send_assessment_reminders() -> int:
+    """Questionnaire links for what is due: assessments' schedule, over scheduling's sessions."""
+    return assessment_reminders_send(session_starts=in_clinic_session_starts)
