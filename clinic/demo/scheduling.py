@@ -17,7 +17,7 @@ from clinic.protocols import services as protocol_services
 from clinic.protocols.models import ProtocolTemplate, TreatmentPlan
 from clinic.scheduling import services as scheduling
 from clinic.scheduling.models import Chair, OpeningHours, Room, StaffShift
-from clinic.screening.eligibility import planning_clearance
+from clinic.screening.selectors import planning_clearance
 
 OPENS, CLOSES = datetime.time(8, 0), datetime.time(18, 0)
 SHIFT_DAYS = 42

@@ -39,7 +39,8 @@ from clinic.scheduling import services as scheduling
 from clinic.scheduling.choices import ACTIVE_STATUSES, BOOKED_SESSION_STATUSES, AppointmentStatus
 from clinic.scheduling.models import Appointment, Chair, OpeningHours, StaffShift
 from clinic.scheduling.policy import scheduling_policy
-from clinic.screening import eligibility
+from clinic.screening import selectors as screening_selectors
+from clinic.screening import services as screening_services
 from clinic.screening.choices import Route
 
 VIAL = {
@@ -123,11 +124,15 @@ def _next_session(plan) -> PlannedSession | None:
 def _clear_for_esketamine(patient, *, prescriber) -> bool:
     """Open esketamine on the patient's current decision (re-signed with the same findings'
     justifications) and record the REMS enrolment, through the screening services."""
-    decision = eligibility.latest_decision(patient)
-    if decision is None or eligibility.needs_review(decision) or decision.outcome != "eligible":
+    decision = screening_selectors.latest_decision(patient)
+    if (
+        decision is None
+        or screening_selectors.needs_review(decision)
+        or decision.outcome != "eligible"
+    ):
         return False
     if Route.ESKETAMINE not in decision.approved_routes:
-        eligibility.decision_sign(
+        screening_services.decision_sign(
             actor=prescriber,
             intake=decision.intake,
             outcome="eligible",
@@ -135,14 +140,14 @@ def _clear_for_esketamine(patient, *, prescriber) -> bool:
             justifications=dict(decision.justifications),
         )
     if not patient.rems_enrollments.exists():
-        eligibility.rems_record(
+        screening_services.rems_record(
             actor=prescriber,
             patient=patient,
             enrolled_on=timezone.localdate(),
             signed_by_patient=True,
             prescriber=prescriber,
         )
-    return eligibility.planning_clearance(patient=patient, route=Route.ESKETAMINE).allowed
+    return screening_selectors.planning_clearance(patient=patient, route=Route.ESKETAMINE).allowed
 
 
 def _session_for_today(patient, route: str, *, prescriber) -> PlannedSession | None:
@@ -157,7 +162,7 @@ def _session_for_today(patient, route: str, *, prescriber) -> PlannedSession | N
     if route == Route.ESKETAMINE:
         if not _clear_for_esketamine(patient, prescriber=prescriber):
             return None
-    elif not eligibility.planning_clearance(patient=patient, route=route).allowed:
+    elif not screening_selectors.planning_clearance(patient=patient, route=route).allowed:
         return None
     protocol_services.builtin_templates_ensure()
     template = ProtocolTemplate.objects.get(code=TEMPLATES[route], version=1)

@@ -29,8 +29,7 @@ from clinic.assessments.models import QuestionnaireLink
 from clinic.core.models import AuditEvent
 from clinic.patients import services as patient_services
 from clinic.patients.tests.factories import register
-from clinic.screening import eligibility
-from clinic.screening import intake as intake_services
+from clinic.screening import selectors, services
 from clinic.screening.choices import Condition
 from clinic.screening.models import (
     AntidepressantTrial,
@@ -73,8 +72,8 @@ def patient(front_desk, prescriber, nurse, therapist):
 
 @pytest.fixture
 def submitted(patient, nurse):
-    intake = intake_services.intake_start(actor=nurse, patient=patient)
-    return intake_services.intake_save(actor=nurse, intake=intake, submit=True, **TRD_HISTORY)
+    intake = services.intake_start(actor=nurse, patient=patient)
+    return services.intake_save(actor=nurse, intake=intake, submit=True, **TRD_HISTORY)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -429,7 +428,7 @@ def test_public_intake_pages_need_no_sign_in(client, patient, submitted, actors,
     """The token is the authority: anyone (signed in or not) holding a good link gets the form;
     a bad token, or no link in the session, is the 'no longer available' page, never a
     sign-in redirect."""
-    _, token = intake_services.intake_link_create(actor=nurse, intake=submitted)
+    _, token = services.intake_link_create(actor=nurse, intake=submitted)
     client = _client(client, actors[who])
     bogus = client.get(reverse("intake:public_start", args=["not-a-real-token"]))
     assert bogus.status_code == 404 and b"no longer available" in bogus.content
@@ -444,14 +443,14 @@ def test_public_intake_pages_need_no_sign_in(client, patient, submitted, actors,
 
 
 def test_an_expired_link_is_no_longer_available(client, patient, submitted, nurse):
-    link, token = intake_services.intake_link_create(actor=nurse, intake=submitted)
+    link, token = services.intake_link_create(actor=nurse, intake=submitted)
     IntakeLink.objects.filter(pk=link.pk).update(expires_at=timezone.now())
     got = client.get(reverse("intake:public_start", args=[token]))
     assert got.status_code == 404 and b"no longer available" in got.content
 
 
 def test_a_link_that_expires_while_open_is_no_longer_available(client, patient, submitted, nurse):
-    link, token = intake_services.intake_link_create(actor=nurse, intake=submitted)
+    link, token = services.intake_link_create(actor=nurse, intake=submitted)
     assert client.get(reverse("intake:public_start", args=[token])).status_code == 302
     IntakeLink.objects.filter(pk=link.pk).update(expires_at=timezone.now())
     before = _state()
@@ -799,7 +798,7 @@ def test_a_male_patient_is_not_asked_about_pregnancy(client, front_desk, prescri
     form = _staff_form(patient, action="submit")
     del form["pregnant"], form["breastfeeding"]
     assert client.post(url, form).status_code == 302
-    evaluation, _ = eligibility.intake_evaluate(Intake.objects.get(patient=patient))
+    evaluation, _ = selectors.intake_evaluate(Intake.objects.get(patient=patient))
     assert evaluation.missing == ()
 
 
@@ -846,14 +845,12 @@ def test_the_findings_in_a_route_come_most_serious_first(client, front_desk, pre
     patient_services.care_team_set(
         actor=front_desk, patient=patient, primary_prescriber=prescriber, nurses=[nurse]
     )
-    intake = intake_services.intake_start(actor=nurse, patient=patient)
+    intake = services.intake_start(actor=nurse, patient=patient)
     data = {
         **TRD_HISTORY["data"],
         "condition_answers": history("psychosis_history", "hypersensitivity"),
     }
-    intake_services.intake_save(
-        actor=nurse, intake=intake, submit=True, **{**TRD_HISTORY, "data": data}
-    )
+    services.intake_save(actor=nurse, intake=intake, submit=True, **{**TRD_HISTORY, "data": data})
     client.force_login(prescriber)
     cards = _route_cards(_review(client, patient).content.decode())
     levels = [level for _title, level in _findings(cards["iv"])]
@@ -865,8 +862,8 @@ def test_the_findings_in_a_route_come_most_serious_first(client, front_desk, pre
 def test_a_treatment_without_failed_trials_is_not_treatment_resistant(
     client, patient, nurse, prescriber
 ):
-    intake = intake_services.intake_start(actor=nurse, patient=patient)
-    intake_services.intake_save(
+    intake = services.intake_start(actor=nurse, patient=patient)
+    services.intake_save(
         actor=nurse,
         intake=intake,
         submit=True,
@@ -1034,7 +1031,7 @@ def test_a_malformed_revision_is_refused_not_a_server_error(
 def test_a_changed_intake_sends_the_decision_back_for_re_review(
     client, patient, submitted, nurse, prescriber
 ):
-    eligibility.decision_sign(
+    services.decision_sign(
         actor=prescriber,
         intake=submitted,
         outcome="eligible",
@@ -1064,7 +1061,7 @@ def test_a_changed_intake_sends_the_decision_back_for_re_review(
     html = _review(client, patient).content.decode()
     assert "this decision must be re-signed before any treatment is planned" in html
     assert "<strong>Submitted</strong>, revision 2" in html
-    assert not eligibility.planning_clearance(patient=patient, route="iv").allowed
+    assert not selectors.planning_clearance(patient=patient, route="iv").allowed
     # Re-signing clears it.
     client.post(
         reverse("intake:eligibility_review", args=[patient.uuid]),
@@ -1087,7 +1084,7 @@ def test_saving_the_same_answers_does_not_send_the_decision_back(
     url = reverse("intake:intake_edit", args=[patient.uuid])
     client.post(url, _staff_form(patient, action="submit"))
     intake = Intake.objects.get()
-    eligibility.decision_sign(actor=prescriber, intake=intake, outcome="ineligible")
+    services.decision_sign(actor=prescriber, intake=intake, outcome="ineligible")
     client.post(url, _staff_form(patient, action="save"))
     intake.refresh_from_db()
     assert intake.revision == 1
@@ -1097,7 +1094,7 @@ def test_saving_the_same_answers_does_not_send_the_decision_back(
 def _answers(intake: Intake) -> dict:
     intake.refresh_from_db()
     return {
-        **{name: getattr(intake, name) for name in intake_services.INTAKE_FIELDS},
+        **{name: getattr(intake, name) for name in services.INTAKE_FIELDS},
         "revision": intake.revision,
         "medications": [(m.name, m.medication_class, m.dose) for m in intake.medications.all()],
         "trials": [
@@ -1124,12 +1121,12 @@ def test_opening_and_saving_the_intake_unchanged_changes_nothing(
     """A nurse opens the submitted intake and presses save without touching anything: every
     answer — the yes/no ones included — must come back as it was, and the signed decision
     must not be sent back for re-review."""
-    intake_services.intake_save(
+    services.intake_save(
         actor=nurse,
         intake=submitted,
         data={"pregnant": False, "breastfeeding": False, "home_bp_monitor": True},
     )
-    eligibility.decision_sign(actor=prescriber, intake=submitted, outcome="ineligible")
+    services.decision_sign(actor=prescriber, intake=submitted, outcome="ineligible")
     before = _answers(submitted)
     assert (before["pregnant"], before["breastfeeding"], before["home_bp_monitor"]) == (
         False,
@@ -1156,10 +1153,10 @@ def test_opening_and_saving_the_intake_unchanged_changes_nothing(
 
 
 def test_the_patient_link_shows_the_saved_yes_no_answers(client, patient, submitted, nurse):
-    intake_services.intake_save(
+    services.intake_save(
         actor=nurse, intake=submitted, data={"pregnant": False, "home_bp_monitor": True}
     )
-    _, token = intake_services.intake_link_create(actor=nurse, intake=submitted)
+    _, token = services.intake_link_create(actor=nurse, intake=submitted)
     client.get(reverse("intake:public_start", args=[token]))
     page = client.get(reverse("intake:public_fill"))
     before = _answers(submitted)
@@ -1305,9 +1302,9 @@ def test_the_patient_fills_in_the_intake_through_a_link_then_the_questionnaires(
 
 
 def test_a_ptsd_intake_adds_the_pcl5_to_the_baseline(client, patient, nurse):
-    intake = intake_services.intake_start(actor=nurse, patient=patient)
-    intake_services.intake_save(actor=nurse, intake=intake, data={"indication": "ptsd"})
-    _, token = intake_services.intake_link_create(actor=nurse, intake=intake)
+    intake = services.intake_start(actor=nurse, patient=patient)
+    services.intake_save(actor=nurse, intake=intake, data={"indication": "ptsd"})
+    _, token = services.intake_link_create(actor=nurse, intake=intake)
     client.get(reverse("intake:public_start", args=[token]))
     sent = client.post("/intake/", _patient_form(patient))
     assert sent.status_code == 302
@@ -1321,8 +1318,8 @@ def test_a_ptsd_intake_adds_the_pcl5_to_the_baseline(client, patient, nurse):
 
 
 def test_a_bad_answer_on_the_link_is_shown_and_the_link_stays_usable(client, patient, nurse):
-    intake = intake_services.intake_start(actor=nurse, patient=patient)
-    _, token = intake_services.intake_link_create(actor=nurse, intake=intake)
+    intake = services.intake_start(actor=nurse, patient=patient)
+    _, token = services.intake_link_create(actor=nurse, intake=intake)
     client.get(reverse("intake:public_start", args=[token]))
     before = _state()
     got = client.post("/intake/", _patient_form(patient, weight_kg="24"))
@@ -1339,8 +1336,8 @@ def test_a_bad_answer_on_the_link_is_shown_and_the_link_stays_usable(client, pat
 def test_the_patient_link_changes_a_submitted_intake_as_a_new_revision(
     client, patient, submitted, nurse, prescriber
 ):
-    eligibility.decision_sign(actor=prescriber, intake=submitted, outcome="ineligible")
-    _, token = intake_services.intake_link_create(actor=nurse, intake=submitted)
+    services.decision_sign(actor=prescriber, intake=submitted, outcome="ineligible")
+    _, token = services.intake_link_create(actor=nurse, intake=submitted)
     client.get(reverse("intake:public_start", args=[token]))
     sent = client.post(
         "/intake/",
@@ -1382,8 +1379,8 @@ def _patient_with(front_desk, prescriber, nurse, n: int, name: str):
     patient_services.care_team_set(
         actor=front_desk, patient=patient, primary_prescriber=prescriber, nurses=[nurse]
     )
-    intake = intake_services.intake_start(actor=nurse, patient=patient)
-    intake = intake_services.intake_save(
+    intake = services.intake_start(actor=nurse, patient=patient)
+    intake = services.intake_save(
         actor=nurse,
         intake=intake,
         submit=True,
@@ -1402,8 +1399,8 @@ def _patient_with(front_desk, prescriber, nurse, n: int, name: str):
         ],
     )
     for _ in range(n):
-        eligibility.decision_sign(actor=prescriber, intake=intake, outcome="ineligible")
-    eligibility.rems_record(
+        services.decision_sign(actor=prescriber, intake=intake, outcome="ineligible")
+    services.rems_record(
         actor=prescriber,
         patient=patient,
         enrolled_on=timezone.localdate(),
@@ -1434,8 +1431,8 @@ def test_the_review_page_query_count_stays_flat(client, front_desk, prescriber, 
 @pytest.fixture
 def empty_submitted(patient, nurse):
     """The issue's first finding: a fresh patient's intake submitted with nothing filled in."""
-    intake = intake_services.intake_start(actor=nurse, patient=patient)
-    return intake_services.intake_save(actor=nurse, intake=intake, data={}, submit=True)
+    intake = services.intake_start(actor=nurse, patient=patient)
+    return services.intake_save(actor=nurse, intake=intake, data={}, submit=True)
 
 
 # api-calculators.md §3's missing inputs in the review's words (rules.MISSING_INPUT_TITLES), for
@@ -1507,8 +1504,8 @@ def test_not_eligible_and_deferred_can_be_signed_on_an_incomplete_intake(
 
 
 def test_a_patient_submitted_intake_says_staff_must_add_their_answers(client, patient, nurse):
-    intake = intake_services.intake_start(actor=nurse, patient=patient)
-    _, token = intake_services.intake_link_create(actor=nurse, intake=intake)
+    intake = services.intake_start(actor=nurse, patient=patient)
+    _, token = services.intake_link_create(actor=nurse, intake=intake)
     client.get(reverse("intake:public_start", args=[token]))
     # Everything the patient is asked, answered.
     assert client.post(
@@ -1544,7 +1541,7 @@ def test_who_is_offered_the_link_to_complete_the_intake(
 def test_an_older_eligible_decision_on_an_intake_with_gaps_is_flagged_not_changed(
     client, patient, submitted, prescriber
 ):
-    decision = eligibility.decision_sign(
+    decision = services.decision_sign(
         actor=prescriber,
         intake=submitted,
         outcome="eligible",
@@ -1578,7 +1575,7 @@ def test_the_plan_page_says_when_the_decision_rests_on_an_intake_with_gaps(
     from clinic.protocols import services as protocol_services
 
     protocol_services.builtin_templates_ensure()
-    decision = eligibility.decision_sign(
+    decision = services.decision_sign(
         actor=prescriber,
         intake=submitted,
         outcome="eligible",
