@@ -35,7 +35,9 @@ from clinic.controlled_substances.choices import (
 )
 from clinic.core.models import AppendOnlyError, ClinicModel
 
-MG = {"max_digits": 10, "decimal_places": 3}
+# Every amount in mg: up to 9,999,999.999 mg, to the microgram.
+MG_DIGITS = 10
+MG_DECIMAL_PLACES = 3
 MG_PLACES = Decimal("0.001")
 
 
@@ -170,7 +172,9 @@ class Receipt(AppendOnlyRecord):
     received_by = _user()
     witness = _user(null=True)
     container_count = models.PositiveSmallIntegerField()
-    content_mg_per_container = models.DecimalField(**MG)
+    content_mg_per_container = models.DecimalField(
+        max_digits=MG_DIGITS, decimal_places=MG_DECIMAL_PLACES
+    )
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -201,8 +205,8 @@ class Container(ClinicModel):
     lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="containers")
     receipt = models.ForeignKey(Receipt, on_delete=models.PROTECT, related_name="containers")
     label = models.CharField(max_length=60)
-    content_mg = models.DecimalField(**MG)
-    balance_mg = models.DecimalField(**MG)
+    content_mg = models.DecimalField(max_digits=MG_DIGITS, decimal_places=MG_DECIMAL_PLACES)
+    balance_mg = models.DecimalField(max_digits=MG_DIGITS, decimal_places=MG_DECIMAL_PLACES)
     status = models.CharField(
         max_length=16, choices=ContainerStatus.choices, default=ContainerStatus.IN_STOCK
     )
@@ -261,11 +265,17 @@ class LedgerEntry(AppendOnlyRecord):
     kind = models.CharField(max_length=16, choices=EntryKind.choices)
     container = models.ForeignKey(Container, on_delete=models.PROTECT, related_name="entries")
     occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
-    quantity_mg = models.DecimalField(**MG)
-    balance_after_mg = models.DecimalField(**MG)
-    drawn_mg = models.DecimalField(**MG, null=True, blank=True)
-    given_mg = models.DecimalField(**MG, null=True, blank=True)
-    wasted_mg = models.DecimalField(**MG, null=True, blank=True)
+    quantity_mg = models.DecimalField(max_digits=MG_DIGITS, decimal_places=MG_DECIMAL_PLACES)
+    balance_after_mg = models.DecimalField(max_digits=MG_DIGITS, decimal_places=MG_DECIMAL_PLACES)
+    drawn_mg = models.DecimalField(
+        max_digits=MG_DIGITS, decimal_places=MG_DECIMAL_PLACES, null=True, blank=True
+    )
+    given_mg = models.DecimalField(
+        max_digits=MG_DIGITS, decimal_places=MG_DECIMAL_PLACES, null=True, blank=True
+    )
+    wasted_mg = models.DecimalField(
+        max_digits=MG_DIGITS, decimal_places=MG_DECIMAL_PLACES, null=True, blank=True
+    )
     administration = models.ForeignKey(
         "self",
         null=True,
@@ -395,8 +405,8 @@ class InventoryCount(AppendOnlyRecord):
 class InventoryCountLine(AppendOnlyRecord):
     count = models.ForeignKey(InventoryCount, on_delete=models.PROTECT, related_name="lines")
     container = models.ForeignKey(Container, on_delete=models.PROTECT, related_name="count_lines")
-    expected_mg = models.DecimalField(**MG)
-    counted_mg = models.DecimalField(**MG)
+    expected_mg = models.DecimalField(max_digits=MG_DIGITS, decimal_places=MG_DECIMAL_PLACES)
+    counted_mg = models.DecimalField(max_digits=MG_DIGITS, decimal_places=MG_DECIMAL_PLACES)
 
     class Meta:
         ordering = ["count", "id"]
@@ -420,7 +430,7 @@ class Discrepancy(ClinicModel):
     line = models.OneToOneField(
         InventoryCountLine, on_delete=models.PROTECT, related_name="discrepancy"
     )
-    difference_mg = models.DecimalField(**MG)
+    difference_mg = models.DecimalField(max_digits=MG_DIGITS, decimal_places=MG_DECIMAL_PLACES)
     status = models.CharField(
         max_length=16, choices=DiscrepancyStatus.choices, default=DiscrepancyStatus.OPEN
     )
@@ -463,7 +473,9 @@ class LossReport(ClinicModel):
     product = models.ForeignKey(
         Product, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    quantity_mg = models.DecimalField(**MG, null=True, blank=True)
+    quantity_mg = models.DecimalField(
+        max_digits=MG_DIGITS, decimal_places=MG_DECIMAL_PLACES, null=True, blank=True
+    )
     discrepancy = models.ForeignKey(
         Discrepancy, null=True, blank=True, on_delete=models.PROTECT, related_name="loss_reports"
     )

@@ -341,7 +341,7 @@ def test_a_constraint_refusal_becomes_the_same_conflict(nurse, patient, vial, mo
     _give(nurse, vial, patient, "90", "90")
     stale = Container.objects.get(pk=vial.pk)
     stale.balance_mg = D("100.000")
-    monkeypatch.setattr(services, "_lock", lambda container: stale)
+    monkeypatch.setattr(services.administration, "container_lock", lambda container: stale)
     with pytest.raises(Conflict) as caught:
         _give(nurse, vial, patient, "50", "50")
     assert caught.value.code == "insufficient_balance"
