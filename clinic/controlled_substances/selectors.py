@@ -44,17 +44,11 @@ from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import NotFound
+from clinic.core.parsing import record_uuid
 from clinic.patients.models import Patient
 
 LEDGER_PAGE_SIZE = 50
 RECENT_COUNTS = 20
-
-
-def _key(value) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError as error:
-        raise NotFound() from error
 
 
 def day_start(day: datetime.date) -> datetime.datetime:
@@ -298,7 +292,7 @@ def container_get(*, actor, container_uuid) -> Container:
     require(actor, Capability.LEDGER_VIEW)
     container = (
         Container.objects.select_related("lot__product", "receipt")
-        .filter(uuid=_key(container_uuid))
+        .filter(uuid=record_uuid(container_uuid))
         .first()
     )
     if container is None:
@@ -332,7 +326,7 @@ def container_ledger(*, actor, container: Container) -> ContainerLedger:
 
 def entry_get(*, actor, entry_uuid) -> LedgerEntry:
     require(actor, Capability.LEDGER_VIEW)
-    entry = _entries(LedgerEntry.objects.filter(uuid=_key(entry_uuid))).first()
+    entry = _entries(LedgerEntry.objects.filter(uuid=record_uuid(entry_uuid))).first()
     if entry is None:
         raise NotFound("No such ledger entry.")
     return entry
@@ -417,7 +411,7 @@ def count_get(*, actor, count_uuid) -> tuple[InventoryCount, list[InventoryCount
     require(actor, Capability.LEDGER_VIEW)
     count = (
         InventoryCount.objects.select_related("counted_by", "witness")
-        .filter(uuid=_key(count_uuid))
+        .filter(uuid=record_uuid(count_uuid))
         .first()
     )
     if count is None:
@@ -441,7 +435,9 @@ def count_get(*, actor, count_uuid) -> tuple[InventoryCount, list[InventoryCount
 
 def discrepancy_get(*, actor, discrepancy_uuid) -> Discrepancy:
     require(actor, Capability.LEDGER_VIEW)
-    discrepancy = _discrepancies(Discrepancy.objects.filter(uuid=_key(discrepancy_uuid))).first()
+    discrepancy = _discrepancies(
+        Discrepancy.objects.filter(uuid=record_uuid(discrepancy_uuid))
+    ).first()
     if discrepancy is None:
         raise NotFound("No such discrepancy.")
     return discrepancy
@@ -498,7 +494,7 @@ def loss_report_list(*, actor) -> list[LossReportRow]:
 
 def loss_report_get(*, actor, report_uuid) -> LossReport:
     require(actor, Capability.LEDGER_VIEW)
-    report = LossReport.objects.filter(uuid=_key(report_uuid)).first()
+    report = LossReport.objects.filter(uuid=record_uuid(report_uuid)).first()
     if report is None:
         raise NotFound("No such report.")
     return report

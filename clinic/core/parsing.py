@@ -69,6 +69,12 @@ def event_moment(
     return value
 
 
+def trimmed_text(value: object) -> str:
+    """A value as text without the spaces around it; nothing (None) is "". For a caller that
+    gathers every problem of a form or table first and checks the characters itself."""
+    return "" if value is None else str(value).strip()
+
+
 def clean_text(
     field: str,
     value: object,
@@ -79,7 +85,7 @@ def clean_text(
 ) -> str:
     """Free text, trimmed: no control characters other than line breaks and tabs, at most
     `max_length` characters, and not empty when `required_message` is given."""
-    text = "" if value is None else str(value).strip()
+    text = trimmed_text(value)
     if not text and required_message:
         raise InvalidInput({field: [required_message]})
     if has_control_characters(text):

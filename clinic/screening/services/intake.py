@@ -22,6 +22,7 @@ from clinic.accounts.permissions import Capability
 from clinic.core.audit import audit_record, diff, snapshot
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import InvalidInput, PermissionDenied
+from clinic.core.parsing import trimmed_text
 from clinic.core.policy import plausible_range
 from clinic.core.text import CONTROL_CHARACTER_MESSAGE, has_control_characters
 from clinic.patients.models import Patient
@@ -137,17 +138,13 @@ def _condition_answers(errors: Errors, raw: object) -> dict[str, bool]:
     return answers
 
 
-def _text(value: object) -> str:
-    return str(value or "").strip()
-
-
 def _clean_medications(errors: Errors, rows: list[Row]) -> list[Row]:
     kept = []
     for index, row in enumerate(rows):
         name, klass, dose = (
-            _text(row.get("name")),
+            trimmed_text(row.get("name")),
             row.get("medication_class") or "",
-            _text(row.get("dose")),
+            trimmed_text(row.get("dose")),
         )
         if not name and not klass and not dose:
             continue  # a blank row is ignored
@@ -168,8 +165,8 @@ def _clean_trials(errors: Errors, rows: list[Row]) -> list[Row]:
     kept = []
     for index, row in enumerate(rows):
         drug, dose, outcome = (
-            _text(row.get("drug")),
-            _text(row.get("dose")),
+            trimmed_text(row.get("drug")),
+            trimmed_text(row.get("dose")),
             row.get("outcome") or "",
         )
         weeks = row.get("duration_weeks")
