@@ -44,6 +44,10 @@ Readings of the rows whose wording leaves a choice, stated once:
   substance-use pairs, `hepatic_impairment_severe` / `_severe_other`, `suicide_risk_high` /
   `_clinic`) fire together from one answer.
 - Route lists are given in the canonical route order (iv, im, esketamine, sublingual).
+
+Long because: it is the rule set itself — every row of the screening-rules table with its
+trigger, level, routes and source, the thresholds they compare against, and the verdict rule —
+kept in one pure module so the table can be read against its source in one place.
 """
 
 from __future__ import annotations

@@ -1,7 +1,11 @@
 """Every rule of the controlled-substance services (ADR 0007): receipts, administrations with
 given ≤ drawn, witnessed waste (required, a different person, active and licensed), balances
 that never go below zero, reversals that restore the balance and leave both rows, counts with
-discrepancies resolved by a reason, and theft or loss deadlines in business days [J8], [J9]."""
+discrepancies resolved by a reason, and theft or loss deadlines in business days [J8], [J9].
+
+Long because: the ledger's rules are one set of invariants (balances, witnesses, reversals,
+counts) exercised on the same containers and fixtures; the race tests are apart, in
+test_concurrency.py."""
 
 from __future__ import annotations
 

@@ -1,6 +1,9 @@
 """The front desk's queue of consultation requests: the permission matrix, denials that write
 nothing, audited reads and status changes, duplicate detection, conversion to a patient (or
-linking to an existing one), and query counts that stay flat as the queue grows."""
+linking to an existing one), and query counts that stay flat as the queue grows.
+
+Long because: it covers one queue (the front desk's consultation requests, its list, detail and
+conversion pages) with one permission matrix and one set of fixtures; its cases belong together."""
 
 import datetime
 

@@ -56,25 +56,6 @@ TRD_HISTORY = dict(
 )
 
 
-@pytest.fixture
-def patient(front_desk, prescriber, nurse, therapist):
-    patient = register(front_desk)  # female, born 1985
-    patient_services.care_team_set(
-        actor=front_desk,
-        patient=patient,
-        primary_prescriber=prescriber,
-        nurses=[nurse],
-        therapists=[therapist],
-    )
-    return patient
-
-
-@pytest.fixture
-def submitted(patient, nurse):
-    intake = services.intake_start(actor=nurse, patient=patient)
-    return services.intake_save(actor=nurse, intake=intake, submit=True, **TRD_HISTORY)
-
-
 def test_the_evaluation_follows_the_rule_set(submitted):
     evaluation, version = selectors.intake_evaluate(submitted)
     assert version.version == 1
