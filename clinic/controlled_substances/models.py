@@ -125,15 +125,20 @@ class Product(ClinicModel):
     @property
     def content_mg(self) -> Decimal:
         """What one container holds when sealed."""
+        # The product's check constraint fills the amounts its kind needs.
         if self.is_device:
+            assert self.mg_per_device is not None
             return self.mg_per_device
+        assert self.strength_mg_per_ml is not None and self.volume_ml is not None
         return (self.strength_mg_per_ml * self.volume_ml).quantize(MG_PLACES)
 
     @property
     def form_description(self) -> str:
         """Finished form and units per container, as a receipt record needs them [J6]."""
         if self.is_device:
+            assert self.mg_per_device is not None  # the product's check constraint
             return f"nasal spray device, {self.mg_per_device.normalize():f} mg per device"
+        assert self.strength_mg_per_ml is not None and self.volume_ml is not None
         return (
             f"vial, {self.strength_mg_per_ml.normalize():f} mg/mL × "
             f"{self.volume_ml.normalize():f} mL"
@@ -298,7 +303,8 @@ class LedgerEntry(AppendOnlyRecord):
     counterparty_dea_number = models.CharField(max_length=20, blank=True)
     reason = models.CharField(max_length=300, blank=True)
 
-    objects = LedgerEntryQuerySet.as_manager()
+    # The ledger's own queryset, append-only too (it extends AppendOnlyQuerySet).
+    objects = LedgerEntryQuerySet.as_manager()  # type: ignore[misc]
 
     class Meta:
         verbose_name_plural = "ledger entries"
@@ -366,6 +372,8 @@ class LedgerEntry(AppendOnlyRecord):
         """For an administration: drawn less given (what must be wasted)."""
         if self.kind != EntryKind.ADMINISTRATION:
             return None
+        # An administration's check constraint records both amounts.
+        assert self.drawn_mg is not None and self.given_mg is not None
         return self.drawn_mg - self.given_mg
 
 

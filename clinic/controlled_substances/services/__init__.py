@@ -21,9 +21,9 @@ the witness its own way before passing them in.
 
 The public signatures the treatment-session app calls:
 
-    administration_record(*, actor, container, patient, drawn_mg, given_mg, session_ref="",
+    administration_record(*, actor: User, container, patient, drawn_mg, given_mg, session_ref="",
                           occurred_at=None) -> LedgerEntry
-    waste_record(*, actor, container, quantity_mg, witness, reason, patient=None,
+    waste_record(*, actor: User, container, quantity_mg, witness, reason, patient=None,
                  session_ref="", administration=None, occurred_at=None) -> LedgerEntry
 
 An administration takes `drawn_mg` off the container; `given_mg` (≤ drawn) is what the patient

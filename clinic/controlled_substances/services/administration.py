@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
 from clinic.controlled_substances.choices import (
     EntryKind,
@@ -19,6 +21,7 @@ from clinic.controlled_substances.models import (
     LedgerEntry,
 )
 from clinic.controlled_substances.services.checks import (
+    MgInput,
     event_time,
     licensed_witness,
     mg_amount,
@@ -40,11 +43,11 @@ from clinic.patients.models import Patient
 @transaction.atomic
 def administration_record(
     *,
-    actor,
+    actor: User,
     container: Container,
-    patient: Patient,
-    drawn_mg,
-    given_mg,
+    patient: Patient | None,
+    drawn_mg: MgInput,
+    given_mg: MgInput,
     session_ref: str = "",
     occurred_at: datetime.datetime | None = None,
 ) -> LedgerEntry:
@@ -103,16 +106,18 @@ def residual_outstanding_mg(administration: LedgerEntry) -> Decimal:
     wasted = administration.residual_wastes.filter(reversed_by__isnull=True).aggregate(
         total=Sum("wasted_mg")
     )["total"] or Decimal(0)
-    return administration.drawn_mg - administration.given_mg - wasted
+    drawn, given = administration.drawn_mg, administration.given_mg
+    assert drawn is not None and given is not None  # an administration records both
+    return drawn - given - wasted
 
 
 @transaction.atomic
 def waste_record(
     *,
-    actor,
+    actor: User,
     container: Container,
-    quantity_mg,
-    witness,
+    quantity_mg: MgInput,
+    witness: User | None,
     reason: str,
     patient: Patient | None = None,
     session_ref: str = "",
@@ -129,7 +134,7 @@ def waste_record(
     witness = licensed_witness(actor=actor, witness=witness)
     patient = reachable_patient(actor, patient)
     locked = container_lock(container)
-    fields = {
+    fields: dict[str, Any] = {
         "wasted_mg": quantity,
         "actor": actor,
         "witness": witness,
@@ -151,6 +156,8 @@ def waste_record(
         if patient is not None and patient.pk != source.patient_id:
             raise InvalidInput({"patient": ["The administration was for another patient."]})
         reachable_patient(actor, source.patient)
+        # An administration's check constraint records what was drawn and given.
+        assert source.drawn_mg is not None and source.given_mg is not None
         outstanding = residual_outstanding_mg(source)
         if quantity > outstanding:
             raise Conflict(

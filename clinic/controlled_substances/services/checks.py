@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal, InvalidOperation
+from typing import Literal, overload
 
 from django.utils import timezone
 
@@ -20,12 +21,16 @@ from clinic.core.exceptions import InvalidInput, NotFound
 from clinic.core.parsing import NO_CLOCK_SKEW, clean_text, event_moment
 from clinic.patients.models import Patient
 
+# An amount as a caller gives it: a Decimal, or its text as a form or a test typed it; every
+# service reads it through `mg_amount`.
+type MgInput = Decimal | int | str
+
 # Entry-error limits (plausibility, not clinical or legal values).
 MAX_MG = Decimal("9999999.999")
 MAX_CONTAINERS_PER_RECEIPT = 999
 
 
-def mg_amount(field: str, value, *, allow_zero: bool = False, unit: str = "mg") -> Decimal:
+def mg_amount(field: str, value: object, *, allow_zero: bool = False, unit: str = "mg") -> Decimal:
     """A quantity (in mg unless `unit` says otherwise) as a Decimal with at most 3 decimal
     places, or InvalidInput."""
     if isinstance(value, bool) or value is None or value == "":
@@ -99,10 +104,32 @@ def _role_words(policy: ControlledSubstancePolicy) -> str:
     return " or ".join(Role(role).label.lower() for role in policy.witness_roles)
 
 
+@overload
 def licensed_witness(
     *,
-    actor,
-    witness,
+    actor: User | None,
+    witness: User | None,
+    policy: ControlledSubstancePolicy | None = None,
+    required: Literal[True] = True,
+    field: str = "witness",
+) -> User: ...
+
+
+@overload
+def licensed_witness(
+    *,
+    actor: User | None,
+    witness: User | None,
+    policy: ControlledSubstancePolicy | None = None,
+    required: bool,
+    field: str = "witness",
+) -> User | None: ...
+
+
+def licensed_witness(
+    *,
+    actor: User | None,
+    witness: User | None,
     policy: ControlledSubstancePolicy | None = None,
     required: bool = True,
     field: str = "witness",
@@ -122,7 +149,7 @@ def licensed_witness(
     return current
 
 
-def reachable_patient(actor, patient: Patient | None) -> Patient | None:
+def reachable_patient(actor: User, patient: Patient | None) -> Patient | None:
     if patient is None:
         return None
     found = Patient.objects.visible_to(actor).filter(pk=patient.pk).first()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
+from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
 from clinic.controlled_substances.choices import (
     EntryKind,
@@ -25,7 +26,7 @@ from clinic.core.access import require
 from clinic.core.exceptions import Conflict, NotFound
 
 # Which capability reverses an entry of each kind: the one that recorded it.
-REVERSE_CAPABILITY = {
+REVERSE_CAPABILITY: dict[str, str] = {
     EntryKind.RECEIPT: Capability.LEDGER_RECEIVE,
     EntryKind.RETURN: Capability.LEDGER_RECEIVE,
     EntryKind.TRANSFER_OUT: Capability.LEDGER_RECEIVE,
@@ -35,7 +36,7 @@ REVERSE_CAPABILITY = {
 
 
 @transaction.atomic
-def entry_reverse(*, actor, entry: LedgerEntry, reason: str) -> LedgerEntry:
+def entry_reverse(*, actor: User, entry: LedgerEntry, reason: str) -> LedgerEntry:
     """Undo a wrong entry with a reversing entry (never an edit): the balance goes back and both
     rows stay. Reversing needs the capability that recorded the entry."""
     original = LedgerEntry.objects.filter(pk=entry.pk).first()

@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
 from clinic.controlled_substances.choices import (
     INVENTORY_KINDS,
@@ -59,10 +60,10 @@ def _counted_lines(lines: Mapping[Container, object]) -> dict[int, Decimal]:
 @transaction.atomic
 def count_record(
     *,
-    actor,
+    actor: User,
     kind: str,
     lines: Mapping[Container, object],
-    witness=None,
+    witness: User | None = None,
     counted_at: datetime.datetime | None = None,
     taken_at: str = "",
     note: str = "",
@@ -150,7 +151,7 @@ def count_record(
 
 @transaction.atomic
 def discrepancy_resolve(
-    *, actor, discrepancy: Discrepancy, reason: str, adjust_balance: bool = False
+    *, actor: User, discrepancy: Discrepancy, reason: str, adjust_balance: bool = False
 ) -> Discrepancy:
     """Close a discrepancy with a reason (e.g. the late entry that explains it). With
     `adjust_balance`, an adjustment entry moves the book balance by the difference, to the

@@ -7,6 +7,7 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
 from clinic.controlled_substances.choices import (
     LossKind,
@@ -20,6 +21,7 @@ from clinic.controlled_substances.policy import (
     controlled_substance_policy,
 )
 from clinic.controlled_substances.services.checks import (
+    MgInput,
     event_time,
     mg_amount,
     text_field,
@@ -33,12 +35,12 @@ from clinic.core.exceptions import Conflict, InvalidInput, NotFound
 @transaction.atomic
 def loss_report_create(
     *,
-    actor,
+    actor: User,
     kind: str,
     discovered_at: datetime.datetime,
     description: str,
     product: Product | None = None,
-    quantity_mg=None,
+    quantity_mg: MgInput | None = None,
     discrepancy: Discrepancy | None = None,
 ) -> LossReport:
     """A theft or significant loss, with its deadlines computed from the discovery date (in the
@@ -100,7 +102,7 @@ def _done_at(field: str, value: datetime.datetime | None, report: LossReport) ->
 
 @transaction.atomic
 def loss_report_mark_notified(
-    *, actor, report: LossReport, notified_at: datetime.datetime | None = None
+    *, actor: User, report: LossReport, notified_at: datetime.datetime | None = None
 ) -> LossReport:
     """Record when the DEA Field Division was notified in writing."""
     require(actor, Capability.LEDGER_REPORT_LOSS)
@@ -124,7 +126,7 @@ def loss_report_mark_notified(
 @transaction.atomic
 def loss_report_mark_form106(
     *,
-    actor,
+    actor: User,
     report: LossReport,
     submitted_at: datetime.datetime | None = None,
     reference: str = "",

@@ -5,12 +5,14 @@ constraints), and only then is the entry written, with the balance it left."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Round
 from django.utils import timezone
 
+from clinic.accounts.models import User
 from clinic.controlled_substances.choices import (
     ContainerStatus,
     EntryKind,
@@ -78,7 +80,12 @@ def _over_content(container: Container) -> Conflict:
 
 
 def balance_move(
-    locked: Container, *, kind: str, quantity: Decimal, status: str | None = None, **entry_fields
+    locked: Container,
+    *,
+    kind: str,
+    quantity: Decimal,
+    status: str | None = None,
+    **entry_fields: Any,
 ) -> LedgerEntry:
     """Change a locked container's balance by `quantity` (an F() update, backed by the check
     constraints) and write the entry with the balance it left."""
@@ -112,7 +119,7 @@ def balance_move(
     )
 
 
-def entry_audit(actor, entry: LedgerEntry, summary: str) -> None:
+def entry_audit(actor: User, entry: LedgerEntry, summary: str) -> None:
     audit_record(
         actor=actor,
         action=AuditAction.CREATE,

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
 from clinic.controlled_substances.choices import (
     ContainerStatus,
@@ -24,6 +25,7 @@ from clinic.controlled_substances.models import (
 from clinic.controlled_substances.services.checks import (
     MAX_CONTAINERS_PER_RECEIPT,
     MAX_MG,
+    MgInput,
     dea_number,
     event_time,
     licensed_witness,
@@ -46,12 +48,12 @@ from clinic.core.exceptions import Conflict, InvalidInput
 @transaction.atomic
 def product_create(
     *,
-    actor,
+    actor: User,
     name: str,
     kind: str,
-    strength_mg_per_ml=None,
-    volume_ml=None,
-    mg_per_device=None,
+    strength_mg_per_ml: MgInput | None = None,
+    volume_ml: MgInput | None = None,
+    mg_per_device: MgInput | None = None,
     ndc: str = "",
 ) -> Product:
     """A stocked product: a racemic ketamine vial (strength and volume) or an esketamine nasal
@@ -87,7 +89,7 @@ def product_create(
 @transaction.atomic
 def receipt_record(
     *,
-    actor,
+    actor: User,
     product: Product,
     supplier: str,
     supplier_address: str,
@@ -96,7 +98,7 @@ def receipt_record(
     lot_number: str,
     expiry: datetime.date,
     containers: int,
-    witness=None,
+    witness: User | None = None,
     received_at: datetime.datetime | None = None,
 ) -> Receipt:
     """Receive `containers` sealed vials or devices of one lot: the receipt record of 21 CFR
@@ -199,12 +201,12 @@ def receipt_record(
 @transaction.atomic
 def container_return(
     *,
-    actor,
+    actor: User,
     container: Container,
     recipient: str,
     recipient_dea_number: str,
     reason: str,
-    witness=None,
+    witness: User | None = None,
     occurred_at: datetime.datetime | None = None,
 ) -> LedgerEntry:
     """Return what is left in a container to a supplier or reverse distributor (a registrant,
