@@ -8,7 +8,7 @@ from clinic.accounts.models import ApiToken, User
 class UserAdmin(BaseUserAdmin):
     list_display = ["username", "first_name", "last_name", "role", "is_active"]
     list_filter = ["role", "is_active"]
-    fieldsets = [*BaseUserAdmin.fieldsets, ("Clinic", {"fields": ["role", "credentials"]})]
+    fieldsets = [*(BaseUserAdmin.fieldsets or ()), ("Clinic", {"fields": ["role", "credentials"]})]
     add_fieldsets = [*BaseUserAdmin.add_fieldsets, ("Clinic", {"fields": ["role"]})]
 
 

@@ -25,7 +25,8 @@ def token_digest(token: str) -> str:
 @transaction.atomic
 def staff_create(
     *,
-    actor,
+    # None when the clinic's first staff are created from the command line.
+    actor: User | None,
     username: str,
     role: str,
     password: str | None = None,
@@ -70,7 +71,7 @@ def staff_create(
 
 
 @transaction.atomic
-def api_token_create(*, actor, user: User, name: str = "") -> tuple[ApiToken, str]:
+def api_token_create(*, actor: User | None, user: User, name: str = "") -> tuple[ApiToken, str]:
     """Returns the stored token and the plain token, which is never stored or shown again."""
     prefix = secrets.token_hex(4)
     plain = f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
@@ -88,7 +89,7 @@ def api_token_create(*, actor, user: User, name: str = "") -> tuple[ApiToken, st
 
 
 @transaction.atomic
-def api_token_revoke(*, actor, token: ApiToken) -> None:
+def api_token_revoke(*, actor: User, token: ApiToken) -> None:
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
     audit_record(
         actor=actor,

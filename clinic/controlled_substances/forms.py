@@ -15,10 +15,21 @@ from clinic.controlled_substances.choices import (
     LossKind,
     ProductKind,
 )
-from clinic.controlled_substances.models import Product
+from clinic.controlled_substances.models import MG_DECIMAL_PLACES, MG_DIGITS, Product
 from clinic.core.forms import DateInput
 
-MG_FIELD = {"max_digits": 10, "decimal_places": 3, "min_value": Decimal("0.001")}
+
+def mg_field(label: str, *, required: bool = True, help_text: str = "") -> forms.DecimalField:
+    """An amount as the ledger stores it (mg, or mL for a vial's volume): to three places, and
+    more than zero."""
+    return forms.DecimalField(
+        label=label,
+        required=required,
+        help_text=help_text,
+        max_digits=MG_DIGITS,
+        decimal_places=MG_DECIMAL_PLACES,
+        min_value=Decimal("0.001"),
+    )
 
 
 class TimeInput(forms.TimeInput):
@@ -78,17 +89,14 @@ class WitnessMixin:
 class ProductForm(forms.Form):
     name = forms.CharField(max_length=120)
     kind = forms.ChoiceField(choices=ProductKind.choices)
-    strength_mg_per_ml = forms.DecimalField(
-        label="Strength (mg/mL)", required=False, help_text="Vials: from the label.", **MG_FIELD
+    strength_mg_per_ml = mg_field(
+        "Strength (mg/mL)", required=False, help_text="Vials: from the label."
     )
-    volume_ml = forms.DecimalField(
-        label="Volume (mL)", required=False, help_text="Vials: from the label.", **MG_FIELD
-    )
-    mg_per_device = forms.DecimalField(
-        label="Esketamine per device (mg)",
+    volume_ml = mg_field("Volume (mL)", required=False, help_text="Vials: from the label.")
+    mg_per_device = mg_field(
+        "Esketamine per device (mg)",
         required=False,
         help_text="Devices: from the label (28 mg per device for Spravato [C1], [C2]).",
-        **MG_FIELD,
     )
     ndc = forms.CharField(label="NDC", max_length=20, required=False)
 
@@ -128,8 +136,8 @@ class ReceiptForm(WitnessMixin, forms.Form):
 
 class AdministrationForm(forms.Form):
     patient_mrn = forms.CharField(label="Patient MRN", max_length=12)
-    drawn_mg = forms.DecimalField(label="Drawn (mg)", **MG_FIELD)
-    given_mg = forms.DecimalField(label="Given (mg)", **MG_FIELD)
+    drawn_mg = mg_field("Drawn (mg)")
+    given_mg = mg_field("Given (mg)")
     session_ref = forms.CharField(label="Session reference", max_length=64, required=False)
 
 
@@ -140,7 +148,7 @@ class WasteForm(WitnessMixin, forms.Form):
         required=False,
         help_text="The residual of a draw (no change to the container), or straight from it.",
     )
-    quantity_mg = forms.DecimalField(label="Wasted (mg)", **MG_FIELD)
+    quantity_mg = mg_field("Wasted (mg)")
     reason = forms.CharField(max_length=300)
 
     def __init__(self, *args, actor, request, awaiting=(), **kwargs):
@@ -190,8 +198,8 @@ class CountForm(WitnessMixin, forms.Form):
             self.fields[self.field_name(container)] = forms.DecimalField(
                 label=f"{container.label} ({container.lot.product.name}, lot "
                 f"{container.lot.lot_number})",
-                max_digits=10,
-                decimal_places=3,
+                max_digits=MG_DIGITS,
+                decimal_places=MG_DECIMAL_PLACES,
                 min_value=Decimal(0),
                 help_text="mg left; an open container may be estimated [J7].",
             )
@@ -233,7 +241,7 @@ class LossReportForm(forms.Form):
     product = forms.ModelChoiceField(
         queryset=Product.objects.all(), to_field_name="uuid", required=False
     )
-    quantity_mg = forms.DecimalField(label="Quantity (mg)", required=False, **MG_FIELD)
+    quantity_mg = mg_field("Quantity (mg)", required=False)
 
     @property
     def discovered_at(self):

@@ -35,7 +35,9 @@ from clinic.controlled_substances.choices import (
 )
 from clinic.core.models import AppendOnlyError, ClinicModel
 
-MG = {"max_digits": 10, "decimal_places": 3}
+# Every amount in mg: up to 9,999,999.999 mg, to the microgram.
+MG_DIGITS = 10
+MG_DECIMAL_PLACES = 3
 MG_PLACES = Decimal("0.001")
 
 
@@ -123,15 +125,20 @@ class Product(ClinicModel):
     @property
     def content_mg(self) -> Decimal:
         """What one container holds when sealed."""
+        # The product's check constraint fills the amounts its kind needs.
         if self.is_device:
+            assert self.mg_per_device is not None
             return self.mg_per_device
+        assert self.strength_mg_per_ml is not None and self.volume_ml is not None
         return (self.strength_mg_per_ml * self.volume_ml).quantize(MG_PLACES)
 
     @property
     def form_description(self) -> str:
         """Finished form and units per container, as a receipt record needs them [J6]."""
         if self.is_device:
+            assert self.mg_per_device is not None  # the product's check constraint
             return f"nasal spray device, {self.mg_per_device.normalize():f} mg per device"
+        assert self.strength_mg_per_ml is not None and self.volume_ml is not None
         return (
             f"vial, {self.strength_mg_per_ml.normalize():f} mg/mL × "
             f"{self.volume_ml.normalize():f} mL"
@@ -170,7 +177,9 @@ class Receipt(AppendOnlyRecord):
     received_by = _user()
     witness = _user(null=True)
     container_count = models.PositiveSmallIntegerField()
-    content_mg_per_container = models.DecimalField(**MG)
+    content_mg_per_container = models.DecimalField(
+        max_digits=MG_DIGITS, decimal_places=MG_DECIMAL_PLACES
+    )
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -201,8 +210,8 @@ class Container(ClinicModel):
     lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="containers")
     receipt = models.ForeignKey(Receipt, on_delete=models.PROTECT, related_name="containers")
     label = models.CharField(max_length=60)
-    content_mg = models.DecimalField(**MG)
-    balance_mg = models.DecimalField(**MG)
+    content_mg = models.DecimalField(max_digits=MG_DIGITS, decimal_places=MG_DECIMAL_PLACES)
+    balance_mg = models.DecimalField(max_digits=MG_DIGITS, decimal_places=MG_DECIMAL_PLACES)
     status = models.CharField(
         max_length=16, choices=ContainerStatus.choices, default=ContainerStatus.IN_STOCK
     )
@@ -261,11 +270,17 @@ class LedgerEntry(AppendOnlyRecord):
     kind = models.CharField(max_length=16, choices=EntryKind.choices)
     container = models.ForeignKey(Container, on_delete=models.PROTECT, related_name="entries")
     occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
-    quantity_mg = models.DecimalField(**MG)
-    balance_after_mg = models.DecimalField(**MG)
-    drawn_mg = models.DecimalField(**MG, null=True, blank=True)
-    given_mg = models.DecimalField(**MG, null=True, blank=True)
-    wasted_mg = models.DecimalField(**MG, null=True, blank=True)
+    quantity_mg = models.DecimalField(max_digits=MG_DIGITS, decimal_places=MG_DECIMAL_PLACES)
+    balance_after_mg = models.DecimalField(max_digits=MG_DIGITS, decimal_places=MG_DECIMAL_PLACES)
+    drawn_mg = models.DecimalField(
+        max_digits=MG_DIGITS, decimal_places=MG_DECIMAL_PLACES, null=True, blank=True
+    )
+    given_mg = models.DecimalField(
+        max_digits=MG_DIGITS, decimal_places=MG_DECIMAL_PLACES, null=True, blank=True
+    )
+    wasted_mg = models.DecimalField(
+        max_digits=MG_DIGITS, decimal_places=MG_DECIMAL_PLACES, null=True, blank=True
+    )
     administration = models.ForeignKey(
         "self",
         null=True,
@@ -288,7 +303,8 @@ class LedgerEntry(AppendOnlyRecord):
     counterparty_dea_number = models.CharField(max_length=20, blank=True)
     reason = models.CharField(max_length=300, blank=True)
 
-    objects = LedgerEntryQuerySet.as_manager()
+    # The ledger's own queryset, append-only too (it extends AppendOnlyQuerySet).
+    objects = LedgerEntryQuerySet.as_manager()  # type: ignore[misc]
 
     class Meta:
         verbose_name_plural = "ledger entries"
@@ -356,6 +372,8 @@ class LedgerEntry(AppendOnlyRecord):
         """For an administration: drawn less given (what must be wasted)."""
         if self.kind != EntryKind.ADMINISTRATION:
             return None
+        # An administration's check constraint records both amounts.
+        assert self.drawn_mg is not None and self.given_mg is not None
         return self.drawn_mg - self.given_mg
 
 
@@ -395,8 +413,8 @@ class InventoryCount(AppendOnlyRecord):
 class InventoryCountLine(AppendOnlyRecord):
     count = models.ForeignKey(InventoryCount, on_delete=models.PROTECT, related_name="lines")
     container = models.ForeignKey(Container, on_delete=models.PROTECT, related_name="count_lines")
-    expected_mg = models.DecimalField(**MG)
-    counted_mg = models.DecimalField(**MG)
+    expected_mg = models.DecimalField(max_digits=MG_DIGITS, decimal_places=MG_DECIMAL_PLACES)
+    counted_mg = models.DecimalField(max_digits=MG_DIGITS, decimal_places=MG_DECIMAL_PLACES)
 
     class Meta:
         ordering = ["count", "id"]
@@ -420,7 +438,7 @@ class Discrepancy(ClinicModel):
     line = models.OneToOneField(
         InventoryCountLine, on_delete=models.PROTECT, related_name="discrepancy"
     )
-    difference_mg = models.DecimalField(**MG)
+    difference_mg = models.DecimalField(max_digits=MG_DIGITS, decimal_places=MG_DECIMAL_PLACES)
     status = models.CharField(
         max_length=16, choices=DiscrepancyStatus.choices, default=DiscrepancyStatus.OPEN
     )
@@ -463,7 +481,9 @@ class LossReport(ClinicModel):
     product = models.ForeignKey(
         Product, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    quantity_mg = models.DecimalField(**MG, null=True, blank=True)
+    quantity_mg = models.DecimalField(
+        max_digits=MG_DIGITS, decimal_places=MG_DECIMAL_PLACES, null=True, blank=True
+    )
     discrepancy = models.ForeignKey(
         Discrepancy, null=True, blank=True, on_delete=models.PROTECT, related_name="loss_reports"
     )

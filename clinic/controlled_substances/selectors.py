@@ -44,17 +44,11 @@ from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import NotFound
+from clinic.core.parsing import record_uuid
 from clinic.patients.models import Patient
 
 LEDGER_PAGE_SIZE = 50
 RECENT_COUNTS = 20
-
-
-def _key(value) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError as error:
-        raise NotFound() from error
 
 
 def day_start(day: datetime.date) -> datetime.datetime:
@@ -158,7 +152,7 @@ def _last_inventory() -> InventoryCount | None:
     )
 
 
-def inventory_get(*, actor, include_finished: bool = False) -> Inventory:
+def inventory_get(*, actor: User, include_finished: bool = False) -> Inventory:
     """Products with their containers (on hand, or all with `include_finished`) and the state
     of counts, inventories and theft or loss reports."""
     require(actor, Capability.LEDGER_VIEW)
@@ -209,12 +203,12 @@ def on_hand_containers() -> list[Container]:
     )
 
 
-def witness_candidates(*, actor) -> QuerySet:
+def witness_candidates(*, actor: User) -> QuerySet:
     """Active licensed staff (clinic policy) other than the actor."""
     policy = controlled_substance_policy()
     return (
         User.objects.filter(is_active=True, role__in=policy.witness_roles)
-        .exclude(pk=getattr(actor, "pk", None))
+        .exclude(pk=actor.pk)
         .order_by("last_name", "first_name", "username")
     )
 
@@ -239,7 +233,7 @@ class EntryRow:
         return bool(self.residual_outstanding_mg) and not self.reversed
 
 
-def _openable_patient_ids(actor, entries: list[LedgerEntry]) -> set[int]:
+def _openable_patient_ids(actor: User | None, entries: list[LedgerEntry]) -> set[int]:
     """Patients of these entries' chair-side sessions whose session the actor may open: one
     query, and none when there is no such session or the actor has no clinical access."""
     ids = {e.patient_id for e in entries if e.patient_id and session_uuid(e) is not None}
@@ -248,7 +242,7 @@ def _openable_patient_ids(actor, entries: list[LedgerEntry]) -> set[int]:
     return set(Patient.objects.visible_to(actor).filter(pk__in=ids).values_list("pk", flat=True))
 
 
-def _rows(entries: list[LedgerEntry], *, actor=None) -> list[EntryRow]:
+def _rows(entries: list[LedgerEntry], *, actor: User | None = None) -> list[EntryRow]:
     """Each entry with whether it was reversed, for administrations the residual still
     awaiting waste, and its session in words: at most three queries, however many entries."""
     openable = _openable_patient_ids(actor, entries)
@@ -269,7 +263,9 @@ def _rows(entries: list[LedgerEntry], *, actor=None) -> list[EntryRow]:
     for entry in entries:
         outstanding = None
         if entry.kind == EntryKind.ADMINISTRATION:
-            outstanding = entry.drawn_mg - entry.given_mg - wasted.get(entry.pk, Decimal(0))
+            residual = entry.residual_mg
+            assert residual is not None  # an administration records what was drawn and given
+            outstanding = residual - wasted.get(entry.pk, Decimal(0))
         session = session_uuid(entry)
         rows.append(
             EntryRow(
@@ -294,11 +290,11 @@ class ContainerLedger:
         return [row for row in self.rows if row.awaiting_waste]
 
 
-def container_get(*, actor, container_uuid) -> Container:
+def container_get(*, actor: User, container_uuid: uuid.UUID | str) -> Container:
     require(actor, Capability.LEDGER_VIEW)
     container = (
         Container.objects.select_related("lot__product", "receipt")
-        .filter(uuid=_key(container_uuid))
+        .filter(uuid=record_uuid(container_uuid))
         .first()
     )
     if container is None:
@@ -306,7 +302,7 @@ def container_get(*, actor, container_uuid) -> Container:
     return container
 
 
-def awaiting_waste(*, actor, container: Container) -> list[EntryRow]:
+def awaiting_waste(*, actor: User, container: Container) -> list[EntryRow]:
     """The container's administrations with a residual not yet wasted (for the waste form)."""
     require(actor, Capability.LEDGER_VIEW)
     entries = list(
@@ -317,7 +313,7 @@ def awaiting_waste(*, actor, container: Container) -> list[EntryRow]:
     return [row for row in _rows(entries) if row.awaiting_waste]
 
 
-def container_ledger(*, actor, container: Container) -> ContainerLedger:
+def container_ledger(*, actor: User, container: Container) -> ContainerLedger:
     require(actor, Capability.LEDGER_VIEW)
     entries = list(_entries(container.entries.all()).order_by("id"))
     audit_record(
@@ -330,9 +326,9 @@ def container_ledger(*, actor, container: Container) -> ContainerLedger:
     return ContainerLedger(container, _rows(entries, actor=actor))
 
 
-def entry_get(*, actor, entry_uuid) -> LedgerEntry:
+def entry_get(*, actor: User, entry_uuid: uuid.UUID | str) -> LedgerEntry:
     require(actor, Capability.LEDGER_VIEW)
-    entry = _entries(LedgerEntry.objects.filter(uuid=_key(entry_uuid))).first()
+    entry = _entries(LedgerEntry.objects.filter(uuid=record_uuid(entry_uuid))).first()
     if entry is None:
         raise NotFound("No such ledger entry.")
     return entry
@@ -345,7 +341,12 @@ class LedgerPage:
 
 
 def ledger_page(
-    *, actor, period: Period, kind: str = "", page_number=1, page_size: int = LEDGER_PAGE_SIZE
+    *,
+    actor: User,
+    period: Period,
+    kind: str = "",
+    page_number: int | str = 1,
+    page_size: int = LEDGER_PAGE_SIZE,
 ) -> LedgerPage:
     """The clinic-wide ledger, newest first, by date and product (and kind)."""
     require(actor, Capability.LEDGER_VIEW)
@@ -383,7 +384,7 @@ def _discrepancies(queryset: QuerySet) -> QuerySet:
     )
 
 
-def count_overview(*, actor) -> CountOverview:
+def count_overview(*, actor: User) -> CountOverview:
     require(actor, Capability.LEDGER_VIEW)
     policy = controlled_substance_policy()
     last_inventory = _last_inventory()
@@ -413,11 +414,13 @@ def count_overview(*, actor) -> CountOverview:
     return overview
 
 
-def count_get(*, actor, count_uuid) -> tuple[InventoryCount, list[InventoryCountLine]]:
+def count_get(
+    *, actor: User, count_uuid: uuid.UUID | str
+) -> tuple[InventoryCount, list[InventoryCountLine]]:
     require(actor, Capability.LEDGER_VIEW)
     count = (
         InventoryCount.objects.select_related("counted_by", "witness")
-        .filter(uuid=_key(count_uuid))
+        .filter(uuid=record_uuid(count_uuid))
         .first()
     )
     if count is None:
@@ -439,9 +442,11 @@ def count_get(*, actor, count_uuid) -> tuple[InventoryCount, list[InventoryCount
     return count, lines
 
 
-def discrepancy_get(*, actor, discrepancy_uuid) -> Discrepancy:
+def discrepancy_get(*, actor: User, discrepancy_uuid: uuid.UUID | str) -> Discrepancy:
     require(actor, Capability.LEDGER_VIEW)
-    discrepancy = _discrepancies(Discrepancy.objects.filter(uuid=_key(discrepancy_uuid))).first()
+    discrepancy = _discrepancies(
+        Discrepancy.objects.filter(uuid=record_uuid(discrepancy_uuid))
+    ).first()
     if discrepancy is None:
         raise NotFound("No such discrepancy.")
     return discrepancy
@@ -481,7 +486,7 @@ def _loss_rows(queryset: QuerySet, today: datetime.date) -> list[LossReportRow]:
     ]
 
 
-def loss_report_list(*, actor) -> list[LossReportRow]:
+def loss_report_list(*, actor: User) -> list[LossReportRow]:
     require(actor, Capability.LEDGER_VIEW)
     reports = LossReport.objects.select_related(
         "product", "reported_by", "dea_notified_by", "form106_submitted_by"
@@ -496,9 +501,9 @@ def loss_report_list(*, actor) -> list[LossReportRow]:
     return rows
 
 
-def loss_report_get(*, actor, report_uuid) -> LossReport:
+def loss_report_get(*, actor: User, report_uuid: uuid.UUID | str) -> LossReport:
     require(actor, Capability.LEDGER_VIEW)
-    report = LossReport.objects.filter(uuid=_key(report_uuid)).first()
+    report = LossReport.objects.filter(uuid=record_uuid(report_uuid)).first()
     if report is None:
         raise NotFound("No such report.")
     return report
@@ -507,7 +512,7 @@ def loss_report_get(*, actor, report_uuid) -> LossReport:
 # --------------------------------------------------------------------------- exports
 
 
-def receipts_for_export(*, actor, period: Period) -> QuerySet:
+def receipts_for_export(*, actor: User, period: Period) -> QuerySet:
     require(actor, Capability.LEDGER_EXPORT)
     return (
         period.apply(Receipt.objects.all(), "received_at", "product")
@@ -519,7 +524,7 @@ def receipts_for_export(*, actor, period: Period) -> QuerySet:
 ADMINISTRATION_LOG_KINDS = (EntryKind.ADMINISTRATION, EntryKind.WASTE)
 
 
-def administration_log_for_export(*, actor, period: Period) -> QuerySet:
+def administration_log_for_export(*, actor: User, period: Period) -> QuerySet:
     """Administrations and wastes, and the reversals of either, in date order."""
     require(actor, Capability.LEDGER_EXPORT)
     entries = LedgerEntry.objects.filter(
@@ -531,13 +536,13 @@ def administration_log_for_export(*, actor, period: Period) -> QuerySet:
     )
 
 
-def administration_log_for_export_named(*, actor, period: Period) -> QuerySet:
+def administration_log_for_export_named(*, actor: User, period: Period) -> QuerySet:
     """The administration log with the patients' identities: the clinic administrator's."""
     require(actor, Capability.LEDGER_EXPORT_NAMED)
     return administration_log_for_export(actor=actor, period=period)
 
 
-def counts_for_export(*, actor, period: Period) -> QuerySet:
+def counts_for_export(*, actor: User, period: Period) -> QuerySet:
     """Counts and inventories with their lines; one with no lines recorded zero stock."""
     require(actor, Capability.LEDGER_EXPORT)
     lines = InventoryCountLine.objects.select_related(

@@ -31,24 +31,26 @@ def session_words(entry: LedgerEntry, *, day_format: str = PAGE_DAY) -> str:
     if session_uuid(entry) is None:
         return f"Session {entry.session_ref}"
     words = "Chair-side session"
-    if entry.patient_id:
+    if entry.patient is not None:
         words += f" of MRN {entry.patient.mrn}"
     return f"{words} on {timezone.localtime(entry.occurred_at):{day_format}}"
 
 
 def refers_to_words(entry: LedgerEntry, *, moment_format: str = PAGE_MOMENT) -> str:
     """The entry a reversal undoes, or the draw a residual waste comes from; "" otherwise."""
-    if entry.reverses_id:
-        target = entry.reverses
+    target = entry.reverses
+    if target is not None:
         words = (
             f"Reverses the {target.get_kind_display().lower()} of "
             f"{timezone.localtime(target.occurred_at):{moment_format}} ({target.container.label}"
         )
-        if target.patient_id:
+        if target.patient is not None:
             words += f", MRN {target.patient.mrn}"
         return words + ")"
-    if entry.administration_id:
-        draw = entry.administration
+    draw = entry.administration
+    if draw is not None:
+        # An administration is always to a patient, and records what was drawn.
+        assert draw.patient is not None and draw.drawn_mg is not None
         return (
             f"Residual of the {draw.drawn_mg:f} mg drawn at "
             f"{timezone.localtime(draw.occurred_at):{moment_format}} (MRN {draw.patient.mrn})"

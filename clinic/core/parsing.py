@@ -18,6 +18,7 @@ from clinic.core.text import CONTROL_CHARACTER_MESSAGE, has_control_characters
 # A tablet's or phone's clock may run a little ahead of the server's; a time further ahead
 # than this is a typing mistake, not a clock difference.
 CLOCK_SKEW = datetime.timedelta(minutes=5)
+NO_CLOCK_SKEW = datetime.timedelta(0)
 
 # No clinical event recorded in KetaCare happened before this: an earlier year is a typo.
 EARLIEST_EVENT_AT = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
@@ -40,20 +41,24 @@ def event_moment(
     now: datetime.datetime,
     not_before: datetime.datetime | None = None,
     not_before_message: str | None = None,
+    clock_skew: datetime.timedelta = CLOCK_SKEW,
+    future_message: str = "This time is in the future.",
 ) -> datetime.datetime:
     """When something happened: `now` when not given; otherwise an aware datetime that is not
-    further ahead than CLOCK_SKEW, not before EARLIEST_EVENT_AT, and not before `not_before`.
+    further ahead than `clock_skew`, not before EARLIEST_EVENT_AT, and not before `not_before`.
 
     A naive datetime is refused, never guessed: the same wall-clock time names two instants
-    on the night clocks go back, and a clinical record must say which."""
+    on the night clocks go back, and a clinical record must say which. A record that must
+    carry the actual time of the event by law (the controlled-substance ledger) passes
+    `clock_skew=NO_CLOCK_SKEW`: nothing ahead of the server's clock."""
     if value is None:
         return now
     if not isinstance(value, datetime.datetime):
         raise InvalidInput({field: ["Enter a date and time."]})
     if timezone.is_naive(value):
         raise InvalidInput({field: ["Give the date and time with its time zone."]})
-    if value > now + CLOCK_SKEW:
-        raise InvalidInput({field: ["This time is in the future."]})
+    if value > now + clock_skew:
+        raise InvalidInput({field: [future_message]})
     if value < EARLIEST_EVENT_AT:
         raise InvalidInput({field: ["This date is too far in the past to be right."]})
     if not_before is not None and value < not_before:
@@ -62,6 +67,12 @@ def event_moment(
         )
         raise InvalidInput({field: [message]})
     return value
+
+
+def trimmed_text(value: object) -> str:
+    """A value as text without the spaces around it; nothing (None) is "". For a caller that
+    gathers every problem of a form or table first and checks the characters itself."""
+    return "" if value is None else str(value).strip()
 
 
 def clean_text(
@@ -74,7 +85,7 @@ def clean_text(
 ) -> str:
     """Free text, trimmed: no control characters other than line breaks and tabs, at most
     `max_length` characters, and not empty when `required_message` is given."""
-    text = "" if value is None else str(value).strip()
+    text = trimmed_text(value)
     if not text and required_message:
         raise InvalidInput({field: [required_message]})
     if has_control_characters(text):

@@ -6,10 +6,11 @@ in the chart, struck through, with who marked it and why.
 
 from __future__ import annotations
 
-from django.db import models
+from django.contrib.auth.models import AbstractUser
 from django.utils import timezone
 
 from clinic.core.exceptions import InvalidInput
+from clinic.core.models import EnteredInErrorMixin
 from clinic.core.text import CONTROL_CHARACTER_MESSAGE, has_control_characters
 
 
@@ -23,14 +24,16 @@ def required_text(field: str, text: str | None, missing_message: str) -> str:
     return text
 
 
-def mark_entered_in_error(record: models.Model, *, actor, reason: str) -> bool:
+def mark_entered_in_error(record: EnteredInErrorMixin, *, actor: AbstractUser, reason: str) -> bool:
     """Mark a row (already locked by the caller) entered in error. False if it already was."""
     if record.entered_in_error_at is not None:
         return False
     record.entered_in_error_at = timezone.now()
-    record.entered_in_error_by = actor
+    # The clinic's User; core sits below accounts, so it knows it as an AbstractUser.
+    record.entered_in_error_by = actor  # type: ignore[assignment]
     record.entered_in_error_reason = reason[:300]
-    record.save(
+    # Every record marked is also a ClinicModel, with its `updated_at`.
+    record.save(  # type: ignore[misc]
         update_fields=[
             "entered_in_error_at",
             "entered_in_error_by",

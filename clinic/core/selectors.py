@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from django.contrib.auth.models import AbstractUser
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -38,7 +39,7 @@ def _day_start(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
-def audit_event_queryset(*, actor, filters: AuditFilter) -> QuerySet:
+def audit_event_queryset(*, actor: AbstractUser, filters: AuditFilter) -> QuerySet[AuditEvent]:
     require(actor, "audit.view")
     events = AuditEvent.objects.select_related("patient")
     if filters.mrn:
@@ -57,7 +58,13 @@ def audit_event_queryset(*, actor, filters: AuditFilter) -> QuerySet:
     return events
 
 
-def audit_event_page(*, actor, filters: AuditFilter, page_number=1, page_size=50) -> Page:
+def audit_event_page(
+    *,
+    actor: AbstractUser,
+    filters: AuditFilter,
+    page_number: int | str = 1,
+    page_size: int = 50,
+) -> Page[AuditEvent]:
     page = Paginator(audit_event_queryset(actor=actor, filters=filters), page_size).get_page(
         page_number
     )

@@ -17,7 +17,7 @@ from clinic.protocols import services as protocol_services
 from clinic.protocols.models import ProtocolTemplate, TreatmentPlan
 from clinic.scheduling import services as scheduling
 from clinic.scheduling.models import Chair, OpeningHours, Room, StaffShift
-from clinic.screening.eligibility import planning_clearance
+from clinic.screening.selectors import planning_clearance
 
 OPENS, CLOSES = datetime.time(8, 0), datetime.time(18, 0)
 SHIFT_DAYS = 42
@@ -81,6 +81,9 @@ def seed_active_plan(*, prescriber, front_desk, patients) -> None:
         plan = protocol_services.plan_activate(actor=prescriber, plan=plan)
         for proposal in scheduling.appointment_propose(actor=front_desk, plan=plan):
             if proposal.found:
+                # A proposal that found a slot names its chair, nurse and start.
+                assert proposal.chair is not None and proposal.nurse is not None
+                assert proposal.starts_at is not None
                 scheduling.appointment_book(
                     actor=front_desk,
                     patient=patient,

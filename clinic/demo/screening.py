@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import random
 
-from clinic.screening import eligibility
 from clinic.screening.choices import Condition
-from clinic.screening.consultations import consultation_request_create
-from clinic.screening.intake import intake_save, intake_start
 from clinic.screening.models import ConsultationRequest
+from clinic.screening.services import (
+    consultation_request_create,
+    decision_sign,
+    intake_save,
+    intake_start,
+)
 
 REQUESTS = (
     ("Priya", "Raman", "priya.raman@example.org", "", "email", "treatment_resistant_depression"),
@@ -101,14 +104,14 @@ def seed_patient_screening(
         else {}
     )
     if weight is None:
-        eligibility.decision_sign(
+        decision_sign(
             actor=prescriber,
             intake=intake,
             outcome="deferred",
             awaiting="Weight and height at the first visit",
         )
     else:
-        eligibility.decision_sign(
+        decision_sign(
             actor=prescriber,
             intake=intake,
             outcome="eligible",

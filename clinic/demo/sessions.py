@@ -22,6 +22,7 @@ hydrochloride injection (50 mg/mL, 10 mL).
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.utils import timezone
@@ -39,28 +40,35 @@ from clinic.scheduling import services as scheduling
 from clinic.scheduling.choices import ACTIVE_STATUSES, BOOKED_SESSION_STATUSES, AppointmentStatus
 from clinic.scheduling.models import Appointment, Chair, OpeningHours, StaffShift
 from clinic.scheduling.policy import scheduling_policy
-from clinic.screening import eligibility
+from clinic.screening import selectors as screening_selectors
+from clinic.screening import services as screening_services
 from clinic.screening.choices import Route
 
-VIAL = {
-    "name": "Ketamine HCl injection 50 mg/mL, 10 mL vial",
-    "kind": ProductKind.RACEMIC_KETAMINE_VIAL,
-    "strength_mg_per_ml": Decimal("50"),
-    "volume_ml": Decimal("10"),
-}
-DEVICE = {
-    "name": "Spravato (esketamine) 28 mg nasal spray device",
-    "kind": ProductKind.ESKETAMINE_DEVICE,
-    "mg_per_device": Decimal("28"),
-}
+
+@dataclass(frozen=True)
+class DemoProduct:
+    """A product as its label states it (a vial's strength and volume, or a device's mg)."""
+
+    name: str
+    kind: str
+    strength_mg_per_ml: Decimal | None = None
+    volume_ml: Decimal | None = None
+    mg_per_device: Decimal | None = None
+
+
+VIAL = DemoProduct(
+    name="Ketamine HCl injection 50 mg/mL, 10 mL vial",
+    kind=ProductKind.RACEMIC_KETAMINE_VIAL,
+    strength_mg_per_ml=Decimal("50"),
+    volume_ml=Decimal("10"),
+)
+DEVICE = DemoProduct(
+    name="Spravato (esketamine) 28 mg nasal spray device",
+    kind=ProductKind.ESKETAMINE_DEVICE,
+    mg_per_device=Decimal("28"),
+)
 # (product, containers, lot number): enough for a demo week (84 mg = 3 devices [C2]).
 RECEIPTS = ((VIAL, 6, "DEMO-K501"), (DEVICE, 12, "DEMO-E281"))
-SUPPLIER = {
-    "supplier": "Example Pharma Distribution (demo)",
-    "supplier_address": "100 Demo Way, Newark, NJ 07102",
-    "supplier_dea_number": "RX0000000",
-    "invoice": "DEMO-INV-1",
-}
 EXPIRY_DAYS = 540
 # Today's appointments per route, and the protocol a new plan for them follows.
 TODAY_WANTED = (("iv", 2), ("esketamine", 1))
@@ -77,16 +85,26 @@ def seed_session_stock(*, prescriber) -> int:
     """Receive the demo products once (the prescriber is a registrant's agent)."""
     received = 0
     for spec, containers, lot_number in RECEIPTS:
-        if Product.objects.filter(name__iexact=spec["name"]).exists():
+        if Product.objects.filter(name__iexact=spec.name).exists():
             continue
-        product = stock.product_create(actor=prescriber, **spec)
+        product = stock.product_create(
+            actor=prescriber,
+            name=spec.name,
+            kind=spec.kind,
+            strength_mg_per_ml=spec.strength_mg_per_ml,
+            volume_ml=spec.volume_ml,
+            mg_per_device=spec.mg_per_device,
+        )
         stock.receipt_record(
             actor=prescriber,
             product=product,
+            supplier="Example Pharma Distribution (demo)",
+            supplier_address="100 Demo Way, Newark, NJ 07102",
+            supplier_dea_number="RX0000000",
+            invoice="DEMO-INV-1",
             lot_number=lot_number,
             expiry=timezone.localdate() + datetime.timedelta(days=EXPIRY_DAYS),
             containers=containers,
-            **SUPPLIER,
         )
         received += 1
     return received
@@ -123,11 +141,15 @@ def _next_session(plan) -> PlannedSession | None:
 def _clear_for_esketamine(patient, *, prescriber) -> bool:
     """Open esketamine on the patient's current decision (re-signed with the same findings'
     justifications) and record the REMS enrolment, through the screening services."""
-    decision = eligibility.latest_decision(patient)
-    if decision is None or eligibility.needs_review(decision) or decision.outcome != "eligible":
+    decision = screening_selectors.latest_decision(patient)
+    if (
+        decision is None
+        or screening_selectors.needs_review(decision)
+        or decision.outcome != "eligible"
+    ):
         return False
     if Route.ESKETAMINE not in decision.approved_routes:
-        eligibility.decision_sign(
+        screening_services.decision_sign(
             actor=prescriber,
             intake=decision.intake,
             outcome="eligible",
@@ -135,14 +157,14 @@ def _clear_for_esketamine(patient, *, prescriber) -> bool:
             justifications=dict(decision.justifications),
         )
     if not patient.rems_enrollments.exists():
-        eligibility.rems_record(
+        screening_services.rems_record(
             actor=prescriber,
             patient=patient,
             enrolled_on=timezone.localdate(),
             signed_by_patient=True,
             prescriber=prescriber,
         )
-    return eligibility.planning_clearance(patient=patient, route=Route.ESKETAMINE).allowed
+    return screening_selectors.planning_clearance(patient=patient, route=Route.ESKETAMINE).allowed
 
 
 def _session_for_today(patient, route: str, *, prescriber) -> PlannedSession | None:
@@ -157,7 +179,7 @@ def _session_for_today(patient, route: str, *, prescriber) -> PlannedSession | N
     if route == Route.ESKETAMINE:
         if not _clear_for_esketamine(patient, prescriber=prescriber):
             return None
-    elif not eligibility.planning_clearance(patient=patient, route=route).allowed:
+    elif not screening_selectors.planning_clearance(patient=patient, route=route).allowed:
         return None
     protocol_services.builtin_templates_ensure()
     template = ProtocolTemplate.objects.get(code=TEMPLATES[route], version=1)

@@ -246,11 +246,11 @@ def _threshold_lines(
         lines.append(_Line(float(baseline), label, "baseline", BASELINE_STROKE, "6 4"))
         if response_reduction_percent is not None:
             percent = Decimal(str(response_reduction_percent))
-            value = Decimal(str(baseline)) * (1 - percent / 100)
+            response_at = Decimal(str(baseline)) * (1 - percent / 100)
             lines.append(
                 _Line(
-                    float(value),
-                    f"Response ≤ {_v(value)} (−{_v(percent)}%)",
+                    float(response_at),
+                    f"Response ≤ {_v(response_at)} (−{_v(percent)}%)",
                     "response",
                     RESPONSE_STROKE,
                     None,

@@ -153,7 +153,8 @@ class OutcomePolicy:
 
     def remission_threshold(self, instrument: str) -> RemissionThreshold | None:
         check_instrument(instrument)
-        return getattr(self, _REMISSION_FIELD[instrument])
+        threshold: RemissionThreshold | None = getattr(self, _REMISSION_FIELD[instrument])
+        return threshold
 
     def is_response(self, baseline: int, current: int) -> bool:
         """Exact test: (baseline − current) × 100 ≥ percent × baseline. Baseline must be > 0."""

@@ -7,11 +7,10 @@ from django import forms
 
 from clinic.core.exceptions import InvalidInput
 from clinic.core.forms import DateInput
-from clinic.screening.choices import ContactMethod
-from clinic.screening.consultations import (
+from clinic.screening.choices import ContactMethod, SeekingHelp
+from clinic.screening.services import (
     REQUEST_FIELDS,
     TEXT_LIMITS,
-    SeekingHelp,
     clean_consultation_request,
 )
 

@@ -28,7 +28,7 @@ from clinic.public_site.forms import HONEYPOT_FIELD, ConsultationRequestForm
 from clinic.public_site.pages import INDEX_TITLE, PAGES, PAGES_BY_NAME
 from clinic.public_site.sources import Citations
 from clinic.scheduling.policy import scheduling_policy
-from clinic.screening.consultations import consultation_request_create
+from clinic.screening.services import consultation_request_create
 
 # The education pages are the same for everyone and hold nothing personal: browsers and
 # proxies may keep them for a while.

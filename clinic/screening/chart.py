@@ -7,8 +7,8 @@ from django.urls import reverse
 from clinic.accounts.permissions import Capability
 from clinic.patients.chart import ChartAlert, ChartSection
 from clinic.patients.selectors import can_act_clinically
-from clinic.screening.eligibility import latest_decision, needs_review
 from clinic.screening.models import Intake
+from clinic.screening.selectors import latest_decision, needs_review
 
 
 def header_alerts(*, actor, patient, clinical: bool) -> list[ChartAlert]:

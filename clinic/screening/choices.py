@@ -90,3 +90,28 @@ class DecisionOutcome(models.TextChoices):
     ELIGIBLE = "eligible", "Eligible for the chosen routes"
     INELIGIBLE = "ineligible", "Not eligible"
     DEFERRED = "deferred", "Deferred"
+
+
+class SeekingHelp(models.TextChoices):
+    """What a person asks about: the conditions the clinic treats (seed facts), in plain
+    words. The values follow `Indication` where one exists, so intake can start from them."""
+
+    TREATMENT_RESISTANT_DEPRESSION = (
+        "treatment_resistant_depression",
+        "Depression that has not improved with treatment",
+    )
+    SUICIDAL_THOUGHTS = "depression_with_suicidal_ideation", "Depression with suicidal thoughts"
+    PTSD = "ptsd", "PTSD (post-traumatic stress)"
+    GENERALIZED_ANXIETY = "generalized_anxiety", "Generalized anxiety"
+    SOCIAL_ANXIETY = "social_anxiety", "Social anxiety"
+    CHRONIC_PAIN = "chronic_pain", "Chronic pain (CRPS, fibromyalgia, nerve pain)"
+    OCD = "ocd", "OCD (obsessive-compulsive disorder)"
+    BIPOLAR_DEPRESSION = "bipolar_depression", "Bipolar depression"
+    NOT_SURE = "not_sure", "Not sure yet"
+
+
+def seeking_help_label(value: str) -> str:
+    try:
+        return SeekingHelp(value).label
+    except ValueError:
+        return value

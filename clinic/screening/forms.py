@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from django import forms
 
 from clinic.core.forms import DateInput
@@ -8,6 +10,7 @@ from clinic.screening.choices import Condition, Indication, MedicationClass, Tri
 
 # An explicit yes or no; no choice made is "not answered" (None), never "no".
 YES_NO = [("true", "Yes"), ("false", "No")]
+_YES_NO_INITIAL: dict[object, str] = {True: "true", False: "false"}
 
 
 def _as_bool(value):
@@ -114,12 +117,12 @@ class IntakePatientForm(forms.Form):
     def initial_for(intake) -> dict:
         """The saved answers as the form shows them: yes/no answers as the choices' "true" and
         "false" (unanswered as no choice), so re-saving an untouched form changes nothing."""
-        initial = {}
+        initial: dict[str, object] = {}
         for name in IntakeStaffForm.base_fields:
             value = getattr(intake, name, None)
-            initial[name] = {True: "true", False: "false"}.get(value, value)
+            initial[name] = _YES_NO_INITIAL.get(value, value)
         for code, value in (intake.condition_answers or {}).items():
-            initial[CONDITION_PREFIX + code] = {True: "true", False: "false"}.get(value)
+            initial[CONDITION_PREFIX + code] = _YES_NO_INITIAL.get(value)
         return initial
 
 
@@ -171,3 +174,69 @@ class RemsForm(forms.Form):
     signed_by_patient = forms.BooleanField(
         label="The patient signed the Patient Enrollment Form", required=False
     )
+
+
+JUSTIFICATION_PREFIX = "justification_"
+
+
+@dataclass(frozen=True)
+class DecisionAnswers:
+    """What the prescriber chose; empty until the page is posted."""
+
+    outcome: str = ""
+    approved_routes: tuple[str, ...] = ()
+    justifications: dict[str, str] = field(default_factory=dict)
+    awaiting: str = ""
+
+
+class _PostedText(forms.Field):
+    """A value exactly as posted ("" when absent). The decision's rules (which outcomes and
+    routes exist, what needs a justification) are the service's, so the page and every other
+    caller are refused with the same words."""
+
+    def to_python(self, value: object) -> str:
+        return "" if value is None else str(value)
+
+
+class _PostedList(forms.Field):
+    """Every value posted under one name (a group of checkboxes), as posted."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: object) -> list[str]:
+        return [str(item) for item in value] if isinstance(value, list | tuple) else []
+
+
+class EligibilityDecisionForm(forms.Form):
+    """The prescriber's decision as the review page posts it: the outcome, the routes, one
+    justification per relative finding (`justification_<rule code>`), what a deferral awaits,
+    and the intake revision the page showed (anything unreadable counts as stale)."""
+
+    outcome = _PostedText(required=False)
+    approved_routes = _PostedList(required=False)
+    awaiting = _PostedText(required=False)
+    revision = _PostedText(required=False)
+
+    def clean_revision(self) -> int:
+        try:
+            return int(self.cleaned_data["revision"])
+        except ValueError:
+            return -1
+
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean() or {}
+        cleaned["justifications"] = {
+            key.removeprefix(JUSTIFICATION_PREFIX): str(value)
+            for key, value in self.data.items()
+            if key.startswith(JUSTIFICATION_PREFIX)
+        }
+        return cleaned
+
+    def answers(self) -> DecisionAnswers:
+        """The answers as `decision_sign` takes them, and as the page shows them back."""
+        return DecisionAnswers(
+            outcome=self.cleaned_data["outcome"],
+            approved_routes=tuple(self.cleaned_data["approved_routes"]),
+            justifications=self.cleaned_data["justifications"],
+            awaiting=self.cleaned_data["awaiting"],
+        )

@@ -44,6 +44,10 @@ Readings of the rows whose wording leaves a choice, stated once:
   substance-use pairs, `hepatic_impairment_severe` / `_severe_other`, `suicide_risk_high` /
   `_clinic`) fire together from one answer.
 - Route lists are given in the canonical route order (iv, im, esketamine, sublingual).
+
+Long because: it is the rule set itself — every row of the screening-rules table with its
+trigger, level, routes and source, the thresholds they compare against, and the verdict rule —
+kept in one pure module so the table can be read against its source in one place.
 """
 
 from __future__ import annotations
@@ -52,7 +56,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeGuard
 
 # --------------------------------------------------------------------------- vocabularies
 # Copies of clinic/screening/choices.py (which imports Django) as plain strings; a test
@@ -377,7 +381,7 @@ class IntakeFacts:
                     )
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -610,7 +614,7 @@ def _components_over(ctx: _Context, band: str, relation: str) -> str:
     by its diastolic alone, and "150/100 is at or above 180/100" would be false)."""
     t = ctx.thresholds
     facts = ctx.facts
-    crosses = (
+    crosses: Callable[[int, int], bool] = (
         (lambda value, limit: value >= limit)
         if relation == "at or above"
         else (lambda value, limit: value > limit)

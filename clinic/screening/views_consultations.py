@@ -16,14 +16,14 @@ from clinic.core.access import require, staff_required
 from clinic.core.exceptions import DomainError
 from clinic.core.forms import DateInput, apply_domain_error
 from clinic.patients.choices import Sex
-from clinic.screening import consultations
+from clinic.screening import selectors, services
 from clinic.screening.choices import ConsultationStatus
 
 
 class ConsultationFilterForm(forms.Form):
     status = forms.ChoiceField(
         label="Show",
-        choices=consultations.STATUS_FILTERS,
+        choices=selectors.STATUS_FILTERS,
         required=False,
     )
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
@@ -34,7 +34,7 @@ class ConsultationStatusForm(forms.Form):
     note = forms.CharField(
         label="Note (optional)",
         required=False,
-        max_length=consultations.NOTE_MAX_LENGTH,
+        max_length=services.NOTE_MAX_LENGTH,
         help_text="e.g. “Left a voicemail”. Notes are added to the request with your name.",
         widget=forms.Textarea(attrs={"rows": 3}),
     )
@@ -96,20 +96,20 @@ def _initial_patient_data(consultation) -> dict:
 def consultation_list(request):
     require(request.user, Capability.CONSULTATION_MANAGE)
     form = ConsultationFilterForm(request.GET)
-    status, page_number = consultations.STATUS_FILTER_OPEN, 1
+    status, page_number = selectors.STATUS_FILTER_OPEN, 1
     if form.is_valid():
-        status = form.cleaned_data["status"] or consultations.STATUS_FILTER_OPEN
+        status = form.cleaned_data["status"] or selectors.STATUS_FILTER_OPEN
         page_number = form.cleaned_data["page"] or 1
-    page = consultations.consultation_request_page(
+    page = selectors.consultation_request_page(
         actor=request.user, status=status, page_number=page_number
     )
-    counts = consultations.consultation_status_counts(actor=request.user)
+    counts = selectors.consultation_status_counts(actor=request.user)
     context = {
         "form": form,
         "page": page,
         "status": status,
-        "status_label": dict(consultations.STATUS_FILTERS)[status],
-        "filters": [(value, label, counts[value]) for value, label in consultations.STATUS_FILTERS],
+        "status_label": dict(selectors.STATUS_FILTERS)[status],
+        "filters": [(value, label, counts[value]) for value, label in selectors.STATUS_FILTERS],
     }
     template = "screening/consultation_list.html"
     if request.htmx:
@@ -122,7 +122,7 @@ def consultation_list(request):
 def consultation_detail(request, consultation_uuid):
     """The request, and a form to change its status or add a note."""
     require(request.user, Capability.CONSULTATION_MANAGE)
-    consultation = consultations.consultation_request_get(
+    consultation = selectors.consultation_request_get(
         actor=request.user, consultation_uuid=consultation_uuid
     )
     form = ConsultationStatusForm(
@@ -131,7 +131,7 @@ def consultation_detail(request, consultation_uuid):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            consultations.consultation_request_set_status(
+            services.consultation_request_set_status(
                 actor=request.user,
                 consultation=consultation,
                 status=form.cleaned_data["status"],
@@ -157,7 +157,7 @@ def consultation_convert(request, consultation_uuid):
     front desk open an existing patient instead."""
     require(request.user, Capability.CONSULTATION_MANAGE)
     require(request.user, Capability.PATIENT_CREATE)
-    consultation = consultations.consultation_request_get(
+    consultation = selectors.consultation_request_get(
         actor=request.user, consultation_uuid=consultation_uuid, purpose="convert to patient"
     )
     if consultation.patient_id is not None:
@@ -170,7 +170,7 @@ def consultation_convert(request, consultation_uuid):
     if request.method == "POST" and form.is_valid():
         data = form.patient_data()
         try:
-            patient = consultations.consultation_request_convert(
+            patient = services.consultation_request_convert(
                 actor=request.user,
                 consultation=consultation,
                 data=data,
@@ -188,7 +188,7 @@ def consultation_convert(request, consultation_uuid):
     # The check runs on what is about to be registered (the front desk may have added a
     # date of birth, or corrected a name), falling back to the request's own values.
     typed = form.cleaned_data if form.is_bound and hasattr(form, "cleaned_data") else {}
-    candidates = consultations.consultation_duplicate_candidates(
+    candidates = selectors.consultation_duplicate_candidates(
         actor=request.user,
         consultation=consultation,
         given_name=typed.get("legal_given_name"),
@@ -206,11 +206,11 @@ def consultation_convert(request, consultation_uuid):
 def consultation_link(request, consultation_uuid):
     """Link the request to an existing patient and open that patient's chart."""
     require(request.user, Capability.CONSULTATION_MANAGE)
-    consultation = consultations.consultation_request_get(
+    consultation = selectors.consultation_request_get(
         actor=request.user, consultation_uuid=consultation_uuid, purpose="link to patient"
     )
     try:
-        patient = consultations.consultation_request_link_patient(
+        patient = services.consultation_request_link_patient(
             actor=request.user,
             consultation=consultation,
             patient_uuid=request.POST.get("patient_uuid", ""),

@@ -11,33 +11,29 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic.accounts.permissions import Capability
-from clinic.assessments.models import AssessmentResponse
 from clinic.assessments.policy import schedule_policy
 from clinic.assessments.services import questionnaire_link_issue
 from clinic.core.access import staff_required
 from clinic.core.exceptions import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from clinic.core.forms import apply_domain_error
-from clinic.patients.selectors import can_act_clinically, patient_get, require_clinical_view
-from clinic.screening import eligibility
-from clinic.screening import intake as intake_services
-from clinic.screening.choices import Condition, Indication, Route
+from clinic.patients.selectors import can_act_clinically, patient_get
+from clinic.screening import selectors, services
 from clinic.screening.forms import (
     CONDITION_PREFIX,
+    JUSTIFICATION_PREFIX,
+    DecisionAnswers,
+    EligibilityDecisionForm,
     IntakePatientForm,
     IntakeStaffForm,
     MedicationFormSet,
     RemsForm,
     TrialFormSet,
 )
-from clinic.screening.models import EligibilityDecision, Intake, RemsEnrollment
+from clinic.screening.models import Intake
 from clinic.screening.rules import (
     DEFAULT_RULE_SET,
-    ELIGIBLE,
-    ELIGIBLE_WITH_PRECAUTIONS,
     THRESHOLDS,
     describe_rules,
-    missing_in_words,
-    rule_title,
 )
 from clinic.screening.ruleset import (
     current_rule_set,
@@ -93,7 +89,8 @@ def _apply_intake_errors(form, formsets: dict, error: InvalidInput) -> None:
     row, a condition's answer at its yes/no, the rest at the field or above the form. A field
     the form already refused keeps its own message (one message per field)."""
     for key, messages_ in error.errors.items():
-        target_form, field = form, key
+        target_form = form
+        field: str | None = key
         table, _, rest = key.partition(".")
         if table in TABLES and rest:
             index, _, field = rest.partition(".")
@@ -115,7 +112,7 @@ def _validate(form, meds, trials, *, patient, intake) -> bool:
     contradictions, the tables against their yes/no) in one round, each next to its field."""
     valid = all([form.is_valid(), meds.is_valid(), trials.is_valid()])
     try:
-        intake_services.clean_intake(
+        services.clean_intake(
             patient=patient,
             data=form.intake_data(),
             medications=_rows(meds),
@@ -211,11 +208,11 @@ def _intake_page(request, intake: Intake, form_class, *, save, context: dict):
 @require_http_methods(["GET", "POST"])
 def intake_edit(request, patient_uuid):
     patient = patient_get(actor=request.user, patient_uuid=patient_uuid, purpose="intake")
-    intake = intake_services.intake_start(actor=request.user, patient=patient)
+    intake = services.intake_start(actor=request.user, patient=patient)
     intake.patient = patient
 
     def save(form, meds, trials):
-        intake_services.intake_save(
+        services.intake_save(
             actor=request.user,
             intake=intake,
             data=form.intake_data(),
@@ -239,8 +236,8 @@ def intake_edit(request, patient_uuid):
 @require_POST
 def intake_link_create(request, patient_uuid):
     patient = patient_get(actor=request.user, patient_uuid=patient_uuid, purpose="intake link")
-    intake = intake_services.intake_start(actor=request.user, patient=patient)
-    link, token = intake_services.intake_link_create(actor=request.user, intake=intake)
+    intake = services.intake_start(actor=request.user, patient=patient)
+    link, token = services.intake_link_create(actor=request.user, intake=intake)
     url = request.build_absolute_uri(reverse("intake:public_start", args=[token]))
     return render(
         request,
@@ -252,7 +249,7 @@ def intake_link_create(request, patient_uuid):
 def intake_public_start(request, token):
     """The patient's link: swap the token for the session so it leaves the address bar."""
     try:
-        link = intake_services.intake_link_by_digest(intake_services._digest(token))
+        link = selectors.intake_link_by_digest(selectors.intake_link_digest(token))
     except NotFound:
         return render(request, "assessments/questionnaire_closed.html", status=404)
     request.session[SESSION_INTAKE_KEY] = link.token_digest
@@ -262,13 +259,13 @@ def intake_public_start(request, token):
 @require_http_methods(["GET", "POST"])
 def intake_public_fill(request):
     try:
-        link = intake_services.intake_link_by_digest(request.session.get(SESSION_INTAKE_KEY))
+        link = selectors.intake_link_by_digest(request.session.get(SESSION_INTAKE_KEY))
     except NotFound:
         return render(request, "assessments/questionnaire_closed.html", status=404)
     intake = link.intake
 
     def save(form, meds, trials):
-        intake_services.intake_save(
+        services.intake_save(
             actor=None,
             intake=intake,
             data=form.intake_data(),
@@ -277,7 +274,7 @@ def intake_public_fill(request):
             submit=True,
             link=link,
         )
-        intake_services.intake_link_used(link)
+        services.intake_link_used(link)
         request.session.pop(SESSION_INTAKE_KEY, None)
         # Straight on to the baseline questionnaires, through a fresh one-time link.
         codes = list(schedule_policy().baseline_instruments)
@@ -291,119 +288,27 @@ def intake_public_fill(request):
     return _intake_page(request, intake, IntakePatientForm, save=save, context={"staff": False})
 
 
-def _revision(raw: str | None) -> int:
-    """The intake revision the form was rendered for; anything unreadable counts as stale."""
-    try:
-        return int(raw or "")
-    except ValueError:
-        return -1
-
-
-def _baseline_scores(patient) -> list[AssessmentResponse]:
-    latest: dict[str, AssessmentResponse] = {}
-    for response in (
-        AssessmentResponse.objects.valid()
-        .filter(
-            patient=patient,
-            instrument_code__in=["phq9", "gad7", "pcl5", "qids-sr16", "cssrs-screen"],
-        )
-        .order_by("taken_at", "id")
-    ):
-        latest.setdefault(response.instrument_code, response)  # the first (baseline) of each
-    return list(latest.values())
-
-
-def _grouped(evaluation) -> list[dict]:
-    """Findings per route, most serious first, with the route's verdict."""
-    order = {"absolute": 0, "relative": 1, "caution": 2}
-    return [
-        {
-            "route": route,
-            "label": Route(route).label,
-            "verdict": evaluation.routes[route],
-            "findings": sorted(
-                (f for f in evaluation.findings if route in f.routes), key=lambda f: order[f.level]
-            ),
-        }
-        for route in Route.values
-    ]
-
-
-# Inputs only staff enter (the patient's link does not ask them), as the engine names them.
-STAFF_ONLY_INPUTS = ("blood_pressure", "heart_rate", "indication")
-YES_NO_WORDS = {True: "Yes", False: "No", None: "Not answered"}
-
-
-def _intake_answers(intake: Intake) -> dict:
-    """The explicit answers as the review shows them: unanswered said as "Not answered"."""
-    return {
-        "conditions_yes": [Condition(code).label for code in intake.conditions],
-        "conditions_unanswered": [Condition(code).label for code in intake.conditions_unanswered],
-        "conditions_total": len(Condition.values),
-        "pregnant": YES_NO_WORDS[intake.pregnant],
-        "breastfeeding": YES_NO_WORDS[intake.breastfeeding],
-        "takes_medications": YES_NO_WORDS[intake.takes_medications],
-        "tried_antidepressants": YES_NO_WORDS[intake.tried_antidepressants],
-        "home_bp_monitor": YES_NO_WORDS[intake.home_bp_monitor],
-    }
-
-
-def _decisions(patient) -> list[EligibilityDecision]:
-    """The patient's decisions, newest first, each with the gaps of the intake behind it and
-    its justifications under the rules' titles."""
-    decisions = list(
-        EligibilityDecision.objects.filter(patient=patient)
-        .select_related("signed_by", "rule_set", "intake__patient")
-        .prefetch_related("intake__medications")
-    )
-    for decision in decisions:
-        decision.gaps = eligibility.decision_intake_gaps(decision)
-        decision.justification_items = [
-            (rule_title(code), text) for code, text in decision.justifications.items()
-        ]
-    return decisions
-
-
 @staff_required
 @require_http_methods(["GET", "POST"])
 def eligibility_review(request, patient_uuid):
     actor = request.user
-    patient = patient_get(actor=actor, patient_uuid=patient_uuid, purpose="eligibility review")
-    require_clinical_view(actor=actor, patient=patient, purpose="eligibility review")
-    intake = (
-        Intake.objects.filter(patient=patient)
-        .prefetch_related("medications", "trials")
-        .order_by("-created_at", "-id")
-        .first()
-    )
-    can_sign = can_act_clinically(
-        actor=actor, patient=patient, capability=Capability.ELIGIBILITY_SIGN
+    form = EligibilityDecisionForm(request.POST) if request.method == "POST" else None
+    subject = selectors.eligibility_review_subject(
+        actor=actor, patient_uuid=patient_uuid, to_sign=form is not None
     )
     errors: dict[str, list[str]] = {}
-    form_values = {}
-    if request.method == "POST":
-        if not can_sign:
-            raise PermissionDenied(
-                "Only a prescriber on the care team signs the eligibility decision."
-            )
-        if intake is None:
-            raise NotFound("There is no intake to decide on yet.")
-        form_values = {
-            "outcome": request.POST.get("outcome", ""),
-            "approved_routes": request.POST.getlist("approved_routes"),
-            "justifications": {
-                key.removeprefix("justification_"): value
-                for key, value in request.POST.items()
-                if key.startswith("justification_")
-            },
-            "awaiting": request.POST.get("awaiting", ""),
-        }
+    answers = DecisionAnswers()
+    if form is not None and form.is_valid() and subject.intake is not None:
+        answers = form.answers()
         try:
-            eligibility.decision_sign(
+            services.decision_sign(
                 actor=actor,
-                intake=intake,
-                expected_revision=_revision(request.POST.get("revision")),
-                **form_values,
+                intake=subject.intake,
+                outcome=answers.outcome,
+                approved_routes=answers.approved_routes,
+                justifications=answers.justifications,
+                awaiting=answers.awaiting,
+                expected_revision=form.cleaned_data["revision"],
             )
         except (InvalidInput, Conflict) as error:
             errors = (
@@ -411,76 +316,40 @@ def eligibility_review(request, patient_uuid):
             )
         else:
             messages.success(request, "Eligibility decision signed.")
-            return redirect("intake:eligibility_review", patient_uuid=patient.uuid)
-    evaluation = version = None
-    evaluation_error = ""
-    if intake is not None:
-        try:
-            evaluation, version = eligibility.intake_evaluate(intake)
-        except Conflict as error:
-            evaluation_error = error.message
-    decisions = _decisions(patient)
-    latest = decisions[0] if decisions else None
-    missing = evaluation.missing if evaluation else ()
-    offerable = (
-        [
-            (value, label)
-            for value, label in Route.choices
-            if evaluation.routes[value] in (ELIGIBLE, ELIGIBLE_WITH_PRECAUTIONS)
-        ]
-        if evaluation
-        else []
-    )
+            return redirect("intake:eligibility_review", patient_uuid=subject.patient.uuid)
+    review = selectors.eligibility_review_get(actor=actor, subject=subject)
     return render(
         request,
         "screening/eligibility_review.html",
         {
-            "patient": patient,
-            "intake": intake,
-            "evaluation": evaluation,
-            "groups": _grouped(evaluation) if evaluation else [],
-            "relative_findings": [f for f in evaluation.findings if f.level == "relative"]
-            if evaluation
-            else [],
-            "rule_set_version": version,
-            "decisions": decisions,
-            "latest": latest,
-            "latest_needs_review": latest is not None and eligibility.needs_review(latest),
-            "baseline": _baseline_scores(patient),
-            "rems": RemsEnrollment.objects.filter(patient=patient)
-            .select_related("signed_by_prescriber")
-            .first(),
-            "can_sign": can_sign,
-            "can_edit_intake": can_act_clinically(
-                actor=actor, patient=patient, capability=Capability.INTAKE_EDIT
-            ),
-            "evaluation_error": evaluation_error,
-            "indication_label": Indication(intake.indication).label
-            if intake and intake.indication in Indication.values
-            else "",
+            "patient": subject.patient,
+            "intake": subject.intake,
+            "evaluation": review.evaluation,
+            "groups": review.groups,
+            "relative_findings": review.relative_findings,
+            "rule_set_version": review.rule_set_version,
+            "decisions": review.decisions,
+            "latest": review.latest,
+            "latest_needs_review": review.latest_needs_review,
+            "baseline": review.baseline,
+            "rems": review.rems,
+            "can_sign": subject.can_sign,
+            "can_edit_intake": review.can_edit_intake,
+            "evaluation_error": review.evaluation_error,
+            "indication_label": review.indication_label,
             "errors": errors,
             "general_errors": errors.get("", []),
             "justification_errors": {
-                key.removeprefix("justification_"): messages_
+                key.removeprefix(JUSTIFICATION_PREFIX): messages_
                 for key, messages_ in errors.items()
-                if key.startswith("justification_")
+                if key.startswith(JUSTIFICATION_PREFIX)
             },
-            "values": form_values,
-            "routes": offerable,
-            "not_offered": [
-                (label, evaluation.routes[value])
-                for value, label in Route.choices
-                if (value, label) not in offerable
-            ]
-            if evaluation
-            else [],
-            "missing_words": missing_in_words(missing),
-            "staff_inputs_missing": bool(
-                intake is not None
-                and intake.source == "patient_link"
-                and set(missing) & set(STAFF_ONLY_INPUTS)
-            ),
-            "answers": _intake_answers(intake) if intake else None,
+            "values": answers,
+            "routes": review.offerable,
+            "not_offered": review.not_offered,
+            "missing_words": review.missing_words,
+            "staff_inputs_missing": review.staff_inputs_missing,
+            "answers": review.answers,
         },
     )
 
@@ -496,7 +365,7 @@ def rems_create(request, patient_uuid):
     form = RemsForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            eligibility.rems_record(
+            services.rems_record(
                 actor=request.user,
                 patient=patient,
                 enrolled_on=form.cleaned_data["enrolled_on"],

@@ -1,7 +1,11 @@
 """Every rule of the controlled-substance services (ADR 0007): receipts, administrations with
 given ≤ drawn, witnessed waste (required, a different person, active and licensed), balances
 that never go below zero, reversals that restore the balance and leave both rows, counts with
-discrepancies resolved by a reason, and theft or loss deadlines in business days [J8], [J9]."""
+discrepancies resolved by a reason, and theft or loss deadlines in business days [J8], [J9].
+
+Long because: the ledger's rules are one set of invariants (balances, witnesses, reversals,
+counts) exercised on the same containers and fixtures; the race tests are apart, in
+test_concurrency.py."""
 
 from __future__ import annotations
 
@@ -341,7 +345,7 @@ def test_a_constraint_refusal_becomes_the_same_conflict(nurse, patient, vial, mo
     _give(nurse, vial, patient, "90", "90")
     stale = Container.objects.get(pk=vial.pk)
     stale.balance_mg = D("100.000")
-    monkeypatch.setattr(services, "_lock", lambda container: stale)
+    monkeypatch.setattr(services.administration, "container_lock", lambda container: stale)
     with pytest.raises(Conflict) as caught:
         _give(nurse, vial, patient, "50", "50")
     assert caught.value.code == "insufficient_balance"

@@ -224,8 +224,8 @@ def test_the_demo_clinic_shows_measurement_based_care():
 
 
 def test_the_demo_clinic_shows_screening():
-    from clinic.screening.eligibility import latest_decision, needs_review
     from clinic.screening.models import ConsultationRequest, EligibilityDecision
+    from clinic.screening.selectors import latest_decision, needs_review
 
     seed()
     assert ConsultationRequest.objects.filter(status="new").count() == 3

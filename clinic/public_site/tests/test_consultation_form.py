@@ -17,8 +17,8 @@ from clinic.core.exceptions import InvalidInput
 from clinic.core.models import AuditEvent
 from clinic.core.text import CONTROL_CHARACTER_MESSAGE
 from clinic.patients.tests.factories import register
-from clinic.screening.consultations import consultation_request_create
 from clinic.screening.models import ConsultationRequest
+from clinic.screening.services import consultation_request_create
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,11 @@
 """The public home and education pages: open to everyone, the same for everyone, no database,
 no third-party requests, crisis resources and the consultation request on every page, and the
 facts they state are the ones in shared/domain (seed-facts.md, clinical-reference.md,
-policy-defaults.md)."""
+policy-defaults.md).
+
+Long because: every public page is held to the same rules (open, identical for everyone, no
+database, no third-party requests, crisis resources) and its stated facts are checked against
+their sources page by page; the cases belong together."""
 
 from __future__ import annotations
 

@@ -1,6 +1,9 @@
 """The front desk's queue of consultation requests: the permission matrix, denials that write
 nothing, audited reads and status changes, duplicate detection, conversion to a patient (or
-linking to an existing one), and query counts that stay flat as the queue grows."""
+linking to an existing one), and query counts that stay flat as the queue grows.
+
+Long because: it covers one queue (the front desk's consultation requests, its list, detail and
+conversion pages) with one permission matrix and one set of fixtures; its cases belong together."""
 
 import datetime
 
@@ -15,7 +18,7 @@ from clinic.core.models import AuditEvent
 from clinic.patients.measurements import mrn_check_digit, mrn_for
 from clinic.patients.models import Patient
 from clinic.patients.tests.factories import register
-from clinic.screening import consultations
+from clinic.screening import selectors, services
 from clinic.screening.models import ConsultationRequest
 from tests.helpers import client_as as _client
 from tests.helpers import status_word as _status_word
@@ -38,7 +41,7 @@ def submit(**overrides):
         "consent_to_contact": True,
     }
     data.update(overrides)
-    return consultations.consultation_request_create(data=data)
+    return services.consultation_request_create(data=data)
 
 
 @pytest.fixture
@@ -251,7 +254,7 @@ def test_queue_query_count_stays_flat_as_requests_accumulate(client, front_desk)
         for i in range(n):
             request = submit(family_name=f"Queue{i}")
             if i % 2:
-                consultations.consultation_request_link_patient(
+                services.consultation_request_link_patient(
                     actor=front_desk, consultation=request, patient_uuid=desk_patient.uuid
                 )
 
@@ -300,10 +303,10 @@ def test_a_status_change_with_a_note_is_saved_and_audited(client, front_desk, co
 
 
 def test_notes_are_appended_not_replaced(front_desk, consultation):
-    consultations.consultation_request_set_status(
+    services.consultation_request_set_status(
         actor=front_desk, consultation=consultation, status="contacted", note="First call"
     )
-    updated = consultations.consultation_request_set_status(
+    updated = services.consultation_request_set_status(
         actor=front_desk, consultation=consultation, status="contacted", note="Second call"
     )
 
@@ -345,7 +348,7 @@ def test_a_note_with_control_characters_is_refused(client, front_desk, consultat
 def test_the_service_refuses_roles_without_the_capability(nurse, billing, consultation):
     for actor in (nurse, billing, None):
         with pytest.raises(PermissionDenied):
-            consultations.consultation_request_set_status(
+            services.consultation_request_set_status(
                 actor=actor, consultation=consultation, status="declined"
             )
     consultation.refresh_from_db()
@@ -415,7 +418,7 @@ def test_likely_duplicates_are_found(front_desk, jordan, request_data, reasons):
         preferred_contact="email" if request_data.get("email") else "phone",
     )
 
-    found = consultations.consultation_duplicate_candidates(actor=front_desk, consultation=request)
+    found = selectors.consultation_duplicate_candidates(actor=front_desk, consultation=request)
 
     assert [(c.patient.pk, c.reasons) for c in found] == [(jordan.pk, reasons)]
 
@@ -447,10 +450,7 @@ def test_no_false_positives(front_desk, jordan, request_data):
         preferred_contact="email" if request_data.get("email") else "phone",
     )
 
-    assert (
-        consultations.consultation_duplicate_candidates(actor=front_desk, consultation=request)
-        == []
-    )
+    assert selectors.consultation_duplicate_candidates(actor=front_desk, consultation=request) == []
 
 
 def test_the_convert_page_warns_and_lists_the_likely_duplicates(client, front_desk, jordan):
@@ -618,7 +618,7 @@ def test_use_existing_links_without_registering_anyone(client, front_desk, jorda
 
 
 def test_a_linked_request_cannot_be_converted_again(client, front_desk, jordan, consultation):
-    consultations.consultation_request_link_patient(
+    services.consultation_request_link_patient(
         actor=front_desk, consultation=consultation, patient_uuid=jordan.uuid
     )
     client.force_login(front_desk)
@@ -631,7 +631,7 @@ def test_a_linked_request_cannot_be_converted_again(client, front_desk, jordan, 
     assert response["Location"] == _pages(consultation)["detail"]
     assert Patient.objects.count() == 1
     with pytest.raises(Conflict):
-        consultations.consultation_request_convert(
+        services.consultation_request_convert(
             actor=front_desk,
             consultation=consultation,
             data={**CONVERT_DATA, "date_of_birth": datetime.date(1988, 2, 14)},
@@ -639,7 +639,7 @@ def test_a_linked_request_cannot_be_converted_again(client, front_desk, jordan, 
         )
     other = register(front_desk, legal_family_name="Other")
     with pytest.raises(Conflict):
-        consultations.consultation_request_link_patient(
+        services.consultation_request_link_patient(
             actor=front_desk, consultation=consultation, patient_uuid=other.uuid
         )
     assert Patient.objects.count() == 2

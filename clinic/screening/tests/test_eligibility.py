@@ -9,8 +9,7 @@ from clinic.core.exceptions import Conflict, InvalidInput, PermissionDenied
 from clinic.core.models import AuditEvent
 from clinic.patients import services as patient_services
 from clinic.patients.tests.factories import register
-from clinic.screening import eligibility
-from clinic.screening import intake as intake_services
+from clinic.screening import selectors, services
 from clinic.screening.choices import Condition
 from clinic.screening.models import EligibilityDecision, Intake, RemsEnrollment
 from clinic.screening.ruleset import current_rule_set_version, rule_set_policy_update
@@ -57,27 +56,8 @@ TRD_HISTORY = dict(
 )
 
 
-@pytest.fixture
-def patient(front_desk, prescriber, nurse, therapist):
-    patient = register(front_desk)  # female, born 1985
-    patient_services.care_team_set(
-        actor=front_desk,
-        patient=patient,
-        primary_prescriber=prescriber,
-        nurses=[nurse],
-        therapists=[therapist],
-    )
-    return patient
-
-
-@pytest.fixture
-def submitted(patient, nurse):
-    intake = intake_services.intake_start(actor=nurse, patient=patient)
-    return intake_services.intake_save(actor=nurse, intake=intake, submit=True, **TRD_HISTORY)
-
-
 def test_the_evaluation_follows_the_rule_set(submitted):
-    evaluation, version = eligibility.intake_evaluate(submitted)
+    evaluation, version = selectors.intake_evaluate(submitted)
     assert version.version == 1
     codes = {f.code: f.level for f in evaluation.findings}
     # screening-rules.md: psychosis_history is relative for iv/im/esketamine and its
@@ -117,9 +97,9 @@ def test_the_evaluation_follows_the_rule_set(submitted):
     ],
 )
 def test_bad_intake_answers_are_refused_and_nothing_is_saved(patient, nurse, data, field, message):
-    intake = intake_services.intake_start(actor=nurse, patient=patient)
+    intake = services.intake_start(actor=nurse, patient=patient)
     with pytest.raises(InvalidInput) as caught:
-        intake_services.intake_save(actor=nurse, intake=intake, data=data)
+        services.intake_save(actor=nurse, intake=intake, data=data)
     assert message in " ".join(caught.value.errors[field])
     intake.refresh_from_db()
     assert intake.condition_answers == {} and intake.systolic_mmhg is None
@@ -130,16 +110,16 @@ def test_a_male_patient_cannot_be_recorded_pregnant(front_desk, nurse, prescribe
     patient_services.care_team_set(
         actor=front_desk, patient=patient, primary_prescriber=prescriber, nurses=[nurse]
     )
-    intake = intake_services.intake_start(actor=nurse, patient=patient)
+    intake = services.intake_start(actor=nurse, patient=patient)
     with pytest.raises(InvalidInput) as caught:
-        intake_services.intake_save(actor=nurse, intake=intake, data={"pregnant": True})
+        services.intake_save(actor=nurse, intake=intake, data={"pregnant": True})
     assert "pregnant" in caught.value.errors
 
 
 def test_a_trial_outcome_without_a_drug_is_refused_at_its_cell(patient, nurse):
-    intake = intake_services.intake_start(actor=nurse, patient=patient)
+    intake = services.intake_start(actor=nurse, patient=patient)
     with pytest.raises(InvalidInput) as caught:
-        intake_services.intake_save(
+        services.intake_save(
             actor=nurse,
             intake=intake,
             data={},
@@ -156,9 +136,9 @@ def test_a_trial_outcome_without_a_drug_is_refused_at_its_cell(patient, nurse):
 
 
 def test_every_problem_in_the_tables_is_named_at_its_row_and_cell(patient, nurse):
-    intake = intake_services.intake_start(actor=nurse, patient=patient)
+    intake = services.intake_start(actor=nurse, patient=patient)
     with pytest.raises(InvalidInput) as caught:
-        intake_services.intake_save(
+        services.intake_save(
             actor=nurse,
             intake=intake,
             data={"takes_medications": False, "weight_kg": "900"},
@@ -200,45 +180,45 @@ def test_every_problem_in_the_tables_is_named_at_its_row_and_cell(patient, nurse
 def test_medication_classes_are_known_only_from_an_answer(
     patient, nurse, answer, rows, saved, classes
 ):
-    intake = intake_services.intake_start(actor=nurse, patient=patient)
-    intake = intake_services.intake_save(
+    intake = services.intake_start(actor=nurse, patient=patient)
+    intake = services.intake_save(
         actor=nurse, intake=intake, data={"takes_medications": answer}, medications=rows
     )
     assert intake.takes_medications is saved
-    facts = intake_services.intake_facts(intake, cssrs_risk=None)
+    facts = selectors.intake_facts(intake, cssrs_risk=None)
     assert facts.medication_classes == classes
     assert ("medication_classes" in facts.missing()) is (classes is None)
 
 
 def test_the_history_is_known_only_when_every_condition_is_answered(patient, nurse):
-    intake = intake_services.intake_start(actor=nurse, patient=patient)
+    intake = services.intake_start(actor=nurse, patient=patient)
     all_but_one = {code: False for code in Condition.values if code != "bladder_symptoms"}
-    intake = intake_services.intake_save(
+    intake = services.intake_save(
         actor=nurse, intake=intake, data={"condition_answers": all_but_one}
     )
-    facts = intake_services.intake_facts(intake, cssrs_risk=None)
+    facts = selectors.intake_facts(intake, cssrs_risk=None)
     assert facts.conditions is None and "conditions" in facts.missing()
     assert intake.conditions_unanswered == ["bladder_symptoms"]
-    intake = intake_services.intake_save(
+    intake = services.intake_save(
         actor=nurse,
         intake=intake,
         data={
             "condition_answers": {**all_but_one, "bladder_symptoms": None, "mania_history": True}
         },
     )
-    assert intake_services.intake_facts(intake, cssrs_risk=None).conditions is None
-    intake = intake_services.intake_save(
+    assert selectors.intake_facts(intake, cssrs_risk=None).conditions is None
+    intake = services.intake_save(
         actor=nurse, intake=intake, data={"condition_answers": history("mania_history")}
     )
-    facts = intake_services.intake_facts(intake, cssrs_risk=None)
+    facts = selectors.intake_facts(intake, cssrs_risk=None)
     assert facts.conditions == ("mania_history",) and "conditions" not in facts.missing()
 
 
 def test_an_empty_intake_misses_everything_the_rules_need(patient, nurse):
     """The issue's first finding: an intake submitted with nothing filled in."""
-    intake = intake_services.intake_start(actor=nurse, patient=patient)
-    intake = intake_services.intake_save(actor=nurse, intake=intake, data={}, submit=True)
-    evaluation, _ = eligibility.intake_evaluate(intake)
+    intake = services.intake_start(actor=nurse, patient=patient)
+    intake = services.intake_save(actor=nurse, intake=intake, data={}, submit=True)
+    evaluation, _ = selectors.intake_evaluate(intake)
     # The patient's age comes from the record (date of birth); everything else is unanswered.
     assert evaluation.missing == (
         "weight_kg",
@@ -261,12 +241,12 @@ def test_an_empty_intake_misses_everything_the_rules_need(patient, nurse):
 @pytest.mark.parametrize("who", ["therapist", "front_desk", "billing", "clinic_admin"])
 def test_only_care_team_prescribers_and_nurses_enter_the_intake(patient, request, who):
     with pytest.raises(PermissionDenied):
-        intake_services.intake_start(actor=request.getfixturevalue(who), patient=patient)
+        services.intake_start(actor=request.getfixturevalue(who), patient=patient)
     assert not Intake.objects.exists()
 
 
 def sign(actor, intake, **kwargs):
-    return eligibility.decision_sign(actor=actor, intake=intake, **kwargs)
+    return services.decision_sign(actor=actor, intake=intake, **kwargs)
 
 
 def test_proceeding_despite_a_relative_finding_needs_a_written_justification(submitted, prescriber):
@@ -320,7 +300,7 @@ def test_incoherent_decisions_are_refused(submitted, prescriber, kwargs, field):
 def test_a_deferred_decision_says_what_is_awaited(submitted, prescriber, patient):
     decision = sign(prescriber, submitted, outcome="deferred", awaiting="Cardiology letter")
     assert decision.awaiting == "Cardiology letter"
-    assert not eligibility.planning_clearance(patient=patient, route="iv").allowed
+    assert not selectors.planning_clearance(patient=patient, route="iv").allowed
 
 
 @pytest.mark.parametrize("who", ["nurse", "therapist", "clinic_admin", "outsider"])
@@ -336,7 +316,7 @@ def test_only_a_care_team_prescriber_signs(submitted, make_staff, request, who):
 
 
 def test_a_draft_intake_cannot_be_signed(patient, nurse, prescriber):
-    intake = intake_services.intake_start(actor=nurse, patient=patient)
+    intake = services.intake_start(actor=nurse, patient=patient)
     with pytest.raises(Conflict):
         sign(prescriber, intake, outcome="ineligible")
 
@@ -357,13 +337,11 @@ def test_an_intake_change_after_signing_blocks_planning_until_re_signed(
         approved_routes=["iv"],
         justifications=justification,
     )
-    assert eligibility.planning_clearance(patient=patient, route="iv").allowed
-    assert not eligibility.planning_clearance(patient=patient, route="im").allowed
-    changed = intake_services.intake_save(
-        actor=nurse, intake=submitted, data={"allergies": "Latex"}
-    )
+    assert selectors.planning_clearance(patient=patient, route="iv").allowed
+    assert not selectors.planning_clearance(patient=patient, route="im").allowed
+    changed = services.intake_save(actor=nurse, intake=submitted, data={"allergies": "Latex"})
     assert changed.revision == submitted.revision + 1
-    clearance = eligibility.planning_clearance(patient=patient, route="iv")
+    clearance = selectors.planning_clearance(patient=patient, route="iv")
     assert not clearance.allowed and "re-signed" in clearance.reason
     sign(
         prescriber,
@@ -372,11 +350,11 @@ def test_an_intake_change_after_signing_blocks_planning_until_re_signed(
         approved_routes=["iv"],
         justifications=justification,
     )
-    assert eligibility.planning_clearance(patient=patient, route="iv").allowed
+    assert selectors.planning_clearance(patient=patient, route="iv").allowed
 
 
 def test_saving_without_changes_does_not_bump_the_revision(submitted, nurse):
-    again = intake_services.intake_save(actor=nurse, intake=submitted, **TRD_HISTORY)
+    again = services.intake_save(actor=nurse, intake=submitted, **TRD_HISTORY)
     assert again.revision == submitted.revision
 
 
@@ -388,9 +366,9 @@ def test_esketamine_needs_rems_enrolment_before_planning(submitted, prescriber, 
         approved_routes=["esketamine"],
         justifications={"psychosis_history": "Stable."},
     )
-    assert not eligibility.planning_clearance(patient=patient, route="esketamine").allowed
+    assert not selectors.planning_clearance(patient=patient, route="esketamine").allowed
     with pytest.raises(InvalidInput):
-        eligibility.rems_record(
+        services.rems_record(
             actor=prescriber,
             patient=patient,
             enrolled_on=timezone.localdate(),
@@ -398,7 +376,7 @@ def test_esketamine_needs_rems_enrolment_before_planning(submitted, prescriber, 
             prescriber=prescriber,
         )
     with pytest.raises(InvalidInput):
-        eligibility.rems_record(
+        services.rems_record(
             actor=prescriber,
             patient=patient,
             enrolled_on=timezone.localdate() + datetime.timedelta(days=1),
@@ -406,7 +384,7 @@ def test_esketamine_needs_rems_enrolment_before_planning(submitted, prescriber, 
             prescriber=prescriber,
         )
     with pytest.raises(InvalidInput) as error:
-        eligibility.rems_record(
+        services.rems_record(
             actor=prescriber,
             patient=patient,
             enrolled_on=timezone.localdate(),
@@ -415,7 +393,7 @@ def test_esketamine_needs_rems_enrolment_before_planning(submitted, prescriber, 
             rems_patient_id="X" * 41,
         )
     assert "rems_patient_id" in error.value.errors
-    eligibility.rems_record(
+    services.rems_record(
         actor=prescriber,
         patient=patient,
         enrolled_on=timezone.localdate(),
@@ -424,7 +402,7 @@ def test_esketamine_needs_rems_enrolment_before_planning(submitted, prescriber, 
         rems_patient_id=" PT-0042 ",
     )
     assert RemsEnrollment.objects.get().rems_patient_id == "PT-0042"
-    assert eligibility.planning_clearance(patient=patient, route="esketamine").allowed
+    assert selectors.planning_clearance(patient=patient, route="esketamine").allowed
 
 
 def test_a_policy_change_is_a_new_version_and_new_decisions_pin_it(
@@ -436,7 +414,7 @@ def test_a_policy_change_is_a_new_version_and_new_decisions_pin_it(
         note="Per medical director",
     )
     assert created.version == 2 and current_rule_set_version().version == 2
-    evaluation, _ = eligibility.intake_evaluate(submitted)
+    evaluation, _ = selectors.intake_evaluate(submitted)
     assert {f.code: f.level for f in evaluation.findings}["psychosis_history"] == "caution"
     # A caution needs no justification.
     decision = sign(prescriber, submitted, outcome="eligible", approved_routes=["iv"])
@@ -459,7 +437,7 @@ def test_only_admins_change_the_rules(prescriber):
 def test_a_record_that_contradicts_the_intake_is_explained_not_crashed(
     client, submitted, prescriber, front_desk, patient, nurse
 ):
-    intake_services.intake_save(actor=nurse, intake=submitted, data={"pregnant": True})
+    services.intake_save(actor=nurse, intake=submitted, data={"pregnant": True})
     patient_services.patient_update(actor=front_desk, patient=patient, data={"sex": "male"})
     client.force_login(prescriber)
     response = client.get(f"/patients/{patient.uuid}/eligibility/")
@@ -500,8 +478,8 @@ def test_the_admin_changes_a_policy_level_on_the_rules_page(client, clinic_admin
 def incomplete(patient, nurse):
     """The TRD history without the heart rate and without the pregnancy answer."""
     data = {k: v for k, v in TRD_HISTORY["data"].items() if k not in ("heart_rate_bpm", "pregnant")}
-    intake = intake_services.intake_start(actor=nurse, patient=patient)
-    return intake_services.intake_save(
+    intake = services.intake_start(actor=nurse, patient=patient)
+    return services.intake_save(
         actor=nurse, intake=intake, submit=True, **{**TRD_HISTORY, "data": data}
     )
 
@@ -537,7 +515,7 @@ def test_ineligible_and_deferred_can_be_signed_on_an_incomplete_intake(
     assert decision.outcome == outcome
     # What was missing is stored with the decision, in the contract's words.
     assert decision.evaluation["missing"] == ["heart_rate", "pregnant"]
-    assert eligibility.decision_intake_gaps(decision) == eligibility.IntakeGaps(
+    assert selectors.decision_intake_gaps(decision) == selectors.IntakeGaps(
         "recorded", ("heart_rate", "pregnant")
     )
 
@@ -551,8 +529,8 @@ def test_a_complete_intake_records_no_gaps(submitted, prescriber):
         justifications={"psychosis_history": "Stable."},
     )
     assert decision.evaluation["missing"] == []
-    assert eligibility.decision_intake_gaps(decision).missing == ()
-    clearance = eligibility.planning_clearance(patient=decision.patient, route="iv")
+    assert selectors.decision_intake_gaps(decision).missing == ()
+    clearance = selectors.planning_clearance(patient=decision.patient, route="iv")
     assert clearance.allowed and clearance.warning == ""
 
 
@@ -579,11 +557,11 @@ def test_an_older_decision_is_rechecked_against_the_same_intake_revision(
         condition_answers={"psychosis_history": True}, takes_medications=None
     )
     old = _as_signed_before_missing_existed(decision)
-    gaps = eligibility.decision_intake_gaps(old)
+    gaps = selectors.decision_intake_gaps(old)
     assert gaps.how == "rechecked"
     assert gaps.missing == ("conditions",)  # medicines are listed: listing them answers yes
     # The decision is not revoked: planning stays allowed, and says what the gap is.
-    clearance = eligibility.planning_clearance(patient=patient, route="iv")
+    clearance = selectors.planning_clearance(patient=patient, route="iv")
     assert clearance.allowed
     assert clearance.warning == (
         "The eligibility decision was signed on an intake with unanswered questions (medical "
@@ -596,6 +574,6 @@ def test_an_older_decision_is_rechecked_against_the_same_intake_revision(
 
 def test_an_older_decision_whose_intake_changed_since_cannot_be_told(submitted, prescriber, nurse):
     decision = sign(prescriber, submitted, outcome="ineligible")
-    intake_services.intake_save(actor=nurse, intake=submitted, data={"allergies": "Latex"})
+    services.intake_save(actor=nurse, intake=submitted, data={"allergies": "Latex"})
     old = _as_signed_before_missing_existed(decision)
-    assert eligibility.decision_intake_gaps(old) == eligibility.IntakeGaps("unknown")
+    assert selectors.decision_intake_gaps(old) == selectors.IntakeGaps("unknown")

@@ -5,6 +5,9 @@ screening-rules.md; plausibility ranges are policy-defaults.md "Vital signs" (en
 systolic 50–300, diastolic 20–200 and below systolic, heart rate 20–250, weight 25–350 kg,
 height 120–230 cm). Errors use the envelope of clinic/api/errors.py:
 {"detail": [{"loc": ["body", field, ...], "msg", "type"}], "code": "invalid_input"}.
+
+Long because: it is the contract of one endpoint (api-calculators.md §3), each field's accepted
+and refused values with the one error envelope; its cases belong together.
 """
 
 from __future__ import annotations

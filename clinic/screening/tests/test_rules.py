@@ -8,6 +8,10 @@ None is taken from running the code under test.
 Verdict shorthand: four letters for iv, im, esketamine, sublingual — E eligible,
 P eligible_with_precautions, I ineligible, N incomplete (api-calculators.md §3, "Unanswered is not
 'no'": an answer the rule set needs is missing).
+
+Long because: it is the table of golden cases for one pure engine, one case per row of
+screening-rules.md and per reading stated in rules.py; split, the table would no longer read
+against the source row by row.
 """
 
 from __future__ import annotations
