@@ -288,7 +288,7 @@ CONSULTATION_RATE_LIMIT_COUNT = env_int("CONSULTATION_RATE_LIMIT_COUNT", 5)
 CONSULTATION_RATE_LIMIT_WINDOW_MIN = env_int("CONSULTATION_RATE_LIMIT_WINDOW_MIN", 60)
 
 # Clinic-policy overrides (see clinic/core/policy.py, clinic/assessments/policy.py and
-# clinic/outcomes/policy.py); defaults come from ../shared/domain/policy-defaults.md.
+# clinic/outcomes/policy.py); defaults come from docs/clinical/policy-defaults.md.
 CLINIC_POLICY: dict = {}
 
 # Shown to a patient whose answers raise a suicidality alert (policy-defaults.md, [G5]).

@@ -71,7 +71,6 @@ def _root_name(node: ast.AST) -> tuple[str | None, bool]:
             return None, False
 
 
-@pytest.mark.xfail(reason="issue 12: the renovation removes these", strict=True)
 def test_no_app_writes_or_locks_another_apps_rows():
     found = []
     for path in _source_modules(with_tests=False):
@@ -91,7 +90,6 @@ def test_no_app_writes_or_locks_another_apps_rows():
     assert found == [], "Ask the owning app's service instead:\n" + "\n".join(found)
 
 
-@pytest.mark.xfail(reason="issue 12: the renovation splits or explains these", strict=True)
 def test_long_modules_say_why():
     unexplained = []
     for path in _source_modules(with_tests=True):

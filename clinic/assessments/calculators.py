@@ -1,4 +1,4 @@
-"""Stateless clinical calculators of the JSON API (api-calculators.md §1).
+"""Stateless clinical calculators of the JSON API (calculators.md §1).
 
 `POST /instruments/{code}/score` scores one instrument's answers and stores nothing. The router
 is mounted under /api/v1/ by clinic/api/api.py, whose default auth (a signed-in staff session or

@@ -11,7 +11,7 @@ from clinic.assessments.suicidality import CSSRS_CODE
 # How to fill in a questionnaire whose questions branch, in plain words, for each audience:
 # the C-SSRS screener asks questions 3–5 only after a yes to question 2, and its last
 # question (within the past 3 months) only after a yes to question 6 (clinical-reference.md
-# §7.4, [G11]; api-calculators.md §1 `cssrs-screen`). A skipped question is blank by design:
+# §7.4, [G11]; calculators.md §1 `cssrs-screen`). A skipped question is blank by design:
 # it is neither a "no" nor a missing answer.
 PATIENT_HOW_TO_ANSWER: dict[str, str] = {
     CSSRS_CODE: (

@@ -12,9 +12,6 @@ from clinic.assessments.choices import (
     Timepoint,
 )
 from clinic.core.models import ClinicModel, EnteredInErrorMixin
-from clinic.notifications.models import (  # re-export: remove after the renovation
-    Notification as Notification,
-)
 
 
 class AssessmentResponseQuerySet(models.QuerySet):

@@ -2,7 +2,7 @@
 
 `settings.CLINIC_POLICY["scoring"]` may set `pcl5_probable_ptsd_total` and
 `aldrete_discharge_total`; anything not set keeps the ScoringPolicy default
-(policy-defaults.md; api-calculators.md §1).
+(policy-defaults.md; calculators.md §1).
 """
 
 from __future__ import annotations

@@ -28,9 +28,6 @@ from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
 from clinic.core.records import mark_entered_in_error, required_text
-from clinic.notifications.delivery import (  # re-export: remove after the renovation
-    notification_deliver as notification_deliver,
-)
 from clinic.notifications.services import notification_queue
 from clinic.patients.models import Patient
 from clinic.patients.selectors import can_act_clinically
@@ -115,7 +112,7 @@ def _response_store(
     scores.
 
     A blank form (no item answered) is refused; a partly answered one is stored, unscored,
-    with its flags (api-calculators.md §1: a suicidality answer is never ignored). For the
+    with its flags (calculators.md §1: a suicidality answer is never ignored). For the
     C-SSRS, questions skipped by design are null too, so blank means nothing answered at all.
     """
     try:

@@ -1,13 +1,8 @@
-"""The outbox's delivery task moved to `clinic.notifications.delivery`, and the questionnaire
-reminders' task to `clinic.dashboard.tasks` (it reads scheduling's sessions, above this app).
+"""The outbox's delivery task lives in `clinic.notifications.delivery`; the questionnaire
+reminders' task in `clinic.dashboard.tasks` (it reads scheduling's sessions, above this app).
 
-Deliveries queued before the move name their task by the path below, and scheduling still
-queues through `enqueue_delivery` here.
+Kept for the task queue: deliveries queued before the outbox moved name their task by this
+module's path, and the database backend imports that path to run them.
 """
 
-from clinic.notifications.delivery import (  # re-export: remove after the renovation
-    deliver_notification as deliver_notification,
-)
-from clinic.notifications.delivery import (  # re-export: remove after the renovation
-    enqueue_delivery as enqueue_delivery,
-)
+from clinic.notifications.delivery import deliver_notification as deliver_notification

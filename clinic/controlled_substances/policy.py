@@ -2,7 +2,7 @@
 
 Read from `settings.CLINIC_POLICY["controlled_substances"]` (a dict with any of the keys of
 ControlledSubstancePolicy); anything not set keeps the default below. Defaults and sources come
-from ../shared/domain/policy-defaults.md ("Controlled substances") and clinical-reference.md §10;
+from docs/clinical/policy-defaults.md ("Controlled substances") and clinical-reference.md §10;
 the source keys ([J4], [J7], ...) are those of clinical-reference.md §11.
 
 Federal values are floors: a clinic may keep records longer, take inventories more often and

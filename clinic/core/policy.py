@@ -1,6 +1,6 @@
 """Clinic-policy values used across apps, with their sources.
 
-Defaults come from ../shared/domain/policy-defaults.md. A clinic overrides any of them
+Defaults come from docs/clinical/policy-defaults.md. A clinic overrides any of them
 through the CLINIC_POLICY setting (a dict keyed like DEFAULTS); a later version moves
 them into versioned, admin-editable records.
 """

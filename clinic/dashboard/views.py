@@ -15,7 +15,7 @@ from clinic.dashboard.inbasket import inbasket_get, waiting_get
 from clinic.patients.forms import PatientSearchForm
 from clinic.patients.selectors import my_patients
 from clinic.public_site.views import public_home
-from clinic.screening.consultations import consultation_status_counts
+from clinic.screening.selectors import consultation_status_counts
 
 
 def home(request):

@@ -4,7 +4,7 @@ the at-home sublingual dose.
 Read from `settings.CLINIC_POLICY["home_program"]` (a dict with any of the fields of
 HomeProgramPolicy); anything not set keeps the default below.
 
-Sources (keys of ../shared/domain/clinical-reference.md):
+Sources (keys of docs/clinical/clinical-reference.md):
 - At-home programs have the patient report their blood pressure before each session [B9]; a
   specific at-home cut-off is UNCONFIRMED (clinical-reference §2.4).
 - The default is the clinic's pre-dose limit that needs a prescriber's confirmation to dose in

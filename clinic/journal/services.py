@@ -25,6 +25,7 @@ from clinic.core.audit import audit_record, diff, snapshot
 from clinic.core.choices import AuditAction
 from clinic.core.clinic_phone import call_the_clinic
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound
+from clinic.core.parsing import trimmed_text
 from clinic.journal import rules
 from clinic.journal.access import require_own
 from clinic.journal.models import MOOD_MAX, MOOD_MIN, Intention, JournalEntry
@@ -70,7 +71,8 @@ def _entry_snapshot(entry: JournalEntry) -> dict[str, Any]:
 
 
 def _text(value: str | None, *, field: str, max_chars: int, errors: dict[str, list[str]]) -> str:
-    text = (value or "").strip()
+    """Trimmed text; a too-long value joins the form's other problems instead of raising."""
+    text = trimmed_text(value)
     if len(text) > max_chars:
         errors.setdefault(field, []).append(
             f"Please keep this under {max_chars:,} characters (it has {len(text):,})."

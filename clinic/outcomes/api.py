@@ -1,6 +1,6 @@
 """POST /api/v1/outcomes/classify: change from baseline, response and remission.
 
-The contract is ../shared/domain/api-calculators.md §2. Stateless: computes, stores nothing.
+The contract is docs/clinical/calculators.md §2. Stateless: computes, stores nothing.
 The body's fields are declared as separate Body parameters, so a schema error names the field
 as ["body", "<field>"] (a single Schema parameter would add its own name to the path); errors
 found after parsing (out of range, baseline 0) are raised as InvalidInput with the same shape.

@@ -1,8 +1,8 @@
 """Outcome metrics: change from baseline, response, remission and a treatment course's status.
 
 Pure Python: no Django import (a test checks it). Every threshold is a clinic-policy value
-carried by `OutcomePolicy`, whose defaults come from ../shared/domain/policy-defaults.md
-("Measurement-based care") with the source keys of ../shared/domain/clinical-reference.md.
+carried by `OutcomePolicy`, whose defaults come from docs/clinical/policy-defaults.md
+("Measurement-based care") with the source keys of docs/clinical/clinical-reference.md.
 
 Conventions, stated once:
 - change = current − baseline (negative is improvement on every supported instrument).
@@ -23,7 +23,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
 # Largest possible total of each instrument (instrument facts, not policy):
-# clinical-reference.md §7 and api-calculators.md §1.
+# clinical-reference.md §7 and calculators.md §1.
 INSTRUMENT_MAX_TOTAL: dict[str, int] = {
     "phq9": 27,  # §7.1, sum of items 1–9, each 0–3 [G1]
     "gad7": 21,  # §7.2 [G6]

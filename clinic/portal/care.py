@@ -19,7 +19,7 @@ same values the reminder e-mails use (`clinic.scheduling.services.reminder_text`
   after a restful sleep) [C3], [E11].
 - The setting: a quiet room, eye masks and headphones with calming music (seed-facts.md,
   "The treatment experience", step 3).
-Source keys are those of ../shared/domain/clinical-reference.md.
+Source keys are those of docs/clinical/clinical-reference.md.
 """
 
 from __future__ import annotations

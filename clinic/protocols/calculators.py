@@ -1,4 +1,4 @@
-"""Dose and schedule calculators of the JSON API (api-calculators.md §4 and §5).
+"""Dose and schedule calculators of the JSON API (calculators.md §4 and §5).
 
 `POST /dosing/calculate` and `POST /protocols/{code}/schedule` compute and store nothing. The
 router is mounted under /api/v1/ by clinic/api/api.py, whose default auth (a signed-in staff

@@ -1,9 +1,9 @@
 """Dose calculator: IV and IM racemic ketamine by body weight, esketamine by device.
 
 Pure Python: no Django import (a test checks it). The contract is
-../shared/domain/api-calculators.md §4. Every clinic-policy number is a field of `DosingPolicy`,
-whose defaults come from ../shared/domain/policy-defaults.md ("Dosing", "Preparation and
-discharge"); the source keys in square brackets refer to ../shared/domain/clinical-reference.md
+docs/clinical/calculators.md §4. Every clinic-policy number is a field of `DosingPolicy`,
+whose defaults come from docs/clinical/policy-defaults.md ("Dosing", "Preparation and
+discharge"); the source keys in square brackets refer to docs/clinical/clinical-reference.md
 §11. Product facts of the esketamine device and the label's floors are module constants.
 
 Conventions, stated once:
@@ -46,7 +46,7 @@ from typing import Any, Literal
 # a test asserts they are equal.
 WEIGHT_BASES: tuple[str, ...] = ("actual", "ideal", "adjusted")
 SEXES: tuple[str, ...] = ("female", "male", "other", "unknown")
-ROUTES: tuple[str, ...] = ("iv", "im", "esketamine")  # api-calculators.md §4
+ROUTES: tuple[str, ...] = ("iv", "im", "esketamine")  # calculators.md §4
 
 WeightBasis = Literal["actual", "ideal", "adjusted"]
 
@@ -233,7 +233,7 @@ def _number(value: Decimal) -> float:
 
 @dataclass(frozen=True)
 class IvDose:
-    """An IV infusion dose. `as_dict()` is the contract's response (api-calculators.md §4)."""
+    """An IV infusion dose. `as_dict()` is the contract's response (calculators.md §4)."""
 
     weight_basis: WeightBasis
     actual_weight_kg: Decimal
@@ -550,7 +550,7 @@ def esketamine_dose(dose_mg: int, policy: DosingPolicy = DEFAULT_POLICY) -> Eske
     )
 
 
-# The request fields each route takes (api-calculators.md §4); any other given field is refused,
+# The request fields each route takes (calculators.md §4); any other given field is refused,
 # so that a value meant for another route is never silently ignored.
 ROUTE_FIELDS: dict[str, tuple[str, ...]] = {
     "iv": (

@@ -38,7 +38,7 @@ from clinic.protocols.schedules import (
 )
 from clinic.protocols.words import errors_in_words
 from clinic.screening.choices import Route
-from clinic.screening.eligibility import latest_decision, planning_clearance
+from clinic.screening.selectors import latest_decision, planning_clearance
 
 MAINTENANCE_CODE = "maintenance"
 

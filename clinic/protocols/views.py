@@ -23,7 +23,7 @@ from clinic.protocols.forms import (
     TitrationForm,
 )
 from clinic.protocols.schedules import BUILT_IN, validate_definition
-from clinic.screening.eligibility import planning_clearance
+from clinic.screening.selectors import planning_clearance
 
 
 def _templates():

@@ -1,6 +1,6 @@
 """The plan pages' vocabulary: each input a prescriber sees named in words, and the pure
 calculators' messages (which name their request fields, as the API contract asks,
-api-calculators.md) put into those words before a person reads them."""
+calculators.md) put into those words before a person reads them."""
 
 from __future__ import annotations
 

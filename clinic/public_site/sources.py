@@ -1,7 +1,7 @@
 # ruff: noqa: E501 -- references are kept verbatim from clinical-reference.md §11, one per line.
 """The sources the public education pages cite, and the numbered list each page shows.
 
-Each entry is a source key of clinical-reference.md §11 (shared/domain), with its reference
+Each entry is a source key of clinical-reference.md §11 (docs/clinical), with its reference
 and URLs exactly as given there. One more entry, "PE", stands for the two patient-education
 articles the clinic's service was commissioned from (seed-facts.md): the typical figures they
 give (response rates, evidence levels, timings) summarise published research and are not the

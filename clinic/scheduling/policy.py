@@ -3,7 +3,7 @@ instructions for reminders, and which equipment a chair needs.
 
 Read from `settings.CLINIC_POLICY["scheduling"]` (a dict with any of the keys of
 SchedulingPolicy); anything not set keeps the default below. Defaults and sources come from
-../shared/domain/policy-defaults.md ("Preparation and discharge") and clinical-reference.md
+docs/clinical/policy-defaults.md ("Preparation and discharge") and clinical-reference.md
 §5.5; the source keys ([E11], [C9], ...) are those of clinical-reference.md. Label values
 (esketamine) cannot be set below the label.
 

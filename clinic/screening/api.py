@@ -1,6 +1,6 @@
 """POST /api/v1/screening/evaluate: findings and a verdict per route for an intake's answers.
 
-The contract is ../shared/domain/api-calculators.md §3; the rules are clinic/screening/rules.py
+The contract is docs/clinical/calculators.md §3; the rules are clinic/screening/rules.py
 (screening-rules.md) with the clinic's current rule set. Stateless: it computes, stores nothing.
 Mounted under /api/v1/screening by clinic/api/api.py, whose default auth (a signed-in staff
 session or a staff API token) applies.
@@ -39,7 +39,7 @@ from clinic.screening.ruleset import current_rule_set
 
 router = Router(tags=["screening"])
 
-# The contract's medication classes (api-calculators.md §3). The intake's "other" class is not
+# The contract's medication classes (calculators.md §3). The intake's "other" class is not
 # part of the API's vocabulary: no rule is about it.
 API_MEDICATION_CLASSES: tuple[str, ...] = tuple(c for c in rules.MEDICATION_CLASSES if c != "other")
 

@@ -1,4 +1,4 @@
-"""Vocabularies from ../shared/domain/screening-rules.md and api-calculators.md §3."""
+"""Vocabularies from docs/clinical/screening-rules.md and calculators.md §3."""
 
 from django.db import models
 

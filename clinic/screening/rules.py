@@ -1,8 +1,8 @@
 """Eligibility screening: intake facts → findings and a verdict per route.
 
 Pure Python: no Django import anywhere below (a test checks it). The rules are the default rule
-set of ../shared/domain/screening-rules.md, in its table's order; source keys in square brackets
-refer to ../shared/domain/clinical-reference.md §11. Every number a rule compares against is a
+set of docs/clinical/screening-rules.md, in its table's order; source keys in square brackets
+refer to docs/clinical/clinical-reference.md §11. Every number a rule compares against is a
 policy value of the `RuleSet` (`THRESHOLDS` below holds the defaults and their sources), never a
 literal in the logic. A clinic administrator may change the thresholds and the levels of clinic
 rules; the rules marked *label* in screening-rules.md follow the esketamine label and cannot change,
@@ -12,9 +12,9 @@ trials) may be made stricter, never laxer (policy-defaults.md: "not editable bel
 Readings of the rows whose wording leaves a choice, stated once:
 - Absent answers: a rule phrased as a fact ("age < 18", "pregnant") does not fire when the answer
   is missing. A rule phrased as a lack fires when the answer is missing: the home-program rules
-  (api-calculators.md §3: an absent answer counts as no) and `esketamine_off_label` (with no
+  (calculators.md §3: an absent answer counts as no) and `esketamine_off_label` (with no
   indication recorded, an on-label indication is not established, so esketamine stays closed).
-- Unanswered is not "no" (api-calculators.md §3): a rule that does not fire on a missing answer
+- Unanswered is not "no" (calculators.md §3): a rule that does not fire on a missing answer
   has not shown the route safe. `Evaluation.missing` lists, in `MISSING_INPUTS` order, the
   answers the rule set needs that were not given, and every route that would otherwise be
   eligible (with or without precautions) is `incomplete` while anything is missing; a route an
@@ -112,7 +112,7 @@ TRIAL_OUTCOMES: tuple[str, ...] = ("no_response", "partial_response", "response"
 # Administrative sex as clinic/patients/choices.py codes it (FHIR AdministrativeGender).
 SEXES: tuple[str, ...] = ("female", "male", "other", "unknown")
 
-# C-SSRS screen risk levels (api-calculators.md §1, `cssrs-screen`).
+# C-SSRS screen risk levels (calculators.md §1, `cssrs-screen`).
 CSSRS_RISKS: tuple[str, ...] = ("none", "low", "moderate", "high")
 
 LEVELS: tuple[str, ...] = ("absolute", "relative", "caution")
@@ -123,7 +123,7 @@ INELIGIBLE = "ineligible"
 INCOMPLETE = "incomplete"
 VERDICTS: tuple[str, ...] = (ELIGIBLE, ELIGIBLE_WITH_PRECAUTIONS, INELIGIBLE, INCOMPLETE)
 
-# The answers the rule set needs, in the order api-calculators.md §3 lists them (its names,
+# The answers the rule set needs, in the order calculators.md §3 lists them (its names,
 # which are the evaluate API's body fields), each with how a clinic says it.
 MISSING_INPUTS: tuple[str, ...] = (
     "age_years",
@@ -432,7 +432,7 @@ class Evaluation:
     missing: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        """The response body of POST /api/v1/screening/evaluate (api-calculators.md §3). The
+        """The response body of POST /api/v1/screening/evaluate (calculators.md §3). The
         rule-set version is not part of that contract; callers that store an evaluation keep
         `rule_set_version` next to it."""
         return {

@@ -55,7 +55,7 @@ def _time_field(label: str) -> forms.TimeField:
     )
 
 
-def _text(label: str, *, max_length: int, required: bool = True, rows: int = 0, **kwargs):
+def _text_field(label: str, *, max_length: int, required: bool = True, rows: int = 0, **kwargs):
     widget = forms.Textarea(attrs={"rows": rows}) if rows else None
     return forms.CharField(
         label=label, max_length=max_length, required=required, widget=widget, **kwargs
@@ -143,8 +143,8 @@ class PreCheckForm(forms.Form):
         required=False,
         widget=DateTimeLocalInput(),
     )
-    escort_name = _text("Escort's name", max_length=120, required=False)
-    escort_phone = _text("Escort's phone", max_length=40, required=False)
+    escort_name = _text_field("Escort's name", max_length=120, required=False)
+    escort_phone = _text_field("Escort's phone", max_length=40, required=False)
     escort_confirmed = forms.BooleanField(
         label="Escort home confirmed (no driving today)", required=False
     )
@@ -156,18 +156,18 @@ class PreCheckForm(forms.Form):
     questionnaires = forms.ChoiceField(
         label="Today's questionnaires", required=False, choices=QuestionnaireStatus.choices
     )
-    questionnaires_skip_reason = _text(
+    questionnaires_skip_reason = _text_field(
         "Why skipped", max_length=300, required=False, help_text="Needed when skipped."
     )
-    suicidality_follow_up = _text(
+    suicidality_follow_up = _text_field(
         "Suicidality follow-up today", max_length=2000, required=False, rows=3
     )
-    intention = _text(
+    intention = _text_field(
         "Intention, in the patient's own words", max_length=2000, required=False, rows=2
     )
     setting_eye_mask = forms.BooleanField(label="Eye mask", required=False)
     setting_headphones_music = forms.BooleanField(label="Headphones and music", required=False)
-    setting_music_choice = _text("Music", max_length=200, required=False)
+    setting_music_choice = _text_field("Music", max_length=200, required=False)
     setting_lighting = forms.ChoiceField(
         label="Lighting", required=False, choices=[("", "Not recorded"), *Lighting.choices]
     )
@@ -212,7 +212,7 @@ class PreCheckForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = _text("Reason", max_length=500)
+    reason = _text_field("Reason", max_length=500)
 
 
 # --------------------------------------------------------------------------- dosing
@@ -231,16 +231,16 @@ class InfusionStartForm(ContainerFormMixin, forms.Form):
 
 
 class InfusionPauseForm(forms.Form):
-    reason = _text("Why paused", max_length=300)
+    reason = _text_field("Why paused", max_length=300)
 
 
 class DosingEndForm(forms.Form):
-    reason = _text("Why no more devices", max_length=300)
+    reason = _text_field("Why no more devices", max_length=300)
 
 
 class InfusionRateForm(forms.Form):
     rate_ml_per_h = forms.DecimalField(label="New rate (mL/h)", max_digits=6, decimal_places=1)
-    reason = _text("Reason", max_length=300, required=False)
+    reason = _text_field("Reason", max_length=300, required=False)
 
 
 class _WasteWitnessForm(WitnessMixin, forms.Form):
@@ -252,7 +252,7 @@ class _WasteWitnessForm(WitnessMixin, forms.Form):
         self.fields[
             "witness"
         ].help_text = "Waste what is left at once, witnessed; or later from this page."
-        self.fields["waste_reason"] = _text("Waste reason", max_length=300, required=False)
+        self.fields["waste_reason"] = _text_field("Waste reason", max_length=300, required=False)
 
     def clean(self):
         data = super().clean()
@@ -267,10 +267,10 @@ class InfusionStopForm(_WasteWitnessForm):
         max_digits=9,
         decimal_places=3,
     )
-    reason = _text(
+    reason = _text_field(
         "Reason", max_length=300, required=False, help_text="Needed if less than the dose."
     )
-    given_above_expected_reason = _text(
+    given_above_expected_reason = _text_field(
         "Why more than the pump could have run in",
         max_length=300,
         required=False,
@@ -306,7 +306,7 @@ class DeviceForm(ContainerFormMixin, forms.Form):
 
 class WasteForm(WitnessMixin, forms.Form):
     witness_required = True
-    reason = _text("Reason", max_length=300, required=False, initial="Residual of the dose")
+    reason = _text_field("Reason", max_length=300, required=False, initial="Residual of the dose")
 
     def __init__(self, *args, actor, request, **kwargs):
         super().__init__(*args, **kwargs)
@@ -347,7 +347,7 @@ class VitalsForm(forms.Form):
 
 class AlertAcknowledgeForm(forms.Form):
     action = forms.ChoiceField(label="Action", choices=[("", "Choose…"), *AlertAction.choices])
-    note = _text(
+    note = _text_field(
         "Note",
         max_length=500,
         required=False,
@@ -356,7 +356,7 @@ class AlertAcknowledgeForm(forms.Form):
 
 
 class EnteredInErrorForm(forms.Form):
-    reason = _text("Why is it wrong?", max_length=300)
+    reason = _text_field("Why is it wrong?", max_length=300)
 
 
 def _instrument_field(item, *, radio: bool) -> forms.TypedChoiceField:
@@ -406,21 +406,21 @@ class SideEffectForm(forms.Form):
     kind = forms.ChoiceField(
         label="Side effect", choices=[("", "Choose…"), *SideEffectKind.choices]
     )
-    other_text = _text("If other, what", max_length=200, required=False)
+    other_text = _text_field("If other, what", max_length=200, required=False)
     severity = forms.ChoiceField(label="Severity", choices=[("", "Choose…"), *Severity.choices])
-    intervention = _text(
+    intervention = _text_field(
         "Intervention", max_length=300, required=False, help_text="E.g. an antiemetic given."
     )
     noticed_at = _time_field("Noticed at")
 
 
 class AdverseEventForm(forms.Form):
-    description = _text("What happened", max_length=4000, rows=3)
+    description = _text_field("What happened", max_length=4000, rows=3)
     seriousness = forms.ChoiceField(
         label="Seriousness", choices=[("", "Choose…"), *Seriousness.choices]
     )
     onset_at = _time_field("Onset")
-    action_taken = _text("Action taken", max_length=500, required=False)
+    action_taken = _text_field("Action taken", max_length=500, required=False)
     outcome = forms.ChoiceField(
         label="Outcome", choices=[("", "Choose…"), *AdverseEventOutcome.choices]
     )
@@ -436,8 +436,8 @@ class DischargeForm(forms.Form):
     instructions_given = forms.BooleanField(
         label="Post-session instructions given to the patient and escort", required=False
     )
-    instructions_text = _text("Instructions given", max_length=4000, required=False, rows=5)
-    override_reason = _text(
+    instructions_text = _text_field("Instructions given", max_length=4000, required=False, rows=5)
+    override_reason = _text_field(
         "Prescriber's override: why discharge despite the criteria",
         max_length=500,
         required=False,
@@ -451,12 +451,12 @@ class DischargeForm(forms.Form):
 
 
 class NoteForm(forms.Form):
-    text = _text("Session note", max_length=20000, rows=10)
+    text = _text_field("Session note", max_length=20000, rows=10)
 
 
 class AddendumForm(forms.Form):
-    text = _text("Addendum", max_length=20000, rows=3)
+    text = _text_field("Addendum", max_length=20000, rows=3)
 
 
 class IntegrationNoteForm(forms.Form):
-    text = _text("Integration note", max_length=20000, rows=4)
+    text = _text_field("Integration note", max_length=20000, rows=4)

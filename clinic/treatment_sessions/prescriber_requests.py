@@ -30,6 +30,7 @@ from clinic.accounts.models import User
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.policy import policy_with_overrides
+from clinic.notifications.services import notification_queue
 from clinic.treatment_sessions.choices import PrescriberRequestKind, PrescriberRequestStatus
 from clinic.treatment_sessions.models import PrescriberRequest, TreatmentSession
 
@@ -231,8 +232,6 @@ def prescriber_reminders_send(now: datetime.datetime | None = None) -> int:
     """E-mail the prescribers of every request that has waited past the clinic's delay and has
     not been e-mailed yet. Safe to run at once from the worker and from cron (rows are locked,
     and each is e-mailed once). Returns how many requests were e-mailed about."""
-    from clinic.assessments.services import notification_queue
-
     now = now or timezone.now()
     due_before = now - datetime.timedelta(minutes=request_policy().email_after_min)
     sent = 0

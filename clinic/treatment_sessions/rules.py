@@ -2,9 +2,9 @@
 discharge, esketamine devices and the esketamine REMS monitoring form.
 
 Pure Python: no Django import anywhere below (a test checks it). Every clinical number is a field
-of `SessionPolicy`, whose defaults come from ../shared/domain/policy-defaults.md ("Vital signs",
+of `SessionPolicy`, whose defaults come from docs/clinical/policy-defaults.md ("Vital signs",
 "Preparation and discharge", "Controlled substances") and whose source keys in square brackets
-refer to ../shared/domain/clinical-reference.md §11. The logic compares against policy fields,
+refer to docs/clinical/clinical-reference.md §11. The logic compares against policy fields,
 never against literals. Datetimes must be aware (a naive one is refused with ValueError).
 
 Long because: it is the session's one table of pure safety rules under one `SessionPolicy`;

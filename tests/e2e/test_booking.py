@@ -13,8 +13,7 @@ from clinic.protocols import services as protocol_services
 from clinic.protocols.models import ProtocolTemplate
 from clinic.scheduling import services as scheduling
 from clinic.scheduling.models import Appointment
-from clinic.screening import eligibility
-from clinic.screening import intake as intake_services
+from clinic.screening import services as screening_services
 from clinic.screening.tests.test_eligibility import ANSWERED
 
 TRIALS = [
@@ -43,8 +42,8 @@ def eligible_patient(desk, prescriber, nurse, family_name):
         weight_kg="72",
         height_cm="165",
     )
-    intake = intake_services.intake_start(actor=nurse, patient=patient)
-    intake = intake_services.intake_save(
+    intake = screening_services.intake_start(actor=nurse, patient=patient)
+    intake = screening_services.intake_save(
         actor=nurse,
         intake=intake,
         data={
@@ -60,7 +59,7 @@ def eligible_patient(desk, prescriber, nurse, family_name):
         trials=TRIALS,
         submit=True,
     )
-    eligibility.decision_sign(
+    screening_services.decision_sign(
         actor=prescriber, intake=intake, outcome="eligible", approved_routes=["iv"]
     )
     return patient

@@ -19,6 +19,7 @@ from playwright.sync_api import expect
 from clinic.patients import services as patient_services
 from clinic.patients.models import Patient
 from clinic.patients.tests.factories import register
+from clinic.screening import services as screening_services
 from clinic.screening.choices import Condition
 from clinic.screening.models import EligibilityDecision, Intake
 from tests.e2e.conftest import PHONE, TABLET, assert_accessible, assert_fits_width
@@ -238,13 +239,11 @@ def test_the_patient_link_asks_the_same_explicit_questions(make_staff, page, liv
     """The patient's own form: the same yes/no questions, none of the staff-only ones; it fits a
     phone and passes axe-core. Sent as it is, the intake stays incomplete until staff add the
     indication and the screening vitals."""
-    from clinic.screening import intake as intake_services
-
     cache.clear()
     patient = _team(make_staff)
     nurse = patient.care_team_members.get(team_role="nurse").staff
-    intake = intake_services.intake_start(actor=nurse, patient=patient)
-    _, token = intake_services.intake_link_create(actor=nurse, intake=intake)
+    intake = screening_services.intake_start(actor=nurse, patient=patient)
+    _, token = screening_services.intake_link_create(actor=nurse, intake=intake)
     page.goto(f"{live_server.url}/intake/{token}/")
     expect(page.get_by_role("heading", name="Your health history")).to_be_visible()
     expect(page.locator("#id_indication")).to_have_count(0)

@@ -32,7 +32,7 @@ from clinic.patients.services import care_team_set
 from clinic.protocols.models import TreatmentPlan
 from clinic.public_site.pages import PAGES as LEARN_PAGES
 from clinic.scheduling.models import Appointment
-from clinic.screening.consultations import consultation_request_create
+from clinic.screening.services import consultation_request_create
 from clinic.treatment_sessions import services as chair
 from tests.e2e.conftest import PHONE, TABLET, assert_accessible, assert_fits_width
 

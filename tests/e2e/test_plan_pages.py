@@ -17,8 +17,7 @@ from playwright.sync_api import expect
 
 from clinic.patients.services import body_measurement_record
 from clinic.protocols.tests.test_plans import SCREENED, TWO_FAILED_TRIALS
-from clinic.screening import eligibility
-from clinic.screening import intake as intake_services
+from clinic.screening import services as screening_services
 from tests.e2e.conftest import PHONE, TABLET, assert_accessible, assert_fits_width
 
 
@@ -31,8 +30,8 @@ def cleared_for_iv(patient, nurse, prescriber):
         weight_kg="80",
         height_cm="170",
     )
-    intake = intake_services.intake_start(actor=nurse, patient=patient)
-    intake = intake_services.intake_save(
+    intake = screening_services.intake_start(actor=nurse, patient=patient)
+    intake = screening_services.intake_save(
         actor=nurse,
         intake=intake,
         data={
@@ -44,7 +43,7 @@ def cleared_for_iv(patient, nurse, prescriber):
         trials=TWO_FAILED_TRIALS,
         submit=True,
     )
-    eligibility.decision_sign(
+    screening_services.decision_sign(
         actor=prescriber, intake=intake, outcome="eligible", approved_routes=["iv"]
     )
     return patient

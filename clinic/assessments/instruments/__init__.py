@@ -1,6 +1,6 @@
 """The validated instruments, by API code. Pure Python: nothing here imports Django.
 
-`REGISTRY` maps each code of api-calculators.md §1 to its Instrument; `get_instrument(code)`
+`REGISTRY` maps each code of calculators.md §1 to its Instrument; `get_instrument(code)`
 raises KeyError for an unknown code.
 """
 

@@ -1,7 +1,7 @@
 """The shape every instrument has. Pure Python: no Django import anywhere in this package.
 
 An instrument scores a list of answers (one per item, in item order; None when unanswered)
-into a ScoreResult exactly as ../shared/domain/api-calculators.md §1 specifies. Clinic-policy
+into a ScoreResult exactly as docs/clinical/calculators.md §1 specifies. Clinic-policy
 thresholds that affect scoring arrive in a ScoringPolicy, never as literals inside an
 instrument, so a clinic's settings reach the score without this package importing Django.
 """
@@ -36,7 +36,7 @@ class AnswerError(ValueError):
 @dataclass(frozen=True)
 class ScoringPolicy:
     """Clinic-policy values used in scoring; defaults from policy-defaults.md and
-    api-calculators.md §1."""
+    calculators.md §1."""
 
     pcl5_probable_ptsd_total: int = 33  # clinic policy; published cut-off range 31–33 [G9], [G10]
     aldrete_discharge_total: int = 9  # policy-defaults.md "Discharge score" [E8]
@@ -137,7 +137,7 @@ class Instrument:
         return [SUICIDAL_IDEATION] if self.suicidality_positives(answers) else []
 
     def validate(self, answers: Sequence[Answer]) -> list[Answer]:
-        """Checks the count and each value's range; see api-calculators.md §1."""
+        """Checks the count and each value's range; see calculators.md §1."""
         required = [i for i in self.items if i.required]
         if not (len(required) <= len(answers) <= len(self.items)):
             expected = (

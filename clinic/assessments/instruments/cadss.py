@@ -2,7 +2,7 @@
 
 clinical-reference.md §7.6, [G16]: the version used with ketamine/esketamine has 23 items, each
 0–4, total 0–92 (19 subject-rated and 4 observer-rated; that split and the range are marked
-UNCONFIRMED there, and api-calculators.md §1 fixes 23 items of 0–4). The item texts are not in
+UNCONFIRMED there, and calculators.md §1 fixes 23 items of 0–4). The item texts are not in
 the reference documents, so items are stored as "Item 1" … "Item 23" with numeric ratings.
 No validated severity bands: severity is always null. Licence UNCONFIRMED (Bremner et al. 1998).
 """

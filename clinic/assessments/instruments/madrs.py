@@ -44,7 +44,7 @@ ITEMS = tuple(
 )
 
 SUICIDAL_THOUGHTS_ITEM = 10
-SUICIDAL_THOUGHTS_AT = 2  # api-calculators.md §1: `suicidal_thoughts` if item 10 ≥ 2
+SUICIDAL_THOUGHTS_AT = 2  # calculators.md §1: `suicidal_thoughts` if item 10 ≥ 2
 
 # Snaith bands [G15].
 BANDS = (

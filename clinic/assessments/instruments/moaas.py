@@ -1,6 +1,6 @@
 """MOAA/S, Modified Observer's Assessment of Alertness/Sedation (clinician-rated; staff entry).
 
-api-calculators.md §1: one rating 0–5; no severity bands; `loss_of_consciousness` when 0. The
+calculators.md §1: one rating 0–5; no severity bands; `loss_of_consciousness` when 0. The
 Spravato label reports sedation and loss of consciousness with this scale (MOAA/S 0 = loss of
 consciousness) [C9].
 

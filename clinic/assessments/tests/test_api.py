@@ -3,7 +3,7 @@
 Expected values: the permission matrix (clinic/accounts/permissions.py, docs/permissions.md:
 assessment.record for care-team clinicians, clinical view for the admin and the care team,
 404 off the care team), the error envelope of clinic/api/errors.py, and the scores of
-api-calculators.md §1 (the server scores; a client-sent total is ignored; answers are
+calculators.md §1 (the server scores; a client-sent total is ignored; answers are
 refused, not coerced, when they are not whole numbers in range).
 """
 
@@ -249,7 +249,7 @@ BAD_ANSWERS = {
     "value_4": [0, 0, 0, 4, 0, 0, 0, 0, 0],
     "negative": [0, 0, 0, -1, 0, 0, 0, 0, 0],
     "word": [0, 0, 0, "two", 0, 0, 0, 0, 0],
-    # api-calculators.md: a value must be a whole number in range; the score endpoint refuses
+    # calculators.md: a value must be a whole number in range; the score endpoint refuses
     # "2", 2.0 and true rather than coercing them, and recording must not be laxer.
     "numeric_string": [0, 0, 0, "2", 0, 0, 0, 0, 0],
     "float": [0, 0, 0, 2.0, 0, 0, 0, 0, 0],

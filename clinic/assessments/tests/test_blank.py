@@ -1,8 +1,8 @@
 """A blank questionnaire (no item answered) is refused on every path that stores a response:
 staff entry, the patient link, the kiosk, the portal and the API (the session scores are in
 clinic/treatment_sessions/tests/test_scores_blank.py). A partly answered form is still stored,
-unscored, with its flags (api-calculators.md §1: "flags are still computed from the answered
-items"). For the C-SSRS, questions skipped by design are null (api-calculators.md §1
+unscored, with its flags (calculators.md §1: "flags are still computed from the answered
+items"). For the C-SSRS, questions skipped by design are null (calculators.md §1
 `cssrs-screen`), so "blank" is nothing answered at all.
 """
 

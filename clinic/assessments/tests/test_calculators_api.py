@@ -1,6 +1,6 @@
 """POST /api/v1/instruments/{code}/score (clinic/assessments/calculators.py), end to end.
 
-The contract is api-calculators.md §1: the body is exactly `ScoreResult.as_dict()`, an unknown
+The contract is calculators.md §1: the body is exactly `ScoreResult.as_dict()`, an unknown
 code is a 404, an answer the instrument cannot take is a 422 naming the item, and nothing a
 client sends is a 500. The clinic's scoring policy comes from settings.CLINIC_POLICY
 (clinic/assessments/policy.py). Expected scores are worked by hand (see test_instruments.py).

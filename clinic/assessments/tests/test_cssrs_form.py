@@ -2,7 +2,7 @@
 patient link and the portal show when each question is asked, and an answer to a skipped
 question is refused at that question in plain words (never "null").
 
-The branching (clinical-reference.md §7.4, [G11]; api-calculators.md §1 `cssrs-screen`):
+The branching (clinical-reference.md §7.4, [G11]; calculators.md §1 `cssrs-screen`):
 "If YES to 2, ask questions 3, 4, 5, and 6. If NO to 2, go directly to question 6"; the
 seventh value (Q6 within the past 3 months) only after a yes to Q6. Skipped questions are
 null, not "no". Risk [G13]: low = yes to Q1 and/or Q2 only; moderate = yes to Q3, or Q6 more

@@ -1,4 +1,4 @@
-"""The instruments (clinic/assessments/instruments), against api-calculators.md §1.
+"""The instruments (clinic/assessments/instruments), against calculators.md §1.
 
 Expected values are worked by hand from the published rules cited in clinical-reference.md
 (§7.1 PHQ-9 [G1]/[G5], §7.2 GAD-7 [G6], §7.3 PCL-5 [G9], §7.4 C-SSRS [G13], §7.5 MADRS [G15],

@@ -5,7 +5,7 @@ in test_views_alerts.py.
 
 Expected values come from clinic/accounts/permissions.py and docs/permissions.md (roles and
 the care-team reach), policy-defaults.md "Suicidality" (alert the primary clinician, prompt a
-C-SSRS screen, show crisis resources) and api-calculators.md §1 (scores).
+C-SSRS screen, show crisis resources) and calculators.md §1 (scores).
 """
 
 from __future__ import annotations

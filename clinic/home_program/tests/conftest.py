@@ -16,8 +16,7 @@ import pytest
 from django.utils import timezone
 
 from clinic.protocols.models import PlannedSession, ProtocolTemplate, TreatmentPlan
-from clinic.screening import eligibility
-from clinic.screening import intake as intake_services
+from clinic.screening import services as screening_services
 from clinic.screening.tests.test_eligibility import ANSWERED
 
 PRESCRIBED_MG = Decimal("100")
@@ -59,9 +58,9 @@ def sublingual_plan(
 ):
     """An at-home plan through the screening services for the decision and the ORM for the plan
     (as the schedule tests' make_plan does), its sessions a week apart from today."""
-    intake = intake_services.intake_start(actor=nurse, patient=patient)
-    intake = intake_services.intake_save(actor=nurse, intake=intake, submit=True, **HOME_INTAKE)
-    decision = eligibility.decision_sign(
+    intake = screening_services.intake_start(actor=nurse, patient=patient)
+    intake = screening_services.intake_save(actor=nurse, intake=intake, submit=True, **HOME_INTAKE)
+    decision = screening_services.decision_sign(
         actor=prescriber, intake=intake, outcome="eligible", approved_routes=["sublingual"]
     )
     template, _ = ProtocolTemplate.objects.get_or_create(

@@ -1,6 +1,6 @@
 """POST /api/v1/outcomes/classify, end to end through the Django test client.
 
-The contract is ../shared/domain/api-calculators.md §2; response and remission follow
+The contract is docs/clinical/calculators.md §2; response and remission follow
 policy-defaults.md "Measurement-based care" (response ≥ 50 % reduction [H1], [H4]; remission
 PHQ-9 < 5 [H4], GAD-7 < 5, QIDS-SR16 ≤ 5 [G17], MADRS ≤ 10, PCL-5 none). Errors use the
 envelope of clinic/api/errors.py: {"detail": [{"loc": ["body", field], ...}], "code": ...}.

@@ -1,6 +1,6 @@
 """Outcome metrics (clinic/outcomes/metrics.py): expected values worked by hand.
 
-Definitions: ../shared/domain/policy-defaults.md "Measurement-based care" and
+Definitions: docs/clinical/policy-defaults.md "Measurement-based care" and
 clinical-reference.md §8.1: response = reduction ≥ 50 % of the baseline total [H1], [H4];
 remission PHQ-9 < 5 [H4], GAD-7 < 5, QIDS-SR16 ≤ 5 [G17], MADRS ≤ 10 (≤ 12 in esketamine
 trials [H1], [A11]), none for PCL-5; rapid response = response at the first assessment
@@ -42,7 +42,7 @@ REPO = Path(__file__).resolve().parents[3]
 @pytest.mark.parametrize(
     ("instrument", "baseline", "current", "change", "percent", "response", "remission"),
     [
-        # api-calculators.md §2 example: 11/20 = 55 % reduction; 9 is not < 5.
+        # calculators.md §2 example: 11/20 = 55 % reduction; 9 is not < 5.
         ("phq9", 20, 9, -11, "-55.0", True, False),
         # Exactly 50 % is a response (≥ 50 %).
         ("phq9", 20, 10, -10, "-50.0", True, False),

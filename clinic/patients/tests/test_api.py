@@ -5,7 +5,7 @@ test_api_records.py.
 
 Expected values come from the specs: the permission matrix (clinic/accounts/permissions.py,
 docs/permissions.md), care-team visibility (`PatientQuerySet.visible_to`), the plausibility
-ranges of ../shared/domain/policy-defaults.md (weight 25–350 kg, height 120–230 cm), the error
+ranges of docs/clinical/policy-defaults.md (weight 25–350 kg, height 120–230 cm), the error
 envelope of clinic/api/errors.py and the audit rules of clinic/core/audit.py.
 """
 

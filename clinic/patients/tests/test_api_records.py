@@ -1,7 +1,7 @@
 """The patient API: search, pagination, body measurements, the care team and query counts.
 
 Expected values come from the specs: care-team visibility (`PatientQuerySet.visible_to`), the
-plausibility ranges of ../shared/domain/policy-defaults.md (weight 25–350 kg, height
+plausibility ranges of docs/clinical/policy-defaults.md (weight 25–350 kg, height
 120–230 cm), the error envelope of clinic/api/errors.py and the audit rules of
 clinic/core/audit.py.
 """

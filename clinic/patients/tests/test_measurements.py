@@ -19,7 +19,7 @@ from clinic.patients.measurements import (
 @pytest.mark.parametrize(
     ("weight", "height", "expected"),
     [
-        # api-calculators.md §3 example: 80 kg, 170 cm → BMI 27.7
+        # calculators.md §3 example: 80 kg, 170 cm → BMI 27.7
         ("80", "170", "27.7"),
         # 70 / 1.75² = 22.857… → 22.9
         ("70", "175", "22.9"),

@@ -1,8 +1,8 @@
 """Treatment schedules: protocol templates as JSON data, and the dates they give from a start date.
 
 Pure Python: no Django import (a test checks it). The contract is
-../shared/domain/api-calculators.md §5; the built-in templates follow its table and
-../shared/domain/clinical-reference.md §1.2, §2, §3.2–3.3 (source keys in square brackets refer to
+docs/clinical/calculators.md §5; the built-in templates follow its table and
+docs/clinical/clinical-reference.md §1.2, §2, §3.2–3.3 (source keys in square brackets refer to
 its §11). Doses are checked against the clinic's `DosingPolicy` (clinic/protocols/dosing.py).
 
 The package: `definition` (a template's parts, vocabularies and value slots), `reading`

@@ -84,13 +84,13 @@ _BUILT_IN_DATA: dict[str, dict[str, Any]] = {
             "maintenance_interval_weeks": {
                 "type": "integer",
                 "choices": [1, 2],  # week 9+: every 2 weeks or once weekly [C2]
-                "default": 2,  # api-calculators.md §5
+                "default": 2,  # calculators.md §5
                 "description": "From week 9: a session every 2 weeks or every week [C2].",
             },
             "maintenance_sessions": {
                 "type": "integer",
                 "minimum": 1,
-                "default": 4,  # api-calculators.md §5
+                "default": 4,  # calculators.md §5
                 "description": "Maintenance sessions planned from week 9.",
             },
         },
@@ -169,7 +169,7 @@ _BUILT_IN_DATA: dict[str, dict[str, Any]] = {
             "count": {
                 "type": "integer",
                 "minimum": 1,
-                "default": 6,  # api-calculators.md §5
+                "default": 6,  # calculators.md §5
                 "description": "Sessions to plan.",
             },
         },

@@ -23,7 +23,7 @@ DAYS_PER_WEEK = 7
 # Software limit, not a clinical number: it bounds the size of one planned schedule (a request
 # may not ask for thousands of sessions). Long courses are planned again when they run out.
 MAX_SESSIONS_PER_SCHEDULE = 200
-# Request keys that are not template options (api-calculators.md §5).
+# Request keys that are not template options (calculators.md §5).
 RESERVED_OPTION_NAMES: tuple[str, ...] = ("start_date",)
 
 

@@ -74,7 +74,7 @@ class ReviewPoint:
 
 @dataclass(frozen=True)
 class Schedule:
-    """A planned schedule. `as_dict()` is the contract's response (api-calculators.md §5);
+    """A planned schedule. `as_dict()` is the contract's response (calculators.md §5);
     `options` holds every option's value used (defaults included) and `warnings` the frequency
     warnings (not part of the contract's response)."""
 

@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from clinic.patients.services import body_measurement_record
 from clinic.protocols import services
-from clinic.screening import eligibility
-from clinic.screening import intake as intake_services
+from clinic.screening import selectors as screening_selectors
+from clinic.screening import services as screening_services
 from clinic.screening.tests.test_eligibility import ANSWERED
 
 # The other answers screening needs before "eligible" can be signed (issue 11: unanswered is
@@ -38,8 +38,8 @@ def eligible(patient, nurse, prescriber):
         weight_kg="80",
         height_cm="170",
     )
-    intake = intake_services.intake_start(actor=nurse, patient=patient)
-    intake = intake_services.intake_save(
+    intake = screening_services.intake_start(actor=nurse, patient=patient)
+    intake = screening_services.intake_save(
         actor=nurse,
         intake=intake,
         data={
@@ -51,7 +51,7 @@ def eligible(patient, nurse, prescriber):
         trials=TWO_FAILED_TRIALS,
         submit=True,
     )
-    eligibility.decision_sign(
+    screening_services.decision_sign(
         actor=prescriber, intake=intake, outcome="eligible", approved_routes=["iv", "esketamine"]
     )
     services.builtin_templates_ensure()
@@ -68,8 +68,8 @@ def cleared(patient, nurse, prescriber):
         weight_kg="80",
         height_cm="170",
     )
-    intake = intake_services.intake_start(actor=nurse, patient=patient)
-    intake = intake_services.intake_save(
+    intake = screening_services.intake_start(actor=nurse, patient=patient)
+    intake = screening_services.intake_save(
         actor=nurse,
         intake=intake,
         data={
@@ -84,8 +84,8 @@ def cleared(patient, nurse, prescriber):
         trials=TWO_FAILED_TRIALS,
         submit=True,
     )
-    evaluation, _rules = eligibility.intake_evaluate(intake)
-    eligibility.decision_sign(
+    evaluation, _rules = screening_selectors.intake_evaluate(intake)
+    screening_services.decision_sign(
         actor=prescriber,
         intake=intake,
         outcome="eligible",
@@ -98,7 +98,7 @@ def cleared(patient, nurse, prescriber):
             if f.level == "relative"
         },
     )
-    eligibility.rems_record(
+    screening_services.rems_record(
         actor=prescriber,
         patient=patient,
         enrolled_on=timezone.localdate(),

@@ -1,6 +1,6 @@
 """POST /api/v1/dosing/calculate and POST /api/v1/protocols/{code}/schedule, end to end.
 
-The contract is api-calculators.md §4 and §5: the bodies are exactly the pure results' as_dict()
+The contract is calculators.md §4 and §5: the bodies are exactly the pure results' as_dict()
 (clinic/protocols/dosing.py, schedules/, whose tests work the values by hand), an unknown
 protocol is a 404 {"detail", "code": "not_found"}, bad input a 422 naming the field as
 ["body", "<field>"], and nothing a client sends is a 500. The clinic's dosing policy comes from

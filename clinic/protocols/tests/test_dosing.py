@@ -1,6 +1,6 @@
 """The dose calculator (clinic/protocols/dosing.py), table-driven against hand-worked values.
 
-Sources: api-calculators.md §4 (the contract and its example), policy-defaults.md "Dosing" (IV
+Sources: calculators.md §4 (the contract and its example), policy-defaults.md "Dosing" (IV
 0.5 mg/kg over 40 min, allowed 0.1–1.0 [A1], [A2]; IM 0.5, allowed 0.25–1.0 [B1]; Devine IBW
 male 50 kg / female 45.5 kg + 2.3 kg per inch over 60 in; adjusted = IBW + 0.4 × (actual − IBW);
 esketamine 28/56/84 mg = 1/2/3 devices, 5 min between devices [C2], observation 120 min [C9],

@@ -18,7 +18,7 @@ from clinic.protocols import services
 from clinic.protocols.models import TreatmentPlan
 from clinic.protocols.policy import plan_date_policy
 from clinic.protocols.tests.test_plan_form import field_error, in_days, new_url, template
-from clinic.screening import eligibility
+from clinic.screening import selectors as screening_selectors
 
 pytestmark = pytest.mark.django_db
 
@@ -124,7 +124,7 @@ def test_the_clinic_sets_its_own_bounds(cleared, prescriber, settings):
 
 def test_an_esketamine_plan_cannot_start_before_the_rems_enrolment(cleared, prescriber, settings):
     settings.CLINIC_POLICY = {"plan_dates": {"start_days_back": 30}}
-    decision = eligibility.latest_decision(cleared)
+    decision = screening_selectors.latest_decision(cleared)
     type(decision).objects.filter(pk=decision.pk).update(
         signed_at=timezone.now() - datetime.timedelta(days=20)
     )

@@ -11,8 +11,7 @@ from clinic.core.models import AuditEvent
 from clinic.protocols import services
 from clinic.protocols.models import PlannedSession, ProtocolTemplate, TreatmentPlan
 from clinic.protocols.tests.conftest import SCREENED, TWO_FAILED_TRIALS
-from clinic.screening import eligibility
-from clinic.screening import intake as intake_services
+from clinic.screening import services as screening_services
 
 pytestmark = pytest.mark.django_db
 
@@ -71,7 +70,7 @@ def test_esketamine_waits_for_rems_enrolment(eligible, prescriber):
             start_date=monday_after(),
         )
     assert "REMS" in caught.value.message
-    eligibility.rems_record(
+    screening_services.rems_record(
         actor=prescriber,
         patient=eligible,
         enrolled_on=timezone.localdate(),
@@ -92,7 +91,7 @@ def test_esketamine_waits_for_rems_enrolment(eligible, prescriber):
 
 def test_a_changed_intake_blocks_new_plans_until_re_signed(eligible, prescriber, nurse):
     intake = eligible.intakes.get()
-    intake_services.intake_save(actor=nurse, intake=intake, data={"allergies": "Latex"})
+    screening_services.intake_save(actor=nurse, intake=intake, data={"allergies": "Latex"})
     with pytest.raises(Conflict) as caught:
         services.plan_create(
             actor=prescriber,
@@ -116,8 +115,8 @@ def test_only_a_care_team_prescriber_plans(eligible, request, who):
 
 
 def test_iv_needs_a_recorded_weight(patient, nurse, prescriber):
-    intake = intake_services.intake_start(actor=nurse, patient=patient)
-    intake = intake_services.intake_save(
+    intake = screening_services.intake_start(actor=nurse, patient=patient)
+    intake = screening_services.intake_save(
         actor=nurse,
         intake=intake,
         data={
@@ -129,7 +128,7 @@ def test_iv_needs_a_recorded_weight(patient, nurse, prescriber):
         trials=TWO_FAILED_TRIALS,
         submit=True,
     )
-    eligibility.decision_sign(
+    screening_services.decision_sign(
         actor=prescriber, intake=intake, outcome="eligible", approved_routes=["iv"]
     )
     services.builtin_templates_ensure()

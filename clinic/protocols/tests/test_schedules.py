@@ -1,7 +1,7 @@
 """Treatment schedules (clinic/protocols/schedules/): definitions, the frequency guard,
 properties and purity. The built-in templates date by date: test_schedules_built_in.py.
 
-Sources: api-calculators.md §5 (the protocols table), clinical-reference.md §1.2 ([A9] 6
+Sources: calculators.md §5 (the protocols table), clinical-reference.md §1.2 ([A9] 6
 infusions 3×/week over 12 days; [A10] twice weekly × 3 weeks), §3.2 ([C2] esketamine TRD:
 weeks 1–4 twice weekly, day 1 56 mg then 56 or 84; evaluate at week 4; weeks 5–8 weekly; week 9+
 every 2 weeks or weekly), §3.3 ([C6] MDSI 84 mg twice weekly × 4 weeks), seed-facts.md

@@ -1,6 +1,6 @@
 """The public home and education pages: open to everyone, the same for everyone, no database,
 no third-party requests, crisis resources and the consultation request on every page, and the
-facts they state are the ones in shared/domain (seed-facts.md, clinical-reference.md,
+facts they state are the ones in docs/clinical (seed-facts.md, clinical-reference.md,
 policy-defaults.md).
 
 Long because: every public page is held to the same rules (open, identical for everyone, no

@@ -4,17 +4,15 @@ those due through the outbox."""
 from __future__ import annotations
 
 import datetime
-from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from clinic.assessments.models import Notification
-from clinic.assessments.tasks import enqueue_delivery
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.clinic_phone import call_the_clinic
+from clinic.notifications.services import notification_queue
 from clinic.scheduling.choices import (
     AppointmentStatus,
 )
@@ -125,10 +123,9 @@ def _reminder_queue(appointment: Appointment, *, hours: int, policy: SchedulingP
             skipped = ""
             if patient.email:
                 subject, body = reminder_text(appointment, policy)
-                notification = Notification.objects.create(
-                    to_email=patient.email, patient=patient, subject=subject, body=body
+                notification = notification_queue(
+                    to_email=patient.email, patient_id=patient.pk, subject=subject, body=body
                 )
-                transaction.on_commit(partial(enqueue_delivery, notification.pk))
             else:
                 skipped = "The patient has no e-mail address on file."
             AppointmentReminder.objects.create(

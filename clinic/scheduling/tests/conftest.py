@@ -19,8 +19,7 @@ from clinic.core.exceptions import Conflict
 from clinic.patients.tests.factories import register
 from clinic.protocols.models import PlannedSession, ProtocolTemplate, TreatmentPlan
 from clinic.scheduling import services
-from clinic.screening import eligibility
-from clinic.screening import intake as intake_services
+from clinic.screening import services as screening_services
 from clinic.screening.tests.test_eligibility import TRD_HISTORY
 
 MONDAY = datetime.date(2031, 6, 2)
@@ -101,9 +100,9 @@ def other_patient(front_desk, prescriber, nurse2):
 def make_plan(patient, *, nurse, prescriber, route="iv", dates=None, status="active", **extra):
     """A treatment plan with one session per date, through the screening services for the
     eligibility decision and the ORM for the plan (the protocols app builds its own)."""
-    intake = intake_services.intake_start(actor=nurse, patient=patient)
-    intake = intake_services.intake_save(actor=nurse, intake=intake, submit=True, **TRD_HISTORY)
-    decision = eligibility.decision_sign(
+    intake = screening_services.intake_start(actor=nurse, patient=patient)
+    intake = screening_services.intake_save(actor=nurse, intake=intake, submit=True, **TRD_HISTORY)
+    decision = screening_services.decision_sign(
         actor=prescriber,
         intake=intake,
         outcome="eligible",

@@ -15,9 +15,9 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
-from clinic.assessments.models import Notification
-from clinic.assessments.services import notification_deliver
 from clinic.core.models import AuditEvent
+from clinic.notifications.delivery import notification_deliver
+from clinic.notifications.models import Notification
 from clinic.patients.models import Patient
 from clinic.scheduling import services
 from clinic.scheduling.models import Appointment, AppointmentReminder

@@ -72,7 +72,7 @@ def check_decision(
                 f"({'; '.join(absolute)}); it cannot be overridden."
             )
         elif evaluation.routes.get(route) == INCOMPLETE:
-            # Unanswered is not "no" (api-calculators.md §3): never eligible on a gap.
+            # Unanswered is not "no" (calculators.md §3): never eligible on a gap.
             errors.setdefault("approved_routes", []).append(
                 f"{Route(route).label} cannot be signed eligible: the intake is incomplete. "
                 f"Not answered yet: {', '.join(missing_in_words(evaluation.missing))}."

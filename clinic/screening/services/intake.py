@@ -65,7 +65,7 @@ PATIENT_FIELDS = [
     "tried_antidepressants",
 ]
 INTAKE_FIELDS = [*STAFF_ONLY_FIELDS, *PATIENT_FIELDS]
-# Not asked of a patient whose recorded sex is male (api-calculators.md §3).
+# Not asked of a patient whose recorded sex is male (calculators.md §3).
 NOT_ASKED_OF_MALE = ("pregnant", "breastfeeding")
 _VITALS = {
     "systolic_mmhg": "systolic_mmhg",
@@ -306,6 +306,9 @@ def _intake_snapshot(intake: Intake) -> dict[str, Any]:
 
 
 def _may_edit(actor: User | None, patient: Patient) -> bool:
+    # No actor is the patient's own link, which never reaches here without its token.
+    if actor is None:
+        return False
     return can_act_clinically(actor=actor, patient=patient, capability=Capability.INTAKE_EDIT)
 
 

@@ -65,7 +65,7 @@ def test_the_evaluation_follows_the_rule_set(submitted):
     assert codes["psychosis_history"] == "relative"
     assert codes["psychosis_history_unmonitored"] == "absolute"
     assert evaluation.treatment_resistant is True and evaluation.failed_adequate_trials == 2
-    assert str(evaluation.bmi) == "27.7"  # 80 / 1.70² (api-calculators.md §3)
+    assert str(evaluation.bmi) == "27.7"  # 80 / 1.70² (calculators.md §3)
     assert evaluation.routes == {
         "iv": "eligible_with_precautions",
         "im": "eligible_with_precautions",

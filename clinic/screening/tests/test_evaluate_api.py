@@ -1,12 +1,12 @@
 """POST /api/v1/screening/evaluate, end to end through the Django test client.
 
-The contract is ../shared/domain/api-calculators.md §3; codes, levels and routes follow
+The contract is docs/clinical/calculators.md §3; codes, levels and routes follow
 screening-rules.md; plausibility ranges are policy-defaults.md "Vital signs" (entry errors:
 systolic 50–300, diastolic 20–200 and below systolic, heart rate 20–250, weight 25–350 kg,
 height 120–230 cm). Errors use the envelope of clinic/api/errors.py:
 {"detail": [{"loc": ["body", field, ...], "msg", "type"}], "code": "invalid_input"}.
 
-Long because: it is the contract of one endpoint (api-calculators.md §3), each field's accepted
+Long because: it is the contract of one endpoint (calculators.md §3), each field's accepted
 and refused values with the one error envelope; its cases belong together.
 """
 
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 URL = "/api/v1/screening/evaluate"
 JSON = "application/json"
 
-# api-calculators.md §3, the request example verbatim.
+# calculators.md §3, the request example verbatim.
 EXAMPLE = {
     "age_years": 42,
     "sex": "female",
@@ -50,7 +50,7 @@ EXAMPLE = {
 
 ALL = ["iv", "im", "esketamine", "sublingual"]
 
-# api-calculators.md §3, "Unanswered is not 'no'": the inputs, in the contract's order.
+# calculators.md §3, "Unanswered is not 'no'": the inputs, in the contract's order.
 MISSING_ORDER = [
     "age_years",
     "weight_kg",
@@ -612,7 +612,7 @@ def test_the_openapi_document_lists_the_vocabularies(client):
                 return option["enum"]
         raise AssertionError(prop)
 
-    # api-calculators.md §3 vocabularies.
+    # calculators.md §3 vocabularies.
     assert enum_of(properties["conditions"]) == [
         "hypersensitivity", "aneurysmal_vascular_disease", "arteriovenous_malformation",
         "intracerebral_hemorrhage", "uncontrolled_hypertension", "cardiac_disease",

@@ -1,12 +1,12 @@
 """The screening rules engine (clinic/screening/rules.py), table-driven from screening-rules.md.
 
-Every expectation below is read off ../shared/domain/screening-rules.md by hand — its table of
+Every expectation below is read off docs/clinical/screening-rules.md by hand — its table of
 codes, triggers, levels, routes and sources, the verdict rule and the treatment-resistance
-definition — and api-calculators.md §3 (the contract example, absent home answers count as no).
+definition — and calculators.md §3 (the contract example, absent home answers count as no).
 None is taken from running the code under test.
 
 Verdict shorthand: four letters for iv, im, esketamine, sublingual — E eligible,
-P eligible_with_precautions, I ineligible, N incomplete (api-calculators.md §3, "Unanswered is not
+P eligible_with_precautions, I ineligible, N incomplete (calculators.md §3, "Unanswered is not
 'no'": an answer the rule set needs is missing).
 
 Long because: it is the table of golden cases for one pure engine, one case per row of
@@ -549,7 +549,7 @@ def test_the_esketamine_routes_per_indication():
 
 
 def test_the_contract_example():
-    # api-calculators.md §3: TRD with one failed adequate trial, past psychosis, a
+    # calculators.md §3: TRD with one failed adequate trial, past psychosis, a
     # benzodiazepine, BP 132/84, C-SSRS low, both home answers yes.
     example = IntakeFacts(
         age_years=42,
@@ -657,7 +657,7 @@ def test_an_empty_intake():
 
 # --------------------------------------------------------------------------- unanswered is not "no"
 
-# api-calculators.md §3, "Unanswered is not 'no'": the inputs in the contract's order.
+# calculators.md §3, "Unanswered is not 'no'": the inputs in the contract's order.
 CONTRACT_MISSING_ORDER = (
     "age_years",
     "weight_kg",
@@ -1096,7 +1096,7 @@ def test_the_vocabularies_match_the_django_choices():
     assert tuple(MedicationClass.values) == rules.MEDICATION_CLASSES
     assert tuple(TrialOutcome.values) == rules.TRIAL_OUTCOMES
     assert tuple(Sex.values) == rules.SEXES
-    # screening-rules.md "Indications" and api-calculators.md §3 vocabularies.
+    # screening-rules.md "Indications" and calculators.md §3 vocabularies.
     assert set(rules.INDICATIONS) == {
         "treatment_resistant_depression",
         "depression_with_suicidal_ideation",

@@ -38,7 +38,7 @@ def empty_submitted(patient, nurse):
     return services.intake_save(actor=nurse, intake=intake, data={}, submit=True)
 
 
-# api-calculators.md §3's missing inputs in the review's words (rules.MISSING_INPUT_TITLES), for
+# calculators.md §3's missing inputs in the review's words (rules.MISSING_INPUT_TITLES), for
 # the empty intake: everything but the age, which comes from the date of birth on record.
 EMPTY_MISSING_WORDS = (
     "weight, screening blood pressure (systolic and diastolic), heart rate, indication, "

@@ -15,9 +15,9 @@ import datetime
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from clinic.assessments.models import Notification
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
 from clinic.core.models import AuditEvent
+from clinic.notifications.models import Notification
 from clinic.patients.services import care_team_set
 from clinic.treatment_sessions import prescriber_requests, services
 from clinic.treatment_sessions.models import PrescriberRequest, SessionOverride

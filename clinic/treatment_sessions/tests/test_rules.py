@@ -1,6 +1,6 @@
 """Session safety rules (clinic/treatment_sessions/rules.py).
 
-Expected values are worked by hand from ../shared/domain/policy-defaults.md and
+Expected values are worked by hand from docs/clinical/policy-defaults.md and
 clinical-reference.md (source keys in square brackets, §11), never taken from running the code.
 Pure Python: nothing here imports Django.
 

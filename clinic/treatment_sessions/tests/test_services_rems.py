@@ -13,6 +13,7 @@ import pytest
 
 from clinic.core.exceptions import Conflict, InvalidInput, PermissionDenied
 from clinic.core.models import AuditEvent
+from clinic.screening import services as screening_services
 from clinic.treatment_sessions import services, state
 from clinic.treatment_sessions.tests.conftest import (
     COMPLETE_REMS,
@@ -131,7 +132,6 @@ def test_the_rems_patient_id_comes_from_the_enrolment(esketamine_discharged, pre
 
 def test_the_form_names_the_intakes_sedatives_and_stimulants(esketamine_discharged, nurse):
     """Classes of the latest submitted intake, as the form names them, in the form's order."""
-    from clinic.screening import intake as intake_services
     from clinic.screening.tests.test_eligibility import TRD_HISTORY
 
     history = {
@@ -142,8 +142,8 @@ def test_the_form_names_the_intakes_sedatives_and_stimulants(esketamine_discharg
             {"name": "Sertraline", "medication_class": "other", "dose": "100 mg"},
         ],
     }
-    intake = intake_services.intake_start(actor=nurse, patient=esketamine_discharged.patient)
-    intake_services.intake_save(actor=nurse, intake=intake, submit=True, **history)
+    intake = screening_services.intake_start(actor=nurse, patient=esketamine_discharged.patient)
+    screening_services.intake_save(actor=nurse, intake=intake, submit=True, **history)
 
     values = state.rems_form_prefill(fresh(esketamine_discharged))
 
