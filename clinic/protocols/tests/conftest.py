@@ -28,9 +28,8 @@ TWO_FAILED_TRIALS = [
 ]
 
 
-@pytest.fixture
-def eligible(patient, nurse, prescriber):
-    """`patient` (female, 80 kg, 170 cm) with a signed decision opening IV and esketamine."""
+def _weighed_and_screened(patient, nurse, **answers):
+    """Weigh the patient (80 kg, 170 cm) and submit an intake with two failed trials."""
     body_measurement_record(
         actor=nurse,
         patient=patient,
@@ -39,7 +38,7 @@ def eligible(patient, nurse, prescriber):
         height_cm="170",
     )
     intake = screening_services.intake_start(actor=nurse, patient=patient)
-    intake = screening_services.intake_save(
+    return screening_services.intake_save(
         actor=nurse,
         intake=intake,
         data={
@@ -47,10 +46,17 @@ def eligible(patient, nurse, prescriber):
             "indication": "treatment_resistant_depression",
             "systolic_mmhg": 122,
             "diastolic_mmhg": 78,
+            **answers,
         },
         trials=TWO_FAILED_TRIALS,
         submit=True,
     )
+
+
+@pytest.fixture
+def eligible(patient, nurse, prescriber):
+    """`patient` (female, 80 kg, 170 cm) with a signed decision opening IV and esketamine."""
+    intake = _weighed_and_screened(patient, nurse)
     screening_services.decision_sign(
         actor=prescriber, intake=intake, outcome="eligible", approved_routes=["iv", "esketamine"]
     )
@@ -61,28 +67,9 @@ def eligible(patient, nurse, prescriber):
 @pytest.fixture
 def cleared(patient, nurse, prescriber):
     """`patient` (female, 80 kg, 170 cm), every route opened, enrolled in the REMS today."""
-    body_measurement_record(
-        actor=nurse,
-        patient=patient,
-        measured_on=timezone.localdate(),
-        weight_kg="80",
-        height_cm="170",
-    )
-    intake = screening_services.intake_start(actor=nurse, patient=patient)
-    intake = screening_services.intake_save(
-        actor=nurse,
-        intake=intake,
-        data={
-            **SCREENED,
-            "indication": "treatment_resistant_depression",
-            "systolic_mmhg": 122,
-            "diastolic_mmhg": 78,
-            # At home: a named treatment monitor and a blood-pressure monitor [B9].
-            "home_treatment_monitor_name": "Sam Rivera",
-            "home_bp_monitor": True,
-        },
-        trials=TWO_FAILED_TRIALS,
-        submit=True,
+    # At home: a named treatment monitor and a blood-pressure monitor [B9].
+    intake = _weighed_and_screened(
+        patient, nurse, home_treatment_monitor_name="Sam Rivera", home_bp_monitor=True
     )
     evaluation, _rules = screening_selectors.intake_evaluate(intake)
     screening_services.decision_sign(

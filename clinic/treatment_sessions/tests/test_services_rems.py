@@ -6,8 +6,6 @@ submitted once complete, and signing waiting on it.
 from __future__ import annotations
 
 import datetime
-import hashlib
-import json
 
 import pytest
 
@@ -23,37 +21,6 @@ from clinic.treatment_sessions.tests.conftest import (
 )
 
 pytestmark = pytest.mark.django_db
-
-NOTE = "Uneventful infusion. Mild nausea at 09:20, settled without treatment."
-
-
-def _sha256_of(content) -> str:
-    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def _discharge_iv(nurse, session, clock):
-    clock.move_to(at(MONDAY, 10, 10))
-    services.session_score_record(
-        actor=nurse, session=session, kind="modified-aldrete", answers=[2, 2, 2, 2, 2]
-    )
-    return services.session_discharge(
-        actor=nurse, session=session, escort_present=True, instructions_given=True
-    )
-
-
-@pytest.fixture
-def iv_discharged(iv_stopped, nurse, clock):
-    return fresh(_discharge_iv(nurse, iv_stopped, clock))
-
-
-@pytest.fixture
-def iv_signed(iv_discharged, nurse, prescriber, clock):
-    services.nurse_note_save(actor=nurse, session=iv_discharged, text=NOTE)
-    clock.move_to(at(MONDAY, 10, 30))
-    services.session_sign(actor=prescriber, session=iv_discharged)
-    return fresh(iv_discharged)
-
 
 # --------------------------------------------------------------------------- REMS form
 
