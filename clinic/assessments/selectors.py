@@ -24,7 +24,7 @@ from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import NotFound
 from clinic.patients.models import CareTeamMember, Patient
-from clinic.patients.selectors import can_view_clinical, require_clinical_view
+from clinic.patients.selectors import can_view_clinical, record_in_reach, require_clinical_view
 
 
 def response_list(
@@ -279,48 +279,28 @@ ALERT_NOT_FOUND = "No such alert, or the patient is not on your care team."
 
 
 def alert_get(*, actor: User, alert_uuid: object) -> SuicidalityAlert:
-    try:
-        key = uuid.UUID(str(alert_uuid))
-    except ValueError as error:
-        raise NotFound(ALERT_NOT_FOUND) from error
-    alert = (
-        SuicidalityAlert.objects.filter(uuid=key)
-        .select_related(
+    """An alert of a patient whose clinical record the actor may see; otherwise not found."""
+    return record_in_reach(
+        actor=actor,
+        queryset=SuicidalityAlert.objects.select_related(
             "patient",
             "response",
             "assigned_to",
             "acknowledged_by",
             "resolved_by",
             "escalated_by_response",
-        )
-        .first()
-    )
-    if alert is None:
-        raise NotFound(ALERT_NOT_FOUND)
-    patient = (
-        Patient.objects.visible_to(actor)
-        .prefetch_related("care_team_members")
-        .filter(pk=alert.patient_id)
-        .first()
-    )
-    if patient is None or not can_view_clinical(actor=actor, patient=patient):
-        audit_record(
-            actor=actor,
-            action=AuditAction.DENIED,
-            object_type="suicidality_alert",
-            object_id=key,
-            summary="Alert not found or not visible",
-        )
-        raise NotFound(ALERT_NOT_FOUND)
-    audit_record(
-        actor=actor,
-        action=AuditAction.VIEW,
+        ).prefetch_related("patient__care_team_members"),
+        record_uuid=alert_uuid,
         object_type="suicidality_alert",
-        object_id=alert.uuid,
-        patient=alert.patient,
+        patient_of=lambda alert: alert.patient,
+        in_reach=lambda alert: (
+            Patient.objects.visible_to(actor).filter(pk=alert.patient_id).exists()
+            and can_view_clinical(actor=actor, patient=alert.patient)
+        ),
+        not_found_message=ALERT_NOT_FOUND,
+        denied_summary="Alert not found or not visible",
+        view_summary="",
     )
-    alert.patient = patient
-    return alert
 
 
 def open_alert_count() -> int:

@@ -24,7 +24,7 @@ from clinic.core.exceptions import NotFound, PermissionDenied
 from clinic.home_program.choices import HomeBpAlertStatus, HomeSessionStatus
 from clinic.home_program.models import HomeBpAlert, HomeSessionLog, HomeSideEffect
 from clinic.patients.models import CareTeamMember, Patient
-from clinic.patients.selectors import can_act_clinically
+from clinic.patients.selectors import can_act_clinically, record_in_reach
 from clinic.protocols.choices import PlanStatus
 from clinic.protocols.models import PlannedSession, TreatmentPlan
 from clinic.screening.choices import Route
@@ -190,30 +190,17 @@ def home_session_get(*, actor: User, patient: Patient, log_uuid: uuid.UUID | str
     """One of the patient's own logs. Another patient's log and no log look the same."""
     if not is_own_record(actor=actor, patient=patient):
         raise NotFound(LOG_NOT_FOUND)
-    try:
-        key = uuid.UUID(str(log_uuid))
-    except ValueError as error:
-        raise NotFound(LOG_NOT_FOUND) from error
-    log = _logs(patient).filter(uuid=key).first()
-    if log is None:
-        audit_record(
-            actor=actor,
-            action=AuditAction.DENIED,
-            object_type="home_session_log",
-            object_id=key,
-            patient=patient,
-            summary="At-home session not found among the patient's own",
-        )
-        raise NotFound(LOG_NOT_FOUND)
-    audit_record(
+    return record_in_reach(
         actor=actor,
-        action=AuditAction.VIEW,
+        queryset=_logs(patient),
+        record_uuid=log_uuid,
         object_type="home_session_log",
-        object_id=log.uuid,
+        patient_of=lambda log: patient,
         patient=patient,
-        summary=f"At-home session viewed (portal): {log.get_status_display()}",
+        not_found_message=LOG_NOT_FOUND,
+        denied_summary="At-home session not found among the patient's own",
+        view_summary=lambda log: f"At-home session viewed (portal): {log.get_status_display()}",
     )
-    return log
 
 
 def open_waiting_logs(patient: Patient) -> QuerySet[HomeSessionLog]:
@@ -280,34 +267,21 @@ def home_bp_alert_open_list(*, actor: User) -> list[HomeBpAlert]:
 def home_bp_alert_get(*, actor: User, alert_uuid: uuid.UUID | str) -> HomeBpAlert:
     """An alert of a patient on the actor's care team; otherwise the same NotFound."""
     require(actor, Capability.HOME_PROGRAM_REVIEW)
-    try:
-        key = uuid.UUID(str(alert_uuid))
-    except ValueError as error:
-        raise NotFound(ALERT_NOT_FOUND) from error
-    alert = (
-        HomeBpAlert.objects.filter(uuid=key)
-        .select_related("patient", "log", "acknowledged_by")
-        .prefetch_related(
-            Prefetch("patient__care_team_members", queryset=CareTeamMember.objects.all())
-        )
-        .first()
-    )
-    if alert is None or not can_review(actor=actor, patient=alert.patient):
-        audit_record(
-            actor=actor,
-            action=AuditAction.DENIED,
-            object_type="home_bp_alert",
-            object_id=key,
-            patient=alert.patient if alert else None,
-            summary="At-home blood pressure alert not found or not on the care team",
-        )
-        raise NotFound(ALERT_NOT_FOUND)
-    audit_record(
+    return record_in_reach(
         actor=actor,
-        action=AuditAction.VIEW,
+        queryset=HomeBpAlert.objects.select_related(
+            "patient", "log", "acknowledged_by"
+        ).prefetch_related(
+            Prefetch("patient__care_team_members", queryset=CareTeamMember.objects.all())
+        ),
+        record_uuid=alert_uuid,
         object_type="home_bp_alert",
-        object_id=alert.uuid,
-        patient=alert.patient,
-        summary=f"At-home blood pressure alert viewed ({alert.get_status_display()})",
+        patient_of=lambda alert: alert.patient,
+        in_reach=lambda alert: can_review(actor=actor, patient=alert.patient),
+        denial_names_patient=True,
+        not_found_message=ALERT_NOT_FOUND,
+        denied_summary="At-home blood pressure alert not found or not on the care team",
+        view_summary=lambda alert: (
+            f"At-home blood pressure alert viewed ({alert.get_status_display()})"
+        ),
     )
-    return alert

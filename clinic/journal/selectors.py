@@ -22,17 +22,19 @@ from clinic.accounts.permissions import Capability
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import NotFound, PermissionDenied
-from clinic.core.parsing import record_uuid
 from clinic.journal import rules
 from clinic.journal.access import require_own
 from clinic.journal.models import Intention, JournalEntry
 from clinic.patients.models import Patient
-from clinic.patients.selectors import actor_on_care_team
+from clinic.patients.selectors import actor_on_care_team, record_in_reach
 from clinic.scheduling.choices import ACTIVE_STATUSES, IN_CLINIC_ROUTES
 from clinic.scheduling.models import Appointment
 
 # The journal page offers to write about this many of the latest sessions without an entry.
 SESSIONS_TO_OFFER = 5
+
+
+_DENIED = "Not found or not the patient's own ({purpose})"
 
 
 def _denied(
@@ -44,7 +46,7 @@ def _denied(
         object_type=object_type,
         object_id=object_id,
         patient=patient,
-        summary=f"Not found or not the patient's own ({purpose})",
+        summary=_DENIED.format(purpose=purpose),
     )
     return NotFound()
 
@@ -61,17 +63,16 @@ def portal_appointment_get(
 ) -> Appointment:
     """One of the patient's own in-clinic appointments (for its intention page)."""
     require_own(actor=actor, patient=patient)
-    key = record_uuid(appointment_uuid)
-    appointment = _own_appointments(patient).filter(uuid=key).first()
-    if appointment is None:
-        raise _denied(
-            actor=actor,
-            object_type="appointment",
-            object_id=key,
-            patient=patient,
-            purpose="portal intention",
-        )
-    return appointment
+    return record_in_reach(
+        actor=actor,
+        queryset=_own_appointments(patient),
+        record_uuid=appointment_uuid,
+        object_type="appointment",
+        patient_of=lambda appointment: patient,
+        patient=patient,
+        not_found_message=NotFound().message,
+        denied_summary=_DENIED.format(purpose="portal intention"),
+    )
 
 
 def portal_past_session_get(
@@ -169,29 +170,19 @@ def portal_journal_get(
 def portal_entry_get(*, actor: User, patient: Patient, entry_uuid: uuid.UUID | str) -> JournalEntry:
     """One of the patient's own entries. Audited."""
     require_own(actor=actor, patient=patient)
-    key = record_uuid(entry_uuid)
-    entry = (
-        JournalEntry.objects.filter(patient=patient, uuid=key)
-        .select_related("appointment", "patient")
-        .first()
-    )
-    if entry is None:
-        raise _denied(
-            actor=actor,
-            object_type="journal_entry",
-            object_id=key,
-            patient=patient,
-            purpose="portal journal",
-        )
-    audit_record(
+    return record_in_reach(
         actor=actor,
-        action=AuditAction.VIEW,
+        queryset=JournalEntry.objects.filter(patient=patient).select_related(
+            "appointment", "patient"
+        ),
+        record_uuid=entry_uuid,
         object_type="journal_entry",
-        object_id=entry.uuid,
+        patient_of=lambda entry: patient,
         patient=patient,
-        summary="Own journal entry read in the portal",
+        not_found_message=NotFound().message,
+        denied_summary=_DENIED.format(purpose="portal journal"),
+        view_summary="Own journal entry read in the portal",
     )
-    return entry
 
 
 def portal_entry_for_session(*, patient: Patient, appointment: Appointment) -> JournalEntry | None:

@@ -38,26 +38,48 @@ def record_in_reach[RecordT: models.Model](
     object_type: str,
     patient_of: Callable[[RecordT], Patient],
     not_found_message: str,
-    view_summary: str | None = None,
+    view_summary: str | Callable[[RecordT], str] | None = None,
     denied_summary: str | None = None,
+    in_reach: Callable[[RecordT], bool] | None = None,
+    patient: Patient | None = None,
+    denial_names_patient: bool = False,
 ) -> RecordT:
-    """A patient's record by its public id, only when the patient is within the actor's reach.
+    """A patient's record by its public id, only when it is within the actor's reach: the one
+    "fetch, check reach, audit the denial, not found" step of every selector.
 
-    A record that does not exist and one the actor may not see look the same (NotFound with
-    `not_found_message`), and both are audited as a denial. With `view_summary` the read is
-    audited as a view of the patient's record. The caller checks the role first, and selects
-    the patient with the record so that `patient_of` costs no query."""
-    key = parse_record_uuid(record_uuid)
+    Reach is, by default, the patient being visible to the actor; `in_reach` replaces that test
+    (the care team's clinicians only, say). A page that has already checked the actor's reach
+    to one patient (the patient's own portal) passes that `patient` with a `queryset` holding
+    only their records: any record found there is in reach. A record that does not exist and
+    one out of reach look the same (NotFound with `not_found_message`), and both are audited as
+    a denial, naming the patient when it is known (`patient`, or with `denial_names_patient`
+    the record's own). Anything that is not a UUID is simply not found, unaudited: it names no
+    record. With `view_summary` (text, or text from the record) the read is audited as a view.
+    The caller checks the role first, and selects the patient with the record so that
+    `patient_of` costs no query."""
+    try:
+        key = parse_record_uuid(record_uuid)
+    except NotFound as error:
+        raise NotFound(not_found_message) from error
     record = queryset.filter(uuid=key).first()
-    if (
-        record is None
-        or not Patient.objects.visible_to(actor).filter(pk=patient_of(record).pk).exists()
-    ):
+    if record is None:
+        reachable = False
+    elif patient is not None and in_reach is None:
+        reachable = True
+    elif in_reach is not None:
+        reachable = in_reach(record)
+    else:
+        reachable = Patient.objects.visible_to(actor).filter(pk=patient_of(record).pk).exists()
+    if record is None or not reachable:
+        named = patient
+        if named is None and record is not None and denial_names_patient:
+            named = patient_of(record)
         audit_record(
             actor=actor,
             action=AuditAction.DENIED,
             object_type=object_type,
             object_id=key,
+            patient=named,
             summary=denied_summary
             or f"{object_type.replace('_', ' ').capitalize()} not found or patient not visible",
         )
@@ -69,7 +91,7 @@ def record_in_reach[RecordT: models.Model](
             object_type=object_type,
             object_id=record.uuid,  # type: ignore[attr-defined]
             patient=patient_of(record),
-            summary=view_summary,
+            summary=view_summary if isinstance(view_summary, str) else view_summary(record),
         )
     return record
 

@@ -30,10 +30,9 @@ from dataclasses import dataclass
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
-from clinic.core.exceptions import NotFound
 from clinic.journal import selectors as journal_selectors
+from clinic.patients.selectors import record_in_reach
 from clinic.portal.care_questionnaires import QuestionnaireState, questionnaire_state
 from clinic.portal.words import clock_words, date_words, local, minutes_words, portal_audit
 from clinic.scheduling.choices import (
@@ -123,17 +122,17 @@ def appointment_for(
 ) -> tuple[Appointment, AppointmentCard]:
     """One of the patient's own appointments; anyone else's is not found."""
     now = now or timezone.now()
-    appointment = Appointment.objects.filter(patient=patient, uuid=appointment_uuid).first()
-    if appointment is None:
-        audit_record(
-            actor=actor,
-            action=AuditAction.DENIED,
-            object_type="appointment",
-            object_id=appointment_uuid,
-            summary="Portal: appointment not found or not the patient's own",
-        )
-        raise NotFound("No such appointment.")
-    portal_audit(actor, patient, AuditAction.VIEW, "appointment", "appointment", appointment.uuid)
+    appointment = record_in_reach(
+        actor=actor,
+        queryset=Appointment.objects.filter(patient=patient),
+        record_uuid=appointment_uuid,
+        object_type="appointment",
+        patient_of=lambda appointment: patient,
+        in_reach=lambda appointment: True,  # only the patient's own are in the queryset
+        not_found_message="No such appointment.",
+        denied_summary="Portal: appointment not found or not the patient's own",
+        view_summary="Portal: appointment",
+    )
     return appointment, _card(appointment, now)
 
 

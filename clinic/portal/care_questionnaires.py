@@ -24,12 +24,12 @@ from clinic.assessments.models import AssessmentResponse
 from clinic.assessments.policy import schedule_policy
 from clinic.assessments.schedule import CourseFacts, Taken, due_assessments
 from clinic.assessments.suicidality import CSSRS_CODE
-from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import NotFound
 from clinic.outcomes.charts import course_chart_svg
 from clinic.outcomes.metrics import INSTRUMENT_MAX_TOTAL, percent_change
 from clinic.outcomes.policy import outcome_policy
+from clinic.patients.selectors import record_in_reach
 from clinic.portal.words import date_words, local, portal_audit
 from clinic.scheduling.choices import (
     BOOKED_SESSION_STATUSES,
@@ -245,19 +245,19 @@ def _result_words(instrument: Instrument, response: AssessmentResponse) -> list[
 
 def result_for(*, actor, patient, response_uuid) -> Result:
     """One of the patient's own responses, in plain words; anyone else's is not found."""
-    response = AssessmentResponse.objects.filter(patient=patient, uuid=response_uuid).first()
-    if response is None:
-        audit_record(
-            actor=actor,
-            action=AuditAction.DENIED,
-            object_type="assessment_response",
-            object_id=response_uuid,
-            summary="Portal: response not found or not the patient's own",
-        )
-        raise NotFound("No such result.")
+    response = record_in_reach(
+        actor=actor,
+        queryset=AssessmentResponse.objects.filter(patient=patient),
+        record_uuid=response_uuid,
+        object_type="assessment_response",
+        patient_of=lambda response: patient,
+        in_reach=lambda response: True,  # only the patient's own are in the queryset
+        not_found_message="No such result.",
+        denied_summary="Portal: response not found or not the patient's own",
+        view_summary="Portal: result",
+    )
     instrument = get_instrument(response.instrument_code)
     crisis = response.in_suicidality_alert()
-    portal_audit(actor, patient, AuditAction.VIEW, "assessment_response", "result", response.uuid)
     taken = local(response.taken_at)
     return Result(
         response=response,
