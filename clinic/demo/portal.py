@@ -12,6 +12,7 @@ from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.patients.models import Patient
 from clinic.protocols.choices import PlanStatus
+from clinic.screening.choices import Route
 
 DEMO_PATIENT_USERNAME = "patient"
 
@@ -23,7 +24,7 @@ def seed_portal_account(*, password: str) -> Patient | None:
         Patient.objects.filter(
             user__isnull=True,
             treatment_plans__status=PlanStatus.ACTIVE,
-            treatment_plans__route="iv",
+            treatment_plans__route=Route.IV,
         )
         .order_by("pk")
         .first()

@@ -19,7 +19,7 @@ class ProtocolTemplate(models.Model):
     code = models.SlugField(max_length=64)
     version = models.PositiveIntegerField()
     name = models.CharField(max_length=200)
-    route = models.CharField(max_length=16)
+    route = models.CharField(max_length=16, choices=Route.choices)
     definition = models.JSONField()
     built_in = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
@@ -46,7 +46,7 @@ class TreatmentPlan(ClinicModel):
         "patients.Patient", on_delete=models.PROTECT, related_name="treatment_plans"
     )
     template = models.ForeignKey(ProtocolTemplate, on_delete=models.PROTECT, related_name="plans")
-    route = models.CharField(max_length=16)
+    route = models.CharField(max_length=16, choices=Route.choices)
     eligibility_decision = models.ForeignKey(
         "screening.EligibilityDecision", on_delete=models.PROTECT, related_name="plans"
     )
