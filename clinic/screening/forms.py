@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from django import forms
@@ -7,6 +8,7 @@ from django import forms
 from clinic.core.forms import DateInput
 from clinic.core.policy import plausible_range
 from clinic.screening.choices import Condition, Indication, MedicationClass, TrialOutcome
+from clinic.screening.rules import DEFAULT_RULE_SET, THRESHOLDS, RuleSet, describe_rules
 
 # An explicit yes or no; no choice made is "not answered" (None), never "no".
 YES_NO = [("true", "Yes"), ("false", "No")]
@@ -240,3 +242,41 @@ class EligibilityDecisionForm(forms.Form):
             justifications=self.cleaned_data["justifications"],
             awaiting=self.cleaned_data["awaiting"],
         )
+
+
+@dataclass(frozen=True)
+class RuleSetChange:
+    """A clinic admin's change to the rule set's policy values, read from the rules page: the
+    policy stored whole relative to the defaults (so each version stands alone), or the
+    problems in the order the page lists its fields."""
+
+    policy: dict[str, dict[str, object]]
+    note: str
+    errors: tuple[str, ...]
+
+
+def rule_set_change_from(data: Mapping[str, str], *, current: RuleSet) -> RuleSetChange:
+    """Each threshold a whole number; each rule the label does not fix at a level of its own.
+    A field left out of the POST keeps the current value."""
+    errors: list[str] = []
+    thresholds: dict[str, int] = {}
+    for name, spec in THRESHOLDS.items():
+        raw = str(data.get(f"threshold_{name}", "")).strip()
+        if not raw.isdigit():
+            errors.append(f"{spec.description}: enter a whole number.")
+        elif int(raw) != current.thresholds[name]:
+            thresholds[name] = int(raw)
+    levels: dict[str, object] = {}
+    for rule in describe_rules(current):
+        level = data.get(f"level_{rule.code}", rule.level)
+        if not rule.label and level != DEFAULT_RULE_SET.levels.get(rule.code):
+            levels[rule.code] = level
+    policy: dict[str, dict[str, object]] = {
+        "thresholds": {
+            name: value
+            for name, value in {**current.thresholds, **thresholds}.items()
+            if value != DEFAULT_RULE_SET.thresholds[name]
+        },
+        "levels": levels,
+    }
+    return RuleSetChange(policy=policy, note=str(data.get("note", "")), errors=tuple(errors))

@@ -28,10 +28,10 @@ from clinic.screening.forms import (
     MedicationFormSet,
     RemsForm,
     TrialFormSet,
+    rule_set_change_from,
 )
 from clinic.screening.models import Intake
 from clinic.screening.rules import (
-    DEFAULT_RULE_SET,
     THRESHOLDS,
     describe_rules,
 )
@@ -397,30 +397,11 @@ def rule_set(request):
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied()
-        current = current_rule_set()
-        thresholds, levels = {}, {}
-        for name in THRESHOLDS:
-            raw = request.POST.get(f"threshold_{name}", "").strip()
-            if not raw.isdigit():
-                errors.append(f"{THRESHOLDS[name].description}: enter a whole number.")
-            elif int(raw) != current.thresholds[name]:
-                thresholds[name] = int(raw)
-        for rule in describe_rules(current):
-            level = request.POST.get(f"level_{rule.code}", rule.level)
-            if not rule.label and level != DEFAULT_RULE_SET.levels.get(rule.code):
-                levels[rule.code] = level
-        # The policy is stored whole (relative to the defaults), so each version stands alone.
-        policy = {
-            "thresholds": {
-                n: v
-                for n, v in {**current.thresholds, **thresholds}.items()
-                if v != DEFAULT_RULE_SET.thresholds[n]
-            },
-            "levels": levels,
-        }
+        change = rule_set_change_from(request.POST, current=current_rule_set())
+        errors = list(change.errors)
         if not errors:
             try:
-                rule_set_policy_update(actor=user, policy=policy, note=request.POST.get("note", ""))
+                rule_set_policy_update(actor=user, policy=change.policy, note=change.note)
             except InvalidInput as error:
                 errors = [m for messages_ in error.errors.values() for m in messages_]
             else:

@@ -440,3 +440,61 @@ def test_the_review_page_query_count_stays_flat(client, front_desk, prescriber, 
         counts[label] = len(queries)
     assert "antidepressant 11" in got.content.decode()
     assert counts["small"] == counts["large"], counts
+
+
+def _thresholds(**changed):
+    from clinic.screening.rules import THRESHOLDS
+
+    values = {f"threshold_{name}": str(spec.default) for name, spec in THRESHOLDS.items()}
+    values.update({f"threshold_{name}": value for name, value in changed.items()})
+    return values
+
+
+def test_a_clinic_admin_changes_a_threshold_as_a_new_version(client, clinic_admin):
+    from clinic.screening.models import RuleSetVersion
+
+    client.force_login(clinic_admin)
+    got = client.post(
+        reverse("intake:rule_set"),
+        {**_thresholds(older_adult_age_years="70"), "note": "Older adults from 70 here"},
+    )
+
+    assert got.status_code == 302
+    latest = RuleSetVersion.objects.order_by("-version").first()
+    # Stored whole, relative to the defaults: only the changed value, so v2 stands alone.
+    assert latest.version == 2
+    assert latest.policy == {"thresholds": {"older_adult_age_years": 70}, "levels": {}}
+    assert latest.note == "Older adults from 70 here"
+
+
+def test_a_threshold_that_is_not_a_whole_number_is_refused_by_name(client, clinic_admin):
+    from clinic.screening.models import RuleSetVersion
+
+    client.force_login(clinic_admin)
+    got = client.post(
+        reverse("intake:rule_set"), _thresholds(adult_age_years="18.5", older_adult_age_years="")
+    )
+
+    assert got.status_code == 200
+    html = got.content.decode()
+    assert "Adults from: enter a whole number." in html
+    assert "Older adults from: enter a whole number." in html
+    assert not RuleSetVersion.objects.filter(version__gt=1).exists()
+
+
+def test_a_threshold_laxer_than_the_label_is_refused(client, clinic_admin):
+    from clinic.screening.models import RuleSetVersion
+
+    client.force_login(clinic_admin)
+    got = client.post(reverse("intake:rule_set"), _thresholds(adult_age_years="16"))
+
+    assert got.status_code == 200
+    assert 'role="alert"' in got.content.decode()
+    assert not RuleSetVersion.objects.filter(version__gt=1).exists()
+
+
+def test_only_a_clinic_admin_may_change_the_rules(client, prescriber):
+    client.force_login(prescriber)
+    got = client.post(reverse("intake:rule_set"), _thresholds(older_adult_age_years="70"))
+
+    assert got.status_code == 403
