@@ -12,7 +12,8 @@ from typing import Protocol
 # "Remind me to reflect later" may be set up to this many days ahead.
 REMIND_LATER_MAX_DAYS = 30
 # The intention the chair-side pre-check holds is limited to this many characters
-# (clinic/treatment_sessions/services.py); the portal's is the same, so it fits when prefilled.
+# (clinic/treatment_sessions/services/check_in.py); the portal's is the same, so it fits when
+# prefilled.
 INTENTION_MAX_CHARS = 2000
 JOURNAL_TEXT_MAX_CHARS = 10_000
 
