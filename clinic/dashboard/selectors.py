@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import datetime
-from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -16,8 +14,6 @@ from clinic.core.choices import AuditAction
 from clinic.core.models import AuditEvent
 from clinic.notifications.selectors import notifications_failing_count
 from clinic.patients.models import CareTeamMember, Patient
-from clinic.scheduling.choices import BOOKED_SESSION_STATUSES, IN_CLINIC_ROUTES
-from clinic.scheduling.models import Appointment
 
 
 def admin_overview(*, actor: User) -> dict[str, Any]:
@@ -67,15 +63,3 @@ def recently_registered(*, actor: User, limit: int = 10) -> list[Patient]:
         summary=f"Recently registered: {len(patients)}",
     )
     return patients
-
-
-def in_clinic_session_starts(patients: Sequence[Patient]) -> dict[int, list[datetime.datetime]]:
-    """The start of each patient's in-clinic sessions (booked, checked in or completed), by
-    patient id: the sessions the assessment schedule counts. Assessments sit below the
-    schedule, so the due list and the questionnaire reminders are handed this from here."""
-    sessions: dict[int, list[datetime.datetime]] = {}
-    for patient_id, starts_at in Appointment.objects.filter(
-        patient__in=patients, status__in=BOOKED_SESSION_STATUSES, route__in=IN_CLINIC_ROUTES
-    ).values_list("patient_id", "starts_at"):
-        sessions.setdefault(patient_id, []).append(starts_at)
-    return sessions

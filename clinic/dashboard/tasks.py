@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.tasks import task
 
 from clinic.assessments.services import assessment_reminders_send
-from clinic.dashboard.selectors import in_clinic_session_starts
+from clinic.scheduling.selectors import in_clinic_session_starts
 
 
 @task

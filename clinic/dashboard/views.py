@@ -15,6 +15,7 @@ from clinic.dashboard.inbasket import inbasket_get, waiting_get
 from clinic.patients.forms import PatientSearchForm
 from clinic.patients.selectors import my_patients
 from clinic.public_site.views import public_home
+from clinic.scheduling.selectors import in_clinic_session_starts
 from clinic.screening.selectors import consultation_status_counts
 
 
@@ -40,7 +41,7 @@ def _staff_home(request):
         context["basket"] = inbasket_get(actor=user)
         context["back"] = "home"
         context["due"] = due_list(
-            actor=user, now=timezone.now(), session_starts=selectors.in_clinic_session_starts
+            actor=user, now=timezone.now(), session_starts=in_clinic_session_starts
         )
         context["home_program_review"] = user.can(Capability.HOME_PROGRAM_REVIEW)
         template = "dashboard/home_clinician.html"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
@@ -26,7 +27,7 @@ from clinic.core.parsing import record_uuid
 from clinic.patients.models import Patient
 from clinic.patients.selectors import record_in_reach
 from clinic.protocols.models import PlannedSession, TreatmentPlan
-from clinic.scheduling.choices import BOOKED_SESSION_STATUSES, AppointmentStatus
+from clinic.scheduling.choices import BOOKED_SESSION_STATUSES, IN_CLINIC_ROUTES, AppointmentStatus
 from clinic.scheduling.models import (
     Appointment,
     AppointmentReminder,
@@ -345,3 +346,16 @@ def calendar_feed_events(*, feed: CalendarFeed) -> tuple[list[Appointment], list
         ).order_by("date", "start", "id")
     )
     return appointments, shifts
+
+
+def in_clinic_session_starts(patients: Sequence[Patient]) -> dict[int, list[datetime.datetime]]:
+    """The start of each patient's in-clinic sessions (booked, checked in or completed), by
+    patient id: the sessions the assessment schedule counts. Assessments sit below the
+    schedule, so their due list and questionnaire reminders are handed this reader by the
+    pages and the job above both (the dashboard)."""
+    sessions: dict[int, list[datetime.datetime]] = {}
+    for patient_id, starts_at in Appointment.objects.filter(
+        patient__in=patients, status__in=BOOKED_SESSION_STATUSES, route__in=IN_CLINIC_ROUTES
+    ).values_list("patient_id", "starts_at"):
+        sessions.setdefault(patient_id, []).append(starts_at)
+    return sessions

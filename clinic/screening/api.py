@@ -35,7 +35,7 @@ from pydantic import ConfigDict, StrictBool, StrictInt
 
 from clinic.core.policy import plausible_range
 from clinic.screening import rules
-from clinic.screening.ruleset import current_rule_set
+from clinic.screening.selectors import current_rule_set
 
 router = Router(tags=["screening"])
 

@@ -58,11 +58,12 @@ from clinic.screening.rules import (
     Finding,
     IntakeError,
     IntakeFacts,
+    RuleSet,
     TrialFacts,
     missing_in_words,
+    rule_set_from_policy,
     rule_title,
 )
-from clinic.screening.ruleset import current_rule_set_version, rule_set_for
 
 OBJECT_TYPE = "consultation_request"
 
@@ -593,3 +594,26 @@ def eligibility_review_get(*, actor: User, subject: ReviewSubject) -> Eligibilit
         if intake and intake.indication in Indication.values
         else "",
     )
+
+
+# --------------------------------------------------------------------------- the rule set
+
+
+def current_rule_set_version() -> RuleSetVersion:
+    """The rule set in force (the latest version)."""
+    latest = RuleSetVersion.objects.order_by("-version").first()
+    if latest is None:
+        # Version 1 (the defaults) is created by a data migration; recreate it if a test or a
+        # database flush removed it.
+        latest, _ = RuleSetVersion.objects.get_or_create(
+            version=1, defaults={"policy": {}, "note": "Default rule set (screening-rules.md)"}
+        )
+    return latest
+
+
+def rule_set_for(version: RuleSetVersion) -> RuleSet:
+    return rule_set_from_policy(version.version, version.policy)
+
+
+def current_rule_set() -> RuleSet:
+    return rule_set_for(current_rule_set_version())

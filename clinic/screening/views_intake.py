@@ -35,11 +35,8 @@ from clinic.screening.rules import (
     THRESHOLDS,
     describe_rules,
 )
-from clinic.screening.ruleset import (
-    current_rule_set,
-    current_rule_set_version,
-    rule_set_policy_update,
-)
+from clinic.screening.selectors import current_rule_set, current_rule_set_version
+from clinic.screening.services import rule_set_policy_update
 
 SESSION_INTAKE_KEY = "intake_link_digest"
 

@@ -10,10 +10,10 @@ from django.utils import timezone
 from clinic.assessments import services
 from clinic.assessments.models import QuestionnaireLink
 from clinic.assessments.selectors import due_list
-from clinic.dashboard.selectors import in_clinic_session_starts
 from clinic.notifications.models import Notification
 from clinic.patients import services as patient_services
 from clinic.patients.tests.factories import register
+from clinic.scheduling.selectors import in_clinic_session_starts
 
 pytestmark = pytest.mark.django_db
 

@@ -23,6 +23,7 @@ from clinic.screening.services.intake import (
     intake_start,
     row_key,
 )
+from clinic.screening.services.rule_set import rule_set_policy_update
 
 __all__ = [
     "INTAKE_FIELDS",
@@ -44,4 +45,5 @@ __all__ = [
     "intake_start",
     "rems_record",
     "row_key",
+    "rule_set_policy_update",
 ]

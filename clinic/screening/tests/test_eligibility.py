@@ -12,7 +12,8 @@ from clinic.patients.tests.factories import register
 from clinic.screening import selectors, services
 from clinic.screening.choices import Condition
 from clinic.screening.models import EligibilityDecision, Intake, RemsEnrollment
-from clinic.screening.ruleset import current_rule_set_version, rule_set_policy_update
+from clinic.screening.selectors import current_rule_set_version
+from clinic.screening.services import rule_set_policy_update
 
 pytestmark = pytest.mark.django_db
 

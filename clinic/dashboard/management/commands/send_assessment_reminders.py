@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand
 
 from clinic.assessments.services import assessment_reminders_send
 from clinic.core.request_context import RequestContext, request_context
-from clinic.dashboard.selectors import in_clinic_session_starts
+from clinic.scheduling.selectors import in_clinic_session_starts
 
 
 class Command(BaseCommand):

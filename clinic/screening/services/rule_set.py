@@ -1,38 +1,23 @@
-"""The clinic's screening rule set: versioned policy values over the default rules."""
+"""The clinic's screening rule set: a clinic admin's change to its policy values is a new
+version over the default rules (label rules never change)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 
+from clinic.accounts.models import User
 from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import InvalidInput
 from clinic.screening.models import RuleSetVersion
-from clinic.screening.rules import PolicyError, RuleSet, rule_set_from_policy
-
-
-def current_rule_set_version() -> RuleSetVersion:
-    latest = RuleSetVersion.objects.order_by("-version").first()
-    if latest is None:
-        # Version 1 (the defaults) is created by a data migration; recreate it if a test or a
-        # database flush removed it.
-        latest, _ = RuleSetVersion.objects.get_or_create(
-            version=1, defaults={"policy": {}, "note": "Default rule set (screening-rules.md)"}
-        )
-    return latest
-
-
-def rule_set_for(version: RuleSetVersion) -> RuleSet:
-    return rule_set_from_policy(version.version, version.policy)
-
-
-def current_rule_set() -> RuleSet:
-    return rule_set_for(current_rule_set_version())
+from clinic.screening.rules import PolicyError, rule_set_from_policy
 
 
 @transaction.atomic
-def rule_set_policy_update(*, actor, policy: dict, note: str) -> RuleSetVersion:
+def rule_set_policy_update(*, actor: User, policy: dict[str, Any], note: str) -> RuleSetVersion:
     """A clinic admin changes policy values: a new version; label rules cannot change."""
     require(actor, "screening.edit_rules")
     latest = RuleSetVersion.objects.select_for_update().order_by("-version").first()
