@@ -17,7 +17,7 @@ from clinic.core.access import staff_required
 from clinic.core.exceptions import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from clinic.core.forms import apply_domain_error
 from clinic.patients.selectors import can_act_clinically, patient_get
-from clinic.screening import selectors, services
+from clinic.screening import review, selectors, services
 from clinic.screening.forms import (
     CONDITION_PREFIX,
     JUSTIFICATION_PREFIX,
@@ -290,7 +290,7 @@ def intake_public_fill(request):
 def eligibility_review(request, patient_uuid):
     actor = request.user
     form = EligibilityDecisionForm(request.POST) if request.method == "POST" else None
-    subject = selectors.eligibility_review_subject(
+    subject = review.eligibility_review_subject(
         actor=actor, patient_uuid=patient_uuid, to_sign=form is not None
     )
     errors: dict[str, list[str]] = {}
@@ -314,26 +314,26 @@ def eligibility_review(request, patient_uuid):
         else:
             messages.success(request, "Eligibility decision signed.")
             return redirect("intake:eligibility_review", patient_uuid=subject.patient.uuid)
-    review = selectors.eligibility_review_get(actor=actor, subject=subject)
+    shown = review.eligibility_review_get(actor=actor, subject=subject)
     return render(
         request,
         "screening/eligibility_review.html",
         {
             "patient": subject.patient,
             "intake": subject.intake,
-            "evaluation": review.evaluation,
-            "groups": review.groups,
-            "relative_findings": review.relative_findings,
-            "rule_set_version": review.rule_set_version,
-            "decisions": review.decisions,
-            "latest": review.latest,
-            "latest_needs_review": review.latest_needs_review,
-            "baseline": review.baseline,
-            "rems": review.rems,
+            "evaluation": shown.evaluation,
+            "groups": shown.groups,
+            "relative_findings": shown.relative_findings,
+            "rule_set_version": shown.rule_set_version,
+            "decisions": shown.decisions,
+            "latest": shown.latest,
+            "latest_needs_review": shown.latest_needs_review,
+            "baseline": shown.baseline,
+            "rems": shown.rems,
             "can_sign": subject.can_sign,
-            "can_edit_intake": review.can_edit_intake,
-            "evaluation_error": review.evaluation_error,
-            "indication_label": review.indication_label,
+            "can_edit_intake": shown.can_edit_intake,
+            "evaluation_error": shown.evaluation_error,
+            "indication_label": shown.indication_label,
             "errors": errors,
             "general_errors": errors.get("", []),
             "justification_errors": {
@@ -342,11 +342,11 @@ def eligibility_review(request, patient_uuid):
                 if key.startswith(JUSTIFICATION_PREFIX)
             },
             "values": answers,
-            "routes": review.offerable,
-            "not_offered": review.not_offered,
-            "missing_words": review.missing_words,
-            "staff_inputs_missing": review.staff_inputs_missing,
-            "answers": review.answers,
+            "routes": shown.offerable,
+            "not_offered": shown.not_offered,
+            "missing_words": shown.missing_words,
+            "staff_inputs_missing": shown.staff_inputs_missing,
+            "answers": shown.answers,
         },
     )
 
