@@ -112,7 +112,7 @@ def course_chart_svg(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
         f'width="100%" preserveAspectRatio="xMidYMid meet" role="img" '
         f'aria-labelledby="{key}-title {key}-desc" class="course-chart" '
-        f'style="width:100%;height:auto" font-family="system-ui, sans-serif" font-size="10">',
+        f'font-family="system-ui, sans-serif" font-size="10">',
         f'<title id="{key}-title">{escape(title)}</title>',
         f'<desc id="{key}-desc">{escape(description)}</desc>',
     ]

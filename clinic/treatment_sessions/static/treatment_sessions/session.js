@@ -53,7 +53,22 @@
       window.scrollTo(0, place.y);
     }
     measureBar();
+    focusFirstError();
   });
+
+  // After a refused form, put the keyboard on the first field in error (or on the form's own
+  // error message when no single field is to blame).
+  function focusFirstError() {
+    var field = document.querySelector(".session-page .has-error input, .session-page .has-error select, .session-page .has-error textarea, .session-page .form-error");
+    if (!field) { return; }
+    if (!field.matches("input, select, textarea")) { field.setAttribute("tabindex", "-1"); }
+    field.focus({ preventScroll: false });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", focusFirstError);
+  } else {
+    focusFirstError();
+  }
 
   function measureBar() {
     var bar = document.getElementById("session-bar");
