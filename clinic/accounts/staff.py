@@ -222,19 +222,22 @@ def staff_invitation_accept(*, user: User, password: str) -> User:
     return locked
 
 
-def _locked_staff(staff: User) -> User:
-    return User.objects.select_for_update().get(pk=staff.pk)
-
-
-def _keeps_an_admin(staff: User) -> None:
-    """Refuse a change that would leave the clinic without an active clinic administrator. The
-    active administrators' rows are locked, so two admins demoting each other cannot both
-    succeed."""
+def _locked_staff(staff: User) -> tuple[User, list[int]]:
+    """The staff member's row, locked, and the active clinic administrators' ids. The
+    administrators' rows are locked first, always in id order, so two administrators demoting
+    or deactivating each other at once queue up (no deadlock) and the second sees the first's
+    change."""
     admins = list(
         User.objects.select_for_update()
         .filter(role=Role.CLINIC_ADMIN, is_active=True)
+        .order_by("pk")
         .values_list("pk", flat=True)
     )
+    return User.objects.select_for_update().get(pk=staff.pk), admins
+
+
+def _keeps_an_admin(staff: User, admins: list[int]) -> None:
+    """Refuse a change that would leave the clinic without an active clinic administrator."""
     if staff.pk in admins and len(admins) == 1:
         raise Conflict("The clinic must keep at least one active clinic administrator.")
 
@@ -277,13 +280,12 @@ def staff_update(
     require(actor, Capability.STAFF_MANAGE)
     if role not in STAFF_ROLES:
         raise UnknownRole("Choose one of the staff roles.", field="role")
-    locked = _locked_staff(staff)
+    locked, admins = _locked_staff(staff)
     before = snapshot(locked, AUDITED_FIELDS)
     if role != locked.role:
         if locked.pk == actor.pk:
             raise Conflict("You cannot change your own role.", field="role")
-        if locked.role == Role.CLINIC_ADMIN:
-            _keeps_an_admin(locked)
+        _keeps_an_admin(locked, admins)
     locked.role = Role(role)
     locked.credentials = credentials
     locked.first_name = first_name
@@ -311,11 +313,10 @@ def staff_deactivate(*, actor: User, staff: User) -> Deactivation:
     require(actor, Capability.STAFF_MANAGE)
     if staff.pk == actor.pk:
         raise Conflict("You cannot deactivate your own account.")
-    locked = _locked_staff(staff)
+    locked, admins = _locked_staff(staff)
     if not locked.is_active:
         raise Conflict("This account is already inactive.")
-    if locked.role == Role.CLINIC_ADMIN:
-        _keeps_an_admin(locked)
+    _keeps_an_admin(locked, admins)
     before = snapshot(locked, AUDITED_FIELDS)
     locked.is_active = False
     locked.save(update_fields=["is_active"])
@@ -339,7 +340,7 @@ def staff_deactivate(*, actor: User, staff: User) -> Deactivation:
 def staff_reactivate(*, actor: User, staff: User) -> User:
     """The account may sign in again (revoked tokens stay revoked: new ones are made anew)."""
     require(actor, Capability.STAFF_MANAGE)
-    locked = _locked_staff(staff)
+    locked, _ = _locked_staff(staff)
     if locked.is_active:
         raise Conflict("This account is already active.")
     before = snapshot(locked, AUDITED_FIELDS)
@@ -357,7 +358,7 @@ def staff_second_factor_reset(*, actor: User, staff: User) -> int:
     app at their next sign-in. Their sessions end too, so that next sign-in is now. Returns
     how many devices were removed."""
     require(actor, Capability.STAFF_MANAGE)
-    locked = _locked_staff(staff)
+    locked, _ = _locked_staff(staff)
     devices = list(devices_for_user(locked, confirmed=None))
     for device in devices:
         device.delete()

@@ -41,7 +41,11 @@ def staff_invite(request):
         else:
             messages.success(request, f"Invitation e-mailed to {invited.email}.")
             return redirect("accounts:staff_detail", staff_uuid=invited.uuid)
-    return render(request, "accounts/staff_invite.html", {"form": form})
+    return render(
+        request,
+        "accounts/staff_invite.html",
+        {"form": form, "require_2fa": settings.REQUIRE_STAFF_2FA},
+    )
 
 
 @staff_required
