@@ -284,6 +284,11 @@ PORTAL_PASSWORD_RESET_RATE_LIMIT_WINDOW_MIN = env_int(
     "PORTAL_PASSWORD_RESET_RATE_LIMIT_WINDOW_MIN", 60
 )
 
+# Break the glass: how long a clinician's emergency access to a chart outside their care team
+# lasts, and how many characters the stated reason needs at least (clinic policy choices).
+EMERGENCY_ACCESS_VALID_HOURS = env_int("EMERGENCY_ACCESS_VALID_HOURS", 4)
+EMERGENCY_ACCESS_REASON_MIN_LENGTH = env_int("EMERGENCY_ACCESS_REASON_MIN_LENGTH", 20)
+
 # The public consultation form: at most this many requests per client address in each
 # window (a fixed window, counted in Django's cache); more are answered with HTTP 429.
 CONSULTATION_RATE_LIMIT_COUNT = env_int("CONSULTATION_RATE_LIMIT_COUNT", 5)

@@ -1,5 +1,8 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.validators import UnicodeUsernameValidator
+
+from clinic.accounts.choices import STAFF_ROLES, Role
 
 
 class LoginForm(AuthenticationForm):
@@ -24,3 +27,28 @@ class SecondFactorForm(forms.Form):
         if not token.isdigit():
             raise forms.ValidationError("Enter the six digits your app shows.")
         return token
+
+
+# Roles a clinic administrator gives staff (never the patient role: patients are invited to
+# the portal from their chart).
+STAFF_ROLE_CHOICES = [(r.value, r.label) for r in Role if r in STAFF_ROLES]
+
+
+class StaffDetailsForm(forms.Form):
+    first_name = forms.CharField(label="First name", max_length=150)
+    last_name = forms.CharField(label="Last name", max_length=150)
+    email = forms.EmailField(label="E-mail address")
+    role = forms.ChoiceField(choices=STAFF_ROLE_CHOICES)
+    credentials = forms.CharField(
+        max_length=40, required=False, help_text="Shown after the name, e.g. MD, NP, RN, LCSW."
+    )
+
+
+class StaffInviteForm(StaffDetailsForm):
+    username = forms.CharField(
+        max_length=150,
+        validators=[UnicodeUsernameValidator()],
+        help_text="What they type to sign in: letters, digits and @ . + - _ only.",
+    )
+
+    field_order = ["username", "first_name", "last_name", "email", "role", "credentials"]

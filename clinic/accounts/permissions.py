@@ -54,6 +54,9 @@ class Capability(StrEnum):
     PORTAL_INVITE = "portal.invite"
     JOURNAL_VIEW_SHARED = "journal.view_shared"
     HOME_PROGRAM_REVIEW = "home_program.review"
+    STAFF_MANAGE = "staff.manage"
+    PATIENT_EMERGENCY_ACCESS = "patient.emergency_access"
+    EMERGENCY_ACCESS_REVIEW = "emergency_access.review"
 
 
 _ADMIN = Role.CLINIC_ADMIN
@@ -125,6 +128,12 @@ MATRIX: dict[Capability, frozenset[Role]] = {
     Capability.PORTAL_INVITE: frozenset({_ADMIN, Role.FRONT_DESK, Role.PRESCRIBER, Role.NURSE}),
     Capability.JOURNAL_VIEW_SHARED: frozenset({Role.PRESCRIBER, Role.THERAPIST}),
     Capability.HOME_PROGRAM_REVIEW: frozenset({Role.PRESCRIBER, Role.NURSE}),
+    # Staff accounts: invite, roles, deactivation, resetting a second factor.
+    Capability.STAFF_MANAGE: frozenset({_ADMIN}),
+    # Break the glass: a clinician outside a patient's care team opens the chart in an
+    # emergency, stating why, for a limited time (clinic admins see every chart already).
+    Capability.PATIENT_EMERGENCY_ACCESS: frozenset({Role.PRESCRIBER, Role.NURSE, Role.THERAPIST}),
+    Capability.EMERGENCY_ACCESS_REVIEW: frozenset({_ADMIN}),
 }
 
 

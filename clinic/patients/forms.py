@@ -175,3 +175,20 @@ class MeasurementForm(forms.Form):
 
 class EnteredInErrorForm(forms.Form):
     reason = forms.CharField(max_length=300, label="Why is this entry wrong?")
+
+
+class EmergencyAccessForm(forms.Form):
+    """Break the glass: the reason is required (its minimum length is checked by the service,
+    from EMERGENCY_ACCESS_REASON_MIN_LENGTH)."""
+
+    reason = forms.CharField(
+        label="Why is this an emergency?",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Recorded in the audit trail, shown to the care team and reviewed by the "
+        "clinic administrator.",
+    )
+
+
+class EmergencyAccessReviewForm(forms.Form):
+    note = forms.CharField(label="Review note", max_length=300, required=False)

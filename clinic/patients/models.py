@@ -21,7 +21,16 @@ class PatientQuerySet(models.QuerySet):
         if actor.can("patient.directory"):
             return self
         if actor.is_clinical:
-            return self.filter(care_team_members__staff=actor)
+            # The care team's patients, and any patient the clinician holds emergency access
+            # to (break the glass) while it lasts.
+            return self.filter(
+                Q(pk__in=CareTeamMember.objects.filter(staff=actor).values("patient_id"))
+                | Q(
+                    pk__in=EmergencyAccess.objects.in_effect()
+                    .filter(granted_to=actor)
+                    .values("patient_id")
+                )
+            )
         return self.none()
 
     def active(self):
@@ -231,3 +240,49 @@ class PortalInvitation(ClinicModel):
         if self.expires_at <= timezone.now():
             return "expired"
         return "pending"
+
+
+class EmergencyAccessQuerySet(models.QuerySet):
+    def in_effect(self, now: datetime.datetime | None = None):
+        """Grants that still open a chart: not yet expired."""
+        return self.filter(expires_at__gt=now or timezone.now())
+
+
+class EmergencyAccess(ClinicModel):
+    """Break the glass: a clinician outside the patient's care team opened the chart in an
+    emergency, saying why. The grant lasts until `expires_at` (EMERGENCY_ACCESS_VALID_HOURS);
+    the clinic administrator reviews every one afterwards. Rows are never deleted."""
+
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="emergency_accesses"
+    )
+    granted_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="emergency_accesses"
+    )
+    reason = models.TextField()
+    expires_at = models.DateTimeField()
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    review_note = models.CharField(max_length=300, blank=True)
+
+    objects = EmergencyAccessQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["granted_to", "patient", "expires_at"])]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="emergency_access_has_reason"),
+            models.CheckConstraint(
+                condition=Q(reviewed_at__isnull=True, reviewed_by__isnull=True)
+                | Q(reviewed_at__isnull=False, reviewed_by__isnull=False),
+                name="emergency_access_review_names_reviewer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Emergency access {self.uuid}"
+
+    def is_in_effect(self, now: datetime.datetime | None = None) -> bool:
+        return self.expires_at > (now or timezone.now())

@@ -25,7 +25,7 @@ from clinic.core.text import CONTROL_CHARACTER_MESSAGE, has_control_characters
 from clinic.patients.chart import ChartAlert
 from clinic.patients.duplicates import DuplicateCandidate, find_duplicates
 from clinic.patients.measurements import bmi_kg_m2
-from clinic.patients.models import BodyMeasurement, CareTeamMember, Patient
+from clinic.patients.models import BodyMeasurement, CareTeamMember, EmergencyAccess, Patient
 
 _DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y")
 
@@ -188,6 +188,8 @@ def patient_get(
                 summary=f"Patient not found or not visible ({purpose})",
             )
         raise NotFound("No such patient, or the patient is not on your care team.")
+    if actor is not None and actor.is_clinical and _emergency_only(actor=actor, patient=patient):
+        purpose = f"EMERGENCY ACCESS (break the glass): {purpose}"
     audit_record(
         actor=actor,
         action=AuditAction.VIEW,
@@ -197,6 +199,12 @@ def patient_get(
         summary=purpose,
     )
     return patient
+
+
+def _emergency_only(*, actor: User, patient: Patient) -> bool:
+    """The actor reaches this patient only through emergency access (not the care team)."""
+    on_team = any(member.staff_id == actor.pk for member in patient.care_team_members.all())
+    return not on_team and emergency_access_for(actor=actor, patient=patient) is not None
 
 
 def patient_duplicate_candidates(
@@ -232,12 +240,35 @@ def patient_duplicate_candidates(
     return candidates
 
 
+def emergency_access_for(*, actor: User, patient: Patient) -> EmergencyAccess | None:
+    """The actor's emergency access (break the glass) to this patient still in effect, if any.
+    Remembered on the patient for the request, so a chart's many checks cost one query."""
+    cache: dict[int, EmergencyAccess | None] = patient.__dict__.setdefault(
+        "_emergency_access_for", {}
+    )
+    if actor.pk not in cache:
+        cache[actor.pk] = (
+            EmergencyAccess.objects.in_effect()
+            .filter(patient=patient, granted_to=actor)
+            .order_by("-expires_at")
+            .first()
+            if actor.can("patient.emergency_access")
+            else None
+        )
+    return cache[actor.pk]
+
+
 def actor_on_care_team(*, actor: User, patient: Patient) -> bool:
-    return any(member.staff_id == actor.pk for member in patient.care_team_members.all())
+    """On the patient's care team, or holding emergency access to the patient while it lasts:
+    every clinical read and act for the care team honours a break-the-glass grant."""
+    if any(member.staff_id == actor.pk for member in patient.care_team_members.all()):
+        return True
+    return emergency_access_for(actor=actor, patient=patient) is not None
 
 
 def can_view_clinical(*, actor: User, patient: Patient) -> bool:
-    """Clinical data: clinic admins, and clinicians on this patient's care team."""
+    """Clinical data: clinic admins, and clinicians on this patient's care team (or with
+    emergency access to the patient)."""
     if not actor.can("patient.view_clinical"):
         return False
     return actor.role == "clinic_admin" or actor_on_care_team(actor=actor, patient=patient)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clinic.patients import views, views_portal
+from clinic.patients import views, views_emergency, views_portal
 
 app_name = "patients"
 
@@ -38,5 +38,20 @@ urlpatterns += [
         "<uuid:patient_uuid>/portal/password-reset/",
         views_portal.portal_password_reset,
         name="portal_password_reset",
+    ),
+]
+
+# Break the glass (views_emergency): a clinician's emergency access, the administrator's review.
+urlpatterns += [
+    path(
+        "<uuid:patient_uuid>/emergency-access/",
+        views_emergency.emergency_access_request,
+        name="emergency_access_request",
+    ),
+    path("emergency-access/", views_emergency.emergency_access_list, name="emergency_access_list"),
+    path(
+        "emergency-access/<uuid:access_uuid>/review/",
+        views_emergency.emergency_access_review,
+        name="emergency_access_review",
     ),
 ]

@@ -8,9 +8,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic.accounts.permissions import Capability
 from clinic.core.access import require, staff_required
-from clinic.core.exceptions import DomainError, PermissionDenied
+from clinic.core.exceptions import DomainError, NotFound, PermissionDenied
 from clinic.core.forms import apply_domain_error
-from clinic.patients import chart, selectors, services
+from clinic.patients import chart, emergency_access, selectors, services, views_emergency
 from clinic.patients.duplicates import PossibleDuplicatePatient
 from clinic.patients.forms import (
     CareTeamForm,
@@ -84,8 +84,14 @@ def patient_create(request):
 
 @staff_required
 def patient_chart(request, patient_uuid):
-    patient = selectors.patient_get(actor=request.user, patient_uuid=patient_uuid)
     actor = request.user
+    try:
+        patient = selectors.patient_get(actor=actor, patient_uuid=patient_uuid)
+    except NotFound:
+        if not actor.can(Capability.PATIENT_EMERGENCY_ACCESS):
+            raise
+        # A clinician outside the care team may break the glass (the refusal is audited).
+        return views_emergency.offer(request, patient_uuid, status=404)
     clinical = selectors.can_view_clinical(actor=actor, patient=patient)
     measurements = selectors.body_measurement_list(actor=actor, patient=patient) if clinical else []
     body = selectors.current_body(measurements=measurements)
@@ -96,6 +102,9 @@ def patient_chart(request, patient_uuid):
         "body": body,
         "measurements": measurements,
         # Alerts from later stages of care (e.g. suicidality) come first: they matter most.
+        "emergency_accesses": emergency_access.emergency_access_banner(
+            actor=actor, patient=patient
+        ),
         "alerts": chart.extra_alerts(actor=actor, patient=patient, clinical=clinical)
         + selectors.chart_alerts(patient=patient, body=body if clinical else None),
         "sections": chart.extra_sections(actor=actor, patient=patient, clinical=clinical),
