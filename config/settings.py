@@ -201,10 +201,16 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
-# Lockout after repeated failed logins (django-axes), per username and per address.
+# Lockout after repeated failed logins (django-axes): per username-and-address combination, so
+# no one can lock out others (behind a proxy many clients share an address), plus a looser cap
+# per username across addresses against password spraying (clinic/accounts/lockout.py).
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_FAILURE_LIMIT_PER_USERNAME = env_int("LOGIN_FAILURE_LIMIT_PER_USERNAME", 50)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MIN", 15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "clinic.accounts.lockout.ClinicLockoutHandler"
+# The client address as the audit trail reads it (TRUSTED_PROXY_COUNT).
+AXES_CLIENT_IP_CALLABLE = "clinic.core.middleware.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
