@@ -97,3 +97,58 @@ class IdleSessionMiddleware(SessionMiddleware):
         ):
             return response
         return super().process_response(request, response)
+
+
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class RequestTooLargeMiddleware:
+    """A body over DATA_UPLOAD_MAX_MEMORY_SIZE, or with more fields or files than
+    DATA_UPLOAD_MAX_NUMBER_FIELDS / _FILES, is answered 413 here, on pages (the 413 page) and
+    in the API (its envelope) alike. Left to the view, Django turns it into a 400 page (in
+    DEBUG, a traceback) and the API's catch-all into a 500 with a logged traceback.
+
+    The body is parsed here, once, as CSRF checking and the views would parse it anyway."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.core.exceptions import (
+            RequestDataTooBig,
+            TooManyFieldsSent,
+            TooManyFilesSent,
+        )
+
+        if request.method in _BODY_METHODS:
+            try:
+                request.POST  # noqa: B018 - parses form bodies, with Django's limits
+                if request.content_type not in ("multipart/form-data",):
+                    request.body  # noqa: B018 - JSON and other bodies, with the size limit
+            except (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent) as error:
+                return request_too_large_response(request, error)
+        return self.get_response(request)
+
+
+_TOO_LARGE_DETAIL = {
+    "RequestDataTooBig": "The request body is larger than this server accepts.",
+    "TooManyFieldsSent": "The request has more fields than this server accepts.",
+    "TooManyFilesSent": "The request has more files than this server accepts.",
+}
+
+
+def request_too_large_response(request, error: Exception):
+    """413, as the API's envelope under /api/ and as the 413 page elsewhere."""
+    import logging
+
+    from django.http import JsonResponse
+    from django.shortcuts import render
+
+    # A warning without a traceback: an oversized body is the client's mistake, not ours.
+    logging.getLogger("django.security.request_too_large").warning(
+        "413 %s on %s %s", type(error).__name__, request.method, request.path
+    )
+    detail = _TOO_LARGE_DETAIL.get(type(error).__name__, _TOO_LARGE_DETAIL["RequestDataTooBig"])
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": detail, "code": "request_too_large"}, status=413)
+    return render(request, "413.html", {"message": detail}, status=413)
