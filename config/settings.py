@@ -220,6 +220,12 @@ AXES_VERBOSE = False
 
 # A time-based one-time password is required of staff unless switched off (demo only).
 REQUIRE_STAFF_2FA = env_bool("REQUIRE_STAFF_2FA", True)
+# Days a personal API token works after it is created; every token expires.
+API_TOKEN_EXPIRY_DAYS = env_int("API_TOKEN_EXPIRY_DAYS", 90)
+if not 1 <= API_TOKEN_EXPIRY_DAYS <= 366:
+    raise ImproperlyConfigured(
+        f"API_TOKEN_EXPIRY_DAYS must be 1 to 366 days; got {API_TOKEN_EXPIRY_DAYS}."
+    )
 CLINIC_NAME = os.environ.get("CLINIC_NAME", "KetaCare Clinic")
 # The address staff use to reach KetaCare; links in e-mail start with it.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -54,6 +54,7 @@ class Capability(StrEnum):
     PORTAL_INVITE = "portal.invite"
     JOURNAL_VIEW_SHARED = "journal.view_shared"
     HOME_PROGRAM_REVIEW = "home_program.review"
+    API_TOKEN_REVOKE_ANY = "api_token.revoke_any"
 
 
 _ADMIN = Role.CLINIC_ADMIN
@@ -125,6 +126,10 @@ MATRIX: dict[Capability, frozenset[Role]] = {
     Capability.PORTAL_INVITE: frozenset({_ADMIN, Role.FRONT_DESK, Role.PRESCRIBER, Role.NURSE}),
     Capability.JOURNAL_VIEW_SHARED: frozenset({Role.PRESCRIBER, Role.THERAPIST}),
     Capability.HOME_PROGRAM_REVIEW: frozenset({Role.PRESCRIBER, Role.NURSE}),
+    # Every staff member sees and revokes their own API tokens; the clinic administrator sees
+    # everyone's and revokes any (a lost laptop, a departed integration). No one creates a
+    # token for someone else: a token acts as its owner.
+    Capability.API_TOKEN_REVOKE_ANY: frozenset({_ADMIN}),
 }
 
 
