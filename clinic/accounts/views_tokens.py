@@ -4,6 +4,8 @@ the form that created it, and never again (only its digest is stored)."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -13,9 +15,15 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic.accounts import selectors, services
+from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
 from clinic.core.access import staff_required
 from clinic.core.exceptions import InvalidInput, PermissionDenied
+
+
+def _me(request: HttpRequest) -> User:
+    # staff_required has let only signed-in, active staff this far.
+    return cast(User, request.user)
 
 
 class TokenCreateForm(forms.Form):
@@ -29,9 +37,9 @@ class TokenCreateForm(forms.Form):
 def _own_page(request: HttpRequest, form: TokenCreateForm, **extra) -> HttpResponse:
     context = {
         "form": form,
-        "tokens": list(selectors.api_tokens_own(actor=request.user)),
+        "tokens": list(selectors.api_tokens_own(actor=_me(request))),
         "expiry_days": settings.API_TOKEN_EXPIRY_DAYS,
-        "can_see_all": request.user.can(Capability.API_TOKEN_REVOKE_ANY),
+        "can_see_all": _me(request).can(Capability.API_TOKEN_REVOKE_ANY),
         **extra,
     }
     return render(request, "accounts/tokens.html", context)
@@ -45,7 +53,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             token, plain = services.api_token_create(
-                actor=request.user, user=request.user, name=form.cleaned_data["name"]
+                actor=_me(request), user=_me(request), name=form.cleaned_data["name"]
             )
         except InvalidInput as error:
             for field, problems in error.errors.items():
@@ -63,19 +71,20 @@ def token_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET"])
 def token_all(request: HttpRequest) -> HttpResponse:
     """Every staff member's tokens, for the clinic administrator."""
-    tokens = list(selectors.api_tokens_all(actor=request.user))
+    tokens = list(selectors.api_tokens_all(actor=_me(request)))
     return render(request, "accounts/tokens_all.html", {"tokens": tokens})
 
 
 @staff_required
 @require_POST
 def token_revoke(request: HttpRequest, prefix: str) -> HttpResponse:
-    token = selectors.api_token_for_revoke(actor=request.user, prefix=prefix)
-    if services.api_token_revoke(actor=request.user, token=token):
+    me = _me(request)
+    token = selectors.api_token_for_revoke(actor=me, prefix=prefix)
+    if services.api_token_revoke(actor=me, token=token):
         messages.success(request, f"API token {token.prefix}… revoked; it no longer works.")
     else:
         messages.info(request, f"API token {token.prefix}… was already revoked.")
     # Back to the page the button was on: the administrator's list or one's own.
-    if request.POST.get("from") == "all" and request.user.can(Capability.API_TOKEN_REVOKE_ANY):
+    if request.POST.get("from") == "all" and me.can(Capability.API_TOKEN_REVOKE_ANY):
         return redirect(reverse("accounts:token_all"))
     return redirect(reverse("accounts:token_list"))
