@@ -18,7 +18,7 @@ from django.http import Http404
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
 from clinic.core.exceptions import DomainError, InvalidInput
-from clinic.core.middleware import request_too_large_response
+from clinic.core.middleware import request_refused_response
 
 logger = logging.getLogger("clinic.api")
 
@@ -80,7 +80,7 @@ def install_error_handlers(api) -> None:
     @api.exception_handler(TooManyFieldsSent)
     @api.exception_handler(TooManyFilesSent)
     def request_too_large(request, error: Exception):
-        return request_too_large_response(request, error)
+        return request_refused_response(request, error, status=413)
 
     @api.exception_handler(SuspiciousOperation)
     def suspicious(request, error: SuspiciousOperation):

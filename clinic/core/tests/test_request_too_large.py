@@ -21,7 +21,7 @@ PATIENTS = "/api/v1/patients"
 
 @pytest.fixture
 def small_limits(settings):
-    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2_000
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
     settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 20
     settings.DATA_UPLOAD_MAX_NUMBER_FILES = 2
 
@@ -43,7 +43,7 @@ def api_client(front_desk) -> Client:
 
 
 def test_api_oversized_json_body_is_413(api_client, small_limits, caplog):
-    body = {"legal_given_name": "R" * 5_000, "legal_family_name": "A"}
+    body = {"legal_given_name": "R" * 20_000, "legal_family_name": "A"}
     response = api_client.post(PATIENTS, body, content_type="application/json")
 
     assert_envelope_413(response)
@@ -56,7 +56,7 @@ def test_api_oversized_json_body_is_413(api_client, small_limits, caplog):
 def test_api_oversized_body_is_413_for_every_method(api_client, small_limits, method):
     response = getattr(api_client, method)(
         f"{PATIENTS}/00000000-0000-0000-0000-000000000000",
-        '{"x": "' + "y" * 5_000 + '"}',
+        '{"x": "' + "y" * 20_000 + '"}',
         content_type="application/json",
     )
     assert_envelope_413(response)
@@ -76,13 +76,13 @@ def test_api_too_many_files_is_413(api_client, small_limits):
 
 
 def test_api_anonymous_oversized_body_is_413_not_500(small_limits):
-    response = Client().post(PATIENTS, {"x": "y" * 5_000}, content_type="application/json")
+    response = Client().post(PATIENTS, {"x": "y" * 20_000}, content_type="application/json")
     assert_envelope_413(response)
 
 
 def test_page_oversized_form_is_the_413_page(client, front_desk, small_limits, caplog):
     client.force_login(front_desk)
-    response = client.post(reverse("patients:patient_create"), {"legal_given_name": "R" * 5_000})
+    response = client.post(reverse("patients:patient_create"), {"legal_given_name": "R" * 20_000})
 
     assert response.status_code == 413
     assert "Too much at once" in response.content.decode()
@@ -107,7 +107,7 @@ def test_page_too_many_files_is_the_413_page(client, front_desk, small_limits):
 
 
 def test_sign_in_page_oversized_body_is_413_for_anonymous_visitors(small_limits):
-    response = Client().post(reverse("accounts:login"), {"username": "u" * 5_000, "password": "x"})
+    response = Client().post(reverse("accounts:login"), {"username": "u" * 20_000, "password": "x"})
     assert response.status_code == 413
     assert "Too much at once" in response.content.decode()
 
@@ -116,3 +116,49 @@ def test_a_body_within_the_limits_is_untouched(client, front_desk, small_limits)
     client.force_login(front_desk)
     response = client.post(reverse("accounts:login"), {"username": "x", "password": "y"})
     assert response.status_code in (200, 302)
+
+
+def test_api_too_many_query_fields_is_413(api_client, small_limits):
+    query = "&".join(f"q{n}=x" for n in range(50))
+    assert_envelope_413(api_client.get(f"{PATIENTS}?{query}"))
+
+
+def test_page_too_many_query_fields_is_the_413_page(client, front_desk, small_limits):
+    client.force_login(front_desk)
+    query = "&".join(f"q{n}=x" for n in range(50))
+    response = client.get(f"{reverse('patients:patient_list')}?{query}")
+    assert response.status_code == 413 and "more fields" in response.content.decode()
+
+
+BROKEN_MULTIPART = "multipart/form-data"  # no boundary: Django cannot parse it
+
+
+def test_api_unreadable_multipart_body_is_400_in_the_envelope(api_client, caplog):
+    response = api_client.post(PATIENTS, "--x\r\ngarbage", content_type=BROKEN_MULTIPART)
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "bad_request"
+    no_traceback(caplog)
+
+
+def test_page_unreadable_multipart_body_is_the_400_page(client, front_desk):
+    client.force_login(front_desk)
+    response = client.post(
+        reverse("patients:patient_create"), "--x\r\ngarbage", content_type=BROKEN_MULTIPART
+    )
+    assert response.status_code == 400
+    assert "Could not read the request" in response.content.decode()
+
+
+def test_djangos_own_400_page_renders(client, settings):
+    # Django's handler400 (a disallowed host, for one) renders 400.html without a request.
+    settings.DEBUG = False
+    response = client.get("/", HTTP_HOST="not-this-clinic.example")
+    assert response.status_code == 400
+    assert "Could not read the request" in response.content.decode()
+
+
+def test_api_a_multipart_body_to_a_json_operation_is_refused_not_500(api_client, caplog):
+    response = api_client.post(PATIENTS, {"legal_given_name": "Rowan"})  # multipart
+    assert 400 <= response.status_code < 500, response.content
+    assert "code" in response.json()
+    no_traceback(caplog)
