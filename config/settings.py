@@ -121,6 +121,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Before any view or CSRF check reads the body: too large is a 413, not a 400 or 500.
+    "clinic.core.middleware.RequestTooLargeMiddleware",
     "clinic.accounts.middleware.StaffSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -203,10 +205,16 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
-# Lockout after repeated failed logins (django-axes), per username and per address.
+# Lockout after repeated failed logins (django-axes): per username-and-address combination, so
+# no one can lock out others (behind a proxy many clients share an address), plus a looser cap
+# per username across addresses against password spraying (clinic/accounts/lockout.py).
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_FAILURE_LIMIT_PER_USERNAME = env_int("LOGIN_FAILURE_LIMIT_PER_USERNAME", 50)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MIN", 15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "clinic.accounts.lockout.ClinicLockoutHandler"
+# The client address as the audit trail reads it (TRUSTED_PROXY_COUNT).
+AXES_CLIENT_IP_CALLABLE = "clinic.core.middleware.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
@@ -214,6 +222,12 @@ AXES_VERBOSE = False
 
 # A time-based one-time password is required of staff unless switched off (demo only).
 REQUIRE_STAFF_2FA = env_bool("REQUIRE_STAFF_2FA", True)
+# Days a personal API token works after it is created; every token expires.
+API_TOKEN_EXPIRY_DAYS = env_int("API_TOKEN_EXPIRY_DAYS", 90)
+if not 1 <= API_TOKEN_EXPIRY_DAYS <= 366:
+    raise ImproperlyConfigured(
+        f"API_TOKEN_EXPIRY_DAYS must be 1 to 366 days; got {API_TOKEN_EXPIRY_DAYS}."
+    )
 CLINIC_NAME = os.environ.get("CLINIC_NAME", "KetaCare Clinic")
 # The address staff use to reach KetaCare; links in e-mail start with it.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

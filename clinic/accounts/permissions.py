@@ -57,6 +57,7 @@ class Capability(StrEnum):
     STAFF_MANAGE = "staff.manage"
     PATIENT_EMERGENCY_ACCESS = "patient.emergency_access"
     EMERGENCY_ACCESS_REVIEW = "emergency_access.review"
+    API_TOKEN_REVOKE_ANY = "api_token.revoke_any"
 
 
 _ADMIN = Role.CLINIC_ADMIN
@@ -134,6 +135,10 @@ MATRIX: dict[Capability, frozenset[Role]] = {
     # emergency, stating why, for a limited time (clinic admins see every chart already).
     Capability.PATIENT_EMERGENCY_ACCESS: frozenset({Role.PRESCRIBER, Role.NURSE, Role.THERAPIST}),
     Capability.EMERGENCY_ACCESS_REVIEW: frozenset({_ADMIN}),
+    # Every staff member sees and revokes their own API tokens; the clinic administrator sees
+    # everyone's and revokes any (a lost laptop, a departed integration). No one creates a
+    # token for someone else: a token acts as its owner.
+    Capability.API_TOKEN_REVOKE_ANY: frozenset({_ADMIN}),
 }
 
 

@@ -2,18 +2,24 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.accounts.choices import STAFF_ROLES, Role
-from clinic.accounts.exceptions import UnknownRole
+from clinic.accounts.exceptions import SecondFactorRequired, UnknownRole
 from clinic.accounts.models import ApiToken, User
+from clinic.accounts.permissions import Capability
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
-from clinic.core.exceptions import Conflict, InvalidInput
+from clinic.core.exceptions import Conflict, InvalidInput, PermissionDenied
+from clinic.core.parsing import clean_text
 
 TOKEN_PREFIX = "kc"
 
@@ -70,13 +76,32 @@ def staff_create(
     return user
 
 
+def has_second_factor(user: User) -> bool:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
 @transaction.atomic
 def api_token_create(*, actor: User | None, user: User, name: str = "") -> tuple[ApiToken, str]:
-    """Returns the stored token and the plain token, which is never stored or shown again."""
+    """Returns the stored token and the plain token, which is never stored or shown again.
+
+    `actor` is the token's owner (the token page) or None (`manage.py createapitoken`, run by
+    whoever runs the server): no one mints a token that acts as someone else."""
+    if actor is not None and actor.pk != user.pk:
+        raise PermissionDenied("An API token can only be created by the person it acts for.")
+    if not user.is_clinic_staff:
+        raise PermissionDenied("Only active clinic staff can hold an API token.")
+    if settings.REQUIRE_STAFF_2FA and not has_second_factor(user):
+        raise SecondFactorRequired()
+    name = clean_text("name", name, max_length=100)
     prefix = secrets.token_hex(4)
     plain = f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    expires_at = timezone.now() + timedelta(days=settings.API_TOKEN_EXPIRY_DAYS)
     token = ApiToken.objects.create(
-        user=user, name=name, prefix=prefix, digest_sha256=token_digest(plain)
+        user=user,
+        name=name,
+        prefix=prefix,
+        digest_sha256=token_digest(plain),
+        expires_at=expires_at,
     )
     audit_record(
         actor=actor,
@@ -84,30 +109,65 @@ def api_token_create(*, actor: User | None, user: User, name: str = "") -> tuple
         object_type="api_token",
         object_id=prefix,
         summary=f"API token {prefix} created for {user.username}",
+        changes={"owner": user.username, "name": token.name, "expires_at": expires_at.isoformat()},
     )
     return token, plain
 
 
 @transaction.atomic
-def api_token_revoke(*, actor: User, token: ApiToken) -> None:
-    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+def api_token_revoke(*, actor: User | None, token: ApiToken) -> bool:
+    """Revoke one token: by its owner, a clinic administrator, or None (`manage.py
+    revokeapitoken`). False when it was already revoked (nothing changes, nothing audited)."""
+    if (
+        actor is not None
+        and actor.pk != token.user_id
+        and not actor.can(Capability.API_TOKEN_REVOKE_ANY)
+    ):
+        raise PermissionDenied("Only the token's owner or a clinic administrator may revoke it.")
+    revoked = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    if not revoked:
+        return False
+    owner = User.objects.only("username").get(pk=token.user_id).username
     audit_record(
         actor=actor,
         action=AuditAction.TOKEN,
         object_type="api_token",
         object_id=token.prefix,
-        summary=f"API token {token.prefix} revoked",
+        summary=f"API token {token.prefix} of {owner} revoked",
+        changes={"owner": owner, "name": token.name},
     )
+    return True
+
+
+def api_tokens_revoke_all(*, actor: User | None, user: User) -> int:
+    """Revoke every token of `user` that is not revoked yet; how many were. Each is audited."""
+    with transaction.atomic():
+        tokens = list(ApiToken.objects.filter(user=user, revoked_at__isnull=True))
+        return sum(api_token_revoke(actor=actor, token=token) for token in tokens)
 
 
 def api_token_authenticate(plain: str) -> User | None:
-    """The active staff user a token belongs to, or None. Records when it was last used."""
+    """The active staff user a usable token belongs to, or None. With REQUIRE_STAFF_2FA on, the
+    owner must still have a confirmed second factor (one reset since refuses the token).
+    Records when it was last used."""
     if not plain or not plain.startswith(f"{TOKEN_PREFIX}_"):
         return None
     token = (
-        ApiToken.objects.usable().select_related("user").filter(digest_sha256=token_digest(plain))
-    ).first()
+        ApiToken.objects.usable()
+        .select_related("user")
+        .filter(digest_sha256=token_digest(plain))
+        .annotate(
+            owner_has_second_factor=Exists(
+                TOTPDevice.objects.filter(user=OuterRef("user"), confirmed=True)
+            )
+        )
+        .first()
+    )
     if token is None or not token.user.is_clinic_staff:
+        return None
+    if settings.REQUIRE_STAFF_2FA and not token.owner_has_second_factor:
         return None
     now = timezone.now()
     # Write at most once a minute per token: last use is for housekeeping, not auditing.

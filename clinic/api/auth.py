@@ -19,7 +19,10 @@ class StaffSessionAuth(SessionAuth):
 
 
 class StaffBearerAuth(HttpBearer):
-    """`Authorization: Bearer kc_…` with a personal token from `manage.py createapitoken`."""
+    """`Authorization: Bearer kc_…` with a personal token (the "API tokens" page or
+    `manage.py createapitoken`). `api_token_authenticate` refuses an expired or revoked token,
+    one whose owner is no longer active staff, and, with REQUIRE_STAFF_2FA on, one whose owner
+    has no confirmed second factor: a token is never a way round the second factor."""
 
     def authenticate(self, request, token):
         user = api_token_authenticate(token)

@@ -8,10 +8,17 @@ from __future__ import annotations
 
 import logging
 
+from django.core.exceptions import (
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http import Http404
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
 from clinic.core.exceptions import DomainError, InvalidInput
+from clinic.core.middleware import request_refused_response
 
 logger = logging.getLogger("clinic.api")
 
@@ -65,6 +72,21 @@ def install_error_handlers(api) -> None:
     def http_error(request, error: HttpError):
         return api.create_response(
             request, {"detail": str(error), "code": "http_error"}, status=error.status_code
+        )
+
+    # RequestTooLargeMiddleware answers these before the API runs; should a handler still meet
+    # one (a body read lazily), it is the same 413, not the catch-all's 500.
+    @api.exception_handler(RequestDataTooBig)
+    @api.exception_handler(TooManyFieldsSent)
+    @api.exception_handler(TooManyFilesSent)
+    def request_too_large(request, error: Exception):
+        return request_refused_response(request, error, status=413)
+
+    @api.exception_handler(SuspiciousOperation)
+    def suspicious(request, error: SuspiciousOperation):
+        logger.warning("Refused a suspicious request: %s", type(error).__name__)
+        return api.create_response(
+            request, {"detail": "The request was refused.", "code": "bad_request"}, status=400
         )
 
     @api.exception_handler(Exception)

@@ -1,7 +1,12 @@
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.contrib.sessions.middleware import SessionMiddleware
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.http import JsonResponse
+from django.http.multipartparser import MultiPartParserError
 
 from clinic.core.request_context import (
     RequestContext,
@@ -97,3 +102,59 @@ class IdleSessionMiddleware(SessionMiddleware):
         ):
             return response
         return super().process_response(request, response)
+
+
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class RequestTooLargeMiddleware:
+    """A body over DATA_UPLOAD_MAX_MEMORY_SIZE, or a query string or body with more fields or
+    files than DATA_UPLOAD_MAX_NUMBER_FIELDS / _FILES, is answered 413 here, on pages (the 413
+    page) and in the API (its envelope) alike; a multipart body that cannot be parsed, 400.
+    Left to the view, Django turns them into a bare 400 (in DEBUG, a traceback) and the API's
+    catch-all into a 500 with a logged traceback.
+
+    The query string and body are parsed here, once, as CSRF checking and the views would
+    parse them anyway."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            request.GET  # noqa: B018 - the query string, with Django's field limit
+            if request.method in _BODY_METHODS:
+                # The whole body first (KetaCare takes no file uploads, so the size limit holds
+                # for all of it), so that it stays readable after the form is parsed from it:
+                # the API reads request.body whatever the content type.
+                request.body  # noqa: B018
+                request.POST  # noqa: B018 - form bodies, with the field and file limits
+        except (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent) as error:
+            return request_refused_response(request, error, status=413)
+        except MultiPartParserError as error:
+            return request_refused_response(request, error, status=400)
+        return self.get_response(request)
+
+
+_REFUSED_DETAIL = {
+    "RequestDataTooBig": "The request body is larger than this server accepts.",
+    "TooManyFieldsSent": "The request has more fields than this server accepts.",
+    "TooManyFilesSent": "The request has more files than this server accepts.",
+    "MultiPartParserError": "The request body could not be read.",
+}
+
+
+def request_refused_response(request, error: Exception, *, status: int = 413):
+    """413 (too large) or 400 (unreadable): the API's envelope under /api/, else the page."""
+    from django.shortcuts import render
+
+    # A warning without a traceback: the request is the client's mistake, not ours.
+    logging.getLogger("django.security.request_refused").warning(
+        "%s %s on %s %s", status, type(error).__name__, request.method, request.path
+    )
+    name = next((k.__name__ for k in type(error).__mro__ if k.__name__ in _REFUSED_DETAIL), "")
+    detail = _REFUSED_DETAIL.get(name, _REFUSED_DETAIL["RequestDataTooBig"])
+    code = "request_too_large" if status == 413 else "bad_request"
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": detail, "code": code}, status=status)
+    return render(request, f"{status}.html", {"message": detail}, status=status)

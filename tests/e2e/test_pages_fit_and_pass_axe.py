@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.accounts.models import User
+from clinic.accounts.services import api_token_create
 from clinic.assessments.models import AssessmentResponse
 from clinic.controlled_substances import services as ledger
 from clinic.controlled_substances.choices import ON_HAND_STATUSES
@@ -137,6 +138,10 @@ def demo_clinic(settings):
             diastolic_mmhg=diastolic_mmhg,
             monitor_name="Sam Rivera",
         )
+    # API tokens, so the token pages' tables have rows.
+    for username in ("admin", "nurse"):
+        owner = User.objects.get(username=username)
+        api_token_create(actor=owner, user=owner, name="Nightly lab results import")
     return {
         "plan": plan,
         "patient": patient,
@@ -186,6 +191,7 @@ def _pages(demo):
             "/",
             reverse("intake:intake_edit", args=[patient.uuid]),
             reverse("treatment_sessions:detail", args=[session.uuid]),
+            reverse("accounts:token_list"),
         ],
         "frontdesk": [
             "/",
@@ -200,6 +206,8 @@ def _pages(demo):
             reverse("core:audit_list"),
             reverse("scheduling:resources"),
             reverse("assessments:outbox"),
+            reverse("accounts:token_list"),
+            reverse("accounts:token_all"),
         ],
         "patient": [
             "/portal/",

@@ -191,7 +191,18 @@ def test_patient_principal_session_is_refused(patient_user):
 
 
 def test_patient_principal_token_is_refused(patient_user):
-    plain = token_for(patient_user)
+    from clinic.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        token_for(patient_user)
+    # One that exists regardless (made before this rule, or by hand) does not authenticate.
+    plain = "kc_0badf00d_" + "p" * 43
+    ApiToken.objects.create(
+        user=patient_user,
+        prefix="0badf00d",
+        digest_sha256=hashlib.sha256(plain.encode()).hexdigest(),
+        expires_at=timezone.now() + datetime.timedelta(days=1),
+    )
 
     assert_unauthenticated(Client().get(PATIENTS, **bearer(plain)))
     response = Client().post(PATIENTS, NEW_PATIENT, content_type=JSON, **bearer(plain))
@@ -216,9 +227,14 @@ def test_patient_principal_cannot_read_their_own_record_through_the_staff_api(
     client.force_login(patient_user)
 
     assert_unauthenticated(client.get(f"{PATIENTS}/{patient.uuid}"))
-    assert_unauthenticated(
-        client.get(f"{PATIENTS}/{patient.uuid}", **bearer(token_for(patient_user)))
+    plain = "kc_0badf00d_" + "p" * 43
+    ApiToken.objects.create(
+        user=patient_user,
+        prefix="0badf00d",
+        digest_sha256=hashlib.sha256(plain.encode()).hexdigest(),
+        expires_at=timezone.now() + datetime.timedelta(days=1),
     )
+    assert_unauthenticated(client.get(f"{PATIENTS}/{patient.uuid}", **bearer(plain)))
 
 
 # --------------------------------------------------------------------------- createapitoken
@@ -292,7 +308,10 @@ def test_session_without_second_factor_is_refused_when_2fa_is_required(settings,
     assert_unauthenticated(client.get(PATIENTS))
 
 
-def test_token_works_when_2fa_is_required(settings, nurse):
+def test_token_works_when_2fa_is_required_and_its_owner_has_a_second_factor(settings, nurse):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.create(user=nurse, name="phone", confirmed=True)
     settings.REQUIRE_STAFF_2FA = True
 
     assert Client().get(PATIENTS, **bearer(token_for(nurse))).status_code == 200

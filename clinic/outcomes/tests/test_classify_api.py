@@ -231,7 +231,7 @@ def test_every_staff_role_may_classify(make_staff, role):
 
 
 def test_a_bearer_token_works_and_nothing_is_stored(clinic_admin, nurse):
-    _token, plain = api_token_create(actor=clinic_admin, user=nurse)
+    _token, plain = api_token_create(actor=nurse, user=nurse)
     events = AuditEvent.objects.count()
     response = post(
         Client(),

@@ -585,7 +585,7 @@ def test_every_staff_role_may_evaluate(make_staff, role):
 
 
 def test_a_bearer_token_works_and_nothing_is_stored(clinic_admin, nurse):
-    _token, plain = api_token_create(actor=clinic_admin, user=nurse)
+    _token, plain = api_token_create(actor=nurse, user=nurse)
     RuleSetVersion.objects.get_or_create(version=1, defaults={"policy": {}})
     events = AuditEvent.objects.count()
     versions = RuleSetVersion.objects.count()
