@@ -30,11 +30,24 @@ class NotFound(DomainError):
 
 
 class PermissionDenied(DomainError):
+    """A refusal. Where a request is answered with 403 (the API's handler, the pages'
+    middleware) it is audited as a denial, unless the code that refused has audited it itself
+    (`audited`). `capability` names what the role lacks, when that was the reason."""
+
     code = "permission_denied"
     status = 403
 
-    def __init__(self, message: str = "Your role does not allow this.", **kwargs):
+    def __init__(
+        self,
+        message: str = "Your role does not allow this.",
+        *,
+        capability: str = "",
+        audited: bool = False,
+        **kwargs,
+    ):
         super().__init__(message, **kwargs)
+        self.capability = capability
+        self.audited = audited
 
 
 class Conflict(DomainError):

@@ -74,6 +74,9 @@ class DomainErrorPageMiddleware:
         if isinstance(exception, NotFound):
             return render(request, "404.html", {"message": exception.message}, status=404)
         if isinstance(exception, PermissionDenied):
+            from clinic.core.access import audit_refusal
+
+            audit_refusal(request, exception)
             return render(request, "403.html", {"message": exception.message}, status=403)
         return None
 

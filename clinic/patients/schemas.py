@@ -7,6 +7,8 @@ from typing import Literal
 
 from ninja import Field, Schema
 
+from clinic.core.api_schemas import RequestBody
+
 SexCode = Literal["female", "male", "other", "unknown"]
 
 
@@ -28,7 +30,7 @@ class _Demographics(Schema):
     emergency_contact_phone: str = Field("", max_length=32)
 
 
-class PatientCreate(_Demographics):
+class PatientCreate(RequestBody, _Demographics):
     legal_given_name: str = Field(..., min_length=1, max_length=100)
     legal_family_name: str = Field(..., min_length=1, max_length=100)
     date_of_birth: datetime.date
@@ -65,7 +67,7 @@ class PatientDuplicateConflict(Schema):
     candidates: list[DuplicateCandidateRead]
 
 
-class PatientUpdate(Schema):
+class PatientUpdate(RequestBody):
     """Send only the fields that change."""
 
     legal_given_name: str | None = Field(None, min_length=1, max_length=100)
@@ -126,19 +128,22 @@ class PatientPage(Schema):
     page_size: int
 
 
-class PatientSearch(Schema):
+class PatientSearch(RequestBody):
     query: str = Field(..., min_length=1, max_length=200, description="Name, MRN or date of birth")
     page: int = Field(1, ge=1)
 
 
-class CareTeamWrite(Schema):
-    primary_prescriber: uuid.UUID | None = None
-    prescribers: list[uuid.UUID] = []
-    nurses: list[uuid.UUID] = []
-    therapists: list[uuid.UUID] = []
+class CareTeamWrite(RequestBody):
+    """The whole care team: a PUT names every slot it replaces (null or [] to empty one), so a
+    body that names none of them is refused, not read as "no one"."""
+
+    primary_prescriber: uuid.UUID | None = Field(..., description="null for none")
+    prescribers: list[uuid.UUID] = Field(..., max_length=50)
+    nurses: list[uuid.UUID] = Field(..., max_length=50)
+    therapists: list[uuid.UUID] = Field(..., max_length=50)
 
 
-class MeasurementCreate(Schema):
+class MeasurementCreate(RequestBody):
     measured_on: datetime.date
     weight_kg: Decimal | None = Field(None, description="Kilograms, one decimal")
     height_cm: Decimal | None = Field(None, description="Centimetres, one decimal")
@@ -161,5 +166,5 @@ class MeasurementsRead(Schema):
     measurements: list[MeasurementRead]
 
 
-class EnteredInError(Schema):
+class EnteredInError(RequestBody):
     reason: str = Field(..., min_length=1, max_length=300)
