@@ -12,16 +12,16 @@ from django.http import Http404
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
 from clinic.core.access import audit_refusal
-from clinic.core.api_schemas import OBJECT_EXPECTED, UNKNOWN_FIELD, ApiError
+from clinic.core.api_schemas import UNKNOWN_FIELD, ApiError
 from clinic.core.exceptions import DomainError, InvalidInput, PermissionDenied
 
 logger = logging.getLogger("clinic.api")
 
 # Every operation can answer 401 (no valid session or token) and 403 (a role that may not, or
 # a session request without its CSRF token); one with path parameters 404; one with parameters
-# or a body 422; one with a body 413 (too large). 409 is declared by the operations that can
-# conflict. Each with the one envelope.
-_BODY_STATUSES = (413,)
+# or a body 422; one with a body 400 (not JSON at all) and 413 (too large). 409 is declared by
+# the operations that can conflict. Each with the one envelope.
+_BODY_STATUSES = (400, 413)
 
 
 def _problem(item: dict) -> dict:
@@ -29,8 +29,6 @@ def _problem(item: dict) -> dict:
     kind = item.get("type")
     if kind == "extra_forbidden":
         return {**item, "msg": UNKNOWN_FIELD}
-    if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return {**item, "msg": OBJECT_EXPECTED, "type": "dict_type"}
     return item
 
 

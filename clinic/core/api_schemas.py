@@ -66,17 +66,38 @@ class _StrictBodyParam(_BodyParam):  # type: ignore[misc]
         return "body"
 
 
-class _StrictBodyShortcut:
+class _SelfCheckedBodyModel(BodyModel):
+    # Unknown fields reach the handler, which names them together with its other problems;
+    # the published schema refuses them all the same.
+    model_config = ConfigDict(json_schema_extra={"additionalProperties": False})
+
+
+class _SelfCheckedBodyParam(_BodyParam):  # type: ignore[misc]
+    _model = _SelfCheckedBodyModel
+
+    @classmethod
+    def _param_source(cls) -> str:
+        return "body"
+
+
+class _BodyShortcut:
+    def __init__(self, param: type[_BodyParam]) -> None:
+        self.param = param
+
     def __getitem__(self, annotation: Any) -> Any:
         from typing import Annotated
 
-        return Annotated[annotation, _StrictBodyParam(...)]
+        return Annotated[annotation, self.param(...)]
 
 
-if TYPE_CHECKING:  # mypy reads it as Ninja's Body
+if TYPE_CHECKING:  # mypy reads them as Ninja's Body
+    from ninja import Body as SelfCheckedBody
     from ninja import Body as StrictBody
 else:
-    StrictBody = _StrictBodyShortcut()
+    StrictBody = _BodyShortcut(_StrictBodyParam)
+    # For an operation that must name an unknown field together with every other problem of
+    # the request (the screening evaluation, calculators.md §3): it refuses them itself.
+    SelfCheckedBody = _BodyShortcut(_SelfCheckedBodyParam)
 
 
 def forbids_unknown_fields(model: type) -> bool:

@@ -70,13 +70,15 @@ class PatientDuplicateConflict(Schema):
 class PatientUpdate(RequestBody):
     """Send only the fields that change."""
 
-    legal_given_name: str | None = Field(None, min_length=1, max_length=100)
+    # Left out: unchanged. A name, the date of birth and sex can change but never be emptied,
+    # so null is refused for them by the schema itself.
+    legal_given_name: str = Field(None, min_length=1, max_length=100)  # type: ignore[assignment]
     legal_middle_name: str | None = Field(None, max_length=100)
-    legal_family_name: str | None = Field(None, min_length=1, max_length=100)
+    legal_family_name: str = Field(None, min_length=1, max_length=100)  # type: ignore[assignment]
     preferred_name: str | None = Field(None, max_length=100)
     pronouns: str | None = Field(None, max_length=40)
-    date_of_birth: datetime.date | None = None
-    sex: SexCode | None = None
+    date_of_birth: datetime.date = None  # type: ignore[assignment]
+    sex: SexCode = None  # type: ignore[assignment]
     email: str | None = Field(None, max_length=254)
     phone_mobile: str | None = Field(None, max_length=32)
     phone_home: str | None = Field(None, max_length=32)
