@@ -11,9 +11,8 @@ import logging
 from django.http import Http404
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
-from clinic.core.access import audit_refusal
 from clinic.core.api_schemas import UNKNOWN_FIELD, ApiError
-from clinic.core.exceptions import DomainError, InvalidInput, PermissionDenied
+from clinic.core.exceptions import DomainError, InvalidInput
 
 logger = logging.getLogger("clinic.api")
 
@@ -65,8 +64,6 @@ def install_error_handlers(api) -> None:
 
     @api.exception_handler(DomainError)
     def domain_error(request, error: DomainError):
-        if isinstance(error, PermissionDenied):
-            audit_refusal(request, error)
         body = {"detail": error.message, "code": error.code}
         if error.field:
             body["field"] = error.field

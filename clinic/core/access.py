@@ -14,19 +14,22 @@ from clinic.core.exceptions import PermissionDenied
 
 def require(actor, capability: str) -> None:
     """Refuse an actor whose role lacks `capability`. Call it before looking anything up, so a
-    refusal tells nothing about what exists. The refusal is audited where the request is
-    answered (audit_refusal), not here: here it may sit in a transaction that the refusal
+    refusal tells nothing about what exists. The refusal is audited once the request is
+    answered (audit_refusals), not here: here it may sit in a transaction that the refusal
     rolls back."""
     if actor is None or not actor.is_authenticated or not actor.can(capability):
         raise PermissionDenied(capability=capability)
 
 
+def audit_refusals(request, refusals: list) -> None:
+    """Audit each refusal of a request as a denial, once, after the request is answered (so
+    after any transaction a refusal rolled back); RequestContextMiddleware calls it."""
+    for error in refusals:
+        if isinstance(error, PermissionDenied) and not error.audited:
+            audit_refusal(request, error)
+
+
 def audit_refusal(request, error: PermissionDenied) -> None:
-    """Audit a refused request as a denial, once: called by the API's handler and the pages'
-    middleware when they turn a PermissionDenied into a 403, after any transaction the
-    refusal rolled back."""
-    if error.audited:
-        return
     actor = getattr(request, "auth", None) or getattr(request, "user", None)
     match = request.resolver_match
     route = match.route if match else request.path

@@ -6,6 +6,8 @@ pages show them as form errors. `field` names the input at fault, when one is.
 
 from __future__ import annotations
 
+from clinic.core.request_context import note_refusal
+
 
 class DomainError(Exception):
     code = "domain_error"
@@ -30,8 +32,8 @@ class NotFound(DomainError):
 
 
 class PermissionDenied(DomainError):
-    """A refusal. Where a request is answered with 403 (the API's handler, the pages'
-    middleware) it is audited as a denial, unless the code that refused has audited it itself
+    """A refusal. Once the request it refused has been answered it is audited as a denial
+    (RequestContextMiddleware), unless the code that refused has audited it itself
     (`audited`). `capability` names what the role lacks, when that was the reason."""
 
     code = "permission_denied"
@@ -48,6 +50,7 @@ class PermissionDenied(DomainError):
         super().__init__(message, **kwargs)
         self.capability = capability
         self.audited = audited
+        note_refusal(self)
 
 
 class Conflict(DomainError):

@@ -5,6 +5,7 @@ from django.contrib.sessions.middleware import SessionMiddleware
 
 from clinic.core.request_context import (
     RequestContext,
+    collecting_refusals,
     reset_request_context,
     set_request_context,
 )
@@ -34,7 +35,13 @@ class RequestContextMiddleware:
         request.request_id = context.request_id
         token = set_request_context(context)
         try:
-            return self.get_response(request)
+            with collecting_refusals() as refusals:
+                response = self.get_response(request)
+                if refusals:
+                    from clinic.core.access import audit_refusals
+
+                    audit_refusals(request, refusals)
+            return response
         finally:
             reset_request_context(token)
 
@@ -74,9 +81,6 @@ class DomainErrorPageMiddleware:
         if isinstance(exception, NotFound):
             return render(request, "404.html", {"message": exception.message}, status=404)
         if isinstance(exception, PermissionDenied):
-            from clinic.core.access import audit_refusal
-
-            audit_refusal(request, exception)
             return render(request, "403.html", {"message": exception.message}, status=403)
         return None
 

@@ -3,13 +3,28 @@ from __future__ import annotations
 import datetime
 import uuid
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Field, Schema
+from pydantic import WithJsonSchema
 
 from clinic.core.api_schemas import RequestBody
 
 SexCode = Literal["female", "male", "other", "unknown"]
+
+# A JSON number or a plain decimal string ("72.4"): the published schema says exactly what the
+# parser takes (pydantic's own says any string, and "" or "1e" would then be refused).
+DecimalIn = Annotated[
+    Decimal,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number"},
+                {"type": "string", "pattern": r"^[+-]?(\d+\.?\d*|\.\d+)$"},
+            ]
+        }
+    ),
+]
 
 
 class _Demographics(Schema):
@@ -147,8 +162,8 @@ class CareTeamWrite(RequestBody):
 
 class MeasurementCreate(RequestBody):
     measured_on: datetime.date
-    weight_kg: Decimal | None = Field(None, description="Kilograms, one decimal")
-    height_cm: Decimal | None = Field(None, description="Centimetres, one decimal")
+    weight_kg: DecimalIn | None = Field(None, description="Kilograms, one decimal")
+    height_cm: DecimalIn | None = Field(None, description="Centimetres, one decimal")
 
 
 class MeasurementRead(Schema):

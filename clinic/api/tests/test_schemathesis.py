@@ -90,6 +90,10 @@ def _resolve(case, patient, measurement) -> None:
 # schema layer refusing what the published schema allows: the document and the code disagree.
 CLINIC_RULE_TYPES = frozenset(
     {"invalid_input", "implausible", "contradiction", "unknown_term", "invalid_answer"}
+    # A whole number written with a fraction (56.0) where the contract wants an integer: JSON
+    # Schema counts 56.0 as an integer and cannot say otherwise, and calculators.md refuses it
+    # (a dose or a score is never coerced).
+    | {"int_type"}
 )
 
 

@@ -140,7 +140,7 @@ def test_a_refusal_already_audited_where_it_happened_is_not_audited_twice(chart,
     assert event.summary.startswith("Clinical data refused")
 
 
-def test_a_refusal_inside_a_service_transaction_survives_its_rollback(chart, make_staff):
+def test_a_refusal_inside_a_service_transaction_is_left_to_the_middleware(chart, make_staff):
     """patient_update refuses inside @transaction.atomic; the denial is written after."""
     from clinic.core.exceptions import PermissionDenied
     from clinic.patients import services
@@ -151,3 +151,34 @@ def test_a_refusal_inside_a_service_transaction_survives_its_rollback(chart, mak
         services.patient_update(actor=billing, patient=patient, data={"city": "Duluth"})
     assert refused.value.capability == "patient.edit_demographics"
     assert refused.value.audited is False  # audited where the request is answered
+
+
+def test_a_refusal_a_page_catches_and_shows_as_a_message_is_still_audited(rf, make_staff):
+    """The one shared place: RequestContextMiddleware audits every refusal raised while it
+    served the request, after the view (and its transaction) is done, even one the view caught
+    to show as a message instead of a 403."""
+    from django.db import transaction
+    from django.http import HttpResponse
+
+    from clinic.core.access import require
+    from clinic.core.exceptions import DomainError
+    from clinic.core.middleware import RequestContextMiddleware
+
+    billing = make_staff("billing", username="ra_billing")
+
+    def page(request):
+        try:
+            with transaction.atomic():
+                require(request.user, "patient.edit_care_team")
+        except DomainError as error:
+            return HttpResponse(error.message)
+        return HttpResponse("changed")
+
+    request = rf.post("/patients/x/care-team/")
+    request.user = billing
+    response = RequestContextMiddleware(page)(request)
+
+    assert response.content == b"Your role does not allow this."
+    [event] = denials(billing)
+    assert "patient.edit_care_team" in event.summary
+    assert event.channel == "web"
