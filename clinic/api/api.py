@@ -1,7 +1,7 @@
 from ninja import NinjaAPI
 
 from clinic.api.auth import StaffBearerAuth, StaffSessionAuth
-from clinic.api.errors import install_error_handlers
+from clinic.api.errors import declare_error_responses, install_error_handlers
 from clinic.assessments.api import router as assessments_router
 from clinic.assessments.calculators import router as calculators_router
 from clinic.outcomes.api import router as outcomes_router
@@ -41,3 +41,4 @@ api.add_router("", calculators_router)
 api.add_router("", outcomes_router)
 api.add_router("", protocol_calculators_router)
 api.add_router("/screening", screening_router)
+declare_error_responses(api)

@@ -17,10 +17,46 @@ from django.core.exceptions import (
 from django.http import Http404
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
+from clinic.core.api_schemas import UNKNOWN_FIELD, ApiError
 from clinic.core.exceptions import DomainError, InvalidInput
 from clinic.core.middleware import request_refused_response
 
 logger = logging.getLogger("clinic.api")
+
+# Every operation can answer 401 (no valid session or token) and 403 (a role that may not, or
+# a session request without its CSRF token); one with path parameters 404; one with parameters
+# or a body 422; one with a body 400 (not JSON at all) and 413 (too large). 409 is declared by
+# the operations that can conflict. Each with the one envelope.
+_BODY_STATUSES = (400, 413)
+
+
+def _problem(item: dict) -> dict:
+    """One schema problem in the envelope's words (the same for every operation)."""
+    kind = item.get("type")
+    if kind == "extra_forbidden":
+        return {**item, "msg": UNKNOWN_FIELD}
+    return item
+
+
+def declare_error_responses(api) -> None:
+    """Add the envelope to every operation for each status it can answer with (a status an
+    operation declares itself keeps its own schema). Call once every router is added."""
+    for bound_router in api._get_bound_routers():
+        for path_view in bound_router.path_operations.values():
+            for operation in path_view.operations:
+                sources = {model.__ninja_param_source__ for model in operation.models}
+                statuses = [401, 403]
+                if "path" in sources:
+                    statuses.append(404)
+                if sources or operation.openapi_extra:
+                    statuses.append(422)
+                if "body" in sources or (operation.openapi_extra or {}).get("requestBody"):
+                    statuses.extend(_BODY_STATUSES)
+                for status in statuses:
+                    if status not in operation.response_models:
+                        operation.response_models[status] = operation._create_response_model(
+                            ApiError
+                        )
 
 
 def install_error_handlers(api) -> None:
@@ -43,7 +79,9 @@ def install_error_handlers(api) -> None:
     @api.exception_handler(ValidationError)
     def validation_error(request, error: ValidationError):
         return api.create_response(
-            request, {"detail": error.errors, "code": "invalid_input"}, status=422
+            request,
+            {"detail": [_problem(item) for item in error.errors], "code": "invalid_input"},
+            status=422,
         )
 
     @api.exception_handler(AuthenticationError)

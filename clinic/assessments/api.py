@@ -6,9 +6,11 @@ import uuid
 
 from ninja import Router, Status
 
+from clinic.accounts.permissions import Capability
 from clinic.assessments import selectors, services
 from clinic.assessments.models import AssessmentResponse
 from clinic.assessments.schemas import ResponseCreate, ResponseRead
+from clinic.core.access import require
 from clinic.patients.selectors import patient_get
 
 router = Router(tags=["assessments"])
@@ -84,6 +86,7 @@ def response_list(request, patient_uuid: uuid.UUID):
     ),
 )
 def response_create(request, patient_uuid: uuid.UUID, payload: ResponseCreate):
+    require(request.auth, Capability.ASSESSMENT_RECORD)  # before looking anything up
     patient = patient_get(actor=request.auth, patient_uuid=patient_uuid, purpose="api assessments")
     response = services.response_record(
         actor=request.auth,

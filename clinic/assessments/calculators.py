@@ -12,11 +12,12 @@ from pydantic import StrictInt
 
 from clinic.assessments.instruments import ALL_CODES, AnswerError, get_instrument
 from clinic.assessments.policy import scoring_policy
+from clinic.core.api_schemas import RequestBody
 
 router = Router(tags=["calculators"])
 
 
-class ScoreIn(Schema):
+class ScoreIn(RequestBody):
     # Strict: "2", 2.0 and true are refused (422), not coerced to 2.
     answers: list[StrictInt | None] = Field(
         ...,

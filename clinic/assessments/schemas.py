@@ -6,8 +6,10 @@ import uuid
 from ninja import Field, Schema
 from pydantic import StrictInt
 
+from clinic.core.api_schemas import RequestBody
 
-class ResponseCreate(Schema):
+
+class ResponseCreate(RequestBody):
     instrument: str = Field(..., description="Instrument code, e.g. phq9, gad7, cssrs-screen")
     # Strict: "2", 2.0 and true are refused, as the score calculator refuses them.
     answers: list[StrictInt | None] = Field(..., description="One value per item, in item order")

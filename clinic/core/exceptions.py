@@ -6,6 +6,8 @@ pages show them as form errors. `field` names the input at fault, when one is.
 
 from __future__ import annotations
 
+from clinic.core.request_context import note_refusal
+
 
 class DomainError(Exception):
     code = "domain_error"
@@ -30,11 +32,25 @@ class NotFound(DomainError):
 
 
 class PermissionDenied(DomainError):
+    """A refusal. Once the request it refused has been answered it is audited as a denial
+    (RequestContextMiddleware), unless the code that refused has audited it itself
+    (`audited`). `capability` names what the role lacks, when that was the reason."""
+
     code = "permission_denied"
     status = 403
 
-    def __init__(self, message: str = "Your role does not allow this.", **kwargs):
+    def __init__(
+        self,
+        message: str = "Your role does not allow this.",
+        *,
+        capability: str = "",
+        audited: bool = False,
+        **kwargs,
+    ):
         super().__init__(message, **kwargs)
+        self.capability = capability
+        self.audited = audited
+        note_refusal(self)
 
 
 class Conflict(DomainError):

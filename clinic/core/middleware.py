@@ -10,6 +10,7 @@ from django.http.multipartparser import MultiPartParserError
 
 from clinic.core.request_context import (
     RequestContext,
+    collecting_refusals,
     reset_request_context,
     set_request_context,
 )
@@ -39,7 +40,13 @@ class RequestContextMiddleware:
         request.request_id = context.request_id
         token = set_request_context(context)
         try:
-            return self.get_response(request)
+            with collecting_refusals() as refusals:
+                response = self.get_response(request)
+                if refusals:
+                    from clinic.core.access import audit_refusals
+
+                    audit_refusals(request, refusals)
+            return response
         finally:
             reset_request_context(token)
 

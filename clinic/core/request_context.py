@@ -42,3 +42,27 @@ def request_context(context: RequestContext) -> Iterator[RequestContext]:
         yield context
     finally:
         reset_request_context(token)
+
+
+# The refusals (PermissionDenied) raised while a request is served, audited once it has been
+# answered: after the transaction a refusal may have rolled back, and whether or not a page
+# caught the refusal to show it as a message.
+_refusals: contextvars.ContextVar[list | None] = contextvars.ContextVar(
+    "ketacare_refusals", default=None
+)
+
+
+def note_refusal(error: Exception) -> None:
+    pending = _refusals.get()
+    if pending is not None:
+        pending.append(error)
+
+
+@contextlib.contextmanager
+def collecting_refusals() -> Iterator[list]:
+    pending: list = []
+    token = _refusals.set(pending)
+    try:
+        yield pending
+    finally:
+        _refusals.reset(token)

@@ -215,7 +215,9 @@ def _require_shared_view(*, actor: User, patient: Patient, purpose: str) -> None
         patient=patient,
         summary=f"Journal refused ({purpose})",
     )
-    raise PermissionDenied("The journal a patient shares is for their care team's clinicians.")
+    raise PermissionDenied(
+        "The journal a patient shares is for their care team's clinicians.", audited=True
+    )
 
 
 def shared_entry_list(

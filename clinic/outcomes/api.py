@@ -11,9 +11,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from ninja import Body, Field, Router, Schema
+from ninja import Field, Router, Schema
 from pydantic import StrictInt
 
+from clinic.core.api_schemas import StrictBody
 from clinic.core.exceptions import InvalidInput
 from clinic.outcomes import metrics
 from clinic.outcomes.policy import outcome_policy
@@ -64,9 +65,9 @@ class InputProblems(Schema):
 )
 def outcome_classify(
     request,
-    instrument: Body[OutcomeInstrument],
-    baseline: Body[Total],
-    current: Body[Total],
+    instrument: StrictBody[OutcomeInstrument],
+    baseline: StrictBody[Total],
+    current: StrictBody[Total],
 ):
     try:
         result = metrics.classify_change(

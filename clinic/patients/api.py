@@ -7,6 +7,8 @@ import uuid
 from ninja import Query, Router, Schema, Status
 
 from clinic.accounts.models import User
+from clinic.accounts.permissions import Capability
+from clinic.core.access import require
 from clinic.core.exceptions import InvalidInput
 from clinic.patients import selectors, services
 from clinic.patients.duplicates import PossibleDuplicatePatient
@@ -157,6 +159,7 @@ def patient_detail(request, patient_uuid: uuid.UUID):
 
 @router.patch("/{patient_uuid}", response=PatientRead, summary="Change demographics")
 def patient_update(request, patient_uuid: uuid.UUID, payload: PatientUpdate):
+    require(request.auth, Capability.PATIENT_EDIT_DEMOGRAPHICS)  # before looking anything up
     patient = selectors.patient_get(
         actor=request.auth, patient_uuid=patient_uuid, purpose="api update"
     )
@@ -187,6 +190,8 @@ def _staff_by_uuid(field: str, keys: list[uuid.UUID]) -> list[User]:
 
 @router.put("/{patient_uuid}/care-team", response=list[CareTeamMemberRead])
 def care_team_replace(request, patient_uuid: uuid.UUID, payload: CareTeamWrite):
+    # The role first: a refusal must not tell whether the patient or a staff id exists.
+    require(request.auth, Capability.PATIENT_EDIT_CARE_TEAM)
     patient = selectors.patient_get(
         actor=request.auth, patient_uuid=patient_uuid, purpose="api care team"
     )
@@ -239,6 +244,7 @@ def measurement_list(request, patient_uuid: uuid.UUID):
 
 @router.post("/{patient_uuid}/measurements", response={201: MeasurementRead})
 def measurement_create(request, patient_uuid: uuid.UUID, payload: MeasurementCreate):
+    require(request.auth, Capability.PATIENT_RECORD_MEASUREMENTS)
     patient = selectors.patient_get(
         actor=request.auth, patient_uuid=patient_uuid, purpose="api measurements"
     )
@@ -265,8 +271,15 @@ def measurement_create(request, patient_uuid: uuid.UUID, payload: MeasurementCre
 def measurement_entered_in_error(
     request, patient_uuid: uuid.UUID, measurement_uuid: uuid.UUID, payload: EnteredInError
 ):
+    require(request.auth, Capability.PATIENT_RECORD_MEASUREMENTS)
     patient = selectors.patient_get(
         actor=request.auth, patient_uuid=patient_uuid, purpose="api measurements"
+    )
+    selectors.require_clinical_act(
+        actor=request.auth,
+        patient=patient,
+        capability=Capability.PATIENT_RECORD_MEASUREMENTS,
+        message="Only the care team's prescribers and nurses correct measurements.",
     )
     measurement = selectors.body_measurement_get(patient=patient, measurement_uuid=measurement_uuid)
     services.body_measurement_mark_entered_in_error(

@@ -3,11 +3,28 @@ from __future__ import annotations
 import datetime
 import uuid
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Field, Schema
+from pydantic import WithJsonSchema
+
+from clinic.core.api_schemas import RequestBody
 
 SexCode = Literal["female", "male", "other", "unknown"]
+
+# A JSON number or a plain decimal string ("72.4"): the published schema says exactly what the
+# parser takes (pydantic's own says any string, and "" or "1e" would then be refused).
+DecimalIn = Annotated[
+    Decimal,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number"},
+                {"type": "string", "pattern": r"^[+-]?(\d+\.?\d*|\.\d+)$"},
+            ]
+        }
+    ),
+]
 
 
 class _Demographics(Schema):
@@ -28,7 +45,7 @@ class _Demographics(Schema):
     emergency_contact_phone: str = Field("", max_length=32)
 
 
-class PatientCreate(_Demographics):
+class PatientCreate(RequestBody, _Demographics):
     legal_given_name: str = Field(..., min_length=1, max_length=100)
     legal_family_name: str = Field(..., min_length=1, max_length=100)
     date_of_birth: datetime.date
@@ -65,16 +82,18 @@ class PatientDuplicateConflict(Schema):
     candidates: list[DuplicateCandidateRead]
 
 
-class PatientUpdate(Schema):
+class PatientUpdate(RequestBody):
     """Send only the fields that change."""
 
-    legal_given_name: str | None = Field(None, min_length=1, max_length=100)
+    # Left out: unchanged. A name, the date of birth and sex can change but never be emptied,
+    # so null is refused for them by the schema itself.
+    legal_given_name: str = Field(None, min_length=1, max_length=100)  # type: ignore[assignment]
     legal_middle_name: str | None = Field(None, max_length=100)
-    legal_family_name: str | None = Field(None, min_length=1, max_length=100)
+    legal_family_name: str = Field(None, min_length=1, max_length=100)  # type: ignore[assignment]
     preferred_name: str | None = Field(None, max_length=100)
     pronouns: str | None = Field(None, max_length=40)
-    date_of_birth: datetime.date | None = None
-    sex: SexCode | None = None
+    date_of_birth: datetime.date = None  # type: ignore[assignment]
+    sex: SexCode = None  # type: ignore[assignment]
     email: str | None = Field(None, max_length=254)
     phone_mobile: str | None = Field(None, max_length=32)
     phone_home: str | None = Field(None, max_length=32)
@@ -126,22 +145,25 @@ class PatientPage(Schema):
     page_size: int
 
 
-class PatientSearch(Schema):
+class PatientSearch(RequestBody):
     query: str = Field(..., min_length=1, max_length=200, description="Name, MRN or date of birth")
     page: int = Field(1, ge=1)
 
 
-class CareTeamWrite(Schema):
-    primary_prescriber: uuid.UUID | None = None
-    prescribers: list[uuid.UUID] = []
-    nurses: list[uuid.UUID] = []
-    therapists: list[uuid.UUID] = []
+class CareTeamWrite(RequestBody):
+    """The whole care team: a PUT names every slot it replaces (null or [] to empty one), so a
+    body that names none of them is refused, not read as "no one"."""
+
+    primary_prescriber: uuid.UUID | None = Field(..., description="null for none")
+    prescribers: list[uuid.UUID] = Field(..., max_length=50)
+    nurses: list[uuid.UUID] = Field(..., max_length=50)
+    therapists: list[uuid.UUID] = Field(..., max_length=50)
 
 
-class MeasurementCreate(Schema):
+class MeasurementCreate(RequestBody):
     measured_on: datetime.date
-    weight_kg: Decimal | None = Field(None, description="Kilograms, one decimal")
-    height_cm: Decimal | None = Field(None, description="Centimetres, one decimal")
+    weight_kg: DecimalIn | None = Field(None, description="Kilograms, one decimal")
+    height_cm: DecimalIn | None = Field(None, description="Centimetres, one decimal")
 
 
 class MeasurementRead(Schema):
@@ -161,5 +183,5 @@ class MeasurementsRead(Schema):
     measurements: list[MeasurementRead]
 
 
-class EnteredInError(Schema):
+class EnteredInError(RequestBody):
     reason: str = Field(..., min_length=1, max_length=300)

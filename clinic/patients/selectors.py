@@ -286,11 +286,18 @@ def require_clinical_view(*, actor: User, patient: Patient, purpose: str) -> Non
         patient=patient,
         summary=f"Clinical data refused ({purpose})",
     )
-    raise PermissionDenied("Clinical data is for the patient's care team.")
+    raise PermissionDenied("Clinical data is for the patient's care team.", audited=True)
 
 
 def can_act_clinically(*, actor: User, patient: Patient, capability: str) -> bool:
     return actor.can(capability) and can_view_clinical(actor=actor, patient=patient)
+
+
+def require_clinical_act(*, actor: User, patient: Patient, capability: str, message: str) -> None:
+    """Refuse a clinical write by someone outside the care team (or without the role) before
+    any of the patient's records is looked up: a refusal must not tell whether one exists."""
+    if not can_act_clinically(actor=actor, patient=patient, capability=capability):
+        raise PermissionDenied(message, capability=capability)
 
 
 @dataclass(frozen=True)

@@ -203,6 +203,12 @@ def measurement_entered_in_error(request, patient_uuid, measurement_uuid):
     patient = selectors.patient_get(
         actor=request.user, patient_uuid=patient_uuid, purpose="measurements"
     )
+    selectors.require_clinical_act(
+        actor=request.user,
+        patient=patient,
+        capability=Capability.PATIENT_RECORD_MEASUREMENTS,
+        message="Only the care team's prescribers and nurses correct measurements.",
+    )
     measurement = selectors.body_measurement_get(patient=patient, measurement_uuid=measurement_uuid)
     form = EnteredInErrorForm(request.POST)
     if form.is_valid():

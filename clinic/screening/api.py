@@ -29,10 +29,11 @@ import json
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from ninja import Body, Field, Router, Schema
+from ninja import Field, Router, Schema
 from ninja.errors import ValidationError
-from pydantic import ConfigDict, StrictBool, StrictInt
+from pydantic import StrictBool, StrictInt
 
+from clinic.core.api_schemas import RequestBody, SelfCheckedBody
 from clinic.core.policy import plausible_range
 from clinic.screening import rules
 from clinic.screening.selectors import current_rule_set
@@ -59,23 +60,19 @@ WholeNumber = Annotated[StrictInt, Field(ge=0)]
 Measurement = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 
 
-class _Strict(Schema):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ScreeningBloodPressureIn(_Strict):
+class ScreeningBloodPressureIn(RequestBody):
     systolic: StrictInt | None = Field(None, description="mmHg, at screening")
     diastolic: StrictInt | None = Field(None, description="mmHg, at screening; below systolic")
 
 
-class ScreeningTrialIn(_Strict):
+class ScreeningTrialIn(RequestBody):
     drug: str = Field(..., max_length=120)
     adequate: StrictBool = Field(..., description="adequate dose and duration")
     outcome: TrialOutcome
     current_episode: StrictBool
 
 
-class ScreeningHomeIn(_Strict):
+class ScreeningHomeIn(RequestBody):
     treatment_monitor: StrictBool | None = Field(
         None, description="a named adult treatment monitor for home sessions; absent = no"
     )
@@ -213,20 +210,20 @@ def _implausible(facts: rules.IntakeFacts) -> list[dict[str, Any]]:
 )
 def screening_evaluate(
     request,
-    age_years: Body[WholeNumber | None] = None,
-    sex: Body[Sex | None] = None,
-    pregnant: Body[StrictBool | None] = None,
-    breastfeeding: Body[StrictBool | None] = None,
-    weight_kg: Body[Measurement | None] = None,
-    height_cm: Body[Measurement | None] = None,
-    blood_pressure: Body[ScreeningBloodPressureIn | None] = None,
-    heart_rate: Body[StrictInt | None] = None,
-    indication: Body[Indication | None] = None,
-    conditions: Body[list[Condition] | None] = None,
-    medication_classes: Body[list[MedicationClass] | None] = None,
-    antidepressant_trials: Body[list[ScreeningTrialIn] | None] = None,
-    cssrs_risk: Body[CssrsRisk | None] = None,
-    home: Body[ScreeningHomeIn | None] = None,
+    age_years: SelfCheckedBody[WholeNumber | None] = None,
+    sex: SelfCheckedBody[Sex | None] = None,
+    pregnant: SelfCheckedBody[StrictBool | None] = None,
+    breastfeeding: SelfCheckedBody[StrictBool | None] = None,
+    weight_kg: SelfCheckedBody[Measurement | None] = None,
+    height_cm: SelfCheckedBody[Measurement | None] = None,
+    blood_pressure: SelfCheckedBody[ScreeningBloodPressureIn | None] = None,
+    heart_rate: SelfCheckedBody[StrictInt | None] = None,
+    indication: SelfCheckedBody[Indication | None] = None,
+    conditions: SelfCheckedBody[list[Condition] | None] = None,
+    medication_classes: SelfCheckedBody[list[MedicationClass] | None] = None,
+    antidepressant_trials: SelfCheckedBody[list[ScreeningTrialIn] | None] = None,
+    cssrs_risk: SelfCheckedBody[CssrsRisk | None] = None,
+    home: SelfCheckedBody[ScreeningHomeIn | None] = None,
 ):
     problems = _unknown_fields(request)
     facts = rules.IntakeFacts(

@@ -157,7 +157,8 @@ def test_anonymous_request_writes_no_audit_event(patient):
 # --------------------------------------------------------------------------- POST
 
 
-def test_post_returns_the_server_score_and_ignores_a_client_total(patient, nurse):
+def test_post_refuses_a_client_total(patient, nurse):
+    """The server scores: a total, severity or flags sent by the client are unknown fields."""
     response = post(
         client_for(nurse),
         patient.uuid,
@@ -167,9 +168,21 @@ def test_post_returns_the_server_score_and_ignores_a_client_total(patient, nurse
             "timepoint": "baseline",
             "total": 27,
             "severity": "severe",
-            "complete": False,
-            "flags": ["suicidal_ideation"],
         },
+    )
+    assert response.status_code == 422, response.content
+    assert {tuple(item["loc"][-1:]) for item in response.json()["detail"]} == {
+        ("total",),
+        ("severity",),
+    }
+    assert not AssessmentResponse.objects.exists()
+
+
+def test_post_returns_the_server_score(patient, nurse):
+    response = post(
+        client_for(nurse),
+        patient.uuid,
+        {"instrument": "phq9", "answers": PHQ9_MODERATE, "timepoint": "baseline"},
     )
     assert response.status_code == 201, response.content
     body = response.json()

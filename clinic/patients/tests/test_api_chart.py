@@ -150,19 +150,24 @@ def test_malformed_json_is_a_client_error(desk, raw):
     assert not Patient.objects.exists()
 
 
-def test_create_ignores_server_owned_fields(desk):
-    """The MRN, uuid and active flag are the clinic's to set, not the caller's."""
+def test_create_refuses_server_owned_fields(desk):
+    """The MRN, uuid and active flag are the clinic's to set: naming them is refused (422),
+    as is any field the contract does not have, and nothing is registered."""
     chosen_uuid = "5d1d8a9c-0000-4000-8000-000000000000"
     payload = {**NEW_PATIENT, "mrn": "00000018", "uuid": chosen_uuid, "is_active": False}
+    before = db_state()
 
     response = call(desk, "post", API, payload)
 
-    assert response.status_code == 201
-    body = response.json()
-    assert body["uuid"] != chosen_uuid
-    assert body["is_active"] is True
-    assert mrn_is_valid(body["mrn"])
-    assert Patient.objects.get(uuid=body["uuid"]).is_active is True
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_input"
+    assert sorted(item["loc"][-1] for item in response.json()["detail"]) == [
+        "is_active",
+        "mrn",
+        "uuid",
+    ]
+    assert {item["msg"] for item in response.json()["detail"]} == {"Unknown field."}
+    assert db_state() == before
 
 
 # --------------------------------------------------------------------------- update (PATCH)
@@ -233,7 +238,7 @@ def test_patch_that_changes_nothing_writes_no_update_event(chart):
     assert not AuditEvent.objects.filter(action="update", patient=chart.patient).exists()
 
 
-def test_patch_ignores_server_owned_fields(chart):
+def test_patch_refuses_server_owned_fields(chart):
     before = db_state()
 
     response = call(
@@ -243,8 +248,22 @@ def test_patch_ignores_server_owned_fields(chart):
         {"mrn": "00000026", "is_active": False, "uuid": str(uuid.uuid4())},
     )
 
-    assert response.status_code == 200
-    assert response.json()["mrn"] == chart.patient.mrn
+    assert response.status_code == 422
+    assert {item["type"] for item in response.json()["detail"]} == {"extra_forbidden"}
+    assert db_state() == before
+
+
+@pytest.mark.parametrize("raw", ["[1, 2, 3]", '"x"', "null", "12", "true"])
+def test_patch_body_must_be_a_json_object(chart, raw):
+    before = db_state()
+
+    response = chart.client.patch(
+        f"{API}/{chart.patient.uuid}", raw, content_type="application/json"
+    )
+
+    assert response.status_code == 422, response.content
+    assert response.json()["code"] == "invalid_input"
+    assert response.json()["detail"][0]["type"] == "dict_type"
     assert db_state() == before
 
 

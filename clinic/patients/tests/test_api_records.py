@@ -325,6 +325,10 @@ def team(make_staff):
     )
 
 
+# A PUT names every slot it replaces; these are the empty ones.
+NO_ONE = {"primary_prescriber": None, "prescribers": [], "nurses": [], "therapists": []}
+
+
 def members(items) -> set[tuple[str, str]]:
     return {(m["team_role"], m["staff"]["uuid"]) for m in items}
 
@@ -364,6 +368,7 @@ def test_care_team_put_replaces_the_team(team):
 def test_care_team_primary_also_listed_as_prescriber_is_one_member(team):
     s = team.staff
     payload = {
+        **NO_ONE,
         "primary_prescriber": str(s.prescriber2.uuid),
         "prescribers": [str(s.prescriber2.uuid)],
     }
@@ -376,11 +381,32 @@ def test_care_team_primary_also_listed_as_prescriber_is_one_member(team):
 
 
 def test_care_team_put_can_empty_the_team(team):
-    response = call(team.client, "put", team.url, {})
+    response = call(team.client, "put", team.url, NO_ONE)
 
     assert response.status_code == 200
     assert response.json() == []
     assert not CareTeamMember.objects.filter(patient=team.patient).exists()
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"unexpected": "x"},
+        {},
+        {"nurses": []},
+        {**NO_ONE, "unexpected": "x"},
+    ],
+)
+def test_care_team_put_must_name_every_slot_and_nothing_else(team, payload):
+    """Issue 13, defect 4: a body with no known field used to empty the team."""
+    before = db_state()
+
+    response = call(team.client, "put", team.url, payload)
+
+    assert response.status_code == 422, response.content
+    assert response.json()["code"] == "invalid_input"
+    assert db_state() == before
+    assert CareTeamMember.objects.filter(patient=team.patient).count() == 1
 
 
 @pytest.mark.parametrize(
@@ -398,7 +424,7 @@ def test_care_team_member_of_the_wrong_role_is_422_naming_the_slot(team, field, 
     value = str(person.uuid) if field == "primary_prescriber" else [str(person.uuid)]
     before = db_state()
 
-    response = call(team.client, "put", team.url, {field: value})
+    response = call(team.client, "put", team.url, {**NO_ONE, field: value})
 
     assert response.status_code == 422, response.content
     assert field in error_fields(response)
@@ -411,7 +437,7 @@ def test_care_team_unknown_staff_uuid_is_422_naming_the_slot(team, field):
     value = unknown if field == "primary_prescriber" else [unknown]
     before = db_state()
 
-    response = call(team.client, "put", team.url, {field: value})
+    response = call(team.client, "put", team.url, {**NO_ONE, field: value})
 
     assert response.status_code == 422, response.content
     assert field in error_fields(response)
@@ -424,18 +450,22 @@ def test_care_team_rejects_deactivated_staff_and_patient_principals(team):
     patient_user = User.objects.create_user(username="portal_pat", role="patient")
     before = db_state()
 
-    response = call(team.client, "put", team.url, {"nurses": [str(team.staff.nurse2.uuid)]})
+    response = call(
+        team.client, "put", team.url, {**NO_ONE, "nurses": [str(team.staff.nurse2.uuid)]}
+    )
     assert response.status_code == 422
     assert "nurses" in error_fields(response)
 
-    response = call(team.client, "put", team.url, {"therapists": [str(patient_user.uuid)]})
+    response = call(
+        team.client, "put", team.url, {**NO_ONE, "therapists": [str(patient_user.uuid)]}
+    )
     assert response.status_code == 422
     assert "therapists" in error_fields(response)
     assert db_state() == before
 
 
 def test_care_team_malformed_uuid_is_422(team):
-    response = call(team.client, "put", team.url, {"nurses": ["not-a-uuid"]})
+    response = call(team.client, "put", team.url, {**NO_ONE, "nurses": ["not-a-uuid"]})
     assert response.status_code == 422
     assert "nurses" in [str(part) for item in response.json()["detail"] for part in item["loc"]]
 

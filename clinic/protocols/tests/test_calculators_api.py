@@ -564,4 +564,4 @@ def test_the_openapi_document_describes_both_calculators(client):
     assert set(request["properties"]) == {"start_date", *options}
     for code in BUILT_IN:
         assert f"`{code}`" in schedule["description"]
-    assert set(schedule["responses"]) == {"200", "404", "422"}
+    assert set(schedule["responses"]) == {"200", "400", "401", "403", "404", "413", "422"}

@@ -625,4 +625,4 @@ def test_the_openapi_document_lists_the_vocabularies(client):
         "benzodiazepine", "opioid", "sedative_hypnotic", "cns_depressant", "maoi",
         "psychostimulant", "lamotrigine",
     ]  # fmt: skip
-    assert set(operation["responses"]) == {"200", "422"}
+    assert set(operation["responses"]) == {"200", "400", "401", "403", "413", "422"}
