@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
+from clinic.core.forms import TextField
+
 
 class LoginForm(AuthenticationForm):
     error_messages = {
@@ -10,7 +12,7 @@ class LoginForm(AuthenticationForm):
 
 
 class SecondFactorForm(forms.Form):
-    otp_token = forms.CharField(
+    otp_token = TextField(
         label="6-digit code from your authenticator app",
         min_length=6,
         max_length=6,

@@ -6,12 +6,14 @@ import uuid
 from ninja import Field, Schema
 from pydantic import StrictInt
 
+from clinic.core.text import OneLine
+
 
 class ResponseCreate(Schema):
-    instrument: str = Field(..., description="Instrument code, e.g. phq9, gad7, cssrs-screen")
+    instrument: OneLine = Field(..., description="Instrument code, e.g. phq9, gad7, cssrs-screen")
     # Strict: "2", 2.0 and true are refused, as the score calculator refuses them.
     answers: list[StrictInt | None] = Field(..., description="One value per item, in item order")
-    timepoint: str = "unscheduled"
+    timepoint: OneLine = "unscheduled"
     taken_at: datetime.datetime | None = None
 
 

@@ -4,7 +4,7 @@ from django import forms
 from django.utils import timezone
 
 from clinic.core.exceptions import InvalidInput
-from clinic.core.forms import DateInput
+from clinic.core.forms import DateInput, TextField, text_policy_formfield
 from clinic.core.policy import plausible_range
 from clinic.patients.models import Patient
 from clinic.patients.selectors import care_team_candidates
@@ -15,6 +15,7 @@ class PatientForm(forms.ModelForm):
     class Meta:
         model = Patient
         fields = DEMOGRAPHIC_FIELDS
+        formfield_callback = text_policy_formfield
         widgets = {
             "date_of_birth": DateInput(),
             "email": forms.EmailInput(attrs={"autocomplete": "off"}),
@@ -95,7 +96,7 @@ class PatientRegisterForm(PatientForm):
 
 
 class PatientSearchForm(forms.Form):
-    q = forms.CharField(
+    q = TextField(
         label="Find a patient",
         required=False,
         max_length=200,
@@ -174,4 +175,4 @@ class MeasurementForm(forms.Form):
 
 
 class EnteredInErrorForm(forms.Form):
-    reason = forms.CharField(max_length=300, label="Why is this entry wrong?")
+    reason = TextField(max_length=300, label="Why is this entry wrong?")

@@ -7,10 +7,32 @@ from typing import Literal
 
 from ninja import Field, Schema
 
+from clinic.core.text import MultiLine, OneLine
+
 SexCode = Literal["female", "male", "other", "unknown"]
 
 
 class _Demographics(Schema):
+    legal_middle_name: OneLine = Field("", max_length=100)
+    preferred_name: OneLine = Field("", max_length=100)
+    pronouns: OneLine = Field("", max_length=40)
+    email: OneLine = Field("", max_length=254)
+    phone_mobile: OneLine = Field("", max_length=32)
+    phone_home: OneLine = Field("", max_length=32)
+    address_line1: OneLine = Field("", max_length=200)
+    address_line2: OneLine = Field("", max_length=200)
+    city: OneLine = Field("", max_length=100)
+    region: OneLine = Field("", max_length=100)
+    postal_code: OneLine = Field("", max_length=20)
+    country: OneLine = Field("US", max_length=2)
+    emergency_contact_name: OneLine = Field("", max_length=200)
+    emergency_contact_relationship: OneLine = Field("", max_length=60)
+    emergency_contact_phone: OneLine = Field("", max_length=32)
+
+
+class _DemographicsRead(Schema):
+    """Plain text on the way out: a value stored before the text policy must still be read."""
+
     legal_middle_name: str = Field("", max_length=100)
     preferred_name: str = Field("", max_length=100)
     pronouns: str = Field("", max_length=40)
@@ -29,8 +51,8 @@ class _Demographics(Schema):
 
 
 class PatientCreate(_Demographics):
-    legal_given_name: str = Field(..., min_length=1, max_length=100)
-    legal_family_name: str = Field(..., min_length=1, max_length=100)
+    legal_given_name: OneLine = Field(..., min_length=1, max_length=100)
+    legal_family_name: OneLine = Field(..., min_length=1, max_length=100)
     date_of_birth: datetime.date
     sex: SexCode
     confirm_new_patient: bool = Field(
@@ -68,25 +90,25 @@ class PatientDuplicateConflict(Schema):
 class PatientUpdate(Schema):
     """Send only the fields that change."""
 
-    legal_given_name: str | None = Field(None, min_length=1, max_length=100)
-    legal_middle_name: str | None = Field(None, max_length=100)
-    legal_family_name: str | None = Field(None, min_length=1, max_length=100)
-    preferred_name: str | None = Field(None, max_length=100)
-    pronouns: str | None = Field(None, max_length=40)
+    legal_given_name: OneLine | None = Field(None, min_length=1, max_length=100)
+    legal_middle_name: OneLine | None = Field(None, max_length=100)
+    legal_family_name: OneLine | None = Field(None, min_length=1, max_length=100)
+    preferred_name: OneLine | None = Field(None, max_length=100)
+    pronouns: OneLine | None = Field(None, max_length=40)
     date_of_birth: datetime.date | None = None
     sex: SexCode | None = None
-    email: str | None = Field(None, max_length=254)
-    phone_mobile: str | None = Field(None, max_length=32)
-    phone_home: str | None = Field(None, max_length=32)
-    address_line1: str | None = Field(None, max_length=200)
-    address_line2: str | None = Field(None, max_length=200)
-    city: str | None = Field(None, max_length=100)
-    region: str | None = Field(None, max_length=100)
-    postal_code: str | None = Field(None, max_length=20)
-    country: str | None = Field(None, max_length=2)
-    emergency_contact_name: str | None = Field(None, max_length=200)
-    emergency_contact_relationship: str | None = Field(None, max_length=60)
-    emergency_contact_phone: str | None = Field(None, max_length=32)
+    email: OneLine | None = Field(None, max_length=254)
+    phone_mobile: OneLine | None = Field(None, max_length=32)
+    phone_home: OneLine | None = Field(None, max_length=32)
+    address_line1: OneLine | None = Field(None, max_length=200)
+    address_line2: OneLine | None = Field(None, max_length=200)
+    city: OneLine | None = Field(None, max_length=100)
+    region: OneLine | None = Field(None, max_length=100)
+    postal_code: OneLine | None = Field(None, max_length=20)
+    country: OneLine | None = Field(None, max_length=2)
+    emergency_contact_name: OneLine | None = Field(None, max_length=200)
+    emergency_contact_relationship: OneLine | None = Field(None, max_length=60)
+    emergency_contact_phone: OneLine | None = Field(None, max_length=32)
 
 
 class StaffRef(Schema):
@@ -112,7 +134,7 @@ class PatientSummary(Schema):
     is_active: bool
 
 
-class PatientRead(_Demographics, PatientSummary):
+class PatientRead(_DemographicsRead, PatientSummary):
     care_team: list[CareTeamMemberRead]
     created_at: datetime.datetime
     updated_at: datetime.datetime
@@ -127,7 +149,9 @@ class PatientPage(Schema):
 
 
 class PatientSearch(Schema):
-    query: str = Field(..., min_length=1, max_length=200, description="Name, MRN or date of birth")
+    query: OneLine = Field(
+        ..., min_length=1, max_length=200, description="Name, MRN or date of birth"
+    )
     page: int = Field(1, ge=1)
 
 
@@ -162,4 +186,4 @@ class MeasurementsRead(Schema):
 
 
 class EnteredInError(Schema):
-    reason: str = Field(..., min_length=1, max_length=300)
+    reason: MultiLine = Field(..., min_length=1, max_length=300)

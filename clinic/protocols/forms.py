@@ -9,7 +9,7 @@ from django import forms
 from django.core.validators import MaxValueValidator
 from django.utils import timezone
 
-from clinic.core.forms import DateInput
+from clinic.core.forms import DateInput, TextField, apply_text_policy
 from clinic.protocols.choices import WeightBasis
 from clinic.protocols.dosing import ESKETAMINE_MG_PER_DEVICE, DosingPolicy
 from clinic.protocols.policy import dosing_policy, plan_date_policy
@@ -76,9 +76,7 @@ class PlanForm(forms.Form):
             "invalid": "Enter the start date as a date, e.g. 06/02/2031.",
         },
     )
-    notes = forms.CharField(
-        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
-    )
+    notes = TextField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, templates, option_specs, route, policy=None, dates=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -237,7 +235,7 @@ def _option_field(spec) -> forms.Field:
             error_messages={**messages, "invalid": "Enter a number, e.g. 50 or 12.5."},
             widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "any"}),
         )
-    return forms.CharField(
+    return TextField(
         label=name,
         required=spec.required,
         max_length=200,
@@ -258,7 +256,7 @@ class TitrationForm(forms.Form):
             "min_value": "Sessions are numbered from 1.",
         },
     )
-    reason = forms.CharField(
+    reason = TextField(
         label=label("reason"),
         max_length=300,
         error_messages={"required": "Say why the dose changes."},
@@ -345,13 +343,15 @@ class MaintenanceForm(forms.Form):
 
 
 class FinishForm(forms.Form):
-    reason = forms.CharField(max_length=300, required=False)
+    reason = TextField(max_length=300, required=False)
 
 
 class TemplateForm(forms.Form):
-    code = forms.SlugField(max_length=64)
-    name = forms.CharField(max_length=200)
-    definition = forms.JSONField(
-        widget=forms.Textarea(attrs={"rows": 14, "spellcheck": "false"}),
-        help_text="The template as JSON, in the same form as the built-in ones shown below.",
+    code = apply_text_policy(forms.SlugField(max_length=64))
+    name = TextField(max_length=200)
+    definition = apply_text_policy(
+        forms.JSONField(
+            widget=forms.Textarea(attrs={"rows": 14, "spellcheck": "false"}),
+            help_text="The template as JSON, in the same form as the built-in ones shown below.",
+        )
     )

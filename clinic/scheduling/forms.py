@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from clinic.accounts.choices import STAFF_ROLES
 from clinic.accounts.models import User
-from clinic.core.forms import DateInput
+from clinic.core.forms import DateInput, TextField
 from clinic.scheduling import selectors
 from clinic.scheduling.choices import ChairCapability, Weekday
 from clinic.scheduling.models import Room
@@ -51,20 +51,20 @@ class SlotForm(forms.Form):
 
 
 class RescheduleForm(SlotForm):
-    reason = forms.CharField(max_length=300, widget=forms.TextInput())
+    reason = TextField(max_length=300, widget=forms.TextInput())
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(max_length=300, widget=forms.TextInput())
+    reason = TextField(max_length=300, widget=forms.TextInput())
 
 
 class RoomForm(forms.Form):
-    name = forms.CharField(label="Room name", max_length=100)
+    name = TextField(label="Room name", max_length=100)
 
 
 class ChairForm(forms.Form):
     room = forms.ModelChoiceField(queryset=Room.objects.filter(active=True), to_field_name="uuid")
-    name = forms.CharField(label="Chair name", max_length=100)
+    name = TextField(label="Chair name", max_length=100)
     capabilities = forms.MultipleChoiceField(
         label="Equipment",
         choices=ChairCapability.choices,

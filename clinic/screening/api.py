@@ -34,6 +34,7 @@ from ninja.errors import ValidationError
 from pydantic import ConfigDict, StrictBool, StrictInt
 
 from clinic.core.policy import plausible_range
+from clinic.core.text import OneLine
 from clinic.screening import rules
 from clinic.screening.selectors import current_rule_set
 
@@ -69,7 +70,7 @@ class ScreeningBloodPressureIn(_Strict):
 
 
 class ScreeningTrialIn(_Strict):
-    drug: str = Field(..., max_length=120)
+    drug: OneLine = Field(..., max_length=120)
     adequate: StrictBool = Field(..., description="adequate dose and duration")
     outcome: TrialOutcome
     current_episode: StrictBool

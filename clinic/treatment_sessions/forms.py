@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from clinic.assessments.instruments import cadss, moaas, modified_aldrete
 from clinic.controlled_substances.forms import WitnessMixin
-from clinic.core.forms import DateInput
+from clinic.core.forms import DateInput, TextField
 from clinic.screening.choices import Route
 from clinic.treatment_sessions.choices import (
     AdverseEventOutcome,
@@ -57,9 +57,7 @@ def _time_field(label: str) -> forms.TimeField:
 
 def _text_field(label: str, *, max_length: int, required: bool = True, rows: int = 0, **kwargs):
     widget = forms.Textarea(attrs={"rows": rows}) if rows else None
-    return forms.CharField(
-        label=label, max_length=max_length, required=required, widget=widget, **kwargs
-    )
+    return TextField(label=label, max_length=max_length, required=required, widget=widget, **kwargs)
 
 
 class NurseChoiceField(forms.ModelChoiceField):
