@@ -7,7 +7,7 @@ from clinic.assessments.choices import Timepoint
 from clinic.assessments.instruments import ALL_CODES, get_instrument
 from clinic.assessments.instruments.base import Instrument
 from clinic.assessments.suicidality import CSSRS_CODE
-from clinic.core.forms import TextField
+from clinic.core.forms import PlausibleDateTimeField, TextField
 
 # How to fill in a questionnaire whose questions branch, in plain words, for each audience:
 # the C-SSRS screener asks questions 3–5 only after a yes to question 2, and its last
@@ -51,7 +51,7 @@ class InstrumentForm(forms.Form):
             self.fields["timepoint"] = forms.ChoiceField(
                 choices=Timepoint.choices, initial=Timepoint.UNSCHEDULED
             )
-            self.fields["taken_at"] = forms.DateTimeField(
+            self.fields["taken_at"] = PlausibleDateTimeField(
                 label="Taken at",
                 initial=lambda: timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
                 widget=forms.DateTimeInput(

@@ -16,7 +16,7 @@ from clinic.controlled_substances.choices import (
     ProductKind,
 )
 from clinic.controlled_substances.models import MG_DECIMAL_PLACES, MG_DIGITS, Product
-from clinic.core.forms import DateInput, TextField
+from clinic.core.forms import DateInput, PlausibleDateField, TextField
 
 
 def mg_field(label: str, *, required: bool = True, help_text: str = "") -> forms.DecimalField:
@@ -106,7 +106,7 @@ class ReceiptForm(WitnessMixin, forms.Form):
         queryset=Product.objects.filter(active=True), to_field_name="uuid"
     )
     lot_number = TextField(max_length=40)
-    expiry = forms.DateField(widget=DateInput())
+    expiry = PlausibleDateField(days_ahead="expiry_days_ahead", widget=DateInput())
     containers = forms.IntegerField(
         label="Containers received (vials or devices)", min_value=1, max_value=999
     )
@@ -114,7 +114,7 @@ class ReceiptForm(WitnessMixin, forms.Form):
     supplier_address = TextField(label="Supplier's address", max_length=300)
     supplier_dea_number = TextField(label="Supplier's DEA number", max_length=20)
     invoice = TextField(label="Invoice or packing-slip number", max_length=60)
-    received_on = forms.DateField(
+    received_on = PlausibleDateField(
         label="Date received", widget=DateInput(), help_text="The actual date of receipt."
     )
     received_time = forms.TimeField(label="Time received", required=False, widget=TimeInput())
@@ -233,7 +233,7 @@ class ResolveForm(forms.Form):
 
 class LossReportForm(forms.Form):
     kind = forms.ChoiceField(choices=LossKind.choices)
-    discovered_on = forms.DateField(label="Date discovered", widget=DateInput())
+    discovered_on = PlausibleDateField(label="Date discovered", widget=DateInput())
     discovered_time = forms.TimeField(label="Time discovered", widget=TimeInput())
     description = TextField(max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))
     product = forms.ModelChoiceField(
@@ -249,7 +249,7 @@ class LossReportForm(forms.Form):
 class DoneForm(forms.Form):
     """When the DEA was notified, or Form 106 filed; blank is now."""
 
-    done_on = forms.DateField(label="Date", required=False, widget=DateInput())
+    done_on = PlausibleDateField(label="Date", required=False, widget=DateInput())
     done_time = forms.TimeField(label="Time", required=False, widget=TimeInput())
     reference = TextField(label="Form 106 reference", max_length=60, required=False)
 
@@ -259,8 +259,12 @@ class DoneForm(forms.Form):
 
 
 class LedgerFilterForm(forms.Form):
-    date_from = forms.DateField(label="From", required=False, widget=DateInput())
-    date_to = forms.DateField(label="To", required=False, widget=DateInput())
+    date_from = PlausibleDateField(
+        days_ahead="booking_days_ahead", label="From", required=False, widget=DateInput()
+    )
+    date_to = PlausibleDateField(
+        days_ahead="booking_days_ahead", label="To", required=False, widget=DateInput()
+    )
     product = forms.ModelChoiceField(
         queryset=Product.objects.all(), to_field_name="uuid", required=False
     )

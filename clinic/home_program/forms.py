@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django import forms
 
-from clinic.core.forms import TextField
+from clinic.core.forms import PlausibleDateTimeField, TextField
 from clinic.home_program.choices import Severity, SideEffectKind
 from clinic.home_program.services import MONITOR_REQUIRED
 
@@ -19,7 +19,7 @@ class DateTimeLocalInput(forms.DateTimeInput):
 
 
 def _when(label: str) -> forms.DateTimeField:
-    return forms.DateTimeField(
+    return PlausibleDateTimeField(
         label=label,
         required=False,
         widget=DateTimeLocalInput(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import forms
 
-from clinic.core.forms import TextField
+from clinic.core.forms import PlausibleDateTimeField, TextField
 from clinic.journal import rules
 from clinic.journal.models import MOOD_MAX, MOOD_MIN
 
@@ -73,7 +73,8 @@ class JournalEntryForm(forms.Form):
         help_text="Only if you want to. Your therapist and prescriber will be able to read it. "
         "You can stop sharing at any time.",
     )
-    remind_at = forms.DateTimeField(
+    remind_at = PlausibleDateTimeField(
+        days_ahead="booking_days_ahead",
         label="Remind me to reflect later (optional)",
         required=False,
         widget=DateTimeLocalInput(),

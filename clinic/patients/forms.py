@@ -4,7 +4,7 @@ from django import forms
 from django.utils import timezone
 
 from clinic.core.exceptions import InvalidInput
-from clinic.core.forms import DateInput, TextField, text_policy_formfield
+from clinic.core.forms import DateInput, PlausibleDateField, TextField, text_policy_formfield
 from clinic.core.policy import plausible_range
 from clinic.patients.models import Patient
 from clinic.patients.selectors import care_team_candidates
@@ -151,7 +151,7 @@ class CareTeamForm(forms.Form):
 
 
 class MeasurementForm(forms.Form):
-    measured_on = forms.DateField(widget=DateInput(), initial=timezone.localdate)
+    measured_on = PlausibleDateField(widget=DateInput(), initial=timezone.localdate)
     weight_kg = forms.DecimalField(
         label="Weight (kg)",
         required=False,

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import datetime
 
-from django.utils import timezone
-
 from clinic.core.audit import audit_record
 from clinic.core.dates import showable
 

@@ -9,7 +9,7 @@ from django import forms
 from django.core.validators import MaxValueValidator
 from django.utils import timezone
 
-from clinic.core.forms import DateInput, TextField, apply_text_policy
+from clinic.core.forms import DateInput, PlausibleDateField, TextField, apply_text_policy
 from clinic.protocols.choices import WeightBasis
 from clinic.protocols.dosing import ESKETAMINE_MG_PER_DEVICE, DosingPolicy
 from clinic.protocols.policy import dosing_policy, plan_date_policy
@@ -67,7 +67,8 @@ class PlanForm(forms.Form):
     (its prescriber-set mg dose)."""
 
     template = forms.ChoiceField(label="Protocol")
-    start_date = forms.DateField(
+    start_date = PlausibleDateField(
+        days_ahead="booking_days_ahead",
         label=label("start_date"),
         widget=DateInput(),
         initial=timezone.localdate,
@@ -323,7 +324,8 @@ class MaintenanceForm(forms.Form):
             "max_value": "Add 1 to 52 sessions at a time.",
         },
     )
-    start_date = forms.DateField(
+    start_date = PlausibleDateField(
+        days_ahead="booking_days_ahead",
         label="First maintenance session",
         widget=DateInput(),
         error_messages={

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 
 from clinic.core.exceptions import InvalidInput
-from clinic.core.forms import DateInput, TextField
+from clinic.core.forms import BirthDateField, DateInput, TextField
 from clinic.screening.choices import ContactMethod, SeekingHelp
 from clinic.screening.services import (
     REQUEST_FIELDS,
@@ -48,7 +48,7 @@ class ConsultationRequestForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Choose how you would like us to contact you."},
     )
-    date_of_birth = forms.DateField(
+    date_of_birth = BirthDateField(
         label="Date of birth",
         required=False,
         help_text="Optional. It helps us prepare for your consultation.",

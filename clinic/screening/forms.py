@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from django import forms
 
-from clinic.core.forms import DateInput, TextField
+from clinic.core.forms import DateInput, PlausibleDateField, TextField
 from clinic.core.policy import plausible_range
 from clinic.screening.choices import Condition, Indication, MedicationClass, TrialOutcome
 from clinic.screening.rules import DEFAULT_RULE_SET, THRESHOLDS, RuleSet, describe_rules
@@ -166,7 +166,7 @@ TrialFormSet = forms.formset_factory(TrialForm, extra=1)
 
 
 class RemsForm(forms.Form):
-    enrolled_on = forms.DateField(label="Enrolment date", widget=DateInput())
+    enrolled_on = PlausibleDateField(label="Enrolment date", widget=DateInput())
     rems_patient_id = TextField(
         label="REMS patient ID",
         max_length=40,

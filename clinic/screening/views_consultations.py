@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from clinic.accounts.permissions import Capability
 from clinic.core.access import require, staff_required
 from clinic.core.exceptions import DomainError
-from clinic.core.forms import DateInput, TextField, apply_domain_error
+from clinic.core.forms import BirthDateField, DateInput, TextField, apply_domain_error
 from clinic.patients.choices import Sex
 from clinic.screening import selectors, services
 from clinic.screening.choices import ConsultationStatus
@@ -46,7 +46,7 @@ class ConsultationConvertForm(forms.Form):
 
     legal_given_name = TextField(label="Legal first name", max_length=100)
     legal_family_name = TextField(label="Legal last name", max_length=100)
-    date_of_birth = forms.DateField(
+    date_of_birth = BirthDateField(
         widget=DateInput(), error_messages={"invalid": "Enter the date as YYYY-MM-DD."}
     )
     sex = forms.ChoiceField(choices=[("", "Choose…"), *Sex.choices])

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clinic.accounts.permissions import Capability
 from clinic.core.access import require, staff_required
 from clinic.core.exceptions import DomainError, InvalidInput, NotFound, PermissionDenied
-from clinic.core.forms import DateInput, TextField, apply_domain_error
+from clinic.core.forms import DateInput, PlausibleDateField, TextField, apply_domain_error
 from clinic.screening.choices import Route
 from clinic.treatment_sessions import rems, rules, services, state
 from clinic.treatment_sessions.selectors import session_get
@@ -61,7 +61,7 @@ class RemsMonitoringForm(forms.Form):
                 choices=[("", "—")] + [(c, c.capitalize()) for c in item.choices],
             )
         if item.key == "session_date":
-            return forms.DateField(label=label, required=False, widget=DateInput())
+            return PlausibleDateField(label=label, required=False, widget=DateInput())
         if item.key == "total_monitoring_minutes":
             return forms.IntegerField(label=label, required=False, min_value=0, max_value=24 * 60)
         if item.key == "serious_adverse_events":

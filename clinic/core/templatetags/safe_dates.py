@@ -1,4 +1,4 @@
-"""The `date` and `time` filters, safe for any stored value (a template builtin, config/settings.py).
+"""`date` and `time` filters safe for any stored value (a template builtin: config/settings.py).
 
 Django's own filters convert an aware datetime to local time before formatting, and a year-1 or
 year-9999 instant overflows in that conversion: one odd row would answer 500 on every page
