@@ -4,7 +4,13 @@ from django import forms
 from django.utils import timezone
 
 from clinic.core.exceptions import InvalidInput
-from clinic.core.forms import DateInput, PlausibleDateField, TextField, text_policy_formfield
+from clinic.core.forms import (
+    BirthDateField,
+    DateInput,
+    PlausibleDateField,
+    TextField,
+    text_policy_formfield,
+)
 from clinic.core.policy import plausible_range
 from clinic.patients.models import Patient
 from clinic.patients.selectors import care_team_candidates
@@ -16,6 +22,7 @@ class PatientForm(forms.ModelForm):
         model = Patient
         fields = DEMOGRAPHIC_FIELDS
         formfield_callback = text_policy_formfield
+        field_classes = {"date_of_birth": BirthDateField}
         widgets = {
             "date_of_birth": DateInput(),
             "email": forms.EmailInput(attrs={"autocomplete": "off"}),

@@ -262,7 +262,8 @@ def rule_set_change_from(data: Mapping[str, str], *, current: RuleSet) -> RuleSe
     thresholds: dict[str, int] = {}
     for name, spec in THRESHOLDS.items():
         raw = str(data.get(f"threshold_{name}", "")).strip()
-        if not raw.isdigit():
+        # ASCII digits only: "²" is a digit to str.isdigit and not a number to int().
+        if not (raw.isascii() and raw.isdigit()):
             errors.append(f"{spec.description}: enter a whole number.")
         elif int(raw) != current.thresholds[name]:
             thresholds[name] = int(raw)
