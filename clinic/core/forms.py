@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 
 from django import forms
 from django.utils import timezone
@@ -29,7 +30,7 @@ class DateInput(forms.DateInput):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
-def _text_validator(field: forms.CharField, multiline: bool | None) -> object:
+def _text_validator(field: forms.CharField, multiline: bool | None) -> Callable[[object], None]:
     if multiline is None:
         # A JSON document's strings may hold line breaks (they are escaped in it).
         multiline = isinstance(field.widget, forms.Textarea) or isinstance(field, forms.JSONField)
@@ -80,18 +81,21 @@ def _days(ahead: DaysAhead) -> int:
 
 class PlausibleDateField(forms.DateField):
     """A calendar date not before the clinic's founding-era floor and at most `days_ahead`
-    days after today (0, the default: not in the future)."""
+    days after today (0, the default: not in the future; None: the form bounds the future
+    itself, with words of its own, as the treatment plan's dates do)."""
 
-    def __init__(self, *, days_ahead: DaysAhead = 0, **kwargs) -> None:
+    def __init__(self, *, days_ahead: DaysAhead | None = 0, **kwargs) -> None:
         self.days_ahead = days_ahead
         super().__init__(**kwargs)
 
     def validate(self, value: datetime.date | None) -> None:
         super().validate(value)
         if value is not None:
-            problem = date_problem(
-                value, today=timezone.localdate(), days_ahead=_days(self.days_ahead)
-            )
+            today = timezone.localdate()
+            if self.days_ahead is None:
+                problem = date_problem(value, today=value) if value < today else ""
+            else:
+                problem = date_problem(value, today=today, days_ahead=_days(self.days_ahead))
             if problem:
                 raise forms.ValidationError(problem, code="implausible_date")
 

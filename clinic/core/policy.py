@@ -89,8 +89,9 @@ class DatePolicy:
 
     # A date of birth further back than this is a typing error, not a patient.
     oldest_patient_age_years: int = 125
-    # An appointment, a closure, a reminder or a list filter: within a year from today.
-    booking_days_ahead: int = 365
+    # An appointment, a staff shift, a schedule calculation or a list filter: within about ten
+    # years from today (a year typed as 9999 or 20226 is caught; a clinic may set it tighter).
+    booking_days_ahead: int = 3650
     # A controlled-substance lot's expiry date: within ten years from today.
     expiry_days_ahead: int = 3650
 

@@ -68,7 +68,7 @@ class PlanForm(forms.Form):
 
     template = forms.ChoiceField(label="Protocol")
     start_date = PlausibleDateField(
-        days_ahead="booking_days_ahead",
+        days_ahead=None,  # the plan policy bounds it, in its own words
         label=label("start_date"),
         widget=DateInput(),
         initial=timezone.localdate,
@@ -325,7 +325,7 @@ class MaintenanceForm(forms.Form):
         },
     )
     start_date = PlausibleDateField(
-        days_ahead="booking_days_ahead",
+        days_ahead=None,  # the plan policy bounds it, in its own words
         label="First maintenance session",
         widget=DateInput(),
         error_messages={

@@ -8,6 +8,7 @@ does."""
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django import template
 from django.template import defaultfilters
@@ -17,15 +18,15 @@ from clinic.core.dates import showable
 register = template.Library()
 
 
-def _local(value: object) -> object:
-    return showable(value) if isinstance(value, datetime.datetime) else value
+@register.filter(expects_localtime=False, is_safe=False)
+def date(value: Any, arg: str | None = None) -> str:
+    if isinstance(value, datetime.datetime):
+        value = showable(value)
+    return defaultfilters.date(value, arg)
 
 
 @register.filter(expects_localtime=False, is_safe=False)
-def date(value: object, arg: str | None = None) -> str:
-    return defaultfilters.date(_local(value), arg)
-
-
-@register.filter(expects_localtime=False, is_safe=False)
-def time(value: object, arg: str | None = None) -> str:
-    return defaultfilters.time(_local(value), arg)
+def time(value: Any, arg: str | None = None) -> str:
+    if isinstance(value, datetime.datetime):
+        value = showable(value)
+    return defaultfilters.time(value, arg)
