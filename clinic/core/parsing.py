@@ -64,10 +64,13 @@ def event_moment(
         raise InvalidInput({field: ["Give the date and time with its time zone."]})
     if value > now + clock_skew:
         raise InvalidInput({field: [future_message]})
+    # Before birth first: the more telling words when both hold. Before the floor the day is
+    # read in UTC: a year-1 instant cannot be converted to local time.
+    day = value.date() if value < EARLIEST_EVENT_AT else timezone.localdate(value)
+    if born_on is not None and day < born_on:
+        raise InvalidInput({field: [before_birth_message(born_on)]})
     if value < EARLIEST_EVENT_AT:
         raise InvalidInput({field: [TOO_EARLY_MESSAGE]})
-    if born_on is not None and timezone.localdate(value) < born_on:
-        raise InvalidInput({field: [before_birth_message(born_on)]})
     if not_before is not None and value < not_before:
         message = not_before_message or (
             f"This time is before {timezone.localtime(not_before):%H:%M}."
@@ -77,7 +80,7 @@ def event_moment(
 
 
 def before_birth_message(born_on: datetime.date) -> str:
-    return f"This is before the patient's date of birth ({born_on:%m/%d/%Y}): check the year."
+    return f"This is before the date of birth ({born_on:%m/%d/%Y}): check the year."
 
 
 def date_problem(
@@ -90,10 +93,11 @@ def date_problem(
 ) -> str:
     """Why a calendar date is implausible, in words ("" when it is not): before the clinic's
     founding-era floor, before `born_on`, or more than `days_ahead` days after `today`."""
-    if value < EARLIEST_EVENT_DATE:
-        return TOO_EARLY_MESSAGE
+    # Before birth first: the more telling words when both hold.
     if born_on is not None and value < born_on:
         return before_birth_message(born_on)
+    if value < EARLIEST_EVENT_DATE:
+        return TOO_EARLY_MESSAGE
     if value > today + datetime.timedelta(days=days_ahead):
         if days_ahead == 0:
             return future_message

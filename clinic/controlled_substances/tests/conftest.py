@@ -17,7 +17,7 @@ import pytest
 from clinic.controlled_substances import services
 
 # Within the clinic's expiry horizon (CLINIC_POLICY["dates"]["expiry_days_ahead"], 10 years).
-EXPIRY = datetime.date(datetime.date.today().year + 2, 12, 31)
+EXPIRY = datetime.date(datetime.date.today().year + 8, 12, 31)
 
 
 def receive(actor, product, *, containers=2, lot_number="L100", expiry=EXPIRY, **extra):
