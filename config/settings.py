@@ -150,6 +150,8 @@ TEMPLATES = [
                 "clinic.core.context_processors.clinic",
                 "clinic.portal.context_processors.portal",
             ],
+            # `date` and `time` that survive a year-1 or year-9999 value already stored.
+            "builtins": ["clinic.core.templatetags.safe_dates"],
         },
     },
 ]

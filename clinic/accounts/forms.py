@@ -3,6 +3,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.validators import UnicodeUsernameValidator
 
 from clinic.accounts.choices import STAFF_ROLES, Role
+from clinic.core.forms import TextField
 
 
 class LoginForm(AuthenticationForm):
@@ -13,7 +14,7 @@ class LoginForm(AuthenticationForm):
 
 
 class SecondFactorForm(forms.Form):
-    otp_token = forms.CharField(
+    otp_token = TextField(
         label="6-digit code from your authenticator app",
         min_length=6,
         max_length=6,

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from clinic.assessments.instruments import get_instrument
 from clinic.assessments.models import AssessmentResponse
+from clinic.core.dates import in_era
 from clinic.outcomes.charts import course_chart_svg
 from clinic.outcomes.metrics import INSTRUMENT_MAX_TOTAL, course_status
 from clinic.outcomes.policy import outcome_policy
@@ -30,6 +31,7 @@ def course_for(
     courses = []
     for code in INSTRUMENT_MAX_TOTAL:
         # Local clinic time, so the chart's dates are the clinic's dates; sorted by time only.
+        # A date outside the plausible era (a row stored before validation) is left out.
         points = sorted(
             (
                 (timezone.localtime(r.taken_at), r.total)
@@ -38,6 +40,7 @@ def course_for(
                 and r.entered_in_error_at is None
                 and r.complete
                 and r.total is not None
+                and in_era(r.taken_at)
             ),
             key=lambda point: point[0],
         )

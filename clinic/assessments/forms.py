@@ -7,6 +7,7 @@ from clinic.assessments.choices import Timepoint
 from clinic.assessments.instruments import ALL_CODES, get_instrument
 from clinic.assessments.instruments.base import Instrument
 from clinic.assessments.suicidality import CSSRS_CODE
+from clinic.core.forms import PlausibleDateTimeField, TextField
 
 # How to fill in a questionnaire whose questions branch, in plain words, for each audience:
 # the C-SSRS screener asks questions 3–5 only after a yes to question 2, and its last
@@ -50,7 +51,7 @@ class InstrumentForm(forms.Form):
             self.fields["timepoint"] = forms.ChoiceField(
                 choices=Timepoint.choices, initial=Timepoint.UNSCHEDULED
             )
-            self.fields["taken_at"] = forms.DateTimeField(
+            self.fields["taken_at"] = PlausibleDateTimeField(
                 label="Taken at",
                 initial=lambda: timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
                 widget=forms.DateTimeInput(
@@ -148,8 +149,8 @@ class LinkForm(forms.Form):
 
 
 class NoteForm(forms.Form):
-    note = forms.CharField(label="Note", max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+    note = TextField(label="Note", max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(max_length=300, label="Why is this entry wrong?")
+    reason = TextField(max_length=300, label="Why is this entry wrong?")

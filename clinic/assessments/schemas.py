@@ -7,13 +7,14 @@ from ninja import Field, Schema
 from pydantic import StrictInt
 
 from clinic.core.api_schemas import RequestBody
+from clinic.core.text import OneLine
 
 
 class ResponseCreate(RequestBody):
-    instrument: str = Field(..., description="Instrument code, e.g. phq9, gad7, cssrs-screen")
+    instrument: OneLine = Field(..., description="Instrument code, e.g. phq9, gad7, cssrs-screen")
     # Strict: "2", 2.0 and true are refused, as the score calculator refuses them.
     answers: list[StrictInt | None] = Field(..., description="One value per item, in item order")
-    timepoint: str = "unscheduled"
+    timepoint: OneLine = "unscheduled"
     taken_at: datetime.datetime | None = None
 
 

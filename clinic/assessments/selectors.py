@@ -22,6 +22,7 @@ from clinic.assessments.policy import schedule_policy
 from clinic.assessments.schedule import CourseFacts, DueAssessment, Taken, due_assessments
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
+from clinic.core.dates import in_era
 from clinic.core.exceptions import NotFound
 from clinic.patients.models import CareTeamMember, Patient
 from clinic.patients.selectors import can_view_clinical, record_in_reach, require_clinical_view
@@ -187,7 +188,9 @@ def due_for_patients(
         .filter(patient__in=patients)
         .values_list("patient_id", "instrument_code", "taken_at")
     ):
-        taken.setdefault(patient_id, []).append(Taken(code, taken_at))
+        # A date outside the plausible era (stored before validation) counts for no window.
+        if in_era(taken_at, now=now):
+            taken.setdefault(patient_id, []).append(Taken(code, taken_at))
     policy = schedule_policy()
     result = {}
     for patient in patients:

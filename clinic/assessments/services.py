@@ -27,6 +27,7 @@ from clinic.assessments.suicidality import CSSRS_CODE, suicidality_triggers
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
+from clinic.core.parsing import event_moment
 from clinic.core.records import mark_entered_in_error, required_text
 from clinic.notifications.services import notification_queue
 from clinic.patients.models import Patient
@@ -73,9 +74,14 @@ def response_record(
             raise PermissionDenied("Clinician-rated scales are entered by staff.")
     if timepoint not in Timepoint.values:
         raise InvalidInput({"timepoint": [f"Choose one of: {', '.join(Timepoint.values)}."]})
-    taken_at = taken_at or timezone.now()
-    if taken_at > timezone.now() + datetime.timedelta(minutes=5):
-        raise InvalidInput({"taken_at": ["An assessment cannot be dated in the future."]})
+    # Not in the future beyond clock skew, not before 2000 nor before the patient was born.
+    taken_at = event_moment(
+        "taken_at",
+        taken_at,
+        now=timezone.now(),
+        born_on=patient.date_of_birth,
+        future_message="An assessment cannot be dated in the future.",
+    )
     return _response_store(
         audit_actor=actor,
         patient=patient,

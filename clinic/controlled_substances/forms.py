@@ -16,7 +16,7 @@ from clinic.controlled_substances.choices import (
     ProductKind,
 )
 from clinic.controlled_substances.models import MG_DECIMAL_PLACES, MG_DIGITS, Product
-from clinic.core.forms import DateInput
+from clinic.core.forms import DateInput, PlausibleDateField, TextField
 
 
 def mg_field(label: str, *, required: bool = True, help_text: str = "") -> forms.DecimalField:
@@ -87,7 +87,7 @@ class WitnessMixin:
 
 
 class ProductForm(forms.Form):
-    name = forms.CharField(max_length=120)
+    name = TextField(max_length=120)
     kind = forms.ChoiceField(choices=ProductKind.choices)
     strength_mg_per_ml = mg_field(
         "Strength (mg/mL)", required=False, help_text="Vials: from the label."
@@ -98,23 +98,23 @@ class ProductForm(forms.Form):
         required=False,
         help_text="Devices: from the label (28 mg per device for Spravato [C1], [C2]).",
     )
-    ndc = forms.CharField(label="NDC", max_length=20, required=False)
+    ndc = TextField(label="NDC", max_length=20, required=False)
 
 
 class ReceiptForm(WitnessMixin, forms.Form):
     product = forms.ModelChoiceField(
         queryset=Product.objects.filter(active=True), to_field_name="uuid"
     )
-    lot_number = forms.CharField(max_length=40)
-    expiry = forms.DateField(widget=DateInput())
+    lot_number = TextField(max_length=40)
+    expiry = PlausibleDateField(days_ahead="expiry_days_ahead", widget=DateInput())
     containers = forms.IntegerField(
         label="Containers received (vials or devices)", min_value=1, max_value=999
     )
-    supplier = forms.CharField(label="Supplier's name", max_length=200)
-    supplier_address = forms.CharField(label="Supplier's address", max_length=300)
-    supplier_dea_number = forms.CharField(label="Supplier's DEA number", max_length=20)
-    invoice = forms.CharField(label="Invoice or packing-slip number", max_length=60)
-    received_on = forms.DateField(
+    supplier = TextField(label="Supplier's name", max_length=200)
+    supplier_address = TextField(label="Supplier's address", max_length=300)
+    supplier_dea_number = TextField(label="Supplier's DEA number", max_length=20)
+    invoice = TextField(label="Invoice or packing-slip number", max_length=60)
+    received_on = PlausibleDateField(
         label="Date received", widget=DateInput(), help_text="The actual date of receipt."
     )
     received_time = forms.TimeField(label="Time received", required=False, widget=TimeInput())
@@ -135,10 +135,10 @@ class ReceiptForm(WitnessMixin, forms.Form):
 
 
 class AdministrationForm(forms.Form):
-    patient_mrn = forms.CharField(label="Patient MRN", max_length=12)
+    patient_mrn = TextField(label="Patient MRN", max_length=12)
     drawn_mg = mg_field("Drawn (mg)")
     given_mg = mg_field("Given (mg)")
-    session_ref = forms.CharField(label="Session reference", max_length=64, required=False)
+    session_ref = TextField(label="Session reference", max_length=64, required=False)
 
 
 class WasteForm(WitnessMixin, forms.Form):
@@ -149,7 +149,7 @@ class WasteForm(WitnessMixin, forms.Form):
         help_text="The residual of a draw (no change to the container), or straight from it.",
     )
     quantity_mg = mg_field("Wasted (mg)")
-    reason = forms.CharField(max_length=300)
+    reason = TextField(max_length=300)
 
     def __init__(self, *args, actor, request, awaiting=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -170,15 +170,13 @@ class WasteForm(WitnessMixin, forms.Form):
 
 
 class ReturnForm(forms.Form):
-    recipient = forms.CharField(
-        label="Returned to (supplier or reverse distributor)", max_length=200
-    )
-    recipient_dea_number = forms.CharField(label="Their DEA number", max_length=20)
-    reason = forms.CharField(max_length=300)
+    recipient = TextField(label="Returned to (supplier or reverse distributor)", max_length=200)
+    recipient_dea_number = TextField(label="Their DEA number", max_length=20)
+    reason = TextField(max_length=300)
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(max_length=300)
+    reason = TextField(max_length=300)
 
 
 class CountForm(WitnessMixin, forms.Form):
@@ -189,7 +187,7 @@ class CountForm(WitnessMixin, forms.Form):
         required=False,
         help_text="Initial and biennial inventories: the opening or the close of business [J7].",
     )
-    note = forms.CharField(max_length=300, required=False)
+    note = TextField(max_length=300, required=False)
 
     def __init__(self, *args, actor, request, containers, **kwargs):
         super().__init__(*args, **kwargs)
@@ -227,7 +225,7 @@ class CountForm(WitnessMixin, forms.Form):
 
 
 class ResolveForm(forms.Form):
-    reason = forms.CharField(max_length=300)
+    reason = TextField(max_length=300)
     adjust_balance = forms.BooleanField(
         label="Bring the book balance to the count (adjustment entry)", required=False
     )
@@ -235,9 +233,9 @@ class ResolveForm(forms.Form):
 
 class LossReportForm(forms.Form):
     kind = forms.ChoiceField(choices=LossKind.choices)
-    discovered_on = forms.DateField(label="Date discovered", widget=DateInput())
+    discovered_on = PlausibleDateField(label="Date discovered", widget=DateInput())
     discovered_time = forms.TimeField(label="Time discovered", widget=TimeInput())
-    description = forms.CharField(max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))
+    description = TextField(max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))
     product = forms.ModelChoiceField(
         queryset=Product.objects.all(), to_field_name="uuid", required=False
     )
@@ -251,9 +249,9 @@ class LossReportForm(forms.Form):
 class DoneForm(forms.Form):
     """When the DEA was notified, or Form 106 filed; blank is now."""
 
-    done_on = forms.DateField(label="Date", required=False, widget=DateInput())
+    done_on = PlausibleDateField(label="Date", required=False, widget=DateInput())
     done_time = forms.TimeField(label="Time", required=False, widget=TimeInput())
-    reference = forms.CharField(label="Form 106 reference", max_length=60, required=False)
+    reference = TextField(label="Form 106 reference", max_length=60, required=False)
 
     @property
     def done_at(self):
@@ -261,8 +259,12 @@ class DoneForm(forms.Form):
 
 
 class LedgerFilterForm(forms.Form):
-    date_from = forms.DateField(label="From", required=False, widget=DateInput())
-    date_to = forms.DateField(label="To", required=False, widget=DateInput())
+    date_from = PlausibleDateField(
+        days_ahead="booking_days_ahead", label="From", required=False, widget=DateInput()
+    )
+    date_to = PlausibleDateField(
+        days_ahead="booking_days_ahead", label="To", required=False, widget=DateInput()
+    )
     product = forms.ModelChoiceField(
         queryset=Product.objects.all(), to_field_name="uuid", required=False
     )

@@ -75,3 +75,36 @@ def policy_with_overrides(section: str, default, convert=None):
         return dataclasses.replace(default, **values)
     except (TypeError, ValueError) as error:
         raise ImproperlyConfigured(f"CLINIC_POLICY[{section!r}] is not valid: {error}") from error
+
+
+# --------------------------------------------------------------------------- plausible dates
+
+
+@dataclass(frozen=True)
+class DatePolicy:
+    """How far from today an entered date may be: plausibility bounds that catch entry errors
+    (a mistyped year), not clinical limits. No published source: operational values a clinic
+    sets in `CLINIC_POLICY["dates"]` (docs/configuration.md). The floor for any clinical event
+    is clinic.core.parsing.EARLIEST_EVENT_AT; a patient's own records also start at birth."""
+
+    # A date of birth further back than this is a typing error, not a patient.
+    oldest_patient_age_years: int = 125
+    # An appointment, a staff shift, a schedule calculation or a list filter: within about ten
+    # years from today (a year typed as 9999 or 20226 is caught; a clinic may set it tighter).
+    booking_days_ahead: int = 3650
+    # A controlled-substance lot's expiry date: within ten years from today.
+    expiry_days_ahead: int = 3650
+
+    def __post_init__(self):
+        for item in dataclasses.fields(self):
+            value = getattr(self, item.name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{item.name} must be a whole number, 1 or more.")
+
+
+DEFAULT_DATES = DatePolicy()
+
+
+def date_policy() -> DatePolicy:
+    """The bounds in force: the defaults above with `CLINIC_POLICY["dates"]` applied."""
+    return policy_with_overrides("dates", DEFAULT_DATES)

@@ -1,14 +1,116 @@
-"""Text checks shared by every service that stores free text."""
+"""The clinic's one text policy: which characters free text may hold, pages and API alike.
+
+Refused everywhere: control characters (category Cc; NUL above all, which PostgreSQL refuses in
+text), invisible format characters (Cf: zero-width spaces and joiners, U+FEFF, soft hyphens, and
+the bidirectional embeddings, overrides, isolates and marks U+202A–U+202E, U+2066–U+2069,
+U+200E, U+200F, U+061C that can make "\u202egnp.exe" read as "exe.png"), line and paragraph
+separators (Zl, Zp) and lone surrogates (Cs, which no database can store). Multi-line text (a
+note, a reason) may also hold line breaks and tabs; a name or any one-line value may not.
+
+Forms use `clinic.core.forms.TextField` (or `apply_text_policy` for a ModelForm's fields); Ninja
+schemas use the `OneLine` and `MultiLine` types below; services call `has_control_characters`
+or `text_problem` for text that arrives any other way. tests/test_text_policy.py proves every
+form CharField and every str field of an API request body carries the policy.
+"""
 
 from __future__ import annotations
 
 import unicodedata
+from typing import Annotated
 
-# Line breaks and tabs are ordinary in notes; every other control character (NUL above all,
-# which PostgreSQL refuses in text) is a paste accident or an attack, never patient data.
-_ALLOWED_CONTROL = {"\n", "\r", "\t"}
-CONTROL_CHARACTER_MESSAGE = "Remove the invisible control characters from this text."
+from django.core.exceptions import ValidationError
+from pydantic import AfterValidator
+
+_LINE_BREAKS = frozenset({"\n", "\r", "\t"})
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+CONTROL_CHARACTER_MESSAGE = (
+    "This text contains hidden characters (control characters, invisible formatting or "
+    "text-direction marks), often carried in by copy and paste. Retype the text rather than "
+    "pasting it."
+)
+LINE_BREAK_MESSAGE = "Keep this on one line: remove the line breaks and tabs."
+
+
+def _refused(ch: str) -> bool:
+    return unicodedata.category(ch) in _REFUSED_CATEGORIES
+
+
+def text_problem(text: str, *, multiline: bool = True) -> str:
+    """Why `text` may not be stored, in words a nurse understands ("" when it may)."""
+    hidden = False
+    breaks = False
+    for ch in text:
+        if ch in _LINE_BREAKS:
+            breaks = True
+        elif _refused(ch):
+            hidden = True
+            break
+    if hidden:
+        return CONTROL_CHARACTER_MESSAGE
+    if breaks and not multiline:
+        return LINE_BREAK_MESSAGE
+    return ""
 
 
 def has_control_characters(text: str) -> bool:
-    return any(unicodedata.category(ch) == "Cc" and ch not in _ALLOWED_CONTROL for ch in text)
+    """True when `text` holds a character no free text may hold (line breaks and tabs are
+    allowed: the caller decides whether its value may span lines)."""
+    return any(ch not in _LINE_BREAKS and _refused(ch) for ch in text)
+
+
+# ------------------------------------------------------------------ forms (Django validators)
+
+
+def _strings(value: object) -> list[str]:
+    """The text in a value: itself, or every key and string of a parsed JSON document."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in (*_strings(k), *_strings(v))]
+    if isinstance(value, list | tuple):
+        return [s for item in value for s in _strings(item)]
+    return []
+
+
+def _validate(value: object, *, multiline: bool) -> None:
+    for text in _strings(value):
+        problem = text_problem(text, multiline=multiline)
+        if problem:
+            raise ValidationError(problem, code="text_policy")
+
+
+def validate_one_line(value: object) -> None:
+    _validate(value, multiline=False)
+
+
+def validate_multi_line(value: object) -> None:
+    _validate(value, multiline=True)
+
+
+TEXT_POLICY_VALIDATORS = (validate_one_line, validate_multi_line)
+
+
+# ------------------------------------------------------------------ API (pydantic types)
+
+
+def _one_line(value: str) -> str:
+    problem = text_problem(value, multiline=False)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _multi_line(value: str) -> str:
+    problem = text_problem(value, multiline=True)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+ONE_LINE = AfterValidator(_one_line)
+MULTI_LINE = AfterValidator(_multi_line)
+# A name, a code, a phone number: one line of visible text.
+OneLine = Annotated[str, ONE_LINE]
+# A note or a reason: visible text, line breaks and tabs allowed.
+MultiLine = Annotated[str, MULTI_LINE]

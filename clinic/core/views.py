@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from clinic.core.access import require, staff_required
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
-from clinic.core.forms import DateInput
+from clinic.core.forms import DateInput, PlausibleDateField, TextField
 from clinic.core.selectors import AuditFilter, audit_event_page, audit_event_queryset
 from clinic.core.spreadsheet import spreadsheet_safe
 
@@ -36,11 +36,15 @@ EXPORT_COLUMNS = [
 
 
 class AuditFilterForm(forms.Form):
-    mrn = forms.CharField(label="Patient MRN", required=False, max_length=12)
-    username = forms.CharField(label="Staff username", required=False, max_length=150)
+    mrn = TextField(label="Patient MRN", required=False, max_length=12)
+    username = TextField(label="Staff username", required=False, max_length=150)
     action = forms.ChoiceField(required=False, choices=[("", "Any action"), *AuditAction.choices])
-    date_from = forms.DateField(label="From", required=False, widget=DateInput())
-    date_to = forms.DateField(label="To", required=False, widget=DateInput())
+    date_from = PlausibleDateField(
+        days_ahead="booking_days_ahead", label="From", required=False, widget=DateInput()
+    )
+    date_to = PlausibleDateField(
+        days_ahead="booking_days_ahead", label="To", required=False, widget=DateInput()
+    )
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def clean(self):

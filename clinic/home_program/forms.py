@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django import forms
 
+from clinic.core.forms import PlausibleDateTimeField, TextField
 from clinic.home_program.choices import Severity, SideEffectKind
 from clinic.home_program.services import MONITOR_REQUIRED
 
@@ -18,7 +19,7 @@ class DateTimeLocalInput(forms.DateTimeInput):
 
 
 def _when(label: str) -> forms.DateTimeField:
-    return forms.DateTimeField(
+    return PlausibleDateTimeField(
         label=label,
         required=False,
         widget=DateTimeLocalInput(),
@@ -31,19 +32,19 @@ class StartForm(forms.Form):
     """Blood pressure and the treatment monitor, before anything else. The numbers are checked
     by the service (the clinic's plausibility ranges), so the field errors name the field."""
 
-    systolic_mmhg = forms.CharField(
+    systolic_mmhg = TextField(
         label="Blood pressure, upper number (systolic, mmHg)",
         max_length=5,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
         error_messages={"required": "Enter the upper number of your blood pressure."},
     )
-    diastolic_mmhg = forms.CharField(
+    diastolic_mmhg = TextField(
         label="Blood pressure, lower number (diastolic, mmHg)",
         max_length=5,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
         error_messages={"required": "Enter the lower number of your blood pressure."},
     )
-    monitor_name = forms.CharField(
+    monitor_name = TextField(
         label="Name of your treatment monitor",
         max_length=200,
         help_text="The adult who stays with you, in the same place, for the whole session.",
@@ -52,7 +53,7 @@ class StartForm(forms.Form):
 
 
 class DoseForm(forms.Form):
-    dose_mg = forms.CharField(
+    dose_mg = TextField(
         label="Dose you took (mg)",
         max_length=10,
         required=False,
@@ -65,7 +66,7 @@ class SideEffectForm(forms.Form):
     kind = forms.ChoiceField(
         label="Side effect", choices=[("", "Choose…"), *SideEffectKind.choices], required=False
     )
-    other_text = forms.CharField(label="If other, what", max_length=200, required=False)
+    other_text = TextField(label="If other, what", max_length=200, required=False)
     severity = forms.ChoiceField(
         label="How strong", choices=[("", "Choose…"), *Severity.choices], required=False
     )
@@ -73,7 +74,7 @@ class SideEffectForm(forms.Form):
 
 
 class CheckInForm(forms.Form):
-    feeling = forms.CharField(
+    feeling = TextField(
         label="How do you feel now?",
         max_length=2000,
         required=False,
@@ -88,7 +89,7 @@ class CheckInForm(forms.Form):
 
 
 class AcknowledgeForm(forms.Form):
-    note = forms.CharField(
+    note = TextField(
         label="Note",
         max_length=2000,
         required=False,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 
+from clinic.core.forms import PlausibleDateTimeField, TextField
 from clinic.journal import rules
 from clinic.journal.models import MOOD_MAX, MOOD_MIN
 
@@ -19,7 +20,7 @@ class DateTimeLocalInput(forms.DateTimeInput):
 
 
 class IntentionForm(forms.Form):
-    text = forms.CharField(
+    text = TextField(
         label="My intention for this session",
         max_length=rules.INTENTION_MAX_CHARS,
         widget=forms.Textarea(attrs={"rows": 5}),
@@ -52,14 +53,14 @@ class JournalEntryForm(forms.Form):
         label="My mood now",
         help_text=f"{MOOD_MIN} is very low, {MOOD_MAX} is very good.",
     )
-    reflections = forms.CharField(
+    reflections = TextField(
         label="Reflections",
         required=False,
         max_length=rules.JOURNAL_TEXT_MAX_CHARS,
         widget=forms.Textarea(attrs={"rows": 7}),
         help_text="What you noticed, felt or remember. There are no right answers.",
     )
-    insights = forms.CharField(
+    insights = TextField(
         label="Insights",
         required=False,
         max_length=rules.JOURNAL_TEXT_MAX_CHARS,
@@ -72,7 +73,8 @@ class JournalEntryForm(forms.Form):
         help_text="Only if you want to. Your therapist and prescriber will be able to read it. "
         "You can stop sharing at any time.",
     )
-    remind_at = forms.DateTimeField(
+    remind_at = PlausibleDateTimeField(
+        days_ahead="booking_days_ahead",
         label="Remind me to reflect later (optional)",
         required=False,
         widget=DateTimeLocalInput(),

@@ -300,7 +300,9 @@ def _when(when: When) -> str:
 
 
 def _x_tick_days(low: float, high: float, most: int = 5) -> list[datetime.date]:
-    first, last = math.ceil(low), math.floor(high)
+    # The padded axis of a year-1 or year-9999 point reaches past the calendar: stay inside it.
+    first = max(math.ceil(low), 1)
+    last = min(math.floor(high), datetime.date.max.toordinal())
     if last < first:
         return []
     step = max(1, math.ceil((last - first + 1) / most))

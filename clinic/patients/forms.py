@@ -4,7 +4,13 @@ from django import forms
 from django.utils import timezone
 
 from clinic.core.exceptions import InvalidInput
-from clinic.core.forms import DateInput
+from clinic.core.forms import (
+    BirthDateField,
+    DateInput,
+    PlausibleDateField,
+    TextField,
+    text_policy_formfield,
+)
 from clinic.core.policy import plausible_range
 from clinic.patients.models import Patient
 from clinic.patients.selectors import care_team_candidates
@@ -15,6 +21,8 @@ class PatientForm(forms.ModelForm):
     class Meta:
         model = Patient
         fields = DEMOGRAPHIC_FIELDS
+        formfield_callback = text_policy_formfield
+        field_classes = {"date_of_birth": BirthDateField}
         widgets = {
             "date_of_birth": DateInput(),
             "email": forms.EmailInput(attrs={"autocomplete": "off"}),
@@ -95,7 +103,7 @@ class PatientRegisterForm(PatientForm):
 
 
 class PatientSearchForm(forms.Form):
-    q = forms.CharField(
+    q = TextField(
         label="Find a patient",
         required=False,
         max_length=200,
@@ -150,7 +158,7 @@ class CareTeamForm(forms.Form):
 
 
 class MeasurementForm(forms.Form):
-    measured_on = forms.DateField(widget=DateInput(), initial=timezone.localdate)
+    measured_on = PlausibleDateField(widget=DateInput(), initial=timezone.localdate)
     weight_kg = forms.DecimalField(
         label="Weight (kg)",
         required=False,
@@ -174,14 +182,14 @@ class MeasurementForm(forms.Form):
 
 
 class EnteredInErrorForm(forms.Form):
-    reason = forms.CharField(max_length=300, label="Why is this entry wrong?")
+    reason = TextField(max_length=300, label="Why is this entry wrong?")
 
 
 class EmergencyAccessForm(forms.Form):
     """Break the glass: the reason is required (its minimum length is checked by the service,
     from EMERGENCY_ACCESS_REASON_MIN_LENGTH)."""
 
-    reason = forms.CharField(
+    reason = TextField(
         label="Why is this an emergency?",
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -191,4 +199,4 @@ class EmergencyAccessForm(forms.Form):
 
 
 class EmergencyAccessReviewForm(forms.Form):
-    note = forms.CharField(label="Review note", max_length=300, required=False)
+    note = TextField(label="Review note", max_length=300, required=False)

@@ -9,6 +9,7 @@ from ninja import Field, Schema
 from pydantic import WithJsonSchema
 
 from clinic.core.api_schemas import RequestBody
+from clinic.core.text import MultiLine, OneLine
 
 SexCode = Literal["female", "male", "other", "unknown"]
 
@@ -28,6 +29,26 @@ DecimalIn = Annotated[
 
 
 class _Demographics(Schema):
+    legal_middle_name: OneLine = Field("", max_length=100)
+    preferred_name: OneLine = Field("", max_length=100)
+    pronouns: OneLine = Field("", max_length=40)
+    email: OneLine = Field("", max_length=254)
+    phone_mobile: OneLine = Field("", max_length=32)
+    phone_home: OneLine = Field("", max_length=32)
+    address_line1: OneLine = Field("", max_length=200)
+    address_line2: OneLine = Field("", max_length=200)
+    city: OneLine = Field("", max_length=100)
+    region: OneLine = Field("", max_length=100)
+    postal_code: OneLine = Field("", max_length=20)
+    country: OneLine = Field("US", max_length=2)
+    emergency_contact_name: OneLine = Field("", max_length=200)
+    emergency_contact_relationship: OneLine = Field("", max_length=60)
+    emergency_contact_phone: OneLine = Field("", max_length=32)
+
+
+class _DemographicsRead(Schema):
+    """Plain text on the way out: a value stored before the text policy must still be read."""
+
     legal_middle_name: str = Field("", max_length=100)
     preferred_name: str = Field("", max_length=100)
     pronouns: str = Field("", max_length=40)
@@ -46,8 +67,8 @@ class _Demographics(Schema):
 
 
 class PatientCreate(RequestBody, _Demographics):
-    legal_given_name: str = Field(..., min_length=1, max_length=100)
-    legal_family_name: str = Field(..., min_length=1, max_length=100)
+    legal_given_name: OneLine = Field(..., min_length=1, max_length=100)
+    legal_family_name: OneLine = Field(..., min_length=1, max_length=100)
     date_of_birth: datetime.date
     sex: SexCode
     confirm_new_patient: bool = Field(
@@ -87,25 +108,25 @@ class PatientUpdate(RequestBody):
 
     # Left out: unchanged. A name, the date of birth and sex can change but never be emptied,
     # so null is refused for them by the schema itself.
-    legal_given_name: str = Field(None, min_length=1, max_length=100)  # type: ignore[assignment]
-    legal_middle_name: str | None = Field(None, max_length=100)
-    legal_family_name: str = Field(None, min_length=1, max_length=100)  # type: ignore[assignment]
-    preferred_name: str | None = Field(None, max_length=100)
-    pronouns: str | None = Field(None, max_length=40)
+    legal_given_name: OneLine = Field(None, min_length=1, max_length=100)  # type: ignore[assignment]
+    legal_middle_name: OneLine | None = Field(None, max_length=100)
+    legal_family_name: OneLine = Field(None, min_length=1, max_length=100)  # type: ignore[assignment]
+    preferred_name: OneLine | None = Field(None, max_length=100)
+    pronouns: OneLine | None = Field(None, max_length=40)
     date_of_birth: datetime.date = None  # type: ignore[assignment]
     sex: SexCode = None  # type: ignore[assignment]
-    email: str | None = Field(None, max_length=254)
-    phone_mobile: str | None = Field(None, max_length=32)
-    phone_home: str | None = Field(None, max_length=32)
-    address_line1: str | None = Field(None, max_length=200)
-    address_line2: str | None = Field(None, max_length=200)
-    city: str | None = Field(None, max_length=100)
-    region: str | None = Field(None, max_length=100)
-    postal_code: str | None = Field(None, max_length=20)
-    country: str | None = Field(None, max_length=2)
-    emergency_contact_name: str | None = Field(None, max_length=200)
-    emergency_contact_relationship: str | None = Field(None, max_length=60)
-    emergency_contact_phone: str | None = Field(None, max_length=32)
+    email: OneLine | None = Field(None, max_length=254)
+    phone_mobile: OneLine | None = Field(None, max_length=32)
+    phone_home: OneLine | None = Field(None, max_length=32)
+    address_line1: OneLine | None = Field(None, max_length=200)
+    address_line2: OneLine | None = Field(None, max_length=200)
+    city: OneLine | None = Field(None, max_length=100)
+    region: OneLine | None = Field(None, max_length=100)
+    postal_code: OneLine | None = Field(None, max_length=20)
+    country: OneLine | None = Field(None, max_length=2)
+    emergency_contact_name: OneLine | None = Field(None, max_length=200)
+    emergency_contact_relationship: OneLine | None = Field(None, max_length=60)
+    emergency_contact_phone: OneLine | None = Field(None, max_length=32)
 
 
 class StaffRef(Schema):
@@ -131,7 +152,7 @@ class PatientSummary(Schema):
     is_active: bool
 
 
-class PatientRead(_Demographics, PatientSummary):
+class PatientRead(_DemographicsRead, PatientSummary):
     care_team: list[CareTeamMemberRead]
     created_at: datetime.datetime
     updated_at: datetime.datetime
@@ -146,7 +167,9 @@ class PatientPage(Schema):
 
 
 class PatientSearch(RequestBody):
-    query: str = Field(..., min_length=1, max_length=200, description="Name, MRN or date of birth")
+    query: OneLine = Field(
+        ..., min_length=1, max_length=200, description="Name, MRN or date of birth"
+    )
     page: int = Field(1, ge=1)
 
 
@@ -184,4 +207,4 @@ class MeasurementsRead(Schema):
 
 
 class EnteredInError(RequestBody):
-    reason: str = Field(..., min_length=1, max_length=300)
+    reason: MultiLine = Field(..., min_length=1, max_length=300)

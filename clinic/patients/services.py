@@ -20,6 +20,7 @@ from clinic.core.access import require
 from clinic.core.audit import audit_record, diff, snapshot
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import InvalidInput, NotFound, PermissionDenied
+from clinic.core.parsing import birth_date_problem, date_problem
 from clinic.core.policy import plausible_range
 from clinic.core.records import mark_entered_in_error, required_text
 from clinic.core.text import CONTROL_CHARACTER_MESSAGE, has_control_characters
@@ -53,8 +54,6 @@ DEMOGRAPHIC_FIELDS = [
 REQUIRED_FIELDS = {"legal_given_name", "legal_family_name", "date_of_birth", "sex"}
 PHONE_FIELDS = {"phone_mobile", "phone_home", "emergency_contact_phone"}
 _PHONE_CHARACTERS = re.compile(r"^[0-9+()\-.\s]*(?:\s*(?:x|ext\.?)\s*\d+)?$", re.IGNORECASE)
-# A date of birth further back than this is a typing error, not a patient.
-OLDEST_PLAUSIBLE_AGE_YEARS = 125
 
 
 def clean_demographics(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
@@ -88,11 +87,10 @@ def clean_demographics(data: dict[str, Any], *, partial: bool) -> dict[str, Any]
             errors["date_of_birth"] = ["Enter the date as YYYY-MM-DD."]
             dob = None
     if isinstance(dob, datetime.date):
-        today = timezone.localdate()
-        if dob > today:
-            errors["date_of_birth"] = ["The date of birth cannot be in the future."]
-        elif today.year - dob.year > OLDEST_PLAUSIBLE_AGE_YEARS:
-            errors["date_of_birth"] = ["Check the year: that would make the patient over 125."]
+        # The clinic's bounds (clinic/core/policy.py, `oldest_patient_age_years`).
+        problem = birth_date_problem(dob, today=timezone.localdate())
+        if problem:
+            errors["date_of_birth"] = [problem]
 
     if "sex" in cleaned and cleaned["sex"] not in Sex.values:
         errors["sex"] = [f"Choose one of: {', '.join(Sex.values)}."]
@@ -322,10 +320,13 @@ def body_measurement_record(
     height = _decimal_in_range(errors, "height_cm", height_cm)
     if measured_on is None:
         errors["measured_on"] = ["This field is required."]
-    elif measured_on > timezone.localdate():
-        errors["measured_on"] = ["A measurement cannot be dated in the future."]
-    elif measured_on < patient.date_of_birth:
-        errors["measured_on"] = ["A measurement cannot be dated before the date of birth."]
+    elif problem := date_problem(
+        measured_on,
+        today=timezone.localdate(),
+        born_on=patient.date_of_birth,
+        future_message="A measurement cannot be dated in the future.",
+    ):
+        errors["measured_on"] = [problem]
     if not errors and weight is None and height is None:
         errors["weight_kg"] = ["Enter a weight, a height, or both."]
     if errors:

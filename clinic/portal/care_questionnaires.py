@@ -25,6 +25,7 @@ from clinic.assessments.policy import schedule_policy
 from clinic.assessments.schedule import CourseFacts, Taken, due_assessments
 from clinic.assessments.suicidality import CSSRS_CODE
 from clinic.core.choices import AuditAction
+from clinic.core.dates import in_era
 from clinic.core.exceptions import NotFound
 from clinic.outcomes.charts import course_chart_svg
 from clinic.outcomes.metrics import INSTRUMENT_MAX_TOTAL, percent_change
@@ -115,7 +116,8 @@ def questionnaire_state(*, actor, patient, now=None, audit: bool = True) -> Ques
         .filter(patient=patient)
         .values_list("pk", "instrument_code", "taken_at")
     )
-    taken = [Taken(code, local(at)) for _, code, at in rows]
+    # A date outside the plausible era (stored before validation) counts for no window.
+    taken = [Taken(code, local(at)) for _, code, at in rows if in_era(at, now=now)]
     sessions = [
         local(at)
         for at in Appointment.objects.filter(
@@ -365,11 +367,13 @@ def progress_for(*, actor, patient) -> list[ProgressCourse]:
         for at in Appointment.objects.filter(
             patient=patient, status=AppointmentStatus.COMPLETED, route__in=IN_CLINIC_ROUTES
         ).values_list("starts_at", flat=True)
+        if in_era(at)
     ]
     policy = outcome_policy()
     courses = []
     for code in codes:
-        points = [(local(at), total) for c, at, total in responses if c == code]
+        # A score dated outside the plausible era (stored before validation) is not drawn.
+        points = [(local(at), total) for c, at, total in responses if c == code and in_era(at)]
         if not points:
             continue
         instrument = get_instrument(code)

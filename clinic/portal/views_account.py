@@ -29,7 +29,7 @@ from clinic.accounts.forms import SecondFactorForm
 from clinic.accounts.middleware import remember_patient_second_factor
 from clinic.accounts.views import _check_code
 from clinic.core.exceptions import DomainError
-from clinic.core.forms import apply_domain_error
+from clinic.core.forms import apply_domain_error, apply_text_policy
 from clinic.core.middleware import client_ip
 from clinic.patients import portal_access
 from clinic.portal.access import patient_required
@@ -66,10 +66,12 @@ class PatientPasswordChangeForm(PasswordChangeForm):
 
 
 class PasswordResetRequestForm(forms.Form):
-    email = forms.EmailField(
-        label="Your e-mail address",
-        max_length=254,
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    email = apply_text_policy(
+        forms.EmailField(
+            label="Your e-mail address",
+            max_length=254,
+            widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        )
     )
 
 

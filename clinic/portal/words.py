@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import datetime
 
-from django.utils import timezone
-
 from clinic.core.audit import audit_record
+from clinic.core.dates import showable
 
 
 def local(moment: datetime.datetime) -> datetime.datetime:
-    """In the clinic's time zone (settings.TIME_ZONE)."""
-    return timezone.localtime(moment)
+    """In the clinic's time zone (settings.TIME_ZONE); an odd stored year is shown, not fatal."""
+    return showable(moment)
 
 
 def date_words(day: datetime.date) -> str:

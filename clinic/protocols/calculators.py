@@ -23,13 +23,15 @@ import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
+from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError, ValidationError
 from pydantic import StrictInt
 
 from clinic.core.api_schemas import NOT_AN_OBJECT, StrictBody
 from clinic.core.exceptions import InvalidInput
-from clinic.core.policy import plausible_range
+from clinic.core.parsing import date_problem
+from clinic.core.policy import date_policy, plausible_range
 from clinic.protocols import dosing, schedules
 from clinic.protocols.policy import dosing_policy
 
@@ -252,6 +254,10 @@ def _schedule_body(request) -> tuple[datetime.date, dict[str, Any]]:
         raise InvalidInput(
             {"start_date": ["An ISO calendar date is expected (YYYY-MM-DD)."]}
         ) from (error)
+    # Not before 2000, and within the clinic's booking horizon (a year-9999 start overflows).
+    ahead = date_policy().booking_days_ahead
+    if problem := date_problem(start, today=timezone.localdate(), days_ahead=ahead):
+        raise InvalidInput({"start_date": [problem]})
     return start, {key: value for key, value in data.items() if key != "start_date"}
 
 

@@ -9,7 +9,7 @@ from django import forms
 from django.core.validators import MaxValueValidator
 from django.utils import timezone
 
-from clinic.core.forms import DateInput
+from clinic.core.forms import DateInput, PlausibleDateField, TextField, apply_text_policy
 from clinic.protocols.choices import WeightBasis
 from clinic.protocols.dosing import ESKETAMINE_MG_PER_DEVICE, DosingPolicy
 from clinic.protocols.policy import dosing_policy, plan_date_policy
@@ -67,7 +67,8 @@ class PlanForm(forms.Form):
     (its prescriber-set mg dose)."""
 
     template = forms.ChoiceField(label="Protocol")
-    start_date = forms.DateField(
+    start_date = PlausibleDateField(
+        days_ahead=None,  # the plan policy bounds it, in its own words
         label=label("start_date"),
         widget=DateInput(),
         initial=timezone.localdate,
@@ -76,9 +77,7 @@ class PlanForm(forms.Form):
             "invalid": "Enter the start date as a date, e.g. 06/02/2031.",
         },
     )
-    notes = forms.CharField(
-        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
-    )
+    notes = TextField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, templates, option_specs, route, policy=None, dates=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -237,7 +236,7 @@ def _option_field(spec) -> forms.Field:
             error_messages={**messages, "invalid": "Enter a number, e.g. 50 or 12.5."},
             widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "any"}),
         )
-    return forms.CharField(
+    return TextField(
         label=name,
         required=spec.required,
         max_length=200,
@@ -258,7 +257,7 @@ class TitrationForm(forms.Form):
             "min_value": "Sessions are numbered from 1.",
         },
     )
-    reason = forms.CharField(
+    reason = TextField(
         label=label("reason"),
         max_length=300,
         error_messages={"required": "Say why the dose changes."},
@@ -325,7 +324,8 @@ class MaintenanceForm(forms.Form):
             "max_value": "Add 1 to 52 sessions at a time.",
         },
     )
-    start_date = forms.DateField(
+    start_date = PlausibleDateField(
+        days_ahead=None,  # the plan policy bounds it, in its own words
         label="First maintenance session",
         widget=DateInput(),
         error_messages={
@@ -345,13 +345,15 @@ class MaintenanceForm(forms.Form):
 
 
 class FinishForm(forms.Form):
-    reason = forms.CharField(max_length=300, required=False)
+    reason = TextField(max_length=300, required=False)
 
 
 class TemplateForm(forms.Form):
-    code = forms.SlugField(max_length=64)
-    name = forms.CharField(max_length=200)
-    definition = forms.JSONField(
-        widget=forms.Textarea(attrs={"rows": 14, "spellcheck": "false"}),
-        help_text="The template as JSON, in the same form as the built-in ones shown below.",
+    code = apply_text_policy(forms.SlugField(max_length=64))
+    name = TextField(max_length=200)
+    definition = apply_text_policy(
+        forms.JSONField(
+            widget=forms.Textarea(attrs={"rows": 14, "spellcheck": "false"}),
+            help_text="The template as JSON, in the same form as the built-in ones shown below.",
+        )
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 
 from clinic.core.exceptions import InvalidInput
-from clinic.core.forms import DateInput
+from clinic.core.forms import BirthDateField, DateInput, TextField
 from clinic.screening.choices import ContactMethod, SeekingHelp
 from clinic.screening.services import (
     REQUEST_FIELDS,
@@ -20,23 +20,23 @@ HONEYPOT_FIELD = "website"
 
 
 class ConsultationRequestForm(forms.Form):
-    given_name = forms.CharField(
+    given_name = TextField(
         label="First name",
         max_length=TEXT_LIMITS["given_name"],
         widget=forms.TextInput(attrs={"autocomplete": "given-name", "autocapitalize": "words"}),
     )
-    family_name = forms.CharField(
+    family_name = TextField(
         label="Last name",
         max_length=TEXT_LIMITS["family_name"],
         widget=forms.TextInput(attrs={"autocomplete": "family-name", "autocapitalize": "words"}),
     )
-    email = forms.CharField(
+    email = TextField(
         label="E-mail",
         required=False,
         max_length=TEXT_LIMITS["email"],
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
-    phone = forms.CharField(
+    phone = TextField(
         label="Phone",
         required=False,
         max_length=TEXT_LIMITS["phone"],
@@ -48,7 +48,7 @@ class ConsultationRequestForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Choose how you would like us to contact you."},
     )
-    date_of_birth = forms.DateField(
+    date_of_birth = BirthDateField(
         label="Date of birth",
         required=False,
         help_text="Optional. It helps us prepare for your consultation.",
@@ -60,14 +60,14 @@ class ConsultationRequestForm(forms.Form):
         choices=[("", "Choose…"), *SeekingHelp.choices],
         error_messages={"required": "Choose what you would like help with (or “Not sure yet”)."},
     )
-    message = forms.CharField(
+    message = TextField(
         label="Anything you would like us to know",
         required=False,
         max_length=TEXT_LIMITS["message"],
         help_text="Optional. Please do not include anything urgent: see the box below.",
         widget=forms.Textarea(attrs={"rows": 5}),
     )
-    heard_about = forms.CharField(
+    heard_about = TextField(
         label="How did you hear about us?",
         required=False,
         max_length=TEXT_LIMITS["heard_about"],
@@ -77,7 +77,7 @@ class ConsultationRequestForm(forms.Form):
         label="I agree that the clinic may contact me about this request, by the method I chose.",
         error_messages={"required": "Please agree to be contacted, so that we can reply to you."},
     )
-    website = forms.CharField(
+    website = TextField(
         label="Leave this field empty",
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),

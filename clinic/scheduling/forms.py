@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from clinic.accounts.choices import STAFF_ROLES
 from clinic.accounts.models import User
-from clinic.core.forms import DateInput
+from clinic.core.forms import DateInput, PlausibleDateField, TextField
 from clinic.scheduling import selectors
 from clinic.scheduling.choices import ChairCapability, Weekday
 from clinic.scheduling.models import Room
@@ -34,7 +34,7 @@ class NurseChoiceField(forms.ModelChoiceField):
 class SlotForm(forms.Form):
     """A date, a start time, a chair and a nurse: one appointment's place in the schedule."""
 
-    date = forms.DateField(widget=DateInput())
+    date = PlausibleDateField(days_ahead="booking_days_ahead", widget=DateInput())
     time = forms.TimeField(label="Start time", widget=TimeInput())
     chair = ChairChoiceField(queryset=None, to_field_name="uuid", empty_label="Choose a chair…")
     nurse = NurseChoiceField(queryset=None, to_field_name="uuid", empty_label="Choose a nurse…")
@@ -51,20 +51,20 @@ class SlotForm(forms.Form):
 
 
 class RescheduleForm(SlotForm):
-    reason = forms.CharField(max_length=300, widget=forms.TextInput())
+    reason = TextField(max_length=300, widget=forms.TextInput())
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(max_length=300, widget=forms.TextInput())
+    reason = TextField(max_length=300, widget=forms.TextInput())
 
 
 class RoomForm(forms.Form):
-    name = forms.CharField(label="Room name", max_length=100)
+    name = TextField(label="Room name", max_length=100)
 
 
 class ChairForm(forms.Form):
     room = forms.ModelChoiceField(queryset=Room.objects.filter(active=True), to_field_name="uuid")
-    name = forms.CharField(label="Chair name", max_length=100)
+    name = TextField(label="Chair name", max_length=100)
     capabilities = forms.MultipleChoiceField(
         label="Equipment",
         choices=ChairCapability.choices,
@@ -123,6 +123,6 @@ class ShiftForm(forms.Form):
         ),
         to_field_name="uuid",
     )
-    date = forms.DateField(widget=DateInput())
+    date = PlausibleDateField(days_ahead="booking_days_ahead", widget=DateInput())
     start = forms.TimeField(widget=TimeInput())
     end = forms.TimeField(widget=TimeInput())

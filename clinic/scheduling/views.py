@@ -16,6 +16,8 @@ from clinic.accounts.permissions import Capability
 from clinic.core.access import require, staff_required
 from clinic.core.exceptions import DomainError, NotFound
 from clinic.core.forms import apply_domain_error
+from clinic.core.parsing import date_problem
+from clinic.core.policy import date_policy
 from clinic.scheduling import ical, selectors, services
 from clinic.scheduling.choices import AppointmentStatus
 from clinic.scheduling.forms import (
@@ -32,10 +34,15 @@ from clinic.scheduling.policy import scheduling_policy
 
 
 def _date_param(value: str | None) -> datetime.date:
+    """The ?date= of a calendar page; today when it is missing, unreadable or implausible (a
+    year-9999 week would overflow the calendar's arithmetic)."""
+    today = timezone.localdate()
     try:
-        return datetime.date.fromisoformat(value) if value else timezone.localdate()
+        day = datetime.date.fromisoformat(value) if value else today
     except ValueError:
-        return timezone.localdate()
+        return today
+    ahead = date_policy().booking_days_ahead
+    return today if date_problem(day, today=today, days_ahead=ahead) else day
 
 
 def _calendar_url(calendar, day: datetime.date, **overrides) -> str:

@@ -35,6 +35,7 @@ from pydantic import StrictBool, StrictInt
 
 from clinic.core.api_schemas import RequestBody, SelfCheckedBody
 from clinic.core.policy import plausible_range
+from clinic.core.text import OneLine
 from clinic.screening import rules
 from clinic.screening.selectors import current_rule_set
 
@@ -66,7 +67,7 @@ class ScreeningBloodPressureIn(RequestBody):
 
 
 class ScreeningTrialIn(RequestBody):
-    drug: str = Field(..., max_length=120)
+    drug: OneLine = Field(..., max_length=120)
     adequate: StrictBool = Field(..., description="adequate dose and duration")
     outcome: TrialOutcome
     current_episode: StrictBool

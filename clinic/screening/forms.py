@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from django import forms
 
-from clinic.core.forms import DateInput
+from clinic.core.forms import DateInput, PlausibleDateField, TextField
 from clinic.core.policy import plausible_range
 from clinic.screening.choices import Condition, Indication, MedicationClass, TrialOutcome
 from clinic.screening.rules import DEFAULT_RULE_SET, THRESHOLDS, RuleSet, describe_rules
@@ -52,20 +52,20 @@ class IntakePatientForm(forms.Form):
     yes/no. Pregnancy and breastfeeding are not asked of a patient whose recorded sex is male.
     """
 
-    history_detail = forms.CharField(
+    history_detail = TextField(
         label="Other medical history, in your own words",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    allergies = forms.CharField(
+    allergies = TextField(
         label="Allergies", required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
-    psychiatric_history = forms.CharField(
+    psychiatric_history = TextField(
         label="Psychiatric history (diagnoses, hospital stays)",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    substance_use = forms.CharField(
+    substance_use = TextField(
         label="Alcohol, cannabis or other substance use",
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -81,7 +81,7 @@ class IntakePatientForm(forms.Form):
     tried_antidepressants = _yes_no(
         "Have you taken any antidepressants?", "If yes, list each one below."
     )
-    home_treatment_monitor_name = forms.CharField(
+    home_treatment_monitor_name = TextField(
         label="For at-home treatment: the adult who will stay with you during sessions",
         required=False,
         max_length=200,
@@ -140,16 +140,16 @@ class IntakeStaffForm(IntakePatientForm):
 
 
 class MedicationForm(forms.Form):
-    name = forms.CharField(label="Medicine", required=False, max_length=120)
+    name = TextField(label="Medicine", required=False, max_length=120)
     medication_class = forms.ChoiceField(
         label="Class", required=False, choices=[("", "Choose…"), *MedicationClass.choices]
     )
-    dose = forms.CharField(label="Dose", required=False, max_length=120)
+    dose = TextField(label="Dose", required=False, max_length=120)
 
 
 class TrialForm(forms.Form):
-    drug = forms.CharField(label="Antidepressant", required=False, max_length=120)
-    dose = forms.CharField(label="Highest dose", required=False, max_length=120)
+    drug = TextField(label="Antidepressant", required=False, max_length=120)
+    dose = TextField(label="Highest dose", required=False, max_length=120)
     duration_weeks = forms.IntegerField(
         label="Weeks taken", required=False, min_value=0, max_value=520
     )
@@ -166,8 +166,8 @@ TrialFormSet = forms.formset_factory(TrialForm, extra=1)
 
 
 class RemsForm(forms.Form):
-    enrolled_on = forms.DateField(label="Enrolment date", widget=DateInput())
-    rems_patient_id = forms.CharField(
+    enrolled_on = PlausibleDateField(label="Enrolment date", widget=DateInput())
+    rems_patient_id = TextField(
         label="REMS patient ID",
         max_length=40,
         required=False,
@@ -262,7 +262,8 @@ def rule_set_change_from(data: Mapping[str, str], *, current: RuleSet) -> RuleSe
     thresholds: dict[str, int] = {}
     for name, spec in THRESHOLDS.items():
         raw = str(data.get(f"threshold_{name}", "")).strip()
-        if not raw.isdigit():
+        # ASCII digits only: "²" is a digit to str.isdigit and not a number to int().
+        if not (raw.isascii() and raw.isdigit()):
             errors.append(f"{spec.description}: enter a whole number.")
         elif int(raw) != current.thresholds[name]:
             thresholds[name] = int(raw)

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from clinic.accounts.permissions import Capability
 from clinic.core.access import require, staff_required
 from clinic.core.exceptions import DomainError
-from clinic.core.forms import DateInput, apply_domain_error
+from clinic.core.forms import BirthDateField, DateInput, TextField, apply_domain_error
 from clinic.patients.choices import Sex
 from clinic.screening import selectors, services
 from clinic.screening.choices import ConsultationStatus
@@ -31,7 +31,7 @@ class ConsultationFilterForm(forms.Form):
 
 class ConsultationStatusForm(forms.Form):
     status = forms.ChoiceField(label="Status", choices=ConsultationStatus.choices)
-    note = forms.CharField(
+    note = TextField(
         label="Note (optional)",
         required=False,
         max_length=services.NOTE_MAX_LENGTH,
@@ -44,16 +44,14 @@ class ConsultationConvertForm(forms.Form):
     """What patient registration needs, pre-filled from the request; the front desk adds
     what the request lacks (date of birth, sex)."""
 
-    legal_given_name = forms.CharField(label="Legal first name", max_length=100)
-    legal_family_name = forms.CharField(label="Legal last name", max_length=100)
-    date_of_birth = forms.DateField(
+    legal_given_name = TextField(label="Legal first name", max_length=100)
+    legal_family_name = TextField(label="Legal last name", max_length=100)
+    date_of_birth = BirthDateField(
         widget=DateInput(), error_messages={"invalid": "Enter the date as YYYY-MM-DD."}
     )
     sex = forms.ChoiceField(choices=[("", "Choose…"), *Sex.choices])
-    email = forms.CharField(
-        label="E-mail", required=False, max_length=254, widget=forms.EmailInput()
-    )
-    phone_mobile = forms.CharField(
+    email = TextField(label="E-mail", required=False, max_length=254, widget=forms.EmailInput())
+    phone_mobile = TextField(
         label="Mobile phone",
         required=False,
         max_length=32,

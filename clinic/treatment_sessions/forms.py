@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from clinic.assessments.instruments import cadss, moaas, modified_aldrete
 from clinic.controlled_substances.forms import WitnessMixin
-from clinic.core.forms import DateInput
+from clinic.core.forms import BirthDateField, DateInput, PlausibleDateTimeField, TextField
 from clinic.screening.choices import Route
 from clinic.treatment_sessions.choices import (
     AdverseEventOutcome,
@@ -57,9 +57,7 @@ def _time_field(label: str) -> forms.TimeField:
 
 def _text_field(label: str, *, max_length: int, required: bool = True, rows: int = 0, **kwargs):
     widget = forms.Textarea(attrs={"rows": rows}) if rows else None
-    return forms.CharField(
-        label=label, max_length=max_length, required=required, widget=widget, **kwargs
-    )
+    return TextField(label=label, max_length=max_length, required=required, widget=widget, **kwargs)
 
 
 class NurseChoiceField(forms.ModelChoiceField):
@@ -71,7 +69,7 @@ class CheckInForm(forms.Form):
     """Two identifiers, asked of the patient (never read to them), and the chair's nurse."""
 
     full_name_confirmed = forms.BooleanField(required=False)
-    stated_date_of_birth = forms.DateField(
+    stated_date_of_birth = BirthDateField(
         label="Date of birth, as the patient says it",
         required=False,
         widget=DateInput(attrs={"autocomplete": "off"}),
@@ -133,12 +131,12 @@ class ContainerFormMixin:
 
 
 class PreCheckForm(forms.Form):
-    last_food_at = forms.DateTimeField(
+    last_food_at = PlausibleDateTimeField(
         label="Last food",
         required=False,
         widget=DateTimeLocalInput(),
     )
-    last_liquid_at = forms.DateTimeField(
+    last_liquid_at = PlausibleDateTimeField(
         label="Last clear liquid",
         required=False,
         widget=DateTimeLocalInput(),

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from clinic.accounts.permissions import Capability
 from clinic.assessments.selectors import unresolved_alerts_for_patient
 from clinic.core.access import require, staff_required
+from clinic.core.dates import in_era
 from clinic.core.exceptions import Conflict, DomainError, InvalidInput
 from clinic.core.forms import apply_domain_error
 from clinic.patients.choices import Sex
@@ -332,7 +333,8 @@ def _since(raw: str | None):
         moment = datetime.datetime.fromisoformat(raw or "")
     except ValueError:
         return None
-    return moment if timezone.is_aware(moment) else None
+    # An aware moment inside the plausible era: year 1 would overflow the database adapter.
+    return moment if timezone.is_aware(moment) and in_era(moment) else None
 
 
 # --------------------------------------------------------------------------- pre-checks

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clinic.accounts.permissions import Capability
 from clinic.core.access import require, staff_required
 from clinic.core.exceptions import DomainError, InvalidInput, NotFound, PermissionDenied
-from clinic.core.forms import DateInput, apply_domain_error
+from clinic.core.forms import DateInput, PlausibleDateField, TextField, apply_domain_error
 from clinic.screening.choices import Route
 from clinic.treatment_sessions import rems, rules, services, state
 from clinic.treatment_sessions.selectors import session_get
@@ -61,11 +61,11 @@ class RemsMonitoringForm(forms.Form):
                 choices=[("", "—")] + [(c, c.capitalize()) for c in item.choices],
             )
         if item.key == "session_date":
-            return forms.DateField(label=label, required=False, widget=DateInput())
+            return PlausibleDateField(label=label, required=False, widget=DateInput())
         if item.key == "total_monitoring_minutes":
             return forms.IntegerField(label=label, required=False, min_value=0, max_value=24 * 60)
         if item.key == "serious_adverse_events":
-            return forms.CharField(
+            return TextField(
                 label=label,
                 required=False,
                 max_length=3000,
@@ -73,7 +73,7 @@ class RemsMonitoringForm(forms.Form):
                 help_text="One per line. Write “None” if there were none.",
             )
         help_text = "For example 128/82." if item.key.startswith("bp_") else ""
-        return forms.CharField(label=label, required=False, max_length=200, help_text=help_text)
+        return TextField(label=label, required=False, max_length=200, help_text=help_text)
 
     def clean_concomitant_medications(self):
         chosen = self.cleaned_data.get("concomitant_medications") or []

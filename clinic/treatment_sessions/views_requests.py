@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from clinic.accounts.permissions import Capability
 from clinic.core.access import staff_required
 from clinic.core.exceptions import Conflict, InvalidInput
+from clinic.core.forms import TextField
 from clinic.treatment_sessions import selectors, services
 from clinic.treatment_sessions.choices import PrescriberRequestKind
 from clinic.treatment_sessions.services import prescriber as asks
@@ -22,16 +23,16 @@ BACK = {"inbasket": "dashboard:inbasket", "home": "dashboard:home"}
 
 class AskForm(forms.Form):
     kind = forms.ChoiceField(choices=PrescriberRequestKind.choices)
-    note = forms.CharField(label="For the prescriber", max_length=500, required=False)
+    note = TextField(label="For the prescriber", max_length=500, required=False)
     escort_present = forms.BooleanField(required=False)
 
 
 class AnswerForm(forms.Form):
-    reason = forms.CharField(max_length=500)
+    reason = TextField(max_length=500)
 
 
 class DeclineForm(forms.Form):
-    note = forms.CharField(max_length=500)
+    note = TextField(max_length=500)
 
 
 def _back(request, session):

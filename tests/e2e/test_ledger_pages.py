@@ -29,7 +29,7 @@ def stock(prescriber, nurse, patient, make_staff):
         actor=prescriber,
         product=product,
         lot_number="L100",
-        expiry=datetime.date(2099, 12, 31),
+        expiry=datetime.date(datetime.date.today().year + 2, 12, 31),
         containers=2,
         supplier="Acme Pharma Distribution",
         supplier_address="1 Warehouse Way, Newark, NJ",

@@ -7,6 +7,7 @@ import datetime
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
 from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
@@ -43,6 +44,8 @@ from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import Conflict, InvalidInput
+from clinic.core.parsing import date_problem
+from clinic.core.policy import date_policy
 
 
 @transaction.atomic
@@ -125,6 +128,10 @@ def receipt_record(
         errors.update(error.errors)
     if not isinstance(expiry, datetime.date):
         errors["expiry"] = ["Give the lot's expiry date."]
+    elif problem := date_problem(
+        expiry, today=timezone.localdate(), days_ahead=date_policy().expiry_days_ahead
+    ):
+        errors["expiry"] = [problem]
     if isinstance(containers, bool) or not isinstance(containers, int) or containers < 1:
         errors["containers"] = ["Receive at least one container."]
     elif containers > MAX_CONTAINERS_PER_RECEIPT:

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from clinic.controlled_substances import exports, services
 from clinic.controlled_substances.selectors import Period
-from clinic.controlled_substances.tests.conftest import receive
+from clinic.controlled_substances.tests.conftest import EXPIRY, receive
 from clinic.core.exceptions import PermissionDenied
 from clinic.core.models import AuditEvent
 
@@ -156,7 +156,7 @@ def test_the_receipts_export_keeps_the_receipt_record(prescriber, nurse, vial_pr
         "vial, 10 mg/mL × 10 mL",
         "00000-0000-00",
         "L100",
-        "2099-12-31",
+        EXPIRY.isoformat(),
         "2",
         "100.000",
         "200.000",

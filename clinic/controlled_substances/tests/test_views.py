@@ -33,7 +33,7 @@ from clinic.controlled_substances.models import (
     Product,
     Receipt,
 )
-from clinic.controlled_substances.tests.conftest import receive
+from clinic.controlled_substances.tests.conftest import EXPIRY, receive
 from clinic.core.models import AuditEvent
 from conftest import TEST_PASSWORD
 from tests.helpers import ACTOR_ORDER
@@ -128,7 +128,7 @@ def _pages(scene, patient, witness):
             {
                 "product": str(scene["product"].uuid),
                 "lot_number": "L200",
-                "expiry": "2099-01-31",
+                "expiry": EXPIRY.isoformat(),
                 "containers": "2",
                 "supplier": "Acme",
                 "supplier_address": "1 Way, Newark, NJ",

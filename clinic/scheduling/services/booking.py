@@ -31,7 +31,7 @@ from clinic.core.access import require
 from clinic.core.audit import audit_record, diff, snapshot
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound
-from clinic.core.parsing import clean_text
+from clinic.core.parsing import clean_text, planned_moment
 from clinic.patients.models import Patient
 from clinic.patients.services import patient_lock
 from clinic.protocols.choices import PlanStatus
@@ -267,7 +267,8 @@ def _start(starts_at: datetime.datetime) -> datetime.datetime:
     starts_at = starts_at.replace(second=0, microsecond=0)
     if starts_at < timezone.now():
         raise InvalidInput({"time": ["That time has passed."]})
-    return starts_at
+    # Within the clinic's booking horizon (clinic/core/policy.py): a mistyped year is caught.
+    return planned_moment("date", starts_at, now=timezone.now())
 
 
 def _session_for(

@@ -25,7 +25,8 @@ from clinic.core.access import require
 from clinic.core.audit import audit_record, diff, snapshot
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound
-from clinic.core.parsing import clean_text
+from clinic.core.parsing import clean_text, event_date
+from clinic.core.policy import date_policy
 from clinic.scheduling.choices import (
     ChairCapability,
     Weekday,
@@ -230,6 +231,9 @@ def staff_shift_add(
         raise InvalidInput({"staff": ["Choose an active member of staff."]})
     if end <= start:
         raise InvalidInput({"end": ["A shift must end after it starts."]})
+    event_date(
+        "date", date, today=timezone.localdate(), days_ahead=date_policy().booking_days_ahead
+    )
     # Lock the staff member so two admins adding shifts for them serialise.
     staff_lock(staff_id=staff.pk)
     clash = StaffShift.objects.filter(staff=staff, date=date, start__lt=end, end__gt=start).first()

@@ -23,7 +23,7 @@ from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound
-from clinic.core.parsing import record_uuid
+from clinic.core.parsing import birth_date_problem, record_uuid
 from clinic.core.text import CONTROL_CHARACTER_MESSAGE, has_control_characters
 from clinic.patients.models import Patient
 from clinic.patients.services import patient_register
@@ -54,7 +54,6 @@ TEXT_LIMITS = {
 }
 REQUIRED_TEXT = {"given_name", "family_name"}
 NOTE_MAX_LENGTH = 2000
-OLDEST_PLAUSIBLE_AGE_YEARS = 125
 _PHONE_CHARACTERS = re.compile(r"^\+?[0-9()\-.\s]+$")
 CONTACT_NEEDED = "Give an e-mail address or a phone number, so that we can reach you."
 _METHOD_NEEDS = {
@@ -129,11 +128,9 @@ def clean_consultation_request(data: dict[str, Any]) -> dict[str, Any]:
         fail("date_of_birth", "Enter the date as YYYY-MM-DD.")
         dob = None
     if isinstance(dob, datetime.date):
-        today = timezone.localdate()
-        if dob > today:
-            fail("date_of_birth", "The date of birth cannot be in the future.")
-        elif today.year - dob.year > OLDEST_PLAUSIBLE_AGE_YEARS:
-            fail("date_of_birth", "Check the year of birth.")
+        problem = birth_date_problem(dob, today=timezone.localdate())
+        if problem:
+            fail("date_of_birth", problem)
     cleaned["date_of_birth"] = dob
 
     seeking = data.get("seeking_help_with") or ""

@@ -17,6 +17,7 @@ from clinic.accounts.permissions import Capability
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import Conflict, InvalidInput, PermissionDenied
+from clinic.core.parsing import date_problem
 from clinic.core.records import required_text
 from clinic.core.text import has_control_characters
 from clinic.patients.models import Patient
@@ -180,8 +181,15 @@ def rems_record(
     errors: dict[str, list[str]] = {}
     if not signed_by_patient:
         errors["signed_by_patient"] = ["The patient must sign the REMS enrolment form."]
-    if enrolled_on is None or enrolled_on > timezone.localdate():
+    if enrolled_on is None:
         errors["enrolled_on"] = ["Enter the enrolment date (not in the future)."]
+    elif problem := date_problem(
+        enrolled_on,
+        today=timezone.localdate(),
+        born_on=patient.date_of_birth,
+        future_message="Enter the enrolment date (not in the future).",
+    ):
+        errors["enrolled_on"] = [problem]
     if prescriber is None or prescriber.role != "prescriber":
         errors["prescriber"] = ["The enrolment is signed by a prescriber."]
     rems_patient_id = (rems_patient_id or "").strip()

@@ -498,3 +498,35 @@ def test_only_a_clinic_admin_may_change_the_rules(client, prescriber):
     got = client.post(reverse("intake:rule_set"), _thresholds(older_adult_age_years="70"))
 
     assert got.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "words"),
+    [
+        ("older_adult_age_years", "99999999999999999999999", "Older adults from: enter a number"),
+        ("older_adult_age_years", "126", "from 1 to 125 years"),
+        ("uncontrolled_systolic_mmhg", "301", "from 50 to 300 mmHg"),
+        ("elevated_diastolic_mmhg", "5", "from 20 to 200 mmHg"),
+        ("treatment_resistance_failed_trials", "100000", "from 1 to 1000 trials"),
+        ("older_adult_age_years", "²", "Older adults from: enter a whole number."),
+    ],
+)
+def test_a_threshold_no_intake_could_reach_is_refused(client, clinic_admin, name, value, words):
+    """Issue 13: someone saved "older adults from 99999999999999999999999 years"."""
+    from clinic.screening.models import RuleSetVersion
+
+    client.force_login(clinic_admin)
+    got = client.post(reverse("intake:rule_set"), _thresholds(**{name: value}))
+
+    assert got.status_code == 200
+    assert words in got.content.decode()
+    assert not RuleSetVersion.objects.filter(version__gt=1).exists()
+
+
+def test_the_threshold_bounds_follow_the_clinic_policy(settings):
+    from clinic.screening.services.rule_set import threshold_bounds, threshold_problems
+
+    assert threshold_problems({"older_adult_age_years": 125}) == []
+    settings.CLINIC_POLICY = {"dates": {"oldest_patient_age_years": 110}}
+    assert threshold_bounds()["older_adult_age_years"] == (1, 110)
+    assert threshold_problems({"older_adult_age_years": 111})
