@@ -3,7 +3,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.validators import UnicodeUsernameValidator
 
 from clinic.accounts.choices import STAFF_ROLES, Role
-from clinic.core.forms import TextField
+from clinic.core.forms import TextField, apply_text_policy
 
 
 class LoginForm(AuthenticationForm):
@@ -36,17 +36,17 @@ STAFF_ROLE_CHOICES = [(r.value, r.label) for r in Role if r in STAFF_ROLES]
 
 
 class StaffDetailsForm(forms.Form):
-    first_name = forms.CharField(label="First name", max_length=150)
-    last_name = forms.CharField(label="Last name", max_length=150)
-    email = forms.EmailField(label="E-mail address")
+    first_name = TextField(label="First name", max_length=150)
+    last_name = TextField(label="Last name", max_length=150)
+    email = apply_text_policy(forms.EmailField(label="E-mail address"))
     role = forms.ChoiceField(choices=STAFF_ROLE_CHOICES)
-    credentials = forms.CharField(
+    credentials = TextField(
         max_length=40, required=False, help_text="Shown after the name, e.g. MD, NP, RN, LCSW."
     )
 
 
 class StaffInviteForm(StaffDetailsForm):
-    username = forms.CharField(
+    username = TextField(
         max_length=150,
         validators=[UnicodeUsernameValidator()],
         help_text="What they type to sign in: letters, digits and @ . + - _ only.",

@@ -19,6 +19,7 @@ from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
 from clinic.core.access import staff_required
 from clinic.core.exceptions import InvalidInput, PermissionDenied
+from clinic.core.forms import TextField
 
 
 def _me(request: HttpRequest) -> User:
@@ -27,7 +28,7 @@ def _me(request: HttpRequest) -> User:
 
 
 class TokenCreateForm(forms.Form):
-    name = forms.CharField(
+    name = TextField(
         label="What the token is for",
         max_length=100,
         help_text="For example the script or integration that will use it.",

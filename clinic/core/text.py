@@ -15,6 +15,8 @@ form CharField and every str field of an API request body carries the policy.
 
 from __future__ import annotations
 
+import functools
+import sys
 import unicodedata
 from typing import Annotated
 
@@ -108,9 +110,51 @@ def _multi_line(value: str) -> str:
     return value
 
 
+def _refused_ranges(*, multiline: bool) -> str:
+    """The refused characters as a regular-expression character class body: every code point
+    of the refused categories, as ranges, written as escapes (BMP) or literally (beyond it)."""
+    allowed_breaks = _LINE_BREAKS if multiline else frozenset()
+    ranges: list[tuple[int, int]] = []
+    for point in range(sys.maxunicode + 1):
+        ch = chr(point)
+        if ch in allowed_breaks or not (_refused(ch) or ch in _LINE_BREAKS):
+            continue
+        # Lone surrogates cannot be written in a pattern other engines compile (JSON carries
+        # only valid UTF-16 pairs anyway); the validator still refuses them.
+        if unicodedata.category(ch) == "Cs":
+            continue
+        if ranges and ranges[-1][1] == point - 1:
+            ranges[-1] = (ranges[-1][0], point)
+        else:
+            ranges.append((point, point))
+
+    def one(point: int) -> str:
+        return f"\\u{point:04x}" if point <= 0xFFFF else chr(point)
+
+    return "".join(one(a) if a == b else f"{one(a)}-{one(b)}" for a, b in ranges)
+
+
+class _PublishedPattern:
+    """Publishes the policy in the OpenAPI document as a `pattern`, so a client (and the
+    contract run) knows which strings the API takes; the validator above still does the
+    refusing, with words a person understands."""
+
+    def __init__(self, *, multiline: bool) -> None:
+        self.multiline = multiline
+
+    @functools.cached_property
+    def pattern(self) -> str:
+        return f"^[^{_refused_ranges(multiline=self.multiline)}]*$"
+
+    def __get_pydantic_json_schema__(self, core_schema, handler):
+        schema = handler(core_schema)
+        schema["pattern"] = self.pattern
+        return schema
+
+
 ONE_LINE = AfterValidator(_one_line)
 MULTI_LINE = AfterValidator(_multi_line)
 # A name, a code, a phone number: one line of visible text.
-OneLine = Annotated[str, ONE_LINE]
+OneLine = Annotated[str, ONE_LINE, _PublishedPattern(multiline=False)]
 # A note or a reason: visible text, line breaks and tabs allowed.
-MultiLine = Annotated[str, MULTI_LINE]
+MultiLine = Annotated[str, MULTI_LINE, _PublishedPattern(multiline=True)]
