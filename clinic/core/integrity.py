@@ -120,17 +120,21 @@ def chained_models() -> list[type[models.Model]]:
     )
 
 
+def _reader(values: dict[str, Any]) -> Callable[[models.Field], Any]:
+    return lambda field: values[field.attname]
+
+
 def _walk(
     model: type[models.Model], using: str, names: Sequence[str] | None = None
-) -> Iterator[tuple[object, str, str]]:
+) -> Iterator[tuple[Any, str, str]]:
     """Each row in chain order: its id, the digest it should have, the digest it has."""
     fields = chained(model, names)
     columns = ["pk", "digest", *(field.attname for field in fields)]
     previous = GENESIS
     query = model._base_manager.using(using).order_by("pk").values_list(*columns)
     for row in query.iterator(chunk_size=2000):
-        values = dict(zip(columns, row, strict=True))
-        expected = chain_digest(previous, canonical(fields, lambda f: values[f.attname]))
+        values: dict[str, Any] = dict(zip(columns, row, strict=True))
+        expected = chain_digest(previous, canonical(fields, _reader(values)))
         yield values["pk"], expected, values["digest"]
         # Later links are checked against what they should follow, so only the first break
         # is reported, not every row after it.
@@ -155,7 +159,9 @@ def chain_backfill(model: type[models.Model], names: Sequence[str], using: str) 
         for row_id, expected, found in list(_walk(model, using, names)):
             rows += 1
             if found != expected:
-                cursor.execute(f"UPDATE {table} SET digest = %s WHERE id = %s", [expected, row_id])
+                # The table's name is the model's own, quoted; the values are parameters.
+                update = f"UPDATE {table} SET digest = %s WHERE id = %s"  # noqa: S608
+                cursor.execute(update, [expected, row_id])
     return rows
 
 

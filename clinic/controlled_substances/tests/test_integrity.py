@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from clinic.controlled_substances import services
-from clinic.controlled_substances.models import Container, LedgerEntry
+from clinic.controlled_substances.models import LedgerEntry
 from clinic.core.audit import audit_record
 from clinic.core.integrity import GENESIS, chain_digest, instance_content
 from clinic.core.models import AppendOnlyError, AuditEvent
