@@ -8,8 +8,6 @@ by name; staff by name and credentials (the person administering [J6]).
 
 from __future__ import annotations
 
-import csv
-import io
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +24,7 @@ from clinic.controlled_substances.selectors import Period
 from clinic.controlled_substances.wording import refers_to_words, session_words
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
-from clinic.core.spreadsheet import spreadsheet_safe
+from clinic.core.spreadsheet import csv_text
 
 FORMATS = ("csv", "pdf")
 
@@ -256,11 +254,7 @@ REPORTS: dict[str, Callable[..., Report]] = {
 
 
 def as_csv(report: Report) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([spreadsheet_safe(heading) for heading in report.headings])
-    writer.writerows([[spreadsheet_safe(value) for value in row] for row in report.rows])
-    return buffer.getvalue().encode("utf-8")
+    return csv_text(report.headings, report.rows).encode("utf-8")
 
 
 _ASCII_FOR = {"–": "-", "—": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "…": "...", "≤": "<="}

@@ -18,7 +18,7 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -33,6 +33,7 @@ from clinic.controlled_substances.choices import (
     ProductKind,
     Schedule,
 )
+from clinic.core.integrity import chain_seal
 from clinic.core.models import AppendOnlyError, ClinicModel
 
 # Every amount in mg: up to 9,999,999.999 mg, to the microgram.
@@ -245,6 +246,10 @@ class Container(ClinicModel):
 
 
 class LedgerEntryQuerySet(AppendOnlyQuerySet):
+    def bulk_create(self, *args, **kwargs):
+        # Each entry links to the one before it (clinic/core/integrity.py): one at a time.
+        raise AppendOnlyError("Ledger entries are written one at a time.")
+
     def for_product(self, product):
         return self.filter(container__lot__product=product)
 
@@ -265,7 +270,34 @@ class LedgerEntry(AppendOnlyRecord):
     - waste from the container (no `administration`): `wasted_mg` comes off the balance.
     - return / transfer_out: stock leaves the clinic to `counterparty` (with its DEA number).
     - adjustment: brings the balance to a count, when a discrepancy is resolved that way.
+
+    `digest` chains each entry to the one before it, across all containers
+    (clinic/core/integrity.py), so a change made round the triggers shows in
+    `manage.py verify_integrity`.
     """
+
+    # The chained content, frozen: a field added later is not in older entries' digests.
+    chained_fields = (
+        "uuid",
+        "recorded_at",
+        "kind",
+        "container",
+        "occurred_at",
+        "quantity_mg",
+        "balance_after_mg",
+        "drawn_mg",
+        "given_mg",
+        "wasted_mg",
+        "administration",
+        "reverses",
+        "actor",
+        "witness",
+        "patient",
+        "session_ref",
+        "counterparty",
+        "counterparty_dea_number",
+        "reason",
+    )
 
     kind = models.CharField(max_length=16, choices=EntryKind.choices)
     container = models.ForeignKey(Container, on_delete=models.PROTECT, related_name="entries")
@@ -302,6 +334,7 @@ class LedgerEntry(AppendOnlyRecord):
     counterparty = models.CharField(max_length=200, blank=True)
     counterparty_dea_number = models.CharField(max_length=20, blank=True)
     reason = models.CharField(max_length=300, blank=True)
+    digest = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     # The ledger's own queryset, append-only too (it extends AppendOnlyQuerySet).
     objects = LedgerEntryQuerySet.as_manager()  # type: ignore[misc]
@@ -366,6 +399,13 @@ class LedgerEntry(AppendOnlyRecord):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.quantity_mg} mg on {self.container_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AppendOnlyError("A ledger entry cannot be changed once written.")
+        with transaction.atomic(using=kwargs.get("using")):
+            chain_seal(self, using=kwargs.get("using"))
+            super().save(*args, **kwargs)
 
     @property
     def residual_mg(self) -> Decimal | None:

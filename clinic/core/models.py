@@ -3,10 +3,11 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
 from clinic.core.choices import AuditAction
+from clinic.core.integrity import chain_seal
 
 
 class ClinicModel(models.Model):
@@ -49,6 +50,10 @@ class AuditEventQuerySet(models.QuerySet):
     def delete(self):
         raise AppendOnlyError("The audit trail is append-only.")
 
+    def bulk_create(self, *args, **kwargs):
+        # Each event links to the one before it (clinic/core/integrity.py): one at a time.
+        raise AppendOnlyError("Audit events are written one at a time, through audit_record.")
+
     def for_patient(self, patient):
         return self.filter(patient=patient)
 
@@ -56,9 +61,29 @@ class AuditEventQuerySet(models.QuerySet):
 class AuditEvent(models.Model):
     """Who did what to which record, when and from where. Rows are only ever inserted.
 
-    Database triggers (migration 0002) refuse UPDATE and DELETE as well, so the
-    guarantee does not rest on application code alone.
+    Database triggers (migrations 0002, 0003) refuse UPDATE, DELETE and SQLite's INSERT OR
+    REPLACE as well, so the guarantee does not rest on application code alone; `digest` chains
+    each event to the one before it (clinic/core/integrity.py), so a change made round the
+    triggers shows in `manage.py verify_integrity`.
     """
+
+    # The chained content, frozen: a field added later is not in older events' digests.
+    chained_fields = (
+        "occurred_at",
+        "actor",
+        "actor_username",
+        "actor_role",
+        "action",
+        "object_type",
+        "object_id",
+        "patient",
+        "summary",
+        "changes",
+        "ip_address",
+        "user_agent",
+        "request_id",
+        "channel",
+    )
 
     occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -87,6 +112,7 @@ class AuditEvent(models.Model):
     user_agent = models.CharField(max_length=300, blank=True)
     request_id = models.CharField(max_length=32, blank=True)
     channel = models.CharField(max_length=16, blank=True)
+    digest = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -104,7 +130,9 @@ class AuditEvent(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise AppendOnlyError("An audit event cannot be changed once written.")
-        super().save(*args, **kwargs)
+        with transaction.atomic(using=kwargs.get("using")):
+            chain_seal(self, using=kwargs.get("using"))
+            super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("An audit event cannot be deleted.")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 
 from django import forms
@@ -16,7 +15,7 @@ from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.forms import DateInput, PlausibleDateField, TextField
 from clinic.core.selectors import AuditFilter, audit_event_page, audit_event_queryset
-from clinic.core.spreadsheet import spreadsheet_safe
+from clinic.core.spreadsheet import csv_stream
 
 EXPORT_COLUMNS = [
     "occurred_at_utc",
@@ -86,11 +85,6 @@ def audit_list(request):
     )
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @staff_required
 @require_POST
 def audit_export(request):
@@ -104,31 +98,28 @@ def audit_export(request):
         object_type="audit_log",
         summary=f"Audit log exported as CSV ({filters.describe()})",
     )
-    writer = csv.writer(_Echo())
-
-    def rows():
-        yield writer.writerow(EXPORT_COLUMNS)
-        for event in events.iterator(chunk_size=2000):
-            yield writer.writerow(
-                spreadsheet_safe(cell)
-                for cell in [
-                    event.occurred_at.astimezone(timezone.UTC).isoformat(),
-                    event.actor_username,
-                    event.actor_role,
-                    event.action,
-                    event.object_type,
-                    event.object_id,
-                    event.patient.mrn if event.patient else "",
-                    event.summary,
-                    json.dumps(event.changes, sort_keys=True) if event.changes else "",
-                    event.ip_address or "",
-                    event.user_agent,
-                    event.channel,
-                    event.request_id,
-                ]
-            )
+    rows = (
+        [
+            event.occurred_at.astimezone(timezone.UTC).isoformat(),
+            event.actor_username,
+            event.actor_role,
+            event.action,
+            event.object_type,
+            event.object_id,
+            event.patient.mrn if event.patient else "",
+            event.summary,
+            json.dumps(event.changes, sort_keys=True) if event.changes else "",
+            event.ip_address or "",
+            event.user_agent,
+            event.channel,
+            event.request_id,
+        ]
+        for event in events.iterator(chunk_size=2000)
+    )
 
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        csv_stream(EXPORT_COLUMNS, rows), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="audit-log-{stamp}.csv"'
     return response

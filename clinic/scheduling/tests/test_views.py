@@ -239,7 +239,8 @@ def test_the_week_calendar_costs_the_same_queries_however_full(
     assert Appointment.objects.count() == 9
     many = _week_count(client, actors[who])
     assert many == one
-    assert many <= 16
+    # 17 on PostgreSQL: the page's audit event takes the hash chain's lock (one query).
+    assert many <= 17
 
 
 def test_the_day_calendar_costs_the_same_queries_however_full(
