@@ -15,3 +15,6 @@ class AuditAction(models.TextChoices):
     SECOND_FACTOR = "second_factor", "Second factor"
     TOKEN = "token", "API token"
     DENIED = "denied", "Access denied"
+    # Break the glass: a clinician outside the care team opened a chart in an emergency. Its
+    # own action, so the audit trail can be filtered for it and no one reads past it.
+    EMERGENCY_ACCESS = "emergency_access", "Emergency access (break the glass)"

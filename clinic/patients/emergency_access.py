@@ -91,7 +91,7 @@ def emergency_access_grant(
     )
     audit_record(
         actor=actor,
-        action=AuditAction.CREATE,
+        action=AuditAction.EMERGENCY_ACCESS,
         object_type="emergency_access",
         object_id=access.uuid,
         patient=patient,

@@ -129,7 +129,7 @@ def test_the_care_team_is_emailed_without_patient_information(
 def test_the_grant_and_every_read_during_it_are_audited_loudly(client, patient, outsider):
     access = _grant(outsider, patient)
 
-    grant_event = AuditEvent.objects.get(object_type="emergency_access", action="create")
+    grant_event = AuditEvent.objects.get(object_type="emergency_access", action="emergency_access")
     assert grant_event.patient == patient and grant_event.actor == outsider
     assert grant_event.summary.startswith("EMERGENCY ACCESS (break the glass)")
     assert REASON[:40] in grant_event.summary
