@@ -17,6 +17,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
@@ -375,3 +376,34 @@ def staff_second_factor_reset(*, actor: User, staff: User) -> int:
         changes={"second_factor_enrolled": {"before": bool(devices), "after": False}},
     )
     return len(devices)
+
+
+def sign_in_lock_failures(staff: User) -> int:
+    """Failed sign-ins now counting towards a lockout of this username, from every address
+    (clinic/accounts/lockout.py): 0 when nothing holds them back."""
+    return sum(
+        AccessAttempt.objects.filter(username=staff.username).values_list(
+            "failures_since_start", flat=True
+        )
+    )
+
+
+@transaction.atomic
+def staff_sign_in_unlock(*, actor: User, staff: User) -> int:
+    """Clear the failed sign-ins recorded for this username (every address), so a person
+    locked out (by their own typing or by someone guessing at their account) may sign in at
+    once. Returns how many failures were cleared."""
+    require(actor, Capability.STAFF_MANAGE)
+    locked, _ = _locked_staff(staff)
+    attempts = AccessAttempt.objects.filter(username=locked.username)
+    failures = sum(attempts.values_list("failures_since_start", flat=True))
+    attempts.delete()
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type="user",
+        object_id=locked.uuid,
+        summary=f"Sign-in lock of {locked.username} cleared ({failures} failed sign-in(s))",
+        changes={"failed_sign_ins": {"before": failures, "after": 0}},
+    )
+    return failures

@@ -42,6 +42,11 @@ urlpatterns += [
         name="staff_invitation_resend",
     ),
     path(
+        "staff/<uuid:staff_uuid>/unlock/",
+        views_staff.staff_sign_in_unlock,
+        name="staff_sign_in_unlock",
+    ),
+    path(
         "welcome/<str:uidb64>/<str:token>/",
         views_staff.staff_invitation_link,
         name="staff_invitation_link",

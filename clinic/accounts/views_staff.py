@@ -70,6 +70,7 @@ def staff_detail(request, staff_uuid):
         "form": form,
         "is_self": member.pk == request.user.pk,
         "second_factor_enrolled": staff_services.second_factor_enrolled(member),
+        "failed_sign_ins": staff_services.sign_in_lock_failures(member),
         "invitation_pending": member.is_active and not member.has_usable_password(),
     }
     return render(request, "accounts/staff_detail.html", context)
@@ -165,4 +166,15 @@ def staff_invitation_accept(request):
             return redirect("accounts:login")
     return render(
         request, "accounts/staff_invitation_accept.html", {"form": form, "username": user.username}
+    )
+
+
+@staff_required
+@require_POST
+def staff_sign_in_unlock(request, staff_uuid):
+    return _staff_action(
+        request,
+        staff_uuid,
+        staff_services.staff_sign_in_unlock,
+        "Sign-in lock cleared: they may sign in now.",
     )

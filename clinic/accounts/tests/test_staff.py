@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from axes.models import AccessAttempt
 from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test import Client
@@ -246,7 +247,7 @@ MATRIX = {
         if who not in {"anonymous", "patient_principal", "clinic_admin"}
     },
 }
-POSTS = ["deactivate", "reactivate", "second_factor_reset", "invitation_resend"]
+POSTS = ["deactivate", "reactivate", "second_factor_reset", "invitation_resend", "sign_in_unlock"]
 
 
 @pytest.mark.parametrize("who", ACTOR_ORDER)
@@ -320,3 +321,40 @@ def test_staff_list_query_count_is_flat(client, clinic_admin, make_staff):
         response = client.get(reverse("accounts:staff_list"))
     assert response.status_code == 200 and b"p9" in response.content
     assert len(many) == len(few)
+
+
+def test_admin_clears_a_sign_in_lock_from_the_staff_page(client, clinic_admin, nurse, settings):
+    """A nurse locked out by failed sign-ins (locked_out.html sends her to the clinic
+    administrator) signs in as soon as the administrator clears the lock; the clearing is
+    audited, and the page says how many failures were on record."""
+    settings.LOGIN_FAILURE_LIMIT_PER_USERNAME = 0
+    attempt = Client(REMOTE_ADDR="203.0.113.7")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        attempt.post(reverse("accounts:login"), {"username": nurse.username, "password": "wrong"})
+    locked = attempt.post(
+        reverse("accounts:login"), {"username": nurse.username, "password": TEST_PASSWORD}
+    )
+    assert locked.status_code == 429
+
+    client.force_login(clinic_admin)
+    page = client.get(reverse("accounts:staff_detail", args=[nurse.uuid]))
+    # axes counts the refused attempt as well as the failures before it.
+    recorded = sum(
+        AccessAttempt.objects.filter(username=nurse.username).values_list(
+            "failures_since_start", flat=True
+        )
+    )
+    assert recorded >= settings.AXES_FAILURE_LIMIT
+    assert f"{recorded} recorded".encode() in page.content
+    assert b"Clear the sign-in lock" in page.content
+    client.post(reverse("accounts:staff_sign_in_unlock", args=[nurse.uuid]))
+
+    signed_in = attempt.post(
+        reverse("accounts:login"), {"username": nurse.username, "password": TEST_PASSWORD}
+    )
+    assert signed_in.status_code == 302
+    event = AuditEvent.objects.get(object_id=str(nurse.uuid), summary__startswith="Sign-in lock")
+    assert event.actor == clinic_admin
+    assert event.changes == {"failed_sign_ins": {"before": settings.AXES_FAILURE_LIMIT, "after": 0}}
+    page = client.get(reverse("accounts:staff_detail", args=[nurse.uuid]))
+    assert b"None recorded" in page.content and b"Clear the sign-in lock" not in page.content
