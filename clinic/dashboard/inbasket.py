@@ -8,7 +8,8 @@ What waits, by role (each part is the owning app's actor-checked, audited select
 - nurses: the same chair-side requests and alerts (to see what they wait for), suicidality
   and at-home BP alerts of their patients;
 - clinic administrators: requests that no prescriber can answer (no prescriber on the care
-  team) and the suicidality alerts with nobody assigned.
+  team), the suicidality alerts with nobody assigned, and emergency accesses (break the glass)
+  not yet reviewed.
 The count in the top bar (`waiting_get`) reads no patient information and writes no audit
 event; opening the list audits each part. The home page's list refreshes when the top bar's
 digest of what waits changes (and every two minutes, for the waiting times), not on a fast
@@ -27,6 +28,7 @@ from django.utils import timezone
 from clinic.accounts.permissions import Capability
 from clinic.assessments.selectors import alert_inbox
 from clinic.home_program.selectors import home_bp_alert_open_list
+from clinic.patients.emergency_access import emergency_access_awaiting_review
 from clinic.treatment_sessions import selectors as chair
 from clinic.treatment_sessions.prescriber_requests import request_policy
 
@@ -39,6 +41,7 @@ class InBasket:
     suicidality_alerts: list = field(default_factory=list)
     home_bp_alerts: list = field(default_factory=list)
     to_sign: list = field(default_factory=list)
+    emergency_reviews: list = field(default_factory=list)
     can_answer: bool = False
     email_after_min: int = 0
 
@@ -50,6 +53,7 @@ class InBasket:
             + len(self.suicidality_alerts)
             + len(self.home_bp_alerts)
             + len(self.to_sign)
+            + len(self.emergency_reviews)
         )
 
     @property
@@ -79,6 +83,7 @@ def inbasket_get(*, actor, now: datetime.datetime | None = None) -> InBasket:
         basket.home_bp_alerts = home_bp_alert_open_list(actor=actor)
     if actor.can(Capability.SESSION_SIGN):
         basket.to_sign = chair.sessions_awaiting_signature(actor=actor)
+    basket.emergency_reviews = emergency_access_awaiting_review(actor=actor)
     for item in [*basket.requests, *basket.chair_alerts]:
         item.waited_text = basket.waited(item.created_at)
     for request in basket.requests:

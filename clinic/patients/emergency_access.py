@@ -156,6 +156,26 @@ def emergency_access_page(*, actor: User, page_number: int | str = 1) -> Page:
     return page
 
 
+def emergency_access_awaiting_review(*, actor: User, limit: int = 50) -> list[EmergencyAccess]:
+    """Grants not yet reviewed, oldest first, for the clinic administrator's in-basket: a grant
+    nobody looks at is the one that matters. Empty for anyone who does not review them."""
+    if not actor.can(Capability.EMERGENCY_ACCESS_REVIEW):
+        return []
+    grants = list(
+        EmergencyAccess.objects.filter(reviewed_at__isnull=True)
+        .select_related("patient", "granted_to")
+        .order_by("created_at", "id")[:limit]
+    )
+    if grants:
+        audit_record(
+            actor=actor,
+            action=AuditAction.LIST,
+            object_type="emergency_access",
+            summary=f"In-basket: {len(grants)} emergency access(es) to review",
+        )
+    return grants
+
+
 @transaction.atomic
 def emergency_access_review(
     *, actor: User, access_uuid: uuid.UUID | str, note: str = ""

@@ -159,6 +159,28 @@ def test_review_marks_once_and_is_audited(patient, outsider, clinic_admin, nurse
         emergency_access.emergency_access_review(actor=clinic_admin, access_uuid=access.uuid)
 
 
+def test_an_unreviewed_grant_waits_in_the_administrators_in_basket(
+    client, patient, outsider, clinic_admin, nurse
+):
+    """Who must notice a broken glass? The clinic administrator, on their home page's in-basket,
+    until they review it; nobody else's in-basket carries it."""
+    from clinic.dashboard.inbasket import inbasket_get
+
+    access = _grant(outsider, patient)
+
+    basket = inbasket_get(actor=clinic_admin)
+    assert [grant.pk for grant in basket.emergency_reviews] == [access.pk]
+    assert basket.count >= 1
+    assert inbasket_get(actor=nurse).emergency_reviews == []
+    client.force_login(clinic_admin)
+    home = client.get(reverse("dashboard:home")).content.decode()
+    assert "Emergency access to review" in home
+    assert f"{outsider.display_name} opened {patient.display_name}" in home
+
+    emergency_access.emergency_access_review(actor=clinic_admin, access_uuid=access.uuid)
+    assert inbasket_get(actor=clinic_admin).emergency_reviews == []
+
+
 # --- Pages -------------------------------------------------------------------------------------
 
 
