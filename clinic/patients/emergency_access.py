@@ -29,6 +29,7 @@ from clinic.core.exceptions import Conflict, InvalidInput, NotFound
 from clinic.core.text import CONTROL_CHARACTER_MESSAGE, has_control_characters
 from clinic.notifications.services import notification_queue
 from clinic.patients.models import EmergencyAccess, Patient
+from clinic.patients.selectors import on_care_team
 
 REASON_MAX_LENGTH = 1000
 
@@ -128,9 +129,7 @@ def emergency_access_banner(*, actor: User, patient: Patient) -> list[EmergencyA
     grants = (
         EmergencyAccess.objects.in_effect().filter(patient=patient).select_related("granted_to")
     )
-    if actor.role == "clinic_admin" or any(
-        member.staff_id == actor.pk for member in patient.care_team_members.all()
-    ):
+    if actor.role == "clinic_admin" or on_care_team(actor=actor, patient=patient):
         return list(grants)
     return list(grants.filter(granted_to=actor))
 

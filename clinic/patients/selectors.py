@@ -203,8 +203,9 @@ def patient_get(
 
 def _emergency_only(*, actor: User, patient: Patient) -> bool:
     """The actor reaches this patient only through emergency access (not the care team)."""
-    on_team = any(member.staff_id == actor.pk for member in patient.care_team_members.all())
-    return not on_team and emergency_access_for(actor=actor, patient=patient) is not None
+    return not on_care_team(actor=actor, patient=patient) and (
+        emergency_access_for(actor=actor, patient=patient) is not None
+    )
 
 
 def patient_duplicate_candidates(
@@ -258,10 +259,15 @@ def emergency_access_for(*, actor: User, patient: Patient) -> EmergencyAccess | 
     return cache[actor.pk]
 
 
+def on_care_team(*, actor: User, patient: Patient) -> bool:
+    """A member of the patient's care team itself (an emergency grant does not count here)."""
+    return any(member.staff_id == actor.pk for member in patient.care_team_members.all())
+
+
 def actor_on_care_team(*, actor: User, patient: Patient) -> bool:
     """On the patient's care team, or holding emergency access to the patient while it lasts:
     every clinical read and act for the care team honours a break-the-glass grant."""
-    if any(member.staff_id == actor.pk for member in patient.care_team_members.all()):
+    if on_care_team(actor=actor, patient=patient):
         return True
     return emergency_access_for(actor=actor, patient=patient) is not None
 
