@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "ninja",
     "clinic.core",
     "clinic.accounts",
+    "clinic.locations",
     "clinic.notifications",
     "clinic.patients",
     "clinic.dashboard",

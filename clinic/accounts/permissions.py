@@ -58,6 +58,8 @@ class Capability(StrEnum):
     PATIENT_EMERGENCY_ACCESS = "patient.emergency_access"
     EMERGENCY_ACCESS_REVIEW = "emergency_access.review"
     API_TOKEN_REVOKE_ANY = "api_token.revoke_any"
+    LOCATION_MANAGE = "location.manage"
+    LOCATION_NETWORK = "location.network"
 
 
 _ADMIN = Role.CLINIC_ADMIN
@@ -131,6 +133,11 @@ MATRIX: dict[Capability, frozenset[Role]] = {
     Capability.HOME_PROGRAM_REVIEW: frozenset({Role.PRESCRIBER, Role.NURSE}),
     # Staff accounts: invite, roles, deactivation, resetting a second factor.
     Capability.STAFF_MANAGE: frozenset({_ADMIN}),
+    # Locations (a clinic network): the clinic administrator opens and edits locations, says
+    # who works where, and sees every location's lists (the network view). Everyone else
+    # works at the locations they belong to.
+    Capability.LOCATION_MANAGE: frozenset({_ADMIN}),
+    Capability.LOCATION_NETWORK: frozenset({_ADMIN}),
     # Break the glass: a clinician outside a patient's care team opens the chart in an
     # emergency, stating why, for a limited time (clinic admins see every chart already).
     Capability.PATIENT_EMERGENCY_ACCESS: frozenset({Role.PRESCRIBER, Role.NURSE, Role.THERAPIST}),

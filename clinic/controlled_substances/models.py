@@ -35,6 +35,7 @@ from clinic.controlled_substances.choices import (
 )
 from clinic.core.integrity import chain_seal
 from clinic.core.models import AppendOnlyError, ClinicModel
+from clinic.locations.models import location_field
 
 # Every amount in mg: up to 9,999,999.999 mg, to the microgram.
 MG_DIGITS = 10
@@ -166,8 +167,10 @@ class Lot(ClinicModel):
 class Receipt(AppendOnlyRecord):
     """Containers received from a supplier: the receipt record of 21 CFR 1304.21/1304.22(c)
     [J5], [J6] — the substance, its finished form and units per container, how many
-    containers, the date of receipt, and the supplier's name, address and DEA number."""
+    containers, the date of receipt, and the supplier's name, address and DEA number. Stock is
+    received by one location, the registrant (21 CFR 1301.12(a))."""
 
+    location = location_field("receipts")
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="receipts")
     lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="receipts")
     supplier_name = models.CharField(max_length=200)
@@ -206,8 +209,10 @@ class Receipt(AppendOnlyRecord):
 
 
 class Container(ClinicModel):
-    """One vial or one device, and what is left in it."""
+    """One vial or one device, and what is left in it, kept at one location (its receipt's:
+    stock moves between registrations only by a transfer out and a receipt)."""
 
+    location = location_field("containers")
     lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="containers")
     receipt = models.ForeignKey(Receipt, on_delete=models.PROTECT, related_name="containers")
     label = models.CharField(max_length=60)
@@ -219,7 +224,7 @@ class Container(ClinicModel):
 
     class Meta:
         ordering = ["lot__product__name", "lot__expiry", "label", "id"]
-        indexes = [models.Index(fields=["status"])]
+        indexes = [models.Index(fields=["status"]), models.Index(fields=["location", "status"])]
         constraints = [
             models.UniqueConstraint(
                 fields=["lot", "label"], name="cs_container_label_once_per_lot"
@@ -419,8 +424,10 @@ class LedgerEntry(AppendOnlyRecord):
 
 class InventoryCount(AppendOnlyRecord):
     """A count of every container on hand: the end-of-day reconciliation (clinic policy), or the
-    initial and biennial inventories of 21 CFR 1304.11 [J7]."""
+    initial and biennial inventories of 21 CFR 1304.11 [J7], of one location's stock (each
+    registered location keeps its own inventory)."""
 
+    location = location_field("inventory_counts")
     kind = models.CharField(max_length=16, choices=CountKind.choices)
     counted_at = models.DateTimeField()
     taken_at = models.CharField(max_length=8, choices=BusinessTime.choices, blank=True)
@@ -432,9 +439,9 @@ class InventoryCount(AppendOnlyRecord):
         ordering = ["-counted_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["kind"],
+                fields=["location", "kind"],
                 condition=Q(kind=CountKind.INITIAL),
-                name="cs_one_initial_inventory",
+                name="cs_one_initial_inventory_per_location",
             ),
             models.CheckConstraint(
                 condition=~Q(kind__in=list(INVENTORY_KINDS)) | ~Q(taken_at=""),
@@ -513,8 +520,10 @@ class Discrepancy(ClinicModel):
 class LossReport(ClinicModel):
     """A theft or significant loss (21 CFR 1301.76(b)): the DEA is notified in writing within
     1 business day of discovery [J8], then DEA Form 106 is filed within 45 days [J9]. Both due
-    dates are computed from the discovery date, under the clinic policy in force, and stored."""
+    dates are computed from the discovery date, under the clinic policy in force, and stored.
+    Reported by the location (registrant) that suffered it."""
 
+    location = location_field("loss_reports")
     kind = models.CharField(max_length=24, choices=LossKind.choices)
     discovered_at = models.DateTimeField()
     description = models.CharField(max_length=1000)

@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from clinic.core.models import ClinicModel
+from clinic.locations.models import location_field
 from clinic.scheduling.choices import (
     ACTIVE_STATUSES,
     BOOKED_SESSION_STATUSES,
@@ -25,11 +26,15 @@ from clinic.screening.choices import Route
 
 
 class Room(ClinicModel):
-    name = models.CharField(max_length=100, unique=True)
+    location = location_field("rooms")
+    name = models.CharField(max_length=100)
     active = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["location", "name"], name="room_name_once_per_location")
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -61,16 +66,20 @@ class Chair(ClinicModel):
 
 
 class OpeningHours(models.Model):
-    """When the clinic is open on a weekday, in the clinic's time zone. A weekday without a
-    row is closed. Set through `services.opening_hours_set`."""
+    """When a location is open on a weekday, in its time zone. A weekday without a row is
+    closed. Set through `services.opening_hours_set`."""
 
-    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices, unique=True)
+    location = location_field("opening_hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
     opens = models.TimeField()
     closes = models.TimeField()
 
     class Meta:
-        ordering = ["weekday"]
+        ordering = ["location", "weekday"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["location", "weekday"], name="opening_hours_once_per_location_weekday"
+            ),
             models.CheckConstraint(
                 condition=Q(closes__gt=F("opens")), name="opening_hours_close_after_opening"
             ),
@@ -84,8 +93,9 @@ class OpeningHours(models.Model):
 
 
 class StaffShift(ClinicModel):
-    """A staff member at work on a date, from `start` to `end` in the clinic's time zone."""
+    """A staff member at work at a location on a date, from `start` to `end` in its time zone."""
 
+    location = location_field("shifts")
     staff = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="shifts"
     )
