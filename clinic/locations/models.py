@@ -9,7 +9,7 @@ network (a patient may be seen at any location).
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 
 from clinic.core.models import ClinicModel
@@ -111,10 +111,39 @@ class LocationChoice(models.Model):
         return f"{self.user_id} works at {self.location_id}"
 
 
-def default_location_pk() -> int | None:
+def default_location() -> Location:
+    """The default location, made from the clinic's settings if the database has none (a new
+    database gets it from migration 0002; this covers one emptied by `flush`)."""
+    found = Location.objects.filter(is_default=True).first()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            return Location.objects.create(**default_location_values())
+    except IntegrityError:  # another process made it first
+        return Location.objects.get(is_default=True)
+
+
+def default_location_values() -> dict:
+    policy = (getattr(settings, "CLINIC_POLICY", {}) or {}).get("controlled_substances", {}) or {}
+    return {
+        "name": (getattr(settings, "CLINIC_NAME", "") or "Main location")[:120],
+        "code": "MAIN",
+        "time_zone": settings.TIME_ZONE,
+        "phone": (getattr(settings, "CLINIC_PHONE", "") or "")[:30],
+        "spravato_rems_setting_id": (getattr(settings, "SPRAVATO_REMS_SETTING_ID", "") or "")[:40],
+        "dea_registration_number": str(policy.get("registrant_dea_number", "") or "")
+        .strip()
+        .upper()[:9],
+        "is_default": True,
+        "active": True,
+    }
+
+
+def default_location_pk() -> int:
     """The default location's id: where a record with no location named goes (a single
     location clinic never names one)."""
-    return Location.objects.filter(is_default=True).values_list("pk", flat=True).first()
+    return default_location().pk
 
 
 def location_field(related_name: str = "+") -> models.ForeignKey:
