@@ -4,6 +4,7 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 
 from clinic.accounts.choices import STAFF_ROLES, Role
 from clinic.core.forms import TextField, apply_text_policy
+from clinic.locations.models import Location
 
 
 class LoginForm(AuthenticationForm):
@@ -52,4 +53,32 @@ class StaffInviteForm(StaffDetailsForm):
         help_text="What they type to sign in: letters, digits and @ . + - _ only.",
     )
 
-    field_order = ["username", "first_name", "last_name", "email", "role", "credentials"]
+    works_at = forms.ModelMultipleChoiceField(
+        label="Works at",
+        queryset=Location.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text="The locations whose schedules, chair board and ledger they work with.",
+    )
+
+    field_order = [
+        "username",
+        "first_name",
+        "last_name",
+        "email",
+        "role",
+        "credentials",
+        "works_at",
+    ]
+
+    def __init__(self, *args, current_location: Location | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        open_locations = Location.objects.open().order_by("-is_default", "name")
+        if len(open_locations) <= 1:
+            # A clinic with one location: no question to ask (they work there).
+            del self.fields["works_at"]
+            return
+        works_at = self.fields["works_at"]
+        assert isinstance(works_at, forms.ModelMultipleChoiceField)
+        works_at.queryset = open_locations
+        if current_location is not None:
+            self.fields["works_at"].initial = [current_location.pk]

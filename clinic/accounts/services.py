@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from datetime import timedelta
 
 from django.conf import settings
@@ -20,6 +21,9 @@ from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import Conflict, InvalidInput, PermissionDenied
 from clinic.core.parsing import clean_text
+from clinic.locations.models import Location, default_location
+from clinic.locations.selectors import location_current
+from clinic.locations.services import location_add_staff_member
 
 TOKEN_PREFIX = "kc"
 
@@ -41,7 +45,10 @@ def staff_create(
     last_name: str = "",
     credentials: str = "",
     check_password_strength: bool = True,
+    works_at: Sequence[Location] | None = None,
 ) -> User:
+    """A staff account, working at `works_at` (by default the creator's current location, or
+    the default location): nobody on staff is left without a location once a second one opens."""
     if role not in STAFF_ROLES:
         allowed = ", ".join(sorted(r.value for r in STAFF_ROLES))
         raise UnknownRole(f"Unknown staff role {role!r}; choose one of: {allowed}.", field="role")
@@ -65,13 +72,22 @@ def staff_create(
     else:
         user.set_unusable_password()
     user.save()
+    if not works_at:
+        current = location_current(actor) if actor is not None else None
+        works_at = [current or default_location()]
+    for location in works_at:
+        location_add_staff_member(location=location, user=user)
     audit_record(
         actor=actor,
         action=AuditAction.CREATE,
         object_type="user",
         object_id=user.uuid,
         summary=f"Staff account {username} created with role {role}",
-        changes={"role": role, "username": username},
+        changes={
+            "role": role,
+            "username": username,
+            "works_at": sorted(location.code for location in works_at),
+        },
     )
     return user
 

@@ -15,6 +15,7 @@ authenticator app (accounts/middleware.py).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from axes.models import AccessAttempt
@@ -42,6 +43,7 @@ from clinic.core.access import require
 from clinic.core.audit import audit_record, diff, snapshot
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound
+from clinic.locations.models import Location
 
 # What an audited change of a staff account shows before and after.
 AUDITED_FIELDS = ["role", "credentials", "first_name", "last_name", "email", "is_active"]
@@ -140,6 +142,7 @@ def staff_invite(
     first_name: str = "",
     last_name: str = "",
     credentials: str = "",
+    works_at: Sequence[Location] | None = None,
 ) -> User:
     """A new staff account without a password, and an e-mail with a link to choose one."""
     require(actor, Capability.STAFF_MANAGE)
@@ -153,6 +156,7 @@ def staff_invite(
         first_name=first_name,
         last_name=last_name,
         credentials=credentials,
+        works_at=works_at,
     )
     _invitation_email(user)
     audit_record(

@@ -16,6 +16,7 @@ from clinic.accounts.permissions import Capability
 from clinic.core.access import require, staff_required
 from clinic.core.exceptions import DomainError
 from clinic.core.forms import apply_domain_error
+from clinic.locations.selectors import location_current
 
 # The invitation link's account and token move from the address into the session at once, so
 # the token leaves the address bar (and any later Referer) before the page is shown.
@@ -32,7 +33,7 @@ def staff_list(request):
 @require_http_methods(["GET", "POST"])
 def staff_invite(request):
     require(request.user, Capability.STAFF_MANAGE)
-    form = StaffInviteForm(request.POST or None)
+    form = StaffInviteForm(request.POST or None, current_location=location_current(request.user))
     if request.method == "POST" and form.is_valid():
         try:
             invited = staff_services.staff_invite(actor=request.user, **form.cleaned_data)

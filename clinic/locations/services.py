@@ -109,6 +109,23 @@ def _cleaned(details: LocationDetails) -> dict:
     return values
 
 
+def _keep_staff_where_they_work() -> None:
+    """In a clinic of one location nobody needs a membership; when a second location opens,
+    everyone on staff who has none is written down as working at the first, so nobody loses
+    their schedules, chair board or ledger."""
+    open_locations = list(Location.objects.open()[:2])
+    if len(open_locations) != 1:
+        return
+    (only,) = open_locations
+    staff = (
+        get_user_model()
+        .objects.filter(is_active=True, location_memberships__isnull=True)
+        .exclude(role="patient")
+        .values_list("pk", flat=True)
+    )
+    LocationStaff.objects.bulk_create([LocationStaff(location=only, user_id=pk) for pk in staff])
+
+
 def _save(location: Location) -> None:
     try:
         with transaction.atomic():
@@ -124,7 +141,9 @@ def _save(location: Location) -> None:
 def location_open(*, actor: Any, details: LocationDetails) -> Location:
     """Open a new location of the network (its rooms, chairs and hours come next)."""
     require(actor, MANAGE)
-    location = Location(**_cleaned(details))
+    values = _cleaned(details)
+    _keep_staff_where_they_work()
+    location = Location(**values)
     _save(location)
     audit_record(
         actor=actor,

@@ -123,3 +123,16 @@ def test_nobody_chooses_a_location_they_do_not_work_at(clinic_admin, nurse):
     services.location_staff_set(actor=clinic_admin, location=default, staff_ids=[nurse.pk])
     with pytest.raises(PermissionDenied):
         services.location_choose(actor=nurse, location=riverside)
+
+
+def test_opening_a_second_location_keeps_everyone_at_the_first(clinic_admin, make_staff):
+    """Staff of a single-location clinic had no membership to lose."""
+    from clinic.locations.models import LocationStaff
+
+    default = selectors.location_default()
+    LocationStaff.objects.all().delete()
+    latecomer = make_staff("nurse", username="latecomer")
+    LocationStaff.objects.filter(user=latecomer).delete()
+    assert list(selectors.locations_for(latecomer)) == [default]
+    services.location_open(actor=clinic_admin, details=_details())
+    assert list(selectors.locations_for(latecomer)) == [default]
