@@ -78,9 +78,10 @@ def test_the_controlled_substance_exports_read_the_reporting_database(
 
 @pytest.mark.django_db
 def test_the_audit_trail_export_reads_the_reporting_database(client, clinic_admin, settings):
-    # The test database has no "replica" alias: an export that reads through the reporting
-    # database fails to find it (with the primary, test_views.py has it download).
+    # Named an alias that does not exist, the export fails to find it: it reads through the
+    # reporting database (with the primary, test_views.py has it download; on PostgreSQL,
+    # test_db_replica.py streams it from a real read-only replica connection).
     client.force_login(clinic_admin)
-    settings.REPORTING_DATABASE = "replica"
+    settings.REPORTING_DATABASE = "nowhere"
     with pytest.raises(ConnectionDoesNotExist):
         b"".join(client.post(reverse("core:audit_export")).streaming_content)
