@@ -319,7 +319,8 @@ SESSION_ENGINE = (
     else "django.contrib.sessions.backends.db"
 )
 
-# Background work (reminders, alert e-mail) runs in `manage.py db_worker`, queued in the database.
+# Background work (reminders, alert e-mail) runs in `manage.py db_worker`, queued in the database;
+# any number of workers, on any servers, share the queue (docs/production.md).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # Patient questionnaire links: how long a sent link stays valid, and a kiosk hand-over.
