@@ -178,6 +178,26 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "timeout": 20,
         }
     )
+# A read replica of the primary (optional): only reports and exports read from it, through
+# clinic.core.db_router.reporting_database(); everything else, and every write, uses the primary.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "").strip()
+REPORTING_DATABASE = "default"
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL, conn_max_age=DATABASE_CONN_MAX_AGE_S, conn_health_checks=True
+    )
+    if DATABASES["replica"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URL must be a PostgreSQL URL (postgres://...)."
+        )
+    # Read-only sessions: even pointed at a writable server, nothing is written through it.
+    DATABASES["replica"].setdefault("OPTIONS", {})["options"] = (
+        "-c default_transaction_read_only=on"
+    )
+    # Tests run against one database: the replica alias is the test primary.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["clinic.core.db_router.PrimaryReplicaRouter"]
+    REPORTING_DATABASE = "replica"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Where `manage.py backup` writes when not given --output (docs/operations.md).
 BACKUP_DIR = Path(os.environ.get("KETACARE_BACKUP_DIR", VAR_DIR / "backups"))
@@ -278,8 +298,9 @@ STORAGES = {
 
 PAGE_SIZE = env_int("PAGE_SIZE", 25)
 
-# A cache shared by every worker process (Redis) is needed for rate limits in production;
-# without REDIS_URL each process keeps its own in-memory cache (fine for the demo).
+# A cache shared by every process on every app server (Redis) is needed in production: the
+# consultation and portal password-reset rate limits count in it. Without REDIS_URL each
+# process keeps its own in-memory cache (fine for the demo).
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CACHES = {
     "default": (
@@ -289,7 +310,18 @@ CACHES = {
     )
 }
 
-# Background work (reminders, alert e-mail) runs in `manage.py db_worker`, queued in the database.
+# Sessions live in the database (the one source of truth, shared by every app server). With
+# REDIS_URL they are also cached there ("cached_db"): a request reads its session from Redis,
+# while every save still writes the database, so a Redis restart or eviction signs no one out
+# (ending a person's sessions goes through the session engine: clinic/accounts/staff.py).
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
+)
+
+# Background work (reminders, alert e-mail) runs in `manage.py db_worker`, queued in the database;
+# any number of workers, on any servers, share the queue (docs/production.md).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # Patient questionnaire links: how long a sent link stays valid, and a kiosk hand-over.
@@ -346,6 +378,8 @@ SECURE_CSP = {
 }
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # A load balancer's health probe may speak plain HTTP to the app server.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True

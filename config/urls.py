@@ -3,9 +3,11 @@ from django.urls import include, path
 
 from clinic.api.api import api
 from clinic.core.views_favicon import favicon
+from clinic.core.views_health import healthz
 
 urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
+    path("healthz", healthz, name="healthz"),
     path("", include("clinic.dashboard.urls")),
     path("audit/", include("clinic.core.urls")),
     path("accounts/", include("clinic.accounts.urls")),

@@ -17,6 +17,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import import_module
 
 from axes.models import AccessAttempt
 from django.conf import settings
@@ -248,14 +249,18 @@ def _keeps_an_admin(staff: User, admins: list[int]) -> None:
 
 
 def _sessions_end(user: User) -> int:
-    """Delete every signed-in session of this person (database sessions). Returns how many."""
+    """Delete every signed-in session of this person. Returns how many. The database holds
+    every session; each is deleted through the session engine, so a cached copy (the
+    "cached_db" engine with REDIS_URL, on any app server) goes too."""
     key = str(user.pk)
     ended = [
         session.pk
         for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
         if session.get_decoded().get("_auth_user_id") == key
     ]
-    Session.objects.filter(pk__in=ended).delete()
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    for session_key in ended:
+        store(session_key=session_key).delete()
     return len(ended)
 
 

@@ -43,6 +43,7 @@ from clinic.controlled_substances.wording import refers_to_words, session_uuid, 
 from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
+from clinic.core.db_router import reporting_database
 from clinic.core.exceptions import NotFound
 from clinic.core.parsing import record_uuid
 from clinic.patients.models import Patient
@@ -510,12 +511,14 @@ def loss_report_get(*, actor: User, report_uuid: uuid.UUID | str) -> LossReport:
 
 
 # --------------------------------------------------------------------------- exports
+# Read from the reporting database (the read replica where one is configured: an export may
+# lag the ledger by the replica's delay; clinic/core/db_router.py).
 
 
 def receipts_for_export(*, actor: User, period: Period) -> QuerySet:
     require(actor, Capability.LEDGER_EXPORT)
     return (
-        period.apply(Receipt.objects.all(), "received_at", "product")
+        period.apply(Receipt.objects.using(reporting_database()), "received_at", "product")
         .select_related("product", "lot", "received_by", "witness")
         .order_by("received_at", "id")
     )
@@ -527,7 +530,7 @@ ADMINISTRATION_LOG_KINDS = (EntryKind.ADMINISTRATION, EntryKind.WASTE)
 def administration_log_for_export(*, actor: User, period: Period) -> QuerySet:
     """Administrations and wastes, and the reversals of either, in date order."""
     require(actor, Capability.LEDGER_EXPORT)
-    entries = LedgerEntry.objects.filter(
+    entries = LedgerEntry.objects.using(reporting_database()).filter(
         Q(kind__in=ADMINISTRATION_LOG_KINDS)
         | Q(kind=EntryKind.REVERSAL, reverses__kind__in=ADMINISTRATION_LOG_KINDS)
     )
@@ -548,7 +551,7 @@ def counts_for_export(*, actor: User, period: Period) -> QuerySet:
     lines = InventoryCountLine.objects.select_related(
         "container__lot__product", "discrepancy__resolved_by"
     ).order_by("container__lot__product__name", "container__label", "id")
-    counts = InventoryCount.objects.all()
+    counts = InventoryCount.objects.using(reporting_database())
     if period.product is not None:
         lines = lines.filter(container__lot__product=period.product)
     return (

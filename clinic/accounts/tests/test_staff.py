@@ -211,6 +211,20 @@ def test_deactivation_ends_sessions_and_revokes_tokens_at_once(clinic_admin, nur
     assert not ApiToken.objects.usable().filter(user=nurse).exists()
 
 
+def test_ended_sessions_stay_ended_when_sessions_are_cached(clinic_admin, nurse, settings):
+    # With REDIS_URL sessions are "cached_db": a copy in the shared cache must go as well,
+    # or a browser whose second factor was reset would stay signed in from the cache.
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    browser = Client()
+    browser.force_login(nurse)
+    assert browser.get(reverse("dashboard:home")).status_code == 200
+
+    staff.staff_second_factor_reset(actor=clinic_admin, staff=nurse)
+
+    assert status_word(browser.get(reverse("patients:patient_list"))) == "login"
+    assert not Session.objects.exists()
+
+
 def test_second_factor_reset_removes_devices_and_asks_to_enrol(
     client, clinic_admin, nurse, settings
 ):
