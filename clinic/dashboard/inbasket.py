@@ -13,7 +13,9 @@ What waits, by role (each part is the owning app's actor-checked, audited select
 The count in the top bar (`waiting_get`) reads no patient information and writes no audit
 event; opening the list audits each part. The home page's list refreshes when the top bar's
 digest of what waits changes (and every two minutes, for the waiting times), not on a fast
-poll of its own, so a home page left open does not fill the audit trail with reads.
+poll of its own; and a refresh is audited only when it shows a patient its page load had not
+shown (clinic/core/page_loads.py), so a home page left open does not fill the audit trail
+with reads.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ from django.utils import timezone
 
 from clinic.accounts.permissions import Capability
 from clinic.assessments.selectors import alert_inbox
+from clinic.core.audit import audit_record
+from clinic.core.choices import AuditAction
+from clinic.core.page_loads import PageLoad
 from clinic.home_program.selectors import home_bp_alert_open_list
 from clinic.patients.emergency_access import emergency_access_awaiting_review
 from clinic.treatment_sessions import selectors as chair
@@ -69,27 +74,67 @@ class InBasket:
         return self.now - request.created_at >= datetime.timedelta(minutes=self.email_after_min)
 
 
-def inbasket_get(*, actor, now: datetime.datetime | None = None) -> InBasket:
-    """Everything waiting on `actor`, each part read (and audited) by its owner's selector."""
+def inbasket_get(
+    *, actor, now: datetime.datetime | None = None, page_load: PageLoad | None = None
+) -> InBasket:
+    """Everything waiting on `actor`, each part read (and audited) by its owner's selector.
+
+    With a `page_load` (the page showing the in-basket, and its refreshes): the page itself is
+    audited part by part, plus one event naming the patients it shows; a refresh is audited
+    only if it shows a patient the page load has not shown before, by one event naming those
+    patients (clinic/core/page_loads.py)."""
     basket = InBasket(now=now or timezone.now(), email_after_min=request_policy().email_after_min)
     if not actor.can(Capability.PATIENT_VIEW_CLINICAL):
         return basket
-    basket.requests = chair.prescriber_requests_waiting(actor=actor)
+    audit = page_load is None or page_load.new
+    basket.requests = chair.prescriber_requests_waiting(actor=actor, audit=audit)
     basket.can_answer = actor.can(Capability.SESSION_OVERRIDE)
     if actor.can(Capability.SESSION_RUN):
-        basket.chair_alerts = chair.session_alerts_open(actor=actor)
-    basket.suicidality_alerts = alert_inbox(actor=actor)
+        basket.chair_alerts = chair.session_alerts_open(actor=actor, audit=audit)
+    basket.suicidality_alerts = alert_inbox(actor=actor, audit=audit)
     if actor.can(Capability.HOME_PROGRAM_REVIEW):
-        basket.home_bp_alerts = home_bp_alert_open_list(actor=actor)
+        basket.home_bp_alerts = home_bp_alert_open_list(actor=actor, audit=audit)
     if actor.can(Capability.SESSION_SIGN):
-        basket.to_sign = chair.sessions_awaiting_signature(actor=actor)
-    basket.emergency_reviews = emergency_access_awaiting_review(actor=actor)
+        basket.to_sign = chair.sessions_awaiting_signature(actor=actor, audit=audit)
+    basket.emergency_reviews = emergency_access_awaiting_review(actor=actor, audit=audit)
+    if page_load is not None:
+        _audit_page_load(actor=actor, basket=basket, page_load=page_load)
     for item in [*basket.requests, *basket.chair_alerts]:
         item.waited_text = basket.waited(item.created_at)
     for request in basket.requests:
         # Read by the in-basket template only.
         request.is_overdue = basket.overdue(request)  # type: ignore[attr-defined]
     return basket
+
+
+def _patient_keys(basket: InBasket) -> set[str]:
+    """The patients the in-basket names (by uuid)."""
+    patients = [
+        *(item.session.patient for item in [*basket.requests, *basket.chair_alerts]),
+        *(alert.patient for alert in [*basket.suicidality_alerts, *basket.home_bp_alerts]),
+        *(session.patient for session in basket.to_sign),
+        *(grant.patient for grant in basket.emergency_reviews),
+    ]
+    return {str(patient.uuid) for patient in patients}
+
+
+def _audit_page_load(*, actor, basket: InBasket, page_load: PageLoad) -> None:
+    shown = _patient_keys(basket)
+    if page_load.new:
+        newly = sorted(shown)
+        summary = f"In-basket: {len(newly)} patient(s) shown"
+    else:
+        newly = page_load.unseen(shown)
+        summary = f"In-basket refresh: {len(newly)} patient(s) newly shown"
+    if newly:
+        audit_record(
+            actor=actor,
+            action=AuditAction.LIST,
+            object_type="inbasket",
+            summary=summary,
+            changes={"page_load": page_load.id, "patients": newly},
+        )
+    page_load.remember(shown)
 
 
 @dataclass(frozen=True)

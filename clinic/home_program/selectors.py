@@ -246,7 +246,7 @@ def _reviewable_alerts(actor: User) -> QuerySet[HomeBpAlert]:
     return HomeBpAlert.objects.filter(patient__care_team_members__staff=actor).distinct()
 
 
-def home_bp_alert_open_list(*, actor: User) -> list[HomeBpAlert]:
+def home_bp_alert_open_list(*, actor: User, audit: bool = True) -> list[HomeBpAlert]:
     """Open at-home blood pressure alerts of the actor's patients, oldest first."""
     require(actor, Capability.HOME_PROGRAM_REVIEW)
     alerts = list(
@@ -255,12 +255,13 @@ def home_bp_alert_open_list(*, actor: User) -> list[HomeBpAlert]:
         .select_related("patient", "log")
         .order_by("created_at", "id")
     )
-    audit_record(
-        actor=actor,
-        action=AuditAction.LIST,
-        object_type="home_bp_alert",
-        summary=f"At-home blood pressure alerts: {len(alerts)} open",
-    )
+    if audit:
+        audit_record(
+            actor=actor,
+            action=AuditAction.LIST,
+            object_type="home_bp_alert",
+            summary=f"At-home blood pressure alerts: {len(alerts)} open",
+        )
     return alerts
 
 

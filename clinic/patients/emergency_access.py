@@ -155,7 +155,9 @@ def emergency_access_page(*, actor: User, page_number: int | str = 1) -> Page:
     return page
 
 
-def emergency_access_awaiting_review(*, actor: User, limit: int = 50) -> list[EmergencyAccess]:
+def emergency_access_awaiting_review(
+    *, actor: User, limit: int = 50, audit: bool = True
+) -> list[EmergencyAccess]:
     """Grants not yet reviewed, oldest first, for the clinic administrator's in-basket: a grant
     nobody looks at is the one that matters. Empty for anyone who does not review them."""
     if not actor.can(Capability.EMERGENCY_ACCESS_REVIEW):
@@ -165,7 +167,7 @@ def emergency_access_awaiting_review(*, actor: User, limit: int = 50) -> list[Em
         .select_related("patient", "granted_to")
         .order_by("created_at", "id")[:limit]
     )
-    if grants:
+    if grants and audit:
         audit_record(
             actor=actor,
             action=AuditAction.LIST,
