@@ -66,7 +66,8 @@ class AuditEventQuerySet(models.QuerySet):
         using = router.db_for_write(self.model)
         with transaction.atomic(using=using):
             chain_seal_batch(events, using=using)
-            return models.QuerySet.bulk_create(self.using(using), events)
+            queryset: models.QuerySet[AuditEvent] = self.using(using)  # type: ignore[assignment]
+            return models.QuerySet.bulk_create(queryset, events)
 
     def for_patient(self, patient):
         return self.filter(patient=patient)

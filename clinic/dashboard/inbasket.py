@@ -32,39 +32,45 @@ from clinic.assessments.selectors import alert_inbox
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.page_loads import PageLoad
+from clinic.core.pages import Bounded
 from clinic.home_program.selectors import home_bp_alert_open_list
 from clinic.patients.emergency_access import emergency_access_awaiting_review
 from clinic.treatment_sessions import selectors as chair
 from clinic.treatment_sessions.prescriber_requests import request_policy
 
 
+def _none() -> Bounded:
+    return Bounded(items=[], total=0)
+
+
 @dataclass
 class InBasket:
     now: datetime.datetime
-    requests: list = field(default_factory=list)
-    chair_alerts: list = field(default_factory=list)
-    suicidality_alerts: list = field(default_factory=list)
-    home_bp_alerts: list = field(default_factory=list)
-    to_sign: list = field(default_factory=list)
-    emergency_reviews: list = field(default_factory=list)
+    # Each part is bounded (clinic/core/pages.py): its first SECTION_SIZE items and its total.
+    requests: Bounded = field(default_factory=_none)
+    chair_alerts: Bounded = field(default_factory=_none)
+    suicidality_alerts: Bounded = field(default_factory=_none)
+    home_bp_alerts: Bounded = field(default_factory=_none)
+    to_sign: Bounded = field(default_factory=_none)
+    emergency_reviews: Bounded = field(default_factory=_none)
     can_answer: bool = False
     email_after_min: int = 0
 
     @property
     def count(self) -> int:
         return (
-            len(self.requests)
-            + len(self.chair_alerts)
-            + len(self.suicidality_alerts)
-            + len(self.home_bp_alerts)
-            + len(self.to_sign)
-            + len(self.emergency_reviews)
+            self.requests.total
+            + self.chair_alerts.total
+            + self.suicidality_alerts.total
+            + self.home_bp_alerts.total
+            + self.to_sign.total
+            + self.emergency_reviews.total
         )
 
     @property
     def urgent_count(self) -> int:
         """What someone is waiting on now: requests, chair alerts, suicidality alerts."""
-        return len(self.requests) + len(self.chair_alerts) + len(self.suicidality_alerts)
+        return self.requests.total + self.chair_alerts.total + self.suicidality_alerts.total
 
     def waited(self, since: datetime.datetime) -> str:
         minutes = max(int((self.now - since).total_seconds() // 60), 0)
@@ -151,9 +157,17 @@ def waiting_get(*, actor) -> Waiting:
     count and a digest. No patient information leaves here, so no audit event is written."""
     if not actor.can(Capability.PATIENT_VIEW_CLINICAL):
         return Waiting(count=0, digest="")
-    items = [f"r{r.pk}" for r in chair.prescriber_requests_waiting(actor=actor, audit=False)]
+    # The items the in-basket shows (each part's first SECTION_SIZE) and each part's total:
+    # what the list on the page would show, at a cost that does not grow with what waits.
+    requests = chair.prescriber_requests_waiting(actor=actor, audit=False)
+    items = [f"r{r.pk}" for r in requests] + [f"R{requests.total}"]
+    count = requests.total
     if actor.can(Capability.SESSION_RUN):
-        items += [f"c{a.pk}" for a in chair.session_alerts_open(actor=actor, audit=False)]
-    items += [f"s{a.pk}.{a.status}.{a.kind}" for a in alert_inbox(actor=actor, audit=False)]
+        alerts = chair.session_alerts_open(actor=actor, audit=False)
+        items += [f"c{a.pk}" for a in alerts] + [f"C{alerts.total}"]
+        count += alerts.total
+    suicidality = alert_inbox(actor=actor, audit=False)
+    items += [f"s{a.pk}.{a.status}.{a.kind}" for a in suicidality] + [f"S{suicidality.total}"]
+    count += suicidality.total
     digest = hashlib.sha256(",".join(sorted(items)).encode()).hexdigest()[:16]
-    return Waiting(count=len(items), digest=digest)
+    return Waiting(count=count, digest=digest)
