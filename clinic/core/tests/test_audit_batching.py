@@ -167,3 +167,34 @@ def test_bulk_create_is_still_refused_and_batches_link_in_order(nurse):
     integrity_verified()
     with pytest.raises(AppendOnlyError):
         AuditEvent.objects.append_batch(written)
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_batches_and_single_writes_at_once_keep_the_chain_whole(make_staff):
+    """Eight writers at once on PostgreSQL: half flush a request's batch of five reads, half
+    write one event in a transaction of their own. `in_threads` runs verify_integrity after."""
+    from tests.concurrency import in_threads
+
+    staff = [make_staff("nurse", username=f"batcher{i}") for i in range(8)]
+    before = _last_id()
+
+    def work(i):
+        if i % 2 == 0:
+            with buffering_audit() as events:
+                for n in range(5):
+                    audit_record(actor=staff[i], action=AuditAction.LIST, summary=f"r{i} {n}")
+                audit_flush(events)
+        else:
+            with transaction.atomic():
+                audit_record(actor=staff[i], action=AuditAction.UPDATE, summary=f"w{i}")
+
+    results = in_threads(8, work)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    written = _request_events(before)
+    assert len(written) == 4 * 5 + 4
+    # Each batch's five events are consecutive in the chain, in the order they were recorded.
+    for i in (0, 2, 4, 6):
+        mine = [n for n, e in enumerate(written) if e.summary.startswith(f"r{i} ")]
+        assert mine == list(range(mine[0], mine[0] + 5))
+        assert [written[n].summary for n in mine] == [f"r{i} {n}" for n in range(5)]
