@@ -297,6 +297,13 @@ STORAGES = {
 }
 
 PAGE_SIZE = env_int("PAGE_SIZE", 25)
+# Home pages and in-basket sections show at most this many rows each, with the total and a
+# link to the full, paginated list (clinic/core/pages.py). A page-size choice, not clinical.
+SECTION_SIZE = env_int("SECTION_SIZE", 10)
+# A page that refreshes itself is audited once per page load (clinic/core/page_loads.py): how
+# long the patients a page load has shown are remembered. A page open for longer is audited
+# afresh, as if reloaded.
+PAGE_LOAD_AUDIT_MEMORY_HOURS = env_int("PAGE_LOAD_AUDIT_MEMORY_HOURS", 12)
 
 # A cache shared by every process on every app server (Redis) is needed in production: the
 # consultation and portal password-reset rate limits count in it. Without REDIS_URL each

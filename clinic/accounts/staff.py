@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import import_module
+from typing import Any
 
 from axes.models import AccessAttempt
 from django.conf import settings
@@ -25,6 +26,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
+from django.core.paginator import Page
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
@@ -44,6 +46,7 @@ from clinic.core.access import require
 from clinic.core.audit import audit_record, diff, snapshot
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound
+from clinic.core.pages import page_of
 from clinic.locations.models import Location
 
 # What an audited change of a staff account shows before and after.
@@ -65,22 +68,27 @@ class StaffRow:
     second_factor_enrolled: bool
 
 
-def staff_list(*, actor: User) -> list[StaffRow]:
-    """Every staff account, active or not, with whether a second factor is enrolled."""
+def staff_list(*, actor: User, page_number: Any = 1) -> Page:
+    """One page (PAGE_SIZE) of the staff accounts, active or not, each as a StaffRow with
+    whether a second factor is enrolled."""
     require(actor, Capability.STAFF_MANAGE)
     enrolled = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
-    users = list(
+    page = page_of(
         User.objects.filter(role__in=[r.value for r in STAFF_ROLES])
         .annotate(second_factor=Exists(enrolled))
-        .order_by("-is_active", "last_name", "first_name", "username")
+        .order_by("-is_active", "last_name", "first_name", "username", "id"),
+        page_number,
     )
+    page.object_list = [
+        StaffRow(user=u, second_factor_enrolled=u.second_factor) for u in page.object_list
+    ]
     audit_record(
         actor=actor,
         action=AuditAction.LIST,
         object_type="user",
-        summary=f"Staff list: {len(users)}",
+        summary=f"Staff list page {page.number}: {len(page.object_list)} of {page.paginator.count}",
     )
-    return [StaffRow(user=u, second_factor_enrolled=u.second_factor) for u in users]
+    return page
 
 
 def staff_get(*, actor: User, staff_uuid: uuid.UUID | str) -> User:

@@ -25,8 +25,8 @@ SESSION_INVITATION_KEY = "_staff_invitation"
 
 @staff_required
 def staff_list(request):
-    rows = staff_services.staff_list(actor=request.user)
-    return render(request, "accounts/staff_list.html", {"rows": rows})
+    page = staff_services.staff_list(actor=request.user, page_number=request.GET.get("page", 1))
+    return render(request, "accounts/staff_list.html", {"rows": page.object_list, "page": page})
 
 
 @staff_required

@@ -24,6 +24,7 @@ from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.dates import in_era
 from clinic.core.exceptions import NotFound
+from clinic.core.pages import Bounded, bounded
 from clinic.patients.models import CareTeamMember, Patient
 from clinic.patients.selectors import can_view_clinical, record_in_reach, require_clinical_view
 
@@ -223,11 +224,14 @@ def unresolved_alerts_for_patient(*, patient: Patient) -> list[SuicidalityAlert]
     )
 
 
-def alert_inbox(*, actor: User, audit: bool = True) -> list[SuicidalityAlert]:
+def alert_inbox(
+    *, actor: User, audit: bool = True, size: int | None = None
+) -> Bounded[SuicidalityAlert]:
     """Alerts waiting for this clinician: assigned to them, or (with no primary prescriber, or
     one who has left the care team) for the prescribers on the care team; each with its
-    follow-up answers. Clinic admins see every unresolved alert. Four queries. `audit` is off
-    only for the top bar's count, which shows no patient information."""
+    follow-up answers. Clinic admins see every unresolved alert. The oldest `size`
+    (SECTION_SIZE) and how many in all; five queries. `audit` is off only for the top bar's
+    count, which shows no patient information."""
     alerts = SuicidalityAlert.objects.unresolved().select_related(
         "patient", "response", "assigned_to", "escalated_by_response"
     )
@@ -255,14 +259,15 @@ def alert_inbox(*, actor: User, audit: bool = True) -> list[SuicidalityAlert]:
             .distinct()
         )
     else:
-        return []
-    result = list(
-        mine.order_by("created_at").prefetch_related(
+        return Bounded(items=[], total=0)
+    result = bounded(
+        mine.order_by("created_at", "id").prefetch_related(
             Prefetch(
                 "follow_ups",
                 queryset=AlertFollowUp.objects.select_related("response"),
             )
-        )
+        ),
+        size=size,
     )
     for alert in result:
         # For the inbox row (assessments/_alert_inbox_item.html): every answer, in order.
@@ -272,7 +277,7 @@ def alert_inbox(*, actor: User, audit: bool = True) -> list[SuicidalityAlert]:
             actor=actor,
             action=AuditAction.LIST,
             object_type="suicidality_alert",
-            summary=f"Alert inbox: {len(result)} unresolved",
+            summary=f"Alert inbox: {result.total} unresolved",
         )
     return result
 

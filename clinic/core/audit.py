@@ -1,4 +1,14 @@
-"""Writing the audit trail. Every read and write of a patient's record calls `audit_record`."""
+"""Writing the audit trail. Every read and write of a patient's record calls `audit_record`.
+
+One audit write per request (docs/adr/0002-append-only-audit-trail.md, amended for issue 14):
+while a request is served (RequestContextMiddleware), the events that record what someone saw
+or was refused -- views, lists, searches, exports, denials -- are kept in the request's buffer
+and written when the request has been answered, in one sealed multi-row INSERT (`audit_flush`),
+whatever the view did: returned a page, raised (a 500), or was refused. The events of a write
+(create, update, sign-in, emergency access, ...) are written at once, inside the service's
+transaction, so they commit and roll back with the write. Outside a request (management
+commands, background jobs, tests that call services directly) every event is written at once.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +21,7 @@ from django.db import models
 
 from clinic.core.choices import AuditAction
 from clinic.core.models import AuditEvent
-from clinic.core.request_context import current_request_context
+from clinic.core.request_context import current_audit_buffer, current_request_context
 
 
 def _plain(value: Any) -> Any:
@@ -41,6 +51,19 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, A
     }
 
 
+# What someone saw or was refused: these wait for the end of the request (see above). A
+# denial is written even when the transaction it was raised in rolls back.
+DEFERRED_ACTIONS = frozenset(
+    {
+        AuditAction.VIEW,
+        AuditAction.LIST,
+        AuditAction.SEARCH,
+        AuditAction.EXPORT,
+        AuditAction.DENIED,
+    }
+)
+
+
 def audit_record(
     *,
     actor,
@@ -53,7 +76,7 @@ def audit_record(
 ) -> AuditEvent:
     context = current_request_context()
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
-    return AuditEvent.objects.create(
+    event = AuditEvent(
         actor=actor if authenticated else None,
         actor_username=actor.get_username() if authenticated else "",
         actor_role=getattr(actor, "role", "") if authenticated else "",
@@ -68,3 +91,16 @@ def audit_record(
         request_id=context.request_id,
         channel=context.channel,
     )
+    buffer = current_audit_buffer()
+    if buffer is not None and action in DEFERRED_ACTIONS:
+        # occurred_at is already set: the event keeps the moment it happened.
+        buffer.append(event)
+    else:
+        event.save(force_insert=True)
+    return event
+
+
+def audit_flush(events: list[AuditEvent]) -> None:
+    """Write a request's buffered events, in the order they happened, in one sealed batch."""
+    pending, events[:] = list(events), []
+    AuditEvent.objects.append_batch(pending)

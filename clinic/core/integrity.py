@@ -13,7 +13,10 @@ chains appended in either order in one transaction cannot deadlock each other. T
 held to the end of the writer's transaction: chained writes queue, one at a time.
 
 A model joins by listing `chained_fields` (its canonical content, frozen: a field added later
-is not in old rows' digests) and calling `chain_seal(self)` in `save()` for a new row. Other
+is not in old rows' digests) and calling `chain_seal(self)` in `save()` for a new row. A model
+that appends several rows at once (the audit trail, one batch per request) seals them with
+`chain_seal_batch` under the same lock and inserts them in that order in one statement; plain
+`bulk_create` stays refused on chained tables. Other
 apps add their own checks (the ledger's balances) with `integrity_check_register`.
 """
 
@@ -97,6 +100,26 @@ def chain_seal(instance: models.Model, using: str | None = None) -> None:
         model._base_manager.using(using).order_by("-pk").values_list("digest", flat=True).first()
     )
     instance.digest = chain_digest(previous or GENESIS, instance_content(instance))  # type: ignore[attr-defined]
+
+
+def chain_seal_batch(instances: Sequence[models.Model], using: str | None = None) -> None:
+    """Set the digests of several new rows of one model, linked in the order given (the order
+    they must then be inserted in, in one statement), from the chain's last row. The sanctioned
+    batch path: call inside a transaction, just before the one multi-row insert, so that the
+    lock covers both, exactly as `chain_seal` does for one row."""
+    if not instances:
+        return
+    model = type(instances[0])
+    if any(type(instance) is not model for instance in instances):
+        raise TypeError("A sealed batch holds rows of one model.")
+    using = using or router.db_for_write(model, instance=instances[0])
+    chain_lock(using)
+    previous = (
+        model._base_manager.using(using).order_by("-pk").values_list("digest", flat=True).first()
+    ) or GENESIS
+    for instance in instances:
+        previous = chain_digest(previous, instance_content(instance))
+        instance.digest = previous  # type: ignore[attr-defined]
 
 
 # --------------------------------------------------------------------------- verification

@@ -10,6 +10,7 @@ from django.http.multipartparser import MultiPartParserError
 
 from clinic.core.request_context import (
     RequestContext,
+    buffering_audit,
     collecting_refusals,
     reset_request_context,
     set_request_context,
@@ -40,12 +41,20 @@ class RequestContextMiddleware:
         request.request_id = context.request_id
         token = set_request_context(context)
         try:
-            with collecting_refusals() as refusals:
-                response = self.get_response(request)
-                if refusals:
-                    from clinic.core.access import audit_refusals
+            with buffering_audit() as events, collecting_refusals() as refusals:
+                try:
+                    response = self.get_response(request)
+                    if refusals:
+                        from clinic.core.access import audit_refusals
 
-                    audit_refusals(request, refusals)
+                        audit_refusals(request, refusals)
+                finally:
+                    # One audit write per request: what the request read or was refused, even
+                    # if the view raised after reading (clinic/core/audit.py).
+                    if events:
+                        from clinic.core.audit import audit_flush
+
+                        audit_flush(events)
             return response
         finally:
             reset_request_context(token)

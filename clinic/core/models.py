@@ -3,11 +3,11 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import models, router, transaction
 from django.utils import timezone
 
 from clinic.core.choices import AuditAction
-from clinic.core.integrity import chain_seal
+from clinic.core.integrity import chain_seal, chain_seal_batch
 
 
 class ClinicModel(models.Model):
@@ -51,8 +51,23 @@ class AuditEventQuerySet(models.QuerySet):
         raise AppendOnlyError("The audit trail is append-only.")
 
     def bulk_create(self, *args, **kwargs):
-        # Each event links to the one before it (clinic/core/integrity.py): one at a time.
-        raise AppendOnlyError("Audit events are written one at a time, through audit_record.")
+        # Each event links to the one before it (clinic/core/integrity.py): one at a time, or
+        # as one sealed batch through append_batch.
+        raise AppendOnlyError("Audit events are written through audit_record, never in bulk.")
+
+    def append_batch(self, events: list[AuditEvent]) -> list[AuditEvent]:
+        """Append new events in one multi-row INSERT, each linked to the one before it in the
+        order given (a request's buffered events, clinic/core/audit.py): the whole batch is
+        sealed and inserted under the chain lock, in one transaction."""
+        if any(event.pk is not None for event in events):
+            raise AppendOnlyError("An audit event cannot be changed once written.")
+        if not events:
+            return []
+        using = router.db_for_write(self.model)
+        with transaction.atomic(using=using):
+            chain_seal_batch(events, using=using)
+            queryset: models.QuerySet[AuditEvent] = self.using(using)  # type: ignore[assignment]
+            return models.QuerySet.bulk_create(queryset, events)
 
     def for_patient(self, patient):
         return self.filter(patient=patient)

@@ -66,3 +66,24 @@ def collecting_refusals() -> Iterator[list]:
         yield pending
     finally:
         _refusals.reset(token)
+
+
+# The read events (and denials) recorded while a request is served, written at its end in one
+# sealed batch (clinic/core/audit.py, audit_flush). None outside a request: written at once.
+_audit_buffer: contextvars.ContextVar[list | None] = contextvars.ContextVar(
+    "ketacare_audit_buffer", default=None
+)
+
+
+def current_audit_buffer() -> list | None:
+    return _audit_buffer.get()
+
+
+@contextlib.contextmanager
+def buffering_audit() -> Iterator[list]:
+    pending: list = []
+    token = _audit_buffer.set(pending)
+    try:
+        yield pending
+    finally:
+        _audit_buffer.reset(token)

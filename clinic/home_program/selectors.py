@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.core.paginator import Page
 from django.db.models import Prefetch, QuerySet
 
 from clinic.accounts.models import User
@@ -21,6 +22,7 @@ from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.clinic_phone import call_the_clinic
 from clinic.core.exceptions import NotFound, PermissionDenied
+from clinic.core.pages import Bounded, bounded, page_of
 from clinic.home_program.choices import HomeBpAlertStatus, HomeSessionStatus
 from clinic.home_program.models import HomeBpAlert, HomeSessionLog, HomeSideEffect
 from clinic.patients.models import CareTeamMember, Patient
@@ -246,22 +248,50 @@ def _reviewable_alerts(actor: User) -> QuerySet[HomeBpAlert]:
     return HomeBpAlert.objects.filter(patient__care_team_members__staff=actor).distinct()
 
 
-def home_bp_alert_open_list(*, actor: User) -> list[HomeBpAlert]:
-    """Open at-home blood pressure alerts of the actor's patients, oldest first."""
+def home_bp_alert_open_list(
+    *, actor: User, audit: bool = True, size: int | None = None
+) -> Bounded[HomeBpAlert]:
+    """Open at-home blood pressure alerts of the actor's patients, oldest first: the first
+    `size` (SECTION_SIZE; the alerts page passes its page size) and how many in all."""
     require(actor, Capability.HOME_PROGRAM_REVIEW)
-    alerts = list(
+    alerts = bounded(
         _reviewable_alerts(actor)
         .filter(status=HomeBpAlertStatus.OPEN)
         .select_related("patient", "log")
-        .order_by("created_at", "id")
+        .order_by("created_at", "id"),
+        size=size,
+    )
+    if audit:
+        audit_record(
+            actor=actor,
+            action=AuditAction.LIST,
+            object_type="home_bp_alert",
+            summary=f"At-home blood pressure alerts: {alerts.total} open",
+        )
+    return alerts
+
+
+def home_bp_alert_open_page(*, actor: User, page_number: Any = 1) -> Page:
+    """One page (PAGE_SIZE) of the open at-home blood pressure alerts of the actor's patients,
+    oldest first: the alerts page."""
+    require(actor, Capability.HOME_PROGRAM_REVIEW)
+    page = page_of(
+        _reviewable_alerts(actor)
+        .filter(status=HomeBpAlertStatus.OPEN)
+        .select_related("patient", "log")
+        .order_by("created_at", "id"),
+        page_number,
     )
     audit_record(
         actor=actor,
         action=AuditAction.LIST,
         object_type="home_bp_alert",
-        summary=f"At-home blood pressure alerts: {len(alerts)} open",
+        summary=(
+            f"At-home blood pressure alerts page {page.number}: "
+            f"{len(page.object_list)} of {page.paginator.count} open"
+        ),
     )
-    return alerts
+    return page
 
 
 def home_bp_alert_get(*, actor: User, alert_uuid: uuid.UUID | str) -> HomeBpAlert:

@@ -20,11 +20,13 @@ from clinic.home_program.forms import AcknowledgeForm
 @staff_required
 @require_GET
 def alerts(request):
-    open_alerts = selectors.home_bp_alert_open_list(actor=request.user)
+    page = selectors.home_bp_alert_open_page(
+        actor=request.user, page_number=request.GET.get("page", 1)
+    )
     return render(
         request,
         "home_program/alert_list.html",
-        {"alerts": open_alerts, "form": AcknowledgeForm(), "next": request.path},
+        {"alerts": page.object_list, "page": page, "form": AcknowledgeForm(), "next": request.path},
     )
 
 

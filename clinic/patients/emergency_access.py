@@ -26,6 +26,7 @@ from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound
+from clinic.core.pages import Bounded, bounded
 from clinic.core.text import CONTROL_CHARACTER_MESSAGE, has_control_characters
 from clinic.notifications.services import notification_queue
 from clinic.patients.models import EmergencyAccess, Patient
@@ -155,22 +156,26 @@ def emergency_access_page(*, actor: User, page_number: int | str = 1) -> Page:
     return page
 
 
-def emergency_access_awaiting_review(*, actor: User, limit: int = 50) -> list[EmergencyAccess]:
+def emergency_access_awaiting_review(
+    *, actor: User, size: int | None = None, audit: bool = True
+) -> Bounded[EmergencyAccess]:
     """Grants not yet reviewed, oldest first, for the clinic administrator's in-basket: a grant
-    nobody looks at is the one that matters. Empty for anyone who does not review them."""
+    nobody looks at is the one that matters: the first `size` (SECTION_SIZE) and how many in
+    all. Empty for anyone who does not review them."""
     if not actor.can(Capability.EMERGENCY_ACCESS_REVIEW):
-        return []
-    grants = list(
+        return Bounded(items=[], total=0)
+    grants = bounded(
         EmergencyAccess.objects.filter(reviewed_at__isnull=True)
         .select_related("patient", "granted_to")
-        .order_by("created_at", "id")[:limit]
+        .order_by("created_at", "id"),
+        size=size,
     )
-    if grants:
+    if grants and audit:
         audit_record(
             actor=actor,
             action=AuditAction.LIST,
             object_type="emergency_access",
-            summary=f"In-basket: {len(grants)} emergency access(es) to review",
+            summary=f"In-basket: {grants.total} emergency access(es) to review",
         )
     return grants
 

@@ -20,6 +20,7 @@ from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import InvalidInput, NotFound, PermissionDenied
+from clinic.core.pages import Bounded, bounded
 from clinic.core.parsing import record_uuid as parse_record_uuid
 from clinic.core.text import CONTROL_CHARACTER_MESSAGE, has_control_characters
 from clinic.patients.chart import ChartAlert
@@ -155,16 +156,23 @@ def patient_page(
     return page
 
 
-def my_patients(*, actor: User, limit: int = 50) -> list[Patient]:
-    """The patients whose care team the actor is on (a clinician's own list)."""
-    patients = list(
-        _with_care_team(Patient.objects.active().filter(care_team_members__staff=actor))[:limit]
+def my_patients(*, actor: User, size: int | None = None) -> Bounded[Patient]:
+    """The patients whose care team the actor is on (a clinician's own list, on their home
+    page): the first `size` (SECTION_SIZE) by name and how many in all; the patient list
+    pages through the rest."""
+    patients = bounded(
+        _with_care_team(
+            Patient.objects.active()
+            .filter(care_team_members__staff=actor)
+            .order_by("legal_family_name", "legal_given_name", "id")
+        ),
+        size=size,
     )
     audit_record(
         actor=actor,
         action=AuditAction.LIST,
         object_type="patient",
-        summary=f"My patients: {len(patients)}",
+        summary=f"My patients: {len(patients)} of {patients.total}",
     )
     return patients
 

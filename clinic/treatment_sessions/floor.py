@@ -23,6 +23,7 @@ from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import NotFound
+from clinic.core.page_loads import PageLoad
 from clinic.core.parsing import record_uuid
 from clinic.patients.models import Patient
 from clinic.scheduling.choices import AppointmentStatus
@@ -325,9 +326,13 @@ class Board:
         return sum(1 for card in self.cards if card.session is not None)
 
 
-def board_get(*, actor, now: datetime.datetime | None = None) -> Board:
+def board_get(
+    *, actor, now: datetime.datetime | None = None, page_load: PageLoad | None = None
+) -> Board:
     """Every chair in service (and any other chair holding an open session): the open session
-    in it, or else the next appointment booked in it today."""
+    in it, or else the next appointment booked in it today. With a `page_load` (the board's
+    page and its polls), a poll is audited only if it shows a patient the page load has not
+    shown before (clinic/core/page_loads.py); the event names the patients shown."""
     require(actor, Capability.SESSION_BOARD)
     now = now or timezone.now()
     start, end = _day_bounds(timezone.localdate(now))
@@ -430,13 +435,29 @@ def board_get(*, actor, now: datetime.datetime | None = None) -> Board:
                 now=now,
             )
         )
-    audit_record(
-        actor=actor,
-        action=AuditAction.LIST,
-        object_type="treatment_session",
-        summary=(
-            f"Chair board: {len(cards)} chair(s), {len(sessions)} open session(s), "
-            f"{len(booked)} booked today"
-        ),
+    summary = (
+        f"Chair board: {len(cards)} chair(s), {len(sessions)} open session(s), "
+        f"{len(booked)} booked today"
     )
+    if page_load is None:
+        audit_record(
+            actor=actor, action=AuditAction.LIST, object_type="treatment_session", summary=summary
+        )
+        return Board(cards=cards, now=now)
+    # The patients whose names the board shows (a card the actor may not open says "Booked").
+    shown = {
+        str((card.session or card.appointment).patient.uuid)
+        for card in cards
+        if card.appointment is not None and card.reachable
+    }
+    if page_load.needs_audit(shown):
+        new = shown if page_load.new else set(page_load.unseen(shown))
+        audit_record(
+            actor=actor,
+            action=AuditAction.LIST,
+            object_type="treatment_session",
+            summary=summary if page_load.new else f"{summary} (refresh: {len(new)} newly shown)",
+            changes={"page_load": page_load.id, "patients": sorted(new)},
+        )
+        page_load.remember(shown)
     return Board(cards=cards, now=now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Case, Exists, OuterRef, Prefetch, QuerySet, Value, When
 
 from clinic.accounts.choices import Role
 from clinic.accounts.models import User
@@ -13,6 +13,7 @@ from clinic.accounts.permissions import Capability
 from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
+from clinic.core.pages import Bounded, bounded
 from clinic.patients.models import CareTeamMember, Patient
 from clinic.patients.selectors import record_in_reach
 from clinic.treatment_sessions.choices import FINISHED_PHASES, AlertSeverity
@@ -95,9 +96,12 @@ def _reachable_sessions(actor: User) -> TreatmentSessionQuerySet:
     return TreatmentSession.objects.filter(patient__in=Patient.objects.visible_to(actor))
 
 
-def prescriber_requests_waiting(*, actor: User, audit: bool = True) -> list[PrescriberRequest]:
-    """Open requests on sessions of the actor's patients, oldest first. A clinic administrator
-    sees those no prescriber can answer: the patient's care team has no active prescriber."""
+def prescriber_requests_waiting(
+    *, actor: User, audit: bool = True, size: int | None = None
+) -> Bounded[PrescriberRequest]:
+    """Open requests on sessions of the actor's patients, oldest first: the first `size`
+    (SECTION_SIZE) and how many in all. A clinic administrator sees those no prescriber can
+    answer: the patient's care team has no active prescriber."""
     require(actor, Capability.PATIENT_VIEW_CLINICAL)
     requests = PrescriberRequest.objects.waiting().select_related(
         "session__patient",
@@ -114,52 +118,59 @@ def prescriber_requests_waiting(*, actor: User, audit: bool = True) -> list[Pres
         requests = requests.filter(~Exists(has_prescriber))
     else:
         requests = requests.filter(session__in=_reachable_sessions(actor))
-    found = list(requests.order_by("created_at", "id"))
+    found = bounded(requests.order_by("created_at", "id"), size=size)
     if audit:
         audit_record(
             actor=actor,
             action=AuditAction.LIST,
             object_type="prescriber_request",
-            summary=f"In-basket: {len(found)} request(s) waiting for a prescriber",
+            summary=f"In-basket: {found.total} request(s) waiting for a prescriber",
         )
     return found
 
 
-def session_alerts_open(*, actor: User, audit: bool = True) -> list[SessionAlert]:
-    """Unacknowledged vitals alerts of the actor's patients' open sessions, critical first."""
+def session_alerts_open(
+    *, actor: User, audit: bool = True, size: int | None = None
+) -> Bounded[SessionAlert]:
+    """Unacknowledged vitals alerts of the actor's patients' open sessions, critical first,
+    then oldest first: the first `size` (SECTION_SIZE) and how many in all."""
     require(actor, Capability.SESSION_RUN)
-    found = list(
+    critical_first = Case(When(severity=AlertSeverity.CRITICAL, then=Value(0)), default=Value(1))
+    found = bounded(
         SessionAlert.objects.unacknowledged()
         .filter(session__in=_reachable_sessions(actor).open())
         .select_related("session__patient", "session__appointment__chair__room", "vitals")
-        .order_by("created_at", "id")
+        .order_by(critical_first, "created_at", "id"),
+        size=size,
     )
-    found.sort(key=lambda alert: alert.severity != AlertSeverity.CRITICAL)
     if audit:
         audit_record(
             actor=actor,
             action=AuditAction.LIST,
             object_type="session_alert",
-            summary=f"In-basket: {len(found)} open chair-side alert(s)",
+            summary=f"In-basket: {found.total} open chair-side alert(s)",
         )
     return found
 
 
-def sessions_awaiting_signature(*, actor: User, audit: bool = True) -> list[TreatmentSession]:
+def sessions_awaiting_signature(
+    *, actor: User, audit: bool = True, size: int | None = None
+) -> Bounded[TreatmentSession]:
     """Sessions of the actor's patients that have ended and wait for a prescriber's signature,
-    oldest first."""
+    oldest first: the first `size` (SECTION_SIZE) and how many in all."""
     require(actor, Capability.SESSION_SIGN)
-    found = list(
+    found = bounded(
         _reachable_sessions(actor)
         .filter(phase__in=FINISHED_PHASES, signed_at__isnull=True)
         .select_related("patient", "appointment__chair__room")
-        .order_by("checked_in_at", "id")
+        .order_by("checked_in_at", "id"),
+        size=size,
     )
     if audit:
         audit_record(
             actor=actor,
             action=AuditAction.LIST,
             object_type="treatment_session",
-            summary=f"In-basket: {len(found)} session(s) awaiting signature",
+            summary=f"In-basket: {found.total} session(s) awaiting signature",
         )
     return found

@@ -12,6 +12,7 @@ from clinic.accounts.permissions import Capability
 from clinic.core.access import staff_required
 from clinic.core.exceptions import DomainError, InvalidInput, NotFound, PermissionDenied
 from clinic.core.forms import apply_domain_error
+from clinic.core.page_loads import page_load_for
 from clinic.scheduling.choices import AppointmentStatus
 from clinic.treatment_sessions import floor, services
 from clinic.treatment_sessions.forms import CheckInForm
@@ -36,8 +37,10 @@ def day(request):
 def board(request):
     """Every chair: who is in it, the phase, time since dose, next vitals due, open alerts.
     htmx polls the same URL and gets the card grid only."""
+    page_load = page_load_for(request)
     context = {
-        "board": floor.board_get(actor=request.user),
+        "board": floor.board_get(actor=request.user, page_load=page_load),
+        "page_load": page_load,
         "refresh_seconds": BOARD_REFRESH_SECONDS,
         "can_rems": request.user.can(Capability.SESSION_REMS),
         "can_run": request.user.can(Capability.SESSION_RUN),

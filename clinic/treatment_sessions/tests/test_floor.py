@@ -370,7 +370,7 @@ def test_the_board_answers_its_poll_with_the_grid_only(client, nurse, infusion_r
     response = client_as(client, nurse).get(BOARD_URL, headers=POLL)
     html = response.content.decode().lstrip()
     assert html.startswith('<section id="board-grid"') and "<html" not in html
-    assert 'hx-trigger="every 15s"' in html and 'hx-get="/sessions/board/"' in html
+    assert 'hx-trigger="every 15s"' in html and 'hx-get="/sessions/board/?view=' in html
     assert """hx-headers='{"X-Background-Refresh": "1"}'""" in html
     assert "Rivera, Jordan" in html
 

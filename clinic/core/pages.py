@@ -1,0 +1,71 @@
+"""Bounded pages (issue 14): no page's size or query count grows with the clinic's size.
+
+Two shapes, one for each kind of page:
+- a *section* of a home page or the in-basket shows the first `SECTION_SIZE` rows, the total,
+  and a link to the full list ("12 more - see all"): `bounded()`;
+- a *list page* shows one page of `PAGE_SIZE` rows with links to the others: `page_of()`
+  (Django's Paginator).
+
+Both cost the same number of queries however many rows there are: the rows (at most a page)
+and one COUNT. A queryset is bounded in the database; a list already in memory (a section
+built in Python) is cut, so the page stays small even where the work behind it does not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+
+
+@dataclass(frozen=True)
+class Bounded[T]:
+    """The first rows of a section and how many there are in all. Iterates, counts and tests
+    true like the rows it shows, so a template that looped over the whole list loops over
+    the bounded one unchanged; `total` and `more` say what is left out."""
+
+    items: list[T]
+    total: int
+
+    @property
+    def more(self) -> int:
+        return max(self.total - len(self.items), 0)
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def __getitem__(self, index: int) -> T:
+        return self.items[index]
+
+
+def section_size(size: int | None = None) -> int:
+    return size or settings.SECTION_SIZE
+
+
+def bounded[T](rows: QuerySet[Any, T] | Sequence[T], *, size: int | None = None) -> Bounded[T]:
+    """The first `size` rows (SECTION_SIZE by default) and the total: two queries for a
+    queryset (the slice and a COUNT), whatever its length."""
+    size = section_size(size)
+    if isinstance(rows, QuerySet):
+        items = list(rows[:size])
+        # Always counted, even when the slice came back short: the same queries at any size.
+        return Bounded(items=items, total=rows.count())
+    return Bounded(items=list(rows[:size]), total=len(rows))
+
+
+def page_of(
+    rows: QuerySet | Sequence[Any], page_number: Any = 1, *, size: int | None = None
+) -> Page:
+    """One page of a list (PAGE_SIZE rows by default); an out-of-range or malformed page
+    number gives the nearest page, as Paginator.get_page does."""
+    return Paginator(rows, size or settings.PAGE_SIZE).get_page(page_number)

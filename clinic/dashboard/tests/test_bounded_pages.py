@@ -1,0 +1,82 @@
+"""Home pages and lists are bounded (issue 14): the same queries, and a page that does not grow,
+for a small clinic and one 200 times its size (tests/scale.py). A section shows its first
+SECTION_SIZE rows, the total, and a link to the full, paginated list."""
+
+from __future__ import annotations
+
+import pytest
+
+from clinic.core.pages import bounded, page_of
+from clinic.patients.models import Patient
+from tests.helpers import client_as
+from tests.scale import LARGE, SMALL, measured, patients_in_bulk
+
+pytestmark = pytest.mark.django_db
+
+
+def _two_sizes(client, url, grow):
+    grow(SMALL)
+    small = measured(client, url)
+    grow(LARGE - SMALL)
+    large = measured(client, url)
+    return small, large
+
+
+@pytest.mark.parametrize(
+    ("who", "url"),
+    [
+        ("prescriber", "/"),
+        ("nurse", "/"),
+        ("prescriber", "/patients/"),
+        ("front_desk", "/patients/"),
+        ("prescriber", "/in-basket/"),
+    ],
+)
+def test_pages_cost_the_same_at_ten_patients_and_at_two_thousand(
+    client, actors, settings, who, url
+):
+    # Sections and pages of 5: already full at 10 patients, so a page that is bounded is the
+    # same size at 2,000 (digits aside), and one that is not has grown by 1,990 rows.
+    settings.SECTION_SIZE = 5
+    settings.PAGE_SIZE = 5
+    actor = actors[who]
+    client_as(client, actor)
+    team = {actor: "prescriber" if who == "prescriber" else "nurse"}
+    made = []
+
+    def grow(n):
+        made.extend(patients_in_bulk(n, care_team=team, start=len(made) + 100))
+
+    (small_queries, small_bytes), (large_queries, large_bytes) = _two_sizes(client, url, grow)
+    assert large_queries == small_queries
+    # Digits are normalised: a longer total ("1990 more") is not growth, nor is a plural's "s";
+    # one more row (over a hundred bytes) is.
+    assert abs(large_bytes - small_bytes) <= 16
+
+
+def test_the_prescribers_home_lists_the_first_patients_and_links_to_all(
+    client, prescriber, settings
+):
+    settings.SECTION_SIZE = 10
+    patients_in_bulk(25, care_team={prescriber: "prescriber"})
+    html = client_as(client, prescriber).get("/").content.decode()
+    assert "Family00000" in html and "Family00009" in html  # the first ten, by name
+    assert "Family00010" not in html
+    assert "15 more" in html and 'href="/patients/"' in html
+
+
+def test_bounded_and_page_of_cut_and_count():
+    rows = list(range(23))
+    section = bounded(rows, size=10)
+    assert (list(section), section.total, section.more, len(section)) == (rows[:10], 23, 13, 10)
+    assert not bounded([], size=10) and bounded([], size=10).more == 0
+    page = page_of(rows, 3, size=10)
+    assert (list(page.object_list), page.paginator.num_pages) == (rows[20:], 3)
+    assert page_of(rows, "junk", size=10).number == 1
+
+
+def test_a_queryset_section_costs_two_queries_at_any_size(django_assert_num_queries, front_desk):
+    patients_in_bulk(15)
+    with django_assert_num_queries(2):
+        section = bounded(Patient.objects.order_by("pk"), size=10)
+    assert (len(section), section.total) == (10, 15)
