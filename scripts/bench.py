@@ -597,6 +597,12 @@ def run() -> None:
         bad = sum(r["non200"] + r["errors"] for r in target.rounds)
         ratio = rps / base_rps if base_rps else 0
         p99_ratio = p99 / base_p99 if base_p99 else 0
+        if rps == 0:
+            rows.append(
+                f"| {target.name} | 0 | - | - | {target.queries} | {target.size} | 0 % | - "
+                f"| **no** (no request completed in {env('BENCH_DURATION')} s) |"
+            )
+            continue
         if target is baseline:
             verdict = "(baseline)"
         else:
