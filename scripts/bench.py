@@ -367,8 +367,8 @@ def _mixed_lines(port: int, sessions_wanted: int) -> tuple[list[str], str]:
     )
     by_location: dict[int | None, list] = {}
     for user in staff:
-        locations = sorted(m.location_id for m in user.location_memberships.all()) or [None]
-        by_location.setdefault(locations[0], []).append(user)
+        locations = sorted(m.location_id for m in user.location_memberships.all())
+        by_location.setdefault(locations[0] if locations else None, []).append(user)
     # Round-robin over the locations, so the sessions spread over all of them.
     ordered = []
     queues = [list(users) for users in by_location.values()]
@@ -427,7 +427,7 @@ def _ms(text: str) -> float:
     return float(match.group(1)) * _UNITS[match.group(2)]
 
 
-def _wrk(port: int, lines: list[str], duration: int, connections: int) -> dict:
+def _wrk(port: int, lines: list[str], duration: int, connections: int) -> dict[str, float]:
     with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as handle:
         handle.write("\n".join(lines) + "\n")
         lines_file = handle.name
@@ -442,11 +442,18 @@ def _wrk(port: int, lines: list[str], duration: int, connections: int) -> dict:
         ).stdout
     finally:
         os.unlink(lines_file)
-    result = {
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
-        "p50": _ms(re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1)),
-        "p99": _ms(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1)),
-        "non200": int(re.search(r"BENCH_NON200 (\d+)", output).group(1)),
+
+    def find(pattern: str) -> str:
+        match = re.search(pattern, output, re.M)
+        if match is None:
+            raise SystemExit(f"Unexpected wrk output (no {pattern!r}):\n{output}")
+        return match.group(1)
+
+    result: dict[str, float] = {
+        "rps": float(find(r"Requests/sec:\s+([\d.]+)")),
+        "p50": _ms(find(r"^\s+50%\s+(\S+)")),
+        "p99": _ms(find(r"^\s+99%\s+(\S+)")),
+        "non200": int(find(r"BENCH_NON200 (\d+)")),
         "errors": 0,
     }
     socket_errors = re.search(

@@ -1,7 +1,7 @@
 """No main page reads a large table by scanning it whole (issue 14, "Fast at that size").
 
 Each page in PAGES is loaded once with the test client over a small demo clinic
-(`seed_demo --patients 6`: staff, care teams, screening, questionnaires, today's appointments,
+(`seed_demo --patients 3`: staff, care teams, screening, questionnaires, today's appointments,
 stock); every SELECT it makes is captured and planned again with
 `EXPLAIN (FORMAT JSON)` under `SET LOCAL enable_seqscan = off`. With sequential scans
 discouraged the planner takes any index that can serve the query, so a Seq Scan that remains
@@ -125,7 +125,7 @@ def explain(sql: str) -> dict:
 def demo_objects(db):
     from clinic.patients.models import Patient
 
-    call_command("seed_demo", patients=6, stdout=StringIO(), stderr=StringIO())
+    call_command("seed_demo", patients=3, stdout=StringIO(), stderr=StringIO())
     patient = (
         Patient.objects.filter(care_team_members__staff__username="prescriber")
         .order_by("pk")
