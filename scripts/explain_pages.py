@@ -43,12 +43,13 @@ def main() -> None:
     django.setup()
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
+    from django.test.utils import CaptureQueriesContext, setup_test_environment
 
     from clinic.accounts.models import User
     from clinic.patients.models import Patient
     from tests.test_query_plans import PAGES
 
+    setup_test_environment()  # the test client's host, "testserver", is allowed
     prescriber = User.objects.get(username="prescriber")
     patient = Patient.objects.filter(care_team_members__staff=prescriber).order_by("-pk").first()
     objects = {"patient": patient}

@@ -5,19 +5,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('patients', '0003_emergency_access'),
+        ("patients", "0003_emergency_access"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='patient',
-            index=models.Index(fields=['created_at', 'id'], name='patient_created_idx'),
+            model_name="patient",
+            index=models.Index(fields=["created_at", "id"], name="patient_created_idx"),
         ),
         migrations.AddIndex(
-            model_name='patient',
-            index=models.Index(condition=models.Q(('is_active', True)), fields=['created_at', 'id'], name='patient_active_created_idx'),
+            model_name="patient",
+            index=models.Index(
+                condition=models.Q(("is_active", True)),
+                fields=["created_at", "id"],
+                name="patient_active_created_idx",
+            ),
         ),
     ]

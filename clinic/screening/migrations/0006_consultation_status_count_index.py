@@ -5,16 +5,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('patients', '0004_indexes_for_recent_and_active'),
-        ('screening', '0005_intake_explicit_answers'),
+        ("patients", "0004_indexes_for_recent_and_active"),
+        ("screening", "0005_intake_explicit_answers"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='consultationrequest',
-            index=models.Index(fields=['status', 'id'], name='consultation_status_count_idx'),
+            model_name="consultationrequest",
+            index=models.Index(fields=["status", "id"], name="consultation_status_count_idx"),
         ),
     ]
