@@ -464,6 +464,20 @@ def _wrk(port: int, lines: list[str], duration: int, connections: int) -> dict[s
     return result
 
 
+def _drain(port: int, workers: int) -> None:
+    """Wait until the server has answered what wrk left queued. When wrk stops, requests it
+    sent are still waiting in gunicorn's accept queue (16 connections, 2 workers: a slow page
+    leaves seconds of work), and they would be served during the next target's run. A probe
+    per worker, sent after them, comes back only when they are done."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def probe(_: int) -> None:
+        Browser(port).request("GET", "/accounts/login/")
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(probe, range(workers)))
+
+
 # ---------------------------------------------------------------------------------------------
 # run: the whole thing
 
@@ -587,6 +601,7 @@ def run() -> None:
         for target in targets:
             say(f"Round {round_number}/{rounds}: {target.name} ({duration} s, {connections} conn.)")
             target.rounds.append(_wrk(port, target.lines, duration, connections))
+            _drain(port, int(env("BENCH_WORKERS")))
 
     baseline = targets[0]
     base_rps = statistics.median(r["rps"] for r in baseline.rounds)

@@ -67,7 +67,7 @@ class Page:
     path: Callable[[dict], str]  # from the demo's objects (see `demo_objects`)
 
 
-# The main pages (keep this list the one place to extend; scripts/bench measures the same).
+# The main pages: the one list to extend (scripts/explain_pages.py reads it too).
 PAGES = (
     Page("prescriber's home (my patients, due questionnaires)", "prescriber", lambda o: "/"),
     Page("nurse's home", "nurse", lambda o: "/"),
