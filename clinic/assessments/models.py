@@ -128,6 +128,15 @@ class SuicidalityAlert(ClinicModel):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            # The in-baskets read the unresolved alerts (`unresolved()`), a few among years of
+            # resolved ones: a partial index holds only those (issue 14).
+            models.Index(
+                fields=["created_at", "id"],
+                condition=~Q(status=AlertStatus.RESOLVED),
+                name="alert_unresolved_idx",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status="open")

@@ -82,6 +82,16 @@ class Patient(ClinicModel):
         indexes = [
             models.Index(fields=["legal_family_name", "legal_given_name"]),
             models.Index(fields=["date_of_birth"]),
+            # The front desk's "recently registered" (newest first, ten): read from the index's
+            # end instead of sorting every patient (issue 14, EXPLAIN in docs/performance.md).
+            models.Index(fields=["created_at", "id"], name="patient_created_idx"),
+            # Active patients only: the clinic admin's count of active patients (an index-only
+            # scan) and "without a primary prescriber" (newest first).
+            models.Index(
+                fields=["created_at", "id"],
+                condition=Q(is_active=True),
+                name="patient_active_created_idx",
+            ),
         ]
 
     def __str__(self) -> str:
