@@ -57,10 +57,11 @@ class WitnessMixin:
 
     witness_required = False
 
-    def _witness_fields(self, *, actor, request):
+    def _witness_fields(self, *, actor, request, location=None):
+        """With `location`, only those who work there are offered (the services check it)."""
         self.request = request
         self.fields["witness"] = PersonChoiceField(
-            queryset=selectors.witness_candidates(actor=actor),
+            queryset=selectors.witness_candidates(actor=actor, location=location),
             to_field_name="uuid",
             required=self.witness_required,
             empty_label="Choose the witness…",
@@ -119,9 +120,9 @@ class ReceiptForm(WitnessMixin, forms.Form):
     )
     received_time = forms.TimeField(label="Time received", required=False, widget=TimeInput())
 
-    def __init__(self, *args, actor, request, **kwargs):
+    def __init__(self, *args, actor, request, location=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self._witness_fields(actor=actor, request=request)
+        self._witness_fields(actor=actor, request=request, location=location)
         self.fields["witness"].help_text = "Optional: a second person who checked the delivery."
 
     def clean(self):
@@ -151,7 +152,7 @@ class WasteForm(WitnessMixin, forms.Form):
     quantity_mg = mg_field("Wasted (mg)")
     reason = TextField(max_length=300)
 
-    def __init__(self, *args, actor, request, awaiting=(), **kwargs):
+    def __init__(self, *args, actor, request, awaiting=(), location=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["administration"].choices = [("", "From the container itself")] + [
             (
@@ -161,7 +162,7 @@ class WasteForm(WitnessMixin, forms.Form):
             )
             for row in awaiting
         ]
-        self._witness_fields(actor=actor, request=request)
+        self._witness_fields(actor=actor, request=request, location=location)
 
     def clean(self):
         data = super().clean()
@@ -189,7 +190,7 @@ class CountForm(WitnessMixin, forms.Form):
     )
     note = TextField(max_length=300, required=False)
 
-    def __init__(self, *args, actor, request, containers, **kwargs):
+    def __init__(self, *args, actor, request, containers, location=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.containers = containers
         for container in containers:
@@ -201,7 +202,7 @@ class CountForm(WitnessMixin, forms.Form):
                 min_value=Decimal(0),
                 help_text="mg left; an open container may be estimated [J7].",
             )
-        self._witness_fields(actor=actor, request=request)
+        self._witness_fields(actor=actor, request=request, location=location)
         self.fields["witness"].help_text = "Optional: a second licensed person who counted too."
         # Counted blind: the book balance is not shown until the count is recorded.
         self.order_fields(

@@ -40,7 +40,9 @@ def reaches(actor: Any, location_id: int | None) -> bool:
     return location_id is not None and ledger_locations(actor).filter(pk=location_id).exists()
 
 
-def ledger_location(actor: Any, location: Location | uuid_module.UUID | str | None = None) -> Location:
+def ledger_location(
+    actor: Any, location: Location | uuid_module.UUID | str | None = None
+) -> Location:
     """The location whose ledger `actor` works on: the one asked for (a Location or its UUID,
     refused when out of reach), else the actor's current location (the switcher's choice)."""
     if location in (None, ""):

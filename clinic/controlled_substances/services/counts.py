@@ -26,6 +26,7 @@ from clinic.controlled_substances.models import (
     InventoryCount,
     InventoryCountLine,
 )
+from clinic.controlled_substances.registrants import ledger_location
 from clinic.controlled_substances.services.checks import (
     event_time,
     licensed_witness,
@@ -40,7 +41,6 @@ from clinic.controlled_substances.services.moves import (
     container_lock,
     mg_text,
 )
-from clinic.controlled_substances.registrants import ledger_location
 from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction

@@ -20,6 +20,7 @@ from clinic.controlled_substances.models import (
 from clinic.controlled_substances.policy import (
     controlled_substance_policy,
 )
+from clinic.controlled_substances.registrants import ledger_location
 from clinic.controlled_substances.services.checks import (
     MgInput,
     event_time,
@@ -27,7 +28,6 @@ from clinic.controlled_substances.services.checks import (
     reach_location_of,
     text_field,
 )
-from clinic.controlled_substances.registrants import ledger_location
 from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction

@@ -23,6 +23,7 @@ from clinic.controlled_substances.models import (
     Product,
     Receipt,
 )
+from clinic.controlled_substances.registrants import ledger_location, registrant_dea_number
 from clinic.controlled_substances.services.checks import (
     MAX_CONTAINERS_PER_RECEIPT,
     MAX_MG,
@@ -42,7 +43,6 @@ from clinic.controlled_substances.services.moves import (
     entry_audit,
     mg_text,
 )
-from clinic.controlled_substances.registrants import ledger_location, registrant_dea_number
 from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
