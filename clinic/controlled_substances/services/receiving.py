@@ -319,7 +319,7 @@ def container_transfer(
         require(receiver, Capability.LEDGER_RECEIVE)
     locked = container_lock(container)
     reach_location_of(actor, locked.location_id, what="container")
-    source = Location.objects.get(pk=locked.location_id)
+    source = locked.location
     destination = ledger_location(receiver, to_location)
     witness_at(witness, source)
     if destination.pk == source.pk:
