@@ -548,3 +548,39 @@ def test_the_ledger_pages_cost_the_same_queries_however_many_locations(
         )
     many = [_queries(client, url) for url in urls]
     assert many == few
+
+
+# --------------------------------------------------------------------------- verify_integrity
+
+
+def _verify() -> tuple[bool, str]:
+    from django.core.management import CommandError, call_command
+
+    out = io.StringIO()
+    try:
+        call_command("verify_integrity", stdout=out)
+    except CommandError as error:
+        return False, out.getvalue() + str(error)
+    return True, out.getvalue()
+
+
+def test_the_ledger_verifies_with_several_locations_and_a_transfer(
+    stock, north, prescriber, patient
+):
+    services.administration_record(
+        actor=prescriber, container=stock["north"][0], patient=patient, drawn_mg="5", given_mg="5"
+    )
+    services.container_transfer(
+        actor=prescriber, container=stock["main"][1], to_location=north, reason="Short"
+    )
+    ok, out = _verify()
+    assert ok, out
+    assert "OK  ledger balances" in out and "OK  ledger locations" in out
+
+
+def test_a_container_moved_to_another_location_outside_a_transfer_is_named(stock, north):
+    vial = stock["main"][0]
+    Container.objects.filter(pk=vial.pk).update(location=north)
+    ok, out = _verify()
+    assert not ok
+    assert f"controlled_substances_container location row id {vial.pk}" in out
