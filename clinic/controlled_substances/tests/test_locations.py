@@ -584,3 +584,57 @@ def test_a_container_moved_to_another_location_outside_a_transfer_is_named(stock
     ok, out = _verify()
     assert not ok
     assert f"controlled_substances_container location row id {vial.pk}" in out
+
+
+# --------------------------------------------------------------------------- API
+
+
+STOCK_API = "/api/v1/ledger/stock"
+ENTRIES_API = "/api/v1/ledger/entries"
+
+
+@pytest.mark.parametrize("endpoint", [STOCK_API, ENTRIES_API])
+def test_the_ledger_api_is_per_location_with_the_permission_matrix(
+    client, stock, main, north, nurse, north_nurse, therapist, clinic_admin, endpoint
+):
+    assert client.get(endpoint).status_code == 401  # anonymous
+    client.force_login(therapist)  # no ledger.view
+    assert client.get(endpoint).status_code == 403
+    client.force_login(nurse)  # works at Main only
+    mine = client.get(endpoint)
+    assert mine.status_code == 200
+    assert mine.json()["location"]["code"] == main.code
+    assert client.get(endpoint, {"location": str(main.uuid)}).status_code == 200
+    refused = client.get(endpoint, {"location": str(north.uuid)})
+    assert refused.status_code == 403 and refused.json()["code"] == "permission_denied"
+    assert AuditEvent.objects.filter(action="denied", actor=nurse).exists()
+    client.force_login(north_nurse)
+    theirs = client.get(endpoint, {"location": str(north.uuid)})
+    assert theirs.status_code == 200
+    assert theirs.json()["location"] == {
+        "uuid": str(north.uuid),
+        "name": "North",
+        "code": "NORTH",
+        "dea_registration_number": NORTH_DEA,
+    }
+    client.force_login(clinic_admin)
+    for place in (main, north):
+        assert client.get(endpoint, {"location": str(place.uuid)}).status_code == 200
+
+
+def test_the_stock_api_lists_only_the_locations_containers(client, stock, north, prescriber):
+    client.force_login(prescriber)
+    body = client.get(STOCK_API, {"location": str(north.uuid)}).json()
+    assert [c["label"] for c in body["containers"]] == [stock["north"][0].label]
+    assert [c["balance_mg"] for c in body["containers"]] == ["100.000"]
+
+
+def test_the_entries_api_lists_only_the_locations_entries(client, stock, main, north, prescriber):
+    client.force_login(prescriber)
+    body = client.get(ENTRIES_API, {"location": str(north.uuid)}).json()
+    assert [(e["kind"], e["container"]) for e in body["items"]] == [
+        ("receipt", stock["north"][0].label)
+    ]
+    assert body["count"] == 1
+    body = client.get(ENTRIES_API, {"location": str(main.uuid)}).json()
+    assert body["count"] == 2
