@@ -33,7 +33,7 @@ class RegistrantRead(Schema):
     name: str
     code: str
     dea_registration_number: str = Field(
-        description="The location's own DEA registration number (\"\" when not set)."
+        description='The location\'s own DEA registration number ("" when not set).'
     )
 
 

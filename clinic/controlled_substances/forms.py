@@ -17,6 +17,7 @@ from clinic.controlled_substances.choices import (
 )
 from clinic.controlled_substances.models import MG_DECIMAL_PLACES, MG_DIGITS, Product
 from clinic.core.forms import DateInput, PlausibleDateField, TextField
+from clinic.locations.models import Location
 
 
 def mg_field(label: str, *, required: bool = True, help_text: str = "") -> forms.DecimalField:
@@ -174,6 +175,24 @@ class ReturnForm(forms.Form):
     recipient = TextField(label="Returned to (supplier or reverse distributor)", max_length=200)
     recipient_dea_number = TextField(label="Their DEA number", max_length=20)
     reason = TextField(max_length=300)
+
+
+class TransferForm(forms.Form):
+    """Move a sealed container to another location the actor works at (ADR 0007)."""
+
+    to_location = forms.ModelChoiceField(
+        label="To location", queryset=Location.objects.none(), to_field_name="uuid"
+    )
+    reason = TextField(max_length=300)
+
+    def __init__(self, *args, actor, container, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_location"].queryset = (
+            selectors.ledger_locations(actor)
+            .filter(active=True)
+            .exclude(pk=container.location_id)
+            .order_by("name", "id")
+        )
 
 
 class ReasonForm(forms.Form):

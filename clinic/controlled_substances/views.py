@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from clinic.accounts.permissions import Capability
 from clinic.controlled_substances import exports, selectors, services
+from clinic.controlled_substances.choices import ContainerStatus
 from clinic.controlled_substances.forms import (
     AdministrationForm,
     CountForm,
@@ -27,6 +28,7 @@ from clinic.controlled_substances.forms import (
     ReceiptForm,
     ResolveForm,
     ReturnForm,
+    TransferForm,
     WasteForm,
 )
 from clinic.core.access import require, staff_required
@@ -189,6 +191,16 @@ def _container_page(request, container, *, status=200, **forms):
         )
     if _can(request, Capability.LEDGER_RECEIVE):
         forms.setdefault("return_form", ReturnForm(prefix="return"))
+        transfer = forms.get("transfer_form") or TransferForm(
+            prefix="transfer", actor=actor, container=container
+        )
+        # Offered for a sealed container, when there is another location to send it to.
+        sealed = (
+            container.status == ContainerStatus.IN_STOCK
+            and container.balance_mg == container.content_mg
+        )
+        if sealed and transfer.fields["to_location"].queryset.exists():
+            forms["transfer_form"] = transfer
     reversible_kinds = [
         kind
         for kind, capability in services.REVERSE_CAPABILITY.items()
@@ -308,6 +320,29 @@ def container_return(request, container_uuid):
             messages.success(request, f"{container.label} returned.")
             return _back_to(container)
     return _container_page(request, container, return_form=form)
+
+
+@staff_required
+@require_POST
+def container_transfer(request, container_uuid):
+    """Send a sealed container to another location: a transfer out here, a receipt there."""
+    require(request.user, Capability.LEDGER_RECEIVE)
+    container = selectors.container_get(actor=request.user, container_uuid=container_uuid)
+    form = TransferForm(request.POST, prefix="transfer", actor=request.user, container=container)
+    if form.is_valid():
+        try:
+            receipt = services.container_transfer(
+                actor=request.user,
+                container=container,
+                to_location=form.cleaned_data["to_location"],
+                reason=form.cleaned_data["reason"],
+            )
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            messages.success(request, f"{container.label} transferred to {receipt.location.name}.")
+            return _at("inventory", container.location)
+    return _container_page(request, container, status=200, transfer_form=form)
 
 
 @staff_required

@@ -638,3 +638,26 @@ def test_the_entries_api_lists_only_the_locations_entries(client, stock, main, n
     assert body["count"] == 1
     body = client.get(ENTRIES_API, {"location": str(main.uuid)}).json()
     assert body["count"] == 2
+
+
+def test_a_registrant_at_both_locations_transfers_from_the_container_page(
+    client, stock, main, north, prescriber, nurse, main_only
+):
+    vial = stock["main"][1]
+    url = reverse("controlled_substances:container_transfer", args=[vial.uuid])
+    data = {"transfer-to_location": str(north.uuid), "transfer-reason": "North is short"}
+    page = reverse("controlled_substances:container_detail", args=[vial.uuid])
+    # A nurse may not transfer (ledger.receive); a prescriber of Main only has nowhere to send it.
+    client.force_login(nurse)
+    assert client.post(url, data).status_code == 403
+    client.force_login(main_only)
+    assert "Transfer to another location" not in client.get(page).content.decode()
+    assert client.post(url, data).status_code == 200  # the form again: North is no choice
+    assert Container.objects.get(pk=vial.pk).status == "in_stock"
+    client.force_login(prescriber)
+    assert "Transfer to another location" in client.get(page).content.decode()
+    response = client.post(url, data)
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"?location={main.uuid}")
+    assert Container.objects.get(pk=vial.pk).status == "transferred"
+    assert _on_hand_mg(prescriber, north) == Decimal("200")
