@@ -344,7 +344,9 @@ def container_transfer(
         status=ContainerStatus.TRANSFERRED,
         actor=actor,
         witness=witness,
-        counterparty=f"{destination.name}, {destination.address_one_line}"[:200],
+        counterparty=", ".join(
+            part for part in (destination.name, destination.address_one_line) if part
+        )[:200],
         counterparty_dea_number=numbers[destination],
         reason=reason,
         occurred_at=occurred_at,
