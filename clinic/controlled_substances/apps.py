@@ -7,7 +7,11 @@ class ControlledSubstancesConfig(AppConfig):
     verbose_name = "Controlled substances"
 
     def ready(self) -> None:
-        from clinic.controlled_substances.integrity import ledger_balances_check
+        from clinic.controlled_substances.integrity import (
+            ledger_balances_check,
+            ledger_locations_check,
+        )
         from clinic.core.integrity import integrity_check_register
 
         integrity_check_register("ledger balances", ledger_balances_check)
+        integrity_check_register("ledger locations", ledger_locations_check)

@@ -20,6 +20,8 @@ class ContainerStatus(models.TextChoices):
     IN_USE = "in_use", "In use (opened)"
     EMPTY = "empty", "Empty"
     RETURNED = "returned", "Returned"
+    # Moved to another location of the network: a transfer out here, a receipt there.
+    TRANSFERRED = "transferred", "Transferred to another location"
     DESTROYED = "destroyed", "Destroyed"
 
 

@@ -4,10 +4,15 @@
 Records must be readily retrievable for at least two years [J4]: every export takes any date
 range, and nothing in the ledger is ever pruned (ADR 0007). Patients appear by MRN only, never
 by name; staff by name and credentials (the person administering [J6]).
+
+Each location is its own registrant (21 CFR 1301.12(a)): an export is one location's records
+only, and its header names that location, its address and its own DEA registration number
+(ADR 0007, "Locations"). File names carry the location's code, never anything about a patient.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,12 +24,12 @@ from fpdf import FPDF
 
 from clinic.controlled_substances import selectors
 from clinic.controlled_substances.choices import EntryKind
-from clinic.controlled_substances.policy import controlled_substance_policy
 from clinic.controlled_substances.selectors import Period
 from clinic.controlled_substances.wording import refers_to_words, session_words
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.spreadsheet import csv_text
+from clinic.locations.models import Location
 
 FORMATS = ("csv", "pdf")
 
@@ -35,6 +40,10 @@ class Report:
     title: str
     columns: list[tuple[str, float]]  # heading, relative width in the PDF
     rows: list[list[str]]
+    # The registrant whose records these are: the location (name and code) and its DEA
+    # registration number. The PDF says it in its header; the CSV in two last columns of every
+    # row, so that a row read on its own still says whose record it is.
+    registrant: tuple[str, str] = ("", "")
 
     @property
     def headings(self) -> list[str]:
@@ -53,6 +62,10 @@ def _person(user) -> str:
     return user.display_name if user is not None else ""
 
 
+def _registrant(location: Location) -> tuple[str, str]:
+    return (f"{location.name} ({location.code})", selectors.registrant_dea_number(location))
+
+
 EXPORT_MOMENT = "%Y-%m-%d %H:%M"
 EXPORT_DAY = "%Y-%m-%d"
 
@@ -60,8 +73,9 @@ EXPORT_DAY = "%Y-%m-%d"
 # --------------------------------------------------------------------------- the three reports
 
 
-def receipts_report(*, actor, period: Period) -> Report:
-    """21 CFR 1304.22(c) receipt records [J5], [J6]."""
+def receipts_report(*, actor, period: Period, location: Location | None = None) -> Report:
+    """21 CFR 1304.22(c) receipt records [J5], [J6] of one location."""
+    location = selectors.ledger_location(actor, location)
     rows = [
         [
             _when(r.received_at),
@@ -81,7 +95,7 @@ def receipts_report(*, actor, period: Period) -> Report:
             _person(r.received_by),
             _person(r.witness),
         ]
-        for r in selectors.receipts_for_export(actor=actor, period=period)
+        for r in selectors.receipts_for_export(actor=actor, period=period, location=location)
     ]
     columns = [
         ("Received", 1.3),
@@ -101,7 +115,9 @@ def receipts_report(*, actor, period: Period) -> Report:
         ("Received by", 1.2),
         ("Witness", 1.2),
     ]
-    return Report("receipts", "Receipts of controlled substances", columns, rows)
+    return Report(
+        "receipts", "Receipts of controlled substances", columns, rows, _registrant(location)
+    )
 
 
 def _address(patient) -> str:
@@ -114,15 +130,19 @@ def _address(patient) -> str:
     return ", ".join(p for p in parts if p)
 
 
-def administration_report(*, actor, period: Period, named: bool = False) -> Report:
+def administration_report(
+    *, actor, period: Period, location: Location | None = None, named: bool = False
+) -> Report:
     """Each administration and waste (and any reversal of one), with the patient's MRN; with
     `named`, also the patient's name and address, as the DEA's dispensing record asks
-    (21 CFR 1304.22(c) [J6]) — the clinic administrator's export for an inspector."""
+    (21 CFR 1304.22(c) [J6]) — the clinic administrator's export for an inspector. One location's
+    entries."""
+    location = selectors.ledger_location(actor, location)
     rows = []
     entries = (
-        selectors.administration_log_for_export_named(actor=actor, period=period)
+        selectors.administration_log_for_export_named(actor=actor, period=period, location=location)
         if named
-        else selectors.administration_log_for_export(actor=actor, period=period)
+        else selectors.administration_log_for_export(actor=actor, period=period, location=location)
     )
     for entry in entries:
         kind = entry.get_kind_display()
@@ -183,18 +203,25 @@ def administration_report(*, actor, period: Period, named: bool = False) -> Repo
             "Administration and waste log, with patients' names and addresses",
             columns,
             rows,
+            _registrant(location),
         )
-    return Report("administrations", "Administration and waste log", columns, rows)
+    return Report(
+        "administrations", "Administration and waste log", columns, rows, _registrant(location)
+    )
 
 
-def administration_report_named(*, actor, period: Period) -> Report:
-    return administration_report(actor=actor, period=period, named=True)
+def administration_report_named(
+    *, actor, period: Period, location: Location | None = None
+) -> Report:
+    return administration_report(actor=actor, period=period, location=location, named=True)
 
 
-def inventory_report(*, actor, period: Period) -> Report:
-    """Counts and inventories [J7], line by line; an inventory with no stock records zero."""
+def inventory_report(*, actor, period: Period, location: Location | None = None) -> Report:
+    """One location's counts and inventories [J7], line by line; an inventory with no stock
+    records zero."""
+    location = selectors.ledger_location(actor, location)
     rows = []
-    for count in selectors.counts_for_export(actor=actor, period=period):
+    for count in selectors.counts_for_export(actor=actor, period=period, location=location):
         head = [
             _when(count.counted_at),
             count.get_kind_display(),
@@ -239,7 +266,7 @@ def inventory_report(*, actor, period: Period) -> Report:
         ("Difference mg", 0.9),
         ("Discrepancy", 2.2),
     ]
-    return Report("inventories", "Counts and inventories", columns, rows)
+    return Report("inventories", "Counts and inventories", columns, rows, _registrant(location))
 
 
 REPORTS: dict[str, Callable[..., Report]] = {
@@ -253,8 +280,15 @@ REPORTS: dict[str, Callable[..., Report]] = {
 # --------------------------------------------------------------------------- formats
 
 
+REGISTRANT_HEADINGS = ["Location", "Location DEA no."]
+
+
 def as_csv(report: Report) -> bytes:
-    return csv_text(report.headings, report.rows).encode("utf-8")
+    """The rows, each ending with the registrant's location and DEA number."""
+    registrant = list(report.registrant)
+    return csv_text(
+        [*report.headings, *REGISTRANT_HEADINGS], [[*row, *registrant] for row in report.rows]
+    ).encode("utf-8")
 
 
 _ASCII_FOR = {"–": "-", "—": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "…": "...", "≤": "<="}
@@ -325,14 +359,38 @@ class ExportFile:
     content: bytes
 
 
-def export_build(*, actor, report_key: str, fmt: str, period: Period) -> ExportFile:
-    """One report in one format, audited as an export. The selectors check `ledger.export`."""
-    report = REPORTS[report_key](actor=actor, period=period)
+def registrant_lines(location: Location) -> list[str]:
+    """The registrant an export is the record of: the location, its address and its own DEA
+    registration number (the default location may fall back to the clinic policy's)."""
+    number = selectors.registrant_dea_number(location)
+    if not number:
+        number = (
+            "not set (the location's DEA registration number, or CLINIC_POLICY)"
+            if location.is_default
+            else "not set (the location's DEA registration number)"
+        )
+    address = location.address_one_line or "address not set"
+    return [
+        f"{settings.CLINIC_NAME} - location: {location.name} ({location.code}), {address}",
+        f"Registrant DEA number: {number}",
+    ]
+
+
+def file_code(location: Location) -> str:
+    """The location's code as a file name part: letters, digits and hyphens only."""
+    return re.sub(r"[^A-Za-z0-9-]+", "-", location.code).strip("-").upper() or "LOCATION"
+
+
+def export_build(
+    *, actor, report_key: str, fmt: str, period: Period, location: Location | None = None
+) -> ExportFile:
+    """One report of one location (by default the actor's current one) in one format, audited
+    as an export. The selectors check `ledger.export` and the location."""
+    location = selectors.ledger_location(actor, location)
+    report = REPORTS[report_key](actor=actor, period=period, location=location)
     now = timezone.localtime()
-    policy = controlled_substance_policy()
     header_lines = [
-        f"{settings.CLINIC_NAME} - registrant DEA number: "
-        + (policy.registrant_dea_number or "not set (CLINIC_POLICY)"),
+        *registrant_lines(location),
         f"Period: {period.describe()}. Times in {settings.TIME_ZONE}.",
         f"Generated {now:%Y-%m-%d %H:%M} by {actor.display_name}. Rows: {len(report.rows)}.",
         (
@@ -352,7 +410,11 @@ def export_build(*, actor, report_key: str, fmt: str, period: Period) -> ExportF
         actor=actor,
         action=AuditAction.EXPORT,
         object_type=f"cs_{report.key}",
-        summary=f"{report.title} exported as {fmt.upper()} ({period.describe()})",
+        summary=(
+            f"{report.title} of {location.name} exported as {fmt.upper()} ({period.describe()})"
+        )[:300],
         changes={"rows": len(report.rows)},
     )
-    return ExportFile(f"{report.key}-{now:%Y%m%d-%H%M}.{fmt}", content_type, content)
+    return ExportFile(
+        f"{report.key}-{file_code(location)}-{now:%Y%m%d-%H%M}.{fmt}", content_type, content
+    )

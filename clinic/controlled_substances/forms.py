@@ -17,6 +17,7 @@ from clinic.controlled_substances.choices import (
 )
 from clinic.controlled_substances.models import MG_DECIMAL_PLACES, MG_DIGITS, Product
 from clinic.core.forms import DateInput, PlausibleDateField, TextField
+from clinic.locations.models import Location
 
 
 def mg_field(label: str, *, required: bool = True, help_text: str = "") -> forms.DecimalField:
@@ -57,10 +58,11 @@ class WitnessMixin:
 
     witness_required = False
 
-    def _witness_fields(self, *, actor, request):
+    def _witness_fields(self, *, actor, request, location=None):
+        """With `location`, only those who work there are offered (the services check it)."""
         self.request = request
         self.fields["witness"] = PersonChoiceField(
-            queryset=selectors.witness_candidates(actor=actor),
+            queryset=selectors.witness_candidates(actor=actor, location=location),
             to_field_name="uuid",
             required=self.witness_required,
             empty_label="Choose the witness…",
@@ -119,9 +121,9 @@ class ReceiptForm(WitnessMixin, forms.Form):
     )
     received_time = forms.TimeField(label="Time received", required=False, widget=TimeInput())
 
-    def __init__(self, *args, actor, request, **kwargs):
+    def __init__(self, *args, actor, request, location=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self._witness_fields(actor=actor, request=request)
+        self._witness_fields(actor=actor, request=request, location=location)
         self.fields["witness"].help_text = "Optional: a second person who checked the delivery."
 
     def clean(self):
@@ -151,7 +153,7 @@ class WasteForm(WitnessMixin, forms.Form):
     quantity_mg = mg_field("Wasted (mg)")
     reason = TextField(max_length=300)
 
-    def __init__(self, *args, actor, request, awaiting=(), **kwargs):
+    def __init__(self, *args, actor, request, awaiting=(), location=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["administration"].choices = [("", "From the container itself")] + [
             (
@@ -161,7 +163,7 @@ class WasteForm(WitnessMixin, forms.Form):
             )
             for row in awaiting
         ]
-        self._witness_fields(actor=actor, request=request)
+        self._witness_fields(actor=actor, request=request, location=location)
 
     def clean(self):
         data = super().clean()
@@ -173,6 +175,24 @@ class ReturnForm(forms.Form):
     recipient = TextField(label="Returned to (supplier or reverse distributor)", max_length=200)
     recipient_dea_number = TextField(label="Their DEA number", max_length=20)
     reason = TextField(max_length=300)
+
+
+class TransferForm(forms.Form):
+    """Move a sealed container to another location the actor works at (ADR 0007)."""
+
+    to_location = forms.ModelChoiceField(
+        label="To location", queryset=Location.objects.none(), to_field_name="uuid"
+    )
+    reason = TextField(max_length=300)
+
+    def __init__(self, *args, actor, container, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_location"].queryset = (
+            selectors.ledger_locations(actor)
+            .filter(active=True)
+            .exclude(pk=container.location_id)
+            .order_by("name", "id")
+        )
 
 
 class ReasonForm(forms.Form):
@@ -189,7 +209,7 @@ class CountForm(WitnessMixin, forms.Form):
     )
     note = TextField(max_length=300, required=False)
 
-    def __init__(self, *args, actor, request, containers, **kwargs):
+    def __init__(self, *args, actor, request, containers, location=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.containers = containers
         for container in containers:
@@ -201,7 +221,7 @@ class CountForm(WitnessMixin, forms.Form):
                 min_value=Decimal(0),
                 help_text="mg left; an open container may be estimated [J7].",
             )
-        self._witness_fields(actor=actor, request=request)
+        self._witness_fields(actor=actor, request=request, location=location)
         self.fields["witness"].help_text = "Optional: a second licensed person who counted too."
         # Counted blind: the book balance is not shown until the count is recorded.
         self.order_fields(

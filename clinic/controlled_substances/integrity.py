@@ -1,11 +1,18 @@
-"""The ledger's own invariant for `manage.py verify_integrity`: every container's balance is
+"""The ledger's own invariants for `manage.py verify_integrity`: every container's balance is
 the sum of its entries, and each entry's `balance_after_mg` is the running sum at that entry
-(clinic/core/integrity.py walks the hash chain itself)."""
+(clinic/core/integrity.py walks the hash chain itself); and every container is kept at the
+location that received it (its receipt's location: stock moves between locations only by a
+transfer out and a new receipt, ADR 0007).
+
+Balances are per container and so hold however many locations there are; each location's
+balance is the sum of its containers'."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
+
+from django.db.models import F
 
 from clinic.core.integrity import Problem
 
@@ -41,3 +48,22 @@ def ledger_balances_check(using: str) -> Iterator[Problem]:
                 f"{total:f} mg (the sum of its ledger entries)",
                 f"{balance:f} mg",
             )
+
+
+def ledger_locations_check(using: str) -> Iterator[Problem]:
+    """Each container is at its receipt's location."""
+    from clinic.controlled_substances.models import Container
+
+    mismatched = (
+        Container._base_manager.using(using)
+        .exclude(location=F("receipt__location"))
+        .order_by("id")
+        .values_list("id", "location_id", "receipt__location_id")
+    )
+    for container_id, location_id, receipt_location_id in mismatched.iterator():
+        yield Problem(
+            "controlled_substances_container location",
+            container_id,
+            f"location {receipt_location_id} (its receipt's)",
+            f"location {location_id}",
+        )

@@ -1,6 +1,12 @@
 """Reads of the controlled-substance records. Each takes the actor, checks the capability and
 writes one audit event per page (not per row). Pages load a fixed number of queries however
-long the ledger grows. Administrations show the patient's MRN, never a name.
+long the ledger grows (and however many locations there are). Administrations show the
+patient's MRN, never a name.
+
+Each location is its own DEA registrant with its own ledger (ADR 0007, "Locations"): every
+list takes the `location` (by default the actor's current one, `ledger_location`), and one
+record kept at a location out of the actor's reach reads as not found
+(clinic/controlled_substances/registrants.py).
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from clinic.accounts.models import User
@@ -39,14 +45,24 @@ from clinic.controlled_substances.policy import (
     ControlledSubstancePolicy,
     controlled_substance_policy,
 )
+from clinic.controlled_substances.registrants import (
+    ledger_location,
+    ledger_locations,
+    reaches,
+    registrant_dea_number,
+)
 from clinic.controlled_substances.wording import refers_to_words, session_uuid, session_words
 from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.db_router import reporting_database
-from clinic.core.exceptions import NotFound
+from clinic.core.exceptions import NotFound, PermissionDenied
 from clinic.core.parsing import record_uuid
+from clinic.locations.models import Location
+from clinic.locations.selectors import sees_network
 from clinic.patients.models import Patient
+
+__all__ = ["ledger_location", "ledger_locations", "registrant_dea_number"]
 
 LEDGER_PAGE_SIZE = 50
 RECENT_COUNTS = 20
@@ -126,6 +142,7 @@ class ProductStock:
 
 @dataclass
 class Inventory:
+    location: Location
     stock: list[ProductStock]
     open_discrepancies: int
     last_daily_count: InventoryCount | None
@@ -145,22 +162,27 @@ class Inventory:
         return self.next_inventory_due_on is not None and self.today > self.next_inventory_due_on
 
 
-def _last_inventory() -> InventoryCount | None:
+def _last_inventory(location: Location) -> InventoryCount | None:
     return (
-        InventoryCount.objects.filter(kind__in=INVENTORY_KINDS)
+        InventoryCount.objects.filter(location=location, kind__in=INVENTORY_KINDS)
         .order_by("-counted_at", "-id")
         .first()
     )
 
 
-def inventory_get(*, actor: User, include_finished: bool = False) -> Inventory:
-    """Products with their containers (on hand, or all with `include_finished`) and the state
-    of counts, inventories and theft or loss reports."""
+def inventory_get(
+    *, actor: User, include_finished: bool = False, location: Location | None = None
+) -> Inventory:
+    """One location's products with their containers (on hand, or all with
+    `include_finished`) and the state of its counts, inventories and theft or loss reports."""
     require(actor, Capability.LEDGER_VIEW)
+    location = ledger_location(actor, location)
     policy = controlled_substance_policy()
     today = timezone.localdate()
-    containers = Container.objects.select_related("lot__product").order_by(
-        "lot__expiry", "label", "id"
+    containers = (
+        Container.objects.filter(location=location)
+        .select_related("lot__product")
+        .order_by("lot__expiry", "label", "id")
     )
     if not include_finished:
         containers = containers.filter(status__in=ON_HAND_STATUSES)
@@ -168,11 +190,14 @@ def inventory_get(*, actor: User, include_finished: bool = False) -> Inventory:
     for container in containers:
         by_product[container.lot.product_id].append(container)
     stock = [ProductStock(p, by_product.get(p.pk, [])) for p in Product.objects.order_by("name")]
-    last_inventory = _last_inventory()
+    last_inventory = _last_inventory(location)
     inventory = Inventory(
+        location=location,
         stock=stock,
-        open_discrepancies=Discrepancy.objects.filter(status=DiscrepancyStatus.OPEN).count(),
-        last_daily_count=InventoryCount.objects.filter(kind=CountKind.DAILY)
+        open_discrepancies=Discrepancy.objects.filter(
+            status=DiscrepancyStatus.OPEN, line__count__location=location
+        ).count(),
+        last_daily_count=InventoryCount.objects.filter(location=location, kind=CountKind.DAILY)
         .order_by("-counted_at", "-id")
         .first(),
         last_inventory=last_inventory,
@@ -184,34 +209,90 @@ def inventory_get(*, actor: User, include_finished: bool = False) -> Inventory:
         policy=policy,
         today=today,
         overdue_loss_reports=sum(
-            1 for row in _loss_rows(LossReport.objects.all(), today) if row.overdue
+            1
+            for row in _loss_rows(LossReport.objects.filter(location=location), today)
+            if row.overdue
         ),
     )
     audit_record(
         actor=actor,
         action=AuditAction.VIEW,
         object_type="cs_inventory",
-        summary="Controlled-substance inventory",
+        summary=f"Controlled-substance inventory of {location.name}",
     )
     return inventory
 
 
-def on_hand_containers() -> list[Container]:
-    return list(
+@dataclass(frozen=True)
+class LocationBalance:
+    location: Location
+    product: Product | None
+    containers: int
+    on_hand_mg: Decimal
+
+
+def network_summary(*, actor: User) -> list[LocationBalance]:
+    """The clinic administrator's view of the network: each location's stock on hand, by
+    product (a location with none on hand has one row with no product). Two queries however
+    many locations and containers."""
+    require(actor, Capability.LEDGER_VIEW)
+    if not sees_network(actor):
+        raise PermissionDenied(capability=Capability.LOCATION_NETWORK)
+    locations = list(Location.objects.order_by("-active", "name", "id"))
+    products = {p.pk: p for p in Product.objects.all()}
+    totals: dict[int, list[tuple[int, int, Decimal]]] = defaultdict(list)
+    for location_id, product_id, count, mg in (
         Container.objects.filter(status__in=ON_HAND_STATUSES)
-        .select_related("lot__product")
-        .order_by("lot__product__name", "lot__expiry", "label", "id")
+        .values("location", "lot__product")
+        .annotate(count=Count("id"), mg=Sum("balance_mg"))
+        .values_list("location", "lot__product", "count", "mg")
+        .order_by("location", "lot__product")
+    ):
+        totals[location_id].append((product_id, count, mg or Decimal(0)))
+    rows = []
+    for location in locations:
+        found = totals.get(location.pk)
+        if not found:
+            rows.append(LocationBalance(location, None, 0, Decimal(0)))
+            continue
+        rows.extend(
+            LocationBalance(location, products[product_id], count, mg)
+            for product_id, count, mg in sorted(found, key=lambda t: products[t[0]].name)
+        )
+    audit_record(
+        actor=actor,
+        action=AuditAction.VIEW,
+        object_type="cs_inventory",
+        summary=f"Controlled-substance stock of the network ({len(locations)} locations)",
+    )
+    return rows
+
+
+def on_hand_containers(location: Location | None = None) -> list[Container]:
+    """Containers on hand, at `location` when one is given (a dose is drawn only from the
+    stock of the location where it is given)."""
+    containers = Container.objects.filter(status__in=ON_HAND_STATUSES)
+    if location is not None:
+        containers = containers.filter(location=location)
+    return list(
+        containers.select_related("lot__product").order_by(
+            "lot__product__name", "lot__expiry", "label", "id"
+        )
     )
 
 
-def witness_candidates(*, actor: User) -> QuerySet:
-    """Active licensed staff (clinic policy) other than the actor."""
+def witness_candidates(*, actor: User, location: Location | None = None) -> QuerySet:
+    """Active licensed staff (clinic policy) other than the actor; with `location`, those who
+    work there (in a network of one open location, everyone does)."""
     policy = controlled_substance_policy()
-    return (
-        User.objects.filter(is_active=True, role__in=policy.witness_roles)
-        .exclude(pk=actor.pk)
-        .order_by("last_name", "first_name", "username")
+    candidates = User.objects.filter(is_active=True, role__in=policy.witness_roles).exclude(
+        pk=actor.pk
     )
+    if location is not None and not (
+        location.active and not Location.objects.open().exclude(pk=location.pk).exists()
+    ):
+        candidates = candidates.filter(location_memberships__location=location)
+    return candidates.order_by("last_name", "first_name", "username")
 
 
 # --------------------------------------------------------------------------- ledger
@@ -294,11 +375,11 @@ class ContainerLedger:
 def container_get(*, actor: User, container_uuid: uuid.UUID | str) -> Container:
     require(actor, Capability.LEDGER_VIEW)
     container = (
-        Container.objects.select_related("lot__product", "receipt")
+        Container.objects.select_related("lot__product", "receipt", "location")
         .filter(uuid=record_uuid(container_uuid))
         .first()
     )
-    if container is None:
+    if container is None or not reaches(actor, container.location_id):
         raise NotFound("No such container.")
     return container
 
@@ -330,7 +411,7 @@ def container_ledger(*, actor: User, container: Container) -> ContainerLedger:
 def entry_get(*, actor: User, entry_uuid: uuid.UUID | str) -> LedgerEntry:
     require(actor, Capability.LEDGER_VIEW)
     entry = _entries(LedgerEntry.objects.filter(uuid=record_uuid(entry_uuid))).first()
-    if entry is None:
+    if entry is None or not reaches(actor, entry.container.location_id):
         raise NotFound("No such ledger entry.")
     return entry
 
@@ -339,6 +420,7 @@ def entry_get(*, actor: User, entry_uuid: uuid.UUID | str) -> LedgerEntry:
 class LedgerPage:
     page: Page
     rows: list[EntryRow] = field(default_factory=list)
+    location: Location | None = None
 
 
 def ledger_page(
@@ -348,11 +430,16 @@ def ledger_page(
     kind: str = "",
     page_number: int | str = 1,
     page_size: int = LEDGER_PAGE_SIZE,
+    location: Location | None = None,
 ) -> LedgerPage:
-    """The clinic-wide ledger, newest first, by date and product (and kind)."""
+    """One location's ledger (by default the actor's current location's), newest first, by
+    date and product (and kind)."""
     require(actor, Capability.LEDGER_VIEW)
+    location = ledger_location(actor, location)
     entries = period.apply(
-        LedgerEntry.objects.all(), "occurred_at", "container__lot__product"
+        LedgerEntry.objects.filter(container__location=location),
+        "occurred_at",
+        "container__lot__product",
     ).order_by("-occurred_at", "-id")
     if kind in EntryKind.values:
         entries = entries.filter(kind=kind)
@@ -361,9 +448,12 @@ def ledger_page(
         actor=actor,
         action=AuditAction.VIEW,
         object_type="cs_ledger",
-        summary=f"Controlled-substance ledger page {page.number} ({period.describe()})",
+        summary=(
+            f"Controlled-substance ledger of {location.name} page {page.number} "
+            f"({period.describe()})"
+        )[:300],
     )
-    return LedgerPage(page, _rows(list(page.object_list), actor=actor))
+    return LedgerPage(page, _rows(list(page.object_list), actor=actor), location)
 
 
 # --------------------------------------------------------------------------- counts
@@ -371,6 +461,7 @@ def ledger_page(
 
 @dataclass
 class CountOverview:
+    location: Location
     counts: list[InventoryCount]
     open_discrepancies: list[Discrepancy]
     containers: list[Container]
@@ -385,23 +476,30 @@ def _discrepancies(queryset: QuerySet) -> QuerySet:
     )
 
 
-def count_overview(*, actor: User) -> CountOverview:
+def count_overview(*, actor: User, location: Location | None = None) -> CountOverview:
+    """One location's recent counts, open discrepancies and containers to count."""
     require(actor, Capability.LEDGER_VIEW)
+    location = ledger_location(actor, location)
     policy = controlled_substance_policy()
-    last_inventory = _last_inventory()
+    last_inventory = _last_inventory(location)
     overview = CountOverview(
+        location=location,
         counts=list(
-            InventoryCount.objects.select_related("counted_by", "witness").order_by(
-                "-counted_at", "-id"
-            )[:RECENT_COUNTS]
+            InventoryCount.objects.filter(location=location)
+            .select_related("counted_by", "witness")
+            .order_by("-counted_at", "-id")[:RECENT_COUNTS]
         ),
         open_discrepancies=list(
-            _discrepancies(Discrepancy.objects.filter(status=DiscrepancyStatus.OPEN)).order_by(
-                "created_at", "id"
-            )
+            _discrepancies(
+                Discrepancy.objects.filter(
+                    status=DiscrepancyStatus.OPEN, line__count__location=location
+                )
+            ).order_by("created_at", "id")
         ),
-        containers=on_hand_containers(),
-        initial_taken=InventoryCount.objects.filter(kind=CountKind.INITIAL).exists(),
+        containers=on_hand_containers(location),
+        initial_taken=InventoryCount.objects.filter(
+            location=location, kind=CountKind.INITIAL
+        ).exists(),
         next_inventory_due_on=(
             policy.next_inventory_due_on(timezone.localdate(last_inventory.counted_at))
             if last_inventory
@@ -410,7 +508,10 @@ def count_overview(*, actor: User) -> CountOverview:
         today=timezone.localdate(),
     )
     audit_record(
-        actor=actor, action=AuditAction.VIEW, object_type="cs_count", summary="Counts overview"
+        actor=actor,
+        action=AuditAction.VIEW,
+        object_type="cs_count",
+        summary=f"Counts overview of {location.name}",
     )
     return overview
 
@@ -420,11 +521,11 @@ def count_get(
 ) -> tuple[InventoryCount, list[InventoryCountLine]]:
     require(actor, Capability.LEDGER_VIEW)
     count = (
-        InventoryCount.objects.select_related("counted_by", "witness")
+        InventoryCount.objects.select_related("counted_by", "witness", "location")
         .filter(uuid=record_uuid(count_uuid))
         .first()
     )
-    if count is None:
+    if count is None or not reaches(actor, count.location_id):
         raise NotFound("No such count.")
     lines = list(
         count.lines.select_related(
@@ -448,7 +549,7 @@ def discrepancy_get(*, actor: User, discrepancy_uuid: uuid.UUID | str) -> Discre
     discrepancy = _discrepancies(
         Discrepancy.objects.filter(uuid=record_uuid(discrepancy_uuid))
     ).first()
-    if discrepancy is None:
+    if discrepancy is None or not reaches(actor, discrepancy.line.count.location_id):
         raise NotFound("No such discrepancy.")
     return discrepancy
 
@@ -487,17 +588,21 @@ def _loss_rows(queryset: QuerySet, today: datetime.date) -> list[LossReportRow]:
     ]
 
 
-def loss_report_list(*, actor: User) -> list[LossReportRow]:
+def loss_report_list(*, actor: User, location: Location | None = None) -> list[LossReportRow]:
+    """One location's theft and loss reports (by default the actor's current location's)."""
     require(actor, Capability.LEDGER_VIEW)
-    reports = LossReport.objects.select_related(
-        "product", "reported_by", "dea_notified_by", "form106_submitted_by"
-    ).order_by("-discovered_at", "-id")
+    location = ledger_location(actor, location)
+    reports = (
+        LossReport.objects.filter(location=location)
+        .select_related("product", "reported_by", "dea_notified_by", "form106_submitted_by")
+        .order_by("-discovered_at", "-id")
+    )
     rows = _loss_rows(reports, timezone.localdate())
     audit_record(
         actor=actor,
         action=AuditAction.VIEW,
         object_type="cs_loss_report",
-        summary=f"Theft and loss reports: {len(rows)}",
+        summary=f"Theft and loss reports of {location.name}: {len(rows)}",
     )
     return rows
 
@@ -505,7 +610,7 @@ def loss_report_list(*, actor: User) -> list[LossReportRow]:
 def loss_report_get(*, actor: User, report_uuid: uuid.UUID | str) -> LossReport:
     require(actor, Capability.LEDGER_VIEW)
     report = LossReport.objects.filter(uuid=record_uuid(report_uuid)).first()
-    if report is None:
+    if report is None or not reaches(actor, report.location_id):
         raise NotFound("No such report.")
     return report
 
@@ -515,10 +620,16 @@ def loss_report_get(*, actor: User, report_uuid: uuid.UUID | str) -> LossReport:
 # lag the ledger by the replica's delay; clinic/core/db_router.py).
 
 
-def receipts_for_export(*, actor: User, period: Period) -> QuerySet:
+def receipts_for_export(*, actor: User, period: Period, location: Location) -> QuerySet:
+    """The receipts of one location (the registrant whose records these are)."""
     require(actor, Capability.LEDGER_EXPORT)
+    location = ledger_location(actor, location)
     return (
-        period.apply(Receipt.objects.using(reporting_database()), "received_at", "product")
+        period.apply(
+            Receipt.objects.using(reporting_database()).filter(location=location),
+            "received_at",
+            "product",
+        )
         .select_related("product", "lot", "received_by", "witness")
         .order_by("received_at", "id")
     )
@@ -527,31 +638,38 @@ def receipts_for_export(*, actor: User, period: Period) -> QuerySet:
 ADMINISTRATION_LOG_KINDS = (EntryKind.ADMINISTRATION, EntryKind.WASTE)
 
 
-def administration_log_for_export(*, actor: User, period: Period) -> QuerySet:
-    """Administrations and wastes, and the reversals of either, in date order."""
+def administration_log_for_export(*, actor: User, period: Period, location: Location) -> QuerySet:
+    """One location's administrations and wastes, and the reversals of either, in date
+    order."""
     require(actor, Capability.LEDGER_EXPORT)
+    location = ledger_location(actor, location)
     entries = LedgerEntry.objects.using(reporting_database()).filter(
         Q(kind__in=ADMINISTRATION_LOG_KINDS)
-        | Q(kind=EntryKind.REVERSAL, reverses__kind__in=ADMINISTRATION_LOG_KINDS)
+        | Q(kind=EntryKind.REVERSAL, reverses__kind__in=ADMINISTRATION_LOG_KINDS),
+        container__location=location,
     )
     return _entries(period.apply(entries, "occurred_at", "container__lot__product")).order_by(
         "occurred_at", "id"
     )
 
 
-def administration_log_for_export_named(*, actor: User, period: Period) -> QuerySet:
+def administration_log_for_export_named(
+    *, actor: User, period: Period, location: Location
+) -> QuerySet:
     """The administration log with the patients' identities: the clinic administrator's."""
     require(actor, Capability.LEDGER_EXPORT_NAMED)
-    return administration_log_for_export(actor=actor, period=period)
+    return administration_log_for_export(actor=actor, period=period, location=location)
 
 
-def counts_for_export(*, actor: User, period: Period) -> QuerySet:
-    """Counts and inventories with their lines; one with no lines recorded zero stock."""
+def counts_for_export(*, actor: User, period: Period, location: Location) -> QuerySet:
+    """One location's counts and inventories with their lines; one with no lines recorded
+    zero stock."""
     require(actor, Capability.LEDGER_EXPORT)
+    location = ledger_location(actor, location)
     lines = InventoryCountLine.objects.select_related(
         "container__lot__product", "discrepancy__resolved_by"
     ).order_by("container__lot__product__name", "container__label", "id")
-    counts = InventoryCount.objects.using(reporting_database())
+    counts = InventoryCount.objects.using(reporting_database()).filter(location=location)
     if period.product is not None:
         lines = lines.filter(container__lot__product=period.product)
     return (

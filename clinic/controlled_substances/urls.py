@@ -18,6 +18,11 @@ urlpatterns = [
     path(
         "containers/<uuid:container_uuid>/return/", views.container_return, name="container_return"
     ),
+    path(
+        "containers/<uuid:container_uuid>/transfer/",
+        views.container_transfer,
+        name="container_transfer",
+    ),
     path("entries/<uuid:entry_uuid>/reverse/", views.entry_reverse, name="entry_reverse"),
     path("counts/", views.counts, name="count_list"),
     path("counts/<uuid:count_uuid>/", views.count_detail, name="count_detail"),

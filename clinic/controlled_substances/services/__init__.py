@@ -22,9 +22,17 @@ the witness its own way before passing them in.
 The public signatures the treatment-session app calls:
 
     administration_record(*, actor: User, container, patient, drawn_mg, given_mg, session_ref="",
-                          occurred_at=None) -> LedgerEntry
+                          occurred_at=None, location=None) -> LedgerEntry
     waste_record(*, actor: User, container, quantity_mg, witness, reason, patient=None,
-                 session_ref="", administration=None, occurred_at=None) -> LedgerEntry
+                 session_ref="", administration=None, occurred_at=None,
+                 location=None) -> LedgerEntry
+    container_lock_for_draw(*, container_id, location=None, session_ref="") -> Container
+
+Locations (ADR 0007): each location is its own DEA registrant. A dose is drawn only from a
+container kept at the location where it is given: `location`, by default the location of the
+chair-side session `session_ref` names (its chair's room's); a container elsewhere is refused
+with Conflict `container_elsewhere`. Every service acts only on a location the actor works at
+(clinic/controlled_substances/registrants.py): records kept elsewhere read as not found.
 
 An administration takes `drawn_mg` off the container; `given_mg` (≤ drawn) is what the patient
 received. The difference stays "awaiting waste" until `waste_record(..., administration=entry)`
@@ -61,6 +69,7 @@ from clinic.controlled_substances.services.moves import (
 )
 from clinic.controlled_substances.services.receiving import (
     container_return,
+    container_transfer,
     product_create,
     receipt_record,
 )
@@ -72,6 +81,7 @@ __all__ = [
     "administration_record",
     "container_lock_for_draw",
     "container_return",
+    "container_transfer",
     "count_record",
     "discrepancy_resolve",
     "entry_reverse",

@@ -22,12 +22,16 @@ from clinic.controlled_substances.models import (
 )
 from clinic.controlled_substances.services.checks import (
     MgInput,
+    container_at,
     event_time,
     licensed_witness,
     mg_amount,
+    reach_location_of,
     reachable_patient,
     reason_text,
+    session_location,
     session_reference,
+    witness_at,
 )
 from clinic.controlled_substances.services.moves import (
     balance_move,
@@ -37,7 +41,14 @@ from clinic.controlled_substances.services.moves import (
 )
 from clinic.core.access import require
 from clinic.core.exceptions import Conflict, InvalidInput
+from clinic.locations.models import Location
 from clinic.patients.models import Patient
+
+
+def _draw_location(location: Location | None, session_ref: str) -> Location | None:
+    """Where the dose is given: the `location` the caller names, else the location of the
+    chair-side session `session_ref` names (its chair's room's), else none to check."""
+    return location if location is not None else session_location(session_ref)
 
 
 @transaction.atomic
@@ -50,10 +61,15 @@ def administration_record(
     given_mg: MgInput,
     session_ref: str = "",
     occurred_at: datetime.datetime | None = None,
+    location: Location | None = None,
 ) -> LedgerEntry:
     """`drawn_mg` comes off the container; `given_mg` (≤ drawn) went to the patient. Any
     difference must then be wasted with `waste_record(..., administration=<this entry>)`.
-    An esketamine device is used whole: its full balance is drawn."""
+    An esketamine device is used whole: its full balance is drawn.
+
+    The container must be kept at the location where the dose is given (`location`; by default
+    the location of the session `session_ref` names), else Conflict `container_elsewhere`; and
+    at a location the actor works at."""
     require(actor, Capability.LEDGER_RECORD)
     drawn = mg_amount("drawn_mg", drawn_mg)
     given = mg_amount("given_mg", given_mg)
@@ -66,7 +82,10 @@ def administration_record(
     patient = reachable_patient(actor, patient)
     if patient is None:
         raise InvalidInput({"patient": ["Name the patient the dose was given to."]})
+    where = _draw_location(location, session_ref)
     locked = container_lock(container)
+    container_at(locked, where)
+    reach_location_of(actor, locked.location_id, what="container")
     if locked.lot.expiry < timezone.localdate(occurred_at):
         raise Conflict(
             f"{locked.label} is from lot {locked.lot.lot_number}, which expired on "
@@ -123,9 +142,12 @@ def waste_record(
     session_ref: str = "",
     administration: LedgerEntry | None = None,
     occurred_at: datetime.datetime | None = None,
+    location: Location | None = None,
 ) -> LedgerEntry:
     """A witnessed waste. With `administration`, the residual of that draw (no balance change:
-    the draw took it off); without, straight from the container (off the balance)."""
+    the draw took it off); without, straight from the container (off the balance). The
+    container is at a location the actor works at (and at `location`, by default the session's,
+    when there is one); the witness works there too."""
     require(actor, Capability.LEDGER_RECORD)
     quantity = mg_amount("quantity_mg", quantity_mg)
     reason = reason_text(reason)
@@ -133,7 +155,11 @@ def waste_record(
     occurred_at = event_time("occurred_at", occurred_at)
     witness = licensed_witness(actor=actor, witness=witness)
     patient = reachable_patient(actor, patient)
+    where = _draw_location(location, session_ref)
     locked = container_lock(container)
+    container_at(locked, where)
+    reach_location_of(actor, locked.location_id, what="container")
+    witness_at(witness, locked.location)
     fields: dict[str, Any] = {
         "wasted_mg": quantity,
         "actor": actor,

@@ -5,6 +5,7 @@ this package runs them before it locks anything."""
 from __future__ import annotations
 
 import datetime
+import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Literal, overload
 
@@ -12,13 +13,16 @@ from django.utils import timezone
 
 from clinic.accounts.choices import Role
 from clinic.accounts.models import User
-from clinic.controlled_substances.models import MG_PLACES
+from clinic.controlled_substances.models import MG_PLACES, Container
 from clinic.controlled_substances.policy import (
     ControlledSubstancePolicy,
     controlled_substance_policy,
 )
-from clinic.core.exceptions import InvalidInput, NotFound
+from clinic.controlled_substances.registrants import reaches
+from clinic.core.exceptions import Conflict, InvalidInput, NotFound
 from clinic.core.parsing import NO_CLOCK_SKEW, clean_text, event_moment
+from clinic.locations.models import Location
+from clinic.locations.selectors import actor_works_at
 from clinic.patients.models import Patient
 
 # An amount as a caller gives it: a Decimal, or its text as a form or a test typed it; every
@@ -156,3 +160,47 @@ def reachable_patient(actor: User, patient: Patient | None) -> Patient | None:
     if found is None:
         raise NotFound("No such patient, or the patient is not on your care team.")
     return found
+
+
+# --------------------------------------------------------------------------- locations
+
+
+def reach_location_of(actor: User, location_id: int | None, *, what: str) -> None:
+    """A record kept at a location out of the actor's reach reads like one that does not
+    exist (clinic/controlled_substances/registrants.py)."""
+    if not reaches(actor, location_id):
+        raise NotFound(f"No such {what}.")
+
+
+def witness_at(witness: User | None, location: Location, *, field: str = "witness") -> None:
+    """The witness works at the location whose stock is witnessed (everyone does in a network
+    of one location)."""
+    if witness is not None and not actor_works_at(witness, location):
+        raise InvalidInput({field: [f"The witness must work at {location.name}."]})
+
+
+def session_location(session_ref: str) -> Location | None:
+    """The location of the chair-side session `session_ref` names (the session page stores the
+    session's UUID there): its appointment's chair's room's location. None for a reference a
+    person typed, or none. Reached through the relations' names, not an import: the sessions
+    app sits above the ledger."""
+    try:
+        key = uuid.UUID(session_ref) if session_ref else None
+    except ValueError:
+        return None
+    if key is None:
+        return None
+    return Location.objects.filter(rooms__chairs__appointments__treatment_session__uuid=key).first()
+
+
+def container_at(container: Container, location: Location | None) -> None:
+    """A dose for a session is drawn only from stock kept at the session's location: each
+    location is its own registrant (21 CFR 1301.12(a)); stock moves between them only by a
+    transfer (`container_transfer`)."""
+    if location is not None and container.location_id != location.pk:
+        raise Conflict(
+            f"{container.label} is kept at another location, not at {location.name}: draw from "
+            f"{location.name}'s stock (or transfer the container there first).",
+            code="container_elsewhere",
+            field="container",
+        )

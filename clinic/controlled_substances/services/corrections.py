@@ -13,6 +13,7 @@ from clinic.controlled_substances.models import (
     LedgerEntry,
 )
 from clinic.controlled_substances.services.checks import (
+    reach_location_of,
     reachable_patient,
     reason_text,
 )
@@ -25,11 +26,11 @@ from clinic.controlled_substances.services.moves import (
 from clinic.core.access import require
 from clinic.core.exceptions import Conflict, NotFound
 
-# Which capability reverses an entry of each kind: the one that recorded it.
+# Which capability reverses an entry of each kind: the one that recorded it. A transfer out to
+# another location is not reversed (the other location received it): it is transferred back.
 REVERSE_CAPABILITY: dict[str, str] = {
     EntryKind.RECEIPT: Capability.LEDGER_RECEIVE,
     EntryKind.RETURN: Capability.LEDGER_RECEIVE,
-    EntryKind.TRANSFER_OUT: Capability.LEDGER_RECEIVE,
     EntryKind.ADMINISTRATION: Capability.LEDGER_RECORD,
     EntryKind.WASTE: Capability.LEDGER_RECORD,
 }
@@ -47,6 +48,7 @@ def entry_reverse(*, actor: User, entry: LedgerEntry, reason: str) -> LedgerEntr
     reason = reason_text(reason)
     reachable_patient(actor, original.patient)
     locked = container_lock(original.container)
+    reach_location_of(actor, locked.location_id, what="ledger entry")
     if original.kind == EntryKind.REVERSAL:
         raise Conflict(
             "A reversal cannot itself be reversed: record the movement again instead.",
@@ -56,6 +58,13 @@ def entry_reverse(*, actor: User, entry: LedgerEntry, reason: str) -> LedgerEntr
         raise Conflict(
             "An adjustment settles a count: record a new count instead of reversing it.",
             code="adjustment_final",
+        )
+    if original.kind == EntryKind.TRANSFER_OUT:
+        # The other location received it as a new container, in its own records.
+        raise Conflict(
+            "A transfer to another location was received there: transfer the container back "
+            "instead of reversing.",
+            code="transfer_received",
         )
     if LedgerEntry.objects.filter(reverses=original).exists():
         raise Conflict("That entry was reversed already.", code="already_reversed")

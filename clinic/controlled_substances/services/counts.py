@@ -26,12 +26,15 @@ from clinic.controlled_substances.models import (
     InventoryCount,
     InventoryCountLine,
 )
+from clinic.controlled_substances.registrants import ledger_location
 from clinic.controlled_substances.services.checks import (
     event_time,
     licensed_witness,
     mg_amount,
+    reach_location_of,
     reason_text,
     text_field,
+    witness_at,
 )
 from clinic.controlled_substances.services.moves import (
     balance_move,
@@ -42,6 +45,7 @@ from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound
+from clinic.locations.models import Location
 
 
 def _counted_lines(lines: Mapping[Container, object]) -> dict[int, Decimal]:
@@ -67,12 +71,18 @@ def count_record(
     counted_at: datetime.datetime | None = None,
     taken_at: str = "",
     note: str = "",
+    location: Location | None = None,
 ) -> InventoryCount:
     """Count every container on hand (mg left in each; an open Schedule III container may be
     estimated [J7]). Each line keeps the book balance found under lock; each difference opens a
     discrepancy. Initial and biennial inventories say whether they were taken at the opening or
-    the close of business [J7]; an initial inventory with no stock records zero."""
+    the close of business [J7]; an initial inventory with no stock records zero.
+
+    A count covers exactly one location's stock (`location`, by default the actor's current
+    one): each location is its own registrant and keeps its own inventories, the initial one
+    once per location."""
     require(actor, Capability.LEDGER_COUNT)
+    location = ledger_location(actor, location)
     if kind not in CountKind.values:
         raise InvalidInput({"kind": ["Choose a daily count, the initial or a biennial inventory."]})
     if kind in INVENTORY_KINDS:
@@ -85,19 +95,20 @@ def count_record(
     note = text_field("note", note, max_length=300, required=False, what="note")
     counted_at = event_time("counted_at", counted_at)
     witness = licensed_witness(actor=actor, witness=witness, required=False)
+    witness_at(witness, location)
     counted = _counted_lines(lines)
-    if kind == CountKind.INITIAL and InventoryCount.objects.filter(kind=kind).exists():
+    if (
+        kind == CountKind.INITIAL
+        and InventoryCount.objects.filter(kind=kind, location=location).exists()
+    ):
         raise Conflict("The initial inventory was taken already.", code="initial_inventory_exists")
-    # Lock every container on hand and every one counted, in primary-key order.
+    # Lock every container on hand at the location and every one counted, in primary-key
+    # order.
+    on_hand = Container.objects.filter(location=location, status__in=ON_HAND_STATUSES)
     locked = list(
         Container.objects.select_for_update(of=("self",))
         .select_related("lot__product")
-        .filter(
-            pk__in=set(counted)
-            | set(
-                Container.objects.filter(status__in=ON_HAND_STATUSES).values_list("pk", flat=True)
-            )
-        )
+        .filter(pk__in=set(counted) | set(on_hand.values_list("pk", flat=True)))
         .order_by("pk")
     )
     missing = [c.label for c in locked if c.status in ON_HAND_STATUSES and c.pk not in counted]
@@ -105,12 +116,14 @@ def count_record(
         raise InvalidInput(
             {"lines": [f"Count every container on hand; missing: {', '.join(missing)}."]}
         )
-    unknown = set(counted) - {c.pk for c in locked}
+    unknown = set(counted) - {c.pk for c in locked if c.location_id == location.pk}
     if unknown:
+        # A container of another location reads like one that does not exist.
         raise InvalidInput({"lines": ["A counted container does not exist."]})
     try:
         with transaction.atomic():
             count = InventoryCount.objects.create(
+                location=location,
                 kind=kind,
                 counted_at=counted_at,
                 taken_at=taken_at,
@@ -141,10 +154,10 @@ def count_record(
         object_type="cs_count",
         object_id=count.uuid,
         summary=(
-            f"{count.get_kind_display()}: {len(counted)} container(s) counted, "
-            f"{discrepancies} discrepancy(ies)"
-        ),
-        changes={"witness": witness.username if witness else ""},
+            f"{count.get_kind_display()} at {location.name}: {len(counted)} container(s) "
+            f"counted, {discrepancies} discrepancy(ies)"
+        )[:300],
+        changes={"witness": witness.username if witness else "", "location": location.code},
     )
     return count
 
@@ -159,10 +172,14 @@ def discrepancy_resolve(
     require(actor, Capability.LEDGER_RECONCILE)
     reason = reason_text(reason)
     current = (
-        Discrepancy.objects.select_related("line__container").filter(pk=discrepancy.pk).first()
+        Discrepancy.objects.select_related("line__container", "line__count")
+        .filter(pk=discrepancy.pk)
+        .first()
     )
     if current is None:
         raise NotFound("No such discrepancy.")
+    # The discrepancy belongs to its count's location.
+    reach_location_of(actor, current.line.count.location_id, what="discrepancy")
     locked_container = container_lock(current.line.container)
     locked = Discrepancy.objects.select_for_update().get(pk=current.pk)
     if locked.status != DiscrepancyStatus.OPEN:

@@ -20,16 +20,19 @@ from clinic.controlled_substances.models import (
 from clinic.controlled_substances.policy import (
     controlled_substance_policy,
 )
+from clinic.controlled_substances.registrants import ledger_location
 from clinic.controlled_substances.services.checks import (
     MgInput,
     event_time,
     mg_amount,
+    reach_location_of,
     text_field,
 )
 from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound
+from clinic.locations.models import Location
 
 
 @transaction.atomic
@@ -42,11 +45,31 @@ def loss_report_create(
     product: Product | None = None,
     quantity_mg: MgInput | None = None,
     discrepancy: Discrepancy | None = None,
+    location: Location | None = None,
 ) -> LossReport:
     """A theft or significant loss, with its deadlines computed from the discovery date (in the
     clinic's time zone): the DEA notified in writing within 1 business day [J8], Form 106 within
-    45 days [J9] (clinic policy may only shorten them)."""
+    45 days [J9] (clinic policy may only shorten them). Reported by the location that
+    suffered it (`location`, by default the actor's current one; a discrepancy's own count's
+    location when one is named), the registrant that notifies the DEA."""
     require(actor, Capability.LEDGER_REPORT_LOSS)
+    if discrepancy is not None and location is None:
+        found = (
+            Discrepancy.objects.filter(pk=discrepancy.pk)
+            .values_list("line__count__location", flat=True)
+            .first()
+        )
+        if found is None:
+            raise NotFound("No such discrepancy.")
+        location = Location.objects.get(pk=found)
+    location = ledger_location(actor, location)
+    if (
+        discrepancy is not None
+        and not Discrepancy.objects.filter(
+            pk=discrepancy.pk, line__count__location=location
+        ).exists()
+    ):
+        raise InvalidInput({"discrepancy": ["That discrepancy is another location's."]})
     if kind not in LossKind.values:
         raise InvalidInput({"kind": ["Choose theft or significant loss."]})
     if discovered_at is None:
@@ -61,6 +84,7 @@ def loss_report_create(
     policy = controlled_substance_policy()
     discovered_on = timezone.localdate(discovered_at)
     report = LossReport.objects.create(
+        location=location,
         kind=kind,
         discovered_at=discovered_at,
         description=description,
@@ -77,17 +101,20 @@ def loss_report_create(
         object_type="cs_loss_report",
         object_id=report.uuid,
         summary=(
-            f"{report.get_kind_display()} discovered {discovered_on:%m/%d/%Y}: DEA notice due "
-            f"{report.dea_notice_due_on:%m/%d/%Y}, Form 106 due {report.form106_due_on:%m/%d/%Y}"
-        ),
+            f"{report.get_kind_display()} at {location.name} discovered "
+            f"{discovered_on:%m/%d/%Y}: DEA notice due {report.dea_notice_due_on:%m/%d/%Y}, "
+            f"Form 106 due {report.form106_due_on:%m/%d/%Y}"
+        )[:300],
+        changes={"location": location.code},
     )
     return report
 
 
-def _locked_report(report: LossReport) -> LossReport:
+def _locked_report(actor: User, report: LossReport) -> LossReport:
     locked = LossReport.objects.select_for_update().filter(pk=report.pk).first()
     if locked is None:
         raise NotFound("No such report.")
+    reach_location_of(actor, locked.location_id, what="report")
     return locked
 
 
@@ -106,7 +133,7 @@ def loss_report_mark_notified(
 ) -> LossReport:
     """Record when the DEA Field Division was notified in writing."""
     require(actor, Capability.LEDGER_REPORT_LOSS)
-    locked = _locked_report(report)
+    locked = _locked_report(actor, report)
     if locked.dea_notified_at is not None:
         raise Conflict("The DEA notice is recorded already.", code="already_notified")
     locked.dea_notified_at = _done_at("notified_at", notified_at, locked)
@@ -134,7 +161,7 @@ def loss_report_mark_form106(
     """Record when DEA Form 106 was filed (electronically [J8]), after the DEA notice."""
     require(actor, Capability.LEDGER_REPORT_LOSS)
     reference = text_field("reference", reference, max_length=60, required=False, what="reference")
-    locked = _locked_report(report)
+    locked = _locked_report(actor, report)
     if locked.dea_notified_at is None:
         raise Conflict("Record the DEA notice first.", code="not_notified")
     if locked.form106_submitted_at is not None:

@@ -21,15 +21,17 @@ from clinic.controlled_substances.models import (
     Container,
     LedgerEntry,
 )
+from clinic.controlled_substances.services.checks import container_at, session_location
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import Conflict, NotFound
+from clinic.locations.models import Location
 
 
 def container_lock(container: Container) -> Container:
     locked = (
         Container.objects.select_for_update(of=("self",))
-        .select_related("lot__product")
+        .select_related("lot__product", "location")
         .filter(pk=container.pk)
         .first()
     )
@@ -138,12 +140,19 @@ def entry_audit(actor: User, entry: LedgerEntry, summary: str) -> None:
     )
 
 
-def container_lock_for_draw(*, container_id: int) -> Container:
+def container_lock_for_draw(
+    *, container_id: int, location: Location | None = None, session_ref: str = ""
+) -> Container:
     """Lock a container (with its lot and product) before a dose is drawn from it elsewhere
     in the same transaction: the chair side checks the balance against what it draws, and
-    the ledger entry that follows moves the balance under this same lock."""
-    return (
+    the ledger entry that follows moves the balance under this same lock. With `location` (or
+    the `session_ref` of a chair-side session, whose location is then used), a container kept
+    at another location is refused (Conflict `container_elsewhere`)."""
+    where = location if location is not None else session_location(session_ref)
+    locked = (
         Container.objects.select_for_update(of=("self",))
-        .select_related("lot__product")
+        .select_related("lot__product", "location")
         .get(pk=container_id)
     )
+    container_at(locked, where)
+    return locked

@@ -23,6 +23,7 @@ from clinic.controlled_substances.models import (
     Product,
     Receipt,
 )
+from clinic.controlled_substances.registrants import ledger_location, registrant_dea_number
 from clinic.controlled_substances.services.checks import (
     MAX_CONTAINERS_PER_RECEIPT,
     MAX_MG,
@@ -31,8 +32,10 @@ from clinic.controlled_substances.services.checks import (
     event_time,
     licensed_witness,
     mg_amount,
+    reach_location_of,
     reason_text,
     text_field,
+    witness_at,
 )
 from clinic.controlled_substances.services.moves import (
     balance_move,
@@ -46,6 +49,7 @@ from clinic.core.choices import AuditAction
 from clinic.core.exceptions import Conflict, InvalidInput
 from clinic.core.parsing import date_problem
 from clinic.core.policy import date_policy
+from clinic.locations.models import Location
 
 
 @transaction.atomic
@@ -103,11 +107,15 @@ def receipt_record(
     containers: int,
     witness: User | None = None,
     received_at: datetime.datetime | None = None,
+    location: Location | None = None,
 ) -> Receipt:
     """Receive `containers` sealed vials or devices of one lot: the receipt record of 21 CFR
     1304.21/1304.22(c) [J5], [J6] (supplier's name, address and DEA number; the actual date of
-    receipt), one container per vial or device, and a receipt entry for each."""
+    receipt), one container per vial or device, and a receipt entry for each. `location` is the
+    receiving location, the registrant (21 CFR 1301.12(a)); by default the actor's current
+    one. Its containers are kept there."""
     require(actor, Capability.LEDGER_RECEIVE)
+    location = ledger_location(actor, location)
     errors: dict[str, list[str]] = {}
     fields = {}
     for field, value, max_length, what in (
@@ -140,6 +148,31 @@ def receipt_record(
         raise InvalidInput(errors)
     received_at = event_time("received_at", received_at)
     witness = licensed_witness(actor=actor, witness=witness, required=False)
+    witness_at(witness, location)
+    return _receive(
+        actor=actor,
+        location=location,
+        product=product,
+        fields=fields,
+        expiry=expiry,
+        containers=containers,
+        witness=witness,
+        received_at=received_at,
+    )
+
+
+def _receive(
+    *,
+    actor: User,
+    location: Location,
+    product: Product,
+    fields: dict[str, str],
+    expiry: datetime.date,
+    containers: int,
+    witness: User | None,
+    received_at: datetime.datetime,
+) -> Receipt:
+    """The receipt, its containers at `location` and a receipt entry for each (checked input)."""
     locked_product = Product.objects.select_for_update().filter(pk=product.pk).first()
     if locked_product is None or not locked_product.active:
         raise InvalidInput({"product": ["Choose a product in use."]})
@@ -158,6 +191,7 @@ def receipt_record(
         )
     content = locked_product.content_mg
     receipt = Receipt.objects.create(
+        location=location,
         product=locked_product,
         lot=lot,
         supplier_name=fields["supplier"],
@@ -173,6 +207,7 @@ def receipt_record(
     already = lot.containers.count()
     for number in range(already + 1, already + containers + 1):
         container = Container.objects.create(
+            location=location,
             lot=lot,
             receipt=receipt,
             label=f"{lot.lot_number}-{number:03d}",
@@ -198,9 +233,13 @@ def receipt_record(
         summary=(
             f"Received {containers} × {locked_product.name} lot {lot.lot_number} from "
             f"{receipt.supplier_name} (DEA {receipt.supplier_dea_number}), invoice "
-            f"{receipt.invoice_number}"
+            f"{receipt.invoice_number}, at {location.name}"
         )[:300],
-        changes={"containers": containers, "content_mg_per_container": content},
+        changes={
+            "containers": containers,
+            "content_mg_per_container": content,
+            "location": location.code,
+        },
     )
     return receipt
 
@@ -225,6 +264,8 @@ def container_return(
     occurred_at = event_time("occurred_at", occurred_at)
     witness = licensed_witness(actor=actor, witness=witness, required=False)
     locked = container_lock(container)
+    reach_location_of(actor, locked.location_id, what="container")
+    witness_at(witness, locked.location)
     if locked.balance_mg == 0:
         raise Conflict(f"{locked.label} is empty: there is nothing to return.", code="empty")
     entry = balance_move(
@@ -246,3 +287,90 @@ def container_return(
         f"(DEA {recipient_dea_number})",
     )
     return entry
+
+
+@transaction.atomic
+def container_transfer(
+    *,
+    actor: User,
+    container: Container,
+    to_location: Location,
+    reason: str,
+    witness: User | None = None,
+    received_by: User | None = None,
+    occurred_at: datetime.datetime | None = None,
+) -> Receipt:
+    """Move a sealed container to another location of the network. Each location is its own
+    registrant (21 CFR 1301.12(a)), so this is a transfer out of one registrant's stock
+    (a `transfer_out` entry naming the receiving location and its DEA number) and a receipt at
+    the other (a receipt naming the sending location and its DEA number, and a new container
+    there). Both sides keep their own records; neither balance moves otherwise.
+
+    Only a sealed container moves (an opened vial stays where it was opened). The actor works
+    at the sending location; `received_by` (default: the actor) at the receiving one. Both
+    locations need their DEA registration number (the default location may use the clinic
+    policy's)."""
+    require(actor, Capability.LEDGER_RECEIVE)
+    reason = reason_text(reason)
+    occurred_at = event_time("occurred_at", occurred_at)
+    witness = licensed_witness(actor=actor, witness=witness, required=False)
+    receiver = received_by or actor
+    if receiver.pk != actor.pk:
+        require(receiver, Capability.LEDGER_RECEIVE)
+    locked = container_lock(container)
+    reach_location_of(actor, locked.location_id, what="container")
+    source = locked.location
+    destination = ledger_location(receiver, to_location)
+    witness_at(witness, source)
+    if destination.pk == source.pk:
+        raise InvalidInput({"to_location": ["The container is at that location already."]})
+    if locked.status != ContainerStatus.IN_STOCK or locked.balance_mg != locked.content_mg:
+        raise Conflict(
+            f"{locked.label} has been opened: only a sealed container moves to another location.",
+            code="container_opened",
+        )
+    numbers = {place: registrant_dea_number(place) for place in (source, destination)}
+    unregistered = [place.name for place, number in numbers.items() if not number]
+    if unregistered:
+        raise Conflict(
+            f"Give {' and '.join(unregistered)} a DEA registration number first: a transfer "
+            "names both registrants.",
+            code="no_dea_registration",
+        )
+    entry = balance_move(
+        locked,
+        kind=EntryKind.TRANSFER_OUT,
+        quantity=-locked.balance_mg,
+        status=ContainerStatus.TRANSFERRED,
+        actor=actor,
+        witness=witness,
+        counterparty=", ".join(
+            part for part in (destination.name, destination.address_one_line) if part
+        )[:200],
+        counterparty_dea_number=numbers[destination],
+        reason=reason,
+        occurred_at=occurred_at,
+    )
+    entry_audit(
+        actor,
+        entry,
+        f"Transferred {locked.label} ({mg_text(-entry.quantity_mg)} mg) from {source.name} to "
+        f"{destination.name} (DEA {numbers[destination]})",
+    )
+    lot = locked.lot
+    return _receive(
+        actor=receiver,
+        location=destination,
+        product=lot.product,
+        fields={
+            "supplier": source.name[:200],
+            "supplier_address": source.address_one_line[:300] or source.name[:300],
+            "supplier_dea_number": numbers[source],
+            "invoice": f"Transfer of {locked.label}"[:60],
+            "lot_number": lot.lot_number,
+        },
+        expiry=lot.expiry,
+        containers=1,
+        witness=witness if witness is not None and witness.pk != receiver.pk else None,
+        received_at=occurred_at,
+    )

@@ -13,8 +13,10 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 
 from clinic.controlled_substances import services
+from clinic.locations.models import Location
 
 # Within the clinic's expiry horizon (CLINIC_POLICY["dates"]["expiry_days_ahead"], 10 years).
 EXPIRY = datetime.date(datetime.date.today().year + 8, 12, 31)
@@ -35,6 +37,20 @@ def receive(actor, product, *, containers=2, lot_number="L100", expiry=EXPIRY, *
         expiry=expiry,
         containers=containers,
         **values,
+    )
+
+
+@pytest.fixture(autouse=True)
+def _default_location_after_flush(request):
+    """A transactional test's flush empties the locations table too: the default location
+    (locations migration 0002) is put back, as stock is received there by default."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        return
+    request.getfixturevalue("transactional_db")
+    Location.objects.get_or_create(
+        is_default=True,
+        defaults={"name": "Main location", "code": "MAIN", "time_zone": settings.TIME_ZONE},
     )
 
 

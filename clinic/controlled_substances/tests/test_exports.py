@@ -15,12 +15,22 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.controlled_substances import exports, services
+from clinic.controlled_substances.policy import controlled_substance_policy
 from clinic.controlled_substances.selectors import Period
 from clinic.controlled_substances.tests.conftest import EXPIRY, receive
 from clinic.core.exceptions import PermissionDenied
 from clinic.core.models import AuditEvent
+from clinic.locations.models import Location
 
 pytestmark = pytest.mark.django_db
+
+
+def _registrant() -> list[str]:
+    """The last two CSV columns of every row: the registrant location (name and code) and its
+    DEA registration number (ADR 0007, "Locations"); here the default location."""
+    main = Location.objects.get(is_default=True)
+    number = main.dea_registration_number or controlled_substance_policy().registrant_dea_number
+    return [f"{main.name} ({main.code})", number]
 
 
 @pytest.fixture
@@ -93,7 +103,10 @@ def test_the_administration_log_lists_each_dose_and_waste_by_mrn(prescriber, pat
         "Session",
         "Reason",
         "Refers to",
+        "Location",
+        "Location DEA no.",
     ]
+    assert all(row[-2:] == _registrant() for row in rows[1:])
     body = [row[1:13] for row in rows[1:]]
     product = "Ketamine HCl 10 mg/mL, 10 mL vial"
     assert body == [
@@ -166,6 +179,7 @@ def test_the_receipts_export_keeps_the_receipt_record(prescriber, nurse, vial_pr
         "INV-001",
         "prescriber, MD",
         "nurse, RN",
+        *_registrant(),
     ]
     assert len(rows) == 2
 
@@ -176,10 +190,10 @@ def test_the_inventories_export_has_each_line_and_its_discrepancy(prescriber, lo
     assert [row[1:] for row in rows[1:]] == [
         ["Initial inventory", "Close of business", "prescriber, MD", "nurse, RN",
          "Ketamine HCl 10 mg/mL, 10 mL vial", "L100-001", "L100", "58.000", "57.000",
-         "-1.000", "Open"],
+         "-1.000", "Open", *_registrant()],
         ["Initial inventory", "Close of business", "prescriber, MD", "nurse, RN",
          "Ketamine HCl 10 mg/mL, 10 mL vial", "L100-002", "L100", "100.000", "100.000",
-         "0.000", ""],
+         "0.000", "", *_registrant()],
     ]  # fmt: skip
 
 
@@ -198,6 +212,7 @@ def test_an_inventory_of_no_stock_exports_as_zero(prescriber):
         "0",
         "0",
         "",
+        *_registrant(),
     ]
 
 

@@ -84,7 +84,9 @@ def infusion_start(
         )
     # The ledger entry of an infusion is written when it stops: what other infusions in
     # progress drew from this vial is not on its balance yet, but is not in it either.
-    container = container_lock_for_draw(container_id=container.pk)
+    # Only from stock kept at the session's location (its chair's room's): the ledger finds it
+    # from the session reference and refuses a container kept elsewhere.
+    container = container_lock_for_draw(container_id=container.pk, session_ref=_session_ref(locked))
     pending = TreatmentSession.objects.filter(
         infusion_container=container, phase=SessionPhase.DOSING
     ).exclude(pk=locked.pk).aggregate(total=Sum("infusion_drawn_mg"))["total"] or Decimal(0)
