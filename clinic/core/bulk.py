@@ -17,9 +17,11 @@ reserved: nothing else may insert into those tables with explicit ids meanwhile.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from django.db import connections, models, router, transaction
+from django.utils import timezone
 
 from clinic.core.integrity import GENESIS, chain_digest, chain_lock, instance_content
 
@@ -38,7 +40,7 @@ def _sequence_catch_up(model: type[models.Model], using: str) -> None:
     connection = connections[using]
     if connection.vendor != "postgresql":
         return  # SQLite's AUTOINCREMENT follows the highest id inserted
-    statements = connection.ops.sequence_reset_sql(_NoStyle(), [model])
+    statements = connection.ops.sequence_reset_sql(_NoStyle(), [model])  # type: ignore[arg-type]
     with connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement)
@@ -51,25 +53,81 @@ class _NoStyle:
         return lambda text: text
 
 
+Row = models.Model | Mapping[str, Any]
+
+
 def bulk_insert(
     model: type[models.Model],
-    rows: Sequence[models.Model],
+    rows: Sequence[Row],
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
     using: str | None = None,
 ) -> int:
-    """Insert rows that carry their own primary keys, in batches; returns how many."""
+    """Insert rows that carry their own primary keys; returns how many.
+
+    A row is a model instance, or a dict of column values by attribute name (`session_id`,
+    not `session`) for the largest tables, where building instances costs more than the
+    insert: a field left out takes its default (an `auto_now` field: now). On PostgreSQL the
+    rows go in with COPY; elsewhere through `bulk_create` in batches."""
     if not rows:
         return 0
     using = using or router.db_for_write(model)
-    if not connections[using].in_atomic_block:
+    connection = connections[using]
+    if not connection.in_atomic_block:
         raise RuntimeError("bulk_insert runs inside a transaction.")
-    # The plain queryset: a model's own manager may refuse bulk_create for one-by-one paths.
-    queryset = models.QuerySet(model=model, using=using)
-    for start in range(0, len(rows), batch_size):
-        queryset.bulk_create(rows[start : start + batch_size], batch_size=batch_size)
+    if connection.vendor == "postgresql":
+        _copy(model, rows, connection)
+    else:
+        instances = [row if isinstance(row, models.Model) else model(**row) for row in rows]
+        # The plain queryset: a model's own manager may refuse bulk_create for one-by-one
+        # paths.
+        queryset: models.QuerySet = models.QuerySet(model=model, using=using)
+        for start in range(0, len(instances), batch_size):
+            queryset.bulk_create(instances[start : start + batch_size], batch_size=batch_size)
     _sequence_catch_up(model, using)
     return len(rows)
+
+
+def _copy(model: type[models.Model], rows: Sequence[Row], connection) -> None:
+    from psycopg.types.json import Jsonb
+
+    fields = list(model._meta.concrete_fields)
+    now = timezone.now()
+    first = rows[0]
+    given = {field.attname for field in fields} if isinstance(first, models.Model) else set(first)
+    defaults: dict[str, Any] = {}
+    for field in fields:
+        if field.attname in given:
+            continue
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            defaults[field.attname] = now
+        elif field.has_default() and callable(field.default):
+            raise ValueError(f"{model.__name__}.{field.name} must be given (its default varies).")
+        else:
+            defaults[field.attname] = field.get_default()
+    json_fields = {field.attname for field in fields if isinstance(field, models.JSONField)}
+    auto_now = {field.attname for field in fields if getattr(field, "auto_now", False)} & given
+    names = [field.attname for field in fields]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    # The table and column names are the model's own, quoted; the values go by COPY.
+    statement = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
+
+    def values(row: Row) -> tuple:
+        if isinstance(row, models.Model):
+            out = [getattr(row, name) for name in names]
+        else:
+            out = [row[name] if name in row else defaults[name] for name in names]
+        for position, name in enumerate(names):
+            if name in json_fields and out[position] is not None:
+                out[position] = Jsonb(out[position])
+            elif name in auto_now:
+                out[position] = now
+        return tuple(out)
+
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(values(row))
 
 
 def chain_bulk_insert(

@@ -964,8 +964,9 @@ class HistoryBuilder:
             session.dose_mg_per_kg = visit.planned.dose_mg_per_kg
             session.dose_weight_used_kg = visit.planned.weight_used_kg
             session.infusion_minutes = minutes
+            assert visit.planned.dose_mg is not None  # every planned IV session has its dose
             dose = Decimal(visit.planned.dose_mg)
-            container, entries = stock.draw_iv(
+            container, _ = stock.draw_iv(
                 site,
                 dose,
                 at=dose_start - datetime.timedelta(minutes=2),
@@ -1024,13 +1025,19 @@ class HistoryBuilder:
                 (dose_start + datetime.timedelta(minutes=m), "dosing", True)
                 for m in range(10, minutes + 1, 10)
             ]
+            # The monitor's pulse and SpO2 in between, every 5 minutes of the infusion.
+            readings += [
+                (dose_start + datetime.timedelta(minutes=m), "dosing", False)
+                for m in range(5, minutes, 10)
+            ]
             recovery = ended
             discharged = ended + datetime.timedelta(minutes=rng.choice((30, 35, 45)))
             step = 15
         else:
-            dose = esketamine_dose(int(visit.planned.dose_mg))
+            assert visit.planned.dose_mg is not None
+            devices = esketamine_dose(int(visit.planned.dose_mg))
             at = dose_start
-            for device in range(1, dose.devices + 1):
+            for device in range(1, devices.devices + 1):
                 container = stock.device(site, at=at, actor=nurse, witness=witness)
                 entry = stock.administer(
                     container,
@@ -1059,13 +1066,23 @@ class HistoryBuilder:
                     )
                 )
                 ended = at
-                at += datetime.timedelta(minutes=dose.minutes_between_devices)
+                at += datetime.timedelta(minutes=devices.minutes_between_devices)
             recovery = ended
             readings += [
                 (ended + datetime.timedelta(minutes=m), "recovery", True) for m in (40, 60, 80, 100)
             ]
+            # Continuous pulse oximetry [C2], [C16], charted every 5 minutes up to the
+            # 40-minute blood pressure.
+            readings += [
+                (
+                    dose_start + datetime.timedelta(minutes=m),
+                    "dosing" if m < (ended - dose_start).total_seconds() / 60 else "recovery",
+                    False,
+                )
+                for m in range(5, int((ended - dose_start).total_seconds() // 60) + 40, 5)
+            ]
             discharged = ended + datetime.timedelta(
-                minutes=dose.observation_minutes + rng.randint(0, 10)
+                minutes=devices.observation_minutes + rng.randint(0, 10)
             )
             step = 0
         session.dose_completed_at = ended
@@ -1105,7 +1122,8 @@ class HistoryBuilder:
 
     def _vitals(self, session, course, readings, nurse, rng, dose_start, recovery) -> None:
         base = course.vitals_base
-        for taken_at, phase, _bp in readings:
+        readings.sort(key=lambda reading: reading[0])
+        for taken_at, phase, full_set in readings:
             into = (taken_at - dose_start).total_seconds() / 60
             # A rise in blood pressure during dosing that settles in recovery [E6].
             if phase == "dosing" or (
@@ -1116,24 +1134,27 @@ class HistoryBuilder:
                 rise = 0.0
             systolic = min(158, round(base[0] + rise + rng.gauss(0, 4)))
             diastolic = min(98, round(base[1] + rise * 0.5 + rng.gauss(0, 3)))
-            self._add(
-                VitalsEntry(
-                    pk=self.ids.take(VitalsEntry),
-                    uuid=_uuid(rng),
-                    created_at=taken_at,
-                    session=session,
-                    taken_at=taken_at,
-                    phase=phase,
-                    systolic_mmhg=systolic,
-                    diastolic_mmhg=min(diastolic, systolic - 20),
-                    heart_rate_bpm=min(110, max(52, round(base[2] + rise * 0.4 + rng.gauss(0, 4)))),
-                    spo2_percent=min(100, max(94, round(base[3] + rng.gauss(0, 1)))),
-                    respiratory_rate_per_min=rng.randint(12, 18),
-                    temperature_c=Decimal(f"{rng.uniform(36.3, 37.1):.1f}")
-                    if phase == "checked_in"
-                    else None,
-                    recorded_by=nurse,
-                )
+            # A plain row, not an instance: a million of them are written on a large run.
+            self.rows[VitalsEntry].append(
+                {
+                    "id": self.ids.take(VitalsEntry),
+                    "uuid": _uuid(rng),
+                    "created_at": taken_at,
+                    "session_id": session.pk,
+                    "taken_at": taken_at,
+                    "phase": phase,
+                    "systolic_mmhg": systolic if full_set else None,
+                    "diastolic_mmhg": min(diastolic, systolic - 20) if full_set else None,
+                    "heart_rate_bpm": min(
+                        110, max(52, round(base[2] + rise * 0.4 + rng.gauss(0, 4)))
+                    ),
+                    "spo2_percent": min(100, max(94, round(base[3] + rng.gauss(0, 1)))),
+                    "respiratory_rate_per_min": rng.randint(12, 18) if full_set else None,
+                    "temperature_c": (
+                        Decimal(f"{rng.uniform(36.3, 37.1):.1f}") if phase == "checked_in" else None
+                    ),
+                    "recorded_by_id": nurse.pk,
+                }
             )
 
     # ---------------------------------------------------------------- assessments
@@ -1143,12 +1164,13 @@ class HistoryBuilder:
         for course in self.courses:
             rng = random.Random(f"{self.o.seed}:assessments:{course.index}")
             baseline = rng.randint(15, 24)
+            prone = rng.random() < 0.3
             state = AlertState()
             taken_baseline = course.baseline_at
             self._response(
                 course,
                 phq9,
-                _answers_phq9(baseline, rng),
+                _answers_phq9(baseline, rng, prone),
                 "baseline",
                 taken_baseline,
                 "staff",
@@ -1173,7 +1195,13 @@ class HistoryBuilder:
                 total = max(0, min(27, round(baseline * fraction + rng.gauss(0, 1.5))))
                 taken = session.checked_in_at - datetime.timedelta(minutes=rng.randint(5, 20))
                 self._response(
-                    course, phq9, _answers_phq9(total, rng), "pre_session", taken, "kiosk", state
+                    course,
+                    phq9,
+                    _answers_phq9(total, rng, prone),
+                    "pre_session",
+                    taken,
+                    "kiosk",
+                    state,
                 )
                 if number == 0:
                     after = session.discharged_at + datetime.timedelta(hours=rng.randint(20, 27))
@@ -1187,7 +1215,7 @@ class HistoryBuilder:
                         self._response(
                             course,
                             phq9,
-                            _answers_phq9(total, rng),
+                            _answers_phq9(total, rng, prone),
                             "after_first_session",
                             after,
                             "patient_link",
@@ -1522,7 +1550,9 @@ class Stock:
         """The vial in use at the location, or a new one: an opened vial whose rest is too
         little for this dose is wasted (witnessed) and set aside as empty."""
         container = self.open_vial.get(site.location.pk)
-        if container is not None and container.balance_mg < dose:
+        if container is not None and container.balance_mg == 0:
+            container = None  # used to the last drop: already empty
+        elif container is not None and container.balance_mg < dose:
             self._entry(
                 kind=EntryKind.WASTE,
                 container=container,
@@ -1606,10 +1636,10 @@ def _answers_for_total(total: int, items: int, rng: random.Random, top: int = 3)
     return answers
 
 
-def _answers_phq9(total: int, rng: random.Random) -> list[int]:
-    """Items 1–8 adding up with item 9: thoughts of self-harm are more often reported at a
-    high total (an illustration, not an incidence)."""
-    p_item9 = 0.02 if total < 10 else 0.06 if total < 20 else 0.15
+def _answers_phq9(total: int, rng: random.Random, prone: bool = False) -> list[int]:
+    """Items 1–8 adding up with item 9: thoughts of self-harm are reported by some patients,
+    more often at a high total (an illustration, not an incidence)."""
+    p_item9 = 0.005 if not prone else 0.03 if total < 10 else 0.1 if total < 20 else 0.25
     item9 = 1 if rng.random() < p_item9 and total > 0 else 0
     return _answers_for_total(total - item9, 8, rng) + [item9]
 
