@@ -42,7 +42,7 @@ from clinic.accounts.choices import Role
 from clinic.accounts.models import User
 from clinic.assessments.instruments import get_instrument
 from clinic.assessments.models import AlertFollowUp, AssessmentResponse, SuicidalityAlert
-from clinic.assessments.policy import scoring_policy
+from clinic.assessments.policy import schedule_policy, scoring_policy
 from clinic.assessments.suicidality import suicidality_triggers
 from clinic.controlled_substances.choices import ContainerStatus, EntryKind, ProductKind
 from clinic.controlled_substances.models import Container, LedgerEntry, Lot, Product, Receipt
@@ -1161,6 +1161,7 @@ class HistoryBuilder:
 
     def _assessments(self) -> None:
         phq9, gad7, cssrs = (get_instrument(c) for c in ("phq9", "gad7", "cssrs-screen"))
+        maintenance_days = schedule_policy().maintenance_interval_days
         for course in self.courses:
             rng = random.Random(f"{self.o.seed}:assessments:{course.index}")
             baseline = rng.randint(15, 24)
@@ -1189,6 +1190,7 @@ class HistoryBuilder:
             if not course.visits:
                 continue
             relapse_at = rng.randint(6, 12)
+            last_induction = max(p.number for p in course.planned if p.phase != "maintenance")
             for number, visit in enumerate(course.visits):
                 session = visit.session
                 fraction = _fraction(course.trajectory, number, relapse_at)
@@ -1221,20 +1223,40 @@ class HistoryBuilder:
                             "patient_link",
                             state,
                         )
-                if visit.planned.phase != "maintenance" and (
-                    number + 1 < len(course.visits)
-                    and course.visits[number + 1].planned.phase == "maintenance"
-                ):
+                if visit.planned.number == last_induction:
+                    # The end of induction (the plan's last session before maintenance).
                     end = session.discharged_at + datetime.timedelta(hours=2)
-                    self._response(
-                        course,
-                        gad7,
-                        _answers_for_total(max(0, round(12 * fraction)), 7, rng),
-                        "end_of_induction",
-                        end,
-                        "patient_link",
-                        state,
-                    )
+                    for instrument, answers in (
+                        (phq9, _answers_phq9(total, rng, prone)),
+                        (gad7, _answers_for_total(max(0, round(12 * fraction)), 7, rng)),
+                    ):
+                        self._response(
+                            course,
+                            instrument,
+                            answers,
+                            "end_of_induction",
+                            end,
+                            "patient_link",
+                            state,
+                        )
+                if visit.planned.phase == "maintenance" and number + 1 < len(course.visits):
+                    # Maintenance checks every 14 days between visits (the schedule's policy).
+                    step = datetime.timedelta(days=maintenance_days)
+                    check = session.discharged_at + step
+                    following = course.visits[number + 1].session.checked_in_at
+                    while check < following - datetime.timedelta(days=3):
+                        later = _fraction(course.trajectory, number + 0.5, relapse_at)
+                        total = max(0, min(27, round(baseline * later + rng.gauss(0, 1.5))))
+                        self._response(
+                            course,
+                            phq9,
+                            _answers_phq9(total, rng, prone),
+                            "maintenance",
+                            check,
+                            "patient_link",
+                            state,
+                        )
+                        check += step
                 if session.dose_completed_at and rng.random() < 0.35:
                     self._journal(course, visit, rng, fraction)
             state.close(self, course)
