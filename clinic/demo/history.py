@@ -678,6 +678,8 @@ class HistoryBuilder:
                     uuid=_uuid(rng),
                     patient=patient,
                     enrolled_on=signed_at.date(),
+                    # A demo value where the REMS would issue the patient's ID.
+                    rems_patient_id=f"DEMO-{course.index + 1:07d}",
                     signed_by_patient=True,
                     signed_by_prescriber=course.prescriber,
                     recorded_by=course.prescriber,
@@ -1039,6 +1041,7 @@ class HistoryBuilder:
             at = dose_start
             for device in range(1, devices.devices + 1):
                 container = stock.device(site, at=at, actor=nurse, witness=witness)
+                visit.containers.append(container)
                 entry = stock.administer(
                     container,
                     drawn=container.content_mg,
@@ -1082,7 +1085,7 @@ class HistoryBuilder:
                 for m in range(5, int((ended - dose_start).total_seconds() // 60) + 40, 5)
             ]
             discharged = ended + datetime.timedelta(
-                minutes=devices.observation_minutes + rng.randint(0, 10)
+                minutes=devices.observation_minutes + rng.randint(3, 10)
             )
             step = 0
         session.dose_completed_at = ended
@@ -1099,12 +1102,14 @@ class HistoryBuilder:
         session.instructions_given = True
         session.instructions_text = "No driving until the next day after a full night's sleep."
         self._add(session)
-        self._vitals(session, course, readings, nurse, rng, dose_start, recovery)
+        pressures = self._vitals(session, course, readings, nurse, rng, dose_start, recovery)
+        noticed_kinds: list[str] = []
         if rng.random() < 0.35:
             kinds = rng.sample(
                 ("nausea", "dizziness", "headache", "anxiety", "blurred_vision"), rng.randint(1, 2)
             )
             for kind in kinds:
+                noticed_kinds.append(kind.replace("_", " "))
                 noticed = dose_start + datetime.timedelta(minutes=rng.randint(5, 50))
                 self._add(
                     SideEffect(
@@ -1118,10 +1123,58 @@ class HistoryBuilder:
                         recorded_by=nurse,
                     )
                 )
+        session.nurse_note = (
+            "Pre-checks complete, identity confirmed, escort confirmed. Dose given as planned; "
+            + (f"mild to moderate {', '.join(noticed_kinds)}, settled; " if noticed_kinds else "")
+            + "vital signs within limits throughout. Discharged to escort with instructions."
+        )
+        session.nurse_note_by = nurse
+        session.nurse_note_at = session.discharged_at
+        if course.route == "esketamine":
+            self._rems_form(session, visit, pressures, nurse, rng)
         visit.session = session
 
-    def _vitals(self, session, course, readings, nurse, rng, dose_start, recovery) -> None:
+    def _rems_form(self, session, visit, pressures, nurse, rng) -> None:
+        """The REMS patient monitoring form, answered from the session's own record (as
+        `rems_form_prefill` suggests it) and submitted within the form's 7 days [C15]."""
+        completed = session.dose_completed_at
+        recheck = completed + datetime.timedelta(
+            minutes=self.session_policy_json["esketamine_bp_recheck_minutes"]
+        )
+        pre = [p for p in pressures if p[0] < session.dose_started_at]
+        after = [p for p in pressures if p[0] >= recheck]
+        lots = sorted({container.lot.lot_number for container in visit.containers})
+        given = int(session.dose_planned_mg)
+        session.rems_form = {
+            "patient_id": f"DEMO-{visit.course.index + 1:07d}",
+            "setting_id": visit.site.location.spravato_rems_setting_id,
+            "session_date": session.checked_in_at.astimezone(visit.site.zone).date().isoformat(),
+            "dose": f"{given} mg" if given in (56, 84) else "other",
+            "lot_number": ", ".join(lots),
+            "concomitant_medications": [],
+            "total_monitoring_minutes": int(
+                (session.discharged_at - session.dose_started_at).total_seconds() // 60
+            ),
+            "vitals_acceptable_pre_dose": True,
+            "vitals_acceptable_at_completion": True,
+            "bp_pre_dose": f"{pre[-1][1]}/{pre[-1][2]} mmHg",
+            "bp_about_40_min": f"{after[0][1]}/{after[0][2]} mmHg",
+            "bp_pre_discharge": f"{after[-1][1]}/{after[-1][2]} mmHg",
+            "sedation_occurred": rng.random() < 0.3,
+            "dissociation_occurred": rng.random() < 0.6,
+            "respiratory_depression_occurred": False,
+            "serious_adverse_events": [],
+            "ready_to_leave": True,
+        }
+        submitted = session.discharged_at + datetime.timedelta(days=rng.randint(0, 3), hours=1)
+        if submitted < self.cutoff:
+            session.rems_submitted_at = submitted
+            session.rems_submitted_by = nurse
+
+    def _vitals(self, session, course, readings, nurse, rng, dose_start, recovery) -> list:
+        """Write the readings; returns each full set's (time, systolic, diastolic)."""
         base = course.vitals_base
+        pressures = []
         readings.sort(key=lambda reading: reading[0])
         for taken_at, phase, full_set in readings:
             into = (taken_at - dose_start).total_seconds() / 60
@@ -1133,7 +1186,9 @@ class HistoryBuilder:
             else:
                 rise = 0.0
             systolic = min(158, round(base[0] + rise + rng.gauss(0, 4)))
-            diastolic = min(98, round(base[1] + rise * 0.5 + rng.gauss(0, 3)))
+            diastolic = min(98, round(base[1] + rise * 0.5 + rng.gauss(0, 3)), systolic - 20)
+            if full_set:
+                pressures.append((taken_at, systolic, diastolic))
             # A plain row, not an instance: a million of them are written on a large run.
             self.rows[VitalsEntry].append(
                 {
@@ -1144,7 +1199,7 @@ class HistoryBuilder:
                     "taken_at": taken_at,
                     "phase": phase,
                     "systolic_mmhg": systolic if full_set else None,
-                    "diastolic_mmhg": min(diastolic, systolic - 20) if full_set else None,
+                    "diastolic_mmhg": diastolic if full_set else None,
                     "heart_rate_bpm": min(
                         110, max(52, round(base[2] + rise * 0.4 + rng.gauss(0, 4)))
                     ),
@@ -1156,6 +1211,7 @@ class HistoryBuilder:
                     "recorded_by_id": nurse.pk,
                 }
             )
+        return pressures
 
     # ---------------------------------------------------------------- assessments
 
@@ -1389,6 +1445,7 @@ class Visit:
     appointment: Appointment
     site: Site
     session: TreatmentSession | None = None
+    containers: list = field(default_factory=list)
 
 
 class AlertState:

@@ -33,6 +33,7 @@ from clinic.locations.models import Location
 from clinic.patients.models import Patient
 from clinic.scheduling.models import Appointment
 from clinic.treatment_sessions.models import DoseAdministration, TreatmentSession, VitalsEntry
+from clinic.treatment_sessions.rules import rems_form_missing
 
 pytestmark = pytest.mark.django_db
 
@@ -173,6 +174,14 @@ def test_the_history_keeps_the_clinic_invariants():
     for lot in Lot.objects.all():
         assert lot.expiry <= TODAY + datetime.timedelta(days=policy.expiry_days_ahead)
     assert Container.objects.filter(balance_mg__lt=0).count() == 0
+
+    # Every session has its nurse's note; every esketamine session its REMS monitoring form,
+    # answered in full.
+    assert not TreatmentSession.objects.filter(nurse_note="").exists()
+    esketamine = TreatmentSession.objects.filter(route="esketamine")
+    assert esketamine.exists()
+    for session in esketamine:
+        assert rems_form_missing(session.rems_form) == []
 
     # The locations: the default and one more, each with identifiers of the right form.
     locations = list(Location.objects.all())
