@@ -330,7 +330,8 @@ class HistoryBuilder:
             }
             if index == 0:  # the named demo staff work at the default location
                 site.prescribers.append(self.named["prescriber"])
-                site.nurses += [self.named["nurse"], self.named["nurse2"]]
+                # prescriber2 and nurse2 stay on no care team, as the login table says.
+                site.nurses.append(self.named["nurse"])
                 site.therapists.append(self.named["therapist"])
                 site.front_desk.append(self.named["frontdesk"])
             for role, count in wanted.items():
