@@ -273,7 +273,9 @@ def demo_patient(index: int, today: datetime.date) -> DemoPatient:
 class Command(BaseCommand):
     help = (
         "Create a demo clinic: one account per staff role (password "
-        f"'{DEMO_PASSWORD}') and invented patients. Safe to run again."
+        f"'{DEMO_PASSWORD}') and invented patients. Safe to run again. With --years, build "
+        "a network's history in bulk instead (a fresh database; e.g. --patients 10000 "
+        "--years 3 --locations 10 --seed 14; run with DEBUG=0 for speed; see README.md)."
     )
 
     def add_arguments(self, parser):
@@ -283,11 +285,50 @@ class Command(BaseCommand):
             default=DEFAULT_PATIENT_COUNT,
             help=f"How many patients the clinic should hold (default {DEFAULT_PATIENT_COUNT}).",
         )
+        parser.add_argument(
+            "--years",
+            type=int,
+            default=None,
+            help=(
+                "Build a network's history instead of the small demo: Y years of "
+                "consultations, intakes, decisions, plans, appointments (with no-shows and "
+                "cancellations), sessions with vitals, doses from each location's ledger with "
+                "witnessed waste, side effects, questionnaires, suicidality alerts and journal "
+                "entries, written in bulk. Needs a clinic with no patients yet."
+            ),
+        )
+        parser.add_argument(
+            "--locations",
+            type=int,
+            default=None,
+            help="With --years: how many locations the network has (default 1, the default "
+            "location; more are opened with their own address, NPI, DEA number and REMS ID).",
+        )
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=None,
+            help="With --years: the random seed (default 14). The same seed, arguments and "
+            "--today give the same content.",
+        )
+        parser.add_argument(
+            "--today",
+            type=datetime.date.fromisoformat,
+            default=None,
+            help="With --years: the day the history runs up to, YYYY-MM-DD (default: today). "
+            "Sessions are history before it; appointments from it on are booked.",
+        )
 
     def handle(self, *args, **options):
         wanted = options["patients"]
         if wanted < 0:
             raise CommandError("--patients cannot be negative.")
+        scale = [
+            name for name in ("years", "locations", "seed", "today") if options[name] is not None
+        ]
+        if scale:
+            self._history(options)
+            return
         try:
             with request_context(RequestContext(channel="command")), transaction.atomic():
                 staff = self._staff()
@@ -320,6 +361,40 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Booked {booked_today} appointment(s) for today to check in at the chairs."
             )
+        self._print_logins()
+
+    def _history(self, options) -> None:
+        from clinic.demo.history import HistoryOptions, build_history
+
+        years = options["years"]
+        if years is None or not 1 <= years <= 10:
+            raise CommandError("--years is needed with --locations/--seed/--today: 1 to 10.")
+        locations = options["locations"] or 1
+        if not 1 <= locations <= 100:
+            raise CommandError("--locations must be 1 to 100.")
+        if Patient.objects.exists():
+            raise CommandError(
+                "--years builds a history into a clinic with no patients yet: use a fresh "
+                "database (manage.py flush, or a new DATABASE_URL)."
+            )
+        history = HistoryOptions(
+            patients=options["patients"],
+            years=years,
+            locations=locations,
+            seed=14 if options["seed"] is None else options["seed"],
+            today=options["today"] or timezone.localdate(),
+        )
+        try:
+            with request_context(RequestContext(channel="command")), transaction.atomic():
+                staff = self._staff()
+                counts = build_history(history, staff, self.stdout.write)
+                seed_portal_account(password=DEMO_PASSWORD)
+        except DomainError as error:
+            detail = getattr(error, "errors", None)
+            raise CommandError(f"{error.message} {detail or ''}".strip()) from error
+        self.stdout.write(
+            "Seeded: " + ", ".join(f"{name} {count:,}" for name, count in sorted(counts.items()))
+        )
         self._print_logins()
 
     def _staff(self) -> dict[str, User]:
