@@ -77,6 +77,8 @@ def main_only(make_staff):
 
 @pytest.fixture
 def staffed(main, north, nurse, prescriber, north_nurse, main_only):
+    # Exactly these memberships (a new account may already work at the default location).
+    LocationStaff.objects.filter(user__in=[nurse, prescriber, north_nurse, main_only]).delete()
     for location, user in (
         (main, nurse),
         (main, prescriber),
@@ -321,7 +323,7 @@ def test_only_a_sealed_container_is_transferred(stock, north, prescriber, patien
 def test_a_transfer_needs_both_registration_numbers(stock, main, prescriber, settings):
     settings.CLINIC_POLICY = {"controlled_substances": {"registrant_dea_number": ""}}
     south = Location.objects.create(name="South", code="SOUTH", time_zone=settings.TIME_ZONE)
-    LocationStaff.objects.create(location=south, user=prescriber)
+    LocationStaff.objects.get_or_create(location=south, user=prescriber)
     with pytest.raises(Conflict) as refused:
         services.container_transfer(
             actor=prescriber, container=stock["main"][1], to_location=south, reason="Short"
@@ -508,6 +510,7 @@ def test_only_the_clinic_admin_sees_the_network_summary(stock, prescriber):
 
 def test_a_staff_member_of_no_location_sees_no_ledger(client, stock, make_staff):
     nowhere = make_staff("nurse", username="nowhere")
+    LocationStaff.objects.filter(user=nowhere).delete()  # e.g. taken off their last location
     client.force_login(nowhere)
     assert client.get(_url("ledger")).status_code == 403
 
@@ -537,7 +540,7 @@ def test_the_ledger_pages_cost_the_same_queries_however_many_locations(
             time_zone=settings.TIME_ZONE,
             dea_registration_number=f"BB000000{number}",
         )
-        LocationStaff.objects.create(location=place, user=prescriber)
+        LocationStaff.objects.get_or_create(location=place, user=prescriber)
         receive(
             prescriber,
             vial_product,

@@ -52,6 +52,7 @@ def north_vial(prescriber, nurse, vial_product, clock):  # noqa: F811
         time_zone=settings.TIME_ZONE,
         dea_registration_number="BN7654321",
     )
+    LocationStaff.objects.filter(user__in=[nurse, prescriber]).delete()
     LocationStaff.objects.bulk_create(
         [
             LocationStaff(location=main, user=nurse),

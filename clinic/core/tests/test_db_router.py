@@ -15,6 +15,7 @@ from clinic.accounts.models import User
 from clinic.controlled_substances import selectors as ledger
 from clinic.controlled_substances.selectors import Period
 from clinic.core.db_router import PrimaryReplicaRouter, reporting_database
+from clinic.locations.models import default_location
 
 ROUTER = PrimaryReplicaRouter()
 
@@ -71,9 +72,10 @@ def test_rows_from_the_primary_and_the_replica_may_be_related():
 def test_the_controlled_substance_exports_read_the_reporting_database(
     selector, clinic_admin, settings
 ):
-    assert selector(actor=clinic_admin, period=Period()).db == DEFAULT_DB_ALIAS
+    here = default_location()
+    assert selector(actor=clinic_admin, period=Period(), location=here).db == DEFAULT_DB_ALIAS
     settings.REPORTING_DATABASE = "replica"
-    assert selector(actor=clinic_admin, period=Period()).db == "replica"
+    assert selector(actor=clinic_admin, period=Period(), location=here).db == "replica"
 
 
 @pytest.mark.django_db
