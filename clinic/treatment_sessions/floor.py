@@ -24,6 +24,7 @@ from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import NotFound
 from clinic.core.parsing import record_uuid
+from clinic.locations.models import Location
 from clinic.patients.models import Patient
 from clinic.scheduling.choices import AppointmentStatus
 from clinic.scheduling.models import Appointment, Chair
@@ -91,20 +92,28 @@ class DayRow:
 class DayList:
     day: datetime.date
     rows: list[DayRow]
+    location: Location | None = None  # None: every location
 
 
-def day_list(*, actor, now: datetime.datetime | None = None) -> DayList:
+def day_list(
+    *, actor, now: datetime.datetime | None = None, location: Location | None = None
+) -> DayList:
     """Today's appointments (booked, checked in, completed) in the clinic's time zone, by
-    time, each with its session once checked in."""
+    time, each with its session once checked in: at `location`, or at every location when it
+    is None (the caller has checked the actor sees the network: `location_scope`)."""
     require(actor, Capability.SESSION_BOARD)
     now = now or timezone.now()
     day = timezone.localdate(now)
     start, end = _day_bounds(day)
+    rows_here = Appointment.objects.filter(
+        starts_at__gte=start, starts_at__lt=end, status__in=DAY_STATUSES
+    )
+    if location is not None:
+        rows_here = rows_here.filter(chair__room__location=location)
     appointments = list(
-        Appointment.objects.filter(starts_at__gte=start, starts_at__lt=end, status__in=DAY_STATUSES)
-        .select_related(
+        rows_here.select_related(
             "patient",
-            "chair__room",
+            "chair__room__location",
             "nurse",
             "planned_session",
             "treatment_session__assigned_nurse",
@@ -139,9 +148,13 @@ def day_list(*, actor, now: datetime.datetime | None = None) -> DayList:
         actor=actor,
         action=AuditAction.LIST,
         object_type="appointment",
-        summary=f"Session day list of {day:%Y-%m-%d}: {len(rows)} appointment(s)",
+        summary=(
+            f"Session day list of {day:%Y-%m-%d}"
+            + (f" at {location.code}" if location else " at every location")
+            + f": {len(rows)} appointment(s)"
+        ),
     )
-    return DayList(day=day, rows=rows)
+    return DayList(day=day, rows=rows, location=location)
 
 
 def _flags(appointments: list[Appointment], *, clinical: bool) -> dict[int, tuple[Flag, ...]]:
@@ -319,25 +332,28 @@ class BoardCard:
 class Board:
     cards: list[BoardCard]
     now: datetime.datetime
+    location: Location | None = None
 
     @property
     def in_use(self) -> int:
         return sum(1 for card in self.cards if card.session is not None)
 
 
-def board_get(*, actor, now: datetime.datetime | None = None) -> Board:
-    """Every chair in service (and any other chair holding an open session): the open session
-    in it, or else the next appointment booked in it today."""
+def board_get(*, actor, location: Location, now: datetime.datetime | None = None) -> Board:
+    """Every chair in service at `location` (and any other chair there holding an open
+    session): the open session in it, or else the next appointment booked in it today. The
+    caller has checked the actor works at `location` (`location_scope`)."""
     require(actor, Capability.SESSION_BOARD)
     now = now or timezone.now()
     start, end = _day_bounds(timezone.localdate(now))
     chairs = list(
-        Chair.objects.filter(active=True, room__active=True)
+        Chair.objects.filter(active=True, room__active=True, room__location=location)
         .select_related("room")
         .order_by("room__name", "name", "id")
     )
     sessions = list(
         TreatmentSession.objects.open()
+        .filter(appointment__chair__room__location=location)
         .select_related("patient", "appointment__chair__room")
         .prefetch_related(
             "infusion_events",
@@ -374,6 +390,7 @@ def board_get(*, actor, now: datetime.datetime | None = None) -> Board:
             starts_at__lt=end,
             status=AppointmentStatus.BOOKED,
             treatment_session__isnull=True,
+            chair__room__location=location,
         )
         .select_related("patient", "chair__room")
         .order_by("starts_at", "id")
@@ -435,8 +452,8 @@ def board_get(*, actor, now: datetime.datetime | None = None) -> Board:
         action=AuditAction.LIST,
         object_type="treatment_session",
         summary=(
-            f"Chair board: {len(cards)} chair(s), {len(sessions)} open session(s), "
+            f"Chair board at {location.code}: {len(cards)} chair(s), {len(sessions)} open session(s), "
             f"{len(booked)} booked today"
         ),
     )
-    return Board(cards=cards, now=now)
+    return Board(cards=cards, now=now, location=location)

@@ -9,12 +9,27 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from clinic.accounts.permissions import Capability
-from clinic.core.access import staff_required
+from clinic.core.access import require, staff_required
 from clinic.core.exceptions import DomainError, InvalidInput, NotFound, PermissionDenied
 from clinic.core.forms import apply_domain_error
+from clinic.locations.selectors import ALL_LOCATIONS, location_scope, sees_network
 from clinic.scheduling.choices import AppointmentStatus
 from clinic.treatment_sessions import floor, services
 from clinic.treatment_sessions.forms import CheckInForm
+
+def _scope(request, *, network: bool):
+    """The location a floor page shows: the one worked at, or `?location=<uuid>` of one's
+    own locations; "all" (the clinic administrator) where the page is `network`-wide. Another
+    location is refused (403, audited)."""
+    location = location_scope(
+        actor=request.user,
+        requested=request.GET.get("location") or None,
+        current=getattr(request, "location", None),
+    )
+    if location is None and not network:
+        raise NotFound("Choose one location: the chair board is per location.")
+    return location
+
 
 # How often the board asks the server for fresh cards (operational, not clinical).
 BOARD_REFRESH_SECONDS = 15
@@ -24,8 +39,12 @@ BOARD_REFRESH_SECONDS = 15
 @require_GET
 def day(request):
     """Today's appointments, by time, with a check-in button or a link to the session."""
+    require(request.user, Capability.SESSION_BOARD)
+    location = _scope(request, network=True)
     context = {
-        "day": floor.day_list(actor=request.user),
+        "day": floor.day_list(actor=request.user, location=location),
+        "sees_network": sees_network(request.user),
+        "all_locations": ALL_LOCATIONS,
         "can_rems": request.user.can(Capability.SESSION_REMS),
     }
     return render(request, "treatment_sessions/floor_day.html", context)
@@ -36,8 +55,10 @@ def day(request):
 def board(request):
     """Every chair: who is in it, the phase, time since dose, next vitals due, open alerts.
     htmx polls the same URL and gets the card grid only."""
+    require(request.user, Capability.SESSION_BOARD)
+    location = _scope(request, network=False)
     context = {
-        "board": floor.board_get(actor=request.user),
+        "board": floor.board_get(actor=request.user, location=location),
         "refresh_seconds": BOARD_REFRESH_SECONDS,
         "can_rems": request.user.can(Capability.SESSION_REMS),
         "can_run": request.user.can(Capability.SESSION_RUN),
