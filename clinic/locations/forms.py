@@ -19,7 +19,9 @@ def time_zone_choices() -> list[tuple[str, str]]:
     """The IANA zones this server knows (the service accepts no other), the US ones first."""
     zones = sorted(zoneinfo.available_timezones())
     american = [z for z in zones if z.startswith("America/") or z.startswith("Pacific/Honolulu")]
-    return [("", "Choose a time zone…")] + [(z, z) for z in american + [z for z in zones if z not in american]]
+    return [("", "Choose a time zone…")] + [
+        (z, z) for z in american + [z for z in zones if z not in american]
+    ]
 
 
 class LocationForm(forms.Form):

@@ -121,12 +121,12 @@ def workplace_for(actor: Any) -> Workplace:
     if sees_network(actor):
         allowed = rows
     else:
-        allowed = [row for row in rows if row.is_member]  # type: ignore[attr-defined]
+        allowed = [row for row in rows if row.is_member]
         if not allowed and len(rows) == 1:
             allowed = rows
     if not allowed:
         return NO_WORKPLACE
-    chosen = next((row for row in allowed if row.is_chosen), None)  # type: ignore[attr-defined]
+    chosen = next((row for row in allowed if row.is_chosen), None)
     return Workplace(current=chosen or allowed[0], choices=allowed)
 
 
@@ -153,9 +153,7 @@ def location_network(*, actor: Any) -> list[NetworkRow]:
     staff = LocationStaff.objects.filter(location_id=OuterRef("pk"), user__is_active=True)
     # Rooms and chairs are the schedule's (an app above this one): named, not imported.
     rooms = apps.get_model("scheduling", "Room").objects.filter(location_id=OuterRef("pk"))
-    chairs = apps.get_model("scheduling", "Chair").objects.filter(
-        room__location_id=OuterRef("pk")
-    )
+    chairs = apps.get_model("scheduling", "Chair").objects.filter(room__location_id=OuterRef("pk"))
     rows = location_all_for_admin().annotate(
         staff_total=Coalesce(count_of(staff.annotate(location_key=F("location_id"))), 0),
         room_total=Coalesce(count_of(rooms.annotate(location_key=F("location_id"))), 0),
@@ -164,9 +162,9 @@ def location_network(*, actor: Any) -> list[NetworkRow]:
     found = [
         NetworkRow(
             location=row,
-            staff_count=row.staff_total,  # type: ignore[attr-defined]
-            room_count=row.room_total,  # type: ignore[attr-defined]
-            chair_count=row.chair_total,  # type: ignore[attr-defined]
+            staff_count=row.staff_total,
+            room_count=row.room_total,
+            chair_count=row.chair_total,
         )
         for row in rows
     ]

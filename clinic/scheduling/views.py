@@ -126,9 +126,7 @@ def plan_book(request, plan_uuid):
     problem = ""
     proposals = []
     try:
-        proposals = services.appointment_propose(
-            actor=actor, plan=plan, location=request.location
-        )
+        proposals = services.appointment_propose(actor=actor, plan=plan, location=request.location)
     except DomainError as error:
         problem = error.message
     rows = [
@@ -370,9 +368,7 @@ def _resources_action(request, action: str, forms, location) -> str:
         form = forms["room_form"]
         if not form.is_valid():
             return ""
-        room = services.room_create(
-            actor=actor, name=form.cleaned_data["name"], location=location
-        )
+        room = services.room_create(actor=actor, name=form.cleaned_data["name"], location=location)
         return f"Room {room.name} added."
     if action == "room_active":
         room = selectors.resource_get(actor=actor, model=Room, resource_uuid=data.get("room"))

@@ -117,8 +117,7 @@ def day_list(
             "nurse",
             "planned_session",
             "treatment_session__assigned_nurse",
-        )
-        .order_by("starts_at", "chair__name", "id")
+        ).order_by("starts_at", "chair__name", "id")
     )
     visible = _visible_patient_ids(actor, {a.patient_id for a in appointments})
     flags = _flags(
@@ -452,8 +451,8 @@ def board_get(*, actor, location: Location, now: datetime.datetime | None = None
         action=AuditAction.LIST,
         object_type="treatment_session",
         summary=(
-            f"Chair board at {location.code}: {len(cards)} chair(s), {len(sessions)} open session(s), "
-            f"{len(booked)} booked today"
+            f"Chair board at {location.code}: {len(cards)} chair(s), "
+            f"{len(sessions)} open session(s), {len(booked)} booked today"
         ),
     )
     return Board(cards=cards, now=now, location=location)

@@ -93,8 +93,9 @@ def rems_due_list(
     if location is not None:
         due = due.filter(appointment__chair__room__location=location)
     sessions = list(
-        due.select_related("patient", "appointment__chair__room__location")
-        .order_by("checked_in_at", "id")
+        due.select_related("patient", "appointment__chair__room__location").order_by(
+            "checked_in_at", "id"
+        )
     )
     patient_ids = {s.patient_id for s in sessions}
     visible = (

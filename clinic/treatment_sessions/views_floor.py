@@ -17,6 +17,7 @@ from clinic.scheduling.choices import AppointmentStatus
 from clinic.treatment_sessions import floor, services
 from clinic.treatment_sessions.forms import CheckInForm
 
+
 def _scope(request, *, network: bool):
     """The location a floor page shows: the one worked at, or `?location=<uuid>` of one's
     own locations; "all" (the clinic administrator) where the page is `network`-wide. Another

@@ -50,7 +50,9 @@ def test_other_roles_are_refused_and_the_refusal_is_audited(client, clinic_admin
     for url in _pages(location):
         assert client.get(url).status_code == 403
     assert client.post(reverse("locations:open"), {"name": "X", "code": "X"}).status_code == 403
-    assert AuditEvent.objects.filter(action="denied", summary__contains="location.manage").count() >= 5
+    assert (
+        AuditEvent.objects.filter(action="denied", summary__contains="location.manage").count() >= 5
+    )
     assert Location.objects.count() == 2
 
 
@@ -126,7 +128,12 @@ def test_an_unknown_time_zone_is_refused(client, clinic_admin):
     client.force_login(clinic_admin)
     response = client.post(
         reverse("locations:open"),
-        {"name": "Lakeside", "code": "LKS", "time_zone": "Mars/Olympus", "place_of_service_code": "11"},
+        {
+            "name": "Lakeside",
+            "code": "LKS",
+            "time_zone": "Mars/Olympus",
+            "place_of_service_code": "11",
+        },
     )
     assert response.status_code == 200
     assert "time_zone_error" in response.content.decode()

@@ -126,7 +126,7 @@ def _opening_problem(
     """Whether the appointment falls within the opening hours of the chair's location."""
     start, end = _location_time(chair, starts_at), _location_time(chair, ends_at)
     day = start.date()
-    location_hours = OpeningHours.objects.filter(location_id=chair.room.location_id)
+    location_hours = OpeningHours.objects.filter(location=chair.room.location)
     hours = location_hours.filter(weekday=day.weekday()).first()
     if hours is None:
         if not location_hours.exists():
@@ -175,7 +175,7 @@ def _check_bookable(
     start, end = _location_time(chair, starts_at), _location_time(chair, ends_at)
     # On shift at the chair's location.
     on_shift = StaffShift.objects.filter(
-        location_id=chair.room.location_id,
+        location=chair.room.location,
         staff=nurse,
         date=start.date(),
         start__lte=start.time(),

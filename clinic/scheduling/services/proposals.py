@@ -13,8 +13,9 @@ from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
 from clinic.core.access import require
 from clinic.core.exceptions import Conflict, NotFound
+from clinic.locations.models import Location
+from clinic.locations.selectors import location_default
 from clinic.patients.models import Patient
-from clinic.locations.models import Location, default_location_pk
 from clinic.protocols.choices import PlanStatus
 from clinic.protocols.models import PlannedSession, TreatmentPlan
 from clinic.scheduling.choices import (
@@ -75,7 +76,7 @@ def appointment_propose(
     day for the patient. Only `location`'s chairs, hours and shifts (the default location's
     when none is named; the patient may be booked at any location). Writes nothing."""
     require(actor, Capability.SCHEDULE_BOOK)
-    location_id = location.pk if location is not None else default_location_pk()
+    location = location or location_default()
     current = TreatmentPlan.objects.select_related("patient").filter(pk=plan.pk).first()
     if (
         current is None
@@ -107,12 +108,12 @@ def appointment_propose(
     )
     window_start, window_end = at(first_day, datetime.time.min), at(last_day, datetime.time.max)
 
-    hours = {h.weekday: h for h in OpeningHours.objects.filter(location_id=location_id)}
+    hours = {h.weekday: h for h in OpeningHours.objects.filter(location=location)}
     capable = policy.capabilities_for(plan.route)
     chairs = [
         c
         for c in Chair.objects.filter(
-            active=True, room__active=True, room__location_id=location_id
+            active=True, room__active=True, room__location=location
         ).select_related("room")
         if c.has(capable)
     ]
@@ -123,7 +124,7 @@ def appointment_propose(
     )
     shifts: Shifts = {}
     for shift in StaffShift.objects.filter(
-        location_id=location_id, staff__in=nurses, date__gte=first_day, date__lte=last_day
+        location=location, staff__in=nurses, date__gte=first_day, date__lte=last_day
     ):
         shifts.setdefault((shift.staff_id, shift.date), []).append(shift)
     taken = list(

@@ -93,7 +93,7 @@ def room_update(
     before = snapshot(locked, ["name", "active"])
     if name is not None:
         name = _name("name", name, "room")
-        same_place = Room.objects.filter(location_id=locked.location_id, name__iexact=name)
+        same_place = Room.objects.filter(location=locked.location, name__iexact=name)
         if same_place.exclude(pk=locked.pk).exists():
             raise InvalidInput({"name": [f"There is already a room called {name}."]})
         locked.name = name

@@ -56,10 +56,10 @@ def test_rooms_of_the_same_name_may_be_at_two_locations(clinic_admin, room, rive
 
 
 def test_each_location_keeps_its_own_opening_hours(clinic_admin, opening_hours, riverside):
-    services.opening_hours_set(
-        actor=clinic_admin, hours={5: (OPEN, CLOSE)}, location=riverside
-    )
-    assert list(OpeningHours.objects.filter(location=riverside).values_list("weekday", flat=True)) == [5]
+    services.opening_hours_set(actor=clinic_admin, hours={5: (OPEN, CLOSE)}, location=riverside)
+    assert list(
+        OpeningHours.objects.filter(location=riverside).values_list("weekday", flat=True)
+    ) == [5]
     # The main location's Monday-to-Friday hours are untouched.
     assert OpeningHours.objects.filter(location__is_default=True).count() == 5
 
@@ -108,7 +108,12 @@ def test_the_resources_page_manages_the_chosen_location(client, clinic_admin, ro
     assert response.status_code == 302 and response["Location"] == url
     assert Room.objects.get(name="Garden").location == riverside
     response = client.post(
-        url, {"action": "hours", **{f"hours-opens_{d}": "09:00" for d in range(5)}, **{f"hours-closes_{d}": "15:00" for d in range(5)}}
+        url,
+        {
+            "action": "hours",
+            **{f"hours-opens_{d}": "09:00" for d in range(5)},
+            **{f"hours-closes_{d}": "15:00" for d in range(5)},
+        },
     )
     assert response.status_code == 302
     assert OpeningHours.objects.filter(location=riverside).count() == 5

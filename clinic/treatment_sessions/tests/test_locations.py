@@ -7,8 +7,6 @@ setting), the clinic's setting only when the location has none.
 
 from __future__ import annotations
 
-import datetime
-
 import pytest
 from django.urls import reverse
 
@@ -105,9 +103,7 @@ def test_the_schedule_is_the_location_s(client, nurse, river_nurse, river_bookin
 
 
 @pytest.mark.parametrize("url", [BOARD_URL, DAY_URL, REMS_URL, SCHEDULE_URL])
-def test_another_location_by_query_parameter_is_refused_and_audited(
-    client, nurse, riverside, url
-):
+def test_another_location_by_query_parameter_is_refused_and_audited(client, nurse, riverside, url):
     client.force_login(nurse)
     response = client.get(f"{url}?location={riverside.uuid}")
     assert response.status_code == 403
@@ -139,7 +135,9 @@ def test_the_admin_lists_every_location_with_a_location_column(
     assert "at every location" in page
     # The chair board is one location's.
     assert client.get(f"{BOARD_URL}?location=all").status_code == 404
-    assert "River 1" in _page(client, clinic_admin, f"{BOARD_URL}?location={river_booking.chair.room.location.uuid}")
+    assert "River 1" in _page(
+        client, clinic_admin, f"{BOARD_URL}?location={river_booking.chair.room.location.uuid}"
+    )
 
 
 # --------------------------------------------------------------------------- REMS
