@@ -85,5 +85,6 @@ class LocationStaffForm(forms.Form):
 
 
 class LocationChooseForm(forms.Form):
-    location = forms.UUIDField()
-    next = forms.CharField(required=False, max_length=2000)
+    # A location's public id; the selector refuses anything else.
+    location = TextField(max_length=64)
+    next = TextField(required=False, max_length=2000)
