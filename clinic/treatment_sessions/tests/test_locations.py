@@ -196,3 +196,29 @@ def test_the_board_reads_the_same_queries_however_many_locations_and_chairs(
     client.get(BOARD_URL)
     with django_assert_num_queries(small):
         assert client.get(BOARD_URL).status_code == 200
+
+
+def test_the_day_list_shows_the_location_s_local_time(
+    client, clinic_admin, front_desk, make_staff, clock
+):
+    """A location in Los Angeles: 11:00 in New York (the test clinic's zone) is 08:00 there."""
+    pacific = locations.location_open(
+        actor=clinic_admin,
+        details=locations.LocationDetails(
+            name="Pacific", code="PAC", time_zone="America/Los_Angeles"
+        ),
+    )
+    west_nurse = make_staff("nurse", username="westnurse")
+    locations.location_staff_set(actor=clinic_admin, location=pacific, staff_ids=[west_nurse.pk])
+    room = scheduling.room_create(actor=clinic_admin, name="Bay", location=pacific)
+    Appointment.objects.create(
+        patient=register(front_desk, legal_given_name="Wes"),
+        chair=scheduling.chair_create(actor=clinic_admin, room=room, name="Bay 1"),
+        nurse=west_nurse,
+        starts_at=at(MONDAY, 11),
+        ends_at=at(MONDAY, 12),
+        route="iv",
+        created_by=front_desk,
+    )
+    page = _page(client, west_nurse, DAY_URL)
+    assert "<strong>08:00</strong>–09:00" in page
