@@ -190,3 +190,29 @@ def actors(clinic_admin, prescriber, nurse, therapist, front_desk, billing, make
         "nurse_off_team": make_staff("nurse", username="nurse2"),
         "therapist_off_team": make_staff("therapist", username="therapist2"),
     }
+
+
+@pytest.fixture(autouse=True)
+def _default_location_after_flush(request):
+    """A transactional test (`transactional_db`, `live_server`, the browser tests) ends with a
+    flush that empties every table, the default location that migration
+    locations/0002_default_location made included; the next such test would find a clinic
+    with no location at all. Put it back as the migration makes it (the settings' clinic
+    name, code MAIN, the settings' time zone) before each transactional test."""
+    if not _is_transactional(request.node):
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    from django.conf import settings
+
+    from clinic.locations.models import Location
+
+    if not Location.objects.filter(is_default=True).exists():
+        Location.objects.create(
+            name=(settings.CLINIC_NAME or "Main location")[:120],
+            code="MAIN",
+            time_zone=settings.TIME_ZONE,
+            spravato_rems_setting_id=(settings.SPRAVATO_REMS_SETTING_ID or "")[:40],
+            is_default=True,
+        )
+    yield

@@ -125,6 +125,8 @@ MIDDLEWARE = [
     # Before any view or CSRF check reads the body: too large is a 413, not a 400 or 500.
     "clinic.core.middleware.RequestTooLargeMiddleware",
     "clinic.accounts.middleware.StaffSecondFactorMiddleware",
+    # request.location and its time zone, for staff (one query).
+    "clinic.locations.middleware.LocationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -149,6 +151,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "clinic.core.context_processors.clinic",
+                "clinic.locations.context_processors.location",
                 "clinic.portal.context_processors.portal",
             ],
             # `date` and `time` that survive a year-1 or year-9999 value already stored.

@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/", include("clinic.accounts.urls")),
     path("patients/", include("clinic.patients.urls")),
     path("screening/", include("clinic.screening.urls")),
+    path("locations/", include("clinic.locations.urls")),
     path("schedule/", include("clinic.scheduling.urls")),
     path("controlled-substances/", include("clinic.controlled_substances.urls")),
     path("sessions/", include("clinic.treatment_sessions.urls")),

@@ -39,9 +39,11 @@ class SlotForm(forms.Form):
     chair = ChairChoiceField(queryset=None, to_field_name="uuid", empty_label="Choose a chair…")
     nurse = NurseChoiceField(queryset=None, to_field_name="uuid", empty_label="Choose a nurse…")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, location=None, **kwargs):
+        """`location`: the only location whose chairs are offered (every location's when
+        None)."""
         super().__init__(*args, **kwargs)
-        self.fields["chair"].queryset = selectors.booking_chairs()
+        self.fields["chair"].queryset = selectors.booking_chairs(location)
         self.fields["nurse"].queryset = selectors.booking_nurses()
 
     @property
@@ -71,6 +73,12 @@ class ChairForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+
+    def __init__(self, *args, location=None, **kwargs):
+        """`location`: the location whose rooms the chair may go in."""
+        super().__init__(*args, **kwargs)
+        if location is not None:
+            self.fields["room"].queryset = Room.objects.filter(active=True, location=location)
 
 
 class OpeningHoursForm(forms.Form):

@@ -24,6 +24,7 @@ from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import NotFound
 from clinic.core.parsing import record_uuid
+from clinic.locations.models import Location
 from clinic.patients.models import Patient
 from clinic.patients.selectors import record_in_reach
 from clinic.protocols.models import PlannedSession, TreatmentPlan
@@ -76,6 +77,10 @@ class Calendar:
     chairs: list[Chair]
     room: Room | None
     nurse: User | None
+    # None: every location (the clinic administrator's network view).
+    location: Location | None = None
+    # The location the actor is working at (the page's links leave it out of the URL).
+    current: Location | None = None
 
     @property
     def step(self) -> datetime.timedelta:
@@ -118,14 +123,20 @@ def calendar_get(
     view: str = "day",
     room_uuid: str | uuid.UUID | None = None,
     nurse_uuid: str | uuid.UUID | None = None,
+    location: Location | None = None,
 ) -> Calendar:
-    """A day or a week (Monday to Sunday) of the clinic's appointments, optionally for one
-    room and/or one nurse. An unknown room or nurse is a NotFound."""
+    """A day or a week (Monday to Sunday) of one location's appointments (of every location
+    when `location` is None: the caller has checked the actor sees the network, see
+    `locations.selectors.location_scope`), optionally for one room and/or one nurse. An
+    unknown room or nurse is a NotFound."""
     require(actor, Capability.SCHEDULE_VIEW)
     view = view if view in VIEWS else "day"
     first = day - datetime.timedelta(days=day.weekday()) if view == "week" else day
     dates = [first + datetime.timedelta(days=i) for i in range(7 if view == "week" else 1)]
-    rooms = list(Room.objects.order_by("name", "id"))
+    room_rows = Room.objects.select_related("location").order_by("name", "id")
+    if location is not None:
+        room_rows = room_rows.filter(location=location)
+    rooms = list(room_rows)
     nurses = list(
         User.objects.filter(role=Role.NURSE, is_active=True).order_by(
             "last_name", "first_name", "username"
@@ -143,19 +154,25 @@ def calendar_get(
         if nurse is None:
             raise NotFound("No such nurse.")
 
-    chairs = Chair.objects.filter(active=True, room__active=True).select_related("room")
+    chairs = Chair.objects.filter(active=True, room__active=True).select_related("room__location")
     appointments = (
         Appointment.objects.filter(
             starts_at__gte=at(dates[0], datetime.time.min),
             starts_at__lt=at(dates[-1] + datetime.timedelta(days=1), datetime.time.min),
         )
         .exclude(status=AppointmentStatus.CANCELLED)
-        .select_related("patient", "chair__room", "nurse")
+        .select_related("patient", "chair__room__location", "nurse")
         .order_by("starts_at", "id")
     )
     shifts = StaffShift.objects.filter(date__gte=dates[0], date__lte=dates[-1]).select_related(
-        "staff"
+        "staff", "location"
     )
+    hours_rows = OpeningHours.objects.none()
+    if location is not None:
+        chairs = chairs.filter(room__location=location)
+        appointments = appointments.filter(chair__room__location=location)
+        shifts = shifts.filter(location=location)
+        hours_rows = OpeningHours.objects.filter(location=location)
     if room is not None:
         chairs = chairs.filter(room=room)
         appointments = appointments.filter(chair__room=room)
@@ -166,7 +183,7 @@ def calendar_get(
         shifts = shifts.filter(staff__role=Role.NURSE)
     shown = list(appointments)
     visible = _visible_patient_ids(actor, {a.patient_id for a in shown})
-    hours = {h.weekday: h for h in OpeningHours.objects.all()}
+    hours = {h.weekday: h for h in hours_rows}
     days = {d: CalendarDay(date=d, hours=hours.get(d.weekday())) for d in dates}
     for appointment in shown:
         entry = CalendarEntry(appointment, appointment.patient_id in visible)
@@ -179,6 +196,7 @@ def calendar_get(
         object_type="appointment",
         summary=(
             f"Schedule {view} of {dates[0]:%Y-%m-%d}: {len(shown)} appointment(s)"
+            + (f" at {location.code}" if location else " at every location")
             + (f", room {room.name}" if room else "")
             + (f", nurse {nurse.username}" if nurse else "")
         ),
@@ -192,6 +210,7 @@ def calendar_get(
         chairs=list(chairs),
         room=room,
         nurse=nurse,
+        location=location,
     )
 
 
@@ -249,8 +268,13 @@ def plan_sessions(*, plan: TreatmentPlan) -> list[tuple[PlannedSession, Appointm
     return [(session, booked.get(session.pk)) for session in sessions]
 
 
-def booking_chairs() -> QuerySet[Chair]:
-    return Chair.objects.filter(active=True, room__active=True).select_related("room")
+def booking_chairs(location: Location | None = None) -> QuerySet[Chair]:
+    """The chairs a booking may use: those in service at `location` (every location's when
+    None, e.g. a page that shows an appointment wherever it is)."""
+    chairs = Chair.objects.filter(active=True, room__active=True).select_related("room")
+    if location is not None:
+        chairs = chairs.filter(room__location=location)
+    return chairs
 
 
 def booking_nurses() -> QuerySet[User]:
@@ -261,6 +285,7 @@ def booking_nurses() -> QuerySet[User]:
 
 @dataclass
 class Resources:
+    location: Location
     rooms: list[Room]
     chairs: list[Chair]
     hours: dict[int, OpeningHours]
@@ -269,15 +294,23 @@ class Resources:
     end: datetime.date
 
 
-def resources_get(*, actor: User, start: datetime.date, days: int = 14) -> Resources:
+def resources_get(
+    *, actor: User, start: datetime.date, location: Location, days: int = 14
+) -> Resources:
+    """One location's rooms, chairs, opening hours and the next `days` of its shifts."""
     require(actor, Capability.SCHEDULE_MANAGE_RESOURCES)
     end = start + datetime.timedelta(days=days - 1)
     return Resources(
-        rooms=list(Room.objects.order_by("name", "id")),
-        chairs=list(Chair.objects.select_related("room").order_by("room__name", "name", "id")),
-        hours={h.weekday: h for h in OpeningHours.objects.all()},
+        location=location,
+        rooms=list(Room.objects.filter(location=location).order_by("name", "id")),
+        chairs=list(
+            Chair.objects.filter(room__location=location)
+            .select_related("room")
+            .order_by("room__name", "name", "id")
+        ),
+        hours={h.weekday: h for h in OpeningHours.objects.filter(location=location)},
         shifts=list(
-            StaffShift.objects.filter(date__gte=start, date__lte=end)
+            StaffShift.objects.filter(location=location, date__gte=start, date__lte=end)
             .select_related("staff")
             .order_by("date", "start", "id")
         ),

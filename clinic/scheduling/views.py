@@ -18,6 +18,7 @@ from clinic.core.exceptions import DomainError, NotFound
 from clinic.core.forms import apply_domain_error
 from clinic.core.parsing import date_problem
 from clinic.core.policy import date_policy
+from clinic.locations.selectors import ALL_LOCATIONS, location_scope, sees_network
 from clinic.scheduling import ical, selectors, services
 from clinic.scheduling.choices import AppointmentStatus
 from clinic.scheduling.forms import (
@@ -45,8 +46,20 @@ def _date_param(value: str | None) -> datetime.date:
     return today if date_problem(day, today=today, days_ahead=ahead) else day
 
 
+def _scope(request, key: str = "location"):
+    """The location a per-location page shows (`?location=`; see `location_scope`)."""
+    requested = request.GET.get(key) or request.POST.get(key) or None
+    return location_scope(
+        actor=request.user, requested=requested, current=getattr(request, "location", None)
+    )
+
+
 def _calendar_url(calendar, day: datetime.date, **overrides) -> str:
     params = {"date": day.isoformat(), "view": calendar.view}
+    if calendar.location is None:
+        params["location"] = ALL_LOCATIONS
+    elif calendar.location != calendar.current:
+        params["location"] = str(calendar.location.uuid)
     if calendar.room:
         params["room"] = str(calendar.room.uuid)
     if calendar.nurse:
@@ -60,14 +73,19 @@ def _calendar_url(calendar, day: datetime.date, **overrides) -> str:
 @require_GET
 def calendar(request):
     """Day or week calendar: /schedule/?date=YYYY-MM-DD&view=week&room=<uuid>&nurse=<uuid>."""
+    location = _scope(request)
     calendar = selectors.calendar_get(
         actor=request.user,
         day=_date_param(request.GET.get("date")),
         view=request.GET.get("view", "day"),
         room_uuid=request.GET.get("room") or None,
         nurse_uuid=request.GET.get("nurse") or None,
+        location=location,
     )
+    calendar.current = getattr(request, "location", None)
     context = {
+        "sees_network": sees_network(request.user),
+        "all_locations": ALL_LOCATIONS,
         "calendar": calendar,
         "previous_url": _calendar_url(calendar, calendar.previous),
         "next_url": _calendar_url(calendar, calendar.next),
@@ -108,11 +126,19 @@ def plan_book(request, plan_uuid):
     problem = ""
     proposals = []
     try:
-        proposals = services.appointment_propose(actor=actor, plan=plan)
+        proposals = services.appointment_propose(actor=actor, plan=plan, location=request.location)
     except DomainError as error:
         problem = error.message
     rows = [
-        (p, SlotForm(prefix=f"s{p.session.number}", initial=_slot_initial(p))) for p in proposals
+        (
+            p,
+            SlotForm(
+                prefix=f"s{p.session.number}",
+                initial=_slot_initial(p),
+                location=request.location,
+            ),
+        )
+        for p in proposals
     ]
     if request.method == "POST":
         chosen = request.POST.get("session", "")
@@ -121,7 +147,9 @@ def plan_book(request, plan_uuid):
             messages.error(request, "That session is booked already, or is not in this plan.")
             return redirect("scheduling:plan_book", plan_uuid=plan.uuid)
         proposal = rows[index][0]
-        form = SlotForm(request.POST, prefix=f"s{proposal.session.number}")
+        form = SlotForm(
+            request.POST, prefix=f"s{proposal.session.number}", location=request.location
+        )
         rows[index] = (proposal, form)
         if form.is_valid():
             try:
@@ -178,6 +206,7 @@ def _detail(request, appointment, *, reschedule_form=None, cancel_form=None, no_
         "reschedule_form": reschedule_form
         or RescheduleForm(
             prefix="move",
+            location=appointment.chair.room.location,
             initial={
                 "date": start.date(),
                 "time": start.time(),
@@ -203,7 +232,7 @@ def appointment_detail(request, appointment_uuid):
 def appointment_reschedule(request, appointment_uuid):
     require(request.user, Capability.SCHEDULE_BOOK)
     appointment = selectors.appointment_get(actor=request.user, appointment_uuid=appointment_uuid)
-    form = RescheduleForm(request.POST, prefix="move")
+    form = RescheduleForm(request.POST, prefix="move", location=appointment.chair.room.location)
     if form.is_valid():
         try:
             services.appointment_reschedule(
@@ -265,13 +294,13 @@ def appointment_no_show(request, appointment_uuid):
 # --------------------------------------------------------------------------- resources
 
 
-def _resources_forms(data=None, action: str = ""):
+def _resources_forms(data=None, action: str = "", *, location=None):
     def bound(name):
         return data if action == name else None
 
     return {
         "room_form": RoomForm(bound("room_add"), prefix="room"),
-        "chair_form": ChairForm(bound("chair_add"), prefix="chair"),
+        "chair_form": ChairForm(bound("chair_add"), prefix="chair", location=location),
         "shift_form": ShiftForm(bound("shift_add"), prefix="shift"),
     }
 
@@ -279,16 +308,23 @@ def _resources_forms(data=None, action: str = ""):
 @staff_required
 @require_http_methods(["GET", "POST"])
 def resources(request):
-    """Rooms, chairs, opening hours, staff shifts and calendar feeds (clinic admins)."""
+    """One location's rooms, chairs, opening hours and staff shifts, and calendar feeds
+    (clinic admins): the location worked at, or the one named by `?location=<uuid>`."""
     actor = request.user
     require(actor, Capability.SCHEDULE_MANAGE_RESOURCES)
+    location = _scope(request)
+    if location is None:
+        raise NotFound("Choose one location.")
+    here = reverse("scheduling:resources")
+    if location != getattr(request, "location", None):
+        here += f"?{urlencode({'location': str(location.uuid)})}"
     start = _date_param(request.GET.get("from"))
     action = request.POST.get("action", "") if request.method == "POST" else ""
-    forms = _resources_forms(request.POST if action else None, action)
+    forms = _resources_forms(request.POST if action else None, action, location=location)
     hours_form = None
     if action:
         try:
-            done = _resources_action(request, action, forms)
+            done = _resources_action(request, action, forms, location)
         except DomainError as error:
             target = {
                 "room_add": "room_form",
@@ -303,17 +339,20 @@ def resources(request):
                 apply_domain_error(hours_form, error)
             else:
                 messages.error(request, error.message)
-                return redirect("scheduling:resources")
+                return redirect(here)
         else:
             if done:
                 messages.success(request, done)
-                return redirect("scheduling:resources")
+                return redirect(here)
             if action == "hours":
                 hours_form = OpeningHoursForm(request.POST, prefix="hours")
                 hours_form.is_valid()
-    overview = selectors.resources_get(actor=actor, start=start)
+    overview = selectors.resources_get(actor=actor, start=start, location=location)
+    workplace = getattr(request, "workplace", None)
     context = {
         **forms,
+        "location": location,
+        "locations": workplace.choices if workplace is not None else [],
         "overview": overview,
         "hours_form": hours_form or OpeningHoursForm(prefix="hours", hours=overview.hours),
         "feeds": selectors.calendar_feed_list(actor=actor),
@@ -322,14 +361,14 @@ def resources(request):
     return render(request, "scheduling/resources.html", context)
 
 
-def _resources_action(request, action: str, forms) -> str:
+def _resources_action(request, action: str, forms, location) -> str:
     """Run one POSTed action; return the success message, or "" when a form is invalid."""
     actor, data = request.user, request.POST
     if action == "room_add":
         form = forms["room_form"]
         if not form.is_valid():
             return ""
-        room = services.room_create(actor=actor, name=form.cleaned_data["name"])
+        room = services.room_create(actor=actor, name=form.cleaned_data["name"], location=location)
         return f"Room {room.name} added."
     if action == "room_active":
         room = selectors.resource_get(actor=actor, model=Room, resource_uuid=data.get("room"))
@@ -356,13 +395,13 @@ def _resources_action(request, action: str, forms) -> str:
         form = OpeningHoursForm(data, prefix="hours")
         if not form.is_valid():
             return ""
-        services.opening_hours_set(actor=actor, hours=form.hours())
+        services.opening_hours_set(actor=actor, hours=form.hours(), location=location)
         return "Opening hours saved."
     if action == "shift_add":
         form = forms["shift_form"]
         if not form.is_valid():
             return ""
-        shift = services.staff_shift_add(actor=actor, **form.cleaned_data)
+        shift = services.staff_shift_add(actor=actor, location=location, **form.cleaned_data)
         return f"Shift added for {shift.staff.display_name} on {shift.date:%m/%d/%Y}."
     if action == "shift_remove":
         shift = selectors.resource_get(

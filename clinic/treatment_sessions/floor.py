@@ -25,6 +25,7 @@ from clinic.core.choices import AuditAction
 from clinic.core.exceptions import NotFound
 from clinic.core.page_loads import PageLoad
 from clinic.core.parsing import record_uuid
+from clinic.locations.models import Location
 from clinic.patients.models import Patient
 from clinic.scheduling.choices import AppointmentStatus
 from clinic.scheduling.models import Appointment, Chair
@@ -92,25 +93,32 @@ class DayRow:
 class DayList:
     day: datetime.date
     rows: list[DayRow]
+    location: Location | None = None  # None: every location
 
 
-def day_list(*, actor, now: datetime.datetime | None = None) -> DayList:
+def day_list(
+    *, actor, now: datetime.datetime | None = None, location: Location | None = None
+) -> DayList:
     """Today's appointments (booked, checked in, completed) in the clinic's time zone, by
-    time, each with its session once checked in."""
+    time, each with its session once checked in: at `location`, or at every location when it
+    is None (the caller has checked the actor sees the network: `location_scope`)."""
     require(actor, Capability.SESSION_BOARD)
     now = now or timezone.now()
     day = timezone.localdate(now)
     start, end = _day_bounds(day)
+    rows_here = Appointment.objects.filter(
+        starts_at__gte=start, starts_at__lt=end, status__in=DAY_STATUSES
+    )
+    if location is not None:
+        rows_here = rows_here.filter(chair__room__location=location)
     appointments = list(
-        Appointment.objects.filter(starts_at__gte=start, starts_at__lt=end, status__in=DAY_STATUSES)
-        .select_related(
+        rows_here.select_related(
             "patient",
-            "chair__room",
+            "chair__room__location",
             "nurse",
             "planned_session",
             "treatment_session__assigned_nurse",
-        )
-        .order_by("starts_at", "chair__name", "id")
+        ).order_by("starts_at", "chair__name", "id")
     )
     visible = _visible_patient_ids(actor, {a.patient_id for a in appointments})
     flags = _flags(
@@ -140,9 +148,13 @@ def day_list(*, actor, now: datetime.datetime | None = None) -> DayList:
         actor=actor,
         action=AuditAction.LIST,
         object_type="appointment",
-        summary=f"Session day list of {day:%Y-%m-%d}: {len(rows)} appointment(s)",
+        summary=(
+            f"Session day list of {day:%Y-%m-%d}"
+            + (f" at {location.code}" if location else " at every location")
+            + f": {len(rows)} appointment(s)"
+        ),
     )
-    return DayList(day=day, rows=rows)
+    return DayList(day=day, rows=rows, location=location)
 
 
 def _flags(appointments: list[Appointment], *, clinical: bool) -> dict[int, tuple[Flag, ...]]:
@@ -320,6 +332,7 @@ class BoardCard:
 class Board:
     cards: list[BoardCard]
     now: datetime.datetime
+    location: Location | None = None
 
     @property
     def in_use(self) -> int:
@@ -327,22 +340,28 @@ class Board:
 
 
 def board_get(
-    *, actor, now: datetime.datetime | None = None, page_load: PageLoad | None = None
+    *,
+    actor,
+    location: Location,
+    now: datetime.datetime | None = None,
+    page_load: PageLoad | None = None,
 ) -> Board:
-    """Every chair in service (and any other chair holding an open session): the open session
-    in it, or else the next appointment booked in it today. With a `page_load` (the board's
-    page and its polls), a poll is audited only if it shows a patient the page load has not
-    shown before (clinic/core/page_loads.py); the event names the patients shown."""
+    """Every chair in service at `location` (and any other chair there holding an open
+    session): the open session in it, or else the next appointment booked in it today. The
+    caller has checked the actor works at `location` (`location_scope`). With a `page_load`
+    (the board's page and its polls), a poll is audited only if it shows a patient the page
+    load has not shown before (clinic/core/page_loads.py); the event names the patients shown."""
     require(actor, Capability.SESSION_BOARD)
     now = now or timezone.now()
     start, end = _day_bounds(timezone.localdate(now))
     chairs = list(
-        Chair.objects.filter(active=True, room__active=True)
+        Chair.objects.filter(active=True, room__active=True, room__location=location)
         .select_related("room")
         .order_by("room__name", "name", "id")
     )
     sessions = list(
         TreatmentSession.objects.open()
+        .filter(appointment__chair__room__location=location)
         .select_related("patient", "appointment__chair__room")
         .prefetch_related(
             "infusion_events",
@@ -379,6 +398,7 @@ def board_get(
             starts_at__lt=end,
             status=AppointmentStatus.BOOKED,
             treatment_session__isnull=True,
+            chair__room__location=location,
         )
         .select_related("patient", "chair__room")
         .order_by("starts_at", "id")
@@ -436,14 +456,14 @@ def board_get(
             )
         )
     summary = (
-        f"Chair board: {len(cards)} chair(s), {len(sessions)} open session(s), "
-        f"{len(booked)} booked today"
+        f"Chair board at {location.code}: {len(cards)} chair(s), "
+        f"{len(sessions)} open session(s), {len(booked)} booked today"
     )
     if page_load is None:
         audit_record(
             actor=actor, action=AuditAction.LIST, object_type="treatment_session", summary=summary
         )
-        return Board(cards=cards, now=now)
+        return Board(cards=cards, now=now, location=location)
     # The patients whose names the board shows (a card the actor may not open says "Booked").
     shown = {
         str((card.session or card.appointment).patient.uuid)
@@ -460,4 +480,4 @@ def board_get(
             changes={"page_load": page_load.id, "patients": sorted(new)},
         )
         page_load.remember(shown)
-    return Board(cards=cards, now=now)
+    return Board(cards=cards, now=now, location=location)

@@ -84,8 +84,11 @@ def policy_from_json(values: dict[str, Any]) -> SessionPolicy:
     return SessionPolicy(**kwargs)
 
 
-def rems_setting_id() -> str:
-    """The clinic's Spravato REMS healthcare-setting ID (clinic data, printed on the form)."""
+def rems_setting_id(location: Any = None) -> str:
+    """The Spravato REMS healthcare-setting ID printed on the form: the location's own (each
+    treatment location is its own REMS-certified setting), else the clinic's setting
+    SPRAVATO_REMS_SETTING_ID (a location that has none recorded yet)."""
     from django.conf import settings
 
-    return getattr(settings, "SPRAVATO_REMS_SETTING_ID", "") or ""
+    own = getattr(location, "spravato_rems_setting_id", "") if location is not None else ""
+    return own or getattr(settings, "SPRAVATO_REMS_SETTING_ID", "") or ""

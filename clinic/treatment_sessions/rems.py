@@ -24,6 +24,7 @@ from clinic.controlled_substances.exports import pdf_text
 from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
+from clinic.locations.models import Location
 from clinic.patients.models import Patient
 from clinic.screening.choices import Route
 from clinic.treatment_sessions import rules
@@ -78,16 +79,23 @@ class RemsDue:
         return not self.missing
 
 
-def rems_due_list(*, actor, now: datetime.datetime | None = None) -> list[RemsDue]:
-    """Dosed esketamine sessions whose monitoring form is not yet submitted, by due date."""
+def rems_due_list(
+    *, actor, now: datetime.datetime | None = None, location: Location | None = None
+) -> list[RemsDue]:
+    """Dosed esketamine sessions whose monitoring form is not yet submitted, by due date: at
+    `location` (each location is its own REMS-certified setting), or at every location when
+    it is None (the caller has checked the actor sees the network: `location_scope`)."""
     require(actor, Capability.SESSION_REMS)
     today = timezone.localdate(now or timezone.now())
+    due = TreatmentSession.objects.filter(
+        route=Route.ESKETAMINE, dose_started_at__isnull=False, rems_submitted_at__isnull=True
+    )
+    if location is not None:
+        due = due.filter(appointment__chair__room__location=location)
     sessions = list(
-        TreatmentSession.objects.filter(
-            route=Route.ESKETAMINE, dose_started_at__isnull=False, rems_submitted_at__isnull=True
+        due.select_related("patient", "appointment__chair__room__location").order_by(
+            "checked_in_at", "id"
         )
-        .select_related("patient")
-        .order_by("checked_in_at", "id")
     )
     patient_ids = {s.patient_id for s in sessions}
     visible = (
@@ -120,7 +128,9 @@ def rems_due_list(*, actor, now: datetime.datetime | None = None) -> list[RemsDu
         action=AuditAction.LIST,
         object_type="treatment_session",
         summary=(
-            f"REMS monitoring forms due: {len(rows)}, {sum(1 for r in rows if r.overdue)} overdue"
+            "REMS monitoring forms due"
+            + (f" at {location.code}" if location else " at every location")
+            + f": {len(rows)}, {sum(1 for r in rows if r.overdue)} overdue"
         ),
     )
     return rows

@@ -669,7 +669,8 @@ def rems_form_prefill(session: TreatmentSession) -> dict[str, Any]:
     )
     values: dict[str, Any] = {
         "patient_id": enrollment.rems_patient_id if enrollment else None,
-        "setting_id": rems_setting_id(),
+        # The session's location is its chair's (appointment → chair → room → location).
+        "setting_id": rems_setting_id(session.appointment.chair.room.location),
         "session_date": timezone.localdate(session.checked_in_at).isoformat(),
         "dose": (
             f"{int(dose)} mg" if dose in (Decimal(56), Decimal(84)) else ("other" if dose else None)

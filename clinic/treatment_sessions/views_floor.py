@@ -9,13 +9,29 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from clinic.accounts.permissions import Capability
-from clinic.core.access import staff_required
+from clinic.core.access import require, staff_required
 from clinic.core.exceptions import DomainError, InvalidInput, NotFound, PermissionDenied
 from clinic.core.forms import apply_domain_error
 from clinic.core.page_loads import page_load_for
+from clinic.locations.selectors import ALL_LOCATIONS, location_scope, sees_network
 from clinic.scheduling.choices import AppointmentStatus
 from clinic.treatment_sessions import floor, services
 from clinic.treatment_sessions.forms import CheckInForm
+
+
+def _scope(request, *, network: bool):
+    """The location a floor page shows: the one worked at, or `?location=<uuid>` of one's
+    own locations; "all" (the clinic administrator) where the page is `network`-wide. Another
+    location is refused (403, audited)."""
+    location = location_scope(
+        actor=request.user,
+        requested=request.GET.get("location") or None,
+        current=getattr(request, "location", None),
+    )
+    if location is None and not network:
+        raise NotFound("Choose one location: the chair board is per location.")
+    return location
+
 
 # How often the board asks the server for fresh cards (operational, not clinical).
 BOARD_REFRESH_SECONDS = 15
@@ -25,8 +41,12 @@ BOARD_REFRESH_SECONDS = 15
 @require_GET
 def day(request):
     """Today's appointments, by time, with a check-in button or a link to the session."""
+    require(request.user, Capability.SESSION_BOARD)
+    location = _scope(request, network=True)
     context = {
-        "day": floor.day_list(actor=request.user),
+        "day": floor.day_list(actor=request.user, location=location),
+        "sees_network": sees_network(request.user),
+        "all_locations": ALL_LOCATIONS,
         "can_rems": request.user.can(Capability.SESSION_REMS),
     }
     return render(request, "treatment_sessions/floor_day.html", context)
@@ -37,10 +57,13 @@ def day(request):
 def board(request):
     """Every chair: who is in it, the phase, time since dose, next vitals due, open alerts.
     htmx polls the same URL and gets the card grid only."""
+    require(request.user, Capability.SESSION_BOARD)
+    location = _scope(request, network=False)
     page_load = page_load_for(request)
     context = {
-        "board": floor.board_get(actor=request.user, page_load=page_load),
+        "board": floor.board_get(actor=request.user, location=location, page_load=page_load),
         "page_load": page_load,
+        "asked_location": request.GET.get("location", ""),
         "refresh_seconds": BOARD_REFRESH_SECONDS,
         "can_rems": request.user.can(Capability.SESSION_REMS),
         "can_run": request.user.can(Capability.SESSION_RUN),

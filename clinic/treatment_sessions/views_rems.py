@@ -15,6 +15,7 @@ from clinic.accounts.permissions import Capability
 from clinic.core.access import require, staff_required
 from clinic.core.exceptions import DomainError, InvalidInput, NotFound, PermissionDenied
 from clinic.core.forms import DateInput, PlausibleDateField, TextField, apply_domain_error
+from clinic.locations.selectors import ALL_LOCATIONS, location_scope, sees_network
 from clinic.screening.choices import Route
 from clinic.treatment_sessions import rems, rules, services, state
 from clinic.treatment_sessions.selectors import session_get
@@ -137,7 +138,18 @@ def _esketamine_session(actor, session_uuid, *, audit: bool = True):
 @staff_required
 @require_GET
 def rems_due(request):
-    context = {"rows": rems.rems_due_list(actor=request.user)}
+    require(request.user, Capability.SESSION_REMS)
+    location = location_scope(
+        actor=request.user,
+        requested=request.GET.get("location") or None,
+        current=getattr(request, "location", None),
+    )
+    context = {
+        "rows": rems.rems_due_list(actor=request.user, location=location),
+        "location": location,
+        "sees_network": sees_network(request.user),
+        "all_locations": ALL_LOCATIONS,
+    }
     return render(request, "treatment_sessions/rems_due.html", context)
 
 

@@ -17,6 +17,7 @@ them becomes the same `Conflict` the check raises (ADR 0006).
 from __future__ import annotations
 
 import datetime
+import zoneinfo
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -109,12 +110,26 @@ def _lock(
     return locked_chair, locked_nurse, locked_patient
 
 
-def _opening_problem(starts_at: datetime.datetime, ends_at: datetime.datetime) -> str | None:
-    start, end = local(starts_at), local(ends_at)
+def _location_time(chair: Chair, moment: datetime.datetime) -> datetime.datetime:
+    """`moment` on the wall clock of the chair's location (its opening hours and shifts are
+    in its own time zone)."""
+    try:
+        zone = zoneinfo.ZoneInfo(chair.room.location.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return local(moment)
+    return timezone.localtime(moment, zone)
+
+
+def _opening_problem(
+    chair: Chair, starts_at: datetime.datetime, ends_at: datetime.datetime
+) -> str | None:
+    """Whether the appointment falls within the opening hours of the chair's location."""
+    start, end = _location_time(chair, starts_at), _location_time(chair, ends_at)
     day = start.date()
-    hours = OpeningHours.objects.filter(weekday=day.weekday()).first()
+    location_hours = OpeningHours.objects.filter(location=chair.room.location)
+    hours = location_hours.filter(weekday=day.weekday()).first()
     if hours is None:
-        if not OpeningHours.objects.exists():
+        if not location_hours.exists():
             return (
                 "The clinic has no opening hours yet: a clinic administrator sets them on the "
                 "resources page."
@@ -124,7 +139,7 @@ def _opening_problem(starts_at: datetime.datetime, ends_at: datetime.datetime) -
         return (
             f"The clinic is open {hours.opens:%H:%M}–{hours.closes:%H:%M} on "
             f"{Weekday(day.weekday()).label}s; this appointment would run "
-            f"{span(starts_at, ends_at)}."
+            f"{start:%H:%M} to {end:%H:%M}."
         )
     return None
 
@@ -154,12 +169,17 @@ def _check_bookable(
         )
     if nurse.role != Role.NURSE or not nurse.is_active:
         raise InvalidInput({"nurse": ["Choose an active nurse."]})
-    problem = _opening_problem(starts_at, ends_at)
+    problem = _opening_problem(chair, starts_at, ends_at)
     if problem:
         raise Conflict(problem, code="outside_opening_hours", field="time")
-    start, end = local(starts_at), local(ends_at)
+    start, end = _location_time(chair, starts_at), _location_time(chair, ends_at)
+    # On shift at the chair's location.
     on_shift = StaffShift.objects.filter(
-        staff=nurse, date=start.date(), start__lte=start.time(), end__gte=end.time()
+        location=chair.room.location,
+        staff=nurse,
+        date=start.date(),
+        start__lte=start.time(),
+        end__gte=end.time(),
     ).exists()
     if not on_shift:
         raise Conflict(

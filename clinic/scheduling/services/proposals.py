@@ -13,6 +13,8 @@ from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
 from clinic.core.access import require
 from clinic.core.exceptions import Conflict, NotFound
+from clinic.locations.models import Location
+from clinic.locations.selectors import location_default
 from clinic.patients.models import Patient
 from clinic.protocols.choices import PlanStatus
 from clinic.protocols.models import PlannedSession, TreatmentPlan
@@ -61,7 +63,9 @@ def _busy(
     return any(s < ends_at and starts_at < e for s, e in intervals)
 
 
-def appointment_propose(*, actor: User, plan: TreatmentPlan) -> list[Proposal]:
+def appointment_propose(
+    *, actor: User, plan: TreatmentPlan, location: Location | None = None
+) -> list[Proposal]:
     """For each planned session of an active plan that is not booked yet (in session order):
     the earliest slot on its planned date, or the next open day, within opening hours, in a
     free chair with the equipment the route needs and with a nurse on shift who has fewer than
@@ -69,8 +73,10 @@ def appointment_propose(*, actor: User, plan: TreatmentPlan) -> list[Proposal]:
     Of the nurses who could take it, the one with the fewest patients in chairs at that time
     (then the care team's nurses, then by name): patients are spread across the nurses on
     shift rather than stacked on the first one. Sessions stay in order and never two on one
-    day for the patient. Writes nothing."""
+    day for the patient. Only `location`'s chairs, hours and shifts (the default location's
+    when none is named; the patient may be booked at any location). Writes nothing."""
     require(actor, Capability.SCHEDULE_BOOK)
+    location = location or location_default()
     current = TreatmentPlan.objects.select_related("patient").filter(pk=plan.pk).first()
     if (
         current is None
@@ -102,11 +108,13 @@ def appointment_propose(*, actor: User, plan: TreatmentPlan) -> list[Proposal]:
     )
     window_start, window_end = at(first_day, datetime.time.min), at(last_day, datetime.time.max)
 
-    hours = {h.weekday: h for h in OpeningHours.objects.all()}
+    hours = {h.weekday: h for h in OpeningHours.objects.filter(location=location)}
     capable = policy.capabilities_for(plan.route)
     chairs = [
         c
-        for c in Chair.objects.filter(active=True, room__active=True).select_related("room")
+        for c in Chair.objects.filter(
+            active=True, room__active=True, room__location=location
+        ).select_related("room")
         if c.has(capable)
     ]
     team = set(plan.patient.care_team_members.values_list("staff_id", flat=True))
@@ -116,7 +124,7 @@ def appointment_propose(*, actor: User, plan: TreatmentPlan) -> list[Proposal]:
     )
     shifts: Shifts = {}
     for shift in StaffShift.objects.filter(
-        staff__in=nurses, date__gte=first_day, date__lte=last_day
+        location=location, staff__in=nurses, date__gte=first_day, date__lte=last_day
     ):
         shifts.setdefault((shift.staff_id, shift.date), []).append(shift)
     taken = list(

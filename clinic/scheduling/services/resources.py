@@ -27,6 +27,8 @@ from clinic.core.choices import AuditAction
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound
 from clinic.core.parsing import clean_text, event_date
 from clinic.core.policy import date_policy
+from clinic.locations.models import Location
+from clinic.locations.selectors import location_default
 from clinic.scheduling.choices import (
     ChairCapability,
     Weekday,
@@ -52,19 +54,32 @@ def _name(field: str, text: str | None, what: str) -> str:
     )
 
 
+def _location(location: Location | None) -> Location:
+    """The location a resource belongs to: the one named, else the default location (a
+    single-location clinic never names one)."""
+    if location is not None:
+        return location
+    default = location_default()
+    if default is None:
+        raise Conflict("The clinic has no default location.", code="no_default_location")
+    return default
+
+
 @transaction.atomic
-def room_create(*, actor: User, name: str) -> Room:
+def room_create(*, actor: User, name: str, location: Location | None = None) -> Room:
+    """A room at `location` (the default location when none is named)."""
     require(actor, Capability.SCHEDULE_MANAGE_RESOURCES)
+    location = _location(location)
     name = _name("name", name, "room")
-    if Room.objects.filter(name__iexact=name).exists():
+    if Room.objects.filter(location=location, name__iexact=name).exists():
         raise InvalidInput({"name": [f"There is already a room called {name}."]})
-    room = Room.objects.create(name=name)
+    room = Room.objects.create(name=name, location=location)
     audit_record(
         actor=actor,
         action=AuditAction.CREATE,
         object_type="room",
         object_id=room.uuid,
-        summary=f"Room {name} added",
+        summary=f"Room {name} added at {location.code}",
     )
     return room
 
@@ -78,7 +93,8 @@ def room_update(
     before = snapshot(locked, ["name", "active"])
     if name is not None:
         name = _name("name", name, "room")
-        if Room.objects.filter(name__iexact=name).exclude(pk=locked.pk).exists():
+        same_place = Room.objects.filter(location=locked.location, name__iexact=name)
+        if same_place.exclude(pk=locked.pk).exists():
             raise InvalidInput({"name": [f"There is already a room called {name}."]})
         locked.name = name
     if active is False and locked.active:
@@ -177,12 +193,17 @@ def chair_update(
 
 @transaction.atomic
 def opening_hours_set(
-    *, actor: User, hours: Mapping[int, tuple[datetime.time | None, datetime.time | None] | None]
+    *,
+    actor: User,
+    hours: Mapping[int, tuple[datetime.time | None, datetime.time | None] | None],
+    location: Location | None = None,
 ) -> list[OpeningHours]:
-    """Set the clinic's opening hours: weekday (Monday 0 … Sunday 6) → (opens, closes) in the
-    clinic's time zone, or None for closed. Weekdays left out keep their hours. Appointments
-    already booked are kept as they are."""
+    """Set a location's opening hours (the default location's when none is named): weekday
+    (Monday 0 … Sunday 6) → (opens, closes) in the location's time zone, or None for closed.
+    Weekdays left out keep their hours. Appointments already booked are kept as they are."""
     require(actor, Capability.SCHEDULE_MANAGE_RESOURCES)
+    location = _location(location)
+    here = OpeningHours.objects.filter(location=location)
     errors: dict[str, list[str]] = {}
     checked: dict[int, tuple[datetime.time, datetime.time] | None] = {}
     for weekday, value in hours.items():
@@ -200,23 +221,24 @@ def opening_hours_set(
                 checked[weekday] = (opens, closes)
     if errors:
         raise InvalidInput(errors)
-    before = {
-        str(h.weekday): f"{h.opens:%H:%M}–{h.closes:%H:%M}" for h in OpeningHours.objects.all()
-    }
+    before = {str(h.weekday): f"{h.opens:%H:%M}–{h.closes:%H:%M}" for h in here}
     for weekday, day_hours in checked.items():
         if day_hours is None:
-            OpeningHours.objects.filter(weekday=weekday).delete()
+            here.filter(weekday=weekday).delete()
         else:
             OpeningHours.objects.update_or_create(
-                weekday=weekday, defaults={"opens": day_hours[0], "closes": day_hours[1]}
+                location=location,
+                weekday=weekday,
+                defaults={"opens": day_hours[0], "closes": day_hours[1]},
             )
-    rows = list(OpeningHours.objects.order_by("weekday"))
+    rows = list(here.order_by("weekday"))
     after = {str(h.weekday): f"{h.opens:%H:%M}–{h.closes:%H:%M}" for h in rows}
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
         object_type="opening_hours",
-        summary="Opening hours set",
+        object_id=location.uuid,
+        summary=f"Opening hours set at {location.code}",
         changes=diff(before, after),
     )
     return rows
@@ -224,9 +246,18 @@ def opening_hours_set(
 
 @transaction.atomic
 def staff_shift_add(
-    *, actor: User, staff: User, date: datetime.date, start: datetime.time, end: datetime.time
+    *,
+    actor: User,
+    staff: User,
+    date: datetime.date,
+    start: datetime.time,
+    end: datetime.time,
+    location: Location | None = None,
 ) -> StaffShift:
+    """A shift at `location` (the default location when none is named). A staff member has
+    one shift at a time, wherever it is."""
     require(actor, Capability.SCHEDULE_MANAGE_RESOURCES)
+    location = _location(location)
     if not staff.is_active or staff.role not in STAFF_ROLES:
         raise InvalidInput({"staff": ["Choose an active member of staff."]})
     if end <= start:
@@ -245,7 +276,7 @@ def staff_shift_add(
             field="start",
         )
     shift = StaffShift.objects.create(
-        staff=staff, date=date, start=start, end=end, created_by=actor
+        location=location, staff=staff, date=date, start=start, end=end, created_by=actor
     )
     audit_record(
         actor=actor,

@@ -1,0 +1,224 @@
+"""The floor per location (issue 14): the chair board, the day list and the REMS list show the
+location one works at; a nurse of one location cannot reach another's (not by the switcher,
+not by `?location=`): a 403, audited. The clinic administrator may list every location. The
+REMS form carries the location's own REMS setting ID (each location is its own certified
+setting), the clinic's setting only when the location has none.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from clinic.core.models import AuditEvent
+from clinic.locations import services as locations
+from clinic.locations.models import Location
+from clinic.patients.tests.factories import register
+from clinic.scheduling import services as scheduling
+from clinic.scheduling.models import Appointment
+from clinic.treatment_sessions.state import rems_form_prefill
+from clinic.treatment_sessions.tests.conftest import MONDAY, at, fresh
+
+pytestmark = pytest.mark.django_db
+
+BOARD_URL = reverse("treatment_sessions:board")
+DAY_URL = reverse("treatment_sessions:day")
+REMS_URL = reverse("treatment_sessions:rems_due")
+SCHEDULE_URL = reverse("scheduling:calendar")
+
+
+@pytest.fixture
+def main():
+    return Location.objects.get(is_default=True)
+
+
+@pytest.fixture
+def riverside(clinic_admin, main, nurse, prescriber, front_desk, clock):
+    """A second location with one chair; `nurse` (and the prescriber, front desk) work at the
+    main location only."""
+    location = locations.location_open(
+        actor=clinic_admin,
+        details=locations.LocationDetails(
+            name="Riverside", code="RVS", time_zone="America/New_York"
+        ),
+    )
+    locations.location_staff_set(
+        actor=clinic_admin, location=main, staff_ids=[nurse.pk, prescriber.pk, front_desk.pk]
+    )
+    room = scheduling.room_create(actor=clinic_admin, name="River Room", location=location)
+    scheduling.chair_create(actor=clinic_admin, room=room, name="River 1")
+    return location
+
+
+@pytest.fixture
+def river_nurse(make_staff, clinic_admin, riverside):
+    person = make_staff("nurse", username="rivernurse")
+    locations.location_staff_set(actor=clinic_admin, location=riverside, staff_ids=[person.pk])
+    return person
+
+
+@pytest.fixture
+def river_booking(riverside, river_nurse, front_desk):
+    """A patient booked at 11:00 today in Riverside's chair."""
+    patient = register(front_desk, legal_given_name="Riley", email="riley@example.org")
+    return Appointment.objects.create(
+        patient=patient,
+        chair=riverside.rooms.get().chairs.get(),
+        nurse=river_nurse,
+        starts_at=at(MONDAY, 11),
+        ends_at=at(MONDAY, 12),
+        route="iv",
+        created_by=front_desk,
+    )
+
+
+def _page(client, user, url):
+    client.force_login(user)
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return response.content.decode()
+
+
+# --------------------------------------------------------------------------- each sees their own
+
+
+def test_each_nurse_sees_only_her_location_s_chairs(client, nurse, river_nurse, chair):
+    assert "River 1" not in _page(client, nurse, BOARD_URL)
+    assert "Chair 1" in _page(client, nurse, BOARD_URL)
+    river = _page(client, river_nurse, BOARD_URL)
+    assert "River 1" in river and "Chair 1" not in river
+
+
+def test_the_day_list_is_the_location_s(client, nurse, river_nurse, river_booking, iv_appointment):
+    at_main = _page(client, nurse, DAY_URL)
+    assert "River 1" not in at_main and "Chair 1" in at_main
+    at_river = _page(client, river_nurse, DAY_URL)
+    assert "River 1" in at_river and "Chair 1" not in at_river
+
+
+def test_the_schedule_is_the_location_s(client, nurse, river_nurse, river_booking):
+    url = f"{SCHEDULE_URL}?date={MONDAY.isoformat()}"
+    assert "River 1" not in _page(client, nurse, url)
+    assert "River 1" in _page(client, river_nurse, url)
+
+
+@pytest.mark.parametrize("url", [BOARD_URL, DAY_URL, REMS_URL, SCHEDULE_URL])
+def test_another_location_by_query_parameter_is_refused_and_audited(client, nurse, riverside, url):
+    client.force_login(nurse)
+    response = client.get(f"{url}?location={riverside.uuid}")
+    assert response.status_code == 403
+    assert AuditEvent.objects.filter(actor=nurse, action="denied").count() == 1
+    # Nor every location at once.
+    assert client.get(f"{url}?location=all").status_code == 403
+
+
+@pytest.mark.parametrize("url", [BOARD_URL, DAY_URL, REMS_URL, SCHEDULE_URL])
+def test_one_s_own_location_by_query_parameter_is_shown(client, nurse, main, url):
+    client.force_login(nurse)
+    assert client.get(f"{url}?location={main.uuid}").status_code == 200
+
+
+def test_a_nurse_who_switched_sees_the_new_location_s_board(
+    client, clinic_admin, nurse, main, riverside
+):
+    locations.location_staff_set(actor=clinic_admin, location=riverside, staff_ids=[nurse.pk])
+    client.force_login(nurse)
+    client.post(reverse("locations:choose"), {"location": str(riverside.uuid)})
+    assert "River 1" in client.get(BOARD_URL).content.decode()
+
+
+def test_the_admin_lists_every_location_with_a_location_column(
+    client, clinic_admin, river_booking, iv_appointment
+):
+    page = _page(client, clinic_admin, f"{DAY_URL}?location=all")
+    assert "River 1" in page and "Chair 1" in page and "RVS" in page
+    assert "at every location" in page
+    # The chair board is one location's.
+    assert client.get(f"{BOARD_URL}?location=all").status_code == 404
+    assert "River 1" in _page(
+        client, clinic_admin, f"{BOARD_URL}?location={river_booking.chair.room.location.uuid}"
+    )
+
+
+# --------------------------------------------------------------------------- REMS
+
+
+def test_the_rems_list_is_the_location_s(client, nurse, river_nurse, esketamine_dosed):
+    label = esketamine_dosed.patient.display_name
+    assert label in _page(client, nurse, REMS_URL)
+    assert label not in _page(client, river_nurse, REMS_URL)
+
+
+def test_the_rems_form_uses_the_location_s_setting_id(settings, main, esketamine_dosed):
+    settings.SPRAVATO_REMS_SETTING_ID = "HCS-CLINIC"
+    main.spravato_rems_setting_id = "HCS-MAIN-7"
+    main.save()
+    assert rems_form_prefill(fresh(esketamine_dosed))["setting_id"] == "HCS-MAIN-7"
+    main.spravato_rems_setting_id = ""
+    main.save()
+    assert rems_form_prefill(fresh(esketamine_dosed))["setting_id"] == "HCS-CLINIC"
+
+
+# --------------------------------------------------------------------------- query counts
+
+
+def _grow(clinic_admin, n: int) -> None:
+    """`n` more locations, each with a room of three chairs."""
+    for i in range(n):
+        place = locations.location_open(
+            actor=clinic_admin,
+            details=locations.LocationDetails(
+                name=f"Site {i}", code=f"S{i}", time_zone="America/New_York"
+            ),
+        )
+        room = scheduling.room_create(actor=clinic_admin, name="Room", location=place)
+        for c in range(3):
+            scheduling.chair_create(actor=clinic_admin, room=room, name=f"Chair {c}")
+
+
+def _board_queries(client) -> int:
+    client.get(BOARD_URL)  # the session and the first poll's one-off reads
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(BOARD_URL).status_code == 200
+    return len(captured.captured_queries)
+
+
+def test_the_board_reads_the_same_queries_however_many_locations_and_chairs(
+    client, clinic_admin, nurse, riverside, chair, iv_appointment, django_assert_num_queries
+):
+    client.force_login(nurse)
+    small = _board_queries(client)
+    _grow(clinic_admin, 5)
+    for n in range(5):
+        scheduling.chair_create(actor=clinic_admin, room=chair.room, name=f"Extra {n}")
+    client.get(BOARD_URL)
+    with django_assert_num_queries(small):
+        assert client.get(BOARD_URL).status_code == 200
+
+
+def test_the_day_list_shows_the_location_s_local_time(
+    client, clinic_admin, front_desk, make_staff, clock
+):
+    """A location in Los Angeles: 11:00 in New York (the test clinic's zone) is 08:00 there."""
+    pacific = locations.location_open(
+        actor=clinic_admin,
+        details=locations.LocationDetails(
+            name="Pacific", code="PAC", time_zone="America/Los_Angeles"
+        ),
+    )
+    west_nurse = make_staff("nurse", username="westnurse")
+    locations.location_staff_set(actor=clinic_admin, location=pacific, staff_ids=[west_nurse.pk])
+    room = scheduling.room_create(actor=clinic_admin, name="Bay", location=pacific)
+    Appointment.objects.create(
+        patient=register(front_desk, legal_given_name="Wes"),
+        chair=scheduling.chair_create(actor=clinic_admin, room=room, name="Bay 1"),
+        nurse=west_nurse,
+        starts_at=at(MONDAY, 11),
+        ends_at=at(MONDAY, 12),
+        route="iv",
+        created_by=front_desk,
+    )
+    page = _page(client, west_nurse, DAY_URL)
+    assert "<strong>08:00</strong>–09:00" in page
