@@ -164,6 +164,27 @@ class TreatmentSession(ClinicModel):
         indexes = [
             models.Index(fields=["phase"]),
             models.Index(fields=["patient", "checked_in_at"]),
+            # The few open sessions (chair board) and the few awaiting signature or a REMS
+            # form (in-baskets, REMS list) among years of finished ones (issue 14, EXPLAIN).
+            models.Index(
+                fields=["checked_in_at", "id"],
+                condition=~Q(phase__in=["discharged", "stopped"]),
+                name="session_open_idx",
+            ),
+            models.Index(
+                fields=["checked_in_at", "id"],
+                condition=Q(phase__in=["discharged", "stopped"], signed_at__isnull=True),
+                name="session_unsigned_idx",
+            ),
+            models.Index(
+                fields=["checked_in_at", "id"],
+                condition=Q(
+                    route="esketamine",
+                    dose_started_at__isnull=False,
+                    rems_submitted_at__isnull=True,
+                ),
+                name="session_rems_due_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -327,6 +348,13 @@ class SessionAlert(ClinicModel):
 
     class Meta:
         ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["created_at", "id"],
+                condition=Q(acknowledged_at__isnull=True),
+                name="session_alert_open_idx",
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(acknowledged_at__isnull=True) | ~Q(action=""),
