@@ -25,6 +25,9 @@ def make_staff(db):
         role = getattr(role, "value", role)
         kwargs.setdefault("password", TEST_PASSWORD)
         kwargs.setdefault("check_password_strength", False)
+        # Tests say who works where (clinic/locations); in a clinic of one location everyone
+        # works there without a membership.
+        kwargs.setdefault("works_at", [])
         return staff_create(
             actor=None,
             username=username or f"{role.replace('_', '')}{next(counter)}",

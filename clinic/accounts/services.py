@@ -48,7 +48,8 @@ def staff_create(
     works_at: Sequence[Location] | None = None,
 ) -> User:
     """A staff account, working at `works_at` (by default the creator's current location, or
-    the default location): nobody on staff is left without a location once a second one opens."""
+    the default location; an empty list: nowhere yet, as in a clinic of one location, where
+    everyone works without a membership)."""
     if role not in STAFF_ROLES:
         allowed = ", ".join(sorted(r.value for r in STAFF_ROLES))
         raise UnknownRole(f"Unknown staff role {role!r}; choose one of: {allowed}.", field="role")
@@ -72,7 +73,7 @@ def staff_create(
     else:
         user.set_unusable_password()
     user.save()
-    if not works_at:
+    if works_at is None:
         current = location_current(actor) if actor is not None else None
         works_at = [current or default_location()]
     for location in works_at:
