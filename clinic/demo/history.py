@@ -18,6 +18,11 @@ Trajectories (responder, partial responder, non-responder, relapse) are illustra
 demo and load tests, not data from any trial. Seeded rows get no per-row audit history: the
 command writes one summary audit event per kind of record it seeded (the audit chain stays
 valid), and the summary says so.
+
+Long because: one pass builds every record of a patient's course in dependency order (ids
+are given before rows are written, so rows can point at each other within a batch); it is
+demo and benchmark tooling, not clinic code. Splitting it by stage of care (screening,
+scheduling, sessions, ledger, questionnaires) is recorded as follow-up work (issue 14 note).
 """
 
 from __future__ import annotations

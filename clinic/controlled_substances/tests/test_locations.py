@@ -9,6 +9,9 @@ The scene: the default location "Main" (migration locations 0002; DEA BM1234563)
 (DEA BN7654321): registration numbers made up for the tests.
 The root `nurse` works at Main only, `north_nurse` at North only, the `prescriber` at both.
 Vials hold 100 mg (the ledger tests' product, chosen for easy arithmetic).
+
+Long because: it is the permission and scoping matrix of one rule (a location is its own
+registrant) across services, pages, exports and the API, sharing one set of fixtures.
 """
 
 from __future__ import annotations
