@@ -303,6 +303,7 @@ PAGE_SIZE = env_int("PAGE_SIZE", 25)
 # Home pages and in-basket sections show at most this many rows each, with the total and a
 # link to the full, paginated list (clinic/core/pages.py). A page-size choice, not clinical.
 SECTION_SIZE = env_int("SECTION_SIZE", 10)
+SECTION_COUNT_CAP = env_int("SECTION_COUNT_CAP", 1000)
 # A page that refreshes itself is audited once per page load (clinic/core/page_loads.py): how
 # long the patients a page load has shown are remembered. A page open for longer is audited
 # afresh, as if reloaded.

@@ -7,7 +7,8 @@ Two shapes, one for each kind of page:
   (Django's Paginator).
 
 Both cost the same number of queries however many rows there are: the rows (at most a page)
-and one COUNT. A queryset is bounded in the database; a list already in memory (a section
+and one COUNT. A section's COUNT stops at `SECTION_COUNT_CAP` rows ("1000+"), so its cost does
+not grow with years of history either: nobody acts on the thousand-and-first. A queryset is bounded in the database; a list already in memory (a section
 built in Python) is cut, so the page stays small even where the work behind it does not.
 """
 
@@ -30,10 +31,20 @@ class Bounded[T]:
 
     items: list[T]
     total: int
+    # The COUNT stopped at the cap: there are at least `total`.
+    capped: bool = False
 
     @property
     def more(self) -> int:
         return max(self.total - len(self.items), 0)
+
+    @property
+    def total_text(self) -> str:
+        return f"{self.total}+" if self.capped else str(self.total)
+
+    @property
+    def more_text(self) -> str:
+        return f"{self.more}+" if self.capped else str(self.more)
 
     def __iter__(self) -> Iterator[T]:
         return iter(self.items)
@@ -58,8 +69,13 @@ def bounded[T](rows: QuerySet[Any, T] | Sequence[T], *, size: int | None = None)
     size = section_size(size)
     if isinstance(rows, QuerySet):
         items = list(rows[:size])
-        # Always counted, even when the slice came back short: the same queries at any size.
-        return Bounded(items=items, total=rows.count())
+        # Always counted, even when the slice came back short: the same queries at any size;
+        # counted only up to the cap (a COUNT over a LIMITed subquery).
+        cap = settings.SECTION_COUNT_CAP
+        total = rows[: cap + 1].count()
+        if total > cap:
+            return Bounded(items=items, total=cap, capped=True)
+        return Bounded(items=items, total=total)
     return Bounded(items=list(rows[:size]), total=len(rows))
 
 
