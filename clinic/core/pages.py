@@ -8,7 +8,9 @@ Two shapes, one for each kind of page:
 
 Both cost the same number of queries however many rows there are: the rows (at most a page)
 and one COUNT. A section's COUNT stops at `SECTION_COUNT_CAP` rows ("1000+"), so its cost does
-not grow with years of history either: nobody acts on the thousand-and-first. A queryset is bounded in the database; a list already in memory (a section
+not grow with years of history either: nobody acts on the thousand-and-first.
+
+A queryset is bounded in the database; a list already in memory (a section
 built in Python) is cut, so the page stays small even where the work behind it does not.
 """
 
