@@ -74,7 +74,7 @@ def bounded[T](rows: QuerySet[Any, T] | Sequence[T], *, size: int | None = None)
         # Always counted, even when the slice came back short: the same queries at any size;
         # counted only up to the cap (a COUNT over a LIMITed subquery).
         cap = settings.SECTION_COUNT_CAP
-        total = rows[: cap + 1].count()
+        total = rows.order_by()[: cap + 1].count()
         if total > cap:
             return Bounded(items=items, total=cap, capped=True)
         return Bounded(items=items, total=total)
