@@ -321,7 +321,7 @@ ROLE_MIX: dict[str, list[tuple[str, int]]] = {
     "nurse": [("board", 35), ("day", 15), ("chart", 20), ("home", 10), ("badge", 15),
               ("patients", 5)],
     "therapist": [("home", 25), ("chart", 45), ("patients", 15), ("badge", 15)],
-    "front_desk": [("home", 20), ("patients", 40), ("day", 25), ("calendar", 15)],
+    "front_desk": [("home", 20), ("patients", 40), ("calendar", 40)],
     "billing": [("home", 40), ("patients", 60)],
     "clinic_admin": [("home", 30), ("patients", 25), ("ledger", 20), ("board", 15),
                      ("badge", 10)],
