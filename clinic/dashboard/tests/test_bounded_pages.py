@@ -36,7 +36,7 @@ def test_pages_cost_the_same_at_ten_patients_and_at_two_thousand(
     client, actors, settings, who, url
 ):
     # Sections and pages of 5: already full at 10 patients, so a page that is bounded is the
-    # same size at 2,000 (digits aside), and one that is not has grown by 1,990 rows.
+    # same size at 10,000 (digits aside), and one that is not has grown by 9,990 rows.
     settings.SECTION_SIZE = 5
     settings.PAGE_SIZE = 5
     actor = actors[who]
