@@ -208,6 +208,10 @@ def _pages(demo):
             reverse("assessments:outbox"),
             reverse("accounts:token_list"),
             reverse("accounts:token_all"),
+            reverse("accounts:staff_list"),
+            reverse("accounts:staff_invite"),
+            reverse("locations:list"),
+            reverse("locations:open"),
         ],
         "patient": [
             "/portal/",
