@@ -106,8 +106,30 @@ def _lift_sqlite_triggers(config) -> list[tuple[str, str]]:
         cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
         triggers = cursor.fetchall()
         for name, _sql in triggers:
-            cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
+            _when_unlocked(cursor, f'DROP TRIGGER IF EXISTS "{name}"')
     return triggers
+
+
+def _when_unlocked(cursor, sql: str) -> None:
+    """Run a schema statement once the live server has finished the request it is serving.
+
+    A browser test's page may still have a background refresh in flight (the chair board, the
+    in-basket) when its teardown starts; the live server answers it on the same in-memory
+    SQLite database, which then reports `sqlite_master` locked for a moment. Wait (up to 10 s)
+    rather than fail the teardown."""
+    import time
+
+    from django.db import OperationalError
+
+    for _ in range(200):
+        try:
+            cursor.execute(sql)
+            return
+        except OperationalError as error:
+            if "locked" not in str(error):
+                raise
+            time.sleep(0.05)
+    cursor.execute(sql)
 
 
 def _restore_sqlite_triggers(config, triggers: list[tuple[str, str]]) -> None:
@@ -116,8 +138,8 @@ def _restore_sqlite_triggers(config, triggers: list[tuple[str, str]]) -> None:
 
     with config.stash[blocking_manager_key].unblock(), connection.cursor() as cursor:
         for name, sql in triggers:
-            cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
-            cursor.execute(sql)
+            _when_unlocked(cursor, f'DROP TRIGGER IF EXISTS "{name}"')
+            _when_unlocked(cursor, sql)
 
 
 def _database_vendor() -> str:
