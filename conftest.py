@@ -228,16 +228,7 @@ def _default_location_after_flush(request):
         yield
         return
     request.getfixturevalue("transactional_db")
-    from django.conf import settings
+    from clinic.locations.models import default_location
 
-    from clinic.locations.models import Location
-
-    if not Location.objects.filter(is_default=True).exists():
-        Location.objects.create(
-            name=(settings.CLINIC_NAME or "Main location")[:120],
-            code="MAIN",
-            time_zone=settings.TIME_ZONE,
-            spravato_rems_setting_id=(settings.SPRAVATO_REMS_SETTING_ID or "")[:40],
-            is_default=True,
-        )
+    default_location()  # as migration 0002 makes it, from the settings
     yield
