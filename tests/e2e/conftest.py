@@ -231,3 +231,19 @@ def assert_fits_width(page, *, may_scroll: tuple[str, ...] = ()) -> None:
         f"{page.url}: boxes that scroll sideways at {found['width']} px: "
         + ", ".join(found["scrollers"])
     )
+
+
+def fits_both_widths(page) -> None:
+    """The page fits the tablet and the phone and passes axe at each; left at tablet width."""
+    for viewport in (TABLET, PHONE):
+        page.set_viewport_size(viewport)
+        assert_fits_width(page)
+        assert_accessible(page)
+    page.set_viewport_size(TABLET)
+
+
+def sign_out(page) -> None:
+    """Sign out from the top bar (at tablet width, where the button is in view)."""
+    page.set_viewport_size(TABLET)
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(re.compile(r"/accounts/login/"))

@@ -11,21 +11,7 @@ from playwright.sync_api import expect
 
 from clinic.locations.models import Location
 from clinic.locations.services import location_staff_set
-from tests.e2e.conftest import PHONE, TABLET, assert_accessible, assert_fits_width
-
-
-def _fits_both_widths(page) -> None:
-    for viewport in (TABLET, PHONE):
-        page.set_viewport_size(viewport)
-        assert_fits_width(page)
-        assert_accessible(page)
-    page.set_viewport_size(TABLET)
-
-
-def _sign_out(page):
-    page.set_viewport_size(TABLET)
-    page.get_by_role("button", name="Sign out").click()
-    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+from tests.e2e.conftest import PHONE, fits_both_widths, sign_out
 
 
 def test_the_admin_opens_a_location_and_a_nurse_switches_to_it(
@@ -40,9 +26,9 @@ def test_the_admin_opens_a_location_and_a_nurse_switches_to_it(
     login_as("boss")
     page.get_by_role("navigation", name="Main").first.get_by_role("link", name="Locations").click()
     expect(page.get_by_role("heading", name="Locations")).to_be_visible()
-    _fits_both_widths(page)
+    fits_both_widths(page)
     page.get_by_role("link", name="Open a new location").click()
-    _fits_both_widths(page)
+    fits_both_widths(page)
 
     # A DEA number that is not two letters and seven digits is refused next to its field.
     page.fill("#id_name", "Lakeside")
@@ -58,13 +44,13 @@ def test_the_admin_opens_a_location_and_a_nurse_switches_to_it(
     page.get_by_role("button", name="Open the location").click()
     expect(page.get_by_role("heading", name="Lakeside")).to_be_visible()
     expect(page.locator(".messages")).to_contain_text("Lakeside is open")
-    _fits_both_widths(page)
+    fits_both_widths(page)
 
     page.get_by_role("link", name="Who works here").click()
     page.get_by_label("Fay Float (Nurse)").check()
     page.get_by_role("button", name="Save").click()
     expect(page.locator(".messages")).to_contain_text("Saved who works at Lakeside")
-    _fits_both_widths(page)
+    fits_both_widths(page)
 
     page.get_by_role("link", name="Lakeside").first.click()
     page.get_by_role("link", name="Rooms, chairs, opening hours and shifts").click()
@@ -76,16 +62,16 @@ def test_the_admin_opens_a_location_and_a_nurse_switches_to_it(
     page.fill("#id_chair-name", "Lake 1")
     page.get_by_role("button", name="Add chair").click()
     expect(page.locator(".messages")).to_contain_text("Chair Lake 1 added")
-    _fits_both_widths(page)
+    fits_both_widths(page)
     lakeside = Location.objects.get(name="Lakeside")
     assert lakeside.rooms.get().chairs.get().name == "Lake 1"
-    _sign_out(page)
+    sign_out(page)
 
     login_as("floatnurse")
     # Working at the main location first; the switcher offers Lakeside.
     switcher = page.locator(".whoami .location-switcher")
     expect(switcher.get_by_label("Location")).to_have_value(str(main.uuid))
-    _fits_both_widths(page)
+    fits_both_widths(page)
     page.goto(f"{live_server.url}/sessions/board/")
     expect(page.get_by_role("heading", name=re.compile("Chair board"))).to_contain_text(main.name)
     switcher.get_by_label("Location").select_option(label="Lakeside")
@@ -93,7 +79,7 @@ def test_the_admin_opens_a_location_and_a_nurse_switches_to_it(
     expect(page).to_have_url(re.compile(r"/sessions/board/$"))
     expect(page.get_by_role("heading", name=re.compile("Chair board"))).to_contain_text("Lakeside")
     expect(page.locator(".board-grid")).to_contain_text("Lake 1")
-    _fits_both_widths(page)
+    fits_both_widths(page)
     # Remembered on the next page, and on a phone the switcher sits in the menu.
     page.goto(f"{live_server.url}/")
     page.set_viewport_size(PHONE)

@@ -19,24 +19,10 @@ from clinic.notifications.models import Notification
 from clinic.patients.models import EmergencyAccess
 from clinic.patients.services import care_team_set
 from clinic.patients.tests.factories import register
-from tests.e2e.conftest import PHONE, TABLET, assert_accessible, assert_fits_width
+from tests.e2e.conftest import TABLET, fits_both_widths, sign_out
 
 REASON = "Patient fainted at the front desk; I need the allergies and current doses."
 NEW_PASSWORD = "a-long-Staff-passphrase-42"
-
-
-def _fits_both_widths(page) -> None:
-    for viewport in (TABLET, PHONE):
-        page.set_viewport_size(viewport)
-        assert_fits_width(page)
-        assert_accessible(page)
-    page.set_viewport_size(TABLET)
-
-
-def _sign_out(page):
-    page.set_viewport_size(TABLET)
-    page.get_by_role("button", name="Sign out").click()
-    expect(page).to_have_url(re.compile(r"/accounts/login/"))
 
 
 def test_nurse_breaks_the_glass_and_the_admin_reviews(make_staff, page, live_server, login_as):
@@ -54,7 +40,7 @@ def test_nurse_breaks_the_glass_and_the_admin_reviews(make_staff, page, live_ser
     assert response.status == 404
     expect(page.get_by_role("heading", name="Not found")).to_be_visible()
     expect(page.locator("body")).not_to_contain_text("Okonkwo")
-    _fits_both_widths(page)
+    fits_both_widths(page)
 
     # Too short a reason: refused, nothing granted.
     page.fill("#id_reason", "urgent")
@@ -69,9 +55,9 @@ def test_nurse_breaks_the_glass_and_the_admin_reviews(make_staff, page, live_ser
     banner = page.get_by_role("alert").filter(has_text="Emergency access in effect")
     expect(banner).to_contain_text(REASON)
     expect(page.get_by_role("heading", name="Weight and height")).to_be_visible()
-    _fits_both_widths(page)
+    fits_both_widths(page)
     assert {n.recipient.username for n in Notification.objects.all()} == {"teamnurse", "doc"}
-    _sign_out(page)
+    sign_out(page)
 
     login_as("boss")
     page.get_by_role("link", name="Staff", exact=True).first.click()
@@ -79,7 +65,7 @@ def test_nurse_breaks_the_glass_and_the_admin_reviews(make_staff, page, live_ser
     row = page.get_by_role("row").filter(has_text="Fay Float")
     expect(row).to_contain_text(REASON)
     expect(row).to_contain_text("(in effect)")
-    _fits_both_widths(page)
+    fits_both_widths(page)
     row.get_by_label("Review note").fill("Confirmed with the charge nurse.")
     row.get_by_role("button", name="Mark reviewed").click()
     expect(page.get_by_role("row").filter(has_text="Fay Float")).to_contain_text("Reviewed by")
@@ -95,9 +81,9 @@ def test_admin_invites_a_nurse_who_sets_a_password_then_is_deactivated(
     login_as("boss")
     page.get_by_role("link", name="Staff", exact=True).first.click()
     expect(page.get_by_role("heading", name="Staff")).to_be_visible()
-    _fits_both_widths(page)
+    fits_both_widths(page)
     page.get_by_role("link", name="Invite staff").click()
-    _fits_both_widths(page)
+    fits_both_widths(page)
     page.fill("#id_username", "newnurse")
     page.fill("#id_first_name", "Robin")
     page.fill("#id_last_name", "Lee")
@@ -107,7 +93,7 @@ def test_admin_invites_a_nurse_who_sets_a_password_then_is_deactivated(
     page.get_by_role("button", name="Send invitation").click()
     expect(page.get_by_role("heading", name=re.compile("Robin Lee"))).to_be_visible()
     expect(page.locator("body")).to_contain_text("Invited")
-    _fits_both_widths(page)
+    fits_both_widths(page)
 
     # The outbox removes links from its copy once sent: the link is read from the e-mail itself.
     sent = [m for m in mail.outbox if "robin@clinic.example" in m.to]
@@ -115,7 +101,7 @@ def test_admin_invites_a_nurse_who_sets_a_password_then_is_deactivated(
     invitee = browser.new_context(viewport=TABLET).new_page()
     invitee.goto(f"{live_server.url}{link}")
     expect(invitee).to_have_url(re.compile(r"/accounts/welcome/$"))
-    _fits_both_widths(invitee)
+    fits_both_widths(invitee)
     invitee.fill("#id_new_password1", NEW_PASSWORD)
     invitee.fill("#id_new_password2", NEW_PASSWORD)
     invitee.get_by_role("button", name="Set password").click()
