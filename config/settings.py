@@ -227,6 +227,13 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 SESSION_IDLE_TIMEOUT_MIN = env_int("SESSION_IDLE_TIMEOUT_MIN", 30)
 SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT_MIN * 60
 SESSION_SAVE_EVERY_REQUEST = True
+# ... but no more than once in this many seconds while nothing in the session changes
+# (clinic/core/middleware.py IdleSessionMiddleware): one write per request otherwise.
+SESSION_REFRESH_INTERVAL_S = env_int("SESSION_REFRESH_INTERVAL_S", 60)
+if not 0 <= SESSION_REFRESH_INTERVAL_S <= SESSION_COOKIE_AGE // 2:
+    raise ImproperlyConfigured(
+        "SESSION_REFRESH_INTERVAL_S must be between 0 and half of SESSION_IDLE_TIMEOUT_MIN."
+    )
 # Flash messages live in the server-side session, not in a cookie the browser can read.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

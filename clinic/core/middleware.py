@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from django.conf import settings
 from django.contrib.sessions.middleware import SessionMiddleware
@@ -103,20 +104,37 @@ class DomainErrorPageMiddleware:
 BACKGROUND_REFRESH_HEADER = "X-Background-Refresh"
 
 
+# When the session's idle sign-out was last pushed back (seconds since the epoch), kept in the
+# session itself.
+_REFRESHED_AT = "_idle_refreshed_at"
+
+
 class IdleSessionMiddleware(SessionMiddleware):
-    """Django's session middleware, except that a background refresh is not activity: it does
-    not push back the idle sign-out (SESSION_IDLE_TIMEOUT_MIN), so a screen left open does not
-    keep its user signed in for ever. Anything the request changed in the session is saved."""
+    """Django's session middleware, except that:
+    - a background refresh is not activity: it does not push back the idle sign-out
+      (SESSION_IDLE_TIMEOUT_MIN), so a screen left open does not keep its user signed in for
+      ever;
+    - activity pushes the sign-out back at most once per SESSION_REFRESH_INTERVAL_S: a session
+      write on every page load is a database write per request, and moving a 30-minute
+      deadline by a few seconds protects nothing. The sign-out then comes between
+      SESSION_IDLE_TIMEOUT_MIN minus that interval and SESSION_IDLE_TIMEOUT_MIN after the last
+      page the user opened.
+    Anything the request changed in the session is saved."""
 
     def process_response(self, request, response):
         session = getattr(request, "session", None)
-        if (
-            request.headers.get(BACKGROUND_REFRESH_HEADER)
-            and session is not None
-            and not session.modified
-            and not session.is_empty()
-        ):
-            return response
+        if session is None or session.is_empty():
+            return super().process_response(request, response)
+        now_s = int(time.time())
+        if not session.modified:
+            if request.headers.get(BACKGROUND_REFRESH_HEADER):
+                return response
+            refreshed_s = session.get(_REFRESHED_AT)
+            if isinstance(refreshed_s, int) and 0 <= now_s - refreshed_s < (
+                settings.SESSION_REFRESH_INTERVAL_S
+            ):
+                return response
+        session[_REFRESHED_AT] = now_s
         return super().process_response(request, response)
 
 

@@ -45,3 +45,38 @@ def test_a_signed_out_background_refresh_sends_the_page_to_sign_in(client):
     )
     assert response.status_code == 204
     assert response["HX-Redirect"].startswith(reverse("accounts:login"))
+
+
+def test_activity_pushes_the_idle_sign_out_back_at_most_once_a_refresh_interval(
+    client, nurse, settings
+):
+    settings.SESSION_REFRESH_INTERVAL_S = 60
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        client.force_login(nurse)
+        client.get(reverse("dashboard:home"))
+        first = _expiry(client)
+
+        # Pages opened within the interval write nothing: the deadline stays where it was.
+        clock.move_to(start + datetime.timedelta(seconds=59))
+        client.get(reverse("dashboard:home"))
+        assert _expiry(client) == first
+
+        # The first page after the interval pushes it back from that moment.
+        clock.move_to(start + datetime.timedelta(seconds=61))
+        client.get(reverse("dashboard:home"))
+        assert _expiry(client) == start + datetime.timedelta(
+            seconds=61, minutes=settings.SESSION_IDLE_TIMEOUT_MIN
+        )
+
+
+def test_a_change_to_the_session_is_saved_within_the_refresh_interval(client, nurse, settings):
+    """Flash messages, the location switcher's choice, sign-out: never held back."""
+    settings.SESSION_REFRESH_INTERVAL_S = 60
+    client.force_login(nurse)
+    client.get(reverse("dashboard:home"))
+    client.post(reverse("accounts:logout"))
+    assert not Session.objects.exists()
+    response = client.get(reverse("patients:patient_list"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login"))
