@@ -232,3 +232,12 @@ def _default_location_after_flush(request):
 
     default_location()  # as migration 0002 makes it, from the settings
     yield
+
+
+@pytest.fixture(autouse=True)
+def _session_written_on_every_page(settings):
+    """Tests count the queries of a page load; with the session's idle deadline refreshed at
+    most once a minute (SESSION_REFRESH_INTERVAL_S), a count would depend on how many seconds
+    the test took. Tests write the session on every page, as the setting's 0 does; the tests of
+    the refresh interval set it themselves (clinic/core/tests/test_idle_session.py)."""
+    settings.SESSION_REFRESH_INTERVAL_S = 0

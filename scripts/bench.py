@@ -511,7 +511,17 @@ def _machine() -> dict[str, str]:
         "PostgreSQL": pg_version,
         "Python": platform.python_version(),
         "wrk": wrk_version.strip(),
+        "Redis (cache and sessions)": _redis_version(),
     }
+
+
+def _redis_version() -> str:
+    url = os.environ.get("REDIS_URL", "")
+    if not url:
+        return "none (cache per worker, sessions in the database)"
+    import redis
+
+    return str(redis.Redis.from_url(url).info("server").get("redis_version", "?"))
 
 
 def _data_set() -> dict[str, int]:

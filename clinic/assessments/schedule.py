@@ -167,3 +167,103 @@ def due_assessments(
                     )
                 )
     return due
+
+
+# ------------------------------------------------------------------ the history that counts
+#
+# A course with no induction end and no maintenance (what the due list and the reminders know
+# today) is judged by three windows per instrument: up to the first session (baseline), the
+# next-day window after it, and the next session's day. Whether any response falls in a window
+# is answered as well by one witness per window as by the whole history, so the database sends
+# these few rows instead of years of them (clinic/assessments/selectors.py due_for_patients).
+
+
+@dataclass(frozen=True)
+class SessionBounds:
+    """The two sessions the schedule reads: the first, and the next one after `now`."""
+
+    first: datetime.datetime | None = None
+    next_after_now: datetime.datetime | None = None
+
+    @property
+    def sessions(self) -> tuple[datetime.datetime, ...]:
+        return tuple(sorted({s for s in (self.first, self.next_after_now) if s is not None}))
+
+
+@dataclass(frozen=True)
+class Witnesses:
+    """Per instrument: its first response; its first at or after the next-day window opens;
+    its last at or before the next session. Any may be None."""
+
+    first: datetime.datetime | None = None
+    first_after_next_day_opens: datetime.datetime | None = None
+    last_before_next_session: datetime.datetime | None = None
+
+
+def next_day_window_opens(
+    first_session: datetime.datetime, policy: SchedulePolicy = DEFAULT_SCHEDULE_POLICY
+) -> datetime.datetime:
+    return first_session + datetime.timedelta(hours=policy.after_first_session_window_hours[0])
+
+
+@dataclass(frozen=True)
+class WitnessesWanted:
+    """Which witnesses the policy's timepoints read, by instrument."""
+
+    first: frozenset[str]
+    first_after_next_day_opens: frozenset[str]
+    last_before_next_session: frozenset[str]
+
+    @property
+    def instruments(self) -> list[str]:
+        return sorted(self.first | self.first_after_next_day_opens | self.last_before_next_session)
+
+
+def witnesses_wanted(policy: SchedulePolicy = DEFAULT_SCHEDULE_POLICY) -> WitnessesWanted:
+    return WitnessesWanted(
+        first=frozenset(policy.baseline_instruments),
+        first_after_next_day_opens=frozenset(policy.after_first_session_instruments),
+        last_before_next_session=frozenset(policy.pre_session_instruments),
+    )
+
+
+def witnesses_of(
+    taken: Sequence[Taken],
+    bounds: SessionBounds,
+    policy: SchedulePolicy = DEFAULT_SCHEDULE_POLICY,
+) -> dict[str, Witnesses]:
+    """The witnesses of a whole history, by instrument, those the policy reads: what the
+    database's subqueries return (the reference for them, and for the tests that compare)."""
+    wanted = witnesses_wanted(policy)
+    opens = next_day_window_opens(bounds.first, policy) if bounds.first else None
+    result = {}
+    for code in wanted.instruments:
+        times = sorted(t.taken_at for t in taken if t.instrument == code)
+        if not times:
+            continue
+        result[code] = Witnesses(
+            first=times[0] if code in wanted.first else None,
+            first_after_next_day_opens=(
+                min((t for t in times if t >= opens), default=None)
+                if opens and code in wanted.first_after_next_day_opens
+                else None
+            ),
+            last_before_next_session=(
+                max((t for t in times if t <= bounds.next_after_now), default=None)
+                if bounds.next_after_now and code in wanted.last_before_next_session
+                else None
+            ),
+        )
+    return result
+
+
+def facts_from_witnesses(witnesses: dict[str, Witnesses], bounds: SessionBounds) -> CourseFacts:
+    """CourseFacts that give `due_assessments` the same answer as the whole history would,
+    for a course with no induction end and no maintenance."""
+    taken = [
+        Taken(code, at)
+        for code, w in witnesses.items()
+        for at in {w.first, w.first_after_next_day_opens, w.last_before_next_session}
+        if at is not None
+    ]
+    return CourseFacts(taken=taken, sessions=bounds.sessions)

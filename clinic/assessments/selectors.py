@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from clinic.accounts.models import User
 from clinic.assessments.choices import AlertStatus, Timepoint
@@ -19,10 +19,17 @@ from clinic.assessments.models import (
     SuicidalityAlert,
 )
 from clinic.assessments.policy import schedule_policy
-from clinic.assessments.schedule import CourseFacts, DueAssessment, Taken, due_assessments
+from clinic.assessments.schedule import (
+    DueAssessment,
+    SessionBounds,
+    Witnesses,
+    due_assessments,
+    facts_from_witnesses,
+    witnesses_wanted,
+)
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
-from clinic.core.dates import in_era
+from clinic.core.dates import CLOCK_SKEW, EARLIEST_EVENT_AT
 from clinic.core.exceptions import NotFound
 from clinic.core.pages import Bounded, bounded
 from clinic.patients.models import CareTeamMember, Patient
@@ -169,48 +176,77 @@ def alert_answers(alert: SuicidalityAlert) -> list[AlertAnswers]:
     return rows
 
 
-# Reads the in-clinic session start times of these patients, by patient id. The schedule is
-# scheduling's, which sits above this app: a caller from above passes its reader in.
-SessionStartsReader = Callable[[Sequence[Patient]], Mapping[int, Sequence[datetime.datetime]]]
+# Annotates patients with `first_session_at` and `next_session_at` (their first in-clinic
+# session, and the next one after `now`). The sessions are scheduling's, which sits above this
+# app: a caller from above passes its annotator in (scheduling.selectors.in_clinic_session_bounds).
+SessionBoundsAnnotator = Callable[[QuerySet[Patient], datetime.datetime], QuerySet[Patient]]
+
+
+def _witness(responses: QuerySet, *, last: bool = False) -> Subquery:
+    order = "-taken_at" if last else "taken_at"
+    return Subquery(responses.order_by(order).values("taken_at")[:1])
 
 
 def due_for_patients(
     *,
-    patients: list[Patient],
+    patients: QuerySet[Patient],
     now: datetime.datetime,
-    session_starts: SessionStartsReader,
+    session_bounds: SessionBoundsAnnotator,
 ) -> dict[Patient, list[DueAssessment]]:
-    """What each patient owes now, from the clinic's schedule and their in-clinic sessions
-    (`session_starts`: booked, checked in or completed appointments), in three queries."""
-    sessions = session_starts(patients)
-    taken: dict[int, list[Taken]] = {}
-    for patient_id, code, taken_at in (
-        AssessmentResponse.objects.valid()
-        .filter(patient__in=patients)
-        .values_list("patient_id", "instrument_code", "taken_at")
-    ):
-        # A date outside the plausible era (stored before validation) counts for no window.
-        if in_era(taken_at, now=now):
-            taken.setdefault(patient_id, []).append(Taken(code, taken_at))
+    """What each patient owes now, from the clinic's schedule and their in-clinic sessions, in
+    one query: per patient its two session bounds and, per instrument the schedule asks for,
+    the three responses that witness its windows (schedule.py, "the history that counts"),
+    not years of history. Responses dated outside the plausible era count for no window."""
     policy = schedule_policy()
+    wanted = witnesses_wanted(policy)
+    opens_after = datetime.timedelta(hours=policy.after_first_session_window_hours[0])
+    witnesses: dict[str, Subquery] = {}
+    for index, code in enumerate(wanted.instruments):
+        responses = AssessmentResponse.objects.valid().filter(
+            patient_id=OuterRef("pk"),
+            instrument_code=code,
+            taken_at__gte=EARLIEST_EVENT_AT,
+            taken_at__lte=now + CLOCK_SKEW,
+        )
+        if code in wanted.first:
+            witnesses[f"w{index}_first"] = _witness(responses)
+        if code in wanted.first_after_next_day_opens:
+            witnesses[f"w{index}_after_opens"] = _witness(
+                responses.filter(taken_at__gte=OuterRef("first_session_at") + opens_after)
+            )
+        if code in wanted.last_before_next_session:
+            witnesses[f"w{index}_before_next"] = _witness(
+                responses.filter(taken_at__lte=OuterRef("next_session_at")), last=True
+            )
     result = {}
-    for patient in patients:
-        facts = CourseFacts(taken=taken.get(patient.pk, []), sessions=sessions.get(patient.pk, []))
-        items = due_assessments(facts, now, policy)
+    for patient in session_bounds(patients, now).annotate(**witnesses):
+        bounds = SessionBounds(
+            first=getattr(patient, "first_session_at"),  # noqa: B009 - an annotation
+            next_after_now=getattr(patient, "next_session_at"),  # noqa: B009
+        )
+        found = {
+            code: Witnesses(
+                first=getattr(patient, f"w{index}_first", None),
+                first_after_next_day_opens=getattr(patient, f"w{index}_after_opens", None),
+                last_before_next_session=getattr(patient, f"w{index}_before_next", None),
+            )
+            for index, code in enumerate(wanted.instruments)
+        }
+        items = due_assessments(facts_from_witnesses(found, bounds), now, policy)
         if items:
             result[patient] = items
     return result
 
 
 def due_list(
-    *, actor: User, now: datetime.datetime, session_starts: SessionStartsReader
+    *, actor: User, now: datetime.datetime, session_bounds: SessionBoundsAnnotator
 ) -> list[tuple[Patient, DueAssessment, str]]:
     """Assessments due or overdue for the patients on this clinician's care team."""
-    patients = list(Patient.objects.active().filter(care_team_members__staff=actor))
+    patients = Patient.objects.active().filter(care_team_members__staff=actor)
     rows = [
         (patient, item, Timepoint(item.timepoint).label)
         for patient, items in due_for_patients(
-            patients=patients, now=now, session_starts=session_starts
+            patients=patients, now=now, session_bounds=session_bounds
         ).items()
         for item in items
     ]

@@ -22,7 +22,7 @@ from clinic.assessments.instruments import get_instrument
 from clinic.assessments.instruments.base import AnswerError, Instrument
 from clinic.assessments.models import AssessmentResponse, QuestionnaireLink
 from clinic.assessments.policy import scoring_policy
-from clinic.assessments.selectors import SessionStartsReader, due_for_patients
+from clinic.assessments.selectors import SessionBoundsAnnotator, due_for_patients
 from clinic.assessments.suicidality import CSSRS_CODE, suicidality_triggers
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
@@ -289,21 +289,16 @@ def questionnaire_link_issue(
 
 
 def assessment_reminders_send(
-    *, session_starts: SessionStartsReader, now: datetime.datetime | None = None
+    *, session_bounds: SessionBoundsAnnotator, now: datetime.datetime | None = None
 ) -> int:
     """E-mail each patient a questionnaire link for what is due (from the clinic's schedule),
     unless a usable link for that timepoint is already out. Returns how many were queued.
     Run daily (`manage.py send_assessment_reminders`); the worker delivers the e-mail."""
     now = now or timezone.now()
-    patients = list(
-        Patient.objects.active()
-        .exclude(email="")
-        .filter(care_team_members__isnull=False)
-        .distinct()
-    )
+    patients = Patient.objects.active().exclude(email="").filter(care_team_members__isnull=False)
     queued = 0
     for patient, items in due_for_patients(
-        patients=patients, now=now, session_starts=session_starts
+        patients=patients, now=now, session_bounds=session_bounds
     ).items():
         for item in items:
             codes = [c for c in item.missing if get_instrument(c).patient_facing]

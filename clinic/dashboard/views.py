@@ -17,7 +17,7 @@ from clinic.dashboard.inbasket import inbasket_get, waiting_get
 from clinic.patients.forms import PatientSearchForm
 from clinic.patients.selectors import my_patients
 from clinic.public_site.views import public_home
-from clinic.scheduling.selectors import in_clinic_session_starts
+from clinic.scheduling.selectors import in_clinic_session_bounds
 from clinic.screening.selectors import consultation_status_counts
 
 
@@ -47,7 +47,7 @@ def _staff_home(request):
         # Bounded on the page; the schedule behind it is still worked out for every patient
         # on the care team (clinic/assessments/schedule.py), see docs/performance notes.
         context["due"] = bounded(
-            due_list(actor=user, now=timezone.now(), session_starts=in_clinic_session_starts)
+            due_list(actor=user, now=timezone.now(), session_bounds=in_clinic_session_bounds)
         )
         context["home_program_review"] = user.can(Capability.HOME_PROGRAM_REVIEW)
         template = "dashboard/home_clinician.html"

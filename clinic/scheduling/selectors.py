@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from clinic.accounts.choices import Role
@@ -381,14 +380,20 @@ def calendar_feed_events(*, feed: CalendarFeed) -> tuple[list[Appointment], list
     return appointments, shifts
 
 
-def in_clinic_session_starts(patients: Sequence[Patient]) -> dict[int, list[datetime.datetime]]:
-    """The start of each patient's in-clinic sessions (booked, checked in or completed), by
-    patient id: the sessions the assessment schedule counts. Assessments sit below the
-    schedule, so their due list and questionnaire reminders are handed this reader by the
-    pages and the job above both (the dashboard)."""
-    sessions: dict[int, list[datetime.datetime]] = {}
-    for patient_id, starts_at in Appointment.objects.filter(
-        patient__in=patients, status__in=BOOKED_SESSION_STATUSES, route__in=IN_CLINIC_ROUTES
-    ).values_list("patient_id", "starts_at"):
-        sessions.setdefault(patient_id, []).append(starts_at)
-    return sessions
+def in_clinic_session_bounds(
+    patients: QuerySet[Patient], now: datetime.datetime
+) -> QuerySet[Patient]:
+    """These patients, each with the start of their first in-clinic session (booked, checked
+    in or completed) as `first_session_at` and of their next one after `now` as
+    `next_session_at` (None when there is none): the sessions the assessment schedule counts.
+    Assessments sit below the schedule, so their due list and questionnaire reminders are
+    handed this annotator by the pages and the job above both (the dashboard)."""
+    sessions = Appointment.objects.filter(
+        patient_id=OuterRef("pk"),
+        status__in=BOOKED_SESSION_STATUSES,
+        route__in=IN_CLINIC_ROUTES,
+    ).order_by("starts_at")
+    return patients.annotate(
+        first_session_at=Subquery(sessions.values("starts_at")[:1]),
+        next_session_at=Subquery(sessions.filter(starts_at__gt=now).values("starts_at")[:1]),
+    )

@@ -13,7 +13,7 @@ from clinic.assessments.selectors import due_list
 from clinic.notifications.models import Notification
 from clinic.patients import services as patient_services
 from clinic.patients.tests.factories import register
-from clinic.scheduling.selectors import in_clinic_session_starts
+from clinic.scheduling.selectors import in_clinic_session_bounds
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,7 @@ def patient(front_desk, prescriber, nurse):
 
 def test_a_new_patient_owes_the_baseline_set(patient, nurse):
     [(who, item, label)] = due_list(
-        actor=nurse, now=timezone.now(), session_starts=in_clinic_session_starts
+        actor=nurse, now=timezone.now(), session_bounds=in_clinic_session_bounds
     )
     assert who == patient and item.timepoint == "baseline" and label == "Baseline (screening)"
     assert item.missing == ("phq9", "gad7", "cssrs-screen") and not item.overdue
@@ -40,7 +40,7 @@ def test_a_baseline_on_record_clears_only_what_was_taken(patient, nurse):
         actor=nurse, patient=patient, instrument_code="phq9", answers=[0] * 9, timepoint="baseline"
     )
     [(_, item, _)] = due_list(
-        actor=nurse, now=timezone.now(), session_starts=in_clinic_session_starts
+        actor=nurse, now=timezone.now(), session_bounds=in_clinic_session_bounds
     )
     assert item.missing == ("gad7", "cssrs-screen")
 
@@ -48,7 +48,7 @@ def test_a_baseline_on_record_clears_only_what_was_taken(patient, nurse):
 def test_the_schedule_is_clinic_policy(patient, nurse, settings):
     settings.CLINIC_POLICY = {"schedule": {"baseline_instruments": ["phq9"]}}
     services.response_record(actor=nurse, patient=patient, instrument_code="phq9", answers=[0] * 9)
-    assert due_list(actor=nurse, now=timezone.now(), session_starts=in_clinic_session_starts) == []
+    assert due_list(actor=nurse, now=timezone.now(), session_bounds=in_clinic_session_bounds) == []
 
 
 def test_the_clinician_home_lists_what_is_due(client, patient, nurse):
@@ -59,21 +59,21 @@ def test_the_clinician_home_lists_what_is_due(client, patient, nurse):
 
 def test_reminders_email_the_patient_a_link_once(patient, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.assessment_reminders_send(session_starts=in_clinic_session_starts) == 1
+        assert services.assessment_reminders_send(session_bounds=in_clinic_session_bounds) == 1
     link = QuestionnaireLink.objects.get(patient=patient)
     assert link.created_by is None and link.instrument_codes == ["phq9", "gad7", "cssrs-screen"]
     [message] = mail.outbox
     assert message.to == ["jordan.rivera@example.org"] and "/q/" in message.body
     assert Notification.objects.get().status == "sent"
     # A usable link is already out: no second e-mail.
-    assert services.assessment_reminders_send(session_starts=in_clinic_session_starts) == 0
+    assert services.assessment_reminders_send(session_bounds=in_clinic_session_bounds) == 0
     # Once it has expired, the next run sends a fresh one.
     QuestionnaireLink.objects.update(expires_at=timezone.now() - datetime.timedelta(minutes=1))
-    assert services.assessment_reminders_send(session_starts=in_clinic_session_starts) == 1
+    assert services.assessment_reminders_send(session_bounds=in_clinic_session_bounds) == 1
 
 
 def test_patients_without_email_or_care_team_get_no_reminder(front_desk, nurse):
     register(front_desk, email="")
     register(front_desk, email="no.team@example.org")
-    assert services.assessment_reminders_send(session_starts=in_clinic_session_starts) == 0
+    assert services.assessment_reminders_send(session_bounds=in_clinic_session_bounds) == 0
     assert not Notification.objects.exists()

@@ -3,7 +3,19 @@ session (20–28 h, [H2]), end of induction, every 14 days in maintenance."""
 
 import datetime as dt
 
-from clinic.assessments.schedule import CourseFacts, SchedulePolicy, Taken, due_assessments
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from clinic.assessments.schedule import (
+    CourseFacts,
+    SchedulePolicy,
+    SessionBounds,
+    Taken,
+    due_assessments,
+    facts_from_witnesses,
+    witnesses_of,
+)
 
 T0 = dt.datetime(2027, 1, 4, 9, 0, tzinfo=dt.UTC)  # the first session
 POLICY = SchedulePolicy(
@@ -95,3 +107,46 @@ def test_only_the_missing_instruments_are_listed():
     facts = CourseFacts(taken=[Taken("gad7", T0 - hours(3))])
     [item] = due_assessments(facts, T0, policy)
     assert item.missing == ("phq9", "cssrs-screen")
+
+
+# ------------------------------------------------------------------ the witnesses of a history
+# The due list reads, per instrument, three witnesses instead of the whole history
+# (schedule.py, "the history that counts"). Whatever the history, the answer must not change.
+
+
+_START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+# Times on a 30-minute grid over ~40 days: windows of hours and days are hit and missed often.
+_moments = st.integers(min_value=0, max_value=40 * 48).map(
+    lambda n: _START + dt.timedelta(minutes=30 * n)
+)
+_taken = st.lists(
+    st.builds(Taken, st.sampled_from(["phq9", "gad7", "cssrs-screen"]), _moments), max_size=25
+)
+
+
+@hypothesis_settings(max_examples=400, deadline=None)
+@given(taken=_taken, sessions=st.lists(_moments, max_size=8), now=_moments)
+def test_three_witnesses_per_instrument_answer_as_the_whole_history_does(taken, sessions, now):
+    whole = due_assessments(CourseFacts(taken=taken, sessions=sessions), now)
+    bounds = SessionBounds(
+        first=min(sessions, default=None),
+        next_after_now=min((s for s in sessions if s > now), default=None),
+    )
+    assert due_assessments(facts_from_witnesses(witnesses_of(taken, bounds), bounds), now) == whole
+
+
+def test_the_witnesses_of_a_history():
+    first = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)
+    upcoming = dt.datetime(2026, 3, 20, 9, tzinfo=dt.UTC)
+    taken = [
+        Taken("phq9", first - dt.timedelta(days=3)),  # baseline
+        Taken("phq9", first + dt.timedelta(hours=19)),  # before the next-day window opens (20 h)
+        Taken("phq9", first + dt.timedelta(hours=22)),  # in it
+        Taken("phq9", first + dt.timedelta(days=10)),
+        Taken("phq9", upcoming - dt.timedelta(hours=1)),  # before the next session
+        Taken("phq9", upcoming + dt.timedelta(hours=1)),  # after it (dated ahead)
+    ]
+    w = witnesses_of(taken, SessionBounds(first=first, next_after_now=upcoming))["phq9"]
+    assert w.first == first - dt.timedelta(days=3)
+    assert w.first_after_next_day_opens == first + dt.timedelta(hours=22)
+    assert w.last_before_next_session == upcoming - dt.timedelta(hours=1)

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand
 
 from clinic.assessments.services import assessment_reminders_send
 from clinic.core.request_context import RequestContext, request_context
-from clinic.scheduling.selectors import in_clinic_session_starts
+from clinic.scheduling.selectors import in_clinic_session_bounds
 
 
 class Command(BaseCommand):
@@ -13,5 +13,5 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         with request_context(RequestContext(channel="command")):
-            queued = assessment_reminders_send(session_starts=in_clinic_session_starts)
+            queued = assessment_reminders_send(session_bounds=in_clinic_session_bounds)
         self.stdout.write(f"Queued {queued} reminder(s).")
