@@ -53,6 +53,7 @@ from clinic.controlled_substances.choices import ContainerStatus, EntryKind, Pro
 from clinic.controlled_substances.models import Container, LedgerEntry, Lot, Product, Receipt
 from clinic.core.audit import audit_record
 from clinic.core.bulk import bulk_insert, chain_bulk_insert, reserve_ids
+from clinic.demo.signing import UNSIGNED_DAYS, Signature, sign_sessions
 from clinic.core.choices import AuditAction
 from clinic.journal.models import JournalEntry
 from clinic.locations.identifiers import NPI_PREFIX, luhn_check_digit
@@ -214,6 +215,7 @@ class HistoryBuilder:
         self.today = options.today
         # History ends yesterday; from today on, appointments are booked, not yet seen.
         self.cutoff = datetime.datetime.combine(self.today, datetime.time.min, tzinfo=UTC)
+        self.signatures: list[Signature] = []
         self.first_day = self.today - datetime.timedelta(days=365 * options.years)
         self.rows: dict[type, list] = defaultdict(list)
         self.counts: dict[str, int] = defaultdict(int)
@@ -257,6 +259,7 @@ class HistoryBuilder:
         self._assessments()
         self._flush([AssessmentResponse, SuicidalityAlert, AlertFollowUp, JournalEntry])
         self.progress("questionnaires, alerts and journal entries", self.counts["responses"])
+        self.counts["signed_sessions"] = sign_sessions(self.signatures, self.progress)
         self._summary_audit()
         return dict(self.counts)
 
@@ -1139,6 +1142,12 @@ class HistoryBuilder:
         if course.route == "esketamine":
             self._rems_form(session, visit, pressures, nurse, rng)
         visit.session = session
+        if discharged < self.cutoff - datetime.timedelta(days=UNSIGNED_DAYS):
+            # Signed the same day or the next (its own stream: the rest of the draws stay).
+            hours = random.Random(f"{self.o.seed}:sign:{session.uuid}").randint(1, 26)
+            self.signatures.append(
+                Signature(pk, course.prescriber.pk, discharged + datetime.timedelta(hours=hours))
+            )
 
     def _rems_form(self, session, visit, pressures, nurse, rng) -> None:
         """The REMS patient monitoring form, answered from the session's own record (as

@@ -483,6 +483,28 @@ def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def _related(session: TreatmentSession, name: str, *joined: str) -> Any:
+    """A session's related rows: from its prefetch cache when the caller loaded many sessions
+    at once (`SIGNED_RECORD_PREFETCH`), else read here with the rows they name."""
+    cached = getattr(session, "_prefetched_objects_cache", {})
+    if name in cached:
+        return cached[name]
+    return getattr(session, name).select_related(*joined)
+
+
+# What `session_content` reads, for a caller that builds many signed records at once.
+SIGNED_RECORD_PREFETCH = (
+    ("administrations", ("container__lot", "recorded_by")),
+    ("infusion_events", ()),
+    ("vitals", ()),
+    ("alerts", ("acknowledged_by",)),
+    ("scores", ("response",)),
+    ("side_effects", ()),
+    ("adverse_events", ()),
+    ("overrides", ("prescriber",)),
+)
+
+
 def session_content(session: TreatmentSession) -> dict[str, Any]:
     """The signed record: everything the session says, in a stable order."""
     fields = [
@@ -529,7 +551,7 @@ def session_content(session: TreatmentSession) -> dict[str, Any]:
             "given_above_expected_reason": a.given_above_expected_reason,
             "by": a.recorded_by.username,
         }
-        for a in session.administrations.select_related("container__lot", "recorded_by")
+        for a in _related(session, "administrations", "container__lot", "recorded_by")
     ]
     content["infusion_events"] = [
         {
@@ -538,7 +560,7 @@ def session_content(session: TreatmentSession) -> dict[str, Any]:
             "rate_ml_per_h": str(e.rate_ml_per_h or ""),
             "reason": e.reason,
         }
-        for e in session.infusion_events.all()
+        for e in _related(session, "infusion_events")
     ]
     content["vitals"] = [
         {
@@ -549,7 +571,7 @@ def session_content(session: TreatmentSession) -> dict[str, Any]:
             },
             "entered_in_error": v.entered_in_error_reason if v.entered_in_error_at else None,
         }
-        for v in session.vitals.all()
+        for v in _related(session, "vitals")
     ]
     content["alerts"] = [
         {
@@ -559,7 +581,7 @@ def session_content(session: TreatmentSession) -> dict[str, Any]:
             "note": a.action_note,
             "by": a.acknowledged_by.username if a.acknowledged_by is not None else None,
         }
-        for a in session.alerts.select_related("acknowledged_by")
+        for a in _related(session, "alerts", "acknowledged_by")
     ]
     content["scores"] = [
         {
@@ -568,7 +590,7 @@ def session_content(session: TreatmentSession) -> dict[str, Any]:
             "answers": s.response.answers,
             "total": s.response.total,
         }
-        for s in session.scores.select_related("response")
+        for s in _related(session, "scores", "response")
     ]
     content["side_effects"] = [
         {
@@ -579,7 +601,7 @@ def session_content(session: TreatmentSession) -> dict[str, Any]:
             "intervention": e.intervention,
             "entered_in_error": bool(e.entered_in_error_at),
         }
-        for e in session.side_effects.all()
+        for e in _related(session, "side_effects")
     ]
     content["adverse_events"] = [
         {
@@ -590,11 +612,11 @@ def session_content(session: TreatmentSession) -> dict[str, Any]:
             "outcome": e.outcome,
             "entered_in_error": bool(e.entered_in_error_at),
         }
-        for e in session.adverse_events.all()
+        for e in _related(session, "adverse_events")
     ]
     content["overrides"] = [
         {"kind": o.kind, "by": o.prescriber.username, "reason": o.reason, "unmet": o.unmet}
-        for o in session.overrides.select_related("prescriber")
+        for o in _related(session, "overrides", "prescriber")
     ]
     return content
 

@@ -201,3 +201,28 @@ def test_refuses_a_clinic_that_already_has_patients():
 
     with pytest.raises(CommandError, match="no patients"):
         seed()
+
+
+def test_past_sessions_are_signed_over_their_record_and_the_last_days_wait_for_signature():
+    from clinic.treatment_sessions.services.signature import content_sha256
+    from clinic.treatment_sessions.state import session_content
+
+    seed()
+    cutoff = datetime.datetime.combine(TODAY, datetime.time.min, tzinfo=datetime.UTC)
+    signed = TreatmentSession.objects.filter(signed_at__isnull=False).select_related(
+        "patient", "signed_by"
+    )
+    assert signed.count() > 100
+    for session in signed[:40]:
+        # Signed by a prescriber on the patient's care team, after the discharge, over the
+        # same record the signing service builds.
+        assert session.signed_by.role == "prescriber"
+        assert session.patient.care_team_members.filter(staff=session.signed_by).exists()
+        assert session.discharged_at < session.signed_at
+        assert session.signed_content == session_content(session)
+        assert session.signed_sha256 == content_sha256(session.signed_content)
+    # Sessions that ended in the last two days before the seed's day are the ones to sign.
+    recent = cutoff - datetime.timedelta(days=2)
+    unsigned = TreatmentSession.objects.filter(signed_at__isnull=True)
+    assert not unsigned.filter(discharged_at__lt=recent).exists()
+    assert not signed.filter(discharged_at__gte=recent).exists()
