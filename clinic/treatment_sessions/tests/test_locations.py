@@ -12,14 +12,18 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from clinic.core.exceptions import PermissionDenied
 from clinic.core.models import AuditEvent
 from clinic.locations import services as locations
-from clinic.locations.models import Location
+from clinic.locations.models import Location, LocationStaff
+from clinic.patients.services import care_team_set
 from clinic.patients.tests.factories import register
 from clinic.scheduling import services as scheduling
 from clinic.scheduling.models import Appointment
+from clinic.treatment_sessions import services
+from clinic.treatment_sessions.models import TreatmentSession
 from clinic.treatment_sessions.state import rems_form_prefill
-from clinic.treatment_sessions.tests.conftest import MONDAY, at, fresh
+from clinic.treatment_sessions.tests.conftest import MONDAY, at, fresh, identity_of
 
 pytestmark = pytest.mark.django_db
 
@@ -222,3 +226,146 @@ def test_the_day_list_shows_the_location_s_local_time(
     )
     page = _page(client, west_nurse, DAY_URL)
     assert "<strong>08:00</strong>–09:00" in page
+
+
+# --------------------------------------------------------------------------- one session, one place
+# A session, its check-in and its REMS form are the location's of its chair: a nurse of another
+# location is refused them as she is refused that location's chair board (403, audited), even
+# when the patient is on her care team (the care team is the network's). The clinic
+# administrator reaches every location; a clinic of one location sees no change.
+
+REFUSAL = "Refused {method} {route}: You do not work at that location."
+
+
+@pytest.fixture
+def river_nurse_on_the_team(river_nurse, front_desk, prescriber, nurse, patient):
+    """`river_nurse` (Riverside only) joins `patient`'s care team."""
+    care_team_set(
+        actor=front_desk,
+        patient=patient,
+        primary_prescriber=prescriber,
+        nurses=[nurse, river_nurse],
+    )
+    return river_nurse
+
+
+def _refusals(user):
+    return list(
+        AuditEvent.objects.filter(actor=user, action="denied").values_list("summary", flat=True)
+    )
+
+
+def _session_url(name, session):
+    return reverse(f"treatment_sessions:{name}", args=[session.uuid])
+
+
+def test_a_nurse_of_another_location_is_refused_the_session_page(
+    client, riverside, river_nurse_on_the_team, iv_checked_in
+):
+    client.force_login(river_nurse_on_the_team)
+    response = client.get(_session_url("detail", iv_checked_in))
+    assert response.status_code == 403
+    assert "You do not work at that location." in response.content.decode()
+    assert _refusals(river_nurse_on_the_team) == [
+        REFUSAL.format(method="GET", route="sessions/<uuid:session_uuid>/")
+    ]
+    # Nothing of the session was read as a view.
+    assert not AuditEvent.objects.filter(
+        actor=river_nurse_on_the_team, action="view", object_type="treatment_session"
+    ).exists()
+
+
+def test_a_nurse_of_another_location_cannot_chart_on_the_session(
+    client, riverside, river_nurse_on_the_team, iv_checked_in
+):
+    client.force_login(river_nurse_on_the_team)
+    response = client.post(
+        _session_url("vitals", iv_checked_in),
+        {"vitals-systolic_mmhg": "128", "vitals-diastolic_mmhg": "78"},
+    )
+    assert response.status_code == 403
+    assert not fresh(iv_checked_in).vitals.exists()
+    assert len(_refusals(river_nurse_on_the_team)) == 1
+
+
+def test_a_nurse_of_another_location_is_refused_the_rems_form_and_pdf(
+    client, riverside, river_nurse_on_the_team, esketamine_dosed
+):
+    client.force_login(river_nurse_on_the_team)
+    assert client.get(_session_url("rems_form", esketamine_dosed)).status_code == 403
+    assert client.get(_session_url("rems_pdf", esketamine_dosed)).status_code == 403
+    assert not AuditEvent.objects.filter(action="export").exists()
+    assert len(_refusals(river_nurse_on_the_team)) == 2
+
+
+def test_a_nurse_of_another_location_cannot_check_the_patient_in(
+    client, riverside, river_nurse_on_the_team, iv_appointment
+):
+    client.force_login(river_nurse_on_the_team)
+    url = reverse("treatment_sessions:check_in", args=[iv_appointment.uuid])
+    assert client.get(url).status_code == 403
+    response = client.post(
+        url,
+        {
+            "full_name_confirmed": "on",
+            "stated_date_of_birth": iv_appointment.patient.date_of_birth.isoformat(),
+            "assigned_nurse": str(iv_appointment.nurse.uuid),
+        },
+    )
+    assert response.status_code == 403
+    assert not TreatmentSession.objects.exists()
+    assert Appointment.objects.get(pk=iv_appointment.pk).status == "booked"
+    assert sorted(_refusals(river_nurse_on_the_team)) == [
+        REFUSAL.format(method=method, route="sessions/check-in/<uuid:appointment_uuid>/")
+        for method in ("GET", "POST")
+    ]
+
+
+def test_the_check_in_service_refuses_another_location_s_nurse_too(
+    riverside, river_nurse_on_the_team, iv_appointment
+):
+    with pytest.raises(PermissionDenied):
+        services.session_check_in(
+            actor=river_nurse_on_the_team,
+            appointment=iv_appointment,
+            identity=identity_of(iv_appointment),
+        )
+    assert not TreatmentSession.objects.exists()
+
+
+def test_the_nurse_of_the_session_s_own_location_works_on(client, riverside, nurse, iv_checked_in):
+    client.force_login(nurse)
+    assert client.get(_session_url("detail", iv_checked_in)).status_code == 200
+
+
+def test_the_clinic_administrator_opens_a_session_at_any_location(
+    client, clinic_admin, riverside, iv_checked_in
+):
+    assert not LocationStaff.objects.filter(user=clinic_admin).exists()
+    client.force_login(clinic_admin)
+    assert client.get(_session_url("detail", iv_checked_in)).status_code == 200
+    assert not _refusals(clinic_admin)
+
+
+def test_a_clinic_of_one_location_sees_no_change(client, nurse, iv_appointment, clock):
+    """No second location, and the nurse has no membership row: she checks in and opens the
+    session as before."""
+    assert Location.objects.count() == 1
+    assert not LocationStaff.objects.filter(user=nurse).exists()
+    client.force_login(nurse)
+    url = reverse("treatment_sessions:check_in", args=[iv_appointment.uuid])
+    clock.move_to(at(MONDAY, 8, 50))
+    assert client.get(url).status_code == 200
+    response = client.post(
+        url,
+        {
+            "full_name_confirmed": "on",
+            "stated_date_of_birth": iv_appointment.patient.date_of_birth.isoformat(),
+            "assigned_nurse": str(nurse.uuid),
+        },
+    )
+    session = TreatmentSession.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == _session_url("detail", session)
+    assert client.get(_session_url("detail", session)).status_code == 200
+    assert not _refusals(nurse)
