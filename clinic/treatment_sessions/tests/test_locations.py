@@ -7,11 +7,14 @@ setting), the clinic's setting only when the location has none.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from clinic.controlled_substances.tests.conftest import receive
 from clinic.core.exceptions import PermissionDenied
 from clinic.core.models import AuditEvent
 from clinic.locations import services as locations
@@ -22,6 +25,7 @@ from clinic.scheduling import services as scheduling
 from clinic.scheduling.models import Appointment
 from clinic.treatment_sessions import services
 from clinic.treatment_sessions.models import TreatmentSession
+from clinic.treatment_sessions.page import usable_containers
 from clinic.treatment_sessions.state import rems_form_prefill
 from clinic.treatment_sessions.tests.conftest import MONDAY, at, fresh, identity_of
 
@@ -369,3 +373,71 @@ def test_a_clinic_of_one_location_sees_no_change(client, nurse, iv_appointment, 
     assert response["Location"] == _session_url("detail", session)
     assert client.get(_session_url("detail", session)).status_code == 200
     assert not _refusals(nurse)
+
+
+# --------------------------------------------------------------------------- the stock at the chair
+
+
+def _options(page: str, name: str) -> str:
+    """The <option>s of the select named `name`, as text."""
+    found = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', page, re.DOTALL)
+    assert found, name
+    return found.group(1)
+
+
+def test_the_container_picker_lists_only_the_session_s_location_s_stock(
+    client, clinic_admin, riverside, nurse, iv_cleared, vials, vial_product
+):
+    receive(clinic_admin, vial_product, containers=1, lot_number="RIV9", location=riverside)
+    client.force_login(nurse)
+    picker = _options(_page(client, nurse, _session_url("detail", iv_cleared)), "start-container")
+    assert "lot L100" in picker and "RIV9" not in picker
+    assert picker.count("<option value=") - picker.count('<option value=""') == len(vials)
+
+
+def test_the_container_picker_at_a_location_lists_its_own_stock(
+    clinic_admin, riverside, vial_product, vials, clock
+):
+    river_vial = receive(
+        clinic_admin, vial_product, containers=1, lot_number="RIV9", location=riverside
+    ).containers.get()
+    today = MONDAY
+    assert [c.pk for c in usable_containers("iv", today, location=riverside)] == [river_vial.pk]
+    main = Location.objects.get(is_default=True)
+    assert [c.pk for c in usable_containers("iv", today, location=main)] == [v.pk for v in vials]
+
+
+def test_the_waste_witness_is_chosen_from_the_session_s_location_s_staff(
+    client, riverside, river_nurse, nurse, prescriber, iv_running
+):
+    """The infusion's stop form offers a witness for the residual: the main location's
+    prescriber, not Riverside's nurse (the ledger would refuse her: `witness_at`)."""
+    witnesses = _options(
+        _page(client, nurse, _session_url("detail", iv_running)), "iv-stop-witness"
+    )
+    assert prescriber.display_name in witnesses
+    assert river_nurse.display_name not in witnesses
+
+
+def test_the_residual_waste_witness_list_is_the_location_s(
+    client, riverside, river_nurse, nurse, prescriber, iv_running, clock
+):
+    """After a stop without a witness, the residual waits on the page with its own waste
+    form, whose witness list is the location's too."""
+    clock.move_to(at(MONDAY, 9, 40))
+    services.infusion_stop(actor=nurse, session=iv_running, given_mg="40")
+    page = _page(client, nurse, _session_url("detail", iv_running))
+    administration = fresh(iv_running).administrations.get()
+    witnesses = _options(page, f"waste-{administration.uuid}-witness")
+    assert prescriber.display_name in witnesses
+    assert river_nurse.display_name not in witnesses
+
+
+def test_in_a_clinic_of_one_location_every_licensed_colleague_may_witness(
+    client, make_staff, nurse, prescriber, iv_running
+):
+    colleague = make_staff("nurse", username="colleague", first_name="Cora", last_name="Lane")
+    witnesses = _options(
+        _page(client, nurse, _session_url("detail", iv_running)), "iv-stop-witness"
+    )
+    assert prescriber.display_name in witnesses and colleague.display_name in witnesses
