@@ -8,6 +8,7 @@ setting), the clinic's setting only when the location has none.
 from __future__ import annotations
 
 import re
+import zlib
 
 import pytest
 from django.db import connection
@@ -441,3 +442,35 @@ def test_in_a_clinic_of_one_location_every_licensed_colleague_may_witness(
         _page(client, nurse, _session_url("detail", iv_running)), "iv-stop-witness"
     )
     assert prescriber.display_name in witnesses and colleague.display_name in witnesses
+
+
+# --------------------------------------------------------------------------- the REMS setting
+
+
+def test_the_rems_form_and_pdf_name_the_session_s_location(
+    client, settings, nurse, esketamine_dosed
+):
+    settings.CLINIC_NAME = "KetaCare Network Holdings"
+    main = Location.objects.get(is_default=True)
+    main.name = "Harbour Point"
+    main.save()
+    client.force_login(nurse)
+    page = _page(client, nurse, _session_url("rems_form", esketamine_dosed))
+    assert "esketamine session of 06/02/2031 at Harbour Point" in page
+    response = client.get(_session_url("rems_pdf", esketamine_dosed))
+    assert response.status_code == 200
+    text = _pdf_text(response.content)
+    assert "(Harbour Point)" in text
+    assert "KetaCare Network Holdings" not in text
+
+
+def _pdf_text(content: bytes) -> str:
+    """The text drawn in a PDF from fpdf2: its content streams, inflated."""
+    assert content.startswith(b"%PDF-")
+    texts = []
+    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", content, re.DOTALL):
+        try:
+            texts.append(zlib.decompress(stream).decode("latin-1"))
+        except zlib.error:
+            texts.append(stream.decode("latin-1"))
+    return "\n".join(texts).replace("\\(", "(").replace("\\)", ")")
