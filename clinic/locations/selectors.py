@@ -53,6 +53,21 @@ def actor_works_at(actor: Any, location: Location) -> bool:
     return locations_for(actor).filter(pk=location.pk).exists()
 
 
+NOT_YOURS = "You do not work at that location."
+
+
+def require_works_at(actor: Any, location: Location) -> None:
+    """Refuse an actor who does not work at `location` a record kept there (a session, an
+    appointment: their chair's location), as another location's list is refused
+    (`location_scope`): a PermissionDenied, audited once the request is answered. The clinic
+    administrator (`sees_network`) reaches every location, open or closed; in a network of one
+    location everyone works there (`locations_for`'s rules, read in one query)."""
+    if sees_network(actor):
+        return
+    if not any(place.pk == location.pk for place in workplace_for(actor).choices):
+        raise PermissionDenied(NOT_YOURS)
+
+
 def location_get(*, actor: Any, location_uuid: uuid_module.UUID | str) -> Location:
     """One location the actor may work at; any other (or none) is the same not-found."""
     try:
@@ -227,4 +242,4 @@ def location_scope(
     try:
         return location_get(actor=actor, location_uuid=requested)
     except NotFound as error:
-        raise PermissionDenied("You do not work at that location.") from error
+        raise PermissionDenied(NOT_YOURS) from error

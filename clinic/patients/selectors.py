@@ -44,6 +44,7 @@ def record_in_reach[RecordT: models.Model](
     in_reach: Callable[[RecordT], bool] | None = None,
     patient: Patient | None = None,
     denial_names_patient: bool = False,
+    check: Callable[[RecordT], None] | None = None,
 ) -> RecordT:
     """A patient's record by its public id, only when it is within the actor's reach: the one
     "fetch, check reach, audit the denial, not found" step of every selector.
@@ -55,7 +56,9 @@ def record_in_reach[RecordT: models.Model](
     one out of reach look the same (NotFound with `not_found_message`), and both are audited as
     a denial, naming the patient when it is known (`patient`, or with `denial_names_patient`
     the record's own). Anything that is not a UUID is simply not found, unaudited: it names no
-    record. With `view_summary` (text, or text from the record) the read is audited as a view.
+    record. `check` may then refuse a record in reach for another reason (a PermissionDenied:
+    it is kept at a location the actor does not work at), before the read is audited. With
+    `view_summary` (text, or text from the record) the read is audited as a view.
     The caller checks the role first, and selects the patient with the record so that
     `patient_of` costs no query."""
     try:
@@ -85,6 +88,8 @@ def record_in_reach[RecordT: models.Model](
             or f"{object_type.replace('_', ' ').capitalize()} not found or patient not visible",
         )
         raise NotFound(not_found_message)
+    if check is not None:
+        check(record)
     if view_summary is not None:
         audit_record(
             actor=actor,

@@ -26,6 +26,7 @@ from clinic.core.exceptions import NotFound
 from clinic.core.page_loads import PageLoad
 from clinic.core.parsing import record_uuid
 from clinic.locations.models import Location
+from clinic.locations.selectors import require_works_at
 from clinic.patients.models import Patient
 from clinic.scheduling.choices import AppointmentStatus
 from clinic.scheduling.models import Appointment, Chair
@@ -212,16 +213,19 @@ def _session_of(appointment: Appointment) -> TreatmentSession | None:
 
 def appointment_for_check_in(*, actor, appointment_uuid) -> Appointment:
     """An appointment the actor may check in: a session runner on the patient's care team.
-    Otherwise NotFound (the service repeats every check under its locks)."""
+    Otherwise NotFound; at a location the actor does not work at (its chair's), refused as
+    that location's chair board is: 403, audited (the service repeats every check under its
+    locks)."""
     require(actor, Capability.SESSION_RUN)
     key = record_uuid(appointment_uuid)
     appointment = (
         Appointment.objects.filter(uuid=key, patient__in=Patient.objects.visible_to(actor))
-        .select_related("patient")
+        .select_related("patient", "chair__room__location")
         .first()
     )
     if appointment is None:
         raise NotFound("No such appointment, or the patient is not on your care team.")
+    require_works_at(actor, appointment.chair.room.location)
     return appointment
 
 

@@ -244,8 +244,9 @@ class InfusionRateForm(forms.Form):
 class _WasteWitnessForm(WitnessMixin, forms.Form):
     """An optional witnessed waste of the residual at once (or later, from the page)."""
 
-    def _witness_now(self, *, actor, request):
-        self._witness_fields(actor=actor, request=request)
+    def _witness_now(self, *, actor, request, location):
+        """The witness is offered from the staff who work at the session's `location`."""
+        self._witness_fields(actor=actor, request=request, location=location)
         self.fields["witness"].label = "Waste witness (optional)"
         self.fields[
             "witness"
@@ -275,9 +276,9 @@ class InfusionStopForm(_WasteWitnessForm):
         help_text="Only when the mg given is above what the running time allows.",
     )
 
-    def __init__(self, *args, actor, request, **kwargs):
+    def __init__(self, *args, actor, request, location, **kwargs):
         super().__init__(*args, **kwargs)
-        self._witness_now(actor=actor, request=request)
+        self._witness_now(actor=actor, request=request, location=location)
 
 
 class ImInjectionForm(ContainerFormMixin, _WasteWitnessForm):
@@ -286,10 +287,10 @@ class ImInjectionForm(ContainerFormMixin, _WasteWitnessForm):
     site = forms.ChoiceField(label="Injection site", choices=[("", "Choose…"), *ImSite.choices])
     given_at = _time_field("Given at")
 
-    def __init__(self, *args, containers, actor, request, **kwargs):
+    def __init__(self, *args, containers, actor, request, location, **kwargs):
         super().__init__(*args, **kwargs)
         self._container_field(containers, "Vial")
-        self._witness_now(actor=actor, request=request)
+        self._witness_now(actor=actor, request=request, location=location)
         self.order_fields(["container", "drawn_mg", "given_mg", "site", "given_at"])
 
 
@@ -306,9 +307,10 @@ class WasteForm(WitnessMixin, forms.Form):
     witness_required = True
     reason = _text_field("Reason", max_length=300, required=False, initial="Residual of the dose")
 
-    def __init__(self, *args, actor, request, **kwargs):
+    def __init__(self, *args, actor, request, location, **kwargs):
+        """The witness is offered from the staff who work at the session's `location`."""
         super().__init__(*args, **kwargs)
-        self._witness_fields(actor=actor, request=request)
+        self._witness_fields(actor=actor, request=request, location=location)
         self.order_fields(["witness", "witness_password", "reason"])
 
     def clean(self):

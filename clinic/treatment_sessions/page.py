@@ -25,6 +25,7 @@ from clinic.controlled_substances.models import Container
 from clinic.controlled_substances.selectors import on_hand_containers
 from clinic.core.clinic_phone import call_the_clinic
 from clinic.journal.selectors import session_intention
+from clinic.locations.models import Location
 from clinic.screening.choices import Route
 from clinic.screening.selectors import allergies_by_patient
 from clinic.treatment_sessions import rules, state
@@ -266,9 +267,10 @@ class SessionPage:
 # --------------------------------------------------------------------------- builders
 
 
-def usable_containers(route: str, today: datetime.date) -> list[Container]:
-    """On-hand containers of the route's product (vials for IV/IM, devices for esketamine),
-    not expired and not empty, soonest expiry first."""
+def usable_containers(route: str, today: datetime.date, *, location: Location) -> list[Container]:
+    """On-hand containers of the route's product (vials for IV/IM, devices for esketamine)
+    kept at `location` (the session's: a dose is drawn only from its own location's stock,
+    as the ledger insists), not expired and not empty, soonest expiry first."""
     wanted = (
         ProductKind.ESKETAMINE_DEVICE
         if route == Route.ESKETAMINE
@@ -276,7 +278,7 @@ def usable_containers(route: str, today: datetime.date) -> list[Container]:
     )
     return [
         c
-        for c in on_hand_containers()
+        for c in on_hand_containers(location)
         if c.lot.product.kind == wanted and c.balance_mg > 0 and c.lot.expiry >= today
     ]
 
@@ -423,7 +425,9 @@ def session_page(
             next_allowed=next_allowed,
         )
     if page.can_run and page.editable and page.dosing_open and session.is_open:
-        page.containers = usable_containers(session.route, timezone.localdate(now))
+        page.containers = usable_containers(
+            session.route, timezone.localdate(now), location=session.appointment.chair.room.location
+        )
 
     page.residuals = state.residual_outstanding(session) if session.administrations.all() else []
 

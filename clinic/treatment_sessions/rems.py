@@ -15,7 +15,6 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.utils import timezone
 from fpdf import FPDF
 
@@ -175,9 +174,11 @@ class _Form(FPDF):
 
 
 def rems_pdf_build(*, actor, session: TreatmentSession) -> bytes:
-    """The monitoring form on one printable page: the clinic, each field and its answer, the
-    clinic's own references (MRN, session) and when it was generated. No address. Audited as
-    an export. The caller has checked the actor may open the session (`session_get`)."""
+    """The monitoring form on one printable page: the healthcare setting (the session's
+    location: each location is its own REMS-certified setting), each field and its answer,
+    the clinic's own references (MRN, session) and when it was generated. No address (the
+    form has no place for one). Audited as an export. The caller has checked the actor may
+    open the session (`session_get`)."""
     require(actor, Capability.SESSION_REMS)
     values = session.rems_form or {}
     missing = rules.rems_form_missing(values)
@@ -191,7 +192,8 @@ def rems_pdf_build(*, actor, session: TreatmentSession) -> bytes:
     pdf.set_font("Helvetica", "B", 14)
     pdf.cell(0, 8, "Spravato REMS - Patient Monitoring Form", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", size=10)
-    pdf.cell(0, 5.5, pdf_text(settings.CLINIC_NAME), new_x="LMARGIN", new_y="NEXT")
+    setting = session.appointment.chair.room.location
+    pdf.cell(0, 5.5, pdf_text(setting.name), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", size=8)
     pdf.cell(
         0,

@@ -124,6 +124,7 @@ def _context(request, session, bound: dict | None = None) -> dict:
     open_run = run and session.is_open
     patient = session.patient
     context = {"page": page, "session": session, "patient": patient, "bound": bound}
+    location = session.appointment.chair.room.location
 
     used: set = set()
 
@@ -177,6 +178,7 @@ def _context(request, session, bound: dict | None = None) -> dict:
                     prefix="iv-stop",
                     actor=actor,
                     request=request,
+                    location=location,
                     initial={"given_mg": given},
                 ),
             )
@@ -188,6 +190,7 @@ def _context(request, session, bound: dict | None = None) -> dict:
                     containers=page.containers,
                     actor=actor,
                     request=request,
+                    location=location,
                     initial={"drawn_mg": dose, "given_mg": dose},
                 ),
             )
@@ -207,7 +210,10 @@ def _context(request, session, bound: dict | None = None) -> dict:
                 form(
                     ("waste", administration.pk),
                     lambda administration=administration: WasteForm(
-                        prefix=f"waste-{administration.uuid}", actor=actor, request=request
+                        prefix=f"waste-{administration.uuid}",
+                        actor=actor,
+                        request=request,
+                        location=location,
                     ),
                 ),
             )

@@ -29,7 +29,9 @@ from clinic.treatment_sessions.views import _back, _one_field_action, _session, 
 
 
 def _containers(session):
-    return usable_containers(session.route, timezone.localdate())
+    return usable_containers(
+        session.route, timezone.localdate(), location=session.appointment.chair.room.location
+    )
 
 
 def _witness_kwargs(data) -> dict:
@@ -99,7 +101,13 @@ def infusion(request, session_uuid):
             request,
             session,
             key="infusion_stop",
-            form=InfusionStopForm(request.POST, prefix="iv-stop", actor=actor, request=request),
+            form=InfusionStopForm(
+                request.POST,
+                prefix="iv-stop",
+                actor=actor,
+                request=request,
+                location=session.appointment.chair.room.location,
+            ),
             call=lambda data: services.infusion_stop(
                 actor=actor,
                 session=session,
@@ -121,7 +129,12 @@ def im_injection(request, session_uuid):
     session = _session(request, session_uuid, Capability.SESSION_RUN)
     actor = request.user
     form = ImInjectionForm(
-        request.POST, prefix="im", containers=_containers(session), actor=actor, request=request
+        request.POST,
+        prefix="im",
+        containers=_containers(session),
+        actor=actor,
+        request=request,
+        location=session.appointment.chair.room.location,
     )
     return _submit(
         request,
@@ -174,7 +187,11 @@ def waste(request, session_uuid, administration_uuid):
     if administration is None:
         raise NotFound("No such administration in this session.")
     form = WasteForm(
-        request.POST, prefix=f"waste-{administration.uuid}", actor=request.user, request=request
+        request.POST,
+        prefix=f"waste-{administration.uuid}",
+        actor=request.user,
+        request=request,
+        location=session.appointment.chair.room.location,
     )
     return _submit(
         request,

@@ -198,6 +198,7 @@ def rems_form(request, session_uuid):
         ],
         "missing": [rems.LABELS[k] for k in missing],
         "session_date": rems.session_date(session),
+        "location": session.appointment.chair.room.location,
         "can_save": actor.can(Capability.SESSION_RUN) and not session.is_signed,
         "can_submit": (
             actor.can(Capability.SESSION_REMS)

@@ -104,6 +104,24 @@ def test_staff_see_the_locations_they_work_at_and_the_admin_sees_the_network(
         selectors.location_get(actor=nurse, location_uuid=riverside.uuid)
 
 
+def test_a_record_kept_at_a_location_is_refused_to_staff_who_do_not_work_there(
+    clinic_admin, nurse, make_staff
+):
+    """`require_works_at`: what a session or an appointment asks of the actor, by its chair's
+    location. The refusal is the one another location's lists give."""
+    default = selectors.location_default()
+    selectors.require_works_at(nurse, default)  # a network of one: no membership needed
+    riverside = services.location_open(actor=clinic_admin, details=_details())
+    services.location_staff_set(actor=clinic_admin, location=default, staff_ids=[nurse.pk])
+    selectors.require_works_at(nurse, default)
+    with pytest.raises(PermissionDenied) as refused:
+        selectors.require_works_at(nurse, riverside)
+    assert refused.value.message == "You do not work at that location."
+    # The clinic administrator reaches every location, a closed one too.
+    Location.objects.filter(pk=riverside.pk).update(active=False)
+    selectors.require_works_at(clinic_admin, riverside)
+
+
 def test_the_switcher_remembers_the_chosen_location(clinic_admin, prescriber):
     default = selectors.location_default()
     riverside = services.location_open(actor=clinic_admin, details=_details())

@@ -524,10 +524,11 @@ def appointment_lock(*, appointment_id: int) -> Appointment | None:
 
 
 def appointment_lock_for_check_in(*, appointment_id: int) -> Appointment | None:
-    """Lock the appointment (with its patient and planned session) for a check-in."""
+    """Lock the appointment (with its patient, planned session and chair's location) for a
+    check-in."""
     return (
         Appointment.objects.select_for_update(of=("self",))
-        .select_related("patient", "planned_session__plan")
+        .select_related("patient", "planned_session__plan", "chair__room__location")
         .filter(pk=appointment_id)
         .first()
     )

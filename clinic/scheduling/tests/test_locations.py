@@ -8,10 +8,11 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from clinic.core.models import AuditEvent
 from clinic.locations import services as locations
-from clinic.locations.models import Location
+from clinic.locations.models import Location, LocationStaff
 from clinic.scheduling import selectors, services
-from clinic.scheduling.models import OpeningHours, Room, StaffShift
+from clinic.scheduling.models import Appointment, OpeningHours, Room, StaffShift
 from clinic.scheduling.tests.conftest import (
     CLOSE,
     MONDAY,
@@ -124,3 +125,105 @@ def test_the_resources_page_of_the_location_worked_at(client, clinic_admin, room
     client.force_login(clinic_admin)
     page = client.get(reverse("scheduling:resources")).content.decode()
     assert "Room A" in page
+
+
+# --------------------------------------------------------------------------- one appointment's page
+# An appointment is its chair's location's: staff of another location are refused its page and
+# its changes as they are refused that location's schedule (403, audited), even when the patient
+# is on their care team. The clinic administrator reaches every location.
+
+
+@pytest.fixture
+def river_appointment(front_desk, patient, nurse, river_chair):
+    """`patient` (on `nurse`'s care team) at 09:00 on Monday in Riverside's chair."""
+    return Appointment.objects.create(
+        patient=patient,
+        chair=river_chair,
+        nurse=nurse,
+        starts_at=at(MONDAY, 9),
+        ends_at=at(MONDAY, 10),
+        route="iv",
+        created_by=front_desk,
+    )
+
+
+@pytest.fixture
+def only_at_main(clinic_admin, main, riverside, nurse, front_desk, prescriber):
+    locations.location_staff_set(
+        actor=clinic_admin, location=main, staff_ids=[nurse.pk, front_desk.pk, prescriber.pk]
+    )
+
+
+def _detail_url(appointment):
+    return reverse("scheduling:appointment_detail", args=[appointment.uuid])
+
+
+def _denials(user):
+    return list(
+        AuditEvent.objects.filter(actor=user, action="denied").values_list("summary", flat=True)
+    )
+
+
+@pytest.mark.parametrize("who", ["nurse", "front_desk"])
+def test_staff_of_another_location_are_refused_the_appointment_page(
+    client, request, only_at_main, river_appointment, who
+):
+    user = request.getfixturevalue(who)
+    client.force_login(user)
+    response = client.get(_detail_url(river_appointment))
+    assert response.status_code == 403
+    assert "You do not work at that location." in response.content.decode()
+    assert _denials(user) == [
+        "Refused GET schedule/appointments/<uuid:appointment_uuid>/: "
+        "You do not work at that location."
+    ]
+
+
+def test_staff_of_another_location_cannot_cancel_its_appointment(
+    client, front_desk, only_at_main, river_appointment
+):
+    client.force_login(front_desk)
+    response = client.post(
+        _detail_url(river_appointment) + "cancel/", {"cancel-reason": "Patient is unwell"}
+    )
+    assert response.status_code == 403
+    river_appointment.refresh_from_db()
+    assert river_appointment.status == "booked"
+    assert len(_denials(front_desk)) == 1
+
+
+def test_staff_of_the_appointment_s_location_open_it(
+    client, clinic_admin, riverside, front_desk, only_at_main, river_appointment
+):
+    locations.location_staff_set(actor=clinic_admin, location=riverside, staff_ids=[front_desk.pk])
+    client.force_login(front_desk)
+    assert client.get(_detail_url(river_appointment)).status_code == 200
+
+
+def test_the_clinic_administrator_opens_an_appointment_at_any_location(
+    client, clinic_admin, only_at_main, river_appointment
+):
+    client.force_login(clinic_admin)
+    assert client.get(_detail_url(river_appointment)).status_code == 200
+    assert not _denials(clinic_admin)
+
+
+def test_a_clinic_of_one_location_opens_its_appointments_as_before(
+    client, front_desk, patient, nurse, chair1
+):
+    """No second location, no membership rows: the appointment page opens as it did."""
+    assert Location.objects.count() == 1
+    assert not LocationStaff.objects.exists()
+    appointment = Appointment.objects.create(
+        patient=patient,
+        chair=chair1,
+        nurse=nurse,
+        starts_at=at(MONDAY, 9),
+        ends_at=at(MONDAY, 10),
+        route="iv",
+        created_by=front_desk,
+    )
+    for user in (front_desk, nurse):
+        client.force_login(user)
+        assert client.get(_detail_url(appointment)).status_code == 200
+    assert not AuditEvent.objects.filter(action="denied").exists()

@@ -20,6 +20,7 @@ from clinic.core.choices import AuditAction
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound
 from clinic.core.parsing import clean_text, event_moment
 from clinic.core.records import required_text
+from clinic.locations.selectors import require_works_at
 from clinic.patients.choices import Sex
 from clinic.patients.models import Patient
 from clinic.patients.services import body_measurement_record
@@ -124,6 +125,7 @@ def session_check_in(
     locked = appointment_lock_for_check_in(appointment_id=appointment.pk)
     if locked is None or not _visible(actor, locked.patient_id):
         raise NotFound("No such appointment, or the patient is not on your care team.")
+    require_works_at(actor, locked.chair.room.location)
     if TreatmentSession.objects.filter(appointment=locked).exists():
         raise Conflict("This appointment is checked in already.", code="already_checked_in")
     if locked.status != AppointmentStatus.BOOKED:

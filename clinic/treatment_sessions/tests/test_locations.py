@@ -7,19 +7,28 @@ setting), the clinic's setting only when the location has none.
 
 from __future__ import annotations
 
+import re
+import zlib
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from clinic.controlled_substances.tests.conftest import receive
+from clinic.core.exceptions import PermissionDenied
 from clinic.core.models import AuditEvent
 from clinic.locations import services as locations
-from clinic.locations.models import Location
+from clinic.locations.models import Location, LocationStaff
+from clinic.patients.services import care_team_set
 from clinic.patients.tests.factories import register
 from clinic.scheduling import services as scheduling
 from clinic.scheduling.models import Appointment
+from clinic.treatment_sessions import services
+from clinic.treatment_sessions.models import TreatmentSession
+from clinic.treatment_sessions.page import usable_containers
 from clinic.treatment_sessions.state import rems_form_prefill
-from clinic.treatment_sessions.tests.conftest import MONDAY, at, fresh
+from clinic.treatment_sessions.tests.conftest import MONDAY, at, fresh, identity_of
 
 pytestmark = pytest.mark.django_db
 
@@ -222,3 +231,246 @@ def test_the_day_list_shows_the_location_s_local_time(
     )
     page = _page(client, west_nurse, DAY_URL)
     assert "<strong>08:00</strong>–09:00" in page
+
+
+# --------------------------------------------------------------------------- one session, one place
+# A session, its check-in and its REMS form are the location's of its chair: a nurse of another
+# location is refused them as she is refused that location's chair board (403, audited), even
+# when the patient is on her care team (the care team is the network's). The clinic
+# administrator reaches every location; a clinic of one location sees no change.
+
+REFUSAL = "Refused {method} {route}: You do not work at that location."
+
+
+@pytest.fixture
+def river_nurse_on_the_team(river_nurse, front_desk, prescriber, nurse, patient):
+    """`river_nurse` (Riverside only) joins `patient`'s care team."""
+    care_team_set(
+        actor=front_desk,
+        patient=patient,
+        primary_prescriber=prescriber,
+        nurses=[nurse, river_nurse],
+    )
+    return river_nurse
+
+
+def _refusals(user):
+    return list(
+        AuditEvent.objects.filter(actor=user, action="denied").values_list("summary", flat=True)
+    )
+
+
+def _session_url(name, session):
+    return reverse(f"treatment_sessions:{name}", args=[session.uuid])
+
+
+def test_a_nurse_of_another_location_is_refused_the_session_page(
+    client, riverside, river_nurse_on_the_team, iv_checked_in
+):
+    client.force_login(river_nurse_on_the_team)
+    response = client.get(_session_url("detail", iv_checked_in))
+    assert response.status_code == 403
+    assert "You do not work at that location." in response.content.decode()
+    assert _refusals(river_nurse_on_the_team) == [
+        REFUSAL.format(method="GET", route="sessions/<uuid:session_uuid>/")
+    ]
+    # Nothing of the session was read as a view.
+    assert not AuditEvent.objects.filter(
+        actor=river_nurse_on_the_team, action="view", object_type="treatment_session"
+    ).exists()
+
+
+def test_a_nurse_of_another_location_cannot_chart_on_the_session(
+    client, riverside, river_nurse_on_the_team, iv_checked_in
+):
+    client.force_login(river_nurse_on_the_team)
+    response = client.post(
+        _session_url("vitals", iv_checked_in),
+        {"vitals-systolic_mmhg": "128", "vitals-diastolic_mmhg": "78"},
+    )
+    assert response.status_code == 403
+    assert not fresh(iv_checked_in).vitals.exists()
+    assert len(_refusals(river_nurse_on_the_team)) == 1
+
+
+def test_a_nurse_of_another_location_is_refused_the_rems_form_and_pdf(
+    client, riverside, river_nurse_on_the_team, esketamine_dosed
+):
+    client.force_login(river_nurse_on_the_team)
+    assert client.get(_session_url("rems_form", esketamine_dosed)).status_code == 403
+    assert client.get(_session_url("rems_pdf", esketamine_dosed)).status_code == 403
+    assert not AuditEvent.objects.filter(action="export").exists()
+    assert len(_refusals(river_nurse_on_the_team)) == 2
+
+
+def test_a_nurse_of_another_location_cannot_check_the_patient_in(
+    client, riverside, river_nurse_on_the_team, iv_appointment
+):
+    client.force_login(river_nurse_on_the_team)
+    url = reverse("treatment_sessions:check_in", args=[iv_appointment.uuid])
+    assert client.get(url).status_code == 403
+    response = client.post(
+        url,
+        {
+            "full_name_confirmed": "on",
+            "stated_date_of_birth": iv_appointment.patient.date_of_birth.isoformat(),
+            "assigned_nurse": str(iv_appointment.nurse.uuid),
+        },
+    )
+    assert response.status_code == 403
+    assert not TreatmentSession.objects.exists()
+    assert Appointment.objects.get(pk=iv_appointment.pk).status == "booked"
+    assert sorted(_refusals(river_nurse_on_the_team)) == [
+        REFUSAL.format(method=method, route="sessions/check-in/<uuid:appointment_uuid>/")
+        for method in ("GET", "POST")
+    ]
+
+
+def test_the_check_in_service_refuses_another_location_s_nurse_too(
+    riverside, river_nurse_on_the_team, iv_appointment
+):
+    with pytest.raises(PermissionDenied):
+        services.session_check_in(
+            actor=river_nurse_on_the_team,
+            appointment=iv_appointment,
+            identity=identity_of(iv_appointment),
+        )
+    assert not TreatmentSession.objects.exists()
+
+
+def test_the_nurse_of_the_session_s_own_location_works_on(client, riverside, nurse, iv_checked_in):
+    client.force_login(nurse)
+    assert client.get(_session_url("detail", iv_checked_in)).status_code == 200
+
+
+def test_the_clinic_administrator_opens_a_session_at_any_location(
+    client, clinic_admin, riverside, iv_checked_in
+):
+    assert not LocationStaff.objects.filter(user=clinic_admin).exists()
+    client.force_login(clinic_admin)
+    assert client.get(_session_url("detail", iv_checked_in)).status_code == 200
+    assert not _refusals(clinic_admin)
+
+
+def test_a_clinic_of_one_location_sees_no_change(client, nurse, iv_appointment, clock):
+    """No second location, and the nurse has no membership row: she checks in and opens the
+    session as before."""
+    assert Location.objects.count() == 1
+    assert not LocationStaff.objects.filter(user=nurse).exists()
+    client.force_login(nurse)
+    url = reverse("treatment_sessions:check_in", args=[iv_appointment.uuid])
+    clock.move_to(at(MONDAY, 8, 50))
+    assert client.get(url).status_code == 200
+    response = client.post(
+        url,
+        {
+            "full_name_confirmed": "on",
+            "stated_date_of_birth": iv_appointment.patient.date_of_birth.isoformat(),
+            "assigned_nurse": str(nurse.uuid),
+        },
+    )
+    session = TreatmentSession.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == _session_url("detail", session)
+    assert client.get(_session_url("detail", session)).status_code == 200
+    assert not _refusals(nurse)
+
+
+# --------------------------------------------------------------------------- the stock at the chair
+
+
+def _options(page: str, name: str) -> str:
+    """The <option>s of the select named `name`, as text."""
+    found = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', page, re.DOTALL)
+    assert found, name
+    return found.group(1)
+
+
+def test_the_container_picker_lists_only_the_session_s_location_s_stock(
+    client, clinic_admin, riverside, nurse, iv_cleared, vials, vial_product
+):
+    receive(clinic_admin, vial_product, containers=1, lot_number="RIV9", location=riverside)
+    client.force_login(nurse)
+    picker = _options(_page(client, nurse, _session_url("detail", iv_cleared)), "start-container")
+    assert "lot L100" in picker and "RIV9" not in picker
+    assert picker.count("<option value=") - picker.count('<option value=""') == len(vials)
+
+
+def test_the_container_picker_at_a_location_lists_its_own_stock(
+    clinic_admin, riverside, vial_product, vials, clock
+):
+    river_vial = receive(
+        clinic_admin, vial_product, containers=1, lot_number="RIV9", location=riverside
+    ).containers.get()
+    today = MONDAY
+    assert [c.pk for c in usable_containers("iv", today, location=riverside)] == [river_vial.pk]
+    main = Location.objects.get(is_default=True)
+    assert [c.pk for c in usable_containers("iv", today, location=main)] == [v.pk for v in vials]
+
+
+def test_the_waste_witness_is_chosen_from_the_session_s_location_s_staff(
+    client, riverside, river_nurse, nurse, prescriber, iv_running
+):
+    """The infusion's stop form offers a witness for the residual: the main location's
+    prescriber, not Riverside's nurse (the ledger would refuse her: `witness_at`)."""
+    witnesses = _options(
+        _page(client, nurse, _session_url("detail", iv_running)), "iv-stop-witness"
+    )
+    assert prescriber.display_name in witnesses
+    assert river_nurse.display_name not in witnesses
+
+
+def test_the_residual_waste_witness_list_is_the_location_s(
+    client, riverside, river_nurse, nurse, prescriber, iv_running, clock
+):
+    """After a stop without a witness, the residual waits on the page with its own waste
+    form, whose witness list is the location's too."""
+    clock.move_to(at(MONDAY, 9, 40))
+    services.infusion_stop(actor=nurse, session=iv_running, given_mg="40")
+    page = _page(client, nurse, _session_url("detail", iv_running))
+    administration = fresh(iv_running).administrations.get()
+    witnesses = _options(page, f"waste-{administration.uuid}-witness")
+    assert prescriber.display_name in witnesses
+    assert river_nurse.display_name not in witnesses
+
+
+def test_in_a_clinic_of_one_location_every_licensed_colleague_may_witness(
+    client, make_staff, nurse, prescriber, iv_running
+):
+    colleague = make_staff("nurse", username="colleague", first_name="Cora", last_name="Lane")
+    witnesses = _options(
+        _page(client, nurse, _session_url("detail", iv_running)), "iv-stop-witness"
+    )
+    assert prescriber.display_name in witnesses and colleague.display_name in witnesses
+
+
+# --------------------------------------------------------------------------- the REMS setting
+
+
+def test_the_rems_form_and_pdf_name_the_session_s_location(
+    client, settings, nurse, esketamine_dosed
+):
+    settings.CLINIC_NAME = "KetaCare Network Holdings"
+    main = Location.objects.get(is_default=True)
+    main.name = "Harbour Point"
+    main.save()
+    client.force_login(nurse)
+    page = _page(client, nurse, _session_url("rems_form", esketamine_dosed))
+    assert "esketamine session of 06/02/2031 at Harbour Point" in page
+    response = client.get(_session_url("rems_pdf", esketamine_dosed))
+    assert response.status_code == 200
+    text = _pdf_text(response.content)
+    assert "(Harbour Point)" in text
+    assert "KetaCare Network Holdings" not in text
+
+
+def _pdf_text(content: bytes) -> str:
+    """The text drawn in a PDF from fpdf2: its content streams, inflated."""
+    assert content.startswith(b"%PDF-")
+    texts = []
+    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", content, re.DOTALL):
+        try:
+            texts.append(zlib.decompress(stream).decode("latin-1"))
+        except zlib.error:
+            texts.append(stream.decode("latin-1"))
+    return "\n".join(texts).replace("\\(", "(").replace("\\)", ")")

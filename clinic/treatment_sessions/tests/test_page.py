@@ -15,6 +15,7 @@ from decimal import Decimal
 import pytest
 
 from clinic.controlled_substances.tests.conftest import receive
+from clinic.locations.models import default_location
 from clinic.treatment_sessions import services
 from clinic.treatment_sessions.clocks import countdown_text, duration_text
 from clinic.treatment_sessions.page import (
@@ -125,9 +126,10 @@ def test_only_usable_stock_of_the_route_is_offered(prescriber, vial_product, dev
     )
     device = receive(prescriber, device_product, containers=1, lot_number="DEV").containers.get()
     today = datetime.date(2031, 6, 2)
-    assert [c.pk for c in usable_containers("iv", today)] == [good.pk]
-    assert [c.pk for c in usable_containers("im", today)] == [good.pk]
-    assert [c.pk for c in usable_containers("esketamine", today)] == [device.pk]
+    here = default_location()
+    assert [c.pk for c in usable_containers("iv", today, location=here)] == [good.pk]
+    assert [c.pk for c in usable_containers("im", today, location=here)] == [good.pk]
+    assert [c.pk for c in usable_containers("esketamine", today, location=here)] == [device.pk]
 
 
 def test_the_discharge_instructions_give_the_clinics_number(settings):
