@@ -53,8 +53,8 @@ from clinic.controlled_substances.choices import ContainerStatus, EntryKind, Pro
 from clinic.controlled_substances.models import Container, LedgerEntry, Lot, Product, Receipt
 from clinic.core.audit import audit_record
 from clinic.core.bulk import bulk_insert, chain_bulk_insert, reserve_ids
-from clinic.demo.signing import UNSIGNED_DAYS, Signature, sign_sessions
 from clinic.core.choices import AuditAction
+from clinic.demo.signing import UNSIGNED_DAYS, Signature, sign_sessions
 from clinic.journal.models import JournalEntry
 from clinic.locations.identifiers import NPI_PREFIX, luhn_check_digit
 from clinic.locations.models import Location, LocationStaff
