@@ -54,7 +54,6 @@ from clinic.controlled_substances.models import Container, LedgerEntry, Lot, Pro
 from clinic.core.audit import audit_record
 from clinic.core.bulk import bulk_insert, chain_bulk_insert, reserve_ids
 from clinic.core.choices import AuditAction
-from clinic.demo.signing import UNSIGNED_DAYS, Signature, sign_sessions
 from clinic.journal.models import JournalEntry
 from clinic.locations.identifiers import NPI_PREFIX, luhn_check_digit
 from clinic.locations.models import Location, LocationStaff
@@ -85,8 +84,15 @@ from clinic.treatment_sessions.models import (
     VitalsEntry,
 )
 from clinic.treatment_sessions.policy import policy_as_json, session_policy
+from clinic.treatment_sessions.services.signature import content_sha256
+from clinic.treatment_sessions.state import RecordRows, signed_record
 
 BATCH = 5000
+# Sessions that ended within this many days of the seed's day wait for the prescriber's
+# signature; older ones are signed (HistoryBuilder._sign).
+UNSIGNED_DAYS = 2
+# The rows a session's signed record names that the history writes.
+_RECORD_MODELS = (DoseAdministration, InfusionEvent, VitalsEntry, SideEffect)
 UTC = datetime.UTC
 
 # --------------------------------------------------------------------------- network data
@@ -215,7 +221,6 @@ class HistoryBuilder:
         self.today = options.today
         # History ends yesterday; from today on, appointments are booked, not yet seen.
         self.cutoff = datetime.datetime.combine(self.today, datetime.time.min, tzinfo=UTC)
-        self.signatures: list[Signature] = []
         self.first_day = self.today - datetime.timedelta(days=365 * options.years)
         self.rows: dict[type, list] = defaultdict(list)
         self.counts: dict[str, int] = defaultdict(int)
@@ -259,7 +264,6 @@ class HistoryBuilder:
         self._assessments()
         self._flush([AssessmentResponse, SuicidalityAlert, AlertFollowUp, JournalEntry])
         self.progress("questionnaires, alerts and journal entries", self.counts["responses"])
-        self.counts["signed_sessions"] = sign_sessions(self.signatures, self.progress)
         self._summary_audit()
         return dict(self.counts)
 
@@ -926,6 +930,8 @@ class HistoryBuilder:
     def _session(self, visit: Visit, stock: Stock) -> None:
         course, appointment, site = visit.course, visit.appointment, visit.site
         rng = random.Random(f"{self.o.seed}:session:{appointment.uuid}")
+        # Where this session's rows start in the lists waiting to be written (for its record).
+        marks = {model: len(self.rows[model]) for model in _RECORD_MODELS}
         nurse = appointment.nurse
         witness = next((n for n in dict.fromkeys(site.nurses) if n.pk != nurse.pk), None)
         witness = witness or site.prescribers[0]
@@ -1143,11 +1149,33 @@ class HistoryBuilder:
             self._rems_form(session, visit, pressures, nurse, rng)
         visit.session = session
         if discharged < self.cutoff - datetime.timedelta(days=UNSIGNED_DAYS):
-            # Signed the same day or the next (its own stream: the rest of the draws stay).
-            hours = random.Random(f"{self.o.seed}:sign:{session.uuid}").randint(1, 26)
-            self.signatures.append(
-                Signature(pk, course.prescriber.pk, discharged + datetime.timedelta(hours=hours))
-            )
+            self._sign(session, course, marks, discharged)
+
+    def _sign(self, session, course, marks, discharged) -> None:
+        """The prescriber signs the record the same day or the next, over the content the
+        signing service builds (`signed_record`, from the rows in memory): a working clinic's
+        "sessions to sign" holds its last days' sessions, not its years."""
+
+        def written(model, order):
+            rows = self.rows[model][marks[model] :]
+            rows = [model(**row) if isinstance(row, dict) else row for row in rows]
+            return sorted(rows, key=lambda row: (getattr(row, order), row.pk))
+
+        content = signed_record(
+            session,
+            patient_uuid=course.patient.uuid,
+            rows=RecordRows(
+                administrations=written(DoseAdministration, "given_at"),
+                infusion_events=written(InfusionEvent, "occurred_at"),
+                vitals=written(VitalsEntry, "taken_at"),
+                side_effects=written(SideEffect, "noticed_at"),
+            ),
+        )
+        hours = random.Random(f"{self.o.seed}:sign:{session.uuid}").randint(1, 26)
+        session.signed_content = content
+        session.signed_sha256 = content_sha256(content)
+        session.signed_at = discharged + datetime.timedelta(hours=hours)
+        session.signed_by = course.prescriber
 
     def _rems_form(self, session, visit, pressures, nurse, rng) -> None:
         """The REMS patient monitoring form, answered from the session's own record (as

@@ -16,6 +16,8 @@ splitting it would scatter the page's reads across modules again.
 from __future__ import annotations
 
 import datetime
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -480,33 +482,60 @@ def discharge_override_covering(
 
 
 def _iso(value) -> str | None:
-    return value.isoformat() if value is not None else None
+    return value.astimezone(datetime.UTC).isoformat() if value is not None else None
 
 
-def _related(session: TreatmentSession, name: str, *joined: str) -> Any:
-    """A session's related rows: from its prefetch cache when the caller loaded many sessions
-    at once (`SIGNED_RECORD_PREFETCH`), else read here with the rows they name."""
-    cached = getattr(session, "_prefetched_objects_cache", {})
-    if name in cached:
-        return cached[name]
-    return getattr(session, name).select_related(*joined)
+@dataclass(frozen=True)
+class RecordRows:
+    """The rows a signed record names: model instances (saved or not), each list in its
+    model's order (Meta.ordering)."""
+
+    administrations: Sequence[Any] = ()
+    infusion_events: Sequence[Any] = ()
+    vitals: Sequence[Any] = ()
+    alerts: Sequence[Any] = ()
+    scores: Sequence[Any] = ()
+    side_effects: Sequence[Any] = ()
+    adverse_events: Sequence[Any] = ()
+    overrides: Sequence[Any] = ()
 
 
-# What `session_content` reads, for a caller that builds many signed records at once.
-SIGNED_RECORD_PREFETCH = (
-    ("administrations", ("container__lot", "recorded_by")),
-    ("infusion_events", ()),
-    ("vitals", ()),
-    ("alerts", ("acknowledged_by",)),
-    ("scores", ("response",)),
-    ("side_effects", ()),
-    ("adverse_events", ()),
-    ("overrides", ("prescriber",)),
-)
+def _decimal_text(row: Any, name: str) -> str | None:
+    """A decimal as its column stores it (to the field's places): the same text whether the
+    value came from the database or was built in memory."""
+    value = getattr(row, name)
+    if value is None:
+        return None
+    places = getattr(row._meta.get_field(name), "decimal_places", None)
+    if isinstance(value, Decimal) and places is not None:
+        return str(value.quantize(Decimal(1).scaleb(-places)))
+    return str(value)
 
 
 def session_content(session: TreatmentSession) -> dict[str, Any]:
     """The signed record: everything the session says, in a stable order."""
+    rows = RecordRows(
+        administrations=list(
+            session.administrations.select_related("container__lot", "recorded_by")
+        ),
+        infusion_events=list(session.infusion_events.all()),
+        vitals=list(session.vitals.all()),
+        alerts=list(session.alerts.select_related("acknowledged_by")),
+        scores=list(session.scores.select_related("response")),
+        side_effects=list(session.side_effects.all()),
+        adverse_events=list(session.adverse_events.all()),
+        overrides=list(session.overrides.select_related("prescriber")),
+    )
+    return signed_record(session, patient_uuid=session.patient.uuid, rows=rows)
+
+
+def signed_record(
+    session: TreatmentSession, *, patient_uuid: uuid.UUID, rows: RecordRows
+) -> dict[str, Any]:
+    """The signed record of `session` and its `rows` (each list in its model's order): what
+    `session_content` reads from the database, or what a bulk load holds in memory (the demo
+    history). Datetimes are written in UTC and decimals to their field's places, so the same
+    record gives the same content from either."""
     fields = [
         "route",
         "phase",
@@ -529,49 +558,49 @@ def session_content(session: TreatmentSession) -> dict[str, Any]:
         "nurse_note",
         "rems_form",
     ]
-    content: dict[str, Any] = {"session": str(session.uuid), "patient": str(session.patient.uuid)}
+    content: dict[str, Any] = {"session": str(session.uuid), "patient": str(patient_uuid)}
     for field in fields:
         value = getattr(session, field)
         if isinstance(value, datetime.datetime):
-            value = value.isoformat()
+            value = _iso(value)
         elif isinstance(value, Decimal):
-            value = str(value)
+            value = _decimal_text(session, field)
         content[field] = value
     content["administrations"] = [
         {
             "kind": a.kind,
             "container": a.container.label,
             "lot": a.container.lot.lot_number,
-            "drawn_mg": str(a.drawn_mg),
-            "given_mg": str(a.given_mg),
+            "drawn_mg": _decimal_text(a, "drawn_mg"),
+            "given_mg": _decimal_text(a, "given_mg"),
             "given_at": _iso(a.given_at),
             "im_site": a.im_site,
             "device_number": a.device_number,
-            "expected_max_mg": str(a.expected_max_mg) if a.expected_max_mg is not None else None,
+            "expected_max_mg": _decimal_text(a, "expected_max_mg"),
             "given_above_expected_reason": a.given_above_expected_reason,
             "by": a.recorded_by.username,
         }
-        for a in _related(session, "administrations", "container__lot", "recorded_by")
+        for a in rows.administrations
     ]
     content["infusion_events"] = [
         {
             "kind": e.kind,
             "at": _iso(e.occurred_at),
-            "rate_ml_per_h": str(e.rate_ml_per_h or ""),
+            "rate_ml_per_h": _decimal_text(e, "rate_ml_per_h") or "",
             "reason": e.reason,
         }
-        for e in _related(session, "infusion_events")
+        for e in rows.infusion_events
     ]
     content["vitals"] = [
         {
             "taken_at": _iso(v.taken_at),
             **{
-                f: (str(getattr(v, f)) if getattr(v, f) is not None else None)
+                f: (_decimal_text(v, f) if getattr(v, f) is not None else None)
                 for f in VITALS_FIELDS
             },
             "entered_in_error": v.entered_in_error_reason if v.entered_in_error_at else None,
         }
-        for v in _related(session, "vitals")
+        for v in rows.vitals
     ]
     content["alerts"] = [
         {
@@ -581,7 +610,7 @@ def session_content(session: TreatmentSession) -> dict[str, Any]:
             "note": a.action_note,
             "by": a.acknowledged_by.username if a.acknowledged_by is not None else None,
         }
-        for a in _related(session, "alerts", "acknowledged_by")
+        for a in rows.alerts
     ]
     content["scores"] = [
         {
@@ -590,7 +619,7 @@ def session_content(session: TreatmentSession) -> dict[str, Any]:
             "answers": s.response.answers,
             "total": s.response.total,
         }
-        for s in _related(session, "scores", "response")
+        for s in rows.scores
     ]
     content["side_effects"] = [
         {
@@ -601,7 +630,7 @@ def session_content(session: TreatmentSession) -> dict[str, Any]:
             "intervention": e.intervention,
             "entered_in_error": bool(e.entered_in_error_at),
         }
-        for e in _related(session, "side_effects")
+        for e in rows.side_effects
     ]
     content["adverse_events"] = [
         {
@@ -612,11 +641,11 @@ def session_content(session: TreatmentSession) -> dict[str, Any]:
             "outcome": e.outcome,
             "entered_in_error": bool(e.entered_in_error_at),
         }
-        for e in _related(session, "adverse_events")
+        for e in rows.adverse_events
     ]
     content["overrides"] = [
         {"kind": o.kind, "by": o.prescriber.username, "reason": o.reason, "unmet": o.unmet}
-        for o in _related(session, "overrides", "prescriber")
+        for o in rows.overrides
     ]
     return content
 
