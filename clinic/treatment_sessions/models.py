@@ -49,6 +49,14 @@ class TreatmentSessionQuerySet(models.QuerySet):
         return self.filter(patient__in=Patient.objects.visible_to(actor))
 
 
+class TreatmentSessionManager(models.Manager.from_queryset(TreatmentSessionQuerySet)):  # type: ignore[misc]
+    def get_queryset(self):
+        # The signed record (kilobytes of JSON per session: every reading, dose and note) is
+        # written once and shown by no page: sessions are read without it, and reading the
+        # attribute loads it (one query) for whoever verifies a signature.
+        return super().get_queryset().defer("signed_content")
+
+
 class TreatmentSession(ClinicModel):
     appointment = models.OneToOneField(
         "scheduling.Appointment", on_delete=models.PROTECT, related_name="treatment_session"
@@ -157,7 +165,7 @@ class TreatmentSession(ClinicModel):
         USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
 
-    objects = TreatmentSessionQuerySet.as_manager()
+    objects = TreatmentSessionManager()
 
     class Meta:
         ordering = ["-checked_in_at", "-id"]
