@@ -16,7 +16,7 @@ from clinic.accounts.permissions import Capability
 from clinic.core.access import require, staff_required
 from clinic.core.exceptions import DomainError
 from clinic.core.forms import apply_domain_error
-from clinic.locations.selectors import location_current
+from clinic.locations.selectors import location_current, staff_workplaces
 
 # The invitation link's account and token move from the address into the session at once, so
 # the token leaves the address bar (and any later Referer) before the page is shown.
@@ -26,7 +26,15 @@ SESSION_INVITATION_KEY = "_staff_invitation"
 @staff_required
 def staff_list(request):
     page = staff_services.staff_list(actor=request.user, page_number=request.GET.get("page", 1))
-    return render(request, "accounts/staff_list.html", {"rows": page.object_list, "page": page})
+    workplaces = staff_workplaces(
+        actor=request.user, user_ids=[row.user.pk for row in page.object_list]
+    )
+    rows = [(row, workplaces.of(row.user)) for row in page.object_list]
+    return render(
+        request,
+        "accounts/staff_list.html",
+        {"rows": rows, "page": page, "in_network": workplaces.in_network},
+    )
 
 
 @staff_required
@@ -74,6 +82,9 @@ def staff_detail(request, staff_uuid):
         "failed_sign_ins": staff_services.sign_in_lock_failures(member),
         "invitation_pending": member.is_active and not member.has_usable_password(),
     }
+    workplaces = staff_workplaces(actor=request.user, user_ids=[member.pk])
+    context["in_network"] = workplaces.in_network
+    context["works_at"] = workplaces.of(member)
     return render(request, "accounts/staff_detail.html", context)
 
 

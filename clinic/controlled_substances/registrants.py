@@ -22,9 +22,8 @@ from django.db.models import QuerySet
 from clinic.controlled_substances.policy import controlled_substance_policy
 from clinic.core.exceptions import PermissionDenied
 from clinic.locations.models import Location
-from clinic.locations.selectors import location_current, locations_for, sees_network
+from clinic.locations.selectors import NO_LOCATION, location_current, locations_for, sees_network
 
-NO_LOCATION = "You do not work at any location of the clinic."
 NOT_YOURS = "You do not work at that location."
 
 

@@ -54,6 +54,10 @@ def actor_works_at(actor: Any, location: Location) -> bool:
 
 
 NOT_YOURS = "You do not work at that location."
+NO_LOCATION = (
+    "You do not work at any location of the clinic yet: ask the clinic administrator to add "
+    "you to one."
+)
 
 
 def require_works_at(actor: Any, location: Location) -> None:
@@ -233,7 +237,7 @@ def location_scope(
     location is refused the same way, so the refusal tells nothing about what exists."""
     if not requested:
         if current is None:
-            raise PermissionDenied("You do not work at any location of the clinic.")
+            raise PermissionDenied(NO_LOCATION)
         return current
     if requested == ALL_LOCATIONS:
         if sees_network(actor):
@@ -243,3 +247,33 @@ def location_scope(
         return location_get(actor=actor, location_uuid=requested)
     except NotFound as error:
         raise PermissionDenied(NOT_YOURS) from error
+
+
+@dataclass(frozen=True)
+class StaffWorkplaces:
+    """Where staff members work, for the staff pages: only shown in a network (a clinic of one
+    location needs no membership), each member's open locations by user id."""
+
+    in_network: bool
+    by_user: dict[int, list[Location]]
+
+    def of(self, user: Any) -> list[Location]:
+        return self.by_user.get(user.pk, [])
+
+
+def staff_workplaces(*, actor: Any, user_ids: list[int]) -> StaffWorkplaces:
+    """The open locations each of these staff members works at (two queries), for whoever
+    manages the network's locations; others get an empty answer."""
+    if not actor.can(MANAGE):
+        return StaffWorkplaces(in_network=False, by_user={})
+    open_locations = list(Location.objects.open().order_by("-is_default", "name", "id"))
+    by_user: dict[int, list[Location]] = {}
+    if len(open_locations) > 1:
+        by_pk = {location.pk: location for location in open_locations}
+        for user_id, location_id in (
+            LocationStaff.objects.filter(user_id__in=user_ids, location_id__in=by_pk)
+            .order_by("location__name", "location_id")
+            .values_list("user_id", "location_id")
+        ):
+            by_user.setdefault(user_id, []).append(by_pk[location_id])
+    return StaffWorkplaces(in_network=len(open_locations) > 1, by_user=by_user)

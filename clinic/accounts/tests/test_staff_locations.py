@@ -47,3 +47,56 @@ def test_the_invitation_names_the_locations_they_work_at(client, clinic_admin):
     client.post(reverse("accounts:staff_invite"), INVITE | {"works_at": [riverside.pk]})
     invited = User.objects.get(username="newnurse")
     assert list(locations_for(invited)) == [riverside]
+
+
+def _riverside(clinic_admin):
+    return locations.location_open(
+        actor=clinic_admin,
+        details=locations.LocationDetails(
+            name="Riverside", code="RVS", time_zone="America/Chicago"
+        ),
+    )
+
+
+def test_the_staff_pages_of_a_single_location_clinic_say_nothing_of_locations(
+    client, clinic_admin, nurse
+):
+    client.force_login(clinic_admin)
+    listing = client.get(reverse("accounts:staff_list")).content.decode()
+    detail = client.get(reverse("accounts:staff_detail", args=[nurse.uuid])).content.decode()
+    assert "Works at" not in listing and "No location" not in listing
+    assert "Works at" not in detail
+
+
+def test_the_staff_pages_show_where_each_works_and_flag_who_works_nowhere(
+    client, clinic_admin, nurse, make_staff
+):
+    riverside = _riverside(clinic_admin)  # the nurse is recorded at the first location
+    locations.location_staff_set(actor=clinic_admin, location=riverside, staff_ids=[nurse.pk])
+    stranded = make_staff("nurse", username="nolocation", first_name="Noa", last_name="Lind")
+    client.force_login(clinic_admin)
+
+    listing = client.get(reverse("accounts:staff_list")).content.decode()
+    assert "Works at" in listing
+    nurse_row = listing[
+        listing.index(nurse.username) : listing.index("</tr>", listing.index(nurse.username))
+    ]
+    assert location_default().name in nurse_row and "Riverside" in nurse_row
+    stranded_row = listing[
+        listing.index("nolocation") : listing.index("</tr>", listing.index("nolocation"))
+    ]
+    assert "No location" in stranded_row
+
+    detail = client.get(reverse("accounts:staff_detail", args=[stranded.uuid])).content.decode()
+    assert "No location." in detail and "cannot open a chair board" in detail
+    detail = client.get(reverse("accounts:staff_detail", args=[nurse.uuid])).content.decode()
+    assert reverse("locations:staff", args=[riverside.uuid]) in detail
+
+
+def test_staff_with_no_location_are_told_whom_to_ask(client, clinic_admin, make_staff):
+    _riverside(clinic_admin)
+    stranded = make_staff("nurse", username="nolocation")
+    client.force_login(stranded)
+    refused = client.get(reverse("treatment_sessions:board"))
+    assert refused.status_code == 403
+    assert "ask the clinic administrator to add you to one" in refused.content.decode()
