@@ -26,6 +26,7 @@ from clinic.controlled_substances.selectors import on_hand_containers
 from clinic.core.clinic_phone import call_the_clinic
 from clinic.journal.selectors import session_intention
 from clinic.locations.models import Location
+from clinic.locations.selectors import actor_works_at
 from clinic.screening.choices import Route
 from clinic.screening.selectors import allergies_by_patient
 from clinic.treatment_sessions import rules, state
@@ -120,6 +121,9 @@ class SessionPage:
     route_label: str
     phase_label: str
     can_run: bool
+    # The actor runs sessions, but not at this one's location: the page says where it is.
+    charted_elsewhere: bool
+    location_name: str
     can_override: bool
     can_sign: bool
     can_integrate: bool
@@ -354,7 +358,10 @@ def session_page(
     for alert in alerts:
         if alert.vitals_id in by_id:
             alert.vitals = by_id[alert.vitals_id]  # the reading already read: no query per alert
-    can_run = actor.can(Capability.SESSION_RUN)
+    location = session.appointment.chair.room.location
+    # Charting is for staff of the session's location; others on the care team read it.
+    works_here = actor_works_at(actor, location)
+    can_run = actor.can(Capability.SESSION_RUN) and works_here
     page = SessionPage(
         session=session,
         now=now,
@@ -362,6 +369,8 @@ def session_page(
         route_label=Route(session.route).label if session.route in Route.values else session.route,
         phase_label=phase.label,
         can_run=can_run,
+        charted_elsewhere=actor.can(Capability.SESSION_RUN) and not works_here,
+        location_name=location.name,
         can_override=actor.can(Capability.SESSION_OVERRIDE),
         can_sign=actor.can(Capability.SESSION_SIGN),
         can_integrate=actor.can(Capability.SESSION_INTEGRATION_NOTE),

@@ -14,7 +14,6 @@ from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.pages import Bounded, bounded
-from clinic.locations.selectors import require_works_at
 from clinic.patients.models import CareTeamMember, Patient
 from clinic.patients.selectors import record_in_reach
 from clinic.treatment_sessions.choices import FINISHED_PHASES, AlertSeverity
@@ -73,8 +72,10 @@ def session_get(
     *, actor: User, session_uuid: uuid.UUID | str, audit: bool = True
 ) -> TreatmentSession:
     """A session of a patient on the actor's care team (clinical roles and the clinic
-    administrator); otherwise NotFound, audited as denied. A session at a location the actor
-    does not work at (its chair's) is refused as that location's chair board is: 403, audited."""
+    administrator); otherwise NotFound, audited as denied. Reading follows the care team, which
+    is the network's (a prescriber signs and answers for sessions at any location); charting on
+    it is for staff who work at its location (services/_common.py `_locked`, and the page's
+    `can_run`)."""
     require(actor, Capability.PATIENT_VIEW_CLINICAL)
     return record_in_reach(
         actor=actor,
@@ -85,7 +86,6 @@ def session_get(
         not_found_message="No such session, or the patient is not on your care team.",
         view_summary="Treatment session" if audit else None,
         denied_summary="Session not found or patient not visible",
-        check=lambda found: require_works_at(actor, found.appointment.chair.room.location),
     )
 
 

@@ -15,7 +15,12 @@ from clinic.accounts.permissions import Capability
 from clinic.core.access import require, staff_required
 from clinic.core.exceptions import DomainError, InvalidInput, NotFound, PermissionDenied
 from clinic.core.forms import DateInput, PlausibleDateField, TextField, apply_domain_error
-from clinic.locations.selectors import ALL_LOCATIONS, location_scope, sees_network
+from clinic.locations.selectors import (
+    ALL_LOCATIONS,
+    location_scope,
+    require_works_at,
+    sees_network,
+)
 from clinic.screening.choices import Route
 from clinic.treatment_sessions import rems, rules, services, state
 from clinic.treatment_sessions.selectors import session_get
@@ -159,6 +164,8 @@ def rems_form(request, session_uuid):
     actor = request.user
     require(actor, Capability.SESSION_RUN if request.method == "POST" else Capability.SESSION_REMS)
     session = _esketamine_session(actor, session_uuid)
+    # The form is filled in by the staff of the session's location; the PDF is a read.
+    require_works_at(actor, session.appointment.chair.room.location)
     initial, prefilled = _initial(session)
     if request.method == "POST":
         form = RemsMonitoringForm(request.POST, initial=initial, prefilled=prefilled)

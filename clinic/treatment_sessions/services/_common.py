@@ -13,10 +13,12 @@ from django.db import models
 from django.utils import timezone
 
 from clinic.accounts.models import User
+from clinic.accounts.permissions import Capability
 from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound
+from clinic.locations.selectors import require_works_at
 from clinic.patients.models import Patient
 from clinic.treatment_sessions import prescriber_requests
 from clinic.treatment_sessions.choices import (
@@ -27,6 +29,8 @@ from clinic.treatment_sessions.choices import (
 from clinic.treatment_sessions.models import TreatmentSession
 
 ALL_PHASES = tuple(SessionPhase.values)
+# Work done at the chair, by staff of the session's location.
+CHAIR_SIDE = frozenset({Capability.SESSION_RUN, Capability.SESSION_REMS})
 
 
 def _now(now: datetime.datetime | None) -> datetime.datetime:
@@ -45,16 +49,20 @@ def _locked(
     phases: tuple[str, ...] | None = None,
     signed_ok: bool = False,
 ) -> TreatmentSession:
-    """The session row, locked, after the role, care-team, signature and phase checks."""
+    """The session row, locked, after the role, care-team, location, signature and phase
+    checks. Chair-side work (SESSION_RUN, SESSION_REMS) is for staff who work at the session's
+    location; a prescriber's decisions and signature follow the care team, at any location."""
     require(actor, capability)
     locked = (
         TreatmentSession.objects.select_for_update(of=("self",))
-        .select_related("patient", "appointment", "planned_session__plan")
+        .select_related("patient", "appointment__chair__room__location", "planned_session__plan")
         .filter(pk=session.pk)
         .first()
     )
     if locked is None or not _visible(actor, locked.patient_id):
         raise NotFound("No such session, or the patient is not on your care team.")
+    if capability in CHAIR_SIDE:
+        require_works_at(actor, locked.appointment.chair.room.location)
     if locked.is_signed and not signed_ok:
         raise Conflict(
             "This session record is signed and locked: add an addendum instead.",

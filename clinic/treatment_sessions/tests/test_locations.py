@@ -264,20 +264,28 @@ def _session_url(name, session):
     return reverse(f"treatment_sessions:{name}", args=[session.uuid])
 
 
-def test_a_nurse_of_another_location_is_refused_the_session_page(
+def test_a_nurse_of_another_location_reads_the_session_but_cannot_chart_there(
     client, riverside, river_nurse_on_the_team, iv_checked_in
 ):
+    """The care team is the network's: she may read the record, as the prescriber who signs
+    it may; the page says where the session is and offers her no chair-side entry."""
     client.force_login(river_nurse_on_the_team)
     response = client.get(_session_url("detail", iv_checked_in))
-    assert response.status_code == 403
-    assert "You do not work at that location." in response.content.decode()
-    assert _refusals(river_nurse_on_the_team) == [
-        REFUSAL.format(method="GET", route="sessions/<uuid:session_uuid>/")
-    ]
-    # Nothing of the session was read as a view.
-    assert not AuditEvent.objects.filter(
+    html = response.content.decode()
+    assert response.status_code == 200
+    main = iv_checked_in.appointment.chair.room.location
+    assert f"This session is at <strong>{main.name}</strong>, where you do not work" in html
+    assert _session_url("vitals", iv_checked_in) not in html
+    assert AuditEvent.objects.filter(
         actor=river_nurse_on_the_team, action="view", object_type="treatment_session"
     ).exists()
+
+
+def test_the_session_s_own_nurse_sees_no_such_note_and_charts(client, nurse, iv_checked_in):
+    client.force_login(nurse)
+    html = client.get(_session_url("detail", iv_checked_in)).content.decode()
+    assert "where you do not work" not in html
+    assert _session_url("vitals", iv_checked_in) in html
 
 
 def test_a_nurse_of_another_location_cannot_chart_on_the_session(
@@ -293,14 +301,16 @@ def test_a_nurse_of_another_location_cannot_chart_on_the_session(
     assert len(_refusals(river_nurse_on_the_team)) == 1
 
 
-def test_a_nurse_of_another_location_is_refused_the_rems_form_and_pdf(
+def test_a_nurse_of_another_location_is_refused_the_rems_form_but_reads_its_pdf(
     client, riverside, river_nurse_on_the_team, esketamine_dosed
 ):
     client.force_login(river_nurse_on_the_team)
     assert client.get(_session_url("rems_form", esketamine_dosed)).status_code == 403
-    assert client.get(_session_url("rems_pdf", esketamine_dosed)).status_code == 403
-    assert not AuditEvent.objects.filter(action="export").exists()
+    assert client.post(_session_url("rems_form", esketamine_dosed), {}).status_code == 403
     assert len(_refusals(river_nurse_on_the_team)) == 2
+    assert fresh(esketamine_dosed).rems_form in (None, {})
+    # The PDF is a read of the record: the care team's, at any location.
+    assert client.get(_session_url("rems_pdf", esketamine_dosed)).status_code == 200
 
 
 def test_a_nurse_of_another_location_cannot_check_the_patient_in(
