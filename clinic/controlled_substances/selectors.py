@@ -63,7 +63,7 @@ from clinic.core.db_router import reporting_database
 from clinic.core.exceptions import NotFound, PermissionDenied
 from clinic.core.parsing import record_uuid
 from clinic.locations.models import Location
-from clinic.locations.selectors import sees_network
+from clinic.locations.selectors import sees_network, working_at
 from clinic.patients.models import Patient
 
 __all__ = ["ledger_location", "ledger_locations", "registrant_dea_number"]
@@ -292,10 +292,8 @@ def witness_candidates(*, actor: User, location: Location | None = None) -> Quer
     candidates = User.objects.filter(is_active=True, role__in=policy.witness_roles).exclude(
         pk=actor.pk
     )
-    if location is not None and not (
-        location.active and not Location.objects.open().exclude(pk=location.pk).exists()
-    ):
-        candidates = candidates.filter(location_memberships__location=location)
+    if location is not None:
+        candidates = working_at(candidates, location)
     return candidates.order_by("last_name", "first_name", "username")
 
 

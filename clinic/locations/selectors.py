@@ -277,3 +277,11 @@ def staff_workplaces(*, actor: Any, user_ids: list[int]) -> StaffWorkplaces:
         ):
             by_user.setdefault(user_id, []).append(by_pk[location_id])
     return StaffWorkplaces(in_network=len(open_locations) > 1, by_user=by_user)
+
+
+def working_at(users: QuerySet, location: Location) -> QuerySet:
+    """Those of `users` who work at `location`: its members, or everyone while it is the one
+    open location (a clinic of one location needs no membership)."""
+    if location.active and not Location.objects.open().exclude(pk=location.pk).exists():
+        return users
+    return users.filter(location_memberships__location=location)

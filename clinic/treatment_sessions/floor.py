@@ -26,7 +26,7 @@ from clinic.core.exceptions import NotFound
 from clinic.core.page_loads import PageLoad
 from clinic.core.parsing import record_uuid
 from clinic.locations.models import Location
-from clinic.locations.selectors import require_works_at
+from clinic.locations.selectors import require_works_at, working_at
 from clinic.patients.models import Patient
 from clinic.scheduling.choices import AppointmentStatus
 from clinic.scheduling.models import Appointment, Chair
@@ -230,13 +230,15 @@ def appointment_for_check_in(*, actor, appointment_uuid) -> Appointment:
 
 
 def nurses_for_the_chair(*, appointment: Appointment):
-    """The nurses who may run this patient's chair: active nurses on the care team."""
+    """The nurses who may run this patient's chair: active nurses on the care team who work at
+    the chair's location."""
+    nurses = User.objects.filter(
+        is_active=True,
+        role=Role.NURSE,
+        care_team_memberships__patient_id=appointment.patient_id,
+    )
     return (
-        User.objects.filter(
-            is_active=True,
-            role=Role.NURSE,
-            care_team_memberships__patient_id=appointment.patient_id,
-        )
+        working_at(nurses, appointment.chair.room.location)
         .order_by("last_name", "first_name", "username")
         .distinct()
     )

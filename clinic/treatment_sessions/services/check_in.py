@@ -20,7 +20,7 @@ from clinic.core.choices import AuditAction
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound
 from clinic.core.parsing import clean_text, event_moment
 from clinic.core.records import required_text
-from clinic.locations.selectors import require_works_at
+from clinic.locations.selectors import require_works_at, working_at
 from clinic.patients.choices import Sex
 from clinic.patients.models import Patient
 from clinic.patients.services import body_measurement_record
@@ -94,7 +94,7 @@ def _check_identity(patient: Patient, identity: IdentityCheck) -> None:
 
 def _nurse_for_the_chair(actor: User, appointment: Appointment, nurse: User | None) -> User:
     """The nurse who runs the chair today: the one chosen, else the booked nurse. A nurse on the
-    patient's care team (they must be able to open the session)."""
+    patient's care team who works at the chair's location (they must be able to chart on it)."""
     nurse = nurse if nurse is not None else appointment.nurse
     if (
         nurse is None
@@ -104,6 +104,11 @@ def _nurse_for_the_chair(actor: User, appointment: Appointment, nurse: User | No
     ):
         raise InvalidInput(
             {"assigned_nurse": ["Choose a nurse on the patient's care team to run the chair."]}
+        )
+    location = appointment.chair.room.location
+    if not working_at(User.objects.filter(pk=nurse.pk), location).exists():
+        raise InvalidInput(
+            {"assigned_nurse": [f"{nurse.display_name} does not work at {location.name}."]}
         )
     return nurse
 

@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from clinic.controlled_substances.tests.conftest import receive
-from clinic.core.exceptions import PermissionDenied
+from clinic.core.exceptions import InvalidInput, PermissionDenied
 from clinic.core.models import AuditEvent
 from clinic.locations import services as locations
 from clinic.locations.models import Location, LocationStaff
@@ -484,3 +484,24 @@ def _pdf_text(content: bytes) -> str:
         except zlib.error:
             texts.append(stream.decode("latin-1"))
     return "\n".join(texts).replace("\\(", "(").replace("\\)", ")")
+
+
+def test_the_chair_is_run_by_a_nurse_who_works_at_its_location(
+    client, riverside, nurse, river_nurse_on_the_team, iv_appointment, clock
+):
+    """Both nurses are on the care team; only the one at the chair's location is offered, and
+    the service refuses the other even when she is sent by hand."""
+    clock.move_to(at(MONDAY, 8, 50))
+    client.force_login(nurse)
+    html = client.get(reverse("treatment_sessions:check_in", args=[iv_appointment.uuid]))
+    assert str(nurse.uuid) in html.content.decode()
+    assert str(river_nurse_on_the_team.uuid) not in html.content.decode()
+    with pytest.raises(InvalidInput) as refused:
+        services.session_check_in(
+            actor=nurse,
+            appointment=iv_appointment,
+            identity=identity_of(iv_appointment),
+            assigned_nurse=river_nurse_on_the_team,
+        )
+    assert "does not work at" in str(refused.value.errors["assigned_nurse"])
+    assert not TreatmentSession.objects.exists()
