@@ -528,17 +528,25 @@ def _data_set() -> dict[str, int]:
     from django.apps import apps
 
     counts = {}
-    for label in (
-        "patients.Patient", "locations.Location", "scheduling.Appointment",
-        "treatment_sessions.TreatmentSession", "treatment_sessions.VitalsEntry",
-        "assessments.AssessmentResponse", "controlled_substances.LedgerEntry",
-        "core.AuditEvent",
+    for label, name in (
+        ("patients.Patient", "patients"), ("locations.Location", "locations"),
+        ("scheduling.Appointment", "appointments"),
+        ("treatment_sessions.TreatmentSession", "treatment sessions"),
+        ("treatment_sessions.VitalsEntry", "vitals readings"),
+        ("assessments.AssessmentResponse", "assessment responses"),
+        ("controlled_substances.LedgerEntry", "ledger entries"),
+        ("core.AuditEvent", "audit events"),
     ):  # fmt: skip
         try:
             model = apps.get_model(label)
         except LookupError:
             continue
-        counts[model._meta.verbose_name_plural] = model.objects.count()
+        counts[name] = model.objects.count()
+    counts["signed session records"] = (
+        apps.get_model("treatment_sessions.TreatmentSession")
+        .objects.filter(signed_at__isnull=False)
+        .count()
+    )
     return counts
 
 

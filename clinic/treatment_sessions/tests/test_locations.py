@@ -505,3 +505,24 @@ def test_the_chair_is_run_by_a_nurse_who_works_at_its_location(
         )
     assert "does not work at" in str(refused.value.errors["assigned_nurse"])
     assert not TreatmentSession.objects.exists()
+
+
+def test_a_prescriber_of_another_location_reads_and_may_sign_but_not_chart(
+    client, clinic_admin, main, riverside, prescriber, iv_checked_in
+):
+    """The prescriber moves to Riverside only: the Main session's decisions and signature stay
+    theirs (care team), the chair-side entries do not."""
+    from django.db import transaction
+
+    from clinic.accounts.permissions import Capability
+    from clinic.treatment_sessions.services._common import _locked
+
+    locations.location_staff_set(actor=clinic_admin, location=main, staff_ids=[])
+    locations.location_staff_set(actor=clinic_admin, location=riverside, staff_ids=[prescriber.pk])
+    client.force_login(prescriber)
+    assert client.get(_session_url("detail", iv_checked_in)).status_code == 200
+    with transaction.atomic():
+        assert _locked(prescriber, iv_checked_in, Capability.SESSION_SIGN) == iv_checked_in
+        assert _locked(prescriber, iv_checked_in, Capability.SESSION_OVERRIDE) == iv_checked_in
+        with pytest.raises(PermissionDenied):
+            _locked(prescriber, iv_checked_in, Capability.SESSION_RUN)
