@@ -24,7 +24,6 @@ from clinic.core.choices import AuditAction
 from clinic.core.exceptions import NotFound
 from clinic.core.parsing import record_uuid
 from clinic.locations.models import Location
-from clinic.locations.selectors import require_works_at
 from clinic.patients.models import Patient
 from clinic.patients.selectors import record_in_reach
 from clinic.protocols.models import PlannedSession, TreatmentPlan
@@ -216,8 +215,8 @@ def calendar_get(
 
 def appointment_get(*, actor: User, appointment_uuid: object) -> Appointment:
     """An appointment whose patient the actor may see; otherwise NotFound, like no such row.
-    One at a location the actor does not work at (its chair's) is refused as that location's
-    schedule is: 403, audited."""
+    Reading follows the patient (the care team is the network's); changing it is for staff of
+    its location (services/booking.py `_appointment_for_change`)."""
     require(actor, Capability.SCHEDULE_VIEW)
     return record_in_reach(
         actor=actor,
@@ -235,7 +234,6 @@ def appointment_get(*, actor: User, appointment_uuid: object) -> Appointment:
         not_found_message="No such appointment, or the patient is not on your care team.",
         view_summary="Appointment",
         denied_summary="Appointment not found or patient not visible",
-        check=lambda appointment: require_works_at(actor, appointment.chair.room.location),
     )
 
 

@@ -14,11 +14,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from clinic.accounts.permissions import Capability
 from clinic.core.access import require, staff_required
-from clinic.core.exceptions import DomainError, NotFound
+from clinic.core.exceptions import DomainError, NotFound, PermissionDenied
 from clinic.core.forms import apply_domain_error
 from clinic.core.parsing import date_problem
 from clinic.core.policy import date_policy
-from clinic.locations.selectors import ALL_LOCATIONS, location_scope, sees_network
+from clinic.locations.selectors import ALL_LOCATIONS, actor_works_at, location_scope, sees_network
 from clinic.scheduling import ical, selectors, services
 from clinic.scheduling.choices import AppointmentStatus
 from clinic.scheduling.forms import (
@@ -191,9 +191,13 @@ def plan_book(request, plan_uuid):
 
 
 def _detail(request, appointment, *, reschedule_form=None, cancel_form=None, no_show_form=None):
+    location = appointment.chair.room.location
+    # Anyone who may see the patient reads the appointment; its location's staff change it.
+    works_here = actor_works_at(request.user, location)
     can_change = (
         request.user.can(Capability.SCHEDULE_BOOK)
         and appointment.status == AppointmentStatus.BOOKED
+        and works_here
     )
     start = services.local(appointment.starts_at)
     context = {
@@ -201,6 +205,8 @@ def _detail(request, appointment, *, reschedule_form=None, cancel_form=None, no_
         "patient": appointment.patient,
         "reminders": selectors.appointment_reminders(appointment=appointment),
         "can_change": can_change,
+        "changed_elsewhere": request.user.can(Capability.SCHEDULE_BOOK) and not works_here,
+        "location_name": location.name,
         "can_no_show": can_change
         and (timezone.now() >= appointment.starts_at or bool(no_show_form and no_show_form.errors)),
         "reschedule_form": reschedule_form
@@ -243,6 +249,8 @@ def appointment_reschedule(request, appointment_uuid):
                 nurse=form.cleaned_data["nurse"],
                 reason=form.cleaned_data["reason"],
             )
+        except PermissionDenied:
+            raise  # another location's appointment: refused (403, audited), not a form error
         except DomainError as error:
             apply_domain_error(form, error)
         else:
@@ -258,6 +266,8 @@ def _status_change(request, appointment_uuid, *, prefix: str, service, done: str
     if form.is_valid():
         try:
             service(actor=request.user, appointment=appointment, reason=form.cleaned_data["reason"])
+        except PermissionDenied:
+            raise  # another location's appointment: refused (403, audited), not a form error
         except DomainError as error:
             apply_domain_error(form, error)
         else:

@@ -33,6 +33,7 @@ from clinic.core.audit import audit_record, diff, snapshot
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound
 from clinic.core.parsing import clean_text, planned_moment
+from clinic.locations.selectors import require_works_at
 from clinic.patients.models import Patient
 from clinic.patients.services import patient_lock
 from clinic.protocols.choices import PlanStatus
@@ -392,11 +393,17 @@ def appointment_book(
 def _appointment_for_change(
     actor: User, appointment: Appointment, *, chair: Chair | None = None, nurse: User | None = None
 ) -> tuple[Appointment, Chair, User, Patient]:
-    """Lock the resources (fixed order), then the appointment, and check it can change."""
+    """Lock the resources (fixed order), then the appointment, and check it can change: by
+    staff who work at its location (its chair's), as that location's schedule is theirs."""
     require(actor, Capability.SCHEDULE_BOOK)
-    current = Appointment.objects.filter(pk=appointment.pk).first()
+    current = (
+        Appointment.objects.select_related("chair__room__location")
+        .filter(pk=appointment.pk)
+        .first()
+    )
     if current is None:
         raise NotFound()
+    require_works_at(actor, current.chair.room.location)
     locked_chair, locked_nurse, patient = _lock(
         actor,
         chair=chair or current.chair,
