@@ -54,3 +54,18 @@ def chart_html(client, patient) -> str:
 def path_of(url: str) -> str:
     """A URL the test client built, without its test-server origin."""
     return url.removeprefix("http://testserver")
+
+
+def text_drawn_in_pdf(content: bytes) -> str:
+    """The text drawn in a PDF made by fpdf2: its content streams, inflated, with fpdf2's
+    escaped parentheses put back."""
+    import zlib
+
+    assert content.startswith(b"%PDF-")
+    texts = []
+    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", content, re.DOTALL):
+        try:
+            texts.append(zlib.decompress(stream).decode("latin-1"))
+        except zlib.error:
+            texts.append(stream.decode("latin-1"))
+    return "\n".join(texts).replace("\\(", "(").replace("\\)", ")")

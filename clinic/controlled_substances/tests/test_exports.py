@@ -7,8 +7,6 @@ from __future__ import annotations
 import csv
 import datetime
 import io
-import re
-import zlib
 
 import pytest
 from django.urls import reverse
@@ -21,6 +19,7 @@ from clinic.controlled_substances.tests.conftest import EXPIRY, receive
 from clinic.core.exceptions import PermissionDenied
 from clinic.core.models import AuditEvent
 from clinic.locations.models import Location
+from tests.helpers import text_drawn_in_pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -69,18 +68,6 @@ def log(nurse, prescriber, patient, vials):
 
 def _csv(report) -> list[list[str]]:
     return list(csv.reader(io.StringIO(exports.as_csv(report).decode("utf-8"))))
-
-
-def _pdf_text(content: bytes) -> str:
-    """The text drawn in a PDF from fpdf2: its content streams, inflated."""
-    assert content.startswith(b"%PDF-")
-    texts = []
-    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", content, re.DOTALL):
-        try:
-            texts.append(zlib.decompress(stream).decode("latin-1"))
-        except zlib.error:
-            texts.append(stream.decode("latin-1"))
-    return "\n".join(texts).replace("\\(", "(").replace("\\)", ")")
 
 
 def test_the_administration_log_lists_each_dose_and_waste_by_mrn(prescriber, patient, log):
@@ -147,7 +134,11 @@ def test_no_export_but_the_dea_log_names_a_patient(client, prescriber, patient, 
         for fmt in exports.FORMATS:
             response = client.get(reverse("controlled_substances:export", args=[report, fmt]))
             assert response.status_code == 200
-            text = _pdf_text(response.content) if fmt == "pdf" else response.content.decode("utf-8")
+            text = (
+                text_drawn_in_pdf(response.content)
+                if fmt == "pdf"
+                else response.content.decode("utf-8")
+            )
             for private in (
                 patient.legal_given_name,
                 patient.legal_family_name,
@@ -240,7 +231,7 @@ def test_an_export_is_audited_and_the_pdf_shows_the_rows(client, prescriber, pat
     )
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"].startswith('attachment; filename="administrations-')
-    text = _pdf_text(response.content)
+    text = text_drawn_in_pdf(response.content)
     assert "Administration and waste log" in text
     assert "(Waste (residual)) Tj" in text
     assert "(Reversal of) Tj" in text and "(administration) Tj" in text  # wrapped in its cell

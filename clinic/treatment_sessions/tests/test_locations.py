@@ -8,7 +8,6 @@ setting), the clinic's setting only when the location has none.
 from __future__ import annotations
 
 import re
-import zlib
 
 import pytest
 from django.db import connection
@@ -29,6 +28,7 @@ from clinic.treatment_sessions.models import TreatmentSession
 from clinic.treatment_sessions.page import usable_containers
 from clinic.treatment_sessions.state import rems_form_prefill
 from clinic.treatment_sessions.tests.conftest import MONDAY, at, fresh, identity_of
+from tests.helpers import text_drawn_in_pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -469,21 +469,9 @@ def test_the_rems_form_and_pdf_name_the_session_s_location(
     assert "esketamine session of 06/02/2031 at Harbour Point" in page
     response = client.get(_session_url("rems_pdf", esketamine_dosed))
     assert response.status_code == 200
-    text = _pdf_text(response.content)
+    text = text_drawn_in_pdf(response.content)
     assert "(Harbour Point)" in text
     assert "KetaCare Network Holdings" not in text
-
-
-def _pdf_text(content: bytes) -> str:
-    """The text drawn in a PDF from fpdf2: its content streams, inflated."""
-    assert content.startswith(b"%PDF-")
-    texts = []
-    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", content, re.DOTALL):
-        try:
-            texts.append(zlib.decompress(stream).decode("latin-1"))
-        except zlib.error:
-            texts.append(stream.decode("latin-1"))
-    return "\n".join(texts).replace("\\(", "(").replace("\\)", ")")
 
 
 def test_the_chair_is_run_by_a_nurse_who_works_at_its_location(
