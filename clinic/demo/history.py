@@ -19,10 +19,13 @@ demo and load tests, not data from any trial. Seeded rows get no per-row audit h
 command writes one summary audit event per kind of record it seeded (the audit chain stays
 valid), and the summary says so.
 
+The ledger's stock is `clinic/demo/stock.py`; what the parts share is
+`clinic/demo/history_common.py`.
+
 Long because: one pass builds every record of a patient's course in dependency order (ids
 are given before rows are written, so rows can point at each other within a batch); it is
-demo and benchmark tooling, not clinic code. Splitting it by stage of care (screening,
-scheduling, sessions, ledger, questionnaires) is recorded as follow-up work (issue 14 note).
+demo and benchmark tooling, not clinic code. Splitting the builder itself by stage of care
+(screening, scheduling, sessions, questionnaires) is follow-up work.
 """
 
 from __future__ import annotations
@@ -32,11 +35,8 @@ import hashlib
 import json
 import math
 import random
-import time
-import uuid
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -49,13 +49,23 @@ from clinic.assessments.instruments import get_instrument
 from clinic.assessments.models import AlertFollowUp, AssessmentResponse, SuicidalityAlert
 from clinic.assessments.policy import schedule_policy, scoring_policy
 from clinic.assessments.suicidality import suicidality_triggers
-from clinic.controlled_substances.choices import ContainerStatus, EntryKind, ProductKind
-from clinic.controlled_substances.models import Container, LedgerEntry, Lot, Product, Receipt
 from clinic.core.audit import audit_record
-from clinic.core.bulk import bulk_insert, chain_bulk_insert, reserve_ids
+from clinic.core.bulk import bulk_insert
 from clinic.core.choices import AuditAction
+from clinic.demo.history_common import (
+    BATCH,
+    UTC,
+    HistoryOptions,
+    Ids,
+    Progress,
+    Site,
+    local_moment,
+    seeded_npi,
+    seeded_uuid,
+    weighted,
+)
+from clinic.demo.stock import Stock
 from clinic.journal.models import JournalEntry
-from clinic.locations.identifiers import NPI_PREFIX, luhn_check_digit
 from clinic.locations.models import Location, LocationStaff
 from clinic.locations.services import LocationDetails, location_open, location_update
 from clinic.patients.choices import CareTeamRole, Sex
@@ -87,13 +97,11 @@ from clinic.treatment_sessions.policy import policy_as_json, session_policy
 from clinic.treatment_sessions.services.signature import content_sha256
 from clinic.treatment_sessions.state import RecordRows, signed_record
 
-BATCH = 5000
 # Sessions that ended within this many days of the seed's day wait for the prescriber's
 # signature; older ones are signed (HistoryBuilder._sign).
 UNSIGNED_DAYS = 2
 # The rows a session's signed record names that the history writes.
 _RECORD_MODELS = (DoseAdministration, InfusionEvent, VitalsEntry, SideEffect)
-UTC = datetime.UTC
 
 # --------------------------------------------------------------------------- network data
 
@@ -122,12 +130,6 @@ FAMILY = (
     "Ishikawa", "Jovanovic", "Keller", "Lindgren", "Moreau", "Nakamura", "Osei", "Petrov",
     "Quinlan", "Rahman", "Sato", "Varga",
 )  # fmt: skip
-SUPPLIER = ("Example Pharma Distribution (demo)", "100 Demo Way, Newark, NJ 07102", "RX0000000")
-VIAL_NAME = "Ketamine HCl injection 50 mg/mL, 10 mL vial"
-DEVICE_NAME = "Spravato (esketamine) 28 mg nasal spray device"
-VIALS_PER_RECEIPT = 10
-DEVICES_PER_RECEIPT = 30
-SHELF_LIFE_DAYS = 730
 OPENS, CLOSES = datetime.time(8, 0), datetime.time(18, 0)
 OPEN_WEEKDAYS = (0, 1, 2, 3, 4, 5)  # Monday to Saturday (a demo setting)
 SHIFTS_AHEAD_DAYS = 42
@@ -144,69 +146,6 @@ REFLECTIONS = (
 )
 INSIGHTS = ("", "Be kinder to myself.", "Walk every morning.", "Call my sister more often.")
 TRAJECTORIES = (("responder", 45), ("partial", 25), ("non_responder", 20), ("relapse", 10))
-
-
-def _weighted(rng: random.Random, pairs) -> str:
-    return rng.choices([p[0] for p in pairs], weights=[p[1] for p in pairs])[0]
-
-
-def _uuid(rng: random.Random) -> uuid.UUID:
-    return uuid.UUID(int=rng.getrandbits(128), version=4)
-
-
-def _npi(rng: random.Random) -> str:
-    body = "1" + "".join(str(rng.randrange(10)) for _ in range(8))
-    return body + str(luhn_check_digit(NPI_PREFIX + body))
-
-
-def _at(day: datetime.date, clock: datetime.time, zone: zoneinfo.ZoneInfo) -> datetime.datetime:
-    return datetime.datetime.combine(day, clock, tzinfo=zone).astimezone(UTC)
-
-
-@dataclass(frozen=True)
-class HistoryOptions:
-    patients: int
-    years: int
-    locations: int
-    seed: int
-    today: datetime.date
-
-
-@dataclass
-class Site:
-    location: Location
-    zone: zoneinfo.ZoneInfo
-    prescribers: list[User] = field(default_factory=list)
-    nurses: list[User] = field(default_factory=list)
-    therapists: list[User] = field(default_factory=list)
-    front_desk: list[User] = field(default_factory=list)
-    iv_chairs: list[Chair] = field(default_factory=list)
-    esk_chairs: list[Chair] = field(default_factory=list)
-
-
-class Ids:
-    """Explicit primary keys, so that rows can point at rows not yet written."""
-
-    def __init__(self):
-        self._next: dict[type, int] = {}
-
-    def take(self, model) -> int:
-        if model not in self._next:
-            self._next[model] = reserve_ids(model, 0)
-        value = self._next[model]
-        self._next[model] = value + 1
-        return value
-
-
-class Progress:
-    def __init__(self, write: Callable[[str], None]):
-        self.write = write
-        self.started = time.monotonic()
-
-    def __call__(self, phase: str, rows: int | None = None) -> None:
-        elapsed = time.monotonic() - self.started
-        tail = f" ({rows:,} rows)" if rows is not None else ""
-        self.write(f"[{elapsed:7.1f}s] {phase}{tail}")
 
 
 # --------------------------------------------------------------------------- the builder
@@ -307,7 +246,7 @@ class HistoryBuilder:
                 postal_code=postal,
                 phone=f"({area}) 555-01{rng.randint(0, 99):02d}",
                 place_of_service_code="11",
-                service_facility_npi=_npi(rng),
+                service_facility_npi=seeded_npi(rng),
                 dea_registration_number=dea,
                 spravato_rems_setting_id=f"DEMO-REMS-{rng.randrange(10**6):06d}",
                 opened_on=opened + datetime.timedelta(days=index * 7),
@@ -356,7 +295,7 @@ class HistoryBuilder:
                         continue
                     user = User(
                         pk=self.ids.take(User),
-                        uuid=_uuid(rng),
+                        uuid=seeded_uuid(rng),
                         username=username,
                         role=role,
                         password=password,
@@ -411,18 +350,18 @@ class HistoryBuilder:
         esk_caps = list(self.scheduling.capabilities_for("esketamine"))
         rooms, chairs, hours, shifts = [], [], [], []
         for site in self.sites:
-            suite = Room(pk=self.ids.take(Room), uuid=_uuid(rng), location=site.location)
+            suite = Room(pk=self.ids.take(Room), uuid=seeded_uuid(rng), location=site.location)
             suite.name = "Infusion suite"
-            esk_room = Room(pk=self.ids.take(Room), uuid=_uuid(rng), location=site.location)
+            esk_room = Room(pk=self.ids.take(Room), uuid=seeded_uuid(rng), location=site.location)
             esk_room.name = "Esketamine room"
             rooms += [suite, esk_room]
             n_iv, n_esk = self.n_iv, self.n_esk
             for number in range(n_iv):
-                chair = Chair(pk=self.ids.take(Chair), uuid=_uuid(rng), room=suite)
+                chair = Chair(pk=self.ids.take(Chair), uuid=seeded_uuid(rng), room=suite)
                 chair.name, chair.capabilities = f"Chair {number + 1}", iv_caps
                 site.iv_chairs.append(chair)
             for number in range(n_esk):
-                chair = Chair(pk=self.ids.take(Chair), uuid=_uuid(rng), room=esk_room)
+                chair = Chair(pk=self.ids.take(Chair), uuid=seeded_uuid(rng), room=esk_room)
                 chair.name, chair.capabilities = (
                     f"Recliner {chr(65 + number % 26)}{number // 26 or ''}",
                     esk_caps,
@@ -441,7 +380,7 @@ class HistoryBuilder:
                     for nurse in nurses:
                         shift = StaffShift(
                             pk=self.ids.take(StaffShift),
-                            uuid=_uuid(rng),
+                            uuid=seeded_uuid(rng),
                             location=site.location,
                             staff=nurse,
                             date=day,
@@ -475,13 +414,13 @@ class HistoryBuilder:
         site = self.sites[site_index]
         span = (self.today - self.first_day).days
         start = self.today + datetime.timedelta(days=rng.randint(-span + 35, 21))
-        registered = _at(start - datetime.timedelta(days=35), datetime.time(10), site.zone)
+        registered = local_moment(start - datetime.timedelta(days=35), datetime.time(10), site.zone)
         pk = self.ids.take(Patient)
         desk = rng.choice(site.front_desk)
         patient = self._add(
             Patient(
                 pk=pk,
-                uuid=_uuid(rng),
+                uuid=seeded_uuid(rng),
                 mrn=mrn_for(pk),
                 created_by=desk,
                 created_at=registered,
@@ -515,8 +454,8 @@ class HistoryBuilder:
         self._add(
             BodyMeasurement(
                 pk=self.ids.take(BodyMeasurement),
-                uuid=_uuid(rng),
-                created_at=_at(measured, datetime.time(11), site.zone),
+                uuid=seeded_uuid(rng),
+                created_at=local_moment(measured, datetime.time(11), site.zone),
                 patient=patient,
                 measured_on=measured,
                 weight_kg=weight,
@@ -527,7 +466,7 @@ class HistoryBuilder:
         self._add(
             ConsultationRequest(
                 pk=self.ids.take(ConsultationRequest),
-                uuid=_uuid(rng),
+                uuid=seeded_uuid(rng),
                 created_at=registered - datetime.timedelta(days=3),
                 given_name=data["legal_given_name"],
                 family_name=data["legal_family_name"],
@@ -553,7 +492,7 @@ class HistoryBuilder:
             therapist=therapist,
             weight=weight,
             start=start,
-            trajectory=_weighted(rng, TRAJECTORIES),
+            trajectory=weighted(rng, TRAJECTORIES),
             rng=rng,
         )
         self._screening(course, data, height)
@@ -562,7 +501,7 @@ class HistoryBuilder:
     def _screening(self, course: Course, data: dict, height: Decimal) -> None:
         rng, site = course.rng, self.sites[course.site_index]
         patient = course.patient
-        submitted = _at(
+        submitted = local_moment(
             course.start - datetime.timedelta(days=21), datetime.time(11, 30), site.zone
         )
         sex = data["sex"]
@@ -573,7 +512,7 @@ class HistoryBuilder:
         intake = self._add(
             Intake(
                 pk=self.ids.take(Intake),
-                uuid=_uuid(rng),
+                uuid=seeded_uuid(rng),
                 created_at=submitted - datetime.timedelta(minutes=40),
                 patient=patient,
                 status="submitted",
@@ -664,7 +603,7 @@ class HistoryBuilder:
         decision = self._add(
             EligibilityDecision(
                 pk=self.ids.take(EligibilityDecision),
-                uuid=_uuid(rng),
+                uuid=seeded_uuid(rng),
                 created_at=signed_at,
                 patient=patient,
                 intake=intake,
@@ -688,7 +627,7 @@ class HistoryBuilder:
             self._add(
                 RemsEnrollment(
                     pk=self.ids.take(RemsEnrollment),
-                    uuid=_uuid(rng),
+                    uuid=seeded_uuid(rng),
                     patient=patient,
                     enrolled_on=signed_at.date(),
                     # A demo value where the REMS would issue the patient's ID.
@@ -726,13 +665,13 @@ class HistoryBuilder:
         esk_mg = rng.choice((56, 84, 84))
         last_day = planned_days[-1][0]
         finished = last_day < self.today
-        activated = _at(
+        activated = local_moment(
             start - datetime.timedelta(days=5), datetime.time(9), self.sites[course.site_index].zone
         )
         plan = self._add(
             TreatmentPlan(
                 pk=self.ids.take(TreatmentPlan),
-                uuid=_uuid(rng),
+                uuid=seeded_uuid(rng),
                 created_at=activated,
                 patient=course.patient,
                 template=self.templates[route],
@@ -748,7 +687,7 @@ class HistoryBuilder:
                 prescribed_by=course.prescriber,
                 activated_at=activated,
                 ended_at=(
-                    _at(last_day, datetime.time(17), self.sites[course.site_index].zone)
+                    local_moment(last_day, datetime.time(17), self.sites[course.site_index].zone)
                     if finished
                     else None
                 ),
@@ -774,7 +713,7 @@ class HistoryBuilder:
                 mg = 56 if number == 1 else esk_mg
                 session = PlannedSession(dose_mg=Decimal(esketamine_dose(mg).dose_mg))
             session.pk = self.ids.take(PlannedSession)
-            session.uuid = _uuid(rng)
+            session.uuid = seeded_uuid(rng)
             session.created_at = activated
             session.plan = plan
             session.number = number
@@ -849,7 +788,7 @@ class HistoryBuilder:
                         continue
                     taken.add((chair.pk, when, slot))
                     busy_days.add(when)
-                    starts = _at(when, slots[slot], site.zone)
+                    starts = local_moment(when, slots[slot], site.zone)
                     return self._appointment(
                         course,
                         planned,
@@ -886,10 +825,10 @@ class HistoryBuilder:
         appointment = self._add(
             Appointment(
                 pk=self.ids.take(Appointment),
-                uuid=_uuid(rng),
+                uuid=seeded_uuid(rng),
                 created_at=min(
                     starts - datetime.timedelta(days=10),
-                    _at(planned.planned_date, datetime.time(9), site.zone)
+                    local_moment(planned.planned_date, datetime.time(9), site.zone)
                     - datetime.timedelta(days=10),
                 ),
                 patient=course.patient,
@@ -944,7 +883,7 @@ class HistoryBuilder:
         pk = self.ids.take(TreatmentSession)
         session = TreatmentSession(
             pk=pk,
-            uuid=_uuid(rng),
+            uuid=seeded_uuid(rng),
             created_at=checked_in,
             appointment=appointment,
             patient=course.patient,
@@ -1009,7 +948,7 @@ class HistoryBuilder:
             self._add(
                 DoseAdministration(
                     pk=self.ids.take(DoseAdministration),
-                    uuid=_uuid(rng),
+                    uuid=seeded_uuid(rng),
                     created_at=ended,
                     session=session,
                     kind="iv_infusion",
@@ -1029,7 +968,7 @@ class HistoryBuilder:
                 self._add(
                     InfusionEvent(
                         pk=self.ids.take(InfusionEvent),
-                        uuid=_uuid(rng),
+                        uuid=seeded_uuid(rng),
                         created_at=at,
                         session=session,
                         kind=kind,
@@ -1070,7 +1009,7 @@ class HistoryBuilder:
                 self._add(
                     DoseAdministration(
                         pk=self.ids.take(DoseAdministration),
-                        uuid=_uuid(rng),
+                        uuid=seeded_uuid(rng),
                         created_at=at,
                         session=session,
                         kind="esketamine_device",
@@ -1129,7 +1068,7 @@ class HistoryBuilder:
                 self._add(
                     SideEffect(
                         pk=self.ids.take(SideEffect),
-                        uuid=_uuid(rng),
+                        uuid=seeded_uuid(rng),
                         created_at=noticed,
                         session=session,
                         kind=kind,
@@ -1236,7 +1175,7 @@ class HistoryBuilder:
             self.rows[VitalsEntry].append(
                 {
                     "id": self.ids.take(VitalsEntry),
-                    "uuid": _uuid(rng),
+                    "uuid": seeded_uuid(rng),
                     "created_at": taken_at,
                     "session_id": session.pk,
                     "taken_at": taken_at,
@@ -1369,7 +1308,7 @@ class HistoryBuilder:
         response = self._add(
             AssessmentResponse(
                 pk=self.ids.take(AssessmentResponse),
-                uuid=_uuid(rng),
+                uuid=seeded_uuid(rng),
                 created_at=taken_at,
                 patient=course.patient,
                 instrument_code=instrument.code,
@@ -1411,7 +1350,7 @@ class HistoryBuilder:
         self._add(
             JournalEntry(
                 pk=self.ids.take(JournalEntry),
-                uuid=_uuid(rng),
+                uuid=seeded_uuid(rng),
                 created_at=written,
                 patient=course.patient,
                 appointment=visit.appointment,
@@ -1516,7 +1455,7 @@ class AlertState:
             builder._add(
                 AlertFollowUp(
                     pk=builder.ids.take(AlertFollowUp),
-                    uuid=_uuid(rng),
+                    uuid=seeded_uuid(rng),
                     created_at=response.taken_at,
                     alert=alert,
                     response=response,
@@ -1529,7 +1468,7 @@ class AlertState:
         resolved = acknowledged + datetime.timedelta(days=rng.randint(1, 6))
         alert = SuicidalityAlert(
             pk=builder.ids.take(SuicidalityAlert),
-            uuid=_uuid(rng),
+            uuid=seeded_uuid(rng),
             created_at=response.taken_at,
             patient=course.patient,
             response=response,
@@ -1553,191 +1492,6 @@ class AlertState:
 
     def close(self, builder, course) -> None:
         self.alert = None
-
-
-class Stock:
-    """Each location's stock: sealed and opened containers, received as they run out, every
-    movement a ledger entry in the order it happened (the chain's order)."""
-
-    def __init__(self, builder: HistoryBuilder):
-        self.b = builder
-        self.rng = random.Random(f"{builder.o.seed}:stock")
-        self.vial, _ = Product.objects.get_or_create(
-            name=VIAL_NAME,
-            defaults={
-                "kind": ProductKind.RACEMIC_KETAMINE_VIAL,
-                "strength_mg_per_ml": Decimal("50"),
-                "volume_ml": Decimal("10"),
-            },
-        )
-        self.device_product, _ = Product.objects.get_or_create(
-            name=DEVICE_NAME,
-            defaults={"kind": ProductKind.ESKETAMINE_DEVICE, "mg_per_device": Decimal("28")},
-        )
-        self.open_vial: dict[int, Container] = {}
-        self.sealed: dict[tuple[int, int], list[Container]] = defaultdict(list)
-        self.lots = 0
-        self.entries: list[LedgerEntry] = []
-        self.containers: list[Container] = []
-        self.receipts: list[Receipt] = []
-        self.lot_rows: list[Lot] = []
-        self.ledger_start = reserve_ids(LedgerEntry, 0)
-        self.next_entry = self.ledger_start
-
-    def _entry(self, **values) -> LedgerEntry:
-        container: Container = values["container"]
-        quantity = values["quantity_mg"]
-        container.balance_mg = container.balance_mg + quantity
-        entry = LedgerEntry(
-            pk=self.next_entry,
-            uuid=_uuid(self.rng),
-            recorded_at=values["occurred_at"],
-            balance_after_mg=container.balance_mg,
-            **values,
-        )
-        self.next_entry += 1
-        self.entries.append(entry)
-        return entry
-
-    def _receive(self, site: Site, product: Product, at: datetime.datetime) -> None:
-        b = self.b
-        self.lots += 1
-        day = at.astimezone(site.zone).date()
-        received = _at(day, datetime.time(7, 30), site.zone)
-        if received > at:
-            received = at - datetime.timedelta(minutes=30)
-        lot = Lot(
-            pk=b.ids.take(Lot),
-            uuid=_uuid(self.rng),
-            product=product,
-            lot_number=f"{site.location.code}-{'E' if product.is_device else 'K'}{self.lots:05d}",
-            expiry=day + datetime.timedelta(days=SHELF_LIFE_DAYS),
-        )
-        count = DEVICES_PER_RECEIPT if product.is_device else VIALS_PER_RECEIPT
-        receiver = site.prescribers[0]
-        witness = next((n for n in site.nurses if n.pk != receiver.pk), None)
-        receipt = Receipt(
-            pk=b.ids.take(Receipt),
-            uuid=_uuid(self.rng),
-            recorded_at=received,
-            location=site.location,
-            product=product,
-            lot=lot,
-            supplier_name=SUPPLIER[0],
-            supplier_address=SUPPLIER[1],
-            supplier_dea_number=SUPPLIER[2],
-            invoice_number=f"INV-{site.location.code}-{self.lots:05d}",
-            received_at=received,
-            received_by=receiver,
-            witness=witness,
-            container_count=count,
-            content_mg_per_container=product.content_mg,
-        )
-        self.lot_rows.append(lot)
-        self.receipts.append(receipt)
-        for number in range(1, count + 1):
-            container = Container(
-                pk=b.ids.take(Container),
-                uuid=_uuid(self.rng),
-                created_at=received,
-                location=site.location,
-                lot=lot,
-                receipt=receipt,
-                label=f"{lot.lot_number}-{number:03d}",
-                content_mg=product.content_mg,
-                balance_mg=Decimal(0),
-                status=ContainerStatus.IN_STOCK,
-            )
-            self.containers.append(container)
-            self._entry(
-                kind=EntryKind.RECEIPT,
-                container=container,
-                occurred_at=received,
-                quantity_mg=product.content_mg,
-                actor=receiver,
-                witness=witness,
-                counterparty=SUPPLIER[0],
-                counterparty_dea_number=SUPPLIER[2],
-                reason=f"Invoice {receipt.invoice_number}",
-            )
-            self.sealed[(site.location.pk, product.pk)].append(container)
-
-    def _next_sealed(self, site: Site, product: Product, at: datetime.datetime) -> Container:
-        key = (site.location.pk, product.pk)
-        if not self.sealed[key]:
-            self._receive(site, product, at)
-        return self.sealed[key].pop(0)
-
-    def draw_iv(self, site, dose: Decimal, *, at, actor, witness):
-        """The vial in use at the location, or a new one: an opened vial whose rest is too
-        little for this dose is wasted (witnessed) and set aside as empty."""
-        container = self.open_vial.get(site.location.pk)
-        if container is not None and container.balance_mg == 0:
-            container = None  # used to the last drop: already empty
-        elif container is not None and container.balance_mg < dose:
-            self._entry(
-                kind=EntryKind.WASTE,
-                container=container,
-                occurred_at=at,
-                quantity_mg=-container.balance_mg,
-                wasted_mg=container.balance_mg,
-                actor=actor,
-                witness=witness,
-                reason="Rest of an opened vial, too little for the next dose",
-            )
-            container.status = ContainerStatus.EMPTY
-            container = None
-        if container is None:
-            container = self._next_sealed(site, self.vial, at)
-            container.status = ContainerStatus.IN_USE
-            self.open_vial[site.location.pk] = container
-        return container, None
-
-    def device(self, site, *, at, actor, witness) -> Container:
-        container = self._next_sealed(site, self.device_product, at)
-        return container
-
-    def administer(self, container, *, drawn, given, at, actor, patient, session, witness):
-        entry = self._entry(
-            kind=EntryKind.ADMINISTRATION,
-            container=container,
-            occurred_at=at,
-            quantity_mg=-drawn,
-            drawn_mg=drawn,
-            given_mg=given,
-            actor=actor,
-            patient=patient,
-            session_ref=str(session.uuid),
-        )
-        if container.balance_mg == 0:
-            container.status = ContainerStatus.EMPTY
-        if given < drawn:
-            self._entry(
-                kind=EntryKind.WASTE,
-                container=container,
-                occurred_at=at + datetime.timedelta(minutes=2),
-                quantity_mg=Decimal(0),
-                wasted_mg=drawn - given,
-                administration=entry,
-                actor=actor,
-                witness=witness,
-                patient=patient,
-                session_ref=str(session.uuid),
-                reason="Residual of the infusion bag, wasted at the chair",
-            )
-        return entry
-
-    def finish(self) -> None:
-        bulk_insert(Lot, self.lot_rows)
-        bulk_insert(Receipt, self.receipts)
-        bulk_insert(Container, self.containers, batch_size=BATCH)
-        chain_bulk_insert(LedgerEntry, self.entries, batch_size=BATCH)
-        self.b.counts["containers"] = len(self.containers)
-        self.b.counts["ledger_entries"] = len(self.entries)
-        self.b.counts["receipts"] = len(self.receipts)
-
-
-# --------------------------------------------------------------------------- pure helpers
 
 
 def _fraction(trajectory: str, number: float, relapse_at: int) -> float:
