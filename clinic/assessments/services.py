@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
@@ -30,7 +31,7 @@ from clinic.core.exceptions import Conflict, InvalidInput, NotFound, PermissionD
 from clinic.core.parsing import event_moment
 from clinic.core.records import mark_entered_in_error, required_text
 from clinic.notifications.services import notification_queue
-from clinic.patients.models import Patient
+from clinic.patients.models import CareTeamMember, Patient
 from clinic.patients.selectors import can_act_clinically
 
 LINK_TOKEN_BYTES = 32
@@ -295,7 +296,12 @@ def assessment_reminders_send(
     unless a usable link for that timepoint is already out. Returns how many were queued.
     Run daily (`manage.py send_assessment_reminders`); the worker delivers the e-mail."""
     now = now or timezone.now()
-    patients = Patient.objects.active().exclude(email="").filter(care_team_members__isnull=False)
+    # Each patient once (an EXISTS, not a join that repeats them per care-team member).
+    patients = (
+        Patient.objects.active()
+        .exclude(email="")
+        .filter(Exists(CareTeamMember.objects.filter(patient_id=OuterRef("pk"))))
+    )
     queued = 0
     for patient, items in due_for_patients(
         patients=patients, now=now, session_bounds=session_bounds
