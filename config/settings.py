@@ -341,6 +341,12 @@ SESSION_ENGINE = (
 # Background work (reminders, alert e-mail) runs in `manage.py db_worker`, queued in the database;
 # any number of workers, on any servers, share the queue (docs/production.md).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# A task still "running" this long after a worker claimed it was abandoned by a worker that
+# died; `deliver_due_notifications` marks it failed (clinic/notifications/abandoned.py). Our
+# longest task, a reminder sweep over a whole network, takes about a minute.
+TASK_ABANDONED_AFTER_MIN = env_int("TASK_ABANDONED_AFTER_MIN", 60)
+if TASK_ABANDONED_AFTER_MIN < 10:
+    raise ImproperlyConfigured("TASK_ABANDONED_AFTER_MIN must be at least 10 minutes.")
 
 # Patient questionnaire links: how long a sent link stays valid, and a kiosk hand-over.
 QUESTIONNAIRE_LINK_VALID_HOURS = env_int("QUESTIONNAIRE_LINK_VALID_HOURS", 72)

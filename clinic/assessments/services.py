@@ -308,18 +308,20 @@ def assessment_reminders_send(
     ).items():
         for item in items:
             codes = [c for c in item.missing if get_instrument(c).patient_facing]
-            if (
-                not codes
-                or QuestionnaireLink.objects.filter(
+            if not codes:
+                continue
+            with transaction.atomic():
+                # Two runs at once (cron on two hosts, or cron beside the worker's task) queue
+                # one link: the patient's row lock makes the second wait, then see the first's.
+                Patient.objects.select_for_update().values_list("pk", flat=True).get(pk=patient.pk)
+                if QuestionnaireLink.objects.filter(
                     patient=patient,
                     timepoint=item.timepoint,
                     used_at__isnull=True,
                     revoked_at__isnull=True,
                     expires_at__gt=now,
-                ).exists()
-            ):
-                continue
-            with transaction.atomic():
+                ).exists():
+                    continue
                 link, token = _link_new(
                     patient=patient,
                     codes=codes,

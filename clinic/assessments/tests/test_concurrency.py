@@ -62,3 +62,29 @@ def test_four_positive_answers_at_once_gather_on_one_alert(patient, nurse, presc
     assert alert.kind == "suicidal_ideation"
     assert AlertFollowUp.objects.filter(alert=alert).count() == 3
     assert Notification.objects.count() == 1
+
+
+def test_the_reminder_job_run_twice_at_once_sends_each_patient_one_link(front_desk, prescriber):
+    """Cron on two hosts, or cron beside the worker's task: each patient still gets one link
+    and one e-mail for the baseline they owe."""
+    from clinic.assessments.models import QuestionnaireLink
+    from clinic.patients import services as patient_services
+    from clinic.patients.tests.factories import register
+    from clinic.scheduling.selectors import in_clinic_session_bounds
+
+    patients = []
+    for i in range(6):
+        patient = register(front_desk, email=f"patient{i}@example.org")
+        patient_services.care_team_set(
+            actor=front_desk, patient=patient, primary_prescriber=prescriber
+        )
+        patients.append(patient)
+
+    results = in_threads(
+        3, lambda i: services.assessment_reminders_send(session_bounds=in_clinic_session_bounds)
+    )
+
+    assert sum(results) == len(patients), results
+    for patient in patients:
+        assert QuestionnaireLink.objects.filter(patient=patient).count() == 1
+    assert Notification.objects.count() == len(patients)
