@@ -34,9 +34,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 MARKER_PREFIX = "ketacare-bench seeded:"
 PASSWORD = os.environ.get("BENCH_PASSWORD", "ketacare-demo")
-# The issue's targets for staff pages, against the bare sign-in page in the same run.
+# The issue's first targets for staff pages, against the bare sign-in page in the same run;
+# still printed, but ADR 0014 replaced them with an absolute goal (below).
 MIN_THROUGHPUT_RATIO = 0.25
 MAX_P99_RATIO = 5.0
+# ADR 0014: every staff page and the mixed scenario answer 99 % of requests within 1 s with
+# 16 requests in flight, and none fails.
+GOAL_P99_MS = 1000.0
 
 
 def say(message: str) -> None:
@@ -227,7 +231,7 @@ class Target:
     path: str
     username: str | None  # None: anonymous
     header: str = ""  # "Cookie: …" / "Authorization: Bearer …"
-    staff_page: bool = True  # the issue's 25 % / 5x targets apply
+    staff_page: bool = True  # the issue's 25 % / 5x targets and ADR 0014's goal apply
     lines: list[str] = field(default_factory=list)  # what wrk requests (bench.lua)
     mixed: bool = False  # the mixed scenario: many lines, no single page to count
     queries: str = "-"
@@ -626,8 +630,8 @@ def run() -> None:
     base_p99 = statistics.median(r["p99"] for r in baseline.rounds)
     header = (
         "| Target | Requests/s | p50 | p99 | Queries | Bytes | Throughput vs baseline "
-        "| p99 vs baseline | Meets target |\n"
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|"
+        "| p99 vs baseline | Issue's ratio target | Goal (ADR 0014) |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|"
     )
     rows = [header]
     for target in targets:
@@ -640,19 +644,21 @@ def run() -> None:
         if rps == 0:
             rows.append(
                 f"| {target.name} | 0 | - | - | {target.queries} | {target.size} | 0 % | - "
-                f"| **no** (no request completed in {env('BENCH_DURATION')} s) |"
+                f"| **no** | **no** (no request completed in {env('BENCH_DURATION')} s) |"
             )
             continue
         if target is baseline:
-            verdict = "(baseline)"
+            ratio_verdict = goal_verdict = "(baseline)"
         else:
             ok = ratio >= MIN_THROUGHPUT_RATIO and p99_ratio < MAX_P99_RATIO
-            verdict = "yes" if ok else "**no**"
+            ratio_verdict = "yes" if ok else "no"
+            goal_verdict = "yes" if p99 < GOAL_P99_MS and not bad else "**no**"
         if bad:
-            verdict += f" ({bad} non-200/errors)"
+            goal_verdict += f" ({bad} non-200/errors)"
         rows.append(
             f"| {target.name} | {rps:.1f} | {_fmt_ms(p50)} | {_fmt_ms(p99)} | {target.queries} "
-            f"| {target.size} | {ratio:.1%} | {p99_ratio:.1f}× | {verdict} |"
+            f"| {target.size} | {ratio:.1%} | {p99_ratio:.1f}× | {ratio_verdict} "
+            f"| {goal_verdict} |"
         )
     table = "\n".join(rows)
     print()
@@ -660,8 +666,9 @@ def run() -> None:
     print()
     print(f"Mixed staff scenario: {mixed_description}.")
     print(
-        "Targets (issue 14): a staff page meets its target at ≥ 25 % of the baseline's "
-        "throughput and a p99 under 5× the baseline's p99. REQUIRE_STAFF_2FA=0 for the bench."
+        "Goal (ADR 0014): p99 under 1 s with no failed request. The issue's first target "
+        "(≥ 25 % of the baseline's throughput, p99 under 5× its p99) is shown beside it. "
+        "REQUIRE_STAFF_2FA=0 for the bench."
     )
     if env("BENCH_WRITE_DOCS") == "1":
         _write_docs(table, mixed_description, targets, patient)
@@ -691,8 +698,10 @@ def _write_docs(table: str, mixed_description: str, targets, patient) -> None:
         "",
         table,
         "",
-        "A staff page meets the issue's target at ≥ 25 % of the baseline's throughput with a "
-        "p99 under 5× the baseline's p99.",
+        "Goal (docs/adr/0014-performance-goal.md): every staff page and the mixed scenario "
+        "answer 99 % of requests within 1 s with 16 requests in flight, and none fails. The "
+        "issue's first target, ≥ 25 % of the baseline's throughput with a p99 under 5× the "
+        "baseline's p99, is shown beside it; the ADR explains why it was replaced.",
         "",
         "## Data set",
         "",
