@@ -33,6 +33,7 @@ from clinic.core.records import mark_entered_in_error, required_text
 from clinic.notifications.services import notification_queue
 from clinic.patients.models import CareTeamMember, Patient
 from clinic.patients.selectors import can_act_clinically
+from clinic.patients.services import patient_row_lock
 
 LINK_TOKEN_BYTES = 32
 
@@ -313,7 +314,7 @@ def assessment_reminders_send(
             with transaction.atomic():
                 # Two runs at once (cron on two hosts, or cron beside the worker's task) queue
                 # one link: the patient's row lock makes the second wait, then see the first's.
-                Patient.objects.select_for_update().values_list("pk", flat=True).get(pk=patient.pk)
+                patient_row_lock(patient_id=patient.pk)
                 if QuestionnaireLink.objects.filter(
                     patient=patient,
                     timepoint=item.timepoint,
