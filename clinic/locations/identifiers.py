@@ -6,7 +6,7 @@
 - DEA registration number: the form DEA issues, two letters then seven digits (the first the
   registrant type, the second an initial or 9). The check digit is not verified
   here: no primary source for it is on file (docs/clinical/README.md), so only the form is.
-- Place of service: the CMS POS codes a ketamine clinic bills from (../shared billing-insurance
+- Place of service: the CMS POS codes a ketamine clinic bills from (docs/clinical/billing.md
   §1.5 [P28]); 02 and 10 are telehealth and never a treatment location.
 """
 
