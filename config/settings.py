@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "clinic.scheduling",
     "clinic.controlled_substances",
     "clinic.treatment_sessions",
+    "clinic.billing",
     "clinic.journal",
     "clinic.home_program",
     "clinic.portal",

@@ -17,6 +17,7 @@ urlpatterns = [
     path("schedule/", include("clinic.scheduling.urls")),
     path("controlled-substances/", include("clinic.controlled_substances.urls")),
     path("sessions/", include("clinic.treatment_sessions.urls")),
+    path("billing/", include("clinic.billing.urls")),
     path("portal/", include("clinic.portal.urls")),
     path("at-home/", include("clinic.home_program.urls")),
     path("consultation/", include("clinic.public_site.urls")),

@@ -60,6 +60,8 @@ class Capability(StrEnum):
     API_TOKEN_REVOKE_ANY = "api_token.revoke_any"
     LOCATION_MANAGE = "location.manage"
     LOCATION_NETWORK = "location.network"
+    DIAGNOSIS_VIEW = "diagnosis.view"
+    DIAGNOSIS_RECORD = "diagnosis.record"
 
 
 _ADMIN = Role.CLINIC_ADMIN
@@ -146,6 +148,13 @@ MATRIX: dict[Capability, frozenset[Role]] = {
     # everyone's and revokes any (a lost laptop, a departed integration). No one creates a
     # token for someone else: a token acts as its owner.
     Capability.API_TOKEN_REVOKE_ANY: frozenset({_ADMIN}),
+    # The problem list (ICD-10-CM). Billing codes claims from it, so it reads every patient's
+    # diagnoses (as it reaches every patient's demographics), but never the clinical record;
+    # clinicians read their care team's. Prescribers diagnose: they add, resolve and correct.
+    Capability.DIAGNOSIS_VIEW: frozenset(
+        {_ADMIN, Role.PRESCRIBER, Role.NURSE, Role.THERAPIST, Role.BILLING}
+    ),
+    Capability.DIAGNOSIS_RECORD: frozenset({Role.PRESCRIBER}),
 }
 
 

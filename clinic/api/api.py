@@ -4,6 +4,7 @@ from clinic.api.auth import StaffBearerAuth, StaffSessionAuth
 from clinic.api.errors import declare_error_responses, install_error_handlers
 from clinic.assessments.api import router as assessments_router
 from clinic.assessments.calculators import router as calculators_router
+from clinic.billing.calculators import router as billing_calculators_router
 from clinic.controlled_substances.api import router as ledger_router
 from clinic.outcomes.api import router as outcomes_router
 from clinic.patients.api import router as patients_router
@@ -41,6 +42,7 @@ api.add_router("/patients", assessments_router)
 api.add_router("", calculators_router)
 api.add_router("", outcomes_router)
 api.add_router("", protocol_calculators_router)
+api.add_router("", billing_calculators_router)
 api.add_router("/screening", screening_router)
 api.add_router("/ledger", ledger_router)
 declare_error_responses(api)

@@ -4,8 +4,12 @@ the intake changed after it was signed. Illustrative data, not from any real per
 
 from __future__ import annotations
 
+import datetime
 import random
 
+from django.utils import timezone
+
+from clinic.billing.services import diagnosis_record
 from clinic.screening.choices import Condition
 from clinic.screening.models import ConsultationRequest
 from clinic.screening.services import (
@@ -118,5 +122,15 @@ def seed_patient_screening(
             approved_routes=["iv"],
             justifications=justifications,
         )
+    # The prescriber's diagnosis on the problem list (TRD has no code of its own: recurrent
+    # major depression, moderate or severe, with the failed trials on the intake).
+    diagnosis_record(
+        actor=prescriber,
+        patient=patient,
+        code=rng.choice(["F33.1", "F33.2"]),
+        # Some years back (every demo patient is an adult).
+        onset_date=timezone.localdate() - datetime.timedelta(days=rng.randint(400, 2500)),
+        primary=True,
+    )
     if re_review:
         intake_save(actor=nurse, intake=intake, data={"allergies": "Latex (hives)"})

@@ -324,6 +324,18 @@ def decision_intake_gaps(decision: EligibilityDecision) -> IntakeGaps:
     return IntakeGaps("rechecked", facts.missing())
 
 
+def latest_indication(patient: Patient) -> str:
+    """The indication on the patient's newest intake ("" when none says): the problem list
+    suggests ICD-10-CM codes from it."""
+    return (
+        Intake.objects.filter(patient=patient)
+        .order_by("-created_at", "-id")
+        .values_list("indication", flat=True)
+        .first()
+        or ""
+    )
+
+
 def latest_decision(patient: Patient) -> EligibilityDecision | None:
     return (
         EligibilityDecision.objects.filter(patient=patient)

@@ -172,6 +172,7 @@ def _pages(demo):
             reverse("patients:patient_chart", args=[patient.uuid]),
             reverse("patients:patient_chart", args=[demo["at_home"].uuid]),
             reverse("intake:eligibility_review", args=[patient.uuid]),
+            reverse("billing:diagnosis_add", args=[patient.uuid]),
             reverse("protocols:plan_detail", args=[patient.uuid, plan.uuid]),
             reverse("assessments:response_detail", args=[patient.uuid, demo["response"].uuid]),
             reverse("protocols:template_list"),
@@ -213,6 +214,8 @@ def _pages(demo):
             reverse("locations:list"),
             reverse("locations:open"),
         ],
+        # Billing reads the problem list on the chart (and nothing clinical).
+        "billing": [reverse("patients:patient_chart", args=[patient.uuid])],
         "patient": [
             "/portal/",
             reverse("portal:progress"),

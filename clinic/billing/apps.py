@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class BillingConfig(AppConfig):
+    name = "clinic.billing"
+    label = "billing"
+    verbose_name = "Billing"
+
+    def ready(self) -> None:
+        from clinic.billing import chart
+        from clinic.patients.chart import register_section
+
+        register_section(chart.SECTION)
