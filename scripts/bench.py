@@ -38,9 +38,12 @@ PASSWORD = os.environ.get("BENCH_PASSWORD", "ketacare-demo")
 # still printed, but ADR 0014 replaced them with an absolute goal (below).
 MIN_THROUGHPUT_RATIO = 0.25
 MAX_P99_RATIO = 5.0
-# ADR 0014: every staff page and the mixed scenario answer 99 % of requests within 1 s with
-# 16 requests in flight, and none fails.
-GOAL_P99_MS = 1000.0
+# ADR 0014's goal: the mixed staff scenario (a clinic day's mix, 16 requests in flight, no
+# think time) answers 99 % of requests within 1 s; each staff page, asked one request at a
+# time, answers 99 % within 500 ms; no request fails.
+GOAL_MIXED_P99_MS = 1000.0
+GOAL_SINGLE_P99_MS = 500.0
+SINGLE_DURATION_S = 10
 
 
 def say(message: str) -> None:
@@ -237,6 +240,7 @@ class Target:
     queries: str = "-"
     size: str = "-"
     rounds: list[dict] = field(default_factory=list)
+    single: dict | None = None  # one request at a time (ADR 0014)
 
 
 def _pick_users():
@@ -625,13 +629,20 @@ def run() -> None:
             target.rounds.append(_wrk(port, target.lines, duration, connections))
             _drain(port, int(env("BENCH_WORKERS")))
 
+    single_duration = min(SINGLE_DURATION_S, duration)
+    for target in targets:
+        if not target.mixed:
+            say(f"One request at a time: {target.name} ({single_duration} s, 1 conn.)")
+            target.single = _wrk(port, target.lines, single_duration, 1)
+
     baseline = targets[0]
     base_rps = statistics.median(r["rps"] for r in baseline.rounds)
     base_p99 = statistics.median(r["p99"] for r in baseline.rounds)
     header = (
-        "| Target | Requests/s | p50 | p99 | Queries | Bytes | Throughput vs baseline "
-        "| p99 vs baseline | Issue's ratio target | Goal (ADR 0014) |\n"
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|"
+        "| Target | Requests/s | p50 | p99 | One at a time: p50 | One at a time: p99 | Queries "
+        "| Bytes | Throughput vs baseline | p99 vs baseline | Issue's ratio target "
+        "| Goal (ADR 0014) |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
     )
     rows = [header]
     for target in targets:
@@ -643,8 +654,8 @@ def run() -> None:
         p99_ratio = p99 / base_p99 if base_p99 else 0
         if rps == 0:
             rows.append(
-                f"| {target.name} | 0 | - | - | {target.queries} | {target.size} | 0 % | - "
-                f"| **no** | **no** (no request completed in {env('BENCH_DURATION')} s) |"
+                f"| {target.name} | 0 | - | - | - | - | {target.queries} | {target.size} | 0 % "
+                f"| - | **no** | **no** (no request completed in {env('BENCH_DURATION')} s) |"
             )
             continue
         if target is baseline:
@@ -652,13 +663,21 @@ def run() -> None:
         else:
             ok = ratio >= MIN_THROUGHPUT_RATIO and p99_ratio < MAX_P99_RATIO
             ratio_verdict = "yes" if ok else "no"
-            goal_verdict = "yes" if p99 < GOAL_P99_MS and not bad else "**no**"
+            if target.mixed:
+                met = p99 < GOAL_MIXED_P99_MS
+            else:
+                met = target.single is not None and target.single["p99"] < GOAL_SINGLE_P99_MS
+            single = target.single or {}
+            bad += int(single.get("non200", 0) + single.get("errors", 0))
+            goal_verdict = "yes" if met and not bad else "**no**"
         if bad:
             goal_verdict += f" ({bad} non-200/errors)"
+        single_p50 = _fmt_ms(target.single["p50"]) if target.single else "-"
+        single_p99 = _fmt_ms(target.single["p99"]) if target.single else "-"
         rows.append(
-            f"| {target.name} | {rps:.1f} | {_fmt_ms(p50)} | {_fmt_ms(p99)} | {target.queries} "
-            f"| {target.size} | {ratio:.1%} | {p99_ratio:.1f}× | {ratio_verdict} "
-            f"| {goal_verdict} |"
+            f"| {target.name} | {rps:.1f} | {_fmt_ms(p50)} | {_fmt_ms(p99)} | {single_p50} "
+            f"| {single_p99} | {target.queries} | {target.size} | {ratio:.1%} "
+            f"| {p99_ratio:.1f}× | {ratio_verdict} | {goal_verdict} |"
         )
     table = "\n".join(rows)
     print()
@@ -666,8 +685,9 @@ def run() -> None:
     print()
     print(f"Mixed staff scenario: {mixed_description}.")
     print(
-        "Goal (ADR 0014): p99 under 1 s with no failed request. The issue's first target "
-        "(≥ 25 % of the baseline's throughput, p99 under 5× its p99) is shown beside it. "
+        "Goal (ADR 0014): the mixed scenario's p99 under 1 s; each page one request at a "
+        "time, p99 under 500 ms; no failed request. The issue's first target (≥ 25 % of the "
+        "baseline's throughput, p99 under 5× its p99) is shown beside it. "
         "REQUIRE_STAFF_2FA=0 for the bench."
     )
     if env("BENCH_WRITE_DOCS") == "1":
@@ -698,10 +718,12 @@ def _write_docs(table: str, mixed_description: str, targets, patient) -> None:
         "",
         table,
         "",
-        "Goal (docs/adr/0014-performance-goal.md): every staff page and the mixed scenario "
-        "answer 99 % of requests within 1 s with 16 requests in flight, and none fails. The "
-        "issue's first target, ≥ 25 % of the baseline's throughput with a p99 under 5× the "
-        "baseline's p99, is shown beside it; the ADR explains why it was replaced.",
+        "Goal (docs/adr/0014-performance-goal.md): the mixed staff scenario answers 99 % of "
+        "requests within 1 s; each page, asked one request at a time for "
+        f"{SINGLE_DURATION_S} s, answers 99 % within 500 ms; no request fails. The issue's "
+        "first target, ≥ 25 % of the baseline's throughput with a p99 under 5× the baseline's "
+        "p99, is shown beside it; the ADR explains why it was replaced. Requests/s, p50 and "
+        "p99 without a qualifier are the 16-connection runs.",
         "",
         "## Data set",
         "",
