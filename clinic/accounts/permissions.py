@@ -62,6 +62,9 @@ class Capability(StrEnum):
     LOCATION_NETWORK = "location.network"
     DIAGNOSIS_VIEW = "diagnosis.view"
     DIAGNOSIS_RECORD = "diagnosis.record"
+    COVERAGE_VIEW = "coverage.view"
+    COVERAGE_MANAGE = "coverage.manage"
+    PAYER_MANAGE = "payer.manage"
 
 
 _ADMIN = Role.CLINIC_ADMIN
@@ -155,6 +158,13 @@ MATRIX: dict[Capability, frozenset[Role]] = {
         {_ADMIN, Role.PRESCRIBER, Role.NURSE, Role.THERAPIST, Role.BILLING}
     ),
     Capability.DIAGNOSIS_RECORD: frozenset({Role.PRESCRIBER}),
+    # Insurance. The front desk takes the card at check-in and billing works the claims: both
+    # keep each patient's coverages and record eligibility checks; the clinic administrator
+    # reads them. The payers and plans the clinic bills are billing's list (and the admin's).
+    # Everyone who opens a chart sees its coverage line in the header.
+    Capability.COVERAGE_VIEW: frozenset({_ADMIN, Role.FRONT_DESK, Role.BILLING}),
+    Capability.COVERAGE_MANAGE: frozenset({Role.FRONT_DESK, Role.BILLING}),
+    Capability.PAYER_MANAGE: frozenset({_ADMIN, Role.BILLING}),
 }
 
 

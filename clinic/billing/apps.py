@@ -8,6 +8,7 @@ class BillingConfig(AppConfig):
 
     def ready(self) -> None:
         from clinic.billing import chart
-        from clinic.patients.chart import register_section
+        from clinic.patients.chart import register_alert_provider, register_section
 
         register_section(chart.SECTION)
+        register_alert_provider(chart.coverage_alerts)

@@ -1,12 +1,16 @@
-"""What billing adds to the patient chart: the problem list, near the top. Billing staff see
-it too (they code claims from it), without the chart's clinical sections."""
+"""What billing adds to the patient chart: the problem list, near the top (billing staff see
+it too: they code claims from it, without the chart's clinical sections), and one line about
+insurance in the header, for everyone who opens the chart (no member IDs)."""
 
 from __future__ import annotations
 
+from django.urls import reverse
 from django.utils import timezone
 
+from clinic.accounts.permissions import Capability
 from clinic.billing import selectors
-from clinic.patients.chart import ChartSection
+from clinic.billing.models import EligibilityResult
+from clinic.patients.chart import ChartAlert, ChartSection
 
 
 def section_context(*, actor, patient, clinical: bool):
@@ -23,3 +27,43 @@ def section_context(*, actor, patient, clinical: bool):
 
 
 SECTION = ChartSection(order=1, template="billing/_chart_section.html", context=section_context)
+
+
+def coverage_alerts(*, actor, patient, clinical: bool) -> list[ChartAlert]:
+    line = selectors.coverage_line(patient=patient)
+    url = (
+        reverse("billing:coverage", args=[patient.uuid])
+        if actor.can(Capability.COVERAGE_VIEW)
+        else ""
+    )
+    coverage, check = line.coverage, line.last_check
+    if coverage is None:
+        return [ChartAlert("info", "No insurance coverage on file (self-pay).", url)]
+    plan = coverage.plan
+    name = f"{plan.payer.name} — {plan.name} ({coverage.get_priority_display().lower()})"
+    today = timezone.localdate()
+    if coverage.ends_on is not None and coverage.ends_on < today:
+        return [
+            ChartAlert(
+                "warning",
+                f"Coverage: {name} ran until {coverage.ends_on:%m/%d/%Y}: update the coverage.",
+                url,
+            )
+        ]
+    if check is None:
+        return [ChartAlert("warning", f"Coverage: {name}; eligibility not checked yet.", url)]
+    checked_on = timezone.localtime(check.checked_at).date()
+    if check.result == EligibilityResult.ACTIVE:
+        return [
+            ChartAlert(
+                "info", f"Coverage: {name}; eligibility active, checked {checked_on:%m/%d/%Y}.", url
+            )
+        ]
+    return [
+        ChartAlert(
+            "warning",
+            f"Coverage: {name}; eligibility check on {checked_on:%m/%d/%Y}: "
+            f"{check.get_result_display().lower()}.",
+            url,
+        )
+    ]

@@ -1,7 +1,17 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 
+from clinic.billing.models import (
+    CoveragePriority,
+    EligibilityMethod,
+    EligibilityResult,
+    InsurancePlan,
+    PayerKind,
+    SubscriberRelationship,
+)
 from clinic.core.forms import DateInput, PlausibleDateField, TextField
 
 
@@ -25,3 +35,105 @@ class ResolveForm(forms.Form):
 
 class EnteredInErrorForm(forms.Form):
     reason = TextField(max_length=300, label="Why is this entry wrong?")
+
+
+# --------------------------------------------------------------------------- coverage
+
+
+class PayerForm(forms.Form):
+    name = TextField(label="Payer's name", max_length=120)
+    payer_id = TextField(
+        label="Electronic payer ID",
+        max_length=15,
+        required=False,
+        help_text="As the clearinghouse lists it (2 to 15 letters and digits).",
+    )
+    kind = forms.ChoiceField(choices=PayerKind.choices)
+
+
+class PayerEditForm(PayerForm):
+    is_active = forms.BooleanField(
+        label="Billed (switch off a payer no longer used)", required=False
+    )
+
+
+class PlanForm(forms.Form):
+    plan_name = TextField(label="New plan", max_length=120)
+
+
+class PlanChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.payer.name} — {obj.name}"
+
+
+def _money(label: str) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label,
+        required=False,
+        min_value=Decimal("0"),
+        max_digits=9,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
+    )
+
+
+def cents(value: Decimal | None) -> int | None:
+    """Dollars as typed ("25" or "25.50") to whole cents."""
+    return None if value is None else int((value * 100).to_integral_value())
+
+
+class CoverageForm(forms.Form):
+    plan = PlanChoiceField(queryset=InsurancePlan.objects.none(), empty_label="Choose a plan")
+    priority = forms.ChoiceField(choices=CoveragePriority.choices)
+    member_id = TextField(label="Member ID", max_length=40)
+    group_number = TextField(label="Group number", max_length=40, required=False)
+    subscriber_relationship = forms.ChoiceField(
+        label="Patient's relationship to the subscriber",
+        choices=SubscriberRelationship.choices,
+        initial=SubscriberRelationship.SELF,
+    )
+    subscriber_name = TextField(
+        label="Subscriber's name",
+        max_length=150,
+        required=False,
+        help_text="Only when the subscriber is not the patient.",
+    )
+    subscriber_date_of_birth = PlausibleDateField(
+        label="Subscriber's date of birth", required=False, widget=DateInput()
+    )
+    starts_on = PlausibleDateField(
+        label="Effective from", required=False, widget=DateInput(), days_ahead="booking_days_ahead"
+    )
+    ends_on = PlausibleDateField(
+        label="Last day (if the card shows one)",
+        required=False,
+        widget=DateInput(),
+        days_ahead="booking_days_ahead",
+    )
+
+    def __init__(self, *args, plans=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["plan"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = InsurancePlan.objects.filter(pk__in=[p.pk for p in plans]).select_related(
+            "payer"
+        )
+
+
+class EndCoverageForm(forms.Form):
+    ends_on = PlausibleDateField(
+        label="Last day", widget=DateInput(), days_ahead="booking_days_ahead"
+    )
+
+
+class EligibilityForm(forms.Form):
+    method = forms.ChoiceField(label="Checked by", choices=EligibilityMethod.choices)
+    result = forms.ChoiceField(label="Payer's answer", choices=EligibilityResult.choices)
+    copay = _money("Copay ($)")
+    coinsurance_percent = forms.IntegerField(
+        label="Coinsurance (%)", required=False, min_value=0, max_value=100
+    )
+    deductible = _money("Deductible ($)")
+    deductible_remaining = _money("Deductible remaining ($)")
+    reference_number = TextField(label="Call or reference number", max_length=60, required=False)
+    note = TextField(label="Note", max_length=300, required=False)

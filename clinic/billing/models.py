@@ -1,11 +1,13 @@
-"""Billing's records. First: the problem list, each diagnosis an ICD-10-CM code that claims and
-prior authorizations will point to (issue 15)."""
+"""Billing's records: the problem list (each diagnosis an ICD-10-CM code that claims and prior
+authorizations point to), and insurance: payers, their plans, each patient's coverages and
+the eligibility checks made on them (issue 15)."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 from clinic.core.models import ClinicModel, EnteredInErrorMixin
 
@@ -77,3 +79,179 @@ class Diagnosis(EnteredInErrorMixin, ClinicModel):
     @property
     def is_current(self) -> bool:
         return self.status == DiagnosisStatus.ACTIVE and self.entered_in_error_at is None
+
+
+# --------------------------------------------------------------------------- coverage
+
+
+class PayerKind(models.TextChoices):
+    MEDICARE = "medicare", "Medicare"
+    MEDICARE_ADVANTAGE = "medicare_advantage", "Medicare Advantage"
+    MEDICAID = "medicaid", "Medicaid"
+    COMMERCIAL = "commercial", "Commercial"
+
+
+class Payer(ClinicModel):
+    """An insurer the clinic bills. `payer_id` is the clearinghouse's electronic payer ID (the
+    837P's 2010BB NM109, docs/clinical/billing.md §6); the kind decides the coding rules
+    (Medicare's G-codes, for one)."""
+
+    name = models.CharField(max_length=120)
+    payer_id = models.CharField("electronic payer ID", max_length=15, blank=True)
+    kind = models.CharField(max_length=24, choices=PayerKind.choices)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="payer_name_unique"),
+            models.UniqueConstraint(
+                fields=["payer_id"], condition=~Q(payer_id=""), name="payer_id_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class InsurancePlan(ClinicModel):
+    """A payer's product (e.g. a PPO, an HMO, a Medicare Advantage plan)."""
+
+    payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="plans")
+    name = models.CharField(max_length=120)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["payer__name", "name", "id"]
+        constraints = [
+            models.UniqueConstraint("payer", Lower("name"), name="insurance_plan_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payer.name} — {self.name}"
+
+
+class CoveragePriority(models.TextChoices):
+    PRIMARY = "primary", "Primary"
+    SECONDARY = "secondary", "Secondary"
+    TERTIARY = "tertiary", "Tertiary"
+
+
+class SubscriberRelationship(models.TextChoices):
+    SELF = "self", "Self"
+    SPOUSE = "spouse", "Spouse"
+    CHILD = "child", "Child"
+    OTHER = "other", "Other"
+
+
+class CoverageStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    ENDED = "ended", "Ended"
+
+
+class Coverage(EnteredInErrorMixin, ClinicModel):
+    """A patient's insurance under a plan, in order (primary, secondary, tertiary).
+
+    Amend, never erase: a coverage that stops is ended with its last day; one entered by
+    mistake is marked entered in error. Card images are not kept yet."""
+
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="coverages"
+    )
+    plan = models.ForeignKey(InsurancePlan, on_delete=models.PROTECT, related_name="coverages")
+    priority = models.CharField(max_length=16, choices=CoveragePriority.choices)
+    member_id = models.CharField("member ID", max_length=40)
+    group_number = models.CharField(max_length=40, blank=True)
+    subscriber_relationship = models.CharField(
+        "patient's relationship to the subscriber",
+        max_length=16,
+        choices=SubscriberRelationship.choices,
+        default=SubscriberRelationship.SELF,
+    )
+    # The policyholder when it is not the patient (claim form boxes 4, 7 and 11).
+    subscriber_name = models.CharField(max_length=150, blank=True)
+    subscriber_date_of_birth = models.DateField(null=True, blank=True)
+    starts_on = models.DateField("effective from", null=True, blank=True)
+    ends_on = models.DateField("last day", null=True, blank=True)
+    status = models.CharField(
+        max_length=16, choices=CoverageStatus.choices, default=CoverageStatus.ACTIVE
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["status", "priority", "id"]
+        constraints = [
+            # One coverage per place in the order at a time: two primaries is a data error.
+            models.UniqueConstraint(
+                fields=["patient", "priority"],
+                condition=Q(status="active", entered_in_error_at__isnull=True),
+                name="coverage_one_per_priority",
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True)
+                | Q(starts_on__isnull=True)
+                | Q(ends_on__gte=models.F("starts_on")),
+                name="coverage_ends_after_it_starts",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="active") | Q(ends_on__isnull=False),
+                name="coverage_ended_has_last_day",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan} ({self.get_priority_display().lower()})"
+
+    @property
+    def is_current(self) -> bool:
+        return self.status == CoverageStatus.ACTIVE and self.entered_in_error_at is None
+
+
+class EligibilityMethod(models.TextChoices):
+    PHONE = "phone", "Phone call to the payer"
+    PORTAL = "portal", "Payer's web portal"
+    CLEARINGHOUSE = "clearinghouse", "Clearinghouse (270/271)"
+    OTHER = "other", "Other"
+
+
+class EligibilityResult(models.TextChoices):
+    ACTIVE = "active", "Active"
+    INACTIVE = "inactive", "Inactive"
+    NOT_FOUND = "not_found", "Member not found"
+    UNCLEAR = "unclear", "Unclear: follow up"
+
+
+class EligibilityCheck(ClinicModel):
+    """Who checked a coverage, when, how, and what the payer said. Never changed: a later
+    check is a new row. Money in whole cents; coinsurance in whole percent."""
+
+    coverage = models.ForeignKey(Coverage, on_delete=models.PROTECT, related_name="checks")
+    checked_at = models.DateTimeField()
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    method = models.CharField(max_length=16, choices=EligibilityMethod.choices)
+    result = models.CharField(max_length=16, choices=EligibilityResult.choices)
+    copay_cents = models.PositiveIntegerField(null=True, blank=True)
+    coinsurance_percent = models.PositiveSmallIntegerField(null=True, blank=True)
+    deductible_cents = models.PositiveIntegerField(null=True, blank=True)
+    deductible_remaining_cents = models.PositiveIntegerField(null=True, blank=True)
+    reference_number = models.CharField(max_length=60, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-checked_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(coinsurance_percent__isnull=True) | Q(coinsurance_percent__lte=100),
+                name="eligibility_coinsurance_percent",
+            ),
+            models.CheckConstraint(
+                condition=Q(deductible_remaining_cents__isnull=True)
+                | Q(deductible_cents__isnull=True)
+                | Q(deductible_remaining_cents__lte=models.F("deductible_cents")),
+                name="eligibility_remaining_within_deductible",
+            ),
+        ]

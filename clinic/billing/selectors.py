@@ -5,10 +5,24 @@ administrator)."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+
+from django.db.models import Prefetch
 
 from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
-from clinic.billing.models import Diagnosis
+from clinic.billing.models import (
+    Coverage,
+    CoveragePriority,
+    CoverageStatus,
+    Diagnosis,
+    EligibilityCheck,
+    InsurancePlan,
+    Payer,
+)
+from clinic.core.access import require
+from clinic.core.exceptions import NotFound
+from clinic.core.parsing import record_uuid as parse_record_uuid
 from clinic.patients.models import Patient
 from clinic.patients.selectors import can_act_clinically, can_view_clinical, record_in_reach
 
@@ -66,3 +80,93 @@ def primary_diagnosis(*, patient: Patient) -> Diagnosis | None:
     return Diagnosis.objects.filter(
         patient=patient, is_primary=True, entered_in_error_at__isnull=True
     ).first()
+
+
+# --------------------------------------------------------------------------- coverage
+
+
+@dataclass(frozen=True)
+class CoverageLine:
+    """The chart header's one line about insurance: no member IDs, for anyone on the chart."""
+
+    coverage: Coverage | None
+    last_check: EligibilityCheck | None
+
+
+def coverage_line(*, patient: Patient) -> CoverageLine:
+    """The current primary coverage (or the first current one) and its latest check: two
+    queries, whatever the patient's history."""
+    coverage = (
+        Coverage.objects.filter(
+            patient=patient, status=CoverageStatus.ACTIVE, entered_in_error_at__isnull=True
+        )
+        .select_related("plan__payer")
+        .order_by("priority", "id")
+        .first()
+    )
+    if coverage is None:
+        return CoverageLine(None, None)
+    return CoverageLine(coverage, coverage.checks.order_by("-checked_at", "-id").first())
+
+
+def coverage_list(*, actor: User, patient: Patient) -> list[Coverage]:
+    """Every coverage of the patient, current first, each with its eligibility checks
+    (prefetched: three queries however many there are). The caller has reached the patient
+    (`patient_get`, which audits the read)."""
+    require(actor, Capability.COVERAGE_VIEW)
+    coverages = list(
+        Coverage.objects.filter(patient=patient)
+        .select_related("plan__payer", "recorded_by", "entered_in_error_by")
+        .prefetch_related(
+            Prefetch(
+                "checks",
+                queryset=EligibilityCheck.objects.select_related("checked_by").order_by(
+                    "-checked_at", "-id"
+                ),
+            )
+        )
+    )
+    order = {value: index for index, value in enumerate(CoveragePriority.values)}
+    return sorted(coverages, key=lambda c: (not c.is_current, order[c.priority], -c.pk))
+
+
+def coverage_get(*, actor: User, patient: Patient, coverage_uuid: uuid.UUID | str) -> Coverage:
+    require(actor, Capability.COVERAGE_MANAGE)
+    return record_in_reach(
+        actor=actor,
+        queryset=Coverage.objects.filter(patient=patient).select_related("patient", "plan__payer"),
+        record_uuid=coverage_uuid,
+        object_type="coverage",
+        patient_of=lambda coverage: coverage.patient,
+        not_found_message="No such coverage for this patient.",
+        patient=patient,
+    )
+
+
+def payer_list(*, actor: User) -> list[Payer]:
+    """Every payer with its plans (two queries), for the payers page."""
+    require(actor, Capability.PAYER_MANAGE)
+    return list(Payer.objects.prefetch_related("plans"))
+
+
+def payer_get(*, actor: User, payer_uuid: uuid.UUID | str) -> Payer:
+    require(actor, Capability.PAYER_MANAGE)
+    payer = Payer.objects.filter(uuid=parse_record_uuid(payer_uuid)).first()
+    if payer is None:
+        raise NotFound("No such payer.")
+    return payer
+
+
+def plan_get(*, actor: User, plan_uuid: uuid.UUID | str) -> InsurancePlan:
+    require(actor, Capability.PAYER_MANAGE)
+    plan = InsurancePlan.objects.filter(uuid=parse_record_uuid(plan_uuid)).first()
+    if plan is None:
+        raise NotFound("No such plan.")
+    return plan
+
+
+def plans_to_choose() -> list[InsurancePlan]:
+    """Plans a new coverage may name: switched on, of a payer switched on."""
+    return list(
+        InsurancePlan.objects.filter(is_active=True, payer__is_active=True).select_related("payer")
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clinic.billing import views
+from clinic.billing import views, views_coverage
 
 app_name = "billing"
 
@@ -26,4 +26,24 @@ urlpatterns = [
         name="diagnosis_entered_in_error",
     ),
     path("icd10/", views.icd10_search, name="icd10_search"),
+    path("patients/<uuid:patient_uuid>/coverage/", views_coverage.coverage, name="coverage"),
+    path(
+        "patients/<uuid:patient_uuid>/coverage/<uuid:coverage_uuid>/end/",
+        views_coverage.coverage_end,
+        name="coverage_end",
+    ),
+    path(
+        "patients/<uuid:patient_uuid>/coverage/<uuid:coverage_uuid>/entered-in-error/",
+        views_coverage.coverage_entered_in_error,
+        name="coverage_entered_in_error",
+    ),
+    path(
+        "patients/<uuid:patient_uuid>/coverage/<uuid:coverage_uuid>/eligibility/",
+        views_coverage.eligibility_check,
+        name="eligibility_check",
+    ),
+    path("payers/", views_coverage.payer_list, name="payer_list"),
+    path("payers/<uuid:payer_uuid>/", views_coverage.payer_edit, name="payer_edit"),
+    path("payers/<uuid:payer_uuid>/plans/", views_coverage.plan_add, name="plan_add"),
+    path("plans/<uuid:plan_uuid>/switch/", views_coverage.plan_switch, name="plan_switch"),
 ]

@@ -24,6 +24,7 @@ def clinic(request):
         "perms_session_board": bool(can and can("session.board")),
         "perms_staff_manage": bool(can and can("staff.manage")),
         "perms_location_manage": bool(can and can("location.manage")),
+        "perms_payers": bool(can and can("payer.manage")),
         # The in-basket (clinic/dashboard/inbasket.py) is for whoever reads clinical records.
         "perms_inbasket": bool(can and can("patient.view_clinical")),
     }

@@ -1,7 +1,9 @@
 """Writes to billing's records. Each service checks the actor, runs in one transaction and
 leaves an audit event. By seam:
 
-- `diagnoses`: the problem list (add, primary, resolve, entered in error).
+- `diagnoses`: the problem list (add, primary, resolve, entered in error);
+- `coverage`: payers and plans, each patient's coverages and their eligibility checks
+  (imported as `from clinic.billing.services import coverage`).
 
 Callers import from here (`from clinic.billing import services`).
 """

@@ -8,6 +8,10 @@ The default clinic (20 patients) goes through the services, so every registratio
 team and measurement is audited as it would be at the front desk. A large clinic
 (`--patients 5000`, for load and scale work) is written with bulk inserts and one summary
 audit event.
+
+Long because: it is the command's whole story in one place (options, staff, the small
+clinic through the services, the large one in bulk, the history builder's hand-off); each
+stage's data lives in its own module beside it (screening, assessments, billing, ...).
 """
 
 from __future__ import annotations
@@ -25,11 +29,13 @@ from django.utils import timezone
 from clinic.accounts.choices import Role
 from clinic.accounts.models import User
 from clinic.accounts.services import staff_create
+from clinic.billing.models import InsurancePlan
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import DomainError
 from clinic.core.request_context import RequestContext, request_context
 from clinic.demo.assessments import seed_patient_assessments
+from clinic.demo.billing import seed_patient_coverage, seed_payers
 from clinic.demo.portal import DEMO_PATIENT_USERNAME, seed_portal_account
 from clinic.demo.scheduling import seed_active_plan, seed_clinic_resources
 from clinic.demo.screening import seed_consultation_requests, seed_patient_screening
@@ -444,12 +450,18 @@ class Command(BaseCommand):
         if len(specs) > BULK_THRESHOLD:
             self._patients_in_bulk(staff, specs, today)
         else:
+            plans = seed_payers(staff["billing"])
             for index, spec in enumerate(specs, start=have):
-                self._patient_through_services(staff, spec, today, index)
+                self._patient_through_services(staff, spec, today, index, plans)
         self.stdout.write(f"Added {len(specs)} patients; the clinic now has {wanted}.")
 
     def _patient_through_services(
-        self, staff: dict[str, User], spec: DemoPatient, today: datetime.date, index: int
+        self,
+        staff: dict[str, User],
+        spec: DemoPatient,
+        today: datetime.date,
+        index: int,
+        plans: list[InsurancePlan],
     ) -> None:
         desk = staff["frontdesk"]
         patient = patient_create(actor=desk, data=spec.data)
@@ -483,6 +495,13 @@ class Command(BaseCommand):
                 index=index,
                 patient=patient,
                 clinician=staff["nurse"],
+                rng=random.Random(SEED + index),
+            )
+            seed_patient_coverage(
+                index=index,
+                patient=patient,
+                desk=desk,
+                plans=plans,
                 rng=random.Random(SEED + index),
             )
 

@@ -1,0 +1,16 @@
+"""Money on billing pages: stored in whole cents, shown in dollars ("$1,234.50")."""
+
+from __future__ import annotations
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def dollars(cents: int | None) -> str:
+    if cents is None:
+        return "—"
+    sign = "-" if cents < 0 else ""
+    whole, part = divmod(abs(int(cents)), 100)
+    return f"{sign}${whole:,}.{part:02d}"

@@ -1,0 +1,19 @@
+"""Payers, plans and coverages for billing's tests, made through the services."""
+
+from __future__ import annotations
+
+from clinic.billing.services import coverage as services
+
+
+def payer_with_plan(
+    actor, *, name="Aetna", payer_id="60054", kind="commercial", plan="Choice POS II"
+):
+    payer = services.payer_create(actor=actor, name=name, payer_id=payer_id, kind=kind)
+    return payer, services.plan_create(actor=actor, payer=payer, name=plan)
+
+
+def primary_coverage(actor, patient, plan, **overrides):
+    entry = services.CoverageEntry(
+        **{"plan": plan, "priority": "primary", "member_id": "W123456789", **overrides}
+    )
+    return services.coverage_add(actor=actor, patient=patient, entry=entry)
