@@ -261,16 +261,21 @@ def unresolved_alerts_for_patient(*, patient: Patient) -> list[SuicidalityAlert]
 
 
 def alert_inbox(
-    *, actor: User, audit: bool = True, size: int | None = None
+    *, actor: User, audit: bool = True, size: int | None = None, ids_only: bool = False
 ) -> Bounded[SuicidalityAlert]:
     """Alerts waiting for this clinician: assigned to them, or (with no primary prescriber, or
     one who has left the care team) for the prescribers on the care team; each with its
     follow-up answers. Clinic admins see every unresolved alert. The oldest `size`
     (SECTION_SIZE) and how many in all; five queries. `audit` is off only for the top bar's
-    count, which shows no patient information."""
-    alerts = SuicidalityAlert.objects.unresolved().select_related(
-        "patient", "response", "assigned_to", "escalated_by_response"
-    )
+    count, which shows no patient information; with `ids_only` (the same count) each alert
+    carries only its id, status and kind, read without joins."""
+    alerts = SuicidalityAlert.objects.unresolved()
+    if ids_only:
+        alerts = alerts.only("id", "status", "kind")
+    else:
+        alerts = alerts.select_related(
+            "patient", "response", "assigned_to", "escalated_by_response"
+        )
     if actor.role == "clinic_admin":
         mine = alerts
     elif actor.is_clinical:
@@ -296,6 +301,8 @@ def alert_inbox(
         )
     else:
         return Bounded(items=[], total=0)
+    if ids_only:
+        return bounded(mine.order_by("created_at", "id"), size=size)
     result = bounded(
         mine.order_by("created_at", "id").prefetch_related(
             Prefetch(

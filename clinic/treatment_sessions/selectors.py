@@ -100,18 +100,23 @@ def _reachable_sessions(actor: User) -> TreatmentSessionQuerySet:
 
 
 def prescriber_requests_waiting(
-    *, actor: User, audit: bool = True, size: int | None = None
+    *, actor: User, audit: bool = True, size: int | None = None, ids_only: bool = False
 ) -> Bounded[PrescriberRequest]:
     """Open requests on sessions of the actor's patients, oldest first: the first `size`
     (SECTION_SIZE) and how many in all. A clinic administrator sees those no prescriber can
-    answer: the patient's care team has no active prescriber."""
+    answer: the patient's care team has no active prescriber. `ids_only` (the top bar's count)
+    reads each request's id alone, without joins."""
     require(actor, Capability.PATIENT_VIEW_CLINICAL)
-    requests = PrescriberRequest.objects.waiting().select_related(
-        "session__patient",
-        "session__appointment__chair__room",
-        "session__assigned_nurse",
-        "requested_by",
-    )
+    requests = PrescriberRequest.objects.waiting()
+    if ids_only:
+        requests = requests.only("id")
+    else:
+        requests = requests.select_related(
+            "session__patient",
+            "session__appointment__chair__room",
+            "session__assigned_nurse",
+            "requested_by",
+        )
     if actor.role == Role.CLINIC_ADMIN:
         has_prescriber = CareTeamMember.objects.filter(
             patient=OuterRef("session__patient"),
@@ -133,19 +138,23 @@ def prescriber_requests_waiting(
 
 
 def session_alerts_open(
-    *, actor: User, audit: bool = True, size: int | None = None
+    *, actor: User, audit: bool = True, size: int | None = None, ids_only: bool = False
 ) -> Bounded[SessionAlert]:
     """Unacknowledged vitals alerts of the actor's patients' open sessions, critical first,
-    then oldest first: the first `size` (SECTION_SIZE) and how many in all."""
+    then oldest first: the first `size` (SECTION_SIZE) and how many in all. `ids_only` (the top
+    bar's count) reads each alert's id alone, without joins."""
     require(actor, Capability.SESSION_RUN)
     critical_first = Case(When(severity=AlertSeverity.CRITICAL, then=Value(0)), default=Value(1))
-    found = bounded(
-        SessionAlert.objects.unacknowledged()
-        .filter(session__in=_reachable_sessions(actor).open())
-        .select_related("session__patient", "session__appointment__chair__room", "vitals")
-        .order_by(critical_first, "created_at", "id"),
-        size=size,
+    alerts = SessionAlert.objects.unacknowledged().filter(
+        session__in=_reachable_sessions(actor).open()
     )
+    if ids_only:
+        alerts = alerts.only("id")
+    else:
+        alerts = alerts.select_related(
+            "session__patient", "session__appointment__chair__room", "vitals"
+        )
+    found = bounded(alerts.order_by(critical_first, "created_at", "id"), size=size)
     if audit:
         audit_record(
             actor=actor,
