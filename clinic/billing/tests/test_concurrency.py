@@ -1,0 +1,57 @@
+"""Two people changing one patient's billing records at the same moment, on PostgreSQL
+(SQLite serialises all writers): the patient's row lock queues them, and the second is told
+what the first did, never a second primary."""
+
+from __future__ import annotations
+
+import pytest
+
+from clinic.billing.models import Coverage, Diagnosis
+from clinic.billing.services import coverage as coverage_services
+from clinic.billing.services import diagnosis_record
+from clinic.billing.tests.factories import payer_with_plan
+from clinic.core.exceptions import InvalidInput
+from tests.concurrency import in_threads
+
+pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
+
+
+def test_two_prescribers_choosing_a_primary_diagnosis_at_once_leave_one(
+    patient, prescriber, make_staff
+):
+    from clinic.patients import services as patient_services
+
+    second = make_staff("prescriber", username="prescriber_b")
+    patient_services.care_team_set(
+        actor=make_staff("front_desk", username="desk_b"),
+        patient=patient,
+        primary_prescriber=prescriber,
+        prescribers=[second],
+    )
+    codes = ["F33.1", "F41.1"]
+    results = in_threads(
+        2,
+        lambda i: diagnosis_record(
+            actor=[prescriber, second][i], patient=patient, code=codes[i], primary=True
+        ),
+    )
+    assert all(isinstance(r, Diagnosis) for r in results), results
+    assert Diagnosis.objects.filter(patient=patient, is_primary=True).count() == 1
+    assert Diagnosis.objects.filter(patient=patient).count() == 2
+
+
+def test_two_desks_adding_a_primary_coverage_at_once_add_one(patient, front_desk, billing):
+    _, plan = payer_with_plan(billing)
+
+    def add(i):
+        return coverage_services.coverage_add(
+            actor=[front_desk, billing][i],
+            patient=patient,
+            entry=coverage_services.CoverageEntry(plan=plan, priority="primary", member_id=f"W{i}"),
+        )
+
+    results = in_threads(2, add)
+    assert sorted(type(r).__name__ for r in results) == ["Coverage", "InvalidInput"], results
+    refused = next(r for r in results if isinstance(r, InvalidInput))
+    assert "already has a primary coverage" in refused.errors["priority"][0]
+    assert Coverage.objects.filter(patient=patient).count() == 1
