@@ -15,7 +15,7 @@ from clinic.billing.forms import DiagnosisForm, EnteredInErrorForm, ResolveForm
 from clinic.billing.services.diagnoses import NOT_A_PRESCRIBER
 from clinic.core.access import require, staff_required
 from clinic.core.exceptions import DomainError
-from clinic.core.forms import apply_domain_error
+from clinic.core.forms import apply_domain_error, refusal_text
 from clinic.patients.selectors import patient_get, require_clinical_act
 from clinic.screening.choices import Indication
 from clinic.screening.selectors import latest_indication
@@ -142,7 +142,7 @@ def diagnosis_resolve(request, patient_uuid, diagnosis_uuid):
             actor=request.user, diagnosis=diagnosis, resolved_on=form.cleaned_data["resolved_on"]
         )
     except DomainError as error:
-        messages.error(request, f"{diagnosis.icd10_code} not resolved: {_first(error)}")
+        messages.error(request, f"{diagnosis.icd10_code} not resolved: {refusal_text(error)}")
     else:
         messages.success(request, f"{diagnosis.icd10_code} resolved; it stays on the list.")
     return _to_chart(patient)
@@ -161,14 +161,7 @@ def diagnosis_entered_in_error(request, patient_uuid, diagnosis_uuid):
             actor=request.user, diagnosis=diagnosis, reason=form.cleaned_data["reason"]
         )
     except DomainError as error:
-        messages.error(request, _first(error))
+        messages.error(request, refusal_text(error))
     else:
         messages.success(request, "Marked as entered in error; the entry stays in the record.")
     return _to_chart(patient)
-
-
-def _first(error: DomainError) -> str:
-    errors = getattr(error, "errors", None)
-    if errors:
-        return next(iter(errors.values()))[0]
-    return error.message

@@ -23,7 +23,7 @@ from clinic.billing.forms import (
 from clinic.billing.services import coverage as services
 from clinic.core.access import require, staff_required
 from clinic.core.exceptions import DomainError
-from clinic.core.forms import apply_domain_error
+from clinic.core.forms import apply_domain_error, refusal_text
 from clinic.patients.selectors import patient_get
 
 
@@ -92,9 +92,7 @@ def _coverage_for_change(request, patient_uuid, coverage_uuid):
 
 
 def _say_refusal(request, error: DomainError, what: str) -> None:
-    errors = getattr(error, "errors", None)
-    text = next(iter(errors.values()))[0] if errors else error.message
-    messages.error(request, f"{what}: {text}")
+    messages.error(request, f"{what}: {refusal_text(error)}")
 
 
 @staff_required

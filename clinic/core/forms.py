@@ -23,6 +23,14 @@ def apply_domain_error(form: forms.Form, error: DomainError) -> None:
         form.add_error(error.field if error.field in form.fields else None, error.message)
 
 
+def refusal_text(error: DomainError) -> str:
+    """A service's refusal in one line, for a page that answers with a flash message rather
+    than a form: the first field's first message, or the refusal's own."""
+    if isinstance(error, InvalidInput) and error.errors:
+        return next(iter(error.errors.values()))[0]
+    return error.message
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 
