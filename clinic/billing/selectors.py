@@ -75,13 +75,6 @@ def diagnosis_get(*, actor: User, patient: Patient, diagnosis_uuid: uuid.UUID | 
     )
 
 
-def primary_diagnosis(*, patient: Patient) -> Diagnosis | None:
-    """The primary diagnosis for treatment, if one is chosen (claims list it first)."""
-    return Diagnosis.objects.filter(
-        patient=patient, is_primary=True, entered_in_error_at__isnull=True
-    ).first()
-
-
 # --------------------------------------------------------------------------- coverage
 
 

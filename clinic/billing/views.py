@@ -73,11 +73,11 @@ def diagnosis_add(request, patient_uuid):
             chosen = icd10.billable_code(code_text)
         except icd10.CodeError:
             chosen = None
-    current = {
-        d.icd10_code
-        for d in selectors.diagnosis_list(actor=request.user, patient=patient)
-        if d.is_current
-    }
+    # One read of the list answers both: which codes are current, and is one primary.
+    current = [
+        d for d in selectors.diagnosis_list(actor=request.user, patient=patient) if d.is_current
+    ]
+    current_codes = {d.icd10_code for d in current}
     return render(
         request,
         "billing/diagnosis_form.html",
@@ -88,8 +88,10 @@ def diagnosis_add(request, patient_uuid):
             "indication_label": Indication(indication).label
             if indication in Indication.values
             else "",
-            "suggestions": [s for s in icd10.suggestions(indication) if s.code not in current],
-            "has_primary": selectors.primary_diagnosis(patient=patient) is not None,
+            "suggestions": [
+                s for s in icd10.suggestions(indication) if s.code not in current_codes
+            ],
+            "has_primary": any(d.is_primary for d in current),
         },
     )
 
