@@ -65,6 +65,10 @@ class Capability(StrEnum):
     COVERAGE_VIEW = "coverage.view"
     COVERAGE_MANAGE = "coverage.manage"
     PAYER_MANAGE = "payer.manage"
+    CHARGE_VIEW = "charge.view"
+    CHARGE_MANAGE = "charge.manage"
+    VISIT_CODE_ADD = "visit_code.add"
+    FEE_SCHEDULE_MANAGE = "fee_schedule.manage"
 
 
 _ADMIN = Role.CLINIC_ADMIN
@@ -165,6 +169,15 @@ MATRIX: dict[Capability, frozenset[Role]] = {
     Capability.COVERAGE_VIEW: frozenset({_ADMIN, Role.FRONT_DESK, Role.BILLING}),
     Capability.COVERAGE_MANAGE: frozenset({Role.FRONT_DESK, Role.BILLING}),
     Capability.PAYER_MANAGE: frozenset({_ADMIN, Role.BILLING}),
+    # Charges. A signed session codes itself; billing works the charges (re-codes, corrects
+    # lines) and reads the facts that were coded, never the clinical record behind them; the
+    # clinic administrator reads them. The clinicians who see the patient add their own visit
+    # codes (E/M, psychotherapy with its minutes) to their care team's sessions. Prices are
+    # billing's and the administrator's.
+    Capability.CHARGE_VIEW: frozenset({_ADMIN, Role.BILLING}),
+    Capability.CHARGE_MANAGE: frozenset({Role.BILLING}),
+    Capability.VISIT_CODE_ADD: frozenset({Role.PRESCRIBER, Role.THERAPIST}),
+    Capability.FEE_SCHEDULE_MANAGE: frozenset({_ADMIN, Role.BILLING}),
 }
 
 

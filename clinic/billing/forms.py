@@ -10,6 +10,7 @@ from clinic.billing.models import (
     EligibilityResult,
     InsurancePlan,
     PayerKind,
+    SessionCoding,
     SubscriberRelationship,
 )
 from clinic.core.forms import DateInput, PlausibleDateField, TextField
@@ -52,6 +53,15 @@ class PayerForm(forms.Form):
 
 
 class PayerEditForm(PayerForm):
+    session_coding = forms.ChoiceField(
+        label="Session coding",
+        choices=SessionCoding.choices,
+        help_text=(
+            "Which codes a treatment session's charge uses for this payer's patients. Some "
+            "Medicare Advantage and Medicaid plans take Medicare's G-codes: check the plan's "
+            "policy."
+        ),
+    )
     is_active = forms.BooleanField(
         label="Billed (switch off a payer no longer used)", required=False
     )

@@ -91,6 +91,11 @@ class PayerKind(models.TextChoices):
     COMMERCIAL = "commercial", "Commercial"
 
 
+class SessionCoding(models.TextChoices):
+    MEDICARE = "medicare", "Medicare's (esketamine as G2082/G2083 with KX)"
+    COMMERCIAL = "commercial", "Per-unit drug codes (esketamine as J0013 per mg)"
+
+
 class Payer(ClinicModel):
     """An insurer the clinic bills. `payer_id` is the clearinghouse's electronic payer ID (the
     837P's 2010BB NM109, docs/clinical/billing.md §6); the kind decides the coding rules
@@ -99,6 +104,12 @@ class Payer(ClinicModel):
     name = models.CharField(max_length=120)
     payer_id = models.CharField("electronic payer ID", max_length=15, blank=True)
     kind = models.CharField(max_length=24, choices=PayerKind.choices)
+    # Which coding rules a session charge follows for this payer (session_codes.Payer): chosen
+    # from the kind when the payer is added, changeable because some Medicare Advantage and
+    # Medicaid plans take Medicare's esketamine G-codes and others the per-mg J-code [P5].
+    session_coding = models.CharField(
+        max_length=16, choices=SessionCoding.choices, default=SessionCoding.COMMERCIAL
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -255,3 +266,134 @@ class EligibilityCheck(ClinicModel):
                 name="eligibility_remaining_within_deductible",
             ),
         ]
+
+
+# --------------------------------------------------------------------------- charges
+
+
+class FeeScheduleEntry(EnteredInErrorMixin, ClinicModel):
+    """The clinic's price for one code from a date on; the price on a date of service is the
+    entry with the latest `effective_on` not after it. Fees are never constants: a new price is
+    a new entry, and a mistaken one is marked entered in error (docs/clinical/billing.md)."""
+
+    code = models.CharField(max_length=5)
+    price_cents = models.PositiveIntegerField()
+    effective_on = models.DateField()
+    note = models.CharField(max_length=300, blank=True)
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["code", "-effective_on", "-id"]
+        verbose_name_plural = "fee schedule entries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code", "effective_on"],
+                condition=Q(entered_in_error_at__isnull=True),
+                name="fee_one_price_per_code_and_day",
+            ),
+        ]
+
+
+class SessionPayerRules(models.TextChoices):
+    """The calculator's payer vocabulary (session_codes.Payer)."""
+
+    MEDICARE = "medicare", "Medicare's rules"
+    COMMERCIAL = "commercial", "Per-unit drug codes"
+    SELF_PAY = "self_pay", "Self-pay"
+
+
+class Charge(ClinicModel):
+    """What one signed treatment session is billed for.
+
+    The facts the coding used are copied here when the session is coded (route, infusion
+    minutes net of pauses, esketamine mg, who supplied the drug, the payer's rules), so billing
+    staff read them without opening the clinical record, and a later change of coverage is a
+    re-coding that shows what changed. When the facts cannot be coded, `coding_problem` says
+    why and the charge waits in the billing queue with no lines.
+    """
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    session = models.OneToOneField(
+        "treatment_sessions.TreatmentSession", on_delete=models.PROTECT, related_name="+"
+    )
+    date_of_service = models.DateField()
+    route = models.CharField(max_length=16)
+    payer_rules = models.CharField(max_length=16, choices=SessionPayerRules.choices)
+    coverage = models.ForeignKey(
+        Coverage, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    established_patient = models.BooleanField()
+    infusion_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    esketamine_mg = models.PositiveSmallIntegerField(null=True, blank=True)
+    drug_supplied_by = models.CharField(max_length=16)
+    ketamine_ndc = models.CharField("ketamine NDC", max_length=11, blank=True)
+    rendering_provider = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    coding_problem = models.CharField(max_length=300, blank=True)
+    coding_warnings = models.JSONField(default=list, blank=True)
+    coded_at = models.DateTimeField()
+    coded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-date_of_service", "-id"]
+        indexes = [models.Index(fields=["patient", "-date_of_service"], name="charge_patient_dos")]
+
+
+class VisitCode(EnteredInErrorMixin, ClinicModel):
+    """A clinician's code for the same session (E/M, diagnostic evaluation, psychotherapy),
+    with the minutes documented; psychotherapy's code follows from its minutes [P17]."""
+
+    charge = models.ForeignKey(Charge, on_delete=models.PROTECT, related_name="visit_codes")
+    code = models.CharField(max_length=5)
+    minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["charge", "code"],
+                condition=Q(entered_in_error_at__isnull=True),
+                name="visit_code_once_per_charge",
+            ),
+        ]
+
+
+class ChargeLine(EnteredInErrorMixin, ClinicModel):
+    """One line of a charge (box 24 of a claim). Never edited: re-coding marks the lines it
+    replaces entered in error, with the reason, and adds new ones. Money in whole cents; no
+    price on file leaves the amount empty and the charge in the queue."""
+
+    charge = models.ForeignKey(Charge, on_delete=models.PROTECT, related_name="lines")
+    position = models.PositiveSmallIntegerField()
+    code = models.CharField(max_length=5)
+    units = models.PositiveIntegerField()
+    modifiers = models.CharField(max_length=11, blank=True)  # up to four, comma-separated
+    ndc = models.CharField("NDC", max_length=11, blank=True)
+    visit_code = models.ForeignKey(
+        VisitCode, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    unit_price_cents = models.PositiveIntegerField(null=True, blank=True)
+    amount_cents = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["charge", "position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(units__gte=1), name="charge_line_units_positive"),
+            models.CheckConstraint(
+                condition=Q(amount_cents__isnull=True) | Q(unit_price_cents__isnull=False),
+                name="charge_line_amount_has_price",
+            ),
+        ]
+
+    @property
+    def modifier_list(self) -> list[str]:
+        return [m for m in self.modifiers.split(",") if m]

@@ -71,6 +71,49 @@ VISIT_CODES = (
     E_M_CODES | DIAGNOSTIC_EVALUATION_CODES | PSYCHOTHERAPY_CODES | PSYCHOTHERAPY_ADD_ON_CODES
 )
 
+# Psychotherapy is coded from the minutes of psychotherapy documented, never from the whole
+# visit [P17]: 16-37 -> 30-minute code, 38-52 -> 45-minute code, 53 or more -> 60-minute code;
+# under 16 minutes is not reportable as psychotherapy. With an E/M the add-on codes are used.
+PSYCHOTHERAPY_MIN_MINUTES = 16
+PSYCHOTHERAPY_BANDS: tuple[tuple[int, str, str], ...] = (
+    # (from minute, standalone code, add-on code with an E/M)
+    (53, "90837", "90838"),
+    (38, "90834", "90836"),
+    (16, "90832", "90833"),
+)
+# Documented psychotherapy in one session longer than this is an entry error, not a band.
+PSYCHOTHERAPY_MAX_MINUTES = 8 * 60
+
+
+def psychotherapy_code(minutes: int, *, with_e_m: bool) -> str:
+    """The psychotherapy code for the documented minutes: 90832/90834/90837 alone, or the add-on
+    +90833/+90836/+90838 beside an E/M [P17]. Raises CodingError under 16 minutes."""
+    if minutes < PSYCHOTHERAPY_MIN_MINUTES:
+        raise CodingError(
+            "minutes",
+            "Under 16 minutes of psychotherapy is not reportable as psychotherapy [P17].",
+        )
+    if minutes > PSYCHOTHERAPY_MAX_MINUTES:
+        raise CodingError("minutes", f"At most {PSYCHOTHERAPY_MAX_MINUTES} minutes.")
+    for start, standalone, add_on in PSYCHOTHERAPY_BANDS:
+        if minutes >= start:
+            return add_on if with_e_m else standalone
+    raise AssertionError("unreachable: the lowest band starts at the minimum")
+
+
+# Every code a session's charge can carry: what the fee schedule prices.
+BILLABLE_CODES = VISIT_CODES | {
+    IV_PUSH,
+    IV_INFUSION_FIRST_HOUR,
+    IV_INFUSION_ADDED_HOUR,
+    IM_INJECTION,
+    UNCLASSIFIED_DRUG,
+    ESKETAMINE_MEDICARE_UP_TO_56_MG,
+    ESKETAMINE_MEDICARE_OVER_56_MG,
+    ESKETAMINE_PER_MG_UNTIL_2025,
+    ESKETAMINE_PER_MG_FROM_2026,
+}
+
 NDC_11_DIGITS = re.compile(r"\d{11}")
 
 WARNING_ADD_ON_WITHOUT_E_M = (

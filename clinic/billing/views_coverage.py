@@ -203,6 +203,7 @@ def payer_edit(request, payer_uuid):
         "name": payer.name,
         "payer_id": payer.payer_id,
         "kind": payer.kind,
+        "session_coding": payer.session_coding,
         "is_active": payer.is_active,
     }
     form = PayerEditForm(request.POST or None, initial=initial)

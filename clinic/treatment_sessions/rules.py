@@ -937,6 +937,26 @@ def infusion_deliverable(
     )
 
 
+def infusion_minutes_run(events: Sequence[InfusionEvent]) -> int | None:
+    """Whole minutes an infusion ran, start (or resume) to pause (or stop), pauses excluded,
+    rounded down: what billing codes the infusion from (a minute not completed is not billed:
+    15 min 50 s is a push). None until the infusion has stopped."""
+    running_since: dt.datetime | None = None
+    seconds = 0.0
+    stopped = False
+    for event in sorted(events, key=lambda e: e.at):
+        at = _aware(event.at, "events")
+        if event.kind in ("pause", "stop") and running_since is not None:
+            seconds += max((at - running_since).total_seconds(), 0.0)
+            running_since = None
+        if event.kind in ("start", "resume") and running_since is None:
+            running_since = at
+        if event.kind == "stop":
+            stopped = True
+            break
+    return int(seconds // 60) if stopped else None
+
+
 # --------------------------------------------------------------------------- esketamine devices
 
 

@@ -26,6 +26,7 @@ from clinic.billing.models import (
     InsurancePlan,
     Payer,
     PayerKind,
+    SessionCoding,
     SubscriberRelationship,
 )
 from clinic.core.access import require
@@ -40,7 +41,7 @@ from clinic.patients.models import Patient
 from clinic.patients.services import patient_lock
 
 PAYER_ID_SHAPE = re.compile(r"[A-Za-z0-9]{2,15}")
-PAYER_FIELDS = ["name", "payer_id", "kind", "is_active"]
+PAYER_FIELDS = ["name", "payer_id", "kind", "session_coding", "is_active"]
 COVERAGE_FIELDS = [
     "plan",
     "priority",
@@ -93,11 +94,25 @@ def _payer_saved(payer: Payer, *, creating: bool) -> None:
         ) from error
 
 
+def default_session_coding(kind: str) -> str:
+    """Medicare follows Medicare's rules; any other kind starts on per-unit drug codes."""
+    return SessionCoding.MEDICARE if kind == PayerKind.MEDICARE else SessionCoding.COMMERCIAL
+
+
+def _session_coding_checked(session_coding: str) -> None:
+    if session_coding not in SessionCoding.values:
+        raise InvalidInput({"session_coding": ["Choose Medicare's rules or per-unit drug codes."]})
+
+
 @transaction.atomic
-def payer_create(*, actor: User, name: str, payer_id: str, kind: str) -> Payer:
+def payer_create(
+    *, actor: User, name: str, payer_id: str, kind: str, session_coding: str = ""
+) -> Payer:
     require(actor, Capability.PAYER_MANAGE)
     name, payer_id = _payer_checked(name, payer_id, kind)
-    payer = Payer(name=name, payer_id=payer_id, kind=kind)
+    session_coding = session_coding or default_session_coding(kind)
+    _session_coding_checked(session_coding)
+    payer = Payer(name=name, payer_id=payer_id, kind=kind, session_coding=session_coding)
     _payer_saved(payer, creating=True)
     audit_record(
         actor=actor,
@@ -112,13 +127,23 @@ def payer_create(*, actor: User, name: str, payer_id: str, kind: str) -> Payer:
 
 @transaction.atomic
 def payer_update(
-    *, actor: User, payer: Payer, name: str, payer_id: str, kind: str, is_active: bool
+    *,
+    actor: User,
+    payer: Payer,
+    name: str,
+    payer_id: str,
+    kind: str,
+    is_active: bool,
+    session_coding: str = "",
 ) -> Payer:
     require(actor, Capability.PAYER_MANAGE)
     locked = Payer.objects.select_for_update().get(pk=payer.pk)
     name, payer_id = _payer_checked(name, payer_id, kind)
+    session_coding = session_coding or locked.session_coding
+    _session_coding_checked(session_coding)
     before = snapshot(locked, PAYER_FIELDS)
     locked.name, locked.payer_id, locked.kind, locked.is_active = name, payer_id, kind, is_active
+    locked.session_coding = session_coding
     _payer_saved(locked, creating=False)
     changes = diff(before, snapshot(locked, PAYER_FIELDS))
     if changes:

@@ -23,6 +23,7 @@ from clinic.treatment_sessions.models import (
     TreatmentSession,
 )
 from clinic.treatment_sessions.services._common import ALL_PHASES, _audit, _locked, _now
+from clinic.treatment_sessions.signals import session_signed
 from clinic.treatment_sessions.state import session_content, sign_blockers
 
 
@@ -62,6 +63,7 @@ def session_sign(
     locked.signed_by = actor
     locked.save()
     _audit(actor, locked, "Session record signed", {"sha256": locked.signed_sha256})
+    session_signed.send(sender=TreatmentSession, session=locked, actor=actor)
     return locked
 
 

@@ -1,0 +1,214 @@
+"""Reads of charges and the fee schedule, each checked against the actor. Billing (and the
+clinic administrator, reading) reach every patient's charges, as they reach every patient's
+demographics; the care team's prescribers and therapists reach their patients' charges to add
+their visit codes. Lists are bounded: the queue shows the oldest of each kind and the count."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Sum
+from django.utils import timezone
+
+from clinic.accounts.models import User
+from clinic.accounts.permissions import Capability
+from clinic.billing import session_codes
+from clinic.billing.models import Charge, ChargeLine, FeeScheduleEntry, VisitCode
+from clinic.core.access import require
+from clinic.core.exceptions import NotFound
+from clinic.patients.models import Patient
+from clinic.patients.selectors import can_view_clinical, record_in_reach
+from clinic.treatment_sessions.models import TreatmentSession
+
+QUEUE_ROWS = 25
+
+
+def can_add_visit_codes(*, actor: User, patient: Patient) -> bool:
+    return actor.can(Capability.VISIT_CODE_ADD) and can_view_clinical(actor=actor, patient=patient)
+
+
+def can_see_charges(*, actor: User, patient: Patient) -> bool:
+    """Billing and the administrator: any patient they reach (the caller reached this one).
+    Prescribers and therapists: their care team's."""
+    return actor.can(Capability.CHARGE_VIEW) or can_add_visit_codes(actor=actor, patient=patient)
+
+
+def _in_reach(actor: User, charge: Charge) -> bool:
+    if actor.can(Capability.CHARGE_VIEW):
+        return Patient.objects.visible_to(actor).filter(pk=charge.patient_id).exists()
+    return can_add_visit_codes(actor=actor, patient=charge.patient)
+
+
+def charge_get(*, actor: User, charge_uuid: uuid.UUID | str) -> Charge:
+    """One charge with its lines (those replaced too, for the history), its visit codes and the
+    coverage it was coded under; the read is audited."""
+    if not (actor.can(Capability.CHARGE_VIEW) or actor.can(Capability.VISIT_CODE_ADD)):
+        require(actor, Capability.CHARGE_VIEW)
+    return record_in_reach(
+        actor=actor,
+        queryset=Charge.objects.select_related(
+            "patient", "coverage__plan__payer", "rendering_provider", "coded_by"
+        ).prefetch_related(
+            Prefetch(
+                "lines",
+                queryset=ChargeLine.objects.select_related(
+                    "entered_in_error_by", "visit_code"
+                ).order_by("entered_in_error_at", "position", "id"),
+            ),
+            Prefetch(
+                "visit_codes",
+                queryset=VisitCode.objects.select_related(
+                    "clinician", "entered_in_error_by"
+                ).order_by("id"),
+            ),
+        ),
+        record_uuid=charge_uuid,
+        object_type="charge",
+        patient_of=lambda charge: charge.patient,
+        not_found_message="No such charge, or the patient is not in your reach.",
+        in_reach=lambda charge: _in_reach(actor, charge),
+        view_summary=lambda charge: f"Charge for the session of {charge.date_of_service:%m/%d/%Y}",
+        denial_names_patient=True,
+    )
+
+
+def visit_code_get(*, actor: User, charge: Charge, visit_uuid: uuid.UUID | str) -> VisitCode:
+    visit = charge.visit_codes.filter(uuid=visit_uuid).select_related("charge__patient").first()
+    if visit is None:
+        raise NotFound("No such visit code on this charge.")
+    return visit
+
+
+def signed_session_to_code(*, actor: User, session_uuid: uuid.UUID | str) -> TreatmentSession:
+    """A signed session with no charge yet, for billing to code (no clinical content read)."""
+    require(actor, Capability.CHARGE_MANAGE)
+    return record_in_reach(
+        actor=actor,
+        queryset=TreatmentSession.objects.filter(signed_at__isnull=False).select_related(
+            "patient", "signed_by"
+        ),
+        record_uuid=session_uuid,
+        object_type="treatment_session",
+        patient_of=lambda session: session.patient,
+        not_found_message="No such signed session.",
+        denial_names_patient=True,
+    )
+
+
+@dataclass
+class ChargeRow:
+    charge: Charge
+    total_cents: int
+    unpriced_lines: int
+
+
+@dataclass
+class BillingQueue:
+    """The billing role's home: what waits, oldest first, with how many of each."""
+
+    uncharged: list[TreatmentSession] = field(default_factory=list)
+    uncharged_count: int = 0
+    problems: list[Charge] = field(default_factory=list)
+    problems_count: int = 0
+    unpriced: list[ChargeRow] = field(default_factory=list)
+    unpriced_count: int = 0
+    recent: list[ChargeRow] = field(default_factory=list)
+
+
+def _with_totals(queryset):
+    valid = Q(lines__entered_in_error_at__isnull=True)
+    return queryset.annotate(
+        total_cents=Sum("lines__amount_cents", filter=valid),
+        unpriced_lines=Count(
+            "lines", filter=valid & Q(lines__amount_cents__isnull=True), distinct=True
+        ),
+    )
+
+
+def _rows(charges) -> list[ChargeRow]:
+    return [ChargeRow(c, c.total_cents or 0, c.unpriced_lines) for c in charges]
+
+
+def billing_queue(*, actor: User) -> BillingQueue:
+    """Signed sessions with no charge, charges that could not be coded, charges with a line no
+    price covers, and the latest charges coded. A fixed number of queries, whatever the size of
+    the clinic."""
+    require(actor, Capability.CHARGE_VIEW)
+    visible = Patient.objects.visible_to(actor).values("pk")
+    has_charge = Charge.objects.filter(session_id=OuterRef("pk"))
+    uncharged = (
+        TreatmentSession.objects.filter(signed_at__isnull=False, patient__in=visible)
+        .filter(~Exists(has_charge))
+        .select_related("patient", "signed_by")
+        .order_by("signed_at", "id")
+    )
+    charges = Charge.objects.filter(patient__in=visible).select_related("patient")
+    problems = charges.exclude(coding_problem="").order_by("coded_at", "id")
+    unpriced_ids = ChargeLine.objects.filter(
+        entered_in_error_at__isnull=True, amount_cents__isnull=True
+    ).values("charge_id")
+    unpriced = _with_totals(charges.filter(pk__in=unpriced_ids, coding_problem="")).order_by(
+        "date_of_service", "id"
+    )
+    recent = _with_totals(charges.filter(coding_problem="")).order_by("-coded_at", "-id")
+    return BillingQueue(
+        uncharged=list(uncharged[:QUEUE_ROWS]),
+        uncharged_count=uncharged.count(),
+        problems=list(problems[:QUEUE_ROWS]),
+        problems_count=problems.count(),
+        unpriced=_rows(unpriced[:QUEUE_ROWS]),
+        unpriced_count=unpriced.count(),
+        recent=_rows(recent[:QUEUE_ROWS]),
+    )
+
+
+def patient_charges(*, actor: User, patient: Patient, limit: int = 10) -> list[ChargeRow]:
+    """The patient's latest charges for the chart (one query), for whoever may see them."""
+    if not can_see_charges(actor=actor, patient=patient):
+        return []
+    charges = _with_totals(Charge.objects.filter(patient=patient)).order_by(
+        "-date_of_service", "-id"
+    )
+    return _rows(charges[:limit])
+
+
+@dataclass(frozen=True)
+class FeeRow:
+    code: str
+    current: FeeScheduleEntry | None
+    upcoming: list[FeeScheduleEntry]
+    past: list[FeeScheduleEntry]
+
+
+def fee_schedule(*, actor: User, today: datetime.date | None = None) -> list[FeeRow]:
+    """Every code a charge can carry, with its price today, prices set for later dates and the
+    history (entries marked in error included). One query."""
+    require(actor, Capability.FEE_SCHEDULE_MANAGE)
+    today = today or timezone.localdate()
+    entries: dict[str, list[FeeScheduleEntry]] = {}
+    for entry in FeeScheduleEntry.objects.select_related("set_by", "entered_in_error_by"):
+        entries.setdefault(entry.code, []).append(entry)
+    rows = []
+    for code in sorted(session_codes.BILLABLE_CODES):
+        listed = entries.get(code, [])
+        valid = [e for e in listed if e.is_valid]
+        current = next((e for e in valid if e.effective_on <= today), None)
+        rows.append(
+            FeeRow(
+                code=code,
+                current=current,
+                upcoming=[e for e in valid if e.effective_on > today],
+                past=[e for e in listed if e is not current and e.effective_on <= today],
+            )
+        )
+    return rows
+
+
+def fee_entry_get(*, actor: User, entry_uuid: uuid.UUID | str) -> FeeScheduleEntry:
+    require(actor, Capability.FEE_SCHEDULE_MANAGE)
+    entry = FeeScheduleEntry.objects.filter(uuid=entry_uuid).first()
+    if entry is None:
+        raise NotFound("No such price.")
+    return entry
