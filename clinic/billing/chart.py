@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.accounts.permissions import Capability
-from clinic.billing import selectors
+from clinic.billing import selectors, selectors_charges
 from clinic.billing.models import EligibilityResult
 from clinic.patients.chart import ChartAlert, ChartSection
 
@@ -22,6 +22,8 @@ def section_context(*, actor, patient, clinical: bool):
         "current": [d for d in diagnoses if d.is_current],
         "past": [d for d in diagnoses if not d.is_current],
         "can_record": selectors.can_record_diagnoses(actor=actor, patient=patient),
+        "charges": selectors_charges.patient_charges(actor=actor, patient=patient, limit=5),
+        "can_add_visit": selectors_charges.can_add_visit_codes(actor=actor, patient=patient),
         "today": timezone.localdate(),
     }
 

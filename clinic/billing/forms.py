@@ -13,6 +13,7 @@ from clinic.billing.models import (
     SessionCoding,
     SubscriberRelationship,
 )
+from clinic.billing.session_codes import BILLABLE_CODES
 from clinic.core.forms import DateInput, PlausibleDateField, TextField
 
 
@@ -147,3 +148,58 @@ class EligibilityForm(forms.Form):
     deductible_remaining = _money("Deductible remaining ($)")
     reference_number = TextField(label="Call or reference number", max_length=60, required=False)
     note = TextField(label="Note", max_length=300, required=False)
+
+
+# --------------------------------------------------------------------------- charges
+
+
+class FeeForm(forms.Form):
+    code = forms.ChoiceField(choices=())
+    price = forms.DecimalField(
+        label="Price ($)",
+        min_value=Decimal("0"),
+        max_digits=9,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
+        help_text="Per unit: J0013 per mg, +96366 per added hour.",
+    )
+    effective_on = PlausibleDateField(label="From", days_ahead=366, widget=DateInput())
+    note = TextField(max_length=300, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].choices = [("", "Choose a code")] + [
+            (code, code) for code in sorted(BILLABLE_CODES)
+        ]
+
+
+VISIT_KIND_CHOICES = [
+    ("e_m", "Office E/M visit"),
+    ("evaluation", "Psychiatric diagnostic evaluation"),
+    ("psychotherapy", "Psychotherapy (coded from its minutes)"),
+]
+VISIT_CODE_CHOICES = [
+    ("", "— (psychotherapy: leave empty)"),
+    ("E/M, new patient", [(c, c) for c in ("99202", "99203", "99204", "99205")]),
+    ("E/M, established patient", [(c, c) for c in ("99211", "99212", "99213", "99214", "99215")]),
+    (
+        "Diagnostic evaluation",
+        [("90791", "90791 (no medical services)"), ("90792", "90792 (with medical services)")],
+    ),
+]
+
+
+class VisitCodeForm(forms.Form):
+    kind = forms.ChoiceField(choices=VISIT_KIND_CHOICES, label="What was done")
+    code = forms.ChoiceField(choices=VISIT_CODE_CHOICES, required=False)
+    minutes = forms.IntegerField(
+        label="Minutes documented",
+        required=False,
+        min_value=1,
+        max_value=480,
+        help_text="Psychotherapy: its own minutes only, not the E/M's or the whole visit's.",
+    )
+
+
+class RecodeForm(forms.Form):
+    reason = TextField(max_length=200, label="Why code it again?")

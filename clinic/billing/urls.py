@@ -1,10 +1,30 @@
 from django.urls import path
 
-from clinic.billing import views, views_coverage
+from clinic.billing import views, views_charges, views_coverage
 
 app_name = "billing"
 
 urlpatterns = [
+    path("", views_charges.queue, name="queue"),
+    path("charges/<uuid:charge_uuid>/", views_charges.charge, name="charge"),
+    path("charges/<uuid:charge_uuid>/recode/", views_charges.charge_recode, name="charge_recode"),
+    path(
+        "charges/<uuid:charge_uuid>/visit-codes/",
+        views_charges.visit_code_add,
+        name="visit_code_add",
+    ),
+    path(
+        "charges/<uuid:charge_uuid>/visit-codes/<uuid:visit_uuid>/entered-in-error/",
+        views_charges.visit_code_entered_in_error,
+        name="visit_code_entered_in_error",
+    ),
+    path("sessions/<uuid:session_uuid>/code/", views_charges.session_code, name="session_code"),
+    path("fees/", views_charges.fee_schedule, name="fee_schedule"),
+    path(
+        "fees/<uuid:entry_uuid>/entered-in-error/",
+        views_charges.fee_entered_in_error,
+        name="fee_entered_in_error",
+    ),
     path(
         "patients/<uuid:patient_uuid>/diagnoses/new/",
         views.diagnosis_add,

@@ -25,6 +25,10 @@ def clinic(request):
         "perms_staff_manage": bool(can and can("staff.manage")),
         "perms_location_manage": bool(can and can("location.manage")),
         "perms_payers": bool(can and can("payer.manage")),
+        "perms_charges": bool(can and can("charge.view")),
+        "perms_charge_manage": bool(can and can("charge.manage")),
+        "perms_fee_schedule": bool(can and can("fee_schedule.manage")),
+        "perms_coverage": bool(can and can("coverage.view")),
         # The in-basket (clinic/dashboard/inbasket.py) is for whoever reads clinical records.
         "perms_inbasket": bool(can and can("patient.view_clinical")),
     }

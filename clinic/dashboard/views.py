@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 from clinic.accounts.choices import Role
 from clinic.accounts.permissions import Capability
 from clinic.assessments.selectors import due_list
+from clinic.billing.selectors_charges import billing_queue
 from clinic.core.access import require, staff_required
 from clinic.core.page_loads import page_load_for, page_load_start
 from clinic.core.pages import bounded
@@ -53,6 +54,8 @@ def _staff_home(request):
         template = "dashboard/home_clinician.html"
     else:
         context["can_create"] = user.can(Capability.PATIENT_CREATE)
+        if user.can(Capability.CHARGE_VIEW):
+            context["queue"] = billing_queue(actor=user)
         if user.role == Role.FRONT_DESK:
             context["recent"] = selectors.recently_registered(actor=user)
             context["consultations"] = consultation_status_counts(actor=user)

@@ -41,9 +41,10 @@ def test_front_desk_home_offers_search_registration_and_recent_patients(client, 
     assert "Recently registered" in html and "Zeller" in html
 
 
-def test_billing_home_is_a_directory_without_registration(client, clinic, billing):
+def test_billing_home_is_the_billing_queue_with_the_directory(client, clinic, billing):
     html = _home(client, billing)
-    assert "Patient directory" in html and 'name="q"' in html
+    assert "<h1" in html and ">Billing</h1>" in html and 'name="q"' in html
+    assert "Signed sessions not yet charged" in html and "Fee schedule" in html
     assert "Register a patient" not in html
 
 
