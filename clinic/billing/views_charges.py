@@ -102,6 +102,7 @@ def charge_recode(request, charge_uuid):
 @require_POST
 def visit_code_add(request, charge_uuid):
     found = selectors.charge_get(actor=request.user, charge_uuid=charge_uuid)
+    require(request.user, Capability.VISIT_CODE_ADD)
     form = VisitCodeForm(request.POST)
     if form.is_valid():
         try:
