@@ -97,6 +97,23 @@ def signed_session_to_code(*, actor: User, session_uuid: uuid.UUID | str) -> Tre
     )
 
 
+def oldest_uncharged_sessions(*, actor: User) -> list[TreatmentSession]:
+    """The queue's first page of signed sessions without a charge, for coding as a batch."""
+    require(actor, Capability.CHARGE_MANAGE)
+    return list(_uncharged(actor)[:QUEUE_ROWS])
+
+
+def _uncharged(actor: User):
+    visible = Patient.objects.visible_to(actor).values("pk")
+    has_charge = Charge.objects.filter(session_id=OuterRef("pk"))
+    return (
+        TreatmentSession.objects.filter(signed_at__isnull=False, patient__in=visible)
+        .filter(~Exists(has_charge))
+        .select_related("patient", "signed_by")
+        .order_by("checked_in_at", "id")
+    )
+
+
 @dataclass
 class ChargeRow:
     charge: Charge
@@ -137,13 +154,7 @@ def billing_queue(*, actor: User) -> BillingQueue:
     the clinic."""
     require(actor, Capability.CHARGE_VIEW)
     visible = Patient.objects.visible_to(actor).values("pk")
-    has_charge = Charge.objects.filter(session_id=OuterRef("pk"))
-    uncharged = (
-        TreatmentSession.objects.filter(signed_at__isnull=False, patient__in=visible)
-        .filter(~Exists(has_charge))
-        .select_related("patient", "signed_by")
-        .order_by("signed_at", "id")
-    )
+    uncharged = _uncharged(actor)
     charges = Charge.objects.filter(patient__in=visible).select_related("patient")
     problems = charges.exclude(coding_problem="").order_by("coded_at", "id")
     unpriced_ids = ChargeLine.objects.filter(

@@ -18,6 +18,7 @@ urlpatterns = [
         views_charges.visit_code_entered_in_error,
         name="visit_code_entered_in_error",
     ),
+    path("sessions/code/", views_charges.sessions_code_batch, name="sessions_code_batch"),
     path("sessions/<uuid:session_uuid>/code/", views_charges.session_code, name="session_code"),
     path("fees/", views_charges.fee_schedule, name="fee_schedule"),
     path(

@@ -52,6 +52,20 @@ def session_code(request, session_uuid):
     return redirect(_charge_url(charge))
 
 
+@staff_required
+@require_POST
+def sessions_code_batch(request):
+    sessions = selectors.oldest_uncharged_sessions(actor=request.user)
+    result = services.charge_code_sessions(actor=request.user, sessions=sessions)
+    text = f"{result.coded} session{'s' if result.coded != 1 else ''} coded"
+    if result.with_problems:
+        text += f"; {result.with_problems} could not be coded and wait below with the reason"
+    if result.already_charged:
+        text += f"; {result.already_charged} had been coded meanwhile"
+    messages.success(request, text + ".")
+    return redirect("billing:queue")
+
+
 def _charge_page(request, charge, *, visit_form=None, recode_form=None, status=200):
     user = request.user
     lines = list(charge.lines.all())

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import random
 
-from clinic.billing.models import InsurancePlan, Payer
+import datetime
+
+from clinic.billing.models import FeeScheduleEntry, InsurancePlan, Payer
+from clinic.billing.services import charges as charge_services
 from clinic.billing.services import coverage as services
 
 # Made-up payers (payer IDs that no clearinghouse lists); Medicare's payer ID depends on the
@@ -18,8 +21,41 @@ DEMO_PAYERS = (
 SELF_PAY_EVERY = 3  # every third patient pays for themselves
 
 
+# The demo clinic's own price list, in cents per unit: made-up round figures for the demo, not
+# any payer's rate (a clinic enters its own; Medicare's amounts vary by year and locality).
+DEMO_FEES_CENTS = {
+    "96365": 250_00,
+    "96366": 100_00,
+    "96374": 150_00,
+    "96372": 75_00,
+    "J3490": 60_00,
+    "G2082": 900_00,
+    "G2083": 1_250_00,
+    "J0013": 40_00,
+    "99213": 120_00,
+    "99214": 180_00,
+    "90834": 150_00,
+    "90836": 120_00,
+}
+
+
+def seed_fee_schedule(billing, *, since: datetime.date) -> None:
+    """The demo's fee schedule, once, in force from `since` on (a second run keeps it)."""
+    if FeeScheduleEntry.objects.exists():
+        return
+    for code, cents in DEMO_FEES_CENTS.items():
+        charge_services.fee_set(
+            actor=billing,
+            code=code,
+            price_cents=cents,
+            effective_on=since,
+            note="Demo clinic's price (made up)",
+        )
+
+
 def seed_payers(billing) -> list[InsurancePlan]:
-    """The demo's payers and plans, once (a second run reuses them)."""
+    """The demo's payers and plans, once (a second run reuses them), and its fee schedule."""
+    seed_fee_schedule(billing, since=datetime.date(2020, 1, 1))
     if not Payer.objects.exists():
         for name, payer_id, kind, plans in DEMO_PAYERS:
             payer = services.payer_create(actor=billing, name=name, payer_id=payer_id, kind=kind)

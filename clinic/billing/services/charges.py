@@ -358,6 +358,29 @@ def charge_code_session(*, actor: User, session: TreatmentSession) -> Charge:
     return _new_charge(actor, session, reason="coded from the billing queue")
 
 
+@dataclass(frozen=True)
+class BatchResult:
+    coded: int
+    with_problems: int
+    already_charged: int
+
+
+def charge_code_sessions(*, actor: User, sessions: list[TreatmentSession]) -> BatchResult:
+    """Code a batch of signed sessions from the queue (the oldest page of it), each in its own
+    transaction, so one that someone else coded meanwhile does not undo the rest."""
+    require(actor, Capability.CHARGE_MANAGE)
+    coded = problems = already = 0
+    for session in sessions:
+        try:
+            charge = charge_code_session(actor=actor, session=session)
+        except Conflict:
+            already += 1
+            continue
+        coded += 1
+        problems += bool(charge.coding_problem)
+    return BatchResult(coded=coded, with_problems=problems, already_charged=already)
+
+
 def _locked_charge(charge: Charge) -> Charge:
     return Charge.objects.select_for_update().get(pk=charge.pk)
 

@@ -181,3 +181,22 @@ def test_the_queue_and_the_charge_page_query_counts_stay_flat(
         page = biller.get(url).content.decode()
     assert "$300.00" in page  # three lines at $100.00
     assert len(queries) <= 20, [q["sql"] for q in queries.captured_queries]
+
+
+def test_billing_codes_the_listed_sessions_as_a_batch(client, charge, actors):
+    session = charge.session
+    ChargeLine.objects.filter(charge=charge).delete()
+    Charge.objects.filter(pk=charge.pk).delete()
+    client = client_as(client, actors["billing"])
+
+    response = client.post(reverse("billing:sessions_code_batch"), follow=True)
+    assert "1 session coded." in response.content.decode()
+    assert Charge.objects.filter(session=session).count() == 1
+    response = client.post(reverse("billing:sessions_code_batch"), follow=True)
+    assert "0 sessions coded." in response.content.decode()
+    assert (
+        client_as(client, actors["front_desk"])
+        .post(reverse("billing:sessions_code_batch"))
+        .status_code
+        == 403
+    )

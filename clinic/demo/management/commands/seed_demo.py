@@ -394,6 +394,9 @@ class Command(BaseCommand):
             with request_context(RequestContext(channel="command")), transaction.atomic():
                 staff = self._staff()
                 counts = build_history(history, staff, self.stdout.write)
+                # Payers and prices; the history's signed sessions wait in the billing queue
+                # as not yet charged (they were built in bulk, before charges existed).
+                seed_payers(staff["billing"])
                 seed_portal_account(password=DEMO_PASSWORD)
         except DomainError as error:
             detail = getattr(error, "errors", None)
