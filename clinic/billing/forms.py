@@ -163,7 +163,7 @@ class FeeForm(forms.Form):
         widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
         help_text="Per unit: J0013 per mg, +96366 per added hour.",
     )
-    effective_on = PlausibleDateField(label="From", days_ahead=366, widget=DateInput())
+    effective_on = PlausibleDateField(label="In force from", days_ahead=366, widget=DateInput())
     note = TextField(max_length=300, required=False)
 
     def __init__(self, *args, **kwargs):
@@ -191,7 +191,9 @@ VISIT_CODE_CHOICES = [
 
 class VisitCodeForm(forms.Form):
     kind = forms.ChoiceField(choices=VISIT_KIND_CHOICES, label="What was done")
-    code = forms.ChoiceField(choices=VISIT_CODE_CHOICES, required=False)
+    code = forms.ChoiceField(
+        label="E/M or evaluation code", choices=VISIT_CODE_CHOICES, required=False
+    )
     minutes = forms.IntegerField(
         label="Minutes documented",
         required=False,

@@ -4,9 +4,8 @@ are). Illustrative data: the payers, plans and member IDs are made up."""
 
 from __future__ import annotations
 
-import random
-
 import datetime
+import random
 
 from clinic.billing.models import FeeScheduleEntry, InsurancePlan, Payer
 from clinic.billing.services import charges as charge_services

@@ -214,8 +214,13 @@ def _pages(demo):
             reverse("locations:list"),
             reverse("locations:open"),
         ],
-        # Billing reads the problem list on the chart (and nothing clinical).
-        "billing": [reverse("patients:patient_chart", args=[patient.uuid])],
+        # Billing reads the problem list on the chart (and nothing clinical); its home is the
+        # billing queue. (The charge page is checked by tests/e2e/test_charges.py.)
+        "billing": [
+            "/",
+            reverse("patients:patient_chart", args=[patient.uuid]),
+            reverse("billing:fee_schedule"),
+        ],
         "patient": [
             "/portal/",
             reverse("portal:progress"),

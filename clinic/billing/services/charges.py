@@ -56,6 +56,11 @@ FEE_MAX_CENTS = 10_000_00
 NDC_SEGMENTS = re.compile(r"(\d{4,5})-(\d{3,4})-(\d{1,2})")
 NDC_10_SHAPES = {(4, 4, 2), (5, 3, 2), (5, 4, 1)}
 
+WARNING_NO_NDC = (
+    "The ketamine product has no NDC the claim can carry: J3490 is billed with the 11-digit "
+    "NDC [P13], [P18]. Enter it on the product, then code the charge again."
+)
+
 FIELD_WORDS = {
     "route": "Route",
     "payer": "Payer",
@@ -277,6 +282,8 @@ def _write_coding(actor: User, charge: Charge, *, reason: str) -> Charge:
         charge.coding_problem = ""
         charge.coding_warnings = list(coding.warnings)
         lines = coding.lines
+        if any(line.code == session_codes.UNCLASSIFIED_DRUG and not line.ndc for line in lines):
+            charge.coding_warnings.append(WARNING_NO_NDC)
     if charge.pk is None:
         charge.save(force_insert=True)
     else:

@@ -335,3 +335,12 @@ def test_charges_are_read_by_billing_and_the_care_team_only(
             charge_get(actor=actor, charge_uuid=charge.uuid)
     with pytest.raises(PermissionDenied):
         charge_get(actor=nurse, charge_uuid=charge.uuid)
+
+
+def test_ketamine_without_an_ndc_is_coded_with_a_warning(iv_signed, billing):
+    from clinic.controlled_substances.models import Product
+
+    Product.objects.update(ndc="")
+    charge = charges.charge_recode(actor=billing, charge=charge_of(iv_signed), reason="NDC")
+    assert active_lines(charge) == [("96365", 1, "", ""), ("J3490", 1, "", "")]
+    assert charges.WARNING_NO_NDC in charge.coding_warnings
