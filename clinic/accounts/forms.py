@@ -44,6 +44,12 @@ class StaffDetailsForm(forms.Form):
     credentials = TextField(
         max_length=40, required=False, help_text="Shown after the name, e.g. MD, NP, RN, LCSW."
     )
+    npi = TextField(
+        label="NPI",
+        max_length=10,
+        required=False,
+        help_text="The clinician's own 10-digit NPI, for claims and prior authorizations.",
+    )
 
 
 class StaffInviteForm(StaffDetailsForm):
@@ -67,6 +73,7 @@ class StaffInviteForm(StaffDetailsForm):
         "email",
         "role",
         "credentials",
+        "npi",
         "works_at",
     ]
 

@@ -18,6 +18,9 @@ class User(AbstractUser):
     credentials = models.CharField(
         max_length=40, blank=True, help_text="Shown after the name, e.g. MD, NP, RN, LCSW."
     )
+    # The individual (type 1) NPI of a clinician who renders or orders billed services: claims
+    # (box 24J) and prior authorizations carry it. Checked digit by digit (clinic/core/npi.py).
+    npi = models.CharField("NPI", max_length=10, blank=True)
 
     class Meta:
         constraints = [

@@ -46,6 +46,7 @@ def staff_create(
     credentials: str = "",
     check_password_strength: bool = True,
     works_at: Sequence[Location] | None = None,
+    npi: str = "",
 ) -> User:
     """A staff account, working at `works_at` (by default the creator's current location, or
     the default location; an empty list: nowhere yet, as in a clinic of one location, where
@@ -62,6 +63,7 @@ def staff_create(
         first_name=first_name,
         last_name=last_name,
         credentials=credentials,
+        npi=npi,
     )
     if password:
         if check_password_strength:

@@ -46,11 +46,12 @@ from clinic.core.access import require
 from clinic.core.audit import audit_record, diff, snapshot
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import Conflict, InvalidInput, NotFound
+from clinic.core.npi import npi_problem
 from clinic.core.pages import page_of
 from clinic.locations.models import Location
 
 # What an audited change of a staff account shows before and after.
-AUDITED_FIELDS = ["role", "credentials", "first_name", "last_name", "email", "is_active"]
+AUDITED_FIELDS = ["role", "credentials", "npi", "first_name", "last_name", "email", "is_active"]
 
 
 class StaffInvitationTokenGenerator(PasswordResetTokenGenerator):
@@ -152,9 +153,11 @@ def staff_invite(
     last_name: str = "",
     credentials: str = "",
     works_at: Sequence[Location] | None = None,
+    npi: str = "",
 ) -> User:
     """A new staff account without a password, and an e-mail with a link to choose one."""
     require(actor, Capability.STAFF_MANAGE)
+    npi = _npi_checked(npi)
     if not email.strip():
         raise InvalidInput({"email": ["An invitation needs an e-mail address."]})
     user = staff_create(
@@ -166,6 +169,7 @@ def staff_invite(
         last_name=last_name,
         credentials=credentials,
         works_at=works_at,
+        npi=npi,
     )
     _invitation_email(user)
     audit_record(
@@ -283,6 +287,13 @@ def _audit_change(*, actor: User, staff: User, before: dict, summary: str) -> No
     )
 
 
+def _npi_checked(npi: str) -> str:
+    npi = (npi or "").strip().replace(" ", "")
+    if npi and (problem := npi_problem(npi)):
+        raise InvalidInput({"npi": [problem]})
+    return npi
+
+
 @transaction.atomic
 def staff_update(
     *,
@@ -293,9 +304,11 @@ def staff_update(
     first_name: str,
     last_name: str,
     email: str,
+    npi: str | None = None,
 ) -> User:
-    """Change a staff member's role, credentials, name or e-mail address."""
+    """Change a staff member's role, credentials, NPI (None: unchanged), name or e-mail."""
     require(actor, Capability.STAFF_MANAGE)
+    checked_npi = None if npi is None else _npi_checked(npi)
     if role not in STAFF_ROLES:
         raise UnknownRole("Choose one of the staff roles.", field="role")
     locked, admins = _locked_staff(staff)
@@ -309,7 +322,9 @@ def staff_update(
     locked.first_name = first_name
     locked.last_name = last_name
     locked.email = email
-    locked.save(update_fields=["role", "credentials", "first_name", "last_name", "email"])
+    if checked_npi is not None:
+        locked.npi = checked_npi
+    locked.save(update_fields=["role", "credentials", "npi", "first_name", "last_name", "email"])
     if before != snapshot(locked, AUDITED_FIELDS):
         _audit_change(
             actor=actor, staff=locked, before=before, summary=f"Staff {locked.username} changed"

@@ -63,7 +63,7 @@ def staff_detail(request, staff_uuid):
     member = staff_services.staff_get(actor=request.user, staff_uuid=staff_uuid)
     initial = {
         name: getattr(member, name)
-        for name in ("first_name", "last_name", "email", "role", "credentials")
+        for name in ("first_name", "last_name", "email", "role", "credentials", "npi")
     }
     form = StaffDetailsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():

@@ -372,3 +372,28 @@ def test_admin_clears_a_sign_in_lock_from_the_staff_page(client, clinic_admin, n
     assert event.changes == {"failed_sign_ins": {"before": recorded, "after": 0}}
     page = client.get(reverse("accounts:staff_detail", args=[nurse.uuid]))
     assert b"None recorded" in page.content and b"Clear the sign-in lock" not in page.content
+
+
+def test_a_clinicians_npi_is_checked_and_audited(clinic_admin, prescriber):
+    details = dict(
+        role="prescriber",
+        credentials="MD",
+        first_name=prescriber.first_name,
+        last_name=prescriber.last_name,
+        email=prescriber.email,
+    )
+    with pytest.raises(InvalidInput) as error:
+        staff.staff_update(actor=clinic_admin, staff=prescriber, npi="1234567890", **details)
+    assert error.value.errors == {
+        "npi": ["This NPI's check digit is wrong: check each digit against NPPES."]
+    }
+    # CMS's worked example of a valid NPI.
+    staff.staff_update(actor=clinic_admin, staff=prescriber, npi="1234567893", **details)
+    prescriber.refresh_from_db()
+    assert prescriber.npi == "1234567893"
+    event = AuditEvent.objects.filter(object_id=str(prescriber.uuid), action="update").latest("id")
+    assert event.changes == {"npi": {"before": "", "after": "1234567893"}}
+    # Saved without an NPI given, it stays.
+    staff.staff_update(actor=clinic_admin, staff=prescriber, **details)
+    prescriber.refresh_from_db()
+    assert prescriber.npi == "1234567893"

@@ -57,6 +57,9 @@ NO_CARE_TEAM = frozenset({7, 15})
 RE_REVIEW_INDEX = 2
 
 
+DEMO_PRESCRIBER_NPI = "1234567893"
+
+
 @dataclass(frozen=True)
 class DemoStaff:
     username: str
@@ -429,6 +432,8 @@ class Command(BaseCommand):
                     last_name=spec.last_name,
                     credentials=spec.credentials,
                     check_password_strength=False,
+                    # CMS's worked example of a valid NPI (check digit 3): illustrative only.
+                    npi=DEMO_PRESCRIBER_NPI if spec.username == "prescriber" else "",
                 )
                 existing[spec.username] = user
                 created.append(spec.username)
