@@ -349,6 +349,12 @@ TASK_ABANDONED_AFTER_MIN = env_int("TASK_ABANDONED_AFTER_MIN", 60)
 if TASK_ABANDONED_AFTER_MIN < 10:
     raise ImproperlyConfigured("TASK_ABANDONED_AFTER_MIN must be at least 10 minutes.")
 
+# Billing: how many days before an approved prior authorization's last day the billing queue,
+# the chart, the plan and the booking page warn (issue 15 asks for 14).
+PRIOR_AUTH_EXPIRY_WARNING_DAYS = env_int("PRIOR_AUTH_EXPIRY_WARNING_DAYS", 14)
+if not 1 <= PRIOR_AUTH_EXPIRY_WARNING_DAYS <= 90:
+    raise ImproperlyConfigured("PRIOR_AUTH_EXPIRY_WARNING_DAYS must be between 1 and 90.")
+
 # Patient questionnaire links: how long a sent link stays valid, and a kiosk hand-over.
 QUESTIONNAIRE_LINK_VALID_HOURS = env_int("QUESTIONNAIRE_LINK_VALID_HOURS", 72)
 KIOSK_LINK_VALID_HOURS = env_int("KIOSK_LINK_VALID_HOURS", 1)

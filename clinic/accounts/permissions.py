@@ -69,6 +69,8 @@ class Capability(StrEnum):
     CHARGE_MANAGE = "charge.manage"
     VISIT_CODE_ADD = "visit_code.add"
     FEE_SCHEDULE_MANAGE = "fee_schedule.manage"
+    PRIOR_AUTH_VIEW = "prior_auth.view"
+    PRIOR_AUTH_MANAGE = "prior_auth.manage"
 
 
 _ADMIN = Role.CLINIC_ADMIN
@@ -178,6 +180,11 @@ MATRIX: dict[Capability, frozenset[Role]] = {
     Capability.CHARGE_MANAGE: frozenset({Role.BILLING}),
     Capability.VISIT_CODE_ADD: frozenset({Role.PRESCRIBER, Role.THERAPIST}),
     Capability.FEE_SCHEDULE_MANAGE: frozenset({_ADMIN, Role.BILLING}),
+    # Prior authorization. Billing prepares and tracks the requests, and the care team's
+    # prescribers, whose request it is, may too; the front desk, booking the sessions, and the
+    # administrator see each request's status and what is left of an approval.
+    Capability.PRIOR_AUTH_VIEW: frozenset({_ADMIN, Role.PRESCRIBER, Role.FRONT_DESK, Role.BILLING}),
+    Capability.PRIOR_AUTH_MANAGE: frozenset({Role.PRESCRIBER, Role.BILLING}),
 }
 
 

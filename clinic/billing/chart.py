@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.accounts.permissions import Capability
-from clinic.billing import selectors, selectors_charges
+from clinic.billing import selectors, selectors_charges, selectors_prior_auth
 from clinic.billing.models import EligibilityResult
 from clinic.patients.chart import ChartAlert, ChartSection
 
@@ -24,6 +24,8 @@ def section_context(*, actor, patient, clinical: bool):
         "can_record": selectors.can_record_diagnoses(actor=actor, patient=patient),
         "charges": selectors_charges.patient_charges(actor=actor, patient=patient, limit=5),
         "can_add_visit": selectors_charges.can_add_visit_codes(actor=actor, patient=patient),
+        "authorizations": selectors_prior_auth.prior_auth_list(actor=actor, patient=patient)[:3],
+        "can_see_authorizations": selectors_prior_auth.can_view(actor=actor, patient=patient),
         "today": timezone.localdate(),
     }
 
@@ -68,4 +70,13 @@ def coverage_alerts(*, actor, patient, clinical: bool) -> list[ChartAlert]:
             f"{check.get_result_display().lower()}.",
             url,
         )
+    ]
+
+
+def prior_auth_alerts(*, actor, patient, clinical: bool) -> list[ChartAlert]:
+    """The prior-authorization notices (used up, ending soon, booked sessions outside it) in
+    the chart header, for whoever may see the requests."""
+    return [
+        ChartAlert(n.level, n.text, n.url)
+        for n in selectors_prior_auth.prior_auth_notices(actor=actor, patient=patient)
     ]

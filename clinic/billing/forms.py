@@ -5,9 +5,11 @@ from decimal import Decimal
 from django import forms
 
 from clinic.billing.models import (
+    Coverage,
     CoveragePriority,
     EligibilityMethod,
     EligibilityResult,
+    Evidence,
     InsurancePlan,
     PayerKind,
     SessionCoding,
@@ -205,3 +207,53 @@ class VisitCodeForm(forms.Form):
 
 class RecodeForm(forms.Form):
     reason = TextField(max_length=200, label="Why code it again?")
+
+
+# --------------------------------------------------------------------------- prior authorization
+
+
+class CoverageChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.plan.payer.name} — {obj.plan.name} ({obj.get_priority_display().lower()})"
+
+
+class PriorAuthForm(forms.Form):
+    coverage = CoverageChoiceField(queryset=Coverage.objects.none(), empty_label="Choose")
+    route = forms.ChoiceField(
+        choices=[
+            ("esketamine", "Esketamine nasal spray"),
+            ("iv", "IV ketamine"),
+            ("im", "IM ketamine"),
+        ]
+    )
+
+    def __init__(self, *args, coverages=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["coverage"]
+        field.queryset = Coverage.objects.filter(pk__in=[c.pk for c in coverages]).select_related(
+            "plan__payer"
+        )
+
+
+class ApprovalForm(forms.Form):
+    authorization_number = TextField(label="Authorization number", max_length=50)
+    approved_sessions = forms.IntegerField(label="Sessions approved", min_value=1, max_value=200)
+    starts_on = PlausibleDateField(label="First day", days_ahead=732, widget=DateInput())
+    ends_on = PlausibleDateField(label="Last day", days_ahead=732, widget=DateInput())
+    note = TextField(max_length=500, required=False)
+
+
+class PayerNoteForm(forms.Form):
+    note = TextField(max_length=500, label="What the payer said, or what was sent")
+
+
+class CriterionForm(forms.Form):
+    text = TextField(max_length=300, label="Criterion, as the payer's policy puts it")
+    evidence = forms.ChoiceField(choices=Evidence.choices, label="Where the record shows it")
+    threshold = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=60,
+        label="The payer's number",
+        help_text="For trials (how many) and scores (the least total), as the policy says.",
+    )

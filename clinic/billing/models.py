@@ -397,3 +397,117 @@ class ChargeLine(EnteredInErrorMixin, ClinicModel):
     @property
     def modifier_list(self) -> list[str]:
         return [m for m in self.modifiers.split(",") if m]
+
+
+# --------------------------------------------------------------------------- prior authorization
+
+
+class Evidence(models.TextChoices):
+    """Where in the record a payer's criterion is documented (docs/clinical/billing.md §4)."""
+
+    AGE_ADULT = "age_adult", "The patient is 18 or older"
+    DIAGNOSIS = "diagnosis", "A primary diagnosis on the problem list"
+    FAILED_TRIALS = "failed_trials", "Failed adequate antidepressant trials, current episode"
+    TREATMENT_RESISTANT = "treatment_resistant", "Treatment-resistant in the signed decision"
+    BASELINE_PHQ9 = "baseline_phq9", "A PHQ-9 at or above the threshold"
+    BASELINE_MADRS = "baseline_madrs", "A MADRS at or above the threshold"
+    REMS_ENROLLED = "rems_enrolled", "The patient is enrolled in the Spravato REMS"
+    PRESCRIBER_NPI = "prescriber_npi", "The prescriber's NPI is on file"
+    MANUAL = "manual", "Checked by hand (not held in KetaCare)"
+
+
+class PayerCriterion(ClinicModel):
+    """One line of a payer's prior-authorization checklist, as the clinic reads the payer's
+    policy: its words, and where KetaCare looks for it. `threshold` is the number the payer
+    names (2 trials; PHQ-9 15; MADRS 28), never a default of ours."""
+
+    payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="criteria")
+    text = models.CharField(max_length=300)
+    evidence = models.CharField(max_length=24, choices=Evidence.choices)
+    threshold = models.PositiveSmallIntegerField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["payer", "id"]
+
+
+class PriorAuthStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    APPROVED = "approved", "Approved"
+    DENIED = "denied", "Denied"
+    APPEALED = "appealed", "Appealed"
+
+
+class PriorAuthorization(ClinicModel):
+    """A request to a payer to cover a course of treatment, and its answer.
+
+    Prefilled from the record when drafted (`packet`: the facts as they stood, kept so the
+    packet sent is the packet shown); the status moves draft → submitted → approved or denied,
+    a denial may be appealed; every move is a row of `changes`. An approval names its number,
+    how many sessions and which dates; signed sessions of the route inside the dates use it up.
+    """
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    coverage = models.ForeignKey(Coverage, on_delete=models.PROTECT, related_name="+")
+    route = models.CharField(max_length=16)
+    diagnosis = models.ForeignKey(
+        Diagnosis, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    prescriber = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        max_length=16, choices=PriorAuthStatus.choices, default=PriorAuthStatus.DRAFT
+    )
+    packet = models.JSONField(default=dict)
+    manual_checks = models.JSONField(default=dict, blank=True)
+    authorization_number = models.CharField(max_length=50, blank=True)
+    approved_sessions = models.PositiveSmallIntegerField(null=True, blank=True)
+    starts_on = models.DateField(null=True, blank=True)
+    ends_on = models.DateField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="approved")
+                | (
+                    ~Q(authorization_number="")
+                    & Q(approved_sessions__gte=1)
+                    & Q(starts_on__isnull=False)
+                    & Q(ends_on__isnull=False)
+                ),
+                name="prior_auth_approval_is_complete",
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True)
+                | Q(starts_on__isnull=True)
+                | Q(ends_on__gte=models.F("starts_on")),
+                name="prior_auth_ends_after_it_starts",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "ends_on"], name="prior_auth_status_ends")]
+
+
+class PriorAuthorizationChange(ClinicModel):
+    """One move of a prior authorization's status: who, when, and what the payer said."""
+
+    authorization = models.ForeignKey(
+        PriorAuthorization, on_delete=models.PROTECT, related_name="changes"
+    )
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16, choices=PriorAuthStatus.choices)
+    note = models.CharField(max_length=500, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]

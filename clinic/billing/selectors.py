@@ -123,6 +123,18 @@ def coverage_list(*, actor: User, patient: Patient) -> list[Coverage]:
     return sorted(coverages, key=lambda c: (not c.is_current, order[c.priority], -c.pk))
 
 
+def current_coverages(*, patient: Patient) -> list[Coverage]:
+    """The patient's current coverages, primary first, for a form that names one (a prior
+    authorization's); the caller has checked the actor's reach."""
+    return list(
+        Coverage.objects.filter(
+            patient=patient, status=CoverageStatus.ACTIVE, entered_in_error_at__isnull=True
+        )
+        .select_related("plan__payer")
+        .order_by("priority", "id")
+    )
+
+
 def coverage_get(*, actor: User, patient: Patient, coverage_uuid: uuid.UUID | str) -> Coverage:
     require(actor, Capability.COVERAGE_MANAGE)
     return record_in_reach(

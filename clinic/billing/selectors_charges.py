@@ -16,6 +16,11 @@ from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
 from clinic.billing import session_codes
 from clinic.billing.models import Charge, ChargeLine, FeeScheduleEntry, VisitCode
+from clinic.billing.selectors_prior_auth import (
+    Attention,
+    approvals_needing_attention,
+    expiry_warning_days,
+)
 from clinic.core.access import require
 from clinic.core.exceptions import NotFound
 from clinic.patients.models import Patient
@@ -132,6 +137,8 @@ class BillingQueue:
     unpriced: list[ChargeRow] = field(default_factory=list)
     unpriced_count: int = 0
     recent: list[ChargeRow] = field(default_factory=list)
+    attention: Attention | None = None
+    attention_days: int = 0
 
 
 def _with_totals(queryset):
@@ -172,6 +179,12 @@ def billing_queue(*, actor: User) -> BillingQueue:
         unpriced=_rows(unpriced[:QUEUE_ROWS]),
         unpriced_count=unpriced.count(),
         recent=_rows(recent[:QUEUE_ROWS]),
+        attention=(
+            approvals_needing_attention(actor=actor)
+            if actor.can(Capability.PRIOR_AUTH_VIEW)
+            else None
+        ),
+        attention_days=expiry_warning_days(),
     )
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clinic.billing import views, views_charges, views_coverage
+from clinic.billing import views, views_charges, views_coverage, views_prior_auth
 
 app_name = "billing"
 
@@ -20,6 +20,36 @@ urlpatterns = [
     ),
     path("sessions/code/", views_charges.sessions_code_batch, name="sessions_code_batch"),
     path("sessions/<uuid:session_uuid>/code/", views_charges.session_code, name="session_code"),
+    path(
+        "patients/<uuid:patient_uuid>/authorizations/",
+        views_prior_auth.prior_auth_list,
+        name="prior_auth_list",
+    ),
+    path(
+        "authorizations/<uuid:authorization_uuid>/",
+        views_prior_auth.prior_auth_detail,
+        name="prior_auth",
+    ),
+    path(
+        "authorizations/<uuid:authorization_uuid>/packet.pdf",
+        views_prior_auth.prior_auth_packet,
+        name="prior_auth_packet",
+    ),
+    path(
+        "authorizations/<uuid:authorization_uuid>/<str:action>/",
+        views_prior_auth.prior_auth_action,
+        name="prior_auth_action",
+    ),
+    path(
+        "payers/<uuid:payer_uuid>/criteria/",
+        views_prior_auth.criterion_add,
+        name="criterion_add",
+    ),
+    path(
+        "criteria/<uuid:criterion_uuid>/switch/",
+        views_prior_auth.criterion_switch,
+        name="criterion_switch",
+    ),
     path("fees/", views_charges.fee_schedule, name="fee_schedule"),
     path(
         "fees/<uuid:entry_uuid>/entered-in-error/",

@@ -12,6 +12,7 @@ from clinic.accounts.permissions import Capability
 from clinic.billing import selectors
 from clinic.billing.forms import (
     CoverageForm,
+    CriterionForm,
     EligibilityForm,
     EndCoverageForm,
     EnteredInErrorForm,
@@ -20,6 +21,7 @@ from clinic.billing.forms import (
     PlanForm,
     cents,
 )
+from clinic.billing.selectors_prior_auth import payer_criteria
 from clinic.billing.services import coverage as services
 from clinic.core.access import require, staff_required
 from clinic.core.exceptions import DomainError
@@ -215,7 +217,16 @@ def payer_edit(request, payer_uuid):
         else:
             messages.success(request, "Payer saved.")
             return redirect(reverse("billing:payer_list") + f"#payer-{payer.uuid}")
-    return render(request, "billing/payer_edit.html", {"payer": payer, "form": form})
+    return render(
+        request,
+        "billing/payer_edit.html",
+        {
+            "payer": payer,
+            "form": form,
+            "criteria": payer_criteria(actor=request.user, payer=payer),
+            "criterion_form": CriterionForm(),
+        },
+    )
 
 
 @staff_required

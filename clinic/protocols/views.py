@@ -13,6 +13,7 @@ from clinic.accounts.permissions import Capability
 from clinic.core.access import require, staff_required
 from clinic.core.exceptions import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from clinic.core.forms import apply_domain_error
+from clinic.core.notices import patient_notices
 from clinic.patients.selectors import can_act_clinically, patient_get
 from clinic.protocols import selectors, services
 from clinic.protocols.forms import (
@@ -153,6 +154,8 @@ def _detail(request, patient, plan, **forms_) -> object:
             # the link is shown only to those it would not refuse.
             "booking_url": _booking_url(plan) if user.can(Capability.SCHEDULE_BOOK) else "",
             "last_session": last,
+            # The prior authorization's warnings (booked sessions outside it), from billing.
+            "notices": patient_notices(actor=user, patient=patient),
         },
         status=422 if any(form.errors for form in forms_.values()) else 200,
     )

@@ -16,6 +16,7 @@ from clinic.accounts.permissions import Capability
 from clinic.core.access import require, staff_required
 from clinic.core.exceptions import DomainError, NotFound, PermissionDenied
 from clinic.core.forms import apply_domain_error
+from clinic.core.notices import patient_notices
 from clinic.core.parsing import date_problem
 from clinic.core.policy import date_policy
 from clinic.locations.selectors import ALL_LOCATIONS, actor_works_at, location_scope, sees_network
@@ -175,6 +176,7 @@ def plan_book(request, plan_uuid):
     context = {
         "plan": plan,
         "patient": plan.patient,
+        "notices": patient_notices(actor=request.user, patient=plan.patient),
         "problem": problem,
         "rows": rows,
         "sessions": selectors.plan_sessions(plan=plan),
