@@ -13,7 +13,7 @@ from fpdf import FPDF
 
 from clinic.accounts.models import User
 from clinic.billing.models import PriorAuthorization
-from clinic.billing.prior_auth import CheckedCriterion
+from clinic.billing.prior_auth import CheckedCriterion, us_date
 from clinic.billing.services.prior_auth import ROUTES
 from clinic.controlled_substances.exports import pdf_text
 from clinic.core.audit import audit_record
@@ -53,7 +53,7 @@ def _facts(pdf: FPDF, rows: list[tuple[str, str]]) -> None:
 
 
 def _score(score: dict[str, Any] | None) -> str:
-    return "not on record" if score is None else f"{score['total']} on {score['taken_on']}"
+    return "not on record" if score is None else f"{score['total']} on {us_date(score['taken_on'])}"
 
 
 def packet_pdf_build(
@@ -75,7 +75,7 @@ def packet_pdf_build(
         0,
         4.5,
         pdf_text(
-            f"Prepared {packet['prepared_on']} from the clinical record; status "
+            f"Prepared {us_date(packet['prepared_on'])} from the clinical record; status "
             f"{authorization.get_status_display().lower()}"
             + (
                 f", authorization {authorization.authorization_number}"
@@ -92,7 +92,10 @@ def packet_pdf_build(
         pdf,
         [
             ("Patient", patient["name"]),
-            ("Date of birth", f"{patient['date_of_birth']} ({patient['age_years']} years)"),
+            (
+                "Date of birth",
+                f"{us_date(patient['date_of_birth'])} ({patient['age_years']} years)",
+            ),
             ("Clinic MRN", patient["mrn"]),
             ("Payer and plan", f"{coverage['payer']} - {coverage['plan']}"),
             ("Member ID", coverage["member_id"]),
@@ -129,7 +132,8 @@ def packet_pdf_build(
             ),
             (
                 "Eligibility decision",
-                f"{decision['outcome']}, signed {decision['signed_on']} by {decision['signed_by']}"
+                f"{decision['outcome']}, signed {us_date(decision['signed_on'])} by "
+                f"{decision['signed_by']}"
                 if decision
                 else "not signed",
             ),
@@ -137,7 +141,7 @@ def packet_pdf_build(
             ("Latest MADRS", _score(packet["madrs"])),
             (
                 "Spravato REMS",
-                f"enrolled {rems['enrolled_on']}"
+                f"enrolled {us_date(rems['enrolled_on'])}"
                 + (
                     f", REMS ID {rems['rems_patient_id']}"
                     if rems and rems["rems_patient_id"]

@@ -37,6 +37,13 @@ ADULT_YEARS = 18  # the esketamine label's adult population (clinical-reference.
 OUTCOME_WORDS = dict(TrialOutcome.choices)
 
 
+def us_date(iso: str | None) -> str:
+    """A packet's ISO date as the clinic's pages print dates (MM/DD/YYYY)."""
+    if not iso:
+        return ""
+    return datetime.date.fromisoformat(iso).strftime("%m/%d/%Y")
+
+
 def _score(patient: Patient, code: str) -> dict[str, Any] | None:
     response = (
         AssessmentResponse.objects.valid()
@@ -163,7 +170,10 @@ def _check(criterion: PayerCriterion, packet: dict[str, Any], manual: dict[str, 
             return False, "No signed eligibility decision."
         verdict = bool(decision["treatment_resistant"])
         words = "treatment-resistant" if verdict else "not treatment-resistant"
-        return verdict, f"Signed {decision['signed_on']} by {decision['signed_by']}: {words}"
+        return (
+            verdict,
+            f"Signed {us_date(decision['signed_on'])} by {decision['signed_by']}: {words}",
+        )
     if kind in (Evidence.BASELINE_PHQ9, Evidence.BASELINE_MADRS):
         name = "PHQ-9" if kind == Evidence.BASELINE_PHQ9 else "MADRS"
         score = packet["phq9" if kind == Evidence.BASELINE_PHQ9 else "madrs"]
@@ -171,13 +181,13 @@ def _check(criterion: PayerCriterion, packet: dict[str, Any], manual: dict[str, 
             return False, f"No {name} on record."
         return (
             _at_least(score["total"], threshold),
-            f"{name} {score['total']} on {score['taken_on']}",
+            f"{name} {score['total']} on {us_date(score['taken_on'])}",
         )
     if kind == Evidence.REMS_ENROLLED:
         rems = packet["rems"]
         if rems is None:
             return False, "Not enrolled in the Spravato REMS."
-        return True, f"Enrolled {rems['enrolled_on']}"
+        return True, f"Enrolled {us_date(rems['enrolled_on'])}"
     if kind == Evidence.PRESCRIBER_NPI:
         npi = packet["prescriber"]["npi"]
         return bool(npi), (f"NPI {npi}" if npi else "No NPI on the prescriber's staff record.")

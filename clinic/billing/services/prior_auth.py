@@ -161,7 +161,7 @@ def prior_auth_create(
 
 def _locked(authorization: PriorAuthorization) -> PriorAuthorization:
     return (
-        PriorAuthorization.objects.select_for_update()
+        PriorAuthorization.objects.select_for_update(of=("self",))
         .select_related("patient", "coverage__plan__payer", "diagnosis", "prescriber")
         .get(pk=authorization.pk)
     )

@@ -55,3 +55,42 @@ def test_two_desks_adding_a_primary_coverage_at_once_add_one(patient, front_desk
     refused = next(r for r in results if isinstance(r, InvalidInput))
     assert "already has a primary coverage" in refused.errors["priority"][0]
     assert Coverage.objects.filter(patient=patient).count() == 1
+
+
+def test_two_people_recording_the_payers_answer_at_once_record_one(
+    patient, front_desk, billing, prescriber
+):
+    import datetime
+
+    from django.utils import timezone
+
+    from clinic.billing.models import PriorAuthorizationChange
+    from clinic.billing.services import prior_auth
+    from clinic.billing.tests.factories import primary_coverage
+    from clinic.core.exceptions import Conflict
+
+    _, plan = payer_with_plan(billing)
+    coverage = primary_coverage(front_desk, patient, plan)
+    authorization = prior_auth.prior_auth_create(
+        actor=billing, patient=patient, coverage=coverage, route="esketamine"
+    )
+    prior_auth.prior_auth_submit(actor=billing, authorization=authorization)
+    today = timezone.localdate()
+
+    def answer(i):
+        if i == 0:
+            return prior_auth.prior_auth_approve(
+                actor=billing,
+                authorization=authorization,
+                approval=prior_auth.Approval("PA-1", 6, today, today + datetime.timedelta(days=90)),
+            )
+        return prior_auth.prior_auth_deny(
+            actor=prescriber, authorization=authorization, note="Denied by phone"
+        )
+
+    results = in_threads(2, answer)
+    assert sum(isinstance(r, Conflict) for r in results) == 1, results
+    answers = PriorAuthorizationChange.objects.filter(
+        authorization=authorization, to_status__in=["approved", "denied"]
+    )
+    assert answers.count() == 1
