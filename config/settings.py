@@ -355,6 +355,21 @@ PRIOR_AUTH_EXPIRY_WARNING_DAYS = env_int("PRIOR_AUTH_EXPIRY_WARNING_DAYS", 14)
 if not 1 <= PRIOR_AUTH_EXPIRY_WARNING_DAYS <= 90:
     raise ImproperlyConfigured("PRIOR_AUTH_EXPIRY_WARNING_DAYS must be between 1 and 90.")
 
+# Claims (box 25 and 33 of the CMS-1500; loops 1000A and 2010AA of the 837P): the clinic as
+# the billing provider, its group (type 2) NPI and federal tax ID, and the clearinghouse the
+# 837P files go to. Empty until the clinic sets them: a claim then says what is missing. The
+# billing address defaults to the default location's.
+BILLING_PROVIDER_NAME = os.environ.get("BILLING_PROVIDER_NAME", CLINIC_NAME)
+BILLING_PROVIDER_NPI = os.environ.get("BILLING_PROVIDER_NPI", "")
+BILLING_TAX_ID = os.environ.get("BILLING_TAX_ID", "")
+BILLING_CONTACT_NAME = os.environ.get("BILLING_CONTACT_NAME", "")
+BILLING_CONTACT_PHONE = os.environ.get("BILLING_CONTACT_PHONE", "")
+CLEARINGHOUSE_NAME = os.environ.get("CLEARINGHOUSE_NAME", "")
+CLEARINGHOUSE_SENDER_ID = os.environ.get("CLEARINGHOUSE_SENDER_ID", "")
+CLEARINGHOUSE_RECEIVER_ID = os.environ.get("CLEARINGHOUSE_RECEIVER_ID", "")
+# Test files (ISA15 "T") until the clearinghouse has approved the clinic's files.
+CLAIMS_PRODUCTION = os.environ.get("CLAIMS_PRODUCTION", "0") == "1"
+
 # Patient questionnaire links: how long a sent link stays valid, and a kiosk hand-over.
 QUESTIONNAIRE_LINK_VALID_HOURS = env_int("QUESTIONNAIRE_LINK_VALID_HOURS", 72)
 KIOSK_LINK_VALID_HOURS = env_int("KIOSK_LINK_VALID_HOURS", 1)

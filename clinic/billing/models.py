@@ -1,6 +1,11 @@
-"""Billing's records: the problem list (each diagnosis an ICD-10-CM code that claims and prior
-authorizations point to), and insurance: payers, their plans, each patient's coverages and
-the eligibility checks made on them (issue 15)."""
+"""Billing's records (issue 15): the problem list (each diagnosis an ICD-10-CM code that claims
+and prior authorizations point to); insurance (payers, their plans, each patient's coverages
+and the eligibility checks made on them); charges with their lines, visit codes and the fee
+schedule; prior authorizations with the payers' checklists; claims and the 837P batches.
+
+Long because: one revenue cycle whose records point at each other (a claim at a charge, a
+coverage and a prior authorization); split into modules they would import each other anyway.
+"""
 
 from __future__ import annotations
 
@@ -330,6 +335,10 @@ class Charge(ClinicModel):
     rendering_provider = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    # Where the session was given: the claim's place of service and service facility.
+    location = models.ForeignKey(
+        "locations.Location", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     coding_problem = models.CharField(max_length=300, blank=True)
     coding_warnings = models.JSONField(default=list, blank=True)
     coded_at = models.DateTimeField()
@@ -504,6 +513,89 @@ class PriorAuthorizationChange(ClinicModel):
     )
     from_status = models.CharField(max_length=16, blank=True)
     to_status = models.CharField(max_length=16, choices=PriorAuthStatus.choices)
+    note = models.CharField(max_length=500, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+# --------------------------------------------------------------------------- claims
+
+
+class ClaimStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    READY = "ready", "Ready to export"
+    EXPORTED = "exported", "Exported"
+    ACCEPTED = "accepted", "Accepted by the payer"
+    REJECTED = "rejected", "Rejected"
+    PAID = "paid", "Paid"
+    DENIED = "denied", "Denied"
+    APPEALED = "appealed", "Appealed"
+    WRITTEN_OFF = "written_off", "Written off"
+
+
+class ClaimBatch(ClinicModel):
+    """One 837P file sent to the clearinghouse: its content as sent, never changed."""
+
+    control_number = models.PositiveIntegerField(unique=True)
+    content = models.TextField()
+    sha256 = models.CharField(max_length=64)
+    claim_count = models.PositiveSmallIntegerField()
+    production = models.BooleanField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+
+class Claim(ClinicModel):
+    """A CMS-1500-shaped claim for one charge (one encounter) to the patient's payer.
+
+    `data` is the claim as plain data (claim_data.Claim, serialised): rebuilt from the record
+    while the claim is a draft or ready, frozen once exported, so what was sent stays what is
+    shown. `problems` are the checks that stop it being ready (claim_rules.py). The status
+    moves as the clearinghouse and the payer answer; every move is a `ClaimStatusChange`."""
+
+    charge = models.ForeignKey(Charge, on_delete=models.PROTECT, related_name="claims")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    coverage = models.ForeignKey(Coverage, on_delete=models.PROTECT, related_name="+")
+    prior_authorization = models.ForeignKey(
+        PriorAuthorization, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    claim_number = models.CharField(max_length=20, unique=True)
+    frequency_code = models.CharField(max_length=1, default="1")
+    status = models.CharField(max_length=16, choices=ClaimStatus.choices, default=ClaimStatus.DRAFT)
+    data = models.JSONField(default=dict)
+    problems = models.JSONField(default=list, blank=True)
+    total_cents = models.PositiveIntegerField(default=0)
+    batch = models.ForeignKey(
+        ClaimBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="claims"
+    )
+    payer_claim_number = models.CharField(max_length=50, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One original claim per charge (a replacement or void is frequency 7 or 8).
+            models.UniqueConstraint(
+                fields=["charge"], condition=Q(frequency_code="1"), name="claim_one_original"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="claim_status_created")]
+
+
+class ClaimStatusChange(ClinicModel):
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="changes")
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16, choices=ClaimStatus.choices)
     note = models.CharField(max_length=500, blank=True)
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

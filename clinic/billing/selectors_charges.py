@@ -15,7 +15,8 @@ from django.utils import timezone
 from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
 from clinic.billing import session_codes
-from clinic.billing.models import Charge, ChargeLine, FeeScheduleEntry, VisitCode
+from clinic.billing.models import Charge, ChargeLine, ClaimBatch, FeeScheduleEntry, VisitCode
+from clinic.billing.selectors_claims import ClaimQueue, claim_queue
 from clinic.billing.selectors_prior_auth import (
     Attention,
     approvals_needing_attention,
@@ -139,6 +140,8 @@ class BillingQueue:
     recent: list[ChargeRow] = field(default_factory=list)
     attention: Attention | None = None
     attention_days: int = 0
+    claims: ClaimQueue | None = None
+    file: ClaimBatch | None = None
 
 
 def _with_totals(queryset):
@@ -185,6 +188,7 @@ def billing_queue(*, actor: User) -> BillingQueue:
             else None
         ),
         attention_days=expiry_warning_days(),
+        claims=claim_queue(actor=actor),
     )
 
 

@@ -1,6 +1,12 @@
 from django.urls import path
 
-from clinic.billing import views, views_charges, views_coverage, views_prior_auth
+from clinic.billing import (
+    views,
+    views_charges,
+    views_claims,
+    views_coverage,
+    views_prior_auth,
+)
 
 app_name = "billing"
 
@@ -49,6 +55,16 @@ urlpatterns = [
         "criteria/<uuid:criterion_uuid>/switch/",
         views_prior_auth.criterion_switch,
         name="criterion_switch",
+    ),
+    path("charges/<uuid:charge_uuid>/claim/", views_claims.claim_create, name="claim_create"),
+    path("claims/<uuid:claim_uuid>/", views_claims.claim, name="claim"),
+    path("claims/<uuid:claim_uuid>/check/", views_claims.claim_check, name="claim_check"),
+    path("claims/<uuid:claim_uuid>/record/", views_claims.claim_record, name="claim_record"),
+    path("claims/export/", views_claims.claims_export, name="claims_export"),
+    path(
+        "claim-files/<uuid:batch_uuid>/837p.txt",
+        views_claims.batch_download,
+        name="batch_download",
     ),
     path("fees/", views_charges.fee_schedule, name="fee_schedule"),
     path(

@@ -4,6 +4,8 @@ fee schedule. Thin: selectors read, services decide."""
 
 from __future__ import annotations
 
+import contextlib
+
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -11,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from clinic.accounts.permissions import Capability
 from clinic.billing import selectors_charges as selectors
+from clinic.billing import selectors_claims
 from clinic.billing.forms import (
     EnteredInErrorForm,
     FeeForm,
@@ -20,7 +23,7 @@ from clinic.billing.forms import (
 )
 from clinic.billing.services import charges as services
 from clinic.core.access import require, staff_required
-from clinic.core.exceptions import DomainError
+from clinic.core.exceptions import DomainError, NotFound
 from clinic.core.forms import apply_domain_error, refusal_text
 
 
@@ -31,9 +34,12 @@ def _charge_url(charge) -> str:
 @staff_required
 @require_GET
 def queue(request):
-    return render(
-        request, "billing/queue.html", {"queue": selectors.billing_queue(actor=request.user)}
-    )
+    queue = selectors.billing_queue(actor=request.user)
+    if file_uuid := request.GET.get("file"):
+        # The file just exported, offered for download (a bad id just shows no link).
+        with contextlib.suppress(NotFound):
+            queue.file = selectors_claims.batch_get(actor=request.user, batch_uuid=file_uuid)
+    return render(request, "billing/queue.html", {"queue": queue})
 
 
 @staff_required
@@ -83,6 +89,7 @@ def _charge_page(request, charge, *, visit_form=None, recode_form=None, status=2
         "recode_form": recode_form or RecodeForm(),
         "error_form": EnteredInErrorForm(),
         "can_see_chart": user.can(Capability.PATIENT_VIEW_CLINICAL),
+        "claims": selectors_claims.claims_of_charge(actor=user, charge=charge),
     }
     return render(request, "billing/charge.html", context, status=status)
 

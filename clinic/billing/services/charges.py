@@ -40,6 +40,7 @@ from clinic.core.choices import AuditAction
 from clinic.core.exceptions import Conflict, InvalidInput
 from clinic.core.parsing import date_problem
 from clinic.core.records import mark_entered_in_error, required_text
+from clinic.locations.models import Location
 from clinic.patients.selectors import require_clinical_act
 from clinic.treatment_sessions import rules as session_rules
 from clinic.treatment_sessions.choices import AdministrationKind
@@ -106,6 +107,7 @@ class SessionBillingFacts:
     drug_supplied_by: str
     ketamine_ndc: str
     rendering_provider: User
+    location: Location | None
 
 
 def coverage_on(patient_id: int, day: datetime.date) -> Coverage | None:
@@ -180,6 +182,9 @@ def session_billing_facts(session: TreatmentSession) -> SessionBillingFacts:
         drug_supplied_by="clinic",
         ketamine_ndc=ndc,
         rendering_provider=session.signed_by,
+        location=(
+            session.appointment.chair.room.location if session.appointment_id is not None else None
+        ),
     )
 
 
@@ -251,7 +256,9 @@ def prices_on(codes: set[str], day: datetime.date) -> dict[str, int]:
 
 def _write_coding(actor: User, charge: Charge, *, reason: str) -> Charge:
     """Code the charge again from the session as signed (the caller holds its row lock)."""
-    session = TreatmentSession.objects.select_related("signed_by").get(pk=charge.session_id)
+    session = TreatmentSession.objects.select_related(
+        "signed_by", "appointment__chair__room__location"
+    ).get(pk=charge.session_id)
     facts = session_billing_facts(session)
     visits = (
         list(charge.visit_codes.filter(entered_in_error_at__isnull=True).order_by("id"))
@@ -268,6 +275,7 @@ def _write_coding(actor: User, charge: Charge, *, reason: str) -> Charge:
     charge.drug_supplied_by = facts.drug_supplied_by
     charge.ketamine_ndc = facts.ketamine_ndc
     charge.rendering_provider = facts.rendering_provider
+    charge.location = facts.location
     charge.coded_at = timezone.now()
     charge.coded_by = actor
     lines: tuple[session_codes.ChargeLine, ...] = ()
