@@ -71,6 +71,8 @@ class Capability(StrEnum):
     FEE_SCHEDULE_MANAGE = "fee_schedule.manage"
     PRIOR_AUTH_VIEW = "prior_auth.view"
     PRIOR_AUTH_MANAGE = "prior_auth.manage"
+    ACCOUNT_VIEW = "account.view"
+    PAYMENT_RECORD = "payment.record"
 
 
 _ADMIN = Role.CLINIC_ADMIN
@@ -185,6 +187,11 @@ MATRIX: dict[Capability, frozenset[Role]] = {
     # administrator see each request's status and what is left of an approval.
     Capability.PRIOR_AUTH_VIEW: frozenset({_ADMIN, Role.PRESCRIBER, Role.FRONT_DESK, Role.BILLING}),
     Capability.PRIOR_AUTH_MANAGE: frozenset({Role.PRESCRIBER, Role.BILLING}),
+    # A patient's account: what each session was charged, what was paid, what is owed. The
+    # front desk takes payments at check-out and answers "what do I owe?"; billing posts the
+    # insurers' payments and adjustments; the administrator reads.
+    Capability.ACCOUNT_VIEW: frozenset({_ADMIN, Role.FRONT_DESK, Role.BILLING}),
+    Capability.PAYMENT_RECORD: frozenset({Role.FRONT_DESK, Role.BILLING}),
 }
 
 

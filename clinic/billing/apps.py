@@ -18,4 +18,5 @@ class BillingConfig(AppConfig):
         session_signed.connect(code_signed_session_quietly, dispatch_uid="billing.charge")
         register_alert_provider(chart.coverage_alerts)
         register_alert_provider(chart.prior_auth_alerts)
+        register_alert_provider(chart.account_alerts)
         register_patient_notices(prior_auth_notices)

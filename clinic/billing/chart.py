@@ -8,8 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.accounts.permissions import Capability
-from clinic.billing import selectors, selectors_charges, selectors_prior_auth
+from clinic.billing import selectors, selectors_accounts, selectors_charges, selectors_prior_auth
 from clinic.billing.models import EligibilityResult
+from clinic.billing.templatetags.money import dollars
 from clinic.patients.chart import ChartAlert, ChartSection
 
 
@@ -80,3 +81,23 @@ def prior_auth_alerts(*, actor, patient, clinical: bool) -> list[ChartAlert]:
         ChartAlert(n.level, n.text, n.url)
         for n in selectors_prior_auth.prior_auth_notices(actor=actor, patient=patient)
     ]
+
+
+def account_alerts(*, actor, patient, clinical: bool) -> list[ChartAlert]:
+    """For the front desk, billing and the administrator: what the patient owes, with a link
+    to the account (the desk asks at check-in and check-out)."""
+    if not actor.can(Capability.ACCOUNT_VIEW):
+        return []
+    owed, has_charges = selectors_accounts.balance_cents(patient)
+    url = reverse("billing:account", args=[patient.uuid])
+    if owed > 0:
+        return [ChartAlert("warning", f"Balance due: {dollars(owed)}.", url)]
+    if has_charges:
+        return [
+            ChartAlert(
+                "info",
+                f"Account: {dollars(-owed)} in credit." if owed < 0 else "Account: nothing owed.",
+                url,
+            )
+        ]
+    return []

@@ -5,6 +5,7 @@ from decimal import Decimal
 from django import forms
 
 from clinic.billing.models import (
+    Charge,
     Coverage,
     CoveragePriority,
     EligibilityMethod,
@@ -12,6 +13,8 @@ from clinic.billing.models import (
     Evidence,
     InsurancePlan,
     PayerKind,
+    PaymentMethod,
+    PaymentSource,
     SessionCoding,
     SubscriberRelationship,
 )
@@ -257,3 +260,42 @@ class CriterionForm(forms.Form):
         label="The payer's number",
         help_text="For trials (how many) and scores (the least total), as the policy says.",
     )
+
+
+# --------------------------------------------------------------------------- payments
+
+
+class ChargeChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"Session of {obj.date_of_service:%m/%d/%Y}"
+
+
+class PaymentForm(forms.Form):
+    source = forms.ChoiceField(choices=PaymentSource.choices, label="From")
+    method = forms.ChoiceField(choices=PaymentMethod.choices, label="How")
+    amount = forms.DecimalField(
+        label="Amount ($)",
+        min_value=Decimal("0.01"),
+        max_digits=9,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
+    )
+    received_on = PlausibleDateField(label="Received on", widget=DateInput())
+    charge = ChargeChoiceField(
+        queryset=Charge.objects.none(),
+        required=False,
+        empty_label="The account as a whole",
+        label="For",
+    )
+    reference = TextField(
+        max_length=60,
+        required=False,
+        label="Reference",
+        help_text="The card terminal's reference, the check number or the transfer's trace. "
+        "Never a card number.",
+    )
+    note = TextField(max_length=300, required=False)
+
+    def __init__(self, *args, charges=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["charge"].queryset = Charge.objects.filter(pk__in=[c.pk for c in charges])

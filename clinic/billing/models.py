@@ -603,3 +603,50 @@ class ClaimStatusChange(ClinicModel):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+
+# --------------------------------------------------------------------------- payments
+
+
+class PaymentSource(models.TextChoices):
+    PATIENT = "patient", "Patient"
+    INSURER = "insurer", "Insurer"
+    ADJUSTMENT = "adjustment", "Adjustment (write-off)"
+
+
+class PaymentMethod(models.TextChoices):
+    CASH = "cash", "Cash"
+    CARD_TERMINAL = "card_terminal", "Card, at the terminal"
+    CHECK = "check", "Check"
+    EFT = "eft", "Electronic transfer"
+    NONE = "none", "None (an adjustment)"
+
+
+class Payment(EnteredInErrorMixin, ClinicModel):
+    """Money received for a patient's charges, or an adjustment that lowers what is owed. No
+    card data is stored: a card payment keeps the terminal's reference only. A mistaken entry
+    is marked entered in error, never deleted. Cents, always positive."""
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    charge = models.ForeignKey(
+        Charge, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
+    claim = models.ForeignKey(
+        Claim, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
+    source = models.CharField(max_length=16, choices=PaymentSource.choices)
+    method = models.CharField(max_length=16, choices=PaymentMethod.choices)
+    amount_cents = models.PositiveIntegerField()
+    received_on = models.DateField()
+    reference = models.CharField(max_length=60, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-received_on", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_cents__gte=1), name="payment_positive"),
+        ]
+        indexes = [models.Index(fields=["patient", "-received_on"], name="payment_patient_day")]

@@ -2,6 +2,7 @@ from django.urls import path
 
 from clinic.billing import (
     views,
+    views_accounts,
     views_charges,
     views_claims,
     views_coverage,
@@ -65,6 +66,17 @@ urlpatterns = [
         "claim-files/<uuid:batch_uuid>/837p.txt",
         views_claims.batch_download,
         name="batch_download",
+    ),
+    path("patients/<uuid:patient_uuid>/account/", views_accounts.account, name="account"),
+    path(
+        "patients/<uuid:patient_uuid>/payments/<uuid:payment_uuid>/entered-in-error/",
+        views_accounts.payment_entered_in_error,
+        name="payment_entered_in_error",
+    ),
+    path(
+        "patients/<uuid:patient_uuid>/charges/<uuid:charge_uuid>/superbill.pdf",
+        views_accounts.superbill,
+        name="superbill",
     ),
     path("fees/", views_charges.fee_schedule, name="fee_schedule"),
     path(

@@ -30,6 +30,7 @@ def clinic(request):
         "perms_fee_schedule": bool(can and can("fee_schedule.manage")),
         "perms_coverage": bool(can and can("coverage.view")),
         "perms_prior_auth_manage": bool(can and can("prior_auth.manage")),
+        "perms_account": bool(can and can("account.view")),
         # The in-basket (clinic/dashboard/inbasket.py) is for whoever reads clinical records.
         "perms_inbasket": bool(can and can("patient.view_clinical")),
     }

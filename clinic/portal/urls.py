@@ -2,7 +2,13 @@
 
 from django.urls import path
 
-from clinic.portal import views_account, views_care, views_home_program, views_journal
+from clinic.portal import (
+    views_account,
+    views_bills,
+    views_care,
+    views_home_program,
+    views_journal,
+)
 
 app_name = "portal"
 
@@ -35,6 +41,8 @@ urlpatterns = [
         name="questionnaire_result",
     ),
     path("progress/", views_care.progress, name="progress"),
+    path("bills/", views_bills.bills, name="bills"),
+    path("bills/<uuid:charge_uuid>/superbill.pdf", views_bills.superbill, name="superbill"),
     # Intention and integration journal (views_journal).
     path(
         "appointments/<uuid:appointment_uuid>/intention/", views_journal.intention, name="intention"
