@@ -87,9 +87,10 @@ def test_an_esketamine_course_is_authorized_and_the_count_running_out_is_warned_
     page.get_by_role("button", name="Record the approval").click()
     expect(page.get_by_role("heading", name="Status: Approved")).to_be_visible()
     expect(page.get_by_text("0 of 1; 1 left")).to_be_visible()
-    with page.expect_response(re.compile(r"packet\.pdf$")) as pdf:
-        page.evaluate("() => fetch(document.querySelector(\"a[href$='packet.pdf']\").href)")
-    assert pdf.value.headers["content-type"] == "application/pdf"
+    href = page.get_by_role("link", name="Packet (PDF)").get_attribute("href")
+    pdf = page.request.get(f"{live_server.url}{href}")  # the signed-in browser's cookies
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.body().startswith(b"%PDF")
 
     # Today's session is given (its record here stands for the chair side's), and the next
     # one is booked in three days.

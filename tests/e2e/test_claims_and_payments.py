@@ -1,0 +1,158 @@
+"""Issue 15's money in Chromium. Billing, on a tablet, makes the claim for a signed IV session
+under the patient's commercial coverage, exports it as an 837P file from the queue, records
+the payer's acceptance and payment, and posts the insurer's payment: the balance is zero. A
+self-pay patient's session is paid at the front desk, on a phone, which hands over the
+superbill PDF.
+
+The sessions are run and signed through the services (the chair side has its own browser
+test)."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from clinic.accounts.staff import staff_update
+from clinic.billing.models import Charge
+from clinic.billing.services import charges, diagnoses
+from clinic.billing.tests.factories import payer_with_plan, primary_coverage
+from clinic.locations.models import Location
+from clinic.patients.models import Patient
+from clinic.treatment_sessions import services as sessions
+from tests.e2e.conftest import PHONE, TABLET, fits_both_widths
+from tests.e2e.test_charges import _discharged_iv_session
+from tests.e2e.test_session import chair  # noqa: F401
+
+VALID_NPI = "1234567893"  # CMS's worked example of a valid NPI
+
+
+def _signed_iv_charge(patient, nurse, prescriber, front_desk, chair):  # noqa: F811
+    session = _discharged_iv_session(patient, nurse, prescriber, front_desk, chair)
+    sessions.session_sign(actor=prescriber, session=session)
+    return Charge.objects.get(session=session)
+
+
+def _prices(billing):
+    first_of_year = timezone.localdate().replace(month=1, day=1)
+    for code, cents in (("96365", 250_00), ("J3490", 60_00)):
+        charges.fee_set(actor=billing, code=code, price_cents=cents, effective_on=first_of_year)
+
+
+def test_a_claim_is_exported_paid_and_the_balance_is_zero(
+    page,
+    live_server,
+    login_as,
+    patient,
+    nurse,
+    prescriber,
+    front_desk,
+    billing,
+    clinic_admin,
+    settings,
+    chair,  # noqa: F811
+):
+    settings.BILLING_PROVIDER_NAME = "Harbor Ketamine Clinic"
+    settings.BILLING_PROVIDER_NPI = VALID_NPI
+    settings.BILLING_TAX_ID = "123456789"
+    settings.BILLING_CONTACT_NAME = "Billing Office"
+    settings.BILLING_CONTACT_PHONE = "6175550100"
+    settings.CLEARINGHOUSE_NAME = "Example Clearinghouse"
+    settings.CLEARINGHOUSE_SENDER_ID = "HARBORKC"
+    settings.CLEARINGHOUSE_RECEIVER_ID = "EXCHOUSE"
+    Location.objects.update(
+        address_line1="100 Harbor Street", city="Boston", state="MA", postal_code="02110-1234"
+    )
+    Patient.objects.filter(pk=patient.pk).update(
+        address_line1="12 Elm Street", city="Quincy", region="MA", postal_code="02169"
+    )
+    staff_update(
+        actor=clinic_admin,
+        staff=prescriber,
+        role="prescriber",
+        credentials="MD",
+        first_name=prescriber.first_name,
+        last_name=prescriber.last_name,
+        email=prescriber.email,
+        npi=VALID_NPI,
+    )
+    _, plan = payer_with_plan(billing)
+    primary_coverage(front_desk, patient, plan, starts_on=timezone.localdate())
+    diagnoses.diagnosis_record(actor=prescriber, patient=patient, code="F33.2", primary=True)
+    _prices(billing)
+    charge = _signed_iv_charge(patient, nurse, prescriber, front_desk, chair)
+
+    page.set_viewport_size(TABLET)
+    login_as(billing.username)
+    page.goto(f"{live_server.url}/billing/charges/{charge.uuid}/")
+    page.get_by_role("button", name="Make the claim to Aetna").click()
+    expect(page.get_by_text("Claim ready to export.")).to_be_visible()
+    expect(page.get_by_role("heading", name="Status: Ready to export")).to_be_visible()
+
+    page.get_by_role("link", name="Billing queue").click()
+    page.get_by_role("button", name="Export the 1 ready as an 837P file").click()
+    expect(page.get_by_text("837P file 1 written with 1 claim(s)")).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="download it for the clearinghouse").click()
+    assert download.value.suggested_filename == "837p-1.txt"
+
+    claim = charge.claims.get()
+    page.goto(f"{live_server.url}/billing/claims/{claim.uuid}/")
+    page.get_by_label("What happened").select_option("accepted")
+    page.get_by_label("Payer's claim number (optional)").fill("AET-2026-0001")
+    page.get_by_role("button", name="Record").click()
+    expect(page.get_by_role("heading", name="Status: Accepted by the payer")).to_be_visible()
+    page.get_by_label("What happened").select_option("paid")
+    page.get_by_role("button", name="Record").click()
+    expect(page.get_by_role("heading", name="Status: Paid")).to_be_visible()
+    fits_both_widths(page)
+
+    page.goto(f"{live_server.url}/billing/patients/{patient.uuid}/account/")
+    expect(page.get_by_role("heading", name="Balance: $310.00")).to_be_visible()
+    page.get_by_label("From").select_option("insurer")
+    page.get_by_label("How").select_option("eft")
+    page.get_by_label("Amount ($)").fill("310.00")
+    page.get_by_label("Received on").fill(timezone.localdate().isoformat())
+    page.get_by_label("For").select_option(index=1)
+    page.get_by_label("Reference").fill("EFT-TRACE-88812")
+    page.get_by_role("button", name="Record it").click()
+    expect(page.get_by_role("heading", name="Balance: $0.00")).to_be_visible()
+    fits_both_widths(page)
+
+
+def test_a_self_pay_patient_pays_at_the_desk_and_takes_the_superbill(
+    page,
+    live_server,
+    login_as,
+    patient,
+    nurse,
+    prescriber,
+    front_desk,
+    billing,
+    chair,  # noqa: F811
+):
+    _prices(billing)
+    charge = _signed_iv_charge(patient, nurse, prescriber, front_desk, chair)
+    assert charge.payer_rules == "self_pay"
+
+    page.set_viewport_size(PHONE)
+    login_as(front_desk.username)
+    page.goto(f"{live_server.url}/patients/{patient.uuid}/")
+    page.get_by_role("link", name="Balance due: $310.00.").click()
+    page.get_by_label("How").select_option("card_terminal")
+    page.get_by_label("Amount ($)").fill("310")
+    page.get_by_label("Received on").fill(timezone.localdate().isoformat())
+    page.get_by_label("Reference").fill("4111 1111 1111 1111")
+    page.get_by_role("button", name="Record it").click()
+    expect(page.get_by_text("This looks like a card number")).to_be_visible()
+    page.get_by_label("Reference").fill("TERM-0042-7781")
+    page.get_by_role("button", name="Record it").click()
+    expect(page.get_by_role("heading", name="Balance: $0.00")).to_be_visible()
+
+    href = page.get_by_role("link", name="Superbill (PDF)").get_attribute("href")
+    pdf = page.request.get(f"{live_server.url}{href}")  # the signed-in browser's cookies
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.body().startswith(b"%PDF")
+    fits_both_widths(page)
+    assert timezone.localdate() - charge.date_of_service < datetime.timedelta(days=2)
