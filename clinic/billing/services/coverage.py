@@ -29,6 +29,7 @@ from clinic.billing.models import (
     SessionCoding,
     SubscriberRelationship,
 )
+from clinic.billing.services._text import one_line
 from clinic.core.access import require
 from clinic.core.audit import audit_record, diff, snapshot
 from clinic.core.choices import AuditAction
@@ -36,7 +37,6 @@ from clinic.core.exceptions import InvalidInput, NotFound
 from clinic.core.parsing import birth_date_problem, date_problem
 from clinic.core.policy import date_policy
 from clinic.core.records import mark_entered_in_error, required_text
-from clinic.core.text import CONTROL_CHARACTER_MESSAGE, has_control_characters
 from clinic.patients.models import Patient
 from clinic.patients.services import patient_lock
 
@@ -55,24 +55,15 @@ COVERAGE_FIELDS = [
 ]
 
 
-def _one_line(errors: dict[str, list[str]], field: str, value: str, limit: int) -> str:
-    value = (value or "").strip()
-    if has_control_characters(value):
-        errors[field] = [CONTROL_CHARACTER_MESSAGE]
-    elif len(value) > limit:
-        errors[field] = [f"At most {limit} characters."]
-    return value
-
-
 # --------------------------------------------------------------------------- payers and plans
 
 
 def _payer_checked(name: str, payer_id: str, kind: str) -> tuple[str, str]:
     errors: dict[str, list[str]] = {}
-    name = _one_line(errors, "name", name, 120)
+    name = one_line(errors, "name", name, 120)
     if not name and "name" not in errors:
         errors["name"] = ["Enter the payer's name."]
-    payer_id = _one_line(errors, "payer_id", payer_id, 15).upper()
+    payer_id = one_line(errors, "payer_id", payer_id, 15).upper()
     if payer_id and "payer_id" not in errors and not PAYER_ID_SHAPE.fullmatch(payer_id):
         errors["payer_id"] = [
             "The electronic payer ID is 2 to 15 letters and digits, as the clearinghouse lists it."
@@ -162,7 +153,7 @@ def payer_update(
 def plan_create(*, actor: User, payer: Payer, name: str) -> InsurancePlan:
     require(actor, Capability.PAYER_MANAGE)
     errors: dict[str, list[str]] = {}
-    name = _one_line(errors, "plan_name", name, 120)
+    name = one_line(errors, "plan_name", name, 120)
     if not name and not errors:
         errors["plan_name"] = ["Enter the plan's name, as on the member's card."]
     if errors:
@@ -242,13 +233,13 @@ def _coverage_checked(entry: CoverageEntry, patient: Patient) -> dict[str, objec
         errors["plan"] = ["This plan is switched off: choose a plan the clinic bills."]
     if entry.priority not in CoveragePriority.values:
         errors["priority"] = ["Choose primary, secondary or tertiary."]
-    member_id = _one_line(errors, "member_id", entry.member_id, 40)
+    member_id = one_line(errors, "member_id", entry.member_id, 40)
     if not member_id and "member_id" not in errors:
         errors["member_id"] = ["Enter the member ID from the card."]
-    group_number = _one_line(errors, "group_number", entry.group_number, 40)
+    group_number = one_line(errors, "group_number", entry.group_number, 40)
     if entry.subscriber_relationship not in SubscriberRelationship.values:
         errors["subscriber_relationship"] = ["Choose the patient's relationship to the subscriber."]
-    subscriber_name = _one_line(errors, "subscriber_name", entry.subscriber_name, 150)
+    subscriber_name = one_line(errors, "subscriber_name", entry.subscriber_name, 150)
     subscriber_born = entry.subscriber_date_of_birth
     if entry.subscriber_relationship == SubscriberRelationship.SELF:
         subscriber_name, subscriber_born = "", None
@@ -423,8 +414,8 @@ def eligibility_check_record(
         and "deductible_remaining_cents" not in errors
     ):
         errors["deductible_remaining_cents"] = ["What remains cannot exceed the deductible."]
-    reference = _one_line(errors, "reference_number", answer.reference_number, 60)
-    note = _one_line(errors, "note", answer.note, 300)
+    reference = one_line(errors, "reference_number", answer.reference_number, 60)
+    note = one_line(errors, "note", answer.note, 300)
     if errors:
         raise InvalidInput(errors)
     check = EligibilityCheck.objects.create(

@@ -14,13 +14,13 @@ from django.utils import timezone
 from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
 from clinic.billing.models import Charge, Claim, Payment, PaymentMethod, PaymentSource
+from clinic.billing.services._text import one_line
 from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import InvalidInput
 from clinic.core.parsing import date_problem
 from clinic.core.records import mark_entered_in_error, required_text
-from clinic.core.text import CONTROL_CHARACTER_MESSAGE, has_control_characters
 from clinic.patients.models import Patient
 
 PAYMENT_MAX_CENTS = 100_000_00  # more than any course of treatment: a typing error
@@ -38,15 +38,6 @@ class PaymentEntry:
     note: str = ""
     charge: Charge | None = None
     claim: Claim | None = None
-
-
-def _text(errors: dict[str, list[str]], field: str, value: str, limit: int) -> str:
-    value = (value or "").strip()
-    if has_control_characters(value):
-        errors[field] = [CONTROL_CHARACTER_MESSAGE]
-    elif len(value) > limit:
-        errors[field] = [f"At most {limit} characters."]
-    return value
 
 
 def _looks_like_a_card_number(value: str) -> bool:
@@ -70,12 +61,12 @@ def payment_record(*, actor: User, patient: Patient, entry: PaymentEntry) -> Pay
         errors["amount"] = [f"Between $0.01 and ${PAYMENT_MAX_CENTS // 100:,}."]
     if problem := date_problem(entry.received_on, today=timezone.localdate()):
         errors["received_on"] = [problem]
-    reference = _text(errors, "reference", entry.reference, 60)
+    reference = one_line(errors, "reference", entry.reference, 60)
     if reference and _looks_like_a_card_number(reference):
         errors["reference"] = [
             "This looks like a card number: record the terminal's reference, never the card."
         ]
-    note = _text(errors, "note", entry.note, 300)
+    note = one_line(errors, "note", entry.note, 300)
     if entry.source == PaymentSource.ADJUSTMENT and not note and "note" not in errors:
         errors["note"] = ["Say why (e.g. the payer's contractual adjustment)."]
     if entry.charge is not None and entry.charge.patient_id != patient.pk:
