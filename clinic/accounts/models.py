@@ -20,7 +20,9 @@ class User(AbstractUser):
     )
     # The individual (type 1) NPI of a clinician who renders or orders billed services: claims
     # (box 24J) and prior authorizations carry it. Checked digit by digit (clinic/core/npi.py).
-    npi = models.CharField("NPI", max_length=10, blank=True)
+    # db_default: rows written by code that predates the column (a migration test's historical
+    # models, an older app server during a rolling deploy) get "" rather than a refusal.
+    npi = models.CharField("NPI", max_length=10, blank=True, default="", db_default="")
 
     class Meta:
         constraints = [

@@ -113,7 +113,10 @@ class Payer(ClinicModel):
     # from the kind when the payer is added, changeable because some Medicare Advantage and
     # Medicaid plans take Medicare's esketamine G-codes and others the per-mg J-code [P5].
     session_coding = models.CharField(
-        max_length=16, choices=SessionCoding.choices, default=SessionCoding.COMMERCIAL
+        max_length=16,
+        choices=SessionCoding.choices,
+        default=SessionCoding.COMMERCIAL,
+        db_default=SessionCoding.COMMERCIAL,
     )
     is_active = models.BooleanField(default=True)
 

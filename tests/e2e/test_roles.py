@@ -11,7 +11,7 @@ HOMES = [
     ("nurse", "Good to see you", "My patients"),
     ("therapist", "Good to see you", "My patients"),
     ("frontdesk", "Front desk", "Register a patient"),
-    ("billing", "Patient directory", "Find a patient"),
+    ("billing", "Billing", "Signed sessions not yet charged"),
 ]
 
 

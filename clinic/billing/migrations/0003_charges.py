@@ -31,6 +31,7 @@ class Migration(migrations.Migration):
                     ("medicare", "Medicare's (esketamine as G2082/G2083 with KX)"),
                     ("commercial", "Per-unit drug codes (esketamine as J0013 per mg)"),
                 ],
+                db_default="commercial",
                 default="commercial",
                 max_length=16,
             ),
