@@ -88,7 +88,8 @@ def account_alerts(*, actor, patient, clinical: bool) -> list[ChartAlert]:
     to the account (the desk asks at check-in and check-out)."""
     if not actor.can(Capability.ACCOUNT_VIEW):
         return []
-    owed, has_charges = selectors_accounts.balance_cents(patient)
+    totals = selectors_accounts.totals_of(patient)
+    owed, has_charges = totals.balance_cents, totals.has_charges
     url = reverse("billing:account", args=[patient.uuid])
     if owed > 0:
         return [ChartAlert("warning", f"Balance due: {dollars(owed)}.", url)]

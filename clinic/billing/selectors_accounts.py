@@ -29,12 +29,12 @@ class ChargeRow:
 
 
 @dataclass(frozen=True)
-class Account:
-    charges: list[ChargeRow]
-    payments: list[Payment]
-    charged_cents: int
+class Totals:
+    charged_cents: int  # priced lines only
     paid_cents: int
     adjusted_cents: int
+    unpriced_lines: int  # coded lines no price covers yet: the balance leaves them out
+    has_charges: bool
 
     @property
     def balance_cents(self) -> int:
@@ -43,6 +43,51 @@ class Account:
     @property
     def credit_cents(self) -> int:
         return max(-self.balance_cents, 0)
+
+
+@dataclass(frozen=True)
+class Account:
+    charges: list[ChargeRow]
+    payments: list[Payment]
+    totals: Totals
+
+
+def totals_of(patient: Patient) -> Totals:
+    """The whole account's sums (two queries, whatever its history)."""
+    lines = ChargeLine.objects.filter(
+        charge__patient=patient, charge__coding_problem="", entered_in_error_at__isnull=True
+    ).aggregate(
+        total=Sum("amount_cents"),
+        count=Count("id"),
+        unpriced=Count("id", filter=Q(amount_cents__isnull=True)),
+    )
+    paid = Payment.objects.filter(patient=patient, entered_in_error_at__isnull=True).aggregate(
+        paid=Sum("amount_cents", filter=~Q(source="adjustment")),
+        adjusted=Sum("amount_cents", filter=Q(source="adjustment")),
+    )
+    return Totals(
+        charged_cents=lines["total"] or 0,
+        paid_cents=paid["paid"] or 0,
+        adjusted_cents=paid["adjusted"] or 0,
+        unpriced_lines=lines["unpriced"],
+        has_charges=bool(lines["count"]),
+    )
+
+
+def _paid_by_charge(charge_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """(paid, adjusted) per charge, summed by the database over every valid payment."""
+    sums: dict[int, tuple[int, int]] = {}
+    rows = (
+        Payment.objects.filter(charge_id__in=charge_ids, entered_in_error_at__isnull=True)
+        .values("charge_id")
+        .annotate(
+            paid=Sum("amount_cents", filter=~Q(source="adjustment")),
+            adjusted=Sum("amount_cents", filter=Q(source="adjustment")),
+        )
+    )
+    for row in rows:
+        sums[row["charge_id"]] = (row["paid"] or 0, row["adjusted"] or 0)
+    return sums
 
 
 def _account(patient: Patient) -> Account:
@@ -57,29 +102,11 @@ def _account(patient: Patient) -> Account:
         .select_related("recorded_by", "charge", "entered_in_error_by")
         .order_by("-received_on", "-id")[:ACCOUNT_ROWS]
     )
-    totals = Payment.objects.filter(patient=patient, entered_in_error_at__isnull=True).aggregate(
-        paid=Sum("amount_cents", filter=~Q(source="adjustment")),
-        adjusted=Sum("amount_cents", filter=Q(source="adjustment")),
-    )
-    charged = ChargeLine.objects.filter(
-        charge__patient=patient, charge__coding_problem="", entered_in_error_at__isnull=True
-    ).aggregate(total=Sum("amount_cents"))["total"]
-    by_charge: dict[int, tuple[int, int]] = {}
-    for payment in payments:
-        if payment.charge_id is None or not payment.is_valid:
-            continue
-        paid, adjusted = by_charge.get(payment.charge_id, (0, 0))
-        if payment.source == "adjustment":
-            adjusted += payment.amount_cents
-        else:
-            paid += payment.amount_cents
-        by_charge[payment.charge_id] = (paid, adjusted)
+    paid = _paid_by_charge([c.pk for c in charges])
     return Account(
-        charges=[ChargeRow(c, c.charged or 0, *by_charge.get(c.pk, (0, 0))) for c in charges],
+        charges=[ChargeRow(c, c.charged or 0, *paid.get(c.pk, (0, 0))) for c in charges],
         payments=payments,
-        charged_cents=charged or 0,
-        paid_cents=totals["paid"] or 0,
-        adjusted_cents=totals["adjusted"] or 0,
+        totals=totals_of(patient),
     )
 
 
@@ -110,14 +137,3 @@ def payment_get(*, actor: User, patient: Patient, payment_uuid) -> Payment:
     if payment is None:
         raise NotFound("No such payment on this account.")
     return payment
-
-
-def balance_cents(patient: Patient) -> tuple[int, bool]:
-    """The account's balance and whether it has any charge (two queries), for the chart."""
-    charged = ChargeLine.objects.filter(
-        charge__patient=patient, charge__coding_problem="", entered_in_error_at__isnull=True
-    ).aggregate(total=Sum("amount_cents"), lines=Count("id"))
-    paid = Payment.objects.filter(patient=patient, entered_in_error_at__isnull=True).aggregate(
-        total=Sum("amount_cents")
-    )["total"]
-    return (charged["total"] or 0) - (paid or 0), bool(charged["lines"])

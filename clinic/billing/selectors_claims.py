@@ -50,11 +50,13 @@ class ClaimQueue:
     answered_count: int
     drafts: list[Claim]
     drafts_count: int
+    waiting: list[Claim]  # exported, accepted or appealed: no final answer yet, oldest first
+    waiting_count: int
 
 
 def claim_queue(*, actor: User) -> ClaimQueue:
     """Claims ready to export, rejected or denied, and drafts with problems: oldest first,
-    bounded, six queries whatever the clinic's size."""
+    bounded, eight queries whatever the clinic's size."""
     require(actor, Capability.CHARGE_VIEW)
     visible = Patient.objects.visible_to(actor).values("pk")
     claims = Claim.objects.filter(patient__in=visible).select_related(
@@ -65,6 +67,9 @@ def claim_queue(*, actor: User) -> ClaimQueue:
         "updated_at", "id"
     )
     drafts = claims.filter(status=ClaimStatus.DRAFT).order_by("created_at", "id")
+    waiting = claims.filter(
+        status__in=[ClaimStatus.EXPORTED, ClaimStatus.ACCEPTED, ClaimStatus.APPEALED]
+    ).order_by("updated_at", "id")
     return ClaimQueue(
         ready=list(ready[:QUEUE_ROWS]),
         ready_count=ready.count(),
@@ -72,6 +77,8 @@ def claim_queue(*, actor: User) -> ClaimQueue:
         answered_count=answered.count(),
         drafts=list(drafts[:QUEUE_ROWS]),
         drafts_count=drafts.count(),
+        waiting=list(waiting[:QUEUE_ROWS]),
+        waiting_count=waiting.count(),
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db.models import Count, F, OuterRef, Q, Subquery
@@ -141,6 +141,10 @@ def usage(authorization: PriorAuthorization) -> prior_auth.Usage | None:
 class Attention:
     rows: list[AuthorizationRow]
     count: int
+    # Requests sent and not answered yet, longest waiting first: a payer that does not answer
+    # must be chased, not forgotten.
+    waiting: list[PriorAuthorization] = field(default_factory=list)
+    waiting_count: int = 0
 
 
 def approvals_needing_attention(*, actor: User) -> Attention:
@@ -159,7 +163,19 @@ def approvals_needing_attention(*, actor: User) -> Attention:
         .select_related("patient", "coverage__plan__payer")
         .order_by("ends_on", "id")
     )
-    return Attention(rows=_rows(current[:QUEUE_ROWS], today), count=current.count())
+    waiting = (
+        PriorAuthorization.objects.filter(
+            status__in=[PriorAuthStatus.SUBMITTED, PriorAuthStatus.APPEALED], patient__in=visible
+        )
+        .select_related("patient", "coverage__plan__payer")
+        .order_by("updated_at", "id")
+    )
+    return Attention(
+        rows=_rows(current[:QUEUE_ROWS], today),
+        count=current.count(),
+        waiting=list(waiting[:QUEUE_ROWS]),
+        waiting_count=waiting.count(),
+    )
 
 
 # --------------------------------------------------------------------------- notices

@@ -12,8 +12,9 @@ from django.utils import timezone
 from fpdf import FPDF
 
 from clinic.accounts.models import User
-from clinic.billing.models import Charge, Diagnosis, DiagnosisStatus
+from clinic.billing.models import Charge
 from clinic.billing.selectors_accounts import charge_paid_on
+from clinic.billing.services.claims import billed_diagnoses
 from clinic.billing.templatetags.money import dollars
 from clinic.controlled_substances.exports import pdf_text
 from clinic.core.audit import audit_record
@@ -63,11 +64,7 @@ def superbill_pdf_build(*, actor: User, charge: Charge) -> bytes:
     clinician = charge.rendering_provider
     location = charge.location
     lines = list(charge.lines.filter(entered_in_error_at__isnull=True).order_by("position"))
-    diagnoses = list(
-        Diagnosis.objects.filter(
-            patient=patient, status=DiagnosisStatus.ACTIVE, entered_in_error_at__isnull=True
-        ).order_by("-is_primary", "created_at")[:12]
-    )
+    diagnoses = billed_diagnoses(patient.pk)
     paid, paid_on = charge_paid_on(charge)
     total = sum(line.amount_cents or 0 for line in lines)
     pdf = _Superbill(orientation="P", unit="mm", format="letter")

@@ -93,13 +93,16 @@ def _billing_address() -> data.Address | None:
     )
 
 
-def _diagnosis_codes(charge: Charge) -> tuple[str, ...]:
-    rows = Diagnosis.objects.filter(
-        patient_id=charge.patient_id,
-        status=DiagnosisStatus.ACTIVE,
-        entered_in_error_at__isnull=True,
-    ).order_by("-is_primary", "created_at", "id")
-    return tuple(d.icd10_code for d in rows[: claim_rules.MAX_DIAGNOSES])
+def billed_diagnoses(patient_id: int) -> list[Diagnosis]:
+    """The diagnoses a claim or a superbill lists: the active problem list, the primary first,
+    up to box 21's twelve."""
+    return list(
+        Diagnosis.objects.filter(
+            patient_id=patient_id,
+            status=DiagnosisStatus.ACTIVE,
+            entered_in_error_at__isnull=True,
+        ).order_by("-is_primary", "created_at", "id")[: claim_rules.MAX_DIAGNOSES]
+    )
 
 
 def _approved_authorization(charge: Charge) -> PriorAuthorization | None:
@@ -122,7 +125,7 @@ def claim_data_for(claim: Claim) -> data.Claim:
     coverage = claim.coverage
     patient = claim.patient
     payer = coverage.plan.payer
-    diagnoses = _diagnosis_codes(charge)
+    diagnoses = tuple(d.icd10_code for d in billed_diagnoses(charge.patient_id))
     all_pointers = tuple(range(1, min(len(diagnoses), claim_rules.MAX_POINTERS) + 1))
     lines = []
     for line in charge.lines.filter(entered_in_error_at__isnull=True).order_by("position"):

@@ -249,6 +249,8 @@ def test_billing_exports_from_the_queue_and_downloads_the_file(
     page = response.content.decode()
     assert "837P file 1 written with 1 claim(s)" in page and "download it" in page
     claim = covered_charge.claims.get()
+    waiting = page.split("Waiting on the clearinghouse or the payer")[1].split("</ul>")[0]
+    assert claim.claim_number in waiting and "exported since" in waiting
     download = client.get(reverse("billing:batch_download", args=[claim.batch.uuid]))
     assert download["Content-Disposition"] == 'attachment; filename="837p-1.txt"'
     assert download.content.decode().startswith("ISA*")

@@ -41,7 +41,7 @@ def entry(**changes):
 
 def test_a_self_pay_patient_pays_at_the_desk_and_owes_nothing(priced_charge, front_desk, billing):
     patient = priced_charge.patient
-    assert account_get(actor=front_desk, patient=patient).balance_cents == 310_00
+    assert account_get(actor=front_desk, patient=patient).totals.balance_cents == 310_00
 
     services.payment_record(
         actor=front_desk,
@@ -50,7 +50,11 @@ def test_a_self_pay_patient_pays_at_the_desk_and_owes_nothing(priced_charge, fro
     )
 
     account = account_get(actor=billing, patient=patient)
-    assert (account.charged_cents, account.paid_cents, account.balance_cents) == (
+    assert (
+        account.totals.charged_cents,
+        account.totals.paid_cents,
+        account.totals.balance_cents,
+    ) == (
         310_00,
         310_00,
         0,
@@ -71,7 +75,7 @@ def test_an_adjustment_names_why_and_moves_no_money(priced_charge, billing):
         entry=entry(source="adjustment", method="none", amount_cents=60_00, note="Courtesy"),
     )
     account = account_get(actor=billing, patient=patient)
-    assert (account.adjusted_cents, account.balance_cents) == (60_00, 250_00)
+    assert (account.totals.adjusted_cents, account.totals.balance_cents) == (60_00, 250_00)
 
 
 @pytest.mark.parametrize("reference", ["4111 1111 1111 1111", "4111111111111111"])
@@ -100,7 +104,7 @@ def test_a_mistaken_payment_is_marked_not_deleted(priced_charge, front_desk):
     )
     payment.refresh_from_db()
     assert payment.entered_in_error_reason == "Charged twice at the terminal"
-    assert account_get(actor=front_desk, patient=patient).balance_cents == 310_00
+    assert account_get(actor=front_desk, patient=patient).totals.balance_cents == 310_00
 
 
 def test_clinicians_record_no_payment(priced_charge, prescriber, nurse):
@@ -159,4 +163,21 @@ def test_the_patient_sees_what_they_owe_and_downloads_their_superbill(priced_cha
     assert "You owe $310.00" in page
     pdf = client.get(reverse("portal:superbill", args=[priced_charge.uuid]))
     assert pdf.content.startswith(b"%PDF")
-    assert own_account(patient=patient).balance_cents == 310_00
+    assert own_account(patient=patient).totals.balance_cents == 310_00
+
+
+def test_an_unpriced_line_is_named_not_counted_as_zero(
+    iv_signed, billing, front_desk, client, actors
+):
+    charges.fee_set(
+        actor=billing, code="96365", price_cents=250_00, effective_on=datetime.date(2031, 1, 1)
+    )
+    charge = charges.charge_recode(
+        actor=billing, charge=Charge.objects.get(session=iv_signed), reason="96365 priced"
+    )
+    totals = account_get(actor=front_desk, patient=charge.patient).totals
+    assert (totals.charged_cents, totals.unpriced_lines) == (250_00, 1)
+    page = client_as(client, actors["front_desk"]).get(
+        reverse("billing:account", args=[charge.patient.uuid])
+    )
+    assert "1 charge line not priced yet" in page.content.decode()

@@ -166,6 +166,18 @@ def test_an_approval_ending_soon_shows_on_the_chart_the_plan_and_the_queue(
     )
     assert warning in page.content.decode()
     home = client_as(client, actors["billing"]).get(reverse("dashboard:home")).content.decode()
-    assert "Authorizations ending or used up" in home and "PA-9" in home
+    assert "Prior authorizations: ending, used up or waiting" in home and "PA-9" in home
     # A nurse, who may not see prior authorizations, is not shown them.
     assert warning not in chart_html(client_as(client, actors["nurse"]), patient)
+
+
+def test_a_request_sent_and_not_answered_waits_in_the_queue(client, draft, actors, billing):
+    from clinic.billing.selectors_prior_auth import approvals_needing_attention
+
+    assert approvals_needing_attention(actor=billing).waiting_count == 0
+    services.prior_auth_submit(actor=billing, authorization=draft, note="Portal")
+    attention = approvals_needing_attention(actor=billing)
+    assert [pa.pk for pa in attention.waiting] == [draft.pk]
+    home = client_as(client, actors["billing"]).get(reverse("dashboard:home")).content.decode()
+    section = home.split("Requests waiting on the payer")[1].split("</ul>")[0]
+    assert "Aetna" in section and "without an answer" in section
