@@ -56,9 +56,8 @@ def path_of(url: str) -> str:
     return url.removeprefix("http://testserver")
 
 
-def text_drawn_in_pdf(content: bytes) -> str:
-    """The text drawn in a PDF made by fpdf2: its content streams, inflated, with fpdf2's
-    escaped parentheses put back."""
+def _pdf_streams(content: bytes) -> list[str]:
+    """A PDF made by fpdf2's content streams, inflated where compressed."""
     import zlib
 
     assert content.startswith(b"%PDF-")
@@ -68,4 +67,21 @@ def text_drawn_in_pdf(content: bytes) -> str:
             texts.append(zlib.decompress(stream).decode("latin-1"))
         except zlib.error:
             texts.append(stream.decode("latin-1"))
-    return "\n".join(texts).replace("\\(", "(").replace("\\)", ")")
+    return texts
+
+
+def text_drawn_in_pdf(content: bytes) -> str:
+    """The text drawn in a PDF made by fpdf2: its content streams, inflated, with fpdf2's
+    escaped parentheses put back."""
+    return "\n".join(_pdf_streams(content)).replace("\\(", "(").replace("\\)", ")")
+
+
+def words_drawn_in_pdf(content: bytes) -> str:
+    """The strings fpdf2 drew, in drawing order (a table row left to right), joined by single
+    spaces: what a reader sees, without the PDF's operators."""
+    drawn = [
+        re.sub(r"\\(.)", r"\1", string)
+        for text in _pdf_streams(content)
+        for string in re.findall(r"\(((?:\\.|[^\\)])*)\)\s*Tj", text)
+    ]
+    return re.sub(r"\s+", " ", " ".join(drawn))

@@ -18,8 +18,11 @@ from clinic.billing.models import (
     SessionCoding,
     SubscriberRelationship,
 )
+from clinic.billing.selectors_reports import GROUPS as REPORT_GROUPS
+from clinic.billing.selectors_reports import KINDS as REPORT_KINDS
 from clinic.billing.session_codes import BILLABLE_CODES
 from clinic.core.forms import DateInput, PlausibleDateField, TextField
+from clinic.locations.models import Location
 
 
 class DiagnosisForm(forms.Form):
@@ -299,3 +302,31 @@ class PaymentForm(forms.Form):
     def __init__(self, *args, charges=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["charge"].queryset = Charge.objects.filter(pk__in=[c.pk for c in charges])
+
+
+class ReportForm(forms.Form):
+    """What a billing report covers. Read from the query string: a report is a read."""
+
+    report = forms.ChoiceField(choices=list(REPORT_KINDS.items()), initial="charges")
+    group = forms.ChoiceField(
+        choices=list(REPORT_GROUPS.items()), initial="payer", label="By", required=False
+    )
+    date_from = PlausibleDateField(required=False, label="From", widget=DateInput())
+    date_to = PlausibleDateField(required=False, label="To", widget=DateInput())
+    as_of = PlausibleDateField(
+        required=False, label="As of", widget=DateInput(), help_text="Aging only; today if empty."
+    )
+    location = forms.ModelChoiceField(
+        queryset=Location.objects.order_by("name"),
+        required=False,
+        empty_label="Every location",
+        to_field_name="uuid",
+    )
+
+    def clean(self):
+        data = super().clean()
+        data["group"] = data.get("group") or "payer"
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "The last day comes before the first.")
+        return data

@@ -22,6 +22,7 @@ from clinic.billing.selectors_prior_auth import (
     approvals_needing_attention,
     expiry_warning_days,
 )
+from clinic.billing.selectors_reports import PastDue, past_due
 from clinic.core.access import require
 from clinic.core.exceptions import NotFound
 from clinic.patients.models import Patient
@@ -141,6 +142,7 @@ class BillingQueue:
     attention: Attention | None = None
     attention_days: int = 0
     claims: ClaimQueue | None = None
+    past_due: PastDue | None = None
     file: ClaimBatch | None = None
 
 
@@ -189,6 +191,7 @@ def billing_queue(*, actor: User) -> BillingQueue:
         ),
         attention_days=expiry_warning_days(),
         claims=claim_queue(actor=actor),
+        past_due=past_due(actor=actor),
     )
 
 

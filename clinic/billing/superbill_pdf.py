@@ -8,11 +8,11 @@ export."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.utils import timezone
 from fpdf import FPDF
 
 from clinic.accounts.models import User
 from clinic.billing.models import Charge
+from clinic.billing.pdf_layout import letter_page, printed_by
 from clinic.billing.selectors_accounts import charge_paid_on
 from clinic.billing.services.claims import billed_diagnoses
 from clinic.billing.templatetags.money import dollars
@@ -68,11 +68,7 @@ def superbill_pdf_build(*, actor: User, charge: Charge) -> bytes:
     paid, paid_on = charge_paid_on(charge)
     total = sum(line.amount_cents or 0 for line in lines)
     pdf = _Superbill(orientation="P", unit="mm", format="letter")
-    pdf.set_title("Superbill")
-    pdf.set_creator("KetaCare")
-    pdf.set_auto_page_break(True, margin=16)
-    pdf.set_margins(16, 14, 16)
-    pdf.add_page()
+    letter_page(pdf, title="Superbill")
     pdf.set_font("Helvetica", "B", 14)
     pdf.cell(0, 8, "Superbill (statement of services)", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", size=9.5)
@@ -135,14 +131,7 @@ def superbill_pdf_build(*, actor: User, charge: Charge) -> bytes:
     )
     pdf.cell(0, 6, pdf_text(paid_text), new_x="LMARGIN", new_y="NEXT")
     pdf.cell(0, 6, pdf_text(f"Balance: {dollars(total - paid)}"), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", size=8)
-    pdf.cell(
-        0,
-        5,
-        pdf_text(f"Printed {timezone.localtime():%m/%d/%Y %H:%M} by {actor.display_name}."),
-        new_x="LMARGIN",
-        new_y="NEXT",
-    )
+    printed_by(pdf, actor)
     audit_record(
         actor=actor,
         action=AuditAction.EXPORT,

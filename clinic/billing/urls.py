@@ -7,6 +7,7 @@ from clinic.billing import (
     views_claims,
     views_coverage,
     views_prior_auth,
+    views_reports,
 )
 
 app_name = "billing"
@@ -78,6 +79,12 @@ urlpatterns = [
         views_accounts.superbill,
         name="superbill",
     ),
+    path(
+        "patients/<uuid:patient_uuid>/statement.pdf",
+        views_accounts.statement,
+        name="statement",
+    ),
+    path("reports/", views_reports.reports, name="reports"),
     path("fees/", views_charges.fee_schedule, name="fee_schedule"),
     path(
         "fees/<uuid:entry_uuid>/entered-in-error/",

@@ -1,5 +1,6 @@
-"""A patient's account page (charges, payments, balance; recording a payment at the desk) and
-a charge's superbill PDF. Thin: selectors read, services decide."""
+"""A patient's account page (charges, payments, balance; recording a payment at the desk), a
+charge's superbill PDF and the patient's statement PDF. Thin: selectors read, services
+decide."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinic.accounts.permissions import Capability
@@ -14,6 +16,7 @@ from clinic.billing.forms import EnteredInErrorForm, PaymentForm, cents
 from clinic.billing.models import Charge
 from clinic.billing.selectors_accounts import account_get, payment_get
 from clinic.billing.services import payments as services
+from clinic.billing.statement_pdf import statement_pdf_build
 from clinic.billing.superbill_pdf import superbill_pdf_build
 from clinic.core.access import require, staff_required
 from clinic.core.exceptions import DomainError, NotFound
@@ -109,6 +112,23 @@ def superbill(request, patient_uuid, charge_uuid):
     content = superbill_pdf_build(actor=request.user, charge=charge)
     response = HttpResponse(content, content_type="application/pdf")
     name = f"superbill-{patient.mrn}-{charge.date_of_service:%Y%m%d}.pdf"
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@staff_required
+@require_GET
+def statement(request, patient_uuid):
+    require(request.user, Capability.ACCOUNT_VIEW)
+    patient = patient_get(actor=request.user, patient_uuid=patient_uuid, purpose="statement")
+    found = account_get(actor=request.user, patient=patient)
+    today = timezone.localdate()
+    content = statement_pdf_build(
+        actor=request.user, patient=patient, account=found, statement_date=today
+    )
+    response = HttpResponse(content, content_type="application/pdf")
+    name = f"statement-{patient.mrn}-{today:%Y%m%d}.pdf"
     response["Content-Disposition"] = f'inline; filename="{name}"'
     response["Cache-Control"] = "no-store"
     return response

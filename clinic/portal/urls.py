@@ -42,6 +42,7 @@ urlpatterns = [
     ),
     path("progress/", views_care.progress, name="progress"),
     path("bills/", views_bills.bills, name="bills"),
+    path("bills/statement.pdf", views_bills.statement, name="statement"),
     path("bills/<uuid:charge_uuid>/superbill.pdf", views_bills.superbill, name="superbill"),
     # Intention and integration journal (views_journal).
     path(

@@ -1,15 +1,17 @@
 """The patient's bills: what each session was charged, what they and their insurer paid, what
-they owe, and each session's superbill to claim from their insurer out of network. Their own
-account only (`request.patient`); every read audited."""
+they owe, their statement, and each session's superbill to claim from their insurer out of
+network. Their own account only (`request.patient`); every read audited."""
 
 from __future__ import annotations
 
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from clinic.billing.models import Charge
 from clinic.billing.selectors_accounts import own_account
+from clinic.billing.statement_pdf import statement_pdf_build
 from clinic.billing.superbill_pdf import superbill_pdf_build
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
@@ -47,5 +49,21 @@ def superbill(request, charge_uuid):
     response["Content-Disposition"] = (
         f'inline; filename="superbill-{charge.date_of_service:%Y%m%d}.pdf"'
     )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@patient_required
+@require_GET
+def statement(request):
+    today = timezone.localdate()
+    content = statement_pdf_build(
+        actor=request.user,
+        patient=request.patient,
+        account=own_account(patient=request.patient),
+        statement_date=today,
+    )
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="statement-{today:%Y%m%d}.pdf"'
     response["Cache-Control"] = "no-store"
     return response
