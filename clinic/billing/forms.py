@@ -12,6 +12,7 @@ from clinic.billing.models import (
     EligibilityResult,
     Evidence,
     InsurancePlan,
+    PackageOffer,
     PayerKind,
     PaymentMethod,
     PaymentSource,
@@ -330,3 +331,43 @@ class ReportForm(forms.Form):
         if start and end and start > end:
             self.add_error("date_to", "The last day comes before the first.")
         return data
+
+
+PACKAGE_ROUTE_CHOICES = [
+    ("iv", "IV infusion"),
+    ("im", "IM injection"),
+    ("esketamine", "Esketamine"),
+]
+
+
+class PackageOfferForm(forms.Form):
+    name = TextField(
+        max_length=120, help_text="As the patient sees it: “IV induction, six infusions”."
+    )
+    route = forms.ChoiceField(choices=[("", "Choose a route"), *PACKAGE_ROUTE_CHOICES])
+    sessions = forms.IntegerField(min_value=1, max_value=52, label="Sessions included")
+    price = forms.DecimalField(
+        label="Package price ($)",
+        min_value=Decimal("0.01"),
+        max_digits=9,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
+    )
+
+
+class PackageSaleForm(forms.Form):
+    offer = forms.ModelChoiceField(
+        queryset=PackageOffer.objects.none(),
+        empty_label="Choose a package",
+        label="Package",
+        to_field_name="uuid",
+    )
+    purchased_on = PlausibleDateField(label="Sold on", widget=DateInput())
+    note = TextField(max_length=300, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["offer"].queryset = PackageOffer.objects.filter(active=True).order_by("name")
+        self.fields["offer"].label_from_instance = lambda offer: (
+            f"{offer.name} — {offer.sessions} sessions, ${offer.price_cents / 100:,.2f}"
+        )

@@ -1,7 +1,8 @@
 """Billing's records (issue 15): the problem list (each diagnosis an ICD-10-CM code that claims
 and prior authorizations point to); insurance (payers, their plans, each patient's coverages
-and the eligibility checks made on them); charges with their lines, visit codes and the fee
-schedule; prior authorizations with the payers' checklists; claims and the 837P batches.
+and the eligibility checks made on them); charges with their lines, visit codes, the fee
+schedule and self-pay packages; prior authorizations with the payers' checklists; claims and
+the 837P batches.
 
 Long because: one revenue cycle whose records point at each other (a claim at a charge, a
 coverage and a prior authorization); split into modules they would import each other anyway.
@@ -302,6 +303,52 @@ class FeeScheduleEntry(EnteredInErrorMixin, ClinicModel):
         ]
 
 
+class PackageOffer(ClinicModel):
+    """A self-pay package on the clinic's price list: a number of sessions of one route at
+    one price. Never edited: a new price is a new offer, and an offer no longer sold is
+    switched off, so the purchases that name it keep their history."""
+
+    name = models.CharField(max_length=120)
+    route = models.CharField(max_length=16)  # a session route the package covers (iv, im, ...)
+    sessions = models.PositiveSmallIntegerField()
+    price_cents = models.PositiveIntegerField()
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-active", "name", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(sessions__gte=1), name="package_offer_sessions"),
+        ]
+
+
+class PackagePurchase(EnteredInErrorMixin, ClinicModel):
+    """A patient bought a package: the offer's terms are copied, so a later offer does not
+    change what was sold. Self-pay charges of the route, on or after the day bought, take
+    its sessions in turn (`Charge.package_purchase`, `Charge.package_session`)."""
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    offer = models.ForeignKey(PackageOffer, on_delete=models.PROTECT, related_name="purchases")
+    name = models.CharField(max_length=120)
+    route = models.CharField(max_length=16)
+    sessions = models.PositiveSmallIntegerField()
+    price_cents = models.PositiveIntegerField()
+    purchased_on = models.DateField()
+    note = models.CharField(max_length=300, blank=True)
+    sold_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["purchased_on", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(sessions__gte=1), name="package_purchase_sessions"),
+        ]
+        indexes = [models.Index(fields=["patient", "purchased_on"], name="package_patient_day")]
+
+
 class SessionPayerRules(models.TextChoices):
     """The calculator's payer vocabulary (session_codes.Payer)."""
 
@@ -344,6 +391,11 @@ class Charge(ClinicModel):
     )
     coding_problem = models.CharField(max_length=300, blank=True)
     coding_warnings = models.JSONField(default=list, blank=True)
+    # A self-pay package this session is priced from, and which of its sessions it is.
+    package_purchase = models.ForeignKey(
+        PackagePurchase, null=True, blank=True, on_delete=models.PROTECT, related_name="charges"
+    )
+    package_session = models.PositiveSmallIntegerField(null=True, blank=True)
     coded_at = models.DateTimeField()
     coded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -352,6 +404,19 @@ class Charge(ClinicModel):
     class Meta:
         ordering = ["-date_of_service", "-id"]
         indexes = [models.Index(fields=["patient", "-date_of_service"], name="charge_patient_dos")]
+        constraints = [
+            # Each of a package's sessions is used once (two sessions coded at once cannot
+            # both take the third).
+            models.UniqueConstraint(
+                fields=["package_purchase", "package_session"],
+                name="charge_package_session_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(package_purchase__isnull=True, package_session__isnull=True)
+                | Q(package_purchase__isnull=False, package_session__gte=1),
+                name="charge_package_session_numbered",
+            ),
+        ]
 
 
 class VisitCode(EnteredInErrorMixin, ClinicModel):

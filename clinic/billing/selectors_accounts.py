@@ -12,7 +12,7 @@ from django.db.models import Count, Q, Sum
 
 from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
-from clinic.billing.models import Charge, ChargeLine, Payment
+from clinic.billing.models import Charge, ChargeLine, PackagePurchase, Payment
 from clinic.core.access import require
 from clinic.core.exceptions import NotFound
 from clinic.patients.models import Patient
@@ -46,10 +46,21 @@ class Totals:
 
 
 @dataclass(frozen=True)
+class PackageRow:
+    purchase: PackagePurchase
+    used: int  # sessions charged from it
+
+    @property
+    def left(self) -> int:
+        return max(self.purchase.sessions - self.used, 0)
+
+
+@dataclass(frozen=True)
 class Account:
     charges: list[ChargeRow]
     payments: list[Payment]
     totals: Totals
+    packages: list[PackageRow]
 
 
 def totals_of(patient: Patient) -> Totals:
@@ -107,7 +118,28 @@ def _account(patient: Patient) -> Account:
         charges=[ChargeRow(c, c.charged or 0, *paid.get(c.pk, (0, 0))) for c in charges],
         payments=payments,
         totals=totals_of(patient),
+        packages=patient_packages(patient),
     )
+
+
+def patient_packages(patient: Patient) -> list[PackageRow]:
+    """The patient's packages, newest first, each with the sessions charged from it (one
+    query; a patient buys a handful in a course of treatment)."""
+    purchases = (
+        PackagePurchase.objects.filter(patient=patient)
+        .select_related("sold_by", "entered_in_error_by")
+        .annotate(used=Count("charges"))
+        .order_by("-purchased_on", "-id")
+    )
+    return [PackageRow(p, p.used) for p in purchases]
+
+
+def package_purchase_get(*, actor: User, patient: Patient, purchase_uuid) -> PackagePurchase:
+    require(actor, Capability.PAYMENT_RECORD)
+    purchase = PackagePurchase.objects.filter(patient=patient, uuid=purchase_uuid).first()
+    if purchase is None:
+        raise NotFound("No such package on this account.")
+    return purchase
 
 
 def account_get(*, actor: User, patient: Patient) -> Account:

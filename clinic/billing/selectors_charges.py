@@ -15,7 +15,14 @@ from django.utils import timezone
 from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
 from clinic.billing import session_codes
-from clinic.billing.models import Charge, ChargeLine, ClaimBatch, FeeScheduleEntry, VisitCode
+from clinic.billing.models import (
+    Charge,
+    ChargeLine,
+    ClaimBatch,
+    FeeScheduleEntry,
+    PackageOffer,
+    VisitCode,
+)
 from clinic.billing.selectors_claims import ClaimQueue, claim_queue
 from clinic.billing.selectors_prior_auth import (
     Attention,
@@ -56,7 +63,7 @@ def charge_get(*, actor: User, charge_uuid: uuid.UUID | str) -> Charge:
     return record_in_reach(
         actor=actor,
         queryset=Charge.objects.select_related(
-            "patient", "coverage__plan__payer", "rendering_provider", "coded_by"
+            "patient", "coverage__plan__payer", "rendering_provider", "coded_by", "package_purchase"
         ).prefetch_related(
             Prefetch(
                 "lines",
@@ -243,3 +250,21 @@ def fee_entry_get(*, actor: User, entry_uuid: uuid.UUID | str) -> FeeScheduleEnt
     if entry is None:
         raise NotFound("No such price.")
     return entry
+
+
+def package_offers(*, actor: User) -> list[PackageOffer]:
+    """The clinic's self-pay packages, those still sold first, each with how many were sold."""
+    require(actor, Capability.FEE_SCHEDULE_MANAGE)
+    return list(
+        PackageOffer.objects.select_related("created_by")
+        .annotate(sold=Count("purchases", filter=Q(purchases__entered_in_error_at__isnull=True)))
+        .order_by("-active", "name", "id")
+    )
+
+
+def package_offer_get(*, actor: User, offer_uuid: uuid.UUID | str) -> PackageOffer:
+    require(actor, Capability.FEE_SCHEDULE_MANAGE)
+    offer = PackageOffer.objects.filter(uuid=offer_uuid).first()
+    if offer is None:
+        raise NotFound("No such package.")
+    return offer

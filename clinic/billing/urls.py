@@ -87,6 +87,16 @@ urlpatterns = [
     path("reports/", views_reports.reports, name="reports"),
     path("fees/", views_charges.fee_schedule, name="fee_schedule"),
     path(
+        "packages/<uuid:offer_uuid>/switch/",
+        views_charges.package_offer_switch,
+        name="package_offer_switch",
+    ),
+    path(
+        "patients/<uuid:patient_uuid>/packages/<uuid:purchase_uuid>/entered-in-error/",
+        views_accounts.package_entered_in_error,
+        name="package_entered_in_error",
+    ),
+    path(
         "fees/<uuid:entry_uuid>/entered-in-error/",
         views_charges.fee_entered_in_error,
         name="fee_entered_in_error",

@@ -12,9 +12,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinic.accounts.permissions import Capability
-from clinic.billing.forms import EnteredInErrorForm, PaymentForm, cents
+from clinic.billing.forms import EnteredInErrorForm, PackageSaleForm, PaymentForm, cents
 from clinic.billing.models import Charge
-from clinic.billing.selectors_accounts import account_get, payment_get
+from clinic.billing.selectors_accounts import account_get, package_purchase_get, payment_get
+from clinic.billing.services import packages
 from clinic.billing.services import payments as services
 from clinic.billing.statement_pdf import statement_pdf_build
 from clinic.billing.superbill_pdf import superbill_pdf_build
@@ -35,8 +36,31 @@ def account(request, patient_uuid):
     patient = patient_get(actor=request.user, patient_uuid=patient_uuid, purpose="account")
     found = account_get(actor=request.user, patient=patient)
     charges = [row.charge for row in found.charges]
-    form = PaymentForm(request.POST or None, charges=charges)
-    if request.method == "POST":
+    selling = request.POST.get("form") == "package"
+    form = PaymentForm(None if selling else (request.POST or None), charges=charges)
+    sale_form = PackageSaleForm(request.POST if selling else None, prefix="sale")
+    if selling:
+        require(request.user, Capability.PAYMENT_RECORD)
+        if sale_form.is_valid():
+            data = sale_form.cleaned_data
+            try:
+                purchase = packages.package_sell(
+                    actor=request.user,
+                    patient=patient,
+                    offer=data["offer"],
+                    purchased_on=data["purchased_on"],
+                    note=data["note"],
+                )
+            except DomainError as error:
+                apply_domain_error(sale_form, error)
+            else:
+                messages.success(
+                    request,
+                    f"{purchase.name} sold. Record the payment for it below; each "
+                    f"{purchase.route} session is then charged from it.",
+                )
+                return redirect(_account_url(patient) + "#packages")
+    elif request.method == "POST":
         require(request.user, Capability.PAYMENT_RECORD)
         if form.is_valid():
             data = form.cleaned_data
@@ -70,11 +94,34 @@ def account(request, patient_uuid):
             "patient": patient,
             "account": found,
             "form": form,
+            "sale_form": sale_form,
             "can_record": request.user.can(Capability.PAYMENT_RECORD),
             "error_form": EnteredInErrorForm(),
         },
-        status=422 if form.errors else 200,
+        status=422 if form.errors or sale_form.errors else 200,
     )
+
+
+@staff_required
+@require_POST
+def package_entered_in_error(request, patient_uuid, purchase_uuid):
+    patient = patient_get(actor=request.user, patient_uuid=patient_uuid, purpose="account")
+    purchase = package_purchase_get(
+        actor=request.user, patient=patient, purchase_uuid=purchase_uuid
+    )
+    form = EnteredInErrorForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Not changed: say why the sale is wrong.")
+        return redirect(_account_url(patient) + "#packages")
+    try:
+        packages.package_mark_entered_in_error(
+            actor=request.user, purchase=purchase, reason=form.cleaned_data["reason"]
+        )
+    except DomainError as error:
+        messages.error(request, f"Not changed: {refusal_text(error)}")
+    else:
+        messages.success(request, f"{purchase.name} marked entered in error.")
+    return redirect(_account_url(patient) + "#packages")
 
 
 @staff_required

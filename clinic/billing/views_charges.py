@@ -17,11 +17,13 @@ from clinic.billing import selectors_claims
 from clinic.billing.forms import (
     EnteredInErrorForm,
     FeeForm,
+    PackageOfferForm,
     RecodeForm,
     VisitCodeForm,
     cents,
 )
 from clinic.billing.services import charges as services
+from clinic.billing.services import packages
 from clinic.core.access import require, staff_required
 from clinic.core.exceptions import DomainError, NotFound
 from clinic.core.forms import apply_domain_error, refusal_text
@@ -162,8 +164,27 @@ def visit_code_entered_in_error(request, charge_uuid, visit_uuid):
 @require_http_methods(["GET", "POST"])
 def fee_schedule(request):
     require(request.user, Capability.FEE_SCHEDULE_MANAGE)
-    form = FeeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    adding_package = request.POST.get("form") == "package"
+    form = FeeForm(None if adding_package else (request.POST or None))
+    package_form = PackageOfferForm(request.POST if adding_package else None, prefix="package")
+    if adding_package and package_form.is_valid():
+        data = package_form.cleaned_data
+        try:
+            offer = packages.package_offer_add(
+                actor=request.user,
+                entry=packages.OfferEntry(
+                    name=data["name"],
+                    route=data["route"],
+                    sessions=data["sessions"],
+                    price_cents=cents(data["price"]) or 0,
+                ),
+            )
+        except DomainError as error:
+            apply_domain_error(package_form, error)
+        else:
+            messages.success(request, f"Package added: {offer.name}.")
+            return redirect(reverse("billing:fee_schedule") + "#packages")
+    if request.method == "POST" and not adding_package and form.is_valid():
         data = form.cleaned_data
         try:
             entry = services.fee_set(
@@ -186,10 +207,22 @@ def fee_schedule(request):
         {
             "rows": selectors.fee_schedule(actor=request.user),
             "form": form,
+            "offers": selectors.package_offers(actor=request.user),
+            "package_form": package_form,
             "error_form": EnteredInErrorForm(),
         },
-        status=422 if form.errors else 200,
+        status=422 if form.errors or package_form.errors else 200,
     )
+
+
+@staff_required
+@require_POST
+def package_offer_switch(request, offer_uuid):
+    offer = selectors.package_offer_get(actor=request.user, offer_uuid=offer_uuid)
+    active = request.POST.get("active") == "1"
+    packages.package_offer_switch(actor=request.user, offer=offer, active=active)
+    messages.success(request, f"{offer.name} {'is sold again' if active else 'is no longer sold'}.")
+    return redirect(reverse("billing:fee_schedule") + "#packages")
 
 
 @staff_required

@@ -220,6 +220,8 @@ def _pages(demo):
             "/",
             reverse("patients:patient_chart", args=[patient.uuid]),
             reverse("billing:fee_schedule"),
+            reverse("billing:reports") + "?report=aging&group=payer",
+            reverse("billing:account", args=[patient.uuid]),
         ],
         "patient": [
             "/portal/",

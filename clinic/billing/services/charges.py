@@ -34,6 +34,7 @@ from clinic.billing.models import (
     SessionPayerRules,
     VisitCode,
 )
+from clinic.billing.services.packages import package_use_for
 from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
@@ -292,6 +293,14 @@ def _write_coding(actor: User, charge: Charge, *, reason: str) -> Charge:
         lines = coding.lines
         if any(line.code == session_codes.UNCLASSIFIED_DRUG and not line.ndc for line in lines):
             charge.coding_warnings.append(WARNING_NO_NDC)
+    prices = prices_on({line.code for line in lines}, facts.date_of_service)
+    list_amounts = [
+        prices[line.code] * line.units if line.code in prices else None for line in lines
+    ]
+    package = package_use_for(charge, list_amounts)
+    charge.package_purchase = package.purchase if package else None
+    charge.package_session = package.session if package else None
+    amounts = package.amounts_cents if package else list_amounts
     if charge.pk is None:
         charge.save(force_insert=True)
     else:
@@ -302,7 +311,6 @@ def _write_coding(actor: User, charge: Charge, *, reason: str) -> Charge:
     ):
         replaced += mark_entered_in_error(old, actor=actor, reason=reason)
     visit_by_code = {code: visit for visit, code in billed}
-    prices = prices_on({line.code for line in lines}, facts.date_of_service)
     ChargeLine.objects.bulk_create(
         ChargeLine(
             charge=charge,
@@ -312,16 +320,19 @@ def _write_coding(actor: User, charge: Charge, *, reason: str) -> Charge:
             modifiers=",".join(line.modifiers),
             ndc=line.ndc or "",
             visit_code=visit_by_code.get(line.code),
+            # The list price per unit; the amount is the package's share when one prices it.
             unit_price_cents=prices.get(line.code),
-            amount_cents=(prices[line.code] * line.units if line.code in prices else None),
+            amount_cents=amount,
         )
-        for position, line in enumerate(lines, start=1)
+        for position, (line, amount) in enumerate(zip(lines, amounts, strict=True), start=1)
     )
     outcome = (
         f"coding problem: {charge.coding_problem}"
         if charge.coding_problem
         else "lines " + ", ".join(f"{line.code}×{line.units}" for line in lines)
     )
+    if package:
+        outcome += f"; package {package.purchase.name}, session {package.session}"
     audit_record(
         actor=actor,
         action=AuditAction.CREATE if replaced == 0 else AuditAction.UPDATE,
