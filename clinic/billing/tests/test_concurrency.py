@@ -1,3 +1,4 @@
+# ruff: noqa: F811 (the priced charge fixture is imported by name, then used)
 """Two people changing one patient's billing records at the same moment, on PostgreSQL
 (SQLite serialises all writers): the patient's row lock queues them, and the second is told
 what the first did, never a second primary."""
@@ -10,6 +11,7 @@ from clinic.billing.models import Coverage, Diagnosis
 from clinic.billing.services import coverage as coverage_services
 from clinic.billing.services import diagnosis_record
 from clinic.billing.tests.factories import payer_with_plan
+from clinic.billing.tests.test_payments import priced_charge  # noqa: F401
 from clinic.core.exceptions import InvalidInput
 from tests.concurrency import in_threads
 
@@ -94,3 +96,29 @@ def test_two_people_recording_the_payers_answer_at_once_record_one(
         authorization=authorization, to_status__in=["approved", "denied"]
     )
     assert answers.count() == 1
+
+
+def test_two_sessions_coded_at_once_take_a_packages_last_session_once(
+    priced_charge, billing, front_desk
+):
+    """Two self-pay IV charges of one patient re-coded at the same moment, with one session
+    left on the patient's package: one is priced from it, the other by the fee schedule."""
+    from clinic.billing.models import Charge
+    from clinic.billing.services import charges, packages
+    from clinic.billing.tests.test_packages import _earlier_charge
+    from clinic.billing.tests.test_payments import DAY
+
+    earlier = _earlier_charge(priced_charge)
+    offer = packages.package_offer_add(
+        actor=billing,
+        entry=packages.OfferEntry(name="One infusion", route="iv", sessions=1, price_cents=200_00),
+    )
+    packages.package_sell(
+        actor=front_desk, patient=priced_charge.patient, offer=offer, purchased_on=DAY
+    )
+    both = [Charge.objects.get(pk=priced_charge.pk), Charge.objects.get(pk=earlier.pk)]
+    results = in_threads(
+        2, lambda i: charges.charge_recode(actor=billing, charge=both[i], reason="Package sold")
+    )
+    assert all(isinstance(r, Charge) for r in results), results
+    assert Charge.objects.filter(package_session=1).count() == 1
