@@ -645,6 +645,11 @@ class Claim(ClinicModel):
         ClaimBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="claims"
     )
     payer_claim_number = models.CharField(max_length=50, blank=True)
+    # A replacement (frequency 7) or void (8) names the claim it corrects; box 22 carries
+    # that claim's payer claim number [P29].
+    replaces = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -652,6 +657,11 @@ class Claim(ClinicModel):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(frequency_code="1", replaces__isnull=True)
+                | Q(frequency_code__in=("7", "8"), replaces__isnull=False),
+                name="claim_correction_names_its_original",
+            ),
             # One original claim per charge (a replacement or void is frequency 7 or 8).
             models.UniqueConstraint(
                 fields=["charge"], condition=Q(frequency_code="1"), name="claim_one_original"

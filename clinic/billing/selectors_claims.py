@@ -25,7 +25,7 @@ def claim_get(*, actor: User, claim_uuid: uuid.UUID | str) -> Claim:
     return record_in_reach(
         actor=actor,
         queryset=Claim.objects.select_related(
-            "patient", "coverage__plan__payer", "charge", "batch", "prior_authorization"
+            "patient", "coverage__plan__payer", "charge", "batch", "prior_authorization", "replaces"
         ),
         record_uuid=claim_uuid,
         object_type="claim",

@@ -62,6 +62,7 @@ urlpatterns = [
     path("claims/<uuid:claim_uuid>/", views_claims.claim, name="claim"),
     path("claims/<uuid:claim_uuid>/check/", views_claims.claim_check, name="claim_check"),
     path("claims/<uuid:claim_uuid>/record/", views_claims.claim_record, name="claim_record"),
+    path("claims/<uuid:claim_uuid>/correct/", views_claims.claim_correct, name="claim_correct"),
     path("claims/export/", views_claims.claims_export, name="claims_export"),
     path(
         "claim-files/<uuid:batch_uuid>/837p.txt",

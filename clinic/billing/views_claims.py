@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from clinic.accounts.permissions import Capability
 from clinic.billing import selectors_charges, selectors_claims
 from clinic.billing.models import ClaimStatus
+from clinic.billing.services import claim_corrections
 from clinic.billing.services import claims as services
 from clinic.core.access import require, staff_required
 from clinic.core.audit import audit_record
@@ -57,8 +58,33 @@ def claim(request, claim_uuid):
             "next": sorted(services.NEXT.get(found.status, set())),
             "status_names": dict(ClaimStatus.choices),
             "can_manage": request.user.can(Capability.CHARGE_MANAGE),
+            "can_correct": claim_corrections.can_correct(found),
+            "corrections": list(found.corrections.order_by("created_at")),
         },
     )
+
+
+@staff_required
+@require_POST
+def claim_correct(request, claim_uuid):
+    require(request.user, Capability.CHARGE_MANAGE)
+    found = selectors_claims.claim_get(actor=request.user, claim_uuid=claim_uuid)
+    try:
+        correction = claim_corrections.claim_correct(
+            actor=request.user,
+            claim=found,
+            kind=request.POST.get("kind", ""),
+            reason=request.POST.get("reason", ""),
+        )
+    except DomainError as error:
+        messages.error(request, f"No correction made: {refusal_text(error)}")
+        return redirect(_url(found))
+    kind = "Replacement" if correction.frequency_code == "7" else "Void"
+    if correction.problems:
+        messages.warning(request, f"{kind} claim drafted: correct what is listed before it goes.")
+    else:
+        messages.success(request, f"{kind} claim ready: it goes in the next 837P file.")
+    return redirect(_url(correction))
 
 
 @staff_required

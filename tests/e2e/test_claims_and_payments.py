@@ -2,7 +2,7 @@
 under the patient's commercial coverage, exports it as an 837P file from the queue, records
 the payer's acceptance and payment, and posts the insurer's payment: the balance is zero. A
 self-pay patient's session is paid at the front desk, on a phone, which hands over the
-superbill PDF.
+superbill PDF. A paid claim is then replaced (frequency 7, naming the payer's claim number).
 
 The sessions are run and signed through the services (the chair side has its own browser
 test)."""
@@ -118,6 +118,16 @@ def test_a_claim_is_exported_paid_and_the_balance_is_zero(
     page.get_by_label("Reference").fill("EFT-TRACE-88812")
     page.get_by_role("button", name="Record it").click()
     expect(page.get_by_role("heading", name="Balance: $0.00")).to_be_visible()
+    fits_both_widths(page)
+
+    # The payer paid the wrong units: billing sends a replacement naming the payer's number.
+    page.goto(f"{live_server.url}/billing/claims/{claim.uuid}/")
+    page.get_by_label("Replacement (frequency 7)").check()
+    page.get_by_label("What it corrects").fill("J3490 units")
+    page.get_by_role("button", name="Make the correction claim").click()
+    expect(page.get_by_text("Replacement claim ready")).to_be_visible()
+    expect(page.get_by_text(f"Replaces claim {claim.claim_number}")).to_be_visible()
+    expect(page.get_by_text("Frequency 7, original AET-2026-0001")).to_be_visible()
     fits_both_widths(page)
 
 

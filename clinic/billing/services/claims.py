@@ -170,6 +170,7 @@ def claim_data_for(claim: Claim) -> data.Claim:
         total_cents=sum(line.charge_cents for line in lines),
         place_of_service=(location.place_of_service_code if location else "") or "",
         frequency_code=claim.frequency_code,
+        original_reference=claim.replaces.payer_claim_number if claim.replaces else "",
         diagnosis_codes=diagnoses,
         prior_authorization=authorization.authorization_number if authorization else "",
         billing_provider=data.Party(
@@ -283,7 +284,7 @@ def claim_from_json(stored: dict[str, Any]) -> data.Claim:
     )
 
 
-def _refresh(claim: Claim) -> None:
+def claim_rebuild(claim: Claim) -> None:
     """Rebuild the claim from the record and check it (draft or ready only)."""
     claim.prior_authorization = _approved_authorization(claim.charge)
     built = claim_data_for(claim)
@@ -324,7 +325,7 @@ def claim_create(*, actor: User, charge: Charge) -> Claim:
         created_by=actor,
     )
     claim.claim_number = claim.uuid.hex[:12].upper()
-    _refresh(claim)
+    claim_rebuild(claim)
     try:
         with transaction.atomic():
             claim.save(force_insert=True)
@@ -342,7 +343,7 @@ def claim_create(*, actor: User, charge: Charge) -> Claim:
     return claim
 
 
-def _locked(claim: Claim) -> Claim:
+def claim_locked(claim: Claim) -> Claim:
     return (
         Claim.objects.select_for_update(of=("self",))
         .select_related("charge", "coverage__plan__payer", "patient")
@@ -354,11 +355,11 @@ def _locked(claim: Claim) -> Claim:
 def claim_check(*, actor: User, claim: Claim) -> Claim:
     """Read the record into the claim again (a price set, an NPI added) and check it."""
     require(actor, Capability.CHARGE_MANAGE)
-    locked = _locked(claim)
+    locked = claim_locked(claim)
     if locked.status not in (ClaimStatus.DRAFT, ClaimStatus.READY):
         raise Conflict("The claim has been exported: what was sent stays as sent.", code="sent")
     before = locked.status
-    _refresh(locked)
+    claim_rebuild(locked)
     locked.save()
     if locked.status != before:
         ClaimStatusChange.objects.create(
@@ -392,10 +393,10 @@ def claims_export(*, actor: User, claims: list[Claim]) -> ClaimBatch:
         raise Conflict(" ".join(problems), code="clearinghouse_not_set")
     ready: list[Claim] = []
     for claim in claims[: claim_rules.EXPORT_MAX_CLAIMS]:
-        locked = _locked(claim)
+        locked = claim_locked(claim)
         if locked.status != ClaimStatus.READY:
             continue
-        _refresh(locked)
+        claim_rebuild(locked)
         locked.save()
         if locked.status == ClaimStatus.READY:
             ready.append(locked)
@@ -461,7 +462,7 @@ def claim_record(
     """The clearinghouse's or the payer's answer, or billing's next step (appeal, write off,
     correct a rejected claim)."""
     require(actor, Capability.CHARGE_MANAGE)
-    locked = _locked(claim)
+    locked = claim_locked(claim)
     if to_status not in NEXT.get(locked.status, set()):
         raise Conflict(
             f"The claim is {locked.get_status_display().lower()}: it cannot become "
@@ -489,7 +490,7 @@ def claim_record(
     if payer_claim_number.strip():
         locked.payer_claim_number = payer_claim_number.strip()[:50]
     if to_status == ClaimStatus.DRAFT:
-        _refresh(locked)  # corrected after a rejection: checked again from the record
+        claim_rebuild(locked)  # corrected after a rejection: checked again from the record
     locked.save()
     _audit(actor, locked, f"Claim {locked.claim_number}: {locked.get_status_display().lower()}")
     return locked
