@@ -11,6 +11,7 @@ from clinic.billing.models import Coverage, Diagnosis
 from clinic.billing.services import coverage as coverage_services
 from clinic.billing.services import diagnosis_record
 from clinic.billing.tests.factories import payer_with_plan
+from clinic.billing.tests.test_claims import billing_settings, covered_charge  # noqa: F401
 from clinic.billing.tests.test_payments import priced_charge  # noqa: F401
 from clinic.core.exceptions import InvalidInput
 from tests.concurrency import in_threads
@@ -122,3 +123,26 @@ def test_two_sessions_coded_at_once_take_a_packages_last_session_once(
     )
     assert all(isinstance(r, Charge) for r in results), results
     assert Charge.objects.filter(package_session=1).count() == 1
+
+
+def test_two_billers_correcting_one_claim_at_once_make_one_correction(
+    covered_charge, billing, billing_settings, make_staff
+):
+    from clinic.billing.models import Claim
+    from clinic.billing.services import claims
+    from clinic.billing.services.claim_corrections import claim_correct
+    from clinic.core.exceptions import Conflict
+
+    claim = claims.claim_create(actor=billing, charge=covered_charge)
+    claims.claims_export(actor=billing, claims=[claim])
+    claims.claim_record(actor=billing, claim=claim, to_status="accepted", payer_claim_number="P1")
+    second = make_staff("billing", username="billing_b")
+    results = in_threads(
+        2,
+        lambda i: claim_correct(
+            actor=[billing, second][i], claim=claim, kind="replacement", reason="Units"
+        ),
+    )
+    assert sorted(type(r).__name__ for r in results) == ["Claim", "Conflict"], results
+    assert isinstance(next(r for r in results if not isinstance(r, Claim)), Conflict)
+    assert Claim.objects.filter(replaces=claim).count() == 1
