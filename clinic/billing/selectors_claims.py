@@ -1,11 +1,13 @@
 """Reads of claims and 837P files, for billing (and the clinic administrator, reading): one
-claim with its history, a charge's claims, the queue's claims ready to export and those
-rejected or denied, and a file as it was sent."""
+claim with its history, a charge's claims, the queue's insured charges with no claim yet, its
+claims ready to export and those rejected or denied, and a file as it was sent."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef
 
 from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
@@ -52,11 +54,13 @@ class ClaimQueue:
     drafts_count: int
     waiting: list[Claim]  # exported, accepted or appealed: no final answer yet, oldest first
     waiting_count: int
+    unclaimed: list[Charge]  # coded under a coverage, no original claim yet, oldest first
+    unclaimed_count: int
 
 
 def claim_queue(*, actor: User) -> ClaimQueue:
-    """Claims ready to export, rejected or denied, and drafts with problems: oldest first,
-    bounded, eight queries whatever the clinic's size."""
+    """Insured charges with no claim yet, claims ready to export, rejected or denied, and
+    drafts with problems: oldest first, bounded, ten queries whatever the clinic's size."""
     require(actor, Capability.CHARGE_VIEW)
     visible = Patient.objects.visible_to(actor).values("pk")
     claims = Claim.objects.filter(patient__in=visible).select_related(
@@ -70,7 +74,10 @@ def claim_queue(*, actor: User) -> ClaimQueue:
     waiting = claims.filter(
         status__in=[ClaimStatus.EXPORTED, ClaimStatus.ACCEPTED, ClaimStatus.APPEALED]
     ).order_by("updated_at", "id")
+    unclaimed = _unclaimed(visible)
     return ClaimQueue(
+        unclaimed=list(unclaimed[:QUEUE_ROWS]),
+        unclaimed_count=unclaimed.count(),
         ready=list(ready[:QUEUE_ROWS]),
         ready_count=ready.count(),
         answered=list(answered[:QUEUE_ROWS]),
@@ -80,6 +87,22 @@ def claim_queue(*, actor: User) -> ClaimQueue:
         waiting=list(waiting[:QUEUE_ROWS]),
         waiting_count=waiting.count(),
     )
+
+
+def _unclaimed(visible):
+    original = Claim.objects.filter(charge_id=OuterRef("pk"), frequency_code="1")
+    return (
+        Charge.objects.filter(patient__in=visible, coverage__isnull=False, coding_problem="")
+        .filter(~Exists(original))
+        .select_related("patient", "coverage__plan__payer")
+        .order_by("date_of_service", "id")
+    )
+
+
+def oldest_unclaimed_charges(*, actor: User) -> list[Charge]:
+    """The queue's first page of insured charges without a claim, for making them at once."""
+    require(actor, Capability.CHARGE_MANAGE)
+    return list(_unclaimed(Patient.objects.visible_to(actor).values("pk"))[:QUEUE_ROWS])
 
 
 def ready_claims(*, actor: User) -> list[Claim]:

@@ -64,6 +64,7 @@ urlpatterns = [
     path("claims/<uuid:claim_uuid>/record/", views_claims.claim_record, name="claim_record"),
     path("claims/<uuid:claim_uuid>/correct/", views_claims.claim_correct, name="claim_correct"),
     path("claims/export/", views_claims.claims_export, name="claims_export"),
+    path("claims/make/", views_claims.claims_create_batch, name="claims_create_batch"),
     path(
         "claim-files/<uuid:batch_uuid>/837p.txt",
         views_claims.batch_download,

@@ -43,6 +43,20 @@ def claim_create(request, charge_uuid):
 
 
 @staff_required
+@require_POST
+def claims_create_batch(request):
+    found = selectors_claims.oldest_unclaimed_charges(actor=request.user)
+    result = services.claims_create(actor=request.user, charges=found)
+    text = f"{result.ready} claim{'s' if result.ready != 1 else ''} ready to export"
+    if result.drafts:
+        text += f"; {result.drafts} drafted with something to correct (listed below)"
+    if result.not_made:
+        text += f"; {result.not_made} had been claimed meanwhile"
+    messages.success(request, text + ".")
+    return redirect(reverse("billing:queue") + "#claims")
+
+
+@staff_required
 @require_GET
 def claim(request, claim_uuid):
     found = selectors_claims.claim_get(actor=request.user, claim_uuid=claim_uuid)

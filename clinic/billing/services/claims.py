@@ -343,6 +343,31 @@ def claim_create(*, actor: User, charge: Charge) -> Claim:
     return claim
 
 
+@dataclasses.dataclass(frozen=True)
+class ClaimBatchResult:
+    ready: int
+    drafts: int
+    not_made: int  # claimed meanwhile, or no longer claimable
+
+
+def claims_create(*, actor: User, charges: list[Charge]) -> ClaimBatchResult:
+    """Claims for a page of insured charges from the queue, each in its own transaction, so a
+    charge someone claimed meanwhile does not undo the rest."""
+    require(actor, Capability.CHARGE_MANAGE)
+    ready = drafts = not_made = 0
+    for charge in charges:
+        try:
+            claim = claim_create(actor=actor, charge=charge)
+        except Conflict:
+            not_made += 1
+            continue
+        if claim.problems:
+            drafts += 1
+        else:
+            ready += 1
+    return ClaimBatchResult(ready=ready, drafts=drafts, not_made=not_made)
+
+
 def claim_locked(claim: Claim) -> Claim:
     return (
         Claim.objects.select_for_update(of=("self",))

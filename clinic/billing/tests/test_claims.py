@@ -260,3 +260,37 @@ def test_billing_exports_from_the_queue_and_downloads_the_file(
         .status_code
         == 403
     )
+
+
+def test_the_queue_lists_insured_charges_without_a_claim_and_makes_them(
+    covered_charge, billing_settings, client, actors
+):
+    client = client_as(client, actors["billing"])
+    home = client.get(reverse("billing:queue")).content.decode()
+    unclaimed = home.split("Insured charges without a claim")[1].split("</form>")[0]
+    assert covered_charge.patient.display_name in unclaimed and "Aetna" in unclaimed
+    assert "Make the claims for the 1 listed" in unclaimed
+
+    response = client.post(reverse("billing:claims_create_batch"), follow=True)
+    page = response.content.decode()
+    assert "1 claim ready to export." in page
+    assert "Every insured charge has its claim." in page
+    assert covered_charge.claims.get().status == "ready"
+    again = client.post(reverse("billing:claims_create_batch"), follow=True)
+    assert "0 claims ready to export." in again.content.decode()
+    assert covered_charge.claims.count() == 1
+
+
+def test_a_self_pay_charge_is_not_listed_for_a_claim(iv_signed, client, actors):
+    client = client_as(client, actors["billing"])
+    assert (
+        "Every insured charge has its claim."
+        in client.get(reverse("billing:queue")).content.decode()
+    )
+
+
+@pytest.mark.parametrize("who", ["front_desk", "clinic_admin", "prescriber"])
+def test_only_billing_makes_claims_from_the_queue(covered_charge, client, actors, who):
+    response = client_as(client, actors[who]).post(reverse("billing:claims_create_batch"))
+    assert response.status_code == 403
+    assert not covered_charge.claims.exists()
