@@ -683,6 +683,26 @@ class ClaimStatusChange(ClinicModel):
         ordering = ["created_at", "id"]
 
 
+class Remittance(ClinicModel):
+    """An 835 remittance file as imported, kept as received, with what was posted from it
+    (`results`: one row per claim in it, matched or left for billing by hand). A file is
+    imported once: its SHA-256 is unique."""
+
+    content = models.TextField()
+    content_sha256 = models.CharField(max_length=64, unique=True)
+    payer_name = models.CharField(max_length=120, blank=True)
+    trace_number = models.CharField(max_length=60, blank=True)
+    paid_cents = models.IntegerField()
+    paid_on = models.DateField()
+    results = models.JSONField(default=list)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+
 # --------------------------------------------------------------------------- payments
 
 

@@ -7,6 +7,7 @@ from clinic.billing import (
     views_claims,
     views_coverage,
     views_prior_auth,
+    views_remittances,
     views_reports,
 )
 
@@ -87,6 +88,12 @@ urlpatterns = [
         name="statement",
     ),
     path("reports/", views_reports.reports, name="reports"),
+    path("remittances/", views_remittances.remittances, name="remittances"),
+    path(
+        "remittances/<uuid:remittance_uuid>/",
+        views_remittances.remittance,
+        name="remittance",
+    ),
     path("fees/", views_charges.fee_schedule, name="fee_schedule"),
     path(
         "packages/<uuid:offer_uuid>/switch/",
