@@ -3,6 +3,8 @@ under the patient's commercial coverage, exports it as an 837P file from the que
 the payer's acceptance and payment, and posts the insurer's payment: the balance is zero. A
 self-pay patient's session is paid at the front desk, on a phone, which hands over the
 superbill PDF. A paid claim is then replaced (frequency 7, naming the payer's claim number).
+Claims are also made from the queue's list of insured charges and paid by posting the payer's
+835 remittance.
 
 The sessions are run and signed through the services (the chair side has its own browser
 test)."""
@@ -40,19 +42,18 @@ def _prices(billing):
         charges.fee_set(actor=billing, code=code, price_cents=cents, effective_on=first_of_year)
 
 
-def test_a_claim_is_exported_paid_and_the_balance_is_zero(
-    page,
-    live_server,
-    login_as,
+def _insured_signed_charge(
+    settings,
     patient,
     nurse,
     prescriber,
     front_desk,
     billing,
     clinic_admin,
-    settings,
     chair,  # noqa: F811
 ):
+    """The clinic's billing details, the patient's commercial coverage and diagnosis, the
+    prescriber's NPI and prices, then a signed IV session's charge: $250.00 + $60.00."""
     settings.BILLING_PROVIDER_NAME = "Harbor Ketamine Clinic"
     settings.BILLING_PROVIDER_NPI = VALID_NPI
     settings.BILLING_TAX_ID = "123456789"
@@ -81,7 +82,25 @@ def test_a_claim_is_exported_paid_and_the_balance_is_zero(
     primary_coverage(front_desk, patient, plan, starts_on=timezone.localdate())
     diagnoses.diagnosis_record(actor=prescriber, patient=patient, code="F33.2", primary=True)
     _prices(billing)
-    charge = _signed_iv_charge(patient, nurse, prescriber, front_desk, chair)
+    return _signed_iv_charge(patient, nurse, prescriber, front_desk, chair)
+
+
+def test_a_claim_is_exported_paid_and_the_balance_is_zero(
+    page,
+    live_server,
+    login_as,
+    patient,
+    nurse,
+    prescriber,
+    front_desk,
+    billing,
+    clinic_admin,
+    settings,
+    chair,  # noqa: F811
+):
+    charge = _insured_signed_charge(
+        settings, patient, nurse, prescriber, front_desk, billing, clinic_admin, chair
+    )
 
     page.set_viewport_size(TABLET)
     login_as(billing.username)
@@ -166,3 +185,44 @@ def test_a_self_pay_patient_pays_at_the_desk_and_takes_the_superbill(
     assert pdf.body().startswith(b"%PDF")
     fits_both_widths(page)
     assert timezone.localdate() - charge.date_of_service < datetime.timedelta(days=2)
+
+
+def test_claims_are_made_from_the_queue_and_the_payers_835_posts_them(
+    page,
+    live_server,
+    login_as,
+    patient,
+    nurse,
+    prescriber,
+    front_desk,
+    billing,
+    clinic_admin,
+    settings,
+    chair,  # noqa: F811
+    tmp_path,
+):
+    from clinic.billing.tests.test_remittances import an_835
+
+    charge = _insured_signed_charge(
+        settings, patient, nurse, prescriber, front_desk, billing, clinic_admin, chair
+    )
+    page.set_viewport_size(TABLET)
+    login_as(billing.username)
+    page.goto(f"{live_server.url}/billing/")
+    page.get_by_role("button", name="Make the claims for the 1 listed").click()
+    expect(page.get_by_text("1 claim ready to export.")).to_be_visible()
+    page.get_by_role("button", name="Export the 1 ready as an 837P file").click()
+    expect(page.get_by_text("837P file 1 written with 1 claim(s)")).to_be_visible()
+
+    # The payer paid $248.00, adjusted $22.00 off (CO-45) and left the patient $40.00.
+    claim = charge.claims.get()
+    era = tmp_path / "era.835"
+    era.write_text(an_835(claim.claim_number, paid_on=timezone.localdate().strftime("%Y%m%d")))
+    page.get_by_role("link", name="Post a remittance (835)").click()
+    page.get_by_label("835 file").set_input_files(str(era))
+    page.get_by_role("button", name="Post it").click()
+    expect(page.get_by_text("1 claim posted.")).to_be_visible()
+    expect(page.get_by_role("table")).to_contain_text("the patient owes $40.00")
+    fits_both_widths(page)
+    page.goto(f"{live_server.url}/billing/patients/{patient.uuid}/account/")
+    expect(page.get_by_role("heading", name="Balance: $40.00")).to_be_visible()

@@ -221,6 +221,7 @@ def _pages(demo):
             reverse("patients:patient_chart", args=[patient.uuid]),
             reverse("billing:fee_schedule"),
             reverse("billing:reports") + "?report=aging&group=payer",
+            reverse("billing:remittances"),
             reverse("billing:account", args=[patient.uuid]),
         ],
         "patient": [

@@ -28,10 +28,17 @@ ISA = (
 )
 
 
-def an_835(claim_number: str, *, status="1", paid="248", cas=("CAS*CO*45*22", "CAS*PR*2*40")):
+def an_835(
+    claim_number: str,
+    *,
+    status="1",
+    paid="248",
+    cas=("CAS*CO*45*22", "CAS*PR*2*40"),
+    paid_on="20310602",
+):
     transaction = [
         "ST*835*0001",
-        f"BPR*I*{paid}*C*ACH*CCP*01*999999999*DA*123456*1512345678**01*999988880*DA*98765*20310602",
+        f"BPR*I*{paid}*C*ACH*CCP*01*999999999*DA*123456*1512345678**01*999988880*DA*98765*{paid_on}",
         "TRN*1*EFT-835-0001*1512345678",
         "N1*PR*AETNA",
         "N3*151 FARMINGTON AVE",
