@@ -17,3 +17,23 @@ def primary_coverage(actor, patient, plan, **overrides):
         **{"plan": plan, "priority": "primary", "member_id": "W123456789", **overrides}
     )
     return services.coverage_add(actor=actor, patient=patient, entry=entry)
+
+
+# CMS's worked example of a valid NPI (check digit 3).
+VALID_NPI = "1234567893"
+
+
+def give_npi(admin, prescriber, npi=VALID_NPI):
+    """The prescriber's staff record with an NPI, as the administrator enters it."""
+    from clinic.accounts.staff import staff_update
+
+    return staff_update(
+        actor=admin,
+        staff=prescriber,
+        role="prescriber",
+        credentials="MD",
+        first_name="Maya",
+        last_name="Okafor",
+        email=prescriber.email,
+        npi=npi,
+    )

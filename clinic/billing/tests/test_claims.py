@@ -15,7 +15,12 @@ from clinic.billing import claim_rules
 from clinic.billing.claim_data import Address, Claim, ClaimLine, Party, Subscriber
 from clinic.billing.models import Charge, ClaimStatus, ClaimStatusChange
 from clinic.billing.services import charges, claims, diagnoses
-from clinic.billing.tests.factories import payer_with_plan, primary_coverage
+from clinic.billing.tests.factories import (
+    VALID_NPI,
+    give_npi,
+    payer_with_plan,
+    primary_coverage,
+)
 from clinic.billing.tests.test_x12_837p import assert_pyx12_valid
 from clinic.core.exceptions import Conflict, InvalidInput, PermissionDenied
 from clinic.locations.models import Location
@@ -24,8 +29,6 @@ from tests.helpers import ACTOR_ORDER, client_as, status_word
 pytestmark = pytest.mark.django_db
 
 BOSTON = Address("100 Harbor Street", "", "Boston", "MA", "021101234")
-# CMS's worked example of a valid NPI (check digit 3).
-VALID_NPI = "1234567893"
 
 
 def a_claim(**changes) -> Claim:
@@ -123,23 +126,12 @@ def billing_settings(settings):
 def covered_charge(iv_signed, billing, front_desk, prescriber, clinic_admin):
     """The IV session's charge, re-coded under a commercial coverage, with the diagnosis,
     the prescriber's NPI and prices for its lines."""
-    from clinic.accounts.staff import staff_update
-
     _, plan = payer_with_plan(billing)
     primary_coverage(front_desk, iv_signed.patient, plan, starts_on=datetime.date(2031, 1, 1))
     diagnoses.diagnosis_record(
         actor=prescriber, patient=iv_signed.patient, code="F33.2", primary=True
     )
-    staff_update(
-        actor=clinic_admin,
-        staff=prescriber,
-        role="prescriber",
-        credentials="MD",
-        first_name="Maya",
-        last_name="Okafor",
-        email=prescriber.email,
-        npi=VALID_NPI,
-    )
+    give_npi(clinic_admin, prescriber)
     for code, cents in (("96365", 250_00), ("J3490", 60_00)):
         charges.fee_set(
             actor=billing, code=code, price_cents=cents, effective_on=datetime.date(2031, 1, 1)

@@ -13,15 +13,14 @@ import datetime
 
 import pytest
 
-from clinic.accounts.staff import staff_update
 from clinic.billing.models import Charge
 from clinic.billing.selectors_accounts import account_get
 from clinic.billing.selectors_prior_auth import approvals_needing_attention
 from clinic.billing.services import charges, claims, diagnoses, payments
 from clinic.billing.services import prior_auth as prior_auth_services
 from clinic.billing.tests.conftest import COMPLETE_REMS, sign
-from clinic.billing.tests.factories import payer_with_plan, primary_coverage
-from clinic.billing.tests.test_claims import VALID_NPI, billing_settings  # noqa: F401
+from clinic.billing.tests.factories import give_npi, payer_with_plan, primary_coverage
+from clinic.billing.tests.test_claims import billing_settings  # noqa: F401
 from clinic.billing.tests.test_x12_837p import assert_pyx12_valid
 from clinic.treatment_sessions import services as sessions
 
@@ -44,16 +43,7 @@ def test_an_esketamine_course_is_authorized_coded_billed_and_paid(
     _, plan = payer_with_plan(billing)
     coverage = primary_coverage(front_desk, patient, plan, starts_on=datetime.date(2031, 1, 1))
     diagnoses.diagnosis_record(actor=prescriber, patient=patient, code="F33.2", primary=True)
-    staff_update(
-        actor=clinic_admin,
-        staff=prescriber,
-        role="prescriber",
-        credentials="MD",
-        first_name="Maya",
-        last_name="Okafor",
-        email=prescriber.email,
-        npi=VALID_NPI,
-    )
+    give_npi(clinic_admin, prescriber)
     patient.address_line1, patient.city, patient.region, patient.postal_code = (
         "12 Elm Street",
         "Quincy",
