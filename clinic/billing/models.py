@@ -173,7 +173,7 @@ class Coverage(EnteredInErrorMixin, ClinicModel):
     """A patient's insurance under a plan, in order (primary, secondary, tertiary).
 
     Amend, never erase: a coverage that stops is ended with its last day; one entered by
-    mistake is marked entered in error. Card images are not kept yet."""
+    mistake is marked entered in error. The card's photos are `CoverageCardImage`s."""
 
     patient = models.ForeignKey(
         "patients.Patient", on_delete=models.PROTECT, related_name="coverages"
@@ -227,6 +227,37 @@ class Coverage(EnteredInErrorMixin, ClinicModel):
     @property
     def is_current(self) -> bool:
         return self.status == CoverageStatus.ACTIVE and self.entered_in_error_at is None
+
+
+class CardSide(models.TextChoices):
+    FRONT = "front", "Front"
+    BACK = "back", "Back"
+
+
+class CoverageCardImage(EnteredInErrorMixin, ClinicModel):
+    """A photo of the insurance card, side by side, kept in the database (every app server
+    reads it; no file store to share) as a metadata-free JPEG (`card_images`). A new photo of
+    a side replaces the old one, which is marked entered in error, as is a photo of the wrong
+    card; neither is shown again."""
+
+    coverage = models.ForeignKey(Coverage, on_delete=models.PROTECT, related_name="card_images")
+    side = models.CharField(max_length=5, choices=CardSide.choices)
+    jpeg = models.BinaryField()
+    width_px = models.PositiveIntegerField()
+    height_px = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["coverage", "side", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["coverage", "side"],
+                condition=Q(entered_in_error_at__isnull=True),
+                name="card_image_one_per_side",
+            ),
+        ]
 
 
 class EligibilityMethod(models.TextChoices):

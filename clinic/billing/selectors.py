@@ -13,6 +13,7 @@ from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
 from clinic.billing.models import (
     Coverage,
+    CoverageCardImage,
     CoveragePriority,
     CoverageStatus,
     Diagnosis,
@@ -21,6 +22,8 @@ from clinic.billing.models import (
     Payer,
 )
 from clinic.core.access import require
+from clinic.core.audit import audit_record
+from clinic.core.choices import AuditAction
 from clinic.core.exceptions import NotFound
 from clinic.core.parsing import record_uuid as parse_record_uuid
 from clinic.patients.models import Patient
@@ -116,7 +119,15 @@ def coverage_list(*, actor: User, patient: Patient) -> list[Coverage]:
                 queryset=EligibilityCheck.objects.select_related("checked_by").order_by(
                     "-checked_at", "-id"
                 ),
-            )
+            ),
+            Prefetch(
+                "card_images",
+                queryset=CoverageCardImage.objects.filter(entered_in_error_at__isnull=True)
+                .select_related("uploaded_by")
+                .defer("jpeg")
+                .order_by("-side"),  # front, then back
+                to_attr="current_card_images",
+            ),
         )
     )
     order = {value: index for index, value in enumerate(CoveragePriority.values)}
@@ -175,3 +186,32 @@ def plans_to_choose() -> list[InsurancePlan]:
     return list(
         InsurancePlan.objects.filter(is_active=True, payer__is_active=True).select_related("payer")
     )
+
+
+def card_image_get(
+    *, actor: User, patient: Patient, coverage_uuid: uuid.UUID | str, image_uuid: uuid.UUID | str
+) -> CoverageCardImage:
+    """One current photo of the patient's card; the read is audited (a card shows the member
+    ID and, often, the subscriber's name). The caller reached the patient (`patient_get`)."""
+    require(actor, Capability.COVERAGE_VIEW)
+    image = (
+        CoverageCardImage.objects.select_related("coverage")
+        .filter(
+            coverage__patient=patient,
+            coverage__uuid=coverage_uuid,
+            uuid=image_uuid,
+            entered_in_error_at__isnull=True,
+        )
+        .first()
+    )
+    if image is None:
+        raise NotFound("No such photo of this patient's card.")
+    audit_record(
+        actor=actor,
+        action=AuditAction.VIEW,
+        object_type="coverage_card_image",
+        object_id=image.uuid,
+        patient=patient,
+        summary=f"Insurance card photo ({image.side}) viewed",
+    )
+    return image

@@ -147,6 +147,22 @@ urlpatterns = [
         views_coverage.eligibility_check,
         name="eligibility_check",
     ),
+    path(
+        "patients/<uuid:patient_uuid>/coverage/<uuid:coverage_uuid>/card/",
+        views_coverage.card_image_add,
+        name="card_image_add",
+    ),
+    path(
+        "patients/<uuid:patient_uuid>/coverage/<uuid:coverage_uuid>/card/<uuid:image_uuid>.jpg",
+        views_coverage.card_image,
+        name="card_image",
+    ),
+    path(
+        "patients/<uuid:patient_uuid>/coverage/<uuid:coverage_uuid>/card/<uuid:image_uuid>/"
+        "entered-in-error/",
+        views_coverage.card_image_entered_in_error,
+        name="card_image_entered_in_error",
+    ),
     path("payers/", views_coverage.payer_list, name="payer_list"),
     path("payers/<uuid:payer_uuid>/", views_coverage.payer_edit, name="payer_edit"),
     path("payers/<uuid:payer_uuid>/plans/", views_coverage.plan_add, name="plan_add"),

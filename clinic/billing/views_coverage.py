@@ -3,10 +3,12 @@ billing keep them), and the payers and plans the clinic bills. Thin: the service
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinic.accounts.permissions import Capability
 from clinic.billing import selectors
@@ -21,10 +23,12 @@ from clinic.billing.forms import (
     PlanForm,
     cents,
 )
+from clinic.billing.models import CardSide
 from clinic.billing.selectors_prior_auth import payer_criteria
+from clinic.billing.services import card_images
 from clinic.billing.services import coverage as services
 from clinic.core.access import require, staff_required
-from clinic.core.exceptions import DomainError
+from clinic.core.exceptions import DomainError, NotFound
 from clinic.core.forms import apply_domain_error, refusal_text
 from clinic.patients.selectors import patient_get
 
@@ -257,3 +261,79 @@ def plan_switch(request, plan_uuid):
     state = "billed" if active else "switched off"
     messages.success(request, f"{plan.payer.name} — {plan.name}: {state}.")
     return redirect(reverse("billing:payer_list") + f"#payer-{plan.payer.uuid}")
+
+
+class CardImageForm(forms.Form):
+    side = forms.ChoiceField(choices=CardSide.choices, widget=forms.RadioSelect, initial="front")
+    photo = forms.FileField(label="Photo of the card")
+
+
+def _coverage_of(request, patient, coverage_uuid):
+    coverage = next(
+        (
+            c
+            for c in selectors.coverage_list(actor=request.user, patient=patient)
+            if str(c.uuid) == str(coverage_uuid)
+        ),
+        None,
+    )
+    if coverage is None:
+        raise NotFound("No such coverage on this patient.")
+    return coverage
+
+
+@staff_required
+@require_POST
+def card_image_add(request, patient_uuid, coverage_uuid):
+    require(request.user, Capability.COVERAGE_MANAGE)
+    patient = patient_get(actor=request.user, patient_uuid=patient_uuid, purpose="coverage")
+    coverage = _coverage_of(request, patient, coverage_uuid)
+    form = CardImageForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "Not added: choose the side and the photo of the card.")
+        return redirect(_coverage_url(patient) + f"#coverage-{coverage.uuid}")
+    try:
+        card_images.card_image_add(
+            actor=request.user,
+            coverage=coverage,
+            side=form.cleaned_data["side"],
+            data=form.cleaned_data["photo"].read(),
+        )
+    except DomainError as error:
+        messages.error(request, f"Not added: {refusal_text(error)}")
+    else:
+        messages.success(request, f"Photo of the card's {form.cleaned_data['side']} added.")
+    return redirect(_coverage_url(patient) + f"#coverage-{coverage.uuid}")
+
+
+@staff_required
+@require_GET
+def card_image(request, patient_uuid, coverage_uuid, image_uuid):
+    require(request.user, Capability.COVERAGE_VIEW)
+    patient = patient_get(actor=request.user, patient_uuid=patient_uuid, purpose="coverage")
+    image = selectors.card_image_get(
+        actor=request.user, patient=patient, coverage_uuid=coverage_uuid, image_uuid=image_uuid
+    )
+    response = HttpResponse(bytes(image.jpeg), content_type="image/jpeg")
+    response["Cache-Control"] = "no-store"
+    response["Content-Disposition"] = f'inline; filename="card-{image.side}.jpg"'
+    return response
+
+
+@staff_required
+@require_POST
+def card_image_entered_in_error(request, patient_uuid, coverage_uuid, image_uuid):
+    require(request.user, Capability.COVERAGE_MANAGE)
+    patient = patient_get(actor=request.user, patient_uuid=patient_uuid, purpose="coverage")
+    image = selectors.card_image_get(
+        actor=request.user, patient=patient, coverage_uuid=coverage_uuid, image_uuid=image_uuid
+    )
+    form = EnteredInErrorForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Not changed: say why the photo is wrong.")
+    else:
+        card_images.card_image_mark_entered_in_error(
+            actor=request.user, image=image, reason=form.cleaned_data["reason"]
+        )
+        messages.success(request, "Photo marked entered in error; it is no longer shown.")
+    return redirect(_coverage_url(patient) + f"#coverage-{coverage_uuid}")
