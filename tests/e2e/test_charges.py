@@ -144,7 +144,7 @@ def test_a_signed_session_is_coded_and_billing_prices_and_re_codes_it(
     page.get_by_role("link", name="fee schedule").click()
 
     page.get_by_role("combobox", name="Code", exact=True).select_option("J3490")
-    page.get_by_label("Price ($)").fill("60")
+    page.get_by_role("spinbutton", name="Price ($)", exact=True).fill("60")
     page.get_by_label("In force from").fill(first_of_year.isoformat())
     page.get_by_role("button", name="Save the price").click()
     expect(page.get_by_text("J3490: new price from")).to_be_visible()
