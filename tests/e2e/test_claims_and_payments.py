@@ -16,10 +16,9 @@ import datetime
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from clinic.accounts.staff import staff_update
 from clinic.billing.models import Charge
 from clinic.billing.services import charges, diagnoses
-from clinic.billing.tests.factories import payer_with_plan, primary_coverage
+from clinic.billing.tests.factories import give_npi, payer_with_plan, primary_coverage
 from clinic.locations.models import Location
 from clinic.patients.models import Patient
 from clinic.treatment_sessions import services as sessions
@@ -42,18 +41,9 @@ def _prices(billing):
         charges.fee_set(actor=billing, code=code, price_cents=cents, effective_on=first_of_year)
 
 
-def _insured_signed_charge(
-    settings,
-    patient,
-    nurse,
-    prescriber,
-    front_desk,
-    billing,
-    clinic_admin,
-    chair,  # noqa: F811
-):
-    """The clinic's billing details, the patient's commercial coverage and diagnosis, the
-    prescriber's NPI and prices, then a signed IV session's charge: $250.00 + $60.00."""
+def billing_ready(settings, patient, prescriber, clinic_admin):
+    """What a claim needs besides the session: the clinic's billing details and
+    clearinghouse, the location's and the patient's addresses, the prescriber's NPI."""
     settings.BILLING_PROVIDER_NAME = "Harbor Ketamine Clinic"
     settings.BILLING_PROVIDER_NPI = VALID_NPI
     settings.BILLING_TAX_ID = "123456789"
@@ -68,16 +58,22 @@ def _insured_signed_charge(
     Patient.objects.filter(pk=patient.pk).update(
         address_line1="12 Elm Street", city="Quincy", region="MA", postal_code="02169"
     )
-    staff_update(
-        actor=clinic_admin,
-        staff=prescriber,
-        role="prescriber",
-        credentials="MD",
-        first_name=prescriber.first_name,
-        last_name=prescriber.last_name,
-        email=prescriber.email,
-        npi=VALID_NPI,
-    )
+    give_npi(clinic_admin, prescriber)
+
+
+def _insured_signed_charge(
+    settings,
+    patient,
+    nurse,
+    prescriber,
+    front_desk,
+    billing,
+    clinic_admin,
+    chair,  # noqa: F811
+):
+    """The clinic's billing details, the patient's commercial coverage and diagnosis, the
+    prescriber's NPI and prices, then a signed IV session's charge: $250.00 + $60.00."""
+    billing_ready(settings, patient, prescriber, clinic_admin)
     _, plan = payer_with_plan(billing)
     primary_coverage(front_desk, patient, plan, starts_on=timezone.localdate())
     diagnoses.diagnosis_record(actor=prescriber, patient=patient, code="F33.2", primary=True)

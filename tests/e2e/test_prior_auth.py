@@ -2,7 +2,8 @@
 request from the chart (prefilled from the record), sees the payer's checklist with what is
 missing, records it submitted and approved for one session; that session is given, the chart
 then says the approval is used up, and the treatment plan warns that the next booked session
-is beyond it. The packet PDF opens."""
+is beyond it. The packet PDF opens. The session is then signed and billed: its claim carries
+the authorization, the payer pays, and the balance is zero."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from decimal import Decimal
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from clinic.billing.services import diagnoses
+from clinic.billing.models import Claim
+from clinic.billing.services import charges, diagnoses
 from clinic.billing.services import prior_auth as prior_auth_services
 from clinic.billing.tests.factories import payer_with_plan, primary_coverage
 from clinic.controlled_substances import services as ledger
@@ -22,8 +24,9 @@ from clinic.patients.services import body_measurement_record
 from clinic.scheduling.models import Appointment
 from clinic.scheduling.tests.conftest import make_plan
 from clinic.treatment_sessions import services as sessions
-from clinic.treatment_sessions.tests.conftest import identity_of, pass_prechecks
+from clinic.treatment_sessions.tests.conftest import COMPLETE_REMS, identity_of, pass_prechecks
 from tests.e2e.conftest import PHONE, TABLET, fits_both_widths
+from tests.e2e.test_claims_and_payments import billing_ready
 from tests.e2e.test_session import chair  # noqa: F401
 
 
@@ -36,6 +39,8 @@ def test_an_esketamine_course_is_authorized_and_the_count_running_out_is_warned_
     prescriber,
     front_desk,
     billing,
+    clinic_admin,
+    settings,
     chair,  # noqa: F811
 ):
     payer, plan = payer_with_plan(billing)
@@ -146,4 +151,57 @@ def test_an_esketamine_course_is_authorized_and_the_count_running_out_is_warned_
         page.get_by_text("1 booked session beyond the 0 Prior authorization PA-2026-77 has left.")
     ).to_be_visible()
     page.set_viewport_size(PHONE)
+    fits_both_widths(page)
+
+    # The session is discharged and signed, then billed: J0013 × 28 at $40.00 per mg is
+    # $1,120.00, claimed with the authorization, paid by the payer, and the balance is zero.
+    billing_ready(settings, patient, prescriber, clinic_admin)
+    charges.fee_set(
+        actor=billing, code="J0013", price_cents=40_00, effective_on=today.replace(day=1)
+    )
+    # The browser runs in real time, so the two-hour observation cannot pass here: the
+    # prescriber discharges by override, with the reason (the discharge rules have their own
+    # tests).
+    sessions.session_score_record(
+        actor=nurse, session=session, kind="modified-aldrete", answers=[2, 2, 2, 2, 2]
+    )
+    sessions.session_discharge(
+        actor=prescriber,
+        session=session,
+        escort_present=True,
+        instructions_given=True,
+        override_reason="Observed for two hours on the paper flowsheet during a downtime.",
+    )
+    sessions.rems_form_save(actor=nurse, session=session, values=COMPLETE_REMS)
+    sessions.nurse_note_save(actor=nurse, session=session, text="One device.")
+    sessions.session_sign(actor=prescriber, session=session)
+
+    page.context.clear_cookies()
+    page.set_viewport_size(TABLET)
+    login_as(billing.username)
+    page.goto(f"{live_server.url}/billing/")
+    page.get_by_role("button", name="Make the claims for the 1 listed").click()
+    expect(page.get_by_text("1 claim ready to export.")).to_be_visible()
+    page.get_by_role("button", name="Export the 1 ready as an 837P file").click()
+    expect(page.get_by_text("837P file 1 written with 1 claim(s)")).to_be_visible()
+    claim = Claim.objects.get(patient=patient)
+    assert "REF*G1*PA-2026-77~" in claim.batch.content
+    assert "SV1*HC:J0013*1120.00*UN*28" in claim.batch.content
+    page.goto(f"{live_server.url}/billing/claims/{claim.uuid}/")
+    page.get_by_label("What happened").select_option("accepted")
+    page.get_by_label("Payer's claim number (optional)").fill("AET-ESK-1")
+    page.get_by_role("button", name="Record").click()
+    page.get_by_label("What happened").select_option("paid")
+    page.get_by_role("button", name="Record").click()
+    expect(page.get_by_role("heading", name="Status: Paid")).to_be_visible()
+    page.goto(f"{live_server.url}/billing/patients/{patient.uuid}/account/")
+    expect(page.get_by_role("heading", name="Balance: $1,120.00")).to_be_visible()
+    page.get_by_label("From").select_option("insurer")
+    page.get_by_label("How").select_option("eft")
+    page.get_by_label("Amount ($)").fill("1120.00")
+    page.get_by_label("Received on").fill(today.isoformat())
+    page.get_by_label("For").select_option(index=1)
+    page.get_by_label("Reference").fill("EFT-ESK-1")
+    page.get_by_role("button", name="Record it").click()
+    expect(page.get_by_role("heading", name="Balance: $0.00")).to_be_visible()
     fits_both_widths(page)

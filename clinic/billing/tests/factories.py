@@ -24,16 +24,17 @@ VALID_NPI = "1234567893"
 
 
 def give_npi(admin, prescriber, npi=VALID_NPI):
-    """The prescriber's staff record with an NPI, as the administrator enters it."""
+    """The prescriber's staff record with an NPI, as the administrator enters it (a nameless
+    test user becomes Maya Okafor, MD: a claim names its rendering clinician)."""
     from clinic.accounts.staff import staff_update
 
     return staff_update(
         actor=admin,
         staff=prescriber,
         role="prescriber",
-        credentials="MD",
-        first_name="Maya",
-        last_name="Okafor",
+        credentials=prescriber.credentials or "MD",
+        first_name=prescriber.first_name or "Maya",
+        last_name=prescriber.last_name or "Okafor",
         email=prescriber.email,
         npi=npi,
     )
