@@ -733,6 +733,20 @@ class Remittance(ClinicModel):
     class Meta:
         ordering = ["-created_at", "-id"]
 
+    @property
+    def claims_paid_cents(self) -> int:
+        return sum(row.get("paid_cents", 0) for row in self.results)
+
+    @property
+    def unexplained_cents(self) -> int:
+        """The payment's total less what its claims were paid: provider-level adjustments
+        (PLB: interest, recoupments, levies), which are not posted per claim."""
+        return self.paid_cents - self.claims_paid_cents
+
+    @property
+    def unexplained_size_cents(self) -> int:
+        return abs(self.unexplained_cents)
+
 
 # --------------------------------------------------------------------------- payments
 

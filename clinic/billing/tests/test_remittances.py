@@ -218,3 +218,15 @@ def test_billing_uploads_an_835_and_reads_what_was_posted(exported_claim, client
     refused = client.post(reverse("billing:remittances"), {"file": bad})
     assert refused.status_code == 422
     assert "does not begin with an ISA segment" in refused.content.decode()
+
+
+def test_a_payment_that_differs_from_its_claims_is_flagged(exported_claim, client, actors):
+    # The payer paid $238.00 in all for a claim paid $248.00: $10.00 recovered at the
+    # provider level (PLB), which is not posted per claim and must be said.
+    text = an_835(exported_claim.claim_number).replace("BPR*I*248*", "BPR*I*238*")
+    remittance = remittance_import(actor=actors["billing"], content=text)
+    assert remittance.unexplained_cents == -10_00
+    page = client_as(client, actors["billing"]).get(
+        reverse("billing:remittance", args=[remittance.uuid])
+    )
+    assert "differ by $10.00" in page.content.decode()
