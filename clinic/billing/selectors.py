@@ -188,12 +188,9 @@ def plans_to_choose() -> list[InsurancePlan]:
     )
 
 
-def card_image_get(
-    *, actor: User, patient: Patient, coverage_uuid: uuid.UUID | str, image_uuid: uuid.UUID | str
+def _current_card_image(
+    patient: Patient, coverage_uuid: uuid.UUID | str, image_uuid: uuid.UUID | str
 ) -> CoverageCardImage:
-    """One current photo of the patient's card; the read is audited (a card shows the member
-    ID and, often, the subscriber's name). The caller reached the patient (`patient_get`)."""
-    require(actor, Capability.COVERAGE_VIEW)
     image = (
         CoverageCardImage.objects.select_related("coverage")
         .filter(
@@ -206,6 +203,16 @@ def card_image_get(
     )
     if image is None:
         raise NotFound("No such photo of this patient's card.")
+    return image
+
+
+def card_image_get(
+    *, actor: User, patient: Patient, coverage_uuid: uuid.UUID | str, image_uuid: uuid.UUID | str
+) -> CoverageCardImage:
+    """One current photo of the patient's card; the read is audited (a card shows the member
+    ID and, often, the subscriber's name). The caller reached the patient (`patient_get`)."""
+    require(actor, Capability.COVERAGE_VIEW)
+    image = _current_card_image(patient, coverage_uuid, image_uuid)
     audit_record(
         actor=actor,
         action=AuditAction.VIEW,
@@ -215,3 +222,12 @@ def card_image_get(
         summary=f"Insurance card photo ({image.side}) viewed",
     )
     return image
+
+
+def card_image_for_change(
+    *, actor: User, patient: Patient, coverage_uuid: uuid.UUID | str, image_uuid: uuid.UUID | str
+) -> CoverageCardImage:
+    """A current photo to mark entered in error: found, not shown, so no view is audited (the
+    marking is)."""
+    require(actor, Capability.COVERAGE_MANAGE)
+    return _current_card_image(patient, coverage_uuid, image_uuid)

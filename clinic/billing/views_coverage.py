@@ -28,7 +28,7 @@ from clinic.billing.selectors_prior_auth import payer_criteria
 from clinic.billing.services import card_images
 from clinic.billing.services import coverage as services
 from clinic.core.access import require, staff_required
-from clinic.core.exceptions import DomainError, NotFound
+from clinic.core.exceptions import DomainError
 from clinic.core.forms import apply_domain_error, refusal_text
 from clinic.patients.selectors import patient_get
 
@@ -268,26 +268,10 @@ class CardImageForm(forms.Form):
     photo = forms.FileField(label="Photo of the card")
 
 
-def _coverage_of(request, patient, coverage_uuid):
-    coverage = next(
-        (
-            c
-            for c in selectors.coverage_list(actor=request.user, patient=patient)
-            if str(c.uuid) == str(coverage_uuid)
-        ),
-        None,
-    )
-    if coverage is None:
-        raise NotFound("No such coverage on this patient.")
-    return coverage
-
-
 @staff_required
 @require_POST
 def card_image_add(request, patient_uuid, coverage_uuid):
-    require(request.user, Capability.COVERAGE_MANAGE)
-    patient = patient_get(actor=request.user, patient_uuid=patient_uuid, purpose="coverage")
-    coverage = _coverage_of(request, patient, coverage_uuid)
+    patient, coverage = _coverage_for_change(request, patient_uuid, coverage_uuid)
     form = CardImageForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, "Not added: choose the side and the photo of the card.")
@@ -325,7 +309,7 @@ def card_image(request, patient_uuid, coverage_uuid, image_uuid):
 def card_image_entered_in_error(request, patient_uuid, coverage_uuid, image_uuid):
     require(request.user, Capability.COVERAGE_MANAGE)
     patient = patient_get(actor=request.user, patient_uuid=patient_uuid, purpose="coverage")
-    image = selectors.card_image_get(
+    image = selectors.card_image_for_change(
         actor=request.user, patient=patient, coverage_uuid=coverage_uuid, image_uuid=image_uuid
     )
     form = EnteredInErrorForm(request.POST)

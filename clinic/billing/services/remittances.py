@@ -22,6 +22,7 @@ from clinic.billing import era_835
 from clinic.billing.models import Claim, ClaimStatus, Remittance
 from clinic.billing.services import claims as claim_services
 from clinic.billing.services import payments
+from clinic.billing.templatetags.money import dollars
 from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
@@ -33,13 +34,9 @@ WRITTEN_OFF_GROUPS = {"CO", "CR", "OA", "PI"}
 METHODS = {"ACH": "eft", "CHK": "check", "FWT": "eft", "BOP": "eft"}
 
 
-def _money(cents: int) -> str:
-    return f"${cents / 100:,.2f}"
-
-
 def _adjustment_words(payment: era_835.ClaimPayment, groups: set[str]) -> str:
     return ", ".join(
-        f"{a.group}-{a.reason} {_money(a.cents)}" for a in payment.adjustments if a.group in groups
+        f"{a.group}-{a.reason} {dollars(a.cents)}" for a in payment.adjustments if a.group in groups
     )
 
 
@@ -106,7 +103,7 @@ def _post(
                         claim=claim,
                     ),
                 )
-                outcome.append(f"the insurer's {_money(item.paid_cents)} posted")
+                outcome.append(f"the insurer's {dollars(item.paid_cents)} posted")
             written_off = item.adjusted_cents(WRITTEN_OFF_GROUPS)
             if target == ClaimStatus.PAID and written_off > 0:
                 payments.payment_record(
@@ -123,10 +120,10 @@ def _post(
                         claim=claim,
                     ),
                 )
-                outcome.append(f"{_money(written_off)} adjusted off")
+                outcome.append(f"{dollars(written_off)} adjusted off")
             owed = item.adjusted_cents({"PR"})
             if owed:
-                outcome.append(f"the patient owes {_money(owed)}")
+                outcome.append(f"the patient owes {dollars(owed)}")
     except DomainError as error:
         row["outcome"] = f"Not posted: {refusal_text(error)}"
         return row
