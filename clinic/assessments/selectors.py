@@ -31,7 +31,7 @@ from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.dates import CLOCK_SKEW, EARLIEST_EVENT_AT
 from clinic.core.exceptions import NotFound
-from clinic.core.pages import Bounded, bounded
+from clinic.core.pages import Bounded, bounded, bounded_in_two_steps
 from clinic.patients.models import CareTeamMember, Patient
 from clinic.patients.selectors import can_view_clinical, record_in_reach, require_clinical_view
 
@@ -187,16 +187,19 @@ def _witness(responses: QuerySet, *, last: bool = False) -> Subquery:
     return Subquery(responses.order_by(order).values("taken_at")[:1])
 
 
-def due_for_patients(
+def _due_by_patient_id(
     *,
     patients: QuerySet[Patient],
     now: datetime.datetime,
     session_bounds: SessionBoundsAnnotator,
-) -> dict[Patient, list[DueAssessment]]:
-    """What each patient owes now, from the clinic's schedule and their in-clinic sessions, in
-    one query: per patient its two session bounds and, per instrument the schedule asks for,
-    the three responses that witness its windows (schedule.py, "the history that counts"),
-    not years of history. Responses dated outside the plausible era count for no window."""
+) -> dict[int, list[DueAssessment]]:
+    """What each patient owes now (patients who owe nothing left out), by patient id, from the
+    clinic's schedule and their in-clinic sessions, in one query: per patient its two session
+    bounds and, per instrument the schedule asks for, the three responses that witness its
+    windows (schedule.py, "the history that counts"), not years of history. The query returns
+    those dates alone, not patient rows: most of a care team owes nothing on a given day, and
+    building a row per patient cost more than the query. Responses dated outside the
+    plausible era count for no window."""
     policy = schedule_policy()
     wanted = witnesses_wanted(policy)
     opens_after = datetime.timedelta(hours=policy.after_first_session_window_hours[0])
@@ -218,30 +221,47 @@ def due_for_patients(
             witnesses[f"w{index}_before_next"] = _witness(
                 responses.filter(taken_at__lte=OuterRef("next_session_at")), last=True
             )
+    rows = (
+        session_bounds(patients.order_by(), now)
+        .annotate(**witnesses)
+        .values("pk", "first_session_at", "next_session_at", *witnesses)
+    )
     result = {}
-    for patient in session_bounds(patients, now).annotate(**witnesses):
-        bounds = SessionBounds(
-            first=getattr(patient, "first_session_at"),  # noqa: B009 - an annotation
-            next_after_now=getattr(patient, "next_session_at"),  # noqa: B009
-        )
+    for row in rows:
+        bounds = SessionBounds(first=row["first_session_at"], next_after_now=row["next_session_at"])
         found = {
             code: Witnesses(
-                first=getattr(patient, f"w{index}_first", None),
-                first_after_next_day_opens=getattr(patient, f"w{index}_after_opens", None),
-                last_before_next_session=getattr(patient, f"w{index}_before_next", None),
+                first=row.get(f"w{index}_first"),
+                first_after_next_day_opens=row.get(f"w{index}_after_opens"),
+                last_before_next_session=row.get(f"w{index}_before_next"),
             )
             for index, code in enumerate(wanted.instruments)
         }
         items = due_assessments(facts_from_witnesses(found, bounds), now, policy)
         if items:
-            result[patient] = items
+            result[row["pk"]] = items
     return result
+
+
+def due_for_patients(
+    *,
+    patients: QuerySet[Patient],
+    now: datetime.datetime,
+    session_bounds: SessionBoundsAnnotator,
+) -> dict[Patient, list[DueAssessment]]:
+    """What each patient owes now, for the patients who owe something (by name): two queries,
+    the schedule's dates for all of `patients` and the rows of those who owe."""
+    due = _due_by_patient_id(patients=patients, now=now, session_bounds=session_bounds)
+    if not due:
+        return {}
+    return {patient: due[patient.pk] for patient in Patient.objects.filter(pk__in=due)}
 
 
 def due_list(
     *, actor: User, now: datetime.datetime, session_bounds: SessionBoundsAnnotator
 ) -> list[tuple[Patient, DueAssessment, str]]:
-    """Assessments due or overdue for the patients on this clinician's care team."""
+    """Assessments due or overdue for the patients on this clinician's care team, overdue
+    first, then by last name."""
     patients = Patient.objects.active().filter(care_team_members__staff=actor)
     rows = [
         (patient, item, Timepoint(item.timepoint).label)
@@ -272,10 +292,6 @@ def alert_inbox(
     alerts = SuicidalityAlert.objects.unresolved()
     if ids_only:
         alerts = alerts.only("id", "status", "kind")
-    else:
-        alerts = alerts.select_related(
-            "patient", "response", "assigned_to", "escalated_by_response"
-        )
     if actor.role == "clinic_admin":
         mine = alerts
     elif actor.is_clinical:
@@ -303,12 +319,12 @@ def alert_inbox(
         return Bounded(items=[], total=0)
     if ids_only:
         return bounded(mine.order_by("created_at", "id"), size=size)
-    result = bounded(
-        mine.order_by("created_at", "id").prefetch_related(
-            Prefetch(
-                "follow_ups",
-                queryset=AlertFollowUp.objects.select_related("response"),
-            )
+    result = bounded_in_two_steps(
+        mine.order_by("created_at", "id"),
+        rows=lambda rows: rows.select_related(
+            "patient", "response", "assigned_to", "escalated_by_response"
+        ).prefetch_related(
+            Prefetch("follow_ups", queryset=AlertFollowUp.objects.select_related("response"))
         ),
         size=size,
     )

@@ -45,8 +45,9 @@ def _staff_home(request):
         context["page_load"] = page_load_start(actor=user)
         context["basket"] = inbasket_get(actor=user, page_load=context["page_load"])
         context["back"] = "home"
-        # Bounded on the page; the schedule behind it is still worked out for every patient
-        # on the care team (clinic/assessments/schedule.py), see docs/performance notes.
+        # Bounded on the page. The schedule behind it is still worked out for every patient
+        # on the care team, from one query of dates (clinic/assessments/selectors.py
+        # _due_by_patient_id); patient rows are read only for those who owe something.
         context["due"] = bounded(
             due_list(actor=user, now=timezone.now(), session_bounds=in_clinic_session_bounds)
         )

@@ -22,7 +22,7 @@ from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.clinic_phone import call_the_clinic
 from clinic.core.exceptions import NotFound, PermissionDenied
-from clinic.core.pages import Bounded, bounded, page_of
+from clinic.core.pages import Bounded, bounded_in_two_steps, page_of
 from clinic.home_program.choices import HomeBpAlertStatus, HomeSessionStatus
 from clinic.home_program.models import HomeBpAlert, HomeSessionLog, HomeSideEffect
 from clinic.patients.models import CareTeamMember, Patient
@@ -254,11 +254,11 @@ def home_bp_alert_open_list(
     """Open at-home blood pressure alerts of the actor's patients, oldest first: the first
     `size` (SECTION_SIZE; the alerts page passes its page size) and how many in all."""
     require(actor, Capability.HOME_PROGRAM_REVIEW)
-    alerts = bounded(
+    alerts = bounded_in_two_steps(
         _reviewable_alerts(actor)
         .filter(status=HomeBpAlertStatus.OPEN)
-        .select_related("patient", "log")
         .order_by("created_at", "id"),
+        rows=lambda rows: rows.select_related("patient", "log"),
         size=size,
     )
     if audit:

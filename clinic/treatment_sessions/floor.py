@@ -219,7 +219,7 @@ def appointment_for_check_in(*, actor, appointment_uuid) -> Appointment:
     require(actor, Capability.SESSION_RUN)
     key = record_uuid(appointment_uuid)
     appointment = (
-        Appointment.objects.filter(uuid=key, patient__in=Patient.objects.visible_to(actor))
+        Appointment.objects.filter(uuid=key, patient_id__in=Patient.objects.ids_visible_to(actor))
         .select_related("patient", "chair__room__location")
         .first()
     )

@@ -46,7 +46,7 @@ class TreatmentSessionQuerySet(models.QuerySet):
     def visible_to(self, actor):
         from clinic.patients.models import Patient
 
-        return self.filter(patient__in=Patient.objects.visible_to(actor))
+        return self.filter(patient_id__in=Patient.objects.ids_visible_to(actor))
 
 
 class TreatmentSessionManager(models.Manager.from_queryset(TreatmentSessionQuerySet)):  # type: ignore[misc]

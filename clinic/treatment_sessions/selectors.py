@@ -13,7 +13,7 @@ from clinic.accounts.permissions import Capability
 from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
-from clinic.core.pages import Bounded, bounded
+from clinic.core.pages import Bounded, bounded, bounded_in_two_steps
 from clinic.patients.models import CareTeamMember, Patient
 from clinic.patients.selectors import record_in_reach
 from clinic.treatment_sessions.choices import FINISHED_PHASES, AlertSeverity
@@ -96,7 +96,7 @@ def session_get(
 
 
 def _reachable_sessions(actor: User) -> TreatmentSessionQuerySet:
-    return TreatmentSession.objects.filter(patient__in=Patient.objects.visible_to(actor))
+    return TreatmentSession.objects.filter(patient_id__in=Patient.objects.ids_visible_to(actor))
 
 
 def prescriber_requests_waiting(
@@ -110,13 +110,6 @@ def prescriber_requests_waiting(
     requests = PrescriberRequest.objects.waiting()
     if ids_only:
         requests = requests.only("id")
-    else:
-        requests = requests.select_related(
-            "session__patient",
-            "session__appointment__chair__room",
-            "session__assigned_nurse",
-            "requested_by",
-        )
     if actor.role == Role.CLINIC_ADMIN:
         has_prescriber = CareTeamMember.objects.filter(
             patient=OuterRef("session__patient"),
@@ -126,7 +119,20 @@ def prescriber_requests_waiting(
         requests = requests.filter(~Exists(has_prescriber))
     else:
         requests = requests.filter(session__in=_reachable_sessions(actor))
-    found = bounded(requests.order_by("created_at", "id"), size=size)
+    requests = requests.order_by("created_at", "id")
+    if ids_only:
+        found = bounded(requests, size=size)
+    else:
+        found = bounded_in_two_steps(
+            requests,
+            rows=lambda rows: rows.select_related(
+                "session__patient",
+                "session__appointment__chair__room",
+                "session__assigned_nurse",
+                "requested_by",
+            ),
+            size=size,
+        )
     if audit:
         audit_record(
             actor=actor,
@@ -148,13 +154,17 @@ def session_alerts_open(
     alerts = SessionAlert.objects.unacknowledged().filter(
         session__in=_reachable_sessions(actor).open()
     )
+    alerts = alerts.order_by(critical_first, "created_at", "id")
     if ids_only:
-        alerts = alerts.only("id")
+        found = bounded(alerts.only("id"), size=size)
     else:
-        alerts = alerts.select_related(
-            "session__patient", "session__appointment__chair__room", "vitals"
+        found = bounded_in_two_steps(
+            alerts,
+            rows=lambda rows: rows.select_related(
+                "session__patient", "session__appointment__chair__room", "vitals"
+            ),
+            size=size,
         )
-    found = bounded(alerts.order_by(critical_first, "created_at", "id"), size=size)
     if audit:
         audit_record(
             actor=actor,
@@ -171,11 +181,11 @@ def sessions_awaiting_signature(
     """Sessions of the actor's patients that have ended and wait for a prescriber's signature,
     oldest first: the first `size` (SECTION_SIZE) and how many in all."""
     require(actor, Capability.SESSION_SIGN)
-    found = bounded(
+    found = bounded_in_two_steps(
         _reachable_sessions(actor)
         .filter(phase__in=FINISHED_PHASES, signed_at__isnull=True)
-        .select_related("patient", "appointment__chair__room")
         .order_by("checked_in_at", "id"),
+        rows=lambda rows: rows.select_related("patient", "appointment__chair__room"),
         size=size,
     )
     if audit:

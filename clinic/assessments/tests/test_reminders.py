@@ -51,6 +51,26 @@ def test_the_schedule_is_clinic_policy(patient, nurse, settings):
     assert due_list(actor=nurse, now=timezone.now(), session_bounds=in_clinic_session_bounds) == []
 
 
+def test_the_due_list_reads_two_queries_and_builds_only_the_patients_who_owe(
+    patient, nurse, prescriber, front_desk, settings, django_assert_num_queries
+):
+    # The schedule's dates for the whole care team in one query; patient rows only for those
+    # who owe something (docs/performance.md: most of a care team owes nothing on a day).
+    settings.CLINIC_POLICY = {"schedule": {"baseline_instruments": ["phq9"]}}
+    done = register(front_desk, legal_family_name="Okafor")
+    patient_services.care_team_set(
+        actor=front_desk, patient=done, primary_prescriber=prescriber, nurses=[nurse]
+    )
+    services.response_record(actor=nurse, patient=done, instrument_code="phq9", answers=[0] * 9)
+    with django_assert_num_queries(2):
+        rows = due_list(actor=nurse, now=timezone.now(), session_bounds=in_clinic_session_bounds)
+    assert [(who, item.timepoint) for who, item, _ in rows] == [(patient, "baseline")]
+    services.response_record(actor=nurse, patient=patient, instrument_code="phq9", answers=[0] * 9)
+    with django_assert_num_queries(1):
+        rows = due_list(actor=nurse, now=timezone.now(), session_bounds=in_clinic_session_bounds)
+    assert rows == []
+
+
 def test_the_clinician_home_lists_what_is_due(client, patient, nurse):
     client.force_login(nurse)
     html = client.get(reverse("dashboard:home")).content.decode()

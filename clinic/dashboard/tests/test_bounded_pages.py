@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from clinic.core.pages import bounded, page_of
+from clinic.core.pages import bounded, bounded_in_two_steps, page_of
 from clinic.patients.models import Patient
 from tests.helpers import client_as
 from tests.scale import LARGE, SMALL, measured, patients_in_bulk
@@ -80,3 +80,22 @@ def test_a_queryset_section_costs_two_queries_at_any_size(django_assert_num_quer
     with django_assert_num_queries(2):
         section = bounded(Patient.objects.order_by("pk"), size=10)
     assert (len(section), section.total) == (10, 15)
+
+
+def test_a_section_in_two_steps_keeps_the_order_and_drops_a_row_gone_in_between(
+    django_assert_num_queries, front_desk
+):
+    # bounded_in_two_steps: the first ids in order, then their rows, then the count. A row
+    # that disappears between the two reads is left out, never shown as something else.
+    made = patients_in_bulk(7)
+    newest_first = Patient.objects.order_by("-pk")
+    gone = made[-2].pk
+    with django_assert_num_queries(3):
+        section = bounded_in_two_steps(
+            newest_first, rows=lambda rows: rows.exclude(pk=gone), size=3
+        )
+    assert [p.pk for p in section] == [made[-1].pk, made[-3].pk]
+    assert (section.total, section.more) == (7, 5)
+    with django_assert_num_queries(2):  # nothing matches: no second read
+        empty = bounded_in_two_steps(newest_first.filter(pk=0), rows=lambda rows: rows, size=3)
+    assert (list(empty), empty.total) == ([], 0)

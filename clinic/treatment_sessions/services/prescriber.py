@@ -236,7 +236,7 @@ def request_for_actor(
     require(actor, capability)
     request = (
         PrescriberRequest.objects.select_related("session__patient")
-        .filter(uuid=request_uuid, session__patient__in=Patient.objects.visible_to(actor))
+        .filter(uuid=request_uuid, session__patient_id__in=Patient.objects.ids_visible_to(actor))
         .first()
     )
     if request is None:
