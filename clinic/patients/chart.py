@@ -53,3 +53,13 @@ def extra_sections(*, actor, patient, clinical: bool) -> list[tuple[str, dict[st
         if context is not None:
             rendered.append((section.template, context))
     return rendered
+
+
+def read_once_per_chart[T](patient, key: str, read: Callable[[], T]) -> T:
+    """What a header alert and a section of the same app both show (the latest eligibility
+    decision and intake), read once per chart view. Kept on the patient object the view
+    loaded for this request, so it lives exactly as long as the request."""
+    memo = patient.__dict__.setdefault("_read_once_per_chart", {})
+    if key not in memo:
+        memo[key] = read()
+    return memo[key]

@@ -336,6 +336,13 @@ def latest_indication(patient: Patient) -> str:
     )
 
 
+class Unread:
+    """`needs_review`'s default: the latest intake has not been read by the caller."""
+
+
+UNREAD = Unread()
+
+
 def latest_decision(patient: Patient) -> EligibilityDecision | None:
     return (
         EligibilityDecision.objects.filter(patient=patient)
@@ -345,11 +352,19 @@ def latest_decision(patient: Patient) -> EligibilityDecision | None:
     )
 
 
-def needs_review(decision: EligibilityDecision) -> bool:
-    """True when the intake changed after the decision was signed (or a newer intake exists)."""
-    newest = (
-        Intake.objects.filter(patient_id=decision.patient_id).order_by("-created_at", "-id").first()
-    )
+def latest_intake(patient: Patient) -> Intake | None:
+    return Intake.objects.filter(patient=patient).order_by("-created_at", "-id").first()
+
+
+def needs_review(decision: EligibilityDecision, *, newest: Intake | None | Unread = UNREAD) -> bool:
+    """True when the intake changed after the decision was signed (or a newer intake exists).
+    `newest`: the patient's latest intake, when the caller has read it already."""
+    if isinstance(newest, Unread):
+        newest = (
+            Intake.objects.filter(patient_id=decision.patient_id)
+            .order_by("-created_at", "-id")
+            .first()
+        )
     return (
         newest is None
         or newest.pk != decision.intake_id

@@ -15,7 +15,10 @@ def section_context(*, actor, patient, clinical: bool):
         return None
     sessions = list(
         TreatmentSession.objects.filter(patient=patient)
-        .select_related("appointment__chair")
+        .select_related("appointment")
+        # The columns the list shows: a session row is wide (the REMS form, the policy
+        # values, the questionnaires), and twenty of them cost more to build than to read.
+        .only("uuid", "checked_in_at", "phase", "signed_at", "appointment__route")
         .order_by("-checked_in_at", "-id")[: CHART_SESSIONS + 1]
     )
     return {
