@@ -57,6 +57,8 @@ LARGE_TABLES = (
     "screening.Intake",
     "screening.EligibilityDecision",
     "notifications.Notification",
+    "billing.Charge",
+    "billing.ChargeLine",
 )
 
 
@@ -73,6 +75,8 @@ PAGES = (
     Page("nurse's home", "nurse", lambda o: "/"),
     Page("clinic admin's home", "admin", lambda o: "/"),
     Page("front desk's home", "frontdesk", lambda o: "/"),
+    Page("billing's home (the queue)", "billing", lambda o: "/"),
+    Page("therapist's home", "therapist", lambda o: "/"),
     Page("patient list (care team)", "prescriber", lambda o: "/patients/"),
     Page("patient list (directory)", "frontdesk", lambda o: "/patients/"),
     Page("patient search", "frontdesk", lambda o: "/patients/?q=" + o["patient"].legal_family_name),

@@ -9,7 +9,7 @@ import datetime
 import uuid
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Sum
+from django.db.models import Count, Prefetch, Q, Sum
 from django.utils import timezone
 
 from clinic.accounts.models import User
@@ -32,6 +32,7 @@ from clinic.billing.selectors_prior_auth import (
 from clinic.billing.selectors_reports import PastDue, past_due
 from clinic.core.access import require
 from clinic.core.exceptions import NotFound
+from clinic.core.pages import bounded_in_two_steps
 from clinic.patients.models import Patient
 from clinic.patients.selectors import can_view_clinical, record_in_reach
 from clinic.treatment_sessions.models import TreatmentSession
@@ -114,18 +115,17 @@ def signed_session_to_code(*, actor: User, session_uuid: uuid.UUID | str) -> Tre
 def oldest_uncharged_sessions(*, actor: User) -> list[TreatmentSession]:
     """The queue's first page of signed sessions without a charge, for coding as a batch."""
     require(actor, Capability.CHARGE_MANAGE)
-    return list(_uncharged(actor)[:QUEUE_ROWS])
+    return list(_uncharged(actor).select_related("patient", "signed_by")[:QUEUE_ROWS])
 
 
 def _uncharged(actor: User):
-    visible = Patient.objects.visible_to(actor).values("pk")
-    has_charge = Charge.objects.filter(session_id=OuterRef("pk"))
-    return (
-        TreatmentSession.objects.filter(signed_at__isnull=False, patient__in=visible)
-        .filter(~Exists(has_charge))
-        .select_related("patient", "signed_by")
-        .order_by("checked_in_at", "id")
-    )
+    """Signed sessions with no charge, oldest first. Read along the signed sessions' index
+    (session_signed_idx) against the set of charged session ids: a NOT IN over one narrow
+    column, not a join per session. NULLs are kept out of that set (a charge's session is
+    required today): one NULL in it would make NOT IN match nothing, and hide every session."""
+    charged = Charge.objects.filter(session_id__isnull=False).values("session_id")
+    signed = TreatmentSession.objects.filter(signed_at__isnull=False).exclude(pk__in=charged)
+    return Patient.objects.of_visible_patients(signed, actor).order_by("checked_in_at", "id")
 
 
 @dataclass
@@ -141,6 +141,8 @@ class BillingQueue:
 
     uncharged: list[TreatmentSession] = field(default_factory=list)
     uncharged_count: int = 0
+    # "1000+" past SECTION_COUNT_CAP: counted no further (clinic/core/pages.py).
+    uncharged_count_text: str = "0"
     problems: list[Charge] = field(default_factory=list)
     problems_count: int = 0
     unpriced: list[ChargeRow] = field(default_factory=list)
@@ -173,7 +175,11 @@ def billing_queue(*, actor: User) -> BillingQueue:
     the clinic."""
     require(actor, Capability.CHARGE_VIEW)
     visible = Patient.objects.visible_to(actor).values("pk")
-    uncharged = _uncharged(actor)
+    uncharged = bounded_in_two_steps(
+        _uncharged(actor),
+        rows=lambda rows: rows.select_related("patient", "signed_by"),
+        size=QUEUE_ROWS,
+    )
     charges = Charge.objects.filter(patient__in=visible).select_related("patient")
     problems = charges.exclude(coding_problem="").order_by("coded_at", "id")
     unpriced_ids = ChargeLine.objects.filter(
@@ -184,8 +190,9 @@ def billing_queue(*, actor: User) -> BillingQueue:
     )
     recent = _with_totals(charges.filter(coding_problem="")).order_by("-coded_at", "-id")
     return BillingQueue(
-        uncharged=list(uncharged[:QUEUE_ROWS]),
-        uncharged_count=uncharged.count(),
+        uncharged=uncharged.items,
+        uncharged_count=uncharged.total,
+        uncharged_count_text=uncharged.total_text,
         problems=list(problems[:QUEUE_ROWS]),
         problems_count=problems.count(),
         unpriced=_rows(unpriced[:QUEUE_ROWS]),

@@ -32,6 +32,16 @@ class PatientQuerySet(models.QuerySet):
             return visible.values("pk")
         return _care_team_or_emergency_ids(actor)
 
+    def of_visible_patients(self, rows: models.QuerySet, actor) -> models.QuerySet:
+        """`rows` of another table (with a `patient_id`) limited to the patients `actor` may
+        open. For someone who may open every patient, no filter at all: an IN over the whole
+        patients table changes nothing but keeps PostgreSQL from reading `rows` in an index's
+        order and stopping at the first page."""
+        visible = self.visible_to(actor)
+        if not visible.query.is_empty() and actor.can("patient.directory"):
+            return rows
+        return rows.filter(patient_id__in=self.ids_visible_to(actor))
+
     def active(self):
         return self.filter(is_active=True)
 
