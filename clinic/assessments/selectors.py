@@ -254,7 +254,7 @@ def due_for_patients(
     due = _due_by_patient_id(patients=patients, now=now, session_bounds=session_bounds)
     if not due:
         return {}
-    return {patient: due[patient.pk] for patient in Patient.objects.filter(pk__in=due)}
+    return {patient: due[patient.pk] for patient in Patient.objects.filter(pk__in=list(due))}
 
 
 def due_list(

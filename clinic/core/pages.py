@@ -99,7 +99,8 @@ def bounded_in_two_steps[M: Model](
     ids = list(matching.values_list("pk", flat=True)[:size])
     found: dict[Any, M] = {}
     if ids:
-        found = {row.pk: row for row in rows(matching.model._default_manager.filter(pk__in=ids))}
+        # The base manager: exactly the rows the ids name, whatever a default manager hides.
+        found = {row.pk: row for row in rows(matching.model._base_manager.filter(pk__in=ids))}
     # A row gone between the two reads (resolved a moment ago) is simply not shown.
     items = [found[pk] for pk in ids if pk in found]
     cap = settings.SECTION_COUNT_CAP
