@@ -1,0 +1,176 @@
+"""Pure mappers from KetaCare's records, as plain facts, to FHIR R4 resources. No Django.
+
+The models are fhir.resources' R4B package: R4B validates R4-shaped resources unchanged, and
+the package has no R4 4.0.1 models (fhir-loinc.md §5). Each mapper returns validated models;
+`.model_dump(mode="json", exclude_none=True)` gives the JSON a client receives. The /fhir/R4/
+views (issue 16) read the database through the apps' selectors, build these facts and call
+these mappers, so what a resource says is decided here, once, and tested without a database.
+
+Ids: a resource's id is the record's UUID (architecture.md: the public id in URLs, API and
+FHIR); the Observations that make up one scored response take the response's UUID with a
+suffix ("-total", "-item-3"), so they stay stable for as long as the response does.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from fhir.resources.R4B.observation import Observation
+from fhir.resources.R4B.patient import Patient
+
+from clinic.assessments.instruments import REGISTRY
+from clinic.fhir import terminology as t
+
+
+@dataclass(frozen=True)
+class PatientFacts:
+    uuid: str
+    mrn: str
+    legal_given_name: str
+    legal_family_name: str
+    date_of_birth: datetime.date
+    sex: Literal["female", "male", "other", "unknown"]  # AdministrativeGender already
+    legal_middle_name: str = ""
+    preferred_name: str = ""
+    phone_mobile: str = ""
+    phone_home: str = ""
+    email: str = ""
+    address_line1: str = ""
+    address_line2: str = ""
+    city: str = ""
+    region: str = ""
+    postal_code: str = ""
+    country: str = ""
+    is_active: bool = True
+
+
+def patient_resource(facts: PatientFacts) -> Patient:
+    """US Core Patient (fhir-loinc.md §3): the MRN as identifier, the legal name as the
+    official name and a preferred name as the usual one, administrative gender, birth date,
+    phones, e-mail and the home address. Blank fields are left out, never sent empty."""
+    given = [n for n in (facts.legal_given_name, facts.legal_middle_name) if n]
+    official = {"use": "official", "family": facts.legal_family_name, "given": given}
+    names: list[dict[str, Any]] = [official]
+    if facts.preferred_name:
+        names.append({"use": "usual", "given": [facts.preferred_name]})
+    telecom = [
+        {"system": "phone", "value": value, "use": use}
+        for value, use in ((facts.phone_mobile, "mobile"), (facts.phone_home, "home"))
+        if value
+    ]
+    if facts.email:
+        telecom.append({"system": "email", "value": facts.email})
+    lines = [line for line in (facts.address_line1, facts.address_line2) if line]
+    place = {
+        "line": lines,
+        "city": facts.city,
+        "state": facts.region,
+        "postalCode": facts.postal_code,
+        "country": facts.country,
+    }
+    address = {key: value for key, value in place.items() if value}
+    resource: dict[str, Any] = {
+        "resourceType": "Patient",
+        "id": facts.uuid,
+        "identifier": [
+            {
+                "use": "usual",
+                "type": {"coding": [{"system": t.IDENTIFIER_TYPE, "code": "MR"}]},
+                "system": t.MRN_SYSTEM,
+                "value": facts.mrn,
+            }
+        ],
+        "active": facts.is_active,
+        "name": names,
+        "gender": facts.sex,
+        "birthDate": facts.date_of_birth.isoformat(),
+    }
+    if telecom:
+        resource["telecom"] = telecom
+    if address:
+        resource["address"] = [{"use": "home", **address}]
+    return Patient.model_validate(resource)
+
+
+@dataclass(frozen=True)
+class ScoredResponseFacts:
+    uuid: str
+    patient_uuid: str
+    instrument_code: str
+    answers: tuple[int | None, ...]  # one per item, in order; None when not answered
+    total: int | None  # None when incomplete: no total is sent
+    taken_at: datetime.datetime
+    entered_in_error: bool = False
+
+
+def _coding(system: str, code: str, display: str = "") -> dict[str, str]:
+    coding = {"system": system, "code": code}
+    if display:
+        coding["display"] = display
+    return coding
+
+
+def scored_instrument_observations(facts: ScoredResponseFacts) -> list[Observation]:
+    """A scored instrument as US Core screening-assessment Observations (fhir-loinc.md §1.3):
+    the panel, whose `hasMember` lists one Observation per answered item and one for the
+    total; each item carries its LOINC answer code, the total a number (`valueInteger`, not
+    the string of the US Core example). The panel comes first. PHQ-9 and GAD-7 so far: the
+    instruments with verified LOINC codes for every part."""
+    codes = t.LOINC_INSTRUMENTS.get(facts.instrument_code)
+    if codes is None:
+        raise ValueError(f"No FHIR mapping for instrument {facts.instrument_code!r} yet.")
+    instrument = REGISTRY[facts.instrument_code]
+    status = "entered-in-error" if facts.entered_in_error else "final"
+    if facts.taken_at.tzinfo is None:
+        raise ValueError("taken_at must be an aware datetime.")
+    common: dict[str, Any] = {
+        "resourceType": "Observation",
+        "status": status,
+        "category": [
+            {
+                "coding": [_coding(t.OBSERVATION_CATEGORY, "survey", "Survey")],
+            }
+        ],
+        "subject": {"reference": f"Patient/{facts.patient_uuid}"},
+        "effectiveDateTime": facts.taken_at.isoformat(),
+    }
+    members: list[dict[str, Any]] = []
+    for item, value in zip(instrument.items, facts.answers, strict=False):
+        if value is None:
+            continue
+        answers = t.DIFFICULTY_ANSWERS if item.number == codes.difficulty_item else codes.answers
+        label = next(o.label for o in item.options if o.value == value)
+        members.append(
+            {
+                **common,
+                "id": f"{facts.uuid}-item-{item.number}",
+                "code": {
+                    "coding": [_coding(t.LOINC, codes.items[item.number])],
+                    "text": item.text,
+                },
+                "valueCodeableConcept": {
+                    "coding": [_coding(t.LOINC, answers[value], label)],
+                    "text": label,
+                },
+            }
+        )
+    if facts.total is not None:
+        total_code, total_display = codes.total
+        members.append(
+            {
+                **common,
+                "id": f"{facts.uuid}-total",
+                "code": {"coding": [_coding(t.LOINC, total_code, total_display)]},
+                "valueInteger": facts.total,
+            }
+        )
+    panel_code, panel_display = codes.panel
+    panel: dict[str, Any] = {
+        **common,
+        "id": facts.uuid,
+        "code": {"coding": [_coding(t.LOINC, panel_code, panel_display)], "text": instrument.name},
+        "hasMember": [{"reference": f"Observation/{member['id']}"} for member in members],
+    }
+    return [Observation.model_validate(resource) for resource in (panel, *members)]
