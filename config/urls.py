@@ -26,5 +26,6 @@ urlpatterns = [
     path("", include("clinic.screening.urls_intake")),
     path("", include("clinic.protocols.urls")),
     path("api/v1/", api.urls),
+    path("fhir/R4/", include("clinic.fhir.urls")),
     path("admin/", admin.site.urls),
 ]

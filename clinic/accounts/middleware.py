@@ -4,7 +4,7 @@ from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import reverse
 
-_OPEN_PREFIXES = ("/static/", "/api/", "/accounts/login/", "/accounts/logout/", "/accounts/2fa/")
+_OPEN_PREFIXES = ("/static/", "/api/", "/fhir/", "/accounts/login/", "/accounts/logout/", "/accounts/2fa/")
 
 # Whether the signed-in patient has a confirmed authenticator app, remembered in the session
 # as [user uuid, bool] so that patients without one cost no query after their first request.

@@ -37,7 +37,7 @@ class RequestContextMiddleware:
         context = RequestContext(
             ip_address=client_ip(request),
             user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
-            channel="api" if request.path.startswith("/api/") else "web",
+            channel="api" if request.path.startswith(("/api/", "/fhir/")) else "web",
         )
         request.request_id = context.request_id
         token = set_request_context(context)

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from clinic.locations.selectors import NO_WORKPLACE, workplace_for
 
-_SKIP_PREFIXES = ("/static/", "/api/", "/favicon.ico")
+_SKIP_PREFIXES = ("/static/", "/api/", "/fhir/", "/favicon.ico")
 
 
 class LocationMiddleware:

@@ -161,6 +161,21 @@ def patient_page(
     return page
 
 
+def patient_with_mrn(*, actor: User, mrn: str) -> Patient | None:
+    """The patient with this exact MRN, if the actor may see them (FHIR `identifier` search).
+    Absent and not visible look the same; the search is audited either way."""
+    patient = _with_care_team(Patient.objects.visible_to(actor)).filter(mrn=mrn).first()
+    audit_record(
+        actor=actor,
+        action=AuditAction.SEARCH,
+        object_type="patient",
+        object_id=patient.uuid if patient else "",
+        patient=patient,
+        summary=f"Patient search by MRN: {'1 found' if patient else 'none found'}",
+    )
+    return patient
+
+
 def my_patients(*, actor: User, size: int | None = None) -> Bounded[Patient]:
     """The patients whose care team the actor is on (a clinician's own list, on their home
     page): the first `size` (SECTION_SIZE) by name and how many in all; the patient list

@@ -1,0 +1,29 @@
+"""KetaCare's records as the plain facts the pure mappers take (clinic/fhir/mappers.py)."""
+
+from __future__ import annotations
+
+from clinic.fhir.mappers import PatientFacts
+from clinic.patients.models import Patient
+
+
+def patient_facts(patient: Patient) -> PatientFacts:
+    return PatientFacts(
+        uuid=str(patient.uuid),
+        mrn=patient.mrn or "",
+        legal_given_name=patient.legal_given_name,
+        legal_middle_name=patient.legal_middle_name,
+        legal_family_name=patient.legal_family_name,
+        preferred_name=patient.preferred_name,
+        date_of_birth=patient.date_of_birth,
+        sex=patient.sex,  # type: ignore[arg-type]  # Sex holds the AdministrativeGender codes
+        phone_mobile=patient.phone_mobile,
+        phone_home=patient.phone_home,
+        email=patient.email,
+        address_line1=patient.address_line1,
+        address_line2=patient.address_line2,
+        city=patient.city,
+        region=patient.region,
+        postal_code=patient.postal_code,
+        country=patient.country,
+        is_active=patient.is_active,
+    )

@@ -1,0 +1,141 @@
+"""/fhir/R4/: the CapabilityStatement, Patient read and search, with a bearer token, the pages'
+access rules (care team, directory roles), an audit event for every read, and an
+OperationOutcome for every error."""
+
+from __future__ import annotations
+
+import pytest
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+from fhir.resources.R4B.operationoutcome import OperationOutcome
+from fhir.resources.R4B.patient import Patient as FhirPatient
+
+from clinic.accounts.services import api_token_create
+from clinic.core.models import AuditEvent
+from clinic.patients.models import Patient
+
+pytestmark = pytest.mark.django_db
+
+FHIR_JSON = "application/fhir+json"
+
+
+def bearer(user) -> dict:
+    _, plain = api_token_create(actor=None, user=user, name="fhir tests")
+    return {"HTTP_AUTHORIZATION": f"Bearer {plain}"}
+
+
+def outcome(response, status: int, code: str) -> str:
+    assert response.status_code == status
+    assert response["Content-Type"].startswith(FHIR_JSON)
+    body = OperationOutcome.model_validate(response.json())
+    assert body.issue[0].code == code
+    return body.issue[0].diagnostics
+
+
+def test_the_capability_statement_is_public_and_lists_what_is_answered(client):
+    response = client.get("/fhir/R4/metadata")
+    assert response.status_code == 200 and response["Content-Type"].startswith(FHIR_JSON)
+    statement = CapabilityStatement.model_validate(response.json())
+    assert statement.fhirVersion == "4.0.1"
+    [rest] = statement.rest
+    assert [(r.type, [i.code for i in r.interaction]) for r in rest.resource] == [
+        ("Patient", ["read", "search-type"])
+    ]
+
+
+def test_no_token_or_a_wrong_one_is_refused_with_an_outcome(client, patient):
+    response = client.get(f"/fhir/R4/Patient/{patient.uuid}")
+    outcome(response, 401, "login")
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    outcome(client.get("/fhir/R4/Patient", HTTP_AUTHORIZATION="Bearer kc_nope"), 401, "login")
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        ("prescriber", 200),
+        ("nurse", 200),
+        ("therapist", 200),
+        ("front_desk", 200),
+        ("billing", 200),
+        ("clinic_admin", 200),
+        ("prescriber_off_team", 404),
+        ("nurse_off_team", 404),
+    ],
+)
+def test_a_patient_is_read_by_whoever_reaches_them_in_the_app(client, actors, patient, who, status):
+    response = client.get(f"/fhir/R4/Patient/{patient.uuid}", **bearer(actors[who]))
+    if status == 404:
+        outcome(response, 404, "not-found")
+        assert AuditEvent.objects.filter(action="denied", object_id=str(patient.uuid)).exists()
+        return
+    assert response.status_code == 200
+    resource = FhirPatient.model_validate(response.json())
+    assert resource.id == str(patient.uuid)
+    assert resource.identifier[0].value == patient.mrn
+    assert (resource.name[0].family, resource.gender) == (patient.legal_family_name, patient.sex)
+    viewed = AuditEvent.objects.get(action="view", object_id=str(patient.uuid))
+    assert viewed.actor == actors[who] and viewed.summary == "FHIR Patient read"
+
+
+def test_a_patient_portal_user_has_no_token_that_works_here(client, actors, patient):
+    from clinic.accounts.services import api_token_authenticate
+
+    # Tokens are for staff: the portal principal cannot hold one that authenticates.
+    assert api_token_authenticate("kc_" + "x" * 40) is None
+    response = client.get(f"/fhir/R4/Patient/{patient.uuid}")
+    outcome(response, 401, "login")
+
+
+def test_search_by_mrn_and_by_id_finds_only_a_patient_in_reach(client, actors, patient):
+    mine = bearer(actors["prescriber"])
+    found = Bundle.model_validate(
+        client.get(f"/fhir/R4/Patient?identifier={patient.mrn}", **mine).json()
+    )
+    assert found.type == "searchset" and found.total == 1
+    assert found.entry[0].resource.id == str(patient.uuid)
+    assert found.entry[0].fullUrl.endswith(f"/fhir/R4/Patient/{patient.uuid}")
+    system = "https://ketacare.example/fhir/sid/mrn"
+    with_system = client.get(f"/fhir/R4/Patient?identifier={system}|{patient.mrn}", **mine)
+    assert with_system.json()["total"] == 1
+    other_system = client.get(f"/fhir/R4/Patient?identifier=urn:other|{patient.mrn}", **mine)
+    assert other_system.json()["total"] == 0
+    by_id = client.get(f"/fhir/R4/Patient?_id={patient.uuid}", **mine).json()
+    assert by_id["total"] == 1
+    # Off the care team: an empty result, as for a patient who does not exist.
+    theirs = bearer(actors["prescriber_off_team"])
+    assert client.get(f"/fhir/R4/Patient?identifier={patient.mrn}", **theirs).json()["total"] == 0
+    assert client.get(f"/fhir/R4/Patient?_id={patient.uuid}", **theirs).json()["total"] == 0
+    # Each search that read patients is audited, the one that found nobody too.
+    assert AuditEvent.objects.filter(action="search", object_id=str(patient.uuid)).count() == 2
+    missed = AuditEvent.objects.get(action="search", actor=actors["prescriber_off_team"])
+    assert missed.summary == "Patient search by MRN: none found"
+
+
+def test_the_list_pages_with_next_links_and_counts_every_patient_in_reach(
+    client, actors, front_desk
+):
+    from clinic.patients.tests.factories import register
+
+    for n in range(3):
+        register(front_desk, legal_family_name=f"Family{n}", date_of_birth=f"1980-01-0{n + 1}")
+    desk = bearer(actors["front_desk"])
+    first = client.get("/fhir/R4/Patient?_count=2", **desk).json()
+    assert first["total"] == 3 and len(first["entry"]) == 2
+    links = {link["relation"]: link["url"] for link in first["link"]}
+    assert "_page=2" in links["next"] and "previous" not in links
+    second = client.get(links["next"].split("testserver")[1], **desk).json()
+    assert len(second["entry"]) == 1
+    everyone = {str(uuid) for uuid in Patient.objects.values_list("uuid", flat=True)}
+    assert {e["resource"]["id"] for e in first["entry"] + second["entry"]} == everyone
+
+
+def test_bad_input_and_writes_are_answered_with_an_outcome(client, actors):
+    desk = bearer(actors["front_desk"])
+    message = outcome(client.get("/fhir/R4/Patient?name=Rivera", **desk), 400, "not-supported")
+    assert "name" in message
+    outcome(client.get("/fhir/R4/Patient?_count=0", **desk), 400, "invalid")
+    outcome(client.get("/fhir/R4/Patient?_count=lots", **desk), 400, "invalid")
+    response = client.post("/fhir/R4/Patient", {}, **desk)
+    outcome(response, 405, "not-supported")
+    assert response["Allow"] == "GET"

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from clinic.fhir import views
+
+app_name = "fhir"
+
+urlpatterns = [
+    path("metadata", views.metadata, name="metadata"),
+    path("Patient", views.patient_search, name="patient_search"),
+    path("Patient/<str:patient_id>", views.patient_read, name="patient_read"),
+]
