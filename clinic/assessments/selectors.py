@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from clinic.accounts.models import User
@@ -53,6 +54,42 @@ def response_list(
         summary=f"{len(responses)} assessment responses ({purpose})",
     )
     return responses
+
+
+def response_page(
+    *,
+    actor: User,
+    patient: Patient,
+    instruments: Sequence[str],
+    taken_after: datetime.datetime | None = None,
+    taken_before: datetime.datetime | None = None,
+    page_number: int | str = 1,
+    page_size: int = 20,
+    purpose: str = "assessments",
+) -> Page:
+    """One page of the patient's valid responses to these instruments, newest first, taken in
+    [taken_after, taken_before) when given: the FHIR Observation search. Responses marked
+    entered in error are left out, so a withdrawn score is never read as a score."""
+    require_clinical_view(actor=actor, patient=patient, purpose=purpose)
+    responses = AssessmentResponse.objects.valid().filter(
+        patient=patient, instrument_code__in=list(instruments)
+    )
+    if taken_after is not None:
+        responses = responses.filter(taken_at__gte=taken_after)
+    if taken_before is not None:
+        responses = responses.filter(taken_at__lt=taken_before)
+    page = Paginator(responses.order_by("-taken_at", "-id"), page_size).get_page(page_number)
+    audit_record(
+        actor=actor,
+        action=AuditAction.LIST,
+        object_type="assessment_response",
+        patient=patient,
+        summary=(
+            f"{len(page.object_list)} of {page.paginator.count} assessment responses "
+            f"({purpose})"
+        )[:300],
+    )
+    return page
 
 
 def response_get(

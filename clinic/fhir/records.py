@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from clinic.fhir.mappers import PatientFacts
+from clinic.assessments.models import AssessmentResponse
+from clinic.fhir.mappers import PatientFacts, ScoredResponseFacts
 from clinic.patients.models import Patient
 
 
@@ -26,4 +27,16 @@ def patient_facts(patient: Patient) -> PatientFacts:
         postal_code=patient.postal_code,
         country=patient.country,
         is_active=patient.is_active,
+    )
+
+
+def scored_response_facts(response: AssessmentResponse) -> ScoredResponseFacts:
+    return ScoredResponseFacts(
+        uuid=str(response.uuid),
+        patient_uuid=str(response.patient.uuid),
+        instrument_code=response.instrument_code,
+        answers=tuple(response.answers),
+        total=response.total if response.complete else None,
+        taken_at=response.taken_at,
+        entered_in_error=response.entered_in_error_at is not None,
     )

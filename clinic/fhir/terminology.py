@@ -35,6 +35,11 @@ class LoincInstrument:
     answers: Mapping[int, str]  # answer value -> LOINC answer code
     difficulty_item: int  # the item answered from DIFFICULTY_ANSWERS instead
 
+    @property
+    def all_codes(self) -> frozenset[str]:
+        """Every Observation code the instrument's resources carry: panel, total, items."""
+        return frozenset({self.panel[0], self.total[0], *self.items.values()})
+
 
 DIFFICULTY_ANSWERS: Mapping[int, str] = phq9.LOINC["difficulty_answers"]  # type: ignore[assignment]
 

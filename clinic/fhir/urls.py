@@ -8,4 +8,5 @@ urlpatterns = [
     path("metadata", views.metadata, name="metadata"),
     path("Patient", views.patient_search, name="patient_search"),
     path("Patient/<str:patient_id>", views.patient_read, name="patient_read"),
+    path("Observation", views.observation_search, name="observation_search"),
 ]

@@ -1,9 +1,11 @@
 """FHIR R4 read API at /fhir/R4/ (issue 16): JSON only, a personal API token as the bearer,
 the same access rules and audit as the pages (the apps' selectors), and an OperationOutcome
-for every error. So far: the CapabilityStatement, and Patient read and search."""
+for every error. So far: the CapabilityStatement, Patient read and search, and Observation
+search for the scored instruments with LOINC codes (PHQ-9, GAD-7)."""
 
 from __future__ import annotations
 
+import datetime
 import functools
 import json
 from collections.abc import Callable
@@ -18,9 +20,11 @@ from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 
 from clinic.accounts.models import User
 from clinic.accounts.services import api_token_authenticate
+from clinic.assessments import selectors as assessments
 from clinic.core.exceptions import DomainError, NotFound
-from clinic.fhir.mappers import patient_resource
-from clinic.fhir.records import patient_facts
+from clinic.fhir import terminology
+from clinic.fhir.mappers import patient_resource, scored_instrument_observations
+from clinic.fhir.records import patient_facts, scored_response_facts
 from clinic.fhir.terminology import MRN_SYSTEM
 from clinic.patients import selectors as patients
 
@@ -135,7 +139,33 @@ def metadata(request: HttpRequest) -> HttpResponse:
                             },
                             {"name": "_count", "type": "number"},
                         ],
-                    }
+                    },
+                    {
+                        "type": "Observation",
+                        "supportedProfile": [
+                            "http://hl7.org/fhir/us/core/StructureDefinition/"
+                            "us-core-observation-screening-assessment"
+                        ],
+                        "interaction": [{"code": "search-type"}],
+                        "documentation": (
+                            "PHQ-9 and GAD-7 responses, each as its panel, its answered items "
+                            "and its total. A search names the patient. _count counts "
+                            "responses: each brings its panel, items and total. Responses "
+                            "marked entered in error are left out."
+                        ),
+                        "searchParam": [
+                            {"name": "patient", "type": "reference"},
+                            {"name": "category", "type": "token"},
+                            {"name": "code", "type": "token"},
+                            {
+                                "name": "date",
+                                "type": "date",
+                                "documentation": "eq, ge, gt, le and lt; a plain date is a "
+                                "day in the clinic's time zone.",
+                            },
+                            {"name": "_count", "type": "number"},
+                        ],
+                    },
                 ],
             }
         ],
@@ -183,13 +213,13 @@ def patient_search(request: HttpRequest) -> HttpResponse:
     page = patients.patient_page(
         actor=_actor(request), page_number=params.get("_page", 1), page_size=count
     )
-    links = {}
-    if page.has_next():
-        links["next"] = _page_url(request, page.next_page_number(), count)
-    if page.has_previous():
-        links["previous"] = _page_url(request, page.previous_page_number(), count)
     return _json(
-        _searchset(request, list(page.object_list), total=page.paginator.count, links=links)
+        _searchset(
+            request,
+            list(page.object_list),
+            total=page.paginator.count,
+            links=_page_links(request, page, count),
+        )
     )
 
 
@@ -214,22 +244,163 @@ def _dump(resource: Any) -> dict[str, Any]:
 def _searchset(
     request: HttpRequest, found: list, *, total: int, links: dict[str, str] | None = None
 ) -> dict[str, Any]:
-    base = request.build_absolute_uri("/fhir/R4/Patient/")
-    bundle = {
+    """A searchset of patients."""
+    return _bundle(
+        request,
+        [_dump(patient_resource(patient_facts(patient))) for patient in found],
+        total=total,
+        links=links,
+    )
+
+
+def _bundle(
+    request: HttpRequest,
+    resources: list[dict[str, Any]],
+    *,
+    total: int | None,
+    links: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    base = request.build_absolute_uri("/fhir/R4/")
+    bundle: dict[str, Any] = {
         "resourceType": "Bundle",
         "type": "searchset",
-        "total": total,
         "link": [
             {"relation": "self", "url": request.build_absolute_uri()},
             *({"relation": relation, "url": url} for relation, url in (links or {}).items()),
         ],
         "entry": [
             {
-                "fullUrl": f"{base}{patient.uuid}",
-                "resource": _dump(patient_resource(patient_facts(patient))),
+                "fullUrl": f"{base}{resource['resourceType']}/{resource['id']}",
+                "resource": resource,
                 "search": {"mode": "match"},
             }
-            for patient in found
+            for resource in resources
         ],
     }
+    if total is not None:
+        bundle["total"] = total
     return _dump(Bundle.model_validate(bundle))
+
+
+def _page_links(request: HttpRequest, page, count: int) -> dict[str, str]:
+    links = {}
+    if page.has_next():
+        links["next"] = _page_url(request, page.next_page_number(), count)
+    if page.has_previous():
+        links["previous"] = _page_url(request, page.previous_page_number(), count)
+    return links
+
+
+_OBSERVATION_SEARCH = {"patient", "category", "code", "date", "_count", "_page"}
+_DATE_PREFIXES = ("eq", "ge", "gt", "le", "lt")
+
+
+@fhir_endpoint()
+def observation_search(request: HttpRequest) -> HttpResponse:
+    params = request.GET
+    unknown = sorted(set(params) - _OBSERVATION_SEARCH)
+    if unknown:
+        raise FhirError(
+            400,
+            "not-supported",
+            f"Unsupported search parameter(s): {', '.join(unknown)}. "
+            f"Observation supports {', '.join(sorted(_OBSERVATION_SEARCH))}.",
+        )
+    reference = params.get("patient", "")
+    if not reference:
+        raise FhirError(400, "invalid", "Name the patient: patient=Patient/<id> or patient=<id>.")
+    count = _count(params.get("_count"))
+    taken_after, taken_before = _date_bounds(params.getlist("date"))
+    patient = patients.patient_get(
+        actor=_actor(request),
+        patient_uuid=reference.removeprefix("Patient/"),
+        purpose="FHIR Observation search",
+    )
+    category = params.get("category")
+    wanted_code = _token(params.get("code"), terminology.LOINC)
+    instruments = [
+        code
+        for code, loinc in terminology.LOINC_INSTRUMENTS.items()
+        if wanted_code is None or wanted_code in loinc.all_codes
+    ]
+    if _token(category, terminology.OBSERVATION_CATEGORY) not in (None, "survey"):
+        instruments = []
+    page = assessments.response_page(
+        actor=_actor(request),
+        patient=patient,
+        instruments=instruments,
+        taken_after=taken_after,
+        taken_before=taken_before,
+        page_number=params.get("_page", 1),
+        page_size=count,
+        purpose="FHIR Observation search",
+    )
+    resources = []
+    for response in page.object_list:
+        response.patient = patient
+        for observation in scored_instrument_observations(scored_response_facts(response)):
+            body = _dump(observation)
+            if wanted_code is None or any(
+                coding["code"] == wanted_code for coding in body["code"]["coding"]
+            ):
+                resources.append(body)
+    # The total counts Observations only when each response gives one (a code was named).
+    return _json(
+        _bundle(
+            request,
+            resources,
+            total=page.paginator.count if wanted_code is not None else None,
+            links=_page_links(request, page, count),
+        )
+    )
+
+
+def _token(raw: str | None, system: str) -> str | None:
+    """The code of a token parameter (`code` or `system|code`), None when absent; a code of
+    another system matches nothing, so it becomes one no resource carries."""
+    if raw is None:
+        return None
+    named_system, bar, code = raw.rpartition("|")
+    if bar and named_system and named_system != system:
+        return "(another system)"
+    return code
+
+
+def _date_bounds(
+    values: list[str],
+) -> tuple[datetime.datetime | None, datetime.datetime | None]:
+    """`date` parameters as [after, before): a plain date is the whole day in the clinic's
+    time zone; several parameters narrow each other."""
+    after: datetime.datetime | None = None
+    before: datetime.datetime | None = None
+    for value in values:
+        prefix = value[:2] if value[:2].isalpha() else "eq"
+        text = value[2:] if value[:2].isalpha() else value
+        if prefix not in _DATE_PREFIXES:
+            raise FhirError(400, "not-supported", f"date supports the prefixes {_DATE_PREFIXES}.")
+        start, end = _instant_range(text)
+        low = {"eq": start, "ge": start, "gt": end}.get(prefix)
+        high = {"eq": end, "le": end, "lt": start}.get(prefix)
+        if low is not None:
+            after = low if after is None else max(after, low)
+        if high is not None:
+            before = high if before is None else min(before, high)
+    return after, before
+
+
+def _instant_range(text: str) -> tuple[datetime.datetime, datetime.datetime]:
+    """[start, end) of a FHIR date (a day) or dateTime (an instant, with its zone)."""
+    try:
+        if len(text) == 10:
+            day = datetime.date.fromisoformat(text)
+            zone = timezone.get_default_timezone()
+            start = datetime.datetime.combine(day, datetime.time(), tzinfo=zone)
+            return start, start + datetime.timedelta(days=1)
+        moment = datetime.datetime.fromisoformat(text)
+    except ValueError as error:
+        raise FhirError(
+            400, "invalid", f"date {text!r} is not a FHIR date (YYYY-MM-DD) or dateTime."
+        ) from error
+    if moment.tzinfo is None:
+        raise FhirError(400, "invalid", "A dateTime in date must carry its time zone.")
+    return moment, moment + datetime.timedelta(microseconds=1)

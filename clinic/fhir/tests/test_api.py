@@ -39,7 +39,8 @@ def test_the_capability_statement_is_public_and_lists_what_is_answered(client):
     assert statement.fhirVersion == "4.0.1"
     [rest] = statement.rest
     assert [(r.type, [i.code for i in r.interaction]) for r in rest.resource] == [
-        ("Patient", ["read", "search-type"])
+        ("Patient", ["read", "search-type"]),
+        ("Observation", ["search-type"]),
     ]
 
 
@@ -139,3 +140,114 @@ def test_bad_input_and_writes_are_answered_with_an_outcome(client, actors):
     response = client.post("/fhir/R4/Patient", {}, **desk)
     outcome(response, 405, "not-supported")
     assert response["Allow"] == "GET"
+
+
+# --------------------------------------------------------------------------- Observation
+
+
+@pytest.fixture
+def scores(patient, nurse):
+    """A PHQ-9 (the US Core example's answers, total 12) and a GAD-7 on two days, and a PHQ-9
+    marked entered in error."""
+    import datetime
+
+    from clinic.assessments import services
+
+    def record(code, answers, day):
+        taken = datetime.datetime(2026, 11, day, 15, 0, tzinfo=datetime.UTC)
+        return services.response_record(
+            actor=nurse, patient=patient, instrument_code=code, answers=answers, taken_at=taken
+        )
+
+    phq9 = record("phq9", [2, 2, 2, 2, 1, 1, 2, 0, 0], 2)
+    gad7 = record("gad7", [1, 1, 1, 1, 1, 1, 1], 9)
+    withdrawn = record("phq9", [3] * 9, 5)
+    services.response_mark_entered_in_error(
+        actor=nurse, response=withdrawn, reason="Recorded for the wrong patient"
+    )
+    return {"phq9": phq9, "gad7": gad7, "withdrawn": withdrawn}
+
+
+def entries(response) -> list[dict]:
+    assert response.status_code == 200, response.content
+    bundle = Bundle.model_validate(response.json())
+    assert bundle.type == "searchset"
+    return [entry["resource"] for entry in response.json().get("entry", [])]
+
+
+def test_a_patients_phq9_totals_are_found_by_their_loinc_code(client, actors, patient, scores):
+    totals = entries(
+        client.get(
+            f"/fhir/R4/Observation?patient=Patient/{patient.uuid}&code=http://loinc.org|44261-6",
+            **bearer(actors["prescriber"]),
+        )
+    )
+    # The withdrawn PHQ-9 (entered in error) is left out: only the US Core example's total.
+    assert [(o["code"]["coding"][0]["code"], o["valueInteger"]) for o in totals] == [
+        ("44261-6", 12)
+    ]
+    assert totals[0]["subject"]["reference"] == f"Patient/{patient.uuid}"
+    assert AuditEvent.objects.filter(
+        action="list", object_type="assessment_response", actor=actors["prescriber"]
+    ).exists()
+
+
+def test_without_a_code_each_response_brings_its_panel_items_and_total(
+    client, actors, patient, scores
+):
+    found = entries(
+        client.get(f"/fhir/R4/Observation?patient={patient.uuid}", **bearer(actors["nurse"]))
+    )
+    panels = [o for o in found if o.get("hasMember")]
+    # Newest first: the GAD-7 of 9 November (7 items and a total), then the PHQ-9 (9 and 1).
+    assert [p["code"]["coding"][0]["code"] for p in panels] == ["69737-5", "44249-1"]
+    assert [len(p["hasMember"]) for p in panels] == [8, 10]
+    assert len(found) == 2 + 8 + 10
+    ids = {o["id"] for o in found}
+    assert all(
+        m["reference"].removeprefix("Observation/") in ids for p in panels for m in p["hasMember"]
+    )
+
+
+def test_date_category_and_paging_narrow_the_search(client, actors, patient, scores):
+    mine = bearer(actors["prescriber"])
+    base = f"/fhir/R4/Observation?patient={patient.uuid}&code=44249-1"
+    assert len(entries(client.get(f"{base}&date=ge2026-11-03", **mine))) == 0  # PHQ-9 on the 2nd
+    assert len(entries(client.get(f"{base}&date=2026-11-02", **mine))) == 1
+    assert len(entries(client.get(f"{base}&date=lt2026-11-02T15:00:01%2B00:00", **mine))) == 1
+    assert len(entries(client.get(f"{base}&date=lt2026-11-02T15:00:00%2B00:00", **mine))) == 0
+    any_code = f"/fhir/R4/Observation?patient={patient.uuid}"
+    assert entries(client.get(f"{any_code}&category=vital-signs", **mine)) == []
+    assert len(entries(client.get(f"{any_code}&category=survey", **mine))) == 20
+    first = client.get(f"{any_code}&_count=1", **mine).json()
+    links = {link["relation"]: link["url"] for link in first["link"]}
+    assert [e["resource"]["code"]["coding"][0]["code"] for e in first["entry"]][0] == "69737-5"
+    second = client.get(links["next"].split("testserver")[1], **mine).json()
+    assert second["entry"][0]["resource"]["code"]["coding"][0]["code"] == "44249-1"
+
+
+@pytest.mark.parametrize(
+    ("who", "status", "code"),
+    [
+        ("therapist", 200, ""),
+        ("front_desk", 403, "security"),
+        ("billing", 403, "security"),
+        ("prescriber_off_team", 404, "not-found"),
+    ],
+)
+def test_scores_are_for_the_care_team_only(client, actors, patient, scores, who, status, code):
+    response = client.get(f"/fhir/R4/Observation?patient={patient.uuid}", **bearer(actors[who]))
+    if status == 200:
+        assert entries(response)
+    else:
+        outcome(response, status, code)
+
+
+def test_an_observation_search_must_name_the_patient_and_well_formed_dates(client, actors):
+    mine = bearer(actors["prescriber"])
+    outcome(client.get("/fhir/R4/Observation?code=44261-6", **mine), 400, "invalid")
+    outcome(client.get("/fhir/R4/Observation?patient=x&date=ap2026-01-01", **mine), 400,
+            "not-supported")  # fmt: skip
+    outcome(client.get("/fhir/R4/Observation?patient=x&date=2026-13-01", **mine), 400, "invalid")
+    outcome(client.get("/fhir/R4/Observation?patient=x&date=ge2026-01-01T10:00", **mine), 400,
+            "invalid")  # fmt: skip
