@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Literal
 
 from fhir.resources.R4B.observation import Observation
@@ -174,3 +175,111 @@ def scored_instrument_observations(facts: ScoredResponseFacts) -> list[Observati
         "hasMember": [{"reference": f"Observation/{member['id']}"} for member in members],
     }
     return [Observation.model_validate(resource) for resource in (panel, *members)]
+
+
+@dataclass(frozen=True)
+class VitalsFacts:
+    """One chair-side reading: any of its measures may be missing."""
+
+    uuid: str
+    patient_uuid: str
+    taken_at: datetime.datetime
+    systolic_mmhg: int | None = None
+    diastolic_mmhg: int | None = None
+    heart_rate_bpm: int | None = None
+    respiratory_rate_per_min: int | None = None
+    spo2_percent: int | None = None
+    temperature_c: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class BodyMeasurementFacts:
+    uuid: str
+    patient_uuid: str
+    measured_on: datetime.date
+    weight_kg: Decimal | None = None
+    height_cm: Decimal | None = None
+
+
+def _quantity(value: int | Decimal, unit: str) -> dict[str, Any]:
+    return {"value": value, "unit": unit, "system": t.UCUM, "code": unit}
+
+
+def _vital(common: dict[str, Any], suffix: str, codings: list[dict[str, str]]) -> dict[str, Any]:
+    return {**common, "id": f"{common['id']}-{suffix}", "code": {"coding": codings}}
+
+
+def vital_sign_observations(facts: VitalsFacts) -> list[Observation]:
+    """A reading as US Core vital-sign Observations (fhir-loinc.md §1.2): the blood pressure
+    panel with its systolic and diastolic components, heart rate, respiratory rate, SpO2
+    with both the pulse-oximetry and the arterial codings, and temperature; one per measure
+    taken, each with its UCUM unit. Ids: the reading's UUID with the measure's suffix."""
+    if facts.taken_at.tzinfo is None:
+        raise ValueError("taken_at must be an aware datetime.")
+    common = _vital_common(facts.uuid, facts.patient_uuid)
+    common["effectiveDateTime"] = facts.taken_at.isoformat()
+    found = []
+    if facts.systolic_mmhg is not None or facts.diastolic_mmhg is not None:
+        components = [
+            {
+                "code": {"coding": [_coding(t.LOINC, code, display)]},
+                "valueQuantity": _quantity(value, unit),
+            }
+            for (code, display, unit), value in (
+                (t.SYSTOLIC, facts.systolic_mmhg),
+                (t.DIASTOLIC, facts.diastolic_mmhg),
+            )
+            if value is not None
+        ]
+        panel = _vital(common, "bp", [_coding(t.LOINC, *t.BP_PANEL)])
+        found.append({**panel, "component": components})
+    for suffix, (code, display, unit), value in (
+        ("hr", t.HEART_RATE, facts.heart_rate_bpm),
+        ("rr", t.RESPIRATORY_RATE, facts.respiratory_rate_per_min),
+        ("temp", t.BODY_TEMPERATURE, facts.temperature_c),
+    ):
+        if value is not None:
+            found.append(
+                {
+                    **_vital(common, suffix, [_coding(t.LOINC, code, display)]),
+                    "valueQuantity": _quantity(value, unit),
+                }
+            )
+    if facts.spo2_percent is not None:
+        codings = [_coding(t.LOINC, code, display) for code, display in t.SPO2_CODINGS]
+        found.append(
+            {
+                **_vital(common, "spo2", codings),
+                "valueQuantity": _quantity(facts.spo2_percent, t.SPO2_UNIT),
+            }
+        )
+    return [Observation.model_validate(resource) for resource in found]
+
+
+def body_measurement_observations(facts: BodyMeasurementFacts) -> list[Observation]:
+    """Weight and height as US Core body-weight and body-height Observations, dated by the day
+    they were measured."""
+    common = _vital_common(facts.uuid, facts.patient_uuid)
+    common["effectiveDateTime"] = facts.measured_on.isoformat()
+    found = [
+        {
+            **_vital(common, suffix, [_coding(t.LOINC, code, display)]),
+            "valueQuantity": _quantity(value, unit),
+        }
+        for suffix, (code, display, unit), value in (
+            ("weight", t.BODY_WEIGHT, facts.weight_kg),
+            ("height", t.BODY_HEIGHT, facts.height_cm),
+        )
+        if value is not None
+    ]
+    return [Observation.model_validate(resource) for resource in found]
+
+
+def _vital_common(uuid: str, patient_uuid: str) -> dict[str, Any]:
+    return {
+        "resourceType": "Observation",
+        "id": uuid,
+        "status": "final",
+        "category": [{"coding": [_coding(t.OBSERVATION_CATEGORY, "vital-signs", "Vital Signs")]}],
+        "subject": {"reference": f"Patient/{patient_uuid}"},
+    }

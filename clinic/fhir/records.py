@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from clinic.assessments.models import AssessmentResponse
-from clinic.fhir.mappers import PatientFacts, ScoredResponseFacts
-from clinic.patients.models import Patient
+from clinic.fhir.mappers import (
+    BodyMeasurementFacts,
+    PatientFacts,
+    ScoredResponseFacts,
+    VitalsFacts,
+)
+from clinic.patients.models import BodyMeasurement, Patient
+from clinic.treatment_sessions.models import VitalsEntry
 
 
 def patient_facts(patient: Patient) -> PatientFacts:
@@ -39,4 +45,28 @@ def scored_response_facts(response: AssessmentResponse) -> ScoredResponseFacts:
         total=response.total if response.complete else None,
         taken_at=response.taken_at,
         entered_in_error=response.entered_in_error_at is not None,
+    )
+
+
+def vitals_facts(reading: VitalsEntry, patient_uuid: str) -> VitalsFacts:
+    return VitalsFacts(
+        uuid=str(reading.uuid),
+        patient_uuid=patient_uuid,
+        taken_at=reading.taken_at,
+        systolic_mmhg=reading.systolic_mmhg,
+        diastolic_mmhg=reading.diastolic_mmhg,
+        heart_rate_bpm=reading.heart_rate_bpm,
+        respiratory_rate_per_min=reading.respiratory_rate_per_min,
+        spo2_percent=reading.spo2_percent,
+        temperature_c=reading.temperature_c,
+    )
+
+
+def body_measurement_facts(measurement: BodyMeasurement, patient_uuid: str) -> BodyMeasurementFacts:
+    return BodyMeasurementFacts(
+        uuid=str(measurement.uuid),
+        patient_uuid=patient_uuid,
+        measured_on=measurement.measured_on,
+        weight_kg=measurement.weight_kg,
+        height_cm=measurement.height_cm,
     )

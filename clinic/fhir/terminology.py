@@ -59,3 +59,33 @@ LOINC_INSTRUMENTS = {
         difficulty_item=8,
     ),
 }
+
+
+# Vital signs (fhir-loinc.md §1.2: the FHIR vital-signs value set and US Core's profiles):
+# (LOINC code, display, UCUM unit). US Core's pulse oximetry profile needs both SpO2 codings.
+BP_PANEL = ("85354-9", "Blood pressure panel with all children optional")
+SYSTOLIC = ("8480-6", "Systolic blood pressure", "mm[Hg]")
+DIASTOLIC = ("8462-4", "Diastolic blood pressure", "mm[Hg]")
+HEART_RATE = ("8867-4", "Heart rate", "/min")
+RESPIRATORY_RATE = ("9279-1", "Respiratory rate", "/min")
+SPO2_CODINGS = (
+    ("59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry"),
+    ("2708-6", "Oxygen saturation in Arterial blood"),
+)
+SPO2_UNIT = "%"
+BODY_TEMPERATURE = ("8310-5", "Body temperature", "Cel")
+BODY_WEIGHT = ("29463-7", "Body weight", "kg")
+BODY_HEIGHT = ("8302-2", "Body height", "cm")
+VITAL_SIGN_CODES = frozenset(
+    {
+        BP_PANEL[0],
+        SYSTOLIC[0],
+        DIASTOLIC[0],
+        HEART_RATE[0],
+        RESPIRATORY_RATE[0],
+        *(code for code, _ in SPO2_CODINGS),
+        BODY_TEMPERATURE[0],
+        BODY_WEIGHT[0],
+        BODY_HEIGHT[0],
+    }
+)

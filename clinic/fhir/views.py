@@ -23,10 +23,22 @@ from clinic.accounts.services import api_token_authenticate
 from clinic.assessments import selectors as assessments
 from clinic.core.exceptions import DomainError, NotFound
 from clinic.fhir import terminology
-from clinic.fhir.mappers import patient_resource, scored_instrument_observations
-from clinic.fhir.records import patient_facts, scored_response_facts
+from clinic.fhir.mappers import (
+    body_measurement_observations,
+    patient_resource,
+    scored_instrument_observations,
+    vital_sign_observations,
+)
+from clinic.fhir.records import (
+    body_measurement_facts,
+    patient_facts,
+    scored_response_facts,
+    vitals_facts,
+)
 from clinic.fhir.terminology import MRN_SYSTEM
 from clinic.patients import selectors as patients
+from clinic.patients.models import BodyMeasurement
+from clinic.treatment_sessions.selectors_vital_signs import vital_signs_page
 
 CONTENT_TYPE = "application/fhir+json; charset=utf-8"
 DEFAULT_COUNT = 20
@@ -143,15 +155,28 @@ def metadata(request: HttpRequest) -> HttpResponse:
                     {
                         "type": "Observation",
                         "supportedProfile": [
-                            "http://hl7.org/fhir/us/core/StructureDefinition/"
-                            "us-core-observation-screening-assessment"
+                            f"http://hl7.org/fhir/us/core/StructureDefinition/{profile}"
+                            for profile in (
+                                "us-core-observation-screening-assessment",
+                                "us-core-blood-pressure",
+                                "us-core-heart-rate",
+                                "us-core-respiratory-rate",
+                                "us-core-pulse-oximetry",
+                                "us-core-body-temperature",
+                                "us-core-body-weight",
+                                "us-core-body-height",
+                            )
                         ],
                         "interaction": [{"code": "search-type"}],
                         "documentation": (
-                            "PHQ-9 and GAD-7 responses, each as its panel, its answered items "
-                            "and its total. A search names the patient. _count counts "
-                            "responses: each brings its panel, items and total. Responses "
-                            "marked entered in error are left out."
+                            "category survey: PHQ-9 and GAD-7 responses, each as its panel, "
+                            "its answered items and its total. category vital-signs: the "
+                            "chair-side readings (blood pressure, heart rate, respiratory "
+                            "rate, SpO2, temperature) and the chart's weights and heights. A "
+                            "search names the patient and a category or a code. _count "
+                            "counts responses or readings, each of which brings several "
+                            "Observations, so no total is given. Records marked entered in "
+                            "error are left out."
                         ),
                         "searchParam": [
                             {"name": "patient", "type": "reference"},
@@ -283,12 +308,7 @@ def _bundle(
 
 
 def _page_links(request: HttpRequest, page, count: int) -> dict[str, str]:
-    links = {}
-    if page.has_next():
-        links["next"] = _page_url(request, page.next_page_number(), count)
-    if page.has_previous():
-        links["previous"] = _page_url(request, page.previous_page_number(), count)
-    return links
+    return _numbered_links(request, page.number, page.has_next(), page.has_previous(), count)
 
 
 _OBSERVATION_SEARCH = {"patient", "category", "code", "date", "_count", "_page"}
@@ -297,6 +317,9 @@ _DATE_PREFIXES = ("eq", "ge", "gt", "le", "lt")
 
 @fhir_endpoint()
 def observation_search(request: HttpRequest) -> HttpResponse:
+    """A patient's Observations of one category (survey: PHQ-9 and GAD-7; vital-signs: the
+    chair-side readings and the chart's weights and heights) or of one code, as US Core asks
+    servers to answer: patient with category, or patient with code, each with a date."""
     params = request.GET
     unknown = sorted(set(params) - _OBSERVATION_SEARCH)
     if unknown:
@@ -309,50 +332,90 @@ def observation_search(request: HttpRequest) -> HttpResponse:
     reference = params.get("patient", "")
     if not reference:
         raise FhirError(400, "invalid", "Name the patient: patient=Patient/<id> or patient=<id>.")
+    category = _token(params.get("category"), terminology.OBSERVATION_CATEGORY)
+    code = _token(params.get("code"), terminology.LOINC)
+    if category is None and code is None:
+        raise FhirError(
+            400, "invalid", "Name a category (survey or vital-signs) or a code (LOINC)."
+        )
     count = _count(params.get("_count"))
     taken_after, taken_before = _date_bounds(params.getlist("date"))
+    actor = _actor(request)
     patient = patients.patient_get(
-        actor=_actor(request),
+        actor=actor,
         patient_uuid=reference.removeprefix("Patient/"),
         purpose="FHIR Observation search",
     )
-    category = params.get("category")
-    wanted_code = _token(params.get("code"), terminology.LOINC)
-    instruments = [
-        code
-        for code, loinc in terminology.LOINC_INSTRUMENTS.items()
-        if wanted_code is None or wanted_code in loinc.all_codes
-    ]
-    if _token(category, terminology.OBSERVATION_CATEGORY) not in (None, "survey"):
-        instruments = []
-    page = assessments.response_page(
-        actor=_actor(request),
-        patient=patient,
-        instruments=instruments,
-        taken_after=taken_after,
-        taken_before=taken_before,
-        page_number=params.get("_page", 1),
-        page_size=count,
-        purpose="FHIR Observation search",
+    surveys = category == "survey" or (
+        category is None and any(code in i.all_codes for i in _instruments())
     )
-    resources = []
-    for response in page.object_list:
-        response.patient = patient
-        for observation in scored_instrument_observations(scored_response_facts(response)):
-            body = _dump(observation)
-            if wanted_code is None or any(
-                coding["code"] == wanted_code for coding in body["code"]["coding"]
-            ):
-                resources.append(body)
-    # The total counts Observations only when each response gives one (a code was named).
-    return _json(
-        _bundle(
-            request,
-            resources,
-            total=page.paginator.count if wanted_code is not None else None,
-            links=_page_links(request, page, count),
+    vitals = category == "vital-signs" or (
+        category is None and code in terminology.VITAL_SIGN_CODES
+    )
+    page_number = params.get("_page", 1)
+    found: list[dict[str, Any]] = []
+    links: dict[str, str] = {}
+    if surveys:
+        instruments = [
+            name
+            for name, loinc in terminology.LOINC_INSTRUMENTS.items()
+            if code is None or code in loinc.all_codes
+        ]
+        page = assessments.response_page(
+            actor=actor,
+            patient=patient,
+            instruments=instruments,
+            taken_after=taken_after,
+            taken_before=taken_before,
+            page_number=page_number,
+            page_size=count,
+            purpose="FHIR Observation search",
         )
-    )
+        for response in page.object_list:
+            response.patient = patient
+            found += map(_dump, scored_instrument_observations(scored_response_facts(response)))
+        links = _page_links(request, page, count)
+    elif vitals:
+        readings = vital_signs_page(
+            actor=actor,
+            patient=patient,
+            taken_after=taken_after,
+            taken_before=taken_before,
+            page_number=page_number,
+            page_size=count,
+            purpose="FHIR Observation search",
+        )
+        for reading in readings.readings:
+            if isinstance(reading, BodyMeasurement):
+                made = body_measurement_observations(
+                    body_measurement_facts(reading, str(patient.uuid))
+                )
+            else:
+                made = vital_sign_observations(vitals_facts(reading, str(patient.uuid)))
+            found += map(_dump, made)
+        links = _numbered_links(
+            request, readings.number, readings.has_next, readings.has_previous, count
+        )
+    if code is not None:
+        found = [o for o in found if any(c["code"] == code for c in o["code"]["coding"])]
+    # No total: a page is counted in source records (responses, readings), each of which
+    # gives several Observations.
+    return _json(_bundle(request, found, total=None, links=links))
+
+
+def _instruments():
+    return terminology.LOINC_INSTRUMENTS.values()
+
+
+def _numbered_links(
+    request: HttpRequest, number: int, has_next: bool, has_previous: bool, count: int
+) -> dict[str, str]:
+    links = {}
+    if has_next:
+        links["next"] = _page_url(request, number + 1, count)
+    if has_previous:
+        links["previous"] = _page_url(request, number - 1, count)
+    return links
 
 
 def _token(raw: str | None, system: str) -> str | None:

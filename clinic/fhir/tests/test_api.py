@@ -196,7 +196,10 @@ def test_without_a_code_each_response_brings_its_panel_items_and_total(
     client, actors, patient, scores
 ):
     found = entries(
-        client.get(f"/fhir/R4/Observation?patient={patient.uuid}", **bearer(actors["nurse"]))
+        client.get(
+            f"/fhir/R4/Observation?patient={patient.uuid}&category=survey",
+            **bearer(actors["nurse"]),
+        )
     )
     panels = [o for o in found if o.get("hasMember")]
     # Newest first: the GAD-7 of 9 November (7 items and a total), then the PHQ-9 (9 and 1).
@@ -218,8 +221,9 @@ def test_date_category_and_paging_narrow_the_search(client, actors, patient, sco
     assert len(entries(client.get(f"{base}&date=lt2026-11-02T15:00:00%2B00:00", **mine))) == 0
     any_code = f"/fhir/R4/Observation?patient={patient.uuid}"
     assert entries(client.get(f"{any_code}&category=vital-signs", **mine)) == []
+    assert entries(client.get(f"{any_code}&category=laboratory", **mine)) == []
     assert len(entries(client.get(f"{any_code}&category=survey", **mine))) == 20
-    first = client.get(f"{any_code}&_count=1", **mine).json()
+    first = client.get(f"{any_code}&category=survey&_count=1", **mine).json()
     links = {link["relation"]: link["url"] for link in first["link"]}
     assert [e["resource"]["code"]["coding"][0]["code"] for e in first["entry"]][0] == "69737-5"
     second = client.get(links["next"].split("testserver")[1], **mine).json()
@@ -236,7 +240,9 @@ def test_date_category_and_paging_narrow_the_search(client, actors, patient, sco
     ],
 )
 def test_scores_are_for_the_care_team_only(client, actors, patient, scores, who, status, code):
-    response = client.get(f"/fhir/R4/Observation?patient={patient.uuid}", **bearer(actors[who]))
+    response = client.get(
+        f"/fhir/R4/Observation?patient={patient.uuid}&category=survey", **bearer(actors[who])
+    )
     if status == 200:
         assert entries(response)
     else:
@@ -245,9 +251,39 @@ def test_scores_are_for_the_care_team_only(client, actors, patient, scores, who,
 
 def test_an_observation_search_must_name_the_patient_and_well_formed_dates(client, actors):
     mine = bearer(actors["prescriber"])
+    search = "/fhir/R4/Observation?patient=x&code=1"
     outcome(client.get("/fhir/R4/Observation?code=44261-6", **mine), 400, "invalid")
-    outcome(client.get("/fhir/R4/Observation?patient=x&date=ap2026-01-01", **mine), 400,
-            "not-supported")  # fmt: skip
-    outcome(client.get("/fhir/R4/Observation?patient=x&date=2026-13-01", **mine), 400, "invalid")
-    outcome(client.get("/fhir/R4/Observation?patient=x&date=ge2026-01-01T10:00", **mine), 400,
-            "invalid")  # fmt: skip
+    outcome(client.get("/fhir/R4/Observation?patient=x", **mine), 400, "invalid")
+    outcome(client.get(f"{search}&date=ap2026-01-01", **mine), 400, "not-supported")
+    outcome(client.get(f"{search}&date=2026-13-01", **mine), 400, "invalid")
+    outcome(client.get(f"{search}&date=ge2026-01-01T10:00", **mine), 400, "invalid")
+
+
+def test_vital_signs_are_the_sessions_readings_and_the_charts_weights(
+    client, actors, patient, iv_checked_in, nurse
+):
+    from clinic.treatment_sessions import services
+
+    services.vitals_record(
+        actor=nurse, session=iv_checked_in, systolic_mmhg=150, diastolic_mmhg=95, heart_rate_bpm=80
+    )
+    mine = bearer(actors["prescriber"])
+    found = entries(
+        client.get(f"/fhir/R4/Observation?patient={patient.uuid}&category=vital-signs", **mine)
+    )
+    codes = [o["code"]["coding"][0]["code"] for o in found]
+    # The reading (blood pressure and heart rate), then the chart's 80 kg of the same Monday.
+    assert codes == ["85354-9", "8867-4", "29463-7"]
+    bp = found[0]
+    assert [c["valueQuantity"]["value"] for c in bp["component"]] == [150, 95]
+    assert found[2]["valueQuantity"]["value"] == 80
+    weights = entries(
+        client.get(f"/fhir/R4/Observation?patient={patient.uuid}&code=29463-7", **mine)
+    )
+    assert [o["code"]["coding"][0]["code"] for o in weights] == ["29463-7"]
+    assert AuditEvent.objects.filter(object_type="vitals", actor=actors["prescriber"]).exists()
+    desk = client.get(
+        f"/fhir/R4/Observation?patient={patient.uuid}&category=vital-signs",
+        **bearer(actors["front_desk"]),
+    )
+    outcome(desk, 403, "security")

@@ -190,3 +190,65 @@ def test_an_instrument_without_verified_loinc_codes_is_refused_not_guessed():
     )
     with pytest.raises(ValueError, match="madrs"):
         scored_instrument_observations(facts)
+
+
+def test_a_chair_side_reading_becomes_us_core_vital_sign_observations():
+    from decimal import Decimal
+
+    from clinic.fhir.mappers import VitalsFacts, vital_sign_observations
+
+    facts = VitalsFacts(
+        uuid="7c7c7c7c-0000-4000-8000-000000000001",
+        patient_uuid="2b0c7a36-8f0e-4d3e-9f5c-1d2e3f405162",
+        taken_at=TAKEN,
+        systolic_mmhg=142,
+        diastolic_mmhg=88,
+        heart_rate_bpm=76,
+        spo2_percent=97,
+        temperature_c=Decimal("36.8"),
+    )
+    observations = {
+        o["id"].rsplit("-", 1)[1]: o for o in map(as_json, vital_sign_observations(facts))
+    }
+    # fhir-loinc.md §1.2: the BP panel 85354-9 with its components, mm[Hg]; no RR was taken.
+    assert set(observations) == {"bp", "hr", "spo2", "temp"}
+    bp = observations["bp"]
+    assert bp["code"]["coding"][0]["code"] == "85354-9"
+    assert [
+        (c["code"]["coding"][0]["code"], c["valueQuantity"]["value"], c["valueQuantity"]["code"])
+        for c in bp["component"]
+    ] == [("8480-6", 142, "mm[Hg]"), ("8462-4", 88, "mm[Hg]")]
+    assert "valueQuantity" not in bp
+    # US Core pulse oximetry: both codings, 59408-5 and 2708-6.
+    assert [c["code"] for c in observations["spo2"]["code"]["coding"]] == ["59408-5", "2708-6"]
+    assert observations["spo2"]["valueQuantity"]["unit"] == "%"
+    assert (
+        observations["hr"]["code"]["coding"][0]["code"],
+        observations["hr"]["valueQuantity"]["code"],
+    ) == ("8867-4", "/min")
+    assert observations["temp"]["valueQuantity"] == {
+        "value": 36.8,
+        "unit": "Cel",
+        "system": "http://unitsofmeasure.org",
+        "code": "Cel",
+    }
+    for o in observations.values():
+        assert o["category"][0]["coding"][0]["code"] == "vital-signs"
+        Observation.model_validate(o)
+
+
+def test_weight_and_height_are_body_weight_and_body_height_on_their_day():
+    from decimal import Decimal
+
+    from clinic.fhir.mappers import BodyMeasurementFacts, body_measurement_observations
+
+    facts = BodyMeasurementFacts(
+        uuid="8d8d8d8d-0000-4000-8000-000000000001",
+        patient_uuid="2b0c7a36-8f0e-4d3e-9f5c-1d2e3f405162",
+        measured_on=datetime.date(2026, 11, 2),
+        weight_kg=Decimal("80.5"),
+    )
+    [weight] = map(as_json, body_measurement_observations(facts))
+    assert weight["code"]["coding"][0]["code"] == "29463-7"
+    assert weight["valueQuantity"]["value"] == 80.5 and weight["valueQuantity"]["code"] == "kg"
+    assert weight["effectiveDateTime"] == "2026-11-02"

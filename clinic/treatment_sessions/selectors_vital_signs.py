@@ -1,0 +1,108 @@
+"""A patient's vital signs over time, for the FHIR Observation search (issue 16): the chair-side
+readings of their sessions and the weights and heights of their chart, newest first, paged as
+one list in the database. Actor-checked and audited like every clinical read."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.core.paginator import Paginator
+from django.db.models import CharField, DateTimeField, Value
+from django.db.models.functions import Cast
+from django.utils import timezone
+
+from clinic.accounts.models import User
+from clinic.core.audit import audit_record
+from clinic.core.choices import AuditAction
+from clinic.patients.models import BodyMeasurement, Patient
+from clinic.patients.selectors import require_clinical_view
+from clinic.treatment_sessions.models import VitalsEntry
+
+ONE_DAY = datetime.timedelta(days=1)
+
+
+@dataclass
+class VitalSignsPage:
+    readings: list[VitalsEntry | BodyMeasurement]  # newest first
+    number: int
+    has_next: bool
+    has_previous: bool
+    count: int
+
+
+def _days(
+    after: datetime.datetime | None, before: datetime.datetime | None
+) -> tuple[datetime.date | None, datetime.date | None]:
+    """The measured-on days (whole days in the clinic's time zone) that overlap
+    [after, before): the first such day, and the first day past them."""
+    first = timezone.localtime(after).date() if after is not None else None
+    past = None
+    if before is not None:
+        local = timezone.localtime(before)
+        past = local.date() if local.time() == datetime.time() else local.date() + ONE_DAY
+    return first, past
+
+
+def vital_signs_page(
+    *,
+    actor: User,
+    patient: Patient,
+    taken_after: datetime.datetime | None = None,
+    taken_before: datetime.datetime | None = None,
+    page_number: int | str = 1,
+    page_size: int = 20,
+    purpose: str = "vital signs",
+) -> VitalSignsPage:
+    """One page of the patient's valid vitals readings and body measurements in
+    [taken_after, taken_before), newest first (a measurement sorts by the start of its day).
+    Readings and measurements marked entered in error are left out."""
+    require_clinical_view(actor=actor, patient=patient, purpose=purpose)
+    vitals = VitalsEntry.objects.filter(
+        session__patient=patient, entered_in_error_at__isnull=True
+    )
+    if taken_after is not None:
+        vitals = vitals.filter(taken_at__gte=taken_after)
+    if taken_before is not None:
+        vitals = vitals.filter(taken_at__lt=taken_before)
+    measurements = BodyMeasurement.objects.valid().filter(patient=patient)
+    first_day, past_day = _days(taken_after, taken_before)
+    if first_day is not None:
+        measurements = measurements.filter(measured_on__gte=first_day)
+    if past_day is not None:
+        measurements = measurements.filter(measured_on__lt=past_day)
+    # Each side unordered (SQLite refuses an ORDER BY inside a compound statement); the union
+    # is ordered as a whole.
+    rows = vitals.order_by().annotate(
+        kind=Value("vitals", output_field=CharField()),
+        at=Cast("taken_at", DateTimeField()),
+    ).values_list("kind", "pk", "at")
+    rows = rows.union(
+        measurements.order_by().annotate(
+            kind=Value("body", output_field=CharField()),
+            at=Cast("measured_on", DateTimeField()),
+        ).values_list("kind", "pk", "at"),
+        all=True,
+    ).order_by("-at", "-pk")
+    page = Paginator(rows, page_size).get_page(page_number)
+    keys = list(page.object_list)
+    by_kind: dict[str, Mapping[int, VitalsEntry | BodyMeasurement]] = {
+        "vitals": VitalsEntry.objects.in_bulk([pk for kind, pk, _ in keys if kind == "vitals"]),
+        "body": BodyMeasurement.objects.in_bulk([pk for kind, pk, _ in keys if kind == "body"]),
+    }
+    readings = [by_kind[kind][pk] for kind, pk, _ in keys]
+    audit_record(
+        actor=actor,
+        action=AuditAction.LIST,
+        object_type="vitals",
+        patient=patient,
+        summary=f"{len(readings)} of {page.paginator.count} vital-sign readings ({purpose})",
+    )
+    return VitalSignsPage(
+        readings=readings,
+        number=page.number,
+        has_next=page.has_next(),
+        has_previous=page.has_previous(),
+        count=page.paginator.count,
+    )
