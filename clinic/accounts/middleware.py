@@ -4,7 +4,15 @@ from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import reverse
 
-_OPEN_PREFIXES = ("/static/", "/api/", "/fhir/", "/accounts/login/", "/accounts/logout/", "/accounts/2fa/")
+# The API and FHIR take a bearer token, which is refused without a confirmed second factor.
+_OPEN_PREFIXES = (
+    "/static/",
+    "/api/",
+    "/fhir/",
+    "/accounts/login/",
+    "/accounts/logout/",
+    "/accounts/2fa/",
+)
 
 # Whether the signed-in patient has a confirmed authenticator app, remembered in the session
 # as [user uuid, bool] so that patients without one cost no query after their first request.

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
+from fhir.resources.R4B.encounter import Encounter
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient
 
@@ -283,3 +284,35 @@ def _vital_common(uuid: str, patient_uuid: str) -> dict[str, Any]:
         "category": [{"coding": [_coding(t.OBSERVATION_CATEGORY, "vital-signs", "Vital Signs")]}],
         "subject": {"reference": f"Patient/{patient_uuid}"},
     }
+
+
+@dataclass(frozen=True)
+class EncounterFacts:
+    """One treatment session: a visit to the clinic's chair."""
+
+    uuid: str
+    patient_uuid: str
+    kind: str  # what the visit was, in words ("IV infusion treatment session")
+    started_at: datetime.datetime
+    ended_at: datetime.datetime | None  # None while the patient is still in the chair
+    nurse_name: str = ""
+
+
+def encounter_resource(facts: EncounterFacts) -> Encounter:
+    """US Core Encounter (fhir-loinc.md §3: one per treatment session, class AMB): in progress
+    while the patient is in the chair, finished once discharged or stopped. The nurse is named
+    (display only until Practitioner resources are served)."""
+    resource: dict[str, Any] = {
+        "resourceType": "Encounter",
+        "id": facts.uuid,
+        "status": "in-progress" if facts.ended_at is None else "finished",
+        "class": _coding(t.ACT_CODE, "AMB", "ambulatory"),
+        "type": [{"text": facts.kind}],
+        "subject": {"reference": f"Patient/{facts.patient_uuid}"},
+        "period": {"start": facts.started_at.isoformat()},
+    }
+    if facts.ended_at is not None:
+        resource["period"]["end"] = facts.ended_at.isoformat()
+    if facts.nurse_name:
+        resource["participant"] = [{"individual": {"display": facts.nurse_name}}]
+    return Encounter.model_validate(resource)

@@ -5,12 +5,14 @@ from __future__ import annotations
 from clinic.assessments.models import AssessmentResponse
 from clinic.fhir.mappers import (
     BodyMeasurementFacts,
+    EncounterFacts,
     PatientFacts,
     ScoredResponseFacts,
     VitalsFacts,
 )
 from clinic.patients.models import BodyMeasurement, Patient
-from clinic.treatment_sessions.models import VitalsEntry
+from clinic.screening.choices import Route
+from clinic.treatment_sessions.models import TreatmentSession, VitalsEntry
 
 
 def patient_facts(patient: Patient) -> PatientFacts:
@@ -69,4 +71,16 @@ def body_measurement_facts(measurement: BodyMeasurement, patient_uuid: str) -> B
         measured_on=measurement.measured_on,
         weight_kg=measurement.weight_kg,
         height_cm=measurement.height_cm,
+    )
+
+
+def encounter_facts(session: TreatmentSession, patient_uuid: str) -> EncounterFacts:
+    nurse = session.assigned_nurse
+    return EncounterFacts(
+        uuid=str(session.uuid),
+        patient_uuid=patient_uuid,
+        kind=f"{Route(session.route).label} treatment session",
+        started_at=session.checked_in_at,
+        ended_at=session.discharged_at or session.stopped_at,
+        nurse_name=nurse.display_name if nurse is not None else "",
     )

@@ -15,6 +15,8 @@ from clinic.assessments.instruments import gad7, phq9
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+# Encounter.class (fhir-loinc.md §3: "class AMB"), HL7 v3 ActCode.
+ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 # The identifier type "MR" (medical record number), HL7 v2 table 0203.
 IDENTIFIER_TYPE = "http://terminology.hl7.org/CodeSystem/v2-0203"
 

@@ -1,7 +1,8 @@
 """FHIR R4 read API at /fhir/R4/ (issue 16): JSON only, a personal API token as the bearer,
 the same access rules and audit as the pages (the apps' selectors), and an OperationOutcome
 for every error. So far: the CapabilityStatement, Patient read and search, and Observation
-search for the scored instruments with LOINC codes (PHQ-9, GAD-7)."""
+search (the scored instruments with LOINC codes, PHQ-9 and GAD-7, and vital signs), and
+Encounter read and search (one per treatment session)."""
 
 from __future__ import annotations
 
@@ -25,12 +26,14 @@ from clinic.core.exceptions import DomainError, NotFound
 from clinic.fhir import terminology
 from clinic.fhir.mappers import (
     body_measurement_observations,
+    encounter_resource,
     patient_resource,
     scored_instrument_observations,
     vital_sign_observations,
 )
 from clinic.fhir.records import (
     body_measurement_facts,
+    encounter_facts,
     patient_facts,
     scored_response_facts,
     vitals_facts,
@@ -38,7 +41,8 @@ from clinic.fhir.records import (
 from clinic.fhir.terminology import MRN_SYSTEM
 from clinic.patients import selectors as patients
 from clinic.patients.models import BodyMeasurement
-from clinic.treatment_sessions.selectors_vital_signs import vital_signs_page
+from clinic.treatment_sessions import selectors as sessions
+from clinic.treatment_sessions.selectors_vital_signs import session_page, vital_signs_page
 
 CONTENT_TYPE = "application/fhir+json; charset=utf-8"
 DEFAULT_COUNT = 20
@@ -153,6 +157,23 @@ def metadata(request: HttpRequest) -> HttpResponse:
                         ],
                     },
                     {
+                        "type": "Encounter",
+                        "supportedProfile": [
+                            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter"
+                        ],
+                        "interaction": [{"code": "read"}, {"code": "search-type"}],
+                        "documentation": "One per treatment session. A search names the patient.",
+                        "searchParam": [
+                            {"name": "patient", "type": "reference"},
+                            {
+                                "name": "date",
+                                "type": "date",
+                                "documentation": "When the patient was checked in.",
+                            },
+                            {"name": "_count", "type": "number"},
+                        ],
+                    },
+                    {
                         "type": "Observation",
                         "supportedProfile": [
                             f"http://hl7.org/fhir/us/core/StructureDefinition/{profile}"
@@ -213,14 +234,7 @@ _PATIENT_SEARCH = {"_id", "identifier", "_count", "_page"}
 @fhir_endpoint()
 def patient_search(request: HttpRequest) -> HttpResponse:
     params = request.GET
-    unknown = sorted(set(params) - _PATIENT_SEARCH)
-    if unknown:
-        raise FhirError(
-            400,
-            "not-supported",
-            f"Unsupported search parameter(s): {', '.join(unknown)}. "
-            f"Patient supports {', '.join(sorted(_PATIENT_SEARCH))}.",
-        )
+    _refuse_unknown(params, _PATIENT_SEARCH, "Patient")
     count = _count(params.get("_count"))
     if "_id" in params:
         try:
@@ -245,6 +259,29 @@ def patient_search(request: HttpRequest) -> HttpResponse:
             total=page.paginator.count,
             links=_page_links(request, page, count),
         )
+    )
+
+
+def _refuse_unknown(params, allowed: set[str], resource: str) -> None:
+    """An unsupported parameter is refused, never ignored: a search that silently dropped a
+    filter would answer a different question."""
+    unknown = sorted(set(params) - allowed)
+    if unknown:
+        raise FhirError(
+            400,
+            "not-supported",
+            f"Unsupported search parameter(s): {', '.join(unknown)}. "
+            f"{resource} supports {', '.join(sorted(allowed))}.",
+        )
+
+
+def _named_patient(request: HttpRequest, purpose: str):
+    """The patient a search names (patient=Patient/<id> or <id>), read as the pages read it."""
+    reference = request.GET.get("patient", "")
+    if not reference:
+        raise FhirError(400, "invalid", "Name the patient: patient=Patient/<id> or patient=<id>.")
+    return patients.patient_get(
+        actor=_actor(request), patient_uuid=reference.removeprefix("Patient/"), purpose=purpose
     )
 
 
@@ -321,17 +358,7 @@ def observation_search(request: HttpRequest) -> HttpResponse:
     chair-side readings and the chart's weights and heights) or of one code, as US Core asks
     servers to answer: patient with category, or patient with code, each with a date."""
     params = request.GET
-    unknown = sorted(set(params) - _OBSERVATION_SEARCH)
-    if unknown:
-        raise FhirError(
-            400,
-            "not-supported",
-            f"Unsupported search parameter(s): {', '.join(unknown)}. "
-            f"Observation supports {', '.join(sorted(_OBSERVATION_SEARCH))}.",
-        )
-    reference = params.get("patient", "")
-    if not reference:
-        raise FhirError(400, "invalid", "Name the patient: patient=Patient/<id> or patient=<id>.")
+    _refuse_unknown(params, _OBSERVATION_SEARCH, "Observation")
     category = _token(params.get("category"), terminology.OBSERVATION_CATEGORY)
     code = _token(params.get("code"), terminology.LOINC)
     if category is None and code is None:
@@ -341,11 +368,7 @@ def observation_search(request: HttpRequest) -> HttpResponse:
     count = _count(params.get("_count"))
     taken_after, taken_before = _date_bounds(params.getlist("date"))
     actor = _actor(request)
-    patient = patients.patient_get(
-        actor=actor,
-        patient_uuid=reference.removeprefix("Patient/"),
-        purpose="FHIR Observation search",
-    )
+    patient = _named_patient(request, "FHIR Observation search")
     surveys = category == "survey" or (
         category is None and any(code in i.all_codes for i in _instruments())
     )
@@ -401,6 +424,41 @@ def observation_search(request: HttpRequest) -> HttpResponse:
     # No total: a page is counted in source records (responses, readings), each of which
     # gives several Observations.
     return _json(_bundle(request, found, total=None, links=links))
+
+
+@fhir_endpoint()
+def encounter_read(request: HttpRequest, encounter_id: str) -> HttpResponse:
+    session = sessions.session_get(actor=_actor(request), session_uuid=encounter_id)
+    return _json(_dump(encounter_resource(encounter_facts(session, str(session.patient.uuid)))))
+
+
+_ENCOUNTER_SEARCH = {"patient", "date", "_count", "_page"}
+
+
+@fhir_endpoint()
+def encounter_search(request: HttpRequest) -> HttpResponse:
+    params = request.GET
+    _refuse_unknown(params, _ENCOUNTER_SEARCH, "Encounter")
+    count = _count(params.get("_count"))
+    after, before = _date_bounds(params.getlist("date"))
+    actor = _actor(request)
+    patient = _named_patient(request, "FHIR Encounter search")
+    page = session_page(
+        actor=actor,
+        patient=patient,
+        started_after=after,
+        started_before=before,
+        page_number=params.get("_page", 1),
+        page_size=count,
+        purpose="FHIR Encounter search",
+    )
+    found = [
+        _dump(encounter_resource(encounter_facts(session, str(patient.uuid))))
+        for session in page.object_list
+    ]
+    return _json(
+        _bundle(request, found, total=page.paginator.count, links=_page_links(request, page, count))
+    )
 
 
 def _instruments():

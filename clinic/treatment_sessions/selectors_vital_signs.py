@@ -1,6 +1,7 @@
-"""A patient's vital signs over time, for the FHIR Observation search (issue 16): the chair-side
-readings of their sessions and the weights and heights of their chart, newest first, paged as
-one list in the database. Actor-checked and audited like every clinical read."""
+"""A patient's sessions and vital signs over time, for the FHIR searches (issue 16): the
+sessions themselves (Encounter), and the chair-side readings of their sessions with the weights
+and heights of their chart (Observation), newest first, paged in the database. Actor-checked
+and audited like every clinical read."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import CharField, DateTimeField, Value
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -18,7 +19,7 @@ from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.patients.models import BodyMeasurement, Patient
 from clinic.patients.selectors import require_clinical_view
-from clinic.treatment_sessions.models import VitalsEntry
+from clinic.treatment_sessions.models import TreatmentSession, VitalsEntry
 
 ONE_DAY = datetime.timedelta(days=1)
 
@@ -59,9 +60,7 @@ def vital_signs_page(
     [taken_after, taken_before), newest first (a measurement sorts by the start of its day).
     Readings and measurements marked entered in error are left out."""
     require_clinical_view(actor=actor, patient=patient, purpose=purpose)
-    vitals = VitalsEntry.objects.filter(
-        session__patient=patient, entered_in_error_at__isnull=True
-    )
+    vitals = VitalsEntry.objects.filter(session__patient=patient, entered_in_error_at__isnull=True)
     if taken_after is not None:
         vitals = vitals.filter(taken_at__gte=taken_after)
     if taken_before is not None:
@@ -74,15 +73,21 @@ def vital_signs_page(
         measurements = measurements.filter(measured_on__lt=past_day)
     # Each side unordered (SQLite refuses an ORDER BY inside a compound statement); the union
     # is ordered as a whole.
-    rows = vitals.order_by().annotate(
-        kind=Value("vitals", output_field=CharField()),
-        at=Cast("taken_at", DateTimeField()),
-    ).values_list("kind", "pk", "at")
+    rows = (
+        vitals.order_by()
+        .annotate(
+            kind=Value("vitals", output_field=CharField()),
+            at=Cast("taken_at", DateTimeField()),
+        )
+        .values_list("kind", "pk", "at")
+    )
     rows = rows.union(
-        measurements.order_by().annotate(
+        measurements.order_by()
+        .annotate(
             kind=Value("body", output_field=CharField()),
             at=Cast("measured_on", DateTimeField()),
-        ).values_list("kind", "pk", "at"),
+        )
+        .values_list("kind", "pk", "at"),
         all=True,
     ).order_by("-at", "-pk")
     page = Paginator(rows, page_size).get_page(page_number)
@@ -106,3 +111,34 @@ def vital_signs_page(
         has_previous=page.has_previous(),
         count=page.paginator.count,
     )
+
+
+def session_page(
+    *,
+    actor: User,
+    patient: Patient,
+    started_after: datetime.datetime | None = None,
+    started_before: datetime.datetime | None = None,
+    page_number: int | str = 1,
+    page_size: int = 20,
+    purpose: str = "treatment sessions",
+) -> Page:
+    """One page of the patient's treatment sessions checked in within
+    [started_after, started_before), newest first, with the assigned nurse."""
+    require_clinical_view(actor=actor, patient=patient, purpose=purpose)
+    sessions = TreatmentSession.objects.filter(patient=patient)
+    if started_after is not None:
+        sessions = sessions.filter(checked_in_at__gte=started_after)
+    if started_before is not None:
+        sessions = sessions.filter(checked_in_at__lt=started_before)
+    page = Paginator(
+        sessions.select_related("assigned_nurse").order_by("-checked_in_at", "-id"), page_size
+    ).get_page(page_number)
+    audit_record(
+        actor=actor,
+        action=AuditAction.LIST,
+        object_type="treatment_session",
+        patient=patient,
+        summary=f"{len(page.object_list)} of {page.paginator.count} sessions ({purpose})",
+    )
+    return page

@@ -40,6 +40,7 @@ def test_the_capability_statement_is_public_and_lists_what_is_answered(client):
     [rest] = statement.rest
     assert [(r.type, [i.code for i in r.interaction]) for r in rest.resource] == [
         ("Patient", ["read", "search-type"]),
+        ("Encounter", ["read", "search-type"]),
         ("Observation", ["search-type"]),
     ]
 
@@ -287,3 +288,33 @@ def test_vital_signs_are_the_sessions_readings_and_the_charts_weights(
         **bearer(actors["front_desk"]),
     )
     outcome(desk, 403, "security")
+
+
+# --------------------------------------------------------------------------- Encounter
+
+
+def test_a_session_is_an_encounter_read_and_found_by_patient_and_date(
+    client, actors, patient, iv_checked_in
+):
+    from fhir.resources.R4B.encounter import Encounter
+
+    mine = bearer(actors["prescriber"])
+    response = client.get(f"/fhir/R4/Encounter/{iv_checked_in.uuid}", **mine)
+    assert response.status_code == 200
+    encounter = Encounter.model_validate(response.json())
+    # fhir-loinc.md §3: one Encounter per session, class AMB; in the chair: in progress.
+    assert encounter.status == "in-progress" and encounter.class_fhir.code == "AMB"
+    assert encounter.type[0].text == "IV infusion treatment session"
+    assert encounter.subject.reference == f"Patient/{patient.uuid}"
+    assert encounter.period.end is None
+    day = iv_checked_in.checked_in_at.date().isoformat()
+    found = client.get(f"/fhir/R4/Encounter?patient={patient.uuid}&date={day}", **mine).json()
+    assert found["total"] == 1 and found["entry"][0]["resource"]["id"] == str(iv_checked_in.uuid)
+    later = client.get(f"/fhir/R4/Encounter?patient={patient.uuid}&date=gt{day}", **mine).json()
+    assert later["total"] == 0
+    theirs = bearer(actors["prescriber_off_team"])
+    outcome(client.get(f"/fhir/R4/Encounter/{iv_checked_in.uuid}", **theirs), 404, "not-found")
+    desk = bearer(actors["front_desk"])
+    outcome(client.get(f"/fhir/R4/Encounter/{iv_checked_in.uuid}", **desk), 403, "security")
+    outcome(client.get(f"/fhir/R4/Encounter?patient={patient.uuid}", **desk), 403, "security")
+    outcome(client.get("/fhir/R4/Encounter", **mine), 400, "invalid")
