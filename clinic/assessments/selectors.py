@@ -85,8 +85,7 @@ def response_page(
         object_type="assessment_response",
         patient=patient,
         summary=(
-            f"{len(page.object_list)} of {page.paginator.count} assessment responses "
-            f"({purpose})"
+            f"{len(page.object_list)} of {page.paginator.count} assessment responses ({purpose})"
         )[:300],
     )
     return page
