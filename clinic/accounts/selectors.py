@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.db.models import QuerySet
 
+from clinic.accounts.choices import CLINICAL_ROLES
 from clinic.accounts.models import ApiToken, User
 from clinic.accounts.permissions import Capability
 from clinic.core.access import require
+from clinic.core.audit import audit_record
+from clinic.core.choices import AuditAction
 from clinic.core.exceptions import NotFound, PermissionDenied
 
 # The token pages never need the digest; leaving it out keeps it off every page and log.
@@ -53,3 +58,26 @@ def api_token_for_revoke(*, actor: User, prefix: str) -> ApiToken:
     if token is None:
         raise NotFound("No such API token.")
     return token
+
+
+def practitioner_get(*, actor: User, practitioner_uuid: str) -> User:
+    """A clinician (prescriber, nurse or therapist, current or former) by UUID, for any staff
+    member: who treated a patient is part of every record they may read (FHIR Practitioner).
+    Audited; anyone else by that UUID is not found."""
+    if not actor.is_clinic_staff:
+        raise PermissionDenied("For clinic staff.")
+    try:
+        key = uuid.UUID(str(practitioner_uuid))
+    except ValueError as error:
+        raise NotFound("No such practitioner.") from error
+    found = User.objects.filter(uuid=key, role__in=list(CLINICAL_ROLES)).first()
+    if found is None:
+        raise NotFound("No such practitioner.")
+    audit_record(
+        actor=actor,
+        action=AuditAction.VIEW,
+        object_type="practitioner",
+        object_id=found.uuid,
+        summary="FHIR Practitioner read",
+    )
+    return found

@@ -21,6 +21,7 @@ from typing import Any, Literal
 from fhir.resources.R4B.encounter import Encounter
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient
+from fhir.resources.R4B.practitioner import Practitioner
 
 from clinic.assessments.instruments import REGISTRY
 from clinic.fhir import terminology as t
@@ -296,12 +297,13 @@ class EncounterFacts:
     started_at: datetime.datetime
     ended_at: datetime.datetime | None  # None while the patient is still in the chair
     nurse_name: str = ""
+    nurse_uuid: str = ""
 
 
 def encounter_resource(facts: EncounterFacts) -> Encounter:
     """US Core Encounter (fhir-loinc.md §3: one per treatment session, class AMB): in progress
-    while the patient is in the chair, finished once discharged or stopped. The nurse is named
-    (display only until Practitioner resources are served)."""
+    while the patient is in the chair, finished once discharged or stopped. The assigned nurse
+    is its participant."""
     resource: dict[str, Any] = {
         "resourceType": "Encounter",
         "id": facts.uuid,
@@ -313,6 +315,51 @@ def encounter_resource(facts: EncounterFacts) -> Encounter:
     }
     if facts.ended_at is not None:
         resource["period"]["end"] = facts.ended_at.isoformat()
-    if facts.nurse_name:
-        resource["participant"] = [{"individual": {"display": facts.nurse_name}}]
+    if facts.nurse_uuid:
+        resource["participant"] = [
+            {
+                "individual": {
+                    "reference": f"Practitioner/{facts.nurse_uuid}",
+                    "display": facts.nurse_name,
+                }
+            }
+        ]
     return Encounter.model_validate(resource)
+
+
+@dataclass(frozen=True)
+class PractitionerFacts:
+    uuid: str
+    given_name: str
+    family_name: str
+    username: str
+    credentials: str = ""
+    npi: str = ""
+    is_active: bool = True
+
+
+def practitioner_resource(facts: PractitionerFacts) -> Practitioner:
+    """US Core Practitioner (fhir-loinc.md §3): the NPI when the clinician has one, and always
+    KetaCare's own staff identifier (US Core asks for at least one); the name with the
+    credentials as its suffix."""
+    identifiers = [{"system": t.STAFF_SYSTEM, "value": facts.uuid}]
+    if facts.npi:
+        identifiers.insert(0, {"system": t.NPI_SYSTEM, "value": facts.npi})
+    name: dict[str, Any] = {"use": "official"}
+    if facts.family_name:
+        name["family"] = facts.family_name
+    if facts.given_name:
+        name["given"] = [facts.given_name]
+    if facts.credentials:
+        name["suffix"] = [facts.credentials]
+    if "family" not in name and "given" not in name:
+        name["text"] = facts.username
+    return Practitioner.model_validate(
+        {
+            "resourceType": "Practitioner",
+            "id": facts.uuid,
+            "identifier": identifiers,
+            "active": facts.is_active,
+            "name": [name],
+        }
+    )

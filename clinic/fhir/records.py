@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from clinic.accounts.models import User
 from clinic.assessments.models import AssessmentResponse
 from clinic.fhir.mappers import (
     BodyMeasurementFacts,
     EncounterFacts,
     PatientFacts,
+    PractitionerFacts,
     ScoredResponseFacts,
     VitalsFacts,
 )
@@ -83,4 +85,17 @@ def encounter_facts(session: TreatmentSession, patient_uuid: str) -> EncounterFa
         started_at=session.checked_in_at,
         ended_at=session.discharged_at or session.stopped_at,
         nurse_name=nurse.display_name if nurse is not None else "",
+        nurse_uuid=str(nurse.uuid) if nurse is not None else "",
+    )
+
+
+def practitioner_facts(user: User) -> PractitionerFacts:
+    return PractitionerFacts(
+        uuid=str(user.uuid),
+        given_name=user.first_name,
+        family_name=user.last_name,
+        username=user.get_username(),
+        credentials=user.credentials,
+        npi=user.npi,
+        is_active=user.is_active,
     )

@@ -24,6 +24,9 @@ IDENTIFIER_TYPE = "http://terminology.hl7.org/CodeSystem/v2-0203"
 # published; a LOINC code confirmed later is added beside a local code, never in its place).
 KETACARE_BASE = "https://ketacare.example/fhir"
 MRN_SYSTEM = f"{KETACARE_BASE}/sid/mrn"
+STAFF_SYSTEM = f"{KETACARE_BASE}/sid/staff"
+# The NPI (fhir-loinc.md §3: Practitioner's identifier).
+NPI_SYSTEM = "http://hl7.org/fhir/sid/us-npi"
 
 
 # Scored instruments with verified LOINC panels, totals, items and answers (fhir-loinc.md §1.1,

@@ -11,4 +11,5 @@ urlpatterns = [
     path("Observation", views.observation_search, name="observation_search"),
     path("Encounter", views.encounter_search, name="encounter_search"),
     path("Encounter/<str:encounter_id>", views.encounter_read, name="encounter_read"),
+    path("Practitioner/<str:practitioner_id>", views.practitioner_read, name="practitioner_read"),
 ]

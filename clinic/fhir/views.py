@@ -2,7 +2,7 @@
 the same access rules and audit as the pages (the apps' selectors), and an OperationOutcome
 for every error. So far: the CapabilityStatement, Patient read and search, and Observation
 search (the scored instruments with LOINC codes, PHQ-9 and GAD-7, and vital signs), and
-Encounter read and search (one per treatment session)."""
+Encounter read and search (one per treatment session), and Practitioner read."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 
+from clinic.accounts import selectors as accounts
 from clinic.accounts.models import User
 from clinic.accounts.services import api_token_authenticate
 from clinic.assessments import selectors as assessments
@@ -28,6 +29,7 @@ from clinic.fhir.mappers import (
     body_measurement_observations,
     encounter_resource,
     patient_resource,
+    practitioner_resource,
     scored_instrument_observations,
     vital_sign_observations,
 )
@@ -35,6 +37,7 @@ from clinic.fhir.records import (
     body_measurement_facts,
     encounter_facts,
     patient_facts,
+    practitioner_facts,
     scored_response_facts,
     vitals_facts,
 )
@@ -155,6 +158,14 @@ def metadata(request: HttpRequest) -> HttpResponse:
                             },
                             {"name": "_count", "type": "number"},
                         ],
+                    },
+                    {
+                        "type": "Practitioner",
+                        "supportedProfile": [
+                            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner"
+                        ],
+                        "interaction": [{"code": "read"}],
+                        "documentation": "The clinic's prescribers, nurses and therapists.",
                     },
                     {
                         "type": "Encounter",
@@ -424,6 +435,12 @@ def observation_search(request: HttpRequest) -> HttpResponse:
     # No total: a page is counted in source records (responses, readings), each of which
     # gives several Observations.
     return _json(_bundle(request, found, total=None, links=links))
+
+
+@fhir_endpoint()
+def practitioner_read(request: HttpRequest, practitioner_id: str) -> HttpResponse:
+    user = accounts.practitioner_get(actor=_actor(request), practitioner_uuid=practitioner_id)
+    return _json(_dump(practitioner_resource(practitioner_facts(user))))
 
 
 @fhir_endpoint()

@@ -40,6 +40,7 @@ def test_the_capability_statement_is_public_and_lists_what_is_answered(client):
     [rest] = statement.rest
     assert [(r.type, [i.code for i in r.interaction]) for r in rest.resource] == [
         ("Patient", ["read", "search-type"]),
+        ("Practitioner", ["read"]),
         ("Encounter", ["read", "search-type"]),
         ("Observation", ["search-type"]),
     ]
@@ -307,6 +308,10 @@ def test_a_session_is_an_encounter_read_and_found_by_patient_and_date(
     assert encounter.type[0].text == "IV infusion treatment session"
     assert encounter.subject.reference == f"Patient/{patient.uuid}"
     assert encounter.period.end is None
+    [nurse_in_chair] = encounter.participant
+    assert (
+        nurse_in_chair.individual.reference == f"Practitioner/{iv_checked_in.assigned_nurse.uuid}"
+    )
     day = iv_checked_in.checked_in_at.date().isoformat()
     found = client.get(f"/fhir/R4/Encounter?patient={patient.uuid}&date={day}", **mine).json()
     assert found["total"] == 1 and found["entry"][0]["resource"]["id"] == str(iv_checked_in.uuid)
@@ -318,3 +323,29 @@ def test_a_session_is_an_encounter_read_and_found_by_patient_and_date(
     outcome(client.get(f"/fhir/R4/Encounter/{iv_checked_in.uuid}", **desk), 403, "security")
     outcome(client.get(f"/fhir/R4/Encounter?patient={patient.uuid}", **desk), 403, "security")
     outcome(client.get("/fhir/R4/Encounter", **mine), 400, "invalid")
+
+
+# --------------------------------------------------------------------------- Practitioner
+
+
+def test_a_clinician_is_a_practitioner_with_the_npi_and_credentials(client, actors, prescriber):
+    from fhir.resources.R4B.practitioner import Practitioner
+
+    prescriber.npi, prescriber.credentials = "1234567893", "MD"
+    prescriber.save(update_fields=["npi", "credentials"])
+    desk = bearer(actors["front_desk"])
+    response = client.get(f"/fhir/R4/Practitioner/{prescriber.uuid}", **desk)
+    assert response.status_code == 200
+    resource = Practitioner.model_validate(response.json())
+    assert [(i.system, i.value) for i in resource.identifier][0] == (
+        "http://hl7.org/fhir/sid/us-npi",
+        "1234567893",
+    )
+    assert resource.name[0].suffix == ["MD"]
+    assert AuditEvent.objects.filter(
+        object_type="practitioner", actor=actors["front_desk"]
+    ).exists()
+    # The front desk and billing are staff, not practitioners: not found as one.
+    staff = actors["front_desk"]
+    outcome(client.get(f"/fhir/R4/Practitioner/{staff.uuid}", **desk), 404, "not-found")
+    outcome(client.get("/fhir/R4/Practitioner/not-a-uuid", **desk), 404, "not-found")
