@@ -24,7 +24,7 @@ from clinic.billing.models import (
 from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
-from clinic.core.exceptions import NotFound
+from clinic.core.exceptions import NotFound, PermissionDenied
 from clinic.core.parsing import record_uuid as parse_record_uuid
 from clinic.patients.models import Patient
 from clinic.patients.selectors import can_act_clinically, can_view_clinical, record_in_reach
@@ -63,6 +63,25 @@ def diagnosis_list(*, actor: User, patient: Patient) -> list[Diagnosis]:
             d.icd10_code,
         ),
     )
+
+
+def problem_list_read(*, actor: User, patient: Patient, purpose: str) -> list[Diagnosis]:
+    """The patient's problem list for reading outside the chart (FHIR Condition): refused, not
+    empty, for an actor who may not see it, since an empty list would read as "no problems";
+    entries marked entered in error left out; audited."""
+    if not can_view_diagnoses(actor=actor, patient=patient):
+        raise PermissionDenied("The problem list is for the care team and billing.")
+    rows = [
+        d for d in diagnosis_list(actor=actor, patient=patient) if d.entered_in_error_at is None
+    ]
+    audit_record(
+        actor=actor,
+        action=AuditAction.LIST,
+        object_type="diagnosis",
+        patient=patient,
+        summary=f"{len(rows)} problem list entries ({purpose})"[:300],
+    )
+    return rows
 
 
 def diagnosis_get(*, actor: User, patient: Patient, diagnosis_uuid: uuid.UUID | str) -> Diagnosis:

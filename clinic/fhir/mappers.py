@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
+from fhir.resources.R4B.condition import Condition
 from fhir.resources.R4B.encounter import Encounter
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient
@@ -363,3 +364,44 @@ def practitioner_resource(facts: PractitionerFacts) -> Practitioner:
             "name": [name],
         }
     )
+
+
+@dataclass(frozen=True)
+class ConditionFacts:
+    """One entry of the problem list."""
+
+    uuid: str
+    patient_uuid: str
+    icd10_code: str  # with its dot: "F33.2"
+    description: str  # the code set's words when the entry was made
+    active: bool
+    recorded_at: datetime.datetime
+    onset_date: datetime.date | None = None
+    resolved_on: datetime.date | None = None
+
+
+def condition_resource(facts: ConditionFacts) -> Condition:
+    """US Core Condition (problems and health concerns; fhir-loinc.md §3): the ICD-10-CM code
+    with the words it was recorded with, active or resolved, confirmed, on the problem list."""
+    resource: dict[str, Any] = {
+        "resourceType": "Condition",
+        "id": facts.uuid,
+        "clinicalStatus": {
+            "coding": [_coding(t.CONDITION_CLINICAL, "active" if facts.active else "resolved")]
+        },
+        "verificationStatus": {"coding": [_coding(t.CONDITION_VERIFICATION, "confirmed")]},
+        "category": [
+            {"coding": [_coding(t.CONDITION_CATEGORY, "problem-list-item", "Problem List Item")]}
+        ],
+        "code": {
+            "coding": [_coding(t.ICD10CM, facts.icd10_code, facts.description)],
+            "text": facts.description,
+        },
+        "subject": {"reference": f"Patient/{facts.patient_uuid}"},
+        "recordedDate": facts.recorded_at.isoformat(),
+    }
+    if facts.onset_date is not None:
+        resource["onsetDateTime"] = facts.onset_date.isoformat()
+    if facts.resolved_on is not None and not facts.active:
+        resource["abatementDateTime"] = facts.resolved_on.isoformat()
+    return Condition.model_validate(resource)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from clinic.accounts.models import User
 from clinic.assessments.models import AssessmentResponse
+from clinic.billing.models import Diagnosis, DiagnosisStatus
 from clinic.fhir.mappers import (
     BodyMeasurementFacts,
+    ConditionFacts,
     EncounterFacts,
     PatientFacts,
     PractitionerFacts,
@@ -98,4 +100,17 @@ def practitioner_facts(user: User) -> PractitionerFacts:
         credentials=user.credentials,
         npi=user.npi,
         is_active=user.is_active,
+    )
+
+
+def condition_facts(diagnosis: Diagnosis, patient_uuid: str) -> ConditionFacts:
+    return ConditionFacts(
+        uuid=str(diagnosis.uuid),
+        patient_uuid=patient_uuid,
+        icd10_code=diagnosis.icd10_code,
+        description=diagnosis.description,
+        active=diagnosis.status == DiagnosisStatus.ACTIVE,
+        recorded_at=diagnosis.created_at,
+        onset_date=diagnosis.onset_date,
+        resolved_on=diagnosis.resolved_on,
     )

@@ -15,6 +15,11 @@ from clinic.assessments.instruments import gad7, phq9
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+# ICD-10-CM (fhir-loinc.md, "Conventions"); codes with their dot, as claims print them.
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
+CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 # Encounter.class (fhir-loinc.md §3: "class AMB"), HL7 v3 ActCode.
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 # The identifier type "MR" (medical record number), HL7 v2 table 0203.

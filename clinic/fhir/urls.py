@@ -10,6 +10,7 @@ urlpatterns = [
     path("Patient/<str:patient_id>", views.patient_read, name="patient_read"),
     path("Observation", views.observation_search, name="observation_search"),
     path("Encounter", views.encounter_search, name="encounter_search"),
+    path("Condition", views.condition_search, name="condition_search"),
     path("Encounter/<str:encounter_id>", views.encounter_read, name="encounter_read"),
     path("Practitioner/<str:practitioner_id>", views.practitioner_read, name="practitioner_read"),
 ]

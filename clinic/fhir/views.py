@@ -2,7 +2,8 @@
 the same access rules and audit as the pages (the apps' selectors), and an OperationOutcome
 for every error. So far: the CapabilityStatement, Patient read and search, and Observation
 search (the scored instruments with LOINC codes, PHQ-9 and GAD-7, and vital signs), and
-Encounter read and search (one per treatment session), and Practitioner read."""
+Encounter read and search (one per treatment session), Practitioner read, and Condition
+search (the problem list)."""
 
 from __future__ import annotations
 
@@ -23,10 +24,12 @@ from clinic.accounts import selectors as accounts
 from clinic.accounts.models import User
 from clinic.accounts.services import api_token_authenticate
 from clinic.assessments import selectors as assessments
+from clinic.billing import selectors as billing
 from clinic.core.exceptions import DomainError, NotFound
 from clinic.fhir import terminology
 from clinic.fhir.mappers import (
     body_measurement_observations,
+    condition_resource,
     encounter_resource,
     patient_resource,
     practitioner_resource,
@@ -35,6 +38,7 @@ from clinic.fhir.mappers import (
 )
 from clinic.fhir.records import (
     body_measurement_facts,
+    condition_facts,
     encounter_facts,
     patient_facts,
     practitioner_facts,
@@ -182,6 +186,21 @@ def metadata(request: HttpRequest) -> HttpResponse:
                                 "documentation": "When the patient was checked in.",
                             },
                             {"name": "_count", "type": "number"},
+                        ],
+                    },
+                    {
+                        "type": "Condition",
+                        "supportedProfile": [
+                            "http://hl7.org/fhir/us/core/StructureDefinition/"
+                            "us-core-condition-problems-health-concerns"
+                        ],
+                        "interaction": [{"code": "search-type"}],
+                        "documentation": "The problem list (ICD-10-CM). A search names the "
+                        "patient and returns the whole list; entries marked entered in error "
+                        "are left out.",
+                        "searchParam": [
+                            {"name": "patient", "type": "reference"},
+                            {"name": "clinical-status", "type": "token"},
                         ],
                     },
                     {
@@ -476,6 +495,25 @@ def encounter_search(request: HttpRequest) -> HttpResponse:
     return _json(
         _bundle(request, found, total=page.paginator.count, links=_page_links(request, page, count))
     )
+
+
+_CONDITION_SEARCH = {"patient", "clinical-status"}
+
+
+@fhir_endpoint()
+def condition_search(request: HttpRequest) -> HttpResponse:
+    """The patient's problem list, whole (a list of a few entries, not paged)."""
+    params = request.GET
+    _refuse_unknown(params, _CONDITION_SEARCH, "Condition")
+    status = _token(params.get("clinical-status"), terminology.CONDITION_CLINICAL)
+    patient = _named_patient(request, "FHIR Condition search")
+    rows = billing.problem_list_read(
+        actor=_actor(request), patient=patient, purpose="FHIR Condition search"
+    )
+    found = [_dump(condition_resource(condition_facts(d, str(patient.uuid)))) for d in rows]
+    if status is not None:
+        found = [c for c in found if c["clinicalStatus"]["coding"][0]["code"] == status]
+    return _json(_bundle(request, found, total=len(found)))
 
 
 def _instruments():

@@ -42,6 +42,7 @@ def test_the_capability_statement_is_public_and_lists_what_is_answered(client):
         ("Patient", ["read", "search-type"]),
         ("Practitioner", ["read"]),
         ("Encounter", ["read", "search-type"]),
+        ("Condition", ["search-type"]),
         ("Observation", ["search-type"]),
     ]
 
@@ -349,3 +350,41 @@ def test_a_clinician_is_a_practitioner_with_the_npi_and_credentials(client, acto
     staff = actors["front_desk"]
     outcome(client.get(f"/fhir/R4/Practitioner/{staff.uuid}", **desk), 404, "not-found")
     outcome(client.get("/fhir/R4/Practitioner/not-a-uuid", **desk), 404, "not-found")
+
+
+# --------------------------------------------------------------------------- Condition
+
+
+def test_the_problem_list_is_conditions_with_their_icd10_codes(client, actors, patient, prescriber):
+    import datetime
+
+    from clinic.billing.services import diagnoses
+
+    recurrent = diagnoses.diagnosis_record(
+        actor=prescriber, patient=patient, code="F33.2", primary=True
+    )
+    anxiety = diagnoses.diagnosis_record(actor=prescriber, patient=patient, code="F41.1")
+    diagnoses.diagnosis_resolve(
+        actor=prescriber, diagnosis=anxiety, resolved_on=datetime.date(2026, 11, 1)
+    )
+    wrong = diagnoses.diagnosis_record(actor=prescriber, patient=patient, code="F32.9")
+    diagnoses.diagnosis_mark_entered_in_error(
+        actor=prescriber, diagnosis=wrong, reason="Recorded for the wrong patient"
+    )
+    search = f"/fhir/R4/Condition?patient={patient.uuid}"
+    found = entries(client.get(search, **bearer(actors["billing"])))
+    by_code = {c["code"]["coding"][0]["code"]: c for c in found}
+    # The entry marked entered in error is not among them.
+    assert set(by_code) == {"F33.2", "F41.1"}
+    assert by_code["F33.2"]["code"]["coding"][0]["system"] == "http://hl7.org/fhir/sid/icd-10-cm"
+    assert by_code["F33.2"]["clinicalStatus"]["coding"][0]["code"] == "active"
+    assert by_code["F41.1"]["clinicalStatus"]["coding"][0]["code"] == "resolved"
+    assert by_code["F41.1"]["abatementDateTime"] == "2026-11-01"
+    assert by_code["F33.2"]["id"] == str(recurrent.uuid)
+    mine = bearer(actors["prescriber"])
+    active = entries(client.get(f"{search}&clinical-status=active", **mine))
+    assert [c["code"]["coding"][0]["code"] for c in active] == ["F33.2"]
+    assert AuditEvent.objects.filter(object_type="diagnosis", action="list").count() == 2
+    # The front desk may not see the problem list: refused, never an empty list.
+    outcome(client.get(search, **bearer(actors["front_desk"])), 403, "security")
+    outcome(client.get(search, **bearer(actors["prescriber_off_team"])), 404, "not-found")
