@@ -112,6 +112,22 @@ def response_get(
     return response
 
 
+def response_in_reach(*, actor: User, response_uuid: object, purpose: str) -> AssessmentResponse:
+    """Any patient's response by its UUID, for a clinician who may see that patient's clinical
+    record (the FHIR Observation read); otherwise not found, audited as a denial."""
+    return record_in_reach(
+        actor=actor,
+        queryset=AssessmentResponse.objects.select_related("patient"),
+        record_uuid=response_uuid,
+        object_type="assessment_response",
+        patient_of=lambda response: response.patient,
+        not_found_message="No such assessment response, or the patient is not in your reach.",
+        # The care team's clinicians (or an emergency grant) and the clinic administrator.
+        in_reach=lambda response: can_view_clinical(actor=actor, patient=response.patient),
+        view_summary=purpose,
+    )
+
+
 def alerts_by_response(*, responses: list[AssessmentResponse]) -> dict[int, list[SuicidalityAlert]]:
     """The alerts of many responses in one query."""
     grouped: dict[int, list[SuicidalityAlert]] = {}

@@ -9,6 +9,7 @@ urlpatterns = [
     path("Patient", views.patient_search, name="patient_search"),
     path("Patient/<str:patient_id>", views.patient_read, name="patient_read"),
     path("Observation", views.observation_search, name="observation_search"),
+    path("Observation/<str:observation_id>", views.observation_read, name="observation_read"),
     path("Encounter", views.encounter_search, name="encounter_search"),
     path("Condition", views.condition_search, name="condition_search"),
     path("Encounter/<str:encounter_id>", views.encounter_read, name="encounter_read"),

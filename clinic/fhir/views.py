@@ -49,7 +49,12 @@ from clinic.fhir.terminology import MRN_SYSTEM
 from clinic.patients import selectors as patients
 from clinic.patients.models import BodyMeasurement
 from clinic.treatment_sessions import selectors as sessions
-from clinic.treatment_sessions.selectors_vital_signs import session_page, vital_signs_page
+from clinic.treatment_sessions.selectors_vital_signs import (
+    body_measurement_in_reach,
+    session_page,
+    vital_signs_page,
+    vitals_reading_get,
+)
 
 CONTENT_TYPE = "application/fhir+json; charset=utf-8"
 DEFAULT_COUNT = 20
@@ -218,7 +223,7 @@ def metadata(request: HttpRequest) -> HttpResponse:
                                 "us-core-body-height",
                             )
                         ],
-                        "interaction": [{"code": "search-type"}],
+                        "interaction": [{"code": "read"}, {"code": "search-type"}],
                         "documentation": (
                             "category survey: PHQ-9 and GAD-7 responses, each as its panel, "
                             "its answered items and its total. category vital-signs: the "
@@ -495,6 +500,43 @@ def encounter_search(request: HttpRequest) -> HttpResponse:
     return _json(
         _bundle(request, found, total=page.paginator.count, links=_page_links(request, page, count))
     )
+
+
+_VITALS_SUFFIXES = {"bp", "hr", "rr", "spo2", "temp"}
+_BODY_SUFFIXES = {"weight", "height"}
+
+
+@fhir_endpoint()
+def observation_read(request: HttpRequest, observation_id: str) -> HttpResponse:
+    """One Observation by its id: a record's UUID, alone (a questionnaire panel) or with the
+    suffix of the part it is (mappers.py: "-total", "-item-3", "-bp", "-weight", ...), so the
+    references a panel lists can be followed."""
+    record_id, suffix = observation_id[:36], observation_id[37:]
+    actor, purpose = _actor(request), "FHIR Observation read"
+    observations: list[Any]
+    if suffix in _VITALS_SUFFIXES:
+        reading = vitals_reading_get(actor=actor, reading_uuid=record_id, purpose=purpose)
+        patient_uuid = str(reading.session.patient.uuid)
+        observations = vital_sign_observations(vitals_facts(reading, patient_uuid))
+    elif suffix in _BODY_SUFFIXES:
+        measurement = body_measurement_in_reach(
+            actor=actor, measurement_uuid=record_id, purpose=purpose
+        )
+        patient_uuid = str(measurement.patient.uuid)
+        observations = body_measurement_observations(
+            body_measurement_facts(measurement, patient_uuid)
+        )
+    else:
+        response = assessments.response_in_reach(
+            actor=actor, response_uuid=record_id, purpose=purpose
+        )
+        if response.instrument_code not in terminology.LOINC_INSTRUMENTS:
+            raise NotFound("No such Observation.")
+        observations = scored_instrument_observations(scored_response_facts(response))
+    for observation in observations:
+        if observation.id == observation_id:
+            return _json(_dump(observation))
+    raise NotFound("No such Observation.")
 
 
 _CONDITION_SEARCH = {"patient", "clinical-status"}

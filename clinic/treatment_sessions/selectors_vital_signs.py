@@ -18,7 +18,7 @@ from clinic.accounts.models import User
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.patients.models import BodyMeasurement, Patient
-from clinic.patients.selectors import require_clinical_view
+from clinic.patients.selectors import can_view_clinical, record_in_reach, require_clinical_view
 from clinic.treatment_sessions.models import TreatmentSession, VitalsEntry
 
 ONE_DAY = datetime.timedelta(days=1)
@@ -142,3 +142,34 @@ def session_page(
         summary=f"{len(page.object_list)} of {page.paginator.count} sessions ({purpose})",
     )
     return page
+
+
+def vitals_reading_get(*, actor: User, reading_uuid: object, purpose: str) -> VitalsEntry:
+    """One chair-side reading by its UUID, for a clinician who may see the patient's clinical
+    record; otherwise not found, audited as a denial."""
+    return record_in_reach(
+        actor=actor,
+        queryset=VitalsEntry.objects.select_related("session__patient"),
+        record_uuid=reading_uuid,
+        object_type="vitals",
+        patient_of=lambda reading: reading.session.patient,
+        not_found_message="No such reading, or the patient is not in your reach.",
+        in_reach=lambda reading: can_view_clinical(actor=actor, patient=reading.session.patient),
+        view_summary=purpose,
+    )
+
+
+def body_measurement_in_reach(
+    *, actor: User, measurement_uuid: object, purpose: str
+) -> BodyMeasurement:
+    """One weight or height entry by its UUID, on the same terms as a reading."""
+    return record_in_reach(
+        actor=actor,
+        queryset=BodyMeasurement.objects.select_related("patient"),
+        record_uuid=measurement_uuid,
+        object_type="body_measurement",
+        patient_of=lambda measurement: measurement.patient,
+        not_found_message="No such measurement, or the patient is not in your reach.",
+        in_reach=lambda measurement: can_view_clinical(actor=actor, patient=measurement.patient),
+        view_summary=purpose,
+    )

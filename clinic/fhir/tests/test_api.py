@@ -43,7 +43,7 @@ def test_the_capability_statement_is_public_and_lists_what_is_answered(client):
         ("Practitioner", ["read"]),
         ("Encounter", ["read", "search-type"]),
         ("Condition", ["search-type"]),
-        ("Observation", ["search-type"]),
+        ("Observation", ["read", "search-type"]),
     ]
 
 
@@ -388,3 +388,33 @@ def test_the_problem_list_is_conditions_with_their_icd10_codes(client, actors, p
     # The front desk may not see the problem list: refused, never an empty list.
     outcome(client.get(search, **bearer(actors["front_desk"])), 403, "security")
     outcome(client.get(search, **bearer(actors["prescriber_off_team"])), 404, "not-found")
+
+
+def test_every_member_a_panel_lists_can_be_read_and_only_by_the_care_team(
+    client, actors, patient, scores, iv_checked_in, nurse
+):
+    from clinic.treatment_sessions import services
+
+    reading, _ = services.vitals_record(
+        actor=nurse, session=iv_checked_in, systolic_mmhg=128, diastolic_mmhg=82, spo2_percent=98
+    )
+    mine = bearer(actors["prescriber"])
+    panel = client.get(f"/fhir/R4/Observation/{scores['phq9'].uuid}", **mine).json()
+    assert panel["code"]["coding"][0]["code"] == "44249-1"
+    for member in panel["hasMember"]:
+        response = client.get(f"/fhir/R4/{member['reference']}", **mine)
+        assert response.status_code == 200
+        assert response.json()["id"] == member["reference"].removeprefix("Observation/")
+    total = client.get(f"/fhir/R4/Observation/{scores['phq9'].uuid}-total", **mine).json()
+    assert total["valueInteger"] == 12
+    spo2 = client.get(f"/fhir/R4/Observation/{reading.uuid}-spo2", **mine).json()
+    assert spo2["valueQuantity"]["value"] == 98
+    # A reading without a respiratory rate has no "-rr" Observation.
+    outcome(client.get(f"/fhir/R4/Observation/{reading.uuid}-rr", **mine), 404, "not-found")
+    theirs = bearer(actors["prescriber_off_team"])
+    outcome(
+        client.get(f"/fhir/R4/Observation/{scores['phq9'].uuid}-total", **theirs), 404, "not-found"
+    )
+    desk = bearer(actors["front_desk"])
+    outcome(client.get(f"/fhir/R4/Observation/{reading.uuid}-spo2", **desk), 404, "not-found")
+    assert AuditEvent.objects.filter(action="denied", object_type="vitals").exists()
