@@ -23,6 +23,8 @@ from fhir.resources.R4B.encounter import Encounter
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.practitioner import Practitioner
+from fhir.resources.R4B.questionnaire import Questionnaire
+from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
 from clinic.assessments.instruments import REGISTRY
 from clinic.fhir import terminology as t
@@ -144,7 +146,6 @@ def scored_instrument_observations(facts: ScoredResponseFacts) -> list[Observati
     for item, value in zip(instrument.items, facts.answers, strict=False):
         if value is None:
             continue
-        answers = t.DIFFICULTY_ANSWERS if item.number == codes.difficulty_item else codes.answers
         label = next(o.label for o in item.options if o.value == value)
         members.append(
             {
@@ -155,7 +156,7 @@ def scored_instrument_observations(facts: ScoredResponseFacts) -> list[Observati
                     "text": item.text,
                 },
                 "valueCodeableConcept": {
-                    "coding": [_coding(t.LOINC, answers[value], label)],
+                    "coding": [_coding(t.LOINC, _answer_code(codes, item.number, value), label)],
                     "text": label,
                 },
             }
@@ -176,6 +177,7 @@ def scored_instrument_observations(facts: ScoredResponseFacts) -> list[Observati
         "id": facts.uuid,
         "code": {"coding": [_coding(t.LOINC, panel_code, panel_display)], "text": instrument.name},
         "hasMember": [{"reference": f"Observation/{member['id']}"} for member in members],
+        "derivedFrom": [{"reference": f"QuestionnaireResponse/{facts.uuid}"}],
     }
     return [Observation.model_validate(resource) for resource in (panel, *members)]
 
@@ -405,3 +407,85 @@ def condition_resource(facts: ConditionFacts) -> Condition:
     if facts.resolved_on is not None and not facts.active:
         resource["abatementDateTime"] = facts.resolved_on.isoformat()
     return Condition.model_validate(resource)
+
+
+def _answer_code(codes: t.LoincInstrument, item_number: int, value: int) -> str:
+    answers = t.DIFFICULTY_ANSWERS if item_number == codes.difficulty_item else codes.answers
+    return answers[value]
+
+
+def questionnaire_resource(instrument_code: str) -> Questionnaire:
+    """The instrument as a Questionnaire (base R4): its LOINC panel code, and each item with its
+    LOINC question code, its published words and its answers as LOINC answer codes. The id is
+    the instrument's API code; the canonical URL is KetaCare's."""
+    codes = t.LOINC_INSTRUMENTS.get(instrument_code)
+    if codes is None:
+        raise ValueError(f"No FHIR mapping for instrument {instrument_code!r} yet.")
+    instrument = REGISTRY[instrument_code]
+    items = [
+        {
+            "linkId": str(item.number),
+            "code": [_coding(t.LOINC, codes.items[item.number])],
+            "text": item.text,
+            "type": "choice",
+            "required": item.required,
+            "answerOption": [
+                {
+                    "valueCoding": _coding(
+                        t.LOINC, _answer_code(codes, item.number, option.value), option.label
+                    )
+                }
+                for option in item.options
+            ],
+        }
+        for item in instrument.items
+    ]
+    return Questionnaire.model_validate(
+        {
+            "resourceType": "Questionnaire",
+            "id": instrument_code,
+            "url": t.questionnaire_url(instrument_code),
+            "name": instrument_code.upper().replace("-", ""),
+            "title": instrument.name,
+            "status": "active",
+            "code": [_coding(t.LOINC, *codes.panel)],
+            "description": instrument.stem,
+            "item": items,
+        }
+    )
+
+
+def questionnaire_response_resource(facts: ScoredResponseFacts) -> QuestionnaireResponse:
+    """The answers as given (US Core QuestionnaireResponse, fhir-loinc.md §3): each answered
+    item by its linkId with its LOINC answer code; completed when scored in full, in progress
+    otherwise; the response's Observations are derived from it."""
+    codes = t.LOINC_INSTRUMENTS.get(facts.instrument_code)
+    if codes is None:
+        raise ValueError(f"No FHIR mapping for instrument {facts.instrument_code!r} yet.")
+    if facts.taken_at.tzinfo is None:
+        raise ValueError("taken_at must be an aware datetime.")
+    instrument = REGISTRY[facts.instrument_code]
+    items = []
+    for item, value in zip(instrument.items, facts.answers, strict=False):
+        if value is None:
+            continue
+        label = next(o.label for o in item.options if o.value == value)
+        coding = _coding(t.LOINC, _answer_code(codes, item.number, value), label)
+        items.append(
+            {"linkId": str(item.number), "text": item.text, "answer": [{"valueCoding": coding}]}
+        )
+    if facts.entered_in_error:
+        status = "entered-in-error"
+    else:
+        status = "completed" if facts.total is not None else "in-progress"
+    return QuestionnaireResponse.model_validate(
+        {
+            "resourceType": "QuestionnaireResponse",
+            "id": facts.uuid,
+            "questionnaire": t.questionnaire_url(facts.instrument_code),
+            "status": status,
+            "subject": {"reference": f"Patient/{facts.patient_uuid}"},
+            "authored": facts.taken_at.isoformat(),
+            "item": items,
+        }
+    )

@@ -30,6 +30,13 @@ IDENTIFIER_TYPE = "http://terminology.hl7.org/CodeSystem/v2-0203"
 KETACARE_BASE = "https://ketacare.example/fhir"
 MRN_SYSTEM = f"{KETACARE_BASE}/sid/mrn"
 STAFF_SYSTEM = f"{KETACARE_BASE}/sid/staff"
+
+
+def questionnaire_url(instrument_code: str) -> str:
+    """The canonical URL of an instrument's Questionnaire (its id is the instrument's code)."""
+    return f"{KETACARE_BASE}/Questionnaire/{instrument_code}"
+
+
 # The NPI (fhir-loinc.md §3: Practitioner's identifier).
 NPI_SYSTEM = "http://hl7.org/fhir/sid/us-npi"
 

@@ -12,6 +12,21 @@ urlpatterns = [
     path("Observation/<str:observation_id>", views.observation_read, name="observation_read"),
     path("Encounter", views.encounter_search, name="encounter_search"),
     path("Condition", views.condition_search, name="condition_search"),
+    path(
+        "Questionnaire/<str:questionnaire_id>",
+        views.questionnaire_read,
+        name="questionnaire_read",
+    ),
+    path(
+        "QuestionnaireResponse",
+        views.questionnaire_response_search,
+        name="questionnaire_response_search",
+    ),
+    path(
+        "QuestionnaireResponse/<str:response_id>",
+        views.questionnaire_response_read,
+        name="questionnaire_response_read",
+    ),
     path("Encounter/<str:encounter_id>", views.encounter_read, name="encounter_read"),
     path("Practitioner/<str:practitioner_id>", views.practitioner_read, name="practitioner_read"),
 ]

@@ -2,8 +2,8 @@
 the same access rules and audit as the pages (the apps' selectors), and an OperationOutcome
 for every error. So far: the CapabilityStatement, Patient read and search, and Observation
 search (the scored instruments with LOINC codes, PHQ-9 and GAD-7, and vital signs), and
-Encounter read and search (one per treatment session), Practitioner read, and Condition
-search (the problem list)."""
+Encounter read and search (one per treatment session), Practitioner read, Condition search
+(the problem list), Questionnaire read and QuestionnaireResponse read and search."""
 
 from __future__ import annotations
 
@@ -33,6 +33,8 @@ from clinic.fhir.mappers import (
     encounter_resource,
     patient_resource,
     practitioner_resource,
+    questionnaire_resource,
+    questionnaire_response_resource,
     scored_instrument_observations,
     vital_sign_observations,
 )
@@ -190,6 +192,28 @@ def metadata(request: HttpRequest) -> HttpResponse:
                                 "type": "date",
                                 "documentation": "When the patient was checked in.",
                             },
+                            {"name": "_count", "type": "number"},
+                        ],
+                    },
+                    {
+                        "type": "Questionnaire",
+                        "interaction": [{"code": "read"}],
+                        "documentation": "PHQ-9 (id phq9) and GAD-7 (id gad7), with their "
+                        "LOINC codes.",
+                    },
+                    {
+                        "type": "QuestionnaireResponse",
+                        "supportedProfile": [
+                            "http://hl7.org/fhir/us/core/StructureDefinition/"
+                            "us-core-questionnaireresponse"
+                        ],
+                        "interaction": [{"code": "read"}, {"code": "search-type"}],
+                        "documentation": "PHQ-9 and GAD-7 answers. A search names the "
+                        "patient; responses marked entered in error are left out of it.",
+                        "searchParam": [
+                            {"name": "patient", "type": "reference"},
+                            {"name": "questionnaire", "type": "reference"},
+                            {"name": "authored", "type": "date"},
                             {"name": "_count", "type": "number"},
                         ],
                     },
@@ -537,6 +561,59 @@ def observation_read(request: HttpRequest, observation_id: str) -> HttpResponse:
         if observation.id == observation_id:
             return _json(_dump(observation))
     raise NotFound("No such Observation.")
+
+
+@fhir_endpoint()
+def questionnaire_read(request: HttpRequest, questionnaire_id: str) -> HttpResponse:
+    if questionnaire_id not in terminology.LOINC_INSTRUMENTS:
+        raise NotFound("No such Questionnaire: phq9 and gad7 are served.")
+    return _json(_dump(questionnaire_resource(questionnaire_id)))
+
+
+@fhir_endpoint()
+def questionnaire_response_read(request: HttpRequest, response_id: str) -> HttpResponse:
+    response = assessments.response_in_reach(
+        actor=_actor(request), response_uuid=response_id, purpose="FHIR QuestionnaireResponse read"
+    )
+    if response.instrument_code not in terminology.LOINC_INSTRUMENTS:
+        raise NotFound("No such QuestionnaireResponse.")
+    return _json(_dump(questionnaire_response_resource(scored_response_facts(response))))
+
+
+_QUESTIONNAIRE_RESPONSE_SEARCH = {"patient", "questionnaire", "authored", "_count", "_page"}
+
+
+@fhir_endpoint()
+def questionnaire_response_search(request: HttpRequest) -> HttpResponse:
+    params = request.GET
+    _refuse_unknown(params, _QUESTIONNAIRE_RESPONSE_SEARCH, "QuestionnaireResponse")
+    count = _count(params.get("_count"))
+    after, before = _date_bounds(params.getlist("authored"))
+    instruments = list(terminology.LOINC_INSTRUMENTS)
+    if "questionnaire" in params:
+        # The canonical URL, Questionnaire/<id> or the id.
+        named = params["questionnaire"].removeprefix("Questionnaire/")
+        by_url = {terminology.questionnaire_url(code): code for code in instruments}
+        code = by_url.get(named, named)
+        instruments = [code] if code in instruments else []
+    patient = _named_patient(request, "FHIR QuestionnaireResponse search")
+    page = assessments.response_page(
+        actor=_actor(request),
+        patient=patient,
+        instruments=instruments,
+        taken_after=after,
+        taken_before=before,
+        page_number=params.get("_page", 1),
+        page_size=count,
+        purpose="FHIR QuestionnaireResponse search",
+    )
+    found = []
+    for response in page.object_list:
+        response.patient = patient
+        found.append(_dump(questionnaire_response_resource(scored_response_facts(response))))
+    return _json(
+        _bundle(request, found, total=page.paginator.count, links=_page_links(request, page, count))
+    )
 
 
 _CONDITION_SEARCH = {"patient", "clinical-status"}

@@ -42,6 +42,8 @@ def test_the_capability_statement_is_public_and_lists_what_is_answered(client):
         ("Patient", ["read", "search-type"]),
         ("Practitioner", ["read"]),
         ("Encounter", ["read", "search-type"]),
+        ("Questionnaire", ["read"]),
+        ("QuestionnaireResponse", ["read", "search-type"]),
         ("Condition", ["search-type"]),
         ("Observation", ["read", "search-type"]),
     ]
@@ -418,3 +420,56 @@ def test_every_member_a_panel_lists_can_be_read_and_only_by_the_care_team(
     desk = bearer(actors["front_desk"])
     outcome(client.get(f"/fhir/R4/Observation/{reading.uuid}-spo2", **desk), 404, "not-found")
     assert AuditEvent.objects.filter(action="denied", object_type="vitals").exists()
+
+
+# --------------------------------------------------------------------------- Questionnaire
+
+
+def test_the_phq9_questionnaire_carries_its_loinc_codes(client, actors):
+    from fhir.resources.R4B.questionnaire import Questionnaire
+
+    response = client.get("/fhir/R4/Questionnaire/phq9", **bearer(actors["nurse"]))
+    questionnaire = Questionnaire.model_validate(response.json())
+    # clinical-reference.md §7.1: panel 44249-1; item 1 44250-9; answers LL358-3.
+    assert questionnaire.code[0].code == "44249-1"
+    first = questionnaire.item[0]
+    assert (first.linkId, first.code[0].code) == ("1", "44250-9")
+    assert [o.valueCoding.code for o in first.answerOption] == [
+        "LA6568-5",
+        "LA6569-3",
+        "LA6570-1",
+        "LA6571-9",
+    ]
+    # Item 10, the difficulty question, is optional, with answer list LL359-1.
+    tenth = questionnaire.item[9]
+    assert tenth.required is False and tenth.answerOption[1].valueCoding.code == "LA6573-5"
+    outcome(client.get("/fhir/R4/Questionnaire/madrs", **bearer(actors["nurse"])), 404,
+            "not-found")  # fmt: skip
+
+
+def test_the_answers_as_given_are_a_questionnaire_response(client, actors, patient, scores):
+    from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+
+    mine = bearer(actors["prescriber"])
+    phq9 = scores["phq9"]
+    body = client.get(f"/fhir/R4/QuestionnaireResponse/{phq9.uuid}", **mine).json()
+    answered = QuestionnaireResponse.model_validate(body)
+    assert answered.status == "completed"
+    assert answered.questionnaire == "https://ketacare.example/fhir/Questionnaire/phq9"
+    # The US Core example's answers 2,2,2,2,1,1,2,0,0: item 1 "More than half the days".
+    assert [i.answer[0].valueCoding.code for i in answered.item][:2] == ["LA6570-1", "LA6570-1"]
+    assert len(answered.item) == 9
+    # The panel Observation says it was derived from this response.
+    panel = client.get(f"/fhir/R4/Observation/{phq9.uuid}", **mine).json()
+    assert panel["derivedFrom"] == [{"reference": f"QuestionnaireResponse/{phq9.uuid}"}]
+    search = f"/fhir/R4/QuestionnaireResponse?patient={patient.uuid}"
+    everything = entries(client.get(search, **mine))
+    assert [r["id"] for r in everything] == [str(scores["gad7"].uuid), str(phq9.uuid)]
+    only_phq9 = entries(client.get(f"{search}&questionnaire=Questionnaire/phq9", **mine))
+    assert [r["id"] for r in only_phq9] == [str(phq9.uuid)]
+    by_url = entries(client.get(f"{search}&questionnaire={answered.questionnaire}", **mine))
+    assert [r["id"] for r in by_url] == [str(phq9.uuid)]
+    assert entries(client.get(f"{search}&authored=gt2026-11-09", **mine)) == []
+    theirs = bearer(actors["prescriber_off_team"])
+    outcome(client.get(f"/fhir/R4/QuestionnaireResponse/{phq9.uuid}", **theirs), 404,
+            "not-found")  # fmt: skip
