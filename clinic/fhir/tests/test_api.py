@@ -473,3 +473,45 @@ def test_the_answers_as_given_are_a_questionnaire_response(client, actors, patie
     theirs = bearer(actors["prescriber_off_team"])
     outcome(client.get(f"/fhir/R4/QuestionnaireResponse/{phq9.uuid}", **theirs), 404,
             "not-found")  # fmt: skip
+
+
+# --------------------------------------------------------------------------- bounded
+
+
+def test_searches_cost_the_same_queries_however_long_the_history(client, actors, patient, nurse):
+    import datetime
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from clinic.assessments import services
+    from tests.scale import patients_in_bulk
+
+    mine = bearer(actors["prescriber"])
+
+    def record(n):
+        taken = datetime.datetime(2026, 10, 1, 9, tzinfo=datetime.UTC) + datetime.timedelta(days=n)
+        services.response_record(
+            actor=nurse, patient=patient, instrument_code="phq9", answers=[1] * 9, taken_at=taken
+        )
+
+    def queries(url):
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url, **mine).status_code == 200
+        return len(captured.captured_queries)
+
+    searches = [
+        f"/fhir/R4/Observation?patient={patient.uuid}&category=survey&_count=3",
+        f"/fhir/R4/QuestionnaireResponse?patient={patient.uuid}&_count=3",
+        "/fhir/R4/Patient?_count=3",
+    ]
+    team = {actors["prescriber"]: "prescriber"}
+    patients_in_bulk(4, care_team=team, start=100)
+    for n in range(4):
+        record(n)
+    client.get(searches[2], **mine)  # the token's first use is recorded once
+    few = [queries(url) for url in searches]
+    patients_in_bulk(30, care_team=team, start=200)
+    for n in range(4, 30):
+        record(n)
+    assert [queries(url) for url in searches] == few
