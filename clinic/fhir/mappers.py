@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
+from fhir.resources.R4B.appointment import Appointment
 from fhir.resources.R4B.condition import Condition
 from fhir.resources.R4B.encounter import Encounter
 from fhir.resources.R4B.observation import Observation
@@ -489,3 +490,52 @@ def questionnaire_response_resource(facts: ScoredResponseFacts) -> Questionnaire
             "item": items,
         }
     )
+
+
+# Appointment.status (FHIR R4 AppointmentStatus) for each of the schedule's statuses.
+APPOINTMENT_STATUS = {
+    "booked": "booked",
+    "checked_in": "checked-in",
+    "completed": "fulfilled",
+    "cancelled": "cancelled",
+    "no_show": "noshow",
+}
+
+
+@dataclass(frozen=True)
+class AppointmentFacts:
+    uuid: str
+    patient_uuid: str
+    status: str  # the schedule's status: booked, checked_in, completed, cancelled, no_show
+    kind: str  # in words: "IV infusion"
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime
+    nurse_uuid: str
+    nurse_name: str
+    status_reason: str = ""
+
+
+def appointment_resource(facts: AppointmentFacts) -> Appointment:
+    """A booked chair time as an Appointment (base R4; US Core has no profile): the patient and
+    the nurse as its participants, what it is for, its times, and why it was cancelled."""
+    resource: dict[str, Any] = {
+        "resourceType": "Appointment",
+        "id": facts.uuid,
+        "status": APPOINTMENT_STATUS[facts.status],
+        "serviceType": [{"text": facts.kind}],
+        "start": facts.starts_at.isoformat(),
+        "end": facts.ends_at.isoformat(),
+        "participant": [
+            {"actor": {"reference": f"Patient/{facts.patient_uuid}"}, "status": "accepted"},
+            {
+                "actor": {
+                    "reference": f"Practitioner/{facts.nurse_uuid}",
+                    "display": facts.nurse_name,
+                },
+                "status": "accepted",
+            },
+        ],
+    }
+    if facts.status_reason and facts.status in ("cancelled", "no_show"):
+        resource["cancelationReason"] = {"text": facts.status_reason}
+    return Appointment.model_validate(resource)

@@ -6,6 +6,7 @@ from clinic.accounts.models import User
 from clinic.assessments.models import AssessmentResponse
 from clinic.billing.models import Diagnosis, DiagnosisStatus
 from clinic.fhir.mappers import (
+    AppointmentFacts,
     BodyMeasurementFacts,
     ConditionFacts,
     EncounterFacts,
@@ -15,6 +16,7 @@ from clinic.fhir.mappers import (
     VitalsFacts,
 )
 from clinic.patients.models import BodyMeasurement, Patient
+from clinic.scheduling.models import Appointment
 from clinic.screening.choices import Route
 from clinic.treatment_sessions.models import TreatmentSession, VitalsEntry
 
@@ -113,4 +115,18 @@ def condition_facts(diagnosis: Diagnosis, patient_uuid: str) -> ConditionFacts:
         recorded_at=diagnosis.created_at,
         onset_date=diagnosis.onset_date,
         resolved_on=diagnosis.resolved_on,
+    )
+
+
+def appointment_facts(appointment: Appointment, patient_uuid: str) -> AppointmentFacts:
+    return AppointmentFacts(
+        uuid=str(appointment.uuid),
+        patient_uuid=patient_uuid,
+        status=appointment.status,
+        kind=Route(appointment.route).label,
+        starts_at=appointment.starts_at,
+        ends_at=appointment.ends_at,
+        nurse_uuid=str(appointment.nurse.uuid),
+        nurse_name=appointment.nurse.display_name,
+        status_reason=appointment.status_reason,
     )

@@ -3,7 +3,8 @@ the same access rules and audit as the pages (the apps' selectors), and an Opera
 for every error. So far: the CapabilityStatement, Patient read and search, and Observation
 search (the scored instruments with LOINC codes, PHQ-9 and GAD-7, and vital signs), and
 Encounter read and search (one per treatment session), Practitioner read, Condition search
-(the problem list), Questionnaire read and QuestionnaireResponse read and search."""
+(the problem list), Questionnaire read and QuestionnaireResponse read and search, and
+Appointment read and search."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from clinic.billing import selectors as billing
 from clinic.core.exceptions import DomainError, NotFound
 from clinic.fhir import terminology
 from clinic.fhir.mappers import (
+    appointment_resource,
     body_measurement_observations,
     condition_resource,
     encounter_resource,
@@ -39,6 +41,7 @@ from clinic.fhir.mappers import (
     vital_sign_observations,
 )
 from clinic.fhir.records import (
+    appointment_facts,
     body_measurement_facts,
     condition_facts,
     encounter_facts,
@@ -50,6 +53,7 @@ from clinic.fhir.records import (
 from clinic.fhir.terminology import MRN_SYSTEM
 from clinic.patients import selectors as patients
 from clinic.patients.models import BodyMeasurement
+from clinic.scheduling import selectors as scheduling
 from clinic.treatment_sessions import selectors as sessions
 from clinic.treatment_sessions.selectors_vital_signs import (
     body_measurement_in_reach,
@@ -192,6 +196,16 @@ def metadata(request: HttpRequest) -> HttpResponse:
                                 "type": "date",
                                 "documentation": "When the patient was checked in.",
                             },
+                            {"name": "_count", "type": "number"},
+                        ],
+                    },
+                    {
+                        "type": "Appointment",
+                        "interaction": [{"code": "read"}, {"code": "search-type"}],
+                        "documentation": "Chair times, every status. A search names the patient.",
+                        "searchParam": [
+                            {"name": "patient", "type": "reference"},
+                            {"name": "date", "type": "date", "documentation": "The start."},
                             {"name": "_count", "type": "number"},
                         ],
                     },
@@ -611,6 +625,42 @@ def questionnaire_response_search(request: HttpRequest) -> HttpResponse:
     for response in page.object_list:
         response.patient = patient
         found.append(_dump(questionnaire_response_resource(scored_response_facts(response))))
+    return _json(
+        _bundle(request, found, total=page.paginator.count, links=_page_links(request, page, count))
+    )
+
+
+@fhir_endpoint()
+def appointment_read(request: HttpRequest, appointment_id: str) -> HttpResponse:
+    appointment = scheduling.appointment_get(actor=_actor(request), appointment_uuid=appointment_id)
+    return _json(
+        _dump(appointment_resource(appointment_facts(appointment, str(appointment.patient.uuid))))
+    )
+
+
+_APPOINTMENT_SEARCH = {"patient", "date", "_count", "_page"}
+
+
+@fhir_endpoint()
+def appointment_search(request: HttpRequest) -> HttpResponse:
+    params = request.GET
+    _refuse_unknown(params, _APPOINTMENT_SEARCH, "Appointment")
+    count = _count(params.get("_count"))
+    after, before = _date_bounds(params.getlist("date"))
+    patient = _named_patient(request, "FHIR Appointment search")
+    page = scheduling.appointment_page(
+        actor=_actor(request),
+        patient=patient,
+        starting_after=after,
+        starting_before=before,
+        page_number=params.get("_page", 1),
+        page_size=count,
+        purpose="FHIR Appointment search",
+    )
+    found = [
+        _dump(appointment_resource(appointment_facts(appointment, str(patient.uuid))))
+        for appointment in page.object_list
+    ]
     return _json(
         _bundle(request, found, total=page.paginator.count, links=_page_links(request, page, count))
     )

@@ -12,6 +12,7 @@ import datetime
 import uuid
 from dataclasses import dataclass, field
 
+from django.core.paginator import Page, Paginator
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
@@ -235,6 +236,38 @@ def appointment_get(*, actor: User, appointment_uuid: object) -> Appointment:
         view_summary="Appointment",
         denied_summary="Appointment not found or patient not visible",
     )
+
+
+def appointment_page(
+    *,
+    actor: User,
+    patient: Patient,
+    starting_after: datetime.datetime | None = None,
+    starting_before: datetime.datetime | None = None,
+    page_number: int | str = 1,
+    page_size: int = 20,
+    purpose: str = "appointments",
+) -> Page:
+    """One page of the appointments of a patient the caller has already reached (every status,
+    cancelled and no-show included), starting within [starting_after, starting_before), newest
+    first, with the nurse: the FHIR Appointment search."""
+    require(actor, Capability.SCHEDULE_VIEW)
+    appointments = Appointment.objects.filter(patient=patient)
+    if starting_after is not None:
+        appointments = appointments.filter(starts_at__gte=starting_after)
+    if starting_before is not None:
+        appointments = appointments.filter(starts_at__lt=starting_before)
+    page = Paginator(
+        appointments.select_related("nurse").order_by("-starts_at", "-id"), page_size
+    ).get_page(page_number)
+    audit_record(
+        actor=actor,
+        action=AuditAction.LIST,
+        object_type="appointment",
+        patient=patient,
+        summary=f"{len(page.object_list)} of {page.paginator.count} appointments ({purpose})",
+    )
+    return page
 
 
 def appointment_reminders(*, appointment: Appointment) -> list[AppointmentReminder]:

@@ -42,6 +42,7 @@ def test_the_capability_statement_is_public_and_lists_what_is_answered(client):
         ("Patient", ["read", "search-type"]),
         ("Practitioner", ["read"]),
         ("Encounter", ["read", "search-type"]),
+        ("Appointment", ["read", "search-type"]),
         ("Questionnaire", ["read"]),
         ("QuestionnaireResponse", ["read", "search-type"]),
         ("Condition", ["search-type"]),
@@ -515,3 +516,36 @@ def test_searches_cost_the_same_queries_however_long_the_history(client, actors,
     for n in range(4, 30):
         record(n)
     assert [queries(url) for url in searches] == few
+
+
+# --------------------------------------------------------------------------- Appointment
+
+
+def test_appointments_of_every_status_are_read_and_searched(
+    client, actors, patient, iv_appointment, front_desk
+):
+    from fhir.resources.R4B.appointment import Appointment
+
+    desk = bearer(actors["front_desk"])
+    response = client.get(f"/fhir/R4/Appointment/{iv_appointment.uuid}", **desk)
+    assert response.status_code == 200
+    appointment = Appointment.model_validate(response.json())
+    assert appointment.status == "booked"
+    assert appointment.serviceType[0].text == "IV infusion"
+    assert [p.actor.reference for p in appointment.participant] == [
+        f"Patient/{patient.uuid}",
+        f"Practitioner/{iv_appointment.nurse.uuid}",
+    ]
+    iv_appointment.status, iv_appointment.status_reason = "cancelled", "The patient has flu"
+    iv_appointment.save(update_fields=["status", "status_reason"])
+    search = f"/fhir/R4/Appointment?patient={patient.uuid}"
+    [cancelled] = entries(client.get(search, **desk))
+    assert cancelled["status"] == "cancelled"
+    assert cancelled["cancelationReason"] == {"text": "The patient has flu"}
+    day = iv_appointment.starts_at.date().isoformat()
+    assert len(entries(client.get(f"{search}&date={day}", **desk))) == 1
+    assert entries(client.get(f"{search}&date=gt{day}", **desk)) == []
+    assert AuditEvent.objects.filter(object_type="appointment", action="list").exists()
+    theirs = bearer(actors["prescriber_off_team"])
+    outcome(client.get(f"/fhir/R4/Appointment/{iv_appointment.uuid}", **theirs), 404,
+            "not-found")  # fmt: skip
