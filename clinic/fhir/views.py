@@ -516,27 +516,23 @@ _ENCOUNTER_SEARCH = {"patient", "date", "_count", "_page"}
 
 @fhir_endpoint()
 def encounter_search(request: HttpRequest) -> HttpResponse:
-    params = request.GET
-    _refuse_unknown(params, _ENCOUNTER_SEARCH, "Encounter")
-    count = _count(params.get("_count"))
-    after, before = _date_bounds(params.getlist("date"))
-    actor = _actor(request)
-    patient = _named_patient(request, "FHIR Encounter search")
-    page = session_page(
-        actor=actor,
-        patient=patient,
-        started_after=after,
-        started_before=before,
-        page_number=params.get("_page", 1),
-        page_size=count,
-        purpose="FHIR Encounter search",
-    )
-    found = [
-        _dump(encounter_resource(encounter_facts(session, str(patient.uuid))))
-        for session in page.object_list
-    ]
-    return _json(
-        _bundle(request, found, total=page.paginator.count, links=_page_links(request, page, count))
+    return _paged_patient_search(
+        request,
+        resource="Encounter",
+        allowed=_ENCOUNTER_SEARCH,
+        date_param="date",
+        read_page=lambda actor, patient, after, before, number, size, purpose: session_page(
+            actor=actor,
+            patient=patient,
+            started_after=after,
+            started_before=before,
+            page_number=number,
+            page_size=size,
+            purpose=purpose,
+        ),
+        to_resource=lambda session, patient: encounter_resource(
+            encounter_facts(session, str(patient.uuid))
+        ),
     )
 
 
@@ -599,34 +595,36 @@ _QUESTIONNAIRE_RESPONSE_SEARCH = {"patient", "questionnaire", "authored", "_coun
 
 @fhir_endpoint()
 def questionnaire_response_search(request: HttpRequest) -> HttpResponse:
-    params = request.GET
-    _refuse_unknown(params, _QUESTIONNAIRE_RESPONSE_SEARCH, "QuestionnaireResponse")
-    count = _count(params.get("_count"))
-    after, before = _date_bounds(params.getlist("authored"))
     instruments = list(terminology.LOINC_INSTRUMENTS)
-    if "questionnaire" in params:
+    if "questionnaire" in request.GET:
         # The canonical URL, Questionnaire/<id> or the id.
-        named = params["questionnaire"].removeprefix("Questionnaire/")
+        named = request.GET["questionnaire"].removeprefix("Questionnaire/")
         by_url = {terminology.questionnaire_url(code): code for code in instruments}
         code = by_url.get(named, named)
         instruments = [code] if code in instruments else []
-    patient = _named_patient(request, "FHIR QuestionnaireResponse search")
-    page = assessments.response_page(
-        actor=_actor(request),
-        patient=patient,
-        instruments=instruments,
-        taken_after=after,
-        taken_before=before,
-        page_number=params.get("_page", 1),
-        page_size=count,
-        purpose="FHIR QuestionnaireResponse search",
-    )
-    found = []
-    for response in page.object_list:
+
+    def to_resource(response, patient):
         response.patient = patient
-        found.append(_dump(questionnaire_response_resource(scored_response_facts(response))))
-    return _json(
-        _bundle(request, found, total=page.paginator.count, links=_page_links(request, page, count))
+        return questionnaire_response_resource(scored_response_facts(response))
+
+    return _paged_patient_search(
+        request,
+        resource="QuestionnaireResponse",
+        allowed=_QUESTIONNAIRE_RESPONSE_SEARCH,
+        date_param="authored",
+        read_page=lambda actor, patient, after, before, number, size, purpose: (
+            assessments.response_page(
+                actor=actor,
+                patient=patient,
+                instruments=instruments,
+                taken_after=after,
+                taken_before=before,
+                page_number=number,
+                page_size=size,
+                purpose=purpose,
+            )
+        ),
+        to_resource=to_resource,
     )
 
 
@@ -643,24 +641,51 @@ _APPOINTMENT_SEARCH = {"patient", "date", "_count", "_page"}
 
 @fhir_endpoint()
 def appointment_search(request: HttpRequest) -> HttpResponse:
-    params = request.GET
-    _refuse_unknown(params, _APPOINTMENT_SEARCH, "Appointment")
-    count = _count(params.get("_count"))
-    after, before = _date_bounds(params.getlist("date"))
-    patient = _named_patient(request, "FHIR Appointment search")
-    page = scheduling.appointment_page(
-        actor=_actor(request),
-        patient=patient,
-        starting_after=after,
-        starting_before=before,
-        page_number=params.get("_page", 1),
-        page_size=count,
-        purpose="FHIR Appointment search",
+    return _paged_patient_search(
+        request,
+        resource="Appointment",
+        allowed=_APPOINTMENT_SEARCH,
+        date_param="date",
+        read_page=lambda actor, patient, after, before, number, size, purpose: (
+            scheduling.appointment_page(
+                actor=actor,
+                patient=patient,
+                starting_after=after,
+                starting_before=before,
+                page_number=number,
+                page_size=size,
+                purpose=purpose,
+            )
+        ),
+        to_resource=lambda appointment, patient: appointment_resource(
+            appointment_facts(appointment, str(patient.uuid))
+        ),
     )
-    found = [
-        _dump(appointment_resource(appointment_facts(appointment, str(patient.uuid))))
-        for appointment in page.object_list
-    ]
+
+
+def _paged_patient_search(
+    request: HttpRequest,
+    *,
+    resource: str,
+    allowed: set[str],
+    date_param: str,
+    read_page: Callable[..., Any],
+    to_resource: Callable[[Any, Any], Any],
+) -> HttpResponse:
+    """The one shape of a search for one patient's records of one kind, a page at a time:
+    refuse unknown parameters, read `_count` and the dates, reach the patient, read a page
+    through the owning app's audited selector, and answer a searchset with its total and its
+    next and previous links."""
+    params = request.GET
+    _refuse_unknown(params, allowed, resource)
+    count = _count(params.get("_count"))
+    after, before = _date_bounds(params.getlist(date_param))
+    purpose = f"FHIR {resource} search"
+    patient = _named_patient(request, purpose)
+    page = read_page(
+        _actor(request), patient, after, before, params.get("_page", 1), count, purpose
+    )
+    found = [_dump(to_resource(row, patient)) for row in page.object_list]
     return _json(
         _bundle(request, found, total=page.paginator.count, links=_page_links(request, page, count))
     )
