@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from clinic.fhir import views
 
@@ -31,4 +31,6 @@ urlpatterns = [
     ),
     path("Encounter/<str:encounter_id>", views.encounter_read, name="encounter_read"),
     path("Practitioner/<str:practitioner_id>", views.practitioner_read, name="practitioner_read"),
+    # Last: anything else is answered as FHIR answers, not with the site's page.
+    re_path(r"^(?P<rest>.*)$", views.not_served, name="not_served"),
 ]

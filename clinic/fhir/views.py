@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import functools
 import json
+import logging
 from collections.abc import Callable
 from typing import Any, cast
 from urllib.parse import urlencode
@@ -61,6 +62,8 @@ from clinic.treatment_sessions.selectors_vital_signs import (
     vital_signs_page,
     vitals_reading_get,
 )
+
+logger = logging.getLogger("clinic.fhir")
 
 CONTENT_TYPE = "application/fhir+json; charset=utf-8"
 DEFAULT_COUNT = 20
@@ -129,10 +132,24 @@ def fhir_endpoint(*, public: bool = False) -> Callable:
             except DomainError as error:
                 code = "security" if error.status == 403 else "invalid"
                 return operation_outcome(error.status, code, error.message)
+            except Exception:
+                # The traceback goes to the server log, naming the route, not the path with
+                # its ids; the client gets an OperationOutcome like every other error.
+                logger.exception(
+                    "Unhandled FHIR error on %s",
+                    request.resolver_match.route if request.resolver_match else "?",
+                )
+                return operation_outcome(500, "exception", "Something went wrong on our side.")
 
         return wrapped
 
     return decorate
+
+
+@fhir_endpoint(public=True)
+def not_served(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Any other path under /fhir/R4/: a resource type or operation not served (yet)."""
+    raise FhirError(404, "not-supported", "Not served here: GET /fhir/R4/metadata lists what is.")
 
 
 @fhir_endpoint(public=True)

@@ -549,3 +549,23 @@ def test_appointments_of_every_status_are_read_and_searched(
     theirs = bearer(actors["prescriber_off_team"])
     outcome(client.get(f"/fhir/R4/Appointment/{iv_appointment.uuid}", **theirs), 404,
             "not-found")  # fmt: skip
+
+
+def test_an_unexpected_failure_is_an_outcome_too(client, actors, patient, monkeypatch, caplog):
+    from clinic.fhir import views
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the mapper broke")
+
+    monkeypatch.setattr(views, "patient_resource", broken)
+    response = client.get(f"/fhir/R4/Patient/{patient.uuid}", **bearer(actors["prescriber"]))
+    outcome(response, 500, "exception")
+    assert "the mapper broke" not in response.content.decode()
+    assert str(patient.uuid) not in caplog.text.split("Traceback")[0]
+
+
+def test_a_resource_not_served_is_said_so_as_fhir_says_it(client, actors):
+    mine = bearer(actors["prescriber"])
+    message = outcome(client.get("/fhir/R4/MedicationRequest", **mine), 404, "not-supported")
+    assert "metadata" in message
+    outcome(client.get("/fhir/R4/Patient/1/_history", **mine), 404, "not-supported")
