@@ -196,6 +196,7 @@ class VitalsFacts:
     respiratory_rate_per_min: int | None = None
     spo2_percent: int | None = None
     temperature_c: Decimal | None = None
+    encounter_uuid: str = ""  # the treatment session it was taken in
 
 
 @dataclass(frozen=True)
@@ -224,6 +225,8 @@ def vital_sign_observations(facts: VitalsFacts) -> list[Observation]:
         raise ValueError("taken_at must be an aware datetime.")
     common = _vital_common(facts.uuid, facts.patient_uuid)
     common["effectiveDateTime"] = facts.taken_at.isoformat()
+    if facts.encounter_uuid:
+        common["encounter"] = {"reference": f"Encounter/{facts.encounter_uuid}"}
     found = []
     if facts.systolic_mmhg is not None or facts.diastolic_mmhg is not None:
         components = [

@@ -67,6 +67,7 @@ def vitals_facts(reading: VitalsEntry, patient_uuid: str) -> VitalsFacts:
         respiratory_rate_per_min=reading.respiratory_rate_per_min,
         spo2_percent=reading.spo2_percent,
         temperature_c=reading.temperature_c,
+        encounter_uuid=str(reading.session.uuid),
     )
 
 

@@ -93,7 +93,10 @@ def vital_signs_page(
     page = Paginator(rows, page_size).get_page(page_number)
     keys = list(page.object_list)
     by_kind: dict[str, Mapping[int, VitalsEntry | BodyMeasurement]] = {
-        "vitals": VitalsEntry.objects.in_bulk([pk for kind, pk, _ in keys if kind == "vitals"]),
+        # With its session: each reading's Observations name their Encounter.
+        "vitals": VitalsEntry.objects.select_related("session").in_bulk(
+            [pk for kind, pk, _ in keys if kind == "vitals"]
+        ),
         "body": BodyMeasurement.objects.in_bulk([pk for kind, pk, _ in keys if kind == "body"]),
     }
     readings = [by_kind[kind][pk] for kind, pk, _ in keys]

@@ -282,6 +282,7 @@ def test_vital_signs_are_the_sessions_readings_and_the_charts_weights(
     assert codes == ["85354-9", "8867-4", "29463-7"]
     bp = found[0]
     assert [c["valueQuantity"]["value"] for c in bp["component"]] == [150, 95]
+    assert bp["encounter"] == {"reference": f"Encounter/{iv_checked_in.uuid}"}
     assert found[2]["valueQuantity"]["value"] == 80
     weights = entries(
         client.get(f"/fhir/R4/Observation?patient={patient.uuid}&code=29463-7", **mine)
@@ -569,3 +570,34 @@ def test_a_resource_not_served_is_said_so_as_fhir_says_it(client, actors):
     message = outcome(client.get("/fhir/R4/MedicationRequest", **mine), 404, "not-supported")
     assert "metadata" in message
     outcome(client.get("/fhir/R4/Patient/1/_history", **mine), 404, "not-supported")
+
+
+def test_the_vital_signs_search_costs_the_same_queries_however_many_readings(
+    client, actors, patient, iv_checked_in, nurse, clock
+):
+    import datetime
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from clinic.treatment_sessions import services
+
+    mine = bearer(actors["prescriber"])
+    url = f"/fhir/R4/Observation?patient={patient.uuid}&category=vital-signs&_count=2"
+
+    def readings(n):
+        for _ in range(n):
+            clock.shift(datetime.timedelta(minutes=5))
+            services.vitals_record(actor=nurse, session=iv_checked_in, heart_rate_bpm=72)
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url, **mine).status_code == 200
+        return len(captured.captured_queries)
+
+    readings(3)
+    client.get(url, **mine)  # the token's first use is recorded once
+    few = queries()
+    readings(12)
+    client.get(url, **mine)  # an hour later by the clock: the token's use is recorded again
+    assert queries() == few
