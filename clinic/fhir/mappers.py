@@ -14,11 +14,13 @@ suffix ("-total", "-item-3"), so they stay stable for as long as the response do
 from __future__ import annotations
 
 import datetime
+import html
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
 from fhir.resources.R4B.appointment import Appointment
+from fhir.resources.R4B.careplan import CarePlan
 from fhir.resources.R4B.condition import Condition
 from fhir.resources.R4B.encounter import Encounter
 from fhir.resources.R4B.observation import Observation
@@ -542,3 +544,66 @@ def appointment_resource(facts: AppointmentFacts) -> Appointment:
     if facts.status_reason and facts.status in ("cancelled", "no_show"):
         resource["cancelationReason"] = {"text": facts.status_reason}
     return Appointment.model_validate(resource)
+
+
+# CarePlan.status for each of the plan's statuses.
+CAREPLAN_STATUS = {
+    "draft": "draft",
+    "active": "active",
+    "completed": "completed",
+    "discontinued": "revoked",
+}
+
+
+@dataclass(frozen=True)
+class CarePlanFacts:
+    """A treatment plan: what it is, how many sessions, and the dose as prescribed."""
+
+    uuid: str
+    patient_uuid: str
+    status: str  # the plan's status: draft, active, completed, discontinued
+    title: str  # the protocol's name
+    route: str  # in words: "IV infusion"
+    session_count: int
+    start_date: datetime.date
+    prescriber_uuid: str
+    prescriber_name: str
+    dose: str = ""  # as prescribed, with its units ("0.50 mg/kg over 40 min")
+    ended_on: datetime.date | None = None
+    end_reason: str = ""
+
+
+def careplan_resource(facts: CarePlanFacts) -> CarePlan:
+    """US Core CarePlan (fhir-loinc.md §3: the induction or maintenance plan): its required
+    narrative states the plan in words, with the `assess-plan` category, the period and the
+    prescriber as author."""
+    sessions = f"{facts.session_count} session{'' if facts.session_count == 1 else 's'}"
+    words = f"{facts.route}: {facts.title}, {sessions}"
+    if facts.dose:
+        words += f", {facts.dose}"
+    if facts.end_reason:
+        words += f". Ended: {facts.end_reason}"
+    period: dict[str, str] = {"start": facts.start_date.isoformat()}
+    if facts.ended_on is not None:
+        period["end"] = facts.ended_on.isoformat()
+    return CarePlan.model_validate(
+        {
+            "resourceType": "CarePlan",
+            "id": facts.uuid,
+            "text": {
+                "status": "generated",
+                "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{html.escape(words)}</div>',
+            },
+            "status": CAREPLAN_STATUS[facts.status],
+            "intent": "plan",
+            "category": [{"coding": [_coding(t.CAREPLAN_CATEGORY, "assess-plan")]}],
+            "title": facts.title,
+            "description": words,
+            "subject": {"reference": f"Patient/{facts.patient_uuid}"},
+            "period": period,
+            "author": {
+                "reference": f"Practitioner/{facts.prescriber_uuid}",
+                "display": facts.prescriber_name,
+            },
+        }
+    )

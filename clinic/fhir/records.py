@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
+
 from clinic.accounts.models import User
 from clinic.assessments.models import AssessmentResponse
 from clinic.billing.models import Diagnosis, DiagnosisStatus
 from clinic.fhir.mappers import (
     AppointmentFacts,
     BodyMeasurementFacts,
+    CarePlanFacts,
     ConditionFacts,
     EncounterFacts,
     PatientFacts,
@@ -16,6 +19,7 @@ from clinic.fhir.mappers import (
     VitalsFacts,
 )
 from clinic.patients.models import BodyMeasurement, Patient
+from clinic.protocols.models import TreatmentPlan
 from clinic.scheduling.models import Appointment
 from clinic.screening.choices import Route
 from clinic.treatment_sessions.models import TreatmentSession, VitalsEntry
@@ -130,4 +134,29 @@ def appointment_facts(appointment: Appointment, patient_uuid: str) -> Appointmen
         nurse_uuid=str(appointment.nurse.uuid),
         nurse_name=appointment.nurse.display_name,
         status_reason=appointment.status_reason,
+    )
+
+
+def careplan_facts(plan: TreatmentPlan, patient_uuid: str) -> CarePlanFacts:
+    if plan.esketamine_dose_mg is not None:
+        dose = f"{plan.esketamine_dose_mg} mg"
+    elif plan.dose_mg_per_kg is not None:
+        dose = f"{plan.dose_mg_per_kg} mg/kg"
+        if plan.infusion_minutes:
+            dose += f" over {plan.infusion_minutes} min"
+    else:
+        dose = ""
+    return CarePlanFacts(
+        uuid=str(plan.uuid),
+        patient_uuid=patient_uuid,
+        status=plan.status,
+        title=plan.template.name,
+        route=Route(plan.route).label,
+        session_count=plan.session_count,
+        start_date=plan.start_date,
+        prescriber_uuid=str(plan.prescribed_by.uuid),
+        prescriber_name=plan.prescribed_by.display_name,
+        dose=dose,
+        ended_on=timezone.localtime(plan.ended_at).date() if plan.ended_at else None,
+        end_reason=plan.end_reason,
     )

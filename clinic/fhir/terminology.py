@@ -106,3 +106,7 @@ VITAL_SIGN_CODES = frozenset(
         BODY_HEIGHT[0],
     }
 )
+
+
+# US Core CarePlan (6.1.0; fhir-loinc.md §3 names the profile): its required category.
+CAREPLAN_CATEGORY = "http://hl7.org/fhir/us/core/CodeSystem/careplan-category"

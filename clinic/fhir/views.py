@@ -32,6 +32,7 @@ from clinic.fhir import terminology
 from clinic.fhir.mappers import (
     appointment_resource,
     body_measurement_observations,
+    careplan_resource,
     condition_resource,
     encounter_resource,
     patient_resource,
@@ -44,6 +45,7 @@ from clinic.fhir.mappers import (
 from clinic.fhir.records import (
     appointment_facts,
     body_measurement_facts,
+    careplan_facts,
     condition_facts,
     encounter_facts,
     patient_facts,
@@ -54,6 +56,7 @@ from clinic.fhir.records import (
 from clinic.fhir.terminology import MRN_SYSTEM
 from clinic.patients import selectors as patients
 from clinic.patients.models import BodyMeasurement
+from clinic.protocols import selectors as protocols
 from clinic.scheduling import selectors as scheduling
 from clinic.treatment_sessions import selectors as sessions
 from clinic.treatment_sessions.selectors_vital_signs import (
@@ -246,6 +249,20 @@ def metadata(request: HttpRequest) -> HttpResponse:
                             {"name": "questionnaire", "type": "reference"},
                             {"name": "authored", "type": "date"},
                             {"name": "_count", "type": "number"},
+                        ],
+                    },
+                    {
+                        "type": "CarePlan",
+                        "supportedProfile": [
+                            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-careplan"
+                        ],
+                        "interaction": [{"code": "search-type"}],
+                        "documentation": "The treatment plans. A search names the patient "
+                        "and returns every plan, newest first.",
+                        "searchParam": [
+                            {"name": "patient", "type": "reference"},
+                            {"name": "category", "type": "token"},
+                            {"name": "status", "type": "token"},
                         ],
                     },
                     {
@@ -706,6 +723,28 @@ def _paged_patient_search(
     return _json(
         _bundle(request, found, total=page.paginator.count, links=_page_links(request, page, count))
     )
+
+
+_CAREPLAN_SEARCH = {"patient", "category", "status"}
+
+
+@fhir_endpoint()
+def careplan_search(request: HttpRequest) -> HttpResponse:
+    """The patient's treatment plans, whole (a few per patient, not paged)."""
+    params = request.GET
+    _refuse_unknown(params, _CAREPLAN_SEARCH, "CarePlan")
+    category = _token(params.get("category"), terminology.CAREPLAN_CATEGORY)
+    status = params.get("status")
+    patient = _named_patient(request, "FHIR CarePlan search")
+    plans = protocols.plans_read(
+        actor=_actor(request), patient=patient, purpose="FHIR CarePlan search"
+    )
+    found = [_dump(careplan_resource(careplan_facts(plan, str(patient.uuid)))) for plan in plans]
+    if category not in (None, "assess-plan"):
+        found = []
+    if status is not None:
+        found = [plan for plan in found if plan["status"] == status]
+    return _json(_bundle(request, found, total=len(found)))
 
 
 _CONDITION_SEARCH = {"patient", "clinical-status"}

@@ -6,6 +6,8 @@ from __future__ import annotations
 import uuid
 
 from clinic.accounts.models import User
+from clinic.core.audit import audit_record
+from clinic.core.choices import AuditAction
 from clinic.core.exceptions import NotFound
 from clinic.patients.models import Patient
 from clinic.patients.selectors import (
@@ -48,6 +50,26 @@ def plan_list(*, actor: User, patient: Patient) -> list[TreatmentPlan]:
     if not can_view_clinical(actor=actor, patient=patient):
         return []
     return list(TreatmentPlan.objects.filter(patient=patient).select_related("template"))
+
+
+def plans_read(*, actor: User, patient: Patient, purpose: str) -> list[TreatmentPlan]:
+    """The patient's plans, newest first, for reading outside the chart (FHIR CarePlan):
+    refused, not empty, outside the care team, since an empty list would read as "no plan";
+    audited."""
+    require_clinical_view(actor=actor, patient=patient, purpose=purpose)
+    plans = list(
+        TreatmentPlan.objects.filter(patient=patient)
+        .select_related("template", "prescribed_by")
+        .order_by("-start_date", "-id")
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.LIST,
+        object_type="treatment_plan",
+        patient=patient,
+        summary=f"{len(plans)} treatment plans ({purpose})"[:300],
+    )
+    return plans
 
 
 def planned_session_list(*, plan: TreatmentPlan) -> list[PlannedSession]:

@@ -45,6 +45,7 @@ def test_the_capability_statement_is_public_and_lists_what_is_answered(client):
         ("Appointment", ["read", "search-type"]),
         ("Questionnaire", ["read"]),
         ("QuestionnaireResponse", ["read", "search-type"]),
+        ("CarePlan", ["search-type"]),
         ("Condition", ["search-type"]),
         ("Observation", ["read", "search-type"]),
     ]
@@ -601,3 +602,25 @@ def test_the_vital_signs_search_costs_the_same_queries_however_many_readings(
     readings(12)
     client.get(url, **mine)  # an hour later by the clock: the token's use is recorded again
     assert queries() == few
+
+
+# --------------------------------------------------------------------------- CarePlan
+
+
+def test_a_treatment_plan_is_a_careplan_stated_in_words(client, actors, patient, iv_appointment):
+    from fhir.resources.R4B.careplan import CarePlan
+
+    plan = iv_appointment.planned_session.plan
+    search = f"/fhir/R4/CarePlan?patient={patient.uuid}"
+    [found] = entries(client.get(search, **bearer(actors["nurse"])))
+    careplan = CarePlan.model_validate(found)
+    assert careplan.id == str(plan.uuid)
+    assert (careplan.status, careplan.intent) == ("active", "plan")
+    assert careplan.category[0].coding[0].code == "assess-plan"
+    # The plan of the fixture: IV, 0.50 mg/kg, one session, by the prescriber.
+    assert careplan.description == "IV infusion: Test iv, 1 session, 0.50 mg/kg"
+    assert "0.50 mg/kg" in careplan.text.div
+    assert careplan.author.reference == f"Practitioner/{plan.prescribed_by.uuid}"
+    assert entries(client.get(f"{search}&status=completed", **bearer(actors["nurse"]))) == []
+    outcome(client.get(search, **bearer(actors["front_desk"])), 403, "security")
+    assert AuditEvent.objects.filter(object_type="treatment_plan", action="list").exists()
