@@ -41,7 +41,7 @@ def _day_start(day: datetime.date) -> datetime.datetime:
 
 def audit_event_queryset(*, actor: AbstractUser, filters: AuditFilter) -> QuerySet[AuditEvent]:
     require(actor, "audit.view")
-    events = AuditEvent.objects.select_related("patient")
+    events = AuditEvent.objects.select_related("patient", "actor")
     if filters.mrn:
         events = events.filter(patient__mrn=filters.mrn)
     if filters.username:

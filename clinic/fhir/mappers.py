@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from fhir.resources.R4B.appointment import Appointment
+from fhir.resources.R4B.auditevent import AuditEvent
 from fhir.resources.R4B.careplan import CarePlan
 from fhir.resources.R4B.condition import Condition
 from fhir.resources.R4B.encounter import Encounter
@@ -607,3 +608,64 @@ def careplan_resource(facts: CarePlanFacts) -> CarePlan:
             },
         }
     )
+
+
+# AuditEvent.action (R4 AuditEventAction: C create, R read, U update, E execute) for each of
+# the trail's actions; sign-ins, tokens and refusals are executions of a function.
+AUDIT_EVENT_ACTION = {
+    "view": "R",
+    "list": "R",
+    "search": "E",
+    "export": "R",
+    "create": "C",
+    "update": "U",
+}
+
+
+@dataclass(frozen=True)
+class AuditFacts:
+    """One event of the audit trail, as the trail keeps it (snapshots of who, not links)."""
+
+    id: int
+    occurred_at: datetime.datetime
+    action: str
+    action_label: str
+    actor_username: str
+    actor_role: str
+    summary: str
+    object_type: str = ""
+    object_id: str = ""
+    patient_uuid: str = ""
+    actor_practitioner_uuid: str = ""  # when the actor is a clinician served as Practitioner
+    channel: str = ""
+
+
+def audit_event_resource(facts: AuditFacts) -> AuditEvent:
+    """An event of the audit trail as an AuditEvent (base R4): KetaCare's action as its type,
+    success, or a minor failure (4) for a refusal; the person by reference when they are a
+    clinician and by name always; the patient and the record it was about."""
+    who: dict[str, Any] = {"display": f"{facts.actor_username} ({facts.actor_role})"}
+    if facts.actor_practitioner_uuid:
+        who["reference"] = f"Practitioner/{facts.actor_practitioner_uuid}"
+    entities: list[dict[str, Any]] = []
+    if facts.patient_uuid:
+        entities.append({"what": {"reference": f"Patient/{facts.patient_uuid}"}})
+    if facts.object_type:
+        record: dict[str, Any] = {"what": {"display": facts.object_type}}
+        if facts.object_id:
+            record["what"]["identifier"] = {"value": facts.object_id}
+        entities.append(record)
+    resource: dict[str, Any] = {
+        "resourceType": "AuditEvent",
+        "id": str(facts.id),
+        "type": _coding(t.AUDIT_ACTION_SYSTEM, facts.action, facts.action_label),
+        "action": AUDIT_EVENT_ACTION.get(facts.action, "E"),
+        "recorded": facts.occurred_at.isoformat(),
+        "outcome": "4" if facts.action == "denied" else "0",
+        "outcomeDesc": facts.summary,
+        "agent": [{"who": who, "requestor": True}],
+        "source": {"observer": {"display": t.AUDIT_OBSERVER}},
+    }
+    if entities:
+        resource["entity"] = entities
+    return AuditEvent.model_validate(resource)

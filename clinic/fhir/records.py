@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from clinic.accounts.choices import CLINICAL_ROLES
 from clinic.accounts.models import User
 from clinic.assessments.models import AssessmentResponse
 from clinic.billing.models import Diagnosis, DiagnosisStatus
+from clinic.core.models import AuditEvent
 from clinic.fhir.mappers import (
     AppointmentFacts,
+    AuditFacts,
     BodyMeasurementFacts,
     CarePlanFacts,
     ConditionFacts,
@@ -159,4 +162,22 @@ def careplan_facts(plan: TreatmentPlan, patient_uuid: str) -> CarePlanFacts:
         dose=dose,
         ended_on=timezone.localtime(plan.ended_at).date() if plan.ended_at else None,
         end_reason=plan.end_reason,
+    )
+
+
+def audit_facts(event: AuditEvent) -> AuditFacts:
+    clinician = event.actor is not None and event.actor.role in CLINICAL_ROLES
+    return AuditFacts(
+        id=event.pk,
+        occurred_at=event.occurred_at,
+        action=event.action,
+        action_label=event.get_action_display(),
+        actor_username=event.actor_username or "(anonymous)",
+        actor_role=event.actor_role or "none",
+        summary=event.summary,
+        object_type=event.object_type,
+        object_id=event.object_id,
+        patient_uuid=str(event.patient.uuid) if event.patient is not None else "",
+        actor_practitioner_uuid=str(event.actor.uuid) if clinician and event.actor else "",
+        channel=event.channel,
     )

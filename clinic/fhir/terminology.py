@@ -110,3 +110,8 @@ VITAL_SIGN_CODES = frozenset(
 
 # US Core CarePlan (6.1.0; fhir-loinc.md §3 names the profile): its required category.
 CAREPLAN_CATEGORY = "http://hl7.org/fhir/us/core/CodeSystem/careplan-category"
+
+# AuditEvent (base R4; fhir-loinc.md §3). The type is KetaCare's own action (the binding is
+# extensible): one code per AuditAction, so nothing is squeezed into a near miss.
+AUDIT_ACTION_SYSTEM = f"{KETACARE_BASE}/CodeSystem/audit-action"
+AUDIT_OBSERVER = "KetaCare"

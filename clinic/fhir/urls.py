@@ -13,6 +13,7 @@ urlpatterns = [
     path("Encounter", views.encounter_search, name="encounter_search"),
     path("Condition", views.condition_search, name="condition_search"),
     path("CarePlan", views.careplan_search, name="careplan_search"),
+    path("AuditEvent", views.audit_event_search, name="audit_event_search"),
     path("Appointment", views.appointment_search, name="appointment_search"),
     path("Appointment/<str:appointment_id>", views.appointment_read, name="appointment_read"),
     path(

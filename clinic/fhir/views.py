@@ -28,9 +28,11 @@ from clinic.accounts.services import api_token_authenticate
 from clinic.assessments import selectors as assessments
 from clinic.billing import selectors as billing
 from clinic.core.exceptions import DomainError, NotFound
+from clinic.core.selectors import AuditFilter, audit_event_page
 from clinic.fhir import terminology
 from clinic.fhir.mappers import (
     appointment_resource,
+    audit_event_resource,
     body_measurement_observations,
     careplan_resource,
     condition_resource,
@@ -44,6 +46,7 @@ from clinic.fhir.mappers import (
 )
 from clinic.fhir.records import (
     appointment_facts,
+    audit_facts,
     body_measurement_facts,
     careplan_facts,
     condition_facts,
@@ -263,6 +266,17 @@ def metadata(request: HttpRequest) -> HttpResponse:
                             {"name": "patient", "type": "reference"},
                             {"name": "category", "type": "token"},
                             {"name": "status", "type": "token"},
+                        ],
+                    },
+                    {
+                        "type": "AuditEvent",
+                        "interaction": [{"code": "search-type"}],
+                        "documentation": "The audit trail, for the clinic administrator: "
+                        "newest first; date matches whole days in the clinic's time zone.",
+                        "searchParam": [
+                            {"name": "patient", "type": "reference"},
+                            {"name": "date", "type": "date"},
+                            {"name": "_count", "type": "number"},
                         ],
                     },
                     {
@@ -745,6 +759,39 @@ def careplan_search(request: HttpRequest) -> HttpResponse:
     if status is not None:
         found = [plan for plan in found if plan["status"] == status]
     return _json(_bundle(request, found, total=len(found)))
+
+
+_AUDIT_SEARCH = {"patient", "date", "_count", "_page"}
+
+
+@fhir_endpoint()
+def audit_event_search(request: HttpRequest) -> HttpResponse:
+    """The audit trail as the audit log page reads it (the clinic administrator only; the
+    reading is itself audited), narrowed to a patient and to whole days."""
+    params = request.GET
+    _refuse_unknown(params, _AUDIT_SEARCH, "AuditEvent")
+    count = _count(params.get("_count"))
+    after, before = _date_bounds(params.getlist("date"))
+    actor = _actor(request)
+    mrn = ""
+    if "patient" in params:
+        mrn = _named_patient(request, "FHIR AuditEvent search").mrn or ""
+    filters = AuditFilter(
+        mrn=mrn,
+        date_from=timezone.localtime(after).date() if after else None,
+        date_to=(
+            timezone.localtime(before - datetime.timedelta(microseconds=1)).date()
+            if before
+            else None
+        ),
+    )
+    page = audit_event_page(
+        actor=actor, filters=filters, page_number=params.get("_page", 1), page_size=count
+    )
+    found = [_dump(audit_event_resource(audit_facts(event))) for event in page.object_list]
+    return _json(
+        _bundle(request, found, total=page.paginator.count, links=_page_links(request, page, count))
+    )
 
 
 _CONDITION_SEARCH = {"patient", "clinical-status"}

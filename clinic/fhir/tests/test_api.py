@@ -46,6 +46,7 @@ def test_the_capability_statement_is_public_and_lists_what_is_answered(client):
         ("Questionnaire", ["read"]),
         ("QuestionnaireResponse", ["read", "search-type"]),
         ("CarePlan", ["search-type"]),
+        ("AuditEvent", ["search-type"]),
         ("Condition", ["search-type"]),
         ("Observation", ["read", "search-type"]),
     ]
@@ -624,3 +625,32 @@ def test_a_treatment_plan_is_a_careplan_stated_in_words(client, actors, patient,
     assert entries(client.get(f"{search}&status=completed", **bearer(actors["nurse"]))) == []
     outcome(client.get(search, **bearer(actors["front_desk"])), 403, "security")
     assert AuditEvent.objects.filter(object_type="treatment_plan", action="list").exists()
+
+
+# --------------------------------------------------------------------------- AuditEvent
+
+
+def test_the_audit_trail_is_for_the_clinic_administrator(client, actors, patient):
+    from fhir.resources.R4B.auditevent import AuditEvent as FhirAuditEvent
+
+    # A prescriber reads the chart's patient through FHIR: that read is in the trail.
+    client.get(f"/fhir/R4/Patient/{patient.uuid}", **bearer(actors["prescriber"]))
+    admin = bearer(actors["clinic_admin"])
+    found = entries(client.get(f"/fhir/R4/AuditEvent?patient={patient.uuid}", **admin))
+    events = [FhirAuditEvent.model_validate(e) for e in found]
+    read = next(e for e in events if e.outcomeDesc == "FHIR Patient read")
+    assert (read.action, read.outcome, read.type.code) == ("R", "0", "view")
+    assert read.agent[0].who.reference == f"Practitioner/{actors['prescriber'].uuid}"
+    assert read.entity[0].what.reference == f"Patient/{patient.uuid}"
+    # Every event found names this patient.
+    assert all(e.entity and e.entity[0].what.reference == f"Patient/{patient.uuid}" for e in events)
+    # An off-team read was refused and audited: a minor failure (4).
+    client.get(f"/fhir/R4/Patient/{patient.uuid}", **bearer(actors["prescriber_off_team"]))
+    found = entries(client.get("/fhir/R4/AuditEvent?_count=100", **admin))
+    denied = [e for e in found if e["type"]["code"] == "denied"]
+    assert denied and denied[0]["outcome"] == "4"
+    assert denied[0]["entity"][-1]["what"]["identifier"]["value"] == str(patient.uuid)
+    # Reading the trail is itself audited, and nobody else may read it.
+    assert AuditEvent.objects.filter(object_type="audit_log", actor=actors["clinic_admin"]).exists()
+    outcome(client.get("/fhir/R4/AuditEvent", **bearer(actors["prescriber"])), 403, "security")
+    outcome(client.get("/fhir/R4/AuditEvent", **bearer(actors["billing"])), 403, "security")
