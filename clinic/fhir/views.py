@@ -30,6 +30,7 @@ from clinic.billing import selectors as billing
 from clinic.core.exceptions import DomainError, NotFound
 from clinic.core.selectors import AuditFilter, audit_event_page
 from clinic.fhir import terminology
+from clinic.fhir.capability import capability_statement, search_params
 from clinic.fhir.mappers import (
     appointment_resource,
     audit_event_resource,
@@ -160,183 +161,11 @@ def not_served(request: HttpRequest, rest: str = "") -> HttpResponse:
 
 @fhir_endpoint(public=True)
 def metadata(request: HttpRequest) -> HttpResponse:
-    """What this server supports, exactly (no more than is answered below)."""
-    statement = {
-        "resourceType": "CapabilityStatement",
-        "status": "active",
-        "date": timezone.now().date().isoformat(),
-        "kind": "instance",
-        "software": {"name": "KetaCare"},
-        "implementation": {
-            "description": "KetaCare FHIR R4 read API",
-            "url": request.build_absolute_uri("/fhir/R4"),
-        },
-        "fhirVersion": "4.0.1",
-        "format": ["json"],
-        "rest": [
-            {
-                "mode": "server",
-                "security": {
-                    "description": "A personal API token (the API tokens page) as the bearer. "
-                    "Each token reaches the patients its user reaches in the app.",
-                },
-                "resource": [
-                    {
-                        "type": "Patient",
-                        "supportedProfile": [
-                            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient"
-                        ],
-                        "interaction": [{"code": "read"}, {"code": "search-type"}],
-                        "searchParam": [
-                            {"name": "_id", "type": "token"},
-                            {
-                                "name": "identifier",
-                                "type": "token",
-                                "documentation": f"The MRN ({MRN_SYSTEM}|value or value).",
-                            },
-                            {"name": "_count", "type": "number"},
-                        ],
-                    },
-                    {
-                        "type": "Practitioner",
-                        "supportedProfile": [
-                            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner"
-                        ],
-                        "interaction": [{"code": "read"}],
-                        "documentation": "The clinic's prescribers, nurses and therapists.",
-                    },
-                    {
-                        "type": "Encounter",
-                        "supportedProfile": [
-                            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter"
-                        ],
-                        "interaction": [{"code": "read"}, {"code": "search-type"}],
-                        "documentation": "One per treatment session. A search names the patient.",
-                        "searchParam": [
-                            {"name": "patient", "type": "reference"},
-                            {
-                                "name": "date",
-                                "type": "date",
-                                "documentation": "When the patient was checked in.",
-                            },
-                            {"name": "_count", "type": "number"},
-                        ],
-                    },
-                    {
-                        "type": "Appointment",
-                        "interaction": [{"code": "read"}, {"code": "search-type"}],
-                        "documentation": "Chair times, every status. A search names the patient.",
-                        "searchParam": [
-                            {"name": "patient", "type": "reference"},
-                            {"name": "date", "type": "date", "documentation": "The start."},
-                            {"name": "_count", "type": "number"},
-                        ],
-                    },
-                    {
-                        "type": "Questionnaire",
-                        "interaction": [{"code": "read"}],
-                        "documentation": "PHQ-9 (id phq9) and GAD-7 (id gad7), with their "
-                        "LOINC codes.",
-                    },
-                    {
-                        "type": "QuestionnaireResponse",
-                        "supportedProfile": [
-                            "http://hl7.org/fhir/us/core/StructureDefinition/"
-                            "us-core-questionnaireresponse"
-                        ],
-                        "interaction": [{"code": "read"}, {"code": "search-type"}],
-                        "documentation": "PHQ-9 and GAD-7 answers. A search names the "
-                        "patient; responses marked entered in error are left out of it.",
-                        "searchParam": [
-                            {"name": "patient", "type": "reference"},
-                            {"name": "questionnaire", "type": "reference"},
-                            {"name": "authored", "type": "date"},
-                            {"name": "_count", "type": "number"},
-                        ],
-                    },
-                    {
-                        "type": "CarePlan",
-                        "supportedProfile": [
-                            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-careplan"
-                        ],
-                        "interaction": [{"code": "search-type"}],
-                        "documentation": "The treatment plans. A search names the patient "
-                        "and returns every plan, newest first.",
-                        "searchParam": [
-                            {"name": "patient", "type": "reference"},
-                            {"name": "category", "type": "token"},
-                            {"name": "status", "type": "token"},
-                        ],
-                    },
-                    {
-                        "type": "AuditEvent",
-                        "interaction": [{"code": "search-type"}],
-                        "documentation": "The audit trail, for the clinic administrator: "
-                        "newest first; date matches whole days in the clinic's time zone.",
-                        "searchParam": [
-                            {"name": "patient", "type": "reference"},
-                            {"name": "date", "type": "date"},
-                            {"name": "_count", "type": "number"},
-                        ],
-                    },
-                    {
-                        "type": "Condition",
-                        "supportedProfile": [
-                            "http://hl7.org/fhir/us/core/StructureDefinition/"
-                            "us-core-condition-problems-health-concerns"
-                        ],
-                        "interaction": [{"code": "search-type"}],
-                        "documentation": "The problem list (ICD-10-CM). A search names the "
-                        "patient and returns the whole list; entries marked entered in error "
-                        "are left out.",
-                        "searchParam": [
-                            {"name": "patient", "type": "reference"},
-                            {"name": "clinical-status", "type": "token"},
-                        ],
-                    },
-                    {
-                        "type": "Observation",
-                        "supportedProfile": [
-                            f"http://hl7.org/fhir/us/core/StructureDefinition/{profile}"
-                            for profile in (
-                                "us-core-observation-screening-assessment",
-                                "us-core-blood-pressure",
-                                "us-core-heart-rate",
-                                "us-core-respiratory-rate",
-                                "us-core-pulse-oximetry",
-                                "us-core-body-temperature",
-                                "us-core-body-weight",
-                                "us-core-body-height",
-                            )
-                        ],
-                        "interaction": [{"code": "read"}, {"code": "search-type"}],
-                        "documentation": (
-                            "category survey: PHQ-9 and GAD-7 responses, each as its panel, "
-                            "its answered items and its total. category vital-signs: the "
-                            "chair-side readings (blood pressure, heart rate, respiratory "
-                            "rate, SpO2, temperature) and the chart's weights and heights. A "
-                            "search names the patient and a category or a code. _count "
-                            "counts responses or readings, each of which brings several "
-                            "Observations, so no total is given. Records marked entered in "
-                            "error are left out."
-                        ),
-                        "searchParam": [
-                            {"name": "patient", "type": "reference"},
-                            {"name": "category", "type": "token"},
-                            {"name": "code", "type": "token"},
-                            {
-                                "name": "date",
-                                "type": "date",
-                                "documentation": "eq, ge, gt, le and lt; a plain date is a "
-                                "day in the clinic's time zone.",
-                            },
-                            {"name": "_count", "type": "number"},
-                        ],
-                    },
-                ],
-            }
-        ],
-    }
+    """What this server supports, exactly: built from capability.SERVED, the same table every
+    search takes its parameters from."""
+    statement = capability_statement(
+        base_url=request.build_absolute_uri("/fhir/R4"), date=timezone.now().date().isoformat()
+    )
     CapabilityStatement.model_validate(statement)
     return _json(statement)
 
@@ -349,7 +178,7 @@ def patient_read(request: HttpRequest, patient_id: str) -> HttpResponse:
     return _json(_dump(patient_resource(patient_facts(patient))))
 
 
-_PATIENT_SEARCH = {"_id", "identifier", "_count", "_page"}
+_PATIENT_SEARCH = search_params("Patient")
 
 
 @fhir_endpoint()
@@ -469,7 +298,7 @@ def _page_links(request: HttpRequest, page, count: int) -> dict[str, str]:
     return _numbered_links(request, page.number, page.has_next(), page.has_previous(), count)
 
 
-_OBSERVATION_SEARCH = {"patient", "category", "code", "date", "_count", "_page"}
+_OBSERVATION_SEARCH = search_params("Observation")
 _DATE_PREFIXES = ("eq", "ge", "gt", "le", "lt")
 
 
@@ -559,7 +388,7 @@ def encounter_read(request: HttpRequest, encounter_id: str) -> HttpResponse:
     return _json(_dump(encounter_resource(encounter_facts(session, str(session.patient.uuid)))))
 
 
-_ENCOUNTER_SEARCH = {"patient", "date", "_count", "_page"}
+_ENCOUNTER_SEARCH = search_params("Encounter")
 
 
 @fhir_endpoint()
@@ -638,7 +467,7 @@ def questionnaire_response_read(request: HttpRequest, response_id: str) -> HttpR
     return _json(_dump(questionnaire_response_resource(scored_response_facts(response))))
 
 
-_QUESTIONNAIRE_RESPONSE_SEARCH = {"patient", "questionnaire", "authored", "_count", "_page"}
+_QUESTIONNAIRE_RESPONSE_SEARCH = search_params("QuestionnaireResponse")
 
 
 @fhir_endpoint()
@@ -684,7 +513,7 @@ def appointment_read(request: HttpRequest, appointment_id: str) -> HttpResponse:
     )
 
 
-_APPOINTMENT_SEARCH = {"patient", "date", "_count", "_page"}
+_APPOINTMENT_SEARCH = search_params("Appointment")
 
 
 @fhir_endpoint()
@@ -739,7 +568,7 @@ def _paged_patient_search(
     )
 
 
-_CAREPLAN_SEARCH = {"patient", "category", "status"}
+_CAREPLAN_SEARCH = search_params("CarePlan")
 
 
 @fhir_endpoint()
@@ -761,7 +590,7 @@ def careplan_search(request: HttpRequest) -> HttpResponse:
     return _json(_bundle(request, found, total=len(found)))
 
 
-_AUDIT_SEARCH = {"patient", "date", "_count", "_page"}
+_AUDIT_SEARCH = search_params("AuditEvent")
 
 
 @fhir_endpoint()
@@ -794,7 +623,7 @@ def audit_event_search(request: HttpRequest) -> HttpResponse:
     )
 
 
-_CONDITION_SEARCH = {"patient", "clinical-status"}
+_CONDITION_SEARCH = search_params("Condition")
 
 
 @fhir_endpoint()

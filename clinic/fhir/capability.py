@@ -1,0 +1,181 @@
+"""What /fhir/R4/ serves, declared once: the CapabilityStatement is built from this table and
+every search accepts exactly the parameters listed here (views.py), so the statement cannot
+promise a parameter the server ignores, nor the server accept one the statement hides. Pure:
+no Django."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from clinic.fhir.terminology import MRN_SYSTEM
+
+US_CORE = "http://hl7.org/fhir/us/core/StructureDefinition/"
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str  # the FHIR search parameter type: token, reference, date, number
+    documentation: str = ""
+
+
+@dataclass(frozen=True)
+class Served:
+    type: str
+    interactions: tuple[str, ...]  # read, search-type
+    profiles: tuple[str, ...] = ()  # US Core profile names
+    documentation: str = ""
+    params: tuple[Param, ...] = ()
+
+
+PATIENT_REFERENCE = Param("patient", "reference")
+COUNT = Param("_count", "number")
+DAY_DATE = "eq, ge, gt, le and lt; a plain date is a day in the clinic's time zone."
+
+SERVED = (
+    Served(
+        "Patient",
+        ("read", "search-type"),
+        ("us-core-patient",),
+        params=(
+            Param("_id", "token"),
+            Param("identifier", "token", f"The MRN ({MRN_SYSTEM}|value or value)."),
+            COUNT,
+        ),
+    ),
+    Served(
+        "Practitioner",
+        ("read",),
+        ("us-core-practitioner",),
+        "The clinic's prescribers, nurses and therapists.",
+    ),
+    Served(
+        "Encounter",
+        ("read", "search-type"),
+        ("us-core-encounter",),
+        "One per treatment session. A search names the patient.",
+        (PATIENT_REFERENCE, Param("date", "date", "When the patient was checked in."), COUNT),
+    ),
+    Served(
+        "Appointment",
+        ("read", "search-type"),
+        documentation="Chair times, every status. A search names the patient.",
+        params=(PATIENT_REFERENCE, Param("date", "date", "The start."), COUNT),
+    ),
+    Served(
+        "Questionnaire",
+        ("read",),
+        documentation="PHQ-9 (id phq9) and GAD-7 (id gad7), with their LOINC codes.",
+    ),
+    Served(
+        "QuestionnaireResponse",
+        ("read", "search-type"),
+        ("us-core-questionnaireresponse",),
+        "PHQ-9 and GAD-7 answers. A search names the patient; responses marked entered in "
+        "error are left out of it.",
+        (
+            PATIENT_REFERENCE,
+            Param("questionnaire", "reference"),
+            Param("authored", "date", DAY_DATE),
+            COUNT,
+        ),
+    ),
+    Served(
+        "CarePlan",
+        ("search-type",),
+        ("us-core-careplan",),
+        "The treatment plans. A search names the patient and returns every plan, newest first.",
+        (PATIENT_REFERENCE, Param("category", "token"), Param("status", "token")),
+    ),
+    Served(
+        "AuditEvent",
+        ("search-type",),
+        documentation="The audit trail, for the clinic administrator: newest first; date "
+        "matches whole days in the clinic's time zone.",
+        params=(PATIENT_REFERENCE, Param("date", "date"), COUNT),
+    ),
+    Served(
+        "Condition",
+        ("search-type",),
+        ("us-core-condition-problems-health-concerns",),
+        "The problem list (ICD-10-CM). A search names the patient and returns the whole "
+        "list; entries marked entered in error are left out.",
+        (PATIENT_REFERENCE, Param("clinical-status", "token")),
+    ),
+    Served(
+        "Observation",
+        ("read", "search-type"),
+        (
+            "us-core-observation-screening-assessment",
+            "us-core-blood-pressure",
+            "us-core-heart-rate",
+            "us-core-respiratory-rate",
+            "us-core-pulse-oximetry",
+            "us-core-body-temperature",
+            "us-core-body-weight",
+            "us-core-body-height",
+        ),
+        "category survey: PHQ-9 and GAD-7 responses, each as its panel, its answered items and "
+        "its total. category vital-signs: the chair-side readings (blood pressure, heart rate, "
+        "respiratory rate, SpO2, temperature) and the chart's weights and heights. A search "
+        "names the patient and a category or a code. _count counts responses or readings, each "
+        "of which brings several Observations, so no total is given. Records marked entered in "
+        "error are left out.",
+        (
+            PATIENT_REFERENCE,
+            Param("category", "token"),
+            Param("code", "token"),
+            Param("date", "date", DAY_DATE),
+            COUNT,
+        ),
+    ),
+)
+
+
+def search_params(resource_type: str) -> set[str]:
+    """The parameters a search of this type accepts: those declared, and `_page` (the paging
+    links' own) where `_count` is."""
+    served = next(s for s in SERVED if s.type == resource_type)
+    names = {param.name for param in served.params}
+    return names | {"_page"} if "_count" in names else names
+
+
+def capability_statement(*, base_url: str, date: str) -> dict[str, Any]:
+    resources = []
+    for served in SERVED:
+        resource: dict[str, Any] = {
+            "type": served.type,
+            "interaction": [{"code": code} for code in served.interactions],
+        }
+        if served.profiles:
+            resource["supportedProfile"] = [US_CORE + name for name in served.profiles]
+        if served.documentation:
+            resource["documentation"] = served.documentation
+        if served.params:
+            resource["searchParam"] = [
+                {"name": p.name, "type": p.type}
+                | ({"documentation": p.documentation} if p.documentation else {})
+                for p in served.params
+            ]
+        resources.append(resource)
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": date,
+        "kind": "instance",
+        "software": {"name": "KetaCare"},
+        "implementation": {"description": "KetaCare FHIR R4 read API", "url": base_url},
+        "fhirVersion": "4.0.1",
+        "format": ["json"],
+        "rest": [
+            {
+                "mode": "server",
+                "security": {
+                    "description": "A personal API token (the API tokens page) as the bearer. "
+                    "Each token reaches the patients its user reaches in the app.",
+                },
+                "resource": resources,
+            }
+        ],
+    }
