@@ -12,12 +12,14 @@ from clinic.core.models import AuditEvent
 from clinic.fhir.mappers import (
     AppointmentFacts,
     AuditFacts,
-    BodyMeasurementFacts,
     CarePlanFacts,
     ConditionFacts,
     EncounterFacts,
     PatientFacts,
     PractitionerFacts,
+)
+from clinic.fhir.observations import (
+    BodyMeasurementFacts,
     ScoredResponseFacts,
     VitalsFacts,
 )

@@ -115,3 +115,10 @@ CAREPLAN_CATEGORY = "http://hl7.org/fhir/us/core/CodeSystem/careplan-category"
 # extensible): one code per AuditAction, so nothing is squeezed into a near miss.
 AUDIT_ACTION_SYSTEM = f"{KETACARE_BASE}/CodeSystem/audit-action"
 AUDIT_OBSERVER = "KetaCare"
+
+
+def coding(system: str, code: str, display: str = "") -> dict[str, str]:
+    coding = {"system": system, "code": code}
+    if display:
+        coding["display"] = display
+    return coding

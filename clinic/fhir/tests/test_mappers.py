@@ -13,8 +13,10 @@ from fhir.resources.R4B.patient import Patient
 
 from clinic.fhir.mappers import (
     PatientFacts,
-    ScoredResponseFacts,
     patient_resource,
+)
+from clinic.fhir.observations import (
+    ScoredResponseFacts,
     scored_instrument_observations,
 )
 
@@ -195,7 +197,10 @@ def test_an_instrument_without_verified_loinc_codes_is_refused_not_guessed():
 def test_a_chair_side_reading_becomes_us_core_vital_sign_observations():
     from decimal import Decimal
 
-    from clinic.fhir.mappers import VitalsFacts, vital_sign_observations
+    from clinic.fhir.observations import (
+        VitalsFacts,
+        vital_sign_observations,
+    )
 
     facts = VitalsFacts(
         uuid="7c7c7c7c-0000-4000-8000-000000000001",
@@ -240,7 +245,10 @@ def test_a_chair_side_reading_becomes_us_core_vital_sign_observations():
 def test_weight_and_height_are_body_weight_and_body_height_on_their_day():
     from decimal import Decimal
 
-    from clinic.fhir.mappers import BodyMeasurementFacts, body_measurement_observations
+    from clinic.fhir.observations import (
+        BodyMeasurementFacts,
+        body_measurement_observations,
+    )
 
     facts = BodyMeasurementFacts(
         uuid="8d8d8d8d-0000-4000-8000-000000000001",
