@@ -20,6 +20,7 @@ from fhir.resources.R4B.bundle import Bundle
 from clinic.accounts.models import User
 from clinic.accounts.services import api_token_authenticate
 from clinic.core.exceptions import DomainError, NotFound
+from clinic.core.text import has_control_characters
 from clinic.patients import selectors as patients
 
 logger = logging.getLogger("clinic.fhir")
@@ -71,6 +72,12 @@ def fhir_endpoint(*, public: bool = False) -> Callable:
                 )
                 response["Allow"] = "GET"
                 return response
+            if any(has_control_characters(v) for vs in request.GET.lists() for v in vs[1]):
+                # The text policy of every door (clinic/core/text.py); PostgreSQL would
+                # refuse a NUL in a query with a server error.
+                return operation_outcome(
+                    400, "invalid", "A search parameter holds a control character."
+                )
             if not public:
                 header = request.headers.get("Authorization", "")
                 scheme, _, token = header.partition(" ")
@@ -133,7 +140,8 @@ def named_patient(request: HttpRequest, purpose: str):
 def count_param(raw: str | None) -> int:
     if raw is None:
         return DEFAULT_COUNT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_COUNT:
+    # Its length first: Python refuses to read a number of thousands of digits.
+    if not raw.isdigit() or len(raw) > len(str(MAX_COUNT)) or not 1 <= int(raw) <= MAX_COUNT:
         raise FhirError(400, "invalid", f"_count must be a whole number from 1 to {MAX_COUNT}.")
     return int(raw)
 
@@ -262,10 +270,12 @@ def instant_range(text: str) -> tuple[datetime.datetime, datetime.datetime]:
             start = datetime.datetime.combine(day, datetime.time(), tzinfo=zone)
             return start, start + datetime.timedelta(days=1)
         moment = datetime.datetime.fromisoformat(text)
+        if moment.tzinfo is None:
+            raise FhirError(400, "invalid", "A dateTime in date must carry its time zone.")
+        return moment, moment + datetime.timedelta(microseconds=1)
     except ValueError as error:
         raise FhirError(
             400, "invalid", f"date {text!r} is not a FHIR date (YYYY-MM-DD) or dateTime."
         ) from error
-    if moment.tzinfo is None:
-        raise FhirError(400, "invalid", "A dateTime in date must carry its time zone.")
-    return moment, moment + datetime.timedelta(microseconds=1)
+    except OverflowError as error:  # the last day of year 9999 has no day after it
+        raise FhirError(400, "invalid", f"date {text!r} is out of range.") from error

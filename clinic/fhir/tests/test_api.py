@@ -130,6 +130,14 @@ def test_bad_input_and_writes_are_answered_with_an_outcome(client, actors):
     assert "name" in message
     outcome(client.get("/fhir/R4/Patient?_count=0", **desk), 400, "invalid")
     outcome(client.get("/fhir/R4/Patient?_count=lots", **desk), 400, "invalid")
+    outcome(client.get("/fhir/R4/Patient?identifier=%00", **desk), 400, "invalid")
+    outcome(client.get("/fhir/R4/Patient?identifier=%E2%80%AE00042", **desk), 400, "invalid")
+    search = "/fhir/R4/Appointment?patient=x&date="
+    outcome(client.get(f"{search}gt9999-12-31", **desk), 400, "invalid")
+    outcome(client.get(f"{search}ge2026-02-30", **desk), 400, "invalid")
+    huge = "9" * 5000
+    outcome(client.get(f"/fhir/R4/Patient?_count={huge}", **desk), 400, "invalid")
+    assert client.get(f"/fhir/R4/Patient?identifier={huge}", **desk).json()["total"] == 0
     response = client.post("/fhir/R4/Patient", {}, **desk)
     outcome(response, 405, "not-supported")
     assert response["Allow"] == "GET"
