@@ -113,18 +113,23 @@ def patient_search(request: HttpRequest) -> HttpResponse:
     params = request.GET
     refuse_unknown(params, _PATIENT_SEARCH, "Patient")
     count = count_param(params.get("_count"))
+    # `_id` and `identifier` each name at most one patient; given together, both must match.
+    found: list | None = None
     if "_id" in params:
         try:
             found = [patients.patient_get(actor=request_actor(request), patient_uuid=params["_id"])]
         except NotFound:
             found = []
-        return json_response(_searchset(request, found, total=len(found)))
     if "identifier" in params:
         system, bar, value = params["identifier"].rpartition("|")
         if bar and system not in ("", MRN_SYSTEM):
-            return json_response(_searchset(request, [], total=0))
-        patient = patients.patient_with_mrn(actor=request_actor(request), mrn=value)
-        found = [patient] if patient else []
+            found = []
+        elif found is None:
+            patient = patients.patient_with_mrn(actor=request_actor(request), mrn=value)
+            found = [patient] if patient else []
+        else:
+            found = [patient for patient in found if patient.mrn == value]
+    if found is not None:
         return json_response(_searchset(request, found, total=len(found)))
     page = patients.patient_page(
         actor=request_actor(request), page_number=params.get("_page", 1), page_size=count

@@ -96,6 +96,9 @@ def test_search_by_mrn_and_by_id_finds_only_a_patient_in_reach(client, actors, p
     assert other_system.json()["total"] == 0
     by_id = client.get(f"/fhir/R4/Patient?_id={patient.uuid}", **mine).json()
     assert by_id["total"] == 1
+    both = f"/fhir/R4/Patient?_id={patient.uuid}&identifier="
+    assert client.get(f"{both}{patient.mrn}", **mine).json()["total"] == 1
+    assert client.get(f"{both}99999999", **mine).json()["total"] == 0  # not ignored
     # Off the care team: an empty result, as for a patient who does not exist.
     theirs = bearer(actors["prescriber_off_team"])
     assert client.get(f"/fhir/R4/Patient?identifier={patient.mrn}", **theirs).json()["total"] == 0
