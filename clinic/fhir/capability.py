@@ -40,7 +40,12 @@ SERVED = (
         ("us-core-patient",),
         params=(
             Param("_id", "token"),
-            Param("identifier", "token", f"The MRN ({MRN_SYSTEM}|value or value)."),
+            Param(
+                "identifier",
+                "token",
+                f"The MRN ({MRN_SYSTEM}|value or value), by POST [base]/Patient/_search "
+                "only: an MRN is never sent in a URL.",
+            ),
             COUNT,
         ),
     ),

@@ -58,21 +58,22 @@ def operation_outcome(status: int, code: str, message: str) -> HttpResponse:
     return response
 
 
-def fhir_endpoint(*, public: bool = False) -> Callable:
-    """GET only; the bearer token's user as `request.user` (unless `public`); every refusal
-    and error as an OperationOutcome."""
+def fhir_endpoint(*, public: bool = False, method: str = "GET") -> Callable:
+    """One method (GET, or POST for a search whose terms must not travel in a URL); the
+    bearer token's user as `request.user` (unless `public`); every refusal and error as an
+    OperationOutcome."""
 
     def decorate(view: Callable) -> Callable:
         @csrf_exempt
         @functools.wraps(view)
         def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if request.method != "GET":
+            if request.method != method:
                 response = operation_outcome(
-                    405, "not-supported", "This FHIR API is read-only: use GET."
+                    405, "not-supported", f"This FHIR API reads only: use {method} here."
                 )
-                response["Allow"] = "GET"
+                response["Allow"] = method
                 return response
-            if any(has_control_characters(v) for vs in request.GET.lists() for v in vs[1]):
+            if any(has_control_characters(v) for vs in query_of(request).lists() for v in vs[1]):
                 # The text policy of every door (clinic/core/text.py); PostgreSQL would
                 # refuse a NUL in a query with a server error.
                 return operation_outcome(
@@ -112,6 +113,11 @@ def fhir_endpoint(*, public: bool = False) -> Callable:
     return decorate
 
 
+def query_of(request: HttpRequest):
+    """A search's parameters: the query string, or the form body of a POST search."""
+    return request.POST if request.method == "POST" else request.GET
+
+
 def refuse_unknown(params, allowed: set[str], resource: str) -> None:
     """An unsupported parameter is refused, never ignored: a search that silently dropped a
     filter would answer a different question."""
@@ -127,7 +133,7 @@ def refuse_unknown(params, allowed: set[str], resource: str) -> None:
 
 def named_patient(request: HttpRequest, purpose: str):
     """The patient a search names (patient=Patient/<id> or <id>), read as the pages read it."""
-    reference = request.GET.get("patient", "")
+    reference = query_of(request).get("patient", "")
     if not reference:
         raise FhirError(400, "invalid", "Name the patient: patient=Patient/<id> or patient=<id>.")
     return patients.patient_get(
@@ -147,9 +153,15 @@ def count_param(raw: str | None) -> int:
 
 
 def page_url(request: HttpRequest, page: int, count: int) -> str:
-    query = {key: value for key, value in request.GET.items() if key != "_page"}
+    """A GET link to another page of the same search. A POST search's paging links point at
+    the GET search without its identifying terms (those are never put in a URL)."""
+    query = {key: value for key, value in query_of(request).items() if key != "_page"}
+    path = request.path
+    if request.method == "POST":
+        query.pop("identifier", None)
+        path = path.removesuffix("/_search")
     query.update({"_count": str(count), "_page": str(page)})
-    return request.build_absolute_uri(f"{request.path}?{urlencode(query)}")
+    return request.build_absolute_uri(f"{path}?{urlencode(query)}")
 
 
 def dump(resource: Any) -> dict[str, Any]:

@@ -7,6 +7,7 @@ app_name = "fhir"
 urlpatterns = [
     path("metadata", views.metadata, name="metadata"),
     path("Patient", views.patient_search, name="patient_search"),
+    path("Patient/_search", views.patient_search_post, name="patient_search_post"),
     path("Patient/<str:patient_id>", views.patient_read, name="patient_read"),
     path("Observation", views.observation_search, name="observation_search"),
     path("Observation/<str:observation_id>", views.observation_read, name="observation_read"),

@@ -110,7 +110,25 @@ _PATIENT_SEARCH = search_params("Patient")
 
 @fhir_endpoint()
 def patient_search(request: HttpRequest) -> HttpResponse:
-    params = request.GET
+    if "identifier" in request.GET:
+        # ADR 0003: an MRN never travels in a URL (access logs, history, Referer).
+        raise FhirError(
+            400,
+            "not-supported",
+            "Search by identifier with POST /fhir/R4/Patient/_search and the terms in the "
+            "form body: an MRN is never sent in a URL.",
+        )
+    return _patient_search(request, request.GET)
+
+
+@fhir_endpoint(method="POST")
+def patient_search_post(request: HttpRequest) -> HttpResponse:
+    """FHIR's search by POST (`Patient/_search`, terms in a form body), the way to search
+    by MRN."""
+    return _patient_search(request, request.POST)
+
+
+def _patient_search(request: HttpRequest, params) -> HttpResponse:
     refuse_unknown(params, _PATIENT_SEARCH, "Patient")
     count = count_param(params.get("_count"))
     # `_id` and `identifier` each name at most one patient; given together, both must match.

@@ -5,6 +5,8 @@ team, directory roles) and an audit event for every read."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
@@ -83,30 +85,41 @@ def test_a_patient_portal_user_has_no_token_that_works_here(client, actors, pati
 
 def test_search_by_mrn_and_by_id_finds_only_a_patient_in_reach(client, actors, patient):
     mine = bearer(actors["prescriber"])
-    found = Bundle.model_validate(
-        client.get(f"/fhir/R4/Patient?identifier={patient.mrn}", **mine).json()
-    )
+
+    def by_post(**terms):
+        return client.post("/fhir/R4/Patient/_search", terms, **mine).json()
+
+    found = Bundle.model_validate(by_post(identifier=patient.mrn))
     assert found.type == "searchset" and found.total == 1
     assert found.entry[0].resource.id == str(patient.uuid)
     assert found.entry[0].fullUrl.endswith(f"/fhir/R4/Patient/{patient.uuid}")
+    # ADR 0003: the MRN is never in a URL, not even the bundle's own link.
+    assert patient.mrn not in json.dumps([link.model_dump() for link in found.link])
+    message = outcome(
+        client.get(f"/fhir/R4/Patient?identifier={patient.mrn}", **mine), 400, "not-supported"
+    )
+    assert "POST /fhir/R4/Patient/_search" in message
     system = "https://ketacare.example/fhir/sid/mrn"
-    with_system = client.get(f"/fhir/R4/Patient?identifier={system}|{patient.mrn}", **mine)
-    assert with_system.json()["total"] == 1
-    other_system = client.get(f"/fhir/R4/Patient?identifier=urn:other|{patient.mrn}", **mine)
-    assert other_system.json()["total"] == 0
+    assert by_post(identifier=f"{system}|{patient.mrn}")["total"] == 1
+    assert by_post(identifier=f"urn:other|{patient.mrn}")["total"] == 0
     by_id = client.get(f"/fhir/R4/Patient?_id={patient.uuid}", **mine).json()
     assert by_id["total"] == 1
-    both = f"/fhir/R4/Patient?_id={patient.uuid}&identifier="
-    assert client.get(f"{both}{patient.mrn}", **mine).json()["total"] == 1
-    assert client.get(f"{both}99999999", **mine).json()["total"] == 0  # not ignored
+    assert by_post(_id=str(patient.uuid), identifier=patient.mrn)["total"] == 1
+    assert by_post(_id=str(patient.uuid), identifier="99999999")["total"] == 0  # not ignored
     # Off the care team: an empty result, as for a patient who does not exist.
     theirs = bearer(actors["prescriber_off_team"])
-    assert client.get(f"/fhir/R4/Patient?identifier={patient.mrn}", **theirs).json()["total"] == 0
+    assert (
+        client.post("/fhir/R4/Patient/_search", {"identifier": patient.mrn}, **theirs).json()[
+            "total"
+        ]
+        == 0
+    )
     assert client.get(f"/fhir/R4/Patient?_id={patient.uuid}", **theirs).json()["total"] == 0
     # Each search that read patients is audited, the one that found nobody too.
     assert AuditEvent.objects.filter(action="search", object_id=str(patient.uuid)).count() == 2
     missed = AuditEvent.objects.get(action="search", actor=actors["prescriber_off_team"])
     assert missed.summary == "Patient search by MRN: none found"
+    outcome(client.get("/fhir/R4/Patient/_search", **mine), 405, "not-supported")
 
 
 def test_the_list_pages_with_next_links_and_counts_every_patient_in_reach(
@@ -133,14 +146,17 @@ def test_bad_input_and_writes_are_answered_with_an_outcome(client, actors):
     assert "name" in message
     outcome(client.get("/fhir/R4/Patient?_count=0", **desk), 400, "invalid")
     outcome(client.get("/fhir/R4/Patient?_count=lots", **desk), 400, "invalid")
-    outcome(client.get("/fhir/R4/Patient?identifier=%00", **desk), 400, "invalid")
-    outcome(client.get("/fhir/R4/Patient?identifier=%E2%80%AE00042", **desk), 400, "invalid")
+    outcome(client.post("/fhir/R4/Patient/_search", {"identifier": "\x00"}, **desk), 400,
+            "invalid")  # fmt: skip
+    outcome(client.get("/fhir/R4/Patient?_id=%E2%80%AE00042", **desk), 400, "invalid")
     search = "/fhir/R4/Appointment?patient=x&date="
     outcome(client.get(f"{search}gt9999-12-31", **desk), 400, "invalid")
     outcome(client.get(f"{search}ge2026-02-30", **desk), 400, "invalid")
     huge = "9" * 5000
     outcome(client.get(f"/fhir/R4/Patient?_count={huge}", **desk), 400, "invalid")
-    assert client.get(f"/fhir/R4/Patient?identifier={huge}", **desk).json()["total"] == 0
+    assert (
+        client.post("/fhir/R4/Patient/_search", {"identifier": huge}, **desk).json()["total"] == 0
+    )
     response = client.post("/fhir/R4/Patient", {}, **desk)
     outcome(response, 405, "not-supported")
     assert response["Allow"] == "GET"
