@@ -352,7 +352,8 @@ def latest_decision(patient: Patient) -> EligibilityDecision | None:
     )
 
 
-def latest_intake(patient: Patient) -> Intake | None:
+def latest_intake(patient: Patient | int) -> Intake | None:
+    """The patient's latest intake (the patient, or their id)."""
     return Intake.objects.filter(patient=patient).order_by("-created_at", "-id").first()
 
 
@@ -360,11 +361,7 @@ def needs_review(decision: EligibilityDecision, *, newest: Intake | None | Unrea
     """True when the intake changed after the decision was signed (or a newer intake exists).
     `newest`: the patient's latest intake, when the caller has read it already."""
     if isinstance(newest, Unread):
-        newest = (
-            Intake.objects.filter(patient_id=decision.patient_id)
-            .order_by("-created_at", "-id")
-            .first()
-        )
+        newest = latest_intake(decision.patient_id)
     return (
         newest is None
         or newest.pk != decision.intake_id
