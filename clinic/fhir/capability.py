@@ -109,6 +109,31 @@ SERVED = (
         (PATIENT_REFERENCE, Param("clinical-status", "token")),
     ),
     Served(
+        "MedicationAdministration",
+        ("read", "search-type"),
+        documentation="Every dose, newest first: IV infusions (the period from start to stop, "
+        "the first rate, pauses and rate changes in the dosage text), IM injections, each "
+        "esketamine device, with lot and expiry; and at-home sublingual doses the patient "
+        "logged (the patient as performer). A search names the patient.",
+        params=(
+            PATIENT_REFERENCE,
+            Param(
+                "effective-time",
+                "date",
+                "When the dose was given (an infusion: when it stopped). " + DAY_DATE,
+            ),
+            COUNT,
+        ),
+    ),
+    Served(
+        "MedicationRequest",
+        ("read", "search-type"),
+        ("us-core-medicationrequest",),
+        "Each treatment plan as the order for its doses (the same id as its CarePlan). A "
+        "search names the patient and returns every plan, newest first.",
+        (PATIENT_REFERENCE, Param("status", "token"), Param("intent", "token")),
+    ),
+    Served(
         "Observation",
         ("read", "search-type"),
         (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.utils import timezone
 
 from clinic.accounts.choices import CLINICAL_ROLES
@@ -18,16 +20,24 @@ from clinic.fhir.mappers import (
     PatientFacts,
     PractitionerFacts,
 )
+from clinic.fhir.medications import DoseFacts, MedicationOrderFacts
 from clinic.fhir.observations import (
     BodyMeasurementFacts,
     ScoredResponseFacts,
     VitalsFacts,
 )
+from clinic.home_program.models import HomeSessionLog
 from clinic.patients.models import BodyMeasurement, Patient
 from clinic.protocols.models import TreatmentPlan
 from clinic.scheduling.models import Appointment
 from clinic.screening.choices import Route
-from clinic.treatment_sessions.models import TreatmentSession, VitalsEntry
+from clinic.treatment_sessions.choices import AdministrationKind, ImSite, InfusionEventKind
+from clinic.treatment_sessions.models import (
+    DoseAdministration,
+    InfusionEvent,
+    TreatmentSession,
+    VitalsEntry,
+)
 
 
 def patient_facts(patient: Patient) -> PatientFacts:
@@ -182,4 +192,96 @@ def audit_facts(event: AuditEvent) -> AuditFacts:
         patient_uuid=str(event.patient.uuid) if event.patient is not None else "",
         actor_practitioner_uuid=str(event.actor.uuid) if clinician and event.actor else "",
         channel=event.channel,
+    )
+
+
+def _clock(moment: datetime.datetime) -> str:
+    return timezone.localtime(moment).strftime("%H:%M")
+
+
+def _infusion_course(events: list[InfusionEvent]) -> tuple[str, ...]:
+    """An infusion's events in words, in the clinic's time zone: "started 10:02 at 120 mL/h",
+    "paused 10:15: nausea", "resumed 10:18", "rate 90 mL/h from 10:20", "stopped 10:42"."""
+    words = []
+    for event in events:
+        rate = f"{event.rate_ml_per_h.normalize():f} mL/h" if event.rate_ml_per_h else ""
+        if event.kind == InfusionEventKind.START:
+            said = f"started {_clock(event.occurred_at)}" + (f" at {rate}" if rate else "")
+        elif event.kind == InfusionEventKind.RATE:
+            said = f"rate {rate} from {_clock(event.occurred_at)}"
+        else:
+            said = f"{InfusionEventKind(event.kind).label.lower()} {_clock(event.occurred_at)}"
+        if event.reason:
+            said += f": {event.reason}"
+        words.append(said)
+    return tuple(words)
+
+
+def dose_facts(dose: DoseAdministration | HomeSessionLog) -> DoseFacts:
+    """A chair-side administration, with its lot and its infusion's course, or an at-home
+    dose the patient logged."""
+    if isinstance(dose, HomeSessionLog):
+        assert dose.dose_taken_mg is not None and dose.dose_taken_at is not None
+        return DoseFacts(
+            uuid=str(dose.uuid),
+            patient_uuid=str(dose.patient.uuid),
+            route=dose.plan.route,
+            medication_name=f"Ketamine, {Route(dose.plan.route).label.lower()}",
+            given_mg=dose.dose_taken_mg,
+            given_at=dose.dose_taken_at,
+            taken_at_home=True,
+            plan_uuid=str(dose.plan.uuid),
+        )
+    session = dose.session
+    lot = dose.container.lot
+    infusion = dose.kind == AdministrationKind.IV_INFUSION
+    events = list(session.infusion_events.all()) if infusion else []
+    started = next((e for e in events if e.kind == InfusionEventKind.START), None)
+    started_at, first_rate = None, None
+    if infusion:
+        started_at = started.occurred_at if started else session.dose_started_at
+        first_rate = (started.rate_ml_per_h if started else None) or session.infusion_rate_ml_per_h
+    planned = session.planned_session
+    notes = [session.dosing_ended_early_reason, dose.given_above_expected_reason]
+    return DoseFacts(
+        uuid=str(dose.uuid),
+        patient_uuid=str(session.patient.uuid),
+        route=session.route,
+        medication_name=lot.product.name,
+        given_mg=dose.given_mg,
+        given_at=dose.given_at,
+        infusion_started_at=started_at,
+        course=_infusion_course(events),
+        rate_ml_per_h=first_rate,
+        lot_number=lot.lot_number,
+        lot_expiry=lot.expiry,
+        ndc=lot.product.ndc,
+        im_site=ImSite(dose.im_site).label if dose.im_site else "",
+        device_number=dose.device_number,
+        encounter_uuid=str(session.uuid),
+        performer_uuid=str(dose.recorded_by.uuid),
+        performer_name=dose.recorded_by.display_name,
+        plan_uuid=str(planned.plan.uuid) if planned is not None else "",
+        note=". ".join(note for note in notes if note),
+    )
+
+
+def medication_order_facts(plan: TreatmentPlan, patient_uuid: str) -> MedicationOrderFacts:
+    return MedicationOrderFacts(
+        uuid=str(plan.uuid),
+        patient_uuid=patient_uuid,
+        status=plan.status,
+        route=plan.route,
+        title=plan.template.name,
+        authored_at=plan.activated_at or plan.created_at,
+        prescriber_uuid=str(plan.prescribed_by.uuid),
+        prescriber_name=plan.prescribed_by.display_name,
+        session_count=plan.session_count,
+        fixed_dose_mg=plan.esketamine_dose_mg,
+        dose_mg_per_kg=plan.dose_mg_per_kg,
+        infusion_minutes=plan.infusion_minutes,
+        maintenance_interval_weeks=plan.maintenance_interval_weeks,
+        start_date=plan.start_date,
+        ended_on=timezone.localtime(plan.ended_at).date() if plan.ended_at else None,
+        end_reason=plan.end_reason,
     )

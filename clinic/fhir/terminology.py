@@ -117,6 +117,24 @@ AUDIT_ACTION_SYSTEM = f"{KETACARE_BASE}/CodeSystem/audit-action"
 AUDIT_OBSERVER = "KetaCare"
 
 
+# Medications (fhir-loinc.md §2). Only verified codes: esketamine nasal spray's RxNorm clinical
+# drug form [X9]; no RxNorm code for racemic ketamine was confirmed, so a ketamine dose carries
+# its product's name as text and the product's NDC when the clinic recorded one.
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+NDC = "http://hl7.org/fhir/sid/ndc"
+ESKETAMINE_NASAL_SPRAY = ("2201623", "esketamine Nasal Spray")
+# Routes of administration, SNOMED CT (fhir-loinc.md §2, [X10]) by KetaCare's route code.
+SNOMED = "http://snomed.info/sct"
+ROUTES: Mapping[str, tuple[str, str]] = {
+    "iv": ("47625008", "Intravenous route"),
+    "im": ("78421000", "Intramuscular route"),
+    "esketamine": ("46713006", "Nasal route"),
+    "sublingual": ("37839007", "Sublingual route"),
+}
+# MedicationAdministration.performer.function (HL7 med-admin-perform-function).
+PERFORM_FUNCTION = "http://terminology.hl7.org/CodeSystem/med-admin-perform-function"
+
+
 def coding(system: str, code: str, display: str = "") -> dict[str, str]:
     coding = {"system": system, "code": code}
     if display:

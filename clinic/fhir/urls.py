@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from clinic.fhir import views
+from clinic.fhir import views, views_medications
 
 app_name = "fhir"
 
@@ -34,6 +34,26 @@ urlpatterns = [
     ),
     path("Encounter/<str:encounter_id>", views.encounter_read, name="encounter_read"),
     path("Practitioner/<str:practitioner_id>", views.practitioner_read, name="practitioner_read"),
+    path(
+        "MedicationAdministration",
+        views_medications.medication_administration_search,
+        name="medication_administration_search",
+    ),
+    path(
+        "MedicationAdministration/<str:administration_id>",
+        views_medications.medication_administration_read,
+        name="medication_administration_read",
+    ),
+    path(
+        "MedicationRequest",
+        views_medications.medication_request_search,
+        name="medication_request_search",
+    ),
+    path(
+        "MedicationRequest/<str:request_id>",
+        views_medications.medication_request_read,
+        name="medication_request_read",
+    ),
     # Last: anything else is answered as FHIR answers, not with the site's page.
     re_path(r"^(?P<rest>.*)$", views.not_served, name="not_served"),
 ]

@@ -6,6 +6,8 @@ from __future__ import annotations
 import uuid
 
 from clinic.accounts.models import User
+from clinic.accounts.permissions import Capability
+from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import NotFound
@@ -15,6 +17,7 @@ from clinic.patients.selectors import (
     body_measurements_for_dosing,
     can_view_clinical,
     current_body,
+    record_in_reach,
     require_clinical_view,
 )
 from clinic.protocols.models import PlannedSession, ProtocolTemplate, TreatmentPlan
@@ -70,6 +73,23 @@ def plans_read(*, actor: User, patient: Patient, purpose: str) -> list[Treatment
         summary=f"{len(plans)} treatment plans ({purpose})"[:300],
     )
     return plans
+
+
+def plan_in_reach(*, actor: User, plan_uuid: object, purpose: str) -> TreatmentPlan:
+    """One plan by its UUID alone (FHIR MedicationRequest read), for a clinician who may see
+    the patient's clinical record; otherwise not found, audited as a denial. A role that never
+    sees clinical records is refused outright."""
+    require(actor, Capability.PATIENT_VIEW_CLINICAL)
+    return record_in_reach(
+        actor=actor,
+        queryset=TreatmentPlan.objects.select_related("patient", "template", "prescribed_by"),
+        record_uuid=plan_uuid,
+        object_type="treatment_plan",
+        patient_of=lambda plan: plan.patient,
+        not_found_message="No such plan, or the patient is not in your reach.",
+        in_reach=lambda plan: can_view_clinical(actor=actor, patient=plan.patient),
+        view_summary=purpose,
+    )
 
 
 def planned_session_list(*, plan: TreatmentPlan) -> list[PlannedSession]:

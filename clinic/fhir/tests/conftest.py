@@ -4,8 +4,18 @@ import pytest
 from clinic.treatment_sessions.tests.conftest import (  # noqa: F401
     chair,
     clock,
+    device_product,
+    devices,
+    esketamine_appointment,
+    esketamine_checked_in,
+    esketamine_cleared,
+    esketamine_dosed,
     iv_appointment,
     iv_checked_in,
+    iv_cleared,
+    iv_running,
+    vial_product,
+    vials,
     weighed_patient,
 )
 

@@ -35,6 +35,8 @@ def test_the_capability_statement_is_public_and_lists_what_is_answered(client):
         ("CarePlan", ["search-type"]),
         ("AuditEvent", ["search-type"]),
         ("Condition", ["search-type"]),
+        ("MedicationAdministration", ["read", "search-type"]),
+        ("MedicationRequest", ["read", "search-type"]),
         ("Observation", ["read", "search-type"]),
     ]
 
@@ -269,7 +271,7 @@ def test_an_unexpected_failure_is_an_outcome_too(client, actors, patient, monkey
 
 def test_a_resource_not_served_is_said_so_as_fhir_says_it(client, actors):
     mine = bearer(actors["prescriber"])
-    message = outcome(client.get("/fhir/R4/MedicationRequest", **mine), 404, "not-supported")
+    message = outcome(client.get("/fhir/R4/MedicationDispense", **mine), 404, "not-supported")
     assert "metadata" in message
     outcome(client.get("/fhir/R4/Patient/1/_history", **mine), 404, "not-supported")
 
