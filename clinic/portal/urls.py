@@ -8,6 +8,7 @@ from clinic.portal import (
     views_care,
     views_home_program,
     views_journal,
+    views_record,
 )
 
 app_name = "portal"
@@ -42,6 +43,13 @@ urlpatterns = [
     ),
     path("progress/", views_care.progress, name="progress"),
     path("bills/", views_bills.bills, name="bills"),
+    # The whole record to take away (views_record).
+    path("record/", views_record.record, name="record"),
+    path(
+        "record/download/<slug:file_format>/",
+        views_record.record_download,
+        name="record_download",
+    ),
     path("bills/statement.pdf", views_bills.statement, name="statement"),
     path("bills/<uuid:charge_uuid>/superbill.pdf", views_bills.superbill, name="superbill"),
     # Intention and integration journal (views_journal).

@@ -46,6 +46,24 @@ def _home_doses():
     return HomeSessionLog.objects.dosed().select_related("patient", "plan")
 
 
+def all_doses(patient: Patient) -> list[Dose]:
+    """Every dose of the patient, oldest first, in two queries (and the infusions' events in a
+    third): for a whole-record export whose caller has already checked and audited the read
+    (clinic/fhir/patient_record.py)."""
+    doses: list[Dose] = [
+        *_administrations().filter(session__patient=patient),
+        *_home_doses().filter(patient=patient),
+    ]
+    return sorted(doses, key=lambda dose: (_given_at(dose), dose.uuid))
+
+
+def _given_at(dose: Dose) -> datetime.datetime:
+    if isinstance(dose, HomeSessionLog):
+        assert dose.dose_taken_at is not None  # dosed() only
+        return dose.dose_taken_at
+    return dose.given_at
+
+
 def dose_page(
     *,
     actor: User,

@@ -14,6 +14,7 @@ from clinic.treatment_sessions.tests.conftest import (  # noqa: F401
     iv_checked_in,
     iv_cleared,
     iv_running,
+    iv_stopped,
     vial_product,
     vials,
     weighed_patient,
