@@ -31,32 +31,39 @@ class ScoredResponseFacts:
     total: int | None  # None when incomplete: no total is sent
     taken_at: datetime.datetime
     entered_in_error: bool = False
+    severity: str = ""  # the instrument's own result word: the C-SSRS screener's risk level
+    encounter_uuid: str = ""  # the treatment session an in-session scale was rated in
+
+
+def survey_common(facts: ScoredResponseFacts) -> dict[str, Any]:
+    """What every Observation of one response shares: status, category survey, the patient,
+    when it was taken and, for a scale rated in a session, that session."""
+    if facts.taken_at.tzinfo is None:
+        raise ValueError("taken_at must be an aware datetime.")
+    common: dict[str, Any] = {
+        "resourceType": "Observation",
+        "status": "entered-in-error" if facts.entered_in_error else "final",
+        "category": [{"coding": [t.coding(t.OBSERVATION_CATEGORY, "survey", "Survey")]}],
+        "subject": {"reference": f"Patient/{facts.patient_uuid}"},
+        "effectiveDateTime": facts.taken_at.isoformat(),
+    }
+    if facts.encounter_uuid:
+        common["encounter"] = {"reference": f"Encounter/{facts.encounter_uuid}"}
+    return common
 
 
 def scored_instrument_observations(facts: ScoredResponseFacts) -> list[Observation]:
     """A scored instrument as US Core screening-assessment Observations (fhir-loinc.md §1.3):
     the panel, whose `hasMember` lists one Observation per answered item and one for the
     total; each item carries its LOINC answer code, the total a number (`valueInteger`, not
-    the string of the US Core example). The panel comes first. PHQ-9 and GAD-7 so far: the
-    instruments with verified LOINC codes for every part."""
+    the string of the US Core example). The panel comes first. PHQ-9 and GAD-7: the
+    instruments with verified LOINC codes for every part (the others:
+    instrument_observations.py)."""
     codes = t.LOINC_INSTRUMENTS.get(facts.instrument_code)
     if codes is None:
         raise ValueError(f"No FHIR mapping for instrument {facts.instrument_code!r} yet.")
     instrument = REGISTRY[facts.instrument_code]
-    status = "entered-in-error" if facts.entered_in_error else "final"
-    if facts.taken_at.tzinfo is None:
-        raise ValueError("taken_at must be an aware datetime.")
-    common: dict[str, Any] = {
-        "resourceType": "Observation",
-        "status": status,
-        "category": [
-            {
-                "coding": [t.coding(t.OBSERVATION_CATEGORY, "survey", "Survey")],
-            }
-        ],
-        "subject": {"reference": f"Patient/{facts.patient_uuid}"},
-        "effectiveDateTime": facts.taken_at.isoformat(),
-    }
+    common = survey_common(facts)
     members: list[dict[str, Any]] = []
     for item, value in zip(instrument.items, facts.answers, strict=False):
         if value is None:

@@ -63,7 +63,10 @@ def patient_facts(patient: Patient) -> PatientFacts:
     )
 
 
-def scored_response_facts(response: AssessmentResponse) -> ScoredResponseFacts:
+def scored_response_facts(
+    response: AssessmentResponse, encounter_uuid: str = ""
+) -> ScoredResponseFacts:
+    """`encounter_uuid`: the session an in-session scale was rated in (SessionScore)."""
     return ScoredResponseFacts(
         uuid=str(response.uuid),
         patient_uuid=str(response.patient.uuid),
@@ -72,6 +75,8 @@ def scored_response_facts(response: AssessmentResponse) -> ScoredResponseFacts:
         total=response.total if response.complete else None,
         taken_at=response.taken_at,
         entered_in_error=response.entered_in_error_at is not None,
+        severity=response.severity if response.complete else "",
+        encounter_uuid=encounter_uuid,
     )
 
 

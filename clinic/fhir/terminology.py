@@ -78,6 +78,41 @@ LOINC_INSTRUMENTS = {
 }
 
 
+# PCL-5 (fhir-loinc.md §1.1, [X5]): the panel and the total only; its 20 item codes were not
+# retrieved, so its items are not sent. 70221-7 is the older PCL-C (DSM-IV, 17 items): never
+# for PCL-5.
+PCL5_PANEL = (
+    "101697-1",
+    "Post traumatic stress disorder checklist - civilian version DSM-5 [PCL-5]",
+)
+PCL5_TOTAL = ("101698-9", "PTSD PCL-5 score [PCL-5]")
+
+# The C-SSRS screener's result as the US Behavioral Health Profiles IG codes it (fhir-loinc.md
+# §1.1, [X4], [X6]); its question and answer codes live with the instrument (cssrs_screen.py).
+CSSRS_RISK_LEVEL = ("93374-7", "Suicide risk level")
+
+# Instruments LOINC has no code for (fhir-loinc.md §1.4): one KetaCare CodeSystem, served at
+# CodeSystem/instrument, with exactly the codes §1.4 names. A LOINC code confirmed later goes
+# beside the local one as a second coding, never in its place.
+INSTRUMENT_SYSTEM = f"{KETACARE_BASE}/CodeSystem/instrument"
+
+
+@dataclass(frozen=True)
+class LocalInstrument:
+    code: str  # the instrument's own code: its panel, or its one Observation
+    total: str = ""  # the total's code, where §1.4 gives one
+    items: bool = False  # item codes "<code>-<n>", where §1.4 gives them (MADRS only)
+
+
+LOCAL_INSTRUMENTS: Mapping[str, LocalInstrument] = {
+    "qids-sr16": LocalInstrument("qids-sr16", total="qids-sr16-total"),
+    "madrs": LocalInstrument("madrs", total="madrs-total", items=True),
+    "cadss": LocalInstrument("cadss"),
+    "moaas": LocalInstrument("moaas"),
+    "modified-aldrete": LocalInstrument("modified-aldrete"),
+}
+
+
 # Vital signs (fhir-loinc.md §1.2: the FHIR vital-signs value set and US Core's profiles):
 # (LOINC code, display, UCUM unit). US Core's pulse oximetry profile needs both SpO2 codings.
 BP_PANEL = ("85354-9", "Blood pressure panel with all children optional")

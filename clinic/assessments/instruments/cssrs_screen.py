@@ -81,6 +81,20 @@ _ITEMS = (
 YES = 1
 NO = 0
 
+# LOINC as the US Behavioral Health Profiles IG codes the screener (fhir-loinc.md §1.1, [X4],
+# [X6]): a question code per item and the answers LA32-8 No / LA33-6 Yes. LOINC's long names
+# of the question codes were not read, so none is given.
+LOINC_ITEMS = {
+    Q1: "93246-7",
+    Q2: "93247-5",
+    Q3: "93248-3",
+    Q4: "93249-1",
+    Q5: "93250-9",
+    Q6: "93267-3",
+    Q6_RECENT: "93269-9",
+}
+LOINC_ANSWERS = {NO: "LA32-8", YES: "LA33-6"}
+
 # The screener's branching [G11]: Q3–Q5 only after a yes to Q2, Q6-recent only after a yes
 # to Q6. Forms use it to show and explain the skips; the scorer refuses an answer to a skip.
 ASKED_WHEN = {Q3: (Q2, YES), Q4: (Q2, YES), Q5: (Q2, YES), Q6_RECENT: (Q6, YES)}
