@@ -168,7 +168,7 @@ def _plans(pdf: FPDF, record: WholeRecord) -> None:
         pdf,
         ("Plan", "Dose", "Sessions", "Dates", "Status", "Prescriber"),
         rows,
-        (2.6, 1.5, 0.8, 1.6, 1.6, 1.4),
+        (2.5, 1.4, 1.0, 1.6, 1.6, 1.4),
     )
 
 
@@ -225,7 +225,8 @@ def _dose_words(dose: DoseFacts) -> str:
     if dose.lot_number:
         words += f", lot {dose.lot_number}"
     if dose.course:
-        words += ". " + "; ".join(dose.course).capitalize()
+        course = "; ".join(dose.course)
+        words += ". " + course[:1].upper() + course[1:]
     if dose.note:
         words += f". {dose.note}"
     return words + "."
@@ -312,7 +313,16 @@ def _chart(pdf: FPDF, code: str, totals: list[tuple[datetime.datetime, int]]) ->
     pdf.text(left, top + height + 4, _day(first))
     pdf.text(left + width - 16, top + height + 4, _day(last))
     pdf.set_draw_color(0, 0, 0)
-    pdf.set_y(top + height + 7)
+    pdf.set_fill_color(255, 255, 255)
+    pdf.set_y(top + height + 5)
+    pdf.set_font("Helvetica", size=7.5)
+    pdf.cell(
+        0,
+        4,
+        pdf_text(f"Totals over time, drawn on the scale's whole range, {low} to {high}."),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.set_font("Helvetica", size=9)
 
 
@@ -321,6 +331,18 @@ def _band(code: str, total: int) -> str:
         if band.low <= total <= band.high:
             return band.label
     return ""
+
+
+def _answer_words(code: str, answers: Sequence[int | None]) -> str:
+    """Each answered item as "its short label: the answer's words"; items skipped by design
+    (asked only after another answer) are left out, never printed as "No"."""
+    words = []
+    for item, value in zip(REGISTRY[code].items, answers, strict=False):
+        if value is None:
+            continue
+        label = next((o.label for o in item.options if o.value == value), str(value))
+        words.append(f"{item.short_label or f'Item {item.number}'}: {label}")
+    return "; ".join(words) or "No answers"
 
 
 def _questionnaires(pdf: FPDF, record: WholeRecord) -> None:
@@ -334,6 +356,12 @@ def _questionnaires(pdf: FPDF, record: WholeRecord) -> None:
     for code, responses in by_instrument.items():
         instrument = REGISTRY[code]
         _line(pdf, instrument.name, bold=True)
+        if instrument.total_range is None:
+            # A screener without a total (C-SSRS): its answers are the result.
+            answers = [(_when(r.taken_at), _answer_words(code, r.answers)) for r in responses]
+            _table(pdf, ("Answered", "Answers"), answers, (1.2, 3))
+            pdf.ln(2)
+            continue
         rows = [
             (
                 _when(r.taken_at),

@@ -51,7 +51,19 @@ def pdf_text(content: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
 
 
-def test_the_pdf_holds_the_session_dose_scores_and_shared_journal(client, own_record, patient):
+def test_the_pdf_holds_the_session_dose_scores_and_shared_journal(
+    client, own_record, patient, nurse
+):
+    from clinic.assessments import services
+
+    # A C-SSRS screener, no to Q1, Q2 and Q6: Q3-Q5 and Q6's "past 3 months" are skipped by
+    # design [G11] and must not print as "No".
+    services.response_record(
+        actor=nurse,
+        patient=patient,
+        instrument_code="cssrs-screen",
+        answers=[0, 0, None, None, None, 0, None],
+    )
     page = client.get("/portal/record/")
     assert page.status_code == 200
     assert b"/portal/record/download/pdf/" in page.content
@@ -67,6 +79,10 @@ def test_the_pdf_holds_the_session_dose_scores_and_shared_journal(client, own_re
     assert "lot L100" in text
     assert "80 kg" in text
     assert "PHQ-9" in text and "12" in text and "Moderate" in text
+    assert "Q1 Wish to be dead: No; Q2 Suicidal thoughts: No; Q6 Suicidal behaviour (ever): No" in (
+        text.replace("\n", " ")
+    )
+    assert "Q3" not in text
     assert "The music helped me settle." in text
     assert "Private thoughts." not in text  # not shared with the care team
     assert "entered in error" not in text.lower() and "27" not in text  # the withdrawn PHQ-9
