@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from clinic.fhir.terminology import MRN_SYSTEM
+from clinic.fhir.terminology import INSTRUMENT_SYSTEM, MRN_SYSTEM
 
 US_CORE = "http://hl7.org/fhir/us/core/StructureDefinition/"
 
@@ -72,6 +72,13 @@ SERVED = (
         "Questionnaire",
         ("read",),
         documentation="PHQ-9 (id phq9) and GAD-7 (id gad7), with their LOINC codes.",
+    ),
+    Served(
+        "CodeSystem",
+        ("read",),
+        documentation=f"KetaCare's instrument codes (id instrument, {INSTRUMENT_SYSTEM}) for "
+        "the instruments LOINC has no code for: QIDS-SR16, MADRS, CADSS, MOAA/S and the "
+        "modified Aldrete score.",
     ),
     Served(
         "QuestionnaireResponse",
@@ -146,12 +153,19 @@ SERVED = (
             "us-core-body-weight",
             "us-core-body-height",
         ),
-        "category survey: PHQ-9 and GAD-7 responses, each as its panel, its answered items and "
-        "its total. category vital-signs: the chair-side readings (blood pressure, heart rate, "
+        "category survey: every scored instrument. PHQ-9 and GAD-7 (LOINC) each as its panel, "
+        "its answered items and its total; PCL-5 its LOINC panel and total (its item codes are "
+        "not verified, so no items); the C-SSRS screener each question asked (LOINC, answers "
+        "LA32-8/LA33-6; a question the screener skipped is absent) and its risk level "
+        "(93374-7, in words), under a panel named in text; QIDS-SR16 its panel and total, and "
+        f"MADRS its panel, items and total, in KetaCare's codes ({INSTRUMENT_SYSTEM}); "
+        "CADSS, MOAA/S and the modified Aldrete score one Observation each, the instrument's "
+        "local code with its total, and the session as encounter when rated in one. "
+        "category vital-signs: the chair-side readings (blood pressure, heart rate, "
         "respiratory rate, SpO2, temperature) and the chart's weights and heights. A search "
-        "names the patient and a category or a code. _count counts responses or readings, each "
-        "of which brings several Observations, so no total is given. Records marked entered in "
-        "error are left out.",
+        "names the patient and a category or a code (system|code or code). _count counts "
+        "responses or readings, each of which brings one or several Observations, so no total "
+        "is given. Records marked entered in error are left out.",
         (
             PATIENT_REFERENCE,
             Param("category", "token"),

@@ -32,6 +32,7 @@ urlpatterns = [
         views.questionnaire_response_read,
         name="questionnaire_response_read",
     ),
+    path("CodeSystem/<str:code_system_id>", views.code_system_read, name="code_system_read"),
     path("Encounter/<str:encounter_id>", views.encounter_read, name="encounter_read"),
     path("Practitioner/<str:practitioner_id>", views.practitioner_read, name="practitioner_read"),
     path(

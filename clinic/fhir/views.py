@@ -1,10 +1,10 @@
 """FHIR R4 read API at /fhir/R4/ (issue 16): JSON only, a personal API token as the bearer,
 the same access rules and audit as the pages (the apps' selectors), and an OperationOutcome
 for every error. So far: the CapabilityStatement, Patient read and search, and Observation
-search (the scored instruments with LOINC codes, PHQ-9 and GAD-7, and vital signs), and
-Encounter read and search (one per treatment session), Practitioner read, Condition search
-(the problem list), Questionnaire read and QuestionnaireResponse read and search, and
-Appointment read and search."""
+search (every scored instrument, and vital signs), and Encounter read and search (one per
+treatment session), Practitioner read, Condition search (the problem list), Questionnaire read
+and QuestionnaireResponse read and search (PHQ-9 and GAD-7), Appointment read and search, and
+KetaCare's instrument CodeSystem."""
 
 from __future__ import annotations
 
@@ -38,6 +38,12 @@ from clinic.fhir.http import (
     request_actor,
     token_param,
 )
+from clinic.fhir.instrument_observations import (
+    SERVED_INSTRUMENTS,
+    instrument_code_system,
+    instrument_codings,
+    survey_observations,
+)
 from clinic.fhir.mappers import (
     appointment_resource,
     audit_event_resource,
@@ -51,7 +57,6 @@ from clinic.fhir.observations import (
     body_measurement_observations,
     questionnaire_resource,
     questionnaire_response_resource,
-    scored_instrument_observations,
     vital_sign_observations,
 )
 from clinic.fhir.records import (
@@ -179,36 +184,39 @@ _OBSERVATION_SEARCH = search_params("Observation")
 
 @fhir_endpoint()
 def observation_search(request: HttpRequest) -> HttpResponse:
-    """A patient's Observations of one category (survey: PHQ-9 and GAD-7; vital-signs: the
-    chair-side readings and the chart's weights and heights) or of one code, as US Core asks
-    servers to answer: patient with category, or patient with code, each with a date."""
+    """A patient's Observations of one category (survey: the scored instruments; vital-signs:
+    the chair-side readings and the chart's weights and heights) or of one code, as US Core
+    asks servers to answer: patient with category, or patient with code, each with a date."""
     params = request.GET
     refuse_unknown(params, _OBSERVATION_SEARCH, "Observation")
     category = token_param(params.get("category"), terminology.OBSERVATION_CATEGORY)
-    code = token_param(params.get("code"), terminology.LOINC)
+    code = _code_param(params.get("code"))
     if category is None and code is None:
         raise FhirError(
-            400, "invalid", "Name a category (survey or vital-signs) or a code (LOINC)."
+            400,
+            "invalid",
+            "Name a category (survey or vital-signs) or a code (LOINC, or KetaCare's "
+            f"{terminology.INSTRUMENT_SYSTEM}).",
         )
     count = count_param(params.get("_count"))
     taken_after, taken_before = date_bounds(params.getlist("date"))
     actor = request_actor(request)
     patient = named_patient(request, "FHIR Observation search")
-    surveys = category == "survey" or (
-        category is None and any(code in i.all_codes for i in _instruments())
-    )
+    instruments = [
+        name
+        for name in SERVED_INSTRUMENTS
+        if code is None or any(_matches(coding, code) for coding in instrument_codings(name))
+    ]
+    surveys = category == "survey" or (category is None and bool(instruments))
     vitals = category == "vital-signs" or (
-        category is None and code in terminology.VITAL_SIGN_CODES
+        category is None
+        and code is not None
+        and any(_matches((terminology.LOINC, c), code) for c in terminology.VITAL_SIGN_CODES)
     )
     page_number = params.get("_page", 1)
     found: list[dict[str, Any]] = []
     links: dict[str, str] = {}
     if surveys:
-        instruments = [
-            name
-            for name, loinc in terminology.LOINC_INSTRUMENTS.items()
-            if code is None or code in loinc.all_codes
-        ]
         page = assessments.response_page(
             actor=actor,
             patient=patient,
@@ -219,9 +227,12 @@ def observation_search(request: HttpRequest) -> HttpResponse:
             page_size=count,
             purpose="FHIR Observation search",
         )
-        for response in page.object_list:
+        responses = list(page.object_list)
+        rated_in = sessions.sessions_of_scores(responses=responses)  # one query for the whole page
+        for response in responses:
             response.patient = patient
-            found += map(dump, scored_instrument_observations(scored_response_facts(response)))
+            facts = scored_response_facts(response, str(rated_in.get(response.pk, "")))
+            found += map(dump, survey_observations(facts))
         links = page_links(request, page, count)
     elif vitals:
         readings = vital_signs_page(
@@ -245,9 +256,13 @@ def observation_search(request: HttpRequest) -> HttpResponse:
             request, readings.number, readings.has_next, readings.has_previous, count
         )
     if code is not None:
-        found = [o for o in found if any(c["code"] == code for c in o["code"]["coding"])]
+        found = [
+            o
+            for o in found
+            if any(_matches((c["system"], c["code"]), code) for c in o["code"].get("coding", []))
+        ]
     # No total: a page is counted in source records (responses, readings), each of which
-    # gives several Observations.
+    # gives one or several Observations.
     return json_response(bundle(request, found, total=None, links=links))
 
 
@@ -299,7 +314,7 @@ _BODY_SUFFIXES = {"weight", "height"}
 @fhir_endpoint()
 def observation_read(request: HttpRequest, observation_id: str) -> HttpResponse:
     """One Observation by its id: a record's UUID, alone (a questionnaire panel) or with the
-    suffix of the part it is (mappers.py: "-total", "-item-3", "-bp", "-weight", ...), so the
+    suffix of the part it is ("-total", "-item-3", "-risk", "-bp", "-weight", ...), so the
     references a panel lists can be followed."""
     record_id, suffix = observation_id[:36], observation_id[37:]
     actor, purpose = request_actor(request), "FHIR Observation read"
@@ -320,9 +335,11 @@ def observation_read(request: HttpRequest, observation_id: str) -> HttpResponse:
         response = assessments.response_in_reach(
             actor=actor, response_uuid=record_id, purpose=purpose
         )
-        if response.instrument_code not in terminology.LOINC_INSTRUMENTS:
+        if response.instrument_code not in SERVED_INSTRUMENTS:
             raise NotFound("No such Observation.")
-        observations = scored_instrument_observations(scored_response_facts(response))
+        rated_in = sessions.sessions_of_scores(responses=[response])
+        facts = scored_response_facts(response, str(rated_in.get(response.pk, "")))
+        observations = survey_observations(facts)
     for observation in observations:
         if observation.id == observation_id:
             return json_response(dump(observation))
@@ -497,5 +514,22 @@ def condition_search(request: HttpRequest) -> HttpResponse:
     return json_response(bundle(request, found, total=len(found)))
 
 
-def _instruments():
-    return terminology.LOINC_INSTRUMENTS.values()
+def _code_param(raw: str | None) -> tuple[str, str] | None:
+    """The `code` parameter as (system, code); the system is "" when not named."""
+    if raw is None:
+        return None
+    system, _, code = raw.rpartition("|")
+    return system, code
+
+
+def _matches(coding: tuple[str, str], wanted: tuple[str, str]) -> bool:
+    system, code = wanted
+    return coding[1] == code and system in ("", coding[0])
+
+
+@fhir_endpoint()
+def code_system_read(request: HttpRequest, code_system_id: str) -> HttpResponse:
+    """KetaCare's instrument codes (fhir-loinc.md §1.4), the one CodeSystem served."""
+    if code_system_id != "instrument":
+        raise NotFound("No such CodeSystem: instrument is served.")
+    return json_response(dump(instrument_code_system()))

@@ -4,19 +4,21 @@ audited. A session the actor may not see answers like one that does not exist.""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from django.db.models import Case, Exists, OuterRef, Prefetch, QuerySet, Value, When
 
 from clinic.accounts.choices import Role
 from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
+from clinic.assessments.models import AssessmentResponse
 from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.pages import Bounded, bounded, bounded_in_two_steps
 from clinic.patients.models import CareTeamMember, Patient
 from clinic.patients.selectors import record_in_reach
-from clinic.treatment_sessions.choices import FINISHED_PHASES, AlertSeverity
+from clinic.treatment_sessions.choices import FINISHED_PHASES, AlertSeverity, SessionScoreKind
 from clinic.treatment_sessions.models import (
     DoseAdministration,
     PrescriberRequest,
@@ -196,3 +198,17 @@ def sessions_awaiting_signature(
             summary=f"In-basket: {found.total} session(s) awaiting signature",
         )
     return found
+
+
+def sessions_of_scores(*, responses: Sequence[AssessmentResponse]) -> dict[int, uuid.UUID]:
+    """The session each in-session scale among these responses (MOAA/S, CADSS, modified
+    Aldrete) was rated in, by response id: one query, none when there is no such scale. The
+    responses were read, checked and audited by their own selector (the FHIR Observations)."""
+    rated = [r.pk for r in responses if r.instrument_code in SessionScoreKind.values]
+    if not rated:
+        return {}
+    return dict(
+        SessionScore.objects.filter(response_id__in=rated).values_list(
+            "response_id", "session__uuid"
+        )
+    )

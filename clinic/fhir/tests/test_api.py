@@ -31,6 +31,7 @@ def test_the_capability_statement_is_public_and_lists_what_is_answered(client):
         ("Encounter", ["read", "search-type"]),
         ("Appointment", ["read", "search-type"]),
         ("Questionnaire", ["read"]),
+        ("CodeSystem", ["read"]),
         ("QuestionnaireResponse", ["read", "search-type"]),
         ("CarePlan", ["search-type"]),
         ("AuditEvent", ["search-type"]),
