@@ -82,6 +82,7 @@ def _table(
         col_widths=tuple(widths),
         line_height=4.6,
         padding=1,
+        text_align="LEFT",
         headings_style=FontFace(emphasis="BOLD", fill_color=GREY),
     ) as table:
         head = table.row()

@@ -34,6 +34,7 @@ PAGES = {
     "journal": "/portal/journal/",
     "at-home log": "/portal/at-home/",
     "at-home session": "/portal/at-home/{log}/",
+    "my record": "/portal/record/",
 }
 
 
@@ -142,3 +143,32 @@ def test_the_appointments_page_shows_how_to_prepare_for_each_visit_on_a_phone(
     links.first.click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Appointment on")
     assert_fits_width(page)
+
+
+def test_a_patient_downloads_their_record_and_opens_the_pdf(page, live_server, portal_patient):
+    """From the portal's menu to the PDF in the browser: it is the patient's own record, with
+    their appointments and their PHQ-9 totals (18, then 9), and it is audited as an export."""
+    import io
+
+    from pypdf import PdfReader
+
+    from clinic.core.models import AuditEvent
+
+    page.set_viewport_size(PHONE)
+    _sign_in(page, live_server)
+    page.get_by_role("navigation", name="Portal").get_by_role("link", name="My record").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("My record")
+    with page.expect_navigation() as opened:
+        page.get_by_role("link", name="Download my record (PDF)").click()
+    assert opened.value.status == 200
+    assert opened.value.headers["content-type"] == "application/pdf"
+    # The browser shows it in its PDF viewer; read the same file with the same sign-in.
+    content = page.context.request.get(page.url).body()
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(content)).pages)
+    assert "Health record: Jordan Rivera" in text
+    assert "Infusion suite" not in text  # rooms are the clinic's, not the record's
+    assert "PHQ-9" in text and "18" in text and "Moderately severe" in text
+    assert "Cancelled: Unwell" in text
+    assert AuditEvent.objects.filter(
+        action="export", object_type="patient_record", actor=portal_patient["user"]
+    ).exists()
