@@ -34,7 +34,7 @@ DATA_ABSENT_REASON = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
 
 
 def _local_displays() -> dict[str, str]:
-    """Each local code with its display, from the instruments' own names, in §1.4's order."""
+    """Each local code with its display, from the instruments' own names and item texts."""
     displays = {}
     for name, codes in t.LOCAL_INSTRUMENTS.items():
         instrument = REGISTRY[name]

@@ -314,3 +314,26 @@ def test_the_survey_search_costs_the_same_queries_however_many_responses(
     found = search(client, actors["prescriber"], patient, "category=survey&_count=20")
     assert len([o for o in found if "encounter" in o]) == 4  # the four MOAA/S
     assert queries() == few
+
+
+def test_every_instrument_is_served_and_an_unscored_panel_says_so():
+    from clinic.assessments.instruments import REGISTRY
+    from clinic.fhir.instrument_observations import SERVED_INSTRUMENTS, survey_observations
+    from clinic.fhir.observations import ScoredResponseFacts
+
+    assert sorted(SERVED_INSTRUMENTS) == sorted(REGISTRY)
+    # A PCL-5 with item 20 unanswered has no total (no prorating, pcl5.py): the panel alone,
+    # with no member to point at, and the reason it carries no value.
+    [panel] = survey_observations(
+        ScoredResponseFacts(
+            uuid="2b0c7a36-8f0e-4d3e-9f5c-1d2e3f405162",
+            patient_uuid="6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+            instrument_code="pcl5",
+            answers=(2,) * 19 + (None,),
+            total=None,
+            taken_at=datetime.datetime(2026, 11, 2, 15, 0, tzinfo=datetime.UTC),
+        )
+    )
+    assert panel.hasMember is None and panel.valueInteger is None
+    assert panel.dataAbsentReason.coding[0].code == "unknown"
+    assert panel.code.coding[0].code == "101697-1"
