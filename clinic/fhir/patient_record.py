@@ -40,6 +40,7 @@ from clinic.patients.selectors import can_view_clinical
 from clinic.protocols.models import TreatmentPlan
 from clinic.scheduling.models import Appointment
 from clinic.treatment_sessions.models import TreatmentSession, VitalsEntry
+from clinic.treatment_sessions.selectors import sessions_of_scores
 from clinic.treatment_sessions.selectors_doses import all_doses
 
 
@@ -75,12 +76,15 @@ def whole_record(*, actor: User, patient: Patient, purpose: str) -> WholeRecord:
         Appointment.objects.filter(patient=patient).select_related("nurse").order_by("starts_at")
     )
     record.appointments = [appointment_facts(a, key) for a in appointments]
-    responses = AssessmentResponse.objects.filter(
-        patient=patient, entered_in_error_at__isnull=True
-    ).order_by("taken_at", "id")
+    responses = list(
+        AssessmentResponse.objects.filter(
+            patient=patient, entered_in_error_at__isnull=True
+        ).order_by("taken_at", "id")
+    )
+    rated_in = sessions_of_scores(responses=responses)  # in-session scales: their session
     for response in responses:
         response.patient = patient
-        record.responses.append(scored_response_facts(response))
+        record.responses.append(scored_response_facts(response, str(rated_in.get(response.pk, ""))))
     readings = (
         VitalsEntry.objects.filter(session__patient=patient, entered_in_error_at__isnull=True)
         .select_related("session")

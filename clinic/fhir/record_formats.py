@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clinic.fhir import terminology as t
+from clinic.fhir.instrument_observations import survey_observations
 from clinic.fhir.mappers import (
     AppointmentFacts,
     CarePlanFacts,
@@ -40,7 +41,6 @@ from clinic.fhir.observations import (
     VitalsFacts,
     body_measurement_observations,
     questionnaire_response_resource,
-    scored_instrument_observations,
     vital_sign_observations,
 )
 
@@ -91,10 +91,11 @@ def record_resources(record: WholeRecord) -> list[dict[str, Any]]:
     resources += [encounter_resource(s) for s in record.sessions]
     resources += [medication_administration_resource(d) for d in record.doses]
     for response in record.responses:
-        # The instruments the API serves as FHIR; the PDF prints every instrument's totals.
+        # Every instrument as its Observations; the answers as a QuestionnaireResponse where
+        # the API serves the Questionnaire (PHQ-9, GAD-7), which its panel is derived from.
         if response.instrument_code in t.LOINC_INSTRUMENTS:
             resources.append(questionnaire_response_resource(response))
-            resources += scored_instrument_observations(response)
+        resources += survey_observations(response)
     for reading in record.vitals:
         resources += vital_sign_observations(reading)
     for measurement in record.body:

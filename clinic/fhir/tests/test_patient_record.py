@@ -91,7 +91,17 @@ def test_the_pdf_holds_the_session_dose_scores_and_shared_journal(
     ).exists()
 
 
-def test_the_fhir_bundle_is_valid_and_every_reference_resolves_inside_it(client, own_record):
+def test_the_fhir_bundle_is_valid_and_every_reference_resolves_inside_it(
+    client, own_record, patient, nurse
+):
+    from clinic.assessments import services
+
+    services.response_record(
+        actor=nurse,
+        patient=patient,
+        instrument_code="cssrs-screen",
+        answers=[0, 0, None, None, None, 0, None],
+    )
     response = client.get("/portal/record/download/fhir-bundle/")
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment;")
@@ -128,9 +138,18 @@ def test_the_fhir_bundle_is_valid_and_every_reference_resolves_inside_it(client,
     totals = [
         r["valueInteger"]
         for r in resources
-        if r["resourceType"] == "Observation" and r["code"]["coding"][0]["code"] == "44261-6"
+        if r["resourceType"] == "Observation"
+        and r["code"].get("coding", [{}])[0].get("code") == "44261-6"
     ]
     assert totals == [12]  # the withdrawn PHQ-9 is left out
+    # Every instrument, not only those with LOINC items: the C-SSRS screener's Q2 (93247-5).
+    codes = {
+        coding["code"]
+        for r in resources
+        if r["resourceType"] == "Observation"
+        for coding in r["code"].get("coding", [])  # the C-SSRS panel is text only
+    }
+    assert "93247-5" in codes
     [dose] = [r for r in resources if r["resourceType"] == "MedicationAdministration"]
     assert dose["dosage"]["dose"]["value"] == 40
 
