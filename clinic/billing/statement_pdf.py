@@ -20,7 +20,7 @@ from fpdf.fonts import FontFace
 
 from clinic.accounts.models import User
 from clinic.billing.models import Charge, ChargeLine, Payment, PaymentSource
-from clinic.billing.pdf_layout import letter_page, printed_by
+from clinic.billing.pdf_layout import letter_page, paragraph, printed_by, section_heading
 from clinic.billing.selectors_accounts import Account
 from clinic.billing.templatetags.money import dollars
 from clinic.controlled_substances.exports import pdf_text
@@ -107,22 +107,6 @@ def _services(charges: list[Charge]) -> dict[int, str]:
     return words
 
 
-def _heading(pdf: FPDF, text: str) -> None:
-    """A section's title, never alone at the foot of a page."""
-    pdf.ln(3)
-    if pdf.get_y() > pdf.page_break_trigger - 25:
-        pdf.add_page()
-    pdf.set_font("Helvetica", "B", 11)
-    pdf.cell(0, 7, pdf_text(text), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", size=9)
-
-
-def _note(pdf: FPDF, text: str, *, bold: bool = False) -> None:
-    pdf.set_font("Helvetica", "B" if bold else "", 9)
-    pdf.multi_cell(0, 4.5, pdf_text(text), align="L", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", size=9)
-
-
 def _header(pdf: FPDF, *, patient: Patient, statement_date: datetime.date) -> None:
     top = pdf.get_y()
     left_width = pdf.epw - 72
@@ -162,7 +146,7 @@ def _summary(pdf: FPDF, account: Account) -> None:
         owed = ("Credit on your account (nothing due)", dollars(totals.credit_cents))
     else:
         owed = ("Balance due", dollars(0))
-    _heading(pdf, "Summary")
+    section_heading(pdf, "Summary")
     rows = [
         ("Charged (priced services)", dollars(totals.charged_cents)),
         ("Paid by you and your insurers", dollars(totals.paid_cents)),
@@ -188,7 +172,7 @@ def _summary(pdf: FPDF, account: Account) -> None:
     pdf.ln(1.5)
     if totals.unpriced_lines:
         n = totals.unpriced_lines
-        _note(
+        paragraph(
             pdf,
             (
                 f"{n} charge line is not yet priced and is not included in these amounts"
@@ -202,9 +186,9 @@ def _summary(pdf: FPDF, account: Account) -> None:
 
 
 def _charges(pdf: FPDF, account: Account, *, charge_count: int) -> None:
-    _heading(pdf, "Charges")
+    section_heading(pdf, "Charges")
     if not account.charges:
-        _note(pdf, "No charges on this account.")
+        paragraph(pdf, "No charges on this account.")
         return
     words = _services([row.charge for row in account.charges])
     with pdf.table(
@@ -227,7 +211,7 @@ def _charges(pdf: FPDF, account: Account, *, charge_count: int) -> None:
             cells.cell(dollars(row.charged_cents - row.paid_cents - row.adjusted_cents))
     pdf.ln(1.5)
     if charge_count > len(account.charges):
-        _note(
+        paragraph(
             pdf,
             f"Only the latest {len(account.charges)} of {charge_count} sessions are listed; "
             "the summary's totals cover the whole account.",
@@ -235,10 +219,10 @@ def _charges(pdf: FPDF, account: Account, *, charge_count: int) -> None:
 
 
 def _payments(pdf: FPDF, account: Account, *, payment_count: int) -> None:
-    _heading(pdf, "Payments and adjustments")
+    section_heading(pdf, "Payments and adjustments")
     valid = [p for p in account.payments if p.is_valid]
     if not valid:
-        _note(pdf, "None received yet.")
+        paragraph(pdf, "None received yet.")
     else:
         with pdf.table(
             col_widths=(1.35, 1.9, 1.7, 1.6, 1),
@@ -267,13 +251,13 @@ def _payments(pdf: FPDF, account: Account, *, payment_count: int) -> None:
                 cells.cell(dollars(payment.amount_cents))
         pdf.ln(1.5)
         if any(p.charge_id is None for p in valid):
-            _note(
+            paragraph(
                 pdf,
                 "A payment for the whole account counts in the summary's totals, not in one "
                 "session's balance.",
             )
     if payment_count > len(account.payments):
-        _note(
+        paragraph(
             pdf,
             "Only the latest payments are listed; the summary's totals cover every payment.",
         )

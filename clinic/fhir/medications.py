@@ -182,16 +182,28 @@ class MedicationOrderFacts:
     end_reason: str = ""
 
 
+def plan_dose_words(
+    fixed_dose_mg: int | None, dose_mg_per_kg: Decimal | None, infusion_minutes: int | None
+) -> str:
+    """A plan's dose as prescribed, with its units ("56 mg", "0.50 mg/kg over 40 min"); empty
+    when each session's dose is set on its own. The CarePlan and the MedicationRequest say it
+    the same way."""
+    if fixed_dose_mg is not None:
+        return f"{fixed_dose_mg} mg"
+    if dose_mg_per_kg is None:
+        return ""
+    dose = f"{dose_mg_per_kg} mg/kg"
+    if infusion_minutes:
+        dose += f" over {infusion_minutes} min"
+    return dose
+
+
 def _order_words(facts: MedicationOrderFacts) -> str:
     route = t.ROUTES[facts.route][1].lower()
-    if facts.fixed_dose_mg is not None:
-        dose = f"{facts.fixed_dose_mg} mg"
-    elif facts.dose_mg_per_kg is not None:
-        dose = f"{facts.dose_mg_per_kg.normalize():f} mg/kg"
-        if facts.infusion_minutes:
-            dose += f" over {facts.infusion_minutes} min"
-    else:
-        dose = "dose set per session"
+    dose = (
+        plan_dose_words(facts.fixed_dose_mg, facts.dose_mg_per_kg, facts.infusion_minutes)
+        or "dose set per session"
+    )
     sessions = f"{facts.session_count} session{'' if facts.session_count == 1 else 's'}"
     words = f"{facts.title}: {dose}, {route}, {sessions}"
     if facts.maintenance_interval_weeks:

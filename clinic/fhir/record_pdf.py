@@ -20,6 +20,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from clinic.assessments.instruments import REGISTRY
+from clinic.billing.pdf_layout import paragraph, section_heading
 from clinic.controlled_substances.exports import pdf_text
 from clinic.fhir.medications import DoseFacts
 from clinic.fhir.observations import ScoredResponseFacts, VitalsFacts
@@ -57,19 +58,11 @@ def _day(moment: datetime.datetime | datetime.date) -> str:
 
 
 def _heading(pdf: FPDF, text: str) -> None:
-    """A section's title, never alone at the foot of a page."""
-    pdf.ln(3)
-    if pdf.get_y() > pdf.page_break_trigger - 30:
-        pdf.add_page()
-    pdf.set_font("Helvetica", "B", 12)
-    pdf.cell(0, 7, pdf_text(text), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", size=9)
+    section_heading(pdf, text, size=12, keep_mm=30)
 
 
 def _line(pdf: FPDF, text: str, *, bold: bool = False) -> None:
-    pdf.set_font("Helvetica", "B" if bold else "", 9)
-    pdf.multi_cell(0, 4.6, pdf_text(text), align="L", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", size=9)
+    paragraph(pdf, text, bold=bold, line_height=4.6)
 
 
 def _table(

@@ -20,7 +20,7 @@ from clinic.fhir.mappers import (
     PatientFacts,
     PractitionerFacts,
 )
-from clinic.fhir.medications import DoseFacts, MedicationOrderFacts
+from clinic.fhir.medications import DoseFacts, MedicationOrderFacts, plan_dose_words
 from clinic.fhir.observations import (
     BodyMeasurementFacts,
     ScoredResponseFacts,
@@ -158,14 +158,7 @@ def appointment_facts(appointment: Appointment, patient_uuid: str) -> Appointmen
 
 
 def careplan_facts(plan: TreatmentPlan, patient_uuid: str) -> CarePlanFacts:
-    if plan.esketamine_dose_mg is not None:
-        dose = f"{plan.esketamine_dose_mg} mg"
-    elif plan.dose_mg_per_kg is not None:
-        dose = f"{plan.dose_mg_per_kg} mg/kg"
-        if plan.infusion_minutes:
-            dose += f" over {plan.infusion_minutes} min"
-    else:
-        dose = ""
+    dose = plan_dose_words(plan.esketamine_dose_mg, plan.dose_mg_per_kg, plan.infusion_minutes)
     return CarePlanFacts(
         uuid=str(plan.uuid),
         patient_uuid=patient_uuid,
