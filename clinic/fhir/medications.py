@@ -34,8 +34,8 @@ class DoseFacts:
     patient_uuid: str
     route: str  # KetaCare's route code: iv, im, esketamine, sublingual
     medication_name: str  # the product's name, or the plan's words for an at-home dose
-    given_mg: Decimal
-    given_at: datetime.datetime  # for an infusion, when it was stopped
+    given_mg: Decimal | None  # None while an infusion runs, or when none ran in
+    given_at: datetime.datetime | None  # for an infusion, when it was stopped; None while it runs
     infusion_started_at: datetime.datetime | None = None
     course: tuple[str, ...] = ()  # an infusion's events in words, in order
     rate_ml_per_h: Decimal | None = None  # an infusion's first rate
@@ -50,6 +50,12 @@ class DoseFacts:
     taken_at_home: bool = False
     plan_uuid: str = ""
     note: str = ""
+    # completed; in-progress while an infusion runs; not-done when it was stopped before any
+    # ran in (R4 MedicationAdministration status), with the reason in status_reason.
+    status: str = "completed"
+    status_reason: str = ""
+    planned_mg: Decimal | None = None  # a running infusion's planned dose, in its words
+    drawn_mg: Decimal | None = None
 
 
 def _medication_code(route: str, name: str, ndc: str) -> dict[str, Any]:
@@ -73,8 +79,20 @@ def _mg(amount: Decimal) -> dict[str, Any]:
     return {"value": amount, "unit": "mg", "system": t.UCUM, "code": "mg"}
 
 
+def _amount(facts: DoseFacts) -> str:
+    if facts.given_mg is not None:
+        return f"{facts.given_mg.normalize():f} mg"
+    running = facts.status == "in-progress"
+    words = "Infusion running" if running else "Stopped before any was given"
+    if facts.planned_mg is not None:
+        words += f", {facts.planned_mg.normalize():f} mg planned"
+    if facts.drawn_mg is not None:
+        words += f", {facts.drawn_mg.normalize():f} mg drawn"
+    return words + ":"
+
+
 def _dose_words(facts: DoseFacts) -> str:
-    words = f"{facts.given_mg.normalize():f} mg {t.ROUTES[facts.route][1].lower()}"
+    words = f"{_amount(facts)} {t.ROUTES[facts.route][1].lower()}"
     if facts.device_number is not None:
         words += f", device {facts.device_number}"
     if facts.im_site:
@@ -89,18 +107,20 @@ def _dose_words(facts: DoseFacts) -> str:
 def medication_administration_resource(facts: DoseFacts) -> MedicationAdministration:
     """A dose given: the medication (with its lot and expiry in a contained Medication when the
     ledger knows them, the REMS form needs the lot), the amount in mg, the route, the time (an
-    infusion's period from start to stop), who gave it and the session it belongs to."""
+    infusion's period from start to stop), who gave it and the session it belongs to. A
+    running infusion is `in-progress`, without an amount or an end; one stopped before any ran
+    in is `not-done`, with the reason: neither may read as "nothing happened"."""
     resource: dict[str, Any] = {
         "resourceType": "MedicationAdministration",
         "id": facts.uuid,
-        "status": "completed",
+        "status": facts.status,
         "subject": {"reference": f"Patient/{facts.patient_uuid}"},
-        "dosage": {
-            "text": _dose_words(facts),
-            "route": _route(facts.route),
-            "dose": _mg(facts.given_mg),
-        },
+        "dosage": {"text": _dose_words(facts), "route": _route(facts.route)},
     }
+    if facts.given_mg is not None:
+        resource["dosage"]["dose"] = _mg(facts.given_mg)
+    if facts.status_reason:
+        resource["statusReason"] = [{"text": facts.status_reason}]
     medication = _medication_code(facts.route, facts.medication_name, facts.ndc)
     if facts.lot_number:
         batch: dict[str, Any] = {"lotNumber": facts.lot_number}
@@ -113,12 +133,15 @@ def medication_administration_resource(facts: DoseFacts) -> MedicationAdministra
     else:
         resource["medicationCodeableConcept"] = medication
     if facts.infusion_started_at is not None:
-        resource["effectivePeriod"] = {
-            "start": facts.infusion_started_at.isoformat(),
-            "end": facts.given_at.isoformat(),
-        }
-    else:
+        # A running infusion's period has no end yet.
+        period = {"start": facts.infusion_started_at.isoformat()}
+        if facts.given_at is not None:
+            period["end"] = facts.given_at.isoformat()
+        resource["effectivePeriod"] = period
+    elif facts.given_at is not None:
         resource["effectiveDateTime"] = facts.given_at.isoformat()
+    else:
+        raise ValueError("A dose given at once has its time.")
     if facts.rate_ml_per_h is not None:
         resource["dosage"]["rateQuantity"] = {
             "value": facts.rate_ml_per_h,

@@ -207,10 +207,18 @@ def _vitals_summary(readings: list[VitalsFacts]) -> str:
 
 
 def _dose_words(dose: DoseFacts) -> str:
-    words = f"{_mg(dose.given_mg)} {dose.medication_name}"
-    if dose.infusion_started_at is not None:
-        words += f", {_when(dose.infusion_started_at)} to {timezone.localtime(dose.given_at):%H:%M}"
+    if dose.given_mg is not None:
+        words = f"{_mg(dose.given_mg)} {dose.medication_name}"
+    elif dose.status == "in-progress":
+        words = f"Infusion running (not yet recorded as given), {dose.medication_name}"
     else:
+        reason = f" ({dose.status_reason})" if dose.status_reason else ""
+        words = f"None given: infusion stopped before any ran in{reason}, {dose.medication_name}"
+    if dose.infusion_started_at is not None:
+        words += f", from {_when(dose.infusion_started_at)}"
+        if dose.given_at is not None:
+            words += f" to {timezone.localtime(dose.given_at):%H:%M}"
+    elif dose.given_at is not None:
         words += f", {_when(dose.given_at)}"
     if dose.device_number is not None:
         words += f", device {dose.device_number}"
@@ -255,7 +263,11 @@ def _sessions(pdf: FPDF, record: WholeRecord) -> None:
     _table(
         pdf,
         ("Taken", "Dose"),
-        [(_when(d.given_at), f"{_mg(d.given_mg)} {d.medication_name}") for d in at_home],
+        [
+            (_when(d.given_at), f"{_mg(d.given_mg)} {d.medication_name}")
+            for d in at_home
+            if d.given_at is not None and d.given_mg is not None  # logged doses only
+        ],
         (1, 3),
     )
 

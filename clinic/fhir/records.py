@@ -215,9 +215,53 @@ def _infusion_course(events: list[InfusionEvent]) -> tuple[str, ...]:
     return tuple(words)
 
 
-def dose_facts(dose: DoseAdministration | HomeSessionLog) -> DoseFacts:
-    """A chair-side administration, with its lot and its infusion's course, or an at-home
-    dose the patient logged."""
+def _infusion(session: TreatmentSession) -> tuple[list[InfusionEvent], dict]:
+    """An infusion's events and what every state of it shares: its start, first rate, course."""
+    events = list(session.infusion_events.all())
+    started = next((e for e in events if e.kind == InfusionEventKind.START), None)
+    return events, {
+        "infusion_started_at": started.occurred_at if started else session.dose_started_at,
+        "rate_ml_per_h": (started.rate_ml_per_h if started else None)
+        or session.infusion_rate_ml_per_h,
+        "course": _infusion_course(events),
+    }
+
+
+def _unrecorded_infusion_facts(session: TreatmentSession) -> DoseFacts:
+    """An infusion without an administration: running (in-progress), or stopped before any ran
+    in (not-done, with the stop's reason)."""
+    events, shared = _infusion(session)
+    container = session.infusion_container
+    stop = next((e for e in events if e.kind == InfusionEventKind.STOP), None)
+    running = session.dose_completed_at is None
+    nurse = session.assigned_nurse
+    planned = session.planned_session
+    return DoseFacts(
+        uuid=str(session.uuid),
+        patient_uuid=str(session.patient.uuid),
+        route=session.route,
+        medication_name=container.lot.product.name if container else "Ketamine",
+        given_mg=None,
+        given_at=None if running else session.dose_completed_at,
+        status="in-progress" if running else "not-done",
+        status_reason="" if running or stop is None else stop.reason,
+        planned_mg=session.dose_planned_mg,
+        drawn_mg=session.infusion_drawn_mg,
+        lot_number=container.lot.lot_number if container else "",
+        lot_expiry=container.lot.expiry if container else None,
+        ndc=container.lot.product.ndc if container else "",
+        encounter_uuid=str(session.uuid),
+        performer_uuid=str(nurse.uuid) if nurse else "",
+        performer_name=nurse.display_name if nurse else "",
+        plan_uuid=str(planned.plan.uuid) if planned is not None else "",
+        **shared,
+    )
+
+
+def dose_facts(dose: DoseAdministration | HomeSessionLog | TreatmentSession) -> DoseFacts:
+    """A chair-side administration, with its lot and its infusion's course (an infusion's id
+    is its session's, whatever its state); an infusion not yet recorded; or an at-home dose the
+    patient logged."""
     if isinstance(dose, HomeSessionLog):
         assert dose.dose_taken_mg is not None and dose.dose_taken_at is not None
         return DoseFacts(
@@ -230,27 +274,21 @@ def dose_facts(dose: DoseAdministration | HomeSessionLog) -> DoseFacts:
             taken_at_home=True,
             plan_uuid=str(dose.plan.uuid),
         )
+    if isinstance(dose, TreatmentSession):
+        return _unrecorded_infusion_facts(dose)
     session = dose.session
     lot = dose.container.lot
     infusion = dose.kind == AdministrationKind.IV_INFUSION
-    events = list(session.infusion_events.all()) if infusion else []
-    started = next((e for e in events if e.kind == InfusionEventKind.START), None)
-    started_at, first_rate = None, None
-    if infusion:
-        started_at = started.occurred_at if started else session.dose_started_at
-        first_rate = (started.rate_ml_per_h if started else None) or session.infusion_rate_ml_per_h
+    shared = _infusion(session)[1] if infusion else {}
     planned = session.planned_session
     notes = [session.dosing_ended_early_reason, dose.given_above_expected_reason]
     return DoseFacts(
-        uuid=str(dose.uuid),
+        uuid=str(session.uuid if infusion else dose.uuid),
         patient_uuid=str(session.patient.uuid),
         route=session.route,
         medication_name=lot.product.name,
         given_mg=dose.given_mg,
         given_at=dose.given_at,
-        infusion_started_at=started_at,
-        course=_infusion_course(events),
-        rate_ml_per_h=first_rate,
         lot_number=lot.lot_number,
         lot_expiry=lot.expiry,
         ndc=lot.product.ndc,
@@ -261,6 +299,7 @@ def dose_facts(dose: DoseAdministration | HomeSessionLog) -> DoseFacts:
         performer_name=dose.recorded_by.display_name,
         plan_uuid=str(planned.plan.uuid) if planned is not None else "",
         note=". ".join(note for note in notes if note),
+        **shared,
     )
 
 

@@ -1,15 +1,20 @@
 """Every dose a patient received, for the FHIR MedicationAdministration search (issue 16): the
-administrations recorded at the chair (IV, IM, each esketamine device) and the at-home doses
-the patient logged, as one list, newest first, paged in the database. Both kinds are served
-together: a list of chair-side doses alone would read as "nothing taken" for a patient on the
-at-home program. Actor-checked and audited like every clinical read."""
+administrations recorded at the chair (IV, IM, each esketamine device), the infusions not yet
+recorded as given (running, or stopped before any ran in), and the at-home doses the patient
+logged, as one list, newest first, paged in the database. All are served together: a list of
+chair-side doses alone would read as "nothing taken" for a patient on the at-home program, and
+one without the running infusion as "nothing given yet" to a monitor at the chair side.
+Actor-checked and audited like every clinical read.
+
+An infusion is one dose from its start: its id is its session's UUID, running or done, so a
+client that read it while it ran finds it again once it is recorded."""
 
 from __future__ import annotations
 
 import datetime
 
 from django.core.paginator import Page, Paginator
-from django.db.models import CharField, DateTimeField, Prefetch, Value
+from django.db.models import CharField, DateTimeField, Exists, OuterRef, Prefetch, Value
 from django.db.models.functions import Cast
 
 from clinic.accounts.models import User
@@ -22,11 +27,16 @@ from clinic.core.parsing import record_uuid as parse_record_uuid
 from clinic.home_program.models import HomeSessionLog
 from clinic.patients.models import Patient
 from clinic.patients.selectors import can_view_clinical, record_in_reach, require_clinical_view
-from clinic.treatment_sessions.models import DoseAdministration, InfusionEvent
+from clinic.screening.choices import Route
+from clinic.treatment_sessions.choices import AdministrationKind
+from clinic.treatment_sessions.models import DoseAdministration, InfusionEvent, TreatmentSession
 
-Dose = DoseAdministration | HomeSessionLog
+# A recorded administration, an at-home dose, or an infusion's session before it is recorded.
+Dose = DoseAdministration | HomeSessionLog | TreatmentSession
 
 NOT_FOUND = "No such dose, or the patient is not in your reach."
+
+_EVENTS = InfusionEvent.objects.order_by("occurred_at", "id")
 
 
 def _administrations():
@@ -37,8 +47,22 @@ def _administrations():
         "session__planned_session__plan",
         "container__lot__product",
         "recorded_by",
-    ).prefetch_related(
-        Prefetch("session__infusion_events", queryset=InfusionEvent.objects.order_by("occurred_at"))
+    ).prefetch_related(Prefetch("session__infusion_events", queryset=_EVENTS))
+
+
+def _unrecorded_infusions():
+    """IV sessions whose infusion started and has no administration: still running, or stopped
+    with nothing given (the whole draw wasted)."""
+    recorded = DoseAdministration.objects.filter(
+        session=OuterRef("pk"), kind=AdministrationKind.IV_INFUSION
+    )
+    return (
+        TreatmentSession.objects.filter(route=Route.IV, dose_started_at__isnull=False)
+        .exclude(Exists(recorded))
+        .select_related(
+            "patient", "planned_session__plan", "infusion_container__lot__product", "assigned_nurse"
+        )
+        .prefetch_related(Prefetch("infusion_events", queryset=_EVENTS))
     )
 
 
@@ -46,22 +70,35 @@ def _home_doses():
     return HomeSessionLog.objects.dosed().select_related("patient", "plan")
 
 
-def all_doses(patient: Patient) -> list[Dose]:
-    """Every dose of the patient, oldest first, in two queries (and the infusions' events in a
-    third): for a whole-record export whose caller has already checked and audited the read
-    (clinic/fhir/patient_record.py)."""
-    doses: list[Dose] = [
-        *_administrations().filter(session__patient=patient),
-        *_home_doses().filter(patient=patient),
-    ]
-    return sorted(doses, key=lambda dose: (_given_at(dose), dose.uuid))
-
-
-def _given_at(dose: Dose) -> datetime.datetime:
+def _at(dose: Dose) -> datetime.datetime:
+    """When a dose sorts: given, taken, or (not yet recorded) started."""
     if isinstance(dose, HomeSessionLog):
         assert dose.dose_taken_at is not None  # dosed() only
         return dose.dose_taken_at
+    if isinstance(dose, TreatmentSession):
+        assert dose.dose_started_at is not None
+        return dose.dose_started_at
     return dose.given_at
+
+
+def all_doses(patient: Patient) -> list[Dose]:
+    """Every dose of the patient, oldest first, in three queries (and the infusions' events):
+    for a whole-record export whose caller has already checked and audited the read
+    (clinic/fhir/patient_record.py)."""
+    doses: list[Dose] = [
+        *_administrations().filter(session__patient=patient),
+        *_unrecorded_infusions().filter(patient=patient),
+        *_home_doses().filter(patient=patient),
+    ]
+    return sorted(doses, key=lambda dose: (_at(dose), dose.uuid))
+
+
+def _keys(queryset, source: str, moment: str):
+    return (
+        queryset.order_by()
+        .annotate(source=Value(source, output_field=CharField()), at=Cast(moment, DateTimeField()))
+        .values_list("source", "pk", "at")
+    )
 
 
 def dose_page(
@@ -75,38 +112,40 @@ def dose_page(
     purpose: str = "doses",
 ) -> Page:
     """One page of the patient's doses given in [given_after, given_before) (an infusion by
-    when it stopped), newest first: DoseAdministration and dosed HomeSessionLog records."""
+    when it stopped, one not yet recorded by when it started), newest first."""
     require_clinical_view(actor=actor, patient=patient, purpose=purpose)
     at_chair = DoseAdministration.objects.filter(session__patient=patient)
+    running = _unrecorded_infusions().filter(patient=patient)
     at_home = HomeSessionLog.objects.dosed().filter(patient=patient)
     if given_after is not None:
         at_chair = at_chair.filter(given_at__gte=given_after)
+        running = running.filter(dose_started_at__gte=given_after)
         at_home = at_home.filter(dose_taken_at__gte=given_after)
     if given_before is not None:
         at_chair = at_chair.filter(given_at__lt=given_before)
+        running = running.filter(dose_started_at__lt=given_before)
         at_home = at_home.filter(dose_taken_at__lt=given_before)
     keys = (
-        at_chair.order_by()
-        .annotate(
-            source=Value("chair", output_field=CharField()), at=Cast("given_at", DateTimeField())
-        )
-        .values_list("source", "pk", "at")
+        _keys(at_chair, "chair", "given_at")
         .union(
-            at_home.order_by()
-            .annotate(
-                source=Value("home", output_field=CharField()),
-                at=Cast("dose_taken_at", DateTimeField()),
-            )
-            .values_list("source", "pk", "at"),
+            _keys(running, "infusion", "dose_started_at"),
+            _keys(at_home, "home", "dose_taken_at"),
             all=True,
         )
         .order_by("-at", "-source", "-pk")
     )
     page = Paginator(keys, page_size).get_page(page_number)
     rows = list(page.object_list)
-    chair = _administrations().in_bulk([pk for kind, pk, _ in rows if kind == "chair"])
-    home = _home_doses().in_bulk([pk for kind, pk, _ in rows if kind == "home"])
-    doses: list[Dose] = [chair[pk] if kind == "chair" else home[pk] for kind, pk, _ in rows]
+
+    def wanted(source: str) -> list[int]:
+        return [pk for kind, pk, _ in rows if kind == source]
+
+    found = {
+        "chair": _administrations().in_bulk(wanted("chair")),
+        "infusion": _unrecorded_infusions().in_bulk(wanted("infusion")),
+        "home": _home_doses().in_bulk(wanted("home")),
+    }
+    doses: list[Dose] = [found[kind][pk] for kind, pk, _ in rows]
     audit_record(
         actor=actor,
         action=AuditAction.LIST,
@@ -118,9 +157,10 @@ def dose_page(
 
 
 def dose_in_reach(*, actor: User, dose_uuid: object, purpose: str) -> Dose:
-    """One dose by its UUID, chair-side or at home, for a clinician who may see the patient's
-    clinical record; otherwise not found, audited as a denial. A role that never sees clinical
-    records is refused outright."""
+    """One dose by its id, for a clinician who may see the patient's clinical record; otherwise
+    not found, audited as a denial. A role that never sees clinical records is refused
+    outright. The id is an at-home log's, an IM or esketamine administration's, or an IV
+    session's for its infusion."""
     require(actor, Capability.PATIENT_VIEW_CLINICAL)
     try:
         key = parse_record_uuid(dose_uuid)
@@ -137,13 +177,27 @@ def dose_in_reach(*, actor: User, dose_uuid: object, purpose: str) -> Dose:
             in_reach=lambda log: can_view_clinical(actor=actor, patient=log.patient),
             view_summary=purpose,
         )
+    recorded = DoseAdministration.objects.filter(
+        session__uuid=key, kind=AdministrationKind.IV_INFUSION
+    ).first()
+    if recorded is not None:
+        queryset, record_key = _administrations(), recorded.uuid
+    elif _unrecorded_infusions().filter(uuid=key).exists():
+        queryset, record_key = _unrecorded_infusions(), key
+    else:  # an IM injection or an esketamine device, by its own id; an IV one is not found
+        queryset = _administrations().exclude(kind=AdministrationKind.IV_INFUSION)
+        record_key = key
     return record_in_reach(
         actor=actor,
-        queryset=_administrations(),
-        record_uuid=key,
+        queryset=queryset,
+        record_uuid=record_key,
         object_type="dose",
-        patient_of=lambda dose: dose.session.patient,
+        patient_of=_patient_of,
         not_found_message=NOT_FOUND,
-        in_reach=lambda dose: can_view_clinical(actor=actor, patient=dose.session.patient),
+        in_reach=lambda dose: can_view_clinical(actor=actor, patient=_patient_of(dose)),
         view_summary=purpose,
     )
+
+
+def _patient_of(dose: DoseAdministration | TreatmentSession) -> Patient:
+    return dose.patient if isinstance(dose, TreatmentSession) else dose.session.patient

@@ -152,9 +152,14 @@ def test_an_infusion_is_served_with_its_pause_rate_change_and_lot(
     client, actors, patient, iv_given, iv_running
 ):
     mine = bearer(actors["prescriber"])
-    response = client.get(f"/fhir/R4/MedicationAdministration/{iv_given.uuid}", **mine)
+    # An infusion's id is its session's, running or done; the administration's own is not one.
+    outcome(
+        client.get(f"/fhir/R4/MedicationAdministration/{iv_given.uuid}", **mine), 404, "not-found"
+    )
+    response = client.get(f"/fhir/R4/MedicationAdministration/{iv_running.uuid}", **mine)
     assert response.status_code == 200
     dose = MedicationAdministration.model_validate(response.json())
+    assert dose.id == str(iv_running.uuid) and dose.status == "completed"
     assert dose.subject.reference == f"Patient/{patient.uuid}"
     assert dose.effectivePeriod.start == at(MONDAY, 9)
     assert dose.effectivePeriod.end == at(MONDAY, 9, 45)
@@ -177,6 +182,59 @@ def test_an_infusion_is_served_with_its_pause_rate_change_and_lot(
     assert AuditEvent.objects.filter(
         action="view", object_type="dose", actor=actors["prescriber"]
     ).exists()
+
+
+def test_a_running_infusion_is_in_progress_under_the_id_it_keeps_once_given(
+    client, actors, patient, iv_running, nurse, clock
+):
+    """While the pump runs nothing is recorded as given yet, but the dose is not missing: it is
+    in progress, from 09:00, 40 mg planned and 50 mg drawn (the fixture's), with no amount."""
+    from clinic.treatment_sessions import services
+
+    mine = bearer(actors["nurse"])
+    path = f"/fhir/R4/MedicationAdministration?patient={patient.uuid}"
+    [running] = entries(client.get(path, **mine))
+    assert running["id"] == str(iv_running.uuid) and running["status"] == "in-progress"
+    assert running["effectivePeriod"] == {"start": running["effectivePeriod"]["start"]}
+    assert datetime.datetime.fromisoformat(running["effectivePeriod"]["start"]) == at(MONDAY, 9)
+    assert "dose" not in running["dosage"]
+    assert running["dosage"]["text"].startswith(
+        "Infusion running, 40 mg planned, 50 mg drawn: intravenous route"
+    )
+    clock.move_to(at(MONDAY, 9, 40))
+    services.infusion_stop(
+        actor=nurse,
+        session=iv_running,
+        given_mg="40",
+        witness=nurse.__class__.objects.get(username="prescriber"),
+    )
+    [given] = entries(client.get(path, **mine))
+    assert (given["id"], given["status"]) == (str(iv_running.uuid), "completed")
+    assert given["dosage"]["dose"]["value"] == 40
+
+
+def test_an_infusion_stopped_before_any_ran_in_is_not_done_with_its_reason(
+    client, actors, patient, iv_running, nurse, clock
+):
+    from clinic.treatment_sessions import services
+
+    clock.move_to(at(MONDAY, 9, 2))
+    services.infusion_stop(
+        actor=nurse,
+        session=iv_running,
+        given_mg="0",
+        reason="Line infiltrated",
+        witness=nurse.__class__.objects.get(username="prescriber"),
+    )
+    mine = bearer(actors["prescriber"])
+    [stopped] = entries(
+        client.get(f"/fhir/R4/MedicationAdministration?patient={patient.uuid}", **mine)
+    )
+    assert stopped["status"] == "not-done"
+    assert stopped["statusReason"] == [{"text": "Line infiltrated"}]
+    assert "dose" not in stopped["dosage"]
+    read = client.get(f"/fhir/R4/MedicationAdministration/{iv_running.uuid}", **mine)
+    assert read.status_code == 200 and read.json()["status"] == "not-done"
 
 
 def test_a_search_finds_every_esketamine_device_newest_first(

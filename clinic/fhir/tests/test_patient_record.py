@@ -75,7 +75,7 @@ def test_the_pdf_holds_the_session_dose_scores_and_shared_journal(
     assert "Health record: Jordan Rivera" in text
     assert f"Medical record number {patient.mrn}" in text
     assert "06/02/2031 08:50" in text  # checked in
-    assert "40 mg Ketamine HCl 10 mg/mL, 10 mL vial, 06/02/2031 09:00 to 09:40" in text
+    assert "40 mg Ketamine HCl 10 mg/mL, 10 mL vial, from 06/02/2031 09:00 to 09:40" in text
     assert "lot L100" in text
     assert "80 kg" in text
     assert "PHQ-9" in text and "12" in text and "Moderate" in text
