@@ -73,6 +73,7 @@ class Capability(StrEnum):
     PRIOR_AUTH_MANAGE = "prior_auth.manage"
     ACCOUNT_VIEW = "account.view"
     PAYMENT_RECORD = "payment.record"
+    RECORDS_REQUEST_MANAGE = "records_request.manage"
 
 
 _ADMIN = Role.CLINIC_ADMIN
@@ -192,6 +193,7 @@ MATRIX: dict[Capability, frozenset[Role]] = {
     # insurers' payments and adjustments; the administrator reads.
     Capability.ACCOUNT_VIEW: frozenset({_ADMIN, Role.FRONT_DESK, Role.BILLING}),
     Capability.PAYMENT_RECORD: frozenset({Role.FRONT_DESK, Role.BILLING}),
+    Capability.RECORDS_REQUEST_MANAGE: frozenset({_ADMIN, Role.FRONT_DESK}),
 }
 
 

@@ -17,6 +17,7 @@ from clinic.dashboard import selectors
 from clinic.dashboard.inbasket import inbasket_get, waiting_get
 from clinic.patients.forms import PatientSearchForm
 from clinic.patients.selectors import my_patients
+from clinic.patients.selectors_records import records_request_counts
 from clinic.public_site.views import public_home
 from clinic.scheduling.selectors import in_clinic_session_bounds
 from clinic.screening.selectors import consultation_status_counts
@@ -33,7 +34,12 @@ def home(request):
 @staff_required
 def _staff_home(request):
     user = request.user
-    context = {"search_form": PatientSearchForm(), "role": user.role}
+    context = {
+        "search_form": PatientSearchForm(),
+        "role": user.role,
+        # Requests for a copy of a record, by due date: for whoever handles them (None else).
+        "records_requests": records_request_counts(actor=user),
+    }
     if user.role == Role.CLINIC_ADMIN:
         context.update(selectors.admin_overview(actor=user))
         context["page_load"] = page_load_start(actor=user)

@@ -7,7 +7,7 @@ class PatientsConfig(AppConfig):
     verbose_name = "Patients"
 
     def ready(self):
-        from clinic.patients import portal_access
+        from clinic.patients import portal_access, selectors_records
         from clinic.patients.chart import ChartSection, register_section
 
         register_section(
@@ -15,5 +15,12 @@ class PatientsConfig(AppConfig):
                 order=90,
                 template="patients/_portal_section.html",
                 context=portal_access.chart_section_context,
+            )
+        )
+        register_section(
+            ChartSection(
+                order=95,
+                template="patients/_records_section.html",
+                context=selectors_records.chart_section_context,
             )
         )

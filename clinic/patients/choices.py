@@ -24,3 +24,24 @@ CARE_TEAM_STAFF_ROLE = {
     CareTeamRole.NURSE: "nurse",
     CareTeamRole.THERAPIST: "therapist",
 }
+
+
+class RecordsRequester(models.TextChoices):
+    """Who asked for the record (45 CFR 164.524: the individual, their personal
+    representative, or a person the individual directs the copy to)."""
+
+    PATIENT = "patient", "The patient"
+    REPRESENTATIVE = "representative", "The patient's personal representative"
+    DIRECTED_BY_PATIENT = "directed_by_patient", "Someone the patient named (signed direction)"
+
+
+class RecordsFormat(models.TextChoices):
+    PDF = "pdf", "PDF (readable)"
+    FHIR = "fhir", "FHIR (for another system)"
+    PAPER = "paper", "Paper copy"
+
+
+class RecordsRequestStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    FULFILLED = "fulfilled", "Fulfilled"
+    WITHDRAWN = "withdrawn", "Withdrawn"

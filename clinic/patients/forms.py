@@ -12,6 +12,7 @@ from clinic.core.forms import (
     text_policy_formfield,
 )
 from clinic.core.policy import plausible_range
+from clinic.patients.choices import RecordsFormat, RecordsRequester
 from clinic.patients.models import Patient
 from clinic.patients.selectors import care_team_candidates
 from clinic.patients.services import DEMOGRAPHIC_FIELDS, clean_demographics
@@ -200,3 +201,34 @@ class EmergencyAccessForm(forms.Form):
 
 class EmergencyAccessReviewForm(forms.Form):
     note = TextField(label="Review note", max_length=300, required=False)
+
+
+class RecordsRequestForm(forms.Form):
+    """A request for a copy of the record, as it arrived (services_records checks the rest)."""
+
+    received_on = PlausibleDateField(label="Received on", widget=DateInput())
+    requester = forms.ChoiceField(label="Who asked", choices=RecordsRequester.choices)
+    requester_name = TextField(
+        label="Their name",
+        max_length=200,
+        required=False,
+        help_text="Needed when someone other than the patient asked; keep their signed "
+        "authorization or proof of representation with the clinic's records.",
+    )
+    wanted_format = forms.ChoiceField(label="Form wanted", choices=RecordsFormat.choices)
+    deliver_to = TextField(
+        label="Deliver to",
+        max_length=300,
+        required=False,
+        help_text="Where the copy goes: secure e-mail, postal address, collected in person.",
+    )
+    note = TextField(label="Note", max_length=500, required=False)
+
+
+class RecordsRequestFulfilForm(forms.Form):
+    fulfilled_on = PlausibleDateField(label="Given on", widget=DateInput())
+    how = TextField(label="How it was given", max_length=300)
+
+
+class RecordsRequestWithdrawForm(forms.Form):
+    reason = TextField(label="Why it is withdrawn", max_length=300)

@@ -8,7 +8,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from clinic.core.models import ClinicModel, EnteredInErrorMixin
-from clinic.patients.choices import CareTeamRole, Sex
+from clinic.patients.choices import (
+    CareTeamRole,
+    RecordsFormat,
+    RecordsRequester,
+    RecordsRequestStatus,
+    Sex,
+)
 from clinic.patients.measurements import age_years, bmi_kg_m2
 
 
@@ -305,6 +311,65 @@ class EmergencyAccess(ClinicModel):
 
     def is_in_effect(self, now: datetime.datetime | None = None) -> bool:
         return self.expires_at > (now or timezone.now())
+
+
+class RecordsRequest(ClinicModel):
+    """A request for a copy of the patient's record (the right of access, 45 CFR 164.524):
+    when it arrived, from whom, in what form, and when and how it was fulfilled. The clinic must
+    act on it within the days of its policy (patients/policy.py); `due_on` is fixed when the
+    request is logged, so a later change of policy never moves a promise already made. Rows
+    are never deleted: a request not pursued is withdrawn, with the reason."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="records_requests")
+    received_on = models.DateField()
+    requester = models.CharField(max_length=24, choices=RecordsRequester.choices)
+    requester_name = models.CharField(max_length=200, blank=True)
+    wanted_format = models.CharField(max_length=8, choices=RecordsFormat.choices)
+    deliver_to = models.CharField(max_length=300, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    due_on = models.DateField()
+    logged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        max_length=12, choices=RecordsRequestStatus.choices, default=RecordsRequestStatus.OPEN
+    )
+    closed_on = models.DateField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # How it was fulfilled ("sent by secure e-mail", "handed over") or why it was withdrawn.
+    closing_note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-received_on", "-id"]
+        indexes = [models.Index(fields=["status", "due_on"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status=RecordsRequestStatus.OPEN, closed_on__isnull=True)
+                | Q(
+                    ~Q(status=RecordsRequestStatus.OPEN),
+                    closed_on__isnull=False,
+                    closed_by__isnull=False,
+                ),
+                name="records_request_closed_with_date_and_who",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=RecordsRequestStatus.WITHDRAWN) | ~Q(closing_note=""),
+                name="records_request_withdrawn_with_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(requester=RecordsRequester.PATIENT) | ~Q(requester_name=""),
+                name="records_request_names_who_else_asked",
+            ),
+            models.CheckConstraint(
+                condition=Q(due_on__gte=models.F("received_on")),
+                name="records_request_due_after_received",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Records request {self.uuid}"
 
 
 def _care_team_or_emergency_ids(actor) -> models.QuerySet:

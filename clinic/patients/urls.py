@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clinic.patients import views, views_emergency, views_portal
+from clinic.patients import views, views_emergency, views_portal, views_records
 
 app_name = "patients"
 
@@ -53,5 +53,29 @@ urlpatterns += [
         "emergency-access/<uuid:access_uuid>/review/",
         views_emergency.emergency_access_review,
         name="emergency_access_review",
+    ),
+    # Requests for a copy of the record (views_records).
+    path("records-requests/", views_records.records_request_list, name="records_request_list"),
+    path(
+        "<uuid:patient_uuid>/records-requests/new/",
+        views_records.records_request_new,
+        name="records_request_new",
+    ),
+    path(
+        "<uuid:patient_uuid>/records-requests/<uuid:request_uuid>/",
+        views_records.records_request_detail,
+        name="records_request_detail",
+    ),
+    path(
+        "<uuid:patient_uuid>/records-requests/<uuid:request_uuid>/fulfil/",
+        views_records.records_request_close,
+        {"action": "fulfil"},
+        name="records_request_fulfil",
+    ),
+    path(
+        "<uuid:patient_uuid>/records-requests/<uuid:request_uuid>/withdraw/",
+        views_records.records_request_close,
+        {"action": "withdraw"},
+        name="records_request_withdraw",
     ),
 ]

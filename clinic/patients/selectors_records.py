@@ -1,0 +1,118 @@
+"""Reads of requests for a copy of a patient's record: the chart's list for one patient, one
+request, and the clinic's open requests by due date for the front desk and the clinic
+administrator, who must see a request before it is late. Reads naming patients are audited."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from dataclasses import dataclass
+
+from django.core.paginator import Page
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from clinic.accounts.models import User
+from clinic.accounts.permissions import Capability
+from clinic.core.access import require
+from clinic.core.audit import audit_record
+from clinic.core.choices import AuditAction
+from clinic.core.exceptions import NotFound
+from clinic.core.pages import page_of
+from clinic.patients.choices import RecordsRequestStatus
+from clinic.patients.models import Patient, RecordsRequest
+from clinic.patients.records_policy import records_request_policy
+
+
+@dataclass(frozen=True)
+class DueCounts:
+    """Open requests for the home page: how many, how many due within the policy's days,
+    how many late. No patient is named, so reading it is not audited."""
+
+    open: int
+    due_soon: int
+    overdue: int
+
+
+def due_state(request: RecordsRequest, today: datetime.date | None = None) -> str:
+    """overdue, due_soon, open, or the closed request's status."""
+    if request.status != RecordsRequestStatus.OPEN:
+        return request.status
+    today = today or timezone.localdate()
+    if request.due_on < today:
+        return "overdue"
+    if request.due_on <= today + datetime.timedelta(days=records_request_policy().due_soon_days):
+        return "due_soon"
+    return "open"
+
+
+def records_request_counts(*, actor: User) -> DueCounts | None:
+    """None for a role that does not handle records requests."""
+    if not actor.can(Capability.RECORDS_REQUEST_MANAGE):
+        return None
+    today = timezone.localdate()
+    soon = today + datetime.timedelta(days=records_request_policy().due_soon_days)
+    open_requests = RecordsRequest.objects.filter(status=RecordsRequestStatus.OPEN)
+    return DueCounts(
+        open=open_requests.count(),
+        due_soon=open_requests.filter(due_on__gte=today, due_on__lte=soon).count(),
+        overdue=open_requests.filter(due_on__lt=today).count(),
+    )
+
+
+def _mark(requests: list[RecordsRequest]) -> list[RecordsRequest]:
+    today = timezone.localdate()
+    for request in requests:
+        request.due_state = due_state(request, today)  # type: ignore[attr-defined]
+    return requests
+
+
+def open_records_requests(*, actor: User, page_number: object = 1) -> Page:
+    """The clinic's open requests, the one due first on top (late ones first of all)."""
+    require(actor, Capability.RECORDS_REQUEST_MANAGE)
+    rows: QuerySet[RecordsRequest] = (
+        RecordsRequest.objects.filter(status=RecordsRequestStatus.OPEN)
+        .select_related("patient")
+        .order_by("due_on", "id")
+    )
+    page = page_of(rows, page_number)
+    _mark(list(page.object_list))
+    audit_record(
+        actor=actor,
+        action=AuditAction.LIST,
+        object_type="records_request",
+        summary=f"{len(page.object_list)} of {page.paginator.count} open records requests",
+    )
+    return page
+
+
+def records_requests_of(*, actor: User, patient: Patient) -> list[RecordsRequest] | None:
+    """The patient's requests, newest first, for the chart (the chart view has reached the
+    patient and audited the view); None for a role that does not handle them."""
+    if not actor.can(Capability.RECORDS_REQUEST_MANAGE):
+        return None
+    return _mark(list(patient.records_requests.select_related("closed_by")))
+
+
+def records_request_get(
+    *, actor: User, patient: Patient, request_uuid: uuid.UUID | str
+) -> RecordsRequest:
+    require(actor, Capability.RECORDS_REQUEST_MANAGE)
+    request = (
+        RecordsRequest.objects.filter(patient=patient, uuid=request_uuid)
+        .select_related("logged_by", "closed_by")
+        .first()
+    )
+    if request is None:
+        raise NotFound("No such records request for this patient.")
+    return _mark([request])[0]
+
+
+def chart_section_context(*, actor: User, patient: Patient, clinical: bool):
+    """The chart's "Copies of the record": the requests, for those who handle them, and the
+    whole-record download, for those who may read it (the chart view has already reached the
+    patient and audited the view)."""
+    requests = records_requests_of(actor=actor, patient=patient)
+    if requests is None and not clinical:
+        return None
+    return {"patient": patient, "requests": requests, "can_produce": clinical}

@@ -1,0 +1,148 @@
+"""Requests for a copy of a patient's record (the right of access): logged by the front desk
+or the clinic administrator when they arrive, closed when fulfilled (the day, and how) or
+withdrawn (why). Each write is audited; a request is never deleted."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from clinic.accounts.models import User
+from clinic.accounts.permissions import Capability
+from clinic.core.access import require
+from clinic.core.audit import audit_record
+from clinic.core.choices import AuditAction
+from clinic.core.exceptions import Conflict, InvalidInput
+from clinic.core.parsing import clean_text, event_date
+from clinic.patients.choices import RecordsFormat, RecordsRequester, RecordsRequestStatus
+from clinic.patients.models import Patient, RecordsRequest
+from clinic.patients.records_policy import records_request_policy
+
+
+def _choice(field: str, value: object, choices) -> str:
+    if value not in choices.values:
+        raise InvalidInput({field: ["Choose one of the options."]})
+    return str(value)
+
+
+@transaction.atomic
+def records_request_log(
+    *,
+    actor: User,
+    patient: Patient,
+    received_on: datetime.date,
+    requester: str,
+    wanted_format: str,
+    requester_name: str = "",
+    deliver_to: str = "",
+    note: str = "",
+) -> RecordsRequest:
+    """A request as it arrived. Due `days_to_act` days after it was received (policy)."""
+    require(actor, Capability.RECORDS_REQUEST_MANAGE)
+    today = timezone.localdate()
+    received_on = event_date(
+        "received_on",
+        received_on,
+        today=today,
+        future_message="A request cannot arrive in the future.",
+    )
+    requester = _choice("requester", requester, RecordsRequester)
+    wanted_format = _choice("wanted_format", wanted_format, RecordsFormat)
+    requester_name = clean_text(
+        "requester_name",
+        requester_name,
+        max_length=200,
+        required_message=None
+        if requester == RecordsRequester.PATIENT
+        else "Name who asked (a representative or the person the patient named).",
+    )
+    request = RecordsRequest.objects.create(
+        patient=patient,
+        received_on=received_on,
+        requester=requester,
+        requester_name=requester_name,
+        wanted_format=wanted_format,
+        deliver_to=clean_text("deliver_to", deliver_to, max_length=300),
+        note=clean_text("note", note, max_length=500),
+        due_on=received_on + datetime.timedelta(days=records_request_policy().days_to_act),
+        logged_by=actor,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type="records_request",
+        object_id=request.uuid,
+        patient=patient,
+        summary=f"Records request received {received_on:%m/%d/%Y}, due {request.due_on:%m/%d/%Y}",
+    )
+    return request
+
+
+def _locked_open(actor: User, request: RecordsRequest) -> RecordsRequest:
+    require(actor, Capability.RECORDS_REQUEST_MANAGE)
+    locked = RecordsRequest.objects.select_for_update().get(pk=request.pk)
+    if locked.status != RecordsRequestStatus.OPEN:
+        raise Conflict(
+            f"This request was already {locked.get_status_display().lower()} on "
+            f"{locked.closed_on:%m/%d/%Y}.",
+            code="records_request_closed",
+        )
+    return locked
+
+
+def _close(
+    actor: User, locked: RecordsRequest, status: str, on: datetime.date, note: str
+) -> RecordsRequest:
+    locked.status = status
+    locked.closed_on = on
+    locked.closed_by = actor
+    locked.closing_note = note
+    locked.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type="records_request",
+        object_id=locked.uuid,
+        patient=locked.patient,
+        summary=f"Records request {locked.get_status_display().lower()} {on:%m/%d/%Y}"[:300],
+    )
+    return locked
+
+
+@transaction.atomic
+def records_request_fulfil(
+    *, actor: User, request: RecordsRequest, fulfilled_on: datetime.date, how: str
+) -> RecordsRequest:
+    """The copy went out: the day (not before the request arrived, not in the future) and how."""
+    locked = _locked_open(actor, request)
+    day = event_date(
+        "fulfilled_on",
+        fulfilled_on,
+        today=timezone.localdate(),
+        future_message="Record the day it went out; it cannot be in the future.",
+    )
+    if day < locked.received_on:
+        raise InvalidInput(
+            {"fulfilled_on": [f"Not before the request arrived, {locked.received_on:%m/%d/%Y}."]}
+        )
+    how = clean_text(
+        "how",
+        how,
+        max_length=300,
+        required_message="Say how it was given: e-mailed securely, handed over, posted.",
+    )
+    return _close(actor, locked, RecordsRequestStatus.FULFILLED, day, how)
+
+
+@transaction.atomic
+def records_request_withdraw(
+    *, actor: User, request: RecordsRequest, reason: str
+) -> RecordsRequest:
+    """The requester withdrew it, or it was a duplicate: closed today, with the reason."""
+    locked = _locked_open(actor, request)
+    reason = clean_text(
+        "reason", reason, max_length=300, required_message="Say why it is withdrawn."
+    )
+    return _close(actor, locked, RecordsRequestStatus.WITHDRAWN, timezone.localdate(), reason)
