@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "clinic.billing",
     "clinic.journal",
     "clinic.home_program",
+    "clinic.fhir.apps.FhirConfig",
     "clinic.portal",
     "clinic.public_site",
     "clinic.demo",
