@@ -21,15 +21,36 @@ class Param:
 
 
 @dataclass(frozen=True)
+class Operation:
+    name: str
+    definition: str  # the OperationDefinition's canonical URL
+    documentation: str = ""
+
+
+@dataclass(frozen=True)
 class Served:
     type: str
     interactions: tuple[str, ...]  # read, search-type
     profiles: tuple[str, ...] = ()  # US Core profile names
     documentation: str = ""
     params: tuple[Param, ...] = ()
+    operations: tuple[Operation, ...] = ()
 
 
 PATIENT_REFERENCE = Param("patient", "reference")
+# FHIR Bulk Data Access IG: the patient-level export (views_bulk.py).
+PATIENT_EXPORT = Operation(
+    "export",
+    "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export",
+    "Bulk Data export, asynchronous (Prefer: respond-async): GET [base]/Patient/$export for "
+    "every patient (the clinic administrator only), or GET [base]/Patient/[id]/$export for one "
+    "(the patient's care team), each patient's whole record as the patient's own download "
+    "builds it. _outputFormat application/fhir+ndjson only; _type narrows to Patient, "
+    "Practitioner, Condition, CarePlan, MedicationRequest, Appointment, Encounter, "
+    "MedicationAdministration, QuestionnaireResponse and Observation; _since is not "
+    "supported. Only the requester may poll, download or cancel; the files need the bearer "
+    "token and expire (clinic policy, a day by default).",
+)
 COUNT = Param("_count", "number")
 DAY_DATE = "eq, ge, gt, le and lt; a plain date is a day in the clinic's time zone."
 
@@ -48,6 +69,7 @@ SERVED = (
             ),
             COUNT,
         ),
+        operations=(PATIENT_EXPORT,),
     ),
     Served(
         "Practitioner",
@@ -201,6 +223,12 @@ def capability_statement(*, base_url: str, date: str) -> dict[str, Any]:
                 {"name": p.name, "type": p.type}
                 | ({"documentation": p.documentation} if p.documentation else {})
                 for p in served.params
+            ]
+        if served.operations:
+            resource["operation"] = [
+                {"name": o.name, "definition": o.definition}
+                | ({"documentation": o.documentation} if o.documentation else {})
+                for o in served.operations
             ]
         resources.append(resource)
     return {

@@ -58,20 +58,23 @@ def operation_outcome(status: int, code: str, message: str) -> HttpResponse:
     return response
 
 
-def fhir_endpoint(*, public: bool = False, method: str = "GET") -> Callable:
-    """One method (GET, or POST for a search whose terms must not travel in a URL); the
-    bearer token's user as `request.user` (unless `public`); every refusal and error as an
-    OperationOutcome."""
+def fhir_endpoint(*, public: bool = False, method: str | tuple[str, ...] = "GET") -> Callable:
+    """One method (GET, or POST for a search whose terms must not travel in a URL; GET and
+    DELETE for a bulk export's status, which DELETE cancels); the bearer token's user as
+    `request.user` (unless `public`); every refusal and error as an OperationOutcome."""
+    methods = (method,) if isinstance(method, str) else method
 
     def decorate(view: Callable) -> Callable:
         @csrf_exempt
         @functools.wraps(view)
         def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if request.method != method:
+            if request.method not in methods:
                 response = operation_outcome(
-                    405, "not-supported", f"This FHIR API reads only: use {method} here."
+                    405,
+                    "not-supported",
+                    f"This FHIR API reads only: use {' or '.join(methods)} here.",
                 )
-                response["Allow"] = method
+                response["Allow"] = ", ".join(methods)
                 return response
             if any(has_control_characters(v) for vs in query_of(request).lists() for v in vs[1]):
                 # The text policy of every door (clinic/core/text.py); PostgreSQL would

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from clinic.fhir import views, views_medications
+from clinic.fhir import views, views_bulk, views_medications
 
 app_name = "fhir"
 
@@ -8,6 +8,19 @@ urlpatterns = [
     path("metadata", views.metadata, name="metadata"),
     path("Patient", views.patient_search, name="patient_search"),
     path("Patient/_search", views.patient_search_post, name="patient_search_post"),
+    # Before Patient/<id>, which would read "$export" as an id.
+    path("Patient/$export", views_bulk.export_all_patients, name="export_all_patients"),
+    path(
+        "Patient/<str:patient_id>/$export",
+        views_bulk.export_one_patient,
+        name="export_one_patient",
+    ),
+    path("$export-status/<str:export_id>", views_bulk.export_status, name="export_status"),
+    path(
+        "$export-file/<str:export_id>/<str:file_name>",
+        views_bulk.export_file,
+        name="export_file",
+    ),
     path("Patient/<str:patient_id>", views.patient_read, name="patient_read"),
     path("Observation", views.observation_search, name="observation_search"),
     path("Observation/<str:observation_id>", views.observation_read, name="observation_read"),
