@@ -13,6 +13,7 @@ are checked as a phone shows them, as cards, with folded ones opened.
 
 from __future__ import annotations
 
+import datetime
 from io import StringIO
 
 import pytest
@@ -30,6 +31,7 @@ from clinic.home_program import services as home_services
 from clinic.home_program.tests.conftest import link_portal_user, sublingual_plan
 from clinic.patients.models import Patient
 from clinic.patients.services import care_team_set
+from clinic.patients.services_records import records_request_log
 from clinic.protocols.models import TreatmentPlan
 from clinic.public_site.pages import PAGES as LEARN_PAGES
 from clinic.scheduling.models import Appointment
@@ -138,6 +140,16 @@ def demo_clinic(settings):
             diastolic_mmhg=diastolic_mmhg,
             monitor_name="Sam Rivera",
         )
+    # A records request that arrived 40 days ago and is late: the open list, its page.
+    records_request = records_request_log(
+        actor=User.objects.get(username="frontdesk"),
+        patient=patient,
+        received_on=timezone.localdate() - datetime.timedelta(days=40),
+        requester="representative",
+        requester_name="Sam Rivera (health care proxy)",
+        wanted_format="pdf",
+        deliver_to="Collect in person",
+    )
     # API tokens, so the token pages' tables have rows.
     for username in ("admin", "nurse"):
         owner = User.objects.get(username=username)
@@ -151,6 +163,7 @@ def demo_clinic(settings):
         "response": response,
         "portal_response": portal_response,
         "at_home": at_home,
+        "records_request": records_request,
     }
 
 
@@ -201,6 +214,12 @@ def _pages(demo):
             reverse("screening:consultation_convert", args=[demo["consultation"].uuid]),
             reverse("scheduling:calendar"),
             reverse("scheduling:plan_book", args=[plan.uuid]),
+            reverse("patients:records_request_list"),
+            reverse("patients:records_request_new", args=[patient.uuid]),
+            reverse(
+                "patients:records_request_detail",
+                args=[patient.uuid, demo["records_request"].uuid],
+            ),
         ],
         "admin": [
             "/",
@@ -213,6 +232,10 @@ def _pages(demo):
             reverse("accounts:staff_invite"),
             reverse("locations:list"),
             reverse("locations:open"),
+            reverse(
+                "patients:records_request_detail",
+                args=[patient.uuid, demo["records_request"].uuid],
+            ),
         ],
         # Billing reads the problem list on the chart (and nothing clinical); its home is the
         # billing queue. (The charge page is checked by tests/e2e/test_charges.py.)
