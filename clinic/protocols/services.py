@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -351,12 +352,20 @@ def plan_create(
     return plan
 
 
-def _lock_plan(actor: User, plan: TreatmentPlan) -> TreatmentPlan:
+# A check of the locked plan before it changes (the API's If-Match, core/api_versions.py).
+Precondition = Callable[[TreatmentPlan], None]
+
+
+def _lock_plan(
+    actor: User, plan: TreatmentPlan, precondition: Precondition | None = None
+) -> TreatmentPlan:
     locked = TreatmentPlan.objects.select_for_update().select_related("template").get(pk=plan.pk)
     patient = Patient.objects.prefetch_related("care_team_members").get(pk=locked.patient_id)
     if not can_act_clinically(actor=actor, patient=patient, capability=Capability.PLAN_PRESCRIBE):
         raise PermissionDenied("Only a prescriber on the care team changes a treatment plan.")
     locked.patient = patient
+    if precondition is not None:
+        precondition(locked)
     return locked
 
 
@@ -378,8 +387,10 @@ def _audit(
 
 
 @transaction.atomic
-def plan_activate(*, actor: User, plan: TreatmentPlan) -> TreatmentPlan:
-    locked = _lock_plan(actor, plan)
+def plan_activate(
+    *, actor: User, plan: TreatmentPlan, precondition: Precondition | None = None
+) -> TreatmentPlan:
+    locked = _lock_plan(actor, plan, precondition)
     if locked.status != PlanStatus.DRAFT:
         raise Conflict("Only a draft plan is activated.", code="plan_not_draft")
     clearance = planning_clearance(patient=locked.patient, route=locked.route)
@@ -554,9 +565,14 @@ def plan_set_maintenance(
 
 @transaction.atomic
 def plan_finish(
-    *, actor: User, plan: TreatmentPlan, discontinued: bool, reason: str = ""
+    *,
+    actor: User,
+    plan: TreatmentPlan,
+    discontinued: bool,
+    reason: str = "",
+    precondition: Precondition | None = None,
 ) -> TreatmentPlan:
-    locked = _lock_plan(actor, plan)
+    locked = _lock_plan(actor, plan, precondition)
     if locked.status in (PlanStatus.COMPLETED, PlanStatus.DISCONTINUED):
         raise Conflict("This plan has already ended.", code="plan_ended")
     if discontinued:

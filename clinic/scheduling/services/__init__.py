@@ -2,9 +2,9 @@
 and leaves an audit event. By seam:
 
 - `resources`: rooms, chairs, opening hours, staff shifts;
-- `booking`: book, reschedule, cancel, no-show, the chair side's steps on an appointment
-  (`appointment_lock`, `appointment_lock_for_check_in`, `appointment_status_from_chair`) and an
-  appointment's length;
+- `booking`: book, reschedule, cancel, no-show and an appointment's length;
+- `chair_side`: the chair side's steps on an appointment (`appointment_lock`,
+  `appointment_lock_for_check_in`, `appointment_status_from_chair`);
 - `proposals`: the earliest free slot for each session of a plan;
 - `reminders`: the reminder e-mail's text, and the sending of those due;
 - `feeds`: calendar feed tokens;
@@ -19,10 +19,12 @@ from clinic.scheduling.services.booking import (
     appointment_book,
     appointment_cancel,
     appointment_length_min,
-    appointment_lock,
-    appointment_lock_for_check_in,
     appointment_mark_no_show,
     appointment_reschedule,
+)
+from clinic.scheduling.services.chair_side import (
+    appointment_lock,
+    appointment_lock_for_check_in,
     appointment_status_from_chair,
 )
 from clinic.scheduling.services.feeds import (

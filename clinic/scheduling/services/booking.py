@@ -1,5 +1,5 @@
-"""Appointments: book, reschedule, cancel, no-show, the steps the chair side takes on an
-appointment, and how long one holds a chair.
+"""Appointments: book, reschedule, cancel, no-show, and how long one holds a chair (the chair
+side's steps on an appointment are in chair_side.py).
 
 No double booking of a chair or a patient; a nurse up to the clinic's limit. `appointment_book`
 and `appointment_reschedule` lock, in this fixed order, the chair, the nurse (a User) and the
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime
 import zoneinfo
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -390,8 +391,19 @@ def appointment_book(
     return appointment
 
 
+# A check of the locked appointment before it changes, e.g. that the API client's If-Match
+# is still its entity tag (clinic/core/api_versions.py): under the lock, so of two changes
+# read from the same state, the second sees the first.
+Precondition = Callable[[Appointment], None]
+
+
 def _appointment_for_change(
-    actor: User, appointment: Appointment, *, chair: Chair | None = None, nurse: User | None = None
+    actor: User,
+    appointment: Appointment,
+    *,
+    chair: Chair | None = None,
+    nurse: User | None = None,
+    precondition: Precondition | None = None,
 ) -> tuple[Appointment, Chair, User, Patient]:
     """Lock the resources (fixed order), then the appointment, and check it can change: by
     staff who work at its location (its chair's), as that location's schedule is theirs."""
@@ -417,6 +429,8 @@ def _appointment_for_change(
         .select_related("planned_session__plan")
         .get(pk=appointment.pk)
     )
+    if precondition is not None:
+        precondition(locked)
     if locked.status != AppointmentStatus.BOOKED:
         raise Conflict(
             f"The appointment is {locked.get_status_display().lower()}: only a booked "
@@ -435,12 +449,13 @@ def appointment_reschedule(
     reason: str,
     chair: Chair | None = None,
     nurse: User | None = None,
+    precondition: Precondition | None = None,
 ) -> Appointment:
     """Move a booked appointment to a new start (and optionally another chair or nurse)."""
     reason = _reason(reason)
     starts_at = _start(starts_at)
     locked, chair, nurse, patient = _appointment_for_change(
-        actor, appointment, chair=chair, nurse=nurse
+        actor, appointment, chair=chair, nurse=nurse, precondition=precondition
     )
     policy = scheduling_policy()
     ends_at = starts_at + datetime.timedelta(
@@ -477,8 +492,17 @@ def appointment_reschedule(
     return locked
 
 
-def _status_set(actor: User, appointment: Appointment, *, status: str, reason: str) -> Appointment:
-    locked, _chair, _nurse, patient = _appointment_for_change(actor, appointment)
+def _status_set(
+    actor: User,
+    appointment: Appointment,
+    *,
+    status: str,
+    reason: str,
+    precondition: Precondition | None = None,
+) -> Appointment:
+    locked, _chair, _nurse, patient = _appointment_for_change(
+        actor, appointment, precondition=precondition
+    )
     now = timezone.now()
     if status == AppointmentStatus.NO_SHOW and now < locked.starts_at:
         raise Conflict(
@@ -506,65 +530,36 @@ def _status_set(actor: User, appointment: Appointment, *, status: str, reason: s
 
 
 @transaction.atomic
-def appointment_cancel(*, actor: User, appointment: Appointment, reason: str) -> Appointment:
+def appointment_cancel(
+    *,
+    actor: User,
+    appointment: Appointment,
+    reason: str,
+    precondition: Precondition | None = None,
+) -> Appointment:
     """Cancel a booked appointment; its chair, nurse and time are free again."""
     return _status_set(
-        actor, appointment, status=AppointmentStatus.CANCELLED, reason=_reason(reason)
+        actor,
+        appointment,
+        status=AppointmentStatus.CANCELLED,
+        reason=_reason(reason),
+        precondition=precondition,
     )
 
 
 @transaction.atomic
-def appointment_mark_no_show(*, actor: User, appointment: Appointment, reason: str) -> Appointment:
-    """Record that the patient did not come (only after the start time)."""
-    return _status_set(actor, appointment, status=AppointmentStatus.NO_SHOW, reason=_reason(reason))
-
-
-# --------------------------------------------------------------------------- at the chair
-# The chair side (treatment_sessions) moves an appointment through check-in and completion
-# in its own transaction; these are the steps it takes on the appointment's row.
-
-
-def appointment_lock(*, appointment_id: int) -> Appointment | None:
-    """Lock one appointment's row (for another app's step that must see its status and start
-    unchanged until it commits, such as the patient's intention for the visit)."""
-    return Appointment.objects.select_for_update(of=("self",)).filter(pk=appointment_id).first()
-
-
-def appointment_lock_for_check_in(*, appointment_id: int) -> Appointment | None:
-    """Lock the appointment (with its patient, planned session and chair's location) for a
-    check-in."""
-    return (
-        Appointment.objects.select_for_update(of=("self",))
-        .select_related("patient", "planned_session__plan", "chair__room__location")
-        .filter(pk=appointment_id)
-        .first()
-    )
-
-
-def appointment_status_from_chair(
-    *, actor: User, appointment_id: int, status: AppointmentStatus
+def appointment_mark_no_show(
+    *,
+    actor: User,
+    appointment: Appointment,
+    reason: str,
+    precondition: Precondition | None = None,
 ) -> Appointment:
-    """Checked in, or completed: the appointment follows its session. The caller holds the
-    session's lock and has checked the actor's reach; this writes and audits the status."""
-    appointment = (
-        Appointment.objects.select_for_update(of=("self",))
-        .select_related("patient")
-        .get(pk=appointment_id)
+    """Record that the patient did not come (only after the start time)."""
+    return _status_set(
+        actor,
+        appointment,
+        status=AppointmentStatus.NO_SHOW,
+        reason=_reason(reason),
+        precondition=precondition,
     )
-    before = snapshot(appointment, ["status"])
-    appointment.status = status
-    appointment.status_changed_at = timezone.now()
-    appointment.status_changed_by = actor
-    appointment.save(
-        update_fields=["status", "status_changed_at", "status_changed_by", "updated_at"]
-    )
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        object_type="appointment",
-        object_id=appointment.uuid,
-        patient=appointment.patient,
-        summary=AppointmentStatus(status).label,
-        changes=diff(before, snapshot(appointment, ["status"])),
-    )
-    return appointment
