@@ -20,11 +20,13 @@ from clinic.accounts.choices import Role
 from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
 from clinic.core.access import require
+from clinic.core.api_pages import Keyset, KeysetPage, keyset_page
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
-from clinic.core.exceptions import NotFound
+from clinic.core.exceptions import InvalidInput, NotFound
 from clinic.core.parsing import record_uuid
 from clinic.locations.models import Location
+from clinic.locations.selectors import require_works_at
 from clinic.patients.models import Patient
 from clinic.patients.selectors import record_in_reach
 from clinic.protocols.models import PlannedSession, TreatmentPlan
@@ -432,3 +434,117 @@ def in_clinic_session_bounds(
         first_session_at=Subquery(sessions.values("starts_at")[:1]),
         next_session_at=Subquery(sessions.filter(starts_at__gt=now).values("starts_at")[:1]),
     )
+
+
+# --------------------------------------------------------------------------- the API's reads
+
+APPOINTMENT_ORDER = Keyset(("starts_at",))
+
+
+@dataclass(frozen=True)
+class AppointmentPage:
+    """One page of a day's appointments, and which of their patients the actor may open (the
+    others show as booked, as on the calendar)."""
+
+    page: KeysetPage[Appointment]
+    visible_patient_ids: set[int]
+
+
+def _one[RecordT: (Room, Chair, User)](
+    queryset: QuerySet[RecordT], key: object, message: str
+) -> RecordT:
+    found = queryset.filter(uuid=record_uuid(key)).first()
+    if found is None:
+        raise NotFound(message)
+    return found
+
+
+def appointment_day_page(
+    *,
+    actor: User,
+    day: datetime.date,
+    location: Location | None,
+    after: list | None,
+    limit: int,
+    room_uuid: object = None,
+    chair_uuid: object = None,
+    nurse_uuid: object = None,
+    patient: Patient | None = None,
+    include_cancelled: bool = False,
+) -> AppointmentPage:
+    """The calendar's day as a list (the API): appointments starting that day at `location`
+    (every location when None, as `calendar_get`), optionally of one room, chair, nurse or
+    patient (a patient already reached through `patient_get`), in start order, a page at a
+    time. An unknown room, chair or nurse is a NotFound. Audited as the calendar is."""
+    require(actor, Capability.SCHEDULE_VIEW)
+    appointments = Appointment.objects.filter(
+        starts_at__gte=at(day, datetime.time.min),
+        starts_at__lt=at(day + datetime.timedelta(days=1), datetime.time.min),
+    ).select_related("patient", "chair__room__location", "nurse", "planned_session__plan")
+    if not include_cancelled:
+        appointments = appointments.exclude(status=AppointmentStatus.CANCELLED)
+    if location is not None:
+        appointments = appointments.filter(chair__room__location=location)
+    named = []
+    if room_uuid:
+        room = _one(Room.objects.all(), room_uuid, "No such room.")
+        appointments = appointments.filter(chair__room=room)
+        named.append(f"room {room.name}")
+    if chair_uuid:
+        chair = _one(Chair.objects.all(), chair_uuid, "No such chair.")
+        appointments = appointments.filter(chair=chair)
+        named.append(f"chair {chair.name}")
+    if nurse_uuid:
+        nurse = _one(User.objects.filter(role=Role.NURSE), nurse_uuid, "No such nurse.")
+        appointments = appointments.filter(nurse=nurse)
+        named.append(f"nurse {nurse.username}")
+    if patient is not None:
+        appointments = appointments.filter(patient=patient)
+    page = keyset_page(appointments, keyset=APPOINTMENT_ORDER, after=after, limit=limit)
+    visible = _visible_patient_ids(actor, {a.patient_id for a in page.items})
+    audit_record(
+        actor=actor,
+        action=AuditAction.LIST,
+        object_type="appointment",
+        patient=patient,
+        summary=(
+            f"Schedule day of {day:%Y-%m-%d} (API): {len(page.items)} appointment(s)"
+            + (f" at {location.code}" if location else " at every location")
+            + "".join(f", {name}" for name in named)
+        ),
+    )
+    return AppointmentPage(page=page, visible_patient_ids=visible)
+
+
+def chair_for_booking(*, actor: User, chair_uuid: object) -> Chair:
+    """A chair in service, chosen by id for a booking: at a location the actor works at, as
+    the booking page offers only those (another location's is refused, audited)."""
+    chair = (
+        Chair.objects.filter(active=True, room__active=True)
+        .select_related("room__location")
+        .filter(uuid=record_uuid(chair_uuid))
+        .first()
+    )
+    if chair is None:
+        raise InvalidInput({"chair": ["Choose a chair."]})
+    require_works_at(actor, chair.room.location)
+    return chair
+
+
+def nurse_for_booking(*, nurse_uuid: object) -> User:
+    nurse = booking_nurses().filter(uuid=record_uuid(nurse_uuid)).first()
+    if nurse is None:
+        raise InvalidInput({"nurse": ["Choose a nurse."]})
+    return nurse
+
+
+def planned_session_for_booking(*, patient: Patient, session_uuid: object) -> PlannedSession:
+    """One of the (already reached) patient's planned sessions, for a booking."""
+    session = (
+        PlannedSession.objects.filter(plan__patient=patient, uuid=record_uuid(session_uuid))
+        .select_related("plan")
+        .first()
+    )
+    if session is None:
+        raise InvalidInput({"planned_session": ["That session is not in this patient's plan."]})
+    return session
