@@ -8,7 +8,9 @@ from clinic.billing.calculators import router as billing_calculators_router
 from clinic.controlled_substances.api import router as ledger_router
 from clinic.outcomes.api import router as outcomes_router
 from clinic.patients.api import router as patients_router
+from clinic.protocols.api import router as plans_router
 from clinic.protocols.calculators import router as protocol_calculators_router
+from clinic.scheduling.api import router as appointments_router
 from clinic.screening.api import router as screening_router
 
 
@@ -39,10 +41,12 @@ api = KetaCareAPI(
 install_error_handlers(api)
 api.add_router("/patients", patients_router)
 api.add_router("/patients", assessments_router)
+api.add_router("/patients", plans_router)
 api.add_router("", calculators_router)
 api.add_router("", outcomes_router)
 api.add_router("", protocol_calculators_router)
 api.add_router("", billing_calculators_router)
 api.add_router("/screening", screening_router)
 api.add_router("/ledger", ledger_router)
+api.add_router("/appointments", appointments_router)
 declare_error_responses(api)

@@ -8,6 +8,7 @@ import uuid
 from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
 from clinic.core.access import require
+from clinic.core.api_pages import Keyset, KeysetPage, keyset_page
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import NotFound
@@ -106,3 +107,28 @@ def dosing_body(*, patient: Patient) -> CurrentBody:
     """The latest weight and height a dose is calculated from. For a service that has already
     checked reach."""
     return current_body(measurements=body_measurements_for_dosing(patient=patient))
+
+
+PLAN_ORDER = Keyset(("-start_date",))
+
+
+def plan_page(
+    *, actor: User, patient: Patient, after: list | None, limit: int
+) -> KeysetPage[TreatmentPlan]:
+    """A page of the patient's plans, newest start first, for the API: refused, not empty,
+    outside the care team (as `plans_read`); audited."""
+    require_clinical_view(actor=actor, patient=patient, purpose="api treatment plans")
+    page = keyset_page(
+        TreatmentPlan.objects.filter(patient=patient).select_related("template", "prescribed_by"),
+        keyset=PLAN_ORDER,
+        after=after,
+        limit=limit,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.LIST,
+        object_type="treatment_plan",
+        patient=patient,
+        summary=f"{len(page.items)} treatment plans (api)",
+    )
+    return page

@@ -21,3 +21,68 @@ def test_served_openapi_matches_the_committed_document(client, capsys):
     assert exported == json.loads(COMMITTED.read_text()), (
         "The API changed: regenerate docs/openapi.json (see this module's docstring)."
     )
+
+
+# Every status each operation of the appointment and treatment-plan routers can answer with
+# (issue 16): 401/403 for everyone; 404 where a path or body names a record; 409 where the
+# service refuses a clash or a state; 412/428 for the If-Match of a change; 400/413 with a
+# body; 422 with any input. Each error with the one envelope.
+CHANGE = {"200", "400", "401", "403", "404", "409", "412", "413", "422", "428"}
+DECLARED = {
+    ("get", "/api/v1/appointments"): {"200", "401", "403", "404", "422"},
+    ("post", "/api/v1/appointments"): {"201", "400", "401", "403", "404", "409", "413", "422"},
+    ("get", "/api/v1/appointments/proposals"): {"200", "401", "403", "404", "409", "422"},
+    ("get", "/api/v1/appointments/{appointment_uuid}"): {"200", "401", "403", "404", "422"},
+    ("post", "/api/v1/appointments/{appointment_uuid}/reschedule"): CHANGE,
+    ("post", "/api/v1/appointments/{appointment_uuid}/cancel"): CHANGE,
+    ("post", "/api/v1/appointments/{appointment_uuid}/no-show"): CHANGE,
+    ("get", "/api/v1/patients/{patient_uuid}/treatment-plans"): {"200", "401", "403", "404", "422"},
+    ("post", "/api/v1/patients/{patient_uuid}/treatment-plans"): {
+        "201",
+        "400",
+        "401",
+        "403",
+        "404",
+        "409",
+        "413",
+        "422",
+    },
+    ("post", "/api/v1/patients/{patient_uuid}/treatment-plans/preview"): {
+        "200",
+        "400",
+        "401",
+        "403",
+        "404",
+        "413",
+        "422",
+    },
+    ("get", "/api/v1/patients/{patient_uuid}/treatment-plans/{plan_uuid}"): {
+        "200",
+        "401",
+        "403",
+        "404",
+        "422",
+    },
+    # No body: no 400 or 413.
+    ("post", "/api/v1/patients/{patient_uuid}/treatment-plans/{plan_uuid}/activate"): CHANGE
+    - {"400", "413"},
+    ("post", "/api/v1/patients/{patient_uuid}/treatment-plans/{plan_uuid}/complete"): CHANGE,
+    ("post", "/api/v1/patients/{patient_uuid}/treatment-plans/{plan_uuid}/discontinue"): CHANGE,
+}
+ENVELOPE = {"$ref": "#/components/schemas/ApiError"}
+
+
+def test_appointment_and_plan_operations_declare_every_status_with_the_envelope(client):
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    for (method, path), statuses in DECLARED.items():
+        responses = paths[path][method]["responses"]
+        assert set(responses) == statuses, (method, path)
+        for status in statuses - {"200", "201"}:
+            schema = responses[status]["content"]["application/json"]["schema"]
+            assert schema == ENVELOPE, (method, path, status)
+    for method, path in DECLARED:
+        changes = path.endswith(("/reschedule", "/cancel", "/no-show", "/activate", "/complete"))
+        if changes or path.endswith("/discontinue"):
+            parameters = {p["name"]: p for p in paths[path][method]["parameters"]}
+            assert parameters["If-Match"]["in"] == "header", path
+            assert "ETag" in paths[path][method]["responses"]["200"]["headers"], path
