@@ -27,5 +27,6 @@ urlpatterns = [
     path("", include("clinic.protocols.urls")),
     path("api/v1/", api.urls),
     path("fhir/R4/", include("clinic.fhir.urls")),
+    path("imports/", include("clinic.fhir.urls_import")),
     path("admin/", admin.site.urls),
 ]

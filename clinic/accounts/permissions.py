@@ -74,6 +74,7 @@ class Capability(StrEnum):
     ACCOUNT_VIEW = "account.view"
     PAYMENT_RECORD = "payment.record"
     RECORDS_REQUEST_MANAGE = "records_request.manage"
+    RECORDS_IMPORT = "records.import"
 
 
 _ADMIN = Role.CLINIC_ADMIN
@@ -194,6 +195,7 @@ MATRIX: dict[Capability, frozenset[Role]] = {
     Capability.ACCOUNT_VIEW: frozenset({_ADMIN, Role.FRONT_DESK, Role.BILLING}),
     Capability.PAYMENT_RECORD: frozenset({Role.FRONT_DESK, Role.BILLING}),
     Capability.RECORDS_REQUEST_MANAGE: frozenset({_ADMIN, Role.FRONT_DESK}),
+    Capability.RECORDS_IMPORT: frozenset({_ADMIN}),
 }
 
 

@@ -6,6 +6,8 @@ class ResponseSource(models.TextChoices):
     PATIENT_LINK = "patient_link", "Patient, by secure link"
     KIOSK = "kiosk", "Patient, on the clinic tablet"
     PORTAL = "portal", "Patient, in the portal"
+    # A total from a previous system, without its item answers (clinic/fhir/import_run.py).
+    IMPORTED = "imported", "Imported total (no item answers)"
 
 
 class Timepoint(models.TextChoices):

@@ -143,3 +143,41 @@ class BulkExportPart(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file} part {self.sequence}"
+
+
+class ImportKind(models.TextChoices):
+    FHIR = "fhir", "FHIR Bundle"
+    CSV = "csv", "CSV template"
+
+
+class ImportStatus(models.TextChoices):
+    CHECKED = "checked", "Checked (nothing imported yet)"
+    IMPORTED = "imported", "Imported"
+    REFUSED = "refused", "Refused (nothing imported)"
+
+
+class ImportBatch(ClinicModel):
+    """One file from a previous system (import_run.py): kept as uploaded, with what its check
+    found, so the administrator reads the dry run and imports exactly the file checked. The
+    file holds patients' details: it is kept for the record of what arrived, shown to no one
+    but the clinic administrator."""
+
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    file_name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=8, choices=ImportKind.choices)
+    content = models.TextField()
+    status = models.CharField(max_length=12, choices=ImportStatus.choices)
+    report = models.JSONField(default=dict)
+    imported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status=ImportStatus.IMPORTED, imported_at__isnull=False)
+                | Q(~Q(status=ImportStatus.IMPORTED), imported_at__isnull=True),
+                name="import_batch_imported_when",
+            )
+        ]
