@@ -48,6 +48,7 @@ class PatientFacts:
     postal_code: str = ""
     country: str = ""
     is_active: bool = True
+    updated_at: datetime.datetime | None = None  # the record's last change: meta.lastUpdated
 
 
 def patient_resource(facts: PatientFacts) -> Patient:
@@ -95,6 +96,8 @@ def patient_resource(facts: PatientFacts) -> Patient:
         resource["telecom"] = telecom
     if address:
         resource["address"] = [{"use": "home", **address}]
+    if facts.updated_at is not None:
+        resource["meta"] = t.last_updated(facts.updated_at)
     return Patient.model_validate(resource)
 
 
@@ -109,6 +112,7 @@ class EncounterFacts:
     ended_at: datetime.datetime | None  # None while the patient is still in the chair
     nurse_name: str = ""
     nurse_uuid: str = ""
+    updated_at: datetime.datetime | None = None  # the record's last change: meta.lastUpdated
 
 
 def encounter_resource(facts: EncounterFacts) -> Encounter:
@@ -135,6 +139,8 @@ def encounter_resource(facts: EncounterFacts) -> Encounter:
                 }
             }
         ]
+    if facts.updated_at is not None:
+        resource["meta"] = t.last_updated(facts.updated_at)
     return Encounter.model_validate(resource)
 
 
@@ -188,6 +194,7 @@ class ConditionFacts:
     recorded_at: datetime.datetime
     onset_date: datetime.date | None = None
     resolved_on: datetime.date | None = None
+    updated_at: datetime.datetime | None = None  # the record's last change: meta.lastUpdated
 
 
 def condition_resource(facts: ConditionFacts) -> Condition:
@@ -214,6 +221,8 @@ def condition_resource(facts: ConditionFacts) -> Condition:
         resource["onsetDateTime"] = facts.onset_date.isoformat()
     if facts.resolved_on is not None and not facts.active:
         resource["abatementDateTime"] = facts.resolved_on.isoformat()
+    if facts.updated_at is not None:
+        resource["meta"] = t.last_updated(facts.updated_at)
     return Condition.model_validate(resource)
 
 
@@ -238,6 +247,7 @@ class AppointmentFacts:
     nurse_uuid: str
     nurse_name: str
     status_reason: str = ""
+    updated_at: datetime.datetime | None = None  # the record's last change: meta.lastUpdated
 
 
 def appointment_resource(facts: AppointmentFacts) -> Appointment:
@@ -263,6 +273,8 @@ def appointment_resource(facts: AppointmentFacts) -> Appointment:
     }
     if facts.status_reason and facts.status in ("cancelled", "no_show"):
         resource["cancelationReason"] = {"text": facts.status_reason}
+    if facts.updated_at is not None:
+        resource["meta"] = t.last_updated(facts.updated_at)
     return Appointment.model_validate(resource)
 
 
@@ -291,6 +303,7 @@ class CarePlanFacts:
     dose: str = ""  # as prescribed, with its units ("0.50 mg/kg over 40 min")
     ended_on: datetime.date | None = None
     end_reason: str = ""
+    updated_at: datetime.datetime | None = None  # the record's last change: meta.lastUpdated
 
 
 def careplan_resource(facts: CarePlanFacts) -> CarePlan:
@@ -306,8 +319,10 @@ def careplan_resource(facts: CarePlanFacts) -> CarePlan:
     period: dict[str, str] = {"start": facts.start_date.isoformat()}
     if facts.ended_on is not None:
         period["end"] = facts.ended_on.isoformat()
+    meta = {"meta": t.last_updated(facts.updated_at)} if facts.updated_at is not None else {}
     return CarePlan.model_validate(
         {
+            **meta,
             "resourceType": "CarePlan",
             "id": facts.uuid,
             "text": {

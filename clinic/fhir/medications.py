@@ -56,6 +56,7 @@ class DoseFacts:
     status_reason: str = ""
     planned_mg: Decimal | None = None  # a running infusion's planned dose, in its words
     drawn_mg: Decimal | None = None
+    updated_at: datetime.datetime | None = None  # the record's last change: meta.lastUpdated
 
 
 def _medication_code(route: str, name: str, ndc: str) -> dict[str, Any]:
@@ -171,6 +172,8 @@ def medication_administration_resource(facts: DoseFacts) -> MedicationAdministra
         resource["request"] = {"reference": f"MedicationRequest/{facts.plan_uuid}"}
     if facts.note:
         resource["note"] = [{"text": facts.note}]
+    if facts.updated_at is not None:
+        resource["meta"] = t.last_updated(facts.updated_at)
     return MedicationAdministration.model_validate(resource)
 
 
@@ -203,6 +206,7 @@ class MedicationOrderFacts:
     start_date: datetime.date | None = None
     ended_on: datetime.date | None = None
     end_reason: str = ""
+    updated_at: datetime.datetime | None = None  # the record's last change: meta.lastUpdated
 
 
 def plan_dose_words(
@@ -284,4 +288,6 @@ def medication_request_resource(facts: MedicationOrderFacts) -> MedicationReques
     }
     if facts.end_reason:
         resource["statusReason"] = {"text": facts.end_reason}
+    if facts.updated_at is not None:
+        resource["meta"] = t.last_updated(facts.updated_at)
     return MedicationRequest.model_validate(resource)

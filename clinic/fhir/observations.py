@@ -33,6 +33,7 @@ class ScoredResponseFacts:
     entered_in_error: bool = False
     severity: str = ""  # the instrument's own result word: the C-SSRS screener's risk level
     encounter_uuid: str = ""  # the treatment session an in-session scale was rated in
+    updated_at: datetime.datetime | None = None  # the record's last change: meta.lastUpdated
 
 
 def survey_common(facts: ScoredResponseFacts) -> dict[str, Any]:
@@ -49,6 +50,8 @@ def survey_common(facts: ScoredResponseFacts) -> dict[str, Any]:
     }
     if facts.encounter_uuid:
         common["encounter"] = {"reference": f"Encounter/{facts.encounter_uuid}"}
+    if facts.updated_at is not None:
+        common["meta"] = t.last_updated(facts.updated_at)
     return common
 
 
@@ -118,6 +121,7 @@ class VitalsFacts:
     spo2_percent: int | None = None
     temperature_c: Decimal | None = None
     encounter_uuid: str = ""  # the treatment session it was taken in
+    updated_at: datetime.datetime | None = None  # the record's last change: meta.lastUpdated
 
 
 @dataclass(frozen=True)
@@ -127,6 +131,7 @@ class BodyMeasurementFacts:
     measured_on: datetime.date
     weight_kg: Decimal | None = None
     height_cm: Decimal | None = None
+    updated_at: datetime.datetime | None = None  # the record's last change: meta.lastUpdated
 
 
 def _quantity(value: int | Decimal, unit: str) -> dict[str, Any]:
@@ -144,7 +149,7 @@ def vital_sign_observations(facts: VitalsFacts) -> list[Observation]:
     taken, each with its UCUM unit. Ids: the reading's UUID with the measure's suffix."""
     if facts.taken_at.tzinfo is None:
         raise ValueError("taken_at must be an aware datetime.")
-    common = _vital_common(facts.uuid, facts.patient_uuid)
+    common = _vital_common(facts.uuid, facts.patient_uuid, facts.updated_at)
     common["effectiveDateTime"] = facts.taken_at.isoformat()
     if facts.encounter_uuid:
         common["encounter"] = {"reference": f"Encounter/{facts.encounter_uuid}"}
@@ -189,7 +194,7 @@ def vital_sign_observations(facts: VitalsFacts) -> list[Observation]:
 def body_measurement_observations(facts: BodyMeasurementFacts) -> list[Observation]:
     """Weight and height as US Core body-weight and body-height Observations, dated by the day
     they were measured."""
-    common = _vital_common(facts.uuid, facts.patient_uuid)
+    common = _vital_common(facts.uuid, facts.patient_uuid, facts.updated_at)
     common["effectiveDateTime"] = facts.measured_on.isoformat()
     found = [
         {
@@ -205,14 +210,19 @@ def body_measurement_observations(facts: BodyMeasurementFacts) -> list[Observati
     return [Observation.model_validate(resource) for resource in found]
 
 
-def _vital_common(uuid: str, patient_uuid: str) -> dict[str, Any]:
-    return {
+def _vital_common(
+    uuid: str, patient_uuid: str, updated_at: datetime.datetime | None
+) -> dict[str, Any]:
+    common: dict[str, Any] = {
         "resourceType": "Observation",
         "id": uuid,
         "status": "final",
         "category": [{"coding": [t.coding(t.OBSERVATION_CATEGORY, "vital-signs", "Vital Signs")]}],
         "subject": {"reference": f"Patient/{patient_uuid}"},
     }
+    if updated_at is not None:
+        common["meta"] = t.last_updated(updated_at)
+    return common
 
 
 def _answer_code(codes: t.LoincInstrument, item_number: int, value: int) -> str:
@@ -284,8 +294,10 @@ def questionnaire_response_resource(facts: ScoredResponseFacts) -> Questionnaire
         status = "entered-in-error"
     else:
         status = "completed" if facts.total is not None else "in-progress"
+    meta = {"meta": t.last_updated(facts.updated_at)} if facts.updated_at is not None else {}
     return QuestionnaireResponse.model_validate(
         {
+            **meta,
             "resourceType": "QuestionnaireResponse",
             "id": facts.uuid,
             "questionnaire": t.questionnaire_url(facts.instrument_code),

@@ -6,6 +6,7 @@ item and answer codes live with each instrument (clinic/assessments/instruments/
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -168,6 +169,10 @@ ROUTES: Mapping[str, tuple[str, str]] = {
 }
 # MedicationAdministration.performer.function (HL7 med-admin-perform-function).
 PERFORM_FUNCTION = "http://terminology.hl7.org/CodeSystem/med-admin-perform-function"
+PROVENANCE_PARTICIPANT = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
+# R4 Signature.type (ValueSet signature-type): ASTM E1762-95 signature purposes.
+SIGNATURE_TYPE = "urn:iso-astm:E1762-95:2013"
+AUTHOR_SIGNATURE = ("1.2.840.10065.1.12.1.1", "Author's Signature")
 
 
 def coding(system: str, code: str, display: str = "") -> dict[str, str]:
@@ -175,3 +180,10 @@ def coding(system: str, code: str, display: str = "") -> dict[str, str]:
     if display:
         coding["display"] = display
     return coding
+
+
+def last_updated(updated_at: datetime.datetime) -> dict[str, str]:
+    """A resource's meta: when its record last changed (what `_lastUpdated` searches)."""
+    if updated_at.tzinfo is None:
+        raise ValueError("updated_at must be an aware datetime.")
+    return {"lastUpdated": updated_at.isoformat()}
