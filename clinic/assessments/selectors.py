@@ -63,13 +63,16 @@ def response_page(
     instruments: Sequence[str],
     taken_after: datetime.datetime | None = None,
     taken_before: datetime.datetime | None = None,
+    updated_after: datetime.datetime | None = None,
+    updated_before: datetime.datetime | None = None,
     page_number: int | str = 1,
     page_size: int = 20,
     purpose: str = "assessments",
 ) -> Page:
     """One page of the patient's valid responses to these instruments, newest first, taken in
     [taken_after, taken_before) when given: the FHIR Observation search. Responses marked
-    entered in error are left out, so a withdrawn score is never read as a score."""
+    entered in error are left out, so a withdrawn score is never read as a score. With
+    `updated_after`/`updated_before`, only responses last changed in that window."""
     require_clinical_view(actor=actor, patient=patient, purpose=purpose)
     responses = AssessmentResponse.objects.valid().filter(
         patient=patient, instrument_code__in=list(instruments)
@@ -78,6 +81,10 @@ def response_page(
         responses = responses.filter(taken_at__gte=taken_after)
     if taken_before is not None:
         responses = responses.filter(taken_at__lt=taken_before)
+    if updated_after is not None:
+        responses = responses.filter(updated_at__gte=updated_after)
+    if updated_before is not None:
+        responses = responses.filter(updated_at__lt=updated_before)
     page = Paginator(responses.order_by("-taken_at", "-id"), page_size).get_page(page_number)
     audit_record(
         actor=actor,

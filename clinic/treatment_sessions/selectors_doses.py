@@ -107,12 +107,16 @@ def dose_page(
     patient: Patient,
     given_after: datetime.datetime | None = None,
     given_before: datetime.datetime | None = None,
+    updated_after: datetime.datetime | None = None,
+    updated_before: datetime.datetime | None = None,
     page_number: int | str = 1,
     page_size: int = 20,
     purpose: str = "doses",
 ) -> Page:
     """One page of the patient's doses given in [given_after, given_before) (an infusion by
-    when it stopped, one not yet recorded by when it started), newest first."""
+    when it stopped, one not yet recorded by when it started), newest first; with
+    `updated_after`/`updated_before`, only those whose own record (the administration, the
+    unrecorded infusion's session, the at-home log) last changed in that window."""
     require_clinical_view(actor=actor, patient=patient, purpose=purpose)
     at_chair = DoseAdministration.objects.filter(session__patient=patient)
     running = _unrecorded_infusions().filter(patient=patient)
@@ -125,6 +129,14 @@ def dose_page(
         at_chair = at_chair.filter(given_at__lt=given_before)
         running = running.filter(dose_started_at__lt=given_before)
         at_home = at_home.filter(dose_taken_at__lt=given_before)
+    if updated_after is not None:
+        at_chair = at_chair.filter(updated_at__gte=updated_after)
+        running = running.filter(updated_at__gte=updated_after)
+        at_home = at_home.filter(updated_at__gte=updated_after)
+    if updated_before is not None:
+        at_chair = at_chair.filter(updated_at__lt=updated_before)
+        running = running.filter(updated_at__lt=updated_before)
+        at_home = at_home.filter(updated_at__lt=updated_before)
     keys = (
         _keys(at_chair, "chair", "given_at")
         .union(

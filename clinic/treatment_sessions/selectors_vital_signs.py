@@ -6,7 +6,8 @@ and audited like every clinical read."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+import uuid
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
@@ -52,13 +53,16 @@ def vital_signs_page(
     patient: Patient,
     taken_after: datetime.datetime | None = None,
     taken_before: datetime.datetime | None = None,
+    updated_after: datetime.datetime | None = None,
+    updated_before: datetime.datetime | None = None,
     page_number: int | str = 1,
     page_size: int = 20,
     purpose: str = "vital signs",
 ) -> VitalSignsPage:
     """One page of the patient's valid vitals readings and body measurements in
     [taken_after, taken_before), newest first (a measurement sorts by the start of its day).
-    Readings and measurements marked entered in error are left out."""
+    Readings and measurements marked entered in error are left out. `updated_after` and
+    `updated_before` narrow to records last changed in [updated_after, updated_before)."""
     require_clinical_view(actor=actor, patient=patient, purpose=purpose)
     vitals = VitalsEntry.objects.filter(session__patient=patient, entered_in_error_at__isnull=True)
     if taken_after is not None:
@@ -66,6 +70,12 @@ def vital_signs_page(
     if taken_before is not None:
         vitals = vitals.filter(taken_at__lt=taken_before)
     measurements = BodyMeasurement.objects.valid().filter(patient=patient)
+    if updated_after is not None:
+        vitals = vitals.filter(updated_at__gte=updated_after)
+        measurements = measurements.filter(updated_at__gte=updated_after)
+    if updated_before is not None:
+        vitals = vitals.filter(updated_at__lt=updated_before)
+        measurements = measurements.filter(updated_at__lt=updated_before)
     first_day, past_day = _days(taken_after, taken_before)
     if first_day is not None:
         measurements = measurements.filter(measured_on__gte=first_day)
@@ -122,18 +132,25 @@ def session_page(
     patient: Patient,
     started_after: datetime.datetime | None = None,
     started_before: datetime.datetime | None = None,
+    updated_after: datetime.datetime | None = None,
+    updated_before: datetime.datetime | None = None,
     page_number: int | str = 1,
     page_size: int = 20,
     purpose: str = "treatment sessions",
 ) -> Page:
     """One page of the patient's treatment sessions checked in within
-    [started_after, started_before), newest first, with the assigned nurse."""
+    [started_after, started_before) and last changed in [updated_after, updated_before), newest
+    first, with the assigned nurse."""
     require_clinical_view(actor=actor, patient=patient, purpose=purpose)
     sessions = TreatmentSession.objects.filter(patient=patient)
     if started_after is not None:
         sessions = sessions.filter(checked_in_at__gte=started_after)
     if started_before is not None:
         sessions = sessions.filter(checked_in_at__lt=started_before)
+    if updated_after is not None:
+        sessions = sessions.filter(updated_at__gte=updated_after)
+    if updated_before is not None:
+        sessions = sessions.filter(updated_at__lt=updated_before)
     page = Paginator(
         sessions.select_related("assigned_nurse").order_by("-checked_in_at", "-id"), page_size
     ).get_page(page_number)
@@ -176,3 +193,35 @@ def body_measurement_in_reach(
         in_reach=lambda measurement: can_view_clinical(actor=actor, patient=measurement.patient),
         view_summary=purpose,
     )
+
+
+def sessions_named(
+    *, actor: User, patient: Patient, session_uuids: Collection[str], purpose: str
+) -> list[TreatmentSession]:
+    """The patient's sessions among these UUIDs (those the patient's Observations name, for a
+    FHIR `_include`), with the assigned nurse, in one query and one audit event; anything not
+    a UUID or not this patient's session is left out."""
+    require_clinical_view(actor=actor, patient=patient, purpose=purpose)
+    keys = {key for key in map(_uuid_or_none, session_uuids) if key is not None}
+    if not keys:
+        return []
+    found = list(
+        TreatmentSession.objects.filter(patient=patient, uuid__in=keys)
+        .select_related("assigned_nurse")
+        .order_by("-checked_in_at", "-id")
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.LIST,
+        object_type="treatment_session",
+        patient=patient,
+        summary=f"{len(found)} sessions ({purpose})"[:300],
+    )
+    return found
+
+
+def _uuid_or_none(text: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None
