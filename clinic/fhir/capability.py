@@ -35,6 +35,7 @@ class Served:
     documentation: str = ""
     params: tuple[Param, ...] = ()
     operations: tuple[Operation, ...] = ()
+    includes: tuple[str, ...] = ()  # the `_include` values a search answers, "Type:param"
 
 
 PATIENT_REFERENCE = Param("patient", "reference")
@@ -53,6 +54,11 @@ PATIENT_EXPORT = Operation(
 )
 COUNT = Param("_count", "number")
 DAY_DATE = "eq, ge, gt, le and lt; a plain date is a day in the clinic's time zone."
+# Only where the selector can narrow in the database by the record's own updated_at, which is
+# also what meta.lastUpdated says.
+LAST_UPDATED = Param(
+    "_lastUpdated", "date", "When the record itself last changed (meta.lastUpdated). " + DAY_DATE
+)
 
 SERVED = (
     Served(
@@ -82,7 +88,13 @@ SERVED = (
         ("read", "search-type"),
         ("us-core-encounter",),
         "One per treatment session. A search names the patient.",
-        (PATIENT_REFERENCE, Param("date", "date", "When the patient was checked in."), COUNT),
+        (
+            PATIENT_REFERENCE,
+            Param("date", "date", "When the patient was checked in."),
+            LAST_UPDATED,
+            COUNT,
+        ),
+        includes=("Encounter:participant",),
     ),
     Served(
         "Appointment",
@@ -112,6 +124,7 @@ SERVED = (
             PATIENT_REFERENCE,
             Param("questionnaire", "reference"),
             Param("authored", "date", DAY_DATE),
+            LAST_UPDATED,
             COUNT,
         ),
     ),
@@ -120,7 +133,7 @@ SERVED = (
         ("search-type",),
         ("us-core-careplan",),
         "The treatment plans. A search names the patient and returns every plan, newest first.",
-        (PATIENT_REFERENCE, Param("category", "token"), Param("status", "token")),
+        (PATIENT_REFERENCE, Param("category", "token"), Param("status", "token"), LAST_UPDATED),
     ),
     Served(
         "AuditEvent",
@@ -135,7 +148,7 @@ SERVED = (
         ("us-core-condition-problems-health-concerns",),
         "The problem list (ICD-10-CM). A search names the patient and returns the whole "
         "list; entries marked entered in error are left out.",
-        (PATIENT_REFERENCE, Param("clinical-status", "token")),
+        (PATIENT_REFERENCE, Param("clinical-status", "token"), LAST_UPDATED),
     ),
     Served(
         "MedicationAdministration",
@@ -151,8 +164,15 @@ SERVED = (
                 "date",
                 "When the dose was given (an infusion: when it stopped). " + DAY_DATE,
             ),
+            Param(
+                "_lastUpdated",
+                "date",
+                "When the dose's own record last changed (meta.lastUpdated): the "
+                "administration, a running infusion's session, or the at-home log. " + DAY_DATE,
+            ),
             COUNT,
         ),
+        includes=("MedicationAdministration:request",),
     ),
     Served(
         "MedicationRequest",
@@ -160,7 +180,7 @@ SERVED = (
         ("us-core-medicationrequest",),
         "Each treatment plan as the order for its doses (the same id as its CarePlan). A "
         "search names the patient and returns every plan, newest first.",
-        (PATIENT_REFERENCE, Param("status", "token"), Param("intent", "token")),
+        (PATIENT_REFERENCE, Param("status", "token"), Param("intent", "token"), LAST_UPDATED),
     ),
     Served(
         "Observation",
@@ -193,18 +213,55 @@ SERVED = (
             Param("category", "token"),
             Param("code", "token"),
             Param("date", "date", DAY_DATE),
+            LAST_UPDATED,
             COUNT,
         ),
+        includes=("Observation:encounter",),
+    ),
+    Served(
+        "Provenance",
+        ("read", "search-type"),
+        ("us-core-provenance",),
+        "One per signed treatment session (the same id as its Encounter): when it was signed, "
+        "the signing prescriber as author on behalf of the clinic, and as targets the "
+        "Encounter, its MedicationAdministrations and the Observations of its valid readings "
+        "and in-session scales. The signature has its type, time and signer but no data: the "
+        "sign-off is an electronic attestation, not a cryptographic signature. A search names "
+        "the patient or a target (Encounter, MedicationAdministration or Observation).",
+        (
+            PATIENT_REFERENCE,
+            Param(
+                "target",
+                "reference",
+                "Encounter/<id>, MedicationAdministration/<id> or Observation/<id>.",
+            ),
+            COUNT,
+        ),
+    ),
+    Served(
+        "Organization",
+        ("read",),
+        ("us-core-organization",),
+        "The clinic (id clinic): what every Provenance's author acts on behalf of.",
     ),
 )
 
 
 def search_params(resource_type: str) -> set[str]:
-    """The parameters a search of this type accepts: those declared, and `_page` (the paging
-    links' own) where `_count` is."""
+    """The parameters a search of this type accepts: those declared, `_page` (the paging
+    links' own) where `_count` is, and `_include` where the search answers any."""
     served = next(s for s in SERVED if s.type == resource_type)
     names = {param.name for param in served.params}
-    return names | {"_page"} if "_count" in names else names
+    if "_count" in names:
+        names.add("_page")
+    if served.includes:
+        names.add("_include")
+    return names
+
+
+def search_includes(resource_type: str) -> frozenset[str]:
+    """The `_include` values a search of this type answers."""
+    return frozenset(next(s for s in SERVED if s.type == resource_type).includes)
 
 
 def capability_statement(*, base_url: str, date: str) -> dict[str, Any]:
@@ -224,6 +281,8 @@ def capability_statement(*, base_url: str, date: str) -> dict[str, Any]:
                 | ({"documentation": p.documentation} if p.documentation else {})
                 for p in served.params
             ]
+        if served.includes:
+            resource["searchInclude"] = list(served.includes)
         if served.operations:
             resource["operation"] = [
                 {"name": o.name, "definition": o.definition}

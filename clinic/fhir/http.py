@@ -177,8 +177,18 @@ def bundle(
     *,
     total: int | None,
     links: dict[str, str] | None = None,
+    included: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
+    """A searchset: the matches, then what `_include` brought (search mode include), each
+    resource once; `total` counts the matches only."""
     base = request.build_absolute_uri("/fhir/R4/")
+    seen = {(r["resourceType"], r["id"]) for r in resources}
+    extra = []
+    for resource in included or []:
+        key = (resource["resourceType"], resource["id"])
+        if key not in seen:
+            seen.add(key)
+            extra.append(resource)
     bundle: dict[str, Any] = {
         "resourceType": "Bundle",
         "type": "searchset",
@@ -190,9 +200,10 @@ def bundle(
             {
                 "fullUrl": f"{base}{resource['resourceType']}/{resource['id']}",
                 "resource": resource,
-                "search": {"mode": "match"},
+                "search": {"mode": mode},
             }
-            for resource in resources
+            for mode, found in (("match", resources), ("include", extra))
+            for resource in found
         ],
     }
     if total is not None:
@@ -204,6 +215,11 @@ def page_links(request: HttpRequest, page, count: int) -> dict[str, str]:
     return numbered_links(request, page.number, page.has_next(), page.has_previous(), count)
 
 
+# What an `_include` adds: (actor, patient, the matches as JSON, the values asked, purpose)
+# to the resources to include, read in bulk through the owning apps' audited selectors.
+Includer = Callable[[User, Any, list[dict[str, Any]], set[str], str], list[dict[str, Any]]]
+
+
 def paged_patient_search(
     request: HttpRequest,
     *,
@@ -212,24 +228,52 @@ def paged_patient_search(
     date_param: str,
     read_page: Callable[..., Any],
     to_resource: Callable[[Any, Any], Any],
+    includes: frozenset[str] = frozenset(),
+    include: Includer | None = None,
 ) -> HttpResponse:
     """The one shape of a search for one patient's records of one kind, a page at a time:
-    refuse unknown parameters, read `_count` and the dates, reach the patient, read a page
-    through the owning app's audited selector, and answer a searchset with its total and its
-    next and previous links."""
+    refuse unknown parameters, read `_count`, `_include` and the dates, reach the patient,
+    read a page through the owning app's audited selector, and answer a searchset with its
+    total, its next and previous links and what `_include` asked for. Where `_lastUpdated`
+    is allowed, `read_page` also takes `updated=(after, before)`."""
     params = request.GET
     refuse_unknown(params, allowed, resource)
     count = count_param(params.get("_count"))
-    after, before = date_bounds(params.getlist(date_param))
+    wanted = include_values(params, includes, resource)
+    after, before = date_bounds(params.getlist(date_param), date_param)
+    extra = {}
+    if "_lastUpdated" in allowed:
+        extra["updated"] = date_bounds(params.getlist("_lastUpdated"), "_lastUpdated")
     purpose = f"FHIR {resource} search"
     patient = named_patient(request, purpose)
-    page = read_page(
-        request_actor(request), patient, after, before, params.get("_page", 1), count, purpose
-    )
+    actor = request_actor(request)
+    page = read_page(actor, patient, after, before, params.get("_page", 1), count, purpose, **extra)
     found = [dump(to_resource(row, patient)) for row in page.object_list]
+    included = include(actor, patient, found, wanted, purpose) if include and wanted else []
     return json_response(
-        bundle(request, found, total=page.paginator.count, links=page_links(request, page, count))
+        bundle(
+            request,
+            found,
+            total=page.paginator.count,
+            links=page_links(request, page, count),
+            included=included,
+        )
     )
+
+
+def include_values(params, served: frozenset[str], resource: str) -> set[str]:
+    """The `_include` values asked (each parameter one value, or several comma-separated),
+    refused unless this search answers them."""
+    wanted = {value for raw in params.getlist("_include") for value in raw.split(",")}
+    unknown = sorted(wanted - served)
+    if unknown:
+        answered = ", ".join(sorted(served)) or "none"
+        raise FhirError(
+            400,
+            "not-supported",
+            f"Unsupported _include: {', '.join(unknown)}. {resource} answers {answered}.",
+        )
+    return wanted
 
 
 def numbered_links(
@@ -255,18 +299,18 @@ def token_param(raw: str | None, system: str) -> str | None:
 
 
 def date_bounds(
-    values: list[str],
+    values: list[str], name: str = "date"
 ) -> tuple[datetime.datetime | None, datetime.datetime | None]:
-    """`date` parameters as [after, before): a plain date is the whole day in the clinic's
-    time zone; several parameters narrow each other."""
+    """Date parameters (`name`: date, _lastUpdated, ...) as [after, before): a plain date is
+    the whole day in the clinic's time zone; several parameters narrow each other."""
     after: datetime.datetime | None = None
     before: datetime.datetime | None = None
     for value in values:
         prefix = value[:2] if value[:2].isalpha() else "eq"
         text = value[2:] if value[:2].isalpha() else value
         if prefix not in DATE_PREFIXES:
-            raise FhirError(400, "not-supported", f"date supports the prefixes {DATE_PREFIXES}.")
-        start, end = instant_range(text)
+            raise FhirError(400, "not-supported", f"{name} supports the prefixes {DATE_PREFIXES}.")
+        start, end = instant_range(text, name)
         low = {"eq": start, "ge": start, "gt": end}.get(prefix)
         high = {"eq": end, "le": end, "lt": start}.get(prefix)
         if low is not None:
@@ -276,7 +320,7 @@ def date_bounds(
     return after, before
 
 
-def instant_range(text: str) -> tuple[datetime.datetime, datetime.datetime]:
+def instant_range(text: str, name: str = "date") -> tuple[datetime.datetime, datetime.datetime]:
     """[start, end) of a FHIR date (a day) or dateTime (an instant, with its zone)."""
     try:
         if len(text) == 10:
@@ -286,11 +330,11 @@ def instant_range(text: str) -> tuple[datetime.datetime, datetime.datetime]:
             return start, start + datetime.timedelta(days=1)
         moment = datetime.datetime.fromisoformat(text)
         if moment.tzinfo is None:
-            raise FhirError(400, "invalid", "A dateTime in date must carry its time zone.")
+            raise FhirError(400, "invalid", f"A dateTime in {name} must carry its time zone.")
         return moment, moment + datetime.timedelta(microseconds=1)
     except ValueError as error:
         raise FhirError(
-            400, "invalid", f"date {text!r} is not a FHIR date (YYYY-MM-DD) or dateTime."
+            400, "invalid", f"{name} {text!r} is not a FHIR date (YYYY-MM-DD) or dateTime."
         ) from error
     except OverflowError as error:  # the last day of year 9999 has no day after it
-        raise FhirError(400, "invalid", f"date {text!r} is out of range.") from error
+        raise FhirError(400, "invalid", f"{name} {text!r} is out of range.") from error

@@ -25,7 +25,9 @@ from clinic.fhir.observations import (
     BodyMeasurementFacts,
     ScoredResponseFacts,
     VitalsFacts,
+    vital_sign_observations,
 )
+from clinic.fhir.provenance import SignatureFacts
 from clinic.home_program.models import HomeSessionLog
 from clinic.patients.models import BodyMeasurement, Patient
 from clinic.protocols.models import TreatmentPlan
@@ -60,6 +62,7 @@ def patient_facts(patient: Patient) -> PatientFacts:
         postal_code=patient.postal_code,
         country=patient.country,
         is_active=patient.is_active,
+        updated_at=patient.updated_at,
     )
 
 
@@ -77,6 +80,7 @@ def scored_response_facts(
         entered_in_error=response.entered_in_error_at is not None,
         severity=response.severity if response.complete else "",
         encounter_uuid=encounter_uuid,
+        updated_at=response.updated_at,
     )
 
 
@@ -92,6 +96,7 @@ def vitals_facts(reading: VitalsEntry, patient_uuid: str) -> VitalsFacts:
         spo2_percent=reading.spo2_percent,
         temperature_c=reading.temperature_c,
         encounter_uuid=str(reading.session.uuid),
+        updated_at=reading.updated_at,
     )
 
 
@@ -102,6 +107,7 @@ def body_measurement_facts(measurement: BodyMeasurement, patient_uuid: str) -> B
         measured_on=measurement.measured_on,
         weight_kg=measurement.weight_kg,
         height_cm=measurement.height_cm,
+        updated_at=measurement.updated_at,
     )
 
 
@@ -115,6 +121,7 @@ def encounter_facts(session: TreatmentSession, patient_uuid: str) -> EncounterFa
         ended_at=session.discharged_at or session.stopped_at,
         nurse_name=nurse.display_name if nurse is not None else "",
         nurse_uuid=str(nurse.uuid) if nurse is not None else "",
+        updated_at=session.updated_at,
     )
 
 
@@ -140,6 +147,7 @@ def condition_facts(diagnosis: Diagnosis, patient_uuid: str) -> ConditionFacts:
         recorded_at=diagnosis.created_at,
         onset_date=diagnosis.onset_date,
         resolved_on=diagnosis.resolved_on,
+        updated_at=diagnosis.updated_at,
     )
 
 
@@ -154,6 +162,7 @@ def appointment_facts(appointment: Appointment, patient_uuid: str) -> Appointmen
         nurse_uuid=str(appointment.nurse.uuid),
         nurse_name=appointment.nurse.display_name,
         status_reason=appointment.status_reason,
+        updated_at=appointment.updated_at,
     )
 
 
@@ -172,6 +181,7 @@ def careplan_facts(plan: TreatmentPlan, patient_uuid: str) -> CarePlanFacts:
         dose=dose,
         ended_on=timezone.localtime(plan.ended_at).date() if plan.ended_at else None,
         end_reason=plan.end_reason,
+        updated_at=plan.updated_at,
     )
 
 
@@ -254,6 +264,7 @@ def _unrecorded_infusion_facts(session: TreatmentSession) -> DoseFacts:
         performer_uuid=str(nurse.uuid) if nurse else "",
         performer_name=nurse.display_name if nurse else "",
         plan_uuid=str(planned.plan.uuid) if planned is not None else "",
+        updated_at=session.updated_at,
         **shared,
     )
 
@@ -273,6 +284,7 @@ def dose_facts(dose: DoseAdministration | HomeSessionLog | TreatmentSession) -> 
             given_at=dose.dose_taken_at,
             taken_at_home=True,
             plan_uuid=str(dose.plan.uuid),
+            updated_at=dose.updated_at,
         )
     if isinstance(dose, TreatmentSession):
         return _unrecorded_infusion_facts(dose)
@@ -299,6 +311,7 @@ def dose_facts(dose: DoseAdministration | HomeSessionLog | TreatmentSession) -> 
         performer_name=dose.recorded_by.display_name,
         plan_uuid=str(planned.plan.uuid) if planned is not None else "",
         note=". ".join(note for note in notes if note),
+        updated_at=dose.updated_at,
         **shared,
     )
 
@@ -321,4 +334,36 @@ def medication_order_facts(plan: TreatmentPlan, patient_uuid: str) -> Medication
         start_date=plan.start_date,
         ended_on=timezone.localtime(plan.ended_at).date() if plan.ended_at else None,
         end_reason=plan.end_reason,
+        updated_at=plan.updated_at,
+    )
+
+
+def signature_facts(session: TreatmentSession, clinic_name: str) -> SignatureFacts:
+    """A signed session as its Provenance's facts, from a session read by
+    selectors_signatures (its administrations, `valid_vitals` and `valid_scores` already
+    loaded): the Encounter, then each dose (an infusion by its session's id, recorded or
+    stopped before any ran in), each valid reading's Observations and each valid in-session
+    scale's Observation (its response's id)."""
+    assert session.signed_at is not None and session.signed_by is not None
+    patient_uuid = str(session.patient.uuid)
+    targets = [f"Encounter/{session.uuid}"]
+    doses: list[str] = []
+    for dose in session.administrations.all():
+        infusion = dose.kind == AdministrationKind.IV_INFUSION
+        doses.append(str(session.uuid if infusion else dose.uuid))
+    if session.route == Route.IV and session.dose_started_at is not None:
+        doses.append(str(session.uuid))
+    # dict.fromkeys: a recorded infusion and its session share the id.
+    targets += [f"MedicationAdministration/{uuid}" for uuid in dict.fromkeys(doses)]
+    for reading in session.valid_vitals:  # type: ignore[attr-defined]
+        observations = vital_sign_observations(vitals_facts(reading, patient_uuid))
+        targets += [f"Observation/{observation.id}" for observation in observations]
+    targets += [f"Observation/{score.response.uuid}" for score in session.valid_scores]  # type: ignore[attr-defined]
+    return SignatureFacts(
+        uuid=str(session.uuid),
+        signed_at=session.signed_at,
+        signer_uuid=str(session.signed_by.uuid),
+        signer_name=session.signed_by.display_name,
+        clinic_name=clinic_name,
+        targets=tuple(targets),
     )

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from clinic.fhir import views, views_bulk, views_medications
+from clinic.fhir import views, views_bulk, views_medications, views_provenance
 
 app_name = "fhir"
 
@@ -67,6 +67,17 @@ urlpatterns = [
         "MedicationRequest/<str:request_id>",
         views_medications.medication_request_read,
         name="medication_request_read",
+    ),
+    path("Provenance", views_provenance.provenance_search, name="provenance_search"),
+    path(
+        "Provenance/<str:provenance_id>",
+        views_provenance.provenance_read,
+        name="provenance_read",
+    ),
+    path(
+        "Organization/<str:organization_id>",
+        views_provenance.organization_read,
+        name="organization_read",
     ),
     # Last: anything else is answered as FHIR answers, not with the site's page.
     re_path(r"^(?P<rest>.*)$", views.not_served, name="not_served"),

@@ -21,7 +21,7 @@ from clinic.billing import selectors as billing
 from clinic.core.exceptions import NotFound
 from clinic.core.selectors import AuditFilter, audit_event_page
 from clinic.fhir import terminology
-from clinic.fhir.capability import capability_statement, search_params
+from clinic.fhir.capability import capability_statement, search_includes, search_params
 from clinic.fhir.http import (
     FhirError,
     bundle,
@@ -29,6 +29,7 @@ from clinic.fhir.http import (
     date_bounds,
     dump,
     fhir_endpoint,
+    include_values,
     json_response,
     named_patient,
     numbered_links,
@@ -37,6 +38,11 @@ from clinic.fhir.http import (
     refuse_unknown,
     request_actor,
     token_param,
+)
+from clinic.fhir.includes import (
+    encounter_participants,
+    last_updated_within,
+    observation_encounters,
 )
 from clinic.fhir.instrument_observations import (
     SERVED_INSTRUMENTS,
@@ -180,6 +186,7 @@ def _searchset(
 
 
 _OBSERVATION_SEARCH = search_params("Observation")
+_OBSERVATION_INCLUDES = search_includes("Observation")
 
 
 @fhir_endpoint()
@@ -199,7 +206,9 @@ def observation_search(request: HttpRequest) -> HttpResponse:
             f"{terminology.INSTRUMENT_SYSTEM}).",
         )
     count = count_param(params.get("_count"))
+    wanted = include_values(params, _OBSERVATION_INCLUDES, "Observation")
     taken_after, taken_before = date_bounds(params.getlist("date"))
+    updated_after, updated_before = date_bounds(params.getlist("_lastUpdated"), "_lastUpdated")
     actor = request_actor(request)
     patient = named_patient(request, "FHIR Observation search")
     instruments = [
@@ -223,6 +232,8 @@ def observation_search(request: HttpRequest) -> HttpResponse:
             instruments=instruments,
             taken_after=taken_after,
             taken_before=taken_before,
+            updated_after=updated_after,
+            updated_before=updated_before,
             page_number=page_number,
             page_size=count,
             purpose="FHIR Observation search",
@@ -240,6 +251,8 @@ def observation_search(request: HttpRequest) -> HttpResponse:
             patient=patient,
             taken_after=taken_after,
             taken_before=taken_before,
+            updated_after=updated_after,
+            updated_before=updated_before,
             page_number=page_number,
             page_size=count,
             purpose="FHIR Observation search",
@@ -261,9 +274,12 @@ def observation_search(request: HttpRequest) -> HttpResponse:
             for o in found
             if any(_matches((c["system"], c["code"]), code) for c in o["code"].get("coding", []))
         ]
+    included = []
+    if wanted:
+        included = observation_encounters(actor, patient, found, wanted, "FHIR Observation search")
     # No total: a page is counted in source records (responses, readings), each of which
     # gives one or several Observations.
-    return json_response(bundle(request, found, total=None, links=links))
+    return json_response(bundle(request, found, total=None, links=links, included=included))
 
 
 @fhir_endpoint()
@@ -292,18 +308,24 @@ def encounter_search(request: HttpRequest) -> HttpResponse:
         resource="Encounter",
         allowed=_ENCOUNTER_SEARCH,
         date_param="date",
-        read_page=lambda actor, patient, after, before, number, size, purpose: session_page(
-            actor=actor,
-            patient=patient,
-            started_after=after,
-            started_before=before,
-            page_number=number,
-            page_size=size,
-            purpose=purpose,
+        read_page=lambda actor, patient, after, before, number, size, purpose, updated: (
+            session_page(
+                actor=actor,
+                patient=patient,
+                started_after=after,
+                started_before=before,
+                updated_after=updated[0],
+                updated_before=updated[1],
+                page_number=number,
+                page_size=size,
+                purpose=purpose,
+            )
         ),
         to_resource=lambda session, patient: encounter_resource(
             encounter_facts(session, str(patient.uuid))
         ),
+        includes=search_includes("Encounter"),
+        include=encounter_participants,
     )
 
 
@@ -387,13 +409,15 @@ def questionnaire_response_search(request: HttpRequest) -> HttpResponse:
         resource="QuestionnaireResponse",
         allowed=_QUESTIONNAIRE_RESPONSE_SEARCH,
         date_param="authored",
-        read_page=lambda actor, patient, after, before, number, size, purpose: (
+        read_page=lambda actor, patient, after, before, number, size, purpose, updated: (
             assessments.response_page(
                 actor=actor,
                 patient=patient,
                 instruments=instruments,
                 taken_after=after,
                 taken_before=before,
+                updated_after=updated[0],
+                updated_before=updated[1],
                 page_number=number,
                 page_size=size,
                 purpose=purpose,
@@ -448,6 +472,7 @@ def careplan_search(request: HttpRequest) -> HttpResponse:
     """The patient's treatment plans, whole (a few per patient, not paged)."""
     params = request.GET
     refuse_unknown(params, _CAREPLAN_SEARCH, "CarePlan")
+    updated = date_bounds(params.getlist("_lastUpdated"), "_lastUpdated")
     category = token_param(params.get("category"), terminology.CAREPLAN_CATEGORY)
     status = params.get("status")
     patient = named_patient(request, "FHIR CarePlan search")
@@ -455,6 +480,7 @@ def careplan_search(request: HttpRequest) -> HttpResponse:
         actor=request_actor(request), patient=patient, purpose="FHIR CarePlan search"
     )
     found = [dump(careplan_resource(careplan_facts(plan, str(patient.uuid)))) for plan in plans]
+    found = last_updated_within(found, updated)
     if category not in (None, "assess-plan"):
         found = []
     if status is not None:
@@ -503,12 +529,14 @@ def condition_search(request: HttpRequest) -> HttpResponse:
     """The patient's problem list, whole (a list of a few entries, not paged)."""
     params = request.GET
     refuse_unknown(params, _CONDITION_SEARCH, "Condition")
+    updated = date_bounds(params.getlist("_lastUpdated"), "_lastUpdated")
     status = token_param(params.get("clinical-status"), terminology.CONDITION_CLINICAL)
     patient = named_patient(request, "FHIR Condition search")
     rows = billing.problem_list_read(
         actor=request_actor(request), patient=patient, purpose="FHIR Condition search"
     )
     found = [dump(condition_resource(condition_facts(d, str(patient.uuid)))) for d in rows]
+    found = last_updated_within(found, updated)
     if status is not None:
         found = [c for c in found if c["clinicalStatus"]["coding"][0]["code"] == status]
     return json_response(bundle(request, found, total=len(found)))

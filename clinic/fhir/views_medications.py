@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 
-from clinic.fhir.capability import search_params
+from clinic.fhir.capability import search_includes, search_params
 from clinic.fhir.http import (
     bundle,
+    date_bounds,
     dump,
     fhir_endpoint,
     json_response,
@@ -16,6 +17,7 @@ from clinic.fhir.http import (
     refuse_unknown,
     request_actor,
 )
+from clinic.fhir.includes import administration_requests, last_updated_within
 from clinic.fhir.medications import medication_administration_resource, medication_request_resource
 from clinic.fhir.records import dose_facts, medication_order_facts
 from clinic.protocols import selectors as protocols
@@ -42,16 +44,20 @@ def medication_administration_search(request: HttpRequest) -> HttpResponse:
         resource="MedicationAdministration",
         allowed=_ADMINISTRATION_SEARCH,
         date_param="effective-time",
-        read_page=lambda actor, patient, after, before, number, size, purpose: dose_page(
+        read_page=lambda actor, patient, after, before, number, size, purpose, updated: dose_page(
             actor=actor,
             patient=patient,
             given_after=after,
             given_before=before,
+            updated_after=updated[0],
+            updated_before=updated[1],
             page_number=number,
             page_size=size,
             purpose=purpose,
         ),
         to_resource=lambda dose, patient: medication_administration_resource(dose_facts(dose)),
+        includes=search_includes("MedicationAdministration"),
+        include=administration_requests,
     )
 
 
@@ -73,6 +79,7 @@ def medication_request_search(request: HttpRequest) -> HttpResponse:
     """The patient's plans as orders, whole (a few per patient, not paged)."""
     params = request.GET
     refuse_unknown(params, _REQUEST_SEARCH, "MedicationRequest")
+    updated = date_bounds(params.getlist("_lastUpdated"), "_lastUpdated")
     patient = named_patient(request, "FHIR MedicationRequest search")
     plans = protocols.plans_read(
         actor=request_actor(request), patient=patient, purpose="FHIR MedicationRequest search"
@@ -81,6 +88,7 @@ def medication_request_search(request: HttpRequest) -> HttpResponse:
         dump(medication_request_resource(medication_order_facts(plan, str(patient.uuid))))
         for plan in plans
     ]
+    found = last_updated_within(found, updated)
     for name in ("status", "intent"):
         if name in params:
             found = [order for order in found if order[name] in params[name].split(",")]

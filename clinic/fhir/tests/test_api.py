@@ -13,6 +13,7 @@ from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.patient import Patient as FhirPatient
 
 from clinic.core.models import AuditEvent
+from clinic.fhir.capability import US_CORE
 from clinic.fhir.tests.helpers import FHIR_JSON, bearer, entries, outcome
 from clinic.patients.models import Patient
 
@@ -39,7 +40,48 @@ def test_the_capability_statement_is_public_and_lists_what_is_answered(client):
         ("MedicationAdministration", ["read", "search-type"]),
         ("MedicationRequest", ["read", "search-type"]),
         ("Observation", ["read", "search-type"]),
+        ("Provenance", ["read", "search-type"]),
+        ("Organization", ["read"]),
     ]
+    # Each search's parameters and includes, exactly: _lastUpdated only where the selector
+    # narrows by the record's own updated_at (not Patient or Appointment, whose selectors
+    # this change does not own, nor the append-only AuditEvent).
+    declared = {
+        r.type: (
+            sorted(p.name for p in r.searchParam or []),
+            sorted(r.searchInclude or []),
+        )
+        for r in rest.resource
+        if r.searchParam
+    }
+    assert declared == {
+        "Patient": (["_count", "_id", "identifier"], []),
+        "Encounter": (
+            ["_count", "_lastUpdated", "date", "patient"],
+            ["Encounter:participant"],
+        ),
+        "Appointment": (["_count", "date", "patient"], []),
+        "QuestionnaireResponse": (
+            ["_count", "_lastUpdated", "authored", "patient", "questionnaire"],
+            [],
+        ),
+        "CarePlan": (["_lastUpdated", "category", "patient", "status"], []),
+        "AuditEvent": (["_count", "date", "patient"], []),
+        "Condition": (["_lastUpdated", "clinical-status", "patient"], []),
+        "MedicationAdministration": (
+            ["_count", "_lastUpdated", "effective-time", "patient"],
+            ["MedicationAdministration:request"],
+        ),
+        "MedicationRequest": (["_lastUpdated", "intent", "patient", "status"], []),
+        "Observation": (
+            ["_count", "_lastUpdated", "category", "code", "date", "patient"],
+            ["Observation:encounter"],
+        ),
+        "Provenance": (["_count", "patient", "target"], []),
+    }
+    profiles = {r.type: r.supportedProfile for r in rest.resource}
+    assert profiles["Provenance"] == [f"{US_CORE}us-core-provenance"]
+    assert profiles["Organization"] == [f"{US_CORE}us-core-organization"]
 
 
 def test_no_token_or_a_wrong_one_is_refused_with_an_outcome(client, patient):
