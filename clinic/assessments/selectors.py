@@ -11,7 +11,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from clinic.accounts.models import User
-from clinic.assessments.choices import AlertStatus, Timepoint
+from clinic.assessments.choices import AlertStatus, ResponseSource, Timepoint
 from clinic.assessments.instruments import REGISTRY
 from clinic.assessments.instruments.base import Answer, Instrument, Item
 from clinic.assessments.models import (
@@ -68,6 +68,7 @@ def response_page(
     page_number: int | str = 1,
     page_size: int = 20,
     purpose: str = "assessments",
+    answered_only: bool = False,
 ) -> Page:
     """One page of the patient's valid responses to these instruments, newest first, taken in
     [taken_after, taken_before) when given: the FHIR Observation search. Responses marked
@@ -85,6 +86,9 @@ def response_page(
         responses = responses.filter(updated_at__gte=updated_after)
     if updated_before is not None:
         responses = responses.filter(updated_at__lt=updated_before)
+    if answered_only:
+        # Item answers were given here: not a total imported from a previous system.
+        responses = responses.exclude(source=ResponseSource.IMPORTED)
     page = Paginator(responses.order_by("-taken_at", "-id"), page_size).get_page(page_number)
     audit_record(
         actor=actor,

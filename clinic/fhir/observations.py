@@ -34,6 +34,9 @@ class ScoredResponseFacts:
     severity: str = ""  # the instrument's own result word: the C-SSRS screener's risk level
     encounter_uuid: str = ""  # the treatment session an in-session scale was rated in
     updated_at: datetime.datetime | None = None  # the record's last change: meta.lastUpdated
+    # False for a total imported from a previous system: no item answers, so no
+    # QuestionnaireResponse for a panel to be derived from.
+    answers_known: bool = True
 
 
 def survey_common(facts: ScoredResponseFacts) -> dict[str, Any]:
@@ -102,8 +105,9 @@ def scored_instrument_observations(facts: ScoredResponseFacts) -> list[Observati
         "id": facts.uuid,
         "code": {"coding": [t.coding(t.LOINC, panel_code, panel_display)], "text": instrument.name},
         "hasMember": [{"reference": f"Observation/{member['id']}"} for member in members],
-        "derivedFrom": [{"reference": f"QuestionnaireResponse/{facts.uuid}"}],
     }
+    if facts.answers_known:
+        panel["derivedFrom"] = [{"reference": f"QuestionnaireResponse/{facts.uuid}"}]
     return [Observation.model_validate(resource) for resource in (panel, *members)]
 
 

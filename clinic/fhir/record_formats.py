@@ -93,7 +93,7 @@ def record_resources(record: WholeRecord) -> list[dict[str, Any]]:
     for response in record.responses:
         # Every instrument as its Observations; the answers as a QuestionnaireResponse where
         # the API serves the Questionnaire (PHQ-9, GAD-7), which its panel is derived from.
-        if response.instrument_code in t.LOINC_INSTRUMENTS:
+        if response.instrument_code in t.LOINC_INSTRUMENTS and response.answers_known:
             resources.append(questionnaire_response_resource(response))
         resources += survey_observations(response)
     for reading in record.vitals:

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from clinic.accounts.choices import CLINICAL_ROLES
 from clinic.accounts.models import User
+from clinic.assessments.choices import ResponseSource
 from clinic.assessments.models import AssessmentResponse
 from clinic.billing.models import Diagnosis, DiagnosisStatus
 from clinic.core.models import AuditEvent
@@ -81,6 +82,7 @@ def scored_response_facts(
         severity=response.severity if response.complete else "",
         encounter_uuid=encounter_uuid,
         updated_at=response.updated_at,
+        answers_known=response.source != ResponseSource.IMPORTED,
     )
 
 

@@ -382,9 +382,10 @@ def questionnaire_response_read(request: HttpRequest, response_id: str) -> HttpR
         response_uuid=response_id,
         purpose="FHIR QuestionnaireResponse read",
     )
-    if response.instrument_code not in terminology.LOINC_INSTRUMENTS:
-        raise NotFound("No such QuestionnaireResponse.")
-    return json_response(dump(questionnaire_response_resource(scored_response_facts(response))))
+    facts = scored_response_facts(response)
+    if response.instrument_code not in terminology.LOINC_INSTRUMENTS or not facts.answers_known:
+        raise NotFound("No such QuestionnaireResponse.")  # an imported total has no answers
+    return json_response(dump(questionnaire_response_resource(facts)))
 
 
 _QUESTIONNAIRE_RESPONSE_SEARCH = search_params("QuestionnaireResponse")
@@ -421,6 +422,7 @@ def questionnaire_response_search(request: HttpRequest) -> HttpResponse:
                 page_number=number,
                 page_size=size,
                 purpose=purpose,
+                answered_only=True,  # an imported total has no answers to give
             )
         ),
         to_resource=to_resource,

@@ -66,7 +66,9 @@ def test_a_csv_checks_without_saving_then_imports_whole(clinic_admin):
     }
     weight = BodyMeasurement.objects.get(patient=robin)
     assert (weight.weight_kg, weight.height_cm) == (Decimal("72.4"), Decimal("165.0"))
-    assert not robin.alerts.exists() if hasattr(robin, "alerts") else True
+    from clinic.assessments.models import SuicidalityAlert
+
+    assert not SuicidalityAlert.objects.exists()  # history raises no alert
     assert AuditEvent.objects.filter(action="update", object_type="import_batch").exists()
     with pytest.raises(InvalidInput) as again:
         import_apply(actor=clinic_admin, batch=done)
@@ -251,3 +253,33 @@ def test_the_import_pages_are_the_administrators(client, actors):
     imported = client.post(response["Location"] + "import/")
     assert imported.status_code == 302 and Patient.objects.count() == 1
 
+
+def test_an_imported_total_reads_as_a_total_without_answers(client, clinic_admin, prescriber):
+    """On the chart and over FHIR: the total and its band, said to be imported; no item
+    Observations, no QuestionnaireResponse (there are no answers to give), no alert."""
+    from clinic.fhir.tests.helpers import bearer, entries
+    from clinic.patients.services import care_team_set
+
+    batch = check(
+        clinic_admin, CSV_HEADER + "A-1,Robin,Okafor,1979-05-04,female,,,phq9,17,2026-02-02,,,\n"
+    )
+    import_apply(actor=clinic_admin, batch=batch)
+    robin = Patient.objects.get()
+    care_team_set(actor=clinic_admin, patient=robin, primary_prescriber=prescriber, nurses=[])
+    mine = bearer(prescriber)
+    found = entries(
+        client.get(f"/fhir/R4/Observation?patient={robin.uuid}&category=survey", **mine)
+    )
+    assert [o["code"]["coding"][0]["code"] for o in found] == ["44249-1", "44261-6"]
+    panel, total = found
+    assert total["valueInteger"] == 17 and "derivedFrom" not in panel
+    assert entries(client.get(f"/fhir/R4/QuestionnaireResponse?patient={robin.uuid}", **mine)) == []
+    response = AssessmentResponse.objects.get()
+    client.force_login(prescriber)
+    page = client.get(
+        reverse("assessments:response_detail", args=[robin.uuid, response.uuid])
+    ).content.decode()
+    assert "Imported total" in page and "17" in page
+    from clinic.assessments.models import SuicidalityAlert
+
+    assert not SuicidalityAlert.objects.exists()
