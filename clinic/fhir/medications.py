@@ -99,7 +99,8 @@ def _dose_words(facts: DoseFacts) -> str:
     if facts.im_site:
         words += f", {facts.im_site}"
     if facts.course:
-        words += ". " + "; ".join(facts.course)
+        course = "; ".join(facts.course)
+        words += ". " + course[:1].upper() + course[1:]
     if facts.taken_at_home:
         words += ". Taken at home, recorded by the patient"
     return words

@@ -61,7 +61,7 @@ def test_an_infusion_is_a_period_with_its_rate_course_and_lot():
     assert (dose.dosage.rateQuantity.value, dose.dosage.rateQuantity.code) == (150, "mL/h")
     assert dose.dosage.route.coding[0].code == "47625008"
     assert dose.dosage.text == (
-        "35 mg intravenous route. started 09:00 at 150 mL/h; paused 09:10: nausea; stopped 09:45"
+        "35 mg intravenous route. Started 09:00 at 150 mL/h; paused 09:10: nausea; stopped 09:45"
     )
     [medication] = dose.contained
     assert medication.batch.lotNumber == "L100"
@@ -166,7 +166,7 @@ def test_an_infusion_is_served_with_its_pause_rate_change_and_lot(
     assert dose.dosage.dose.value == 35
     assert dose.dosage.rateQuantity.value == 150
     assert dose.dosage.text == (
-        "35 mg intravenous route. started 09:00 at 150 mL/h; paused 09:10: Nausea; "
+        "35 mg intravenous route. Started 09:00 at 150 mL/h; paused 09:10: Nausea; "
         "resumed 09:15; rate 120 mL/h from 09:20; stopped 09:45: Stopped short after the nausea"
     )
     assert dose.contained[0].batch.lotNumber == "L100"
