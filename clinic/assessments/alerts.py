@@ -5,7 +5,7 @@ answers and calls `suicidality_record`."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from django.conf import settings
 from django.db import transaction
@@ -175,11 +175,20 @@ def _alert_notify(*, alert: SuicidalityAlert, patient: Patient, subject: str, wh
         AlertNotification.objects.create(alert=alert, notification=notification)
 
 
-def _alert_for_update(actor, alert: SuicidalityAlert, capability: str) -> SuicidalityAlert:
+# A check of the locked alert before it changes (the API's If-Match, core/api_versions.py).
+Precondition = Callable[[SuicidalityAlert], None]
+
+
+def _alert_for_update(
+    actor, alert: SuicidalityAlert, capability: str, precondition: Precondition | None = None
+) -> SuicidalityAlert:
     locked = SuicidalityAlert.objects.select_for_update().select_related("patient").get(pk=alert.pk)
     patient = Patient.objects.prefetch_related("care_team_members").get(pk=locked.patient_id)
     if not can_act_clinically(actor=actor, patient=patient, capability=capability):
         raise PermissionDenied("Only clinicians on the patient's care team handle this alert.")
+    if precondition is not None:
+        # Under the alert's lock, which a follow-up answer takes too (suicidality_record).
+        precondition(locked)
     return locked
 
 
@@ -197,12 +206,17 @@ def _unread_answers_refuse(locked: SuicidalityAlert, seen_follow_ups: int | None
 
 @transaction.atomic
 def alert_acknowledge(
-    *, actor, alert: SuicidalityAlert, note: str, seen_follow_ups: int | None = None
+    *,
+    actor,
+    alert: SuicidalityAlert,
+    note: str,
+    seen_follow_ups: int | None = None,
+    precondition: Precondition | None = None,
 ) -> SuicidalityAlert:
     """`seen_follow_ups`: how many follow-ups the page showed (None from callers that show
     none, e.g. tests of the lifecycle alone)."""
     note = required_text("note", note, WRITE_A_NOTE)
-    locked = _alert_for_update(actor, alert, Capability.ALERT_ACKNOWLEDGE)
+    locked = _alert_for_update(actor, alert, Capability.ALERT_ACKNOWLEDGE, precondition)
     if locked.status != AlertStatus.OPEN:
         raise Conflict("This alert was already acknowledged.", code="alert_not_open")
     _unread_answers_refuse(locked, seen_follow_ups)
@@ -234,10 +248,15 @@ def alert_acknowledge(
 
 @transaction.atomic
 def alert_resolve(
-    *, actor, alert: SuicidalityAlert, note: str, seen_follow_ups: int | None = None
+    *,
+    actor,
+    alert: SuicidalityAlert,
+    note: str,
+    seen_follow_ups: int | None = None,
+    precondition: Precondition | None = None,
 ) -> SuicidalityAlert:
     note = required_text("note", note, WRITE_A_NOTE)
-    locked = _alert_for_update(actor, alert, Capability.ALERT_RESOLVE)
+    locked = _alert_for_update(actor, alert, Capability.ALERT_RESOLVE, precondition)
     if locked.kind != AlertKind.HIGH_SUICIDE_RISK:
         raise Conflict(
             "Only a high-risk alert is resolved; acknowledge this one.", code="not_high_risk"

@@ -6,7 +6,7 @@ line; the appointment following its session; the prescriber's requests the recor
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import models
@@ -29,6 +29,9 @@ from clinic.treatment_sessions.choices import (
 from clinic.treatment_sessions.models import TreatmentSession
 
 ALL_PHASES = tuple(SessionPhase.values)
+# A check of the locked session before it changes (the API's If-Match, core/api_versions.py):
+# run under the row lock, so of two changes sent with the same version the second is refused.
+Precondition = Callable[[TreatmentSession], None]
 # Work done at the chair, by staff of the session's location.
 CHAIR_SIDE = frozenset({Capability.SESSION_RUN, Capability.SESSION_REMS})
 
@@ -48,6 +51,7 @@ def _locked(
     *,
     phases: tuple[str, ...] | None = None,
     signed_ok: bool = False,
+    precondition: Precondition | None = None,
 ) -> TreatmentSession:
     """The session row, locked, after the role, care-team, location, signature and phase
     checks. Chair-side work (SESSION_RUN, SESSION_REMS) is for staff who work at the session's
@@ -63,6 +67,8 @@ def _locked(
         raise NotFound("No such session, or the patient is not on your care team.")
     if capability in CHAIR_SIDE:
         require_works_at(actor, locked.appointment.chair.room.location)
+    if precondition is not None:
+        precondition(locked)
     if locked.is_signed and not signed_ok:
         raise Conflict(
             "This session record is signed and locked: add an addendum instead.",

@@ -51,6 +51,7 @@ from clinic.treatment_sessions.policy import (
 )
 from clinic.treatment_sessions.services._common import (
     _PRE_DOSE_KINDS,
+    Precondition,
     _audit,
     _choice,
     _locked,
@@ -181,11 +182,18 @@ def precheck_record(
     session: TreatmentSession,
     data: dict[str, Any],
     now: datetime.datetime | None = None,
+    precondition: Precondition | None = None,
 ) -> TreatmentSession:
     """Record any of the pre-check answers (`PRECHECK_FIELDS`); keys not given stay as they
     are. Only before dosing starts. Today's weight is also recorded in the chart."""
     now = _now(now)
-    locked = _locked(actor, session, Capability.SESSION_RUN, phases=(SessionPhase.CHECKED_IN,))
+    locked = _locked(
+        actor,
+        session,
+        Capability.SESSION_RUN,
+        phases=(SessionPhase.CHECKED_IN,),
+        precondition=precondition,
+    )
     unknown = sorted(set(data) - set(PRECHECK_FIELDS))
     if unknown:
         raise InvalidInput({unknown[0]: ["Not a pre-check."]})

@@ -30,6 +30,7 @@ from clinic.treatment_sessions.models import (
     TreatmentSession,
 )
 from clinic.treatment_sessions.services._common import (
+    Precondition,
     _audit,
     _locked,
     _now,
@@ -43,10 +44,20 @@ from clinic.treatment_sessions.state import (
 
 @transaction.atomic
 def recovery_start(
-    *, actor: User, session: TreatmentSession, now: datetime.datetime | None = None
+    *,
+    actor: User,
+    session: TreatmentSession,
+    now: datetime.datetime | None = None,
+    precondition: Precondition | None = None,
 ) -> TreatmentSession:
     now = _now(now)
-    locked = _locked(actor, session, Capability.SESSION_RUN, phases=(SessionPhase.MONITORING,))
+    locked = _locked(
+        actor,
+        session,
+        Capability.SESSION_RUN,
+        phases=(SessionPhase.MONITORING,),
+        precondition=precondition,
+    )
     locked.phase = SessionPhase.RECOVERY
     locked.recovery_started_at = now
     locked.save()
@@ -69,6 +80,7 @@ def session_discharge(
     instructions_text: str = "",
     override_reason: str = "",
     now: datetime.datetime | None = None,
+    precondition: Precondition | None = None,
 ) -> TreatmentSession:
     """Discharge when the criteria are met; otherwise only a prescriber's override with a
     reason lets the patient go. Open vitals alerts must be acknowledged first, and the
@@ -79,6 +91,7 @@ def session_discharge(
         session,
         Capability.SESSION_RUN,
         phases=(SessionPhase.MONITORING, SessionPhase.RECOVERY),
+        precondition=precondition,
     )
     if locked.alerts.unacknowledged().exists():
         raise Conflict("Acknowledge every vitals alert before discharge.", code="alerts_open")
@@ -140,16 +153,18 @@ def session_discharge(
 
 @transaction.atomic
 def session_stop(
-    *, actor: User, session: TreatmentSession, reason: str, now: datetime.datetime | None = None
+    *,
+    actor: User,
+    session: TreatmentSession,
+    reason: str,
+    now: datetime.datetime | None = None,
+    precondition: Precondition | None = None,
 ) -> TreatmentSession:
     """End the session early, with the reason. Once a dose was given only a prescriber may
     (the discharge criteria are not checked)."""
     now = _now(now)
     locked = _locked(
-        actor,
-        session,
-        Capability.SESSION_RUN,
-        phases=OPEN_PHASES,
+        actor, session, Capability.SESSION_RUN, phases=OPEN_PHASES, precondition=precondition
     )
     reason = required_text("reason", reason, "Say why the session is stopped.")
     if locked.route == Route.IV and locked.phase == SessionPhase.DOSING:

@@ -37,6 +37,7 @@ from clinic.treatment_sessions.models import (
 )
 from clinic.treatment_sessions.services._common import (
     _PRE_DOSE_KINDS,
+    Precondition,
     _audit,
     _choice,
     _locked,
@@ -171,10 +172,17 @@ def im_injection_record(
     waste_reason: str = "",
     given_at: datetime.datetime | None = None,
     now: datetime.datetime | None = None,
+    precondition: Precondition | None = None,
 ) -> DoseAdministration:
     """The IM injection, at `given_at` (charted later than it was given) or now."""
     now = _now(now)
-    locked = _locked(actor, session, Capability.SESSION_RUN, phases=(SessionPhase.CHECKED_IN,))
+    locked = _locked(
+        actor,
+        session,
+        Capability.SESSION_RUN,
+        phases=(SessionPhase.CHECKED_IN,),
+        precondition=precondition,
+    )
     if locked.route != Route.IM:
         raise Conflict("Only an IM session has an injection.", code="route")
     dose = _require_cleared(locked, now)
@@ -224,6 +232,7 @@ def esketamine_device_record(
     container: Container,
     given_at: datetime.datetime | None = None,
     now: datetime.datetime | None = None,
+    precondition: Precondition | None = None,
 ) -> DoseAdministration:
     """One device, used whole, at `given_at` (charted later than it was given) or now. The
     next may not be given until 5 minutes after the last (label [C2]), judged on the times
@@ -234,6 +243,7 @@ def esketamine_device_record(
         session,
         Capability.SESSION_RUN,
         phases=(SessionPhase.CHECKED_IN, SessionPhase.DOSING),
+        precondition=precondition,
     )
     if locked.route != Route.ESKETAMINE:
         raise Conflict("Only an esketamine session uses devices.", code="route")
@@ -304,11 +314,14 @@ def residual_waste(
     witness: User,
     reason: str = "",
     now: datetime.datetime | None = None,
+    precondition: Precondition | None = None,
 ) -> LedgerEntry:
     """Waste what is left of a draw, witnessed (the witness's password is checked by the page
     or API before this is called)."""
     now = _now(now)
-    locked = _locked(actor, session, Capability.SESSION_RUN, signed_ok=False)
+    locked = _locked(
+        actor, session, Capability.SESSION_RUN, signed_ok=False, precondition=precondition
+    )
     if administration.session_id != locked.pk:
         raise NotFound("No such administration in this session.")
     outstanding = residual_outstanding_mg(administration.ledger_entry)
@@ -327,11 +340,22 @@ def residual_waste(
 
 @transaction.atomic
 def esketamine_dosing_end(
-    *, actor: User, session: TreatmentSession, reason: str, now: datetime.datetime | None = None
+    *,
+    actor: User,
+    session: TreatmentSession,
+    reason: str,
+    now: datetime.datetime | None = None,
+    precondition: Precondition | None = None,
 ) -> TreatmentSession:
     """Give no more devices (e.g. the patient cannot tolerate the next one): dosing is complete
     at the last device given, and observation and discharge run from it as usual."""
-    locked = _locked(actor, session, Capability.SESSION_RUN, phases=(SessionPhase.DOSING,))
+    locked = _locked(
+        actor,
+        session,
+        Capability.SESSION_RUN,
+        phases=(SessionPhase.DOSING,),
+        precondition=precondition,
+    )
     if locked.route != Route.ESKETAMINE:
         raise Conflict("Only esketamine dosing is ended this way.", code="route")
     reason = required_text("reason", reason, "Say why no more devices are given.")

@@ -44,6 +44,7 @@ from clinic.treatment_sessions.models import (
 )
 from clinic.treatment_sessions.services._common import (
     ALL_PHASES,
+    Precondition,
     _choice,
     _locked,
     _now,
@@ -186,10 +187,13 @@ def session_alert_acknowledge(
     action: str,
     note: str = "",
     now: datetime.datetime | None = None,
+    precondition: Precondition | None = None,
 ) -> SessionAlert:
     """Acknowledge an alert with what was done. "Pause" also pauses a running infusion."""
     now = _now(now)
-    locked_session = _locked(actor, alert.session, Capability.SESSION_RUN, phases=ALL_PHASES)
+    locked_session = _locked(
+        actor, alert.session, Capability.SESSION_RUN, phases=ALL_PHASES, precondition=precondition
+    )
     locked = SessionAlert.objects.select_for_update().get(pk=alert.pk)
     if locked.acknowledged_at is not None:
         raise Conflict("This alert is acknowledged already.", code="already_acknowledged")

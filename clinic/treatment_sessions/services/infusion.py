@@ -35,6 +35,7 @@ from clinic.treatment_sessions.models import (
 )
 from clinic.treatment_sessions.services._common import (
     _PRE_DOSE_KINDS,
+    Precondition,
     _audit,
     _locked,
     _now,
@@ -63,11 +64,18 @@ def infusion_start(
     drawn_mg: Decimal | int | str,
     rate_ml_per_h: Decimal | int | str | None = None,
     now: datetime.datetime | None = None,
+    precondition: Precondition | None = None,
 ) -> TreatmentSession:
     """Start the IV infusion: today's dose, the vial the bag was prepared from and how much
     was drawn. The ledger entry is written when the infusion stops (drawn and given)."""
     now = _now(now)
-    locked = _locked(actor, session, Capability.SESSION_RUN, phases=(SessionPhase.CHECKED_IN,))
+    locked = _locked(
+        actor,
+        session,
+        Capability.SESSION_RUN,
+        phases=(SessionPhase.CHECKED_IN,),
+        precondition=precondition,
+    )
     if locked.route != Route.IV:
         raise Conflict("Only an IV session has an infusion.", code="route")
     dose = _require_cleared(locked, now)
@@ -165,10 +173,21 @@ def _infusion_event(
 
 @transaction.atomic
 def infusion_pause(
-    *, actor: User, session: TreatmentSession, reason: str, now: datetime.datetime | None = None
+    *,
+    actor: User,
+    session: TreatmentSession,
+    reason: str,
+    now: datetime.datetime | None = None,
+    precondition: Precondition | None = None,
 ) -> InfusionEvent:
     now = _now(now)
-    locked = _locked(actor, session, Capability.SESSION_RUN, phases=(SessionPhase.DOSING,))
+    locked = _locked(
+        actor,
+        session,
+        Capability.SESSION_RUN,
+        phases=(SessionPhase.DOSING,),
+        precondition=precondition,
+    )
     if locked.route != Route.IV or not infusion_running(locked):
         raise Conflict("The infusion is not running.", code="not_running")
     reason = required_text("reason", reason, "Say why the infusion is paused.")
@@ -177,10 +196,20 @@ def infusion_pause(
 
 @transaction.atomic
 def infusion_resume(
-    *, actor: User, session: TreatmentSession, now: datetime.datetime | None = None
+    *,
+    actor: User,
+    session: TreatmentSession,
+    now: datetime.datetime | None = None,
+    precondition: Precondition | None = None,
 ) -> InfusionEvent:
     now = _now(now)
-    locked = _locked(actor, session, Capability.SESSION_RUN, phases=(SessionPhase.DOSING,))
+    locked = _locked(
+        actor,
+        session,
+        Capability.SESSION_RUN,
+        phases=(SessionPhase.DOSING,),
+        precondition=precondition,
+    )
     if locked.route != Route.IV or infusion_running(locked):
         raise Conflict("The infusion is not paused.", code="not_paused")
     return _infusion_event(actor, locked, InfusionEventKind.RESUME, now)
@@ -194,9 +223,16 @@ def infusion_rate_change(
     rate_ml_per_h: Decimal | int | str | None,
     reason: str = "",
     now: datetime.datetime | None = None,
+    precondition: Precondition | None = None,
 ) -> InfusionEvent:
     now = _now(now)
-    locked = _locked(actor, session, Capability.SESSION_RUN, phases=(SessionPhase.DOSING,))
+    locked = _locked(
+        actor,
+        session,
+        Capability.SESSION_RUN,
+        phases=(SessionPhase.DOSING,),
+        precondition=precondition,
+    )
     if locked.route != Route.IV or not infusion_running(locked):
         raise Conflict("The infusion is not running.", code="not_running")
     rate = _rate(rate_ml_per_h)
@@ -225,6 +261,7 @@ def infusion_stop(
     witness: User | None = None,
     waste_reason: str = "",
     now: datetime.datetime | None = None,
+    precondition: Precondition | None = None,
 ) -> DoseAdministration | None:
     """Stop the infusion: the ledger records the mg drawn and the mg given; the residual is
     wasted now (with a witness) or later from the session page. Stopping short of the planned
@@ -232,7 +269,13 @@ def infusion_stop(
     and records no administration (None). An amount above what the pump could have run in its
     running time (pauses excluded) is an entry the nurse must correct, or explain."""
     now = _now(now)
-    locked = _locked(actor, session, Capability.SESSION_RUN, phases=(SessionPhase.DOSING,))
+    locked = _locked(
+        actor,
+        session,
+        Capability.SESSION_RUN,
+        phases=(SessionPhase.DOSING,),
+        precondition=precondition,
+    )
     if locked.route != Route.IV:
         raise Conflict("Only an IV session has an infusion.", code="route")
     # infusion_start set these together as the session went into dosing.
