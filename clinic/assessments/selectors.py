@@ -8,9 +8,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from clinic.accounts.models import User
+from clinic.accounts.permissions import Capability
 from clinic.assessments.choices import AlertStatus, ResponseSource, Timepoint
 from clinic.assessments.instruments import REGISTRY
 from clinic.assessments.instruments.base import Answer, Instrument, Item
@@ -28,6 +29,8 @@ from clinic.assessments.schedule import (
     facts_from_witnesses,
     witnesses_wanted,
 )
+from clinic.core.access import require
+from clinic.core.api_pages import Keyset, KeysetPage, keyset_page
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.dates import CLOCK_SKEW, EARLIEST_EVENT_AT
@@ -343,6 +346,35 @@ def unresolved_alerts_for_patient(*, patient: Patient) -> list[SuicidalityAlert]
     )
 
 
+def _waiting_for(actor: User, alerts: QuerySet[SuicidalityAlert]) -> QuerySet | None:
+    """Of `alerts`, those waiting for this clinician (`alert_inbox`); None for a role that has
+    no alert inbox."""
+    if actor.role == "clinic_admin":
+        return alerts
+    if not actor.is_clinical:
+        return None
+    # Only patients whose chart the clinician still reaches: an alert assigned to a
+    # prescriber who has since left the care team would open on "no such alert". Such an
+    # alert goes to the team's prescribers, as one raised with no primary prescriber.
+    assignee_on_team = Exists(
+        CareTeamMember.objects.filter(
+            patient_id=OuterRef("patient_id"), staff_id=OuterRef("assigned_to_id")
+        )
+    )
+    return (
+        alerts.annotate(assignee_on_team=assignee_on_team)
+        .filter(
+            Q(assigned_to=actor)
+            | Q(
+                assignee_on_team=False,
+                patient__care_team_members__team_role__in=["primary_prescriber", "prescriber"],
+            ),
+            patient__care_team_members__staff=actor,
+        )
+        .distinct()
+    )
+
+
 def alert_inbox(
     *, actor: User, audit: bool = True, size: int | None = None, ids_only: bool = False
 ) -> Bounded[SuicidalityAlert]:
@@ -355,30 +387,8 @@ def alert_inbox(
     alerts = SuicidalityAlert.objects.unresolved()
     if ids_only:
         alerts = alerts.only("id", "status", "kind")
-    if actor.role == "clinic_admin":
-        mine = alerts
-    elif actor.is_clinical:
-        # Only patients whose chart the clinician still reaches: an alert assigned to a
-        # prescriber who has since left the care team would open on "no such alert". Such an
-        # alert goes to the team's prescribers, as one raised with no primary prescriber.
-        assignee_on_team = Exists(
-            CareTeamMember.objects.filter(
-                patient_id=OuterRef("patient_id"), staff_id=OuterRef("assigned_to_id")
-            )
-        )
-        mine = (
-            alerts.annotate(assignee_on_team=assignee_on_team)
-            .filter(
-                Q(assigned_to=actor)
-                | Q(
-                    assignee_on_team=False,
-                    patient__care_team_members__team_role__in=["primary_prescriber", "prescriber"],
-                ),
-                patient__care_team_members__staff=actor,
-            )
-            .distinct()
-        )
-    else:
+    mine = _waiting_for(actor, alerts)
+    if mine is None:
         return Bounded(items=[], total=0)
     if ids_only:
         return bounded(mine.order_by("created_at", "id"), size=size)
@@ -402,6 +412,36 @@ def alert_inbox(
             summary=f"Alert inbox: {result.total} unresolved",
         )
     return result
+
+
+# The API's alert list: the inbox's order, ending in the alert's UUID (core/api_pages.py).
+ALERT_ORDER = Keyset(("created_at",))
+
+
+def alert_inbox_page(
+    *, actor: User, after: list | None, limit: int
+) -> KeysetPage[SuicidalityAlert]:
+    """`alert_inbox` a page at a time (the API), oldest first, each alert with its patient and
+    how many follow-up answers joined it; audited as the inbox is. For clinical roles and the
+    clinic administrator (patient.view_clinical)."""
+    require(actor, Capability.PATIENT_VIEW_CLINICAL)
+    mine = _waiting_for(actor, SuicidalityAlert.objects.unresolved())
+    assert mine is not None  # every role with patient.view_clinical has an inbox
+    page = keyset_page(
+        mine.select_related("patient", "assigned_to").annotate(
+            follow_up_count=Count("follow_ups", distinct=True)
+        ),
+        keyset=ALERT_ORDER,
+        after=after,
+        limit=limit,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.LIST,
+        object_type="suicidality_alert",
+        summary=f"Alert inbox (API): {len(page.items)} unresolved on this page",
+    )
+    return page
 
 
 # One message for "no such alert" and "not yours to see": the two must look the same.

@@ -3,19 +3,25 @@ audited. A session the actor may not see answers like one that does not exist.""
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.db.models import Case, Exists, OuterRef, Prefetch, QuerySet, Value, When
+from django.utils import timezone
 
 from clinic.accounts.choices import Role
 from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
 from clinic.assessments.models import AssessmentResponse
 from clinic.core.access import require
+from clinic.core.api_pages import Keyset, KeysetPage, keyset_page
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
+from clinic.core.exceptions import InvalidInput
 from clinic.core.pages import Bounded, bounded, bounded_in_two_steps
+from clinic.locations.models import Location
 from clinic.patients.models import CareTeamMember, Patient
 from clinic.patients.selectors import record_in_reach
 from clinic.treatment_sessions.choices import FINISHED_PHASES, AlertSeverity, SessionScoreKind
@@ -212,3 +218,91 @@ def sessions_of_scores(*, responses: Sequence[AssessmentResponse]) -> dict[int, 
             "response_id", "session__uuid"
         )
     )
+
+
+# --------------------------------------------------------------------------- the API's lists
+# Cursor-paged (core/api_pages.py): a fixed order ending in the record's UUID.
+
+SESSION_ORDER = Keyset(("checked_in_at",))
+# Critical first ("critical" sorts after "alert"), then oldest first, as the in-basket.
+SESSION_ALERT_ORDER = Keyset(("-severity", "created_at"))
+
+
+@dataclass(frozen=True)
+class SessionDayPage:
+    """One page of a day's sessions, and which of their patients the actor may open (the
+    others are shown without who they are, as the day list shows "Booked")."""
+
+    page: KeysetPage[TreatmentSession]
+    visible_patient_ids: set[int]
+
+
+def session_day_page(
+    *,
+    actor: User,
+    day: datetime.date,
+    location: Location | None,
+    after: list | None,
+    limit: int,
+    open_only: bool = False,
+) -> SessionDayPage:
+    """The sessions checked in on `day` (the clinic's time zone, or the one in effect) at
+    `location` (every location when None: the caller checked the actor sees the network), in
+    check-in order, a page at a time. For those who run the floor (session.board), as the
+    day list; audited as it is."""
+    require(actor, Capability.SESSION_BOARD)
+    try:
+        start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+        end = timezone.make_aware(
+            datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min)
+        )
+    except (OverflowError, ValueError) as error:
+        raise InvalidInput({"date": ["Enter a day of the clinic's calendar."]}) from error
+    sessions = TreatmentSession.objects.filter(
+        checked_in_at__gte=start, checked_in_at__lt=end
+    ).select_related("patient", "appointment__chair__room__location", "assigned_nurse")
+    if location is not None:
+        sessions = sessions.filter(appointment__chair__room__location=location)
+    if open_only:
+        sessions = sessions.open()
+    page = keyset_page(sessions, keyset=SESSION_ORDER, after=after, limit=limit)
+    patient_ids = {s.patient_id for s in page.items}
+    visible = (
+        set(
+            Patient.objects.visible_to(actor)
+            .filter(pk__in=patient_ids)
+            .values_list("pk", flat=True)
+        )
+        if patient_ids
+        else set()
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.LIST,
+        object_type="treatment_session",
+        summary=(
+            f"Session day of {day:%Y-%m-%d} (API): {len(page.items)} session(s)"
+            + (f" at {location.code}" if location else " at every location")
+        ),
+    )
+    return SessionDayPage(page=page, visible_patient_ids=visible)
+
+
+def session_alert_page(*, actor: User, after: list | None, limit: int) -> KeysetPage[SessionAlert]:
+    """The open chair-side alerts of the in-basket (`session_alerts_open`: unacknowledged, of
+    the actor's patients' open sessions), critical first then oldest, a page at a time;
+    audited as the in-basket is."""
+    require(actor, Capability.SESSION_RUN)
+    alerts = (
+        SessionAlert.objects.unacknowledged()
+        .filter(session__in=_reachable_sessions(actor).open())
+        .select_related("session__patient", "session__appointment__chair__room__location", "vitals")
+    )
+    page = keyset_page(alerts, keyset=SESSION_ALERT_ORDER, after=after, limit=limit)
+    audit_record(
+        actor=actor,
+        action=AuditAction.LIST,
+        object_type="session_alert",
+        summary=f"Open chair-side alerts (API): {len(page.items)} on this page",
+    )
+    return page
