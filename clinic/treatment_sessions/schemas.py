@@ -1,0 +1,410 @@
+"""The chair side's API schemas (clinic/treatment_sessions/api/)."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Literal
+from uuid import UUID
+
+from ninja import Field, Schema
+from pydantic import SecretStr
+
+from clinic.core.api_pages import CursorQuery
+from clinic.core.api_schemas import RequestBody
+from clinic.core.text import MultiLine, OneLine
+from clinic.patients.schemas import DecimalIn
+
+PhaseCode = Literal["checked_in", "dosing", "monitoring", "recovery", "discharged", "stopped"]
+RouteCode = Literal["iv", "im", "esketamine"]
+AlertActionCode = Literal["continue", "pause", "stop", "intervention"]
+ImSiteCode = Literal[
+    "deltoid_left",
+    "deltoid_right",
+    "vastus_lateralis_left",
+    "vastus_lateralis_right",
+    "ventrogluteal_left",
+    "ventrogluteal_right",
+]
+
+# --------------------------------------------------------------------------- reading
+
+
+class Named(Schema):
+    uuid: UUID
+    name: str
+
+
+class ChairRef(Named):
+    room: Named
+    location: Named
+
+
+class PatientRef(Schema):
+    uuid: UUID
+    mrn: str
+    name: str
+
+
+class PatientSummary(PatientRef):
+    age_years: int | None
+    allergies: str = Field(description='As the latest intake records them; "" when none is.')
+
+
+class SessionListQuery(CursorQuery):
+    date: datetime.date = Field(description="The day the sessions were checked in.")
+    location: str | None = Field(
+        None,
+        max_length=40,
+        description="A location's id; `all` (clinic administrator) for every location; "
+        "left out: the location you work at.",
+    )
+    open_only: bool = Field(False, description="Only sessions not yet discharged or stopped.")
+
+
+class SessionSummary(Schema):
+    uuid: UUID
+    phase: PhaseCode
+    route: RouteCode
+    checked_in_at: datetime.datetime
+    chair: ChairRef
+    assigned_nurse: Named | None
+    patient: PatientRef | None = Field(
+        description="Who, when you may open the patient; null otherwise."
+    )
+    updated_at: datetime.datetime
+
+
+class SessionListPage(Schema):
+    items: list[SessionSummary]
+    next_cursor: str | None
+
+
+class CheckRead(Schema):
+    key: str
+    label: str
+    ok: bool
+    messages: list[str]
+
+
+class PreCheckStatusRead(Schema):
+    items: list[CheckRead]
+    passed: bool
+    overridden: bool
+    bp_confirmed: bool
+    cleared: bool = Field(description="Dosing may start.")
+
+
+class PreChecksRead(Schema):
+    last_food_at: datetime.datetime | None
+    last_liquid_at: datetime.datetime | None
+    escort_name: str
+    escort_phone: str
+    escort_confirmed: bool
+    pregnancy_test: str
+    questionnaires: str
+    questionnaires_skip_reason: str
+    suicidality_follow_up: str
+    intention: str
+    setting_eye_mask: bool
+    setting_headphones_music: bool
+    setting_music_choice: str
+    setting_lighting: str
+    weight_today_kg: Decimal | None
+    status: PreCheckStatusRead | None = Field(description="While checked in: what is unmet.")
+
+
+class DoseRead(Schema):
+    dose_mg: Decimal | None
+    mg_per_kg: Decimal | None
+    weight_used_kg: Decimal | None
+    infusion_minutes: int | None
+    devices: int | None
+    problem: str = Field(description='Why there is no dose ("" when there is one).')
+
+
+class AlertRead(Schema):
+    uuid: UUID
+    vitals_uuid: UUID
+    code: str
+    severity: Literal["alert", "critical"]
+    message: str
+    recommendation: AlertActionCode | None
+    source: str
+    created_at: datetime.datetime
+    acknowledged_at: datetime.datetime | None
+    acknowledged_by: Named | None
+    action: AlertActionCode | None
+    action_note: str
+
+
+class VitalsRead(Schema):
+    uuid: UUID
+    taken_at: datetime.datetime
+    phase: PhaseCode
+    systolic_mmhg: int | None
+    diastolic_mmhg: int | None
+    heart_rate_bpm: int | None
+    spo2_percent: int | None
+    respiratory_rate_per_min: int | None
+    temperature_c: Decimal | None
+    recorded_by: Named
+    entered_in_error: bool
+    entered_in_error_reason: str
+    alerts: list[UUID] = Field(description="The alerts this reading raised.")
+
+
+class OverrideRead(Schema):
+    uuid: UUID
+    kind: Literal["pre_checks", "pre_dose_bp", "discharge"]
+    prescriber: Named
+    reason: str
+    created_at: datetime.datetime
+
+
+class InfusionEventRead(Schema):
+    uuid: UUID
+    kind: Literal["start", "pause", "resume", "rate", "stop"]
+    occurred_at: datetime.datetime
+    rate_ml_per_h: Decimal | None
+    reason: str
+    recorded_by: Named
+
+
+class LotRead(Schema):
+    product: str
+    lot_number: str
+    expiry: datetime.date
+
+
+class ContainerRead(Schema):
+    uuid: UUID
+    label: str
+    lot: LotRead
+
+
+class InfusionRead(Schema):
+    container: ContainerRead | None
+    drawn_mg: Decimal | None
+    rate_ml_per_h: Decimal | None
+    running: bool
+    paused: bool
+    planned_end_at: datetime.datetime | None
+    events: list[InfusionEventRead]
+
+
+class AdministrationRead(Schema):
+    uuid: UUID
+    kind: Literal["iv_infusion", "im_injection", "esketamine_device"]
+    given_at: datetime.datetime
+    drawn_mg: Decimal
+    given_mg: Decimal
+    awaiting_waste_mg: Decimal = Field(description="What is left of the draw to waste.")
+    container: ContainerRead
+    im_site: ImSiteCode | None
+    device_number: int | None
+    recorded_by: Named
+
+
+class ScoreRead(Schema):
+    kind: Literal["moaas", "cadss", "modified-aldrete"]
+    taken_at: datetime.datetime
+    total: int | None
+    complete: bool
+
+
+class SideEffectRead(Schema):
+    uuid: UUID
+    kind: str
+    label: str
+    severity: str
+    noticed_at: datetime.datetime
+    intervention: str
+    entered_in_error: bool
+
+
+class AdverseEventRead(Schema):
+    uuid: UUID
+    description: str
+    seriousness: str
+    onset_at: datetime.datetime
+    outcome: str
+    action_taken: str
+    entered_in_error: bool
+
+
+class FindingRead(Schema):
+    code: str
+    message: str
+
+
+class DischargeRead(Schema):
+    allowed: bool | None = Field(description="While monitoring or recovering: the criteria met.")
+    blocking_reasons: list[FindingRead]
+    observation_ends_at: datetime.datetime | None
+    discharged_at: datetime.datetime | None
+    discharged_by: Named | None
+    escort_present: bool
+    instructions_given: bool
+    instructions_text: str
+    stopped_at: datetime.datetime | None
+    stopped_by: Named | None
+    stop_reason: str
+
+
+class SignatureRead(Schema):
+    signed_at: datetime.datetime | None
+    signed_by: Named | None
+    sha256: str
+    blockers: list[str] = Field(description="What stops signing, while unsigned.")
+
+
+class SessionRead(SessionSummary):
+    patient: PatientSummary  # always: only the care team reads it
+    appointment_uuid: UUID
+    planned_session_uuid: UUID | None
+    checked_in_by: Named
+    can_run: bool = Field(description="You may chart on it (session.run, at its location).")
+    next_vitals_due_at: datetime.datetime | None
+    pre_checks: PreChecksRead
+    dose: DoseRead
+    dose_started_at: datetime.datetime | None
+    dose_completed_at: datetime.datetime | None
+    vitals: list[VitalsRead]
+    alerts: list[AlertRead]
+    overrides: list[OverrideRead]
+    infusion: InfusionRead | None = Field(description="IV sessions.")
+    administrations: list[AdministrationRead]
+    scores: list[ScoreRead]
+    side_effects: list[SideEffectRead]
+    adverse_events: list[AdverseEventRead]
+    discharge: DischargeRead
+    signature: SignatureRead
+
+
+class VitalsRecorded(Schema):
+    vitals: VitalsRead
+    alerts: list[AlertRead] = Field(description="The alerts this reading raised: act on them.")
+
+
+# --------------------------------------------------------------------------- writing
+
+
+class CheckIn(RequestBody):
+    appointment: UUID = Field(description="Today's booked appointment.")
+    full_name_confirmed: bool = Field(
+        description="The patient said their full name and it matches the record."
+    )
+    stated_date_of_birth: datetime.date = Field(description="As the patient says it.")
+    assigned_nurse: UUID | None = Field(None, description="Left out: the booked nurse.")
+
+
+class PreChecks(RequestBody):
+    """Any of the pre-checks; those left out stay as they are."""
+
+    last_food_at: datetime.datetime | None = None
+    last_liquid_at: datetime.datetime | None = None
+    escort_name: OneLine = Field("", max_length=120)
+    escort_phone: OneLine = Field("", max_length=40)
+    escort_confirmed: bool = False
+    pregnancy_test: Literal["", "not_applicable", "negative", "positive", "declined"] = ""
+    questionnaires: Literal["", "done", "skipped", "none_due"] = ""
+    questionnaires_skip_reason: OneLine = Field("", max_length=300)
+    suicidality_follow_up: MultiLine = Field("", max_length=2000)
+    intention: MultiLine = Field("", max_length=2000)
+    setting_eye_mask: bool = False
+    setting_headphones_music: bool = False
+    setting_music_choice: OneLine = Field("", max_length=200)
+    setting_lighting: Literal["", "dimmed", "dark", "normal"] = ""
+    weight_today_kg: DecimalIn | None = Field(None, description="Recorded in the chart too.")
+
+
+class VitalsCreate(RequestBody):
+    taken_at: datetime.datetime | None = Field(None, description="Left out: now.")
+    systolic_mmhg: int | None = None
+    diastolic_mmhg: int | None = None
+    heart_rate_bpm: int | None = None
+    spo2_percent: int | None = None
+    respiratory_rate_per_min: int | None = None
+    temperature_c: DecimalIn | None = None
+
+
+class AlertAcknowledge(RequestBody):
+    action: AlertActionCode
+    note: OneLine = Field("", max_length=500, description="Needed for stop and intervention.")
+
+
+class Reason(RequestBody):
+    reason: OneLine = Field(..., min_length=1, max_length=300)
+
+
+class InfusionStart(RequestBody):
+    container: UUID = Field(description="A vial of the session's location.")
+    drawn_mg: DecimalIn
+    rate_ml_per_h: DecimalIn | None = None
+
+
+class InfusionRate(RequestBody):
+    rate_ml_per_h: DecimalIn
+    reason: OneLine = Field("", max_length=300)
+
+
+class Witness(RequestBody):
+    """A waste's witness: another licensed clinician who works at the session's location,
+    confirming with their own password (as on the page)."""
+
+    witness: UUID | None = Field(None, description="The witness's staff id.")
+    # A secret: never echoed in a validation error or a log line.
+    witness_password: SecretStr = Field(
+        SecretStr(""),
+        max_length=256,
+        description="The witness's own password, checked as at sign-in (lockouts apply).",
+    )
+
+
+class InfusionStop(Witness):
+    given_mg: DecimalIn = Field(description="As the pump shows it.")
+    reason: OneLine = Field("", max_length=300, description="Needed below the planned dose.")
+    given_above_expected_reason: OneLine = Field("", max_length=300)
+    waste_reason: OneLine = Field("", max_length=300)
+
+
+class ImInjection(Witness):
+    container: UUID
+    drawn_mg: DecimalIn
+    given_mg: DecimalIn
+    site: ImSiteCode
+    given_at: datetime.datetime | None = Field(None, description="Left out: now.")
+    waste_reason: OneLine = Field("", max_length=300)
+
+
+class DeviceGiven(RequestBody):
+    container: UUID = Field(description="An esketamine device of the session's location.")
+    given_at: datetime.datetime | None = Field(None, description="Left out: now.")
+
+
+class Waste(Witness):
+    reason: OneLine = Field("", max_length=300)
+
+
+class Discharge(RequestBody):
+    escort_present: bool
+    instructions_given: bool
+    instructions_text: MultiLine = Field("", max_length=4000)
+    override_reason: OneLine = Field(
+        "", max_length=500, description="A prescriber's override, only when discharge is blocked."
+    )
+
+
+# --------------------------------------------------------------------------- alerts
+
+
+class ChairAlertRead(AlertRead):
+    session_uuid: UUID
+    chair: ChairRef
+    patient: PatientRef
+
+
+class ChairAlertPage(Schema):
+    items: list[ChairAlertRead]
+    next_cursor: str | None
