@@ -2,6 +2,7 @@ from ninja import NinjaAPI
 
 from clinic.api.auth import StaffBearerAuth, StaffSessionAuth
 from clinic.api.errors import declare_error_responses, install_error_handlers
+from clinic.assessments.api import alerts_router as suicidality_alerts_router
 from clinic.assessments.api import router as assessments_router
 from clinic.assessments.calculators import router as calculators_router
 from clinic.billing.calculators import router as billing_calculators_router
@@ -12,6 +13,7 @@ from clinic.protocols.api import router as plans_router
 from clinic.protocols.calculators import router as protocol_calculators_router
 from clinic.scheduling.api import router as appointments_router
 from clinic.screening.api import router as screening_router
+from clinic.treatment_sessions.api import chair_alerts_router, dosing_router, sessions_router
 
 
 class KetaCareAPI(NinjaAPI):
@@ -49,4 +51,8 @@ api.add_router("", billing_calculators_router)
 api.add_router("/screening", screening_router)
 api.add_router("/ledger", ledger_router)
 api.add_router("/appointments", appointments_router)
+api.add_router("/sessions", sessions_router)
+api.add_router("/sessions", dosing_router)
+api.add_router("/alerts", suicidality_alerts_router)
+api.add_router("/alerts", chair_alerts_router)
 declare_error_responses(api)

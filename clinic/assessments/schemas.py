@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from typing import Literal
 
 from ninja import Field, Schema
 from pydantic import StrictInt
 
 from clinic.core.api_schemas import RequestBody
-from clinic.core.text import OneLine
+from clinic.core.text import MultiLine, OneLine
 
 
 class ResponseCreate(RequestBody):
@@ -47,3 +48,63 @@ class ResponseRead(Schema):
     source: str
     entered_in_error: bool
     alerts: list[AlertRead]
+
+
+# --------------------------------------------------------------------------- suicidality alerts
+
+
+class AlertPatient(Schema):
+    uuid: uuid.UUID
+    mrn: str
+    name: str
+
+
+class AlertStaff(Schema):
+    uuid: uuid.UUID
+    name: str
+
+
+class AlertAnswerRead(Schema):
+    response_uuid: uuid.UUID
+    instrument: str
+    taken_at: datetime.datetime
+    result: str
+    trigger: str = Field(description="What was positive, in words.")
+    answers_text: str
+    follow_up: bool
+
+
+class SuicidalityAlertSummary(Schema):
+    uuid: uuid.UUID
+    kind: Literal["suicidal_ideation", "high_suicide_risk"]
+    status: Literal["open", "acknowledged", "resolved"]
+    trigger: str
+    patient: AlertPatient
+    assigned_to: AlertStaff | None
+    created_at: datetime.datetime
+    escalated_at: datetime.datetime | None
+    follow_up_count: int = Field(description="Answers that joined it since it was raised.")
+    updated_at: datetime.datetime
+
+
+class SuicidalityAlertRead(SuicidalityAlertSummary):
+    answers: list[AlertAnswerRead] = Field(description="Every answer behind it, in order.")
+    acknowledged_at: datetime.datetime | None
+    acknowledged_by: AlertStaff | None
+    acknowledgement_note: str
+    resolved_at: datetime.datetime | None
+    resolved_by: AlertStaff | None
+    resolution_note: str
+    can_acknowledge: bool
+    can_resolve: bool
+
+
+class SuicidalityAlertPage(Schema):
+    items: list[SuicidalityAlertSummary]
+    next_cursor: str | None
+
+
+class AlertNote(RequestBody):
+    note: MultiLine = Field(
+        ..., min_length=1, max_length=2000, description="What you did or decided."
+    )

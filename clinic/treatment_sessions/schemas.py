@@ -53,7 +53,7 @@ class PatientSummary(PatientRef):
 
 class SessionListQuery(CursorQuery):
     date: datetime.date = Field(description="The day the sessions were checked in.")
-    location: str | None = Field(
+    location: OneLine | None = Field(
         None,
         max_length=40,
         description="A location's id; `all` (clinic administrator) for every location; "

@@ -99,6 +99,9 @@ def concrete(path: str) -> str:
     path = path.replace("{measurement_uuid}", "5d1d8a9c-0000-4000-8000-000000000002")
     path = path.replace("{appointment_uuid}", "5d1d8a9c-0000-4000-8000-000000000003")
     path = path.replace("{plan_uuid}", "5d1d8a9c-0000-4000-8000-000000000004")
+    path = path.replace("{session_uuid}", "5d1d8a9c-0000-4000-8000-000000000005")
+    path = path.replace("{alert_uuid}", "5d1d8a9c-0000-4000-8000-000000000006")
+    path = path.replace("{administration_uuid}", "5d1d8a9c-0000-4000-8000-000000000007")
     path = path.replace("{code}", "phq9" if "instruments" in path else "iv-induction-3x-weekly")
     return "/api/v1" + path
 

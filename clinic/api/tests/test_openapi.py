@@ -23,11 +23,13 @@ def test_served_openapi_matches_the_committed_document(client, capsys):
     )
 
 
-# Every status each operation of the appointment and treatment-plan routers can answer with
-# (issue 16): 401/403 for everyone; 404 where a path or body names a record; 409 where the
-# service refuses a clash or a state; 412/428 for the If-Match of a change; 400/413 with a
-# body; 422 with any input. Each error with the one envelope.
+# Every status each operation of the appointment, treatment-plan, session and alert routers can
+# answer with (issue 16): 401/403 for everyone; 404 where a path or body names a record; 409
+# where the service refuses a clash or a state; 412/428 for the If-Match of a change; 400/413
+# with a body; 422 with any input. Each error with the one envelope.
 CHANGE = {"200", "400", "401", "403", "404", "409", "412", "413", "422", "428"}
+SESSION = "/api/v1/sessions/{session_uuid}"
+ALERT = "/api/v1/alerts/suicidality/{alert_uuid}"
 DECLARED = {
     ("get", "/api/v1/appointments"): {"200", "401", "403", "404", "422"},
     ("post", "/api/v1/appointments"): {"201", "400", "401", "403", "404", "409", "413", "422"},
@@ -68,11 +70,44 @@ DECLARED = {
     - {"400", "413"},
     ("post", "/api/v1/patients/{patient_uuid}/treatment-plans/{plan_uuid}/complete"): CHANGE,
     ("post", "/api/v1/patients/{patient_uuid}/treatment-plans/{plan_uuid}/discontinue"): CHANGE,
+    # The chair side (issue 16): every change of a session takes If-Match, but vitals, which
+    # only append (201, no 412/428); a body-less change has no 400/413.
+    ("get", "/api/v1/sessions"): {"200", "401", "403", "422"},
+    ("post", "/api/v1/sessions/check-in"): {
+        "201",
+        "400",
+        "401",
+        "403",
+        "404",
+        "409",
+        "413",
+        "422",
+    },
+    ("get", SESSION): {"200", "401", "403", "404", "422"},
+    ("post", SESSION + "/pre-checks"): CHANGE,
+    ("post", SESSION + "/vitals"): {"201", "400", "401", "403", "404", "409", "413", "422"},
+    ("post", SESSION + "/alerts/{alert_uuid}/acknowledge"): CHANGE,
+    ("post", SESSION + "/infusion/start"): CHANGE,
+    ("post", SESSION + "/infusion/pause"): CHANGE,
+    ("post", SESSION + "/infusion/resume"): CHANGE - {"400", "413"},
+    ("post", SESSION + "/infusion/rate"): CHANGE,
+    ("post", SESSION + "/infusion/stop"): CHANGE,
+    ("post", SESSION + "/injection"): CHANGE,
+    ("post", SESSION + "/devices"): CHANGE,
+    ("post", SESSION + "/administrations/{administration_uuid}/waste"): CHANGE,
+    ("post", SESSION + "/recovery"): CHANGE - {"400", "413"},
+    ("post", SESSION + "/discharge"): CHANGE,
+    ("post", SESSION + "/stop"): CHANGE,
+    ("get", "/api/v1/alerts/chair"): {"200", "401", "403", "422"},
+    ("get", "/api/v1/alerts/suicidality"): {"200", "401", "403", "422"},
+    ("get", ALERT): {"200", "401", "403", "404", "422"},
+    ("post", ALERT + "/acknowledge"): CHANGE,
+    ("post", ALERT + "/resolve"): CHANGE,
 }
 ENVELOPE = {"$ref": "#/components/schemas/ApiError"}
 
 
-def test_appointment_and_plan_operations_declare_every_status_with_the_envelope(client):
+def test_issue_16_operations_declare_every_status_with_the_envelope(client):
     paths = client.get("/api/v1/openapi.json").json()["paths"]
     for (method, path), statuses in DECLARED.items():
         responses = paths[path][method]["responses"]
@@ -80,9 +115,12 @@ def test_appointment_and_plan_operations_declare_every_status_with_the_envelope(
         for status in statuses - {"200", "201"}:
             schema = responses[status]["content"]["application/json"]["schema"]
             assert schema == ENVELOPE, (method, path, status)
-    for method, path in DECLARED:
-        changes = path.endswith(("/reschedule", "/cancel", "/no-show", "/activate", "/complete"))
-        if changes or path.endswith("/discontinue"):
+    for (method, path), statuses in DECLARED.items():
+        if "428" in statuses:  # a change: If-Match in, the record's new ETag out
             parameters = {p["name"]: p for p in paths[path][method]["parameters"]}
             assert parameters["If-Match"]["in"] == "header", path
             assert "ETag" in paths[path][method]["responses"]["200"]["headers"], path
+    for path in (SESSION, ALERT, "/api/v1/appointments/{appointment_uuid}"):
+        assert "ETag" in paths[path]["get"]["responses"]["200"]["headers"], path
+    for path in ("/api/v1/sessions/check-in", SESSION + "/vitals"):
+        assert "ETag" in paths[path]["post"]["responses"]["201"]["headers"], path

@@ -16,6 +16,7 @@ from ninja import Router
 
 from clinic.core.api_versions import etag_openapi
 from clinic.core.exceptions import NotFound
+from clinic.core.text import OneLine
 from clinic.treatment_sessions import services
 from clinic.treatment_sessions.api._read import IfMatch, answer, for_change, form_checked, matches
 from clinic.treatment_sessions.api.sessions import CHANGE_NOTE, CHANGED
@@ -94,7 +95,7 @@ def infusion_start(
     session_uuid: uuid.UUID,
     payload: InfusionStart,
     response: HttpResponse,
-    if_match: str | None = IfMatch,
+    if_match: OneLine | None = IfMatch,
 ):
     session = for_change(request, session_uuid)
     data = form_checked(
@@ -126,7 +127,7 @@ def infusion_pause(
     session_uuid: uuid.UUID,
     payload: Reason,
     response: HttpResponse,
-    if_match: str | None = IfMatch,
+    if_match: OneLine | None = IfMatch,
 ):
     session = for_change(request, session_uuid)
     services.infusion_pause(
@@ -143,7 +144,7 @@ def infusion_pause(
     description="409 unless it is paused." + CHANGE_NOTE,
 )
 def infusion_resume(
-    request, session_uuid: uuid.UUID, response: HttpResponse, if_match: str | None = IfMatch
+    request, session_uuid: uuid.UUID, response: HttpResponse, if_match: OneLine | None = IfMatch
 ):
     session = for_change(request, session_uuid)
     services.infusion_resume(actor=request.auth, session=session, precondition=matches(if_match))
@@ -162,7 +163,7 @@ def infusion_rate(
     session_uuid: uuid.UUID,
     payload: InfusionRate,
     response: HttpResponse,
-    if_match: str | None = IfMatch,
+    if_match: OneLine | None = IfMatch,
 ):
     session = for_change(request, session_uuid)
     services.infusion_rate_change(
@@ -192,7 +193,7 @@ def infusion_stop(
     session_uuid: uuid.UUID,
     payload: InfusionStop,
     response: HttpResponse,
-    if_match: str | None = IfMatch,
+    if_match: OneLine | None = IfMatch,
 ):
     session = for_change(request, session_uuid)
     data = form_checked(
@@ -235,7 +236,7 @@ def im_injection(
     session_uuid: uuid.UUID,
     payload: ImInjection,
     response: HttpResponse,
-    if_match: str | None = IfMatch,
+    if_match: OneLine | None = IfMatch,
 ):
     session = for_change(request, session_uuid)
     data = form_checked(
@@ -279,7 +280,7 @@ def esketamine_device(
     session_uuid: uuid.UUID,
     payload: DeviceGiven,
     response: HttpResponse,
-    if_match: str | None = IfMatch,
+    if_match: OneLine | None = IfMatch,
 ):
     session = for_change(request, session_uuid)
     data = form_checked(DeviceForm(_fields(payload, "container"), containers=_containers(session)))
@@ -306,7 +307,7 @@ def residual_waste(
     administration_uuid: uuid.UUID,
     payload: Waste,
     response: HttpResponse,
-    if_match: str | None = IfMatch,
+    if_match: OneLine | None = IfMatch,
 ):
     session = for_change(request, session_uuid)
     administration = next(

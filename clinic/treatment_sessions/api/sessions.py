@@ -19,6 +19,7 @@ from clinic.core.api_pages import cursor_decode, cursor_encode
 from clinic.core.api_schemas import ApiError
 from clinic.core.api_versions import etag_openapi
 from clinic.core.exceptions import InvalidInput
+from clinic.core.text import OneLine
 from clinic.locations.models import Location
 from clinic.locations.selectors import location_scope, workplace_for
 from clinic.treatment_sessions import floor, selectors, services
@@ -177,7 +178,7 @@ def session_pre_checks(
     session_uuid: uuid.UUID,
     payload: PreChecks,
     response: HttpResponse,
-    if_match: str | None = IfMatch,
+    if_match: OneLine | None = IfMatch,
 ):
     session = for_change(request, session_uuid)
     services.precheck_record(
@@ -238,7 +239,7 @@ def session_alert_acknowledge(
     alert_uuid: uuid.UUID,
     payload: AlertAcknowledge,
     response: HttpResponse,
-    if_match: str | None = IfMatch,
+    if_match: OneLine | None = IfMatch,
 ):
     session = for_change(request, session_uuid)
     services.session_alert_acknowledge(
@@ -259,7 +260,7 @@ def session_alert_acknowledge(
     description="From monitoring." + CHANGE_NOTE,
 )
 def session_recovery(
-    request, session_uuid: uuid.UUID, response: HttpResponse, if_match: str | None = IfMatch
+    request, session_uuid: uuid.UUID, response: HttpResponse, if_match: OneLine | None = IfMatch
 ):
     session = for_change(request, session_uuid)
     services.recovery_start(actor=request.auth, session=session, precondition=matches(if_match))
@@ -283,7 +284,7 @@ def session_discharge(
     session_uuid: uuid.UUID,
     payload: Discharge,
     response: HttpResponse,
-    if_match: str | None = IfMatch,
+    if_match: OneLine | None = IfMatch,
 ):
     session = for_change(request, session_uuid)
     services.session_discharge(
@@ -313,7 +314,7 @@ def session_stop(
     session_uuid: uuid.UUID,
     payload: Reason,
     response: HttpResponse,
-    if_match: str | None = IfMatch,
+    if_match: OneLine | None = IfMatch,
 ):
     session = for_change(request, session_uuid)
     services.session_stop(
