@@ -30,23 +30,23 @@ ImSiteCode = Literal[
 # --------------------------------------------------------------------------- reading
 
 
-class Named(Schema):
+class SessionNamed(Schema):
     uuid: UUID
     name: str
 
 
-class ChairRef(Named):
-    room: Named
-    location: Named
+class SessionChair(SessionNamed):
+    room: SessionNamed
+    location: SessionNamed
 
 
-class PatientRef(Schema):
+class SessionPatientRef(Schema):
     uuid: UUID
     mrn: str
     name: str
 
 
-class PatientSummary(PatientRef):
+class SessionPatient(SessionPatientRef):
     age_years: int | None
     allergies: str = Field(description='As the latest intake records them; "" when none is.')
 
@@ -67,9 +67,9 @@ class SessionSummary(Schema):
     phase: PhaseCode
     route: RouteCode
     checked_in_at: datetime.datetime
-    chair: ChairRef
-    assigned_nurse: Named | None
-    patient: PatientRef | None = Field(
+    chair: SessionChair
+    assigned_nurse: SessionNamed | None
+    patient: SessionPatientRef | None = Field(
         description="Who, when you may open the patient; null otherwise."
     )
     updated_at: datetime.datetime
@@ -123,7 +123,7 @@ class DoseRead(Schema):
     problem: str = Field(description='Why there is no dose ("" when there is one).')
 
 
-class AlertRead(Schema):
+class SessionAlertRead(Schema):
     uuid: UUID
     vitals_uuid: UUID
     code: str
@@ -133,7 +133,7 @@ class AlertRead(Schema):
     source: str
     created_at: datetime.datetime
     acknowledged_at: datetime.datetime | None
-    acknowledged_by: Named | None
+    acknowledged_by: SessionNamed | None
     action: AlertActionCode | None
     action_note: str
 
@@ -148,7 +148,7 @@ class VitalsRead(Schema):
     spo2_percent: int | None
     respiratory_rate_per_min: int | None
     temperature_c: Decimal | None
-    recorded_by: Named
+    recorded_by: SessionNamed
     entered_in_error: bool
     entered_in_error_reason: str
     alerts: list[UUID] = Field(description="The alerts this reading raised.")
@@ -157,7 +157,7 @@ class VitalsRead(Schema):
 class OverrideRead(Schema):
     uuid: UUID
     kind: Literal["pre_checks", "pre_dose_bp", "discharge"]
-    prescriber: Named
+    prescriber: SessionNamed
     reason: str
     created_at: datetime.datetime
 
@@ -168,7 +168,7 @@ class InfusionEventRead(Schema):
     occurred_at: datetime.datetime
     rate_ml_per_h: Decimal | None
     reason: str
-    recorded_by: Named
+    recorded_by: SessionNamed
 
 
 class LotRead(Schema):
@@ -177,14 +177,14 @@ class LotRead(Schema):
     expiry: datetime.date
 
 
-class ContainerRead(Schema):
+class SessionContainerRead(Schema):
     uuid: UUID
     label: str
     lot: LotRead
 
 
 class InfusionRead(Schema):
-    container: ContainerRead | None
+    container: SessionContainerRead | None
     drawn_mg: Decimal | None
     rate_ml_per_h: Decimal | None
     running: bool
@@ -200,10 +200,10 @@ class AdministrationRead(Schema):
     drawn_mg: Decimal
     given_mg: Decimal
     awaiting_waste_mg: Decimal = Field(description="What is left of the draw to waste.")
-    container: ContainerRead
+    container: SessionContainerRead
     im_site: ImSiteCode | None
     device_number: int | None
-    recorded_by: Named
+    recorded_by: SessionNamed
 
 
 class ScoreRead(Schema):
@@ -243,27 +243,27 @@ class DischargeRead(Schema):
     blocking_reasons: list[FindingRead]
     observation_ends_at: datetime.datetime | None
     discharged_at: datetime.datetime | None
-    discharged_by: Named | None
+    discharged_by: SessionNamed | None
     escort_present: bool
     instructions_given: bool
     instructions_text: str
     stopped_at: datetime.datetime | None
-    stopped_by: Named | None
+    stopped_by: SessionNamed | None
     stop_reason: str
 
 
 class SignatureRead(Schema):
     signed_at: datetime.datetime | None
-    signed_by: Named | None
+    signed_by: SessionNamed | None
     sha256: str
     blockers: list[str] = Field(description="What stops signing, while unsigned.")
 
 
 class SessionRead(SessionSummary):
-    patient: PatientSummary  # always: only the care team reads it
+    patient: SessionPatient  # always: only the care team reads it
     appointment_uuid: UUID
     planned_session_uuid: UUID | None
-    checked_in_by: Named
+    checked_in_by: SessionNamed
     can_run: bool = Field(description="You may chart on it (session.run, at its location).")
     next_vitals_due_at: datetime.datetime | None
     pre_checks: PreChecksRead
@@ -271,7 +271,7 @@ class SessionRead(SessionSummary):
     dose_started_at: datetime.datetime | None
     dose_completed_at: datetime.datetime | None
     vitals: list[VitalsRead]
-    alerts: list[AlertRead]
+    alerts: list[SessionAlertRead]
     overrides: list[OverrideRead]
     infusion: InfusionRead | None = Field(description="IV sessions.")
     administrations: list[AdministrationRead]
@@ -284,7 +284,9 @@ class SessionRead(SessionSummary):
 
 class VitalsRecorded(Schema):
     vitals: VitalsRead
-    alerts: list[AlertRead] = Field(description="The alerts this reading raised: act on them.")
+    alerts: list[SessionAlertRead] = Field(
+        description="The alerts this reading raised: act on them."
+    )
 
 
 # --------------------------------------------------------------------------- writing
@@ -399,10 +401,10 @@ class Discharge(RequestBody):
 # --------------------------------------------------------------------------- alerts
 
 
-class ChairAlertRead(AlertRead):
+class ChairAlertRead(SessionAlertRead):
     session_uuid: UUID
-    chair: ChairRef
-    patient: PatientRef
+    chair: SessionChair
+    patient: SessionPatientRef
 
 
 class ChairAlertPage(Schema):
