@@ -4,7 +4,7 @@ discrepancies they open, and their resolution (with an adjustment when the count
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -164,11 +164,17 @@ def count_record(
 
 @transaction.atomic
 def discrepancy_resolve(
-    *, actor: User, discrepancy: Discrepancy, reason: str, adjust_balance: bool = False
+    *,
+    actor: User,
+    discrepancy: Discrepancy,
+    reason: str,
+    adjust_balance: bool = False,
+    precondition: Callable[[Discrepancy], None] | None = None,
 ) -> Discrepancy:
     """Close a discrepancy with a reason (e.g. the late entry that explains it). With
     `adjust_balance`, an adjustment entry moves the book balance by the difference, to the
-    count; an unexplained shortfall may also be a significant loss (`loss_report_create`)."""
+    count; an unexplained shortfall may also be a significant loss (`loss_report_create`).
+    `precondition` (the API's If-Match) is checked on the discrepancy under its row lock."""
     require(actor, Capability.LEDGER_RECONCILE)
     reason = reason_text(reason)
     current = (
@@ -182,6 +188,8 @@ def discrepancy_resolve(
     reach_location_of(actor, current.line.count.location_id, what="discrepancy")
     locked_container = container_lock(current.line.container)
     locked = Discrepancy.objects.select_for_update().get(pk=current.pk)
+    if precondition is not None:
+        precondition(locked)
     if locked.status != DiscrepancyStatus.OPEN:
         raise Conflict("That discrepancy was resolved already.", code="already_resolved")
     adjustment = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 
 from django.db import transaction
 from django.utils import timezone
@@ -110,11 +111,19 @@ def loss_report_create(
     return report
 
 
-def _locked_report(actor: User, report: LossReport) -> LossReport:
+Precondition = Callable[[LossReport], None]
+
+
+def _locked_report(
+    actor: User, report: LossReport, precondition: Precondition | None = None
+) -> LossReport:
     locked = LossReport.objects.select_for_update().filter(pk=report.pk).first()
     if locked is None:
         raise NotFound("No such report.")
     reach_location_of(actor, locked.location_id, what="report")
+    # The API's If-Match, compared under the row lock.
+    if precondition is not None:
+        precondition(locked)
     return locked
 
 
@@ -129,11 +138,15 @@ def _done_at(field: str, value: datetime.datetime | None, report: LossReport) ->
 
 @transaction.atomic
 def loss_report_mark_notified(
-    *, actor: User, report: LossReport, notified_at: datetime.datetime | None = None
+    *,
+    actor: User,
+    report: LossReport,
+    notified_at: datetime.datetime | None = None,
+    precondition: Precondition | None = None,
 ) -> LossReport:
     """Record when the DEA Field Division was notified in writing."""
     require(actor, Capability.LEDGER_REPORT_LOSS)
-    locked = _locked_report(actor, report)
+    locked = _locked_report(actor, report, precondition)
     if locked.dea_notified_at is not None:
         raise Conflict("The DEA notice is recorded already.", code="already_notified")
     locked.dea_notified_at = _done_at("notified_at", notified_at, locked)
@@ -157,11 +170,12 @@ def loss_report_mark_form106(
     report: LossReport,
     submitted_at: datetime.datetime | None = None,
     reference: str = "",
+    precondition: Precondition | None = None,
 ) -> LossReport:
     """Record when DEA Form 106 was filed (electronically [J8]), after the DEA notice."""
     require(actor, Capability.LEDGER_REPORT_LOSS)
     reference = text_field("reference", reference, max_length=60, required=False, what="reference")
-    locked = _locked_report(actor, report)
+    locked = _locked_report(actor, report, precondition)
     if locked.dea_notified_at is None:
         raise Conflict("Record the DEA notice first.", code="not_notified")
     if locked.form106_submitted_at is not None:
