@@ -102,6 +102,9 @@ def concrete(path: str) -> str:
     path = path.replace("{session_uuid}", "5d1d8a9c-0000-4000-8000-000000000005")
     path = path.replace("{alert_uuid}", "5d1d8a9c-0000-4000-8000-000000000006")
     path = path.replace("{administration_uuid}", "5d1d8a9c-0000-4000-8000-000000000007")
+    path = path.replace("{container_uuid}", "5d1d8a9c-0000-4000-8000-000000000011")
+    path = path.replace("{discrepancy_uuid}", "5d1d8a9c-0000-4000-8000-000000000012")
+    path = path.replace("{report_uuid}", "5d1d8a9c-0000-4000-8000-000000000013")
     path = path.replace("{code}", "phq9" if "instruments" in path else "iv-induction-3x-weekly")
     return "/api/v1" + path
 

@@ -641,9 +641,9 @@ def test_the_entries_api_lists_only_the_locations_entries(client, stock, main, n
     assert [(e["kind"], e["container"]) for e in body["items"]] == [
         ("receipt", stock["north"][0].label)
     ]
-    assert body["count"] == 1
+    assert body["next_cursor"] is None  # cursor-paged (issue 16): no count any more
     body = client.get(ENTRIES_API, {"location": str(main.uuid)}).json()
-    assert body["count"] == 2
+    assert len(body["items"]) == 2 and body["next_cursor"] is None
 
 
 def test_a_registrant_at_both_locations_transfers_from_the_container_page(

@@ -1,0 +1,195 @@
+"""What the ledger's read and write endpoints share: how a location, a container, an entry, a
+count, a discrepancy and a report are said, their entity tags, and the pages' forms run over
+a JSON body so that a refusal says what the page says."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django import forms
+from django.db.models import Model
+from ninja import Header, Router
+
+from clinic.controlled_substances import selectors
+from clinic.controlled_substances.models import (
+    Container,
+    Discrepancy,
+    InventoryCount,
+    LedgerEntry,
+    LossReport,
+)
+from clinic.controlled_substances.selectors import EntryRow, LossReportRow
+from clinic.core.api_schemas import ApiError
+from clinic.core.api_versions import IF_MATCH_DESCRIPTION, entity_tag, if_match_check
+from clinic.core.exceptions import InvalidInput
+from clinic.locations.models import Location
+
+# One router for the reads and the writes: a list and its create share a path (GET and POST
+# /counts), and Ninja routes one path through one router.
+router = Router(tags=["controlled substances"])
+
+CHANGE_ERRORS = {404: ApiError, 409: ApiError, 412: ApiError, 428: ApiError}
+IfMatch = Header(None, alias="If-Match", description=IF_MATCH_DESCRIPTION)
+
+
+def form_checked[FormT: forms.Form](form: FormT, rename: Mapping[str, str] | None = None) -> FormT:
+    """The page's form, valid, or its messages as InvalidInput named by the body's fields."""
+    if not form.is_valid():
+        raise InvalidInput(
+            {
+                (rename or {}).get(name, "body" if name == "__all__" else name): [
+                    str(m) for m in messages
+                ]
+                for name, messages in form.errors.items()
+            }
+        )
+    return form
+
+
+def witness_data(payload) -> dict[str, str]:
+    """A body's witness as the pages' forms take it (their WitnessMixin checks the password:
+    a witness named without it is refused, as on the page)."""
+    return {
+        "witness": str(payload.witness or ""),
+        "witness_password": payload.witness_password.get_secret_value(),
+    }
+
+
+def registrant(location: Location) -> dict:
+    return {
+        "uuid": location.uuid,
+        "name": location.name,
+        "code": location.code,
+        "dea_registration_number": selectors.registrant_dea_number(location),
+    }
+
+
+def person(user) -> dict | None:
+    return {"uuid": user.uuid, "name": user.display_name} if user is not None else None
+
+
+def container_read(container: Container) -> dict:
+    return {
+        "uuid": container.uuid,
+        "label": container.label,
+        "product": container.lot.product.name,
+        "lot_number": container.lot.lot_number,
+        "expiry": container.lot.expiry.isoformat(),
+        "content_mg": container.content_mg,
+        "balance_mg": container.balance_mg,
+        "status": container.status,
+    }
+
+
+def entry_read(entry: LedgerEntry, *, reversed_: bool) -> dict:
+    return {
+        "uuid": entry.uuid,
+        "kind": entry.kind,
+        "occurred_at": entry.occurred_at.isoformat(),
+        "container": entry.container.label,
+        "quantity_mg": entry.quantity_mg,
+        "balance_after_mg": entry.balance_after_mg,
+        "patient_mrn": entry.patient.mrn if entry.patient else "",
+        "reversed": reversed_,
+        "witnessed": entry.witness_id is not None,
+    }
+
+
+def row_read(row: EntryRow) -> dict:
+    return entry_read(row.entry, reversed_=row.reversed)
+
+
+def discrepancy_etag(discrepancy: Discrepancy) -> str:
+    return entity_tag(
+        "cs_discrepancy", discrepancy.uuid, discrepancy.updated_at, discrepancy.status
+    )
+
+
+def loss_report_etag(report: LossReport) -> str:
+    return entity_tag(
+        "cs_loss_report",
+        report.uuid,
+        report.updated_at,
+        report.dea_notified_at,
+        report.form106_submitted_at,
+        report.form106_reference,
+    )
+
+
+def matches[RecordT: Model](if_match: str | None, etag):
+    """The services' precondition: the tag compared on the record under its row lock."""
+
+    def check(locked: RecordT) -> None:
+        if_match_check(if_match, etag(locked))
+
+    return check
+
+
+def discrepancy_read(discrepancy: Discrepancy) -> dict:
+    return {
+        "uuid": discrepancy.uuid,
+        "difference_mg": discrepancy.difference_mg,
+        "status": discrepancy.status,
+        "resolution_reason": discrepancy.resolution_reason,
+        "resolved_by": person(discrepancy.resolved_by),
+        "resolved_at": discrepancy.resolved_at,
+        "adjusted": discrepancy.adjustment_id is not None,
+        "etag": discrepancy_etag(discrepancy),
+    }
+
+
+def count_summary(count: InventoryCount, *, lines: int, discrepancies: int, open_: int) -> dict:
+    return {
+        "uuid": count.uuid,
+        "kind": count.kind,
+        "counted_at": count.counted_at,
+        "taken_at": count.taken_at,
+        "counted_by": person(count.counted_by),
+        "witness": person(count.witness),
+        "note": count.note,
+        "containers": lines,
+        "discrepancies": discrepancies,
+        "open_discrepancies": open_,
+    }
+
+
+def count_read(count: InventoryCount, lines: list) -> dict:
+    found = [getattr(line, "discrepancy", None) for line in lines]
+    return {
+        **count_summary(
+            count,
+            lines=len(lines),
+            discrepancies=sum(1 for d in found if d is not None),
+            open_=sum(1 for d in found if d is not None and d.status == "open"),
+        ),
+        "location": registrant(count.location),
+        "lines": [
+            {
+                "container": container_read(line.container),
+                "expected_mg": line.expected_mg,
+                "counted_mg": line.counted_mg,
+                "difference_mg": line.difference_mg,
+                "discrepancy": discrepancy_read(d) if d is not None else None,
+            }
+            for line, d in zip(lines, found, strict=True)
+        ],
+    }
+
+
+def loss_report_read(row: LossReportRow) -> dict:
+    report = row.report
+    return {
+        "uuid": report.uuid,
+        "kind": report.kind,
+        "discovered_at": report.discovered_at,
+        "description": report.description,
+        "product": report.product.name if report.product else None,
+        "quantity_mg": report.quantity_mg,
+        "dea_notice_due_on": report.dea_notice_due_on,
+        "dea_notified_at": report.dea_notified_at,
+        "dea_notice": row.notice,
+        "form106_due_on": report.form106_due_on,
+        "form106_submitted_at": report.form106_submitted_at,
+        "form106_reference": report.form106_reference,
+        "form106": row.form106,
+    }
