@@ -13,6 +13,7 @@ from clinic.protocols.api import router as plans_router
 from clinic.protocols.calculators import router as protocol_calculators_router
 from clinic.scheduling.api import router as appointments_router
 from clinic.screening.api import router as screening_router
+from clinic.screening.api_consultations import router as consultations_router
 from clinic.treatment_sessions.api import chair_alerts_router, dosing_router, sessions_router
 
 
@@ -50,6 +51,8 @@ api.add_router("", protocol_calculators_router)
 api.add_router("", billing_calculators_router)
 api.add_router("/screening", screening_router)
 api.add_router("/ledger", ledger_router)
+# The one public operation (auth=None on the operation itself): a consultation request.
+api.add_router("/consultations", consultations_router)
 api.add_router("/appointments", appointments_router)
 api.add_router("/sessions", sessions_router)
 api.add_router("/sessions", dosing_router)

@@ -24,9 +24,10 @@ from clinic.core.middleware import request_refused_response
 logger = logging.getLogger("clinic.api")
 
 # Every operation can answer 401 (no valid session or token) and 403 (a role that may not, or
-# a session request without its CSRF token); one with path parameters 404; one with parameters
-# or a body 422; one with a body 400 (not JSON at all) and 413 (too large). 409 is declared by
-# the operations that can conflict. Each with the one envelope.
+# a session request without its CSRF token), but a public one (`auth=None`); one with path
+# parameters 404; one with parameters or a body 422; one with a body 400 (not JSON at all)
+# and 413 (too large). 409 is declared by the operations that can conflict. Each with the one
+# envelope.
 _BODY_STATUSES = (400, 413)
 
 
@@ -45,7 +46,8 @@ def declare_error_responses(api) -> None:
         for path_view in bound_router.path_operations.values():
             for operation in path_view.operations:
                 sources = {model.__ninja_param_source__ for model in operation.models}
-                statuses = [401, 403]
+                # A public operation takes no credentials, so none can be refused.
+                statuses = [] if operation.auth_param is None else [401, 403]
                 if "path" in sources:
                     statuses.append(404)
                 if sources or operation.openapi_extra:

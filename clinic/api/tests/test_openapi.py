@@ -104,6 +104,31 @@ DECLARED = {
     ("post", ALERT + "/acknowledge"): CHANGE,
     ("post", ALERT + "/resolve"): CHANGE,
 }
+# The ledger (issue 16): reads; creates (201; 409 where the service refuses a state); the two
+# mutable records' changes with If-Match. The public consultation request: no 401/403 (no
+# credentials to refuse), 429 past the page's rate limit.
+LEDGER = "/api/v1/ledger"
+READ = {"200", "401", "403", "422"}
+CREATE = {"201", "400", "401", "403", "413", "422"}
+DECLARED.update(
+    {
+        ("get", LEDGER + "/stock"): READ,
+        ("get", LEDGER + "/entries"): READ | {"404"},
+        ("get", LEDGER + "/counts"): READ,
+        ("get", LEDGER + "/counts/{count_uuid}"): READ | {"404"},
+        ("get", LEDGER + "/discrepancies/{discrepancy_uuid}"): READ | {"404"},
+        ("get", LEDGER + "/losses"): READ,
+        ("get", LEDGER + "/losses/{report_uuid}"): READ | {"404"},
+        ("post", LEDGER + "/receipts"): CREATE,
+        ("post", LEDGER + "/containers/{container_uuid}/waste"): CREATE | {"404", "409"},
+        ("post", LEDGER + "/counts"): CREATE | {"409"},
+        ("post", LEDGER + "/losses"): CREATE,
+        ("post", LEDGER + "/discrepancies/{discrepancy_uuid}/resolve"): CHANGE,
+        ("post", LEDGER + "/losses/{report_uuid}/notified"): CHANGE,
+        ("post", LEDGER + "/losses/{report_uuid}/form106"): CHANGE,
+        ("post", "/api/v1/consultations"): {"201", "400", "413", "422", "429"},
+    }
+)
 ENVELOPE = {"$ref": "#/components/schemas/ApiError"}
 
 
@@ -124,3 +149,20 @@ def test_issue_16_operations_declare_every_status_with_the_envelope(client):
         assert "ETag" in paths[path]["get"]["responses"]["200"]["headers"], path
     for path in ("/api/v1/sessions/check-in", SESSION + "/vitals"):
         assert "ETag" in paths[path]["post"]["responses"]["201"]["headers"], path
+
+
+def test_the_ledgers_tags_and_the_public_operation(client):
+    document = client.get("/api/v1/openapi.json").json()
+    paths = document["paths"]
+    for path in ("/discrepancies/{discrepancy_uuid}", "/losses/{report_uuid}"):
+        assert "ETag" in paths[LEDGER + path]["get"]["responses"]["200"]["headers"], path
+    assert "ETag" in paths[LEDGER + "/losses"]["post"]["responses"]["201"]["headers"]
+    public = paths["/api/v1/consultations"]["post"]
+    # No security requirement: the document says it takes no credentials.
+    assert "security" not in public
+    assert "Retry-After" in public["responses"]["429"]["headers"]
+    # Every other operation keeps the API's authentication.
+    for path, methods in paths.items():
+        for method, operation in methods.items():
+            if path != "/api/v1/consultations":
+                assert operation.get("security"), (method, path)
