@@ -8,6 +8,7 @@ in the app, so a new export cannot forget the neutralising.
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -70,3 +71,17 @@ def csv_stream(headings: Iterable[Any], rows: Iterable[Iterable[Any]]) -> Iterat
 def csv_text(headings: Iterable[Any], rows: Iterable[Iterable[Any]]) -> str:
     """The whole CSV as text, every cell made safe."""
     return "".join(csv_stream(headings, rows))
+
+
+def read_rows(text: str) -> tuple[list[str], Iterator[dict[str, str]]]:
+    """A CSV file's column names (trimmed) and its rows as {column: value}, values trimmed and
+    an empty cell as "". Reading needs no neutralising; it lives here so that this module stays
+    the only one that touches the csv module (test_spreadsheet.py)."""
+    reader = csv.DictReader(io.StringIO(text))
+    columns = [name.strip() for name in reader.fieldnames or []]
+
+    def rows() -> Iterator[dict[str, str]]:
+        for raw in reader:
+            yield {key.strip(): (value or "").strip() for key, value in raw.items() if key}
+
+    return columns, rows()

@@ -17,14 +17,13 @@ instrument, total, taken_on, weight_kg, height_cm, measured_on.
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from clinic.core.spreadsheet import read_rows
 from clinic.fhir import terminology as t
 
 # Exact conversions: the international avoirdupois pound is 0.45359237 kg and the inch 2.54 cm
@@ -285,8 +284,7 @@ def parse_bundle(text: str) -> Arrival:
 
 def parse_csv(text: str) -> Arrival:
     arrival = Arrival()
-    reader = csv.DictReader(io.StringIO(text))
-    columns = [c.strip() for c in reader.fieldnames or []]
+    columns, rows = read_rows(text)
     missing = [c for c in CSV_REQUIRED if c not in columns]
     unknown = [c for c in columns if c not in CSV_COLUMNS]
     if missing or unknown:
@@ -298,10 +296,8 @@ def parse_csv(text: str) -> Arrival:
         arrival.refusals.append(Problem("header", "; ".join(words).capitalize() + "."))
         return arrival
     by_id: dict[str, ArrivingPatient] = {}
-    for number, raw in enumerate(reader, start=2):  # row 1 is the header
-        row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
-        where = f"row {number}"
-        _csv_row(arrival, by_id, where, row)
+    for number, row in enumerate(rows, start=2):  # row 1 is the header
+        _csv_row(arrival, by_id, f"row {number}", row)
     if not arrival.patients and not arrival.refusals:
         arrival.refusals.append(Problem("file", "The file has no rows."))
     return arrival
