@@ -178,6 +178,12 @@ def test_a_model_form_gets_the_policy_on_its_generated_fields():
 # ------------------------------------------------------------------ every API body field
 
 
+# Dict fields whose keys are names from a fixed table the handler matches them against (an
+# unknown key is refused with 422 and never stored), as a path parameter is: a treatment plan's
+# protocol options (clinic/protocols/schemas.py).
+DICT_KEYS_LOOKED_UP = (".options",)
+
+
 def _bare_str(annotation, metadata, path: str, seen: set) -> list[str]:
     """Paths under `annotation` that accept a str outside the text policy."""
     if any(m in (ONE_LINE, MULTI_LINE) for m in metadata):
@@ -192,7 +198,10 @@ def _bare_str(annotation, metadata, path: str, seen: set) -> list[str]:
         return []
     if origin in (typing.Union, types.UnionType, list, tuple, set, dict):
         found = []
-        for arg in typing.get_args(annotation):
+        args = typing.get_args(annotation)
+        if origin is dict and path.endswith(DICT_KEYS_LOOKED_UP):
+            args = args[1:]  # the keys are lookup keys, matched against a fixed table
+        for arg in args:
             found += _bare_str(arg, [], path, seen)
         return found
     if inspect.isclass(annotation) and issubclass(annotation, BaseModel):

@@ -13,6 +13,7 @@ from pydantic import SecretStr
 
 from clinic.core.api_pages import CursorQuery
 from clinic.core.api_schemas import RequestBody
+from clinic.core.text import MultiLine, OneLine
 from clinic.patients.schemas import DecimalIn
 
 EntryKindCode = Literal[
@@ -161,12 +162,12 @@ class CountRecord(Witness):
     lines: list[CountLine] = Field(
         description="Every container on hand at the location, each once.", max_length=2000
     )
-    note: str = Field("", max_length=300)
+    note: MultiLine = Field("", max_length=300)
 
 
 class WasteRecord(Witness):
     quantity_mg: DecimalIn
-    reason: str = Field(..., max_length=300)
+    reason: OneLine = Field(..., max_length=300)
     administration: UUID | None = Field(
         None,
         description="The administration whose residual this wastes (no balance change); "
@@ -177,13 +178,13 @@ class WasteRecord(Witness):
 class ReceiptRecord(Witness):
     location: UUID | None = Field(None, description="By default your current location.")
     product: UUID
-    lot_number: str = Field(..., max_length=40)
+    lot_number: OneLine = Field(..., max_length=40)
     expiry: datetime.date
     containers: int = Field(..., ge=1, le=999, description="Vials or devices received.")
-    supplier: str = Field(..., max_length=200)
-    supplier_address: str = Field(..., max_length=300)
-    supplier_dea_number: str = Field(..., max_length=20)
-    invoice: str = Field(..., max_length=60)
+    supplier: OneLine = Field(..., max_length=200)
+    supplier_address: MultiLine = Field(..., max_length=300)
+    supplier_dea_number: OneLine = Field(..., max_length=20)
+    invoice: OneLine = Field(..., max_length=60)
     received_on: datetime.date = Field(description="The actual date of receipt.")
     received_time: datetime.time | None = Field(None, description="Left out: midnight.")
 
@@ -200,7 +201,7 @@ class ReceiptRead(Schema):
 
 
 class DiscrepancyResolve(RequestBody):
-    reason: str = Field(..., max_length=300)
+    reason: OneLine = Field(..., max_length=300)
     adjust_balance: bool = Field(
         False, description="Bring the book balance to the count (an adjustment entry)."
     )
@@ -210,7 +211,7 @@ class LossReportRecord(RequestBody):
     location: UUID | None = Field(None, description="By default your current location.")
     kind: LossKindCode
     discovered_at: datetime.datetime = Field(description="With its UTC offset; not in the future.")
-    description: str = Field(..., max_length=1000)
+    description: MultiLine = Field(..., max_length=1000)
     product: UUID | None = None
     quantity_mg: DecimalIn | None = None
 
@@ -220,7 +221,7 @@ class LossStep(RequestBody):
 
 
 class Form106Step(LossStep):
-    reference: str = Field("", max_length=60)
+    reference: OneLine = Field("", max_length=60)
 
 
 class LossReportRead(Schema):

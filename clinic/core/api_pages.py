@@ -27,6 +27,8 @@ from django.db.models import Model, Q, QuerySet
 from ninja import Field, Schema
 from ninja.errors import ValidationError
 
+from clinic.core.text import OneLine
+
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 _SALT = "clinic.api.cursor"
@@ -38,7 +40,7 @@ BAD_CURSOR = (
 class CursorQuery(Schema):
     """The query parameters every cursor-paged list takes."""
 
-    cursor: str | None = Field(
+    cursor: OneLine | None = Field(
         None,
         max_length=1000,
         description="`next_cursor` of the previous page; leave it out for the first page.",

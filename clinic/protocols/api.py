@@ -15,6 +15,7 @@ from clinic.core.api_pages import CursorQuery, cursor_decode, cursor_encode
 from clinic.core.api_schemas import ApiError
 from clinic.core.api_versions import IF_MATCH_DESCRIPTION, entity_tag, etag_openapi, if_match_check
 from clinic.core.exceptions import InvalidInput, PermissionDenied
+from clinic.core.text import OneLine
 from clinic.patients.models import Patient
 from clinic.patients.selectors import can_act_clinically, patient_get
 from clinic.protocols import selectors, services
@@ -302,7 +303,7 @@ def plan_activate(
     patient_uuid: uuid.UUID,
     plan_uuid: uuid.UUID,
     response: HttpResponse,
-    if_match: str | None = IfMatch,
+    if_match: OneLine | None = IfMatch,
 ):
     plan = _plan_for_change(request, patient_uuid, plan_uuid)
     signed = services.plan_activate(actor=request.auth, plan=plan, precondition=_matches(if_match))
@@ -321,7 +322,7 @@ def plan_complete(
     plan_uuid: uuid.UUID,
     payload: PlanEnd,
     response: HttpResponse,
-    if_match: str | None = IfMatch,
+    if_match: OneLine | None = IfMatch,
 ):
     plan = _plan_for_change(request, patient_uuid, plan_uuid)
     ended = services.plan_finish(
@@ -346,7 +347,7 @@ def plan_discontinue(
     plan_uuid: uuid.UUID,
     payload: PlanEnd,
     response: HttpResponse,
-    if_match: str | None = IfMatch,
+    if_match: OneLine | None = IfMatch,
 ):
     plan = _plan_for_change(request, patient_uuid, plan_uuid)
     ended = services.plan_finish(

@@ -28,7 +28,9 @@ class PlanChoices(RequestBody):
     weight_basis: WeightBasisCode | None = Field(None, description="IV and IM")
     esketamine_dose_mg: int | None = Field(None, description="Esketamine, from session 2")
     infusion_minutes: int | None = Field(None, description="IV")
-    options: dict[str, int | float | str] = Field(
+    # The keys are matched against the protocol's own option names by the plan form (an
+    # unknown name is refused with 422, never stored): a lookup key, like a path parameter.
+    options: dict[str, int | float | OneLine] = Field(
         default_factory=dict,
         max_length=20,
         description="The protocol's own options, as POST /protocols/{code}/schedule takes them.",

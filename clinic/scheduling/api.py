@@ -18,6 +18,7 @@ from clinic.core.api_pages import cursor_decode, cursor_encode
 from clinic.core.api_schemas import ApiError
 from clinic.core.api_versions import IF_MATCH_DESCRIPTION, entity_tag, etag_openapi, if_match_check
 from clinic.core.exceptions import DomainError, InvalidInput
+from clinic.core.text import OneLine
 from clinic.locations.models import Location
 from clinic.locations.selectors import location_get, location_scope, workplace_for
 from clinic.patients.selectors import patient_get
@@ -283,7 +284,7 @@ def appointment_reschedule(
     appointment_uuid: uuid.UUID,
     payload: AppointmentReschedule,
     response: HttpResponse,
-    if_match: str | None = IfMatch,
+    if_match: OneLine | None = IfMatch,
 ):
     actor = request.auth
     appointment = _for_change(request, appointment_uuid)
@@ -320,7 +321,7 @@ def appointment_cancel(
     appointment_uuid: uuid.UUID,
     payload: AppointmentReason,
     response: HttpResponse,
-    if_match: str | None = IfMatch,
+    if_match: OneLine | None = IfMatch,
 ):
     appointment = _for_change(request, appointment_uuid)
     cancelled = services.appointment_cancel(
@@ -344,7 +345,7 @@ def appointment_no_show(
     appointment_uuid: uuid.UUID,
     payload: AppointmentReason,
     response: HttpResponse,
-    if_match: str | None = IfMatch,
+    if_match: OneLine | None = IfMatch,
 ):
     appointment = _for_change(request, appointment_uuid)
     marked = services.appointment_mark_no_show(

@@ -10,7 +10,7 @@ from ninja import Field, Schema
 
 from clinic.core.api_pages import CursorQuery
 from clinic.core.api_schemas import RequestBody
-from clinic.core.text import MultiLine
+from clinic.core.text import MultiLine, OneLine
 
 RouteCode = Literal["iv", "im", "esketamine"]
 StatusCode = Literal["booked", "checked_in", "completed", "cancelled", "no_show"]
@@ -18,7 +18,7 @@ StatusCode = Literal["booked", "checked_in", "completed", "cancelled", "no_show"
 
 class AppointmentListQuery(CursorQuery):
     date: datetime.date = Field(description="The day, in the clinic's time zone.")
-    location: str | None = Field(
+    location: OneLine | None = Field(
         None,
         max_length=40,
         description="A location's id; `all` (clinic administrator) for every location; "

@@ -20,6 +20,7 @@ from ninja import Field, Router, Schema, Status
 from pydantic import StrictBool
 
 from clinic.core.api_schemas import ApiError, RequestBody
+from clinic.core.text import MultiLine, OneLine
 from clinic.screening.choices import ContactMethod, SeekingHelp
 from clinic.screening.rate_limit import (
     consultation_counted,
@@ -40,17 +41,17 @@ SeekingCode = Literal[tuple(SeekingHelp.values)]  # type: ignore[valid-type]
 
 
 class ConsultationRequestBody(RequestBody):
-    given_name: str = Field(..., max_length=TEXT_LIMITS["given_name"])
-    family_name: str = Field(..., max_length=TEXT_LIMITS["family_name"])
-    email: str = Field("", max_length=TEXT_LIMITS["email"])
-    phone: str = Field("", max_length=TEXT_LIMITS["phone"], description="7 to 15 digits.")
+    given_name: OneLine = Field(..., max_length=TEXT_LIMITS["given_name"])
+    family_name: OneLine = Field(..., max_length=TEXT_LIMITS["family_name"])
+    email: OneLine = Field("", max_length=TEXT_LIMITS["email"])
+    phone: OneLine = Field("", max_length=TEXT_LIMITS["phone"], description="7 to 15 digits.")
     preferred_contact: ContactCode = Field(  # type: ignore[valid-type]
         description="E-mail needs `email`; a call or a text needs `phone`."
     )
     date_of_birth: datetime.date | None = None
     seeking_help_with: SeekingCode  # type: ignore[valid-type]
-    message: str = Field("", max_length=TEXT_LIMITS["message"])
-    heard_about: str = Field("", max_length=TEXT_LIMITS["heard_about"])
+    message: MultiLine = Field("", max_length=TEXT_LIMITS["message"])
+    heard_about: OneLine = Field("", max_length=TEXT_LIMITS["heard_about"])
     consent_to_contact: StrictBool = Field(
         description="Must be true: the clinic may contact the person about this request."
     )

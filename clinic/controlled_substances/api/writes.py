@@ -59,6 +59,7 @@ from clinic.core.access import require
 from clinic.core.api_schemas import ApiError
 from clinic.core.api_versions import etag_openapi
 from clinic.core.exceptions import InvalidInput
+from clinic.core.text import OneLine
 
 
 @router.post(
@@ -253,7 +254,7 @@ def ledger_discrepancy_resolve(
     discrepancy_uuid: uuid.UUID,
     payload: DiscrepancyResolve,
     response: HttpResponse,
-    if_match: str | None = IfMatch,
+    if_match: OneLine | None = IfMatch,
 ):
     actor = request.auth
     require(actor, Capability.LEDGER_RECONCILE)  # before looking anything up
@@ -335,7 +336,7 @@ def ledger_loss_notified(
     report_uuid: uuid.UUID,
     payload: LossStep,
     response: HttpResponse,
-    if_match: str | None = IfMatch,
+    if_match: OneLine | None = IfMatch,
 ):
     actor = request.auth
     try:
@@ -366,7 +367,7 @@ def ledger_loss_form106(
     report_uuid: uuid.UUID,
     payload: Form106Step,
     response: HttpResponse,
-    if_match: str | None = IfMatch,
+    if_match: OneLine | None = IfMatch,
 ):
     actor = request.auth
     try:
