@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.http import HttpResponse
-from ninja import Header, Query, Router, Status
+from ninja import Query, Router, Status
 
 from clinic.accounts.permissions import Capability
 from clinic.assessments import alerts, selectors, services
@@ -21,7 +21,7 @@ from clinic.assessments.schemas import (
 from clinic.core.access import require
 from clinic.core.api_pages import CursorQuery, cursor_decode, cursor_encode
 from clinic.core.api_schemas import ApiError
-from clinic.core.api_versions import IF_MATCH_DESCRIPTION, entity_tag, etag_openapi, if_match_check
+from clinic.core.api_versions import IfMatch, entity_tag, etag_openapi, precondition
 from clinic.core.text import OneLine
 from clinic.patients.selectors import can_act_clinically, patient_get
 
@@ -117,8 +117,6 @@ def response_create(request, patient_uuid: uuid.UUID, payload: ResponseCreate):
 # with a note. Mounted at /alerts/suicidality.
 
 alerts_router = Router(tags=["alerts"])
-
-IfMatch = Header(None, alias="If-Match", description=IF_MATCH_DESCRIPTION)
 
 
 def alert_etag(alert: SuicidalityAlert, follow_ups: int) -> str:
@@ -224,9 +222,8 @@ def suicidality_alert_detail(request, alert_uuid: uuid.UUID, response: HttpRespo
     return _answer(request, response, alert_uuid)
 
 
-def _matches(if_match: str | None):
-    """The services' precondition: the alert's tag, compared under its row lock."""
-    return lambda locked: if_match_check(if_match, alert_etag(locked, locked.follow_ups.count()))
+def _locked_alert_etag(locked) -> str:
+    return alert_etag(locked, locked.follow_ups.count())
 
 
 _CHANGED = {200: SuicidalityAlertRead, 409: ApiError, 412: ApiError, 428: ApiError}
@@ -258,7 +255,10 @@ def suicidality_alert_acknowledge(
     require(request.auth, Capability.ALERT_ACKNOWLEDGE)  # before looking anything up
     alert = selectors.alert_get(actor=request.auth, alert_uuid=alert_uuid)
     alerts.alert_acknowledge(
-        actor=request.auth, alert=alert, note=payload.note, precondition=_matches(if_match)
+        actor=request.auth,
+        alert=alert,
+        note=payload.note,
+        precondition=precondition(if_match, _locked_alert_etag),
     )
     return _answer(request, response, alert_uuid)
 
@@ -283,6 +283,9 @@ def suicidality_alert_resolve(
     require(request.auth, Capability.ALERT_RESOLVE)  # before looking anything up
     alert = selectors.alert_get(actor=request.auth, alert_uuid=alert_uuid)
     alerts.alert_resolve(
-        actor=request.auth, alert=alert, note=payload.note, precondition=_matches(if_match)
+        actor=request.auth,
+        alert=alert,
+        note=payload.note,
+        precondition=precondition(if_match, _locked_alert_etag),
     )
     return _answer(request, response, alert_uuid)

@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+from collections.abc import Callable
 from typing import Any
+
+from ninja import Header
 
 from clinic.core.exceptions import DomainError
 
@@ -25,6 +28,9 @@ IF_MATCH_DESCRIPTION = (
     "Required: the `ETag` of the record as you last read it. Missing: 428; no longer the "
     "record's (it changed since): 412, and nothing is written."
 )
+# Every router's `If-Match` parameter: optional to the schema so that a missing one reaches
+# the service and is answered 428 in the error envelope, not 422.
+IfMatch = Header(None, alias="If-Match", description=IF_MATCH_DESCRIPTION)
 ETAG_HEADER = {
     "ETag": {
         "description": "The record's entity tag: send it as `If-Match` to change the record.",
@@ -72,6 +78,18 @@ def if_match_check(if_match: str | None, current: str) -> None:
             "yours with its new ETag.",
             field="If-Match",
         )
+
+
+def precondition[RecordT](
+    if_match: str | None, etag: Callable[[RecordT], str]
+) -> Callable[[RecordT], None]:
+    """A service's `precondition`: the record's tag, computed and compared on the row the
+    service holds locked, so that of two changes sent with one tag the second is refused."""
+
+    def check(locked: RecordT) -> None:
+        if_match_check(if_match, etag(locked))
+
+    return check
 
 
 def etag_openapi(*statuses: int) -> dict:

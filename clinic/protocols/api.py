@@ -7,13 +7,13 @@ from __future__ import annotations
 import uuid
 
 from django.http import HttpResponse
-from ninja import Header, Query, Router, Status
+from ninja import Query, Router, Status
 
 from clinic.accounts.permissions import Capability
 from clinic.core.access import require
 from clinic.core.api_pages import CursorQuery, cursor_decode, cursor_encode
 from clinic.core.api_schemas import ApiError
-from clinic.core.api_versions import IF_MATCH_DESCRIPTION, entity_tag, etag_openapi, if_match_check
+from clinic.core.api_versions import IfMatch, entity_tag, etag_openapi, precondition
 from clinic.core.exceptions import InvalidInput, PermissionDenied
 from clinic.core.text import OneLine
 from clinic.patients.models import Patient
@@ -275,7 +275,6 @@ def plan_create(request, patient_uuid: uuid.UUID, payload: PlanChoices, response
     return Status(201, _answer(response, plan))
 
 
-IfMatch = Header(None, alias="If-Match", description=IF_MATCH_DESCRIPTION)
 _CHANGED = {200: PlanRead, 409: ApiError, 412: ApiError, 428: ApiError}
 
 
@@ -284,11 +283,6 @@ def _plan_for_change(request, patient_uuid: uuid.UUID, plan_uuid: uuid.UUID) -> 
     require(actor, Capability.PLAN_PRESCRIBE)  # before looking anything up
     patient = patient_get(actor=actor, patient_uuid=patient_uuid, purpose="api treatment plan")
     return selectors.plan_get(actor=actor, patient=patient, plan_uuid=plan_uuid)
-
-
-def _matches(if_match: str | None):
-    """The services' precondition: checked on the plan under its row lock."""
-    return lambda locked: if_match_check(if_match, plan_etag(locked))
 
 
 @router.post(
@@ -306,7 +300,9 @@ def plan_activate(
     if_match: OneLine | None = IfMatch,
 ):
     plan = _plan_for_change(request, patient_uuid, plan_uuid)
-    signed = services.plan_activate(actor=request.auth, plan=plan, precondition=_matches(if_match))
+    signed = services.plan_activate(
+        actor=request.auth, plan=plan, precondition=precondition(if_match, plan_etag)
+    )
     return _answer(response, signed)
 
 
@@ -330,7 +326,7 @@ def plan_complete(
         plan=plan,
         discontinued=False,
         reason=payload.reason,
-        precondition=_matches(if_match),
+        precondition=precondition(if_match, plan_etag),
     )
     return _answer(response, ended)
 
@@ -355,6 +351,6 @@ def plan_discontinue(
         plan=plan,
         discontinued=True,
         reason=payload.reason,
-        precondition=_matches(if_match),
+        precondition=precondition(if_match, plan_etag),
     )
     return _answer(response, ended)

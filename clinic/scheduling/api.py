@@ -10,13 +10,13 @@ from contextlib import nullcontext
 
 from django.http import HttpResponse
 from django.utils import timezone
-from ninja import Header, Query, Router, Status
+from ninja import Query, Router, Status
 
 from clinic.accounts.permissions import Capability
 from clinic.core.access import require
 from clinic.core.api_pages import cursor_decode, cursor_encode
 from clinic.core.api_schemas import ApiError
-from clinic.core.api_versions import IF_MATCH_DESCRIPTION, entity_tag, etag_openapi, if_match_check
+from clinic.core.api_versions import IfMatch, entity_tag, etag_openapi, precondition
 from clinic.core.exceptions import DomainError, InvalidInput
 from clinic.core.text import OneLine
 from clinic.locations.models import Location
@@ -264,14 +264,6 @@ def _for_change(request, appointment_uuid: uuid.UUID) -> Appointment:
     return selectors.appointment_get(actor=request.auth, appointment_uuid=appointment_uuid)
 
 
-def _matches(if_match: str | None):
-    """The services' precondition: checked on the appointment under its row lock."""
-    return lambda locked: if_match_check(if_match, appointment_etag(locked))
-
-
-IfMatch = Header(None, alias="If-Match", description=IF_MATCH_DESCRIPTION)
-
-
 @router.post(
     "/{appointment_uuid}/reschedule",
     response={200: AppointmentRead, **_CHANGE_ERRORS},
@@ -302,7 +294,7 @@ def appointment_reschedule(
             reason=payload.reason,
             chair=chair,
             nurse=nurse,
-            precondition=_matches(if_match),
+            precondition=precondition(if_match, appointment_etag),
         )
     except DomainError as error:
         raise _in_api_words(error) from error
@@ -328,7 +320,7 @@ def appointment_cancel(
         actor=request.auth,
         appointment=appointment,
         reason=payload.reason,
-        precondition=_matches(if_match),
+        precondition=precondition(if_match, appointment_etag),
     )
     return _answer(response, cancelled)
 
@@ -352,6 +344,6 @@ def appointment_no_show(
         actor=request.auth,
         appointment=appointment,
         reason=payload.reason,
-        precondition=_matches(if_match),
+        precondition=precondition(if_match, appointment_etag),
     )
     return _answer(response, marked)

@@ -7,8 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from django import forms
-from django.db.models import Model
-from ninja import Header, Router
+from ninja import Router
 
 from clinic.controlled_substances import selectors
 from clinic.controlled_substances.models import (
@@ -20,7 +19,7 @@ from clinic.controlled_substances.models import (
 )
 from clinic.controlled_substances.selectors import EntryRow, LossReportRow
 from clinic.core.api_schemas import ApiError
-from clinic.core.api_versions import IF_MATCH_DESCRIPTION, entity_tag, if_match_check
+from clinic.core.api_versions import entity_tag
 from clinic.core.exceptions import InvalidInput
 from clinic.locations.models import Location
 
@@ -29,7 +28,6 @@ from clinic.locations.models import Location
 router = Router(tags=["controlled substances"])
 
 CHANGE_ERRORS = {404: ApiError, 409: ApiError, 412: ApiError, 428: ApiError}
-IfMatch = Header(None, alias="If-Match", description=IF_MATCH_DESCRIPTION)
 
 
 def form_checked[FormT: forms.Form](form: FormT, rename: Mapping[str, str] | None = None) -> FormT:
@@ -114,15 +112,6 @@ def loss_report_etag(report: LossReport) -> str:
         report.form106_submitted_at,
         report.form106_reference,
     )
-
-
-def matches[RecordT: Model](if_match: str | None, etag):
-    """The services' precondition: the tag compared on the record under its row lock."""
-
-    def check(locked: RecordT) -> None:
-        if_match_check(if_match, etag(locked))
-
-    return check
 
 
 def discrepancy_read(discrepancy: Discrepancy) -> dict:

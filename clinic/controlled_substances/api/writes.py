@@ -25,7 +25,6 @@ from clinic.accounts.permissions import Capability
 from clinic.controlled_substances import selectors, services
 from clinic.controlled_substances.api.common import (
     CHANGE_ERRORS,
-    IfMatch,
     container_read,
     count_read,
     discrepancy_etag,
@@ -34,7 +33,6 @@ from clinic.controlled_substances.api.common import (
     form_checked,
     loss_report_etag,
     loss_report_read,
-    matches,
     registrant,
     router,
     witness_data,
@@ -57,7 +55,7 @@ from clinic.controlled_substances.schemas import (
 )
 from clinic.core.access import require
 from clinic.core.api_schemas import ApiError
-from clinic.core.api_versions import etag_openapi
+from clinic.core.api_versions import IfMatch, etag_openapi, precondition
 from clinic.core.exceptions import InvalidInput
 from clinic.core.text import OneLine
 
@@ -264,7 +262,7 @@ def ledger_discrepancy_resolve(
         discrepancy=discrepancy,
         reason=payload.reason,
         adjust_balance=payload.adjust_balance,
-        precondition=matches(if_match, discrepancy_etag),
+        precondition=precondition(if_match, discrepancy_etag),
     )
     response["ETag"] = discrepancy_etag(resolved)
     return discrepancy_read(resolved)
@@ -318,7 +316,7 @@ def _loss_step(request, report_uuid: uuid.UUID, if_match, response: HttpResponse
     actor = request.auth
     require(actor, Capability.LEDGER_REPORT_LOSS)  # before looking anything up
     report = selectors.loss_report_get(actor=actor, report_uuid=report_uuid)
-    done = step(report, matches(if_match, loss_report_etag))
+    done = step(report, precondition(if_match, loss_report_etag))
     response["ETag"] = loss_report_etag(done)
     return loss_report_read(loss_row(done))
 

@@ -9,19 +9,16 @@ from decimal import Decimal
 
 from django.http import HttpResponse
 from django.utils import timezone
-from ninja import Header
 
 from clinic.accounts.permissions import Capability
 from clinic.controlled_substances.models import Container
 from clinic.controlled_substances.services import residual_outstanding_mg
 from clinic.core.access import require
-from clinic.core.api_versions import IF_MATCH_DESCRIPTION, entity_tag, if_match_check
+from clinic.core.api_versions import entity_tag, precondition
 from clinic.core.exceptions import InvalidInput, NotFound
 from clinic.treatment_sessions import selectors
 from clinic.treatment_sessions.models import SessionAlert, TreatmentSession
 from clinic.treatment_sessions.page import session_page
-
-IfMatch = Header(None, alias="If-Match", description=IF_MATCH_DESCRIPTION)
 
 
 def session_etag(session: TreatmentSession) -> str:
@@ -57,7 +54,7 @@ def session_etag(session: TreatmentSession) -> str:
 
 def matches(if_match: str | None):
     """The services' precondition: the session's tag, compared under its row lock."""
-    return lambda locked: if_match_check(if_match, session_etag(locked))
+    return precondition(if_match, session_etag)
 
 
 def for_change(request, session_uuid: uuid.UUID) -> TreatmentSession:

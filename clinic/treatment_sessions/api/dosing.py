@@ -14,11 +14,11 @@ from django.http import HttpResponse
 from django.utils import timezone
 from ninja import Router
 
-from clinic.core.api_versions import etag_openapi
+from clinic.core.api_versions import IfMatch, etag_openapi
 from clinic.core.exceptions import NotFound
 from clinic.core.text import OneLine
 from clinic.treatment_sessions import services
-from clinic.treatment_sessions.api._read import IfMatch, answer, for_change, form_checked, matches
+from clinic.treatment_sessions.api._read import answer, for_change, form_checked, matches
 from clinic.treatment_sessions.api.sessions import CHANGE_NOTE, CHANGED
 from clinic.treatment_sessions.forms import (
     DeviceForm,

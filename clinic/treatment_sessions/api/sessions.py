@@ -17,14 +17,13 @@ from clinic.accounts.permissions import Capability
 from clinic.core.access import require
 from clinic.core.api_pages import cursor_decode, cursor_encode
 from clinic.core.api_schemas import ApiError
-from clinic.core.api_versions import etag_openapi
+from clinic.core.api_versions import IfMatch, etag_openapi
 from clinic.core.exceptions import InvalidInput
 from clinic.core.text import OneLine
 from clinic.locations.models import Location
 from clinic.locations.selectors import location_scope, workplace_for
 from clinic.treatment_sessions import floor, selectors, services
 from clinic.treatment_sessions.api._read import (
-    IfMatch,
     alert_in,
     alert_read,
     answer,
