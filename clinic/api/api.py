@@ -10,11 +10,19 @@ from clinic.controlled_substances.api import router as ledger_router
 from clinic.outcomes.api import router as outcomes_router
 from clinic.patients.api import router as patients_router
 from clinic.protocols.api import router as plans_router
+from clinic.protocols.api_templates import router as protocol_templates_router
 from clinic.protocols.calculators import router as protocol_calculators_router
 from clinic.scheduling.api import router as appointments_router
+from clinic.scheduling.api_resources import router as schedule_resources_router
 from clinic.screening.api import router as screening_router
 from clinic.screening.api_consultations import router as consultations_router
-from clinic.treatment_sessions.api import chair_alerts_router, dosing_router, sessions_router
+from clinic.treatment_sessions.api import (
+    chair_alerts_router,
+    dosing_router,
+    session_record_router,
+    sessions_router,
+    signing_router,
+)
 
 
 class KetaCareAPI(NinjaAPI):
@@ -56,6 +64,10 @@ api.add_router("/consultations", consultations_router)
 api.add_router("/appointments", appointments_router)
 api.add_router("/sessions", sessions_router)
 api.add_router("/sessions", dosing_router)
+api.add_router("/sessions", session_record_router)
+api.add_router("/sessions", signing_router)
+api.add_router("", protocol_templates_router)
+api.add_router("", schedule_resources_router)
 api.add_router("/alerts", suicidality_alerts_router)
 api.add_router("/alerts", chair_alerts_router)
 declare_error_responses(api)
