@@ -4,22 +4,24 @@ by the care team (and clinic administrators); made and changed by a prescriber o
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
 from django.http import HttpResponse
-from ninja import Query, Router, Status
+from ninja import Field, Query, Router, Status
 
 from clinic.accounts.permissions import Capability
 from clinic.core.access import require
 from clinic.core.api_pages import CursorQuery, cursor_decode, cursor_encode
-from clinic.core.api_schemas import ApiError
+from clinic.core.api_schemas import ApiError, RequestBody
 from clinic.core.api_versions import IfMatch, entity_tag, etag_openapi, precondition
 from clinic.core.exceptions import InvalidInput, PermissionDenied
 from clinic.core.text import OneLine
 from clinic.patients.models import Patient
+from clinic.patients.schemas import DecimalIn
 from clinic.patients.selectors import can_act_clinically, patient_get
 from clinic.protocols import selectors, services
-from clinic.protocols.forms import PlanForm
+from clinic.protocols.forms import MaintenanceForm, PlanForm, TitrationForm
 from clinic.protocols.models import ProtocolTemplate, TreatmentPlan
 from clinic.protocols.schedules import validate_definition
 from clinic.protocols.schemas import (
@@ -47,7 +49,15 @@ def plan_etag(plan: TreatmentPlan) -> str:
         plan.updated_at,
         plan.status,
         *(
-            (s.uuid, s.planned_date, s.dose_mg, s.dose_mg_per_kg, s.infusion_minutes, s.cancelled)
+            (
+                s.uuid,
+                s.planned_date,
+                s.dose_mg,
+                s.dose_mg_per_kg,
+                s.infusion_minutes,
+                s.dose_change_reason,
+                s.cancelled,
+            )
             for s in sessions
         ),
     )
@@ -354,3 +364,117 @@ def plan_discontinue(
         precondition=precondition(if_match, plan_etag),
     )
     return _answer(response, ended)
+
+
+# ---------------------------------------------------------------- titration and maintenance
+# The plan page's two other actions (views.plan_action "titrate" and "maintenance"): the same
+# forms over the body, the same services, If-Match checked under the plan's row lock.
+
+
+class PlanTitration(RequestBody):
+    """A new dose from one session on, with the reason. IV and IM take `dose_mg_per_kg`
+    (within the clinic's range for the route); esketamine and sublingual `esketamine_dose_mg`
+    (esketamine: one of the label's doses)."""
+
+    from_session: int = Field(..., description="The first session to change (numbered from 1)")
+    dose_mg_per_kg: DecimalIn | None = Field(None, description="IV and IM: the new mg/kg")
+    esketamine_dose_mg: int | None = Field(None, description="Esketamine and sublingual: mg")
+    reason: OneLine = Field(..., max_length=300, description="Why the dose changes")
+
+
+class PlanMaintenance(RequestBody):
+    """Maintenance sessions appended after the last planned one."""
+
+    interval_weeks: int = Field(..., description="Weeks apart (2 to 8)")
+    count: int = Field(..., description="How many sessions to add (1 to 52)")
+    start_date: datetime.date = Field(..., description="The first maintenance session")
+
+
+def _page_form(form, payload: RequestBody, *, route: str) -> dict:
+    """The page's form over the body: its cleaned data, or its messages named by the body's
+    fields. A dose field the plan's route does not take is refused, not ignored."""
+    problems: dict[str, list[str]] = {}
+    for name, value in payload.model_dump().items():
+        if value is not None and name not in form.fields:
+            problems[name] = [f"The {route} route does not take this choice."]
+    if not form.is_valid():
+        for field, messages in form.errors.items():
+            problems.setdefault(field, []).extend(str(message) for message in messages)
+    if problems:
+        raise InvalidInput(problems)
+    return form.cleaned_data
+
+
+def _form_data(payload: RequestBody) -> dict[str, str]:
+    return {
+        name: value.isoformat() if isinstance(value, datetime.date) else str(value)
+        for name, value in payload.model_dump(exclude_none=True).items()
+    }
+
+
+@router.post(
+    ONE_PLAN + "/titrate",
+    response=_CHANGED,
+    openapi_extra=etag_openapi(200),
+    summary="Titrate: a new dose from one session on (prescriber on the care team)",
+    description=(
+        "As the plan page: every later session not cancelled gets the new dose, calculated on "
+        "the patient's latest weight, with the reason. 422 naming the field with the page's "
+        "words (a dose outside the clinic's range for the route, a session after the last); "
+        "409 `plan_finished` for a completed or discontinued plan. `If-Match` required."
+    ),
+)
+def plan_titrate(
+    request,
+    patient_uuid: uuid.UUID,
+    plan_uuid: uuid.UUID,
+    payload: PlanTitration,
+    response: HttpResponse,
+    if_match: OneLine | None = IfMatch,
+):
+    plan = _plan_for_change(request, patient_uuid, plan_uuid)
+    sessions = selectors.planned_session_list(plan=plan)
+    form = TitrationForm(
+        _form_data(payload),
+        route=plan.route,
+        last_session=sessions[-1].number if sessions else None,
+    )
+    titrated = services.plan_titrate(
+        actor=request.auth,
+        plan=plan,
+        precondition=precondition(if_match, plan_etag),
+        **_page_form(form, payload, route=plan.route),
+    )
+    return _answer(response, titrated)
+
+
+@router.post(
+    ONE_PLAN + "/maintenance",
+    response=_CHANGED,
+    openapi_extra=etag_openapi(200),
+    summary="Add maintenance sessions (prescriber on the care team)",
+    description=(
+        "As the plan page: `count` sessions `interval_weeks` apart from `start_date`, after the "
+        "last planned session, at the latest session's dose (mg/kg on today's weight for IV "
+        "and IM). 422 naming the field; 409 `plan_not_active` unless the plan is active. "
+        "`If-Match` required."
+    ),
+)
+def plan_maintenance(
+    request,
+    patient_uuid: uuid.UUID,
+    plan_uuid: uuid.UUID,
+    payload: PlanMaintenance,
+    response: HttpResponse,
+    if_match: OneLine | None = IfMatch,
+):
+    plan = _plan_for_change(request, patient_uuid, plan_uuid)
+    last = selectors.last_planned_session(plan=plan)
+    form = MaintenanceForm(_form_data(payload), last_planned=last.planned_date if last else None)
+    extended = services.plan_set_maintenance(
+        actor=request.auth,
+        plan=plan,
+        precondition=precondition(if_match, plan_etag),
+        **_page_form(form, payload, route=plan.route),
+    )
+    return _answer(response, extended)

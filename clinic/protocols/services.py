@@ -431,9 +431,10 @@ def plan_titrate(
     reason: str,
     dose_mg_per_kg: Decimal | None = None,
     esketamine_dose_mg: int | None = None,
+    precondition: Precondition | None = None,
 ) -> TreatmentPlan:
     """A new dose for this and every later session (not cancelled ones), with a reason."""
-    locked = _lock_plan(actor, plan)
+    locked = _lock_plan(actor, plan, precondition)
     reason = required_text("reason", reason, "Say why the dose changes.")
     if locked.status not in (PlanStatus.DRAFT, PlanStatus.ACTIVE):
         raise Conflict("A finished plan cannot be titrated.", code="plan_finished")
@@ -484,10 +485,16 @@ def plan_titrate(
 
 @transaction.atomic
 def plan_set_maintenance(
-    *, actor: User, plan: TreatmentPlan, interval_weeks: int, count: int, start_date: datetime.date
+    *,
+    actor: User,
+    plan: TreatmentPlan,
+    interval_weeks: int,
+    count: int,
+    start_date: datetime.date,
+    precondition: Precondition | None = None,
 ) -> TreatmentPlan:
     """After induction: maintenance every 2–8 weeks (founding documents), appended to the plan."""
-    locked = _lock_plan(actor, plan)
+    locked = _lock_plan(actor, plan, precondition)
     if locked.status != PlanStatus.ACTIVE:
         raise Conflict("Maintenance is set on an active plan.", code="plan_not_active")
     last = locked.sessions.aggregate(number=Max("number"), date=Max("planned_date"))
