@@ -349,3 +349,48 @@ def test_the_operations_declare_every_status_with_the_envelope(client):
         parameters = {p["name"]: p for p in operation["parameters"]}
         assert parameters["If-Match"]["in"] == "header"
         assert "ETag" in operation["responses"]["200"]["headers"]
+
+
+# ------------------------------------------------------------------ two devices at once
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_two_titrations_sent_with_one_tag_write_one(eligible, draft, prescriber):
+    """PostgreSQL only (SQLite serialises every writer): the tag is compared under the plan's
+    row lock, so the second titration waits for the first, sees sessions whose doses changed
+    and is refused; one titration is written."""
+    from tests.concurrency import in_threads
+
+    tag = etag(eligible, draft, prescriber)
+    clients = [client_for(prescriber), client_for(prescriber)]
+    doses = ["0.6", "0.8"]
+
+    def work(i):
+        return clients[i].post(
+            f"{plans_url(eligible)}/{draft.uuid}/titrate",
+            {**TITRATION, "dose_mg_per_kg": doses[i], "reason": f"Device {i + 1}"},
+            content_type=JSON,
+            HTTP_IF_MATCH=tag,
+        )
+
+    responses = in_threads(2, work)
+
+    assert sorted(r.status_code for r in responses) == [200, 412], responses
+    (winner,) = [r for r in responses if r.status_code == 200]
+    (loser,) = [r for r in responses if r.status_code == 412]
+    assert loser.json()["code"] == "precondition_failed"
+    later = draft.sessions.filter(number__gte=4)
+    # The later sessions carry the winner's dose and reason, never a mix.
+    reasons = {s.dose_change_reason for s in later}
+    assert len(reasons) == 1
+    (reason,) = reasons
+    won = doses[int(reason.removeprefix("Device ")) - 1]
+    assert {s.dose_mg_per_kg for s in later} == {Decimal(won)}
+    assert winner.json()["sessions"][3]["dose_change_reason"] == reason
+    assert (
+        AuditEvent.objects.filter(
+            object_type="treatment_plan", object_id=draft.uuid, summary__startswith="Dose titrated"
+        ).count()
+        == 1
+    )
