@@ -25,3 +25,11 @@ STAFF_ROLES = frozenset(
 
 # Roles that sit on a patient's care team and see clinical records of those patients.
 CLINICAL_ROLES = frozenset({Role.PRESCRIBER, Role.NURSE, Role.THERAPIST})
+
+
+class TokenAudience(models.TextChoices):
+    """Whom an API token speaks for: a staff member on the staff API, or a patient on their own
+    operations under /api/v1/me. A token only ever opens the doors of its own audience."""
+
+    STAFF = "staff", "Clinic staff"
+    PATIENT = "patient", "Patient"

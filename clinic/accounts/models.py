@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
 
-from clinic.accounts.choices import CLINICAL_ROLES, STAFF_ROLES, Role
+from clinic.accounts.choices import CLINICAL_ROLES, STAFF_ROLES, Role, TokenAudience
 from clinic.accounts.permissions import role_can
 
 
@@ -64,9 +64,16 @@ class ApiToken(models.Model):
     """A personal API token. Only a SHA-256 digest is stored; the token is shown once.
 
     Every token expires (API_TOKEN_EXPIRY_DAYS after creation) and can be revoked by its owner,
-    a clinic administrator or `manage.py revokeapitoken`."""
+    a clinic administrator or `manage.py revokeapitoken`.
+
+    `audience` says which API it opens: a staff token the staff operations, a patient token
+    (made on the portal's account page) only the patient's own operations under /api/v1/me."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    # Every token made before patients could hold one was a staff token.
+    audience = models.CharField(
+        max_length=16, choices=TokenAudience.choices, default=TokenAudience.STAFF
+    )
     name = models.CharField(max_length=100, blank=True)
     prefix = models.CharField(max_length=12, unique=True)
     digest_sha256 = models.CharField(max_length=64, unique=True)

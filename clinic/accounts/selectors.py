@@ -7,7 +7,7 @@ from collections.abc import Collection
 
 from django.db.models import QuerySet
 
-from clinic.accounts.choices import CLINICAL_ROLES
+from clinic.accounts.choices import CLINICAL_ROLES, TokenAudience
 from clinic.accounts.models import ApiToken, User
 from clinic.accounts.permissions import Capability
 from clinic.core.access import require
@@ -30,10 +30,12 @@ def api_tokens_own(*, actor: User) -> QuerySet[ApiToken]:
 
 
 def api_tokens_all(*, actor: User) -> QuerySet[ApiToken]:
-    """Every staff member's tokens, for the clinic administrator."""
+    """Every staff member's tokens, for the clinic administrator (patients' own tokens are
+    theirs to see on the portal)."""
     require(actor, Capability.API_TOKEN_REVOKE_ANY)
     return (
-        ApiToken.objects.select_related("user")
+        ApiToken.objects.filter(audience=TokenAudience.STAFF)
+        .select_related("user")
         .only(
             *_TOKEN_FIELDS,
             "user__username",
@@ -56,6 +58,25 @@ def api_token_for_revoke(*, actor: User, prefix: str) -> ApiToken:
             raise PermissionDenied("API tokens are for clinic staff.")
         tokens = tokens.filter(user=actor)
     token = tokens.first()
+    if token is None:
+        raise NotFound("No such API token.")
+    return token
+
+
+def patient_api_tokens_own(*, actor: User) -> QuerySet[ApiToken]:
+    """The signed-in patient's own tokens, newest first (the portal's account page)."""
+    if not actor.is_patient_principal:
+        raise PermissionDenied("This list is for patients.")
+    return (
+        ApiToken.objects.filter(user=actor, audience=TokenAudience.PATIENT)
+        .only(*_TOKEN_FIELDS)
+        .order_by("-created_at")
+    )
+
+
+def patient_api_token_for_revoke(*, actor: User, prefix: str) -> ApiToken:
+    """One of the patient's own tokens; anyone else's looks as if it did not exist."""
+    token = patient_api_tokens_own(actor=actor).filter(prefix=prefix).first()
     if token is None:
         raise NotFound("No such API token.")
     return token

@@ -9,11 +9,11 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from clinic.accounts.choices import STAFF_ROLES, Role
+from clinic.accounts.choices import STAFF_ROLES, Role, TokenAudience
 from clinic.accounts.exceptions import SecondFactorRequired, UnknownRole
 from clinic.accounts.models import ApiToken, User
 from clinic.accounts.permissions import Capability
@@ -111,12 +111,29 @@ def api_token_create(*, actor: User | None, user: User, name: str = "") -> tuple
         raise PermissionDenied("Only active clinic staff can hold an API token.")
     if settings.REQUIRE_STAFF_2FA and not has_second_factor(user):
         raise SecondFactorRequired()
+    return _token_issue(actor=actor, user=user, name=name, audience=TokenAudience.STAFF)
+
+
+@transaction.atomic
+def patient_api_token_create(*, actor: User, name: str = "") -> tuple[ApiToken, str]:
+    """A patient's own token (the portal's account page), for their operations under
+    /api/v1/me and nothing else. Stored, expiring and audited as a staff token is. A patient
+    with an authenticator app has passed it to reach the page (the portal's sign-in rule)."""
+    if not actor.is_active or not actor.is_patient_principal:
+        raise PermissionDenied("Only a patient can hold a patient API token.")
+    return _token_issue(actor=actor, user=actor, name=name, audience=TokenAudience.PATIENT)
+
+
+def _token_issue(
+    *, actor: User | None, user: User, name: str, audience: TokenAudience
+) -> tuple[ApiToken, str]:
     name = clean_text("name", name, max_length=100)
     prefix = secrets.token_hex(4)
     plain = f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
     expires_at = timezone.now() + timedelta(days=settings.API_TOKEN_EXPIRY_DAYS)
     token = ApiToken.objects.create(
         user=user,
+        audience=audience,
         name=name,
         prefix=prefix,
         digest_sha256=token_digest(plain),
@@ -127,8 +144,14 @@ def api_token_create(*, actor: User | None, user: User, name: str = "") -> tuple
         action=AuditAction.TOKEN,
         object_type="api_token",
         object_id=prefix,
-        summary=f"API token {prefix} created for {user.username}",
-        changes={"owner": user.username, "name": token.name, "expires_at": expires_at.isoformat()},
+        summary=f"API token {prefix} created for {user.username}"
+        + (" (patient: own operations only)" if audience == TokenAudience.PATIENT else ""),
+        changes={
+            "owner": user.username,
+            "name": token.name,
+            "audience": audience.value,
+            "expires_at": expires_at.isoformat(),
+        },
     )
     return token, plain
 
@@ -167,31 +190,51 @@ def api_tokens_revoke_all(*, actor: User | None, user: User) -> int:
         return sum(api_token_revoke(actor=actor, token=token) for token in tokens)
 
 
-def api_token_authenticate(plain: str) -> User | None:
-    """The active staff user a usable token belongs to, or None. With REQUIRE_STAFF_2FA on, the
-    owner must still have a confirmed second factor (one reset since refuses the token).
-    Records when it was last used."""
-    if not plain or not plain.startswith(f"{TOKEN_PREFIX}_"):
-        return None
-    token = (
-        ApiToken.objects.usable()
-        .select_related("user")
-        .filter(digest_sha256=token_digest(plain))
-        .annotate(
-            owner_has_second_factor=Exists(
-                TOTPDevice.objects.filter(user=OuterRef("user"), confirmed=True)
-            )
-        )
-        .first()
-    )
-    if token is None or not token.user.is_clinic_staff:
-        return None
-    if settings.REQUIRE_STAFF_2FA and not token.owner_has_second_factor:
-        return None
+def _token_touch(token: ApiToken) -> None:
     now = timezone.now()
     # Write at most once a minute per token: last use is for housekeeping, not auditing.
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+
+
+def _usable_token(plain: str, audience: TokenAudience) -> QuerySet[ApiToken] | None:
+    if not plain or not plain.startswith(f"{TOKEN_PREFIX}_"):
+        return None
+    return (
+        ApiToken.objects.usable()
+        .select_related("user")
+        .filter(digest_sha256=token_digest(plain), audience=audience)
+    )
+
+
+def api_token_authenticate(plain: str) -> User | None:
+    """The active staff user a usable staff token belongs to, or None (a patient's token is
+    never one). With REQUIRE_STAFF_2FA on, the owner must still have a confirmed second factor
+    (one reset since refuses the token). Records when it was last used."""
+    tokens = _usable_token(plain, TokenAudience.STAFF)
+    if tokens is None:
+        return None
+    token = tokens.annotate(
+        owner_has_second_factor=Exists(
+            TOTPDevice.objects.filter(user=OuterRef("user"), confirmed=True)
+        )
+    ).first()
+    if token is None or not token.user.is_clinic_staff:
+        return None
+    if settings.REQUIRE_STAFF_2FA and not token.owner_has_second_factor:
+        return None
+    _token_touch(token)
+    return token.user
+
+
+def patient_api_token_authenticate(plain: str) -> User | None:
+    """The active patient principal a usable patient token belongs to, or None (a staff token
+    is never one). Which patient record that is, is the caller's to find. Records last use."""
+    tokens = _usable_token(plain, TokenAudience.PATIENT)
+    token = tokens.first() if tokens is not None else None
+    if token is None or not token.user.is_active or not token.user.is_patient_principal:
+        return None
+    _token_touch(token)
     return token.user
 
 
