@@ -30,6 +30,12 @@ urlpatterns = [
     ),
     path("account/", views_account.account, name="account"),
     path("account/second-factor/", views_account.second_factor, name="second_factor"),
+    path("account/api-tokens/", views_account.api_tokens, name="api_tokens"),
+    path(
+        "account/api-tokens/<str:prefix>/revoke/",
+        views_account.api_token_revoke,
+        name="api_token_revoke",
+    ),
     # Care (views_care): home, appointments with preparation, questionnaires, progress.
     path("", views_care.home, name="home"),
     path("appointments/", views_care.appointments, name="appointments"),

@@ -1,5 +1,5 @@
 """The patient's account: activation from the invitation e-mail, password reset, password
-change and the optional second factor (an authenticator app).
+change, the optional second factor (an authenticator app) and the patient's own API tokens.
 
 Tokens arrive in a URL once and leave it at once (ADR 0003): the link's view puts them in the
 server-side session and redirects to a page whose address carries nothing. Every failure of a
@@ -22,14 +22,16 @@ from django.contrib.auth.password_validation import password_validators_help_tex
 from django.core.cache import cache
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_otp import login as otp_login
 
+from clinic.accounts import selectors as account_selectors
+from clinic.accounts import services as account_services
 from clinic.accounts.forms import SecondFactorForm
 from clinic.accounts.middleware import remember_patient_second_factor
 from clinic.accounts.views import _check_code
 from clinic.core.exceptions import DomainError
-from clinic.core.forms import apply_domain_error, apply_text_policy
+from clinic.core.forms import TextField, apply_domain_error, apply_text_policy
 from clinic.core.middleware import client_ip
 from clinic.patients import portal_access
 from clinic.portal.access import patient_required
@@ -316,3 +318,56 @@ def second_factor(request):
             "secret": b32encode(device.bin_key).decode(),
         },
     )
+
+
+# --- The patient's own API tokens ------------------------------------------------------------
+
+
+class PatientTokenForm(forms.Form):
+    name = TextField(
+        label="What the token is for",
+        max_length=100,
+        help_text="For example the name of the app that will use it.",
+        error_messages={"required": "Give the token a name, so you know it again."},
+    )
+
+
+def _tokens_page(request, form: PatientTokenForm, **extra):
+    context = {
+        "form": form,
+        "tokens": list(account_selectors.patient_api_tokens_own(actor=request.user)),
+        "expiry_days": settings.API_TOKEN_EXPIRY_DAYS,
+        **extra,
+    }
+    return render(request, "portal/account_tokens.html", context)
+
+
+@never_cache
+@patient_required
+@require_http_methods(["GET", "POST"])
+def api_tokens(request):
+    """Create, see and revoke the patient's own tokens. A new token is shown once, in the
+    answer to the form that made it (only its digest is kept). A patient with two-step sign-in
+    reaches this page only after giving their code (the middleware's rule)."""
+    form = PatientTokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            token, plain = account_services.patient_api_token_create(
+                actor=request.user, name=form.cleaned_data["name"]
+            )
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            return _tokens_page(request, PatientTokenForm(), new_token=token, new_plain=plain)
+    return _tokens_page(request, form)
+
+
+@patient_required
+@require_POST
+def api_token_revoke(request, prefix):
+    token = account_selectors.patient_api_token_for_revoke(actor=request.user, prefix=prefix)
+    if account_services.api_token_revoke(actor=request.user, token=token):
+        messages.success(request, f"Token {token.prefix}… is revoked. It no longer works.")
+    else:
+        messages.info(request, f"Token {token.prefix}… was already revoked.")
+    return redirect("portal:api_tokens")
