@@ -1,12 +1,14 @@
 from ninja import NinjaAPI
 
-from clinic.api.auth import StaffBearerAuth, StaffSessionAuth
+from clinic.api.auth import PatientBearerAuth, StaffBearerAuth, StaffSessionAuth
 from clinic.api.errors import declare_error_responses, install_error_handlers
 from clinic.assessments.api import alerts_router as suicidality_alerts_router
 from clinic.assessments.api import router as assessments_router
 from clinic.assessments.calculators import router as calculators_router
 from clinic.billing.calculators import router as billing_calculators_router
 from clinic.controlled_substances.api import router as ledger_router
+from clinic.home_program.api import router as home_sessions_router
+from clinic.journal.api import router as journal_router
 from clinic.outcomes.api import router as outcomes_router
 from clinic.patients.api import router as patients_router
 from clinic.protocols.api import router as plans_router
@@ -44,6 +46,8 @@ api = KetaCareAPI(
     description=(
         "Clinic staff API. Authenticate with the signed-in session (send the CSRF token) "
         "or `Authorization: Bearer <token>` from `manage.py createapitoken`. "
+        "The operations under `/me` are a patient's own: they take only the patient's token "
+        "from the portal's account page, which opens nothing else. "
         'Errors share one envelope: `{"detail": ..., "code": ...}`.'
     ),
     auth=[StaffBearerAuth(), StaffSessionAuth()],
@@ -70,4 +74,7 @@ api.add_router("", protocol_templates_router)
 api.add_router("", schedule_resources_router)
 api.add_router("/alerts", suicidality_alerts_router)
 api.add_router("/alerts", chair_alerts_router)
+# The patient's own operations: their portal token, and nothing else, opens them.
+api.add_router("/me", journal_router, auth=PatientBearerAuth())
+api.add_router("/me", home_sessions_router, auth=PatientBearerAuth())
 declare_error_responses(api)

@@ -3,7 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from ninja.security import HttpBearer, SessionAuth
 
-from clinic.accounts.services import api_token_authenticate
+from clinic.accounts.services import api_token_authenticate, patient_api_token_authenticate
+from clinic.patients.models import Patient
 
 
 class StaffSessionAuth(SessionAuth):
@@ -29,4 +30,25 @@ class StaffBearerAuth(HttpBearer):
         if user is None:
             return None
         request.user = user
+        return user
+
+
+class PatientBearerAuth(HttpBearer):
+    """`Authorization: Bearer kc_…` with a patient's own token (the portal's "Your API tokens"
+    page), for the operations under /api/v1/me only. A staff token is refused here, and a
+    patient token is refused by StaffBearerAuth: each opens only its own audience's doors.
+
+    The principal is the patient's portal user (`request.auth`, the actor of every audited
+    read and write, as on the portal) and `request.patient` their active record: a token whose
+    account has no active record answers as no token at all."""
+
+    def authenticate(self, request, token):
+        user = patient_api_token_authenticate(token)
+        if user is None:
+            return None
+        patient = Patient.objects.filter(user=user, is_active=True).first()
+        if patient is None:
+            return None
+        request.user = user
+        request.patient = patient
         return user

@@ -8,6 +8,7 @@ alerts of their patients. Anyone else gets the same answer as for a record that 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -18,6 +19,7 @@ from django.db.models import Prefetch, QuerySet
 from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
 from clinic.core.access import require
+from clinic.core.api_pages import Keyset, KeysetPage, keyset_page
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.clinic_phone import call_the_clinic
@@ -203,6 +205,28 @@ def home_session_get(*, actor: User, patient: Patient, log_uuid: uuid.UUID | str
         denied_summary="At-home session not found among the patient's own",
         view_summary=lambda log: f"At-home session viewed (portal): {log.get_status_display()}",
     )
+
+
+# The API's list: newest first, as the portal's list.
+LOG_KEYSET = Keyset(("-started_at",))
+
+
+def own_home_session_page(
+    *, actor: User, patient: Patient, after: Sequence[Any] | None, limit: int
+) -> KeysetPage[HomeSessionLog]:
+    """A page of the patient's own logs (the API): two queries (the logs, their side effects),
+    audited once."""
+    if not is_own_record(actor=actor, patient=patient):
+        raise PermissionDenied("These are the patient's own logs.")
+    page = keyset_page(_logs(patient), keyset=LOG_KEYSET, after=after, limit=limit)
+    audit_record(
+        actor=actor,
+        action=AuditAction.LIST,
+        object_type="home_session_log",
+        patient=patient,
+        summary=f"At-home session logs (API): {len(page.items)}",
+    )
+    return page
 
 
 def open_waiting_logs(patient: Patient) -> QuerySet[HomeSessionLog]:

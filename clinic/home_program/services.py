@@ -10,6 +10,7 @@ team acknowledges the alert with a note.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -235,13 +236,21 @@ def _bp_alert_raise(*, actor: User, log: HomeSessionLog) -> HomeBpAlert:
 # --------------------------------------------------------------------------- the dose
 
 
-def _locked_log(actor: User, log: HomeSessionLog) -> HomeSessionLog:
+# The API's If-Match: checked on the log under its row lock, after the owner check.
+Precondition = Callable[[HomeSessionLog], None] | None
+
+
+def _locked_log(
+    actor: User, log: HomeSessionLog, precondition: Precondition = None
+) -> HomeSessionLog:
     locked = (
         HomeSessionLog.objects.select_for_update(of=("self",))
         .select_related("patient", "plan", "planned_session")
         .get(pk=log.pk)
     )
     _require_own(actor, locked.patient)
+    if precondition is not None:
+        precondition(locked)
     return locked
 
 
@@ -259,10 +268,11 @@ def home_session_dose_record(
     dose_mg: object,
     taken_at: datetime.datetime | None = None,
     now: datetime.datetime | None = None,
+    precondition: Precondition = None,
 ) -> HomeSessionLog:
     """The dose taken: only after an allowed blood pressure, and exactly the prescribed dose."""
     now = _now(now)
-    locked = _locked_log(actor, log)
+    locked = _locked_log(actor, log, precondition)
     if locked.status == HomeSessionStatus.DO_NOT_DOSE:
         raise Conflict(DO_NOT_DOSE_TEXT, code="do_not_dose")
     if locked.status != HomeSessionStatus.WAITING:
@@ -327,11 +337,15 @@ def home_session_dose_record(
 
 @transaction.atomic
 def home_session_not_taken(
-    *, actor: User, log: HomeSessionLog, now: datetime.datetime | None = None
+    *,
+    actor: User,
+    log: HomeSessionLog,
+    now: datetime.datetime | None = None,
+    precondition: Precondition = None,
 ) -> HomeSessionLog:
     """The patient decides not to take the dose of a session waiting for it."""
     now = _now(now)
-    locked = _locked_log(actor, log)
+    locked = _locked_log(actor, log, precondition)
     if locked.status != HomeSessionStatus.WAITING:
         raise Conflict("This session is not waiting for a dose.", code="not_waiting")
     locked.status = HomeSessionStatus.NOT_TAKEN
@@ -414,10 +428,11 @@ def home_session_check_in(
     mood_after: int | str | None = None,
     checked_in_at: datetime.datetime | None = None,
     now: datetime.datetime | None = None,
+    precondition: Precondition = None,
 ) -> HomeSessionLog:
     """The check-in after the dose: how the patient feels now, and an optional mood 1–10."""
     now = _now(now)
-    locked = _locked_log(actor, log)
+    locked = _locked_log(actor, log, precondition)
     if locked.status != HomeSessionStatus.DOSED:
         raise Conflict("The check-in comes after the dose is logged.", code="not_dosed")
     feeling = required_text("feeling", feeling, "Tell us in a few words how you feel now.")

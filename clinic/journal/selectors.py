@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
+from clinic.core.api_pages import Keyset, KeysetPage, keyset_page
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import NotFound, PermissionDenied
@@ -189,6 +192,75 @@ def portal_entry_for_session(*, patient: Patient, appointment: Appointment) -> J
     """The entry the patient already wrote about this session of theirs, if any (no audit: the
     caller goes on to read it through `portal_entry_get`)."""
     return JournalEntry.objects.filter(patient=patient, appointment=appointment).first()
+
+
+# --------------------------------------------------------------------------- the patient's API
+
+# The API's lists, newest first: entries as the journal page lists them, intentions by when the
+# patient last wrote them.
+ENTRY_KEYSET = Keyset(("-created_at",))
+INTENTION_KEYSET = Keyset(("-written_at",))
+
+
+def own_entry_page(
+    *, actor: User, patient: Patient, after: Sequence[Any] | None, limit: int
+) -> KeysetPage[JournalEntry]:
+    """A page of the patient's own journal entries (the API). One query, audited once, with no
+    count, as the journal page is."""
+    require_own(actor=actor, patient=patient)
+    page = keyset_page(
+        JournalEntry.objects.filter(patient=patient).select_related("appointment"),
+        keyset=ENTRY_KEYSET,
+        after=after,
+        limit=limit,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.LIST,
+        object_type="journal_entry",
+        patient=patient,
+        summary="Own journal read (API)",
+    )
+    return page
+
+
+def own_intention_page(
+    *, actor: User, patient: Patient, after: Sequence[Any] | None, limit: int
+) -> KeysetPage[Intention]:
+    """A page of the intentions the patient wrote (the API). One query, audited once."""
+    require_own(actor=actor, patient=patient)
+    page = keyset_page(
+        Intention.objects.filter(patient=patient).select_related("appointment"),
+        keyset=INTENTION_KEYSET,
+        after=after,
+        limit=limit,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.LIST,
+        object_type="intention",
+        patient=patient,
+        summary="Own intentions read (API)",
+    )
+    return page
+
+
+def own_intention_get(
+    *, actor: User, patient: Patient, intention_uuid: uuid.UUID | str
+) -> Intention:
+    """One of the patient's own intentions. Anyone else's is "not found", audited."""
+    require_own(actor=actor, patient=patient)
+    return record_in_reach(
+        actor=actor,
+        queryset=Intention.objects.filter(patient=patient).select_related("appointment"),
+        record_uuid=intention_uuid,
+        object_type="intention",
+        patient_of=lambda intention: patient,
+        patient=patient,
+        not_found_message=NotFound().message,
+        denied_summary=_DENIED.format(purpose="own intention"),
+        view_summary="Own intention read (API)",
+    )
 
 
 # --------------------------------------------------------------------------- staff

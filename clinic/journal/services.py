@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -131,9 +132,11 @@ def intention_save(
     appointment: Appointment,
     text: str,
     now: datetime.datetime | None = None,
+    precondition: Callable[[Intention | None], None] | None = None,
 ) -> Intention:
     """Write or change the patient's intention for one of their in-clinic appointments, until
-    it starts. Someone else's appointment is "not found"."""
+    it starts. Someone else's appointment is "not found". `precondition` (the API's If-Match,
+    or its refusal to create one twice) sees the intention as it stands, under its row lock."""
     require_own(actor=actor, patient=patient)
     now = now or timezone.now()
     locked = appointment_lock(appointment_id=appointment.pk)
@@ -153,6 +156,8 @@ def intention_save(
         raise InvalidInput(errors)
 
     intention = Intention.objects.select_for_update().filter(appointment=locked).first()
+    if precondition is not None:
+        precondition(intention)
     if intention is None:
         intention = Intention.objects.create(
             patient=patient, appointment=locked, text=clean, written_at=now
@@ -292,14 +297,22 @@ def journal_entry_create(
 
 @transaction.atomic
 def journal_entry_update(
-    *, actor: User, entry: JournalEntry, data: dict[str, Any], now: datetime.datetime | None = None
+    *,
+    actor: User,
+    entry: JournalEntry,
+    data: dict[str, Any],
+    now: datetime.datetime | None = None,
+    precondition: Callable[[JournalEntry], None] | None = None,
 ) -> JournalEntry:
     """Change the fields in `data` (any of ENTRY_FIELDS). Changing the reminder time asks for a
-    new reminder; sharing can be turned on and off. Audited with before and after."""
+    new reminder; sharing can be turned on and off. Audited with before and after.
+    `precondition` (the API's If-Match) is checked on the entry under its row lock."""
     patient = entry.patient
     require_own(actor=actor, patient=patient)
     now = now or timezone.now()
     entry = JournalEntry.objects.select_for_update().get(pk=entry.pk)
+    if precondition is not None:
+        precondition(entry)
     unknown = set(data) - set(ENTRY_FIELDS)
     if unknown:
         raise InvalidInput({name: ["This cannot be changed."] for name in sorted(unknown)})
