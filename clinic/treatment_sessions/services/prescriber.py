@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -33,6 +34,12 @@ from clinic.treatment_sessions.models import (
     about_digest,
 )
 from clinic.treatment_sessions.services._common import ALL_PHASES, _audit, _locked, _now
+from clinic.treatment_sessions.services.check_in import pre_dose_bp_confirm, precheck_override
+
+# A check of the locked request before it changes (the API's If-Match on the request's own
+# tag): run under the request's row lock, so of two answers sent with one tag the second sees
+# the first and is refused.
+RequestPrecondition = Callable[[PrescriberRequest], None]
 
 _PHASES: dict[str, tuple[str, ...]] = {
     PrescriberRequestKind.PRE_DOSE_BP: (SessionPhase.CHECKED_IN,),
@@ -98,10 +105,11 @@ def _close(
     status: str,
     note: str,
     now: datetime.datetime,
+    precondition: RequestPrecondition | None = None,
 ) -> PrescriberRequest:
     """Close one waiting request under the session's row lock (refused once it has closed)."""
     session = _locked(actor, request.session, capability, phases=ALL_PHASES)
-    locked = PrescriberRequest.objects.select_for_update().get(pk=request.pk)
+    locked = _request_locked(request, precondition)
     if locked.status != PrescriberRequestStatus.OPEN:
         raise Conflict(
             f"This request is {locked.get_status_display().lower()} already.", code="not_waiting"
@@ -113,9 +121,23 @@ def _close(
     return locked
 
 
+def _request_locked(
+    request: PrescriberRequest, precondition: RequestPrecondition | None
+) -> PrescriberRequest:
+    locked = PrescriberRequest.objects.select_for_update().get(pk=request.pk)
+    if precondition is not None:
+        precondition(locked)
+    return locked
+
+
 @transaction.atomic
 def prescriber_request_decline(
-    *, actor: User, request: PrescriberRequest, note: str, now: datetime.datetime | None = None
+    *,
+    actor: User,
+    request: PrescriberRequest,
+    note: str,
+    now: datetime.datetime | None = None,
+    precondition: RequestPrecondition | None = None,
 ) -> PrescriberRequest:
     """A prescriber says no, with what the nurse should do instead (shown at the chair)."""
     require(actor, Capability.SESSION_OVERRIDE)
@@ -126,12 +148,18 @@ def prescriber_request_decline(
         status=PrescriberRequestStatus.DECLINED,
         note=required_text("note", note, "Say what the nurse should do instead."),
         now=_now(now),
+        precondition=precondition,
     )
 
 
 @transaction.atomic
 def prescriber_request_withdraw(
-    *, actor: User, request: PrescriberRequest, note: str = "", now: datetime.datetime | None = None
+    *,
+    actor: User,
+    request: PrescriberRequest,
+    note: str = "",
+    now: datetime.datetime | None = None,
+    precondition: RequestPrecondition | None = None,
 ) -> PrescriberRequest:
     """The nurse no longer needs the decision (e.g. a recheck came back within the limit)."""
     require(actor, Capability.SESSION_RUN)
@@ -142,6 +170,7 @@ def prescriber_request_withdraw(
         status=PrescriberRequestStatus.WITHDRAWN,
         note=clean_text("note", note, max_length=500) or "Withdrawn by the nurse.",
         now=_now(now),
+        precondition=precondition,
     )
 
 
@@ -158,6 +187,7 @@ def prescriber_request_check_current(
     request: PrescriberRequest,
     seen_digest: str,
     now: datetime.datetime | None = None,
+    precondition: RequestPrecondition | None = None,
 ) -> RequestNow:
     """Before a prescriber answers away from the chair: is the situation still the one they
     read (`seen_digest` of the request's `about`)? If it changed, the request is brought up to
@@ -165,7 +195,7 @@ def prescriber_request_check_current(
     no longer true. Conflict when the request has closed or nothing is left to decide."""
     now = _now(now)
     session = _locked(actor, request.session, Capability.SESSION_OVERRIDE, phases=ALL_PHASES)
-    locked = PrescriberRequest.objects.select_for_update().get(pk=request.pk)
+    locked = _request_locked(request, precondition)
     if locked.status != PrescriberRequestStatus.OPEN:
         raise Conflict(
             f"This request is {locked.get_status_display().lower()} already.", code="not_waiting"
@@ -180,6 +210,36 @@ def prescriber_request_check_current(
     if changed and locked.about != current:
         prescriber_requests.request_about_update(session=session, request=locked, about=current)
     return RequestNow(about=current, changed=changed)
+
+
+@transaction.atomic
+def prescriber_request_answer(
+    *,
+    actor: User,
+    request: PrescriberRequest,
+    reason: str,
+    seen_digest: str,
+    now: datetime.datetime | None = None,
+    precondition: RequestPrecondition | None = None,
+) -> RequestNow:
+    """A prescriber says yes, away from the chair, in one transaction: what they read is
+    checked first (`prescriber_request_check_current`, under the request's row lock), then
+    the decision the request asks for is made (`pre_dose_bp_confirm`, `precheck_override`,
+    `discharge_override_grant`), which closes the request. When the situation changed, nothing
+    is decided and `changed` says so; the request brought up to date is kept."""
+    current = prescriber_request_check_current(
+        actor=actor, request=request, seen_digest=seen_digest, now=now, precondition=precondition
+    )
+    if current.changed:
+        return current
+    kind = PrescriberRequestKind(request.kind)
+    if kind == PrescriberRequestKind.PRE_DOSE_BP:
+        pre_dose_bp_confirm(actor=actor, session=request.session, reason=reason)
+    elif kind == PrescriberRequestKind.PRE_CHECKS:
+        precheck_override(actor=actor, session=request.session, reason=reason)
+    else:
+        discharge_override_grant(actor=actor, session=request.session, reason=reason)
+    return current
 
 
 @transaction.atomic

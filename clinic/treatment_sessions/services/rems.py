@@ -16,7 +16,7 @@ from clinic.core.parsing import clean_text
 from clinic.screening.choices import Route
 from clinic.treatment_sessions import rules
 from clinic.treatment_sessions.models import TreatmentSession
-from clinic.treatment_sessions.services._common import _audit, _locked, _now
+from clinic.treatment_sessions.services._common import Precondition, _audit, _locked, _now
 from clinic.treatment_sessions.state import REMS_FORM_CHOICES
 
 _REMS_BOOLEANS = {
@@ -30,10 +30,14 @@ _REMS_BOOLEANS = {
 
 @transaction.atomic
 def rems_form_save(
-    *, actor: User, session: TreatmentSession, values: dict[str, Any]
+    *,
+    actor: User,
+    session: TreatmentSession,
+    values: dict[str, Any],
+    precondition: Precondition | None = None,
 ) -> TreatmentSession:
     """Save (part of) the monitoring form. Only esketamine sessions, before signing."""
-    locked = _locked(actor, session, Capability.SESSION_RUN)
+    locked = _locked(actor, session, Capability.SESSION_RUN, precondition=precondition)
     if locked.route != Route.ESKETAMINE:
         raise Conflict("The REMS monitoring form is for esketamine sessions.", code="route")
     known = {f.key for f in rules.REMS_MONITORING_FIELDS}
@@ -92,10 +96,16 @@ def rems_form_save(
 
 @transaction.atomic
 def rems_form_mark_submitted(
-    *, actor: User, session: TreatmentSession, now: datetime.datetime | None = None
+    *,
+    actor: User,
+    session: TreatmentSession,
+    now: datetime.datetime | None = None,
+    precondition: Precondition | None = None,
 ) -> TreatmentSession:
     """Record that the completed form went to the REMS (allowed after signing)."""
-    locked = _locked(actor, session, Capability.SESSION_REMS, signed_ok=True)
+    locked = _locked(
+        actor, session, Capability.SESSION_REMS, signed_ok=True, precondition=precondition
+    )
     if locked.route != Route.ESKETAMINE or locked.dose_started_at is None:
         raise Conflict("Only a dosed esketamine session has a monitoring form.", code="route")
     if locked.rems_submitted_at is not None:

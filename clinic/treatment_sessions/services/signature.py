@@ -22,16 +22,29 @@ from clinic.treatment_sessions.models import (
     SessionAddendum,
     TreatmentSession,
 )
-from clinic.treatment_sessions.services._common import ALL_PHASES, _audit, _locked, _now
+from clinic.treatment_sessions.services._common import (
+    ALL_PHASES,
+    Precondition,
+    _audit,
+    _locked,
+    _now,
+)
 from clinic.treatment_sessions.signals import session_signed
 from clinic.treatment_sessions.state import session_content, sign_blockers
 
 
 @transaction.atomic
 def nurse_note_save(
-    *, actor: User, session: TreatmentSession, text: str, now: datetime.datetime | None = None
+    *,
+    actor: User,
+    session: TreatmentSession,
+    text: str,
+    now: datetime.datetime | None = None,
+    precondition: Precondition | None = None,
 ) -> TreatmentSession:
-    locked = _locked(actor, session, Capability.SESSION_RUN, phases=ALL_PHASES)
+    locked = _locked(
+        actor, session, Capability.SESSION_RUN, phases=ALL_PHASES, precondition=precondition
+    )
     before = snapshot(locked, ["nurse_note"])
     locked.nurse_note = required_text("text", text, "Write the session note.")
     if len(locked.nurse_note) > 20000:
@@ -50,9 +63,15 @@ def content_sha256(content: Any) -> str:
 
 @transaction.atomic
 def session_sign(
-    *, actor: User, session: TreatmentSession, now: datetime.datetime | None = None
+    *,
+    actor: User,
+    session: TreatmentSession,
+    now: datetime.datetime | None = None,
+    precondition: Precondition | None = None,
 ) -> TreatmentSession:
-    locked = _locked(actor, session, Capability.SESSION_SIGN)
+    """The prescriber signs: the record's content is hashed and locked. Refused (`cannot_sign`)
+    while anything of `sign_blockers` stands, each said with what to do."""
+    locked = _locked(actor, session, Capability.SESSION_SIGN, precondition=precondition)
     problems = sign_blockers(locked)
     if problems:
         raise Conflict(" ".join(problems), code="cannot_sign")
