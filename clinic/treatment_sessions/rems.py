@@ -21,6 +21,7 @@ from fpdf import FPDF
 from clinic.accounts.permissions import Capability
 from clinic.controlled_substances.exports import pdf_text
 from clinic.core.access import require
+from clinic.core.api_pages import Keyset, keyset_page
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.locations.models import Location
@@ -78,24 +79,18 @@ class RemsDue:
         return not self.missing
 
 
-def rems_due_list(
-    *, actor, now: datetime.datetime | None = None, location: Location | None = None
-) -> list[RemsDue]:
-    """Dosed esketamine sessions whose monitoring form is not yet submitted, by due date: at
-    `location` (each location is its own REMS-certified setting), or at every location when
-    it is None (the caller has checked the actor sees the network: `location_scope`)."""
-    require(actor, Capability.SESSION_REMS)
-    today = timezone.localdate(now or timezone.now())
+def _due(location: Location | None):
     due = TreatmentSession.objects.filter(
         route=Route.ESKETAMINE, dose_started_at__isnull=False, rems_submitted_at__isnull=True
     )
     if location is not None:
         due = due.filter(appointment__chair__room__location=location)
-    sessions = list(
-        due.select_related("patient", "appointment__chair__room__location").order_by(
-            "checked_in_at", "id"
-        )
-    )
+    return due.select_related("patient", "appointment__chair__room__location")
+
+
+def _rows(actor, sessions: list[TreatmentSession], today: datetime.date) -> list[RemsDue]:
+    """Each session's form: its due date and what is unanswered, and whether the actor may
+    open the patient (one query for the page)."""
     patient_ids = {s.patient_id for s in sessions}
     visible = (
         set(
@@ -121,6 +116,22 @@ def rems_due_list(
                 missing=[LABELS[k] for k in rules.rems_form_missing(session.rems_form or {})],
             )
         )
+    return rows
+
+
+def _where(location: Location | None) -> str:
+    return f" at {location.code}" if location else " at every location"
+
+
+def rems_due_list(
+    *, actor, now: datetime.datetime | None = None, location: Location | None = None
+) -> list[RemsDue]:
+    """Dosed esketamine sessions whose monitoring form is not yet submitted, by due date: at
+    `location` (each location is its own REMS-certified setting), or at every location when
+    it is None (the caller has checked the actor sees the network: `location_scope`)."""
+    require(actor, Capability.SESSION_REMS)
+    today = timezone.localdate(now or timezone.now())
+    rows = _rows(actor, list(_due(location).order_by("checked_in_at", "id")), today)
     rows.sort(key=lambda row: (row.due, row.session.checked_in_at))
     audit_record(
         actor=actor,
@@ -128,11 +139,38 @@ def rems_due_list(
         object_type="treatment_session",
         summary=(
             "REMS monitoring forms due"
-            + (f" at {location.code}" if location else " at every location")
+            + _where(location)
             + f": {len(rows)}, {sum(1 for r in rows if r.overdue)} overdue"
         ),
     )
     return rows
+
+
+REMS_DUE_ORDER = Keyset(("checked_in_at",))
+
+
+@dataclass(frozen=True)
+class RemsDuePage:
+    rows: list[RemsDue]
+    next_after: list | None
+
+
+def rems_due_page(
+    *, actor, location: Location | None, after: list | None, limit: int
+) -> RemsDuePage:
+    """The same forms as `rems_due_list`, a page at a time in session order (oldest first:
+    each is due the same number of days after its session, so also by due date, unless the
+    clinic shortened that number between sessions); audited as the list is."""
+    require(actor, Capability.SESSION_REMS)
+    page = keyset_page(_due(location), keyset=REMS_DUE_ORDER, after=after, limit=limit)
+    rows = _rows(actor, page.items, timezone.localdate())
+    audit_record(
+        actor=actor,
+        action=AuditAction.LIST,
+        object_type="treatment_session",
+        summary=f"REMS monitoring forms due{_where(location)} (API): {len(rows)} on this page",
+    )
+    return RemsDuePage(rows=rows, next_after=page.next_after)
 
 
 # --------------------------------------------------------------------------- answers as text
