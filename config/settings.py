@@ -392,6 +392,29 @@ EMERGENCY_ACCESS_REASON_MIN_LENGTH = env_int("EMERGENCY_ACCESS_REASON_MIN_LENGTH
 CONSULTATION_RATE_LIMIT_COUNT = env_int("CONSULTATION_RATE_LIMIT_COUNT", 5)
 CONSULTATION_RATE_LIMIT_WINDOW_MIN = env_int("CONSULTATION_RATE_LIMIT_WINDOW_MIN", 60)
 
+# /fhir/R4/: at most this many requests per user (all their API tokens together) in each
+# window (a fixed window, counted in Django's cache); more are answered 429 with Retry-After.
+# A clinic-policy default sized on Zus Health's published FHIR limit, 2,000 requests per
+# minute per customer (docs.zushealth.com/docs/api-rate-limits).
+FHIR_RATE_LIMIT_COUNT = env_int("FHIR_RATE_LIMIT_COUNT", 2000)
+FHIR_RATE_LIMIT_WINDOW_MIN = env_int("FHIR_RATE_LIMIT_WINDOW_MIN", 1)
+if FHIR_RATE_LIMIT_COUNT < 1 or FHIR_RATE_LIMIT_WINDOW_MIN < 1:
+    raise ImproperlyConfigured(
+        "FHIR_RATE_LIMIT_COUNT and FHIR_RATE_LIMIT_WINDOW_MIN must be 1 or more."
+    )
+
+# The base URL of KetaCare's own FHIR identifiers and CodeSystems (MRN and staff identifier
+# systems, the instrument CodeSystem, Questionnaire URLs): a URL the clinic owns, stable once
+# records carrying it have left. clinic/fhir/terminology.py (pure, no Django) reads the same
+# variable; the FHIR app refuses to start if the two differ.
+KETACARE_FHIR_BASE = (
+    os.environ.get("KETACARE_FHIR_BASE", "").strip().rstrip("/") or "https://ketacare.example/fhir"
+)
+if not KETACARE_FHIR_BASE.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(
+        f"KETACARE_FHIR_BASE must be an http(s) URL; got {KETACARE_FHIR_BASE!r}."
+    )
+
 # Clinic-policy overrides (see clinic/core/policy.py, clinic/assessments/policy.py and
 # clinic/outcomes/policy.py); defaults come from docs/clinical/policy-defaults.md.
 CLINIC_POLICY: dict = {}

@@ -83,7 +83,12 @@ def may_export_every_patient(actor: User) -> bool:
 
 
 def export_start(
-    *, actor: User, patient: Patient | None, resource_types: list[str], request_url: str
+    *,
+    actor: User,
+    patient: Patient | None,
+    resource_types: list[str],
+    request_url: str,
+    since: datetime.datetime | None = None,
 ) -> BulkExport:
     """Queue an export of every patient (`patient` None: the clinic administrator only) or of
     one patient (whoever may take their whole record), audited; the worker runs it once the
@@ -108,6 +113,7 @@ def export_start(
                 scope=ExportScope.ALL if patient is None else ExportScope.PATIENT,
                 patient=patient,
                 resource_types=resource_types,
+                since=since,
                 request_url=request_url[:2000],
                 status=ExportStatus.QUEUED,
             )
@@ -124,6 +130,7 @@ def export_start(
         summary=(
             f"FHIR bulk export requested: {'one patient' if patient else 'every patient'}, "
             f"{', '.join(resource_types) or 'every resource type'}"
+            + (f", changed since {since.isoformat()}" if since else "")
         ),
     )
     from clinic.fhir.tasks import run_bulk_export  # the task module imports this one
@@ -280,7 +287,7 @@ def _write_export(export: BulkExport) -> str:
                         continue
                     for resource in record_resources(record):
                         kind = resource["resourceType"]
-                        if kind not in wanted:
+                        if kind not in wanted or not changed_since(resource, export.since):
                             continue
                         if kind == "Practitioner":
                             if resource["id"] in practitioners_written:
@@ -294,6 +301,18 @@ def _write_export(export: BulkExport) -> str:
             return ExportStatus.CANCELLED
         after = chunk[-1].pk
     return writer.finish()
+
+
+def changed_since(resource: dict[str, Any], since: datetime.datetime | None) -> bool:
+    """Whether `_since` keeps the resource: its record changed at or after `since`
+    (meta.lastUpdated; Bulk Data's "state has changed after the supplied time", with the
+    instant itself kept, so a client passing the last manifest's transactionTime misses no
+    change made as that export began). A resource with no change time (a Practitioner) is
+    always kept: nothing says it did not change."""
+    if since is None:
+        return True
+    updated = (resource.get("meta") or {}).get("lastUpdated")
+    return updated is None or datetime.datetime.fromisoformat(updated) >= since
 
 
 def ndjson_line(resource: dict[str, Any]) -> str:

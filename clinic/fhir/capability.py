@@ -48,9 +48,11 @@ PATIENT_EXPORT = Operation(
     "(the patient's care team), each patient's whole record as the patient's own download "
     "builds it. _outputFormat application/fhir+ndjson only; _type narrows to Patient, "
     "Practitioner, Condition, CarePlan, MedicationRequest, Appointment, Encounter, "
-    "MedicationAdministration, QuestionnaireResponse and Observation; _since is not "
-    "supported. Only the requester may poll, download or cancel; the files need the bearer "
-    "token and expire (clinic policy, a day by default).",
+    "MedicationAdministration, QuestionnaireResponse and Observation; _since (a FHIR instant "
+    "with its time zone, not in the future) keeps only the resources whose meta.lastUpdated "
+    "is at or after it (a Practitioner, which has none, is always kept). Only the requester "
+    "may poll, download or cancel; the files need the bearer token and expire (clinic "
+    "policy, a day by default). Group-level export is not served: KetaCare has no Group.",
 )
 COUNT = Param("_count", "number")
 DAY_DATE = "eq, ge, gt, le and lt; a plain date is a day in the clinic's time zone."
@@ -73,6 +75,7 @@ SERVED = (
                 f"The MRN ({MRN_SYSTEM}|value or value), by POST [base]/Patient/_search "
                 "only: an MRN is never sent in a URL.",
             ),
+            LAST_UPDATED,
             COUNT,
         ),
         operations=(PATIENT_EXPORT,),
@@ -100,7 +103,7 @@ SERVED = (
         "Appointment",
         ("read", "search-type"),
         documentation="Chair times, every status. A search names the patient.",
-        params=(PATIENT_REFERENCE, Param("date", "date", "The start."), COUNT),
+        params=(PATIENT_REFERENCE, Param("date", "date", "The start."), LAST_UPDATED, COUNT),
     ),
     Served(
         "Questionnaire",

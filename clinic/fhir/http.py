@@ -21,6 +21,7 @@ from clinic.accounts.models import User
 from clinic.accounts.services import api_token_authenticate
 from clinic.core.exceptions import DomainError, NotFound
 from clinic.core.text import has_control_characters
+from clinic.fhir.rate_limit import fhir_request_counted
 from clinic.patients import selectors as patients
 
 logger = logging.getLogger("clinic.fhir")
@@ -93,6 +94,15 @@ def fhir_endpoint(*, public: bool = False, method: str | tuple[str, ...] = "GET"
                         "A valid API token is required: Authorization: Bearer <token>.",
                     )
                 request.user = user
+                wait_s = fhir_request_counted(user)
+                if wait_s is not None:
+                    response = operation_outcome(
+                        429,
+                        "throttled",
+                        f"Too many requests with this user's tokens: try again in {wait_s} s.",
+                    )
+                    response["Retry-After"] = str(wait_s)
+                    return response
             try:
                 return view(request, *args, **kwargs)
             except FhirError as error:

@@ -47,6 +47,8 @@ class BulkExport(ClinicModel):
     )
     # The `_type` asked for, in the order served; empty means every type an export holds.
     resource_types = models.JSONField(default=list, blank=True)
+    # The `_since` asked for: only resources changed at or after it (meta.lastUpdated).
+    since = models.DateTimeField(null=True, blank=True)
     # The kick-off URL, as the manifest's `request` repeats it (ids only, never a name).
     request_url = models.CharField(max_length=2000)
     status = models.CharField(max_length=10, choices=ExportStatus.choices)

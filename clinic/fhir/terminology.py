@@ -7,6 +7,7 @@ item and answer codes live with each instrument (clinic/assessments/instruments/
 from __future__ import annotations
 
 import datetime
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -28,7 +29,13 @@ IDENTIFIER_TYPE = "http://terminology.hl7.org/CodeSystem/v2-0203"
 
 # KetaCare's own identifiers and codes (fhir-loinc.md §1.4: a clinic-owned URL, stable once
 # published; a LOINC code confirmed later is added beside a local code, never in its place).
-KETACARE_BASE = "https://ketacare.example/fhir"
+# Set by KETACARE_FHIR_BASE (docs/configuration.md), the same variable the Django setting of
+# that name reads (config/settings.py; apps.py refuses a mismatch). Read here from the
+# environment because this module is pure. Changing it changes every identifier already sent.
+DEFAULT_KETACARE_BASE = "https://ketacare.example/fhir"
+KETACARE_BASE = (
+    os.environ.get("KETACARE_FHIR_BASE", "").strip().rstrip("/") or DEFAULT_KETACARE_BASE
+)
 MRN_SYSTEM = f"{KETACARE_BASE}/sid/mrn"
 STAFF_SYSTEM = f"{KETACARE_BASE}/sid/staff"
 

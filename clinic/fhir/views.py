@@ -142,6 +142,7 @@ def patient_search_post(request: HttpRequest) -> HttpResponse:
 def _patient_search(request: HttpRequest, params) -> HttpResponse:
     refuse_unknown(params, _PATIENT_SEARCH, "Patient")
     count = count_param(params.get("_count"))
+    after, before = date_bounds(params.getlist("_lastUpdated"), "_lastUpdated")
     # `_id` and `identifier` each name at most one patient; given together, both must match.
     found: list | None = None
     if "_id" in params:
@@ -159,9 +160,19 @@ def _patient_search(request: HttpRequest, params) -> HttpResponse:
         else:
             found = [patient for patient in found if patient.mrn == value]
     if found is not None:
+        found = [
+            patient
+            for patient in found
+            if (after is None or patient.updated_at >= after)
+            and (before is None or patient.updated_at < before)
+        ]
         return json_response(_searchset(request, found, total=len(found)))
     page = patients.patient_page(
-        actor=request_actor(request), page_number=params.get("_page", 1), page_size=count
+        actor=request_actor(request),
+        page_number=params.get("_page", 1),
+        page_size=count,
+        updated_after=after,
+        updated_before=before,
     )
     return json_response(
         _searchset(
@@ -449,12 +460,14 @@ def appointment_search(request: HttpRequest) -> HttpResponse:
         resource="Appointment",
         allowed=_APPOINTMENT_SEARCH,
         date_param="date",
-        read_page=lambda actor, patient, after, before, number, size, purpose: (
+        read_page=lambda actor, patient, after, before, number, size, purpose, updated: (
             scheduling.appointment_page(
                 actor=actor,
                 patient=patient,
                 starting_after=after,
                 starting_before=before,
+                updated_after=updated[0],
+                updated_before=updated[1],
                 page_number=number,
                 page_size=size,
                 purpose=purpose,

@@ -142,14 +142,26 @@ def _with_care_team(queryset: QuerySet) -> QuerySet:
 
 
 def patient_page(
-    *, actor: User, search: str = "", page_number: int | str = 1, page_size: int | None = None
+    *,
+    actor: User,
+    search: str = "",
+    page_number: int | str = 1,
+    page_size: int | None = None,
+    updated_after: datetime.datetime | None = None,
+    updated_before: datetime.datetime | None = None,
 ) -> Page:
-    """One page of the patients the actor may see, optionally narrowed by a search."""
+    """One page of the patients the actor may see, optionally narrowed by a search and by when
+    the patient's own record last changed, in [updated_after, updated_before) (FHIR
+    `_lastUpdated`)."""
     if has_control_characters(search):
         raise InvalidInput({"query": [CONTROL_CHARACTER_MESSAGE]})
     queryset = Patient.objects.visible_to(actor)
     if search.strip():
         queryset = queryset.filter(_search_filter(search))
+    if updated_after is not None:
+        queryset = queryset.filter(updated_at__gte=updated_after)
+    if updated_before is not None:
+        queryset = queryset.filter(updated_at__lt=updated_before)
     paginator = Paginator(_with_care_team(queryset), page_size or settings.PAGE_SIZE)
     page = paginator.get_page(page_number)
     audit_record(

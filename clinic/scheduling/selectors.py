@@ -246,19 +246,26 @@ def appointment_page(
     patient: Patient,
     starting_after: datetime.datetime | None = None,
     starting_before: datetime.datetime | None = None,
+    updated_after: datetime.datetime | None = None,
+    updated_before: datetime.datetime | None = None,
     page_number: int | str = 1,
     page_size: int = 20,
     purpose: str = "appointments",
 ) -> Page:
     """One page of the appointments of a patient the caller has already reached (every status,
-    cancelled and no-show included), starting within [starting_after, starting_before), newest
-    first, with the nurse: the FHIR Appointment search."""
+    cancelled and no-show included), starting within [starting_after, starting_before) and last
+    changed in [updated_after, updated_before), newest first, with the nurse: the FHIR
+    Appointment search."""
     require(actor, Capability.SCHEDULE_VIEW)
     appointments = Appointment.objects.filter(patient=patient)
     if starting_after is not None:
         appointments = appointments.filter(starts_at__gte=starting_after)
     if starting_before is not None:
         appointments = appointments.filter(starts_at__lt=starting_before)
+    if updated_after is not None:
+        appointments = appointments.filter(updated_at__gte=updated_after)
+    if updated_before is not None:
+        appointments = appointments.filter(updated_at__lt=updated_before)
     page = Paginator(
         appointments.select_related("nurse").order_by("-starts_at", "-id"), page_size
     ).get_page(page_number)

@@ -44,8 +44,7 @@ def test_the_capability_statement_is_public_and_lists_what_is_answered(client):
         ("Organization", ["read"]),
     ]
     # Each search's parameters and includes, exactly: _lastUpdated only where the selector
-    # narrows by the record's own updated_at (not Patient or Appointment, whose selectors
-    # this change does not own, nor the append-only AuditEvent).
+    # narrows by the record's own updated_at (not the append-only AuditEvent).
     declared = {
         r.type: (
             sorted(p.name for p in r.searchParam or []),
@@ -55,12 +54,12 @@ def test_the_capability_statement_is_public_and_lists_what_is_answered(client):
         if r.searchParam
     }
     assert declared == {
-        "Patient": (["_count", "_id", "identifier"], []),
+        "Patient": (["_count", "_id", "_lastUpdated", "identifier"], []),
         "Encounter": (
             ["_count", "_lastUpdated", "date", "patient"],
             ["Encounter:participant"],
         ),
-        "Appointment": (["_count", "date", "patient"], []),
+        "Appointment": (["_count", "_lastUpdated", "date", "patient"], []),
         "QuestionnaireResponse": (
             ["_count", "_lastUpdated", "authored", "patient", "questionnaire"],
             [],

@@ -125,7 +125,11 @@ def test_type_narrows_the_files(client, django_capture_on_commit_callbacks, nurs
         ({"_type": "Observation,AllergyIntolerance"}, ASYNC, 400, "not-supported"),
         ({"_type": "Bogus"}, ASYNC, 400, "not-supported"),
         ({"_outputFormat": "application/fhir+json"}, ASYNC, 400, "not-supported"),
-        ({"_since": "2031-01-01T00:00:00Z"}, ASYNC, 400, "not-supported"),
+        # _since: one FHIR instant with its zone, not after now (the frozen clock's Monday).
+        ({"_since": "2031-06-03T00:00:00Z"}, ASYNC, 400, "invalid"),
+        ({"_since": "2031-06-01"}, ASYNC, 400, "invalid"),
+        ({"_since": "2031-06-01T09:00:00"}, ASYNC, 400, "invalid"),
+        ({"_since": "yesterday"}, ASYNC, 400, "invalid"),
         ({"_typeFilter": "Observation?category=survey"}, ASYNC, 400, "not-supported"),
     ],
 )
@@ -241,7 +245,8 @@ def test_the_capability_statement_declares_the_export(client):
     assert operation["definition"] == (
         "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export"
     )
-    assert "_since is not supported" in operation["documentation"]
+    assert "_since (a FHIR instant" in operation["documentation"]
+    assert "Group-level export is not served" in operation["documentation"]
 
 
 def test_every_type_of_a_full_record_is_an_export_type(nurse, record):
