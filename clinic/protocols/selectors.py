@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import uuid
 
+from django.db.models import Exists, OuterRef, QuerySet
+
 from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
 from clinic.core.access import require
 from clinic.core.api_pages import Keyset, KeysetPage, keyset_page
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
-from clinic.core.exceptions import NotFound
+from clinic.core.exceptions import NotFound, PermissionDenied
 from clinic.patients.models import Patient
 from clinic.patients.selectors import (
     CurrentBody,
@@ -34,6 +36,49 @@ def template_list() -> list[ProtocolTemplate]:
     ):
         latest.setdefault(template.code, template)
     return list(latest.values())
+
+
+def template_reader_check(*, actor: User) -> None:
+    """As the templates page: the clinicians, who plan from them, and whoever manages them."""
+    if not (
+        actor.can(Capability.PATIENT_VIEW_CLINICAL)
+        or actor.can(Capability.PROTOCOL_MANAGE_TEMPLATES)
+    ):
+        raise PermissionDenied("Your role does not read protocol templates.")
+
+
+def _latest_templates() -> QuerySet[ProtocolTemplate]:
+    """`template_list`'s templates as one query: the active versions that name their route
+    with no newer such version of their code."""
+    planned = ProtocolTemplate.objects.filter(is_active=True).exclude(route="")
+    newer = planned.filter(code=OuterRef("code"), version__gt=OuterRef("version"))
+    return planned.exclude(Exists(newer))
+
+
+def template_page(*, actor: User, after: list | None, limit: int) -> KeysetPage[ProtocolTemplate]:
+    """A page of `template_list` by code (one version per code, so the code orders them)."""
+    template_reader_check(actor=actor)
+    rows = _latest_templates().order_by("code")
+    if after:
+        rows = rows.filter(code__gt=str(after[0]))
+    found = list(rows[: limit + 1])
+    items = found[:limit]
+    return KeysetPage(items=items, next_after=[items[-1].code] if len(found) > limit else None)
+
+
+def template_get(*, actor: User, code: str, version: int | None = None) -> ProtocolTemplate:
+    """A template's latest version (the one a new plan is made from), or one version of it,
+    retired ones included, as a plan pinned to it names it."""
+    template_reader_check(actor=actor)
+    rows = (
+        _latest_templates().filter(code=code)
+        if version is None
+        else ProtocolTemplate.objects.filter(code=code, version=version)
+    )
+    found = rows.first()
+    if found is None:
+        raise NotFound("No such protocol template.")
+    return found
 
 
 def plan_get(*, actor: User, patient: Patient, plan_uuid: uuid.UUID) -> TreatmentPlan:
