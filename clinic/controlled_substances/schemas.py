@@ -244,3 +244,39 @@ class LossReportPage(Schema):
     location: RegistrantRead
     items: list[LossReportRead]
     next_cursor: str | None
+
+
+class ContainerLedgerRead(ContainerRead):
+    location: RegistrantRead
+    entries: list[EntryRead] = Field(
+        description="Every entry of the container, oldest first, as its page lists them."
+    )
+
+
+class ContainerReturn(Witness):
+    recipient: OneLine = Field(
+        ..., max_length=200, description="The supplier or reverse distributor it goes back to."
+    )
+    recipient_dea_number: OneLine = Field(..., max_length=20, description="Their DEA number.")
+    reason: OneLine = Field(..., max_length=300)
+
+
+class ContainerTransfer(Witness):
+    to_location: UUID = Field(
+        description="Another active location you work at; the container is received there."
+    )
+    reason: OneLine = Field(..., max_length=300)
+
+
+class TransferRead(Schema):
+    transfer_out: EntryRead = Field(description="The entry that took it off this location.")
+    receipt: ReceiptRead = Field(description="Its receipt at the other location.")
+
+
+class ReversalRecord(RequestBody):
+    entry: UUID = Field(description="The entry to undo.")
+    reason: OneLine = Field(..., max_length=300)
+
+
+class ReversalRead(EntryRead):
+    reverses: UUID = Field(description="The entry this reversal undoes (it stays in the ledger).")

@@ -148,3 +148,9 @@ def product_named(product_uuid: uuid.UUID) -> Product:
     if product is None:
         raise NotFound("No such product.")
     return product
+
+
+def transfer_out_of(container: Container) -> LedgerEntry:
+    """The entry that took `container` off its location when it was transferred (a container
+    the caller has reached; only a sealed one moves, so once)."""
+    return _entries(container.entries.filter(kind=EntryKind.TRANSFER_OUT)).latest("id")

@@ -1,8 +1,9 @@
-"""The ledger's API under /api/v1/ledger: reads (reads.py) and the writes the pages allow
-(writes.py), on one router with one tag (common.py)."""
+"""The ledger's API under /api/v1/ledger: reads (reads.py), the writes the pages allow
+(writes.py) and one container's ledger with its moves: return, transfer and reversal
+(moves.py), on one router with one tag (common.py)."""
 
-from clinic.controlled_substances.api import reads, writes
+from clinic.controlled_substances.api import moves, reads, writes
 from clinic.controlled_substances.api.common import router
 
 # Imported for the operations they add to the router.
-__all__ = ["reads", "router", "writes"]
+__all__ = ["moves", "reads", "router", "writes"]

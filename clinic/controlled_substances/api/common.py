@@ -16,6 +16,7 @@ from clinic.controlled_substances.models import (
     InventoryCount,
     LedgerEntry,
     LossReport,
+    Receipt,
 )
 from clinic.controlled_substances.selectors import EntryRow, LossReportRow
 from clinic.core.api_schemas import ApiError
@@ -76,6 +77,22 @@ def container_read(container: Container) -> dict:
         "content_mg": container.content_mg,
         "balance_mg": container.balance_mg,
         "status": container.status,
+    }
+
+
+def receipt_read(receipt: Receipt) -> dict:
+    return {
+        "uuid": receipt.uuid,
+        "location": registrant(receipt.location),
+        "product": receipt.product.name,
+        "lot_number": receipt.lot.lot_number,
+        "expiry": receipt.lot.expiry,
+        "received_at": receipt.received_at,
+        "witnessed": receipt.witness_id is not None,
+        "containers": [
+            container_read(c)
+            for c in receipt.containers.select_related("lot__product").order_by("label", "id")
+        ],
     }
 
 

@@ -25,7 +25,6 @@ from clinic.accounts.permissions import Capability
 from clinic.controlled_substances import selectors, services
 from clinic.controlled_substances.api.common import (
     CHANGE_ERRORS,
-    container_read,
     count_read,
     discrepancy_etag,
     discrepancy_read,
@@ -33,7 +32,7 @@ from clinic.controlled_substances.api.common import (
     form_checked,
     loss_report_etag,
     loss_report_read,
-    registrant,
+    receipt_read,
     router,
     witness_data,
 )
@@ -111,22 +110,7 @@ def ledger_receipt_create(request, payload: ReceiptRecord):
         received_at=form.received_at,
         location=location,
     )
-    return Status(
-        201,
-        {
-            "uuid": receipt.uuid,
-            "location": registrant(location),
-            "product": receipt.product.name,
-            "lot_number": receipt.lot.lot_number,
-            "expiry": receipt.lot.expiry,
-            "received_at": receipt.received_at,
-            "witnessed": receipt.witness_id is not None,
-            "containers": [
-                container_read(c)
-                for c in receipt.containers.select_related("lot__product").order_by("label", "id")
-            ],
-        },
-    )
+    return Status(201, receipt_read(receipt))
 
 
 @router.post(
