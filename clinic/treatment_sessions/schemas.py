@@ -151,7 +151,14 @@ class VitalsRead(Schema):
     recorded_by: SessionNamed
     entered_in_error: bool
     entered_in_error_reason: str
+    entered_in_error_at: datetime.datetime | None
+    entered_in_error_by: SessionNamed | None
     alerts: list[UUID] = Field(description="The alerts this reading raised.")
+
+
+class UnmetRead(Schema):
+    key: str = Field(description="The pre-check, discharge criterion or reading overridden.")
+    messages: list[str]
 
 
 class OverrideRead(Schema):
@@ -159,6 +166,7 @@ class OverrideRead(Schema):
     kind: Literal["pre_checks", "pre_dose_bp", "discharge"]
     prescriber: SessionNamed
     reason: str
+    unmet: list[UnmetRead] = Field(description="What was unmet when the prescriber decided.")
     created_at: datetime.datetime
 
 
@@ -206,31 +214,61 @@ class AdministrationRead(Schema):
     recorded_by: SessionNamed
 
 
+ScoreKindCode = Literal["moaas", "cadss", "modified-aldrete"]
+# The choices' values (choices.py; a test keeps them equal).
+SideEffectKindCode = Literal[
+    "nausea",
+    "vomiting",
+    "dizziness",
+    "blurred_vision",
+    "headache",
+    "anxiety",
+    "confusion",
+    "other",
+]
+SeverityCode = Literal["mild", "moderate", "severe"]
+SeriousnessCode = Literal["non_serious", "serious"]
+OutcomeCode = Literal["ongoing", "resolved", "resolved_with_sequelae", "transferred", "unknown"]
+
+
 class ScoreRead(Schema):
-    kind: Literal["moaas", "cadss", "modified-aldrete"]
+    uuid: UUID
+    kind: ScoreKindCode
     taken_at: datetime.datetime
+    answers: list[int | None] = Field(description="One value per item, in item order.")
     total: int | None
     complete: bool
+    recorded_by: SessionNamed | None
 
 
-class SideEffectRead(Schema):
+class EnteredInErrorRead(Schema):
+    """A correction: the row stays in the record, struck through, with why and by whom."""
+
+    entered_in_error: bool
+    entered_in_error_reason: str
+    entered_in_error_at: datetime.datetime | None
+    entered_in_error_by: SessionNamed | None
+
+
+class SideEffectRead(EnteredInErrorRead):
     uuid: UUID
-    kind: str
+    kind: SideEffectKindCode
     label: str
-    severity: str
+    other_text: str
+    severity: SeverityCode
     noticed_at: datetime.datetime
     intervention: str
-    entered_in_error: bool
+    recorded_by: SessionNamed
 
 
-class AdverseEventRead(Schema):
+class AdverseEventRead(EnteredInErrorRead):
     uuid: UUID
     description: str
-    seriousness: str
+    seriousness: SeriousnessCode
     onset_at: datetime.datetime
-    outcome: str
+    outcome: OutcomeCode
     action_taken: str
-    entered_in_error: bool
+    recorded_by: SessionNamed
 
 
 class FindingRead(Schema):
@@ -410,3 +448,42 @@ class ChairAlertRead(SessionAlertRead):
 class ChairAlertPage(Schema):
     items: list[ChairAlertRead]
     next_cursor: str | None
+
+
+# --------------------------------------------------------------------------- the record
+
+
+class ScoreCreate(RequestBody):
+    kind: ScoreKindCode
+    answers: list[int] = Field(
+        description=(
+            "Every item's value in item order, as on the page's score form: MOAA/S one item "
+            "(0–5), CADSS 23 (0–4), modified Aldrete five (0–2)."
+        ),
+        max_length=40,
+    )
+    taken_at: datetime.datetime | None = Field(None, description="Left out: now.")
+
+
+class SideEffectCreate(RequestBody):
+    kind: SideEffectKindCode
+    other_text: OneLine = Field("", max_length=200, description="What it was, for `other`.")
+    severity: SeverityCode
+    intervention: OneLine = Field("", max_length=300, description="E.g. an antiemetic given.")
+    noticed_at: datetime.datetime | None = Field(None, description="Left out: now.")
+
+
+class AdverseEventCreate(RequestBody):
+    description: MultiLine = Field(..., max_length=4000)
+    seriousness: SeriousnessCode
+    onset_at: datetime.datetime | None = Field(None, description="Left out: now.")
+    action_taken: OneLine = Field("", max_length=500)
+    outcome: OutcomeCode
+
+
+class EnteredInError(RequestBody):
+    reason: OneLine = Field(..., max_length=300, description="Why the entry is wrong.")
+
+
+class PrescriberReason(RequestBody):
+    reason: OneLine = Field(..., max_length=500, description="Why dosing may go ahead.")

@@ -66,7 +66,9 @@ def session_queryset() -> QuerySet[TreatmentSession]:
             queryset=SessionScore.objects.select_related("response__recorded_by"),
         ),
         "side_effects__recorded_by",
+        "side_effects__entered_in_error_by",
         "adverse_events__recorded_by",
+        "adverse_events__entered_in_error_by",
         "addenda__author",
         "integration_notes__author",
         Prefetch(

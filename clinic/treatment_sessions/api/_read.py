@@ -17,7 +17,13 @@ from clinic.core.access import require
 from clinic.core.api_versions import entity_tag, precondition
 from clinic.core.exceptions import InvalidInput, NotFound
 from clinic.treatment_sessions import selectors
-from clinic.treatment_sessions.models import SessionAlert, TreatmentSession
+from clinic.treatment_sessions.models import (
+    AdverseEvent,
+    SessionAlert,
+    SessionScore,
+    SideEffect,
+    TreatmentSession,
+)
 from clinic.treatment_sessions.page import session_page
 
 
@@ -112,9 +118,58 @@ def vitals_read(entry, alert_uuids: list) -> dict:
         "respiratory_rate_per_min": entry.respiratory_rate_per_min,
         "temperature_c": entry.temperature_c,
         "recorded_by": named(entry.recorded_by),
-        "entered_in_error": entry.entered_in_error_at is not None,
-        "entered_in_error_reason": entry.entered_in_error_reason,
+        **in_error(entry),
         "alerts": alert_uuids,
+    }
+
+
+def in_error(row) -> dict:
+    """A correction's state: the row stays in the record, with why, when and by whom."""
+    return {
+        "entered_in_error": row.entered_in_error_at is not None,
+        "entered_in_error_reason": row.entered_in_error_reason,
+        "entered_in_error_at": row.entered_in_error_at,
+        "entered_in_error_by": named(row.entered_in_error_by),
+    }
+
+
+def score_read(score: SessionScore) -> dict:
+    response = score.response
+    return {
+        "uuid": score.uuid,
+        "kind": score.kind,
+        "taken_at": response.taken_at,
+        "answers": response.answers,
+        "total": response.total,
+        "complete": response.complete,
+        "recorded_by": named(response.recorded_by),
+    }
+
+
+def side_effect_read(effect: SideEffect) -> dict:
+    return {
+        "uuid": effect.uuid,
+        "kind": effect.kind,
+        "label": effect.label,
+        "other_text": effect.other_text,
+        "severity": effect.severity,
+        "noticed_at": effect.noticed_at,
+        "intervention": effect.intervention,
+        "recorded_by": named(effect.recorded_by),
+        **in_error(effect),
+    }
+
+
+def adverse_event_read(event: AdverseEvent) -> dict:
+    return {
+        "uuid": event.uuid,
+        "description": event.description,
+        "seriousness": event.seriousness,
+        "onset_at": event.onset_at,
+        "outcome": event.outcome,
+        "action_taken": event.action_taken,
+        "recorded_by": named(event.recorded_by),
+        **in_error(event),
     }
 
 
@@ -212,6 +267,10 @@ def session_read(session: TreatmentSession, *, actor) -> dict:
                 "kind": o.kind,
                 "prescriber": named(o.prescriber),
                 "reason": o.reason,
+                "unmet": [
+                    {"key": str(u.get("key", "")), "messages": list(u.get("messages", []))}
+                    for u in o.unmet
+                ],
                 "created_at": o.created_at,
             }
             for o in page.overrides
@@ -254,34 +313,10 @@ def session_read(session: TreatmentSession, *, actor) -> dict:
             }
             for a in page.administrations
         ],
-        "scores": [
-            {"kind": s.kind, "taken_at": s.taken_at, "total": s.total, "complete": s.complete}
-            for s in page.scores
-        ],
-        "side_effects": [
-            {
-                "uuid": e.uuid,
-                "kind": e.kind,
-                "label": e.label,
-                "severity": e.severity,
-                "noticed_at": e.noticed_at,
-                "intervention": e.intervention,
-                "entered_in_error": e.entered_in_error_at is not None,
-            }
-            for e in page.side_effects
-        ],
-        "adverse_events": [
-            {
-                "uuid": e.uuid,
-                "description": e.description,
-                "seriousness": e.seriousness,
-                "onset_at": e.onset_at,
-                "outcome": e.outcome,
-                "action_taken": e.action_taken,
-                "entered_in_error": e.entered_in_error_at is not None,
-            }
-            for e in page.adverse_events
-        ],
+        # The page's rows (page.scores reads the same prefetched scores, without their ids).
+        "scores": [score_read(s) for s in session.scores.all()],
+        "side_effects": [side_effect_read(e) for e in page.side_effects],
+        "adverse_events": [adverse_event_read(e) for e in page.adverse_events],
         "discharge": {
             "allowed": discharge.allowed if discharge else None,
             "blocking_reasons": [

@@ -279,9 +279,21 @@ def precheck_record(
 
 
 @transaction.atomic
-def pre_dose_bp_confirm(*, actor: User, session: TreatmentSession, reason: str) -> SessionOverride:
+def pre_dose_bp_confirm(
+    *,
+    actor: User,
+    session: TreatmentSession,
+    reason: str,
+    precondition: Precondition | None = None,
+) -> SessionOverride:
     """The prescriber confirms dosing despite a pre-dose BP over the policy limit."""
-    locked = _locked(actor, session, Capability.SESSION_OVERRIDE, phases=(SessionPhase.CHECKED_IN,))
+    locked = _locked(
+        actor,
+        session,
+        Capability.SESSION_OVERRIDE,
+        phases=(SessionPhase.CHECKED_IN,),
+        precondition=precondition,
+    )
     reason = required_text("reason", reason, "Say why dosing may go ahead.")
     reading = pre_dose_vitals(locked)
     if reading is None:
@@ -311,10 +323,21 @@ def pre_dose_bp_confirm(*, actor: User, session: TreatmentSession, reason: str) 
 
 @transaction.atomic
 def precheck_override(
-    *, actor: User, session: TreatmentSession, reason: str, now: datetime.datetime | None = None
+    *,
+    actor: User,
+    session: TreatmentSession,
+    reason: str,
+    now: datetime.datetime | None = None,
+    precondition: Precondition | None = None,
 ) -> SessionOverride:
     """A prescriber lets dosing start although some pre-checks are unmet (kept with the reason)."""
-    locked = _locked(actor, session, Capability.SESSION_OVERRIDE, phases=(SessionPhase.CHECKED_IN,))
+    locked = _locked(
+        actor,
+        session,
+        Capability.SESSION_OVERRIDE,
+        phases=(SessionPhase.CHECKED_IN,),
+        precondition=precondition,
+    )
     reason = required_text("reason", reason, "Say why dosing may go ahead.")
     status = precheck_status(locked, now)
     if status.passed:

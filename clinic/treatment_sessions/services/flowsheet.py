@@ -145,9 +145,17 @@ def vitals_record(
 
 
 def _mark_in_error[RecordT: VitalsEntry | SideEffect | AdverseEvent](
-    actor: User, record: RecordT, reason: str, *, object_type: str, what: str
+    actor: User,
+    record: RecordT,
+    reason: str,
+    *,
+    object_type: str,
+    what: str,
+    precondition: Precondition | None = None,
 ) -> RecordT:
-    locked_session = _locked(actor, record.session, Capability.SESSION_RUN, phases=ALL_PHASES)
+    locked_session = _locked(
+        actor, record.session, Capability.SESSION_RUN, phases=ALL_PHASES, precondition=precondition
+    )
     reason = required_text("reason", reason, f"Say why the {what} is wrong.")
     # The same model as `record`: the manager of its own class.
     row = cast(RecordT, type(record).objects.select_for_update().get(pk=record.pk))
@@ -164,10 +172,23 @@ def _mark_in_error[RecordT: VitalsEntry | SideEffect | AdverseEvent](
 
 
 @transaction.atomic
-def vitals_mark_entered_in_error(*, actor: User, vitals: VitalsEntry, reason: str) -> VitalsEntry:
+def vitals_mark_entered_in_error(
+    *,
+    actor: User,
+    vitals: VitalsEntry,
+    reason: str,
+    precondition: Precondition | None = None,
+) -> VitalsEntry:
     """A wrong reading stays on the flowsheet, struck through. Its alerts stay until
     acknowledged (the acknowledgement can say the reading was wrong)."""
-    row = _mark_in_error(actor, vitals, reason, object_type="session_vitals", what="reading")
+    row = _mark_in_error(
+        actor,
+        vitals,
+        reason,
+        object_type="session_vitals",
+        what="reading",
+        precondition=precondition,
+    )
     session = TreatmentSession.objects.get(pk=row.session_id)
     if session.phase == SessionPhase.CHECKED_IN:
         prescriber_requests.bp_request_sync(
@@ -242,10 +263,13 @@ def session_score_record(
     answers: list,
     taken_at: datetime.datetime | None = None,
     now: datetime.datetime | None = None,
+    precondition: Precondition | None = None,
 ) -> SessionScore:
     """MOAA/S, CADSS or modified Aldrete, stored as an assessment response of the patient."""
     now = _now(now)
-    locked = _locked(actor, session, Capability.SESSION_RUN, phases=OPEN_PHASES)
+    locked = _locked(
+        actor, session, Capability.SESSION_RUN, phases=OPEN_PHASES, precondition=precondition
+    )
     kind = _choice("kind", kind, SessionScoreKind)
     taken_at = event_moment("taken_at", taken_at, now=now, not_before=locked.checked_in_at)
     response = response_record(
@@ -270,9 +294,12 @@ def side_effect_record(
     intervention: str = "",
     noticed_at: datetime.datetime | None = None,
     now: datetime.datetime | None = None,
+    precondition: Precondition | None = None,
 ) -> SideEffect:
     now = _now(now)
-    locked = _locked(actor, session, Capability.SESSION_RUN, phases=OPEN_PHASES)
+    locked = _locked(
+        actor, session, Capability.SESSION_RUN, phases=OPEN_PHASES, precondition=precondition
+    )
     kind = _choice("kind", kind, SideEffectKind)
     severity = _choice("severity", severity, Severity)
     other_text = clean_text("other_text", other_text, max_length=200)
@@ -310,9 +337,12 @@ def adverse_event_record(
     action_taken: str = "",
     onset_at: datetime.datetime | None = None,
     now: datetime.datetime | None = None,
+    precondition: Precondition | None = None,
 ) -> AdverseEvent:
     now = _now(now)
-    locked = _locked(actor, session, Capability.SESSION_RUN, phases=ALL_PHASES)
+    locked = _locked(
+        actor, session, Capability.SESSION_RUN, phases=ALL_PHASES, precondition=precondition
+    )
     event = AdverseEvent.objects.create(
         session=locked,
         description=required_text("description", description, "Describe the event."),
@@ -335,7 +365,11 @@ def adverse_event_record(
 
 @transaction.atomic
 def session_record_mark_entered_in_error(
-    *, actor: User, record: SideEffect | AdverseEvent, reason: str
+    *,
+    actor: User,
+    record: SideEffect | AdverseEvent,
+    reason: str,
+    precondition: Precondition | None = None,
 ) -> SideEffect | AdverseEvent:
     """A side effect or adverse event entered by mistake (stays visible, struck through)."""
     if not isinstance(record, SideEffect | AdverseEvent):
@@ -346,4 +380,5 @@ def session_record_mark_entered_in_error(
         reason,
         object_type=f"session_{type(record).__name__.lower()}",
         what="entry",
+        precondition=precondition,
     )
