@@ -6,9 +6,13 @@ from __future__ import annotations
 from clinic.controlled_substances.models import LedgerEntry
 from clinic.patients.tests.api_helpers import JSON, client_for
 from clinic.treatment_sessions.models import (
+    AdverseEvent,
     DoseAdministration,
     InfusionEvent,
     SessionAlert,
+    SessionOverride,
+    SessionScore,
+    SideEffect,
     TreatmentSession,
     VitalsEntry,
 )
@@ -40,6 +44,18 @@ def chair_rows() -> tuple:
         list(InfusionEvent.objects.order_by("pk").values()),
         list(DoseAdministration.objects.order_by("pk").values()),
         list(LedgerEntry.objects.order_by("pk").values_list("pk", flat=True)),
+    )
+
+
+def record_rows() -> tuple:
+    """Every row the session record's operations may write as well (api/record.py): scores,
+    side effects, adverse events, a prescriber's overrides (the audit trail aside)."""
+    return (
+        *chair_rows(),
+        list(SessionScore.objects.order_by("pk").values()),
+        list(SideEffect.objects.order_by("pk").values()),
+        list(AdverseEvent.objects.order_by("pk").values()),
+        list(SessionOverride.objects.order_by("pk").values()),
     )
 
 
