@@ -340,6 +340,15 @@ class RecordsRequest(ClinicModel):
     )
     # How it was fulfilled ("sent by secure e-mail", "handed over") or why it was withdrawn.
     closing_note = models.CharField(max_length=300, blank=True)
+    # The one extension 45 CFR 164.524(b)(2)(ii) allows: recorded by the first due date, with
+    # the written statement of the reasons given to the requester; `due_on` then holds the
+    # expected date given with it, and the first due date is kept here.
+    first_due_on = models.DateField(null=True, blank=True)
+    extended_on = models.DateField(null=True, blank=True)
+    extended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    extension_reason = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["-received_on", "-id"]
@@ -365,6 +374,21 @@ class RecordsRequest(ClinicModel):
             models.CheckConstraint(
                 condition=Q(due_on__gte=models.F("received_on")),
                 name="records_request_due_after_received",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    first_due_on__isnull=True,
+                    extended_on__isnull=True,
+                    extended_by__isnull=True,
+                    extension_reason="",
+                )
+                | Q(
+                    ~Q(extension_reason=""),
+                    extended_by__isnull=False,
+                    extended_on__lte=models.F("first_due_on"),
+                    due_on__gt=models.F("first_due_on"),
+                ),
+                name="records_request_extended_once_in_time_with_reason",
             ),
         ]
 

@@ -100,7 +100,7 @@ def records_request_get(
     require(actor, Capability.RECORDS_REQUEST_MANAGE)
     request = (
         RecordsRequest.objects.filter(patient=patient, uuid=request_uuid)
-        .select_related("logged_by", "closed_by")
+        .select_related("logged_by", "closed_by", "extended_by")
         .first()
     )
     if request is None:

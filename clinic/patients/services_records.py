@@ -1,6 +1,7 @@
 """Requests for a copy of a patient's record (the right of access): logged by the front desk
-or the clinic administrator when they arrive, closed when fulfilled (the day, and how) or
-withdrawn (why). Each write is audited; a request is never deleted."""
+or the clinic administrator when they arrive, extended once when the clinic cannot act in time
+(45 CFR 164.524(b)(2)(ii)), closed when fulfilled (the day, and how) or withdrawn (why). Each
+write is audited; a request is never deleted."""
 
 from __future__ import annotations
 
@@ -146,3 +147,51 @@ def records_request_withdraw(
         "reason", reason, max_length=300, required_message="Say why it is withdrawn."
     )
     return _close(actor, locked, RecordsRequestStatus.WITHDRAWN, timezone.localdate(), reason)
+
+
+@transaction.atomic
+def records_request_extend(*, actor: User, request: RecordsRequest, reason: str) -> RecordsRequest:
+    """The one extension 45 CFR 164.524(b)(2)(ii) allows: by no more than 30 days (the policy's
+    `extension_days`), once, and only while the first time limit runs (by the first due date,
+    the day included), with the written statement of the reasons given to the requester. The
+    due date moves; the first one is kept."""
+    locked = _locked_open(actor, request)
+    if locked.first_due_on is not None:
+        raise Conflict(
+            f"This request was already extended on {locked.extended_on:%m/%d/%Y}, to "
+            f"{locked.due_on:%m/%d/%Y}: the rule allows one extension.",
+            code="records_request_extended",
+        )
+    today = timezone.localdate()
+    if today > locked.due_on:
+        raise Conflict(
+            f"It was due {locked.due_on:%m/%d/%Y}: an extension must be given to the requester "
+            "within the first time limit, not after it.",
+            code="records_request_extension_late",
+        )
+    reason = clean_text(
+        "reason",
+        reason,
+        max_length=500,
+        required_message="State the reasons for the delay, as written to the requester.",
+    )
+    before = locked.due_on
+    locked.first_due_on = before
+    locked.due_on = before + datetime.timedelta(days=records_request_policy().extension_days)
+    locked.extended_on = today
+    locked.extended_by = actor
+    locked.extension_reason = reason
+    locked.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type="records_request",
+        object_id=locked.uuid,
+        patient=locked.patient,
+        summary=f"Records request extended: due {before:%m/%d/%Y}, now {locked.due_on:%m/%d/%Y}",
+        changes={
+            "due_on": {"before": before.isoformat(), "after": locked.due_on.isoformat()},
+            "extension_reason": {"before": "", "after": reason},
+        },
+    )
+    return locked

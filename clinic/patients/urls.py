@@ -78,4 +78,9 @@ urlpatterns += [
         {"action": "withdraw"},
         name="records_request_withdraw",
     ),
+    path(
+        "<uuid:patient_uuid>/records-requests/<uuid:request_uuid>/extend/",
+        views_records.records_request_extend,
+        name="records_request_extend",
+    ),
 ]
