@@ -12,7 +12,7 @@ closed; weekdays left out keep their hours.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from django.db import transaction
 from django.utils import timezone
@@ -86,10 +86,17 @@ def room_create(*, actor: User, name: str, location: Location | None = None) -> 
 
 @transaction.atomic
 def room_update(
-    *, actor: User, room: Room, name: str | None = None, active: bool | None = None
+    *,
+    actor: User,
+    room: Room,
+    name: str | None = None,
+    active: bool | None = None,
+    precondition: Callable[[Room], None] | None = None,
 ) -> Room:
     require(actor, Capability.SCHEDULE_MANAGE_RESOURCES)
     locked = Room.objects.select_for_update().get(pk=room.pk)
+    if precondition is not None:  # the API's If-Match, on the locked row
+        precondition(locked)
     before = snapshot(locked, ["name", "active"])
     if name is not None:
         name = _name("name", name, "room")
@@ -163,9 +170,12 @@ def chair_update(
     name: str | None = None,
     capabilities: Iterable[str] | None = None,
     active: bool | None = None,
+    precondition: Callable[[Chair], None] | None = None,
 ) -> Chair:
     require(actor, Capability.SCHEDULE_MANAGE_RESOURCES)
     locked = Chair.objects.select_for_update().get(pk=chair.pk)
+    if precondition is not None:  # the API's If-Match, on the locked row
+        precondition(locked)
     fields = ["name", "capabilities", "active"]
     before = snapshot(locked, fields)
     if name is not None:
@@ -197,6 +207,7 @@ def opening_hours_set(
     actor: User,
     hours: Mapping[int, tuple[datetime.time | None, datetime.time | None] | None],
     location: Location | None = None,
+    precondition: Callable[[Location], None] | None = None,
 ) -> list[OpeningHours]:
     """Set a location's opening hours (the default location's when none is named): weekday
     (Monday 0 … Sunday 6) → (opens, closes) in the location's time zone, or None for closed.
@@ -204,6 +215,11 @@ def opening_hours_set(
     require(actor, Capability.SCHEDULE_MANAGE_RESOURCES)
     location = _location(location)
     here = OpeningHours.objects.filter(location=location)
+    if precondition is not None:
+        # The API's If-Match, on the location's hours held locked. A location with no hours
+        # yet has no row to lock: two first settings at once are not told apart.
+        list(here.select_for_update())
+        precondition(location)
     errors: dict[str, list[str]] = {}
     checked: dict[int, tuple[datetime.time, datetime.time] | None] = {}
     for weekday, value in hours.items():
