@@ -7,27 +7,50 @@ The same as the public page (clinic/public_site/views.py): the same rules (the s
 rate limit with the same count per address (clinic/screening/rate_limit.py: a request by the
 page and one by the API count alike), and the same answer whoever sends it: 201 with the
 thank-you page's words and nothing else — no id, nothing the person sent — so it cannot tell
-anyone whether that person is a patient, nor be used to read anything."""
+anyone whether that person is a patient, nor be used to read anything.
+
+The front desk's queue (clinic/screening/views_consultations.py) on the same path, with the
+API's staff authentication: the requests a page at a time by the queue's status filter, one
+request with its ETag, and the page's actions with the page's forms and services — a new
+status and/or a note, registering the person as a patient, linking the request to a patient
+already registered — each with `If-Match` (the request changes), checked under its row lock.
+`consultation.manage` (the clinic administrator and the front desk); registering a patient
+also `patient.create`. Every read and write is audited as on the pages."""
 
 from __future__ import annotations
 
 import datetime
+import uuid
 from typing import Literal
 
 from django.conf import settings
 from django.http import HttpResponse
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from pydantic import StrictBool
 
+from clinic.accounts.permissions import Capability
+from clinic.core.access import require
+from clinic.core.api_pages import CursorQuery, cursor_decode, cursor_encode
 from clinic.core.api_schemas import ApiError, RequestBody
+from clinic.core.api_versions import IfMatch, entity_tag, etag_openapi, precondition
+from clinic.core.exceptions import InvalidInput
 from clinic.core.text import MultiLine, OneLine
-from clinic.screening.choices import ContactMethod, SeekingHelp
+from clinic.patients.choices import Sex
+from clinic.screening import selectors, selectors_api, services
+from clinic.screening.choices import (
+    ConsultationStatus,
+    ContactMethod,
+    SeekingHelp,
+    seeking_help_label,
+)
+from clinic.screening.models import ConsultationRequest
 from clinic.screening.rate_limit import (
     consultation_counted,
     consultation_over_limit,
     consultation_retry_after_s,
 )
 from clinic.screening.services import TEXT_LIMITS, consultation_request_create
+from clinic.screening.views_consultations import ConsultationConvertForm, ConsultationStatusForm
 
 router = Router(tags=["consultations"])
 
@@ -102,3 +125,300 @@ def consultation_create(request, payload: ConsultationRequestBody, response: Htt
     # As the page: only a request that was stored counts (a refused one can be corrected).
     consultation_counted(request)
     return Status(201, {"status": "received", "detail": RECEIVED})
+
+
+# --------------------------------------------------------------------------- the front desk
+
+StatusCode = Literal[tuple(ConsultationStatus.values)]  # type: ignore[valid-type]
+StatusFilter = Literal[tuple(value for value, _ in selectors.STATUS_FILTERS)]  # type: ignore[valid-type]
+SexCode = Literal[tuple(Sex.values)]  # type: ignore[valid-type]
+CHANGE_ERRORS = {404: ApiError, 412: ApiError, 428: ApiError}
+
+
+class ConsultationListQuery(CursorQuery):
+    status: StatusFilter = Field(  # type: ignore[valid-type]
+        selectors.STATUS_FILTER_OPEN,
+        description="As the queue's filter: open (new and contacted, the default), one "
+        "status, or all.",
+    )
+
+
+class ConsultationPatient(Schema):
+    uuid: uuid.UUID
+    mrn: str
+
+
+class ConsultationStaff(Schema):
+    uuid: uuid.UUID
+    name: str
+
+
+class ConsultationSummary(Schema):
+    uuid: uuid.UUID
+    received_at: datetime.datetime
+    given_name: str
+    family_name: str
+    seeking_help_with: SeekingCode  # type: ignore[valid-type]
+    seeking_help_label: str
+    preferred_contact: ContactCode  # type: ignore[valid-type]
+    status: StatusCode  # type: ignore[valid-type]
+    patient: ConsultationPatient | None = Field(description="The patient it is linked to.")
+
+
+class ConsultationPage(Schema):
+    items: list[ConsultationSummary]
+    next_cursor: str | None
+
+
+class ConsultationRead(ConsultationSummary):
+    email: str
+    phone: str
+    date_of_birth: datetime.date | None
+    message: str
+    heard_about: str
+    status_changed_at: datetime.datetime | None
+    status_changed_by: ConsultationStaff | None
+    front_desk_note: str = Field(description="The desk's notes, each with its time and author.")
+    etag: str = Field(description="Send it as If-Match to change the request.")
+
+
+class ConsultationStatusChange(RequestBody):
+    status: StatusCode  # type: ignore[valid-type]
+    note: MultiLine = Field(
+        "",
+        max_length=services.NOTE_MAX_LENGTH,
+        description="Added to the request's notes with your name and the time.",
+    )
+
+
+class ConsultationConvert(RequestBody):
+    """What registration needs (the page's form, pre-filled there from the request)."""
+
+    legal_given_name: OneLine = Field(..., max_length=100)
+    legal_family_name: OneLine = Field(..., max_length=100)
+    date_of_birth: datetime.date
+    sex: SexCode  # type: ignore[valid-type]
+    email: OneLine = Field("", max_length=254)
+    phone_mobile: OneLine = Field("", max_length=32)
+    confirm_new_patient: StrictBool = Field(
+        False,
+        description="True once you have checked that the likely duplicates (409 "
+        "`possible_duplicate_patient`) are other people.",
+    )
+
+
+class ConsultationLink(RequestBody):
+    patient: uuid.UUID = Field(description="A registered patient's UUID.")
+
+
+def consultation_etag(consultation: ConsultationRequest) -> str:
+    return entity_tag(
+        "consultation_request",
+        consultation.uuid,
+        consultation.updated_at,
+        consultation.status,
+        consultation.patient_id,
+    )
+
+
+def _summary(consultation: ConsultationRequest) -> dict:
+    patient = consultation.patient
+    return {
+        "uuid": consultation.uuid,
+        "received_at": consultation.created_at,
+        "given_name": consultation.given_name,
+        "family_name": consultation.family_name,
+        "seeking_help_with": consultation.seeking_help_with,
+        "seeking_help_label": seeking_help_label(consultation.seeking_help_with),
+        "preferred_contact": consultation.preferred_contact,
+        "status": consultation.status,
+        "patient": {"uuid": patient.uuid, "mrn": patient.mrn} if patient else None,
+    }
+
+
+def _read(consultation: ConsultationRequest, response: HttpResponse) -> dict:
+    changed_by = consultation.status_changed_by
+    tag = consultation_etag(consultation)
+    response["ETag"] = tag
+    return {
+        **_summary(consultation),
+        "email": consultation.email,
+        "phone": consultation.phone,
+        "date_of_birth": consultation.date_of_birth,
+        "message": consultation.message,
+        "heard_about": consultation.heard_about,
+        "status_changed_at": consultation.status_changed_at,
+        "status_changed_by": (
+            {"uuid": changed_by.uuid, "name": changed_by.display_name} if changed_by else None
+        ),
+        "front_desk_note": consultation.front_desk_note,
+        "etag": tag,
+    }
+
+
+def _checked[FormT](form: FormT) -> FormT:
+    """The page's form, valid, or its messages as InvalidInput named by the body's fields."""
+    if not form.is_valid():  # type: ignore[attr-defined]
+        raise InvalidInput(
+            {
+                "body" if name == "__all__" else name: [str(m) for m in messages]
+                for name, messages in form.errors.items()  # type: ignore[attr-defined]
+            }
+        )
+    return form
+
+
+@router.get(
+    "",
+    response=ConsultationPage,
+    summary="The front desk's consultation requests, newest first",
+    description=(
+        "By the queue's status filter, a page at a time: send `next_cursor` back as `cursor` "
+        "(null: the last page). A request that arrives while you page comes before the first "
+        "page and never shifts the others. The clinic administrator and the front desk."
+    ),
+    operation_id="consultation_request_list",
+)
+def consultation_list(request, params: Query[ConsultationListQuery]):
+    actor = request.auth
+    require(actor, Capability.CONSULTATION_MANAGE)
+    filters = {"status": params.status}
+    after = cursor_decode(params.cursor, scope="consultations", filters=filters)
+    page = selectors_api.consultation_request_cursor_page(
+        actor=actor, status=params.status, after=after, limit=params.limit
+    )
+    return {
+        "items": [_summary(c) for c in page.items],
+        "next_cursor": (
+            cursor_encode(page.next_after, scope="consultations", filters=filters)
+            if page.next_after
+            else None
+        ),
+    }
+
+
+@router.get(
+    "/{consultation_uuid}",
+    response=ConsultationRead,
+    openapi_extra=etag_openapi(200),
+    summary="One consultation request, with its ETag",
+    operation_id="consultation_request_detail",
+)
+def consultation_detail(request, consultation_uuid: uuid.UUID, response: HttpResponse):
+    consultation = selectors.consultation_request_get(
+        actor=request.auth, consultation_uuid=consultation_uuid, purpose="api"
+    )
+    return _read(consultation, response)
+
+
+@router.post(
+    "/{consultation_uuid}/status",
+    response={200: ConsultationRead, **CHANGE_ERRORS},
+    openapi_extra=etag_openapi(200),
+    summary="Move a request to another status, add a note, or both",
+    description=(
+        "As the request's page: e.g. contacted, booked or declined, with an optional note "
+        "added with your name and the time (what was written before stays). The same status "
+        "without a note is 422. `If-Match` required."
+    ),
+    operation_id="consultation_request_status",
+)
+def consultation_status(
+    request,
+    consultation_uuid: uuid.UUID,
+    payload: ConsultationStatusChange,
+    response: HttpResponse,
+    if_match: OneLine | None = IfMatch,
+):
+    actor = request.auth
+    require(actor, Capability.CONSULTATION_MANAGE)  # before looking anything up
+    consultation = selectors.consultation_request_get(
+        actor=actor, consultation_uuid=consultation_uuid, purpose="api status"
+    )
+    form = _checked(ConsultationStatusForm({"status": payload.status, "note": payload.note}))
+    changed = services.consultation_request_set_status(
+        actor=actor,
+        consultation=consultation,
+        status=form.cleaned_data["status"],
+        note=form.cleaned_data["note"],
+        precondition=precondition(if_match, consultation_etag),
+    )
+    return _read(changed, response)
+
+
+@router.post(
+    "/{consultation_uuid}/convert",
+    response={201: ConsultationRead, 409: ApiError, **CHANGE_ERRORS},
+    openapi_extra=etag_openapi(201),
+    summary="Register the person as a patient, linked to the request",
+    description=(
+        "As the page: the clinic administrator and the front desk (`patient.create` too). 409 "
+        "`possible_duplicate_patient` while a likely duplicate is registered (open that "
+        "patient and link the request instead, or send `confirm_new_patient: true` once "
+        "checked), and `consultation_already_linked`. The request's status stays as it was. "
+        "`If-Match` required; 201 with the request, now linked."
+    ),
+    operation_id="consultation_request_convert",
+)
+def consultation_convert(
+    request,
+    consultation_uuid: uuid.UUID,
+    payload: ConsultationConvert,
+    response: HttpResponse,
+    if_match: OneLine | None = IfMatch,
+):
+    actor = request.auth
+    require(actor, Capability.CONSULTATION_MANAGE)  # before looking anything up
+    require(actor, Capability.PATIENT_CREATE)
+    consultation = selectors.consultation_request_get(
+        actor=actor, consultation_uuid=consultation_uuid, purpose="convert to patient"
+    )
+    body = payload.model_dump()
+    body["date_of_birth"] = payload.date_of_birth.isoformat()
+    form = _checked(ConsultationConvertForm(body))
+    services.consultation_request_convert(
+        actor=actor,
+        consultation=consultation,
+        data=form.patient_data(),
+        allow_possible_duplicate=form.cleaned_data["confirm_new_patient"],
+        precondition=precondition(if_match, consultation_etag),
+    )
+    linked = selectors.consultation_request_get(
+        actor=actor, consultation_uuid=consultation_uuid, purpose="api"
+    )
+    return Status(201, _read(linked, response))
+
+
+@router.post(
+    "/{consultation_uuid}/link",
+    response={200: ConsultationRead, 409: ApiError, **CHANGE_ERRORS},
+    openapi_extra=etag_openapi(200),
+    summary="Link the request to a patient already registered",
+    description=(
+        "As the page: no new patient. 404 for a patient you may not see; 409 "
+        "`consultation_already_linked` when it is linked to another. `If-Match` required."
+    ),
+    operation_id="consultation_request_link",
+)
+def consultation_link(
+    request,
+    consultation_uuid: uuid.UUID,
+    payload: ConsultationLink,
+    response: HttpResponse,
+    if_match: OneLine | None = IfMatch,
+):
+    actor = request.auth
+    require(actor, Capability.CONSULTATION_MANAGE)  # before looking anything up
+    consultation = selectors.consultation_request_get(
+        actor=actor, consultation_uuid=consultation_uuid, purpose="link to patient"
+    )
+    services.consultation_request_link_patient(
+        actor=actor,
+        consultation=consultation,
+        patient_uuid=payload.patient,
+        precondition=precondition(if_match, consultation_etag),
+    )
+    linked = selectors.consultation_request_get(
+        actor=actor, consultation_uuid=consultation_uuid, purpose="api"
+    )
+    return _read(linked, response)

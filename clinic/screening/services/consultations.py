@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -173,16 +174,30 @@ def consultation_request_create(*, data: dict[str, Any]) -> ConsultationRequest:
 # Front desk writes
 
 
-def _lock(consultation: ConsultationRequest) -> ConsultationRequest:
+# The API's If-Match: checked on the request under its row lock, so that of two changes sent
+# with the same tag the second sees the first and is refused.
+Precondition = Callable[[ConsultationRequest], None] | None
+
+
+def _lock(
+    consultation: ConsultationRequest, precondition: Precondition = None
+) -> ConsultationRequest:
     locked = ConsultationRequest.objects.select_for_update().filter(pk=consultation.pk).first()
     if locked is None:
         raise NotFound("No such consultation request.")
+    if precondition is not None:
+        precondition(locked)
     return locked
 
 
 @transaction.atomic
 def consultation_request_set_status(
-    *, actor: User, consultation: ConsultationRequest, status: str, note: str = ""
+    *,
+    actor: User,
+    consultation: ConsultationRequest,
+    status: str,
+    note: str = "",
+    precondition: Precondition = None,
 ) -> ConsultationRequest:
     """Move a request to another status, or add a note to it, or both. Notes are appended
     with the time and the author, so what was written before stays."""
@@ -197,7 +212,7 @@ def consultation_request_set_status(
         errors["note"] = [f"Keep the note to {NOTE_MAX_LENGTH} characters or fewer."]
     if errors:
         raise InvalidInput(errors)
-    locked = _lock(consultation)
+    locked = _lock(consultation, precondition)
     if status == locked.status and not note:
         raise InvalidInput({"status": ["Choose a different status, or add a note."]})
     changes: dict[str, dict[str, Any]] = {}
@@ -249,13 +264,14 @@ def consultation_request_convert(
     consultation: ConsultationRequest,
     data: dict[str, Any],
     allow_possible_duplicate: bool = False,
+    precondition: Precondition = None,
 ) -> Patient:
     """Register the person as a new patient (through `patient_create`) and link the request
     to them. Refused while a likely duplicate exists, unless the front desk has looked and
     says it is a different person. The request's status stays as it was."""
     require(actor, Capability.CONSULTATION_MANAGE)
     require(actor, Capability.PATIENT_CREATE)
-    locked = _lock(consultation)
+    locked = _lock(consultation, precondition)
     if locked.patient_id is not None:
         raise _already_linked()
     # The same duplicate check as every registration (PossibleDuplicatePatient, a Conflict).
@@ -279,7 +295,11 @@ def consultation_request_convert(
 
 @transaction.atomic
 def consultation_request_link_patient(
-    *, actor: User, consultation: ConsultationRequest, patient_uuid: uuid.UUID | str
+    *,
+    actor: User,
+    consultation: ConsultationRequest,
+    patient_uuid: uuid.UUID | str,
+    precondition: Precondition = None,
 ) -> Patient:
     """Link the request to a patient who is already registered (no new patient)."""
     require(actor, Capability.CONSULTATION_MANAGE)
@@ -287,7 +307,7 @@ def consultation_request_link_patient(
     patient = Patient.objects.visible_to(actor).filter(uuid=key).first()
     if patient is None:
         raise NotFound("No such patient.")
-    locked = _lock(consultation)
+    locked = _lock(consultation, precondition)
     if locked.patient_id == patient.pk:
         return patient
     if locked.patient_id is not None:

@@ -103,8 +103,12 @@ def test_the_page_and_the_api_share_one_count(client, settings):
 def test_it_cannot_be_used_to_read_anything(client):
     assert _send(client, valid()).status_code == 201
     stored = ConsultationRequest.objects.get()
-    assert client.get(URL).status_code == 405
-    assert client.get(f"{URL}/{stored.uuid}").status_code == 404
+    # The front desk's queue shares the path: without credentials it answers 401 and says
+    # nothing about the request.
+    for url in (URL, f"{URL}/{stored.uuid}"):
+        refused = client.get(url)
+        assert refused.status_code == 401 and refused.json()["code"] == "unauthenticated"
+        assert "Reyes" not in refused.content.decode()
 
 
 def _concrete(path: str) -> str:
