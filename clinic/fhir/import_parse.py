@@ -4,10 +4,13 @@ refusal can point at it. Pure: no Django. What the rows may hold is checked agai
 the database and the clinic's rules, by import_run.py (the same services the pages use).
 
 What arrives: each Patient; its weights and heights (LOINC 29463-7 and 8302-2, fhir-loinc.md
-§1.2); its PHQ-9 and GAD-7 totals with their dates (44261-6 and 70274-6, §1.1). Everything else
-is listed as left out, with the reason, never silently dropped: the problem list is the
-prescribers' to record, a medication history has no home outside the intake, and the records of
-treatment sessions (doses, in-session readings) belong to sessions given here.
+§1.2); its PHQ-9 and GAD-7 totals with their dates (44261-6 and 70274-6, §1.1); its problem list
+(Condition: the ICD-10-CM code, fhir-loinc.md "Conventions", the onset, the day recorded and
+whether active or resolved). A MedicationStatement is refused, each by name: KetaCare keeps no
+medication history (the intake's medicines are the screening's answers, not a history), so the
+file must say so before anything lands. Everything else is listed as left out, with the reason,
+never silently dropped: the records of treatment sessions (doses, in-session readings) belong to
+sessions given here.
 
 The CSV template (docs/import.md): one row per patient, or per measurement or total of a
 patient, the rows of one patient sharing its `external_id`:
@@ -55,13 +58,19 @@ CSV_COLUMNS = (
 CSV_REQUIRED = ("external_id", "legal_given_name", "legal_family_name", "date_of_birth", "sex")
 
 LEFT_OUT_WHY = {
-    "Condition": "The problem list is recorded by the patient's prescriber, from the chart.",
-    "MedicationStatement": "KetaCare keeps medications on the intake: record them there.",
     "MedicationAdministration": "Doses belong to treatment sessions given at this clinic.",
     "Encounter": "Treatment sessions are the ones given at this clinic.",
     "QuestionnaireResponse": "Item answers are not imported; the totals are.",
 }
 OTHER_OBSERVATION = "Only weights, heights and PHQ-9 and GAD-7 totals are imported."
+NO_MEDICATION_HISTORY = (
+    "Not imported: KetaCare keeps no medication history. Record the patient's current "
+    "medicines on their intake, then remove the MedicationStatements from the file to import "
+    "the rest."
+)
+# Condition.clinicalStatus (FHIR R4 condition-clinical): still a problem, or no longer one.
+ACTIVE_STATUSES = {"active", "recurrence", "relapse"}
+RESOLVED_STATUSES = {"inactive", "remission", "resolved"}
 
 
 @dataclass(frozen=True)
@@ -70,10 +79,24 @@ class Problem:
     message: str
 
 
+# A day, or an aware moment import_run.py places on the clinic's calendar.
+Day = datetime.date | datetime.datetime
+
+
+@dataclass(frozen=True)
+class ArrivingCondition:
+    where: str
+    icd10_code: str
+    onset: Day | None
+    recorded: Day | None
+    resolved: Day | None  # None: still active
+
+
 @dataclass
 class ArrivingPatient:
     where: str
     demographics: dict[str, Any]
+    conditions: list[ArrivingCondition] = field(default_factory=list)
     # (where, measured on, weight kg, height cm)
     measurements: list[tuple[str, datetime.date, Decimal | None, Decimal | None]] = field(
         default_factory=list
@@ -238,6 +261,75 @@ def _observation(
     )
 
 
+def _status_code(concept: object) -> str:
+    codings = (concept or {}).get("coding") or [] if isinstance(concept, dict) else []
+    return next((c.get("code", "") for c in codings if isinstance(c, dict)), "")
+
+
+def _condition(
+    arrival: Arrival, patients: dict[str, ArrivingPatient], resource: dict[str, Any]
+) -> None:
+    """A problem-list entry: its ICD-10-CM code, whether active or resolved (and when), its
+    onset and the day the previous system recorded it."""
+    where = f"Condition/{resource.get('id', '?')}"
+    verification = _status_code(resource.get("verificationStatus"))
+    if verification == "entered-in-error":
+        arrival.leave_out("Records marked entered in error.")
+        return
+    if verification == "refuted":
+        arrival.leave_out("Conditions ruled out (verificationStatus refuted).")
+        return
+    subject = (resource.get("subject") or {}).get("reference", "")
+    patient = patients.get(subject)
+    if patient is None:
+        arrival.refusals.append(
+            Problem(where, f"Its patient ({subject or 'none'}) is not in the file.")
+        )
+        return
+    codes = [
+        c.get("code", "")
+        for c in (resource.get("code") or {}).get("coding") or []
+        if isinstance(c, dict) and c.get("system") == t.ICD10CM and c.get("code")
+    ]
+    if not codes:
+        arrival.refusals.append(
+            Problem(
+                where,
+                f"It has no ICD-10-CM code ({t.ICD10CM}): KetaCare's problem list is coded in "
+                "ICD-10-CM.",
+            )
+        )
+        return
+    clinical = _status_code(resource.get("clinicalStatus"))
+    resolved_on = None
+    if clinical in RESOLVED_STATUSES:
+        resolved_on = _moment(resource.get("abatementDateTime")) or _moment(
+            (resource.get("abatementPeriod") or {}).get("end")
+        )
+        if resolved_on is None:
+            arrival.refusals.append(
+                Problem(where, f"It is {clinical} but has no abatementDateTime: when did it end?")
+            )
+            return
+    elif clinical not in ACTIVE_STATUSES:
+        arrival.refusals.append(
+            Problem(where, "Its clinicalStatus must say whether it is active or resolved.")
+        )
+        return
+    onset = _moment(resource.get("onsetDateTime")) or _moment(
+        (resource.get("onsetPeriod") or {}).get("start")
+    )
+    patient.conditions.append(
+        ArrivingCondition(
+            where=where,
+            icd10_code=codes[0],
+            onset=onset,
+            recorded=_moment(resource.get("recordedDate")),
+            resolved=resolved_on,
+        )
+    )
+
+
 def parse_bundle(text: str) -> Arrival:
     """A FHIR Bundle (transaction, batch, collection or searchset) as arriving rows."""
     arrival = Arrival()
@@ -270,6 +362,11 @@ def parse_bundle(text: str) -> Arrival:
             continue
         if kind == "Observation":
             _observation(arrival, patients, resource)
+        elif kind == "Condition":
+            _condition(arrival, patients, resource)
+        elif kind == "MedicationStatement":
+            where = f"MedicationStatement/{resource.get('id', '?')}"
+            arrival.refusals.append(Problem(where, NO_MEDICATION_HISTORY))
         else:
             arrival.leave_out(
                 LEFT_OUT_WHY.get(kind, f"{kind or 'Unknown'} records are not imported.")

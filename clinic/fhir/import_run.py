@@ -1,9 +1,10 @@
 """Bringing a previous system's patients in (issue 16): the check (a dry run) and the import,
-one code path. Each arriving patient, measurement and total goes through the service the pages
-use (registration with its duplicate check, the body-measurement service, the imported-total
-service), each in its own savepoint so one refusal does not hide the next; the check then rolls
-everything back and reports every refusal with where it came from and why. The import runs the
-same way and keeps the result only when nothing was refused: it lands whole or not at all.
+one code path. Each arriving patient, measurement, total and problem-list entry goes through the
+service the pages use (registration with its duplicate check, the body-measurement service, the
+imported-total service, the problem list's import service), each in its own savepoint so one
+refusal does not hide the next; the check then rolls everything back and reports every refusal
+with where it came from and why. The import runs the same way and keeps the result only when
+nothing was refused: it lands whole or not at all.
 
 A likely duplicate of a registered patient (the registration pages' own test: name and date of
 birth, e-mail or phone) is a refusal: merging two records is a person's decision, made on the
@@ -21,6 +22,7 @@ from django.utils import timezone
 from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
 from clinic.assessments.services_import import imported_total_record
+from clinic.billing.services.diagnoses_import import diagnosis_import
 from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
@@ -40,6 +42,7 @@ class ImportReport:
     patients: int = 0
     measurements: int = 0
     totals: int = 0
+    conditions: int = 0
     refusals: list[dict[str, str]] = field(default_factory=list)
     left_out: dict[str, int] = field(default_factory=dict)
 
@@ -63,6 +66,13 @@ def _moment(when: datetime.date | datetime.datetime) -> datetime.datetime:
     if isinstance(when, datetime.datetime):
         return when
     return timezone.make_aware(datetime.datetime.combine(when, datetime.time(12)))
+
+
+def _day(when: datetime.date | datetime.datetime | None) -> datetime.date | None:
+    """A moment's day on the clinic's calendar (a day stays itself)."""
+    if isinstance(when, datetime.datetime):
+        return timezone.localtime(when).date()
+    return when
 
 
 def _duplicate(actor: User, arriving: ArrivingPatient) -> str:
@@ -125,6 +135,20 @@ def _patient(actor: User, report: ImportReport, arriving: ArrivingPatient) -> No
             report.totals += 1
         except DomainError as error:
             refuse(where, _words(error))
+    for condition in arriving.conditions:
+        try:
+            with transaction.atomic():
+                diagnosis_import(
+                    actor=actor,
+                    patient=patient,
+                    code=condition.icd10_code,
+                    onset_date=_day(condition.onset),
+                    resolved_on=_day(condition.resolved),
+                    recorded_on=_day(condition.recorded),
+                )
+            report.conditions += 1
+        except DomainError as error:
+            refuse(condition.where, _words(error))
 
 
 def _run(actor: User, arrival: Arrival, *, keep: bool) -> ImportReport:
@@ -200,7 +224,7 @@ def import_apply(*, actor: User, batch: ImportBatch) -> ImportBatch:
         object_id=locked.uuid,
         summary=(
             f"Imported {report.patients} patients, {report.measurements} measurements, "
-            f"{report.totals} totals"
+            f"{report.totals} totals, {report.conditions} problem-list entries"
             if report.can_import
             else f"Import refused: {len(report.refusals)} refusals, nothing imported"
         ),

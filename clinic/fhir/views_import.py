@@ -84,7 +84,8 @@ def import_run(request, batch_uuid):
             messages.success(
                 request,
                 f"Imported {report['patients']} patients, {report['measurements']} "
-                f"measurements and {report['totals']} totals. Set each patient's care team.",
+                f"measurements, {report['totals']} totals and {report.get('conditions', 0)} "
+                "problem-list entries. Set each patient's care team.",
             )
         else:
             messages.error(request, "Nothing was imported: the file was refused. See why below.")

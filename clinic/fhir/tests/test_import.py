@@ -16,11 +16,12 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from clinic.assessments.models import AssessmentResponse
 from clinic.core.exceptions import InvalidInput
 from clinic.core.models import AuditEvent
-from clinic.fhir.import_parse import parse_bundle, parse_csv
+from clinic.fhir.import_parse import NO_MEDICATION_HISTORY, parse_bundle, parse_csv
 from clinic.fhir.import_run import import_apply, import_check
 from clinic.fhir.models import ImportBatch
 from clinic.patients.models import BodyMeasurement, Patient
@@ -165,8 +166,13 @@ def test_a_bundle_in_pounds_and_inches_and_what_is_left_out():
         ("Observation/w", datetime.date(2026, 2, 2), Decimal("72.6"), None),
         ("Observation/h", datetime.date(2026, 2, 2), None, Decimal("165.1")),
     ]
-    assert len(arrival.left_out) == 2 and all(n == 1 for n in arrival.left_out.values())
-    assert arrival.refusals == []
+    # A Condition naming no patient of the file, and a medication history KetaCare has no
+    # place for: each refused by name, so nothing is dropped silently.
+    assert arrival.left_out == {}
+    assert [(p.where, p.message) for p in arrival.refusals] == [
+        ("Condition/c", "Its patient (none) is not in the file."),
+        ("MedicationStatement/m", NO_MEDICATION_HISTORY),
+    ]
 
 
 def test_files_that_are_not_what_they_claim_are_refused():
@@ -180,10 +186,13 @@ def test_files_that_are_not_what_they_claim_are_refused():
 def test_an_exported_record_imports_into_an_empty_clinic_as_the_same_patient(
     clinic_admin, front_desk, prescriber, nurse
 ):
-    """A patient with the US Core example PHQ-9 (total 12), a GAD-7 of seven 1s (total 7) and
-    a weight of 80 kg, exported as their whole record (a FHIR Bundle), then imported into the
-    clinic as it was before they were registered: the same person, totals and weight."""
+    """A patient with the US Core example PHQ-9 (total 12), a GAD-7 of seven 1s (total 7), a
+    weight of 80 kg and a problem list (F33.1 active since 1 March 2024; F41.1 from 10 January
+    2025, resolved 1 June 2026), exported as their whole record (a FHIR Bundle), then imported
+    into the clinic as it was before they were registered: the same person, totals, weight and
+    problem list."""
     from clinic.assessments.services import response_record
+    from clinic.billing.services import diagnosis_record, diagnosis_resolve
     from clinic.fhir.patient_record import whole_record
     from clinic.fhir.record_formats import record_bundle, record_resources
     from clinic.patients.services import body_measurement_record, care_team_set
@@ -202,6 +211,16 @@ def test_an_exported_record_imports_into_an_empty_clinic_as_the_same_patient(
             response_record(
                 actor=nurse, patient=person, instrument_code=code, answers=answers, taken_at=taken
             )
+        diagnosis_record(
+            actor=prescriber, patient=person, code="F33.1", onset_date=datetime.date(2024, 3, 1)
+        )
+        anxiety = diagnosis_record(
+            actor=prescriber, patient=person, code="F41.1", onset_date=datetime.date(2025, 1, 10)
+        )
+        diagnosis_resolve(
+            actor=prescriber, diagnosis=anxiety, resolved_on=datetime.date(2026, 6, 1)
+        )
+        recorded = timezone.localdate()
         facts = whole_record(actor=clinic_admin, patient=person, purpose="round trip")
         bundle = record_bundle(
             record_resources(facts),
@@ -227,6 +246,40 @@ def test_an_exported_record_imports_into_an_empty_clinic_as_the_same_patient(
     assert [(m.measured_on, m.weight_kg) for m in arrived.measurements.all()] == [
         (datetime.date(2026, 11, 2), Decimal("80.0"))
     ]
+    assert batch.report["conditions"] == 2
+    from clinic.billing.models import Diagnosis
+
+    problems = Diagnosis.objects.filter(patient=arrived).order_by("icd10_code")
+    assert [
+        (d.icd10_code, d.description, d.status, d.onset_date, d.resolved_on, d.is_primary)
+        for d in problems
+    ] == [
+        (
+            "F33.1",
+            "Major depressive disorder, recurrent, moderate",
+            "active",
+            datetime.date(2024, 3, 1),
+            None,
+            False,
+        ),
+        (
+            "F41.1",
+            "Generalized anxiety disorder",
+            "resolved",
+            datetime.date(2025, 1, 10),
+            datetime.date(2026, 6, 1),
+            False,
+        ),
+    ]
+    assert {d.note for d in problems} == {
+        f"Imported from a previous system, recorded there {recorded:%m/%d/%Y}."
+    }
+    assert (
+        AuditEvent.objects.filter(
+            action="create", object_type="diagnosis", patient=arrived, actor=clinic_admin
+        ).count()
+        == 2
+    )
     # What the export holds beyond that (item answers, the questionnaire responses) is listed
     # as left out, not lost silently.
     assert batch.report["left_out"]
