@@ -488,3 +488,51 @@ def test_the_record_operations_declare_every_status_with_the_envelope(client):
         assert "ETag" in responses[success]["headers"], path
         parameters = {p["name"]: p for p in operation["parameters"]}
         assert parameters["If-Match"]["in"] == "header", path
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_two_devices_charting_at_the_same_moment_with_one_tag_write_one(
+    iv_running, make_staff, front_desk, prescriber, nurse, patient, clock
+):
+    """Two nurses' devices chart on one session at once with the tag both read: a side effect
+    from one, a MOAA/S score from the other. The tag is compared under the session's row lock
+    (api/_read.py `matches`, the services' precondition), so the second waits for the first,
+    sees a tag that is no longer the session's and is refused (412); one row is written."""
+    from clinic.core.api_versions import PreconditionFailed
+    from clinic.patients.services import care_team_set
+    from clinic.treatment_sessions import selectors
+    from clinic.treatment_sessions.api._read import matches, session_etag
+    from clinic.treatment_sessions.models import SessionScore
+    from tests.concurrency import in_threads
+
+    other = make_staff("nurse", username="nurse_b")
+    care_team_set(
+        actor=front_desk, patient=patient, primary_prescriber=prescriber, nurses=[nurse, other]
+    )
+    clock.move_to(at(MONDAY, 9, 10))
+    read = selectors.session_get(actor=nurse, session_uuid=iv_running.uuid, audit=False)
+    tag = session_etag(read)
+
+    def work(i):
+        if i == 0:
+            return services.side_effect_record(
+                actor=nurse, session=iv_running, **NAUSEA, precondition=matches(tag)
+            )
+        return services.session_score_record(
+            actor=other, session=iv_running, kind="moaas", answers=[4], precondition=matches(tag)
+        )
+
+    results = in_threads(2, work)
+
+    written = [r for r in results if isinstance(r, SideEffect | SessionScore)]
+    refused = [r for r in results if isinstance(r, PreconditionFailed)]
+    assert len(written) == 1 and len(refused) == 1, results
+    rows = (
+        SideEffect.objects.filter(session=iv_running).count()
+        + SessionScore.objects.filter(session=iv_running).count()
+    )
+    assert rows == 1
