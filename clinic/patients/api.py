@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import uuid
 
-from ninja import Query, Router, Schema, Status
+from ninja import Query, Router, Status
 
 from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
 from clinic.core.access import require
+from clinic.core.api_pages import CursorQuery, cursor_decode, cursor_encode
 from clinic.core.exceptions import InvalidInput
-from clinic.patients import selectors, services
+from clinic.core.parsing import record_uuid
+from clinic.patients import selectors, selectors_api, services
 from clinic.patients.duplicates import PossibleDuplicatePatient
 from clinic.patients.models import Patient
 from clinic.patients.schemas import (
@@ -70,30 +72,68 @@ def _read(patient: Patient) -> dict:
     return data
 
 
-def _page(page) -> dict:
+PAGE_NUMBERS_GONE = (
+    "The patient list is paged by cursor now: leave out `page` and send `next_cursor` back as "
+    "`cursor`."
+)
+PAGING = (
+    " A page at a time, by family then given name: send `next_cursor` back as `cursor` (null: "
+    "the last page). Breaking change: `page` (the page numbers of before) is refused with 422, "
+    "and the page no longer says `count`, `page`, `pages` or `page_size`."
+)
+
+
+def _page(request, *, scope: str, search: str, cursor: str | None, limit: int) -> dict:
+    # Bound to the list and its search: a cursor sent to another list or with other terms
+    # is refused (422), never read as "from the start".
+    filters = {"query": search}
+    after = cursor_decode(cursor, scope=scope, filters=filters)
+    page = selectors_api.patient_cursor_page(
+        actor=request.auth,
+        search=search,
+        after=record_uuid(after[0]) if after else None,
+        limit=limit,
+    )
     return {
-        "items": [_summary(p) for p in page.object_list],
-        "count": page.paginator.count,
-        "page": page.number,
-        "pages": page.paginator.num_pages,
-        "page_size": page.paginator.per_page,
+        "items": [_summary(p) for p in page.items],
+        "next_cursor": (
+            cursor_encode([str(page.next_after)], scope=scope, filters=filters)
+            if page.next_after
+            else None
+        ),
     }
 
 
-class PageQuery(Schema):
-    page: int = 1
+@router.get(
+    "",
+    response=PatientPage,
+    summary="List patients you may see",
+    description="Every patient you may see." + PAGING,
+)
+def patient_list(request, params: Query[CursorQuery]):
+    if "page" in request.GET:
+        # A client still sending page numbers would otherwise read the first page over and over.
+        raise InvalidInput({"page": [PAGE_NUMBERS_GONE]})
+    return _page(request, scope="patients", search="", cursor=params.cursor, limit=params.limit)
 
 
-@router.get("", response=PatientPage, summary="List patients you may see")
-def patient_list(request, params: Query[PageQuery]):
-    return _page(selectors.patient_page(actor=request.auth, page_number=params.page))
-
-
-@router.post("/search", response=PatientPage, summary="Search by name, MRN or date of birth")
+@router.post(
+    "/search",
+    response=PatientPage,
+    summary="Search by name, MRN or date of birth",
+    description=(
+        "Every word must match a name, the start of an MRN or a date of birth (YYYY-MM-DD). "
+        "The terms go in the body, never in a URL; the cursor too." + PAGING
+    ),
+)
 def patient_search(request, payload: PatientSearch):
     # A POST body, so search terms (names, dates of birth) never appear in a URL or access log.
     return _page(
-        selectors.patient_page(actor=request.auth, search=payload.query, page_number=payload.page)
+        request,
+        scope="patients_search",
+        search=payload.query,
+        cursor=payload.cursor,
+        limit=payload.limit,
     )
 
 

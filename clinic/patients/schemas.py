@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from ninja import Field, Schema
 from pydantic import WithJsonSchema
 
+from clinic.core.api_pages import DEFAULT_LIMIT, MAX_LIMIT
 from clinic.core.api_schemas import RequestBody
 from clinic.core.text import MultiLine, OneLine
 
@@ -159,18 +160,24 @@ class PatientRead(_DemographicsRead, PatientSummary):
 
 
 class PatientPage(Schema):
+    """A cursor page (clinic/core/api_pages.py), by family then given name."""
+
     items: list[PatientSummary]
-    count: int
-    page: int
-    pages: int
-    page_size: int
+    next_cursor: str | None = Field(
+        description="Send it back as `cursor` for the next page; null on the last page."
+    )
 
 
 class PatientSearch(RequestBody):
     query: OneLine = Field(
         ..., min_length=1, max_length=200, description="Name, MRN or date of birth"
     )
-    page: int = Field(1, ge=1)
+    cursor: OneLine | None = Field(
+        None,
+        max_length=1000,
+        description="`next_cursor` of the previous page of this search; left out: the first.",
+    )
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Patients per page.")
 
 
 class CareTeamWrite(RequestBody):

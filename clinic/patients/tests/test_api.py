@@ -262,8 +262,7 @@ def test_nurse_on_no_care_team_sees_an_empty_list(make_staff, world):
 
     body = client_for(lonely).get(API).json()
 
-    assert body["count"] == 0
-    assert body["items"] == []
+    assert body == {"items": [], "next_cursor": None}
 
 
 @pytest.mark.parametrize(
@@ -286,7 +285,7 @@ def test_list_and_search_show_only_visible_patients(world, actor, sees_patient, 
     listed = {item["uuid"] for item in client.get(API).json()["items"]}
     assert (str(world.patient.uuid) in listed) is sees_patient
     assert (str(world.other.uuid) in listed) is sees_other
-    assert client.get(API).json()["count"] == int(sees_patient) + int(sees_other)
+    assert len(client.get(API).json()["items"]) == int(sees_patient) + int(sees_other)
 
     found = call(client, "post", f"{API}/search", {"query": "Lindqvist"}).json()
     assert [i["uuid"] for i in found["items"]] == (

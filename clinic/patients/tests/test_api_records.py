@@ -1,4 +1,4 @@
-"""The patient API: search, pagination, body measurements, the care team and query counts.
+"""The patient API: search, body measurements, the care team and query counts.
 
 Expected values come from the specs: care-team visibility (`PatientQuerySet.visible_to`), the
 plausibility ranges of docs/clinical/policy-defaults.md (weight 25–350 kg, height
@@ -12,6 +12,7 @@ import datetime
 import uuid
 from decimal import Decimal
 from types import SimpleNamespace
+from urllib.parse import urlencode
 
 import pytest
 from django.db import connection
@@ -64,8 +65,8 @@ def directory(make_staff):
     )
 
 
-def search(client, query: str, page: int = 1):
-    return call(client, "post", f"{API}/search", {"query": query, "page": page})
+def search(client, query: str, **paging):
+    return call(client, "post", f"{API}/search", {"query": query, **paging})
 
 
 @pytest.mark.parametrize(
@@ -89,7 +90,8 @@ def test_search_by_name_and_date_of_birth(directory, query, expected):
     assert response.status_code == 200
     found = {item["uuid"] for item in response.json()["items"]}
     assert found == {str(getattr(directory, name).uuid) for name in expected}
-    assert response.json()["count"] == len(expected)
+    assert len(response.json()["items"]) == len(expected)
+    assert response.json()["next_cursor"] is None
 
 
 def test_search_by_mrn(directory):
@@ -113,7 +115,7 @@ def test_get_list_never_filters_by_name_in_the_url(directory, param):
     response = directory.client.get(API, {param: "Okafor"})
 
     assert response.status_code == 200
-    assert response.json()["count"] == 3
+    assert len(response.json()["items"]) == 3
     assert not AuditEvent.objects.filter(action="search").exists()
 
 
@@ -121,32 +123,6 @@ def test_search_needs_a_query(directory):
     response = call(directory.client, "post", f"{API}/search", {"query": ""})
     assert response.status_code == 422
     assert "query" in error_fields(response)
-
-
-# --------------------------------------------------------------------------- pagination
-
-
-def test_pagination_uses_page_size_setting(settings, make_staff):
-    settings.PAGE_SIZE = 10
-    desk_user = make_staff("front_desk", username="page_desk")
-    for i in range(30):
-        register(desk_user, legal_given_name=f"Given{i:02d}", legal_family_name="Pagewright")
-    client = client_for(desk_user)
-
-    seen: set[str] = set()
-    for number in (1, 2, 3):
-        body = client.get(API, {"page": number}).json()
-        assert body["count"] == 30
-        assert body["pages"] == 3
-        assert body["page_size"] == 10
-        assert body["page"] == number
-        assert len(body["items"]) == 10
-        seen |= {item["uuid"] for item in body["items"]}
-    assert len(seen) == 30
-
-    found = search(client, "Pagewright", page=2).json()
-    assert (found["count"], found["pages"], found["page"]) == (30, 3, 2)
-    assert len(found["items"]) == 10
 
 
 # --------------------------------------------------------------------------- measurements
@@ -481,8 +457,7 @@ def count_queries(client: Client, path: str) -> int:
 
 
 @pytest.mark.parametrize("viewer", ["clinic_admin", "prescriber"])
-def test_list_query_count_does_not_grow_with_patients(settings, make_staff, viewer):
-    settings.PAGE_SIZE = 25
+def test_list_query_count_does_not_grow_with_patients(make_staff, viewer):
     desk_user = make_staff("front_desk", username="qc_desk")
     prescriber = make_staff("prescriber", username="qc_pres")
     nurse = make_staff("nurse", username="qc_nurse")
@@ -504,9 +479,14 @@ def test_list_query_count_does_not_grow_with_patients(settings, make_staff, view
     add_patients(22, 3)
     with_25 = count_queries(client, API)
 
-    assert client.get(API).json()["count"] == 25
-    assert len(client.get(API).json()["items"]) == 25
+    assert len(client.get(API, {"limit": 25}).json()["items"]) == 25
     assert with_25 == with_3
+    # A later page reads the same way, one query more (where the cursor's patient stands).
+    cursor = client.get(API, {"limit": 2}).json()["next_cursor"]
+    later_page = f"{API}?{urlencode({'limit': 20, 'cursor': cursor})}"
+    later = count_queries(client, later_page)
+    add_patients(10, 25)
+    assert count_queries(client, later_page) == later == with_25 + 1
 
 
 def test_detail_query_count_does_not_grow_with_care_team(make_staff):
