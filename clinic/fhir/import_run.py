@@ -29,7 +29,7 @@ from clinic.core.choices import AuditAction
 from clinic.core.exceptions import DomainError, InvalidInput
 from clinic.fhir.import_parse import Arrival, ArrivingPatient, Problem, parse_bundle, parse_csv
 from clinic.fhir.models import ImportBatch, ImportKind, ImportStatus
-from clinic.patients.duplicates import find_duplicates
+from clinic.patients.duplicates import find_duplicates, registration_lock
 from clinic.patients.models import Patient
 from clinic.patients.services import body_measurement_record, patient_create
 
@@ -156,6 +156,10 @@ def _run(actor: User, arrival: Arrival, *, keep: bool) -> ImportReport:
         refusals=[asdict(problem) for problem in arrival.refusals], left_out=dict(arrival.left_out)
     )
     with transaction.atomic():
+        if keep:
+            # The desk's registrations wait for the import, so neither side's duplicate check
+            # misses the other's patient (the check alone, rolled back, need not wait).
+            registration_lock()
         for arriving in arrival.patients:
             _patient(actor, report, arriving)
         if not (keep and report.can_import):

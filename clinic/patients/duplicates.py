@@ -15,12 +15,15 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q, Value
 from django.db.models.functions import Replace
 
 from clinic.core.exceptions import Conflict
 from clinic.patients.models import Patient
+
+# pg_advisory_xact_lock takes a bigint: any fixed number that no other lock in the clinic uses.
+REGISTRATION_LOCK_KEY = 7_290_431_117_004_214
 
 MATCH_NAME_AND_BIRTH = "same name and date of birth"
 MATCH_EMAIL = "same e-mail"
@@ -51,6 +54,20 @@ class PossibleDuplicatePatient(Conflict):
             field="confirm_new_patient",
         )
         self.candidates = candidates
+
+
+def registration_lock() -> None:
+    """Queue behind any other registration until this transaction ends. Call inside the
+    transaction that checks for duplicates and then registers, before the check: two desks, or
+    a desk and an import, registering one person at once would otherwise each check before the
+    other's patient is committed, find nobody, and leave two records of one person that no
+    check flagged. One key for every registration (not one per name, e-mail or phone): the
+    match is on any of several details, and a single lock cannot deadlock. An import holds it
+    until the whole file is in, so a desk registering meanwhile waits for it.
+    SQLite: every transaction begins IMMEDIATE and holds the only write lock already."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [REGISTRATION_LOCK_KEY])
 
 
 def phone_digits(phone: str) -> str:

@@ -25,7 +25,11 @@ from clinic.core.policy import plausible_range
 from clinic.core.records import mark_entered_in_error, required_text
 from clinic.core.text import CONTROL_CHARACTER_MESSAGE, has_control_characters
 from clinic.patients.choices import CARE_TEAM_STAFF_ROLE, CareTeamRole, Sex
-from clinic.patients.duplicates import PossibleDuplicatePatient, find_duplicates
+from clinic.patients.duplicates import (
+    PossibleDuplicatePatient,
+    find_duplicates,
+    registration_lock,
+)
 from clinic.patients.measurements import mrn_for
 from clinic.patients.models import BodyMeasurement, CareTeamMember, Patient
 from clinic.patients.selectors import can_act_clinically
@@ -142,6 +146,7 @@ def patient_register(
     desk, such as the demo.)"""
     require(actor, Capability.PATIENT_CREATE)
     cleaned = clean_demographics(data, partial=False)
+    registration_lock()  # the check and the registration, one at a time
     candidates = find_duplicates(
         actor=actor,
         given_name=cleaned.get("legal_given_name", ""),
