@@ -23,6 +23,7 @@ import datetime
 import uuid
 from typing import Literal
 
+from django import forms
 from django.conf import settings
 from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema, Status
@@ -256,13 +257,13 @@ def _read(consultation: ConsultationRequest, response: HttpResponse) -> dict:
     }
 
 
-def _checked[FormT](form: FormT) -> FormT:
+def _checked[FormT: forms.Form](form: FormT) -> FormT:
     """The page's form, valid, or its messages as InvalidInput named by the body's fields."""
-    if not form.is_valid():  # type: ignore[attr-defined]
+    if not form.is_valid():
         raise InvalidInput(
             {
                 "body" if name == "__all__" else name: [str(m) for m in messages]
-                for name, messages in form.errors.items()  # type: ignore[attr-defined]
+                for name, messages in form.errors.items()
             }
         )
     return form

@@ -293,6 +293,11 @@ def test_a_transfer_is_a_transfer_out_here_and_a_receipt_there(
         object_type="ledger_entry", object_id=out["uuid"], actor=prescriber
     ).exists()
     assert AuditEvent.objects.filter(object_type="cs_receipt", object_id=receipt["uuid"]).exists()
+    # North's new container is out of reach of the nurse, who works at Main only.
+    arrived_url = f"{API}/containers/{receipt['containers'][0]['uuid']}"
+    assert client.get(arrived_url).status_code == 200
+    client.force_login(nurse)
+    assert client.get(arrived_url).status_code == 404
 
 
 def test_who_may_transfer_and_where(client, vials, places, actors, nurse, clinic_admin):
