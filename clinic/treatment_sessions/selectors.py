@@ -109,6 +109,20 @@ def _reachable_sessions(actor: User) -> TreatmentSessionQuerySet:
     return TreatmentSession.objects.filter(patient_id__in=Patient.objects.ids_visible_to(actor))
 
 
+def _waiting_for(actor: User) -> QuerySet[PrescriberRequest]:
+    """The open requests that wait on `actor`: those of the care team's patients; for a clinic
+    administrator, those no prescriber can answer (no active prescriber on the care team)."""
+    requests = PrescriberRequest.objects.waiting()
+    if actor.role == Role.CLINIC_ADMIN:
+        has_prescriber = CareTeamMember.objects.filter(
+            patient=OuterRef("session__patient"),
+            staff__role=Role.PRESCRIBER,
+            staff__is_active=True,
+        )
+        return requests.filter(~Exists(has_prescriber))
+    return requests.filter(session__in=_reachable_sessions(actor))
+
+
 def prescriber_requests_waiting(
     *, actor: User, audit: bool = True, size: int | None = None, ids_only: bool = False
 ) -> Bounded[PrescriberRequest]:
@@ -117,18 +131,9 @@ def prescriber_requests_waiting(
     answer: the patient's care team has no active prescriber. `ids_only` (the top bar's count)
     reads each request's id alone, without joins."""
     require(actor, Capability.PATIENT_VIEW_CLINICAL)
-    requests = PrescriberRequest.objects.waiting()
+    requests = _waiting_for(actor)
     if ids_only:
         requests = requests.only("id")
-    if actor.role == Role.CLINIC_ADMIN:
-        has_prescriber = CareTeamMember.objects.filter(
-            patient=OuterRef("session__patient"),
-            staff__role=Role.PRESCRIBER,
-            staff__is_active=True,
-        )
-        requests = requests.filter(~Exists(has_prescriber))
-    else:
-        requests = requests.filter(session__in=_reachable_sessions(actor))
     requests = requests.order_by("created_at", "id")
     if ids_only:
         found = bounded(requests, size=size)
@@ -308,3 +313,53 @@ def session_alert_page(*, actor: User, after: list | None, limit: int) -> Keyset
         summary=f"Open chair-side alerts (API): {len(page.items)} on this page",
     )
     return page
+
+
+REQUEST_ORDER = Keyset(("created_at",))
+
+
+def prescriber_request_page(
+    *, actor: User, after: list | None, limit: int
+) -> KeysetPage[PrescriberRequest]:
+    """The in-basket's requests (`prescriber_requests_waiting`: open, of the actor's patients;
+    for a clinic administrator those no prescriber can answer), oldest first, a page at a
+    time; audited as the in-basket is."""
+    require(actor, Capability.PATIENT_VIEW_CLINICAL)
+    requests = _waiting_for(actor).select_related(
+        "session__patient",
+        "session__appointment__chair__room__location",
+        "requested_by",
+        "closed_by",
+    )
+    page = keyset_page(requests, keyset=REQUEST_ORDER, after=after, limit=limit)
+    audit_record(
+        actor=actor,
+        action=AuditAction.LIST,
+        object_type="prescriber_request",
+        summary=f"Requests waiting for a prescriber (API): {len(page.items)} on this page",
+    )
+    return page
+
+
+def prescriber_request_get(
+    *, actor: User, request_uuid: uuid.UUID | str, audit: bool = True
+) -> PrescriberRequest:
+    """One request on a session of a patient the actor reaches (open or closed); otherwise
+    NotFound, audited as denied, as the session itself (the read is audited unless `audit` is
+    off: a write's answer, the write being audited)."""
+    require(actor, Capability.PATIENT_VIEW_CLINICAL)
+    return record_in_reach(
+        actor=actor,
+        queryset=PrescriberRequest.objects.select_related(
+            "session__patient",
+            "session__appointment__chair__room__location",
+            "requested_by",
+            "closed_by",
+        ),
+        record_uuid=request_uuid,
+        object_type="prescriber_request",
+        patient_of=lambda found: found.session.patient,
+        not_found_message="No such request, or the patient is not on your care team.",
+        view_summary="Prescriber request" if audit else None,
+        denied_summary="Prescriber request not found or patient not visible",
+    )
