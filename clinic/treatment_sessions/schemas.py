@@ -297,6 +297,72 @@ class SignatureRead(Schema):
     blockers: list[str] = Field(description="What stops signing, while unsigned.")
 
 
+# --------------------------------------------------------------------------- closing the record
+# The nurse's note, the signature, addenda, integration notes, the REMS form and the requests
+# to a prescriber (api/signing.py and the modules it loads).
+
+PrescriberRequestKindCode = Literal["pre_dose_bp", "pre_checks", "discharge"]
+PrescriberRequestStatusCode = Literal["open", "answered", "declined", "withdrawn"]
+
+
+class SessionNoteRead(Schema):
+    text: str = Field(description='"" until the nurse saves it.')
+    written_by: SessionNamed | None
+    written_at: datetime.datetime | None
+
+
+class SessionAddendumRead(Schema):
+    uuid: UUID
+    text: str
+    author: SessionNamed
+    created_at: datetime.datetime
+    sha256: str = Field(description="SHA-256 of the text, as written.")
+
+
+class IntegrationNoteRead(SessionAddendumRead):
+    pass
+
+
+class RemsStatusRead(Schema):
+    complete: bool
+    missing: list[str] = Field(description="The form's fields not answered, in form order.")
+    session_date: datetime.date
+    due_on: datetime.date = Field(description="The last day to submit it (REMS: 7 days).")
+    overdue: bool
+    submitted_at: datetime.datetime | None
+    submitted_by: SessionNamed | None
+
+
+class PrescriberRequestEscalation(Schema):
+    """When a waiting request is e-mailed, as the in-basket and the chair board say it."""
+
+    email_after_min: int = Field(description="The clinic's delay before e-mailing.")
+    email_due_at: datetime.datetime
+    overdue: bool = Field(description="Waiting at least the clinic's delay.")
+    emailed_at: datetime.datetime | None = Field(
+        description="When the care team's prescribers (or, with none, the clinic "
+        "administrators) were e-mailed."
+    )
+
+
+class PrescriberRequestRead(Schema):
+    uuid: UUID
+    kind: PrescriberRequestKindCode
+    status: PrescriberRequestStatusCode
+    session_uuid: UUID
+    chair: SessionChair
+    patient: SessionPatientRef
+    requested_by: SessionNamed
+    asked_at: datetime.datetime
+    note: str = Field(description="The nurse's words.")
+    about: list[str] = Field(description="What the prescriber decides on, in words.")
+    waited_min: int = Field(description="Minutes waited, until now or until it closed.")
+    escalation: PrescriberRequestEscalation
+    closed_at: datetime.datetime | None
+    closed_by: SessionNamed | None
+    closing_note: str = Field(description="The prescriber's reason, or what to do instead.")
+
+
 class SessionRead(SessionSummary):
     patient: SessionPatient  # always: only the care team reads it
     appointment_uuid: UUID
@@ -318,6 +384,13 @@ class SessionRead(SessionSummary):
     adverse_events: list[AdverseEventRead]
     discharge: DischargeRead
     signature: SignatureRead
+    note: SessionNoteRead = Field(description="The nurse's session note.")
+    addenda: list[SessionAddendumRead] = Field(description="Added after signing, oldest first.")
+    integration_notes: list[IntegrationNoteRead]
+    rems: RemsStatusRead | None = Field(description="Dosed esketamine sessions.")
+    prescriber_requests: list[PrescriberRequestRead] = Field(
+        description="Every decision asked of a prescriber, oldest first."
+    )
 
 
 class VitalsRecorded(Schema):

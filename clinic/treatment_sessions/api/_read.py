@@ -4,6 +4,8 @@ change (the role first, the session through its selector, If-Match under the row
 
 from __future__ import annotations
 
+import datetime
+import json
 import uuid
 from decimal import Decimal
 
@@ -16,15 +18,19 @@ from clinic.controlled_substances.services import residual_outstanding_mg
 from clinic.core.access import require
 from clinic.core.api_versions import entity_tag, precondition
 from clinic.core.exceptions import InvalidInput, NotFound
-from clinic.treatment_sessions import selectors
+from clinic.screening.choices import Route
+from clinic.treatment_sessions import rems, rules, selectors
+from clinic.treatment_sessions.choices import PrescriberRequestStatus
 from clinic.treatment_sessions.models import (
     AdverseEvent,
+    PrescriberRequest,
     SessionAlert,
     SessionScore,
     SideEffect,
     TreatmentSession,
 )
 from clinic.treatment_sessions.page import session_page
+from clinic.treatment_sessions.state import policy_of
 
 
 def session_etag(session: TreatmentSession) -> str:
@@ -34,6 +40,15 @@ def session_etag(session: TreatmentSession) -> str:
     values cost a query per kind."""
     parts: list[object] = ["treatment_session", session.uuid, session.updated_at, session.phase]
     parts.append(session.signed_at)
+    # What closing the record changes on the session's own row (a moment may repeat within a
+    # clock tick; the words themselves do not).
+    parts.extend(
+        (
+            session.nurse_note,
+            json.dumps(session.rems_form or {}, sort_keys=True, default=str),
+            session.rems_submitted_at,
+        )
+    )
     for rows in (
         session.vitals.all(),
         session.alerts.all(),
@@ -340,6 +355,81 @@ def session_read(session: TreatmentSession, *, actor) -> dict:
             "sha256": session.signed_sha256,
             "blockers": page.sign_blockers,
         },
+        "note": {
+            "text": session.nurse_note,
+            "written_by": named(session.nurse_note_by),
+            "written_at": session.nurse_note_at,
+        },
+        "addenda": [note_read(a) for a in session.addenda.all()],
+        "integration_notes": [note_read(n) for n in session.integration_notes.all()],
+        "rems": rems_status(session, missing=page.rems_missing),
+        "prescriber_requests": [
+            request_read(r, now=page.now, email_after_min=page.email_after_min)
+            for r in page.requests
+        ],
+    }
+
+
+def note_read(note) -> dict:
+    """An addendum or an integration note: added, never changed."""
+    return {
+        "uuid": note.uuid,
+        "text": note.text,
+        "author": named(note.author),
+        "created_at": note.created_at,
+        "sha256": note.sha256,
+    }
+
+
+def rems_status(session: TreatmentSession, *, missing: list[str]) -> dict | None:
+    """The monitoring form of a dosed esketamine session: what is unanswered, when it is due
+    (rems.py, as the list of forms due says it) and whether it went to the REMS."""
+    if session.route != Route.ESKETAMINE or session.dose_started_at is None:
+        return None
+    day = rems.session_date(session)
+    policy = policy_of(session)
+    return {
+        "complete": not missing,
+        "missing": missing,
+        "session_date": day,
+        "due_on": rules.rems_form_due(day, policy),
+        "overdue": session.rems_submitted_at is None
+        and rules.rems_form_overdue(day, timezone.localdate(), policy),
+        "submitted_at": session.rems_submitted_at,
+        "submitted_by": named(session.rems_submitted_by),
+    }
+
+
+def request_read(
+    request: PrescriberRequest, *, now: datetime.datetime, email_after_min: int
+) -> dict:
+    """A decision asked of a prescriber, with how long it has waited and when it is (or was)
+    e-mailed, as the in-basket and the chair board show it."""
+    session = request.session
+    delay = datetime.timedelta(minutes=email_after_min)
+    waiting = request.status == PrescriberRequestStatus.OPEN
+    until = request.closed_at or now
+    return {
+        "uuid": request.uuid,
+        "kind": request.kind,
+        "status": request.status,
+        "session_uuid": session.uuid,
+        "chair": chair_of(session),
+        "patient": patient_ref(session.patient),
+        "requested_by": named(request.requested_by),
+        "asked_at": request.created_at,
+        "note": request.note,
+        "about": list(request.about),
+        "waited_min": max(int((until - request.created_at).total_seconds() // 60), 0),
+        "escalation": {
+            "email_after_min": email_after_min,
+            "email_due_at": request.created_at + delay,
+            "overdue": waiting and now - request.created_at >= delay,
+            "emailed_at": request.email_queued_at,
+        },
+        "closed_at": request.closed_at,
+        "closed_by": named(request.closed_by),
+        "closing_note": request.closing_note,
     }
 
 
