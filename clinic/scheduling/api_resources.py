@@ -325,25 +325,27 @@ def opening_hours_detail(request, params: Query[LocationQuery], response: HttpRe
     return _hours(response, _location(request, params.location))
 
 
+# A change names its location in the path: never "wherever the caller works today".
 @router.put(
-    "/opening-hours",
-    response={200: OpeningHoursRead, 404: ApiError, 412: ApiError, 428: ApiError},
+    "/opening-hours/{location_uuid}",
+    response={200: OpeningHoursRead, 412: ApiError, 428: ApiError},
     openapi_extra=etag_openapi(200),
     summary="Set a location's opening hours",
     description=(
         "Every weekday, in the location's time zone: opening and closing time, or null for "
         "closed (422 naming the day when it closes before it opens). Appointments already "
-        "booked are kept. `If-Match` required (the tag of GET /opening-hours)."
+        "booked are kept. `If-Match` required: the tag of GET /opening-hours for the location. "
+        "A location you do not work at (or a closed or unknown one): 403."
     ),
 )
 def opening_hours_set(
     request,
-    params: Query[LocationQuery],
+    location_uuid: uuid.UUID,
     payload: OpeningHoursSet,
     response: HttpResponse,
     if_match: OneLine | None = IfMatch,
 ):
-    location = _location(request, params.location)
+    location = _location(request, location_uuid)
     data: dict[str, str] = {}
     for weekday, name in DAYS:
         day = getattr(payload, name)

@@ -22,6 +22,7 @@ from django.test.utils import CaptureQueriesContext
 
 from clinic.core.models import AuditEvent
 from clinic.locations import services as locations
+from clinic.locations.models import Location
 from clinic.patients.tests.api_helpers import JSON, client_for
 from clinic.scheduling import services
 from clinic.scheduling.models import Chair, OpeningHours, Room, StaffShift
@@ -44,7 +45,7 @@ OPERATIONS = {
     "chair_detail": ("get", "/chairs/{chair}", None, 200),
     "chair_active": ("put", "/chairs/{chair}/active", {"active": False}, 200),
     "hours_detail": ("get", "/opening-hours", None, 200),
-    "hours_set": ("put", "/opening-hours", "week", 200),
+    "hours_set": ("put", "/opening-hours/{location}", "week", 200),
     "shift_list": ("get", f"/staff-shifts?first_day={MONDAY}", None, 200),
     "shift_create": ("post", "/staff-shifts", "shift", 201),
     "shift_remove": ("delete", "/staff-shifts/{shift}", None, 204),
@@ -83,12 +84,13 @@ def _tag(admin, path: str) -> str:
 @pytest.fixture
 def resources(clinic, clinic_admin, room, chair1, chair2, nurse, nurse2):
     shift = StaffShift.objects.get(staff=nurse2, date=WEDNESDAY)
-    return {"room": room, "chair": chair1, "shift": shift, "nurse2": nurse2}
+    location = Location.objects.get(is_default=True)
+    return {"room": room, "chair": chair1, "shift": shift, "nurse2": nurse2, "location": location}
 
 
 def _operation(name: str, resources) -> tuple[str, str, object]:
     method, path, body, _ = OPERATIONS[name]
-    ids = {key: str(resources[key].uuid) for key in ("room", "chair", "shift")}
+    ids = {key: str(resources[key].uuid) for key in ("room", "chair", "shift", "location")}
     path = path.format(**ids)
     if body == "week":
         body = WEEK
@@ -122,7 +124,8 @@ def test_permission_matrix(actors, patient, resources, clinic_admin, name, who, 
     method, path, body = _operation(name, resources)
     tag = None
     if method == "put":
-        tag = _tag(clinic_admin, path.removesuffix("/active"))
+        read = "/opening-hours" if name == "hours_set" else path.removesuffix("/active")
+        tag = _tag(clinic_admin, read)
     before = state()
     response = _call(actors[who], method, path, body, if_match=tag)
     assert response.status_code == expected, response.content
@@ -266,7 +269,7 @@ def test_a_chair_is_added_to_an_active_room_with_known_equipment(clinic_admin, r
 # ------------------------------------------------------------------ opening hours
 
 
-def test_the_weeks_hours_are_set_with_the_tag(clinic_admin, opening_hours):
+def test_the_weeks_hours_are_set_with_the_tag(clinic_admin, opening_hours, riverside):
     read = _call(clinic_admin, "get", "/opening-hours")
     assert read.status_code == 200
     days = read.json()["days"]
@@ -283,10 +286,12 @@ def test_the_weeks_hours_are_set_with_the_tag(clinic_admin, opening_hours):
         (None, None)
     ] * 2
     tag = read["ETag"]
-    missing = _call(clinic_admin, "put", "/opening-hours", WEEK)
+    assert read.json()["location"]["uuid"] == str(Location.objects.get(is_default=True).uuid)
+    hours_path = f"/opening-hours/{read.json()['location']['uuid']}"
+    missing = _call(clinic_admin, "put", hours_path, WEEK)
     assert (missing.status_code, missing.json()["code"]) == (428, "precondition_required")
     backwards = {**WEEK, "sunday": {"opens": "17:00", "closes": "08:00"}}
-    refused = _call(clinic_admin, "put", "/opening-hours", backwards, if_match=tag)
+    refused = _call(clinic_admin, "put", hours_path, backwards, if_match=tag)
     assert refused.status_code == 422
     assert refused.json()["detail"] == [
         {
@@ -296,15 +301,24 @@ def test_the_weeks_hours_are_set_with_the_tag(clinic_admin, opening_hours):
         }
     ]
     partial = {key: value for key, value in WEEK.items() if key != "sunday"}
-    assert _call(clinic_admin, "put", "/opening-hours", partial, if_match=tag).status_code == 422
-    done = _call(clinic_admin, "put", "/opening-hours", WEEK, if_match=tag)
+    assert _call(clinic_admin, "put", hours_path, partial, if_match=tag).status_code == 422
+    done = _call(clinic_admin, "put", hours_path, WEEK, if_match=tag)
     assert done.status_code == 200, done.content
     hours = {h.weekday: (h.opens, h.closes) for h in OpeningHours.objects.all()}
     assert hours[3] == (datetime.time(8), datetime.time(19, 30))
     assert hours[5] == (datetime.time(9), datetime.time(13)) and 6 not in hours
     assert done["ETag"] == _tag(clinic_admin, "/opening-hours") != tag
-    stale = _call(clinic_admin, "put", "/opening-hours", WEEK, if_match=tag)
+    stale = _call(clinic_admin, "put", hours_path, WEEK, if_match=tag)
     assert (stale.status_code, stale.json()["code"]) == (412, "precondition_failed")
+    # Each location keeps its own hours: Riverside's are its own tag's, and still closed.
+    river = _call(clinic_admin, "get", f"/opening-hours?location={riverside.uuid}")
+    assert {(d["opens"], d["closes"]) for d in river.json()["days"]} == {(None, None)}
+    assert river["ETag"] != done["ETag"]
+    set_there = _call(
+        clinic_admin, "put", f"/opening-hours/{riverside.uuid}", WEEK, if_match=river["ETag"]
+    )
+    assert set_there.status_code == 200
+    assert OpeningHours.objects.filter(location=riverside).count() == 6
 
 
 # ------------------------------------------------------------------ staff shifts
@@ -409,7 +423,7 @@ DECLARED = {
     ("get", "/chairs/{chair_uuid}"): READ | {"404"},
     ("put", "/chairs/{chair_uuid}/active"): CHANGE,
     ("get", "/opening-hours"): READ | {"404"},
-    ("put", "/opening-hours"): CHANGE - {"409"},
+    ("put", "/opening-hours/{location_uuid}"): CHANGE - {"409"},
     ("get", "/staff-shifts"): READ | {"404"},
     ("post", "/staff-shifts"): CREATE | {"404", "409"},
     ("delete", "/staff-shifts/{shift_uuid}"): {"204", "401", "403", "404", "409", "422"},
