@@ -476,6 +476,18 @@ def test_the_record_reads_a_fixed_number_of_queries_as_notes_and_requests_grow(
     assert _queries(nurse, path) == few
 
 
+def test_the_record_reads_a_fixed_number_of_queries_as_requests_grow(iv_checked_in, nurse):
+    path = one(iv_checked_in)
+    # A high pre-dose reading asks a prescriber by itself.
+    services.vitals_record(
+        actor=nurse, session=iv_checked_in, systolic_mmhg=190, diastolic_mmhg=120
+    )
+    few = _queries(nurse, path)
+    post(nurse, f"{path}/ask", {"kind": "pre_checks"})
+    assert len(client_for(nurse).get(path).json()["prescriber_requests"]) == 2
+    assert _queries(nurse, path) == few
+
+
 # --------------------------------------------------------------------------- races (PostgreSQL)
 
 
