@@ -358,6 +358,9 @@ def test_a_waiting_request_shows_how_long_and_when_it_is_e_mailed(
     assert moment(escalation["email_due_at"]) == at(MONDAY, 8, 55)
     assert escalation["overdue"] is True and escalation["emailed_at"] is None
     assert item["etag"] == client_for(prescriber).get(f"{REQUESTS}/{waiting.uuid}")["ETag"]
+    assert AuditEvent.objects.filter(
+        actor=prescriber, summary="Requests waiting for a prescriber (API): 1 on this page"
+    ).exists()
     on_record = client_for(nurse).get(one(iv_checked_in)).json()["prescriber_requests"]
     assert [r["uuid"] for r in on_record] == [str(waiting.uuid)]
 
@@ -380,6 +383,12 @@ def test_a_prescriber_answers_with_the_requests_tag(iv_checked_in, nurse, prescr
     assert answered.json()["closed_by"]["uuid"] == str(prescriber.uuid)
     record = client_for(nurse).get(one(iv_checked_in)).json()
     assert [o["kind"] for o in record["overrides"]] == ["pre_dose_bp"]
+    assert AuditEvent.objects.filter(
+        object_type="prescriber_request",
+        object_id=str(waiting.uuid),
+        summary="Prescriber request answered: Confirm the pre-dose blood pressure "
+        f"({body['reason']})",
+    ).exists()
     after = closing_rows()
     stale = post(prescriber, path, body, if_match=tag)
     assert (stale.status_code, stale.json()["code"]) == (412, "precondition_failed")
