@@ -196,7 +196,9 @@ def room_create(request, payload: RoomCreate, response: HttpResponse):
     return Status(201, _room(room))
 
 
-@router.get("/rooms/{room_uuid}", response=RoomRead, openapi_extra=etag_openapi(200))
+@router.get(
+    "/rooms/{room_uuid}", response=RoomRead, openapi_extra=etag_openapi(200), summary="One room"
+)
 def room_detail(request, room_uuid: uuid.UUID, response: HttpResponse):
     room = selectors.resource_in_reach(actor=request.auth, model=Room, resource_uuid=room_uuid)
     response["ETag"] = room_etag(room)
@@ -277,7 +279,12 @@ def chair_create(request, payload: ChairCreate, response: HttpResponse):
     return Status(201, _chair(chair))
 
 
-@router.get("/chairs/{chair_uuid}", response=ChairRead, openapi_extra=etag_openapi(200))
+@router.get(
+    "/chairs/{chair_uuid}",
+    response=ChairRead,
+    openapi_extra=etag_openapi(200),
+    summary="One chair",
+)
 def chair_detail(request, chair_uuid: uuid.UUID, response: HttpResponse):
     chair = selectors.resource_in_reach(actor=request.auth, model=Chair, resource_uuid=chair_uuid)
     response["ETag"] = chair_etag(chair)
