@@ -48,3 +48,34 @@ def test_each_journal_operation_declares_its_statuses_with_the_envelope(client):
         if "428" in statuses:
             parameters = {p["name"]: p for p in operation["parameters"]}
             assert parameters["If-Match"]["in"] == "header", path
+
+
+@pytest.mark.parametrize("raw", ['{"unexpected": "x"}', "[1, 2, 3]", '"x"', "null"])
+def test_every_patient_body_refuses_an_unknown_field_or_a_non_object(client, patient, raw):
+    """As clinic/api/tests/test_contract.py proves for the staff operations (whose run sends a
+    staff token, which /me refuses before reading a body): with the patient's token, a body
+    with a field it does not know, or no object at all, is a 422, before anything is looked
+    up (the ids here name nothing)."""
+    from clinic.accounts.models import User
+    from clinic.journal.tests.me_api import patient_bearer
+    from clinic.patients.models import Patient
+
+    user = User.objects.create_user(username="jordan", password="x" * 12, role="patient")
+    Patient.objects.filter(pk=patient.pk).update(user=user)
+    headers = patient_bearer(user)
+    document = client.get("/api/v1/openapi.json").json()
+    bodies = 0
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            if not path.startswith(f"{ME}/") or "requestBody" not in operation:
+                continue
+            bodies += 1
+            concrete = path.replace("{", "").replace("}", "")
+            for name in ("entry_uuid", "intention_uuid", "log_uuid"):
+                concrete = concrete.replace(name, "5d1d8a9c-0000-4000-8000-000000000001")
+            response = getattr(client, method)(
+                concrete, raw, content_type="application/json", **headers
+            )
+            assert response.status_code == 422, (method, path, response.content)
+            assert response.json()["code"], (method, path)
+    assert bodies == 8  # four journal, four at-home
