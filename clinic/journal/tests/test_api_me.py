@@ -11,6 +11,7 @@ Fixtures: clinic/journal/tests/conftest.py (Jordan = `patient` with `portal_user
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
 import pytest
@@ -45,6 +46,7 @@ INTENTIONS = f"{ME}/intentions"
 # 31 days after the clock, and the day before it.
 LATE = "2031-07-03T09:00:00-04:00"
 PAST = "2031-06-01T09:00:00-04:00"
+ONE_DAY = datetime.timedelta(days=1)
 
 
 @pytest.fixture
@@ -425,3 +427,34 @@ def test_another_patients_appointment_and_intention_are_not_found(
         call(client, "patch", f"{INTENTIONS}/{theirs.uuid}", jordan, {"text": "x"}, '"a"')
     ).status_code == 404
     assert _state() == before
+
+
+def test_the_intentions_list_is_flat_in_queries(
+    client,
+    patient,
+    portal_user,  # noqa: F811
+    chair,  # noqa: F811
+    nurse,
+    front_desk,
+    clock,  # noqa: F811
+    jordan,
+):
+    from clinic.journal.tests.conftest import make_appointment
+
+    def write(days: range) -> None:
+        for day in days:
+            appointment = make_appointment(
+                patient, chair, nurse, front_desk, starts_at=at(MONDAY, 10) + day * ONE_DAY
+            )
+            services.intention_save(
+                actor=portal_user, patient=patient, appointment=appointment, text=f"Day {day}."
+            )
+
+    write(range(1, 3))
+    call(client, "get", INTENTIONS, jordan)  # the token's first use is recorded once
+    with CaptureQueriesContext(connection) as few:
+        assert len(call(client, "get", INTENTIONS, jordan).json()["items"]) == 2
+    write(range(3, 9))
+    with CaptureQueriesContext(connection) as many:
+        assert len(call(client, "get", INTENTIONS, jordan).json()["items"]) == 8
+    assert len(many) == len(few)
