@@ -13,7 +13,7 @@ from clinic.accounts.permissions import Capability
 from clinic.core.access import staff_required
 from clinic.core.exceptions import Conflict, InvalidInput
 from clinic.core.forms import TextField
-from clinic.treatment_sessions import selectors, services
+from clinic.treatment_sessions import selectors
 from clinic.treatment_sessions.choices import PrescriberRequestKind
 from clinic.treatment_sessions.services import prescriber as asks
 
@@ -109,13 +109,16 @@ def answer(request, request_uuid):
     if not form.is_valid():
         messages.error(request, "Give the reason for your decision: it goes in the record.")
         return _back(request, waiting.session)
-    reason = form.cleaned_data["reason"]
     try:
-        # Decided on what the prescriber read: a situation that changed since is shown again.
-        now = asks.prescriber_request_check_current(
-            actor=request.user, request=waiting, seen_digest=request.POST.get("seen", "")
+        # Decided on what the prescriber read, in one transaction with the check (as the API):
+        # a situation that changed since is shown again and nothing is decided.
+        now = asks.prescriber_request_answer(
+            actor=request.user,
+            request=waiting,
+            reason=form.cleaned_data["reason"],
+            seen_digest=request.POST.get("seen", ""),
         )
-    except Conflict as error:
+    except (Conflict, InvalidInput) as error:
         messages.error(request, _refusal(error))
         return _back(request, waiting.session)
     if now.changed:
@@ -124,16 +127,6 @@ def answer(request, request_uuid):
             "The chair's situation changed since you read it; nothing was decided. Read it "
             "again: " + " ".join(now.about),
         )
-        return _back(request, waiting.session)
-    decide = {
-        PrescriberRequestKind.PRE_DOSE_BP: services.pre_dose_bp_confirm,
-        PrescriberRequestKind.PRE_CHECKS: services.precheck_override,
-        PrescriberRequestKind.DISCHARGE: asks.discharge_override_grant,
-    }[PrescriberRequestKind(waiting.kind)]
-    try:
-        decide(actor=request.user, session=waiting.session, reason=reason)
-    except (Conflict, InvalidInput) as error:
-        messages.error(request, _refusal(error))
     else:
         messages.success(
             request,
