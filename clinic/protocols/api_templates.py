@@ -17,10 +17,10 @@ from ninja import Field, Query, Router, Schema, Status
 from clinic.accounts.permissions import Capability
 from clinic.core.access import require
 from clinic.core.api_pages import CursorQuery, cursor_decode, cursor_encode
-from clinic.core.api_schemas import RequestBody
+from clinic.core.api_schemas import ApiError, RequestBody
 from clinic.core.exceptions import InvalidInput
 from clinic.core.text import OneLine
-from clinic.protocols import selectors, services
+from clinic.protocols import selectors, services, services_templates
 from clinic.protocols.forms import TemplateForm
 from clinic.protocols.models import ProtocolTemplate
 
@@ -123,12 +123,14 @@ def template_version(request, code: str, version: int):
 
 @router.post(
     TEMPLATES,
-    response={201: ProtocolTemplateRead},
+    response={201: ProtocolTemplateRead, 409: ApiError},
     summary="Add a protocol template, or a protocol's next version (clinic administrator)",
     description=(
         "The templates page's form: the definition is checked against the clinic's dosing "
         "policy, 422 naming what is wrong (a built-in code cannot be redefined). Saving a code "
-        "that exists adds its next version; no version is ever changed."
+        "that exists adds its next version; no version is ever changed. 409 "
+        "`template_version_taken` when someone added a version of the same code at the same "
+        "moment: read the protocol again."
     ),
 )
 def template_create(request, payload: ProtocolTemplateCreate):
@@ -149,7 +151,7 @@ def template_create(request, payload: ProtocolTemplateCreate):
             }
         )
     try:
-        template = services.template_create(actor=actor, **form.cleaned_data)
+        template = services_templates.template_create(actor=actor, **form.cleaned_data)
     except InvalidInput as error:
         raise _in_body_words(error) from error
     return Status(201, _read(template))

@@ -16,7 +16,6 @@ from django.utils import timezone
 
 from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
-from clinic.core.access import require
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import Conflict, InvalidInput, PermissionDenied
@@ -59,11 +58,6 @@ def builtin_templates_ensure() -> None:
                     "built_in": True,
                 },
             )
-
-
-def _schedule_error(error: ScheduleError) -> InvalidInput:
-    """For the template editor, whose JSON keys are what the administrator types."""
-    return InvalidInput({error.field or "schedule": [str(error)]})
 
 
 def _plan_schedule_error(error: ScheduleError) -> InvalidInput:
@@ -112,41 +106,6 @@ def _check_start_date(*, patient: Patient, route: str, start_date: datetime.date
                 )
     if problem:
         raise InvalidInput({"start_date": [problem]})
-
-
-@transaction.atomic
-def template_create(
-    *, actor: User, code: str, name: str, definition: dict[str, Any]
-) -> ProtocolTemplate:
-    """A clinic template, or a new version of one: validated against the dosing policy."""
-    require(actor, Capability.PROTOCOL_MANAGE_TEMPLATES)
-    if code in BUILT_IN:
-        raise InvalidInput({"code": ["Built-in protocols cannot be redefined; choose a new code."]})
-    try:
-        parsed = validate_definition(definition, dosing_policy())
-    except ScheduleError as error:
-        raise _schedule_error(error) from error
-    if not parsed.route:
-        raise InvalidInput({"definition": ["A template names its route."]})
-    latest = (
-        ProtocolTemplate.objects.select_for_update().filter(code=code).aggregate(v=Max("version"))
-    )
-    template = ProtocolTemplate.objects.create(
-        code=code,
-        version=(latest["v"] or 0) + 1,
-        name=required_text("name", name, "Give the template a name."),
-        route=parsed.route,
-        definition=parsed.as_dict(),
-        created_by=actor,
-    )
-    audit_record(
-        actor=actor,
-        action=AuditAction.CREATE,
-        object_type="protocol_template",
-        object_id=f"{code} v{template.version}",
-        summary=f"Protocol template {code} v{template.version} ({template.route})",
-    )
-    return template
 
 
 @dataclass(frozen=True)

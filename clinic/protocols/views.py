@@ -15,7 +15,7 @@ from clinic.core.exceptions import Conflict, DomainError, InvalidInput, NotFound
 from clinic.core.forms import apply_domain_error
 from clinic.core.notices import patient_notices
 from clinic.patients.selectors import can_act_clinically, patient_get
-from clinic.protocols import selectors, services
+from clinic.protocols import selectors, services, services_templates
 from clinic.protocols.forms import (
     FinishForm,
     MaintenanceForm,
@@ -236,7 +236,7 @@ def template_list(request):
         require(user, Capability.PROTOCOL_MANAGE_TEMPLATES)
         if form.is_valid():
             try:
-                services.template_create(actor=user, **form.cleaned_data)
+                services_templates.template_create(actor=user, **form.cleaned_data)
             except DomainError as error:
                 apply_domain_error(form, error)
             else:

@@ -20,7 +20,7 @@ from django.test.utils import CaptureQueriesContext
 from clinic.core.models import AuditEvent
 from clinic.core.text import CONTROL_CHARACTER_MESSAGE
 from clinic.patients.tests.api_helpers import JSON, client_for
-from clinic.protocols import services
+from clinic.protocols import services, services_templates
 from clinic.protocols.models import ProtocolTemplate
 from clinic.protocols.schedules import BUILT_IN
 from tests.helpers import ACTOR_ORDER
@@ -199,13 +199,13 @@ def test_the_list_reads_in_the_same_queries_however_many_templates(clinic_admin,
 
     few = queries()
     for number in range(5):
-        services.template_create(
+        services_templates.template_create(
             actor=clinic_admin,
             code=f"iv-series-{number}",
             name=f"IV series {number}",
             definition=_definition(),
         )
-        services.template_create(
+        services_templates.template_create(
             actor=clinic_admin,
             code=f"iv-series-{number}",
             name=f"IV series {number}, again",
@@ -221,7 +221,7 @@ DECLARED = {
     ("get", API): READ,
     ("get", API + "/{code}"): READ | {"404"},
     ("get", API + "/{code}/versions/{version}"): READ | {"404"},
-    ("post", API): {"201", "400", "401", "403", "413", "422"},
+    ("post", API): {"201", "400", "401", "403", "409", "413", "422"},
 }
 
 

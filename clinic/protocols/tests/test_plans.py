@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from clinic.core.exceptions import Conflict, InvalidInput, PermissionDenied
 from clinic.core.models import AuditEvent
-from clinic.protocols import services
+from clinic.protocols import services, services_templates
 from clinic.protocols.models import PlannedSession, ProtocolTemplate, TreatmentPlan
 from clinic.protocols.tests.conftest import SCREENED, TWO_FAILED_TRIALS
 from clinic.screening import services as screening_services
@@ -261,10 +261,10 @@ def test_discontinuing_needs_a_reason(eligible, prescriber):
 def test_clinic_templates_are_validated_versioned_and_pinned(eligible, prescriber, clinic_admin):
     definition = ProtocolTemplate.objects.get(code="iv-induction-2x-weekly").definition
     with pytest.raises(InvalidInput):
-        services.template_create(
+        services_templates.template_create(
             actor=clinic_admin, code="iv-induction-2x-weekly", name="x", definition=definition
         )
-    first = services.template_create(
+    first = services_templates.template_create(
         actor=clinic_admin, code="iv-our-series", name="Our IV series", definition=definition
     )
     plan = services.plan_create(
@@ -272,17 +272,19 @@ def test_clinic_templates_are_validated_versioned_and_pinned(eligible, prescribe
     )
     broken = {**definition, "phases": [{**definition["phases"][0], "sessions": 0}]}
     with pytest.raises(InvalidInput):
-        services.template_create(
+        services_templates.template_create(
             actor=clinic_admin, code="iv-our-series", name="Our IV series", definition=broken
         )
-    second = services.template_create(
+    second = services_templates.template_create(
         actor=clinic_admin, code="iv-our-series", name="Our IV series", definition=definition
     )
     assert (first.version, second.version) == (1, 2)
     plan.refresh_from_db()
     assert plan.template == first
     with pytest.raises(PermissionDenied):
-        services.template_create(actor=prescriber, code="mine", name="Mine", definition=definition)
+        services_templates.template_create(
+            actor=prescriber, code="mine", name="Mine", definition=definition
+        )
 
 
 def test_the_plan_pages_preview_create_and_sign(client, eligible, prescriber):
