@@ -8,9 +8,11 @@ from clinic.assessments.calculators import router as calculators_router
 from clinic.billing.calculators import router as billing_calculators_router
 from clinic.controlled_substances.api import router as ledger_router
 from clinic.home_program.api import router as home_sessions_router
+from clinic.home_program.api_alerts import router as home_alerts_router
 from clinic.journal.api import router as journal_router
 from clinic.outcomes.api import router as outcomes_router
 from clinic.patients.api import router as patients_router
+from clinic.patients.api_records import router as records_requests_router
 from clinic.protocols.api import router as plans_router
 from clinic.protocols.api_templates import router as protocol_templates_router
 from clinic.protocols.calculators import router as protocol_calculators_router
@@ -18,6 +20,7 @@ from clinic.scheduling.api import router as appointments_router
 from clinic.scheduling.api_resources import router as schedule_resources_router
 from clinic.screening.api import router as screening_router
 from clinic.screening.api_consultations import router as consultations_router
+from clinic.screening.api_intake import router as intake_router
 from clinic.treatment_sessions.api import (
     chair_alerts_router,
     dosing_router,
@@ -72,6 +75,9 @@ api.add_router("/sessions", session_record_router)
 api.add_router("/sessions", signing_router)
 api.add_router("", protocol_templates_router)
 api.add_router("", schedule_resources_router)
+api.add_router("", records_requests_router)
+api.add_router("", home_alerts_router)
+api.add_router("", intake_router)
 api.add_router("/alerts", suicidality_alerts_router)
 api.add_router("/alerts", chair_alerts_router)
 # The patient's own operations: their portal token, and nothing else, opens them.
