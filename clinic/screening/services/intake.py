@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import secrets
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -352,8 +353,11 @@ def intake_save(
     trials: list[Row] | None = None,
     submit: bool = False,
     link: IntakeLink | None = None,
+    precondition: Callable[[Intake], None] | None = None,
 ) -> Intake:
-    """Save intake answers (replacing the medication and trial lists when given)."""
+    """Save intake answers (replacing the medication and trial lists when given).
+    `precondition` (the API's If-Match) is checked on the locked row, after the role: of two
+    saves sent with one tag, the second sees the first and is refused."""
     locked = Intake.objects.select_for_update().select_related("patient").get(pk=intake.pk)
     patient = Patient.objects.prefetch_related("care_team_members").get(pk=locked.patient_id)
     if link is None:
@@ -363,6 +367,8 @@ def intake_save(
         if link.intake_id != locked.pk:
             raise PermissionDenied("This link is not for that intake.")
         data = {k: v for k, v in data.items() if k in PATIENT_FIELDS}
+    if precondition is not None:
+        precondition(locked)
     cleaned, meds, trial_rows = clean_intake(
         patient=patient,
         data=data,
