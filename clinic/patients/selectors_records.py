@@ -15,13 +15,16 @@ from django.utils import timezone
 from clinic.accounts.models import User
 from clinic.accounts.permissions import Capability
 from clinic.core.access import require
+from clinic.core.api_pages import Keyset, KeysetPage, keyset_page
 from clinic.core.audit import audit_record
 from clinic.core.choices import AuditAction
 from clinic.core.exceptions import NotFound
 from clinic.core.pages import page_of
+from clinic.core.parsing import record_uuid
 from clinic.patients.choices import RecordsRequestStatus
 from clinic.patients.models import Patient, RecordsRequest
 from clinic.patients.records_policy import records_request_policy
+from clinic.patients.selectors import patient_get
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,41 @@ def open_records_requests(*, actor: User, page_number: object = 1) -> Page:
     return page
 
 
+# The API's orders (keyset pages): the open list as the page, the one due first on top; a
+# patient's requests as the chart, the newest first.
+OPEN_ORDER = Keyset(("due_on",))
+PATIENT_ORDER = Keyset(("-received_on",))
+
+
+def open_records_requests_page(
+    *, actor: User, after: list | None, limit: int
+) -> KeysetPage[RecordsRequest]:
+    """The open list's page through the API (as open_records_requests), audited the same."""
+    require(actor, Capability.RECORDS_REQUEST_MANAGE)
+    rows = RecordsRequest.objects.filter(status=RecordsRequestStatus.OPEN).select_related("patient")
+    page = keyset_page(rows, keyset=OPEN_ORDER, after=after, limit=limit)
+    _mark(page.items)
+    audit_record(
+        actor=actor,
+        action=AuditAction.LIST,
+        object_type="records_request",
+        summary=f"{len(page.items)} open records requests (API page)",
+    )
+    return page
+
+
+def patient_records_requests_page(
+    *, actor: User, patient: Patient, after: list | None, limit: int
+) -> KeysetPage[RecordsRequest]:
+    """One patient's requests through the API (the caller reached the patient through
+    patients.selectors.patient_get, which audited the view)."""
+    require(actor, Capability.RECORDS_REQUEST_MANAGE)
+    rows = RecordsRequest.objects.filter(patient=patient).select_related("patient")
+    page = keyset_page(rows, keyset=PATIENT_ORDER, after=after, limit=limit)
+    _mark(page.items)
+    return page
+
+
 def records_requests_of(*, actor: User, patient: Patient) -> list[RecordsRequest] | None:
     """The patient's requests, newest first, for the chart (the chart view has reached the
     patient and audited the view); None for a role that does not handle them."""
@@ -106,6 +144,21 @@ def records_request_get(
     if request is None:
         raise NotFound("No such records request for this patient.")
     return _mark([request])[0]
+
+
+def records_request_by_uuid(*, actor: User, request_uuid: uuid.UUID | str) -> RecordsRequest:
+    """A request by its own UUID (the API's path): the role first, then the request, then its
+    patient as the request page reaches it (patient_get, which audits the view)."""
+    require(actor, Capability.RECORDS_REQUEST_MANAGE)
+    found = (
+        RecordsRequest.objects.filter(uuid=record_uuid(request_uuid))
+        .select_related("patient")
+        .first()
+    )
+    if found is None:
+        raise NotFound("No such records request.")
+    patient = patient_get(actor=actor, patient_uuid=found.patient.uuid, purpose="records request")
+    return records_request_get(actor=actor, patient=patient, request_uuid=found.uuid)
 
 
 def chart_section_context(*, actor: User, patient: Patient, clinical: bool):

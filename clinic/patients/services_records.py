@@ -6,6 +6,7 @@ write is audited; a request is never deleted."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 
 from django.db import transaction
 from django.utils import timezone
@@ -81,9 +82,18 @@ def records_request_log(
     return request
 
 
-def _locked_open(actor: User, request: RecordsRequest) -> RecordsRequest:
+# The API's If-Match (clinic.core.api_versions.precondition): checked on the locked row, so of
+# two changes sent with one tag the second is refused; the pages send none.
+Precondition = Callable[[RecordsRequest], None] | None
+
+
+def _locked_open(
+    actor: User, request: RecordsRequest, precondition: Precondition = None
+) -> RecordsRequest:
     require(actor, Capability.RECORDS_REQUEST_MANAGE)
     locked = RecordsRequest.objects.select_for_update().get(pk=request.pk)
+    if precondition is not None:
+        precondition(locked)
     if locked.status != RecordsRequestStatus.OPEN:
         raise Conflict(
             f"This request was already {locked.get_status_display().lower()} on "
@@ -114,10 +124,15 @@ def _close(
 
 @transaction.atomic
 def records_request_fulfil(
-    *, actor: User, request: RecordsRequest, fulfilled_on: datetime.date, how: str
+    *,
+    actor: User,
+    request: RecordsRequest,
+    fulfilled_on: datetime.date,
+    how: str,
+    precondition: Precondition = None,
 ) -> RecordsRequest:
     """The copy went out: the day (not before the request arrived, not in the future) and how."""
-    locked = _locked_open(actor, request)
+    locked = _locked_open(actor, request, precondition)
     day = event_date(
         "fulfilled_on",
         fulfilled_on,
@@ -139,10 +154,10 @@ def records_request_fulfil(
 
 @transaction.atomic
 def records_request_withdraw(
-    *, actor: User, request: RecordsRequest, reason: str
+    *, actor: User, request: RecordsRequest, reason: str, precondition: Precondition = None
 ) -> RecordsRequest:
     """The requester withdrew it, or it was a duplicate: closed today, with the reason."""
-    locked = _locked_open(actor, request)
+    locked = _locked_open(actor, request, precondition)
     reason = clean_text(
         "reason", reason, max_length=300, required_message="Say why it is withdrawn."
     )
@@ -150,12 +165,14 @@ def records_request_withdraw(
 
 
 @transaction.atomic
-def records_request_extend(*, actor: User, request: RecordsRequest, reason: str) -> RecordsRequest:
+def records_request_extend(
+    *, actor: User, request: RecordsRequest, reason: str, precondition: Precondition = None
+) -> RecordsRequest:
     """The one extension 45 CFR 164.524(b)(2)(ii) allows: by no more than 30 days (the policy's
     `extension_days`), once, and only while the first time limit runs (by the first due date,
     the day included), with the written statement of the reasons given to the requester. The
     due date moves; the first one is kept."""
-    locked = _locked_open(actor, request)
+    locked = _locked_open(actor, request, precondition)
     if locked.first_due_on is not None:
         raise Conflict(
             f"This request was already extended on {locked.extended_on:%m/%d/%Y}, to "
