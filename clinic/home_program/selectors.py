@@ -318,6 +318,33 @@ def home_bp_alert_open_page(*, actor: User, page_number: Any = 1) -> Page:
     return page
 
 
+# The API's open list (keyset pages): oldest first, as the alerts page.
+OPEN_ALERT_ORDER = Keyset(("created_at",))
+
+
+def home_bp_alert_open_keyset_page(
+    *, actor: User, after: list | None, limit: int
+) -> KeysetPage[HomeBpAlert]:
+    """The alerts page's list through the API: open alerts of the actor's patients, oldest
+    first, a cursor page at a time; audited as the page."""
+    require(actor, Capability.HOME_PROGRAM_REVIEW)
+    page = keyset_page(
+        _reviewable_alerts(actor)
+        .filter(status=HomeBpAlertStatus.OPEN)
+        .select_related("patient", "log", "acknowledged_by"),
+        keyset=OPEN_ALERT_ORDER,
+        after=after,
+        limit=limit,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.LIST,
+        object_type="home_bp_alert",
+        summary=f"At-home blood pressure alerts (API page): {len(page.items)} open",
+    )
+    return page
+
+
 def home_bp_alert_get(*, actor: User, alert_uuid: uuid.UUID | str) -> HomeBpAlert:
     """An alert of a patient on the actor's care team; otherwise the same NotFound."""
     require(actor, Capability.HOME_PROGRAM_REVIEW)

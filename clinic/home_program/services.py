@@ -473,14 +473,23 @@ def home_session_check_in(
 
 
 @transaction.atomic
-def home_bp_alert_acknowledge(*, actor: User, alert: HomeBpAlert, note: str) -> HomeBpAlert:
-    """A prescriber or nurse on the care team acknowledges the alert, with a note."""
+def home_bp_alert_acknowledge(
+    *,
+    actor: User,
+    alert: HomeBpAlert,
+    note: str,
+    precondition: Callable[[HomeBpAlert], None] | None = None,
+) -> HomeBpAlert:
+    """A prescriber or nurse on the care team acknowledges the alert, with a note. The API's
+    If-Match (`precondition`) is compared on the locked row; the page sends none."""
     locked = HomeBpAlert.objects.select_for_update().get(pk=alert.pk)
     patient = Patient.objects.prefetch_related("care_team_members").get(pk=locked.patient_id)
     if not actor.can(Capability.HOME_PROGRAM_REVIEW) or not can_review(
         actor=actor, patient=patient
     ):
         raise PermissionDenied("Only prescribers and nurses on the care team acknowledge this.")
+    if precondition is not None:
+        precondition(locked)
     note = required_text("note", note, "Write a short note: what you did or decided.")
     if locked.status != HomeBpAlertStatus.OPEN:
         raise Conflict("This alert was already acknowledged.", code="alert_not_open")
