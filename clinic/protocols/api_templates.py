@@ -16,6 +16,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from clinic.accounts.permissions import Capability
 from clinic.core.access import require
+from clinic.core.api_forms import form_checked
 from clinic.core.api_pages import CursorQuery, cursor_decode, cursor_encode
 from clinic.core.api_schemas import ApiError, RequestBody
 from clinic.core.exceptions import InvalidInput
@@ -143,13 +144,7 @@ def template_create(request, payload: ProtocolTemplateCreate):
             "definition": json.dumps(payload.definition, cls=DjangoJSONEncoder),
         }
     )
-    if not form.is_valid():
-        raise InvalidInput(
-            {
-                field: [str(message) for message in messages]
-                for field, messages in form.errors.items()
-            }
-        )
+    form_checked(form)
     try:
         template = services_templates.template_create(actor=actor, **form.cleaned_data)
     except InvalidInput as error:

@@ -17,6 +17,7 @@ from ninja import Query, Router, Status
 
 from clinic.accounts.permissions import Capability
 from clinic.core.access import require
+from clinic.core.api_forms import form_checked
 from clinic.core.api_pages import cursor_decode, cursor_encode
 from clinic.core.api_schemas import ApiError
 from clinic.core.api_versions import IfMatch, entity_tag, etag_openapi, precondition
@@ -68,18 +69,6 @@ def _location(request, requested: object) -> Location:
     if location is None:
         raise NotFound("Choose one location.")
     return location
-
-
-def _checked(form) -> dict:
-    """The page's form, valid, or its messages named by the body's fields."""
-    if not form.is_valid():
-        raise InvalidInput(
-            {
-                field: [str(message) for message in messages]
-                for field, messages in form.errors.items()
-            }
-        )
-    return form.cleaned_data
 
 
 def _place(record) -> dict:
@@ -190,7 +179,7 @@ def room_list(request, params: Query[ResourceListQuery]):
 )
 def room_create(request, payload: RoomCreate, response: HttpResponse):
     location = _location(request, payload.location)
-    data = _checked(RoomForm({"name": payload.name}))
+    data = form_checked(RoomForm({"name": payload.name})).cleaned_data
     room = services.room_create(actor=request.auth, name=data["name"], location=location)
     response["ETag"] = room_etag(room)
     return Status(201, _room(room))
@@ -271,7 +260,7 @@ def chair_create(request, payload: ChairCreate, response: HttpResponse):
         {"room": str(room.uuid), "name": payload.name, "capabilities": payload.capabilities},
         location=room.location,
     )
-    data = _checked(form)
+    data = form_checked(form).cleaned_data
     chair = services.chair_create(
         actor=request.auth, room=data["room"], name=data["name"], capabilities=data["capabilities"]
     )
@@ -360,7 +349,7 @@ def opening_hours_set(
             data[f"hours-opens_{weekday}"] = day.opens.isoformat()
             data[f"hours-closes_{weekday}"] = day.closes.isoformat()
     form = OpeningHoursForm(data, prefix="hours")
-    _checked(form)
+    form_checked(form)
     try:
         services.opening_hours_set(
             actor=request.auth,
@@ -429,7 +418,9 @@ def staff_shift_create(request, payload: StaffShiftCreate):
             "end": payload.end.isoformat(),
         }
     )
-    shift = services.staff_shift_add(actor=request.auth, location=location, **_checked(form))
+    shift = services.staff_shift_add(
+        actor=request.auth, location=location, **form_checked(form).cleaned_data
+    )
     return Status(201, _shift(shift))
 
 

@@ -23,7 +23,6 @@ import datetime
 import uuid
 from typing import Literal
 
-from django import forms
 from django.conf import settings
 from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema, Status
@@ -31,10 +30,10 @@ from pydantic import StrictBool
 
 from clinic.accounts.permissions import Capability
 from clinic.core.access import require
+from clinic.core.api_forms import form_checked
 from clinic.core.api_pages import CursorQuery, cursor_decode, cursor_encode
 from clinic.core.api_schemas import ApiError, RequestBody
 from clinic.core.api_versions import IfMatch, entity_tag, etag_openapi, precondition
-from clinic.core.exceptions import InvalidInput
 from clinic.core.text import MultiLine, OneLine
 from clinic.patients.choices import Sex
 from clinic.screening import selectors, selectors_api, services
@@ -257,18 +256,6 @@ def _read(consultation: ConsultationRequest, response: HttpResponse) -> dict:
     }
 
 
-def _checked[FormT: forms.Form](form: FormT) -> FormT:
-    """The page's form, valid, or its messages as InvalidInput named by the body's fields."""
-    if not form.is_valid():
-        raise InvalidInput(
-            {
-                "body" if name == "__all__" else name: [str(m) for m in messages]
-                for name, messages in form.errors.items()
-            }
-        )
-    return form
-
-
 @router.get(
     "",
     response=ConsultationPage,
@@ -336,7 +323,7 @@ def consultation_status(
     consultation = selectors.consultation_request_get(
         actor=actor, consultation_uuid=consultation_uuid, purpose="api status"
     )
-    form = _checked(ConsultationStatusForm({"status": payload.status, "note": payload.note}))
+    form = form_checked(ConsultationStatusForm({"status": payload.status, "note": payload.note}))
     changed = services.consultation_request_set_status(
         actor=actor,
         consultation=consultation,
@@ -376,7 +363,7 @@ def consultation_convert(
     )
     body = payload.model_dump()
     body["date_of_birth"] = payload.date_of_birth.isoformat()
-    form = _checked(ConsultationConvertForm(body))
+    form = form_checked(ConsultationConvertForm(body))
     services.consultation_request_convert(
         actor=actor,
         consultation=consultation,

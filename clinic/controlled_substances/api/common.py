@@ -1,12 +1,8 @@
 """What the ledger's read and write endpoints share: how a location, a container, an entry, a
-count, a discrepancy and a report are said, their entity tags, and the pages' forms run over
-a JSON body so that a refusal says what the page says."""
+count, a discrepancy and a report are said, and their entity tags."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-from django import forms
 from ninja import Router
 
 from clinic.controlled_substances import selectors
@@ -21,7 +17,6 @@ from clinic.controlled_substances.models import (
 from clinic.controlled_substances.selectors import EntryRow, LossReportRow
 from clinic.core.api_schemas import ApiError
 from clinic.core.api_versions import entity_tag
-from clinic.core.exceptions import InvalidInput
 from clinic.locations.models import Location
 
 # One router for the reads and the writes: a list and its create share a path (GET and POST
@@ -29,20 +24,6 @@ from clinic.locations.models import Location
 router = Router(tags=["controlled substances"])
 
 CHANGE_ERRORS = {404: ApiError, 409: ApiError, 412: ApiError, 428: ApiError}
-
-
-def form_checked[FormT: forms.Form](form: FormT, rename: Mapping[str, str] | None = None) -> FormT:
-    """The page's form, valid, or its messages as InvalidInput named by the body's fields."""
-    if not form.is_valid():
-        raise InvalidInput(
-            {
-                (rename or {}).get(name, "body" if name == "__all__" else name): [
-                    str(m) for m in messages
-                ]
-                for name, messages in form.errors.items()
-            }
-        )
-    return form
 
 
 def witness_data(payload) -> dict[str, str]:

@@ -26,7 +26,6 @@ from clinic.controlled_substances import selectors, selectors_api, services
 from clinic.controlled_substances.api.common import (
     container_read,
     entry_read,
-    form_checked,
     receipt_read,
     registrant,
     router,
@@ -44,6 +43,7 @@ from clinic.controlled_substances.schemas import (
     TransferRead,
 )
 from clinic.core.access import require
+from clinic.core.api_forms import form_checked
 from clinic.core.api_schemas import ApiError
 
 

@@ -29,7 +29,6 @@ from clinic.controlled_substances.api.common import (
     discrepancy_etag,
     discrepancy_read,
     entry_read,
-    form_checked,
     loss_report_etag,
     loss_report_read,
     receipt_read,
@@ -53,6 +52,7 @@ from clinic.controlled_substances.schemas import (
     WasteRecord,
 )
 from clinic.core.access import require
+from clinic.core.api_forms import form_checked
 from clinic.core.api_schemas import ApiError
 from clinic.core.api_versions import IfMatch, etag_openapi, precondition
 from clinic.core.exceptions import InvalidInput

@@ -17,7 +17,7 @@ from clinic.controlled_substances.models import Container
 from clinic.controlled_substances.services import residual_outstanding_mg
 from clinic.core.access import require
 from clinic.core.api_versions import entity_tag, precondition
-from clinic.core.exceptions import InvalidInput, NotFound
+from clinic.core.exceptions import NotFound
 from clinic.screening.choices import Route
 from clinic.treatment_sessions import rems, rules, selectors
 from clinic.treatment_sessions.choices import PrescriberRequestStatus
@@ -445,13 +445,3 @@ def alert_in(session: TreatmentSession, alert_uuid: uuid.UUID) -> SessionAlert:
     if found is None:
         raise NotFound("No such alert in this session.")
     return found
-
-
-def form_checked(form) -> dict:
-    """A page form over the body, so a refusal says what the page says (422 naming the
-    field); its cleaned data."""
-    if not form.is_valid():
-        raise InvalidInput(
-            {field: [str(m) for m in messages] for field, messages in form.errors.items()}
-        )
-    return form.cleaned_data

@@ -14,11 +14,12 @@ from django.http import HttpResponse
 from django.utils import timezone
 from ninja import Router
 
+from clinic.core.api_forms import form_checked
 from clinic.core.api_versions import IfMatch, etag_openapi
 from clinic.core.exceptions import NotFound
 from clinic.core.text import OneLine
 from clinic.treatment_sessions import services
-from clinic.treatment_sessions.api._read import answer, for_change, form_checked, matches
+from clinic.treatment_sessions.api._read import answer, for_change, matches
 from clinic.treatment_sessions.api.sessions import CHANGE_NOTE, CHANGED
 from clinic.treatment_sessions.forms import (
     DeviceForm,
@@ -103,7 +104,7 @@ def infusion_start(
             _fields(payload, "container", "drawn_mg", "rate_ml_per_h"),
             containers=_containers(session),
         )
-    )
+    ).cleaned_data
     services.infusion_start(
         actor=request.auth,
         session=session,
@@ -206,7 +207,7 @@ def infusion_stop(
             },
             **_form_context(request, session),
         )
-    )
+    ).cleaned_data
     services.infusion_stop(
         actor=request.auth,
         session=session,
@@ -248,7 +249,7 @@ def im_injection(
             containers=_containers(session),
             **_form_context(request, session),
         )
-    )
+    ).cleaned_data
     services.im_injection_record(
         actor=request.auth,
         session=session,
@@ -283,7 +284,9 @@ def esketamine_device(
     if_match: OneLine | None = IfMatch,
 ):
     session = for_change(request, session_uuid)
-    data = form_checked(DeviceForm(_fields(payload, "container"), containers=_containers(session)))
+    data = form_checked(
+        DeviceForm(_fields(payload, "container"), containers=_containers(session))
+    ).cleaned_data
     services.esketamine_device_record(
         actor=request.auth,
         session=session,
@@ -320,7 +323,7 @@ def residual_waste(
             {**_fields(payload, "reason"), **_witness_fields(payload)},
             **_form_context(request, session),
         )
-    )
+    ).cleaned_data
     services.residual_waste(
         actor=request.auth,
         session=session,

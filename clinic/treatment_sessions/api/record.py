@@ -24,6 +24,7 @@ from ninja import Router, Status
 
 from clinic.accounts.permissions import Capability
 from clinic.core.access import require
+from clinic.core.api_forms import form_checked
 from clinic.core.api_schemas import ApiError
 from clinic.core.api_versions import IfMatch, etag_openapi
 from clinic.core.exceptions import InvalidInput, NotFound
@@ -33,7 +34,6 @@ from clinic.treatment_sessions.api._read import (
     adverse_event_read,
     answer,
     for_change,
-    form_checked,
     matches,
     score_read,
     session_etag,
@@ -101,7 +101,7 @@ def _with_new_tag(response: HttpResponse, request, session_uuid: uuid.UUID) -> N
 
 
 def _reason(form_class, payload) -> str:
-    return form_checked(form_class({"reason": payload.reason}))["reason"]
+    return form_checked(form_class({"reason": payload.reason})).cleaned_data["reason"]
 
 
 # --------------------------------------------------------------------------- decisions
@@ -247,7 +247,7 @@ def side_effect(
         SideEffectForm(
             payload.model_dump(include={"kind", "other_text", "severity", "intervention"})
         )
-    )
+    ).cleaned_data
     effect = services.side_effect_record(
         actor=request.auth,
         session=session,
@@ -284,7 +284,7 @@ def adverse_event(
         AdverseEventForm(
             payload.model_dump(include={"description", "seriousness", "action_taken", "outcome"})
         )
-    )
+    ).cleaned_data
     event = services.adverse_event_record(
         actor=request.auth,
         session=session,

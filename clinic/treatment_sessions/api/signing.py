@@ -14,6 +14,7 @@ from ninja import Router, Status
 
 from clinic.accounts.permissions import Capability
 from clinic.core.access import require
+from clinic.core.api_forms import form_checked
 from clinic.core.api_schemas import ApiError
 from clinic.core.api_versions import IfMatch, etag_openapi
 from clinic.core.exceptions import Conflict
@@ -22,7 +23,6 @@ from clinic.treatment_sessions import selectors, services
 from clinic.treatment_sessions.api._read import (
     answer,
     for_change,
-    form_checked,
     matches,
     note_read,
     session_etag,
@@ -97,7 +97,7 @@ def note_save(
     if_match: OneLine | None = IfMatch,
 ):
     session = for_change(request, session_uuid)
-    data = form_checked(NoteForm({"text": payload.text}))
+    data = form_checked(NoteForm({"text": payload.text})).cleaned_data
     services.nurse_note_save(
         actor=request.auth, session=session, text=data["text"], precondition=matches(if_match)
     )
@@ -150,7 +150,7 @@ def session_sign(
 )
 def addendum_add(request, session_uuid: uuid.UUID, payload: NoteText, response: HttpResponse):
     session = session_for(request, session_uuid, Capability.SESSION_RUN)
-    data = form_checked(AddendumForm({"text": payload.text}))
+    data = form_checked(AddendumForm({"text": payload.text})).cleaned_data
     addendum = services.session_addendum_add(actor=request.auth, session=session, text=data["text"])
     with_new_tag(response, request.auth, session_uuid)
     return Status(201, note_read(addendum))
@@ -171,7 +171,7 @@ def integration_note_add(
     request, session_uuid: uuid.UUID, payload: NoteText, response: HttpResponse
 ):
     session = session_for(request, session_uuid, Capability.SESSION_INTEGRATION_NOTE)
-    data = form_checked(IntegrationNoteForm({"text": payload.text}))
+    data = form_checked(IntegrationNoteForm({"text": payload.text})).cleaned_data
     note = services.integration_note_add(actor=request.auth, session=session, text=data["text"])
     with_new_tag(response, request.auth, session_uuid)
     return Status(201, note_read(note))

@@ -14,6 +14,7 @@ from ninja import Query
 
 from clinic.accounts.permissions import Capability
 from clinic.core.access import require
+from clinic.core.api_forms import form_checked
 from clinic.core.api_pages import cursor_decode, cursor_encode
 from clinic.core.api_schemas import ApiError
 from clinic.core.api_versions import IfMatch, etag_openapi
@@ -22,7 +23,6 @@ from clinic.locations.selectors import location_scope, require_works_at, workpla
 from clinic.screening.choices import Route
 from clinic.treatment_sessions import rems, rules, selectors, services, state
 from clinic.treatment_sessions.api._read import (
-    form_checked,
     matches,
     named,
     patient_ref,
