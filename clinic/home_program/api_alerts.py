@@ -21,7 +21,7 @@ from clinic.core.api_pages import CursorQuery, cursor_decode, cursor_encode
 from clinic.core.api_schemas import ApiError, RequestBody
 from clinic.core.api_versions import IfMatch, entity_tag, etag_openapi, precondition
 from clinic.core.exceptions import InvalidInput
-from clinic.core.text import MultiLine
+from clinic.core.text import MultiLine, OneLine
 from clinic.home_program import selectors, services
 from clinic.home_program.choices import HomeBpAlertStatus
 from clinic.home_program.forms import AcknowledgeForm
@@ -146,7 +146,7 @@ def home_alert_acknowledge(
     alert_uuid: uuid.UUID,
     payload: HomeAlertAcknowledge,
     response: HttpResponse,
-    if_match: str | None = IfMatch,
+    if_match: OneLine | None = IfMatch,
 ):
     alert = _found(request, alert_uuid)
     form = AcknowledgeForm(payload.model_dump())

@@ -258,7 +258,7 @@ def records_request_given(
     request_uuid: uuid.UUID,
     payload: RecordsRequestGiven,
     response: HttpResponse,
-    if_match: str | None = IfMatch,
+    if_match: OneLine | None = IfMatch,
 ):
     records_request = _found(request, request_uuid)
     data = _checked(
@@ -295,7 +295,7 @@ def records_request_withdrawn(
     request_uuid: uuid.UUID,
     payload: RecordsRequestWithdrawn,
     response: HttpResponse,
-    if_match: str | None = IfMatch,
+    if_match: OneLine | None = IfMatch,
 ):
     records_request = _found(request, request_uuid)
     data = _checked(RecordsRequestWithdrawForm(payload.model_dump()))
@@ -323,7 +323,7 @@ def records_request_extend(
     request_uuid: uuid.UUID,
     payload: RecordsRequestExtension,
     response: HttpResponse,
-    if_match: str | None = IfMatch,
+    if_match: OneLine | None = IfMatch,
 ):
     records_request = _found(request, request_uuid)
     data = _checked(RecordsRequestExtendForm(payload.model_dump()))
