@@ -28,6 +28,7 @@ from clinic.patients.schemas import (
     PatientRead,
     PatientSearch,
     PatientUpdate,
+    duplicate_conflict,
 )
 
 router = Router(tags=["patients"])
@@ -137,32 +138,6 @@ def patient_search(request, payload: PatientSearch):
     )
 
 
-def _duplicate_conflict(error: PossibleDuplicatePatient) -> dict:
-    """The 409 body: each likely duplicate with why it matched, and who it is only where the
-    caller may open that patient."""
-    return {
-        "detail": error.message,
-        "code": error.code,
-        "field": error.field,
-        "candidates": [
-            {
-                "reasons": list(candidate.reasons),
-                "patient": {
-                    "uuid": candidate.patient.uuid,
-                    "mrn": candidate.patient.mrn,
-                    "legal_given_name": candidate.patient.legal_given_name,
-                    "legal_family_name": candidate.patient.legal_family_name,
-                    "date_of_birth": candidate.patient.date_of_birth,
-                    "is_active": candidate.patient.is_active,
-                }
-                if candidate.may_open
-                else None,
-            }
-            for candidate in error.candidates
-        ],
-    }
-
-
 @router.post(
     "",
     response={201: PatientRead, 409: PatientDuplicateConflict},
@@ -183,7 +158,7 @@ def patient_create(request, payload: PatientCreate):
             actor=request.auth, data=data, confirm_new_patient=confirm
         )
     except PossibleDuplicatePatient as error:
-        return Status(409, _duplicate_conflict(error))
+        return Status(409, duplicate_conflict(error))
     patient = selectors.patient_get(actor=request.auth, patient_uuid=patient.uuid, purpose="api")
     return Status(201, _read(patient))
 

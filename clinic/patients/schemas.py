@@ -11,6 +11,7 @@ from pydantic import WithJsonSchema
 from clinic.core.api_pages import DEFAULT_LIMIT, MAX_LIMIT
 from clinic.core.api_schemas import RequestBody
 from clinic.core.text import MultiLine, OneLine
+from clinic.patients.duplicates import PossibleDuplicatePatient
 
 SexCode = Literal["female", "male", "other", "unknown"]
 
@@ -102,6 +103,33 @@ class PatientDuplicateConflict(Schema):
     code: Literal["possible_duplicate_patient"]
     field: Literal["confirm_new_patient"]
     candidates: list[DuplicateCandidateRead]
+
+
+def duplicate_conflict(error: PossibleDuplicatePatient) -> dict:
+    """The 409 body of every registration the API offers (a patient, a consultation request
+    converted): each likely duplicate with why it matched, and who it is only where the caller
+    may open that patient."""
+    return {
+        "detail": error.message,
+        "code": error.code,
+        "field": error.field,
+        "candidates": [
+            {
+                "reasons": list(candidate.reasons),
+                "patient": {
+                    "uuid": candidate.patient.uuid,
+                    "mrn": candidate.patient.mrn,
+                    "legal_given_name": candidate.patient.legal_given_name,
+                    "legal_family_name": candidate.patient.legal_family_name,
+                    "date_of_birth": candidate.patient.date_of_birth,
+                    "is_active": candidate.patient.is_active,
+                }
+                if candidate.may_open
+                else None,
+            }
+            for candidate in error.candidates
+        ],
+    }
 
 
 class PatientUpdate(RequestBody):

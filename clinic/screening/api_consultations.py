@@ -36,6 +36,8 @@ from clinic.core.api_schemas import ApiError, RequestBody
 from clinic.core.api_versions import IfMatch, entity_tag, etag_openapi, precondition
 from clinic.core.text import MultiLine, OneLine
 from clinic.patients.choices import Sex
+from clinic.patients.duplicates import PossibleDuplicatePatient
+from clinic.patients.schemas import PatientDuplicateConflict, duplicate_conflict
 from clinic.screening import selectors, selectors_api, services
 from clinic.screening.choices import (
     ConsultationStatus,
@@ -336,15 +338,16 @@ def consultation_status(
 
 @router.post(
     "/{consultation_uuid}/convert",
-    response={201: ConsultationRead, 409: ApiError, **CHANGE_ERRORS},
+    response={201: ConsultationRead, 409: PatientDuplicateConflict | ApiError, **CHANGE_ERRORS},
     openapi_extra=etag_openapi(201),
     summary="Register the person as a patient, linked to the request",
     description=(
         "As the page: the clinic administrator and the front desk (`patient.create` too). 409 "
-        "`possible_duplicate_patient` while a likely duplicate is registered (open that "
-        "patient and link the request instead, or send `confirm_new_patient: true` once "
-        "checked), and `consultation_already_linked`. The request's status stays as it was. "
-        "`If-Match` required; 201 with the request, now linked."
+        "`possible_duplicate_patient` while a likely duplicate is registered, listing them as "
+        "registering a patient does (who they are only where you may open them): link the "
+        "request to that patient instead, or send `confirm_new_patient: true` once you have "
+        "checked that this is a different person. 409 `consultation_already_linked` too. The "
+        "request's status stays as it was. `If-Match` required; 201 with the request, now linked."
     ),
     operation_id="consultation_request_convert",
 )
@@ -364,13 +367,16 @@ def consultation_convert(
     body = payload.model_dump()
     body["date_of_birth"] = payload.date_of_birth.isoformat()
     form = form_checked(ConsultationConvertForm(body))
-    services.consultation_request_convert(
-        actor=actor,
-        consultation=consultation,
-        data=form.patient_data(),
-        allow_possible_duplicate=form.cleaned_data["confirm_new_patient"],
-        precondition=precondition(if_match, consultation_etag),
-    )
+    try:
+        services.consultation_request_convert(
+            actor=actor,
+            consultation=consultation,
+            data=form.patient_data(),
+            allow_possible_duplicate=form.cleaned_data["confirm_new_patient"],
+            precondition=precondition(if_match, consultation_etag),
+        )
+    except PossibleDuplicatePatient as error:
+        return Status(409, duplicate_conflict(error))
     linked = selectors.consultation_request_get(
         actor=actor, consultation_uuid=consultation_uuid, purpose="api"
     )

@@ -16,7 +16,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from clinic.core.models import AuditEvent
-from clinic.patients.models import Patient
+from clinic.patients.duplicates import MATCH_EMAIL, MATCH_NAME_AND_BIRTH, MATCH_PHONE
+from clinic.patients.models import Patient, PatientQuerySet
 from clinic.patients.tests.factories import register
 from clinic.screening import services
 from clinic.screening.models import ConsultationRequest
@@ -364,7 +365,7 @@ def test_registering_the_person_links_the_request(client, consultation, front_de
 
 
 def test_a_likely_duplicate_needs_the_desks_confirmation(client, consultation, front_desk):
-    register(
+    registered = register(
         front_desk,
         legal_given_name="Maribel",
         legal_family_name="Achterberg",
@@ -374,12 +375,54 @@ def test_a_likely_duplicate_needs_the_desks_confirmation(client, consultation, f
     client.force_login(front_desk)
     url = f"{URL}/{consultation.uuid}/convert"
     tag = client.get(f"{URL}/{consultation.uuid}")["ETag"]
+    before = _state()
     refused = _post(client, url, CONVERT, HTTP_IF_MATCH=tag)
-    assert refused.status_code == 409 and refused.json()["code"] == "possible_duplicate_patient"
-    assert Patient.objects.count() == 1
+    # As POST /patients answers: who matched and why, so the desk can link the request to
+    # them instead, or confirm that this is another person.
+    assert refused.status_code == 409, refused.content
+    assert refused.json() == {
+        "detail": "A patient with matching details is already registered. Open that patient, "
+        "or confirm that this is a different person.",
+        "code": "possible_duplicate_patient",
+        "field": "confirm_new_patient",
+        "candidates": [
+            {
+                "reasons": [MATCH_NAME_AND_BIRTH],
+                "patient": {
+                    "uuid": str(registered.uuid),
+                    "mrn": registered.mrn,
+                    "legal_given_name": "Maribel",
+                    "legal_family_name": "Achterberg",
+                    "date_of_birth": "1988-02-14",
+                    "is_active": True,
+                },
+            }
+        ],
+    }
+    assert _state() == before
     assert ConsultationRequest.objects.get(pk=consultation.pk).patient_id is None
     confirmed = _post(client, url, {**CONVERT, "confirm_new_patient": True}, HTTP_IF_MATCH=tag)
     assert confirmed.status_code == 201, confirmed.content
+    assert Patient.objects.count() == 2
+
+
+def test_a_duplicate_the_desk_may_not_open_is_named_only_by_why_it_matched(
+    client, consultation, front_desk, monkeypatch
+):
+    register(front_desk, legal_given_name="Ines", email=CONVERT["email"])
+    register(front_desk, legal_given_name="Tomas", phone_mobile="555.010.7788")
+    monkeypatch.setattr(PatientQuerySet, "visible_to", lambda self, actor: self.none())
+    client.force_login(front_desk)
+    url = f"{URL}/{consultation.uuid}/convert"
+    tag = client.get(f"{URL}/{consultation.uuid}")["ETag"]
+    refused = _post(client, url, CONVERT, HTTP_IF_MATCH=tag)
+    assert refused.status_code == 409, refused.content
+    candidates = refused.json()["candidates"]
+    assert sorted(candidates, key=lambda c: c["reasons"]) == [
+        {"reasons": [MATCH_EMAIL], "patient": None},
+        {"reasons": [MATCH_PHONE], "patient": None},
+    ]
+    assert "Rivera" not in refused.content.decode()
     assert Patient.objects.count() == 2
 
 
@@ -421,7 +464,14 @@ def test_each_operation_declares_exactly_its_statuses_with_the_envelope(client):
         assert operation["security"], (method, path)
         for status in statuses - {"200", "201"}:
             schema = operation["responses"][status]["content"]["application/json"]["schema"]
-            assert schema == {"$ref": "#/components/schemas/ApiError"}, (method, path, status)
+            expected = {"$ref": "#/components/schemas/ApiError"}
+            if (method, path, status) == ("post", one + "/convert", "409"):
+                # possible_duplicate_patient lists the matches, as POST /patients does;
+                # consultation_already_linked is the envelope alone.
+                duplicate = {"$ref": "#/components/schemas/PatientDuplicateConflict"}
+                assert schema["anyOf"] == [duplicate, expected], (method, path, status)
+                continue
+            assert schema == expected, (method, path, status)
         if "428" in statuses:
             parameters = {p["name"]: p for p in operation["parameters"]}
             assert parameters["If-Match"]["in"] == "header", path
