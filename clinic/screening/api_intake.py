@@ -300,11 +300,18 @@ def intake_change(
 # --------------------------------------------------------------------------- eligibility
 
 
+class Justification(Schema):
+    rule: str = Field(description="The relative finding's rule code (screening-rules.md).")
+    text: str
+
+
 class EligibilityDecisionRead(Schema):
     uuid: uuid.UUID
     outcome: OutcomeCode  # type: ignore[valid-type]
     approved_routes: list[RouteCode]  # type: ignore[valid-type]
-    justifications: dict[str, str] = Field(description="rule code → the written justification")
+    justifications: list[Justification] = Field(
+        description="Why the prescriber proceeds despite each relative finding, by rule code."
+    )
     awaiting: str
     intake_revision: int
     rule_set_version: int
@@ -350,7 +357,9 @@ def _decision(decision: EligibilityDecision, newest: Intake | None) -> dict[str,
         "uuid": decision.uuid,
         "outcome": decision.outcome,
         "approved_routes": decision.approved_routes,
-        "justifications": decision.justifications,
+        "justifications": [
+            {"rule": rule, "text": text} for rule, text in decision.justifications.items()
+        ],
         "awaiting": decision.awaiting,
         "intake_revision": decision.intake_revision,
         "rule_set_version": decision.rule_set.version,
@@ -402,15 +411,20 @@ def eligibility_read(request, patient_uuid: uuid.UUID):
     }
 
 
+class JustificationIn(RequestBody):
+    rule: OneLine = Field(max_length=64, description="The relative finding's rule code.")
+    text: MultiLine = Field(description="Why proceeding despite it.")
+
+
 class EligibilityDecisionSign(RequestBody):
     outcome: OutcomeCode  # type: ignore[valid-type]
     approved_routes: list[RouteCode] = Field(  # type: ignore[valid-type]
         default_factory=list, max_length=len(Route.values)
     )
-    justifications: dict[OneLine, MultiLine] = Field(
-        default_factory=dict,
-        description="rule code → why proceeding despite that relative finding (each relative "
-        "finding on an approved route needs one).",
+    justifications: list[JustificationIn] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Each relative finding on an approved route needs one (as on the page).",
     )
     awaiting: MultiLine = Field("", max_length=2000, description="For `deferred`: what for.")
     intake_revision: StrictInt = Field(
@@ -443,7 +457,7 @@ def eligibility_decision_sign(request, patient_uuid: uuid.UUID, payload: Eligibi
         intake=subject.intake,
         outcome=payload.outcome,
         approved_routes=payload.approved_routes,
-        justifications=payload.justifications,
+        justifications={item.rule: item.text for item in payload.justifications},
         awaiting=payload.awaiting,
         expected_revision=payload.intake_revision,
     )

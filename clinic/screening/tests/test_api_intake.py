@@ -179,7 +179,9 @@ def _sign(user, intake, **overrides):
     body = {
         "outcome": "eligible",
         "approved_routes": ["iv"],
-        "justifications": {"psychosis_history": "Stable for ten years; psychiatry agrees."},
+        "justifications": [
+            {"rule": "psychosis_history", "text": "Stable for ten years; psychiatry agrees."}
+        ],
         "intake_revision": intake.revision,
         **overrides,
     }
@@ -193,6 +195,9 @@ def test_the_prescriber_signs_and_the_decision_reads_back(submitted, prescriber)
     assert body["outcome"] == "eligible" and body["approved_routes"] == ["iv"]
     assert body["signed_by"]["uuid"] == str(prescriber.uuid)
     assert body["needs_review"] is False
+    assert body["justifications"] == [
+        {"rule": "psychosis_history", "text": "Stable for ten years; psychiatry agrees."}
+    ]
     assert AuditEvent.objects.filter(
         action="create", object_type="eligibility_decision", actor=prescriber
     ).exists()
@@ -205,7 +210,7 @@ def test_the_prescriber_signs_and_the_decision_reads_back(submitted, prescriber)
     ("overrides", "status", "code"),
     [
         ({"intake_revision": 99}, 409, "intake_changed"),
-        ({"justifications": {}}, 422, "invalid_input"),  # a relative finding on iv
+        ({"justifications": []}, 422, "invalid_input"),  # a relative finding on iv
         ({"approved_routes": ["sublingual"]}, 422, "invalid_input"),  # absolute: no override
         ({"outcome": "maybe"}, 422, "invalid_input"),
     ],
