@@ -97,11 +97,26 @@ CLINIC_RULE_TYPES = frozenset(
 )
 
 
+PRECONDITION_CODES = {412: "precondition_failed", 428: "precondition_required"}
+
+
 def schema_valid_data_is_refused_only_by_the_clinics_rules(ctx, response, case):
-    """Schemathesis's positive_data_acceptance, with one difference: a schema-valid request
+    """Schemathesis's positive_data_acceptance, with two differences: a schema-valid request
     may be refused with 422 by a rule of the clinic (named in each problem's type), never by
-    the schema layer. Every other status it does not expect is still a failure."""
+    the schema layer; and a change sent without a current `If-Match` is refused with 428 or 412
+    (the header is optional to the schema so that its absence is answered in the envelope, not
+    as a schema error). Every other status it does not expect is still a failure."""
     if case.meta is None or not case.meta.generation.mode.is_positive:
+        return None
+    if response.status_code in PRECONDITION_CODES:
+        code = json.loads(response.content).get("code")
+        if code != PRECONDITION_CODES[response.status_code]:
+            raise RejectedPositiveData(
+                operation=case.operation.label,
+                message=f"{response.status_code} without the precondition's code: {code}",
+                status_code=response.status_code,
+                allowed_statuses=["2xx", "401", "403", "404", "409", "412", "428"],
+            )
         return None
     if response.status_code == 422:
         problems = json.loads(response.content)["detail"]
