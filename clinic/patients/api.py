@@ -186,7 +186,11 @@ def patient_update(request, patient_uuid: uuid.UUID, payload: PatientUpdate):
     )
 
 
-@router.get("/{patient_uuid}/care-team", response=list[CareTeamMemberRead])
+@router.get(
+    "/{patient_uuid}/care-team",
+    response=list[CareTeamMemberRead],
+    summary="A patient's care team",
+)
 def care_team_detail(request, patient_uuid: uuid.UUID):
     return _care_team(
         selectors.patient_get(
@@ -203,7 +207,11 @@ def _staff_by_uuid(field: str, keys: list[uuid.UUID]) -> list[User]:
     return [found[k] for k in keys]
 
 
-@router.put("/{patient_uuid}/care-team", response=list[CareTeamMemberRead])
+@router.put(
+    "/{patient_uuid}/care-team",
+    response=list[CareTeamMemberRead],
+    summary="Replace a patient's care team",
+)
 def care_team_replace(request, patient_uuid: uuid.UUID, payload: CareTeamWrite):
     # The role first: a refusal must not tell whether the patient or a staff id exists.
     require(request.auth, Capability.PATIENT_EDIT_CARE_TEAM)
@@ -249,7 +257,11 @@ def _measurements(actor, patient: Patient) -> dict:
     }
 
 
-@router.get("/{patient_uuid}/measurements", response=MeasurementsRead)
+@router.get(
+    "/{patient_uuid}/measurements",
+    response=MeasurementsRead,
+    summary="A patient's weights and heights",
+)
 def measurement_list(request, patient_uuid: uuid.UUID):
     patient = selectors.patient_get(
         actor=request.auth, patient_uuid=patient_uuid, purpose="api measurements"
@@ -257,7 +269,11 @@ def measurement_list(request, patient_uuid: uuid.UUID):
     return _measurements(request.auth, patient)
 
 
-@router.post("/{patient_uuid}/measurements", response={201: MeasurementRead})
+@router.post(
+    "/{patient_uuid}/measurements",
+    response={201: MeasurementRead},
+    summary="Record a weight and height",
+)
 def measurement_create(request, patient_uuid: uuid.UUID, payload: MeasurementCreate):
     require(request.auth, Capability.PATIENT_RECORD_MEASUREMENTS)
     patient = selectors.patient_get(
@@ -281,7 +297,9 @@ def measurement_create(request, patient_uuid: uuid.UUID, payload: MeasurementCre
 
 
 @router.post(
-    "/{patient_uuid}/measurements/{measurement_uuid}/entered-in-error", response=MeasurementsRead
+    "/{patient_uuid}/measurements/{measurement_uuid}/entered-in-error",
+    response=MeasurementsRead,
+    summary="Mark a measurement entered in error, with the reason",
 )
 def measurement_entered_in_error(
     request, patient_uuid: uuid.UUID, measurement_uuid: uuid.UUID, payload: EnteredInError
